@@ -1,0 +1,54 @@
+/**
+ * `acpidm <command> ...`: each command lives in its own file under
+ * commands/ and is loaded on demand, so a command's dependencies (sockets,
+ * worker threads) are only touched when it runs.
+ */
+import { CliError, type CliIo, nodeIo } from './cli-io.js';
+
+/** Command name → module under ./commands/ and a one-line summary. */
+export const COMMANDS: Record<string, { module: string; summary: string }> = {
+  run: { module: 'run', summary: 'boot a guest (QEMU command-line subset; --xen for Xen mode)' },
+  acpi: { module: 'acpi', summary: 'inspect ACPI tables: sleep-types FILE, fadt FILE, dump [--profile pc|xen] DIR' },
+  qmp: { module: 'qmp', summary: 'send one QMP command: qmp SOCKET COMMAND [JSON-ARGS]' },
+  domain: { module: 'domain', summary: 'virsh-like lifecycle operations on a running acpidm' },
+  xen: { module: 'xen', summary: 'xen host: run the modelled hypervisor, xenstored and device models' },
+  xl: { module: 'xl', summary: 'xl-like toolstack client: create, list, shutdown, reboot, destroy, trigger' },
+};
+
+export interface CliCommand {
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+export function usage(): string {
+  const lines = ['usage: acpidm <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.stdout(usage());
+    return name ? 0 : 2;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr(`acpidm: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = (await import(`./commands/${entry.module}.js`)) as { command: CliCommand };
+    return await mod.command.run(rest, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`acpidm ${name}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if ((e as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`commands/${entry.module}.js`)) {
+      io.stderr(`acpidm: command '${name}' is not built in this version\n`);
+      return 2;
+    }
+    io.stderr(`acpidm ${name}: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The guest's virtual clock. Time is derived from the instruction count, as
+ * QEMU's `-icount shift=N` does: every instruction advances time by 2^N ns.
+ * With no CPU (qtest-style tests) time moves only when `advance()` is called.
+ * Nothing here reads the host's clock, so every run replays exactly.
+ */
+
+export interface VirtualTimer {
+  readonly name: string;
+  deadline: number; // ns; Infinity when disarmed
+  readonly fire: (now: number) => void;
+}
+
+export class VirtualClock {
+  /** ns per instruction = 2^shift (QEMU -icount shift=N). */
+  private nsPerInsn: number;
+  private baseNs = 0;
+  private insns = 0;
+  private readonly timers: VirtualTimer[] = [];
+
+  constructor(shift = 0) {
+    this.nsPerInsn = 2 ** shift;
+  }
+
+  get shift(): number {
+    return Math.log2(this.nsPerInsn);
+  }
+
+  setShift(shift: number): void {
+    if (!Number.isInteger(shift) || shift < 0 || shift > 10) throw new RangeError(`icount shift must be an integer 0..10, got ${shift}`);
+    this.baseNs = this.ns();
+    this.insns = 0;
+    this.nsPerInsn = 2 ** shift;
+  }
+
+  /** Virtual time in nanoseconds. */
+  ns(): number {
+    return this.baseNs + this.insns * this.nsPerInsn;
+  }
+
+  /** Instructions retired since the clock was created. */
+  get instructions(): number {
+    return this.insns;
+  }
+
+  /** Called by the CPU after a slice. Fires due timers. */
+  addInstructions(n: number): void {
+    this.insns += n;
+    this.runDue();
+  }
+
+  /** Move time forward with no CPU (qtest `clock_step`). */
+  advance(ns: number): void {
+    if (!(ns >= 0)) throw new RangeError(`cannot move the virtual clock by ${ns} ns`);
+    const target = this.ns() + ns;
+    // Fire timers in deadline order, each at its own time.
+    for (;;) {
+      const next = this.nextDeadline();
+      if (next > target) break;
+      this.baseNs += Math.max(0, next - this.ns());
+      this.runDue();
+    }
+    this.baseNs += target - this.ns();
+  }
+
+  /** How many instructions may run before the next timer is due. */
+  insnsUntilNextDeadline(): number {
+    const d = this.nextDeadline();
+    if (d === Infinity) return Infinity;
+    return Math.max(1, Math.ceil((d - this.ns()) / this.nsPerInsn));
+  }
+
+  timer(name: string, fire: (now: number) => void): VirtualTimer {
+    const t: VirtualTimer = { name, deadline: Infinity, fire };
+    this.timers.push(t);
+    return t;
+  }
+
+  nextDeadline(): number {
+    let d = Infinity;
+    for (const t of this.timers) if (t.deadline < d) d = t.deadline;
+    return d;
+  }
+
+  runDue(): void {
+    const now = this.ns();
+    for (const t of this.timers) {
+      if (t.deadline <= now) {
+        t.deadline = Infinity;
+        t.fire(now);
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './region.js';
+export * from './port-bus.js';

@@ -1,0 +1,2 @@
+export * from './trace.js';
+export { attachDebug } from './debug-sink.js';
