@@ -1,0 +1,229 @@
+/**
+ * The subset of qemu-system-x86_64's command line that firmware work uses, so
+ * a script written for QEMU runs unchanged against `acpidm run`. Pure: turns
+ * argv into a RunConfig or throws CliError naming the bad option.
+ */
+import { CliError } from './cli-io.js';
+
+export interface DebugconSpec {
+  port: number;
+  /** 'stdio', a file path, or null (discard). */
+  sink: { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'null' };
+}
+
+export interface RunConfig {
+  machine: 'pc';
+  smm: boolean;
+  memoryMiB: number;
+  bios: string | null;
+  kernel: string | null;
+  append: string;
+  startPaused: boolean;
+  noShutdown: boolean;
+  noReboot: boolean;
+  debugcons: DebugconSpec[];
+  s4Val: number;
+  disableS3: boolean;
+  disableS4: boolean;
+  icountShift: number;
+  traceFile: string | null;
+  tracePatterns: string[];
+  qmp: string[];
+  xen: boolean;
+  /** acpidm: stop after this many guest instructions. */
+  maxInsns: number;
+  /** acpidm: print the timeline as JSON lines instead of text. */
+  json: boolean;
+  /** acpidm: be quiet (no timeline). */
+  quiet: boolean;
+}
+
+export const SUPPORTED_OPTIONS = [
+  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-append CMDLINE',
+  '-nographic', '-display none', '-S', '-no-shutdown', '-no-reboot', '-chardev file,id=ID,path=P',
+  '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
+  '-global PIIX4_PM.disable_s3=0|1 | disable_s4=0|1 | s4_val=N', '-icount shift=N[,sleep=off]', '-D FILE',
+  '-trace PATTERN | -trace enable=PATTERN', '-qmp unix:PATH,server=on,wait=off | tcp:127.0.0.1:PORT,server=on,wait=off',
+  '--xen', '--max-insns N', '--json', '--quiet',
+];
+
+function unsupported(opt: string): never {
+  throw new CliError(`unsupported option '${opt}'; supported:\n  ${SUPPORTED_OPTIONS.join('\n  ')}`);
+}
+
+/** Parse `k=v,k2=v2` with an optional leading bare value. */
+export function parseKv(s: string): { head: string | null; kv: Map<string, string> } {
+  const kv = new Map<string, string>();
+  let head: string | null = null;
+  s.split(',').forEach((part, i) => {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      if (i === 0) head = part;
+      else kv.set(part, 'on');
+    } else kv.set(part.slice(0, eq), part.slice(eq + 1));
+  });
+  return { head, kv };
+}
+
+function parseInt0(s: string, what: string): number {
+  const v = /^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^\d+$/.test(s) ? parseInt(s, 10) : NaN;
+  if (!Number.isFinite(v)) throw new CliError(`${what}: '${s}' is not a number`);
+  return v;
+}
+
+function parseBool(s: string, what: string): boolean {
+  if (['1', 'on', 'yes', 'true'].includes(s)) return true;
+  if (['0', 'off', 'no', 'false'].includes(s)) return false;
+  throw new CliError(`${what}: '${s}' is not a boolean (use on/off or 1/0)`);
+}
+
+/** QEMU `-m` accepts a size with an optional suffix; a bare number is MiB. */
+export function parseMemSize(s: string): number {
+  const m = /^(\d+)([kKmMgG]?)[bB]?$/.exec(s.replace(/^size=/, ''));
+  if (!m) throw new CliError(`-m: '${s}' is not a memory size`);
+  const n = Number(m[1]);
+  const unit = (m[2] || 'M').toUpperCase();
+  const mib = unit === 'G' ? n * 1024 : unit === 'K' ? n / 1024 : n;
+  if (!(mib >= 1 && mib <= 3072)) throw new CliError(`-m: ${s} is outside 1 MiB .. 3 GiB`);
+  return Math.ceil(mib);
+}
+
+export function parseRunArgs(argv: string[]): RunConfig {
+  const cfg: RunConfig = {
+    machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, append: '', startPaused: false,
+    noShutdown: false, noReboot: false, debugcons: [], s4Val: 2, disableS3: false, disableS4: false,
+    icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: 200_000_000,
+    json: false, quiet: false,
+  };
+  const chardevs = new Map<string, DebugconSpec['sink']>();
+  const pendingDebugcon: { port: number; chardev: string }[] = [];
+  let i = 0;
+  const next = (opt: string): string => {
+    const v = argv[++i];
+    if (v === undefined) throw new CliError(`option ${opt} needs an argument`);
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const raw = argv[i]!;
+    // QEMU accepts both -opt and --opt.
+    const opt = raw.startsWith('--') && !['--xen', '--max-insns', '--json', '--quiet'].includes(raw) ? raw.slice(1) : raw;
+    switch (opt) {
+      case '-M':
+      case '-machine': {
+        const { head, kv } = parseKv(next(opt));
+        const type = head ?? kv.get('type') ?? 'pc';
+        if (!['pc', 'pc-i440fx', 'pc-i440fx-7.2'].includes(type) && !(kv.size > 0 && head === null)) {
+          throw new CliError(`-machine: unsupported machine type '${type}' (acpidm models the i440FX/PIIX4 'pc' machine)`);
+        }
+        for (const [k, v] of kv) {
+          if (k === 'type') continue;
+          if (k === 'smm') cfg.smm = parseBool(v, '-machine smm');
+          else if (k === 'accel') { if (v !== 'tcg') throw new CliError(`-machine accel=${v}: acpidm is an interpreter; only tcg is available`); }
+          else throw new CliError(`-machine: unsupported property '${k}' (supported: smm, accel=tcg)`);
+        }
+        break;
+      }
+      case '-accel': {
+        const { head, kv } = parseKv(next(opt));
+        const a = head ?? kv.get('accel');
+        if (a !== 'tcg') throw new CliError(`-accel ${a}: acpidm is an interpreter; only '-accel tcg' is available`);
+        break;
+      }
+      case '-m': cfg.memoryMiB = parseMemSize(next(opt)); break;
+      case '-bios': cfg.bios = next(opt); break;
+      case '-kernel': cfg.kernel = next(opt); break;
+      case '-append': cfg.append = next(opt); break;
+      case '-nographic': break;
+      case '-display': {
+        const d = next(opt);
+        if (d !== 'none') throw new CliError(`-display ${d}: acpidm has no display; use '-display none'`);
+        break;
+      }
+      case '-S': cfg.startPaused = true; break;
+      case '-no-shutdown': cfg.noShutdown = true; break;
+      case '-no-reboot': cfg.noReboot = true; break;
+      case '-chardev': {
+        const { head, kv } = parseKv(next(opt));
+        const id = kv.get('id');
+        if (!id) throw new CliError('-chardev needs id=ID');
+        if (head === 'file') {
+          const path = kv.get('path');
+          if (!path) throw new CliError(`-chardev file,id=${id} needs path=P`);
+          chardevs.set(id, { kind: 'file', path });
+        } else if (head === 'stdio') chardevs.set(id, { kind: 'stdio' });
+        else if (head === 'null') chardevs.set(id, { kind: 'null' });
+        else throw new CliError(`-chardev ${head}: supported backends are file, stdio, null`);
+        break;
+      }
+      case '-device': {
+        const { head, kv } = parseKv(next(opt));
+        if (head !== 'isa-debugcon') throw new CliError(`-device ${head}: the only pluggable device is isa-debugcon`);
+        const chardev = kv.get('chardev');
+        if (!chardev) throw new CliError('-device isa-debugcon needs chardev=ID');
+        // QEMU hw/char/debugcon.c: iobase defaults to 0xe9.
+        const port = parseInt0(kv.get('iobase') ?? '0xe9', 'isa-debugcon iobase');
+        if (port > 0xffff) throw new CliError(`isa-debugcon iobase 0x${port.toString(16)} is outside the port space`);
+        pendingDebugcon.push({ port, chardev });
+        break;
+      }
+      case '-debugcon': {
+        const v = next(opt);
+        let sink: DebugconSpec['sink'];
+        if (v === 'stdio') sink = { kind: 'stdio' };
+        else if (v === 'null' || v === 'none') sink = { kind: 'null' };
+        else if (v.startsWith('file:')) sink = { kind: 'file', path: v.slice(5) };
+        else throw new CliError(`-debugcon ${v}: use file:PATH, stdio or null`);
+        cfg.debugcons.push({ port: 0xe9, sink });
+        break;
+      }
+      case '-global': {
+        const v = next(opt);
+        const m = /^PIIX4_PM\.(disable_s3|disable_s4|s4_val)=(.+)$/.exec(v);
+        if (!m) throw new CliError(`-global ${v}: supported are PIIX4_PM.disable_s3, PIIX4_PM.disable_s4, PIIX4_PM.s4_val`);
+        if (m[1] === 's4_val') {
+          const n = parseInt0(m[2]!, '-global PIIX4_PM.s4_val');
+          if (n > 7) throw new CliError(`-global PIIX4_PM.s4_val=${n}: SLP_TYP is 3 bits (0..7)`);
+          cfg.s4Val = n;
+        } else if (m[1] === 'disable_s3') cfg.disableS3 = parseBool(m[2]!, '-global PIIX4_PM.disable_s3');
+        else cfg.disableS4 = parseBool(m[2]!, '-global PIIX4_PM.disable_s4');
+        break;
+      }
+      case '-icount': {
+        const { head, kv } = parseKv(next(opt));
+        const shift = kv.get('shift') ?? head;
+        if (shift === null || shift === undefined || shift === 'auto') throw new CliError('-icount: acpidm needs a fixed shift=N (deterministic clock)');
+        cfg.icountShift = parseInt0(shift, '-icount shift');
+        if (cfg.icountShift > 10) throw new CliError(`-icount shift=${cfg.icountShift}: must be 0..10`);
+        for (const k of kv.keys()) if (!['shift', 'sleep', 'align'].includes(k)) throw new CliError(`-icount: unsupported property '${k}'`);
+        break;
+      }
+      case '-D': cfg.traceFile = next(opt); break;
+      case '-trace': {
+        const v = next(opt);
+        const { head, kv } = parseKv(v);
+        const pat = kv.get('enable') ?? head;
+        if (!pat) throw new CliError(`-trace ${v}: use -trace PATTERN or -trace enable=PATTERN`);
+        cfg.tracePatterns.push(pat);
+        break;
+      }
+      case '-qmp': cfg.qmp.push(next(opt)); break;
+      case '--xen': cfg.xen = true; break;
+      case '--max-insns': {
+        const n = Number(next(opt));
+        if (!Number.isInteger(n) || n <= 0) throw new CliError('--max-insns needs a positive integer');
+        cfg.maxInsns = n;
+        break;
+      }
+      case '--json': cfg.json = true; break;
+      case '--quiet': cfg.quiet = true; break;
+      default: unsupported(raw);
+    }
+  }
+  for (const d of pendingDebugcon) {
+    const sink = chardevs.get(d.chardev);
+    if (!sink) throw new CliError(`-device isa-debugcon: no -chardev with id=${d.chardev}`);
+    cfg.debugcons.push({ port: d.port, sink });
+  }
+  if (cfg.bios && cfg.kernel) throw new CliError('-bios and -kernel together are not supported: -kernel uses acpidm\'s built-in firmware');
+  return cfg;
+}
