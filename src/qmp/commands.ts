@@ -1,0 +1,153 @@
+/**
+ * The QMP command table: name, argument schema, handler. Handlers only make
+ * requests on the run state (as QEMU's qmp_* functions do); the monitor runs
+ * the main-loop pass right after, so the events a command raises go out
+ * before its reply (observed on QEMU 7.2, qemu-pm.md §11.1).
+ */
+import type { CauseLink } from '../machine/cause-chain.js';
+import { WakeupError } from '../machine/run-state.js';
+import type { ArgSpec } from './args.js';
+import { genericError, QmpError } from './errors.js';
+import type { JsonValue } from './json-stream.js';
+import { versionInfo } from './version.js';
+import type { QmpVm } from './vm.js';
+
+export type Args = { readonly [k: string]: JsonValue };
+
+/** What a handler may touch. */
+export interface CommandContext {
+  readonly vm: QmpVm;
+  /** A host cause link for this command (requester host, mechanism, the QMP id as evidence). */
+  hostLink(mechanism: CauseLink['mechanism'], what: string): Omit<CauseLink, 'id' | 't'>;
+  /** Record a link in the machine's chain (for requests the run state does not link itself). */
+  record(link: Omit<CauseLink, 'id' | 't'>): CauseLink;
+  negotiate(args: Args): void;
+  commandNames(): string[];
+  queryTrace(args: Args): JsonValue;
+  queryCause(args: Args): JsonValue;
+  destroy(): void;
+}
+
+export interface QmpCommand {
+  readonly name: string;
+  readonly args: readonly ArgSpec[];
+  run(ctx: CommandContext, args: Args): JsonValue;
+}
+
+const EMPTY = {};
+
+/** Run-state methods throw WakeupError (named GenericError) with QEMU's text. */
+function generic<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WakeupError) throw genericError(e.message);
+    throw e;
+  }
+}
+
+export const COMMANDS: readonly QmpCommand[] = [
+  {
+    name: 'qmp_capabilities',
+    args: [{ name: 'enable', type: 'list', optional: true }],
+    run: (ctx, a) => (ctx.negotiate(a), EMPTY),
+  },
+  {
+    name: 'query-status',
+    args: [],
+    // qmp_query_status: running = runstate_is_running(); upstream has no `singlestep` (qemu-pm.md §4.3).
+    run: (ctx) => ({ running: ctx.vm.runState.isRunning(), status: ctx.vm.runState.state }),
+  },
+  { name: 'query-version', args: [], run: () => versionInfo() },
+  { name: 'query-commands', args: [], run: (ctx) => ctx.commandNames().map((name) => ({ name })) },
+  // qmp_query_current_machine: pc always reports S3 support (even with disable_s3=1, qemu-pm.md §3.2).
+  { name: 'query-current-machine', args: [], run: () => ({ 'wakeup-suspend-support': true }) },
+  {
+    name: 'cont',
+    args: [],
+    run: (ctx) => {
+      ctx.record(ctx.hostLink('qmp', 'cont'));
+      generic(() => ctx.vm.runState.cont());
+      return EMPTY;
+    },
+  },
+  {
+    name: 'stop',
+    args: [],
+    run: (ctx) => {
+      ctx.record(ctx.hostLink('qmp', 'stop'));
+      ctx.vm.runState.stop();
+      return EMPTY;
+    },
+  },
+  {
+    name: 'system_powerdown',
+    args: [],
+    run: (ctx) => (ctx.vm.runState.requestPowerdown(ctx.hostLink('acpi-power-button', 'system_powerdown')), EMPTY),
+  },
+  {
+    name: 'system_reset',
+    args: [],
+    run: (ctx) => (ctx.vm.runState.requestReset('host-qmp-system-reset', ctx.hostLink('qmp', 'system_reset')), EMPTY),
+  },
+  {
+    name: 'system_wakeup',
+    args: [],
+    run: (ctx) => {
+      // qmp_system_wakeup: qemu_system_wakeup_request(QEMU_WAKEUP_REASON_OTHER); errors outside `suspended`.
+      generic(() => ctx.vm.runState.requestWakeup('other'));
+      ctx.record(ctx.hostLink('wakeup', 'system_wakeup'));
+      return EMPTY;
+    },
+  },
+  {
+    name: 'quit',
+    args: [],
+    run: (ctx) => (ctx.vm.runState.quit(ctx.hostLink('qmp', 'quit')), EMPTY),
+  },
+  // ---- acpidm extensions (x- prefix: QEMU's convention for unstable interfaces) ----
+  {
+    name: 'x-acpidm-query-trace',
+    args: [
+      { name: 'name', type: 'str', optional: true },
+      { name: 'ns', type: 'str', optional: true },
+      { name: 'since', type: 'int', optional: true },
+      { name: 'limit', type: 'int', optional: true },
+    ],
+    run: (ctx, a) => ctx.queryTrace(a),
+  },
+  {
+    name: 'x-acpidm-query-cause',
+    args: [{ name: 'all', type: 'bool', optional: true }],
+    run: (ctx, a) => ctx.queryCause(a),
+  },
+  {
+    name: 'x-acpidm-query-clock',
+    args: [],
+    run: (ctx) => ({ ns: ctx.vm.clock.ns(), instructions: ctx.vm.clock.instructions }),
+  },
+  {
+    name: 'x-acpidm-guest-agent',
+    args: [{ name: 'execute', type: 'str' }, { name: 'arguments', type: 'dict', optional: true }],
+    run: (ctx, a) => {
+      const agent = ctx.vm.agent;
+      // libvirt's text when no agent channel is connected (qemu_agent.c)
+      if (!agent) throw genericError('QEMU guest agent is not connected');
+      ctx.record(ctx.hostLink('agent', `guest agent ${String(a['execute'])}`));
+      return agent.execute(a['execute'] as string, (a['arguments'] ?? {}) as Args) ?? EMPTY;
+    },
+  },
+  {
+    name: 'x-acpidm-destroy',
+    args: [],
+    run: (ctx) => {
+      ctx.record(ctx.hostLink('domctl-destroy', 'destroy (process killed, no SHUTDOWN)'));
+      ctx.destroy();
+      return EMPTY;
+    },
+  },
+];
+
+export const COMMAND_BY_NAME: ReadonlyMap<string, QmpCommand> = new Map(COMMANDS.map((c) => [c.name, c]));
+
+export { QmpError };

@@ -1,0 +1,86 @@
+/**
+ * The QMP socket server (Node adapter): `-qmp unix:PATH,server=on,wait=off` or
+ * `-qmp tcp:127.0.0.1:PORT,server=on,wait=off`. Every accepted connection is
+ * one `QmpSession` of the shared monitor, so any number of clients can watch
+ * the same VM at once.
+ *
+ * For `acpidm run` (the lead wires it):
+ *   const driver = new VmDriver(vm, { warpWhenIdle: true });
+ *   const monitor = new QmpMonitor(vm, driver);
+ *   const server = await startQmpServer(monitor, 'unix:/tmp/vm.qmp,server=on,wait=off');
+ *   driver.start();                       // with wait=on, startQmpServer resolved after the first client
+ *   const status = await driver.exited;   // process exit status (quit, guest S5 ...)
+ *   await server.close();
+ */
+import { lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { QmpMonitor } from './monitor.js';
+import { toLine } from './messages.js';
+import { parseQmpSpec, type QmpSpec, QmpSpecError } from './spec.js';
+
+export interface QmpServerHandle {
+  readonly spec: QmpSpec;
+  /** `unix:PATH` or `tcp:127.0.0.1:PORT` with the real port (when PORT was 0). */
+  readonly address: string;
+  readonly port?: number;
+  close(): Promise<void>;
+}
+
+export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec): Promise<QmpServerHandle> {
+  const s = typeof spec === 'string' ? parseQmpSpec(spec) : spec;
+  const sockets = new Set<Socket>();
+  let firstClient!: () => void;
+  const gotClient = new Promise<void>((r) => (firstClient = r));
+  const server: Server = createServer((sock) => {
+    sockets.add(sock);
+    sock.setEncoding('utf8');
+    sock.setNoDelay?.(true);
+    const session = monitor.connect({
+      send: (m) => {
+        if (!sock.destroyed && sock.writable) sock.write(toLine(m));
+      },
+      close: () => sock.end(),
+    });
+    sock.on('data', (chunk: string) => session.receive(chunk));
+    // A client that vanishes (even mid-command) is just forgotten; the VM is not affected.
+    sock.on('error', () => session.disconnect());
+    sock.on('close', () => {
+      sockets.delete(sock);
+      session.disconnect();
+    });
+    firstClient();
+  });
+  if (s.kind === 'unix') removeStaleSocket(s.path);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new QmpSpecError(`-qmp: cannot listen on ${s.kind === 'unix' ? s.path : `${s.host}:${s.port}`}: ${e.code ?? e.message}`)));
+    if (s.kind === 'unix') server.listen(s.path, resolve);
+    else server.listen(s.port, s.host, resolve);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : undefined;
+  if (s.wait) await gotClient; // QEMU `wait=on`: block until a client connects
+  return {
+    spec: s,
+    address: s.kind === 'unix' ? `unix:${s.path}` : `tcp:${s.host}:${port}`,
+    ...(port !== undefined ? { port } : {}),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const k of sockets) k.destroy();
+        server.close(() => {
+          if (s.kind === 'unix') removeStaleSocket(s.path);
+          resolve();
+        });
+      }),
+  };
+}
+
+/** QEMU unlinks an old socket file before bind; only ever remove a socket, never a regular file. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+    else throw new QmpSpecError(`-qmp unix:${path}: exists and is not a socket`);
+  } catch (e) {
+    if (e instanceof QmpSpecError) throw e;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What the monitor needs from a running VM, and nothing more.
+ *
+ * The PC machine (src/machine/pc-machine.ts), a qtest-style machine with no
+ * CPU, or a machine running a real guest kernel all fit: the monitor turns
+ * QMP commands into `runState` requests and main-loop passes, and reads the
+ * results back from `runState`, `trace` and `clock`.
+ */
+import type { VirtualClock } from '../clock/virtual-clock.js';
+import type { RunStateMachine } from '../machine/run-state.js';
+import type { Trace } from '../trace/trace.js';
+import type { JsonValue } from './json-stream.js';
+
+/**
+ * `exit`: the machine left its main loop (runState.exitStatus is set).
+ * `idle`: nothing could run (paused, suspended, shut down, all vCPUs halted, or no CPU at all).
+ * `budget`: the instruction budget ran out and the guest wants to keep running.
+ */
+export type SliceResult = 'exit' | 'idle' | 'budget';
+
+/** PM1 register readback with no side effects (no TMR_STS latch, no W1C). */
+export interface Pm1Snapshot {
+  readonly sts: number;
+  readonly en: number;
+  readonly cnt: number;
+}
+
+/**
+ * The modelled qemu-guest-agent inside the guest. libvirt reaches the real one over a
+ * virtio-serial channel; acpidm reaches it through the QMP extension `x-acpidm-guest-agent`.
+ * Commands: `guest-ping`, `guest-shutdown {mode: powerdown|reboot|halt}`, `guest-suspend-ram`,
+ * `guest-suspend-disk`. Throws QmpError when the guest cannot do it.
+ */
+export interface GuestAgent {
+  execute(command: string, args: { readonly [k: string]: JsonValue }): JsonValue | undefined;
+}
+
+export interface QmpVm {
+  /** Domain name (libvirt `virsh` prints it in lifecycle events). */
+  readonly name: string;
+  readonly runState: RunStateMachine;
+  readonly trace: Trace;
+  readonly clock: VirtualClock;
+  /**
+   * Run at most `maxInsns` guest instructions (0: none), then one main-loop pass
+   * (`runState.service()`), so that every pending request is serviced before this returns.
+   */
+  runSlice(maxInsns: number): SliceResult;
+  /** PM1 readback after a pass: tells whether a power-button press was latched (PWRBTN_EN set). */
+  readPm1?(): Pm1Snapshot;
+  /** The guest agent, if the guest runs one. */
+  readonly agent?: GuestAgent;
+}
+
+/** PM1_STS.PWRBTN_STS / PM1_EN.PWRBTN_EN (include/hw/acpi/acpi.h ACPI_BITMASK_POWER_BUTTON_*). */
+export const PWRBTN = 0x0100;
