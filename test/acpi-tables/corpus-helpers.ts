@@ -1,0 +1,55 @@
+// Shared by the corpus tests: where the shared corpora live and how iasl names map to our fields.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Fadt, type Gas, FADT_FLAGS } from '../../src/acpi/tables/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repo's ../shared/corpus (this file is test/acpi-tables/ inside the repo). */
+export const CORPUS = path.resolve(here, '../../../shared/corpus/acpi');
+export const corpusDir = (name: 'qemu' | 'real'): string | undefined => {
+  const d = path.join(CORPUS, name);
+  return existsSync(path.join(d, 'expected.json')) ? d : undefined;
+};
+export const readJson = (p: string): any => JSON.parse(readFileSync(p, 'utf8'));
+export const readBytes = (p: string): Uint8Array => new Uint8Array(readFileSync(p));
+
+const gasJson = (g: Gas | undefined): Record<string, number> | undefined =>
+  g && { 'Space ID': g.spaceId, 'Bit Width': g.bitWidth, 'Bit Offset': g.bitOffset, 'Encoded Access Width': g.accessSize, Address: Number(g.address) };
+
+/** iasl's FADT field names (as in expected.json) → our value. Unknown names return the symbol below. */
+export const UNMAPPED = Symbol('unmapped');
+export function iaslFadtField(f: Fadt, name: string): unknown {
+  switch (name) {
+    case 'Revision': return f.header.revision;
+    case 'FACS Address': return f.firmwareCtrl;
+    case 'DSDT Address': return f.dsdt;
+    case 'SCI Interrupt': return f.sciInt;
+    case 'SMI Command Port': return f.smiCmd;
+    case 'ACPI Enable Value': return f.acpiEnable;
+    case 'ACPI Disable Value': return f.acpiDisable;
+    case 'PM1A Event Block Address': return f.pm1aEvtBlk;
+    case 'PM1B Event Block Address': return f.pm1bEvtBlk;
+    case 'PM1A Control Block Address': return f.pm1aCntBlk;
+    case 'PM1B Control Block Address': return f.pm1bCntBlk;
+    case 'PM Timer Block Address': return f.pmTmrBlk;
+    case 'PM1 Event Block Length': return f.pm1EvtLen;
+    case 'PM1 Control Block Length': return f.pm1CntLen;
+    case 'Reset Register Supported (V2)': return (f.flags & FADT_FLAGS.RESET_REG_SUP) ? 1 : 0;
+    case 'Hardware Reduced (V5)': return (f.flags & FADT_FLAGS.HW_REDUCED_ACPI) ? 1 : 0;
+    case 'Value to cause reset': return f.resetValue;
+    case 'X_Reset Register': return gasJson(f.resetReg);
+    case 'X_PM1A Event Block': return gasJson(f.xPm1aEvtBlk);
+    case 'X_PM1A Control Block': return gasJson(f.xPm1aCntBlk);
+    default: return UNMAPPED;
+  }
+}
+
+/** 'Scope (\\)' → {kind: 'Scope', name: '\\'}; 'If ((A == B))' → {kind: 'If'}; 'Processor (CPU0, 0x00, ...)' → name CPU0. */
+export function iaslContext(s: string): { kind: string; name?: string } {
+  const m = /^(\w+) \((.*)\)$/.exec(s);
+  if (!m) return { kind: s };
+  const kind = m[1]!;
+  if (kind === 'If' || kind === 'Else' || kind === 'While' || kind === 'Method') return { kind };
+  return { kind, name: m[2]!.split(',')[0]!.trim() };
+}
