@@ -12,6 +12,9 @@
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
+/** Bare tokens JSON allows inside a value. */
+const BARE = /^(true|false|null|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)$/;
+
 export type JsonItem = { ok: true; value: JsonValue } | { ok: false; error: string };
 
 /** QEMU json-streamer.c: MAX_NESTING / MAX_TOKEN_SIZE. */
@@ -25,6 +28,7 @@ export class JsonStream {
   private escape = false;
   private scalar = false;   // collecting a top-level scalar token
   private skipping = false; // after an error: drop input up to the next newline
+  private word = '';        // bare token inside a container (checked early so a typo cannot swallow later lines)
 
   /** Feed characters; returns every complete value (or error) they finish, in order. */
   push(chunk: string): JsonItem[] {
@@ -55,6 +59,22 @@ export class JsonStream {
         continue;
       }
       if (this.depth === 0 && /\s/.test(c)) continue;
+      if (this.depth > 0) {
+        if (/[A-Za-z0-9_.+-]/.test(c)) {
+          this.word += c;
+          this.buf += c;
+          continue;
+        }
+        if (this.word) {
+          const w = this.word;
+          this.word = '';
+          if (!BARE.test(w)) {
+            this.fail(out, /^[A-Za-z]/.test(w) ? `JSON parse error, invalid keyword '${w}'` : `JSON parse error, invalid number '${w}'`);
+            if (c === '\n') this.skipping = false;
+            continue;
+          }
+        }
+      }
       this.buf += c;
       if (c === '"' || c === "'") this.quote = c;
       else if (c === '{' || c === '[') {
@@ -90,6 +110,7 @@ export class JsonStream {
     this.quote = '';
     this.escape = false;
     this.scalar = false;
+    this.word = '';
   }
 }
 
