@@ -1,0 +1,11 @@
+export * from './xs-wire.js';
+export * from './xs-perms.js';
+export { type XsNode, XsStore, XsTransaction } from './xs-store.js';
+export { XsConnection, type XsTransport, type XsWatch } from './xs-connection.js';
+export { type XsQuotas, DEFAULT_QUOTAS } from './xs-ops-node.js';
+export { type XsDomain, type XsDomainInfo, type XsRingMapper, XsDomainTable } from './xs-domains.js';
+export { XsRing, type XsRingAttach } from './xs-ring.js';
+export { Xenstored, type XenstoredOptions } from './xenstored.js';
+export { XsClient, XsError, type XsWatchCallback } from './xs-client.js';
+export * from './domain-paths.js';
+export { XsRingClient } from './xs-ring-client.js';
