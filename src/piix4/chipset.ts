@@ -1,0 +1,146 @@
+/**
+ * The PC chipset on the port bus: PCI mechanism #1 with i440FX, PIIX3 (ISA
+ * bridge, reset control), PIIX IDE (identity) and PIIX4 PM; APM; GPE0; the
+ * i8042 reset paths; two 8259s; port 0x80; isa-debugcon. Everything here is
+ * a RegionOps table mapped on the bus; the machine supplies the requests.
+ */
+import { createAcpiPm } from '../acpi/acpi-pm.js';
+import { PIIX4_GPE0_BASE, type AcpiPm, type AcpiPmHooks } from '../acpi/pm-regs.js';
+import type { SleepPolicy } from '../acpi/sleep-decode.js';
+import type { VirtualClock } from '../clock/virtual-clock.js';
+import { PortRegion } from '../ioports/region.js';
+import type { PortBus } from '../ioports/port-bus.js';
+import { apmOps, APM_CNT_PORT, type ApmState } from './apm.js';
+import { DEBUGCON_DEFAULT_IOBASE, debugconOps, type DebugconConfig, type DebugconState } from './debugcon.js';
+import { DualPic, elcrOps, picOps } from './i8259.js';
+import { KBC_CMD_PORT, KBC_DATA_PORT, kbcCmdOps, kbcDataOps, kbcReset, newKbc, type KbcState } from './i8042.js';
+import { newPciHost, pciAttach, pciConfAddrOps, pciConfDataOps, type PciHostState } from './pci-host.js';
+import { i440fxHost, piix3IsaBridge, piixIde } from './pci-devices.js';
+import type { PciFunction } from './pci-device.js';
+import { createPiix4Pm, type Piix4Pm } from './piix4-pm.js';
+import { port80Ops, POST_PORT, type Port80State } from './port80.js';
+import { rcrOps, RCR_PORT, type RcrState } from './reset-control.js';
+
+/** ISA IRQ of the SCI (QEMU hw/isa/piix.c: PM gpio 0 → ISA IRQ 9). */
+export const SCI_IRQ = 9;
+
+export type ResetMechanism = 'reset-cf9' | 'reset-kbc';
+
+export interface PcChipsetOptions {
+  /** SMM enabled (default true, QEMU TCG). false = ACPI-only PIIX4. */
+  smm?: boolean;
+  policy?: SleepPolicy;
+  /** isa-debugcon instances; default one at QEMU's 0xE9. */
+  debugcon?: DebugconConfig[];
+  lpt378?: boolean;
+  com1?: boolean;
+  com2?: boolean;
+}
+
+export interface PcChipsetHooks {
+  /** A guest reset request from 0xCF9 or the i8042. */
+  resetRequest(mechanism: ResetMechanism, what: string, evidence: Record<string, number | string>): void;
+  /** ACPI hooks except the SCI line, which the chipset wires to IRQ 9. */
+  acpi: Omit<AcpiPmHooks, 'setSci'>;
+  /** Default sink for debugcon instances without their own. */
+  debugconByte(byte: number, port: number): void;
+}
+
+export interface PcChipset {
+  readonly pciHost: PciHostState;
+  readonly host: PciFunction;
+  readonly isa: PciFunction;
+  readonly ide: PciFunction;
+  readonly pm: Piix4Pm;
+  readonly acpi: AcpiPm;
+  readonly pic: DualPic;
+  readonly kbc: KbcState;
+  readonly apm: ApmState;
+  readonly rcr: RcrState;
+  readonly port80: Port80State;
+  readonly debugcons: readonly DebugconState[];
+  /** Device reset of every chipset device (QEMU qemu_devices_reset). */
+  reset(): void;
+}
+
+function clearOnReset(d: PciFunction): void {
+  // pci_do_device_reset (PCI bus hold phase, after the device's own reset):
+  // writable COMMAND bits, W1C STATUS bits, interrupt line and cache line size are cleared.
+  const c = d.config;
+  c[0x04] = c[0x04]! & ~d.wmask[0x04]!;
+  c[0x05] = c[0x05]! & ~d.wmask[0x05]!;
+  c[0x06] = c[0x06]! & ~(d.wmask[0x06]! | d.w1cmask[0x06]!);
+  c[0x07] = c[0x07]! & ~(d.wmask[0x07]! | d.w1cmask[0x07]!);
+  c[0x3c] = c[0x3c]! & ~d.wmask[0x3c]!;
+  c[0x0c] = 0;
+}
+
+export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChipsetOptions, hooks: PcChipsetHooks): PcChipset {
+  const trace = bus.trace;
+  const smm = opts.smm ?? true;
+  const pic = new DualPic(trace);
+  const acpi = createAcpiPm({
+    clock, trace, acpiOnly: !smm,
+    ...(opts.policy ? { policy: opts.policy } : {}),
+    hooks: { ...hooks.acpi, setSci: (level) => pic.setIrq(SCI_IRQ, level) },
+  });
+
+  const pciHost = newPciHost(trace);
+  const host = i440fxHost();
+  const isa = piix3IsaBridge();
+  const ide = piixIde();
+  const pm = createPiix4Pm(bus, acpi, { smm, lpt378: opts.lpt378 ?? true, com1: opts.com1 ?? true, com2: opts.com2 ?? false });
+  for (const d of [host, isa, ide, pm.pci]) pciAttach(pciHost, d);
+  bus.map(new PortRegion(pciConfAddrOps, pciHost), 0xcf8);
+  bus.map(new PortRegion(pciConfDataOps, pciHost), 0xcfc);
+
+  const rcr: RcrState = {
+    rcr: 0, trace,
+    reset: (val) => hooks.resetRequest('reset-cf9', `outb 0x${RCR_PORT.toString(16)} <== 0x${val.toString(16)} (RST_CPU)`, { port: RCR_PORT, value: val }),
+  };
+  // Priority 1: the 1-byte RCR sits inside the 4-byte config-address register (memory_region_add_subregion_overlap).
+  bus.map(new PortRegion(rcrOps, rcr), RCR_PORT, { priority: 1 });
+
+  const apm: ApmState = { apmc: 0, apms: 0, trace, callback: (v) => pm.apmCtrlChanged(v) };
+  bus.map(new PortRegion(apmOps, apm), APM_CNT_PORT);
+  bus.map(acpi.gpeIo, PIIX4_GPE0_BASE);
+
+  const kbc = newKbc(trace, (how, val) => {
+    const what = how === 'pulse' ? `outb 0x64 <== 0x${val.toString(16)} (pulse reset line)` : `i8042 output port <== 0x${val.toString(16)} (bit 0 clear)`;
+    hooks.resetRequest('reset-kbc', what, { port: how === 'pulse' ? KBC_CMD_PORT : KBC_DATA_PORT, value: val });
+  }, (level) => pic.setIrq(1, level));
+  bus.map(new PortRegion(kbcDataOps, kbc), KBC_DATA_PORT);
+  bus.map(new PortRegion(kbcCmdOps, kbc), KBC_CMD_PORT);
+
+  bus.map(new PortRegion(picOps, { pic, chip: pic.master }, 'pic-master'), 0x20);
+  bus.map(new PortRegion(picOps, { pic, chip: pic.slave }, 'pic-slave'), 0xa0);
+  bus.map(new PortRegion(elcrOps, pic.master, 'elcr-master'), 0x4d0);
+  bus.map(new PortRegion(elcrOps, pic.slave, 'elcr-slave'), 0x4d1);
+
+  const port80: Port80State = { last: -1, codes: [], limit: 4096, trace };
+  bus.map(new PortRegion(port80Ops, port80), POST_PORT);
+
+  const debugcons: DebugconState[] = [];
+  for (const cfg of opts.debugcon ?? [{}]) {
+    const iobase = cfg.iobase ?? DEBUGCON_DEFAULT_IOBASE;
+    const s: DebugconState = { iobase, readback: cfg.readback ?? 0xe9, trace, sink: cfg.sink ?? ((b) => hooks.debugconByte(b, iobase)) };
+    bus.map(new PortRegion(debugconOps, s), iobase);
+    debugcons.push(s);
+  }
+
+  const chipset: PcChipset = {
+    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, debugcons,
+    reset: () => {
+      // The PIC first, so the SCI level PIIX4 drives after its own reset is not lost.
+      pic.reset();
+      kbcReset(kbc);
+      rcr.rcr = 0; // piix_reset
+      // The config-address latch (PCIHostState.config_reg) has no reset in QEMU.
+      for (const d of [host, isa, ide, pm.pci]) {
+        d.reset?.();
+        clearOnReset(d);
+      }
+    },
+  };
+  return chipset;
+}
