@@ -1,0 +1,264 @@
+/**
+ * One HVM domain's port I/O path in Xen mode (Xen xen/arch/x86/hvm/emulate.c
+ * hvmemul_do_io, io.c hvm_io_intercept, xen/common/ioreq.c):
+ *  1. Xen's own handlers first: the PM1a event block and the PM timer
+ *     (pmtimer.c, at the V1 or V0 base), and the 0xE9 debug console
+ *     (hvm_print_line). A handler matches when the whole access lies inside
+ *     its range (hvm_portio_accept).
+ *  2. Else the ioreq server claiming the port: ioreq_send writes the vCPU's
+ *     slot, sets READY, notifies the device model; the vCPU blocks until
+ *     IORESP_READY (wait_for_io), then vcpu_end_shutdown_deferral.
+ *  3. Else the null handler: reads return all-ones, writes are dropped.
+ */
+import { IOREQ_READ, IOREQ_SIZE, IOREQ_TYPE_PIO, IOREQ_WRITE, PAGE_SIZE, STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE,
+  STATE_IOREQ_READY, STATE_IORESP_READY } from '../ioreq/abi.js';
+import { ioreqDataLo, loadIoreqState, newIoreq, storeIoreqState, writeIoreq, type Ioreq } from '../ioreq/ioreq-codec.js';
+import type { AccessSize, RegionOps } from '../ioports/region.js';
+import { defineEvent, hex, type Trace } from '../trace/trace.js';
+import type { VirtualClock, VirtualTimer } from '../clock/virtual-clock.js';
+import type { Domain, Vcpu } from './domain.js';
+import type { Hypervisor } from './hypervisor.js';
+import { newPmTimer, nsToNextMsbFlip, pm1aEvtOps, pmtButton, pmTmrOps, pmtUpdateTime, type PmTimerState } from './pmtimer.js';
+import { ACPI_PM1A_EVT_BLK_ADDRESS_V0, ACPI_PM1A_EVT_BLK_ADDRESS_V1, ACPI_PM_TMR_BLK_ADDRESS_V0, ACPI_PM_TMR_BLK_ADDRESS_V1,
+  EINVAL, HVM_PARAM_ACPI_IOPORTS_LOCATION } from './xen-abi.js';
+
+export const tr = {
+  send: defineEvent('xen', 'xen_ioreq_send', (a: { domid: number; vcpu: number; dir: string; port: number; size: number; data: number; eport: number }) =>
+    `d${a.domid}v${a.vcpu} PIO ${a.dir} port 0x${hex(a.port, 4)} size ${a.size} data 0x${hex(a.data)} -> READY, notify port ${a.eport}`),
+  complete: defineEvent('xen', 'xen_ioreq_complete', (a: { domid: number; vcpu: number; data: number }) =>
+    `d${a.domid}v${a.vcpu} IORESP_READY -> NONE data 0x${hex(a.data)}`),
+  retry: defineEvent('xen', 'xen_ioreq_retry', (a: { domid: number; vcpu: number; port: number }) =>
+    `d${a.domid}v${a.vcpu} domain shutting down: vCPU paused, access to 0x${hex(a.port, 4)} not started`),
+  intercept: defineEvent('xen', 'xen_hvm_intercept', (a: { domid: number; handler: string; dir: string; port: number; size: number; value: number }) =>
+    `d${a.domid} ${a.handler} ${a.dir} port 0x${hex(a.port, 4)} size ${a.size} ${a.dir === 'write' ? '<==' : '==>'} 0x${hex(a.value)}`),
+  nullHandler: defineEvent('xen', 'xen_hvm_null_handler', (a: { domid: number; dir: string; port: number; size: number }) =>
+    `d${a.domid} ${a.dir} port 0x${hex(a.port, 4)} size ${a.size}: no ioreq server, ${a.dir === 'read' ? 'all-ones' : 'dropped'}`),
+  badState: defineEvent('xen', 'xen_ioreq_bad_state', (a: { domid: number; vcpu: number; msg: string }) => `d${a.domid}v${a.vcpu} ${a.msg}`),
+};
+
+/** Status of one access, as Xen's X86EMUL_* outcome seen by the vCPU. */
+export type IoStatus = 'done' | 'pending' | 'retry';
+
+interface Intercept { start: number; len: number; ops: RegionOps<any>; state: unknown }
+
+/** The hypervisor half of one ioreq server: the shared page and the claimed port ranges. */
+export interface IoreqServer {
+  readonly dmDomid: number;
+  readonly page: Uint8Array;
+  readonly view: DataView;
+  readonly ranges: readonly (readonly [number, number])[];
+  /** After a notification, give an in-thread device model a chance to run (drain its port). */
+  kick?: () => void;
+}
+
+interface DebugCon { buf: string }
+
+export class HvmIo {
+  readonly pm: PmTimerState;
+  private readonly intercepts: Intercept[] = [];
+  private server: IoreqServer | null = null;
+  private readonly req: Ioreq = newIoreq();
+  private readonly con: DebugCon = { buf: '' };
+  /** Lines the guest printed on port 0xE9 (the Xen debug console), without the (dN) prefix. */
+  readonly consoleLines: string[] = [];
+  /** Value of the last completed read, per vCPU. */
+  readonly readValue: number[] = [];
+  private readonly pendingDir: number[] = [];
+  private readonly tmrTimer: VirtualTimer;
+  /** Called when the SCI line changes (interrupt delivery wakes a blocked vCPU). */
+  onSci: (level: boolean) => void = () => {};
+
+  constructor(readonly hv: Hypervisor, readonly d: Domain, readonly clock: VirtualClock, readonly trace: Trace) {
+    this.pm = newPmTimer(d.id, () => clock.ns(), trace, (l) => this.onSci(l));
+    this.tmrTimer = clock.timer(`d${d.id}-pmtimer`, () => this.pmTick());
+    this.mapPm(ACPI_PM1A_EVT_BLK_ADDRESS_V1, ACPI_PM_TMR_BLK_ADDRESS_V1);
+    this.intercepts.push({ start: 0xe9, len: 1, ops: debugConOps, state: this });
+    d.params[HVM_PARAM_ACPI_IOPORTS_LOCATION] = 1n;
+    d.hooks.powerButton = () => pmtButton(this.pm, 'power');
+    d.hooks.sleepButton = () => pmtButton(this.pm, 'sleep');
+    d.hooks.changeIoports = (ver) => {
+      if (ver === 0) this.mapPm(ACPI_PM1A_EVT_BLK_ADDRESS_V0, ACPI_PM_TMR_BLK_ADDRESS_V0);
+      else if (ver === 1) this.mapPm(ACPI_PM1A_EVT_BLK_ADDRESS_V1, ACPI_PM_TMR_BLK_ADDRESS_V1);
+      else return -EINVAL;
+      return 0;
+    };
+    for (const v of d.vcpus) this.readValue[v.id] = 0;
+    this.armTmr();
+  }
+
+  /** pmtimer_change_ioport: (re)register the two handlers at a layout's bases. */
+  private mapPm(evt: number, tmr: number): void {
+    for (let i = this.intercepts.length - 1; i >= 0; i--) if (this.intercepts[i]!.state === this.pm) this.intercepts.splice(i, 1);
+    this.intercepts.push({ start: evt, len: 4, ops: pm1aEvtOps, state: this.pm }, { start: tmr, len: 4, ops: pmTmrOps, state: this.pm });
+  }
+
+  private armTmr(): void {
+    this.tmrTimer.deadline = this.clock.ns() + nsToNextMsbFlip(this.pm);
+  }
+
+  private pmTick(): void {
+    pmtUpdateTime(this.pm);
+    this.armTmr();
+  }
+
+  stop(): void {
+    this.tmrTimer.deadline = Infinity;
+  }
+
+  /** Xen side of creating the server: one unbound port per vCPU (vp_eport) for the DM to bind. */
+  attachServer(s: IoreqServer): number[] {
+    if (s.page.length < PAGE_SIZE || this.d.vcpus.length > PAGE_SIZE / IOREQ_SIZE) throw new RangeError('ioreq page too small for the vCPUs');
+    this.server = s;
+    const ports: number[] = [];
+    for (const v of this.d.vcpus) {
+      const port = this.hv.allocUnbound(this.d, s.dmDomid);
+      // Xen consumes this port itself: the DM's notification wakes the vCPU blocked in wait_for_io.
+      this.d.evtchn.ports[port]!.xenConsumer = () => {
+        v.blocked = false;
+      };
+      v.vpEport = port;
+      s.view.setUint32(v.id * IOREQ_SIZE + 24, port, true); // hvm_update_ioreq_evtchn: slot vp_eport
+      ports.push(port);
+    }
+    return ports;
+  }
+
+  detachServer(): void {
+    this.server = null;
+  }
+
+  private intercept(port: number, size: number): Intercept | null {
+    for (const h of this.intercepts) if (port >= h.start && port + size <= h.start + h.len) return h;
+    return null;
+  }
+
+  private claimed(port: number): boolean {
+    const s = this.server;
+    if (!s) return false;
+    for (const [a, b] of s.ranges) if (port >= a && port <= b) return true;
+    return false;
+  }
+
+  /** `out`: returns 'done', 'pending' (the vCPU now waits for the DM) or 'retry' (not started: domain shutting down). */
+  out(v: Vcpu, port: number, size: AccessSize, value: number): IoStatus {
+    return this.access(v, port, size, value >>> 0, IOREQ_WRITE);
+  }
+
+  /** `in`: the value is in `readValue[v.id]` once the status is 'done' (or after `resume` completes it). */
+  in(v: Vcpu, port: number, size: AccessSize): IoStatus {
+    return this.access(v, port, size, 0, IOREQ_READ);
+  }
+
+  private access(v: Vcpu, port: number, size: AccessSize, value: number, dir: number): IoStatus {
+    const h = this.intercept(port, size);
+    const d = this.d;
+    if (h) {
+      if (dir === IOREQ_WRITE) h.ops.write(h.state, port - h.start, value, size);
+      else this.readValue[v.id] = h.ops.read(h.state, port - h.start, size) >>> 0;
+      if (this.trace.on(tr.intercept)) {
+        this.trace.emit(tr.intercept, { domid: d.id, handler: h.ops.name, dir: dir ? 'read' : 'write', port, size, value: dir ? this.readValue[v.id]! : value });
+      }
+      return 'done';
+    }
+    const s = this.server;
+    if (!s || !this.claimed(port)) {
+      if (this.trace.on(tr.nullHandler)) this.trace.emit(tr.nullHandler, { domid: d.id, dir: dir ? 'read' : 'write', port, size });
+      if (dir === IOREQ_READ) this.readValue[v.id] = size === 4 ? 0xffff_ffff : (1 << (8 * size)) - 1;
+      return 'done';
+    }
+    // ioreq_send
+    if (!this.hv.vcpuStartShutdownDeferral(v)) {
+      if (this.trace.on(tr.retry)) this.trace.emit(tr.retry, { domid: d.id, vcpu: v.id, port });
+      return 'retry';
+    }
+    const o = v.id * IOREQ_SIZE;
+    const state = loadIoreqState(s.page, o);
+    if (state !== STATE_IOREQ_NONE) {
+      this.badState(v, `device model set bad IO state ${state}`);
+      return this.unhandled(v, dir, size);
+    }
+    const eport = s.view.getUint32(o + 24, true);
+    if (eport !== v.vpEport) {
+      this.badState(v, `device model set bad event channel ${eport}`);
+      return this.unhandled(v, dir, size);
+    }
+    const r = this.req;
+    r.addrLo = port; r.addrHi = 0; r.dataLo = value; r.dataHi = 0; r.count = 1; r.size = size; r.vpEport = eport;
+    r.state = STATE_IOREQ_NONE; r.dataIsPtr = 0; r.dir = dir; r.df = 0; r.type = IOREQ_TYPE_PIO;
+    writeIoreq(s.view, o, r);
+    this.pendingDir[v.id] = dir;
+    v.ioPending = true;
+    v.blocked = true; // prepare_wait_on_xen_event_channel, before the state goes READY
+    storeIoreqState(s.page, o, STATE_IOREQ_READY);
+    if (this.trace.on(tr.send)) this.trace.emit(tr.send, { domid: d.id, vcpu: v.id, dir: dir ? 'read' : 'write', port, size, data: value, eport });
+    this.hv.evtchnSend(d, eport);
+    s.kick?.();
+    return this.resume(v) ? 'done' : 'pending';
+  }
+
+  private unhandled(v: Vcpu, dir: number, size: number): IoStatus {
+    // ioreq_send broke out without sending: the access is completed as unhandled (null handler).
+    if (dir === IOREQ_READ) this.readValue[v.id] = size === 4 ? 0xffff_ffff : (1 << (8 * size)) - 1;
+    return 'done';
+  }
+
+  private badState(v: Vcpu, msg: string): void {
+    this.hv.log(`(XEN) d${v.domid}v${v.id} ${msg}`);
+    if (this.trace.on(tr.badState)) this.trace.emit(tr.badState, { domid: v.domid, vcpu: v.id, msg });
+  }
+
+  /**
+   * hvm_do_resume → vcpu_ioreq_handle_completion / wait_for_io. Returns true
+   * when no I/O is outstanding (the vCPU may run guest code if not paused).
+   */
+  resume(v: Vcpu): boolean {
+    if (!v.ioPending) return true;
+    const s = this.server;
+    if (!s) {
+      v.ioPending = false;
+      v.blocked = false;
+      this.hv.vcpuEndShutdownDeferral(v);
+      return true;
+    }
+    const o = v.id * IOREQ_SIZE;
+    const state = loadIoreqState(s.page, o);
+    if (state === STATE_IOREQ_READY || state === STATE_IOREQ_INPROCESS) {
+      v.blocked = true; // keep waiting for the device model
+      return false;
+    }
+    if (state === STATE_IORESP_READY) {
+      storeIoreqState(s.page, o, STATE_IOREQ_NONE);
+      const data = ioreqDataLo(s.view, o);
+      v.ioPending = false;
+      v.blocked = false;
+      if (this.pendingDir[v.id] === IOREQ_READ) this.readValue[v.id] = data;
+      if (this.trace.on(tr.complete)) this.trace.emit(tr.complete, { domid: v.domid, vcpu: v.id, data });
+      // The vCPU that asked for a shutdown is paused here, after its I/O completed.
+      this.hv.vcpuEndShutdownDeferral(v);
+      return true;
+    }
+    // NONE (went backwards) or > 3: wait_for_io crashes the domain.
+    const msg = state === STATE_IOREQ_NONE ? `Weird HVM ioreq state transition ${STATE_IOREQ_INPROCESS} -> ${state}` : `Weird HVM iorequest state ${state}`;
+    this.badState(v, msg);
+    v.ioPending = false;
+    v.blocked = false;
+    this.hv.domainCrash(this.d, v.id);
+    return true;
+  }
+}
+
+/** hvm_print_line: byte writes to 0xE9 are buffered per domain and printed a line at a time as "(dN) text". */
+const debugConOps: RegionOps<HvmIo> = {
+  name: 'xen-debugcon', size: 1, valid: { min: 1, max: 1 },
+  read: () => 0xff,
+  write(io, _off, value) {
+    const c = String.fromCharCode(value & 0xff);
+    const con = (io as unknown as { con: DebugCon }).con;
+    if (c !== '\n') con.buf += c;
+    if (c === '\n' || con.buf.length >= 255) {
+      io.consoleLines.push(con.buf);
+      io.hv.log(`(d${io.d.id}) ${con.buf}`);
+      con.buf = '';
+    }
+  },
+};
