@@ -8,3 +8,4 @@ export {
   type SleepPackage, type SleepScan, type SleepScanOptions, type SleepStateName, type SleepValue,
 } from './sleep-states.js';
 export { summarizeSleepTypes, slpTyp, jsonValue, type SleepTypeSummary } from './sleep-types.js';
+export * as aml from './encode.js';

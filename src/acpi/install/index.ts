@@ -1,0 +1,1 @@
+export { installTables, layoutTables, DEFAULT_RSDP_ADDRESS, type InstallOptions, type InstalledTables, type PlacedTable } from './install-tables.js';
