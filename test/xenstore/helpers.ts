@@ -35,7 +35,8 @@ export function ringGuest(xs: Xenstored, dom0: XsClient, domid: number, name = `
     const id = reqId++;
     const p = typeof payload === 'string' ? strToBytes(payload) : payload;
     if (!front.send(type, id, tx, p)) throw new Error('ring full');
-    drain();
+    // A long reply arrives in pieces: each receive() frees rsp[] space and kicks xenstored.
+    for (let k = 0; k < 64 && !inbox.some((m) => m.hdr.reqId === id); k++) drain();
     const i = inbox.findIndex((m) => m.hdr.reqId === id);
     if (i < 0) throw new Error(`no reply to request ${id}`);
     const m = inbox.splice(i, 1)[0]!;
