@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Rebuild every guest kernel: firmware/guests/<name>.asm -> firmware/guests/<name>.bin (flat
-# Multiboot binaries loaded at 1 MiB). Needs nasm (Debian package `nasm`). Output is deterministic,
-# so a rebuild of unchanged sources leaves the committed binaries byte-identical.
+# Multiboot binaries loaded at 1 MiB). Needs nasm (Debian package `nasm`). The output is
+# deterministic: rebuilding unchanged sources leaves the committed binaries byte-identical.
+# Usage: bash firmware/build.sh [OUTDIR]   (default OUTDIR: firmware/guests)
 set -euo pipefail
-cd "$(dirname "$0")/guests"
+here="$(cd "$(dirname "$0")" && pwd)"
+out="$(mkdir -p "${1:-$here/guests}" && cd "${1:-$here/guests}" && pwd)"
 command -v nasm >/dev/null || { echo "firmware/build.sh: nasm not found (apt-get install nasm)" >&2; exit 1; }
+cd "$here/guests"
 for src in *.asm; do
-  nasm -f bin -w+all -I ./ -o "${src%.asm}.bin" "$src"
-  echo "built guests/${src%.asm}.bin ($(wc -c < "${src%.asm}.bin") bytes)"
+  name="${src%.asm}"
+  nasm -f bin -w+all -I ./ -o "$out/$name.bin" "$src"
+  echo "built $name.bin ($(wc -c < "$out/$name.bin") bytes)"
 done

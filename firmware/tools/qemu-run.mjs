@@ -37,6 +37,11 @@ export function qemuArgs(kernel, debugcon, qmpSock) {
   ];
 }
 
+/** The events file format: a JSON array, one `{event, data?}` object per line. */
+export function formatEvents(events) {
+  return `[\n${events.map((e) => `  ${JSON.stringify(e)}`).join(',\n')}\n]\n`;
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function connectRetry(path, deadline) {

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCENARIOS } from './scenarios.mjs';
-import { qemuAvailable, qemuVersion, runOnQemu } from './qemu-run.mjs';
+import { formatEvents, qemuAvailable, qemuVersion, runOnQemu } from './qemu-run.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!qemuAvailable()) {
@@ -28,7 +28,3 @@ for (const name of names) {
 }
 process.exit(failed === 0 ? 0 : 1);
 
-/** One event per line, so that diffs stay readable. */
-export function formatEvents(events) {
-  return `[\n${events.map((e) => `  ${JSON.stringify(e)}`).join(',\n')}\n]\n`;
-}

@@ -1,0 +1,21 @@
+// Types for qemu-run.mjs (plain Node so that the recorder runs without a build step).
+export interface QmpEvent { event: string; data?: Record<string, unknown> }
+export type ScenarioStep =
+  | { waitOutput: string }
+  | { waitEvent: string }
+  | { execute: string; arguments?: Record<string, unknown> }
+  | { waitExit: true };
+export interface QemuRunResult {
+  debugcon: string;
+  events: QmpEvent[];
+  replies: { command: string; reply: unknown }[];
+  exitCode: number | string | null;
+  timedOut: boolean;
+  stderr: string;
+}
+export const QEMU_BIN: string;
+export function qemuAvailable(): boolean;
+export function qemuVersion(): string | null;
+export function qemuArgs(kernel: string, debugcon: string, qmpSock: string): string[];
+export function formatEvents(events: QmpEvent[]): string;
+export function runOnQemu(kernel: string, steps: readonly ScenarioStep[], opts?: { timeoutMs?: number }): Promise<QemuRunResult>;

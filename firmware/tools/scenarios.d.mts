@@ -1,0 +1,2 @@
+import type { ScenarioStep } from './qemu-run.mjs';
+export const SCENARIOS: Record<string, readonly ScenarioStep[]>;
