@@ -16,6 +16,6 @@ export interface QemuRunResult {
 export const QEMU_BIN: string;
 export function qemuAvailable(): boolean;
 export function qemuVersion(): string | null;
-export function qemuArgs(kernel: string, debugcon: string, qmpSock: string): string[];
+export function qemuArgs(kernel: string, debugcon: string, qmpSock: string, opts?: { machine?: string; args?: readonly string[] }): string[];
 export function formatEvents(events: QmpEvent[]): string;
-export function runOnQemu(kernel: string, steps: readonly ScenarioStep[], opts?: { timeoutMs?: number }): Promise<QemuRunResult>;
+export function runOnQemu(kernel: string, steps: readonly ScenarioStep[], opts?: { timeoutMs?: number; machine?: string; args?: readonly string[] }): Promise<QemuRunResult>;

@@ -26,14 +26,15 @@ export function qemuVersion() {
 }
 
 /** The command line used for every kernel (documented in firmware/README.md). */
-export function qemuArgs(kernel, debugcon, qmpSock) {
+export function qemuArgs(kernel, debugcon, qmpSock, { machine = 'pc', args = [] } = {}) {
   return [
-    '-M', 'pc', '-accel', 'tcg', '-m', '64', '-smp', '1',
+    '-M', machine, '-accel', 'tcg', '-m', '64', '-smp', '1',
     '-display', 'none', '-nodefaults', '-no-reboot', '-S',
     '-serial', 'none', '-monitor', 'none',
     '-kernel', kernel,
     '-debugcon', `file:${debugcon}`,
     '-qmp', `unix:${qmpSock},server=on,wait=on`,
+    ...args,
   ];
 }
 
@@ -106,19 +107,19 @@ class Qmp {
 }
 
 /**
- * Run `kernel` with the scenario `steps`. Returns
+ * Run `kernel` with the scenario `steps` (options: timeoutMs, machine, extra QEMU args). Returns
  * { debugcon: string, events: {event, data?}[], replies: {command, reply}[], exitCode, timedOut }.
  * Steps: { waitOutput: 'text' } | { waitEvent: 'NAME' } | { execute: 'cmd', arguments? } |
  *        { waitExit: true }. The run always ends by waiting for QEMU to exit; on timeout QEMU is
  * killed and timedOut is true.
  */
-export async function runOnQemu(kernel, steps, { timeoutMs = 20000 } = {}) {
+export async function runOnQemu(kernel, steps, { timeoutMs = 20000, machine = 'pc', args = [] } = {}) {
   if (!existsSync(kernel)) throw new Error(`kernel not found: ${kernel}`);
   const dir = mkdtempSync(join(tmpdir(), 'acpidm-qemu-'));
   const debugcon = join(dir, 'debugcon.txt');
   const sock = join(dir, 'qmp.sock');
   const deadline = Date.now() + timeoutMs;
-  const child = spawn(QEMU_BIN, qemuArgs(kernel, debugcon, sock), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(QEMU_BIN, qemuArgs(kernel, debugcon, sock, { machine, args }), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { stderr += d; });

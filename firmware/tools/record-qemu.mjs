@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCENARIOS } from './scenarios.mjs';
+import { SCENARIOS, scenarioKernel } from './scenarios.mjs';
 import { formatEvents, qemuAvailable, qemuVersion, runOnQemu } from './qemu-run.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,9 +18,9 @@ console.log(`recording with ${qemuVersion()}`);
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SCENARIOS);
 let failed = 0;
 for (const name of names) {
-  const steps = SCENARIOS[name];
-  if (!steps) { console.error(`record-qemu: no scenario for ${name}`); failed++; continue; }
-  const r = await runOnQemu(join(root, 'guests', `${name}.bin`), steps);
+  const sc = SCENARIOS[name];
+  if (!sc) { console.error(`record-qemu: no scenario for ${name}`); failed++; continue; }
+  const r = await runOnQemu(join(root, 'guests', `${scenarioKernel(name)}.bin`), sc.steps, { machine: sc.machine, args: sc.args });
   if (r.timedOut) { console.error(`record-qemu: ${name} timed out; not recorded\n${r.debugcon}`); failed++; continue; }
   writeFileSync(join(root, 'expected', `${name}.qemu.txt`), r.debugcon, 'latin1');
   writeFileSync(join(root, 'expected', `${name}.qemu-events.json`), formatEvents(r.events));

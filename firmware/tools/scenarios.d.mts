@@ -1,2 +1,12 @@
 import type { ScenarioStep } from './qemu-run.mjs';
-export const SCENARIOS: Record<string, readonly ScenarioStep[]>;
+export interface Scenario {
+  /** kernel binary (firmware/guests/<kernel>.bin); defaults to the scenario name */
+  kernel?: string;
+  /** QEMU machine type; default 'pc' */
+  machine?: string;
+  /** extra QEMU options */
+  args?: readonly string[];
+  steps: readonly ScenarioStep[];
+}
+export const SCENARIOS: Record<string, Scenario>;
+export function scenarioKernel(name: string): string;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { qemuAvailable, runOnQemu } from '../../firmware/tools/qemu-run.mjs';
-import { SCENARIOS } from '../../firmware/tools/scenarios.mjs';
+import { SCENARIOS, scenarioKernel } from '../../firmware/tools/scenarios.mjs';
 
 const root = join(import.meta.dirname, '../..');
 const ci = process.env.CI === 'true';
@@ -19,7 +19,9 @@ describe('guest kernels on real QEMU', () => {
   }
   it.each(Object.keys(SCENARIOS))('%s: debug console and QMP events match firmware/expected', async (name) => {
     if (!haveQemu) throw new Error('qemu-system-x86_64 is required when CI=true');
-    const r = await runOnQemu(join(root, 'firmware/guests', `${name}.bin`), SCENARIOS[name]!, { timeoutMs: 20_000 });
+    const sc = SCENARIOS[name]!;
+    const kernel = join(root, 'firmware/guests', `${scenarioKernel(name)}.bin`);
+    const r = await runOnQemu(kernel, sc.steps, { timeoutMs: 20_000, machine: sc.machine, args: sc.args });
     expect(r.timedOut, `QEMU did not finish; output so far:\n${r.debugcon}`).toBe(false);
     expect(r.exitCode).toBe(0);
     expect(r.debugcon).toBe(readFileSync(join(root, 'firmware/expected', `${name}.qemu.txt`), 'latin1'));
