@@ -101,6 +101,20 @@ export const COMMANDS: readonly QmpCommand[] = [
     },
   },
   {
+    // qapi/run-state.json set-action (6.0+): libvirt's -no-shutdown is shutdown=pause, -no-reboot is reboot=shutdown.
+    // panic and watchdog actions are not modelled (no pvpanic, no watchdog device), so they are refused as unexpected.
+    name: 'set-action',
+    args: [
+      { name: 'reboot', type: 'str', optional: true, values: ['reset', 'shutdown'] },
+      { name: 'shutdown', type: 'str', optional: true, values: ['poweroff', 'pause'] },
+    ],
+    run: (ctx, a) => {
+      if (a['reboot'] !== undefined) ctx.vm.runState.actions.reboot = a['reboot'] as 'reset' | 'shutdown';
+      if (a['shutdown'] !== undefined) ctx.vm.runState.actions.shutdown = a['shutdown'] as 'poweroff' | 'pause';
+      return EMPTY;
+    },
+  },
+  {
     name: 'quit',
     args: [],
     run: (ctx) => (ctx.vm.runState.quit(ctx.hostLink('qmp', 'quit')), EMPTY),
