@@ -1,0 +1,250 @@
+/**
+ * QEMU's `pc` machine at port level: trace, virtual clock, port bus, the
+ * PIIX4/PC chipset and the run state, wired as QEMU wires them
+ * (hw/i386/pc_piix.c, system/runstate.c). No CPU is needed: tests drive the
+ * ports directly (see qtest.ts). A CPU plugs in through `attachCpu`.
+ */
+import { acpiNotifyWakeup } from '../acpi/acpi-pm.js';
+import type { AcpiPm } from '../acpi/pm-regs.js';
+import { qemuPcPolicy, type SleepDecode, type SleepPolicy } from '../acpi/sleep-decode.js';
+import { VirtualClock } from '../clock/virtual-clock.js';
+import { PortBus } from '../ioports/port-bus.js';
+import { createPcChipset, type PcChipset, type ResetMechanism } from '../piix4/chipset.js';
+import { SEABIOS_DEBUG_PORT, DEBUGCON_DEFAULT_IOBASE, type DebugconConfig } from '../piix4/debugcon.js';
+import type { DualPic } from '../piix4/i8259.js';
+import type { PciHostState } from '../piix4/pci-host.js';
+import type { Piix4Pm } from '../piix4/piix4-pm.js';
+import { defineEvent, hex, Trace } from '../trace/trace.js';
+import type { CauseLink } from './cause-chain.js';
+import type { CpuPort } from './cpu-port.js';
+import { DebugconBuffer } from './debugcon-buffer.js';
+import { RunStateMachine } from './run-state.js';
+
+export interface PcMachineOptions {
+  /** `-machine smm=on|off` (default on, as QEMU TCG). off = ACPI-only PIIX4: SCI_EN from reset. */
+  smm?: boolean;
+  /** `-global PIIX4_PM.s4_val=N` (default 2). */
+  s4Val?: number;
+  /** `-global PIIX4_PM.disable_s3=1`: only the DSDT's `\_S3_` goes away; S3 still works (observed on QEMU). */
+  disableS3?: boolean;
+  disableS4?: boolean;
+  /** Override the sleep policy entirely (Xen presets). Wins over s4Val/disableS3/disableS4. */
+  policy?: SleepPolicy;
+  /**
+   * isa-debugcon instances. Default: 0xE9 (QEMU's isa-debugcon default iobase)
+   * and 0x402 (SeaBIOS's debug port), both feeding `debugconOutput`. Pass []
+   * for none, like a plain `qemu -M pc`.
+   */
+  debugcon?: DebugconConfig[];
+  /** Called for every debugcon byte (in addition to `debugconOutput`). */
+  onDebugconOutput?: (byte: number, port: number) => void;
+  /** `-no-shutdown`: shutdown action pause. */
+  noShutdown?: boolean;
+  /** `-no-reboot`: reboot action shutdown. */
+  noReboot?: boolean;
+  /** `-icount shift=N`: 2^N ns per instruction (default 0). */
+  icountShift?: number;
+  /** Legacy ISA devices present for PIIX4's machine-ready registers (defaults as QEMU -M pc: LPT, COM1). */
+  lpt378?: boolean;
+  com1?: boolean;
+  com2?: boolean;
+  trace?: Trace;
+}
+
+export type SliceResult = 'exit' | 'idle' | 'budget';
+
+export const tr = {
+  sleep: defineEvent('machine', 'machine_guest_sleep', (a: { state: string; typ: number; port: number; value: number; advertised: boolean }) =>
+    `guest ${a.state} (SLP_TYP ${a.typ}) via outw 0x${hex(a.port, 4)} <== 0x${hex(a.value, 4)}${a.advertised ? '' : ' (state not advertised to the guest)'}`),
+  reset: defineEvent('machine', 'machine_reset', (a: { devices: number }) => `devices reset (${a.devices} handlers)`),
+};
+
+export class PcMachine {
+  readonly trace: Trace;
+  readonly clock: VirtualClock;
+  readonly bus: PortBus;
+  readonly runState: RunStateMachine;
+  readonly chipset: PcChipset;
+  /** The CPU's interrupt source: `pic.intr()` and `pic.ack()`. */
+  readonly pic: DualPic;
+  /** ACPI PM block (state in `pm.regs`). */
+  readonly pm: AcpiPm;
+  /** PIIX4 function 3 (config space, PM window). */
+  readonly piix4: Piix4Pm;
+  /** PCI config mechanism #1 state and devices. */
+  readonly pci: PciHostState;
+  readonly policy: SleepPolicy;
+  cpu: CpuPort | null = null;
+  /** Extra stop callback (QEMU cpu_stop_current) for a CPU that is not a CpuPort. */
+  onStopCpu: (() => void) | null = null;
+
+  private readonly debugcon = new DebugconBuffer();
+  private readonly resetHandlers: (() => void)[] = [];
+  private readonly suspendNotifiers: (() => void)[] = [];
+  /** Last power-button press the guest could see (PWRBTN_STS latched): a guest S5 answers it. */
+  private lastPowerButton: CauseLink | null = null;
+
+  constructor(opts: PcMachineOptions = {}) {
+    this.clock = new VirtualClock(opts.icountShift ?? 0);
+    this.trace = opts.trace ?? new Trace();
+    this.trace.clock = () => this.clock.ns();
+    this.bus = new PortBus(this.trace);
+    this.policy = opts.policy ?? qemuPcPolicy({
+      ...(opts.s4Val !== undefined ? { s4Val: opts.s4Val } : {}),
+      ...(opts.disableS3 !== undefined ? { disableS3: opts.disableS3 } : {}),
+      ...(opts.disableS4 !== undefined ? { disableS4: opts.disableS4 } : {}),
+    });
+    this.runState = new RunStateMachine({
+      stopCpu: () => {
+        this.cpu?.requestStop();
+        this.onStopCpu?.();
+      },
+      resetMachine: () => this.reset(),
+      powerdown: (link) => {
+        if (this.piix4.powerButton()) this.lastPowerButton = link;
+      },
+      suspend: () => {
+        for (const fn of this.suspendNotifiers) fn();
+      },
+      wakeup: (reason) => acpiNotifyWakeup(this.pm, reason),
+    }, this.trace, () => this.clock.ns());
+    if (opts.noShutdown) this.runState.actions.shutdown = 'pause';
+    if (opts.noReboot) this.runState.actions.reboot = 'shutdown';
+
+    const onByte = opts.onDebugconOutput;
+    this.chipset = createPcChipset(this.bus, this.clock, {
+      smm: opts.smm ?? true,
+      policy: this.policy,
+      debugcon: opts.debugcon ?? [{ iobase: DEBUGCON_DEFAULT_IOBASE }, { iobase: SEABIOS_DEBUG_PORT }],
+      ...(opts.lpt378 !== undefined ? { lpt378: opts.lpt378 } : {}),
+      ...(opts.com1 !== undefined ? { com1: opts.com1 } : {}),
+      ...(opts.com2 !== undefined ? { com2: opts.com2 } : {}),
+    }, {
+      resetRequest: (mechanism, what, evidence) => this.guestReset(mechanism, what, evidence),
+      acpi: {
+        wakeupEnable: (reason, on) => {
+          if (on) this.runState.wakeupMask.add(reason);
+          else this.runState.wakeupMask.delete(reason);
+        },
+        // qemu_system_wakeup_request(PMTIMER, NULL): outside `suspended` the error is dropped.
+        pmTimerWakeup: () => {
+          if (this.runState.state === 'suspended') this.runState.requestWakeup('pmtimer');
+        },
+        sleep: (d, value, port) => this.guestSleep(d, value, port),
+      },
+      debugconByte: (b, port) => {
+        this.debugcon.push(b);
+        onByte?.(b, port);
+      },
+    });
+    this.pic = this.chipset.pic;
+    this.pm = this.chipset.acpi;
+    this.piix4 = this.chipset.pm;
+    this.pci = this.chipset.pciHost;
+  }
+
+  /** Everything written to the debug console(s), as Latin-1 text. */
+  get debugconOutput(): string {
+    return this.debugcon.text();
+  }
+
+  /** Debug console bytes. */
+  debugconBytes(): Uint8Array {
+    return this.debugcon.bytes();
+  }
+
+  attachCpu(cpu: CpuPort): void {
+    this.cpu = cpu;
+  }
+
+  /** Extra reset handler (QEMU qemu_register_reset), run after the chipset and the CPU. Returns an unregister function. */
+  addResetHandler(fn: () => void): () => void {
+    this.resetHandlers.push(fn);
+    return () => {
+      const i = this.resetHandlers.indexOf(fn);
+      if (i >= 0) this.resetHandlers.splice(i, 1);
+    };
+  }
+
+  /** Suspend notifier (QEMU qemu_register_suspend_notifier; the RTC writes its resume marker here). */
+  addSuspendNotifier(fn: () => void): () => void {
+    this.suspendNotifiers.push(fn);
+    return () => {
+      const i = this.suspendNotifiers.indexOf(fn);
+      if (i >= 0) this.suspendNotifiers.splice(i, 1);
+    };
+  }
+
+  /** qemu_system_reset without the event: every device, the CPU, then registered handlers. */
+  reset(): void {
+    this.chipset.reset();
+    this.cpu?.reset();
+    for (const fn of this.resetHandlers) fn();
+    this.lastPowerButton = null;
+    if (this.trace.on(tr.reset)) this.trace.emit(tr.reset, { devices: this.resetHandlers.length });
+  }
+
+  /** Leave prelaunch (QMP `cont`; what QEMU does at startup without -S). */
+  start(): void {
+    this.runState.cont();
+  }
+
+  /**
+   * One main-loop pass: service pending requests, run the CPU for at most
+   * `maxInsns` (stopping at the next timer deadline), service again.
+   * 'exit' = the process would exit; 'idle' = nothing can make progress
+   * (no CPU, not running, or halted with no timer due); 'budget' = ran and can go on.
+   */
+  runSlice(maxInsns: number): SliceResult {
+    const rs = this.runState;
+    if (rs.service()) return 'exit';
+    const cpu = this.cpu;
+    if (!cpu || !rs.isRunning()) return 'idle';
+    const budget = Math.max(1, Math.min(maxInsns, this.clock.insnsUntilNextDeadline()));
+    const ran = cpu.run(budget);
+    if (ran > 0) this.clock.addInstructions(ran);
+    else if (cpu.halted && !this.pic.intr()) {
+      // Halted: warp to the next timer deadline (icount with sleep=off), or report idle.
+      const next = this.clock.nextDeadline();
+      if (next === Infinity) return rs.service() ? 'exit' : 'idle';
+      this.clock.advance(Math.max(0, next - this.clock.ns()));
+    }
+    if (rs.service()) return 'exit';
+    return 'budget';
+  }
+
+  // ---- guest requests ----------------------------------------------------------
+
+  private guestSleep(d: SleepDecode & { kind: 'sleep' }, value: number, port: number): void {
+    const rs = this.runState;
+    if (this.trace.on(tr.sleep)) this.trace.emit(tr.sleep, { state: d.state, typ: d.typ, port, value, advertised: d.advertised });
+    const answers = d.state === 'S5' || d.state === 'S4' ? this.lastPowerButton?.id : undefined;
+    const link = {
+      requester: 'guest' as const,
+      mechanism: 'pm1a-cnt' as const,
+      what: `outw 0x${hex(port, 4)} <== 0x${hex(value, 4)} (${d.state})`,
+      evidence: {
+        port, value, slpTyp: d.typ, state: d.state, advertised: d.advertised,
+        policy: this.policy.name, tNs: this.clock.ns(), insns: this.clock.instructions,
+      },
+      ...(answers !== undefined ? { answers } : {}),
+    };
+    if (d.state === 'S5') {
+      rs.requestShutdown('guest-shutdown', link);
+    } else if (d.state === 'S3') {
+      rs.requestSuspend(link);
+    } else {
+      // acpi_pm1_cnt_write: SUSPEND_DISK is sent at once, inside the I/O write, then the shutdown is queued.
+      const l = rs.chain.add({ ...link, t: this.clock.ns() });
+      rs.emitNow('SUSPEND_DISK', l);
+      rs.requestShutdown('guest-shutdown', link);
+    }
+  }
+
+  private guestReset(mechanism: ResetMechanism, what: string, evidence: Record<string, number | string>): void {
+    this.runState.requestReset('guest-reset', {
+      requester: 'guest', mechanism, what,
+      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions },
+    });
+  }
+}
