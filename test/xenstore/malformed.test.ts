@@ -208,6 +208,26 @@ describe('ring transport', () => {
     expect(names[119]).toBe('entry-number-119');
   });
 
+  it('while rsp[] is full, an identical watch event already queued is not queued twice (send_event)', () => {
+    const { xs, dom0 } = host();
+    const g = ringGuest(xs, dom0, 2);
+    expect(g.req(XS_WATCH, 'data\0w\0').text).toBe('OK\0');
+    g.drain();
+    g.events.length = 0;
+    for (let i = 0; i < 120; i++) dom0.write(`/local/domain/2/data/entry-number-${i}`, '');
+    for (let k = 0; k < 64; k++) g.drain(); // take all 120 events (they span many ring-fulls)
+    expect(g.events).toHaveLength(120);
+    g.events.length = 0;
+    // A long reply fills rsp[]; the guest does not read it yet.
+    g.front.send(XS_DIRECTORY, 1, 0, strToBytes('data\0'));
+    dom0.write('/local/domain/2/data/x', '1');
+    dom0.write('/local/domain/2/data/x', '2');
+    dom0.write('/local/domain/2/data/y', '3');
+    g.drain();
+    for (let k = 0; k < 16; k++) g.drain();
+    expect(g.events.map((e) => e.path)).toEqual(['data/x', 'data/y']);
+  });
+
   it('a page too small for xenstore_domain_interface is refused with a clear error', () => {
     const xs = new Xenstored();
     expect(() => xs.introduceDomain(3, { ring: { page: new Uint8Array(2048), notify: () => undefined } }))

@@ -4,6 +4,7 @@
 // (depth argument; "@releaseDomain/<domid>").
 import { describe, expect, it } from 'vitest';
 import { XsClient, XsError, type XsDomainInfo } from '../../src/xen-hvm/xenstore/index.js';
+import { Trace } from '../../src/trace/index.js';
 import { host } from './helpers.js';
 
 const recorder = (c: XsClient, path: string, token: string, depth?: number) => {
@@ -106,6 +107,33 @@ describe('watches', () => {
     });
     dom0.write('/chain/1', 'first');
     expect(seen).toEqual(['/chain=-', '/chain/1=first', '/chain/2=second']);
+  });
+
+  it('an exception in a watch callback reaches the caller that caused the event; delivery still completes', () => {
+    const { xs, dom0 } = host();
+    const bad = new XsClient(xs);
+    const good = new XsClient(xs);
+    bad.watch('/boom', 'b', (p) => {
+      if (p !== '/boom') throw new Error(`callback failed on ${p}`);
+    });
+    const seen = recorder(good, '/boom', 'g');
+    expect(() => dom0.write('/boom/x', '1')).toThrow(/callback failed on \/boom\/x/);
+    expect(seen).toEqual(['/boom', '/boom/x']);
+    expect(dom0.read('/boom/x')).toBe('1');
+  });
+
+  it('trace records requests, errors and watch events when enabled', () => {
+    const trace = new Trace().recordEverything();
+    const { xs, dom0 } = host({ trace });
+    const w = new XsClient(xs);
+    w.watch('/tr', 'tok');
+    dom0.write('/tr/a', 'v');
+    expect(() => dom0.read('/tr/missing')).toThrow();
+    expect(trace.find('xenstored_watch_event').map((r) => r.args)).toEqual([
+      { domid: 0, path: '/tr', token: 'tok' }, { domid: 0, path: '/tr/a', token: 'tok' },
+    ]);
+    expect(trace.find('xenstored_send_error').map((r) => r.args)).toEqual([{ domid: 0, type: 'READ', errno: 'ENOENT' }]);
+    expect(trace.find('xenstored_process_message').some((r) => r.args.type === 'WRITE')).toBe(true);
   });
 
   it('XS_RESET_WATCHES drops every watch of the connection', () => {

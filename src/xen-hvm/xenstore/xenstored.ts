@@ -39,6 +39,12 @@ export const traceXsWatchEvent = defineEvent('xenstore', 'xenstored_watch_event'
 export const traceXsIgnore = defineEvent('xenstore', 'xenstored_ignore_connection',
   (a: { domid: number; err: number }) => `dom${a.domid} err ${a.err}`);
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 type Handler = (ctx: OpCtx & { core: XsSessionCore }, p: Uint8Array) => Uint8Array;
 interface WireFunc { readonly fn: Handler; readonly notid?: boolean; readonly priv?: boolean }
 
@@ -171,18 +177,34 @@ export class Xenstored implements XsSessionCore {
     ctx?.after?.();
   }
 
-  /** Hand queued output to transports until every queue is empty or blocked. Re-entrant calls return at once. */
+  /**
+   * Hand queued output to transports until every queue is empty or blocked. Re-entrant calls return
+   * at once (the outer loop delivers what they queued). If a transport (an in-process watch callback)
+   * throws, delivery still finishes and the first error is rethrown to whoever caused the pump.
+   */
   pump(): void {
     if (this.pumping) return;
     this.pumping = true;
+    let firstError: unknown;
+    let failed = false;
     try {
       let progress = true;
       while (progress) {
         progress = false;
         for (const conn of [...this.connections]) {
           while (conn.out.length > 0 && !conn.ignored && !conn.closed) {
-            if (!conn.transport.deliver(conn.out[0]!)) break;
-            conn.out.shift();
+            const msg = conn.out[0]!;
+            let taken: boolean;
+            try {
+              taken = conn.transport.deliver(msg);
+            } catch (e) {
+              if (!failed) { failed = true; firstError = e; }
+              taken = true;
+            }
+            if (!taken) break;
+            // The callback may have changed the queue (nested requests take their replies out).
+            const i = conn.out.indexOf(msg);
+            if (i >= 0) conn.out.splice(i, 1);
             progress = true;
           }
         }
@@ -190,6 +212,7 @@ export class Xenstored implements XsSessionCore {
     } finally {
       this.pumping = false;
     }
+    if (failed) throw firstError;
   }
 
   private canRead(conn: XsConnection, perms: XsPerms): boolean {
@@ -215,7 +238,10 @@ export class Xenstored implements XsSessionCore {
     const payload = joinStrings([shown, w.token]);
     // Don't try to send over-long events (send_event).
     if (payload.length > XENSTORE_PAYLOAD_MAX) return;
-    conn.out.push(encodeMessage(XS_WATCH_EVENT, 0, 0, payload));
+    const msg = encodeMessage(XS_WATCH_EVENT, 0, 0, payload);
+    // An identical event still queued is not sent twice; special events are exempt (send_event).
+    if (!path.startsWith('@') && conn.out.some((m) => sameBytes(m, msg))) return;
+    conn.out.push(msg);
   }
 
   fireWatches(ctx: OpCtx, path: string, exact: boolean, node: XsNode, oldPerms?: XsPerms): void {

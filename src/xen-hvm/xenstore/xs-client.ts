@@ -32,7 +32,6 @@ export class XsClient implements XsTransport {
   private readonly callbacks = new Map<string, XsWatchCallback>();
   /** Watch events with no callback registered (kept for `takeEvents`). */
   readonly events: { path: string; token: string }[] = [];
-  private callbackError: unknown;
 
   /** domid 0 is privileged (the toolstack); other domids act with that guest's permissions. */
   constructor(private readonly xs: Xenstored, domid = 0, privileged = domid === 0) {
@@ -48,11 +47,7 @@ export class XsClient implements XsTransport {
       this.events.push({ path, token });
       return true;
     }
-    try {
-      cb(path, token);
-    } catch (e) {
-      this.callbackError ??= e;
-    }
+    cb(path, token); // an exception propagates out of xenstored.pump() to whoever caused the event
     return true;
   }
 
@@ -70,10 +65,7 @@ export class XsClient implements XsTransport {
     const h = readHeader(msg);
     const body = msg.subarray(XSD_SOCKMSG_SIZE);
     this.xs.pump();
-    const cbErr = this.callbackError;
-    this.callbackError = undefined;
     if (h.type === XS_ERROR) throw new XsError(bytesToStr(body, 0, body.length - 1) as XsErrno, xsTypeName(type), what);
-    if (cbErr !== undefined) throw cbErr;
     return body;
   }
 
