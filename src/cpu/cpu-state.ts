@@ -1,0 +1,424 @@
+/**
+ * CPU state and the hot primitives every handler uses: lazy flags, segment
+ * checks, linear memory through the software TLB, instruction fetch, ModRM
+ * decode into reused fields, and the stack. Handlers (ops-*.ts) are plain
+ * functions `(c: CpuState) => void`; the run loop lives in cpu.ts.
+ *
+ * Registers live in one Int32Array with 16- and 8-bit views on the same
+ * buffer (little-endian: AL is byte 0 of EAX, AH byte 1).
+ */
+import type { PhysMemory } from '../memory/phys-memory.js';
+import { Tlb } from './tlb.js';
+
+// Segment register numbers (Intel sreg encoding), then the system segments.
+export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;
+export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+
+export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800;
+export const IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, ID = 0x200000;
+export const ARITH = CF | PF | AF | ZF | SF | OF;
+const SZP = SF | ZF | PF;
+
+// Lazy-flag kinds: how CF/OF/AF derive from (dst, src, res).
+export const K_ADD = 0, K_SUB = 1;
+
+// Exception vectors.
+export const DE = 0, DB = 1, BP = 3, OFV = 4, BR = 5, UD = 6, NM = 7, DFV = 8, TS = 10, NP = 11, SSF = 12, GP = 13, PFV = 14;
+
+/** Thrown (always this one object) to unwind a faulting instruction; the details are on the CPU. */
+export const FAULT = { fault: true } as const;
+
+// segment check flags (segRchk / segWchk): 0 means the fast path applies
+export const SEG_UNUSABLE = 1, SEG_DENIED = 2, SEG_EXPDOWN = 4;
+
+const PARITY = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let b = i, p = 1;
+  while (b) { p ^= b & 1; b >>= 1; }
+  PARITY[i] = p ? PF : 0;
+}
+/** byte register number -> index into the Uint8Array view */
+export const R8 = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
+
+export class CpuState {
+  readonly regs = new Int32Array(8);
+  readonly r16 = new Uint16Array(this.regs.buffer);
+  readonly r8 = new Uint8Array(this.regs.buffer);
+  eip = 0;
+  /** EFLAGS with the lazily-computed bits (lfMask) stale. */
+  flags = 2;
+  lfMask = 0;
+  lfKind = 0;
+  lfDst = 0;
+  lfSrc = 0;
+  lfRes = 0;
+  lfBits = 8;
+
+  // Segment descriptor caches, indexed ES..GS, LDTR, TR.
+  readonly segSel = new Uint16Array(8);
+  readonly segBase = new Int32Array(8);
+  readonly segLimit = new Uint32Array(8);
+  /** descriptor bits 40-55 (type, S, DPL, P, AVL, D/B, G) as (hi >> 8) & 0xf0ff */
+  readonly segAr = new Int32Array(8);
+  readonly segRchk = new Uint8Array(8);
+  readonly segWchk = new Uint8Array(8);
+
+  cr0 = 0x60000010;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  gdtBase = 0; gdtLimit = 0xffff;
+  idtBase = 0; idtLimit = 0x3ff;
+  cpl = 0;
+  /** CR0.PE */
+  pe = false;
+  /** CR0.PG */
+  pg = false;
+  /** 0 or 0x200: operand size of the current CS (D bit) as a handler-table offset */
+  defOs = 0;
+  defAs = false;
+  ssBig = false;
+  /**
+   * 80286 compatibility, for the SingleStepTests 80286 vectors only: 10-byte
+   * instruction limit, no FS/GS encodings, real-mode limit violations are
+   * #GP(13) also for SS, and a string element that faults at the 64 KiB limit
+   * has already stepped its index registers (what the 286 microcode does).
+   */
+  model286 = false;
+  /** 15 on a 386 (over it: #GP(0)), 10 on a 286 */
+  maxInsnLen = 15;
+  /** CS limit, clamped to the instruction length limit while prefixes are decoded */
+  fetchLimit = 0xffff;
+
+  // ---- per-instruction decode state ----
+  insnStart = 0;
+  os = 0; // 0 = 16-bit, 0x200 = 32-bit operand size
+  as32 = false;
+  segOvr = -1;
+  rep = 0; // 0, 0xF2 or 0xF3
+  prefixes = 0;
+  // ModRM, decoded once into these fields
+  mMod = 0; mReg = 0; mRm = 0; mMem = false; mOff = 0; mSeg = 0; mLin = 0;
+
+  /** the last descriptor read by readDesc (protected.ts) */
+  dLo = 0; dHi = 0;
+  /** hooks into the run loop (set by cpu.ts) */
+  breakLoop = false;
+  /** set by STI / MOV SS / POP SS: no interrupt before the next instruction */
+  shadowNext = false;
+  interruptShadow(): void { this.shadowNext = true; this.breakLoop = true; }
+
+  // ---- exception being raised ----
+  excVec = 0; excErr = 0; excHasErr = false;
+
+  readonly tlb: Tlb;
+  readonly ram: Uint8Array;
+
+  constructor(readonly mem: PhysMemory) {
+    this.ram = mem.ram;
+    this.tlb = new Tlb();
+  }
+
+  // ======================= exceptions =======================
+  raise(vec: number, err = -1): never {
+    this.excVec = vec;
+    this.excHasErr = err >= 0;
+    this.excErr = err >= 0 ? err : 0;
+    throw FAULT;
+  }
+  gp(err = 0): never { return this.raise(GP, err); }
+  ud(): never { return this.raise(UD); }
+
+  // ======================= lazy flags =======================
+  /** Record an arithmetic result; `mask` says which flags it defines. */
+  setLazy(kind: number, dst: number, src: number, res: number, bits: number, mask: number): void {
+    if ((this.lfMask & ~mask) !== 0) this.flags = this.getFlags();
+    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = mask;
+  }
+  /** A logical result: SF/ZF/PF from res, CF=OF=AF=0. */
+  setLogic(res: number, bits: number): void {
+    if ((this.lfMask & ~SZP) !== 0) this.flags = this.getFlags();
+    this.flags &= ~(CF | OF | AF);
+    this.lfRes = res; this.lfBits = bits; this.lfMask = SZP;
+  }
+  getCF(): number {
+    if ((this.lfMask & CF) === 0) return this.flags & CF;
+    const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
+    const x = this.lfKind === K_ADD ? (d & s) | ((d | s) & ~r) : (~d & s) | ((~d | s) & r);
+    return (x >>> (this.lfBits - 1)) & 1;
+  }
+  getZF(): boolean {
+    if ((this.lfMask & ZF) === 0) return (this.flags & ZF) !== 0;
+    return (this.lfRes << (32 - this.lfBits)) === 0;
+  }
+  getSF(): boolean {
+    if ((this.lfMask & SF) === 0) return (this.flags & SF) !== 0;
+    return ((this.lfRes >>> (this.lfBits - 1)) & 1) !== 0;
+  }
+  getOF(): boolean {
+    if ((this.lfMask & OF) === 0) return (this.flags & OF) !== 0;
+    const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
+    const x = this.lfKind === K_ADD ? (d ^ r) & (s ^ r) : (d ^ s) & (d ^ r);
+    return ((x >>> (this.lfBits - 1)) & 1) !== 0;
+  }
+  getPF(): boolean {
+    if ((this.lfMask & PF) === 0) return (this.flags & PF) !== 0;
+    return PARITY[this.lfRes & 0xff] !== 0;
+  }
+  getFlags(): number {
+    const m = this.lfMask;
+    if (m === 0) return this.flags;
+    let f = this.flags & ~m;
+    if (m & CF) f |= this.getCF();
+    if ((m & PF) && PARITY[this.lfRes & 0xff]) f |= PF;
+    if ((m & AF) && ((this.lfDst ^ this.lfSrc ^ this.lfRes) & 0x10)) f |= AF;
+    if ((m & ZF) && (this.lfRes << (32 - this.lfBits)) === 0) f |= ZF;
+    if ((m & SF) && ((this.lfRes >>> (this.lfBits - 1)) & 1)) f |= SF;
+    if ((m & OF) && this.getOF()) f |= OF;
+    return f;
+  }
+  /** Replace all of EFLAGS (no privilege filtering: callers do that). */
+  setFlagsRaw(f: number): void {
+    this.flags = (f & 0x3f7fd5) | 2;
+    this.lfMask = 0;
+  }
+  /** Set or clear individual flags, keeping the rest. */
+  setFlagBits(mask: number, value: number): void {
+    this.flags = (this.getFlags() & ~mask) | (value & mask);
+    this.lfMask = 0;
+  }
+  cond(n: number): boolean {
+    switch (n >> 1) {
+      case 0: return this.getOF() !== ((n & 1) !== 0);
+      case 1: return (this.getCF() !== 0) !== ((n & 1) !== 0);
+      case 2: return this.getZF() !== ((n & 1) !== 0);
+      case 3: return (this.getCF() !== 0 || this.getZF()) !== ((n & 1) !== 0);
+      case 4: return this.getSF() !== ((n & 1) !== 0);
+      case 5: return this.getPF() !== ((n & 1) !== 0);
+      case 6: return (this.getSF() !== this.getOF()) !== ((n & 1) !== 0);
+      default: return (this.getZF() || this.getSF() !== this.getOF()) !== ((n & 1) !== 0);
+    }
+  }
+
+  // ======================= segments =======================
+  /** Linear address for reading `size` bytes at seg:off (off unsigned). */
+  segR(seg: number, off: number, size: number): number {
+    if (this.segRchk[seg] === 0 && off <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + off) | 0;
+    return this.segSlow(seg, off, size, this.segRchk[seg]!);
+  }
+  segW(seg: number, off: number, size: number): number {
+    if (this.segWchk[seg] === 0 && off <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + off) | 0;
+    return this.segSlow(seg, off, size, this.segWchk[seg]!);
+  }
+  private segSlow(seg: number, off: number, size: number, chk: number): number {
+    const code = seg === SS && !this.model286 ? SSF : GP;
+    if (chk & (SEG_UNUSABLE | SEG_DENIED)) this.raise(code, 0);
+    const lim = this.segLimit[seg]!;
+    if (chk & SEG_EXPDOWN) {
+      const top = this.segAr[seg]! & 0x400000 ? 0xffffffff : 0xffff;
+      if (off > lim && off + size - 1 <= top) return (this.segBase[seg]! + off) | 0;
+    }
+    return this.raise(code, 0);
+  }
+
+  // ======================= linear memory =======================
+  rd8L(lin: number): number {
+    const e = this.tlb.r[lin >>> 12]!;
+    if ((e & this.tlb.acc) !== 0) return this.ram[(e & ~0xfff) | (lin & 0xfff)]!;
+    return this.tlb.readSlow(this, lin, 1);
+  }
+  rd16L(lin: number): number {
+    const e = this.tlb.r[lin >>> 12]!;
+    const o = lin & 0xfff;
+    if ((e & this.tlb.acc) !== 0 && o !== 0xfff) {
+      const p = (e & ~0xfff) | o, ram = this.ram;
+      return ram[p]! | (ram[p + 1]! << 8);
+    }
+    return this.tlb.readSlow(this, lin, 2);
+  }
+  rd32L(lin: number): number {
+    const e = this.tlb.r[lin >>> 12]!;
+    const o = lin & 0xfff;
+    if ((e & this.tlb.acc) !== 0 && o < 0xffd) {
+      const p = (e & ~0xfff) | o, ram = this.ram;
+      return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
+    }
+    return this.tlb.readSlow(this, lin, 4);
+  }
+  wr8L(lin: number, v: number): void {
+    const e = this.tlb.w[lin >>> 12]!;
+    if ((e & this.tlb.acc) !== 0) { this.ram[(e & ~0xfff) | (lin & 0xfff)] = v; return; }
+    this.tlb.writeSlow(this, lin, v, 1);
+  }
+  wr16L(lin: number, v: number): void {
+    const e = this.tlb.w[lin >>> 12]!;
+    const o = lin & 0xfff;
+    if ((e & this.tlb.acc) !== 0 && o !== 0xfff) {
+      const p = (e & ~0xfff) | o, ram = this.ram;
+      ram[p] = v; ram[p + 1] = v >> 8;
+      return;
+    }
+    this.tlb.writeSlow(this, lin, v, 2);
+  }
+  wr32L(lin: number, v: number): void {
+    const e = this.tlb.w[lin >>> 12]!;
+    const o = lin & 0xfff;
+    if ((e & this.tlb.acc) !== 0 && o < 0xffd) {
+      const p = (e & ~0xfff) | o, ram = this.ram;
+      ram[p] = v; ram[p + 1] = v >> 8; ram[p + 2] = v >> 16; ram[p + 3] = v >> 24;
+      return;
+    }
+    this.tlb.writeSlow(this, lin, v, 4);
+  }
+  rd8(seg: number, off: number): number { return this.rd8L(this.segR(seg, off, 1)); }
+  rd16(seg: number, off: number): number { return this.rd16L(this.segR(seg, off, 2)); }
+  rd32(seg: number, off: number): number { return this.rd32L(this.segR(seg, off, 4)); }
+  wr8(seg: number, off: number, v: number): void { this.wr8L(this.segW(seg, off, 1), v); }
+  wr16(seg: number, off: number, v: number): void { this.wr16L(this.segW(seg, off, 2), v); }
+  wr32(seg: number, off: number, v: number): void { this.wr32L(this.segW(seg, off, 4), v); }
+
+  // ======================= fetch =======================
+  fetch8(): number {
+    const ip = this.eip;
+    if (ip > this.fetchLimit) this.gp(0);
+    this.eip = ip + 1;
+    const lin = (this.segBase[CS]! + ip) | 0;
+    const e = this.tlb.r[lin >>> 12]!;
+    if ((e & this.tlb.acc) !== 0) return this.ram[(e & ~0xfff) | (lin & 0xfff)]!;
+    return this.tlb.readSlow(this, lin, 1);
+  }
+  fetch16(): number {
+    const ip = this.eip;
+    if (ip + 1 > this.fetchLimit) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
+    this.eip = ip + 2;
+    return this.rd16L((this.segBase[CS]! + ip) | 0);
+  }
+  fetch32(): number {
+    const ip = this.eip;
+    if (ip + 3 > this.fetchLimit) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
+    this.eip = ip + 4;
+    return this.rd32L((this.segBase[CS]! + ip) | 0);
+  }
+  fetchS8(): number { return (this.fetch8() << 24) >> 24; }
+  /** An immediate of the current operand size (16: zero-extended, 32: int32). */
+  fetchIv(): number { return this.os ? this.fetch32() : this.fetch16(); }
+
+  // ======================= ModRM =======================
+  modrm(): void {
+    const b = this.fetch8();
+    this.mMod = b >> 6; this.mReg = (b >> 3) & 7; this.mRm = b & 7;
+    if (b >= 0xc0) { this.mMem = false; return; }
+    this.mMem = true;
+    if (this.as32) this.ea32(b >> 6, b & 7); else this.ea16(b >> 6, b & 7);
+  }
+  private ea16(mod: number, rm: number): void {
+    const r = this.r16;
+    let off = 0, seg = DS;
+    switch (rm) {
+      case 0: off = r[6]! + r[12]!; break; // BX+SI
+      case 1: off = r[6]! + r[14]!; break; // BX+DI
+      case 2: off = r[10]! + r[12]!; seg = SS; break; // BP+SI
+      case 3: off = r[10]! + r[14]!; seg = SS; break; // BP+DI
+      case 4: off = r[12]!; break;
+      case 5: off = r[14]!; break;
+      case 6: if (mod === 0) { off = this.fetch16(); } else { off = r[10]!; seg = SS; } break;
+      default: off = r[6]!; break;
+    }
+    if (mod === 1) off += this.fetchS8(); else if (mod === 2) off += this.fetch16();
+    this.mOff = off & 0xffff;
+    this.mSeg = this.segOvr >= 0 ? this.segOvr : seg;
+  }
+  private ea32(mod: number, rm: number): void {
+    const g = this.regs;
+    let off = 0, seg = DS;
+    if (rm === 4) {
+      const sib = this.fetch8();
+      const base = sib & 7, idx = (sib >> 3) & 7;
+      if (base === 5 && mod === 0) off = this.fetch32();
+      else { off = g[base]!; if (base === 4 || base === 5) seg = SS; }
+      if (idx !== 4) off += g[idx]! << (sib >> 6);
+    } else if (rm === 5 && mod === 0) {
+      off = this.fetch32();
+    } else {
+      off = g[rm]!;
+      if (rm === 5) seg = SS;
+    }
+    if (mod === 1) off += this.fetchS8(); else if (mod === 2) off += this.fetch32();
+    this.mOff = off >>> 0;
+    this.mSeg = this.segOvr >= 0 ? this.segOvr : seg;
+  }
+
+  // E operand access (register or memory); *W variants validate for a later write-back
+  rE8(): number { return this.mMem ? this.rd8(this.mSeg, this.mOff) : this.r8[R8[this.mRm]!]!; }
+  rE16(): number { return this.mMem ? this.rd16(this.mSeg, this.mOff) : this.r16[this.mRm << 1]!; }
+  rE32(): number { return this.mMem ? this.rd32(this.mSeg, this.mOff) : this.regs[this.mRm]!; }
+  wE8(v: number): void { if (this.mMem) this.wr8(this.mSeg, this.mOff, v); else this.r8[R8[this.mRm]!] = v; }
+  wE16(v: number): void { if (this.mMem) this.wr16(this.mSeg, this.mOff, v); else this.r16[this.mRm << 1] = v; }
+  wE32(v: number): void { if (this.mMem) this.wr32(this.mSeg, this.mOff, v); else this.regs[this.mRm] = v; }
+  rE8W(): number { if (!this.mMem) return this.r8[R8[this.mRm]!]!; this.mLin = this.segW(this.mSeg, this.mOff, 1); return this.rd8L(this.mLin); }
+  rE16W(): number { if (!this.mMem) return this.r16[this.mRm << 1]!; this.mLin = this.segW(this.mSeg, this.mOff, 2); return this.rd16L(this.mLin); }
+  rE32W(): number { if (!this.mMem) return this.regs[this.mRm]!; this.mLin = this.segW(this.mSeg, this.mOff, 4); return this.rd32L(this.mLin); }
+  wb8(v: number): void { if (this.mMem) this.wr8L(this.mLin, v); else this.r8[R8[this.mRm]!] = v; }
+  wb16(v: number): void { if (this.mMem) this.wr16L(this.mLin, v); else this.r16[this.mRm << 1] = v; }
+  wb32(v: number): void { if (this.mMem) this.wr32L(this.mLin, v); else this.regs[this.mRm] = v; }
+
+  // ======================= stack =======================
+  push16(v: number): void {
+    if (this.ssBig) {
+      const sp = (this.regs[ESP]! - 2) | 0;
+      this.wr16L(this.segW(SS, sp >>> 0, 2), v);
+      this.regs[ESP] = sp;
+    } else {
+      const sp = (this.r16[8]! - 2) & 0xffff;
+      this.wr16L(this.segW(SS, sp, 2), v);
+      this.r16[8] = sp;
+    }
+  }
+  push32(v: number): void {
+    if (this.ssBig) {
+      const sp = (this.regs[ESP]! - 4) | 0;
+      this.wr32L(this.segW(SS, sp >>> 0, 4), v);
+      this.regs[ESP] = sp;
+    } else {
+      const sp = (this.r16[8]! - 4) & 0xffff;
+      this.wr32L(this.segW(SS, sp, 4), v);
+      this.r16[8] = sp;
+    }
+  }
+  pushV(v: number): void { if (this.os) this.push32(v); else this.push16(v); }
+  /** Read the stack top (offset `at` bytes above SP) without popping. */
+  peek16(at: number): number {
+    return this.ssBig ? this.rd16(SS, (this.regs[ESP]! + at) >>> 0) : this.rd16(SS, (this.r16[8]! + at) & 0xffff);
+  }
+  peek32(at: number): number {
+    return this.ssBig ? this.rd32(SS, (this.regs[ESP]! + at) >>> 0) : this.rd32(SS, (this.r16[8]! + at) & 0xffff);
+  }
+  addSP(n: number): void {
+    if (this.ssBig) this.regs[ESP] = this.regs[ESP]! + n; else this.r16[8] = this.r16[8]! + n;
+  }
+  pop16(): number { const v = this.peek16(0); this.addSP(2); return v; }
+  pop32(): number { const v = this.peek32(0); this.addSP(4); return v; }
+  popV(): number { return this.os ? this.pop32() : this.pop16(); }
+
+  /** Jump within CS to `target` (masked to the operand size), with the CS limit check. */
+  jumpNear(target: number): void {
+    const t = this.os ? target >>> 0 : target & 0xffff;
+    if (t > this.segLimit[CS]!) this.gp(0);
+    this.eip = t;
+  }
+
+  /** Supervisor-level linear reads/writes for descriptor tables and the TSS (CPL ignored). */
+  sysRd32(lin: number): number {
+    const acc = this.tlb.acc; this.tlb.acc = 1;
+    try { return this.rd32L(lin); } finally { this.tlb.acc = acc; }
+  }
+  sysRd16(lin: number): number {
+    const acc = this.tlb.acc; this.tlb.acc = 1;
+    try { return this.rd16L(lin); } finally { this.tlb.acc = acc; }
+  }
+  sysWr8(lin: number, v: number): void {
+    const acc = this.tlb.acc; this.tlb.acc = 1;
+    try { this.wr8L(lin, v); } finally { this.tlb.acc = acc; }
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * The CPU: the run loop, exception delivery (double and triple fault),
+ * external interrupts through the local APIC gate, HLT, and the public API
+ * the machine uses (reset, run, requestStop, hooks, register access).
+ *
+ * The loop fetches the opcode byte and calls HANDLERS[opcode | operand size]
+ * (opcode-table.ts). Faults unwind with the FAULT object; the loop restores
+ * EIP to the start of the instruction and delivers the exception.
+ */
+import type { VirtualClock } from '../clock/virtual-clock.js';
+import type { PortIO } from '../ioports/port-bus.js';
+import { LAPIC_BASE, type PhysMemory } from '../memory/phys-memory.js';
+import { defineEvent, hex, Trace } from '../trace/trace.js';
+import { CS, CpuState, DFV, ES, FAULT, FS, GS, IF, LDTR, SS, TR, DS, SEG_UNUSABLE } from './cpu-state.js';
+import { LocalApic } from './lapic.js';
+import { HANDLERS } from './opcode-table.js';
+import { setCache, setCpl } from './segments.js';
+import { interrupt } from './transfers.js';
+
+export type CpuExit = 'budget' | 'halted' | 'halted-cli' | 'stopped' | 'triple-fault';
+
+export interface IntrLine {
+  /** Is the INTR line asserted? */
+  intr(): boolean;
+  /** INTA cycle: the vector to deliver. */
+  ack(): number;
+}
+
+export interface CpuOptions {
+  mem: PhysMemory;
+  io: PortIO;
+  clock: VirtualClock;
+  trace?: Trace;
+  intr?: IntrLine;
+  /** Map the local APIC page at 0xFEE00000 (default true). */
+  lapic?: boolean;
+}
+
+export const tr = {
+  exception: defineEvent('cpu', 'cpu_exception', (a: { vec: number; err: number; cs: number; eip: number }) =>
+    `#${a.vec} err 0x${hex(a.err)} at ${hex(a.cs, 4)}:${hex(a.eip)}`),
+  tripleFault: defineEvent('cpu', 'cpu_triple_fault', (a: { cs: number; eip: number }) =>
+    `triple fault at ${hex(a.cs, 4)}:${hex(a.eip)}: reset requested`),
+  interrupt: defineEvent('cpu', 'cpu_interrupt', (a: { vec: number }) => `INTR vector 0x${hex(a.vec, 2)}`),
+  halt: defineEvent('cpu', 'cpu_halt', (a: { ifFlag: boolean; cs: number; eip: number }) =>
+    `HLT at ${hex(a.cs, 4)}:${hex(a.eip)} ${a.ifFlag ? '(waiting for an interrupt)' : 'with interrupts disabled'}`),
+};
+
+const CONTRIBUTORY = (v: number): boolean => v === 0 || (v >= 10 && v <= 13);
+const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
+const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
+const CHUNK = 4096;
+
+export class Cpu extends CpuState {
+  readonly io: PortIO;
+  readonly clock: VirtualClock;
+  readonly trace: Trace;
+  readonly intrLine: IntrLine | null;
+  readonly lapic: LocalApic;
+  /** Called on a triple fault; the machine turns it into a reset request (cause guest-reset). */
+  onTripleFault: ((cpu: Cpu) => void) | null = null;
+  /** VMCALL (0F 01 C1) → hypercall; without a hook VMCALL is #UD. */
+  onVmcall: ((cpu: Cpu) => void) | null = null;
+  /** CPUID leaves 0x40000000 and up. */
+  cpuidHook: ((leaf: number, subleaf: number) => [number, number, number, number] | null) | null = null;
+  /** RDMSR/WRMSR of MSRs the CPU does not know: return null / false for #GP. */
+  msrHook: { read(msr: number): number | null; write(msr: number, value: number): boolean } | null = null;
+
+  halted = false;
+  stopRequested = false;
+  private shadow = false;
+  /** instructions retired in the current run(), and how many of them the clock has seen */
+  retired = 0;
+  private given = 0;
+  private exitReason: CpuExit | null = null;
+  private memGen = -1;
+  tsc = 0;
+
+  constructor(o: CpuOptions) {
+    super(o.mem);
+    this.io = o.io;
+    this.clock = o.clock;
+    this.trace = o.trace ?? new Trace();
+    this.intrLine = o.intr ?? null;
+    this.lapic = new LocalApic();
+    if (o.lapic !== false) o.mem.mapMmio(LAPIC_BASE, 0x1000, this.lapic);
+    this.reset();
+  }
+
+  /** Power-on/reset state: real mode, CS=F000 base FFFF0000, IP=FFF0 (Intel SDM 9.1.4). */
+  reset(): void {
+    this.regs.fill(0);
+    this.regs[2] = 0x0400; // EDX: family/model/stepping at reset (486-class)
+    this.eip = 0xfff0;
+    this.setFlagsRaw(2);
+    this.cr0 = 0x60000010; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0;
+    this.pe = false; this.pg = false;
+    for (let s = 0; s < 8; s++) {
+      this.segSel[s] = 0; this.segBase[s] = 0; this.segLimit[s] = 0xffff;
+      this.segAr[s] = s === CS ? 0x9b : 0x93; this.segRchk[s] = 0; this.segWchk[s] = 0;
+    }
+    this.segSel[CS] = 0xf000; this.segBase[CS] = 0xffff0000 | 0;
+    this.segAr[LDTR] = 0x82; this.segAr[TR] = 0x8b;
+    this.defOs = 0; this.defAs = false; this.ssBig = false;
+    this.gdtBase = 0; this.gdtLimit = 0xffff; this.idtBase = 0; this.idtLimit = 0x3ff;
+    setCpl(this, 0);
+    this.fetchLimit = 0xffff; this.prefixes = 0;
+    this.tlb.flush();
+    this.lapic.reset();
+    this.halted = false; this.shadow = false; this.stopRequested = false; this.exitReason = null;
+    this.tsc = 0;
+  }
+
+  /** Ask run() to return 'stopped' after the current instruction (safe from inside an I/O handler). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.breakLoop = true;
+  }
+
+  /** Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). */
+  syncClock(): void {
+    const n = this.retired - this.given;
+    if (n > 0) { this.given = this.retired; this.tsc += n; this.clock.addInstructions(n); }
+  }
+
+  /** Execute up to `maxInsns` instructions. */
+  run(maxInsns: number): CpuExit {
+    if (this.mem.generation !== this.memGen) { this.memGen = this.mem.generation; this.tlb.flush(); }
+    this.stopRequested = false;
+    this.exitReason = null;
+    this.retired = 0;
+    this.given = 0;
+    let exit: CpuExit = 'budget';
+    while (this.retired < maxInsns) {
+      if (!this.shadow && (this.flags & IF) && this.intrLine !== null && this.lapic.acceptsPicIntr() && this.intrLine.intr()) {
+        this.halted = false;
+        this.deliverExternal(this.intrLine.ack() & 0xff);
+        if (this.exitReason !== null) { exit = this.exitReason; break; }
+      }
+      if (this.halted) { exit = (this.flags & IF) ? 'halted' : 'halted-cli'; break; }
+      const end = this.shadow ? this.retired + 1 : Math.min(maxInsns, this.retired + CHUNK);
+      this.shadow = false;
+      this.breakLoop = false;
+      this.runChunk(end);
+      this.syncClock();
+      if (this.breakLoop) {
+        if (this.exitReason !== null) { exit = this.exitReason; break; }
+        if (this.stopRequested) { exit = 'stopped'; break; }
+        if (this.halted) { exit = (this.flags & IF) ? 'halted' : 'halted-cli'; break; }
+      }
+    }
+    this.syncClock();
+    return exit;
+  }
+
+  /** The hot loop: runs until `this.retired` reaches `end` or an instruction breaks the loop. */
+  private runChunk(end: number): void {
+    while (this.retired < end) {
+      try {
+        while (this.retired < end) {
+          this.insnStart = this.eip;
+          this.segOvr = -1;
+          this.os = this.defOs;
+          this.as32 = this.defAs;
+          this.rep = 0;
+          if (this.prefixes !== 0) { this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!; }
+          HANDLERS[this.fetch8() | this.os]!(this);
+          this.retired++;
+          if (this.breakLoop) {
+            // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
+            if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
+            return;
+          }
+        }
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        this.retired++;
+        this.eip = this.insnStart;
+        this.deliverException(this.excVec, this.excHasErr, this.excErr);
+        if (this.breakLoop) return;
+      }
+    }
+  }
+
+  /** Deliver a fault, turning nested faults into #DF and a fault during #DF into a triple fault. */
+  deliverException(vec: number, hasErr: boolean, err: number): void {
+    let first = -1;
+    for (;;) {
+      if (this.trace.on(tr.exception)) this.trace.emit(tr.exception, { vec, err: hasErr ? err : 0, cs: this.segSel[CS]!, eip: this.eip });
+      try {
+        interrupt(this, vec, false, 1, hasErr, err, this.eip);
+        this.halted = false;
+        return;
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        const second = this.excVec;
+        if (vec === DFV) { this.tripleFault(); return; }
+        first = vec;
+        // Intel SDM Table 6-5: contributory+contributory or #PF+(#PF|contributory) -> #DF
+        if ((CONTRIBUTORY(first) && CONTRIBUTORY(second)) || (first === 14 && (second === 14 || CONTRIBUTORY(second)))) {
+          vec = DFV; hasErr = true; err = 0;
+        } else {
+          vec = second; hasErr = this.excHasErr; err = this.excErr;
+        }
+      }
+    }
+  }
+
+  private deliverExternal(vec: number): void {
+    if (this.trace.on(tr.interrupt)) this.trace.emit(tr.interrupt, { vec });
+    try {
+      interrupt(this, vec, false, 1, false, 0, this.eip);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.deliverException(this.excVec, this.excHasErr, this.excErr);
+    }
+  }
+
+  private tripleFault(): void {
+    if (this.trace.on(tr.tripleFault)) this.trace.emit(tr.tripleFault, { cs: this.segSel[CS]!, eip: this.eip });
+    this.exitReason = 'triple-fault';
+    this.breakLoop = true;
+    this.halted = true;
+    this.onTripleFault?.(this);
+  }
+
+  /** HLT: stop until an interrupt (run() returns 'halted' or 'halted-cli'). */
+  hlt(): void {
+    this.halted = true;
+    this.breakLoop = true;
+    if (this.trace.on(tr.halt)) this.trace.emit(tr.halt, { ifFlag: (this.flags & IF) !== 0, cs: this.segSel[CS]!, eip: this.eip });
+  }
+
+  // ======================= state access for loaders and tests =======================
+
+  /**
+   * 32-bit flat protected mode as a Multiboot loader leaves it (Multiboot
+   * spec 3.2): CS/DS/ES/FS/GS/SS flat 4 GiB, CR0.PE=1, PG=0, IF=0.
+   */
+  setFlatProtectedMode(eip: number, regs: Partial<Record<(typeof REG_NAMES)[number], number>> = {}): void {
+    this.cr0 = (this.cr0 | 1) & ~0x80000000;
+    this.pe = true; this.pg = false;
+    const code = 0x00cf9b00, data = 0x00cf9300, lo = 0x0000ffff;
+    setCache(this, CS, 0x08, lo, code);
+    for (const s of [ES, SS, DS, FS, GS]) setCache(this, s, 0x10, lo, data);
+    setCpl(this, 0);
+    this.setFlagsRaw(2);
+    this.eip = eip >>> 0;
+    for (const [k, v] of Object.entries(regs)) this.setReg(k, v!);
+    this.tlb.flush();
+    this.halted = false;
+  }
+
+  getReg(name: string): number {
+    const n = name.toLowerCase();
+    const i = REG_NAMES.indexOf(n as never);
+    if (i >= 0) return this.regs[i]! >>> 0;
+    const i16 = REG_NAMES.findIndex((r) => r.slice(1) === n);
+    if (i16 >= 0) return this.r16[i16 << 1]!;
+    const s = SEG_NAMES.indexOf(n as never);
+    if (s >= 0) return this.segSel[s]!;
+    switch (n) {
+      case 'eip': return this.eip >>> 0;
+      case 'ip': return this.eip & 0xffff;
+      case 'eflags': return this.getFlags() >>> 0;
+      case 'flags': return this.getFlags() & 0xffff;
+      case 'cr0': return this.cr0 >>> 0;
+      case 'cr2': return this.cr2 >>> 0;
+      case 'cr3': return this.cr3 >>> 0;
+      case 'cr4': return this.cr4 >>> 0;
+      case 'cpl': return this.cpl;
+      case 'al': return this.r8[0]!; case 'ah': return this.r8[1]!;
+      case 'bl': return this.r8[12]!; case 'cl': return this.r8[4]!; case 'dl': return this.r8[8]!;
+      default: throw new RangeError(`unknown register ${name}`);
+    }
+  }
+
+  setReg(name: string, v: number): void {
+    const n = name.toLowerCase();
+    const i = REG_NAMES.indexOf(n as never);
+    if (i >= 0) { this.regs[i] = v; return; }
+    const i16 = REG_NAMES.findIndex((r) => r.slice(1) === n);
+    if (i16 >= 0) { this.r16[i16 << 1] = v; return; }
+    const s = SEG_NAMES.indexOf(n as never);
+    if (s >= 0) {
+      // real-mode style load (tests, loaders): base = sel << 4
+      this.segSel[s] = v; this.segBase[s] = (v & 0xffff) << 4; this.segRchk[s] = 0; this.segWchk[s] = 0;
+      return;
+    }
+    switch (n) {
+      case 'eip': case 'ip': this.eip = v >>> 0; return;
+      case 'eflags': case 'flags': this.setFlagsRaw(v); return;
+      default: throw new RangeError(`cannot set register ${name}`);
+    }
+  }
+
+  /** Segment cache of a segment register, for tests and debuggers. */
+  segment(name: (typeof SEG_NAMES)[number]): { sel: number; base: number; limit: number; usable: boolean } {
+    const s = SEG_NAMES.indexOf(name);
+    return { sel: this.segSel[s]!, base: this.segBase[s]! >>> 0, limit: this.segLimit[s]!, usable: (this.segRchk[s]! & SEG_UNUSABLE) === 0 };
+  }
+}

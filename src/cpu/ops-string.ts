@@ -1,0 +1,101 @@
+/**
+ * String instructions MOVS CMPS STOS LODS SCAS INS OUTS, with REP/REPE/REPNE.
+ * Registers are updated after every element, so a fault part-way through
+ * restarts the instruction with the remaining count (Intel SDM 7.3.9.1).
+ * A stop requested by an I/O handler ends REP INS/OUTS after the element.
+ */
+import { DF, DS, EDI, ESI, ES, type CpuState } from './cpu-state.js';
+import type { Cpu } from './cpu.js';
+import { alu } from './ops-alu.js';
+import { getR, rdMem, setR, wrMem } from './operand.js';
+import { ioCheck } from './transfers.js';
+
+export const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4, INS = 5, OUTS = 6;
+
+function idx(c: CpuState, r: number): number {
+  return c.as32 ? c.regs[r]! >>> 0 : c.r16[r << 1]!;
+}
+function adv(c: CpuState, r: number, d: number): void {
+  if (c.as32) c.regs[r] = c.regs[r]! + d; else c.r16[r << 1] = c.r16[r << 1]! + d;
+}
+
+export function stringOp(c: Cpu, kind: number, bits: number): void {
+  const size = bits >> 3;
+  const d = (c.flags & DF) ? -size : size;
+  const src = c.segOvr >= 0 ? c.segOvr : DS;
+  const rep = c.rep;
+  if (kind >= INS) ioCheck(c, c.r16[4]!, size);
+  if (rep === 0) { stringOne(c, kind, bits, src, d); return; }
+  for (;;) {
+    const count = c.as32 ? c.regs[1]! >>> 0 : c.r16[2]!;
+    if (count === 0) return;
+    stringOne(c, kind, bits, src, d);
+    if (c.as32) c.regs[1] = count - 1; else c.r16[2] = count - 1;
+    if (kind === CMPS || kind === SCAS) {
+      const zf = c.getZF();
+      if (rep === 0xf3 ? !zf : zf) return;
+    }
+    if (c.stopRequested && count - 1 !== 0) { c.eip = c.insnStart; return; }
+  }
+}
+
+/**
+ * 80286 (model286): an element access past the 64 KiB limit raises #GP(13)
+ * after stepping the index register of that access and of the accesses
+ * before it (and CX under REP); CMPS reads ES:DI first. Observed in the
+ * SingleStepTests 80286 vectors (A5, A7, 6D, 6F).
+ */
+function check286(c: Cpu, kind: number, size: number, src: number, d: number): void {
+  const first = kind === MOVS || kind === LODS || kind === OUTS ? ESI : EDI;
+  const second = kind === MOVS ? EDI : kind === CMPS ? ESI : -1;
+  for (let i = 0; i < 2; i++) {
+    const r = i === 0 ? first : second;
+    if (r < 0) return;
+    const seg = r === ESI ? src : ES;
+    if (idx(c, r) > c.segLimit[seg]! - size + 1) {
+      adv(c, first, d);
+      if (i === 1) adv(c, second, d);
+      if (c.rep) { if (c.as32) c.regs[1] = c.regs[1]! - 1; else c.r16[2] = c.r16[2]! - 1; }
+      c.raise(13, 0);
+    }
+  }
+}
+
+function stringOne(c: Cpu, kind: number, bits: number, src: number, d: number): void {
+  if (c.model286) check286(c, kind, bits >> 3, src, d);
+  switch (kind) {
+    case MOVS: {
+      const v = rdMem(c, bits, src, idx(c, ESI));
+      wrMem(c, bits, ES, idx(c, EDI), v);
+      adv(c, ESI, d); adv(c, EDI, d);
+      return;
+    }
+    case CMPS: {
+      const a = rdMem(c, bits, src, idx(c, ESI));
+      const b = rdMem(c, bits, ES, idx(c, EDI));
+      alu(c, 7, a, b, bits);
+      adv(c, ESI, d); adv(c, EDI, d);
+      return;
+    }
+    case STOS: wrMem(c, bits, ES, idx(c, EDI), getR(c, bits, 0)); adv(c, EDI, d); return;
+    case LODS: setR(c, bits, 0, rdMem(c, bits, src, idx(c, ESI))); adv(c, ESI, d); return;
+    case SCAS: alu(c, 7, getR(c, bits, 0), rdMem(c, bits, ES, idx(c, EDI)), bits); adv(c, EDI, d); return;
+    case INS: {
+      // check the destination before the port is read (a read may have side effects)
+      const di = idx(c, EDI);
+      c.segW(ES, di, bits >> 3);
+      c.syncClock();
+      const v = c.io.read(c.r16[4]!, (bits >> 3) as 1 | 2 | 4);
+      wrMem(c, bits, ES, di, v);
+      adv(c, EDI, d);
+      return;
+    }
+    default: {
+      const v = rdMem(c, bits, src, idx(c, ESI));
+      c.syncClock();
+      c.io.write(c.r16[4]!, v >>> 0, (bits >> 3) as 1 | 2 | 4);
+      adv(c, ESI, d);
+      return;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Software TLB and the two-level 386 page walk (4 KiB pages).
+ *
+ * One Int32Array entry per linear page, separately for reads and writes:
+ * the RAM address of the physical page | 1 (supervisor may) | 2 (user may).
+ * 0 means "not cached": the slow path walks the page tables (or, with paging
+ * off, maps linear = physical) and caches the page only if it is plain RAM, so
+ * ROM, MMIO and unmapped space always take the slow path through PhysMemory.
+ * Filled entries are remembered in a list so a flush touches only those.
+ */
+import type { CpuState } from './cpu-state.js';
+
+const PAGES = 1 << 20;
+const LIST = 8192;
+
+export class Tlb {
+  readonly r = new Int32Array(PAGES);
+  readonly w = new Int32Array(PAGES);
+  /** 1 at CPL 0-2, 2 at CPL 3: the bit an entry must have. */
+  acc = 1;
+  private readonly list = new Int32Array(LIST);
+  private count = 0;
+  private overflow = false;
+
+  flush(): void {
+    if (this.overflow) {
+      this.r.fill(0);
+      this.w.fill(0);
+    } else {
+      for (let i = 0; i < this.count; i++) { const p = this.list[i]!; this.r[p] = 0; this.w[p] = 0; }
+    }
+    this.count = 0;
+    this.overflow = false;
+  }
+
+  flushPage(lin: number): void {
+    this.r[lin >>> 12] = 0;
+    this.w[lin >>> 12] = 0;
+  }
+
+  private remember(page: number): void {
+    if (this.count < LIST) this.list[this.count++] = page; else this.overflow = true;
+  }
+
+  /**
+   * Translate `lin` for an access; raises #PF on a miss. Caches RAM pages.
+   * Returns the physical address (unsigned).
+   */
+  translate(c: CpuState, lin: number, write: boolean): number {
+    const page = lin >>> 12;
+    const user = this.acc === 2;
+    let phys: number, uOk = true, wOk = true, dirty = true;
+    if (!c.pg) {
+      phys = (lin >>> 0) & ~0xfff;
+    } else {
+      const mem = c.mem;
+      const pdeAddr = ((c.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0;
+      const pde = mem.read32(pdeAddr);
+      if ((pde & 1) === 0) this.pageFault(c, lin, write, user, false);
+      const pteAddr = ((pde & ~0xfff) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
+      const pte = mem.read32(pteAddr);
+      if ((pte & 1) === 0) this.pageFault(c, lin, write, user, false);
+      uOk = (pde & pte & 4) !== 0;
+      const writable = (pde & pte & 2) !== 0;
+      const wp = (c.cr0 & 0x10000) !== 0;
+      if (user && (!uOk || (write && !writable))) this.pageFault(c, lin, write, user, true);
+      if (!user && write && !writable && wp) this.pageFault(c, lin, write, user, true);
+      // Intel SDM 4.8: accessed bits on both levels, dirty on the PTE for writes
+      if ((pde & 0x20) === 0) mem.write32(pdeAddr, pde | 0x20);
+      if ((pte & 0x20) === 0 || (write && (pte & 0x40) === 0)) mem.write32(pteAddr, pte | 0x20 | (write ? 0x40 : 0));
+      dirty = write || (pte & 0x40) !== 0;
+      wOk = writable;
+      phys = (pte & ~0xfff) >>> 0;
+    }
+    if (c.mem.isRamPage(phys)) {
+      const sup = 1;
+      this.r[page] = phys | sup | (uOk ? 2 : 0);
+      if (dirty) {
+        const supW = !c.pg || wOk || (c.cr0 & 0x10000) === 0;
+        const bits = (supW ? 1 : 0) | (uOk && wOk ? 2 : 0);
+        this.w[page] = bits ? phys | bits : 0;
+      }
+      this.remember(page);
+    }
+    return (phys | (lin & 0xfff)) >>> 0;
+  }
+
+  private pageFault(c: CpuState, lin: number, write: boolean, user: boolean, present: boolean): never {
+    c.cr2 = lin | 0;
+    return c.raise(14, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
+  }
+
+  readSlow(c: CpuState, lin: number, size: 1 | 2 | 4): number {
+    if ((lin & 0xfff) + size > 0x1000) {
+      // crosses a page: translate both pages before reading
+      this.translate(c, lin, false);
+      this.translate(c, (lin + size - 1) | 0, false);
+      let v = 0;
+      for (let i = 0; i < size; i++) v |= c.rd8L((lin + i) | 0) << (8 * i);
+      return size === 4 ? v | 0 : v;
+    }
+    const phys = this.translate(c, lin, false);
+    const v = c.mem.read(phys, size);
+    return size === 4 ? v | 0 : v;
+  }
+
+  writeSlow(c: CpuState, lin: number, v: number, size: 1 | 2 | 4): void {
+    if ((lin & 0xfff) + size > 0x1000) {
+      const p0 = this.translate(c, lin, true);
+      const p1 = this.translate(c, (lin + size - 1) | 0, true);
+      const n0 = 0x1000 - (lin & 0xfff);
+      for (let i = 0; i < size; i++) {
+        const p = i < n0 ? p0 + i : p1 - (size - 1) + i;
+        c.mem.write8(p, v >>> (8 * i));
+      }
+      return;
+    }
+    const phys = this.translate(c, lin, true);
+    c.mem.write(phys, v, size);
+  }
+}

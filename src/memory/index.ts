@@ -1,0 +1,1 @@
+export * from './phys-memory.js';
