@@ -1,0 +1,159 @@
+/**
+ * `acpidm acpi ...`: inspect ACPI tables and write the ones a machine gives its guest.
+ *   sleep-types FILE [--all] [--strict]   \_Sn_ packages of a DSDT/SSDT as JSON
+ *   fadt FILE                             FADT fields as JSON (X_ addresses where the 32-bit ones are 0)
+ *   dump [--profile pc|xen] [-global K=V ...] [--ram MiB] DIR   tables as files named like QEMU's test data
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { findSleepPackages, jsonValue, summarizeSleepTypes } from '../../acpi/aml/index.js';
+import { layoutTables } from '../../acpi/install/index.js';
+import { type MachineProfile, pcOptionsFromGlobals, qemuPcProfile, xenHvmloaderProfile, type XenOptions } from '../../acpi/profiles/index.js';
+import { AcpiError, FADT_FLAGS, type Fadt, fadtEffective, type Gas, parseFadt } from '../../acpi/tables/index.js';
+import { CliError, type CliIo } from '../cli-io.js';
+import type { CliCommand } from '../main.js';
+
+const USAGE = `usage: acpidm acpi sleep-types FILE [--all] [--strict]
+       acpidm acpi fadt FILE
+       acpidm acpi dump [--profile pc|xen] [-global PIIX4_PM.disable_s3=1 ...] [--ram MiB] DIR
+`;
+
+const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : `0x${x.toString(16)}`) : x), 2) + '\n';
+
+function readTable(file: string | undefined): Uint8Array {
+  if (!file) throw new CliError(`missing FILE\n${USAGE}`);
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Runs a table operation; an AcpiError (bad table) becomes a CLI error with exit status 1. */
+function guard<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof AcpiError) throw new CliError(`${file}: ${e.message}`, 1);
+    throw e;
+  }
+}
+
+function sleepTypes(args: string[], io: CliIo): number {
+  const flags = new Set(args.filter((a) => a.startsWith('--')));
+  for (const f of flags) if (f !== '--all' && f !== '--strict') throw new CliError(`unknown option ${f}\n${USAGE}`);
+  const file = args.find((a) => !a.startsWith('--'));
+  const bytes = readTable(file);
+  const scan = guard(file!, () => findSleepPackages(bytes, { strict: flags.has('--strict') }));
+  for (const w of scan.warnings) io.stderr(`acpidm acpi: warning: ${w.message}\n`);
+  if (flags.has('--all')) {
+    io.stdout(json(scan.packages.map((p) => ({ state: p.state, path: p.path, values: p.values.map(jsonValue), packageCount: p.packageCount, conditional: p.conditional, context: p.context.map((c) => (c.name !== undefined ? `${c.kind} (${c.name})` : c.kind)), offset: p.offset, ...(p.heuristic ? { heuristic: true } : {}) }))));
+    return 0;
+  }
+  const summary = summarizeSleepTypes(scan.packages);
+  io.stdout(json(Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { values: v!.values, conditional: v!.conditional }]))));
+  return 0;
+}
+
+const gasJson = (g: Gas | undefined): unknown => g && { spaceId: g.spaceId, bitWidth: g.bitWidth, bitOffset: g.bitOffset, accessSize: g.accessSize, address: g.address };
+
+function fadtJson(f: Fadt): Record<string, unknown> {
+  const e = fadtEffective(f);
+  const fromX: string[] = (['pm1aEvtBlk', 'pm1bEvtBlk', 'pm1aCntBlk', 'pm1bCntBlk', 'pm2CntBlk', 'pmTmrBlk', 'gpe0Blk', 'gpe1Blk', 'dsdt'] as const).filter((k) => f[k] === 0 && e[k] !== 0);
+  if (f.firmwareCtrl === 0 && e.facs !== 0) fromX.push('firmwareCtrl');
+  return {
+    signature: f.header.signature, revision: f.header.revision, length: f.header.length, oemId: f.header.oemId, oemTableId: f.header.oemTableId,
+    checksumValid: f.checksumValid,
+    facs: e.facs, dsdt: e.dsdt, sciInt: f.sciInt, smiCmd: f.smiCmd, acpiEnable: f.acpiEnable, acpiDisable: f.acpiDisable,
+    pm1aEvtBlk: e.pm1aEvtBlk, pm1bEvtBlk: e.pm1bEvtBlk, pm1aCntBlk: e.pm1aCntBlk, pm1bCntBlk: e.pm1bCntBlk, pm2CntBlk: e.pm2CntBlk,
+    pmTmrBlk: e.pmTmrBlk, gpe0Blk: e.gpe0Blk, gpe1Blk: e.gpe1Blk,
+    pm1EvtLen: f.pm1EvtLen, pm1CntLen: f.pm1CntLen, pm2CntLen: f.pm2CntLen, pmTmrLen: f.pmTmrLen, gpe0BlkLen: f.gpe0BlkLen, gpe1BlkLen: f.gpe1BlkLen,
+    iapcBootArch: f.iapcBootArch,
+    flags: f.flags,
+    flagNames: Object.entries(FADT_FLAGS).filter(([, bit]) => (f.flags & bit) !== 0).map(([n]) => n),
+    hardwareReduced: e.hardwareReduced,
+    ...(f.resetReg ? { resetReg: gasJson(f.resetReg), resetValue: f.resetValue } : {}),
+    ...(f.xPm1aCntBlk ? { xPm1aEvtBlk: gasJson(f.xPm1aEvtBlk), xPm1aCntBlk: gasJson(f.xPm1aCntBlk), xPmTmrBlk: gasJson(f.xPmTmrBlk) } : {}),
+    fromXFields: fromX,
+  };
+}
+
+function fadt(args: string[], io: CliIo): number {
+  if (args.length !== 1 || args[0]!.startsWith('-')) throw new CliError(`fadt takes one FILE\n${USAGE}`);
+  const file = args[0]!;
+  const bytes = readTable(file);
+  const f = guard(file, () => parseFadt(bytes));
+  if (!f.checksumValid) io.stderr(`acpidm acpi: warning: ${file}: FADT checksum mismatch\n`);
+  io.stdout(json(fadtJson(f)));
+  return 0;
+}
+
+function xenOptions(globals: string[]): XenOptions {
+  const o: XenOptions = {};
+  for (const g of globals) {
+    const m = /^xen\.(acpi_s3|acpi_s4)=(0|1|on|off|true|false)$/.exec(g);
+    if (!m) throw new CliError(`unsupported -global '${g}' for --profile xen (expected xen.acpi_s3=0|1 or xen.acpi_s4=0|1)`);
+    o[m[1] as 'acpi_s3' | 'acpi_s4'] = /^(1|on|true)$/.test(m[2]!);
+  }
+  return o;
+}
+
+function dump(args: string[], io: CliIo): number {
+  let profile = 'pc';
+  let ramMiB = 128;
+  const globals: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const val = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new CliError(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--profile') profile = val();
+    else if (a === '-global' || a === '--global') globals.push(val());
+    else if (a === '--ram') ramMiB = Number(val());
+    else if (a.startsWith('-')) throw new CliError(`unknown option ${a}\n${USAGE}`);
+    else rest.push(a);
+  }
+  if (rest.length !== 1) throw new CliError(`dump takes one output DIR\n${USAGE}`);
+  if (!Number.isInteger(ramMiB) || ramMiB < 2 || ramMiB > 4096) throw new CliError(`--ram must be 2..4096 MiB`);
+  let p: MachineProfile;
+  try {
+    if (profile === 'pc') p = qemuPcProfile(pcOptionsFromGlobals(globals));
+    else if (profile === 'xen') p = xenHvmloaderProfile(xenOptions(globals));
+    else throw new CliError(`unknown profile '${profile}' (pc or xen)`);
+  } catch (e) {
+    if (e instanceof RangeError) throw new CliError(e.message);
+    throw e;
+  }
+  const dir = rest[0]!;
+  const placed = layoutTables(p, ramMiB * 1024 * 1024);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const t of placed.tables) writeFileSync(path.join(dir, t.name), t.bytes);
+  } catch (e) {
+    throw new CliError(`cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
+  }
+  io.stdout(`${p.description}\n`);
+  for (const t of placed.tables) io.stdout(`  ${t.name.padEnd(10)} 0x${t.address.toString(16).padStart(8, '0')} ${String(t.bytes.length).padStart(5)} bytes\n`);
+  return 0;
+}
+
+export const command: CliCommand = {
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'sleep-types': return sleepTypes(rest, io);
+      case 'fadt': return fadt(rest, io);
+      case 'dump': return dump(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+        io.stdout(USAGE);
+        return sub ? 0 : 2;
+      default:
+        throw new CliError(`unknown subcommand '${sub}'\n${USAGE}`);
+    }
+  },
+};
