@@ -37,7 +37,7 @@ export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number
     return 2;
   }
   try {
-    const mod = (await import(`./commands/${entry.module}.js`)) as { command: CliCommand };
+    const mod = (await import(/* @vite-ignore */ `./commands/${entry.module}.js`)) as { command: CliCommand };
     return await mod.command.run(rest, io);
   } catch (e) {
     if (e instanceof CliError) {
