@@ -34,6 +34,8 @@ export interface Transition {
   /** Virtual time, ns. */
   readonly t: number;
   readonly link?: CauseLink;
+  /** The QMP command during which it happened, when that is not already in the link's chain (an agent command → guest S5). */
+  readonly during?: CauseLink;
 }
 
 /** What the PIIX4 power-down notifier did with a press (sampled right after the main-loop pass). */
@@ -104,6 +106,12 @@ export class QmpMonitor {
     return out;
   }
 
+  /** A transition's chain: the command it happened during (if not already linked), then the link's chain. */
+  transitionChain(t: Transition): CauseLink[] {
+    const chain = this.chainOf(t.link);
+    return t.during && !chain.some((l) => l.id === t.during!.id) ? [t.during, ...chain] : chain;
+  }
+
   // ---- called by sessions ---------------------------------------------------------
 
   /** @internal Run one command for a session; returns the value or throws QmpError. */
@@ -148,7 +156,8 @@ export class QmpMonitor {
     // do_vm_stop after a shutdown with action pause: the STOP answers the same request.
     if (e.event === 'STOP' && !e.cause && this.lastStopCause && !this.commandLink) link = this.lastStopCause;
     if (e.event === 'POWERDOWN' && e.cause) this.pendingPress = e.cause;
-    const tr: Transition = { seq: this.seq++, event: e.event, t: e.t, ...(e.data ? { data: e.data } : {}), ...(link ? { link } : {}) };
+    const during = this.commandLink && link !== this.commandLink ? this.commandLink : undefined;
+    const tr: Transition = { seq: this.seq++, event: e.event, t: e.t, ...(e.data ? { data: e.data } : {}), ...(link ? { link } : {}), ...(during ? { during } : {}) };
     this.transitions.push(tr);
     if (this.transitions.length > 4096) this.transitions.splice(0, 2048);
     const ms = this.wall();
@@ -157,7 +166,7 @@ export class QmpMonitor {
       ...(e.data ? { data: { guest: e.data.guest, reason: e.data.reason } } : {}),
       timestamp: { seconds: Math.floor(ms / 1000), microseconds: Math.floor((ms % 1000) * 1000) },
     };
-    const cause: EventCause = { ...(link ? { link } : {}), chain: this.chainOf(link) };
+    const cause: EventCause = { ...(link ? { link } : {}), chain: this.transitionChain(tr) };
     // No events during capabilities negotiation (qmp-spec.rst).
     for (const s of this.sessions) if (s.negotiated) s.io.send(msg, cause);
   }
@@ -220,7 +229,7 @@ export class QmpMonitor {
   }
 
   private describe(t: Transition): JsonValue {
-    const chain = this.chainOf(t.link);
+    const chain = this.transitionChain(t);
     return JSON.parse(JSON.stringify({
       seq: t.seq, event: t.event, t: t.t, ...(t.data ? { data: t.data } : {}),
       chain, summary: chain.map((l) => `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}`),

@@ -1,0 +1,464 @@
+/**
+ * The lifecycle manager: libvirt's qemu driver in miniature. It drives a VM
+ * only through QMP (in-process or over a socket), turns QMP events into
+ * domain states and lifecycle events (src/qemu/qemu_process.c handlers), and
+ * records for every transition who asked and how it came about.
+ *
+ * Where libvirt's fakeReboot flag is inconsistent (lifecycle.md §4) acpidm
+ * binds a reboot intent to the delivered button press: the later request
+ * wins; a dropped press discards the intent at once; the first guest S5 after
+ * a latched press consumes it; a RESET clears it.
+ */
+import type { CauseLink } from '../machine/cause-chain.js';
+import { Emitter } from '../machine/emitter.js';
+import type { QmpConnection } from '../qmp/connection.js';
+import type { JsonValue } from '../qmp/json-stream.js';
+import type { EventCause, QmpEventMsg } from '../qmp/messages.js';
+import { describeRecord, type Decision, type Intent, type Operation, type OperationName, type TransitionRecord } from './records.js';
+import { type DomainEvent, type DomainStatus, eventLine, lifecycleEvent, type LifecycleEventName, type ShutdownMode } from './states.js';
+import type { DomainTimers } from './timers.js';
+
+/** libvirt's error for an operation the domain's state does not allow (VIR_ERR_OPERATION_INVALID). */
+export class DomainError extends Error {
+  override name = 'DomainError';
+}
+
+export interface DomainOptions {
+  name: string;
+  /** Virtual-time timers (graceful-then-forced shutdown). */
+  timers?: DomainTimers;
+}
+
+type QmpData = { readonly [k: string]: unknown } | undefined;
+
+export class DomainManager {
+  status: DomainStatus = { state: 'nostate', reason: 'unknown' };
+  readonly events: DomainEvent[] = [];
+  readonly lines: string[] = [];
+  readonly records: TransitionRecord[] = [];
+  readonly decisions: Decision[] = [];
+  readonly onEvent = new Emitter<{ event: DomainEvent; line: string }>();
+  intent: Intent | null = null;
+  private nextOp = 1;
+  private queue: Promise<void> = Promise.resolve();
+  /** QMP events since the last recorded transition. */
+  private qmpSince: { event: string; data?: QmpData }[] = [];
+  private gotShutdown: { data: QmpData; chain: readonly CauseLink[]; intent: Intent | null; forcedBy?: Operation } | null = null;
+  private hideStop = false;
+  private destroyOp: Operation | null = null;
+  private suspendOp: Operation | null = null;
+  private cancelGrace: (() => void) | null = null;
+  private lastPress: { request: number; latched: boolean | null } | null = null;
+
+  constructor(readonly conn: QmpConnection, readonly opts: DomainOptions) {
+    conn.onEvent((ev, cause) => this.enqueue(() => this.handle(ev, cause)));
+    conn.onClose(() => this.enqueue(() => this.handleEof()));
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** Wait until every QMP event received so far has been handled. */
+  async settle(): Promise<void> {
+    let q;
+    do {
+      q = this.queue;
+      await q;
+    } while (q !== this.queue);
+  }
+
+  // ---- operations (virsh commands) -------------------------------------------------
+
+  /** Attach: libvirt starts QEMU with -no-shutdown and -S, then `cont` (Started Booted). */
+  async start(): Promise<Operation> {
+    const op = this.op('start');
+    await this.conn.execute('set-action', { shutdown: 'pause' });
+    const st = await this.conn.execute<{ status: string }>('query-status');
+    if (st.status === 'prelaunch' || st.status === 'paused') await this.conn.execute('cont');
+    await this.settle();
+    this.transition({ state: 'running', reason: 'booted' }, 'Started', 'Booted', { requester: 'host', operation: op, mechanism: 'start (cont)', answers: [op.id], chain: [] });
+    return op;
+  }
+
+  /** virsh shutdown --mode acpi|agent. */
+  async shutdown(mode: ShutdownMode = 'acpi'): Promise<Operation> {
+    this.requireActive();
+    const op = this.op('shutdown', { mode });
+    await this.request(op, 'shutdown', mode);
+    return op;
+  }
+
+  /** virsh reboot --mode acpi|agent. ACPI mode is libvirt's fake reboot. */
+  async reboot(mode: ShutdownMode = 'acpi'): Promise<Operation> {
+    this.requireActive();
+    const op = this.op('reboot', { mode });
+    await this.request(op, 'reboot', mode);
+    return op;
+  }
+
+  /**
+   * Graceful-then-forced: a shutdown request, and if the domain is not shut off after
+   * `graceNs` of virtual time, destroy it; the record says the grace period ran out.
+   */
+  async shutdownWithGrace(mode: ShutdownMode, graceNs: number): Promise<Operation> {
+    if (!this.opts.timers) throw new DomainError('no virtual-time source for a grace period');
+    if (!(graceNs >= 0)) throw new DomainError(`grace period must be a non-negative number of ns, got ${graceNs}`);
+    this.requireActive();
+    const op = this.op('shutdown', { mode, graceNs });
+    await this.request(op, 'shutdown', mode);
+    if (this.status.state !== 'shutoff' && !this.conn.closed) {
+      this.cancelGrace = this.opts.timers.after(graceNs, () => {
+        this.cancelGrace = null;
+        if (this.status.state === 'shutoff' || this.intent?.op !== op) return;
+        const forced = this.op('grace-expired', { after: op.id });
+        this.decide(`grace period of ${graceNs} ns (virtual) after shutdown #op${op.id} expired: destroying`, forced);
+        void this.destroyWith(forced).catch(() => {});
+      });
+    }
+    return op;
+  }
+
+  /** virsh destroy: kill the VM; no Shutdown event, Stopped Destroyed. */
+  async destroy(): Promise<Operation> {
+    this.requireActive();
+    const op = this.op('destroy');
+    await this.destroyWith(op);
+    return op;
+  }
+
+  /** virsh reset: system_reset; REBOOT event only. */
+  async reset(): Promise<Operation> {
+    this.requireActive();
+    const op = this.op('reset');
+    this.supersede(op);
+    await this.conn.execute('system_reset');
+    await this.settle();
+    return op;
+  }
+
+  /** virsh suspend: stop the vCPUs (Suspended Paused, paused/user). */
+  async suspend(): Promise<Operation> {
+    this.requireActive();
+    const op = this.op('suspend');
+    this.suspendOp = op;
+    await this.conn.execute('stop');
+    await this.settle();
+    return op;
+  }
+
+  /** virsh resume (Resumed Unpaused, running/unpaused). */
+  async resume(): Promise<Operation> {
+    this.requireActive();
+    if (this.status.state !== 'paused') throw new DomainError('Requested operation is not valid: domain is not paused');
+    const op = this.op('resume');
+    await this.conn.execute('cont');
+    await this.settle();
+    return op;
+  }
+
+  /** virsh dompmsuspend mem|disk: through the guest agent (guest-suspend-ram / -disk). */
+  async pmSuspend(target: 'mem' | 'disk' = 'mem'): Promise<Operation> {
+    this.requireActive();
+    if (this.status.state !== 'running') throw new DomainError('Requested operation is not valid: domain is not running');
+    const op = this.op('pm-suspend');
+    this.decide(`pm-suspend ${target} through the guest agent`, op);
+    await this.conn.execute('x-acpidm-guest-agent', { execute: target === 'mem' ? 'guest-suspend-ram' : 'guest-suspend-disk' });
+    await this.settle();
+    return op;
+  }
+
+  /** virsh dompmwakeup: system_wakeup. */
+  async pmWakeup(): Promise<Operation> {
+    this.requireActive();
+    if (this.status.state !== 'pmsuspended') throw new DomainError('Requested operation is not valid: domain is not running');
+    const op = this.op('pm-wakeup');
+    this.decide('pm-wakeup: system_wakeup', op);
+    await this.conn.execute('system_wakeup');
+    await this.settle();
+    return op;
+  }
+
+  /** virsh domstate --reason. */
+  domstate(): DomainStatus {
+    return this.status;
+  }
+
+  /** The cause of the last transition, in one line. */
+  lastCause(): string | null {
+    const r = this.records[this.records.length - 1];
+    return r ? describeRecord(r) : null;
+  }
+
+  // ---- requests ------------------------------------------------------------------
+
+  private async request(op: Operation, kind: 'shutdown' | 'reboot', mode: ShutdownMode): Promise<void> {
+    this.supersede(op);
+    const intent: Intent = { op, kind, mode, status: 'requested' };
+    this.intent = intent;
+    if (mode === 'acpi') {
+      this.decide(`${kind} #op${op.id} --mode acpi: power button press requested`, op);
+      await this.conn.execute('system_powerdown');
+    } else {
+      // Agent mode: libvirt clears fakeReboot and sends guest-shutdown (powerdown or reboot).
+      // The agent channel is synchronous: the guest may act before the reply, so the intent counts as delivered now.
+      intent.status = 'delivered';
+      this.decide(`${kind} #op${op.id} --mode agent: guest-shutdown sent to the guest agent`, op);
+      try {
+        await this.conn.execute('x-acpidm-guest-agent', { execute: 'guest-shutdown', arguments: { mode: kind === 'reboot' ? 'reboot' : 'powerdown' } });
+      } catch (e) {
+        if (this.intent === intent) this.intent = null;
+        intent.status = 'cleared';
+        this.decide(`${kind} intent #op${op.id} cleared: the guest agent failed (${(e as Error).message})`, op);
+        throw e;
+      }
+    }
+    await this.settle();
+  }
+
+  /** Rule 1: the later request wins. */
+  private supersede(by: Operation): void {
+    const i = this.intent;
+    if (i && (i.status === 'requested' || i.status === 'delivered')) {
+      i.status = 'superseded';
+      this.decide(`${i.kind} intent #op${i.op.id} superseded by ${by.op} #op${by.id}`, by);
+    }
+    this.intent = null;
+    this.cancelGrace?.();
+    this.cancelGrace = null;
+  }
+
+  private async destroyWith(op: Operation): Promise<void> {
+    this.supersede(op);
+    if (this.intent === null && op.op === 'grace-expired') this.decide(`forced destroy #op${op.id}`, op);
+    this.destroyOp = op;
+    await this.conn.execute('x-acpidm-destroy').catch(() => {}); // the reply may race the EOF
+    await this.settle();
+  }
+
+  // ---- QMP events (qemu_process.c qemuProcessHandle*) ---------------------------------
+
+  private async handle(ev: QmpEventMsg, cause?: EventCause): Promise<void> {
+    this.qmpSince.push({ event: ev.event, ...(ev.data ? { data: ev.data } : {}) });
+    const data = ev.data as QmpData;
+    switch (ev.event) {
+      case 'POWERDOWN': return this.onPowerdown(cause);
+      case 'SHUTDOWN': return this.onShutdown(data, cause);
+      case 'STOP': return this.onStop(cause);
+      case 'RESUME':
+        if (this.status.state === 'paused') {
+          this.transition({ state: 'running', reason: 'unpaused' }, 'Resumed', 'Unpaused', await this.why(cause, 'RESUME', 'cont'));
+        }
+        return;
+      case 'RESET': return this.onReset(data, cause);
+      case 'SUSPEND':
+        this.transition({ state: 'pmsuspended', reason: 'unknown' }, 'PMSuspended', 'Memory', await this.why(cause, 'SUSPEND', 'guest S3 (PM1a_CNT SLP_TYP=S3)'));
+        return;
+      case 'SUSPEND_DISK':
+        this.transition({ state: 'pmsuspended', reason: 'unknown' }, 'PMSuspended', 'Disk', await this.why(cause, 'SUSPEND_DISK', 'guest S4 (PM1a_CNT SLP_TYP=S4)'));
+        return;
+      case 'WAKEUP':
+        if (this.status.state === 'pmsuspended') {
+          this.transition({ state: 'running', reason: 'wakeup' }, 'Started', 'Event wakeup', await this.why(cause, 'WAKEUP', 'system_wakeup'));
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** acpidm: learn whether the press was latched, and bind or discard the intent (rule 2). */
+  private async onPowerdown(cause?: EventCause): Promise<void> {
+    const press = await this.pressOutcome(cause?.link?.id);
+    this.lastPress = press;
+    const i = this.intent;
+    if (!i || i.mode !== 'acpi' || i.status !== 'requested') return;
+    if (press?.latched === false) {
+      i.status = 'dropped';
+      this.decide(`${i.kind} intent #op${i.op.id} discarded: power button press #${press.request} was dropped (PWRBTN_EN=0, only POWERDOWN)`, i.op);
+      this.intent = null;
+      return;
+    }
+    i.status = 'delivered';
+    if (press) i.press = press.request;
+    this.decide(`${i.kind} intent #op${i.op.id} bound to ${press?.latched ? 'latched' : 'unverified'} power button press #${press?.request ?? '?'}`, i.op);
+  }
+
+  private async onShutdown(data: QmpData, cause?: EventCause): Promise<void> {
+    if (this.gotShutdown || this.status.state === 'shutoff') {
+      this.decide('Ignoring repeated SHUTDOWN event');
+      return;
+    }
+    const chain = cause?.chain ?? (await this.fetchChain('SHUTDOWN'));
+    const guestS5 = data?.['guest'] === true && data?.['reason'] === 'guest-shutdown';
+    const i = this.intent;
+    if (i && i.kind === 'reboot' && i.mode === 'acpi' && i.status === 'delivered' && guestS5) {
+      // Fake reboot: hide SHUTDOWN and STOP, then system_reset + cont (qemuProcessFakeReboot).
+      i.status = 'consumed';
+      this.intent = null;
+      this.hideStop = true;
+      this.decide(`reboot intent #op${i.op.id} consumed by the guest's S5: fake reboot (system_reset + cont)`, i.op);
+      await this.conn.execute('system_reset').catch(() => {});
+      await this.conn.execute('cont').catch(() => {});
+      this.record({ state: 'running', reason: 'booted' }, null, {
+        requester: 'host', operation: i.op, mechanism: 'power button (latched) → guest S5 (PM1a_CNT) → fake reboot (system_reset + cont)',
+        answers: [i.op.id, ...(i.press !== undefined ? [i.press] : [])], chain,
+      });
+      return;
+    }
+    if (i && i.status === 'delivered' && guestS5 && i.kind === 'shutdown') {
+      i.status = 'consumed';
+      this.decide(`shutdown intent #op${i.op.id} consumed by the guest's S5`, i.op);
+    } else if (i && (i.status === 'delivered' || i.status === 'requested')) {
+      // The guest (or someone else) ended it by other means: the intent dies with the domain.
+      i.status = 'cleared';
+      this.decide(`${i.kind} intent #op${i.op.id} cleared: the domain shut down (${String(data?.['reason'])})`, i.op);
+    }
+    this.intent = null;
+    this.gotShutdown = { data, chain, intent: i && i.status === 'consumed' ? i : null };
+    const detail = data?.['guest'] === true ? 'Finished after guest request' : data?.['guest'] === false ? 'Finished after host request' : 'Finished';
+    this.setStatus({ state: 'shutdown', reason: 'unknown' });
+    this.emitEvent(lifecycleEvent('Shutdown', detail));
+    // libvirt then terminates QEMU (SIGTERM); acpidm's equivalent is `quit`. The EOF ends the domain.
+    await this.conn.execute('quit').catch(() => {});
+  }
+
+  private async onStop(cause?: EventCause): Promise<void> {
+    if (this.hideStop) {
+      this.hideStop = false; // pausedShutdown: the STOP of a fake reboot's shutdown is not shown
+      return;
+    }
+    if (this.gotShutdown) return; // "Ignoring STOP event after SHUTDOWN"
+    if (this.status.state !== 'running') return;
+    const op = this.suspendOp;
+    this.suspendOp = null;
+    this.transition({ state: 'paused', reason: op ? 'user' : 'unknown' }, 'Suspended', 'Paused', {
+      requester: 'host', ...(op ? { operation: op } : {}), mechanism: op ? 'suspend (QMP stop)' : 'QMP stop from another client',
+      answers: op ? [op.id] : [], chain: cause?.chain ?? [],
+    });
+  }
+
+  private async onReset(data: QmpData, cause?: EventCause): Promise<void> {
+    const i = this.intent;
+    if (i && (i.status === 'requested' || i.status === 'delivered')) {
+      const agentReboot = i.kind === 'reboot' && i.mode === 'agent' && data?.['guest'] === true;
+      i.status = agentReboot ? 'consumed' : 'cleared';
+      this.decide(`${i.kind} intent #op${i.op.id} ${agentReboot ? 'consumed by the guest reset' : 'cleared by RESET'}`, i.op);
+      this.intent = null;
+    }
+    const chain = cause?.chain ?? (await this.fetchChain('RESET'));
+    this.emitEvent({ kind: 'reboot' });
+    const lastOp = this.lastOperation();
+    const host = data?.['guest'] === false;
+    this.record(this.status, null, {
+      requester: host ? 'host' : 'guest',
+      ...(lastOp && (host || (i && i.status === 'consumed')) ? { operation: lastOp } : {}),
+      mechanism: host ? 'system_reset' : i?.status === 'consumed' ? 'guest agent guest-shutdown(reboot) → guest reset' : `guest reset (${String(data?.['reason'])})`,
+      answers: lastOp && host ? [lastOp.id] : [], chain,
+    });
+  }
+
+  private async handleEof(): Promise<void> {
+    this.cancelGrace?.();
+    this.cancelGrace = null;
+    const d = this.destroyOp;
+    if (d) {
+      this.transition({ state: 'shutoff', reason: 'destroyed' }, 'Stopped', 'Destroyed', {
+        requester: 'host', operation: d,
+        mechanism: d.op === 'grace-expired' ? `grace period expired after shutdown #op${d.after} → destroy` : 'destroy (process killed)',
+        answers: d.after !== undefined ? [d.after, d.id] : [d.id], chain: [],
+      });
+      return;
+    }
+    const s = this.gotShutdown;
+    if (s) {
+      const i = s.intent;
+      const guest = s.data?.['guest'] === true;
+      const reason = String(s.data?.['reason']);
+      this.transition({ state: 'shutoff', reason: 'shutdown' }, 'Stopped', 'Shutdown', {
+        requester: i ? 'host' : guest ? 'guest' : 'host',
+        ...(i ? { operation: i.op } : {}),
+        mechanism: i ? (i.mode === 'acpi' ? 'power button (latched) → guest S5 (PM1a_CNT)' : 'guest agent guest-shutdown → guest S5 (PM1a_CNT)')
+          : guest ? (reason === 'guest-reset' ? 'guest reset with reboot action shutdown (-no-reboot)' : 'guest S5 on its own (PM1a_CNT)')
+          : `host ${reason}`,
+        answers: i ? [i.op.id, ...(i.press !== undefined ? [i.press] : [])] : [], chain: s.chain,
+      });
+      return;
+    }
+    this.decide(`Monitor connection to '${this.name}' closed without SHUTDOWN event; assuming the domain crashed`);
+    this.transition({ state: 'shutoff', reason: 'crashed' }, 'Stopped', 'Failed', { requester: 'hypervisor', mechanism: 'monitor EOF without SHUTDOWN', answers: [], chain: [] });
+  }
+
+  // ---- helpers ---------------------------------------------------------------------
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.queue = this.queue.then(fn).catch((e: unknown) => this.decide(`event handling failed: ${(e as Error)?.message ?? String(e)}`));
+  }
+
+  private op(op: OperationName, extra: Partial<Omit<Operation, 'id' | 'op'>> = {}): Operation {
+    const o: Operation = { id: this.nextOp++, op, ...extra };
+    this.ops.push(o);
+    return o;
+  }
+
+  private readonly ops: Operation[] = [];
+
+  private lastOperation(): Operation | undefined {
+    return this.ops[this.ops.length - 1];
+  }
+
+  private requireActive(): void {
+    if (this.status.state === 'shutoff' || this.conn.closed) throw new DomainError('Requested operation is not valid: domain is not running');
+  }
+
+  private decide(text: string, op?: Operation): void {
+    this.decisions.push({ text, ...(op ? { operation: op.id } : {}) });
+  }
+
+  private async pressOutcome(request: number | undefined): Promise<{ request: number; latched: boolean | null } | null> {
+    const r = await this.conn.execute<{ 'power-button': { request: number; latched: boolean | null }[] }>('x-acpidm-query-cause').catch(() => null);
+    const presses = r?.['power-button'] ?? [];
+    return (request !== undefined ? presses.find((p) => p.request === request) : presses[presses.length - 1]) ?? null;
+  }
+
+  /** Over a socket, events carry no cause: ask the monitor for the chain of the latest such event. */
+  private async fetchChain(event: string): Promise<readonly CauseLink[]> {
+    const r = await this.conn.execute<{ transitions: { event: string; chain: CauseLink[] }[] }>('x-acpidm-query-cause', { all: true }).catch(() => null);
+    const ts = r?.transitions ?? [];
+    for (let k = ts.length - 1; k >= 0; k--) if (ts[k]!.event === event) return ts[k]!.chain;
+    return [];
+  }
+
+  private async why(cause: EventCause | undefined, event: string, mechanism: string): Promise<Omit<TransitionRecord, 'status' | 'line' | 'qmp'>> {
+    const chain = cause?.chain ?? (await this.fetchChain(event));
+    const op = this.lastOperation();
+    const root = chain[0];
+    const host = root ? root.requester === 'host' : false;
+    return { requester: root?.requester ?? 'guest', ...(host && op ? { operation: op } : {}), mechanism, answers: host && op ? [op.id] : [], chain };
+  }
+
+  private transition(status: DomainStatus, event: LifecycleEventName, detail: string, why: Omit<TransitionRecord, 'status' | 'line' | 'qmp'>): void {
+    this.setStatus(status);
+    const line = this.emitEvent(lifecycleEvent(event, detail));
+    this.record(status, line, why);
+  }
+
+  private record(status: DomainStatus, line: string | null, why: Omit<TransitionRecord, 'status' | 'line' | 'qmp'>): void {
+    this.records.push({ status, line, qmp: this.qmpSince, ...why });
+    this.qmpSince = [];
+  }
+
+  private setStatus(s: DomainStatus): void {
+    this.status = s;
+  }
+
+  private emitEvent(e: DomainEvent): string {
+    const line = eventLine(this.name, e);
+    this.events.push(e);
+    this.lines.push(line);
+    this.onEvent.emit({ event: e, line });
+    return line;
+  }
+}
+
+export type { JsonValue };

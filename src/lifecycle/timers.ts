@@ -1,0 +1,49 @@
+/**
+ * Virtual-time timers for the lifecycle manager (the grace period of a
+ * graceful-then-forced shutdown is measured in guest time, so a test replays
+ * exactly and a slow host does not shorten the guest's chance to shut down).
+ */
+import type { VirtualClock } from '../clock/virtual-clock.js';
+import type { QmpConnection } from '../qmp/connection.js';
+
+export interface DomainTimers {
+  /** Call `fn` once `ns` of virtual time has passed. Returns a cancel function. */
+  after(ns: number, fn: () => void): () => void;
+}
+
+/** In-process: a timer on the VM's own VirtualClock (fires inside the machine's time accounting). */
+export function clockTimers(clock: VirtualClock): DomainTimers {
+  let n = 0;
+  return {
+    after(ns, fn) {
+      const t = clock.timer(`lifecycle-grace-${++n}`, () => queueMicrotask(fn)); // never act inside a CPU slice
+      t.deadline = clock.ns() + ns;
+      return () => void (t.deadline = Infinity);
+    },
+  };
+}
+
+/** Over QMP: poll `x-acpidm-query-clock` (host-time polling, virtual-time deadline). */
+export function polledTimers(conn: QmpConnection, pollMs = 20): DomainTimers {
+  return {
+    after(ns, fn) {
+      let cancelled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const now = () => conn.execute<{ ns: number }>('x-acpidm-query-clock').then((r) => r.ns);
+      void now().then((start) => {
+        const poll = async (): Promise<void> => {
+          if (cancelled || conn.closed) return;
+          const t = await now().catch(() => null);
+          if (t === null || cancelled) return;
+          if (t - start >= ns) fn();
+          else timer = setTimeout(() => void poll(), pollMs);
+        };
+        void poll();
+      }, () => {});
+      return () => {
+        cancelled = true;
+        if (timer) clearTimeout(timer);
+      };
+    },
+  };
+}
