@@ -18,6 +18,9 @@ export interface DomainMakeOptions {
 
 export const domainPath = (domid: number): string => `/local/domain/${domid}`;
 
+/** The UUID createDomainPaths uses when none is given (deterministic, derived from the domid). */
+export const defaultUuid = (domid: number): string => `00000000-0000-0000-0000-${domid.toString(16).padStart(12, '0')}`;
+
 /** xen-init-dom0: what dom0's own directory holds before any guest exists. */
 export function initDom0Paths(xs: XsClient): void {
   xs.transaction((t) => {
@@ -48,7 +51,7 @@ function mknod(xs: XsClient, t: number, path: string, perms: string[]): void {
  */
 export function createDomainPaths(xs: XsClient, o: DomainMakeOptions): string {
   const dom = domainPath(o.domid);
-  const uuid = o.uuid ?? `00000000-0000-0000-0000-${o.domid.toString(16).padStart(12, '0')}`;
+  const uuid = o.uuid ?? defaultUuid(o.domid);
   const vm = `/vm/${uuid}`;
   xs.transaction((t) => {
     rmIfThere(xs, t, dom);
@@ -102,4 +105,14 @@ export function publishDomain(xs: XsClient, o: BuildPostOptions): void {
     xs.write(`${dom}/store/ring-ref`, String(o.storeMfn), t);
   });
   xs.introduceDomain(o.domid, o.storeMfn, o.storePort);
+}
+
+/**
+ * libxl's domain destroy, xenstore part (libxl_domain.c devices_destroy_cb): remove /local/domain/N,
+ * /vm/UUID and /libxl/N. xenstored itself never removes them, not even when the domain dies.
+ */
+export function destroyDomainPaths(xs: XsClient, domid: number, uuid = defaultUuid(domid)): void {
+  xs.transaction((t) => {
+    for (const p of [domainPath(domid), `/vm/${uuid}`, `/libxl/${domid}`]) rmIfThere(xs, t, p);
+  });
 }
