@@ -1,23 +1,33 @@
 /**
- * The seam between the PC machine and a CPU. The machine owns time and the
- * run state; a CPU only executes. `PcMachine.attachCpu(cpu)` plugs one in.
+ * The seam between the PC machine and a CPU (structurally the `Cpu` of
+ * src/cpu/cpu.ts, so `machine.attachCpu(cpu)` needs no adapter). The machine
+ * owns the run state and the main loop; the CPU executes.
  *
  * Contract:
- * - `run(n)` executes at most n instructions and returns how many retired.
- *   It returns early after `requestStop()` (reset/suspend requests stop the
- *   current vCPU at the next instruction boundary, QEMU `cpu_stop_current`),
- *   or when the CPU halts. It does not advance the clock: the machine adds
- *   the returned count to the VirtualClock (which fires due timers).
- * - The CPU polls `machine.pic.intr()` at instruction boundaries and calls
- *   `machine.pic.ack()` for the INTA cycle (returns the vector).
- * - `reset()` is called from the machine reset (after the chipset reset).
+ * - Build the CPU with `io: machine.bus`, `clock: machine.clock` and
+ *   `intr: machine.pic` (`intr()` = the master 8259's INT output, `ack()` =
+ *   the INTA cycle returning the vector). acpidm's pc machine delivers PIC
+ *   INTR straight to the CPU unless the CPU's local APIC gates it (qemu-pm.md §13).
+ * - `run(n)` executes at most n instructions. It returns early ('stopped')
+ *   after `requestStop()`: reset and suspend requests stop the current vCPU
+ *   at the next instruction boundary (QEMU `cpu_stop_current`), so the
+ *   instruction after the OUT does not run. A shutdown request does NOT stop it.
+ * - The CPU advances virtual time itself (`clock.addInstructions`) for every
+ *   instruction it retires, at the latest before each port access, as QEMU's
+ *   icount makes I/O exact; the machine never adds a slice's count again.
+ * - `reset()` is called by the machine reset, after the chipset reset.
+ * - A triple fault calls `onTripleFault`, which `attachCpu` turns into a reset
+ *   request with cause guest-reset (mechanism triple-fault).
  */
+export type CpuExitReason = 'budget' | 'halted' | 'halted-cli' | 'stopped' | 'triple-fault';
+
 export interface CpuPort {
-  run(maxInsns: number): number;
-  requestStop(): void;
-  reset(): void;
+  run(maxInsns: number): CpuExitReason;
+  /** Instructions retired by the current (or last) run(). */
+  readonly retired: number;
   /** True while halted (HLT) waiting for an interrupt. */
   readonly halted: boolean;
-  /** True while halted with IF=0 (nothing can ever wake it except NMI/reset). */
-  readonly haltedForever?: boolean;
+  requestStop(): void;
+  reset(): void;
+  onTripleFault?: ((cpu: never) => void) | null;
 }

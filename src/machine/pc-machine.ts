@@ -16,7 +16,7 @@ import type { PciHostState } from '../piix4/pci-host.js';
 import type { Piix4Pm } from '../piix4/piix4-pm.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
 import type { CauseLink } from './cause-chain.js';
-import type { CpuPort } from './cpu-port.js';
+import type { CpuExitReason, CpuPort } from './cpu-port.js';
 import { DebugconBuffer } from './debugcon-buffer.js';
 import { RunStateMachine } from './run-state.js';
 
@@ -75,6 +75,8 @@ export class PcMachine {
   readonly pci: PciHostState;
   readonly policy: SleepPolicy;
   cpu: CpuPort | null = null;
+  /** How the CPU's last slice ended. */
+  cpuExit: CpuExitReason | null = null;
   /** Extra stop callback (QEMU cpu_stop_current) for a CPU that is not a CpuPort. */
   onStopCpu: (() => void) | null = null;
 
@@ -85,7 +87,8 @@ export class PcMachine {
   private lastPowerButton: CauseLink | null = null;
 
   constructor(opts: PcMachineOptions = {}) {
-    this.clock = new VirtualClock(opts.icountShift ?? 0);
+    this.clock = new VirtualClock(0);
+    if (opts.icountShift !== undefined) this.clock.setShift(opts.icountShift); // validates: integer 0..10
     this.trace = opts.trace ?? new Trace();
     this.trace.clock = () => this.clock.ns();
     this.bus = new PortBus(this.trace);
@@ -153,8 +156,22 @@ export class PcMachine {
     return this.debugcon.bytes();
   }
 
+  /** Plug in the CPU (see cpu-port.ts for the contract). A triple fault becomes a guest-reset request. */
   attachCpu(cpu: CpuPort): void {
     this.cpu = cpu;
+    if ('onTripleFault' in cpu) {
+      cpu.onTripleFault = () => {
+        this.runState.requestReset('guest-reset', {
+          requester: 'guest', mechanism: 'triple-fault', what: 'CPU triple fault',
+          evidence: { tNs: this.clock.ns(), insns: this.clock.instructions },
+        });
+      };
+    }
+  }
+
+  /** True when the CPU sits in HLT with interrupts disabled (a guest booted with acpi=off ends this way). */
+  get haltedForever(): boolean {
+    return this.cpuExit === 'halted-cli';
   }
 
   /** Extra reset handler (QEMU qemu_register_reset), run after the chipset and the CPU. Returns an unregister function. */
@@ -179,6 +196,7 @@ export class PcMachine {
   reset(): void {
     this.chipset.reset();
     this.cpu?.reset();
+    this.cpuExit = null;
     for (const fn of this.resetHandlers) fn();
     this.lastPowerButton = null;
     if (this.trace.on(tr.reset)) this.trace.emit(tr.reset, { devices: this.resetHandlers.length });
@@ -200,16 +218,19 @@ export class PcMachine {
     if (rs.service()) return 'exit';
     const cpu = this.cpu;
     if (!cpu || !rs.isRunning()) return 'idle';
+    // Stop at the next timer deadline so timers fire at their virtual time.
     const budget = Math.max(1, Math.min(maxInsns, this.clock.insnsUntilNextDeadline()));
-    const ran = cpu.run(budget);
-    if (ran > 0) this.clock.addInstructions(ran);
-    else if (cpu.halted && !this.pic.intr()) {
-      // Halted: warp to the next timer deadline (icount with sleep=off), or report idle.
+    const exit = cpu.run(budget); // the CPU advances the clock itself (cpu-port.ts)
+    this.cpuExit = exit;
+    if (exit === 'halted' && !this.pic.intr() && !rs.hasPendingRequest()) {
+      // Halted with IF=1: warp to the next timer deadline (icount with sleep=off), or report idle.
       const next = this.clock.nextDeadline();
-      if (next === Infinity) return rs.service() ? 'exit' : 'idle';
+      if (next === Infinity) return 'idle';
       this.clock.advance(Math.max(0, next - this.clock.ns()));
     }
     if (rs.service()) return 'exit';
+    // HLT with IF=0 never wakes on its own (QEMU: nothing happens; Xen: the vCPU goes down).
+    if (exit === 'halted-cli' && !rs.hasPendingRequest()) return 'idle';
     return 'budget';
   }
 
