@@ -95,6 +95,15 @@ describe.runIf(missing.length === 0 || CI)('xenstore-utils against our socket', 
     dom0.unwatch('/interop', 'rm-watch');
   });
 
+  it('a directory too big for one reply: XS_DIRECTORY is E2BIG, libxenstore falls back to XS_DIRECTORY_PART', async () => {
+    const names = Array.from({ length: 300 }, (_, i) => `child-with-a-long-name-${String(i).padStart(4, '0')}`);
+    dom0.transaction((t) => { for (const n of names) dom0.write(`/interop/big/${n}`, '', t); });
+    expect(() => dom0.directory('/interop/big')).toThrow(/E2BIG/);
+    const r = await tool('xenstore-list', '-s', '/interop/big');
+    expect(r.code).toBe(0);
+    expect(r.out.trimEnd().split('\n')).toEqual(names);
+  });
+
   it('xenstore-watch -n 2 gets the registration event and the next change', async () => {
     const child = spawn('xenstore-watch', ['-n', '2', '/interop/w'], { env });
     let out = '';

@@ -3,9 +3,12 @@
 // xenstored_domain.c (do_introduce, do_release, domain_cleanup on VIRQ_DOM_EXC), docs/misc/xenstore.txt
 // (depth argument; "@releaseDomain/<domid>").
 import { describe, expect, it } from 'vitest';
-import { XsClient, XsError, type XsDomainInfo } from '../../src/xen-hvm/xenstore/index.js';
+import {
+  bytesToStr, createDomainPaths, joinStrings, strToBytes, XS_INTF_SERVER_FEATURES, XS_READ, XS_SET_TARGET, XsClient,
+  XsError, type XsDomainInfo, XsRingClient,
+} from '../../src/xen-hvm/xenstore/index.js';
 import { Trace } from '../../src/trace/index.js';
-import { host } from './helpers.js';
+import { host, ringGuest } from './helpers.js';
 
 const recorder = (c: XsClient, path: string, token: string, depth?: number) => {
   const got: string[] = [];
@@ -220,5 +223,68 @@ describe('@introduceDomain / @releaseDomain', () => {
     dom0.setPerms('@introduceDomain', ['n0', 'r3']);
     dom0.introduceDomain(12, 1, 1);
     expect(seen).toEqual(['@introduceDomain', '@introduceDomain']);
+  });
+
+  it('XS_INTRODUCE over the wire maps the ring through mapRing; a failed mapping is EINVAL', () => {
+    const pages = new Map<number, Uint8Array>();
+    const { xs, dom0 } = host({
+      mapRing: (domid, mfn, port) => {
+        if (mfn !== 0xfeffcn || port !== 9) return undefined;
+        const page = new Uint8Array(4096);
+        pages.set(domid, page);
+        return { page, notify: () => undefined };
+      },
+    });
+    createDomainPaths(dom0, { domid: 6, name: 'six' });
+    dom0.write('/local/domain/6/name', 'six');
+    expect(() => dom0.introduceDomain(6, 0x1234, 9)).toThrow(/EINVAL/);
+    dom0.introduceDomain(6, 0xfeffc, 9);
+    const page = pages.get(6)!;
+    // xenstored advertises reconnection and the error field in server_features.
+    expect(new DataView(page.buffer).getUint32(XS_INTF_SERVER_FEATURES, true)).toBe(3);
+    const front = new XsRingClient(page, () => xs.guestKick(6));
+    front.send(XS_READ, 1, 0, strToBytes('name\0'));
+    const [reply] = front.receive();
+    expect([reply!.hdr.type, bytesToStr(reply!.payload)]).toEqual([XS_READ, 'six']);
+  });
+
+  it('XS_SET_TARGET lets a stub domain use its target\'s permissions; XS_RESUME re-arms shutdown reporting', () => {
+    const info = new Map<number, XsDomainInfo>();
+    const { xs, dom0 } = host({ domainInfo: (d) => info.get(d) });
+    const stub = ringGuest(xs, dom0, 5);
+    ringGuest(xs, dom0, 6);
+    expect(stub.req(XS_READ, '/local/domain/6/name\0').error).toBe('EACCES');
+    dom0.request(XS_SET_TARGET, joinStrings(['5', '6']));
+    expect(stub.req(XS_READ, '/local/domain/6/name\0').text).toBe('guest6');
+    const seen = recorder(new XsClient(xs), '@releaseDomain/6', 'r');
+    info.set(5, { shutdown: false, dying: false });
+    info.set(6, { shutdown: true, dying: false });
+    xs.virqDomExc();
+    dom0.resumeDomain(6);
+    xs.virqDomExc(); // shut down again after the resume: reported again
+    expect(seen).toEqual(['@releaseDomain/6', '@releaseDomain/6', '@releaseDomain/6']);
+  });
+});
+
+describe('limits', () => {
+  it('guest quotas: nodes (ENOSPC) and watches (E2BIG); dom0 is exempt', () => {
+    const { xs, dom0 } = host({ quotas: { nodesPerDomain: 5, watchesPerDomain: 2 } });
+    createDomainPaths(dom0, { domid: 3, name: 'q' });
+    const g = new XsClient(xs, 3);
+    // createDomainPaths gave domain 3 ten rwperm nodes (control/shutdown, data, ...): over the limit already.
+    expect(() => g.write('data/new', 'x')).toThrow(/ENOSPC/);
+    g.watch('data', 'a');
+    g.watch('data', 'b');
+    expect(() => g.watch('data', 'c')).toThrow(/E2BIG/);
+    for (let i = 0; i < 10; i++) dom0.watch('/x', `t${i}`);
+    for (let i = 0; i < 10; i++) dom0.write(`/x/${i}`, '');
+  });
+
+  it('replies over XENSTORE_PAYLOAD_MAX are E2BIG; over-long paths are EINVAL', () => {
+    const { dom0 } = host();
+    dom0.transaction((t) => { for (let i = 0; i < 200; i++) dom0.write(`/wide/${'n'.repeat(30)}${i}`, '', t); });
+    expect(() => dom0.directory('/wide')).toThrow(/E2BIG/);
+    expect(() => dom0.read(`/${'a'.repeat(3072)}`)).toThrow(/EINVAL/);
+    expect(() => dom0.read(`/local/domain/1/${'a'.repeat(2049)}`)).toThrow(/EINVAL/);
   });
 });
