@@ -20,7 +20,7 @@ export const ARITH = CF | PF | AF | ZF | SF | OF;
 const SZP = SF | ZF | PF;
 
 // Lazy-flag kinds: how CF/OF/AF derive from (dst, src, res).
-export const K_ADD = 0, K_SUB = 1;
+export const K_ADD = 0, K_SUB = 1, K_LOGIC = 2;
 
 // Exception vectors.
 export const DE = 0, DB = 1, BP = 3, OFV = 4, BR = 5, UD = 6, NM = 7, DFV = 8, TS = 10, NP = 11, SSF = 12, GP = 13, PFV = 14;
@@ -131,21 +131,30 @@ export class CpuState {
   ud(): never { return this.raise(UD); }
 
   // ======================= lazy flags =======================
-  /** Record an arithmetic result; `mask` says which flags it defines. */
-  setLazy(kind: number, dst: number, src: number, res: number, bits: number, mask: number): void {
-    if ((this.lfMask & ~mask) !== 0) this.flags = this.getFlags();
-    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = mask;
+  /** Record an add/sub result: all six arithmetic flags become lazy. */
+  setLazy(kind: number, dst: number, src: number, res: number, bits: number): void {
+    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH;
+  }
+  /** INC/DEC: like setLazy but CF keeps its value. */
+  setLazyKeepCF(kind: number, dst: number, src: number, res: number, bits: number): void {
+    if (this.lfMask & CF) this.flags = (this.flags & ~CF) | this.getCF();
+    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH & ~CF;
   }
   /** A logical result: SF/ZF/PF from res, CF=OF=AF=0. */
   setLogic(res: number, bits: number): void {
-    if ((this.lfMask & ~SZP) !== 0) this.flags = this.getFlags();
-    this.flags &= ~(CF | OF | AF);
+    this.lfKind = K_LOGIC; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH;
+  }
+  /** Shifts: SF/ZF/PF lazy from res, CF/OF given, AF=0. */
+  setShift(res: number, bits: number, cf: number, of: number): void {
+    this.flags = (this.flags & ~(CF | OF | AF)) | cf | (of ? OF : 0);
     this.lfRes = res; this.lfBits = bits; this.lfMask = SZP;
   }
   getCF(): number {
     if ((this.lfMask & CF) === 0) return this.flags & CF;
+    const k = this.lfKind;
+    if (k === K_LOGIC) return 0;
     const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
-    const x = this.lfKind === K_ADD ? (d & s) | ((d | s) & ~r) : (~d & s) | ((~d | s) & r);
+    const x = k === K_ADD ? (d & s) | ((d | s) & ~r) : (~d & s) | ((~d | s) & r);
     return (x >>> (this.lfBits - 1)) & 1;
   }
   getZF(): boolean {
@@ -158,6 +167,7 @@ export class CpuState {
   }
   getOF(): boolean {
     if ((this.lfMask & OF) === 0) return (this.flags & OF) !== 0;
+    if (this.lfKind === K_LOGIC) return false;
     const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
     const x = this.lfKind === K_ADD ? (d ^ r) & (s ^ r) : (d ^ s) & (d ^ r);
     return ((x >>> (this.lfBits - 1)) & 1) !== 0;
@@ -172,7 +182,7 @@ export class CpuState {
     let f = this.flags & ~m;
     if (m & CF) f |= this.getCF();
     if ((m & PF) && PARITY[this.lfRes & 0xff]) f |= PF;
-    if ((m & AF) && ((this.lfDst ^ this.lfSrc ^ this.lfRes) & 0x10)) f |= AF;
+    if ((m & AF) && this.lfKind !== K_LOGIC && ((this.lfDst ^ this.lfSrc ^ this.lfRes) & 0x10)) f |= AF;
     if ((m & ZF) && (this.lfRes << (32 - this.lfBits)) === 0) f |= ZF;
     if ((m & SF) && ((this.lfRes >>> (this.lfBits - 1)) & 1)) f |= SF;
     if ((m & OF) && this.getOF()) f |= OF;

@@ -3,21 +3,20 @@
  * INC/DEC, TEST, NOT/NEG, and the 486 XADD/CMPXCHG. Flags are lazy (see
  * cpu-state.ts setLazy/setLogic).
  */
-import { ARITH, CF, K_ADD, K_SUB, type CpuState } from './cpu-state.js';
+import { K_ADD, K_SUB, type CpuState } from './cpu-state.js';
 import { getR, rE, rEW, setR, wb } from './operand.js';
 
-const NO_CF = ARITH & ~CF;
 
 /** op: 0 ADD, 1 OR, 2 ADC, 3 SBB, 4 AND, 5 SUB, 6 XOR, 7 CMP. Returns the result (not masked). */
 export function alu(c: CpuState, op: number, d: number, s: number, bits: number): number {
   let r: number;
   switch (op) {
-    case 0: r = (d + s) | 0; c.setLazy(K_ADD, d, s, r, bits, ARITH); return r;
+    case 0: r = (d + s) | 0; c.setLazy(K_ADD, d, s, r, bits); return r;
     case 1: r = d | s; c.setLogic(r, bits); return r;
-    case 2: r = (d + s + c.getCF()) | 0; c.setLazy(K_ADD, d, s, r, bits, ARITH); return r;
-    case 3: r = (d - s - c.getCF()) | 0; c.setLazy(K_SUB, d, s, r, bits, ARITH); return r;
+    case 2: r = (d + s + c.getCF()) | 0; c.setLazy(K_ADD, d, s, r, bits); return r;
+    case 3: r = (d - s - c.getCF()) | 0; c.setLazy(K_SUB, d, s, r, bits); return r;
     case 4: r = d & s; c.setLogic(r, bits); return r;
-    case 5: case 7: r = (d - s) | 0; c.setLazy(K_SUB, d, s, r, bits, ARITH); return r;
+    case 5: case 7: r = (d - s) | 0; c.setLazy(K_SUB, d, s, r, bits); return r;
     default: r = d ^ s; c.setLogic(r, bits); return r;
   }
 }
@@ -59,12 +58,12 @@ export function aluGroup1(c: CpuState, bits: number, immBits: number): void {
 
 export function inc(c: CpuState, d: number, bits: number): number {
   const r = (d + 1) | 0;
-  c.setLazy(K_ADD, d, 1, r, bits, NO_CF);
+  c.setLazyKeepCF(K_ADD, d, 1, r, bits);
   return r;
 }
 export function dec(c: CpuState, d: number, bits: number): number {
   const r = (d - 1) | 0;
-  c.setLazy(K_SUB, d, 1, r, bits, NO_CF);
+  c.setLazyKeepCF(K_SUB, d, 1, r, bits);
   return r;
 }
 /** 40-4F: INC/DEC r16/r32 */

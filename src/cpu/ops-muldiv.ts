@@ -30,8 +30,7 @@ function mulS32(a: number, b: number): number {
 
 function setMulFlags(c: CpuState, overflow: boolean, res: number, bits: number): void {
   // CF=OF=overflow; SF/ZF/PF from the low result (undefined on Intel, what Bochs does), AF=0
-  c.setLogic(res, bits);
-  if (overflow) c.flags |= CF | OF;
+  c.setShift(res, bits, overflow ? CF : 0, overflow ? 1 : 0);
 }
 
 export function group3(c: CpuState, bits: number): void {
@@ -147,10 +146,10 @@ export function daa(c: CpuState, sub: boolean): void {
   }
   if (oldAl > 0x99 || oldCf) { al = (sub ? al - 0x60 : al + 0x60) & 0xff; cf = 1; }
   c.r8[0] = al;
-  c.setLogic(al, 8);
   // OF is undefined; the 286 computes it like the add/sub it performs
   const of = sub ? ((oldAl ^ al) & oldAl & 0x80) : ((oldAl ^ al) & al & 0x80);
-  c.flags |= cf | af | (of ? OF : 0);
+  c.setShift(al, 8, cf, of);
+  if (af) c.flags |= AF;
 }
 
 export function aaa(c: CpuState, sub: boolean): void {

@@ -65,8 +65,7 @@ export function shiftOp(c: CpuState, op: number, d: number, cnt: number, bits: n
       break;
     }
   }
-  c.setLogic(r, bits);
-  c.flags |= cf | (of ? OF : 0);
+  c.setShift(r, bits, cf, of);
   return r;
 }
 
@@ -102,8 +101,7 @@ export function shld(c: CpuState, bits: number, right: boolean, byCl: boolean): 
     cf = (d >>> (bits - cnt)) & 1;
   }
   const of = ((r ^ d) >>> (bits - 1)) & 1;
-  c.setLogic(r, bits);
-  c.flags |= cf | (of ? OF : 0);
+  c.setShift(r, bits, cf, of);
   wb(c, bits, r);
 }
 

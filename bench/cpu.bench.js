@@ -1,0 +1,45 @@
+// Interpreter speed: MIPS on a 16-bit real-mode and a 32-bit protected-mode ALU loop (register ALU, a load, a
+// store, a taken branch), and guest IN/OUT per second through a PortBus with one region.
+import { VirtualClock } from '../dist/clock/index.js';
+import { PortBus, PortRegion } from '../dist/ioports/index.js';
+import { PhysMemory } from '../dist/memory/index.js';
+import { Cpu } from '../dist/cpu/index.js';
+
+// start: mov cx,1000 / l: add ax,bx / xor dx,ax / mov [si],dx / add bx,[si+2] / inc bx / dec cx / jnz l / jmp start
+const LOOP16 = [0xb9, 0xe8, 0x03, 0x01, 0xd8, 0x31, 0xc2, 0x89, 0x14, 0x03, 0x5c, 0x02, 0x43, 0x49, 0x75, 0xf3, 0xeb, 0xee];
+// the same in 32-bit code (ecx, eax, ebx, edx, [esi], [esi+4])
+const LOOP32 = [0xb9, 0xe8, 0x03, 0x00, 0x00, 0x01, 0xd8, 0x31, 0xc2, 0x89, 0x16, 0x03, 0x5e, 0x04, 0x43, 0x49, 0x75, 0xf3, 0xeb, 0xec];
+// l: out dx,al / in al,dx / out dx,ax / in ax,dx / jmp l   (4 port accesses per 5 instructions)
+const IOLOOP = [0xee, 0xec, 0x66, 0xef, 0x66, 0xed, 0xeb, 0xf8];
+
+function machine(bus = new PortBus()) {
+  const mem = new PhysMemory(16 << 20);
+  const cpu = new Cpu({ mem, io: bus, clock: new VirtualClock() });
+  return { mem, cpu };
+}
+
+export default async function (h) {
+  const N = 1_000_000;
+  {
+    const { mem, cpu } = machine();
+    mem.load(0x1000, new Uint8Array(LOOP16));
+    cpu.setReg('cs', 0); cpu.setReg('ip', 0x1000); cpu.setReg('si', 0x8000);
+    h.measure('cpu 16-bit real-mode ALU loop', () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
+  }
+  {
+    const { mem, cpu } = machine();
+    mem.load(0x100000, new Uint8Array(LOOP32));
+    cpu.setFlatProtectedMode(0x100000, { esi: 0x200000 });
+    h.measure('cpu 32-bit protected-mode ALU loop', () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
+  }
+  {
+    const state = { v: 0 };
+    const bus = new PortBus();
+    bus.map(new PortRegion({ name: 'bench-port', size: 4, read: (s) => s.v, write: (s, _o, v) => { s.v = v; } }, state), 0x600);
+    const { mem, cpu } = machine(bus);
+    mem.load(0x100000, new Uint8Array(IOLOOP));
+    cpu.setFlatProtectedMode(0x100000, { edx: 0x600 });
+    const M = 500_000;
+    h.measure('cpu guest IN/OUT through a PortBus', () => { cpu.run(M); }, { perOp: (M * 4) / 5, unit: 'accesses/s' });
+  }
+}
