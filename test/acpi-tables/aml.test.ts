@@ -93,6 +93,14 @@ describe('sleep package decoder', () => {
     expect(r.packages.map((p) => [p.state, p.values, p.conditional])).toEqual([['S4', [6], true]]);
     expect(r.warnings).toEqual([]);
   });
+  it('an If predicate the walker cannot size is skipped with a warning, and its \\_Sn_ found by byte pattern', () => {
+    const pred = b(0xf7, 0x01); // not an AML opcode
+    const body = name('_S3_', pkg([integer(5), integer(5)]));
+    const r = findSleepPackagesInAml(cat(b(0xa0), encodePkgLength(pred.length + body.length), pred, body, S5([integer(7)])));
+    expect(r.packages.map((p) => [p.state, p.values, p.conditional, p.heuristic ?? false])).toEqual([['S3', [5, 5], true, true], ['S5', [7], false, false]]);
+    expect(r.warnings[0]!.message).toMatch(/If predicate not understood/);
+    expect(() => findSleepPackagesInAml(cat(b(0xa0), encodePkgLength(pred.length + body.length), pred, body), { strict: true })).toThrow(AmlError);
+  });
   it('scopes, devices, processors, power resources and thermal zones resolve paths; dual-name Scope back to root', () => {
     const proc = cat(b(0x5b, 0x83), encodePkgLength(4 + 6 + 3), nameString('CPU0'), b(0, 0x10, 0x04, 0, 0, 6), name('FOO', integer(1)));
     const r = findSleepPackagesInAml(cat(

