@@ -16,7 +16,8 @@
  *   response is posted (what qemu-dm's destroy_hvm_domain does).
  * - Guest RAM: the shared buffer `ram`, from 0, with the hole 0xA0000-0xBFFFF.
  * - PCI: one device at 00:01.0 with 256 bytes of config space.
- * - Option `delay`: { seed, max } spins a seeded random 0..max-1 iterations per request (fuzzing).
+ * - Option `delay`: { seed, max, stallEvery?, stallSpins? } spins a seeded random 0..max-1 iterations per
+ *   request, and about once every `stallEvery` requests stalls for `stallSpins` iterations (fuzzing: lets the ring fill).
  */
 import type { PortIO } from '../ioports/port-bus.js';
 import type { AccessSize } from '../ioports/region.js';
@@ -73,14 +74,17 @@ export const createDeviceModel: CreateDeviceModel = (ctx: DmModuleContext): DmMo
   const pciView = new DataView(statsBuf, LS_PCI * 4, 256);
   pciView.setUint16(0, 0x8086, true); // PIIX4 ACPI function, for something recognisable
   pciView.setUint16(2, 0x7113, true);
-  const opts = (ctx.options ?? {}) as { delay?: { seed: number; max: number } };
+  const opts = (ctx.options ?? {}) as { delay?: { seed: number; max: number; stallEvery?: number; stallSpins?: number } };
   let rnd = (opts.delay?.seed ?? 1) >>> 0 || 1;
   const maxDelay = opts.delay?.max ?? 0;
+  const stallEvery = opts.delay?.stallEvery ?? 0;
+  const stallSpins = opts.delay?.stallSpins ?? 0;
   let sink = 0;
   const delay = (): void => {
     if (maxDelay <= 0) return;
     rnd ^= rnd << 13; rnd ^= rnd >>> 17; rnd ^= rnd << 5; rnd >>>= 0;
-    const n = rnd % maxDelay;
+    let n = rnd % maxDelay;
+    if (stallEvery > 0 && (rnd >>> 8) % stallEvery === 0) n += stallSpins;
     for (let i = 0; i < n; i++) sink = (sink + i) | 0;
   };
   let shutdownPending = false;
