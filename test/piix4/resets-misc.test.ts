@@ -54,16 +54,16 @@ describe('reset control register 0xCF9', () => {
 });
 
 describe('i8042 keyboard controller', () => {
-  it.each([0xfe, 0xfc, 0xf0, 0xfa])('command 0x%s pulses bit 0 → RESET {guest, guest-reset}', (cmd) => {
+  it.each(['fe', 'fc', 'f0', 'fa'])('command 0x%s pulses bit 0 → RESET {guest, guest-reset}', (cmd) => {
     const q = qtestMachine();
-    q.outb(0x64, cmd);
+    q.outb(0x64, parseInt(cmd, 16));
     const e = q.nextEvent()!;
     expect(e).toMatchObject({ event: 'RESET', data: { guest: true, reason: 'guest-reset' }, cause: { mechanism: 'reset-kbc' } });
   });
 
-  it.each([0xff, 0xf1, 0xfd])('command 0x%s does not pulse bit 0: no reset', (cmd) => {
+  it.each(['ff', 'f1', 'fd'])('command 0x%s does not pulse bit 0: no reset', (cmd) => {
     const q = qtestMachine();
-    q.outb(0x64, cmd);
+    q.outb(0x64, parseInt(cmd, 16));
     expect(q.events()).toEqual([]);
   });
 
