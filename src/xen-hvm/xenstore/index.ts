@@ -9,3 +9,4 @@ export { Xenstored, type XenstoredOptions } from './xenstored.js';
 export { XsClient, XsError, type XsWatchCallback } from './xs-client.js';
 export * from './domain-paths.js';
 export { XsRingClient } from './xs-ring-client.js';
+export { XenstoredXsServer, type PortClient, type PortDomainState } from './xs-server-adapter.js';

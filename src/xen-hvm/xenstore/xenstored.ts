@@ -81,6 +81,12 @@ export interface XenstoredOptions {
   domainInfo?: (domid: number) => XsDomainInfo | undefined;
   /** Map a guest's ring page and bind its event channel when XS_INTRODUCE names (mfn, port). */
   mapRing?: XsRingMapper;
+  /**
+   * Leave in-process output (watch events to XsClient callbacks) queued until the host calls
+   * `pump()`, instead of delivering it at the end of each request. Guest rings are still served at
+   * once on `guestKick`. For hosts with their own event loop and a timeline to keep in order.
+   */
+  deferDelivery?: boolean;
 }
 
 export class Xenstored implements XsSessionCore {
@@ -90,9 +96,11 @@ export class Xenstored implements XsSessionCore {
   readonly domains: XsDomainTable;
   readonly trace: Trace | undefined;
   private pumping = false;
+  readonly deferDelivery: boolean;
 
   constructor(opts: XenstoredOptions = {}) {
     this.trace = opts.trace;
+    this.deferDelivery = opts.deferDelivery ?? false;
     this.quota = { ...DEFAULT_QUOTAS, ...opts.quotas };
     this.domains = new XsDomainTable(this, opts.domainInfo, opts.mapRing);
     // setup_structure: "/", "/tool", "/tool/xenstored" and the two special nodes, owned by dom0, "n0".
@@ -125,7 +133,9 @@ export class Xenstored implements XsSessionCore {
   /** Bytes from a stream transport; a bad header drops the connection (handle_input: bad_client). */
   feed(conn: XsConnection, bytes: Uint8Array): void {
     if (!conn.feed(bytes, (c, h, p) => this.handleMessage(c, h, p))) this.ignore(conn, XENSTORE_ERROR_PROTO);
-    this.pump();
+    // The sender gets its replies now; other connections' events wait for the host when deferred.
+    if (this.deferDelivery) this.pump(conn);
+    else this.pump();
   }
 
   /** ignore_connection: stop serving this client and tell its transport why. */
@@ -182,16 +192,17 @@ export class Xenstored implements XsSessionCore {
    * at once (the outer loop delivers what they queued). If a transport (an in-process watch callback)
    * throws, delivery still finishes and the first error is rethrown to whoever caused the pump.
    */
-  pump(): void {
-    if (this.pumping) return;
+  pump(only?: XsConnection): number {
+    if (this.pumping) return 0;
     this.pumping = true;
     let firstError: unknown;
     let failed = false;
+    let delivered = 0;
     try {
       let progress = true;
       while (progress) {
         progress = false;
-        for (const conn of [...this.connections]) {
+        for (const conn of only ? [only] : [...this.connections]) {
           while (conn.out.length > 0 && !conn.ignored && !conn.closed) {
             const msg = conn.out[0]!;
             let taken: boolean;
@@ -205,6 +216,7 @@ export class Xenstored implements XsSessionCore {
             // The callback may have changed the queue (nested requests take their replies out).
             const i = conn.out.indexOf(msg);
             if (i >= 0) conn.out.splice(i, 1);
+            delivered++;
             progress = true;
           }
         }
@@ -213,6 +225,18 @@ export class Xenstored implements XsSessionCore {
       this.pumping = false;
     }
     if (failed) throw firstError;
+    return delivered;
+  }
+
+  /** Pump unless the host asked to drive delivery itself (`deferDelivery`). */
+  autoPump(): void {
+    if (!this.deferDelivery) this.pump();
+  }
+
+  /** Nothing queued for any open connection. */
+  get idle(): boolean {
+    for (const c of this.connections) if (c.out.length > 0 && !c.ignored && !c.closed) return false;
+    return true;
   }
 
   private canRead(conn: XsConnection, perms: XsPerms): boolean {
@@ -318,14 +342,14 @@ export class Xenstored implements XsSessionCore {
    */
   introduceDomain(domid: number, opts: { mfn?: bigint | number; port?: number; ring?: XsRingAttach } = {}): XsDomain {
     const d = this.domains.introduce(domid, BigInt(opts.mfn ?? 0), opts.port ?? 0, opts.ring);
-    this.pump();
+    this.autoPump();
     return d;
   }
 
   /** In-process XS_RELEASE: drop the domain and its ring connection, fire @releaseDomain. False if unknown. */
   releaseDomain(domid: number): boolean {
     const ok = this.domains.release(domid);
-    this.pump();
+    this.autoPump();
     return ok;
   }
 
@@ -337,6 +361,6 @@ export class Xenstored implements XsSessionCore {
   /** The hypervisor raised VIRQ_DOM_EXC: rescan domains, fire @releaseDomain (domain_cleanup). */
   virqDomExc(): void {
     this.domains.cleanup();
-    this.pump();
+    this.autoPump();
   }
 }

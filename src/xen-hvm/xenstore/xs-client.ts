@@ -64,7 +64,7 @@ export class XsClient implements XsTransport {
     const msg = this.conn.out.splice(i, 1)[0]!;
     const h = readHeader(msg);
     const body = msg.subarray(XSD_SOCKMSG_SIZE);
-    this.xs.pump();
+    this.xs.autoPump();
     if (h.type === XS_ERROR) throw new XsError(bytesToStr(body, 0, body.length - 1) as XsErrno, xsTypeName(type), what);
     return body;
   }

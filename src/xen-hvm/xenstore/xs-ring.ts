@@ -55,7 +55,7 @@ export class XsRing implements XsTransport {
     if (this.conn.ignored) return;
     this.flushPartial();
     this.readRequests();
-    this.xs.pump();
+    this.xs.pump(this.xs.deferDelivery ? this.conn : undefined);
     this.flushNotify();
   }
 
