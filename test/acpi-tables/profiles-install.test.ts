@@ -6,6 +6,7 @@ import { findSleepPackages, summarizeSleepTypes } from '../../src/acpi/aml/index
 import { installTables, layoutTables } from '../../src/acpi/install/index.js';
 import { type MachineProfile, pcOptionsFromGlobals, qemuPcProfile, xenHvmloaderProfile } from '../../src/acpi/profiles/index.js';
 import { buildFacs, buildFadt, fadtEffective, findRsdp, parseFadt, parseRsdp, parseRsdt, parseXsdt, sum8 } from '../../src/acpi/tables/index.js';
+import { decodeSleep, SLP_EN } from '../../src/acpi/index.js';
 import { corpusDir, readBytes } from './corpus-helpers.js';
 
 const qemu = corpusDir('qemu');
@@ -39,7 +40,7 @@ describe('QEMU pc profile', () => {
     const got = Object.fromEntries(Object.entries(summarizeSleepTypes(findSleepPackages(p.tables.dsdt, { strict: true }).packages)).map(([k, v]) => [k, v!.values]));
     expect(got).toEqual(want);
     expect(p.sleepPackages).toEqual(want);
-    expect(p.sleepPolicy).toEqual({ s3: 1, s4, s5: 0 });
+    expect(p.sleepPolicy).toMatchObject({ s3: 1, s4, s5: 0 });
   });
   it('rejects unknown -global properties and bad values', () => {
     expect(() => pcOptionsFromGlobals(['PIIX4_PM.foo=1'])).toThrow(/unsupported/);
@@ -65,6 +66,21 @@ describe('Xen hvmloader profile (xen.md §10)', () => {
     const f = parseFadt(buildFadt(p.tables.fadt));
     expect([f.header.revision, f.header.length, f.xPm1aCntBlk?.address, f.xPm1aCntBlk?.bitWidth, f.resetReg?.address, f.resetValue]).toEqual([4, 244, 0xb004n, 16, 0xcf9n, 6]);
     expect(buildFadt(p.tables.fadtForRsdt!).length).toBe(116);
+  });
+});
+
+describe('profiles and the PM model share one source of truth', () => {
+  // A guest writes SLP_TYPa from the advertised package | SLP_EN; the PM model's decoder (src/acpi/sleep-decode.ts)
+  // must land on that state. Xen's \\_S4 reuses S5's value 0 (xen.md §10), so there an S4 request is a poweroff.
+  it.each([
+    ['pc', qemuPcProfile(), {}],
+    ['pc s4_val=3 disable_s3', qemuPcProfile({ s4_val: 3, disable_s3: true }), {}],
+    ['xen', xenHvmloaderProfile(), { S4: 'S5' }],
+  ] as [string, MachineProfile, Record<string, string>][])('%s: every advertised \\_Sn_ decodes to Sn', (_n, p, remap) => {
+    for (const [state, pkg] of Object.entries(p.sleepPackages)) {
+      const d = decodeSleep((pkg[0]! << 10) | SLP_EN, p.sleepPolicy);
+      expect(d.kind === 'sleep' ? d.state : 'none', state).toBe(remap[state] ?? state);
+    }
   });
 });
 

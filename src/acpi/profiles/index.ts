@@ -1,4 +1,4 @@
-export type { MachineProfile, PmLayout, ProfileTables, SleepPolicy, SleepStateKey } from './types.js';
+export type { MachineProfile, PmLayout, ProfileTables, SleepStateKey } from './types.js';
 export {
   qemuPcProfile, pcPmLayout, pcFadt, pcSleepPackages, pcOptionsFromGlobals, PC_PM_BASE, PIIX4_GPE0, APM_CNT,
   PIIX4_ACPI_ENABLE, PIIX4_ACPI_DISABLE, type PcOptions,

@@ -6,6 +6,7 @@
  * s4_val,0,0} unless disable_s4, \_S5_ {0,0,0,0}. See qemu-pm.md §1.3.
  */
 import { cat, scope } from '../aml/encode.js';
+import { qemuPcPolicy } from '../sleep-decode.js';
 import { buildDefinitionBlock } from '../tables/definition-block.js';
 import { FADT_FLAGS, type Fadt } from '../tables/fadt.js';
 import { pciRootAndPic, sleepPackages } from './dsdt-common.js';
@@ -76,7 +77,7 @@ export function qemuPcProfile(o: PcOptions = {}): MachineProfile {
     id: 'pc',
     description: `QEMU pc (i440fx/PIIX4) with SeaBIOS: PM base 0x600, FADT rev 1${o.disable_s3 ? ', S3 disabled' : ''}${o.disable_s4 ? ', S4 disabled' : ''}, s4_val ${s4Val}`,
     pm,
-    sleepPolicy: { s3: 1, s4: s4Val, s5: 0 },
+    sleepPolicy: qemuPcPolicy({ s4Val, disableS3: o.disable_s3 ?? false, disableS4: o.disable_s4 ?? false }),
     sleepPackages: sleep,
     tables: {
       rsdp: { oemId: 'BOCHS ', revision: 0 }, // pc: ACPI 1.0 RSDP, RSDT only

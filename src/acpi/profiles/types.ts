@@ -1,6 +1,7 @@
 /** What a machine profile hands to the firmware, the PM model and the decoder: one source of truth. */
 import type { Facs } from '../tables/facs.js';
 import type { Fadt } from '../tables/fadt.js';
+import type { SleepPolicy } from '../sleep-decode.js';
 import type { SdtHeader } from '../tables/sdt-header.js';
 
 export type SleepStateKey = 'S3' | 'S4' | 'S5';
@@ -26,16 +27,6 @@ export interface PmLayout {
   sciEnAtReset: boolean;
 }
 
-/**
- * SLP_TYP values the PM1_CNT hardware model acts on (QEMU hw/acpi/core.c: acpi_pm1_cnt_write: 0 → S5,
- * 1 → S3, s4_val → S4), independent of which packages the DSDT advertises.
- */
-export interface SleepPolicy {
-  s3: number;
-  s4: number;
-  s5: number;
-}
-
 /** The tables before they are laid out: the installer fills in every address and checksum. */
 export interface ProfileTables {
   rsdp: { oemId: string; revision: 0 | 2 };
@@ -55,6 +46,11 @@ export interface MachineProfile {
   id: 'pc' | 'xen';
   description: string;
   pm: PmLayout;
+  /**
+   * SLP_TYP values the PM1_CNT model acts on, in the PM model's own type (../sleep-decode.ts), so the
+   * decoder and the tables cannot disagree (QEMU hw/acpi/core.c: acpi_pm1_cnt_write: 0 → S5, 1 → S3,
+   * s4_val → S4, whatever the DSDT advertises).
+   */
   sleepPolicy: SleepPolicy;
   /** The `\_Sn_` packages the DSDT/SSDTs advertise (absent state = not advertised). */
   sleepPackages: Partial<Record<SleepStateKey, number[]>>;

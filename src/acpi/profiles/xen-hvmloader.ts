@@ -11,6 +11,7 @@
  * (RESET_REG_SUP is not set); IAPC_BOOT_ARCH 8042 (hvmloader has a keyboard controller and VGA).
  */
 import { cat } from '../aml/encode.js';
+import { sleepPolicy } from '../sleep-decode.js';
 import { buildDefinitionBlock } from '../tables/definition-block.js';
 import { FADT_FLAGS, type Fadt, IAPC_BOOT_ARCH } from '../tables/fadt.js';
 import { ioGas, zeroGas } from '../tables/gas.js';
@@ -85,8 +86,8 @@ export function xenHvmloaderProfile(o: XenOptions = {}): MachineProfile {
     id: 'xen',
     description: `Xen HVM (hvmloader tables, V1 ports at 0xB000)${s3 ? '' : ', no S3'}${s4 ? '' : ', no S4'}`,
     pm,
-    // qemu-xen's PIIX4 decodes like QEMU (0 → S5, 1 → S3, s4_val 2 → S4); \_S4 = 0 makes an S4 request a poweroff.
-    sleepPolicy: { s3: 1, s4: 2, s5: 0 },
+    // \_S4 = 0 shares S5's value: a guest's S4 request is a poweroff (decoded S5 first).
+    sleepPolicy: sleepPolicy({ name: 'xen-hvmloader', s3: 1, s4: 0, s5: 0, disableS3: !s3, disableS4: !s4 }),
     sleepPackages: sleep,
     tables: {
       rsdp: { oemId: XEN.oemId, revision: 2 },
