@@ -56,6 +56,8 @@ export type SliceResult = 'exit' | 'idle' | 'budget';
 export const tr = {
   sleep: defineEvent('machine', 'machine_guest_sleep', (a: { state: string; typ: number; port: number; value: number; advertised: boolean }) =>
     `guest ${a.state} (SLP_TYP ${a.typ}) via outw 0x${hex(a.port, 4)} <== 0x${hex(a.value, 4)}${a.advertised ? '' : ' (state not advertised to the guest)'}`),
+  after: defineEvent('machine', 'machine_insns_after_request', (a: { event: string; mechanism: string; insns: number }) =>
+    `${a.event}: ${a.insns} guest instructions ran between the ${a.mechanism} request and the main loop servicing it`),
   reset: defineEvent('machine', 'machine_reset', (a: { devices: number }) => `devices reset (${a.devices} handlers)`),
 };
 
@@ -111,6 +113,13 @@ export class PcMachine {
       },
       wakeup: (reason) => acpiNotifyWakeup(this.pm, reason),
     }, this.trace, () => this.clock.ns());
+    // qemu-pm.md §10: TCG runs a variable number of instructions after an S5 OUT; acpidm records how many.
+    this.runState.events.on((e) => {
+      const at = e.cause?.evidence?.insns;
+      if (typeof at === 'number' && this.trace.on(tr.after)) {
+        this.trace.emit(tr.after, { event: e.event, mechanism: e.cause!.mechanism, insns: this.clock.instructions - at });
+      }
+    });
     if (opts.noShutdown) this.runState.actions.shutdown = 'pause';
     if (opts.noReboot) this.runState.actions.reboot = 'shutdown';
 

@@ -61,10 +61,13 @@ describe('runSlice', () => {
 
   it('S5: the shutdown does not stop the vCPU, the slice ends at its budget, then exit; evidence has the instruction count', () => {
     const { m, cpu } = boot(['nop', 'nop', { out: [0x604, 0x2000, 2] }, 'nop', 'nop', 'nop']);
+    m.trace.enable('machine_insns_after_request');
     expect(m.runSlice(5)).toBe('exit');
     expect(cpu.executed).toEqual([0, 1, 2, 3, 4]);
     const e = m.runState.log.find((x) => x.event === 'SHUTDOWN')!;
     expect(e.cause!.evidence).toMatchObject({ insns: 3, tNs: 3, port: 0x604 });
+    // the trace records how many instructions ran after the write (2 here: the slice budget was 5)
+    expect(m.trace.find('machine_insns_after_request').map((r) => r.args)).toEqual([{ event: 'SHUTDOWN', mechanism: 'pm1a-cnt', insns: 2 }]);
   });
 
   it('S3: the suspend request stops the vCPU after the OUT; SUSPEND; then idle while suspended', () => {
