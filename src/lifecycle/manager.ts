@@ -110,7 +110,7 @@ export class DomainManager {
     if (this.status.state !== 'shutoff' && !this.conn.closed) {
       this.cancelGrace = this.opts.timers.after(graceNs, () => {
         this.cancelGrace = null;
-        if (this.status.state === 'shutoff' || this.intent?.op !== op) return;
+        if (this.status.state === 'shutoff' || this.conn.closed) return; // a later request would have cancelled this timer
         const forced = this.op('grace-expired', { after: op.id });
         this.decide(`grace period of ${graceNs} ns (virtual) after shutdown #op${op.id} expired: destroying`, forced);
         void this.destroyWith(forced).catch(() => {});

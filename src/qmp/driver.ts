@@ -115,7 +115,9 @@ export class VmDriver {
     return new Promise((resolve) => {
       const t = setInterval(() => {
         // Requests made outside a command (a qtest port write, a timer) kick nobody: poll for them.
-        if (this.vm.runState.hasPendingRequest() || this.exitStatus !== null) this.kick();
+        const rs = this.vm.runState;
+        const timerDue = this.warp && rs.isRunning() && this.vm.clock.nextDeadline() !== Infinity; // a timer armed meanwhile
+        if (rs.hasPendingRequest() || this.exitStatus !== null || timerDue) this.kick();
       }, this.pollMs);
       this.wake = () => {
         clearInterval(t);

@@ -8,10 +8,10 @@ import { QmpMonitor } from '../../src/qmp/monitor.js';
 import { pcMachineVm } from '../../src/qmp/pc-vm.js';
 import { QtestGuest } from '../qmp/guest-model.js';
 
-export async function managedDomain(opts: QtestOptions & { agent?: boolean } = {}) {
+export async function managedDomain(opts: QtestOptions & { agent?: boolean; warpWhenIdle?: boolean } = {}) {
   const q = qtestMachine({ ...opts, startPaused: true });
   const vm = pcMachineVm(q.machine, { name: 'vm1', agent: opts.agent ?? true });
-  const driver = new VmDriver(vm, { idlePollMs: 1 }).start();
+  const driver = new VmDriver(vm, { idlePollMs: 1, warpWhenIdle: opts.warpWhenIdle ?? false }).start();
   const monitor = new QmpMonitor(vm, driver);
   const conn = connectInProcess(monitor);
   const dom = new DomainManager(conn, { name: 'vm1', timers: clockTimers(vm.clock) });
