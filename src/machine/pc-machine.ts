@@ -153,6 +153,9 @@ export class PcMachine {
     this.pm = this.chipset.acpi;
     this.piix4 = this.chipset.pm;
     this.pci = this.chipset.pciHost;
+    // QEMU resets the machine once after creating it (qemu_system_reset(SHUTDOWN_CAUSE_NONE)):
+    // the power-on state is the post-reset state.
+    this.chipset.reset();
   }
 
   /** Everything written to the debug console(s), as Latin-1 text. */

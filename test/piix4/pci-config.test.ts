@@ -175,3 +175,21 @@ describe('PMBA / PMREGMISC: the PM block appears, moves and disappears atomicall
     expect(q.inw(0x600)).toBe(0x0001);
   });
 });
+
+describe('reset order (QEMU: device reset, then the PCI bus hold phase pci_do_device_reset)', () => {
+  it('power-on state equals the post-reset state; writable COMMAND bits and the interrupt line are cleared', () => {
+    const q = qtestMachine();
+    const snapshot = () => [0x00, 0x04, 0x08, 0x3c, 0x40, 0x58, 0x60, 0x80].map((r) => q.pciConfigRead((1 << 3) | 3, r)).concat(
+      [0x04, 0x60, 0x4c, 0xa8].map((r) => q.pciConfigRead(1 << 3, r)));
+    const before = snapshot();
+    q.pciConfigWrite(PM_FN, 0x3c, 9, 1);
+    q.pciConfigWrite(PM_FN, 0x04, 0x0001, 2);
+    q.pciConfigWrite(1 << 3, 0x04, 0x0007, 2);
+    q.pciConfigWrite(1 << 3, 0x60, 0x0b, 1);
+    q.machine.reset();
+    expect(snapshot()).toEqual(before);
+    // PIIX3: piix_reset writes COMMAND 0x0007, then the bus reset clears the writable bits; status 0x0200 stays
+    expect(q.pciConfigRead(1 << 3, 0x04)).toBe(0x02000000);
+    expect(q.pciConfigRead(1 << 3, 0x60)).toBe(0x80808080);
+  });
+});
