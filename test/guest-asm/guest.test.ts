@@ -1,0 +1,14 @@
+// NASM guest tests (sources in test/guest-asm/src, binaries committed in bin/, rebuilt by build.sh). Each guest
+// checks itself with the mac.inc assertions and prints through port 0xE9; the test compares that output byte for
+// byte with the committed expected/<name>.txt and checks how the run ended.
+import { describe, expect, it } from 'vitest';
+import { guestBin, guestExpected, runGuest } from './harness.js';
+
+describe('NASM guest tests', () => {
+  it.each(['alu32'])('%s prints its expected output and exits 0', (name) => {
+    const r = runGuest(guestBin(name));
+    expect(r.out).toBe(guestExpected(name));
+    expect(r.exit).toBe('stopped');
+    expect(r.exitCode).toBe(0);
+  });
+});
