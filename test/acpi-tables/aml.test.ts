@@ -86,6 +86,15 @@ describe('sleep package decoder', () => {
       S5: { values: [7, 0], conditional: false, packageCount: 2, path: '\\_S5_' },
     });
   });
+  it('Else { If .. Else .. } reads as ElseIf / Else beside it, as the ASL+ disassembler prints it', () => {
+    // If (A) { _S1_ } ElseIf (B) { _S2_ } Else { _S0_ }  ==  If (A) {..} Else { If (B) {..} Else {..} }
+    const ifb = (pred: string, body: Uint8Array): Uint8Array => { const n = nameString(pred); return cat(b(0xa0), encodePkgLength(n.length + body.length), n, body); };
+    const elseb = (body: Uint8Array): Uint8Array => cat(b(0xa1), encodePkgLength(body.length), body);
+    const r = findSleepPackagesInAml(cat(name('AAAA', integer(0)), name('BBBB', integer(1)),
+      ifb('AAAA', name('_S1_', pkg([integer(1)]))),
+      elseb(cat(ifb('BBBB', name('_S2_', pkg([integer(2)]))), elseb(name('_S0_', pkg([integer(0)])))))));
+    expect(r.packages.map((p) => [p.state, p.context.map((c) => c.kind)])).toEqual([['S1', ['If']], ['S2', ['ElseIf']], ['S0', ['Else']]]);
+  });
   it('If predicates that call a method use its argument count (LEqual (M001 (One, Zero), Zero))', () => {
     const pred = cat(b(0x93), nameString('M001'), integer(1), integer(0), integer(0));
     const body = name('_S4_', pkg([integer(6)]));

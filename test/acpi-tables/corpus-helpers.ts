@@ -46,18 +46,22 @@ export function iaslFadtField(f: Fadt, name: string): unknown {
 }
 
 /**
- * iasl context strings → our block kinds: 'Scope (\\)' → [{Scope, '\\'}]; 'If ((A == B))' → [{If}];
- * 'Processor (CPU0, 0x00, ...)' → [{Processor, CPU0}]. The ASL+ disassembler folds `Else { If }` into
- * ElseIf and rebuilds Switch/Case/Default from While/If/Else, so those map back to the AML blocks.
+ * iasl context strings → block kinds: 'Scope (\\)' → {Scope, '\\'}; 'If ((A == B))' → {If};
+ * 'Processor (CPU0, 0x00, ...)' → {Processor, CPU0}. The ASL+ disassembler also rebuilds Switch/Case/Default
+ * from While/If/Else, so kinds are compared by class (kindClass).
  */
-export function iaslContext(s: string): { kind: string; name?: string }[] {
+export function iaslContext(s: string): { kind: string; name?: string } {
   const m = /^(\w+)(?: \((.*)\))?$/.exec(s.trim());
-  if (!m) return [{ kind: s }];
-  const kind = m[1]!;
-  if (kind === 'ElseIf') return [{ kind: 'Else' }, { kind: 'If' }];
-  if (kind === 'Switch') return [{ kind: 'While' }];
-  if (kind === 'Case') return [{ kind: 'If' }];
-  if (kind === 'Default') return [{ kind: 'Else' }];
-  if (kind === 'If' || kind === 'Else' || kind === 'While' || kind === 'Method' || m[2] === undefined) return [{ kind }];
-  return [{ kind, name: m[2].split(',')[0]!.trim() }];
+  if (!m) return { kind: s };
+  const kind = kindClass(m[1]!);
+  if (kind === 'If' || kind === 'Else' || kind === 'While' || kind === 'Method' || m[2] === undefined) return { kind };
+  return { kind, name: m[2].split(',')[0]!.trim() };
+}
+
+/** Switch ≈ While, Case ≈ If/ElseIf, Default ≈ Else. */
+export function kindClass(kind: string): string {
+  if (kind === 'ElseIf' || kind === 'Case') return 'If';
+  if (kind === 'Default') return 'Else';
+  if (kind === 'Switch') return 'While';
+  return kind;
 }

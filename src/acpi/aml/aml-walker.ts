@@ -15,7 +15,11 @@ import {
 } from './opcodes.js';
 import { decodePkgLength } from './pkg-length.js';
 
-export type AmlContextKind = 'Scope' | 'Device' | 'Processor' | 'PowerResource' | 'ThermalZone' | 'If' | 'Else' | 'While';
+/**
+ * Block kinds as the ASL+ disassembler prints them: an Else whose first term is an If is shown as ElseIf (and
+ * that If's own Else moves up beside it), as ACPICA's dmopcode.c AcpiDmConvertToElseIf does.
+ */
+export type AmlContextKind = 'Scope' | 'Device' | 'Processor' | 'PowerResource' | 'ThermalZone' | 'If' | 'ElseIf' | 'Else' | 'While';
 export interface AmlContext {
   kind: AmlContextKind;
   /** The NameString as written (iasl style, e.g. `\`, `_SB`, `\_SB.PCI0`); absent for If/Else/While. */
@@ -156,27 +160,40 @@ export class AmlWalker {
       }
       case IF_OP:
       case WHILE_OP:
+        return this.conditionalBlock(p, end, scope, ctx, op === IF_OP ? 'If' : 'While', depth);
       case ELSE_OP: {
         const pk = this.pkg(p + 1, end);
-        const kind: AmlContextKind = op === IF_OP ? 'If' : op === WHILE_OP ? 'While' : 'Else';
-        let body = pk.next;
-        if (op !== ELSE_OP) {
-          try {
-            body = this.termArg(pk.next, pk.end, scope);
-          } catch (e) {
-            if (this.strict || !(e instanceof AmlError)) throw e;
-            this.warnings.push({ offset: e.offset, message: `${kind} predicate not understood, block skipped: ${e.message}` });
-            this.onBlockAbandoned?.(pk.next, pk.end, scope, [...ctx, { kind }], true);
-            return pk.end;
-          }
+        if (pk.next < pk.end && this.b[pk.next] === IF_OP) {
+          // Else { If (..) {..} [Else {..}] rest } reads as ElseIf (..) {..} [Else {..}]: the carrier Else
+          // disappears from the context and a trailing Else sits beside the ElseIf.
+          let q = this.conditionalBlock(pk.next, pk.end, scope, ctx, 'ElseIf', depth);
+          if (q < pk.end && this.b[q] === ELSE_OP) q = this.term(q, pk.end, scope, ctx, true, depth + 1);
+          this.termList(q, pk.end, scope, [...ctx, { kind: 'Else' }], true, depth + 1);
+        } else {
+          this.termList(pk.next, pk.end, scope, [...ctx, { kind: 'Else' }], true, depth + 1);
         }
-        this.termList(body, pk.end, scope, [...ctx, { kind }], true, depth + 1);
         return pk.end;
       }
       default:
         // Executable statements at namespace level (Store, Notify, CreateField, OperationRegion, Field, ...).
         return this.termArg(p, end, scope);
     }
+  }
+
+  /** If/While (or the If of an ElseIf): predicate, then the body as conditional. Returns the block's end. */
+  private conditionalBlock(p: number, end: number, scope: string[], ctx: readonly AmlContext[], kind: AmlContextKind, depth: number): number {
+    const pk = this.pkg(p + 1, end);
+    let body: number;
+    try {
+      body = this.termArg(pk.next, pk.end, scope);
+    } catch (e) {
+      if (this.strict || !(e instanceof AmlError)) throw e;
+      this.warnings.push({ offset: e.offset, message: `${kind} predicate not understood, block skipped: ${e.message}` });
+      this.onBlockAbandoned?.(pk.next, pk.end, scope, [...ctx, { kind }], true);
+      return pk.end;
+    }
+    this.termList(body, pk.end, scope, [...ctx, { kind }], true, depth + 1);
+    return pk.end;
   }
 
   /** Skips a DataRefObject (a Name's value): a data object, or a name used as a reference (never a call). */
