@@ -226,7 +226,7 @@ export class CpuState {
     if (chk & (SEG_UNUSABLE | SEG_DENIED)) this.raise(code, 0);
     const lim = this.segLimit[seg]!;
     if (chk & SEG_EXPDOWN) {
-      const top = this.segAr[seg]! & 0x400000 ? 0xffffffff : 0xffff;
+      const top = this.segAr[seg]! & 0x4000 ? 0xffffffff : 0xffff; // B bit
       if (off > lim && off + size - 1 <= top) return (this.segBase[seg]! + off) | 0;
     }
     return this.raise(code, 0);

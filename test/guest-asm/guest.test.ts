@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { guestBin, guestExpected, runGuest } from './harness.js';
 
 describe('NASM guest tests', () => {
-  it.each(['alu32'])('%s prints its expected output and exits 0', (name) => {
+  it.each(['alu32', 'privilege'])('%s prints its expected output and exits 0', (name) => {
     const r = runGuest(guestBin(name));
     expect(r.out).toBe(guestExpected(name));
     expect(r.exit).toBe('stopped');
