@@ -53,7 +53,7 @@ describe('acpidm acpi sleep-types', () => {
     expect(bad.err).toMatch(/expected DSDT or SSDT|exceeds/);
     const dsdt = readFileSync(path.join(tmp, 'pc', 'DSDT'));
     const cut = path.join(tmp, 'cut.aml');
-    writeFileSync(cut, dsdt.subarray(0, 60));
+    writeFileSync(cut, new Uint8Array(dsdt.subarray(0, 60)));
     const t = await run('sleep-types', cut);
     expect(t.code).toBe(1);
     expect(t.err).toMatch(/offset 0x/);

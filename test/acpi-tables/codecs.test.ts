@@ -36,7 +36,7 @@ describe('RSDP (ACPI 6.5 §5.2.5.3)', () => {
     const mem = new Uint8Array(0x100000);
     const good = buildRsdp({ oemId: 'BOCHS ', revision: 0, rsdtAddress: 0x1000 });
     const bad = good.slice();
-    bad[8] ^= 0xff;
+    bad[8] = bad[8]! ^ 0xff;
     mem.set(bad, 0xe0010);
     mem.set(good, 0xf5a00);
     mem.set(good, 0xe0028); // not on a 16-byte boundary: ignored
