@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findSleepPackages, summarizeSleepTypes } from '../../src/acpi/aml/index.js';
 import { installTables, layoutTables } from '../../src/acpi/install/index.js';
-import { type MachineProfile, pcOptionsFromGlobals, qemuPcProfile, xenHvmloaderProfile } from '../../src/acpi/profiles/index.js';
+import { machineProfile, type MachineProfile, pcOptionsFromGlobals, qemuPcProfile, xenHvmloaderProfile } from '../../src/acpi/profiles/index.js';
 import { buildFacs, buildFadt, fadtEffective, findRsdp, parseFadt, parseRsdp, parseRsdt, parseXsdt, sum8 } from '../../src/acpi/tables/index.js';
 import { decodeSleep, SLP_EN } from '../../src/acpi/index.js';
 import { corpusDir, readBytes } from './corpus-helpers.js';
@@ -41,6 +41,12 @@ describe('QEMU pc profile', () => {
     expect(got).toEqual(want);
     expect(p.sleepPackages).toEqual(want);
     expect(p.sleepPolicy).toMatchObject({ s3: 1, s4, s5: 0 });
+  });
+  it('machineProfile picks a profile by id with -global settings', () => {
+    expect(machineProfile('pc', ['PIIX4_PM.s4_val=4']).sleepPackages.S4).toEqual([4, 4, 0, 0]);
+    expect(machineProfile('xen', ['xen.acpi_s4=0']).sleepPackages).toEqual({ S3: [1, 1, 0, 0], S5: [0, 0, 0, 0] });
+    expect(() => machineProfile('q35')).toThrow(/unknown profile/);
+    expect(() => machineProfile('xen', ['PIIX4_PM.s4_val=3'])).toThrow(/xen profile/);
   });
   it('rejects unknown -global properties and bad values', () => {
     expect(() => pcOptionsFromGlobals(['PIIX4_PM.foo=1'])).toThrow(/unsupported/);

@@ -8,3 +8,4 @@ export {
   type XenOptions,
 } from './xen-hvmloader.js';
 export { sleepPackage, sleepPackages, pciRootAndPic } from './dsdt-common.js';
+export { machineProfile, xenOptionsFromGlobals, type ProfileId } from './select.js';

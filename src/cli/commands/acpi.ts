@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { findSleepPackages, jsonValue, summarizeSleepTypes } from '../../acpi/aml/index.js';
 import { layoutTables } from '../../acpi/install/index.js';
-import { type MachineProfile, pcOptionsFromGlobals, qemuPcProfile, xenHvmloaderProfile, type XenOptions } from '../../acpi/profiles/index.js';
+import { machineProfile, type MachineProfile } from '../../acpi/profiles/index.js';
 import { AcpiError, FADT_FLAGS, type Fadt, fadtEffective, type Gas, parseFadt } from '../../acpi/tables/index.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
@@ -88,16 +88,6 @@ function fadt(args: string[], io: CliIo): number {
   return 0;
 }
 
-function xenOptions(globals: string[]): XenOptions {
-  const o: XenOptions = {};
-  for (const g of globals) {
-    const m = /^xen\.(acpi_s3|acpi_s4)=(0|1|on|off|true|false)$/.exec(g);
-    if (!m) throw new CliError(`unsupported -global '${g}' for --profile xen (expected xen.acpi_s3=0|1 or xen.acpi_s4=0|1)`);
-    o[m[1] as 'acpi_s3' | 'acpi_s4'] = /^(1|on|true)$/.test(m[2]!);
-  }
-  return o;
-}
-
 function dump(args: string[], io: CliIo): number {
   let profile = 'pc';
   let ramMiB = 128;
@@ -120,9 +110,7 @@ function dump(args: string[], io: CliIo): number {
   if (!Number.isInteger(ramMiB) || ramMiB < 2 || ramMiB > 4096) throw new CliError(`--ram must be 2..4096 MiB`);
   let p: MachineProfile;
   try {
-    if (profile === 'pc') p = qemuPcProfile(pcOptionsFromGlobals(globals));
-    else if (profile === 'xen') p = xenHvmloaderProfile(xenOptions(globals));
-    else throw new CliError(`unknown profile '${profile}' (pc or xen)`);
+    p = machineProfile(profile, globals);
   } catch (e) {
     if (e instanceof RangeError) throw new CliError(e.message);
     throw e;
