@@ -93,8 +93,9 @@ export class Tlb {
   readSlow(c: CpuState, lin: number, size: 1 | 2 | 4): number {
     if ((lin & 0xfff) + size > 0x1000) {
       // crosses a page: translate both pages before reading
+      // fault on the first byte of a page (CR2), in address order
       this.translate(c, lin, false);
-      this.translate(c, (lin + size - 1) | 0, false);
+      this.translate(c, ((lin | 0xfff) + 1) | 0, false);
       let v = 0;
       for (let i = 0; i < size; i++) v |= c.rd8L((lin + i) | 0) << (8 * i);
       return size === 4 ? v | 0 : v;
@@ -107,10 +108,10 @@ export class Tlb {
   writeSlow(c: CpuState, lin: number, v: number, size: 1 | 2 | 4): void {
     if ((lin & 0xfff) + size > 0x1000) {
       const p0 = this.translate(c, lin, true);
-      const p1 = this.translate(c, (lin + size - 1) | 0, true);
+      const p1 = this.translate(c, ((lin | 0xfff) + 1) | 0, true);
       const n0 = 0x1000 - (lin & 0xfff);
       for (let i = 0; i < size; i++) {
-        const p = i < n0 ? p0 + i : p1 - (size - 1) + i;
+        const p = i < n0 ? p0 + i : p1 + (i - n0);
         c.mem.write8(p, v >>> (8 * i));
       }
       return;

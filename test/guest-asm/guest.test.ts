@@ -5,10 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { guestBin, guestExpected, runGuest } from './harness.js';
 
 describe('NASM guest tests', () => {
-  it.each(['alu32', 'privilege'])('%s prints its expected output and exits 0', (name) => {
+  it.each(['alu32', 'privilege', 'paging', 'exceptions'])('%s prints its expected output and exits 0', (name) => {
     const r = runGuest(guestBin(name));
     expect(r.out).toBe(guestExpected(name));
     expect(r.exit).toBe('stopped');
     expect(r.exitCode).toBe(0);
+  });
+  it('triple: a fault with an empty IDT ends in a triple fault (reset request)', () => {
+    const r = runGuest(guestBin('triple'));
+    expect(r.out).toBe(guestExpected('triple'));
+    expect(r.exit).toBe('triple-fault');
+    expect(r.exitCode).toBe(null);
   });
 });
