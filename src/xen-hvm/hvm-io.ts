@@ -15,7 +15,8 @@ import { IOREQ_READ, IOREQ_SIZE, IOREQ_TYPE_PIO, IOREQ_WRITE, PAGE_SIZE, STATE_I
 import { ioreqDataLo, loadIoreqState, newIoreq, storeIoreqState, writeIoreq, type Ioreq } from '../ioreq/ioreq-codec.js';
 import type { AccessSize, RegionOps } from '../ioports/region.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
-import type { VirtualClock, VirtualTimer } from '../clock/virtual-clock.js';
+import type { VirtualClock } from '../clock/virtual-clock.js';
+import type { TimerQueue, TimerHandle } from './timer-queue.js';
 import type { Domain, Vcpu } from './domain.js';
 import type { Hypervisor } from './hypervisor.js';
 import { newPmTimer, nsToNextMsbFlip, pm1aEvtOps, pmtButton, pmTmrOps, pmtUpdateTime, type PmTimerState } from './pmtimer.js';
@@ -64,13 +65,13 @@ export class HvmIo {
   /** Value of the last completed read, per vCPU. */
   readonly readValue: number[] = [];
   private readonly pendingDir: number[] = [];
-  private readonly tmrTimer: VirtualTimer;
+  private readonly tmrTimer: TimerHandle;
   /** Called when the SCI line changes (interrupt delivery wakes a blocked vCPU). */
   onSci: (level: boolean) => void = () => {};
 
-  constructor(readonly hv: Hypervisor, readonly d: Domain, readonly clock: VirtualClock, readonly trace: Trace) {
+  constructor(readonly hv: Hypervisor, readonly d: Domain, readonly clock: VirtualClock, readonly trace: Trace, timers: TimerQueue) {
     this.pm = newPmTimer(d.id, () => clock.ns(), trace, (l) => this.onSci(l));
-    this.tmrTimer = clock.timer(`d${d.id}-pmtimer`, () => this.pmTick());
+    this.tmrTimer = timers.add(`d${d.id}-pmtimer`, () => this.pmTick());
     this.mapPm(ACPI_PM1A_EVT_BLK_ADDRESS_V1, ACPI_PM_TMR_BLK_ADDRESS_V1);
     this.intercepts.push({ start: 0xe9, len: 1, ops: debugConOps, state: this });
     d.params[HVM_PARAM_ACPI_IOPORTS_LOCATION] = 1n;
@@ -102,7 +103,7 @@ export class HvmIo {
   }
 
   stop(): void {
-    this.tmrTimer.deadline = Infinity;
+    this.tmrTimer.cancel();
   }
 
   /** Xen side of creating the server: one unbound port per vCPU (vp_eport) for the DM to bind. */

@@ -63,7 +63,7 @@ function doSchedOp(hv: Hypervisor, d: Domain, v: Vcpu, cmd: number, arg: Hyperca
       const view = C.guestView(d.mem, arg, C.SCHED_SHUTDOWN_SIZE);
       if (typeof view === 'number') return record(hv, v, 'SCHEDOP_shutdown', view);
       const reason = C.schedShutdownReason(view);
-      hv.domainShutdown(d, reason); // (u8)reason, not range-checked
+      hv.domainShutdown(d, reason, 'SCHEDOP_shutdown'); // (u8)reason, not range-checked
       return record(hv, v, 'SCHEDOP_shutdown', 0, `reason ${reason}`);
     }
     case X.SCHEDOP_shutdown_code: {
@@ -82,7 +82,7 @@ function doSchedOp(hv: Hypervisor, d: Domain, v: Vcpu, cmd: number, arg: Hyperca
       const t = hv.domains.get(domid);
       if (!t) return record(hv, v, 'SCHEDOP_remote_shutdown', -X.ESRCH, detail);
       if (!dmPriv(d, t)) return record(hv, v, 'SCHEDOP_remote_shutdown', -X.EPERM, detail);
-      hv.domainShutdown(t, reason);
+      hv.domainShutdown(t, reason, 'SCHEDOP_remote_shutdown');
       return record(hv, v, 'SCHEDOP_remote_shutdown', 0, detail); // 0 even if nothing changed
     }
     default:
@@ -125,7 +125,7 @@ function doDmOp(hv: Hypervisor, d: Domain, v: Vcpu, domid: number, nrBufs: numbe
   const full = C.guestView(d.mem, C.dmOpBufAddr(bufArr, 0), C.DM_OP_HEADER_SIZE + C.DM_OP_REMOTE_SHUTDOWN_SIZE);
   if (typeof full === 'number') return record(hv, v, 'XEN_DMOP_remote_shutdown', full);
   const reason = C.dmOpRemoteShutdownReason(full);
-  hv.domainShutdown(t, reason);
+  hv.domainShutdown(t, reason, 'XEN_DMOP_remote_shutdown');
   return record(hv, v, 'XEN_DMOP_remote_shutdown', 0, `d${domid} reason ${reason}`);
 }
 
@@ -154,7 +154,7 @@ function doDomctl(hv: Hypervisor, d: Domain, v: Vcpu, arg: HypercallArg, continu
     // Returns the first domain with an id >= the one asked for (xen/common/domctl.c).
     let best: Domain | null = null;
     for (const x of hv.domains.values()) if (x.id >= domid && (best === null || x.id < best.id)) best = x;
-    if (!best) return record(hv, v, name, -X.ESRCH, `>= d${domid}`);
+    if (!best) return -X.ESRCH; // not traced: the toolstack polls this
     view.setUint16(8, best.id, true);
     C.writeDomainInfo(view, domainInfo(best));
     return 0; // not traced: the toolstack polls this

@@ -41,13 +41,16 @@ export const tr = {
 
 /** What the host and the timeline see, in order. */
 export type HvEvent =
-  | { kind: 'shutdown'; domid: number; reason: number; code: number }
+  | { kind: 'shutdown'; domid: number; reason: number; code: number; via: ShutdownVia }
   | { kind: 'shut-down'; domid: number; code: number }
   | { kind: 'virq'; virq: number; n: number; domid: number }
   | { kind: 'dying'; domid: number }
   | { kind: 'dead'; domid: number }
   | { kind: 'destroyed'; domid: number }
   | { kind: 'console'; line: string };
+
+/** Which path called domain_shutdown (for the cause chain; Xen itself does not record it). */
+export type ShutdownVia = 'SCHEDOP_shutdown' | 'SCHEDOP_remote_shutdown' | 'XEN_DMOP_remote_shutdown' | 'hlt-all-cpus' | 'triple-fault' | 'domain_crash' | 'other';
 
 /** Pages domain_relinquish_resources frees before it checks for preemption (one continuation step). */
 export const RELINQUISH_PAGES_PER_STEP = 16384;
@@ -76,7 +79,7 @@ export class Hypervisor {
   private readonly virqHandlers: PortHandler[] = [];
 
   constructor(readonly trace: Trace, readonly now: () => number) {
-    this.createDomain({ domid: 0, privileged: true, hvm: false, vcpus: 1, pages: 0 });
+    this.createDomain({ domid: 0, privileged: true, hvm: false, vcpus: 1, pages: 1024 * 256 });
   }
 
   get dom0(): Domain {
@@ -206,7 +209,7 @@ export class Hypervisor {
 
   // ---- shutdown (xen/common/domain.c) --------------------------------------
 
-  domainShutdown(d: Domain, reason: number): number {
+  domainShutdown(d: Domain, reason: number, via: ShutdownVia = 'other'): number {
     reason &= 0xff; // domain_shutdown(struct domain *d, u8 reason)
     if (d.shutdownCode === SHUTDOWN_CODE_INVALID) d.shutdownCode = reason;
     const code = d.shutdownCode; // from here on the recorded code is used: first code wins
@@ -215,7 +218,7 @@ export class Hypervisor {
     if (d.privileged) return this.hwdomShutdown(d, code);
     if (already) return 0;
     d.isShuttingDown = true;
-    this.events.emit({ kind: 'shutdown', domid: d.id, reason, code });
+    this.events.emit({ kind: 'shutdown', domid: d.id, reason, code, via });
     // Set shutdown status, then check per-vCPU deferrals.
     for (const v of d.vcpus) {
       if (code === SHUTDOWN_crash) v.deferShutdown = false;
@@ -299,7 +302,7 @@ export class Hypervisor {
   /** __domain_crash. `by` is the reporting domain when it is not the crashed one. */
   domainCrash(d: Domain, vcpu = 0, by: number | null = null): void {
     this.log(by === null || by === d.id ? `(XEN) Domain ${d.id} (vcpu#${vcpu}) crashed on cpu#0:` : `(XEN) Domain ${d.id} reported crashed by domain ${by} on cpu#0:`);
-    this.domainShutdown(d, SHUTDOWN_crash);
+    this.domainShutdown(d, SHUTDOWN_crash, 'domain_crash');
   }
 
   /** hvm_hlt with IF=0 → hvm_vcpu_down; the last vCPU going down powers the domain off. */
@@ -309,7 +312,7 @@ export class Hypervisor {
     if (!d) return;
     if (d.vcpus.some((x) => !x.down)) return;
     this.log(`(XEN) d${d.id}v${v.id} All CPUs offline -- powering off.`);
-    this.domainShutdown(d, SHUTDOWN_poweroff);
+    this.domainShutdown(d, SHUTDOWN_poweroff, 'hlt-all-cpus');
   }
 
   /** hvm_triple_fault: the action is HVM_PARAM_TRIPLE_FAULT_REASON (the toolstack sets reboot). */
@@ -318,7 +321,7 @@ export class Hypervisor {
     if (!d) return;
     const reason = Number(d.params[HVM_PARAM_TRIPLE_FAULT_REASON]! & 0xffn);
     this.log(`(XEN) d${d.id}v${v.id} Triple fault - invoking HVM shutdown action ${reason}`);
-    this.domainShutdown(d, reason);
+    this.domainShutdown(d, reason, 'triple-fault');
   }
 
   // ---- kill and destroy ----------------------------------------------------

@@ -68,6 +68,8 @@ export class QemuDm {
   private resetRequested: CauseLink | null = null;
   private readonly req = newIoreq();
   readonly domid: number;
+  /** The host request a guest S5 answers (a delivered power-button press), consumed by the first S5. */
+  answersFor: () => CauseLink | null = () => null;
 
   constructor(readonly o: QemuDmOptions) {
     const d = o.io.d;
@@ -119,7 +121,9 @@ export class QemuDm {
     }
     if (s.kind === 'S4' || s.kind === 'S5') {
       // qemu_system_shutdown_request: consumed in cpu_handle_ioreq before the response.
+      const answers = this.answersFor();
       this.shutdownRequested = this.o.chain.add({
+        ...(answers ? { answers: answers.id } : {}),
         requester: 'guest', mechanism: 'pm1a-cnt', what: `outw 0x${hex(port, 4)} <== 0x${hex(value, 4)} (${s.kind}, SLP_TYP ${s.typ})`,
         evidence: { port, value, slpTyp: s.typ, ioreqSlot: this.currentVcpu }, t: this.o.now(),
       });

@@ -95,6 +95,18 @@ export class XenCtrl {
     return hypercall(this.hv, this.caller, X.HYPERVISOR_hvm_op, [X.HVMOP_set_param, BUF]);
   }
 
+  /** SCHEDOP_shutdown issued by guest vCPU `v` of the caller domain. */
+  schedShutdownFrom(v: Vcpu, reason: number): number {
+    this.view(4).setUint32(0, reason >>> 0, true);
+    return hypercall(this.hv, v, X.HYPERVISOR_sched_op, [X.SCHEDOP_shutdown, BUF]);
+  }
+
+  /** HVMOP_set_param on DOMID_SELF, issued by guest vCPU `v` (PV drivers set CALLBACK_IRQ this way). */
+  setParamFrom(v: Vcpu, index: number, value: bigint): number {
+    C.writeHvmParam(this.view(C.HVM_PARAM_SIZE), X.DOMID_SELF, index, value);
+    return hypercall(this.hv, v, X.HYPERVISOR_hvm_op, [X.HVMOP_set_param, BUF]);
+  }
+
   evtchnSend(port: number): number {
     this.view(4).setUint32(0, port, true);
     return hypercall(this.hv, this.caller, X.HYPERVISOR_event_channel_op, [X.EVTCHNOP_send, BUF]);

@@ -5,6 +5,7 @@ import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { CauseChain } from '../../src/machine/cause-chain.js';
 import { Trace } from '../../src/trace/trace.js';
 import { HvmIo } from '../../src/xen-hvm/hvm-io.js';
+import { TimerQueue } from '../../src/xen-hvm/timer-queue.js';
 import { Hypervisor } from '../../src/xen-hvm/hypervisor.js';
 import { QemuDm } from '../../src/xen-hvm/qemu-dm.js';
 import { domainInfo } from '../../src/xen-hvm/domain.js';
@@ -17,7 +18,7 @@ function setup(vcpus = 1) {
   const virqs: number[] = [];
   hv.bindDomExc(() => virqs.push(clock.ns()));
   const d = hv.createDomain({ vcpus, pages: 256 });
-  const io = new HvmIo(hv, d, clock, trace);
+  const io = new HvmIo(hv, d, clock, trace, new TimerQueue(clock));
   const chain = new CauseChain();
   const dm = new QemuDm({ hv, io, name: 'g', trace, chain, now: () => clock.ns() });
   return { clock, trace, hv, d, io, dm, chain, virqs };

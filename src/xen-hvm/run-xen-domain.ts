@@ -1,0 +1,134 @@
+/**
+ * `acpidm run --xen`: one HVM domain from `xl create` to domain_destroy (or
+ * a time limit), with the timeline through every layer. Also the scenario
+ * runner's engine: actions at virtual times (xl commands, a backend mapping
+ * guest pages), and everything each layer logged.
+ */
+import { Trace } from '../trace/trace.js';
+import type { CauseLink } from '../machine/cause-chain.js';
+import type { XenGuest } from './guest.js';
+import { makeGuest } from './guest-library.js';
+import { Libxl, type LibxlEvent } from './libxl.js';
+import { classifyTeardown, type TeardownCause } from './teardown-cause.js';
+import { XenHost, type TimelineEntry, type XenHostOptions } from './xen-host.js';
+import { Xl, type XlRun } from './xl.js';
+import { parseXlConfig, type XlConfig } from './xl-config.js';
+
+export type XenAction =
+  | { at: number; xl: string[] }
+  | { at: number; backend: 'map'; pages: number; domain?: string }
+  | { at: number; backend: 'unmap'; domain?: string };
+
+export interface RunXenOptions {
+  /** xl config text; default: a one-vCPU guest named "guest" running `guest`. */
+  configText?: string;
+  /** Scripted guest kind when no config is given (default acpi-poweroff). */
+  guest?: string;
+  /** Build the guest for a config (overrides `kernel = "scripted:KIND"`); cpu-guest.ts plugs real kernels in here. */
+  guestFactory?: (cfg: XlConfig) => XenGuest;
+  actions?: XenAction[];
+  /** Virtual time limit in ns (default 600 s). */
+  limitNs?: number;
+  /** Keep running after the domain is gone until the limit (scenarios with later actions). */
+  runToLimit?: boolean;
+  host?: XenHostOptions;
+  trace?: Trace;
+}
+
+export interface RunXenResult {
+  host: XenHost;
+  xl: Xl;
+  libxl: Libxl;
+  /** First domain id `xl create` got. */
+  domid: number;
+  name: string;
+  timeline: TimelineEntry[];
+  libxlEvents: LibxlEvent[];
+  xlLog: string[];
+  qemuDmLog: string[];
+  xenConsole: string[];
+  xendLog: string[];
+  guestConsole: string[];
+  commands: XlRun[];
+  chain: readonly CauseLink[];
+  cause: TeardownCause;
+  /** VIRQ_DOM_EXC sends for the first domain. */
+  virqDomExc: number;
+  /** xl list at the end. */
+  list: string[];
+  endNs: number;
+}
+
+export function defaultConfig(guest = 'acpi-poweroff'): string {
+  return `name = "guest"\nmemory = 128\nvcpus = 1\nkernel = "scripted:${guest}"\n`;
+}
+
+/** Guest for `kernel = "scripted:KIND"`. */
+export function scriptedGuestFactory(cfg: XlConfig): XenGuest {
+  const m = /^scripted:(.+)$/.exec(cfg.kernel);
+  if (!m) throw new Error(`kernel "${cfg.kernel}" is not a scripted guest; real kernels need a guestFactory (the CPU adapter)`);
+  return makeGuest(cfg.acpi ? m[1]! : m[1] === 'acpi-poweroff' ? 'acpi-off' : m[1]!);
+}
+
+export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
+  const trace = o.trace ?? new Trace().recordEverything();
+  const host = new XenHost({ ...o.host, trace });
+  const libxl = new Libxl(host, o.guestFactory ?? scriptedGuestFactory);
+  const xl = new Xl(libxl);
+  const text = o.configText ?? defaultConfig(o.guest);
+  const commands: XlRun[] = [];
+  const exec = (argv: string[]): void => {
+    const r = xl.exec(argv, { 'guest.cfg': text });
+    commands.push(r);
+    host.note('xl-cli', `xl ${argv.join(' ')}`);
+    const report = (run: XlRun): void => {
+      for (const l of run.err) host.note('xl-cli', l);
+      for (const l of run.out) host.note('xl-cli', l);
+      host.note('xl-cli', `exit ${run.code}`);
+    };
+    if (r.code !== null) report(r);
+    else r.onDone = report;
+  };
+  exec(['create', 'guest.cfg']);
+  const rec = [...libxl.records.values()][0];
+  if (!rec) {
+    const err = commands[0]!.err.join('\n');
+    throw new Error(`xl create failed: ${err}`);
+  }
+  const cfg = rec.cfg;
+  for (const a of o.actions ?? []) {
+    host.at(a.at, 'action', () => {
+      if ('xl' in a) return exec(a.xl);
+      const target = libxl.byName(a.domain ?? cfg.name);
+      const d = target && host.hv.domains.get(target.domid);
+      if (!d) return host.note('backend', `no domain ${a.domain ?? cfg.name} to ${a.backend}`);
+      if (a.backend === 'map') {
+        host.hv.mapForeign(host.hv.dom0, d, a.pages);
+        host.note('backend', `dom0 backend maps ${a.pages} pages of d${d.id}`);
+      } else {
+        host.note('backend', `dom0 backend unmaps d${d.id}`);
+        host.hv.unmapForeign(host.hv.dom0, d);
+        host.pump();
+      }
+    });
+  }
+  const limit = o.limitNs ?? 600e9;
+  const lastAction = Math.max(0, ...(o.actions ?? []).map((a) => a.at));
+  host.runUntil(() => !o.runToLimit && host.clock.ns() >= lastAction && host.hv.domains.size === 1 && xl.pendingRestarts === 0
+    && commands.every((c) => c.code !== null), limit);
+  const list = xl.exec(['list']).out;
+  return {
+    host, xl, libxl, domid: rec.domid, name: cfg.name, timeline: host.timeline,
+    libxlEvents: [...libxl.records.values()].flatMap((r) => r.events),
+    xlLog: xl.monitorLogs.get(cfg.name) ?? [], qemuDmLog: [...libxl.records.values()].flatMap((r) => r.hd.dm?.log.lines ?? []),
+    xenConsole: host.hv.console, xendLog: xl.xendLog,
+    guestConsole: [...libxl.records.values()].flatMap((r) => r.hd.io.consoleLines),
+    commands, chain: rec.hd.chain.links, cause: classifyTeardown(rec.hd.chain),
+    virqDomExc: host.hv.domExcSent.get(rec.domid) ?? 0, list, endNs: host.clock.ns(),
+  };
+}
+
+/** The timeline as text lines: `  12.000001000 s  layer  text`. */
+export function formatTimeline(t: readonly TimelineEntry[]): string[] {
+  return t.map((e) => `${(e.t / 1e9).toFixed(9).padStart(14)} s  ${e.layer.padEnd(8)} ${e.text}`);
+}
