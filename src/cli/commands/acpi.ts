@@ -18,7 +18,10 @@ const USAGE = `usage: acpidm acpi sleep-types FILE [--all] [--strict]
        acpidm acpi dump [--profile pc|xen] [-global PIIX4_PM.disable_s3=1 ...] [--ram MiB] DIR
 `;
 
-const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : `0x${x.toString(16)}`) : x), 2) + '\n';
+/** Pretty JSON with arrays of numbers/strings kept on one line; bigints as numbers, or hex strings past 2^53. */
+const json = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : `0x${x.toString(16)}`) : x), 2)
+    .replace(/\[\n\s*((?:(?:-?\d+|"[^"\n]*"),\n\s*)*(?:-?\d+|"[^"\n]*"))\n\s*\]/g, (_m, body: string) => `[${body.replace(/,\n\s*/g, ', ')}]`) + '\n';
 
 function readTable(file: string | undefined): Uint8Array {
   if (!file) throw new CliError(`missing FILE\n${USAGE}`);
