@@ -41,6 +41,31 @@ export function iaslFadtField(f: Fadt, name: string): unknown {
     case 'X_Reset Register': return gasJson(f.resetReg);
     case 'X_PM1A Event Block': return gasJson(f.xPm1aEvtBlk);
     case 'X_PM1A Control Block': return gasJson(f.xPm1aCntBlk);
+    // Further iasl names, in case an expected.json lists them.
+    case 'Model': return f.reserved0;
+    case 'PM Profile': return f.preferredPmProfile;
+    case 'S4BIOS Command': return f.s4biosReq;
+    case 'P-State Control': return f.pstateCnt;
+    case 'PM2 Control Block Address': return f.pm2CntBlk;
+    case 'GPE0 Block Address': return f.gpe0Blk;
+    case 'GPE1 Block Address': return f.gpe1Blk;
+    case 'PM2 Control Block Length': return f.pm2CntLen;
+    case 'PM Timer Block Length': return f.pmTmrLen;
+    case 'GPE0 Block Length': return f.gpe0BlkLen;
+    case 'GPE1 Block Length': return f.gpe1BlkLen;
+    case 'GPE1 Base Offset': return f.gpe1Base;
+    case 'RTC Century Index': return f.century;
+    case 'Flags': case 'Flags (decoded below)': return f.flags;
+    case 'Boot Flags': case 'Boot Flags (decoded below)': return f.iapcBootArch;
+    case '32-bit PM Timer (V1)': return (f.flags & FADT_FLAGS.TMR_VAL_EXT) ? 1 : 0;
+    case 'X_PM1B Event Block': return gasJson(f.xPm1bEvtBlk);
+    case 'X_PM1B Control Block': return gasJson(f.xPm1bCntBlk);
+    case 'X_PM2 Control Block': return gasJson(f.xPm2CntBlk);
+    case 'X_PM Timer Block': return gasJson(f.xPmTmrBlk);
+    case 'X_GPE0 Block': return gasJson(f.xGpe0Blk);
+    case 'X_GPE1 Block': return gasJson(f.xGpe1Blk);
+    case 'X_FACS Address': return f.xFirmwareCtrl === undefined ? undefined : Number(f.xFirmwareCtrl);
+    case 'X_DSDT Address': return f.xDsdt === undefined ? undefined : Number(f.xDsdt);
     default: return UNMAPPED;
   }
 }
