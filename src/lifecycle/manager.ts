@@ -49,6 +49,9 @@ export class DomainManager {
   private suspendOp: Operation | null = null;
   private cancelGrace: (() => void) | null = null;
   private lastPress: { request: number; latched: boolean | null } | null = null;
+  private detached = false;
+  /** The RESET that the fake reboot itself causes (recorded as part of the reboot, not as a reset). */
+  private fakeRebootReset = false;
 
   constructor(readonly conn: QmpConnection, readonly opts: DomainOptions) {
     conn.onEvent((ev, cause) => this.enqueue(() => this.handle(ev, cause)));
@@ -57,6 +60,13 @@ export class DomainManager {
 
   get name(): string {
     return this.opts.name;
+  }
+
+  /** Stop managing: close our connection without treating it as the VM going away (a CLI that is done). */
+  detach(): void {
+    this.detached = true;
+    this.cancelGrace?.();
+    this.conn.close();
   }
 
   /** Wait until every QMP event received so far has been handled. */
@@ -79,6 +89,27 @@ export class DomainManager {
     await this.settle();
     this.transition({ state: 'running', reason: 'booted' }, 'Started', 'Booted', { requester: 'host', operation: op, mechanism: 'start (cont)', answers: [op.id], chain: [] });
     return op;
+  }
+
+  /**
+   * Attach to a VM that is already running (the CLI, another terminal): take the state from
+   * `query-status` without changing the VM's actions. Reasons are `unknown` where QEMU cannot tell.
+   */
+  async attach(): Promise<DomainStatus> {
+    const st = await this.conn.execute<{ status: string }>('query-status');
+    const map: Record<string, DomainStatus> = {
+      running: { state: 'running', reason: 'unknown' },
+      paused: { state: 'paused', reason: 'unknown' },
+      prelaunch: { state: 'paused', reason: 'starting-up' },
+      suspended: { state: 'pmsuspended', reason: 'unknown' },
+      shutdown: { state: 'shutdown', reason: 'unknown' },
+      'guest-panicked': { state: 'crashed', reason: 'panicked' },
+      'io-error': { state: 'paused', reason: 'ioerror' },
+      'internal-error': { state: 'paused', reason: 'unknown' },
+    };
+    this.status = map[st.status] ?? { state: 'nostate', reason: 'unknown' };
+    if (st.status === 'shutdown') this.gotShutdown = { data: undefined, chain: [], intent: null };
+    return this.status;
   }
 
   /** virsh shutdown --mode acpi|agent. */
@@ -233,6 +264,7 @@ export class DomainManager {
     if (this.intent === null && op.op === 'grace-expired') this.decide(`forced destroy #op${op.id}`, op);
     this.destroyOp = op;
     await this.conn.execute('x-acpidm-destroy').catch(() => {}); // the reply may race the EOF
+    await new Promise<void>((r) => this.conn.onClose(r)); // the domain is gone only at EOF
     await this.settle();
   }
 
@@ -298,8 +330,10 @@ export class DomainManager {
       this.intent = null;
       this.hideStop = true;
       this.decide(`reboot intent #op${i.op.id} consumed by the guest's S5: fake reboot (system_reset + cont)`, i.op);
+      this.fakeRebootReset = true;
       await this.conn.execute('system_reset').catch(() => {});
       await this.conn.execute('cont').catch(() => {});
+      this.setStatus({ state: 'running', reason: 'booted' }); // qemuProcessFakeReboot: RUNNING_BOOTED
       this.record({ state: 'running', reason: 'booted' }, null, {
         requester: 'host', operation: i.op, mechanism: 'power button (latched) → guest S5 (PM1a_CNT) → fake reboot (system_reset + cont)',
         answers: [i.op.id, ...(i.press !== undefined ? [i.press] : [])], chain,
@@ -339,6 +373,11 @@ export class DomainManager {
   }
 
   private async onReset(data: QmpData, cause?: EventCause): Promise<void> {
+    if (this.fakeRebootReset && data?.['guest'] === false) {
+      this.fakeRebootReset = false;
+      this.emitEvent({ kind: 'reboot' }); // libvirt sends REBOOT for every RESET; the record is the fake reboot's
+      return;
+    }
     const i = this.intent;
     if (i && (i.status === 'requested' || i.status === 'delivered')) {
       const agentReboot = i.kind === 'reboot' && i.mode === 'agent' && data?.['guest'] === true;
@@ -359,6 +398,7 @@ export class DomainManager {
   }
 
   private async handleEof(): Promise<void> {
+    if (this.detached) return;
     this.cancelGrace?.();
     this.cancelGrace = null;
     const d = this.destroyOp;
@@ -375,10 +415,14 @@ export class DomainManager {
       const i = s.intent;
       const guest = s.data?.['guest'] === true;
       const reason = String(s.data?.['reason']);
+      // No intent of ours: the machine's chain still says whether a host request (another client's) started it.
+      const root = s.chain[0];
+      const hostRoot = !i && guest && root?.requester === 'host';
       this.transition({ state: 'shutoff', reason: 'shutdown' }, 'Stopped', 'Shutdown', {
-        requester: i ? 'host' : guest ? 'guest' : 'host',
+        requester: i || hostRoot ? 'host' : guest ? 'guest' : 'host',
         ...(i ? { operation: i.op } : {}),
         mechanism: i ? (i.mode === 'acpi' ? 'power button (latched) → guest S5 (PM1a_CNT)' : 'guest agent guest-shutdown → guest S5 (PM1a_CNT)')
+          : hostRoot ? `${root!.what} (not through this manager) → guest S5 (PM1a_CNT)`
           : guest ? (reason === 'guest-reset' ? 'guest reset with reboot action shutdown (-no-reboot)' : 'guest S5 on its own (PM1a_CNT)')
           : `host ${reason}`,
         answers: i ? [i.op.id, ...(i.press !== undefined ? [i.press] : [])] : [], chain: s.chain,

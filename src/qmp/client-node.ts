@@ -56,7 +56,7 @@ export function connectQmp(address: string, timeoutMs = 5000): Promise<SocketQmp
           done.then(() => {
             clearTimeout(timer);
             resolve(conn);
-          }, reject);
+          }, () => reject(new Error(`QMP connection to ${address} closed during negotiation (has the VM exited?)`)));
           continue;
         }
         core.deliver(msg);

@@ -59,6 +59,8 @@ export const COMMANDS: readonly QmpCommand[] = [
     run: (ctx) => ({ running: ctx.vm.runState.isRunning(), status: ctx.vm.runState.state }),
   },
   { name: 'query-version', args: [], run: () => versionInfo() },
+  // qmp_query_name: {"name": ...} when the VM has one (-name)
+  { name: 'query-name', args: [], run: (ctx) => (ctx.vm.name ? { name: ctx.vm.name } : {}) },
   { name: 'query-commands', args: [], run: (ctx) => ctx.commandNames().map((name) => ({ name })) },
   // qmp_query_current_machine: pc always reports S3 support (even with disable_s3=1, qemu-pm.md §3.2).
   { name: 'query-current-machine', args: [], run: () => ({ 'wakeup-suspend-support': true }) },

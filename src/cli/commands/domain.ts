@@ -1,0 +1,176 @@
+/**
+ * `acpidm domain SOCKET OPERATION [options]`: a virsh-like client of a running acpidm,
+ * speaking QMP through the lifecycle manager (src/lifecycle), so a person can press the
+ * power button on a guest from another terminal and watch what happens.
+ *
+ *   domstate [--reason]                 shutdown [--mode acpi|agent] [--timeout S]
+ *   reboot [--mode acpi|agent]          destroy | reset | suspend | resume
+ *   dompmsuspend [mem|disk]             dompmwakeup
+ *   event [--loop]                      cause
+ */
+import type { CliCommand } from '../main.js';
+import { CliError, type CliIo } from '../cli-io.js';
+import { DomainError, DomainManager } from '../../lifecycle/manager.js';
+import { describeRecord } from '../../lifecycle/records.js';
+import { domstateText, type ShutdownMode, STATE_WORDS } from '../../lifecycle/states.js';
+import { polledTimers } from '../../lifecycle/timers.js';
+import { connectQmp } from '../../qmp/client-node.js';
+import { QmpError } from '../../qmp/errors.js';
+import { parseQmpAddress } from '../../qmp/spec.js';
+
+const USAGE = `usage: acpidm domain SOCKET OPERATION [options]
+  SOCKET: unix socket path, unix:PATH or tcp:127.0.0.1:PORT (the VM's -qmp)
+  domstate [--reason]             state (and reason), as virsh domstate
+  shutdown [--mode acpi|agent]    press the power button (acpi, default) or ask the guest agent
+           [--timeout SECONDS]    ... then destroy if not shut off after SECONDS of virtual time
+  reboot [--mode acpi|agent]      acpi: power button + fake reboot (waits for the guest; sets -no-shutdown)
+  destroy | reset | suspend | resume
+  dompmsuspend [mem|disk]         suspend through the guest agent
+  dompmwakeup                     system_wakeup
+  event [--loop]                  print lifecycle events (virsh wording); --loop until the VM exits
+  cause                           the recorded cause chain of the last transition
+`;
+
+const OPS = ['domstate', 'shutdown', 'reboot', 'destroy', 'reset', 'suspend', 'resume', 'dompmsuspend', 'dompmwakeup', 'event', 'cause'] as const;
+type Op = (typeof OPS)[number];
+
+export interface DomainArgs {
+  socket: string;
+  op: Op;
+  mode: ShutdownMode;
+  timeoutS?: number;
+  reason: boolean;
+  loop: boolean;
+  target: 'mem' | 'disk';
+}
+
+export function parseDomainArgs(args: string[]): DomainArgs {
+  const pos: string[] = [];
+  const out: Partial<DomainArgs> & { reason: boolean; loop: boolean; mode: ShutdownMode; target: 'mem' | 'disk' } = {
+    reason: false, loop: false, mode: 'acpi', target: 'mem',
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new CliError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '-h' || a === '--help') throw new CliError(USAGE, 0);
+    else if (a === '--reason') out.reason = true;
+    else if (a === '--loop') out.loop = true;
+    else if (a === '--mode') {
+      const m = value();
+      if (m !== 'acpi' && m !== 'agent') throw new CliError(`--mode must be acpi or agent (acpidm's QEMU driver accepts only these, like libvirt's), got '${m}'`);
+      out.mode = m;
+    } else if (a === '--timeout') {
+      const t = Number(value());
+      if (!(t >= 0) || !Number.isFinite(t)) throw new CliError(`--timeout must be a number of seconds >= 0, got '${args[i]}'`);
+      out.timeoutS = t;
+    } else if (a.startsWith('--')) throw new CliError(`unknown option '${a}'\n${USAGE}`);
+    else pos.push(a);
+  }
+  const [socket, op, target, ...extra] = pos;
+  if (!socket || !op) throw new CliError(`missing ${socket ? 'OPERATION' : 'SOCKET and OPERATION'}\n${USAGE}`);
+  if (!(OPS as readonly string[]).includes(op)) throw new CliError(`unknown operation '${op}' (one of: ${OPS.join(', ')})`);
+  if (target !== undefined) {
+    if (op !== 'dompmsuspend') throw new CliError(`unexpected argument '${target}'`);
+    if (target !== 'mem' && target !== 'disk') throw new CliError(`dompmsuspend target must be mem or disk, got '${target}'`);
+    out.target = target;
+  }
+  if (extra.length) throw new CliError(`unexpected argument '${extra[0]}'`);
+  if (out.timeoutS !== undefined && op !== 'shutdown') throw new CliError('--timeout only applies to shutdown');
+  return { ...out, socket, op: op as Op };
+}
+
+export const command: CliCommand = {
+  async run(args: string[], io: CliIo): Promise<number> {
+    const a = parseDomainArgs(args);
+    try {
+      parseQmpAddress(a.socket); // bad addresses (not loopback, no port) are bad input: exit 2
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    const conn = await connectQmp(a.socket).catch((e: Error) => {
+      throw new CliError(e.message, 1);
+    });
+    const closed = new Promise<void>((r) => conn.onClose(r));
+    const name = ((await conn.execute<{ name?: string }>('query-name').catch(() => ({}))) as { name?: string }).name ?? a.socket;
+    const dom = new DomainManager(conn, { name, timers: polledTimers(conn) });
+    dom.onEvent.on(({ line }) => io.stdout(line + '\n'));
+    const status = await dom.attach();
+    const waitUntil = async (done: () => boolean): Promise<void> => {
+      while (!done() && !conn.closed) await Promise.race([closed, new Promise((r) => setTimeout(r, 20))]);
+      await dom.settle();
+    };
+    try {
+      switch (a.op) {
+        case 'domstate':
+          io.stdout((a.reason ? domstateText(status) : STATE_WORDS[status.state]) + '\n');
+          break;
+        case 'shutdown':
+          if (a.timeoutS === undefined) {
+            await dom.shutdown(a.mode);
+            io.stdout(`Domain '${name}' is being shutdown\n`);
+          } else {
+            await dom.shutdownWithGrace(a.mode, a.timeoutS * 1e9);
+            io.stdout(`Domain '${name}' is being shutdown (destroyed if still running after ${a.timeoutS} s of virtual time)\n`);
+            await waitUntil(() => dom.status.state === 'shutoff');
+          }
+          break;
+        case 'reboot':
+          if (a.mode === 'acpi') await conn.execute('set-action', { shutdown: 'pause' }); // libvirt always runs -no-shutdown
+          await dom.reboot(a.mode);
+          io.stdout(`Domain '${name}' is being rebooted\n`);
+          // The fake reboot needs this manager when the guest's SHUTDOWN arrives: wait for the intent's outcome.
+          if (a.mode === 'acpi') await waitUntil(() => dom.intent === null);
+          break;
+        case 'destroy':
+          await dom.destroy();
+          io.stdout(`Domain '${name}' destroyed\n`);
+          break;
+        case 'reset':
+          await dom.reset();
+          io.stdout(`Domain '${name}' was reset\n`);
+          break;
+        case 'suspend':
+          await dom.suspend();
+          io.stdout(`Domain '${name}' suspended\n`);
+          break;
+        case 'resume':
+          await dom.resume();
+          io.stdout(`Domain '${name}' resumed\n`);
+          break;
+        case 'dompmsuspend':
+          await dom.pmSuspend(a.target);
+          io.stdout(`Domain '${name}' successfully suspended\n`);
+          break;
+        case 'dompmwakeup':
+          await dom.pmWakeup();
+          io.stdout(`Domain '${name}' successfully woken up\n`);
+          break;
+        case 'event': {
+          const n = dom.lines.length;
+          await waitUntil(() => !a.loop && dom.lines.length > n);
+          break;
+        }
+        case 'cause': {
+          const r = await conn.execute<{ last?: { event: string; summary: string[] } }>('x-acpidm-query-cause');
+          if (!r.last) io.stdout('no transition recorded yet\n');
+          else io.stdout(`${r.last.event}:\n${r.last.summary.map((s) => `  ${s}`).join('\n')}\n`);
+          break;
+        }
+      }
+      await dom.settle();
+      for (const d of dom.decisions) io.stderr(`acpidm domain: ${d.text}\n`);
+      const last = dom.records.at(-1);
+      if (last && a.op !== 'domstate' && a.op !== 'cause') io.stdout(`cause: ${describeRecord(last)}\n`);
+      return 0;
+    } catch (e) {
+      if (e instanceof QmpError || e instanceof DomainError) throw new CliError(`error: ${(e as Error).message}`, 1);
+      throw e;
+    } finally {
+      dom.detach();
+    }
+  },
+};
