@@ -136,10 +136,12 @@ export class DomainManager {
     if (!this.opts.timers) throw new DomainError('no virtual-time source for a grace period');
     if (!(graceNs >= 0)) throw new DomainError(`grace period must be a non-negative number of ns, got ${graceNs}`);
     this.requireActive();
+    const timers = this.opts.timers;
     const op = this.op('shutdown', { mode, graceNs });
+    const deadline = (await timers.now()) + graceNs; // measured from the request, in virtual time
     await this.request(op, 'shutdown', mode);
     if (this.status.state !== 'shutoff' && !this.conn.closed) {
-      this.cancelGrace = this.opts.timers.after(graceNs, () => {
+      this.cancelGrace = timers.at(deadline, () => {
         this.cancelGrace = null;
         if (this.status.state === 'shutoff' || this.conn.closed) return; // a later request would have cancelled this timer
         const forced = this.op('grace-expired', { after: op.id });
