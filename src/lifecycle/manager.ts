@@ -10,39 +10,15 @@
  * a latched press consumes it; a RESET clears it.
  */
 import type { CauseLink } from '../machine/cause-chain.js';
-import { Emitter } from '../machine/emitter.js';
 import type { QmpConnection } from '../qmp/connection.js';
-import type { JsonValue } from '../qmp/json-stream.js';
 import type { EventCause, QmpEventMsg } from '../qmp/messages.js';
-import { describeRecord, type Decision, type Intent, type Operation, type OperationName, type TransitionRecord } from './records.js';
-import { type DomainEvent, type DomainStatus, eventLine, lifecycleEvent, type LifecycleEventName, type ShutdownMode } from './states.js';
-import type { DomainTimers } from './timers.js';
+import { DomainCore, DomainError, type DomainOptions, type QmpData } from './domain-core.js';
+import { describeRecord, type Intent, type Operation } from './records.js';
+import { type DomainStatus, lifecycleEvent, type ShutdownMode } from './states.js';
 
-/** libvirt's error for an operation the domain's state does not allow (VIR_ERR_OPERATION_INVALID). */
-export class DomainError extends Error {
-  override name = 'DomainError';
-}
+export { DomainError, type DomainOptions } from './domain-core.js';
 
-export interface DomainOptions {
-  name: string;
-  /** Virtual-time timers (graceful-then-forced shutdown). */
-  timers?: DomainTimers;
-}
-
-type QmpData = { readonly [k: string]: unknown } | undefined;
-
-export class DomainManager {
-  status: DomainStatus = { state: 'nostate', reason: 'unknown' };
-  readonly events: DomainEvent[] = [];
-  readonly lines: string[] = [];
-  readonly records: TransitionRecord[] = [];
-  readonly decisions: Decision[] = [];
-  readonly onEvent = new Emitter<{ event: DomainEvent; line: string }>();
-  intent: Intent | null = null;
-  private nextOp = 1;
-  private queue: Promise<void> = Promise.resolve();
-  /** QMP events since the last recorded transition. */
-  private qmpSince: { event: string; data?: QmpData }[] = [];
+export class DomainManager extends DomainCore {
   private gotShutdown: { data: QmpData; chain: readonly CauseLink[]; intent: Intent | null; forcedBy?: Operation } | null = null;
   private hideStop = false;
   private destroyOp: Operation | null = null;
@@ -53,13 +29,10 @@ export class DomainManager {
   /** The RESET that the fake reboot itself causes (recorded as part of the reboot, not as a reset). */
   private fakeRebootReset = false;
 
-  constructor(readonly conn: QmpConnection, readonly opts: DomainOptions) {
+  constructor(conn: QmpConnection, opts: DomainOptions) {
+    super(conn, opts);
     conn.onEvent((ev, cause) => this.enqueue(() => this.handle(ev, cause)));
     conn.onClose(() => this.enqueue(() => this.handleEof()));
-  }
-
-  get name(): string {
-    return this.opts.name;
   }
 
   /** Stop managing: close our connection without treating it as the VM going away (a CLI that is done). */
@@ -67,15 +40,6 @@ export class DomainManager {
     this.detached = true;
     this.cancelGrace?.();
     this.conn.close();
-  }
-
-  /** Wait until every QMP event received so far has been handled. */
-  async settle(): Promise<void> {
-    let q;
-    do {
-      q = this.queue;
-      await q;
-    } while (q !== this.queue);
   }
 
   // ---- operations (virsh commands) -------------------------------------------------
@@ -210,11 +174,6 @@ export class DomainManager {
     await this.conn.execute('system_wakeup');
     await this.settle();
     return op;
-  }
-
-  /** virsh domstate --reason. */
-  domstate(): DomainStatus {
-    return this.status;
   }
 
   /** The cause of the last transition, in one line. */
@@ -435,76 +394,5 @@ export class DomainManager {
     this.transition({ state: 'shutoff', reason: 'crashed' }, 'Stopped', 'Failed', { requester: 'hypervisor', mechanism: 'monitor EOF without SHUTDOWN', answers: [], chain: [] });
   }
 
-  // ---- helpers ---------------------------------------------------------------------
-
-  private enqueue(fn: () => Promise<void>): void {
-    this.queue = this.queue.then(fn).catch((e: unknown) => this.decide(`event handling failed: ${(e as Error)?.message ?? String(e)}`));
-  }
-
-  private op(op: OperationName, extra: Partial<Omit<Operation, 'id' | 'op'>> = {}): Operation {
-    const o: Operation = { id: this.nextOp++, op, ...extra };
-    this.ops.push(o);
-    return o;
-  }
-
-  private readonly ops: Operation[] = [];
-
-  private lastOperation(): Operation | undefined {
-    return this.ops[this.ops.length - 1];
-  }
-
-  private requireActive(): void {
-    if (this.status.state === 'shutoff' || this.conn.closed) throw new DomainError('Requested operation is not valid: domain is not running');
-  }
-
-  private decide(text: string, op?: Operation): void {
-    this.decisions.push({ text, ...(op ? { operation: op.id } : {}) });
-  }
-
-  private async pressOutcome(request: number | undefined): Promise<{ request: number; latched: boolean | null } | null> {
-    const r = await this.conn.execute<{ 'power-button': { request: number; latched: boolean | null }[] }>('x-acpidm-query-cause').catch(() => null);
-    const presses = r?.['power-button'] ?? [];
-    return (request !== undefined ? presses.find((p) => p.request === request) : presses[presses.length - 1]) ?? null;
-  }
-
-  /** Over a socket, events carry no cause: ask the monitor for the chain of the latest such event. */
-  private async fetchChain(event: string): Promise<readonly CauseLink[]> {
-    const r = await this.conn.execute<{ transitions: { event: string; chain: CauseLink[] }[] }>('x-acpidm-query-cause', { all: true }).catch(() => null);
-    const ts = r?.transitions ?? [];
-    for (let k = ts.length - 1; k >= 0; k--) if (ts[k]!.event === event) return ts[k]!.chain;
-    return [];
-  }
-
-  private async why(cause: EventCause | undefined, event: string, mechanism: string): Promise<Omit<TransitionRecord, 'status' | 'line' | 'qmp'>> {
-    const chain = cause?.chain ?? (await this.fetchChain(event));
-    const op = this.lastOperation();
-    const root = chain[0];
-    const host = root ? root.requester === 'host' : false;
-    return { requester: root?.requester ?? 'guest', ...(host && op ? { operation: op } : {}), mechanism, answers: host && op ? [op.id] : [], chain };
-  }
-
-  private transition(status: DomainStatus, event: LifecycleEventName, detail: string, why: Omit<TransitionRecord, 'status' | 'line' | 'qmp'>): void {
-    this.setStatus(status);
-    const line = this.emitEvent(lifecycleEvent(event, detail));
-    this.record(status, line, why);
-  }
-
-  private record(status: DomainStatus, line: string | null, why: Omit<TransitionRecord, 'status' | 'line' | 'qmp'>): void {
-    this.records.push({ status, line, qmp: this.qmpSince, ...why });
-    this.qmpSince = [];
-  }
-
-  private setStatus(s: DomainStatus): void {
-    this.status = s;
-  }
-
-  private emitEvent(e: DomainEvent): string {
-    const line = eventLine(this.name, e);
-    this.events.push(e);
-    this.lines.push(line);
-    this.onEvent.emit({ event: e, line });
-    return line;
-  }
 }
 
-export type { JsonValue };

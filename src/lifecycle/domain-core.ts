@@ -1,0 +1,130 @@
+/**
+ * The bookkeeping half of the lifecycle manager: domain status, lifecycle events
+ * (virsh lines), transition records, decisions, host operations, and the QMP
+ * look-ups that recover a cause chain over a socket. `DomainManager` (manager.ts)
+ * adds the operations and the QMP event handlers.
+ */
+import type { CauseLink } from '../machine/cause-chain.js';
+import { Emitter } from '../machine/emitter.js';
+import type { QmpConnection } from '../qmp/connection.js';
+import type { EventCause } from '../qmp/messages.js';
+import type { Decision, Intent, Operation, OperationName, TransitionRecord } from './records.js';
+import { type DomainEvent, type DomainStatus, eventLine, lifecycleEvent, type LifecycleEventName } from './states.js';
+import type { DomainTimers } from './timers.js';
+
+/** libvirt's error for an operation the domain's state does not allow (VIR_ERR_OPERATION_INVALID). */
+export class DomainError extends Error {
+  override name = 'DomainError';
+}
+
+export interface DomainOptions {
+  name: string;
+  /** Virtual-time timers (graceful-then-forced shutdown). */
+  timers?: DomainTimers;
+}
+
+export type QmpData = { readonly [k: string]: unknown } | undefined;
+export type Why = Omit<TransitionRecord, 'status' | 'line' | 'qmp'>;
+
+export class DomainCore {
+  status: DomainStatus = { state: 'nostate', reason: 'unknown' };
+  readonly events: DomainEvent[] = [];
+  readonly lines: string[] = [];
+  readonly records: TransitionRecord[] = [];
+  readonly decisions: Decision[] = [];
+  readonly onEvent = new Emitter<{ event: DomainEvent; line: string }>();
+  /** The pending shutdown/reboot intent (libvirt's fakeReboot, bound to the press). */
+  intent: Intent | null = null;
+  protected readonly ops: Operation[] = [];
+  private nextOp = 1;
+  protected queue: Promise<void> = Promise.resolve();
+  /** QMP events since the last recorded transition. */
+  protected qmpSince: { event: string; data?: QmpData }[] = [];
+
+  constructor(readonly conn: QmpConnection, readonly opts: DomainOptions) {}
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** Wait until every QMP event received so far has been handled. */
+  async settle(): Promise<void> {
+    let q;
+    do {
+      q = this.queue;
+      await q;
+    } while (q !== this.queue);
+  }
+
+  /** virsh domstate --reason. */
+  domstate(): DomainStatus {
+    return this.status;
+  }
+
+  protected enqueue(fn: () => Promise<void>): void {
+    this.queue = this.queue.then(fn).catch((e: unknown) => this.decide(`event handling failed: ${(e as Error)?.message ?? String(e)}`));
+  }
+
+  protected op(op: OperationName, extra: Partial<Omit<Operation, 'id' | 'op'>> = {}): Operation {
+    const o: Operation = { id: this.nextOp++, op, ...extra };
+    this.ops.push(o);
+    return o;
+  }
+
+  protected lastOperation(): Operation | undefined {
+    return this.ops[this.ops.length - 1];
+  }
+
+  protected requireActive(): void {
+    if (this.status.state === 'shutoff' || this.conn.closed) throw new DomainError('Requested operation is not valid: domain is not running');
+  }
+
+  protected decide(text: string, op?: Operation): void {
+    this.decisions.push({ text, ...(op ? { operation: op.id } : {}) });
+  }
+
+  protected async pressOutcome(request: number | undefined): Promise<{ request: number; latched: boolean | null } | null> {
+    const r = await this.conn.execute<{ 'power-button': { request: number; latched: boolean | null }[] }>('x-acpidm-query-cause').catch(() => null);
+    const presses = r?.['power-button'] ?? [];
+    return (request !== undefined ? presses.find((p) => p.request === request) : presses[presses.length - 1]) ?? null;
+  }
+
+  /** Over a socket, events carry no cause: ask the monitor for the chain of the latest such event. */
+  protected async fetchChain(event: string): Promise<readonly CauseLink[]> {
+    const r = await this.conn.execute<{ transitions: { event: string; chain: CauseLink[] }[] }>('x-acpidm-query-cause', { all: true }).catch(() => null);
+    const ts = r?.transitions ?? [];
+    for (let k = ts.length - 1; k >= 0; k--) if (ts[k]!.event === event) return ts[k]!.chain;
+    return [];
+  }
+
+  protected async why(cause: EventCause | undefined, event: string, mechanism: string): Promise<Omit<TransitionRecord, 'status' | 'line' | 'qmp'>> {
+    const chain = cause?.chain ?? (await this.fetchChain(event));
+    const op = this.lastOperation();
+    const root = chain[0];
+    const host = root ? root.requester === 'host' : false;
+    return { requester: root?.requester ?? 'guest', ...(host && op ? { operation: op } : {}), mechanism, answers: host && op ? [op.id] : [], chain };
+  }
+
+  protected transition(status: DomainStatus, event: LifecycleEventName, detail: string, why: Omit<TransitionRecord, 'status' | 'line' | 'qmp'>): void {
+    this.setStatus(status);
+    const line = this.emitEvent(lifecycleEvent(event, detail));
+    this.record(status, line, why);
+  }
+
+  protected record(status: DomainStatus, line: string | null, why: Omit<TransitionRecord, 'status' | 'line' | 'qmp'>): void {
+    this.records.push({ status, line, qmp: this.qmpSince, ...why });
+    this.qmpSince = [];
+  }
+
+  protected setStatus(s: DomainStatus): void {
+    this.status = s;
+  }
+
+  protected emitEvent(e: DomainEvent): string {
+    const line = eventLine(this.name, e);
+    this.events.push(e);
+    this.lines.push(line);
+    this.onEvent.emit({ event: e, line });
+    return line;
+  }
+}
