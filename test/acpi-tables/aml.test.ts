@@ -95,6 +95,11 @@ describe('sleep package decoder', () => {
       elseb(cat(ifb('BBBB', name('_S2_', pkg([integer(2)]))), elseb(name('_S0_', pkg([integer(0)])))))));
     expect(r.packages.map((p) => [p.state, p.context.map((c) => c.kind)])).toEqual([['S1', ['If']], ['S2', ['ElseIf']], ['S0', ['Else']]]);
   });
+  it('includeMethods also reports method-local Names, with a Method context and the method path', () => {
+    const r = findSleepPackagesInAml(cat(method('\\_PTS', 1, S5([integer(1)])), S5([integer(7)])), { includeMethods: true });
+    expect(r.packages.map((p) => [p.path, p.context])).toEqual([['\\_PTS._S5_', [{ kind: 'Method', name: '\\_PTS' }]], ['\\_S5_', []]]);
+    expect(summarizeSleepTypes(r.packages).S5?.values).toEqual([7]);
+  });
   it('If predicates that call a method use its argument count (LEqual (M001 (One, Zero), Zero))', () => {
     const pred = cat(b(0x93), nameString('M001'), integer(1), integer(0), integer(0));
     const body = name('_S4_', pkg([integer(6)]));

@@ -19,7 +19,7 @@ import { decodePkgLength } from './pkg-length.js';
  * Block kinds as the ASL+ disassembler prints them: an Else whose first term is an If is shown as ElseIf (and
  * that If's own Else moves up beside it), as ACPICA's dmopcode.c AcpiDmConvertToElseIf does.
  */
-export type AmlContextKind = 'Scope' | 'Device' | 'Processor' | 'PowerResource' | 'ThermalZone' | 'If' | 'ElseIf' | 'Else' | 'While';
+export type AmlContextKind = 'Scope' | 'Device' | 'Processor' | 'PowerResource' | 'ThermalZone' | 'Method' | 'If' | 'ElseIf' | 'Else' | 'While';
 export interface AmlContext {
   kind: AmlContextKind;
   /** The NameString as written (iasl style, e.g. `\`, `_SB`, `\_SB.PCI0`); absent for If/Else/While. */
@@ -49,10 +49,18 @@ export interface WalkOptions {
   base?: number;
   /** Throw on the first problem instead of skipping the enclosing block with a warning. */
   strict?: boolean;
-  /** Method name (absolute, segments joined by '.') → argument count. */
+  /**
+   * Declared objects (absolute path, segments joined by '.') → the method's argument count, or -1 for any
+   * other object. Non-methods matter too: the nearest declaration of a NameSeg shadows a method further up.
+   */
   methods?: Map<string, number>;
   /** Limit on nesting depth. */
   maxDepth?: number;
+  /**
+   * Also walk Method bodies (context kind 'Method'). Names there are method-local objects that exist only while
+   * the method runs, so an OS never sees them as \_Sn_; off by default.
+   */
+  includeMethods?: boolean;
 }
 
 const NESTED: ReadonlyMap<number, [AmlContextKind, number]> = new Map([
@@ -65,12 +73,20 @@ const NESTED: ReadonlyMap<number, [AmlContextKind, number]> = new Map([
 
 const PREDEFINED_METHODS: [string, number][] = [['_OSI', 1]];
 
+/** Opcodes that declare a name, and which of their 'n' arguments it is (ACPI 6.5 §20.2.5). */
+const DECLARES: ReadonlyMap<number, number> = new Map([
+  [0x06, 1], // Alias (source, alias)
+  [0x8a, 0], [0x8b, 0], [0x8c, 0], [0x8d, 0], [0x8f, 0], [0x5b13, 0], // Create*Field (..., name)
+  [0x5b01, 0], [0x5b02, 0], [0x5b80, 0], [0x5b88, 0], // Mutex, Event, OperationRegion, DataRegion
+]);
+
 export class AmlWalker {
   readonly base: number;
   readonly strict: boolean;
   readonly methods: Map<string, number>;
   readonly warnings: AmlWarning[] = [];
   private readonly maxDepth: number;
+  private readonly includeMethods: boolean;
 
   constructor(
     readonly b: Uint8Array,
@@ -82,6 +98,7 @@ export class AmlWalker {
     this.strict = opts.strict ?? false;
     this.methods = opts.methods ?? new Map(PREDEFINED_METHODS);
     this.maxDepth = opts.maxDepth ?? 64;
+    this.includeMethods = opts.includeMethods ?? false;
   }
 
   err(msg: string, p: number): AmlError {
@@ -136,26 +153,33 @@ export class AmlWalker {
       const ns = this.name(pk.next, pk.end);
       const inner = ns.next + nested[1];
       if (inner > pk.end) throw this.err(`truncated ${nested[0]} header`, p);
-      this.termList(inner, pk.end, resolvePath(scope, ns), [...ctx, { kind: nested[0], name: formatNameString(ns) }], cond, depth + 1);
+      const path = resolvePath(scope, ns);
+      if (op !== SCOPE_OP) this.declare(path, -1);
+      this.termList(inner, pk.end, path, [...ctx, { kind: nested[0], name: formatNameString(ns) }], cond, depth + 1);
       return pk.end;
     }
     switch (op) {
       case NAME_OP: {
         const ns = this.name(p + 1, end);
-        this.visit({ offset: this.base + p, name: ns, path: resolvePath(scope, ns), objectAt: ns.next, limit: end, context: ctx, conditional: cond });
+        const path = resolvePath(scope, ns);
+        this.declare(path, -1);
+        this.visit({ offset: this.base + p, name: ns, path, objectAt: ns.next, limit: end, context: ctx, conditional: cond });
         return this.dataRefObject(ns.next, end, scope);
       }
       case METHOD_OP: {
         const pk = this.pkg(p + 1, end);
         const ns = this.name(pk.next, pk.end);
         if (ns.next >= pk.end) throw this.err('truncated Method header', p);
-        this.methods.set(resolvePath(scope, ns).join('.'), this.b[ns.next]! & 7);
-        return pk.end; // bodies are executable code: never walked
+        const path = resolvePath(scope, ns);
+        this.declare(path, this.b[ns.next]! & 7);
+        // Bodies are executable code: walked only on request, as a block of their own.
+        if (this.includeMethods) this.termList(ns.next + 1, pk.end, path, [...ctx, { kind: 'Method', name: formatNameString(ns) }], cond, depth + 1);
+        return pk.end;
       }
       case EXTERNAL_OP: {
         const ns = this.name(p + 1, end);
         if (ns.next + 2 > end) throw this.err('truncated External', p);
-        if (this.b[ns.next] === 8) this.methods.set(resolvePath(scope, ns).join('.'), this.b[ns.next + 1]! & 7);
+        this.declare(resolvePath(scope, ns), this.b[ns.next] === 8 ? this.b[ns.next + 1]! & 7 : -1);
         return ns.next + 2;
       }
       case IF_OP:
@@ -217,9 +241,16 @@ export class AmlWalker {
     const def = AML_OPS.get(op);
     if (!def) throw this.err(`unknown opcode 0x${op.toString(16)}`, p);
     let q = p + ol;
-    for (let i = 0; i < def.args.length; i++) {
+    const declares = DECLARES.get(op);
+    for (let i = 0, names = 0; i < def.args.length; i++) {
       const a = def.args[i]!;
       if (a === 'P') return this.pkg(q, end).end;
+      if (a === 'n' && names++ === declares) {
+        const ns = this.name(q, end);
+        this.declare(resolvePath(scope, ns), -1);
+        q = ns.next;
+        continue;
+      }
       q = this.arg(a, q, end, scope);
     }
     if (q > end) throw this.err(`truncated ${def.name}`, p);
@@ -260,12 +291,19 @@ export class AmlWalker {
     return this.termArg(p, end, scope);
   }
 
+  /** Records a declared object; a method's argument count is never replaced by a plain name. */
+  private declare(path: readonly string[], argCount: number): void {
+    const k = path.join('.');
+    if (argCount >= 0 || !((this.methods.get(k) ?? -1) >= 0)) this.methods.set(k, argCount);
+  }
+
   private argCount(scope: string[], ns: NameString): number {
-    if (ns.root || ns.parents > 0 || ns.segs.length !== 1) return this.methods.get(resolvePath(scope, ns).join('.')) ?? 0;
-    // A single NameSeg is searched for in the current scope, then each parent up to the root (§5.3).
+    if (ns.root || ns.parents > 0 || ns.segs.length !== 1) return Math.max(0, this.methods.get(resolvePath(scope, ns).join('.')) ?? 0);
+    // A single NameSeg is searched for in the current scope, then each parent up to the root (§5.3);
+    // the nearest declaration wins, whatever kind of object it is.
     for (let i = scope.length; i >= 0; i--) {
       const n = this.methods.get([...scope.slice(0, i), ns.segs[0]!].join('.'));
-      if (n !== undefined) return n;
+      if (n !== undefined) return Math.max(0, n);
     }
     return 0;
   }

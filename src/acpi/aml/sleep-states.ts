@@ -44,12 +44,15 @@ export interface SleepScanOptions {
   integerWidth?: 32 | 64;
   /** Offset added to reported positions (36 when `aml` is the body of a table). */
   base?: number;
+  /** Also report method-local `Name (_Sn_, ...)` (context 'Method'); they are not namespace objects. */
+  includeMethods?: boolean;
 }
 
 const SLEEP_SEG = /^_S([0-5])_$/;
 
 /** Scans a whole DSDT/SSDT (header included). Header problems throw AcpiError, AML problems AmlError. */
 export function findSleepPackages(table: Uint8Array, opts: Omit<SleepScanOptions, 'base' | 'integerWidth'> = {}): SleepScan {
+  // ACPICA sets the integer width for all tables from the DSDT revision; a lone SSDT uses its own.
   const t = parseDefinitionBlock(table);
   return findSleepPackagesInAml(t.aml, { ...opts, base: SDT_HEADER_SIZE, integerWidth: t.header.revision < 2 ? 32 : 64 });
 }
@@ -59,7 +62,7 @@ export function findSleepPackagesInAml(aml: Uint8Array, opts: SleepScanOptions =
   const base = opts.base ?? 0;
   const width = opts.integerWidth ?? 64;
   // Pass 1 collects Method/External argument counts so pass 2 can size method calls in If predicates.
-  const collector = new AmlWalker(aml, () => {}, { base, strict: false });
+  const collector = new AmlWalker(aml, () => {}, { base, strict: false, includeMethods: opts.includeMethods ?? false });
   try {
     collector.run();
   } catch (e) {
@@ -76,7 +79,7 @@ export function findSleepPackagesInAml(aml: Uint8Array, opts: SleepScanOptions =
   const walker = new AmlWalker(
     aml,
     (v) => add(sleepFromName(aml, v, base, width)),
-    { base, strict: opts.strict ?? false, methods: collector.methods },
+    { base, strict: opts.strict ?? false, methods: collector.methods, includeMethods: opts.includeMethods ?? false },
     (from, end, scope, ctx, cond) => {
       for (const p of rescue(aml, from, end, scope, ctx, cond, base, width)) add(p);
     },
