@@ -83,6 +83,7 @@ describe('fuzz: parsers throw only AcpiError/AmlError', () => {
       const m = mutate(seeds[i % seeds.length]!, r);
       tally[expectOnlyAcpiErrors(() => findSleepPackages(m))]++;
       expectOnlyAcpiErrors(() => findSleepPackages(m, { strict: true }));
+      expectOnlyAcpiErrors(() => findSleepPackages(m, { includeMethods: true }));
       try {
         findSleepPackagesInAml(m.subarray(36), { strict: true, base: 36 });
       } catch (e) {
@@ -100,7 +101,7 @@ describe('fuzz: parsers throw only AcpiError/AmlError', () => {
     for (let i = 0; i < 400; i++) {
       const m = mutate(src, r);
       expectOnlyAcpiErrors(() => findSleepPackages(m));
-      expectOnlyAcpiErrors(() => findSleepPackagesInAml(m, { strict: true }));
+      expectOnlyAcpiErrors(() => findSleepPackagesInAml(m, { strict: true, includeMethods: true }));
     }
   });
 
@@ -109,7 +110,7 @@ describe('fuzz: parsers throw only AcpiError/AmlError', () => {
     for (let i = 0; i < 2000; i++) {
       const m = Uint8Array.from({ length: 1 + Math.floor(r() * 96) }, () => (r() < 0.3 ? INTERESTING[Math.floor(r() * INTERESTING.length)]! : Math.floor(r() * 256)));
       expectOnlyAcpiErrors(() => findSleepPackagesInAml(m));
-      expectOnlyAcpiErrors(() => findSleepPackagesInAml(m, { strict: true }));
+      expectOnlyAcpiErrors(() => findSleepPackagesInAml(m, { strict: true, includeMethods: r() < 0.5 }));
     }
   });
 });
