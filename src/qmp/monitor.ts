@@ -112,6 +112,21 @@ export class QmpMonitor {
     return t.during && !chain.some((l) => l.id === t.during!.id) ? [t.during, ...chain] : chain;
   }
 
+  /**
+   * The last transition and its cause chain in words (what `acpidm run` prints at the end):
+   * `SHUTDOWN {guest: true, reason: guest-shutdown}` then one line per link, root first.
+   */
+  causeSummary(): string[] {
+    const t = this.transitions.at(-1);
+    if (!t) return [];
+    const head = `${t.event}${t.data ? ` {guest: ${t.data.guest}, reason: ${t.data.reason}}` : ''}`;
+    const press = this.presses.at(-1);
+    return [head, ...this.transitionChain(t).map((l) =>
+      `  #${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}`),
+    ...(press && this.transitionChain(t).some((l) => l.id === press.request)
+      ? [`  power button #${press.request}: ${press.link.what}`] : [])];
+  }
+
   // ---- called by sessions ---------------------------------------------------------
 
   /** @internal Run one command for a session; returns the value or throws QmpError. */

@@ -45,7 +45,8 @@ export function pcMachineVm(m: PcMachine, opts: PcVmOptions = {}): PcVm {
     runState: m.runState,
     trace: m.trace,
     clock: m.clock,
-    runSlice: (n) => m.runSlice(n),
+    // PcMachine.runSlice runs at least one instruction; a monitor pass (n = 0) must run none.
+    runSlice: (n) => (n > 0 ? m.runSlice(n) : m.runState.service() ? 'exit' : 'idle'),
     readPm1: () => ({ sts: m.pm.regs.pm1.sts, en: m.pm.regs.pm1.en, cnt: m.pm.regs.pm1.cnt }),
     ...(agent ? { agent } : {}),
   };

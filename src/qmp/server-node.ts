@@ -14,7 +14,9 @@
  */
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { QmpMonitor } from './monitor.js';
+import { type DriverOptions, VmDriver } from './driver.js';
+import { type MonitorOptions, QmpMonitor } from './monitor.js';
+import type { QmpVm } from './vm.js';
 import { toLine } from './messages.js';
 import { parseQmpSpec, type QmpSpec, QmpSpecError } from './spec.js';
 
@@ -83,4 +85,30 @@ function removeStaleSocket(path: string): void {
   } catch (e) {
     if (e instanceof QmpSpecError) throw e;
   }
+}
+
+export interface QmpService {
+  readonly driver: VmDriver;
+  readonly monitor: QmpMonitor;
+  readonly servers: QmpServerHandle[];
+  /** Stop listening (the VM's own end is `driver.exited`). */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything `acpidm run -qmp SPEC [-qmp SPEC2 ...]` needs: a driver and one monitor for the VM,
+ * listening on every spec (all clients see every event). Call `driver.start()` when the VM should run;
+ * `await driver.exited` gives the exit status.
+ */
+export async function startQmp(vm: QmpVm, specs: readonly string[], opts: DriverOptions & MonitorOptions = {}): Promise<QmpService> {
+  const driver = new VmDriver(vm, opts);
+  const monitor = new QmpMonitor(vm, driver, opts);
+  const servers: QmpServerHandle[] = [];
+  try {
+    for (const spec of specs) servers.push(await startQmpServer(monitor, spec));
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw e;
+  }
+  return { driver, monitor, servers, close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
 }
