@@ -21,6 +21,8 @@ export const SCENARIOS = {
   'reboot-cf9': { steps: exit },
   'reboot-kbc': { steps: exit },
   'triple-fault': { steps: exit },
+  // Linux's default order: ACPI reset register (absent on pc) → keyboard controller → triple fault
+  reboot: { steps: exit },
   // guest parks in cli;hlt: the power button only gives POWERDOWN, then the host quits
   halt: {
     steps: [
@@ -46,6 +48,8 @@ export const SCENARIOS = {
   // q35 (ICH9): FADT rev 3, ACPI_ENABLE 0x02, GPE0 at 0x620 with 16 bytes
   'poweroff-q35': { kernel: 'poweroff', machine: 'q35', steps: exit },
   'pwrbtn-q35': { kernel: 'pwrbtn', machine: 'q35', steps: pressButton },
+  // q35 FADT: RESET_REG_SUP with RESET_REG = I/O 0xCF9, value 0x0F
+  'reboot-q35': { kernel: 'reboot', machine: 'q35', steps: exit },
 };
 
 /** The kernel binary name of a scenario. */
