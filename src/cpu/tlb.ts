@@ -51,7 +51,7 @@ export class Tlb {
     const user = this.acc === 2;
     let phys: number, uOk = true, wOk = true, dirty = true;
     if (!c.pg) {
-      phys = (lin >>> 0) & ~0xfff;
+      phys = (lin & ~0xfff) >>> 0;
     } else {
       const mem = c.mem;
       const pdeAddr = ((c.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0;

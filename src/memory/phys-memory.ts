@@ -67,7 +67,7 @@ export class PhysMemory {
    * allowed). With a BIOS mapped, 0xE0000-0xFFFFF is ROM, not RAM.
    */
   isRamPage(addr: number): boolean {
-    if (addr >= this.ramSize) return false;
+    if (addr < 0 || addr >= this.ramSize) return false;
     if (this.rom !== null && addr >= ISA_BIOS_BASE && addr < ISA_BIOS_BASE + ISA_BIOS_SIZE) return false;
     for (const m of this.mmio) if (addr >= m.base && addr < m.base + m.size) return false;
     return true;

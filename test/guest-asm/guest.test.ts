@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { guestBin, guestExpected, runGuest } from './harness.js';
 
 describe('NASM guest tests', () => {
-  it.each(['alu32', 'privilege', 'paging', 'exceptions'])('%s prints its expected output and exits 0', (name) => {
+  it.each(['alu32', 'privilege', 'paging', 'exceptions', 'strings', 'misc486', 'unreal'])('%s prints its expected output and exits 0', (name) => {
     const r = runGuest(guestBin(name));
     expect(r.out).toBe(guestExpected(name));
     expect(r.exit).toBe('stopped');
@@ -16,5 +16,11 @@ describe('NASM guest tests', () => {
     expect(r.out).toBe(guestExpected('triple'));
     expect(r.exit).toBe('triple-fault');
     expect(r.exitCode).toBe(null);
+  });
+  it('intr: INTR through the LAPIC gate, HLT wake-up, STI shadow, then halted with IF=0', () => {
+    const r = runGuest(guestBin('intr'));
+    expect(r.out).toBe(guestExpected('intr'));
+    expect(r.exit).toBe('halted-cli');
+    expect(r.acked).toEqual([0x30, 0x30, 0x30]);
   });
 });

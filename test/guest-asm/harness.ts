@@ -48,7 +48,7 @@ export function runGuest(image: Uint8Array, budget = 50_000_000): GuestRun {
     exit = cpu.run(Math.min(1_000_000, budget - insns));
     insns += cpu.retired;
     if (exit === 'stopped' || exit === 'halted-cli' || exit === 'triple-fault') break;
-    if (exit === 'halted' && st.pending < 0) break; // nothing will ever wake it
+    if (exit === 'halted' && (st.pending < 0 || cpu.retired === 0)) break; // nothing will wake it
   }
   return { out: st.out, exitCode: st.exitCode, exit, cpu, insns, acked };
 }
