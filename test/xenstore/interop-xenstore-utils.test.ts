@@ -108,9 +108,10 @@ describe.runIf(missing.length === 0 || CI)('xenstore-utils against our socket', 
     const child = spawn('xenstore-watch', ['-n', '2', '/interop/w'], { env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    let done = false;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => { done = true; resolve(c); }));
     // Wait (on the condition, not a timer) until the tool's watch is registered, then change the node.
-    while (![...xs.connections].some((c) => c.watches.some((w) => w.node === '/interop/w'))) {
+    while (!done && ![...xs.connections].some((c) => c.watches.some((w) => w.node === '/interop/w'))) {
       await new Promise((r) => setImmediate(r));
     }
     dom0.write('/interop/w/x', 'changed');

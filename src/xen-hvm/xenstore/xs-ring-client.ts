@@ -39,6 +39,7 @@ export class XsRingClient {
     const cons = this.v.getUint32(XS_INTF_RSP_CONS, true);
     const prod = this.v.getUint32(XS_INTF_RSP_PROD, true);
     const n = (prod - cons) >>> 0;
+    if (n > XENSTORE_RING_SIZE) throw new Error(`xenstore ring: rsp_prod ${prod} and rsp_cons ${cons} are more than a ring apart`);
     const got = new Uint8Array(this.pending.length + n);
     got.set(this.pending);
     for (let i = 0; i < n; i++) got[this.pending.length + i] = this.page[XS_INTF_RSP + MASK_XENSTORE_IDX(cons + i)]!;
