@@ -63,6 +63,8 @@ export class RunStateMachine {
   exitStatus: number | null = null;
   /** Wakeup reasons that may wake the guest (QEMU `wakeup_reason_mask`); RTC/PM timer are armed by PM1_EN. */
   wakeupMask = new Set<WakeupReason>(['other']);
+  /** End the CPU slice right after a shutdown request (see requestShutdown). Off: QEMU's literal "no stop". */
+  serviceShutdownAtOnce = false;
 
   private debugRequested = false;
   private suspendRequested: CauseLink | null = null;
@@ -82,6 +84,10 @@ export class RunStateMachine {
     const l = this.link(link);
     this.trace.emit(tr.request, { kind: 'shutdown', cause });
     this.shutdownRequested = { cause, link: l };
+    // QEMU does not stop the vCPU for a shutdown request: the main loop is only kicked, and TCG was observed to
+    // run 0 to 100+ more loop iterations (qemu-pm.md §10). acpidm picks the deterministic end of that range and
+    // ends the slice at the next instruction boundary, so the request is serviced right after the OUT.
+    if (this.serviceShutdownAtOnce) this.hooks.stopCpu();
     return l;
   }
 

@@ -1,0 +1,198 @@
+/**
+ * `acpidm run [QEMU options]`: boot a guest and print its timeline.
+ * With no options it boots the built-in `poweroff` kernel in QEMU mode.
+ *
+ * Exit status: 0 when the machine exits as QEMU would (guest poweroff,
+ * `-no-reboot` reset, QMP quit); 3 when the guest halted for good (HLT with
+ * interrupts off, or waiting for an interrupt nothing will send); 4 when the
+ * instruction budget ran out; 5 when it stopped in a state only a monitor can
+ * leave (suspended, or shut down under -no-shutdown) and no -qmp was given;
+ * 1 on a host-side error; 2 on a bad command line.
+ */
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { jsonLine } from '../../trace/trace.js';
+import { attachDebug } from '../../trace/debug-sink.js';
+import { PcSystem, type RunOutcome } from '../../machine/pc-system.js';
+import { parseMultiboot } from '../../machine/multiboot.js';
+import { CliError, type CliIo } from '../cli-io.js';
+import type { CliCommand } from '../main.js';
+import { parseRunArgs, type RunConfig } from '../qemu-args.js';
+import { describeCauses, Timeline } from '../timeline.js';
+import { qemuTraceAliases } from '../trace-aliases.js';
+
+export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
+
+function readImage(path: string, what: string): Uint8Array {
+  if (!existsSync(path)) throw new CliError(`${what} '${path}' does not exist`, 1);
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new CliError(`cannot read ${what} '${path}': ${(e as Error).message}`, 1);
+  }
+}
+
+function checkedKernel(image: Uint8Array): Uint8Array {
+  parseMultiboot(image); // a clear error before anything runs
+  return image;
+}
+
+/** Bad host-side input (a ROM of the wrong size, a kernel that is not Multiboot...) ends the run with its message. */
+function hostInput<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const name = (e as Error)?.name;
+    if (['PhysMemoryError', 'MultibootError', 'AcpiError', 'PortBusError'].includes(name)) throw new CliError((e as Error).message, 1);
+    throw e;
+  }
+}
+
+export const command: CliCommand = {
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const cfg = parseRunArgs(argv);
+    if (cfg.xen) {
+      const { runXen } = await import('./run-xen.js');
+      return runXen(cfg, io);
+    }
+    const zeroArg = argv.length === 0;
+    if (!cfg.bios && !cfg.kernel) {
+      cfg.kernel = DEFAULT_KERNEL;
+      // The default run shows the guest's own debug console in the timeline.
+      if (cfg.debugcons.length === 0) cfg.debugcons.push({ port: 0xe9, sink: { kind: 'null' } });
+    }
+    if (cfg.startPaused && cfg.qmp.length === 0) throw new CliError('-S without -qmp: nothing could ever start the machine');
+    return runQemuMode(cfg, io, zeroArg);
+  },
+};
+
+async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise<number> {
+  const files = new Map<string, number>();
+  const closeFiles = () => { for (const fd of files.values()) closeSync(fd); files.clear(); };
+  const openFile = (p: string): number => {
+    let fd = files.get(p);
+    if (fd === undefined) {
+      try {
+        fd = openSync(p, 'w');
+      } catch (e) {
+        throw new CliError(`cannot open '${p}': ${(e as Error).message}`, 1);
+      }
+      files.set(p, fd);
+    }
+    return fd;
+  };
+  let timeline: Timeline | null = null;
+  const out = (s: string) => { if (!cfg.quiet && !cfg.json) io.stdout(s); };
+  const sinks = new Map<number, (b: number) => void>();
+  for (const d of cfg.debugcons) {
+    const one = new Uint8Array(1);
+    const sink = d.sink;
+    const write = sink.kind === 'stdio' ? (b: number) => io.stdout(String.fromCharCode(b))
+      : sink.kind === 'file' ? ((fd: number) => (b: number) => { one[0] = b; writeSync(fd, one); })(openFile(sink.path))
+      : () => {};
+    sinks.set(d.port, write);
+  }
+  const sys = hostInput(() => new PcSystem({
+    memoryMiB: cfg.memoryMiB, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
+    noShutdown: cfg.noShutdown, noReboot: cfg.noReboot, icountShift: cfg.icountShift,
+    debugcon: cfg.debugcons.map((d) => ({ iobase: d.port })),
+    onDebugconOutput: (b, port) => {
+      sinks.get(port)?.(b);
+      timeline?.guestByte(b);
+    },
+    ...(cfg.kernel ? { kernel: checkedKernel(readImage(cfg.kernel, '-kernel')) } : {}),
+    ...(cfg.bios ? { bios: readImage(cfg.bios, '-bios') } : {}),
+    ...(cfg.append ? { cmdline: cfg.append } : {}),
+  }));
+  const m = sys.machine;
+  const trace = m.trace;
+  attachDebug(trace);
+  if (!cfg.quiet && !cfg.json) {
+    timeline = new Timeline(io.stdout, () => m.clock.ns());
+    timeline.attach(trace);
+  }
+  for (const p of cfg.tracePatterns) {
+    const n = trace.enable(qemuTraceAliases(p));
+    if (n === 0) io.stderr(`acpidm run: -trace ${p}: no trace event matches\n`);
+  }
+  if (cfg.json || cfg.traceFile || cfg.tracePatterns.length) {
+    const fd = cfg.traceFile ? openFile(cfg.traceFile) : null;
+    const wanted = cfg.tracePatterns.map(qemuTraceAliases);
+    trace.subscribe((rec) => {
+      const line = jsonLine(rec) + '\n';
+      if (fd !== null) writeSync(fd, line);
+      else if (cfg.json) io.stdout(line);
+      else if (wanted.length) io.stderr(line);
+    });
+    if (cfg.json && !cfg.tracePatterns.length) for (const p of ['seabios_*', 'multiboot_load', 'acpi_*', 'machine_*', 'piix_rcr_write', 'pckbd_*', 'cpu_triple_fault', 'debugcon_write']) trace.enable(p);
+  }
+  if (zeroArg) out('acpidm: no options given: booting the built-in poweroff kernel (firmware/guests/poweroff.bin) on -M pc\n');
+  out(`acpidm: -M pc, ${cfg.memoryMiB} MiB, smm=${cfg.smm ? 'on' : 'off'}, ${cfg.kernel ? `-kernel ${cfg.kernel}` : `-bios ${cfg.bios}`}` +
+    `${cfg.noShutdown ? ', -no-shutdown' : ''}${cfg.noReboot ? ', -no-reboot' : ''}\n`);
+
+  hostInput(() => sys.powerOn());
+  let status: number;
+  try {
+    if (cfg.qmp.length) {
+      const { runWithQmp } = await import('./run-qmp.js');
+      status = await runWithQmp(sys, cfg, io, timeline);
+    } else {
+      m.start();
+      status = finish(runToEnd(sys, cfg.maxInsns), sys, cfg, io, timeline);
+    }
+  } finally {
+    timeline?.flushGuest();
+    closeFiles();
+  }
+  return status;
+}
+
+/** Run with no monitor: timers may still wake a suspended guest (PM timer / RTC wake, icount sleep=off). */
+export function runToEnd(sys: PcSystem, maxInsns: number): RunOutcome {
+  const m = sys.machine;
+  const start = m.clock.instructions;
+  for (;;) {
+    const out = sys.run(maxInsns - (m.clock.instructions - start));
+    if (out.kind === 'stopped' && out.state === 'suspended' && m.clock.nextDeadline() !== Infinity) {
+      m.clock.advance(Math.max(0, m.clock.nextDeadline() - m.clock.ns()));
+      continue;
+    }
+    return out;
+  }
+}
+
+export function finish(out: RunOutcome, sys: PcSystem, cfg: RunConfig, io: CliIo, timeline: Timeline | null): number {
+  const m = sys.machine;
+  const say = (s: string) => (timeline ? timeline.note(s) : cfg.quiet || cfg.json ? undefined : io.stdout(s + '\n'));
+  let status: number;
+  switch (out.kind) {
+    case 'exit':
+      say(`machine exited with status ${out.status} (as QEMU would)`);
+      status = out.status;
+      break;
+    case 'halted-cli':
+      say('guest halted with interrupts disabled: every CPU is in HLT with IF=0 and nothing is pending; ' +
+        'QEMU would sit here forever (what a Linux guest booted with acpi=off does on poweroff)');
+      status = 3;
+      break;
+    case 'halted':
+      say('guest is waiting in HLT for an interrupt that nothing is going to send (no timer armed, no monitor)');
+      status = 3;
+      break;
+    case 'stopped':
+      say(`machine is ${out.state}; without -qmp nothing can move it on`);
+      status = out.state === 'shutdown' ? 0 : 5;
+      break;
+    case 'budget':
+      say(`stopped: the instruction budget of ${cfg.maxInsns} instructions (--max-insns) is used up; run state ${m.runState.state}`);
+      status = 4;
+      break;
+  }
+  if (!cfg.quiet && !cfg.json) {
+    const ev = m.runState.log.filter((e) => e.event !== 'RESUME').map((e) => (e.data ? `${e.event} ${JSON.stringify(e.data)}` : e.event));
+    io.stdout(`\nevents: ${ev.length ? ev.join(', ') : '(none)'}\n`);
+    io.stdout(`instructions: ${m.clock.instructions}, virtual time ${(m.clock.ns() / 1e6).toFixed(3)} ms\n`);
+    io.stdout(`who did it:\n${describeCauses(m.runState.chain).map((s) => `  ${s}`).join('\n') || '  (no request was made)'}\n`);
+  }
+  return status;
+}

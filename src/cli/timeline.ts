@@ -1,0 +1,74 @@
+/**
+ * The human timeline `acpidm run` prints: firmware steps, the guest's own
+ * debug-console lines, the PM register writes, the decoded sleep request,
+ * run-state changes and events, then who shut the machine down.
+ */
+import type { CauseChain } from '../machine/cause-chain.js';
+import { eventCatalogue, formatRecord, type EventDef, type Trace, type TraceRecord } from '../trace/trace.js';
+
+/** Events shown in the default timeline (globs over event names). */
+export const TIMELINE_EVENTS = [
+  'seabios_*', 'multiboot_load', 'acpi_pm1_cnt_write', 'acpi_pm1_evt_power_down', 'acpi_notify_wakeup',
+  'machine_*', 'piix_rcr_write', 'pckbd_kbd_write_command', 'cpu_triple_fault', 'ioport_invalid_access',
+  'piix4_pm_io_space_update', 'xen_*', 'qemu_dm_*', 'destroy_hvm_domain', 'xl_*', 'xenstored_domain_*', 'xenstored_watch_event',
+];
+
+const fmtTime = (ns: number): string => `${(ns / 1e6).toFixed(6).padStart(12)} ms`;
+
+export class Timeline {
+  private line = '';
+  readonly lines: string[] = [];
+  private readonly defs = new Map<string, EventDef<never>>();
+
+  constructor(private readonly out: (s: string) => void, private readonly clock: () => number) {
+    for (const d of eventCatalogue()) this.defs.set(d.name, d);
+  }
+
+  attach(trace: Trace): () => void {
+    for (const p of TIMELINE_EVENTS) trace.enable(p);
+    return trace.subscribe((rec, def) => {
+      if (!TIMELINE_EVENTS.some((p) => p.endsWith('*') ? rec.name.startsWith(p.slice(0, -1)) : rec.name === p)) return;
+      this.flushGuest();
+      this.emit(rec.t, rec.ns, formatRecord(rec, def));
+    });
+  }
+
+  /** A byte the guest wrote to its debug console: shown line by line. */
+  guestByte(b: number): void {
+    if (b === 0x0a) {
+      this.emit(this.clock(), 'guest', this.line);
+      this.line = '';
+    } else if (b !== 0x0d) this.line += String.fromCharCode(b);
+  }
+
+  flushGuest(): void {
+    if (this.line) {
+      this.emit(this.clock(), 'guest', this.line);
+      this.line = '';
+    }
+  }
+
+  note(text: string): void {
+    this.flushGuest();
+    this.emit(this.clock(), 'acpidm', text);
+  }
+
+  private emit(t: number, ns: string, msg: string): void {
+    const l = `${fmtTime(t)}  ${ns.padEnd(9)} ${msg}`;
+    this.lines.push(l);
+    this.out(l + '\n');
+  }
+}
+
+/** "Who shut this VM down?": the cause chain, oldest first, with the evidence. */
+export function describeCauses(chain: CauseChain): string[] {
+  return chain.links.map((l) => {
+    const ev = l.evidence ? ` {${Object.entries(l.evidence).map(([k, v]) => `${k}: ${typeof v === 'number' && k !== 'insns' && k !== 'tNs' && k !== 'slpTyp' ? `0x${v.toString(16)}` : v}`).join(', ')}}` : '';
+    return `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}${ev}`;
+  });
+}
+
+export function recordToText(rec: TraceRecord): string {
+  const def = eventCatalogue().find((d) => d.name === rec.name);
+  return def ? formatRecord(rec, def) : rec.name;
+}

@@ -1,0 +1,121 @@
+/**
+ * A whole `qemu-system-x86_64 -M pc`: the port-level machine (PcMachine:
+ * chipset + run state), guest RAM, the CPU and the firmware that starts it
+ * (a `-bios` ROM, or acpidm's built-in SeaBIOS stand-in with a `-kernel`).
+ */
+import { qemuPcProfile } from '../acpi/profiles/qemu-pc.js';
+import type { MachineProfile } from '../acpi/profiles/types.js';
+import { Cpu } from '../cpu/cpu.js';
+import { PhysMemory } from '../memory/phys-memory.js';
+import { defineEvent, hex } from '../trace/trace.js';
+import { PcMachine, type PcMachineOptions } from './pc-machine.js';
+import { programPiix4Pm, seabiosPost, seabiosS3Resume, type PostResult } from './seabios-post.js';
+
+export interface PcSystemOptions extends PcMachineOptions {
+  /** `-m` in MiB (default 128, as QEMU). */
+  memoryMiB?: number;
+  /** `-bios FILE`: the ROM runs from the reset vector and does everything itself. */
+  bios?: Uint8Array;
+  /** `-kernel FILE`: a Multiboot kernel started by the built-in firmware. */
+  kernel?: Uint8Array;
+  /** `-append`. */
+  cmdline?: string;
+  /** ACPI tables the built-in firmware installs (default: QEMU pc with the PIIX4_PM globals). */
+  profile?: MachineProfile;
+}
+
+/** Why a run stopped. */
+export type RunOutcome =
+  | { kind: 'exit'; status: number }            // the process would exit (guest poweroff, -no-reboot reset, quit)
+  | { kind: 'halted-cli' }                       // every CPU halted with interrupts disabled: nothing can wake it
+  | { kind: 'halted' }                           // HLT with IF=1 and nothing pending (waits for the host)
+  | { kind: 'stopped'; state: string }           // not running: paused, shutdown (-no-shutdown), suspended, prelaunch
+  | { kind: 'budget'; insns: number };           // the instruction budget ran out
+
+export const tr = {
+  haltedCli: defineEvent('machine', 'machine_halted_cli', (a: { eip: number }) =>
+    `all CPUs halted with interrupts disabled at 0x${hex(a.eip)}: the guest can never run again (acpi=off poweroff ends here)`),
+};
+
+export class PcSystem {
+  readonly machine: PcMachine;
+  readonly mem: PhysMemory;
+  readonly cpu: Cpu;
+  readonly profile: MachineProfile;
+  /** Result of the last built-in firmware boot (tables and kernel addresses). */
+  post: PostResult | null = null;
+  private resumePending = false;
+
+  constructor(readonly opts: PcSystemOptions = {}) {
+    if (opts.bios && opts.kernel) throw new Error('-bios and -kernel together are not supported');
+    this.machine = new PcMachine(opts);
+    const m = this.machine;
+    this.mem = PhysMemory.fromMegabytes(opts.memoryMiB ?? 128);
+    if (opts.bios) this.mem.mapBios(opts.bios);
+    this.profile = opts.profile ?? qemuPcProfile({
+      s4_val: opts.s4Val ?? 2, disable_s3: opts.disableS3 ?? false, disable_s4: opts.disableS4 ?? false, smm: opts.smm ?? true,
+    });
+    this.cpu = new Cpu({ mem: this.mem, io: m.bus, clock: m.clock, trace: m.trace, intr: m.pic });
+    // Service a guest's shutdown request right after its OUT (the deterministic end of QEMU's observed 0..100+).
+    m.runState.serviceShutdownAtOnce = true;
+    // attachCpu turns a triple fault into a reset request with cause guest-reset, as QEMU's shutdown cycle.
+    m.attachCpu(this.cpu);
+    // The RTC's suspend notifier writes the resume marker SeaBIOS checks (CMOS 0x0F = 0xFE).
+    m.addSuspendNotifier(() => { this.resumePending = true; });
+    // Every reset (power-on, guest reset, wakeup) runs the firmware again, as on real hardware.
+    m.addResetHandler(() => this.firmware());
+  }
+
+  /** Power on: reset everything and run the firmware. Call `machine.start()` (or QMP `cont`) to run. */
+  powerOn(): this {
+    this.machine.reset();
+    return this;
+  }
+
+  private firmware(): void {
+    const m = this.machine;
+    if (this.opts.bios) return; // the ROM starts at F000:FFF0 after the CPU reset
+    if (!this.opts.kernel) return;
+    if (this.resumePending) {
+      this.resumePending = false;
+      if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs)) return;
+    }
+    this.post = seabiosPost({
+      bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,
+      ...(this.opts.cmdline !== undefined ? { cmdline: this.opts.cmdline } : {}),
+    });
+  }
+
+  /** Re-program the PIIX4 PM block as the firmware does (for tests that start the CPU elsewhere). */
+  programPm(): void {
+    programPiix4Pm(this.machine.bus, this.machine.trace, this.profile.pm.pmBase);
+  }
+
+  /** True when the CPU sits in HLT with IF=0: nothing can ever wake it (lifecycle.md §5.1). */
+  haltedWithInterruptsOff(): boolean {
+    return this.cpu.halted && (this.cpu.getReg('eflags') & 0x200) === 0;
+  }
+
+  /**
+   * Run the main loop until something a host must react to: exit, a stop,
+   * an unwakeable halt, a wait for the host, or `maxInsns` instructions.
+   */
+  run(maxInsns: number, slice = 1_000_000): RunOutcome {
+    const m = this.machine;
+    const start = m.clock.instructions;
+    for (;;) {
+      const left = maxInsns - (m.clock.instructions - start);
+      if (left <= 0) return { kind: 'budget', insns: m.clock.instructions - start };
+      const r = m.runSlice(Math.min(slice, left));
+      if (r === 'exit') return { kind: 'exit', status: m.runState.exitStatus ?? 0 };
+      if (r === 'idle') {
+        if (!m.runState.isRunning()) return { kind: 'stopped', state: m.runState.state };
+        if (this.haltedWithInterruptsOff()) {
+          if (m.trace.on(tr.haltedCli)) m.trace.emit(tr.haltedCli, { eip: this.cpu.getReg('eip') });
+          return { kind: 'halted-cli' };
+        }
+        return { kind: 'halted' };
+      }
+    }
+  }
+}

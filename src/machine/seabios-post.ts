@@ -1,0 +1,98 @@
+/**
+ * acpidm's built-in firmware: what SeaBIOS does on QEMU's `pc` before it
+ * hands over to a `-kernel` image, reduced to the parts a guest can observe.
+ *
+ *  1. PIIX4 PM function 00:01.3 through PCI configuration mechanism #1
+ *     (seabios src/fw/pciinit.c `piix4_pm_config_setup`): interrupt line 9,
+ *     PMBA = 0x600|1 ("Moving pm_base to 0x600": QEMU provides the tables),
+ *     PMREGMISC = 1, SMBBA = 0x700|1, SMBHSTCFG = 0x09.
+ *  2. The local APIC's LINT0 as ExtINT and LINT1 as NMI (seabios src/fw/smp.c),
+ *     so the 8259's INTR reaches the CPU.
+ *  3. The BIOS data area: base memory 639 KiB, EBDA at 0x9FC00.
+ *  4. The profile's ACPI tables: RSDP in the F-segment, the rest at the top of RAM.
+ *  5. The Multiboot kernel, loaded as QEMU's multiboot option ROM does.
+ *
+ * On an S3 resume (the RTC's CMOS shutdown status is 0xFE) SeaBIOS does none of
+ * that: `s3_resume` jumps to the FACS firmware_waking_vector in real mode.
+ */
+import type { MachineProfile } from '../acpi/profiles/types.js';
+import { installTables, type InstalledTables } from '../acpi/install/install-tables.js';
+import type { Cpu } from '../cpu/cpu.js';
+import { LAPIC_BASE, type PhysMemory } from '../memory/phys-memory.js';
+import type { PortBus } from '../ioports/port-bus.js';
+import { defineEvent, hex, type Trace } from '../trace/trace.js';
+import { loadMultiboot, type MultibootEntry } from './multiboot.js';
+
+export const tr = {
+  pci: defineEvent('firmware', 'seabios_piix4_pm_config_setup', (a: { pmBase: number; smbBase: number }) =>
+    `PIIX4 PM 00:01.3: PMBA 0x${hex(a.pmBase, 4)}|1, PMREGMISC 1, SMBBA 0x${hex(a.smbBase, 4)}|1, IRQ line 9`),
+  tables: defineEvent('firmware', 'seabios_acpi_tables', (a: { profile: string; rsdp: number; rsdt: number; fadt: number; dsdt: number; facs: number }) =>
+    `ACPI tables (${a.profile}): RSDP 0x${hex(a.rsdp)} RSDT 0x${hex(a.rsdt)} FACP 0x${hex(a.fadt)} DSDT 0x${hex(a.dsdt)} FACS 0x${hex(a.facs)}`),
+  kernel: defineEvent('firmware', 'multiboot_load', (a: { entry: number; load: number; end: number; info: number }) =>
+    `Multiboot kernel 0x${hex(a.load)}-0x${hex(a.end)}, entry 0x${hex(a.entry)}, EAX 0x2BADB002, EBX 0x${hex(a.info)}`),
+  resume: defineEvent('firmware', 'seabios_s3_resume', (a: { vector: number }) =>
+    a.vector ? `S3 resume: jump to the FACS waking vector 0x${hex(a.vector)} in real mode` : 'S3 resume: no resume vector set, booting normally'),
+};
+
+/** PIIX4 PM function 00:01.3 on `pc`. */
+const PIIX4_PM_BDF = (0 << 16) | (1 << 11) | (3 << 8);
+const SMB_BASE_OFFSET = 0x100; // SeaBIOS: SMBus I/O right above the PM block
+
+function pciWrite(bus: PortBus, reg: number, value: number, size: 1 | 2 | 4): void {
+  bus.write(0xcf8, 0x80000000 | PIIX4_PM_BDF | (reg & 0xfc), 4);
+  bus.write(0xcfc + (reg & 3), value, size);
+}
+
+/** SeaBIOS `piix4_pm_config_setup` for the profile's PM base. */
+export function programPiix4Pm(bus: PortBus, trace: Trace, pmBase: number): void {
+  pciWrite(bus, 0x3c, 9, 1);
+  pciWrite(bus, 0x40, pmBase | 1, 4);
+  pciWrite(bus, 0x80, 0x01, 1);
+  pciWrite(bus, 0x90, (pmBase + SMB_BASE_OFFSET) | 1, 4);
+  pciWrite(bus, 0xd2, 0x09, 1);
+  bus.write(0xcf8, 0, 4);
+  if (trace.on(tr.pci)) trace.emit(tr.pci, { pmBase, smbBase: pmBase + SMB_BASE_OFFSET });
+}
+
+export interface PostResult {
+  tables: InstalledTables;
+  kernel: MultibootEntry;
+}
+
+/** Cold boot: program the chipset, install the tables, load the kernel, set the CPU's entry state. */
+export function seabiosPost(o: {
+  bus: PortBus; mem: PhysMemory; cpu: Cpu; trace: Trace; profile: MachineProfile; kernel: Uint8Array; cmdline?: string;
+}): PostResult {
+  const { bus, mem, cpu, trace, profile } = o;
+  programPiix4Pm(bus, trace, profile.pm.pmBase);
+  // seabios src/fw/smp.c: LINT0 = ExtINT (0x8700: level), LINT1 = NMI; SVR enabled.
+  mem.write(LAPIC_BASE + 0xf0, 0x1ff, 4);
+  mem.write(LAPIC_BASE + 0x350, 0x8700, 4);
+  mem.write(LAPIC_BASE + 0x360, 0x8400, 4);
+  // BIOS data area: base memory size (KiB) at 0x413, EBDA segment at 0x40E.
+  mem.write(0x413, 639, 2);
+  mem.write(0x40e, 0x9fc0, 2);
+  const tables = installTables(mem.ram, profile, { ramTop: mem.ramSize });
+  if (trace.on(tr.tables)) {
+    trace.emit(tr.tables, { profile: profile.id, rsdp: tables.rsdp, rsdt: tables.rsdt, fadt: tables.fadt, dsdt: tables.dsdt, facs: tables.facs });
+  }
+  const kernel = loadMultiboot(mem.ram, o.kernel, { cmdline: o.cmdline ?? '' });
+  cpu.setFlatProtectedMode(kernel.entry, { eax: kernel.eax, ebx: kernel.ebx });
+  if (trace.on(tr.kernel)) trace.emit(tr.kernel, { entry: kernel.entry, load: kernel.loadAddr, end: kernel.bssEnd, info: kernel.ebx });
+  return { tables, kernel };
+}
+
+/**
+ * SeaBIOS `s3_resume`: jump to the FACS firmware_waking_vector in real mode
+ * (ACPI 6.5 §5.2.10: CS = vector >> 4, IP = vector & 0xF). Returns false when
+ * no vector is set, in which case the caller boots normally.
+ */
+export function seabiosS3Resume(mem: PhysMemory, cpu: Cpu, trace: Trace, facs: number): boolean {
+  const vector = mem.read(facs + 12, 4) >>> 0;
+  if (trace.on(tr.resume)) trace.emit(tr.resume, { vector });
+  if (vector === 0) return false;
+  cpu.reset();
+  cpu.setReg('cs', vector >>> 4);
+  cpu.setReg('eip', vector & 0xf);
+  return true;
+}
