@@ -8,8 +8,7 @@ import { SCENARIOS, scenarioKernel } from '../../firmware/tools/scenarios.mjs';
 
 const guests = join(import.meta.dirname, '../../firmware/guests');
 const expectedDir = join(import.meta.dirname, '../../firmware/expected');
-const bins = readdirSync(guests).filter((f) => f.endsWith('.bin')).sort();
-const names = bins.map((b) => b.slice(0, -4));
+const names = readdirSync(guests).filter((f) => f.endsWith('.bin')).map((b) => b.slice(0, -4)).sort();
 
 function findHeader(img: Uint8Array): number {
   const v = new DataView(img.buffer, img.byteOffset, img.byteLength);
@@ -22,6 +21,7 @@ function findHeader(img: Uint8Array): number {
 describe('firmware guest binaries', () => {
   it('there is one binary per source, a scenario per kernel, and a kernel per scenario', () => {
     const sources = readdirSync(guests).filter((f) => f.endsWith('.asm')).map((f) => f.slice(0, -4)).sort();
+    expect(names.length).toBeGreaterThan(0);
     expect(names).toEqual(sources);
     for (const n of names) expect(SCENARIOS[n], `scenario for ${n}`).toBeDefined();
     for (const s of Object.keys(SCENARIOS)) expect(names).toContain(scenarioKernel(s));
