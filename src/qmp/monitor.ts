@@ -308,11 +308,13 @@ export class QmpSession {
   negotiate(a: Args): void {
     if (this.negotiated) throw new QmpError('CommandNotFound', 'Capabilities negotiation is already complete, command ignored');
     const enable = (a['enable'] ?? []) as JsonValue[];
-    for (const c of enable) {
-      // QMPCapability has only `oob`, which acpidm does not offer (the greeting lists none).
-      if (c === 'oob') throw genericError("Capability 'oob' not available");
-      throw genericError(`Parameter 'enable' does not accept value '${typeof c === 'string' ? c : JSON.stringify(c)}'`);
-    }
+    enable.forEach((c, i) => {
+      // QAPI enum QMPCapability has only `oob`; its visitor names list members `enable[i]`.
+      if (typeof c !== 'string') throw genericError(`Invalid parameter type for 'enable[${i}]', expected: string`);
+      if (c !== 'oob') throw genericError(`Parameter 'enable[${i}]' does not accept value '${c}'`);
+    });
+    // monitor/qmp-cmds-control.c qmp_caps_accept: acpidm offers no capability (the greeting lists none).
+    if (enable.length) throw genericError('Capability oob not available');
     this.negotiated = true;
   }
 

@@ -46,9 +46,12 @@ describe('greeting and capabilities negotiation (monitor/qmp.c)', () => {
 
   it('enabling oob is refused because the greeting offered none', () => {
     const s = lineSession();
-    const [r] = s.send('{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}');
-    expect(r).toMatchObject({ error: { class: 'GenericError' } });
+    expect(s.send('{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}')).toEqual([
+      { error: { class: 'GenericError', desc: 'Capability oob not available' } }]);
+    expect(s.send('{"execute":"qmp_capabilities","arguments":{"enable":["turbo"]}}')).toEqual([
+      { error: { class: 'GenericError', desc: "Parameter 'enable[0]' does not accept value 'turbo'" } }]);
     expect(s.session.negotiated).toBe(false);
+    expect(s.send('{"execute":"qmp_capabilities","arguments":{"enable":[]}}')).toEqual([{ return: {} }]);
   });
 });
 
