@@ -61,6 +61,8 @@ export interface WalkOptions {
    * the method runs, so an OS never sees them as \_Sn_; off by default.
    */
   includeMethods?: boolean;
+  /** Record declarations into `methods` (the first pass does; the second reuses its map). Default true. */
+  collect?: boolean;
 }
 
 const NESTED: ReadonlyMap<number, [AmlContextKind, number]> = new Map([
@@ -87,6 +89,7 @@ export class AmlWalker {
   readonly warnings: AmlWarning[] = [];
   private readonly maxDepth: number;
   private readonly includeMethods: boolean;
+  private readonly collect: boolean;
 
   constructor(
     readonly b: Uint8Array,
@@ -99,6 +102,7 @@ export class AmlWalker {
     this.methods = opts.methods ?? new Map(PREDEFINED_METHODS);
     this.maxDepth = opts.maxDepth ?? 64;
     this.includeMethods = opts.includeMethods ?? false;
+    this.collect = opts.collect ?? true;
   }
 
   err(msg: string, p: number): AmlError {
@@ -293,6 +297,7 @@ export class AmlWalker {
 
   /** Records a declared object; a method's argument count is never replaced by a plain name. */
   private declare(path: readonly string[], argCount: number): void {
+    if (!this.collect) return;
     const k = path.join('.');
     if (argCount >= 0 || !((this.methods.get(k) ?? -1) >= 0)) this.methods.set(k, argCount);
   }

@@ -79,7 +79,7 @@ export function findSleepPackagesInAml(aml: Uint8Array, opts: SleepScanOptions =
   const walker = new AmlWalker(
     aml,
     (v) => add(sleepFromName(aml, v, base, width)),
-    { base, strict: opts.strict ?? false, methods: collector.methods, includeMethods: opts.includeMethods ?? false },
+    { base, strict: opts.strict ?? false, methods: collector.methods, includeMethods: opts.includeMethods ?? false, collect: false },
     (from, end, scope, ctx, cond) => {
       for (const p of rescue(aml, from, end, scope, ctx, cond, base, width)) add(p);
     },
