@@ -139,7 +139,7 @@ export function formatRecord(rec: TraceRecord, def: EventDef<never>): string {
 }
 
 export function jsonLine(rec: TraceRecord): string {
-  return JSON.stringify({ seq: rec.seq, t: rec.t, ns: `acpidm:${rec.ns}`, event: rec.name, ...rec.args });
+  return JSON.stringify({ seq: rec.seq, t: rec.t, ns: `acpidm:${rec.ns}`, event: rec.name, args: rec.args });
 }
 
 export const hex = (v: number | bigint, width = 0): string => v.toString(16).padStart(width, '0');

@@ -58,7 +58,7 @@ describe('acpidm run (QEMU mode)', () => {
     expect(readFileSync(`${dir}/con.txt`, 'latin1')).toBe(readFileSync(join(__dirname, '../../firmware/expected/poweroff.qemu.txt'), 'latin1')
       .replace('ACPI: RSDT, 4 entries: FACP APIC HPET WAET', 'ACPI: RSDT, 1 entries: FACP'));
     const recs = readFileSync(`${dir}/trace.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(recs.filter((r) => r.event === 'acpi_pm1_cnt_write').map((r) => r.val)).toEqual([0x0000, 0x2000]);
+    expect(recs.filter((r) => r.event === 'acpi_pm1_cnt_write').map((r) => r.args.val)).toEqual([0x0000, 0x2000]);
   });
 
   it.each([
