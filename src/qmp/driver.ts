@@ -104,6 +104,7 @@ export class VmDriver {
         const d = this.vm.clock.nextDeadline();
         if (d !== Infinity) {
           this.vm.clock.advance(Math.max(0, d - this.vm.clock.ns()));
+          await yieldToHost(); // a periodic timer must not starve the sockets
           continue;
         }
       }

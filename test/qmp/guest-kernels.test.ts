@@ -1,0 +1,92 @@
+// The same §11.1 scenarios with real guest kernels (firmware/guests/*.bin run by the interpreter in PcSystem),
+// driven over a real QMP socket by node-qemu's QMPClient. The guest, not the test, writes the ports here.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QMPClient } from 'node-qemu';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DomainManager } from '../../src/lifecycle/manager.js';
+import { clockTimers } from '../../src/lifecycle/timers.js';
+import { PcSystem, type PcSystemOptions } from '../../src/machine/pc-system.js';
+import { connectInProcess } from '../../src/qmp/connection.js';
+import { pcMachineVm } from '../../src/qmp/pc-vm.js';
+import { startQmp, type QmpService } from '../../src/qmp/server-node.js';
+
+const guests = join(import.meta.dirname, '../../firmware/guests');
+const kernel = (name: string) => new Uint8Array(readFileSync(join(guests, `${name}.bin`)));
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Ev { event: string; data: Record<string, unknown> }
+
+async function boot(name: string, opts: PcSystemOptions = {}) {
+  const sys = new PcSystem({ kernel: kernel(name), ...opts }).powerOn();
+  const dir = mkdtempSync(join(tmpdir(), 'acpidm-gk-'));
+  const svc: QmpService = await startQmp(pcMachineVm(sys.machine, { name }), [`unix:${join(dir, 'q.sock')},server=on,wait=off`],
+    { warpWhenIdle: true, idlePollMs: 1 });
+  svc.driver.start();
+  const client = new QMPClient({ socketPath: join(dir, 'q.sock') });
+  const events: Ev[] = [];
+  client.on('rawEvent', (e) => events.push({ event: e.event, data: e.data as Record<string, unknown> }));
+  const gone = new Promise<void>((r) => client.on('disconnected', () => r()));
+  await client.connect();
+  cleanups.push(async () => {
+    await client.close();
+    svc.driver.destroy();
+    await svc.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const until = async (what: () => boolean) => {
+    const t = Date.now() + 20_000;
+    while (!what() && Date.now() < t && svc.driver.exitStatus === null) await new Promise((r) => setTimeout(r, 5));
+    return what();
+  };
+  await client.cont();
+  return { sys, svc, client, events, gone, until, out: () => sys.machine.debugconOutput };
+}
+const names = (evs: Ev[]) => evs.map((e) => (e.data && 'reason' in e.data ? `${e.event} ${e.data['guest']} ${e.data['reason']}` : e.event));
+
+describe('§11.1 with real guest kernels over QMP', () => {
+  it('firmware/guests exist', () => expect(existsSync(join(guests, 'pwrbtn.bin'))).toBe(true));
+
+  it('pwrbtn guest, -no-shutdown: system_powerdown → POWERDOWN, SHUTDOWN {true, guest-shutdown}, STOP; cause host → guest S5', async () => {
+    const g = await boot('pwrbtn', { noShutdown: true });
+    expect(await g.until(() => g.out().includes('waiting for the power button'))).toBe(true);
+    await g.client.systemPowerdown();
+    expect(await g.until(() => g.events.length >= 4)).toBe(true);
+    expect(names(g.events)).toEqual(['RESUME', 'POWERDOWN', 'SHUTDOWN true guest-shutdown', 'STOP']);
+    expect(await g.client.queryStatus()).toMatchObject({ status: 'shutdown' });
+    expect(g.out()).toContain('power button pressed');
+    const c = await g.client.execute<{ last: { chain: { requester: string; mechanism: string; what: string }[] }; 'power-button': { latched: boolean }[] }>('x-acpidm-query-cause');
+    expect(c['power-button']).toEqual([expect.objectContaining({ latched: true })]);
+    expect(c.last.chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'guest/pm1a-cnt']);
+  });
+
+  it('halt guest (cli; hlt): system_wakeup error, system_powerdown gives POWERDOWN only, quit ends it (exit 0)', async () => {
+    const g = await boot('halt');
+    expect(await g.until(() => g.out().includes('System halted'))).toBe(true);
+    await expect(g.client.execute('system_wakeup')).rejects.toMatchObject({ description: 'Unable to wake up: guest is not in suspended state' });
+    await g.client.systemPowerdown();
+    expect(await g.client.queryStatus()).toMatchObject({ running: true, status: 'running' });
+    await g.client.quit();
+    await g.gone;
+    expect(names(g.events)).toEqual(['RESUME', 'POWERDOWN', 'SHUTDOWN false host-qmp-quit']);
+    expect(g.svc.driver.exitStatus).toBe(0);
+  });
+
+  it('pwrbtn guest under the lifecycle manager: reboot --mode acpi is a fake reboot; the guest boots again', async () => {
+    const g = await boot('pwrbtn');
+    expect(await g.until(() => g.out().includes('waiting for the power button'))).toBe(true);
+    const dom = new DomainManager(connectInProcess(g.svc.monitor), { name: 'pwrbtn', timers: clockTimers(g.sys.machine.clock) });
+    await dom.start(); // -no-shutdown as libvirt; the VM already runs
+    await dom.reboot('acpi');
+    expect(await g.until(() => dom.intent === null && dom.records.some((r) => r.mechanism.includes('fake reboot')))).toBe(true);
+    expect(dom.lines.slice(1)).toEqual(["event 'reboot' for domain 'pwrbtn'"]);
+    expect(await g.until(() => g.out().split('waiting for the power button').length === 3)).toBe(true); // booted twice
+    expect(await g.until(() => g.events.length >= 6)).toBe(true); // the socket client sees the hidden events too
+    expect(names(g.events)).toEqual(['RESUME', 'POWERDOWN', 'SHUTDOWN true guest-shutdown', 'STOP', 'RESET false host-qmp-system-reset', 'RESUME']);
+    expect(dom.status).toEqual({ state: 'running', reason: 'booted' });
+  });
+});
