@@ -42,7 +42,7 @@ describe('guest kernels on Xen hvmloader tables (acpidm profile)', () => {
   it('poweroff: XSDT, FADT rev 4, V1 ports; SLP_TYP 0 with SCI_EN kept: 0x0001 then 0x2001 to 0xB004', () => {
     const r = runOnXenTables('poweroff');
     for (const l of tableLines) expect(r.out).toContain(`${l}\n`);
-    expect(r.out).toMatch(/^ACPI: XSDT, \d+ entries:.* FACP/m);
+    expect(r.out).toContain('ACPI: XSDT -> FACP, 2 SSDT\n'); // hvmloader: SSDT_S3 and SSDT_S4
     expect(r.out).toContain('ACPI: FACP rev 4 length 244\n');
     expect(r.out.endsWith('PM1a_CNT 0xB004 -> 0x0001\nPM1a_CNT 0xB004 <- 0x0001 (write 1: SLP_TYP)\nPM1a_CNT 0xB004 <- 0x2001 (write 2: SLP_TYP | SLP_EN)\n')).toBe(true);
     expect(r.events).toEqual(['RESUME', 'SHUTDOWN']);
