@@ -48,6 +48,8 @@ export interface PcMachineOptions {
   lpt378?: boolean;
   com1?: boolean;
   com2?: boolean;
+  /** Guest RAM in MiB as the i440FX reports it (config 0x57); default 128 as `-m`. */
+  memoryMiB?: number;
   trace?: Trace;
 }
 
@@ -131,6 +133,7 @@ export class PcMachine {
       ...(opts.lpt378 !== undefined ? { lpt378: opts.lpt378 } : {}),
       ...(opts.com1 !== undefined ? { com1: opts.com1 } : {}),
       ...(opts.com2 !== undefined ? { com2: opts.com2 } : {}),
+      ...(opts.memoryMiB !== undefined ? { ramMiB: opts.memoryMiB } : {}),
     }, {
       resetRequest: (mechanism, what, evidence) => this.guestReset(mechanism, what, evidence),
       acpi: {

@@ -35,6 +35,8 @@ export interface PcChipsetOptions {
   lpt378?: boolean;
   com1?: boolean;
   com2?: boolean;
+  /** Guest RAM in MiB, as the i440FX reports it (default 128, QEMU's default). */
+  ramMiB?: number;
 }
 
 export interface PcChipsetHooks {
@@ -86,7 +88,7 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   });
 
   const pciHost = newPciHost(trace);
-  const host = i440fxHost();
+  const host = i440fxHost(opts.ramMiB ?? 128);
   const isa = piix3IsaBridge();
   const ide = piixIde();
   const pm = createPiix4Pm(bus, acpi, { smm, lpt378: opts.lpt378 ?? true, com1: opts.com1 ?? true, com2: opts.com2 ?? false });

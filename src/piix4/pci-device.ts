@@ -50,8 +50,9 @@ export function newPciFunction(name: string, devfn: number, id: PciIdentity): Pc
   dv.setUint16(0x0a, id.classCode, true);
   config[0x0e] = id.headerType ?? 0;
   config[0x3d] = id.interruptPin ?? 0;
-  if (id.subsystemVendor !== undefined) dv.setUint16(0x2c, id.subsystemVendor, true);
-  if (id.subsystem !== undefined) dv.setUint16(0x2e, id.subsystem, true);
+  // pci_set_default_subsystem_id: Red Hat/Qumranet 0x1af4:0x1100 unless the device sets its own.
+  dv.setUint16(0x2c, id.subsystemVendor ?? 0x1af4, true);
+  dv.setUint16(0x2e, id.subsystem ?? 0x1100, true);
   // pci_init_wmask: COMMAND IO|MEMORY|MASTER|PARITY|SERR|INTX_DISABLE, cache line, latency, interrupt line.
   wmask[0x04] = 0x47;
   wmask[0x05] = 0x05;

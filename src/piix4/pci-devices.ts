@@ -5,8 +5,10 @@
  */
 import { newPciFunction, pciDevfn, type PciFunction } from './pci-device.js';
 
-export function i440fxHost(): PciFunction {
+/** `ramMiB`: guest RAM, reported in config 0x57 in 8 MiB units for coreboot (I440FX_COREBOOT_RAM_SIZE). */
+export function i440fxHost(ramMiB = 128): PciFunction {
   const d = newPciFunction('i440FX', pciDevfn(0, 0), { vendor: 0x8086, device: 0x1237, revision: 0x02, classCode: 0x0600 });
+  d.config[0x57] = Math.min(255, Math.floor(ramMiB / 8));
   d.reset = () => {
     d.config[0x72] = 0x02; // I440FX_SMRAM reset value (i440fx_pcihost_realize / i440fx reset)
   };
@@ -32,6 +34,20 @@ export function piix3IsaBridge(): PciFunction {
   return d;
 }
 
+/**
+ * PIIX3 IDE: identity, status and the bus-master DMA BAR 4 (16 I/O ports,
+ * sizable by firmware) as QEMU's `piix_ide_reset` leaves them; no drives and
+ * no I/O decode behind the BAR.
+ */
 export function piixIde(): PciFunction {
-  return newPciFunction('PIIX3-IDE', pciDevfn(1, 1), { vendor: 0x8086, device: 0x7010, revision: 0x00, classCode: 0x0101, progIf: 0x80 });
+  const d = newPciFunction('PIIX3-IDE', pciDevfn(1, 1), { vendor: 0x8086, device: 0x7010, revision: 0x00, classCode: 0x0101, progIf: 0x80 });
+  // pci_register_bar(4, IO, 16): the address bits above the size are writable.
+  d.wmask.set([0xf0, 0xff, 0xff, 0xff], 0x20);
+  d.reset = () => {
+    d.config[0x04] = 0; d.config[0x05] = 0;
+    d.config[0x06] = 0x80; d.config[0x07] = 0x02; // fast back-to-back, devsel medium
+    d.config.set([0x01, 0, 0, 0], 0x20); // BMIBA: I/O space indicator
+  };
+  d.reset();
+  return d;
 }
