@@ -18,7 +18,7 @@ import { newPciHost, pciAttach, pciConfAddrOps, pciConfDataOps, type PciHostStat
 import { i440fxHost, piix3IsaBridge, piixIde } from './pci-devices.js';
 import type { PciFunction } from './pci-device.js';
 import { createPiix4Pm, type Piix4Pm } from './piix4-pm.js';
-import { port80Ops, POST_PORT, type Port80State } from './port80.js';
+import { newPort80, port80Ops, POST_PORT, type Port80State } from './port80.js';
 import { rcrOps, RCR_PORT, type RcrState } from './reset-control.js';
 
 /** ISA IRQ of the SCI (QEMU hw/isa/piix.c: PM gpio 0 → ISA IRQ 9). */
@@ -119,7 +119,7 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   bus.map(new PortRegion(elcrOps, pic.master, 'elcr-master'), 0x4d0);
   bus.map(new PortRegion(elcrOps, pic.slave, 'elcr-slave'), 0x4d1);
 
-  const port80: Port80State = { last: -1, codes: [], limit: 4096, trace };
+  const port80: Port80State = newPort80(trace);
   bus.map(new PortRegion(port80Ops, port80), POST_PORT);
 
   const debugcons: DebugconState[] = [];

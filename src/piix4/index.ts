@@ -6,6 +6,6 @@ export { apmOps, apmVmState, APM_CNT_PORT, APM_STS_PORT, ACPI_ENABLE, ACPI_DISAB
 export { rcrOps, RCR_PORT, RCR_SYS_RST, RCR_RST_CPU, RCR_FULL_RST, type RcrState } from './reset-control.js';
 export { DualPic, picOps, elcrOps, picVmState, type PicChip, type PicPort } from './i8259.js';
 export { KBC_DATA_PORT, KBC_CMD_PORT, kbcDataOps, kbcCmdOps, kbcVmState, newKbc, kbcReset, type KbcState } from './i8042.js';
-export { POST_PORT, port80Ops, type Port80State } from './port80.js';
+export { POST_PORT, port80Ops, newPort80, postCodes, type Port80State } from './port80.js';
 export { DEBUGCON_DEFAULT_IOBASE, SEABIOS_DEBUG_PORT, debugconOps, type DebugconConfig, type DebugconState } from './debugcon.js';
 export * from './chipset.js';

@@ -3,6 +3,7 @@
 // isa-debugcon (hw/char/debugcon.c).
 import { describe, expect, it } from 'vitest';
 import { qtestMachine } from '../../src/machine/qtest.js';
+import { postCodes } from '../../src/piix4/index.js';
 
 describe('reset control register 0xCF9', () => {
   it('Linux reboot=pci: 0x02 is stored, then 0x06 resets → RESET {guest, guest-reset}', () => {
@@ -124,6 +125,12 @@ describe('port 0x80 and isa-debugcon', () => {
     expect(q.machine.chipset.port80.last).toBe(0x34);
     expect(q.inb(0x80)).toBe(0xff);
     expect(q.machine.trace.find('post_code').map((r) => r.args.code)).toEqual([0x12, 0x34]);
+    expect(postCodes(q.machine.chipset.port80)).toEqual([0x12, 0x34]);
+    for (let i = 0; i < 300; i++) q.outb(0x80, i & 0xff); // Linux outb_p delay traffic: a bounded ring
+    const codes = postCodes(q.machine.chipset.port80);
+    expect(codes).toHaveLength(256);
+    expect(codes[0]).toBe(44);
+    expect(codes[255]).toBe(299 & 0xff);
   });
 
   it('debugcon at 0xE9 (QEMU default) and 0x402 (SeaBIOS) collect bytes; reads return 0xE9', () => {
