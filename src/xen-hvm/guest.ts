@@ -72,12 +72,9 @@ export class ScriptedGuest implements XenGuest {
   inject(ctx: GuestCtx, ops: GuestOp[], vcpu = 0): void {
     const p = this.progs[vcpu];
     if (!p) return;
-    // Replace an idle hlt at the end with the new work.
-    const last = p.ops[p.pc];
-    if (last && last.op === 'hlt' && last.if) p.pc++;
     p.ops.push(...ops);
     const v = ctx.d.vcpus[vcpu];
-    if (v && !v.ioPending) v.blocked = false;
+    if (v && !v.ioPending && !v.down) v.blocked = false;
   }
 
   regs(vcpu = 0): Readonly<Record<string, number>> {
@@ -131,7 +128,8 @@ export class ScriptedGuest implements XenGuest {
           p.pc++;
           ctx.hv.vcpuDown(v); // hvm_hlt with IF=0
         } else {
-          v.blocked = true; // stays at this op; an interrupt (inject/SCI) moves on
+          p.pc++;
+          v.blocked = true; // the next op runs once an interrupt (SCI, timer, xenbus event) wakes the vCPU
         }
         return;
       case 'schedop-shutdown':

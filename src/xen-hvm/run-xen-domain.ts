@@ -78,9 +78,9 @@ export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
   const text = o.configText ?? defaultConfig(o.guest);
   const commands: XlRun[] = [];
   const exec = (argv: string[]): void => {
+    host.note('xl-cli', `xl ${argv.join(' ')}`);
     const r = xl.exec(argv, { 'guest.cfg': text });
     commands.push(r);
-    host.note('xl-cli', `xl ${argv.join(' ')}`);
     const report = (run: XlRun): void => {
       for (const l of run.err) host.note('xl-cli', l);
       for (const l of run.out) host.note('xl-cli', l);

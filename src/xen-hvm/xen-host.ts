@@ -219,6 +219,7 @@ export class XenHost {
   runUntil(pred: () => boolean, limitNs: number): boolean {
     const end = this.clock.ns() + limitNs;
     for (;;) {
+      this.pump();
       if (pred()) return true;
       if (this.clock.ns() >= end) return false;
       if (this.step()) {
