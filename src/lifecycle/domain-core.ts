@@ -21,6 +21,10 @@ export interface DomainOptions {
   name: string;
   /** Virtual-time timers (graceful-then-forced shutdown). */
   timers?: DomainTimers;
+  /** Domain XML `<on_poweroff>`: destroy (default) or restart (every guest poweroff becomes a fake reboot). */
+  onPoweroff?: 'destroy' | 'restart';
+  /** Domain XML `<on_reboot>`: restart (default) or destroy (QEMU runs with -no-reboot; reboot requests shut down). */
+  onReboot?: 'restart' | 'destroy';
 }
 
 export type QmpData = { readonly [k: string]: unknown } | undefined;

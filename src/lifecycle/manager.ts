@@ -12,7 +12,7 @@
 import type { CauseLink } from '../machine/cause-chain.js';
 import type { QmpConnection } from '../qmp/connection.js';
 import type { EventCause, QmpEventMsg } from '../qmp/messages.js';
-import { DomainCore, DomainError, type DomainOptions, type QmpData } from './domain-core.js';
+import { DomainCore, DomainError, type DomainOptions, type QmpData, type Why } from './domain-core.js';
 import { describeRecord, type Intent, type Operation } from './records.js';
 import { type DomainStatus, lifecycleEvent, type ShutdownMode } from './states.js';
 
@@ -47,7 +47,8 @@ export class DomainManager extends DomainCore {
   /** Attach: libvirt starts QEMU with -no-shutdown and -S, then `cont` (Started Booted). */
   async start(): Promise<Operation> {
     const op = this.op('start');
-    await this.conn.execute('set-action', { shutdown: 'pause' });
+    // libvirt starts QEMU with -no-shutdown, and with -no-reboot unless on_reboot is restart.
+    await this.conn.execute('set-action', { shutdown: 'pause', ...(this.opts.onReboot === 'destroy' ? { reboot: 'shutdown' } : {}) });
     const st = await this.conn.execute<{ status: string }>('query-status');
     if (st.status === 'prelaunch' || st.status === 'paused') await this.conn.execute('cont');
     await this.settle();
@@ -184,8 +185,17 @@ export class DomainManager extends DomainCore {
 
   // ---- requests ------------------------------------------------------------------
 
-  private async request(op: Operation, kind: 'shutdown' | 'reboot', mode: ShutdownMode): Promise<void> {
+  private async request(op: Operation, asked: 'shutdown' | 'reboot', mode: ShutdownMode): Promise<void> {
     this.supersede(op);
+    let kind = asked;
+    // qemuDomainReboot / qemuDomainShutdownFlags: the domain's on_reboot / on_poweroff override the request.
+    if (asked === 'reboot' && mode === 'acpi' && this.opts.onReboot === 'destroy') {
+      kind = 'shutdown';
+      this.decide('Domain on_reboot setting overridden, shutting down', op);
+    } else if (asked === 'shutdown' && mode === 'acpi' && this.opts.onPoweroff === 'restart') {
+      kind = 'reboot';
+      this.decide('Domain on_poweroff setting overridden, attempting reboot', op);
+    }
     const intent: Intent = { op, kind, mode, status: 'requested' };
     this.intent = intent;
     if (mode === 'acpi') {
@@ -286,19 +296,21 @@ export class DomainManager extends DomainCore {
     const guestS5 = data?.['guest'] === true && data?.['reason'] === 'guest-shutdown';
     const i = this.intent;
     if (i && i.kind === 'reboot' && i.mode === 'acpi' && i.status === 'delivered' && guestS5) {
-      // Fake reboot: hide SHUTDOWN and STOP, then system_reset + cont (qemuProcessFakeReboot).
       i.status = 'consumed';
       this.intent = null;
-      this.hideStop = true;
       this.decide(`reboot intent #op${i.op.id} consumed by the guest's S5: fake reboot (system_reset + cont)`, i.op);
-      this.fakeRebootReset = true;
-      await this.conn.execute('system_reset').catch(() => {});
-      await this.conn.execute('cont').catch(() => {});
-      this.setStatus({ state: 'running', reason: 'booted' }); // qemuProcessFakeReboot: RUNNING_BOOTED
-      this.record({ state: 'running', reason: 'booted' }, null, {
+      await this.fakeReboot(chain, {
         requester: 'host', operation: i.op, mechanism: 'power button (latched) → guest S5 (PM1a_CNT) → fake reboot (system_reset + cont)',
-        answers: [i.op.id, ...(i.press !== undefined ? [i.press] : [])], chain,
+        answers: [i.op.id, ...(i.press !== undefined ? [i.press] : [])],
       });
+      return;
+    }
+    if (this.opts.onPoweroff === 'restart' && data?.['guest'] === true && !(i && i.status === 'delivered' && i.kind === 'shutdown')) {
+      // on_poweroff=restart: libvirt fake-reboots every guest shutdown it did not itself ask to keep off.
+      if (i) i.status = 'cleared';
+      this.intent = null;
+      this.decide('on_poweroff=restart: the guest powered off; fake reboot (system_reset + cont)');
+      await this.fakeReboot(chain, { requester: 'guest', mechanism: 'guest S5 (PM1a_CNT) with on_poweroff=restart → fake reboot', answers: [] });
       return;
     }
     if (i && i.status === 'delivered' && guestS5 && i.kind === 'shutdown') {
@@ -316,6 +328,16 @@ export class DomainManager extends DomainCore {
     this.emitEvent(lifecycleEvent('Shutdown', detail));
     // libvirt then terminates QEMU (SIGTERM); acpidm's equivalent is `quit`. The EOF ends the domain.
     await this.conn.execute('quit').catch(() => {});
+  }
+
+  /** qemuProcessFakeReboot: hide the SHUTDOWN's STOP, system_reset + cont, state running (booted). */
+  private async fakeReboot(chain: readonly CauseLink[], why: Omit<Why, 'chain'>): Promise<void> {
+    this.hideStop = true;
+    this.fakeRebootReset = true;
+    await this.conn.execute('system_reset').catch(() => {});
+    await this.conn.execute('cont').catch(() => {});
+    this.setStatus({ state: 'running', reason: 'booted' });
+    this.record({ state: 'running', reason: 'booted' }, null, { ...why, chain });
   }
 
   private async onStop(cause?: EventCause): Promise<void> {

@@ -8,13 +8,16 @@ import { QmpMonitor } from '../../src/qmp/monitor.js';
 import { pcMachineVm } from '../../src/qmp/pc-vm.js';
 import { QtestGuest } from '../qmp/guest-model.js';
 
-export async function managedDomain(opts: QtestOptions & { agent?: boolean; warpWhenIdle?: boolean } = {}) {
+export async function managedDomain(opts: QtestOptions & { agent?: boolean; warpWhenIdle?: boolean; onPoweroff?: 'destroy' | 'restart'; onReboot?: 'restart' | 'destroy' } = {}) {
   const q = qtestMachine({ ...opts, startPaused: true });
   const vm = pcMachineVm(q.machine, { name: 'vm1', agent: opts.agent ?? true });
   const driver = new VmDriver(vm, { idlePollMs: 1, warpWhenIdle: opts.warpWhenIdle ?? false }).start();
   const monitor = new QmpMonitor(vm, driver);
   const conn = connectInProcess(monitor);
-  const dom = new DomainManager(conn, { name: 'vm1', timers: clockTimers(vm.clock) });
+  const dom = new DomainManager(conn, {
+    name: 'vm1', timers: clockTimers(vm.clock),
+    ...(opts.onPoweroff ? { onPoweroff: opts.onPoweroff } : {}), ...(opts.onReboot ? { onReboot: opts.onReboot } : {}),
+  });
   await dom.start();
   const guest = new QtestGuest(q);
   guest.boot();

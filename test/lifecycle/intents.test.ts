@@ -174,3 +174,46 @@ describe('graceful-then-forced shutdown (grace period in virtual time)', () => {
     expect(d.vm.clock.ns()).toBeGreaterThanOrEqual(60e9);
   });
 });
+
+describe('§4 domain settings that override requests (on_poweroff, on_reboot)', () => {
+  it('on_reboot=destroy: libvirt runs QEMU with -no-reboot; reboot --mode acpi becomes a shutdown (logged), guest honours → shut off', async () => {
+    const d = await managedDomain({ onReboot: 'destroy' });
+    expect(d.vm.runState.actions.reboot).toBe('shutdown');
+    d.guest.enablePowerButton();
+    const op = await d.dom.reboot('acpi');
+    expect(texts(d)).toContain('Domain on_reboot setting overridden, shutting down');
+    expect(d.dom.intent).toMatchObject({ kind: 'shutdown', status: 'delivered' });
+    d.guest.run();
+    await d.step();
+    expect(d.lines()).toEqual([L('Shutdown Finished after guest request'), L('Stopped Shutdown')]);
+    expect(d.dom.records.at(-1)).toMatchObject({ operation: { id: op.id, op: 'reboot' }, status: { state: 'shutoff', reason: 'shutdown' } });
+  });
+
+  it('on_reboot=destroy: a guest reset ends the domain (SHUTDOWN guest-reset)', async () => {
+    const d = await managedDomain({ onReboot: 'destroy' });
+    d.guest.reset('kbd');
+    await d.step();
+    expect(d.qmp()).toContain('SHUTDOWN true guest-reset');
+    expect(d.lines()).toEqual([L('Shutdown Finished after guest request'), L('Stopped Shutdown')]);
+  });
+
+  it('on_poweroff=restart: shutdown --mode acpi becomes a reboot (logged); the guest S5 is fake-rebooted', async () => {
+    const d = await managedDomain({ onPoweroff: 'restart' });
+    d.guest.enablePowerButton();
+    await d.dom.shutdown('acpi');
+    expect(texts(d)).toContain('Domain on_poweroff setting overridden, attempting reboot');
+    d.guest.run();
+    await d.step();
+    expect(d.lines()).toEqual([REBOOT]);
+    expect(d.dom.status).toEqual({ state: 'running', reason: 'booted' });
+  });
+
+  it('on_poweroff=restart: a guest poweroff on its own is fake-rebooted too, and the record says so', async () => {
+    const d = await managedDomain({ onPoweroff: 'restart' });
+    d.guest.poweroff();
+    await d.step();
+    expect(d.lines()).toEqual([REBOOT]);
+    expect(d.dom.records.at(-1)).toMatchObject({ requester: 'guest', mechanism: 'guest S5 (PM1a_CNT) with on_poweroff=restart → fake reboot' });
+    expect(await d.conn.execute('query-status')).toEqual({ running: true, status: 'running' });
+  });
+});
