@@ -55,8 +55,8 @@ describe('acpidm run (QEMU mode)', () => {
     const io = captureIo();
     expect(await main(['run', '-kernel', guest('poweroff'), '-chardev', `file,id=d,path=${dir}/con.txt`,
       '-device', 'isa-debugcon,iobase=0xe9,chardev=d', '-D', `${dir}/trace.jsonl`, '-trace', 'acpi_pm1_cnt_write', '--quiet'], io)).toBe(0);
-    expect(readFileSync(`${dir}/con.txt`, 'latin1')).toBe(readFileSync(join(__dirname, '../../firmware/expected/poweroff.qemu.txt'), 'latin1')
-      .replace('ACPI: RSDT, 4 entries: FACP APIC HPET WAET', 'ACPI: RSDT, 1 entries: FACP'));
+    // byte for byte what the same kernel printed on real QEMU 7.2 (firmware/expected/)
+    expect(readFileSync(`${dir}/con.txt`, 'latin1')).toBe(readFileSync(join(__dirname, '../../firmware/expected/poweroff.qemu.txt'), 'latin1'));
     const recs = readFileSync(`${dir}/trace.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(recs.filter((r) => r.event === 'acpi_pm1_cnt_write').map((r) => r.args.val)).toEqual([0x0000, 0x2000]);
   });
