@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findSleepPackages, summarizeSleepTypes } from '../../src/acpi/aml/index.js';
-import { installTables, layoutTables } from '../../src/acpi/install/index.js';
+import { installTables, layoutTables, walkGuestTables } from '../../src/acpi/install/index.js';
 import { machineProfile, type MachineProfile, pcOptionsFromGlobals, qemuPcProfile, xenHvmloaderProfile } from '../../src/acpi/profiles/index.js';
 import { buildFacs, buildFadt, fadtEffective, findRsdp, parseFadt, parseRsdp, parseRsdt, parseXsdt, sum8 } from '../../src/acpi/tables/index.js';
 import { decodeSleep, SLP_EN } from '../../src/acpi/index.js';
@@ -125,6 +125,29 @@ describe('installTables', () => {
     expect(sum8(dsdt, 0, dsdt.length)).toBe(0);
     const found = [dsdt, ...r.ssdts.map((a) => table(mem, a))].flatMap((t) => findSleepPackages(t).packages);
     expect(summarizeSleepTypes(found).S5?.values).toEqual(p.sleepPackages.S5);
+  });
+  it.each([
+    ['pc', qemuPcProfile(), 'RSDT', ['RSDT', 'FACP', 'DSDT', 'FACS']],
+    ['xen', xenHvmloaderProfile(), 'XSDT', ['XSDT', 'FACP', 'SSDT', 'SSDT', 'DSDT', 'FACS']],
+  ] as [string, MachineProfile, string, string[]][])('walkGuestTables (%s) sees what an OS sees: root %s, tables, PM1a_CNT, sleep types', (_n, p, root, sigs) => {
+    const mem = new Uint8Array(16 << 20);
+    const r = installTables(mem, p);
+    const g = walkGuestTables(mem);
+    expect(g.rsdpAddress).toBe(r.rsdp);
+    expect(g.root).toBe(root);
+    expect(g.tables.map((t) => t.signature)).toEqual(sigs);
+    expect(g.tables.every((t) => t.checksumValid)).toBe(true);
+    expect([g.pm.pm1aCntBlk, g.pm.pm1aEvtBlk, g.pm.pmTmrBlk]).toEqual([p.pm.pm1aCnt, p.pm.pm1aEvt, p.pm.pmTmr]);
+    expect(Object.fromEntries(Object.entries(g.sleepTypes).map(([k, v]) => [k, v!.values]))).toEqual(p.sleepPackages);
+  });
+  it('walkGuestTables: no RSDP, or a root pointer outside memory, is an AcpiError', () => {
+    const mem = new Uint8Array(2 << 20);
+    expect(() => walkGuestTables(mem)).toThrow(/no RSDP/);
+    const r = installTables(mem, qemuPcProfile());
+    new DataView(mem.buffer).setUint32(r.rsdp + 16, 0x7fff0000, true); // RSDT address beyond RAM
+    mem[r.rsdp + 8] = 0;
+    mem[r.rsdp + 8] = (0x100 - sum8(mem, r.rsdp, 20)) & 0xff;
+    expect(() => walkGuestTables(mem)).toThrow(/outside guest memory/);
   });
   it('is deterministic and independent of previous memory contents', () => {
     const a = new Uint8Array(16 << 20);
