@@ -13,3 +13,15 @@ for src in *.asm; do
   nasm -f bin -w+all -I ./ -o "$out/$name.bin" "$src"
   echo "built $name.bin ($(wc -c < "$out/$name.bin") bytes)"
 done
+
+# BIOS images (acpidm run -bios / qemu-system-x86_64 -bios): firmware/roms/<name>.asm -> <name>.bin (64 KiB).
+# With OUTDIR they go to OUTDIR/roms, so OUTDIR itself holds exactly the guest kernels.
+roms_out="$here/roms"
+[ $# -ge 1 ] && roms_out="$out/roms"
+mkdir -p "$roms_out"
+cd "$here/roms"
+for src in *.asm; do
+  name="${src%.asm}"
+  nasm -f bin -w+all -o "$roms_out/$name.bin" "$src"
+  echo "built roms/$name.bin ($(wc -c < "$roms_out/$name.bin") bytes)"
+done

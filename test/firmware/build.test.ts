@@ -24,9 +24,16 @@ describe('firmware/build.sh', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const committed = readdirSync(guests).filter((f) => f.endsWith('.bin')).sort();
-    expect(readdirSync(out).sort()).toEqual(committed);
+    expect(readdirSync(out).filter((f) => f.endsWith('.bin')).sort()).toEqual(committed);
     for (const f of committed) {
       expect(Buffer.compare(readFileSync(join(out, f)), readFileSync(join(guests, f))), f).toBe(0);
+    }
+    // BIOS images for -bios
+    const roms = join(root, 'firmware/roms');
+    const committedRoms = readdirSync(roms).filter((f) => f.endsWith('.bin')).sort();
+    expect(committedRoms.length).toBeGreaterThan(0);
+    for (const f of committedRoms) {
+      expect(Buffer.compare(readFileSync(join(out, 'roms', f)), readFileSync(join(roms, f))), f).toBe(0);
     }
   });
 });
