@@ -6,8 +6,9 @@
  * - 0xD1 then a data byte writes the output port; bit 0 = 0 resets.
  * - Self test (0xAA → 0x55), interface test (0xAB → 0x00), mode byte
  *   (0x20/0x60), output port read (0xD0), input port (0xC0 → 0x80).
- * - Bytes written to the keyboard itself are answered with ACK (0xFA); a
- *   keyboard reset (0xFF) adds the BAT result 0xAA. No scancodes, no mouse.
+ * - Bytes written to the keyboard itself are answered with ACK (0xFA); GET_ID
+ *   (0xF2) adds AB 83 (AB 41 when translating), reset (0xFF) adds BAT OK
+ *   0xAA, echo (0xEE) answers 0xEE. No scancodes, no mouse.
  */
 import type { RegionOps } from '../ioports/region.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
@@ -106,9 +107,11 @@ function writeCommand(s: KbcState, val: number): void {
 function writeData(s: KbcState, val: number): void {
   if (s.trace.on(tr.data)) s.trace.emit(tr.data, { val, writeCmd: s.writeCmd });
   switch (s.writeCmd) {
-    case 0: // to the keyboard: ACK everything, keyboard reset also reports BAT OK
-      queue(s, 0xfa);
-      if (val === 0xff) queue(s, 0xaa);
+    case 0: // to the keyboard (QEMU hw/input/ps2.c ps2_write_keyboard, minus scancodes and typematic state)
+      if (val === 0xee) { queue(s, 0xee); break; } // echo
+      queue(s, 0xfa); // ACK
+      if (val === 0xf2) { queue(s, 0xab); queue(s, (s.mode & 0x40) !== 0 ? 0x41 : 0x83); } // GET_ID (translated or not)
+      else if (val === 0xff) queue(s, 0xaa); // reset: BAT OK
       break;
     case 0x60: s.mode = val; updateIrq(s); break;
     case 0xd1: // outport_write
@@ -118,8 +121,7 @@ function writeData(s: KbcState, val: number): void {
     case 0xd2: case 0xd3: queue(s, val); break;
     case 0xd4: break; // no mouse
   }
-  s.writeCmd = 0;
-  s.status &= ~STAT_CMD;
+  s.writeCmd = 0; // QEMU leaves KBD_STAT_CMD as it is (checked against QEMU 7.2)
 }
 
 function readData(s: KbcState): number {

@@ -90,6 +90,26 @@ describe('i8042 keyboard controller', () => {
     expect(q.inb(0x60)).toBe(0x03);
   });
 
+  it('keyboard commands: GET_ID → FA AB 83, reset → FA AA, echo → EE (hw/input/ps2.c)', () => {
+    const q = qtestMachine();
+    const drain = () => { const out: number[] = []; while (q.inb(0x64) & 1) out.push(q.inb(0x60)); return out; };
+    q.outb(0x60, 0xf2);
+    expect(drain()).toEqual([0xfa, 0xab, 0x83]);
+    q.outb(0x60, 0xff);
+    expect(drain()).toEqual([0xfa, 0xaa]);
+    q.outb(0x60, 0xee);
+    expect(drain()).toEqual([0xee]);
+    q.outb(0x64, 0x60); q.outb(0x60, 0x43); // mode byte with translation
+    q.outb(0x60, 0xf2);
+    expect(drain()).toEqual([0xfa, 0xab, 0x41]);
+  });
+
+  it('output data raises IRQ 1 while the mode byte enables it', () => {
+    const q = qtestMachine();
+    q.outb(0x64, 0xaa);
+    expect(q.machine.pic.master.irr & 0x02).toBe(0x02);
+  });
+
   it('-no-reboot turns the KBC reset into SHUTDOWN guest-reset', () => {
     const q = qtestMachine({ noReboot: true });
     q.outb(0x64, 0xfe);
