@@ -60,6 +60,40 @@ describe('acpidm acpi sleep-types', () => {
   });
 });
 
+/** Formats tables the way acpidump prints them. */
+function acpidumpText(tables: { sig: string; address: number; bytes: Uint8Array }[]): string {
+  return tables.map(({ sig, address, bytes }) => {
+    const lines = [`${sig} @ 0x${address.toString(16).padStart(16, '0')}`];
+    for (let o = 0; o < bytes.length; o += 16) {
+      const row = Array.from(bytes.subarray(o, o + 16));
+      lines.push(`    ${o.toString(16).toUpperCase().padStart(4, '0')}: ${row.map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join(' ').padEnd(47)}  ${row.map((x) => (x >= 32 && x < 127 ? String.fromCharCode(x) : '.')).join('')}`);
+    }
+    return lines.join('\n') + '\n';
+  }).join('\n');
+}
+
+describe('acpidump text input', () => {
+  it('sleep-types reads the DSDT and every SSDT of an acpidump file; fadt reads its FACP', async () => {
+    const dir = path.join(tmp, 'xen-for-dump');
+    expect((await run('dump', '--profile', 'xen', dir)).code).toBe(0);
+    const t = (sig: string, file: string, address: number) => ({ sig, address, bytes: new Uint8Array(readFileSync(path.join(dir, file))) });
+    const txt = path.join(tmp, 'acpidump.txt');
+    writeFileSync(txt, acpidumpText([t('FACP', 'FACP', 0x7fff0a0), t('DSDT', 'DSDT', 0x7fff040), t('SSDT', 'SSDT', 0x7fff220), t('SSDT', 'SSDT.2', 0x7fff250), t('RSDP', 'RSDP', 0xf5a00)]));
+    const r = await run('sleep-types', txt);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ S3: { values: [1, 1, 0, 0], conditional: false }, S4: { values: [0, 0, 0, 0], conditional: false }, S5: { values: [0, 0, 0, 0], conditional: false } });
+    const f = await run('fadt', txt);
+    expect(JSON.parse(f.out)).toMatchObject({ revision: 4, pm1aCntBlk: 0xb004 });
+  });
+  it('a data line out of sequence is an error naming the line', async () => {
+    const txt = path.join(tmp, 'broken.txt');
+    writeFileSync(txt, 'DSDT @ 0x0000000000001000\n    0000: 44 53 44 54 24 00 00 00\n    0020: 00 00\n');
+    const r = await run('sleep-types', txt);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/line 3: offset 0x0020/);
+  });
+});
+
 describe('acpidm acpi fadt', () => {
   it.skipIf(!real)('uses X_PM1a_CNT where the 32-bit PM1a_CNT_BLK is zero (HUAWEI BOD-WXX9)', async () => {
     const r = await run('fadt', path.join(real!, 'Notebook_HUAWEI_BOD-WXX9_2052EC1EF02F.FACP.aml'));

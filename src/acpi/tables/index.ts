@@ -13,3 +13,4 @@ export {
 export { FACS_SIZE, FACS_FLAGS, parseFacs, buildFacs, type Facs } from './facs.js';
 export { parseDefinitionBlock, buildDefinitionBlock, type DefinitionBlock } from './definition-block.js';
 export { GAS_SIZE, ADDRESS_SPACE, readGas, writeGas, ioGas, zeroGas, type Gas } from './gas.js';
+export { parseAcpidumpText, looksLikeAcpidump, type DumpedTable } from './acpidump-text.js';

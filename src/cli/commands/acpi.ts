@@ -9,12 +9,13 @@ import path from 'node:path';
 import { findSleepPackages, jsonValue, summarizeSleepTypes } from '../../acpi/aml/index.js';
 import { layoutTables } from '../../acpi/install/index.js';
 import { machineProfile, type MachineProfile } from '../../acpi/profiles/index.js';
-import { AcpiError, FADT_FLAGS, type Fadt, fadtEffective, type Gas, parseFadt } from '../../acpi/tables/index.js';
+import { AcpiError, FADT_FLAGS, type Fadt, fadtEffective, type Gas, looksLikeAcpidump, parseAcpidumpText, parseFadt } from '../../acpi/tables/index.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 
 const USAGE = `usage: acpidm acpi sleep-types FILE [--all] [--strict]
        acpidm acpi fadt FILE
+         FILE: a binary table (DSDT/SSDT, FACP) or acpidump text output (all its DSDT/SSDTs, its FACP)
        acpidm acpi dump [--profile pc|xen] [-global PIIX4_PM.disable_s3=1 ...] [--ram MiB] DIR
 `;
 
@@ -32,6 +33,17 @@ function readTable(file: string | undefined): Uint8Array {
   }
 }
 
+/** The tables in FILE with one of `signatures`: the file itself when binary, or the matching acpidump blocks. */
+function tablesIn(file: string, bytes: Uint8Array, signatures: string[]): Uint8Array[] {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 4096));
+  if (!looksLikeAcpidump(head)) return [bytes];
+  const dumped = guard(file, () => parseAcpidumpText(new TextDecoder('latin1').decode(bytes)));
+  // DSDT first, then SSDTs in dump order (the order an OS loads them).
+  const picked = signatures.flatMap((sig) => dumped.filter((t) => t.signature === sig).map((t) => t.bytes));
+  if (picked.length === 0) throw new CliError(`${file}: acpidump text has no ${signatures.join('/')} table`, 1);
+  return picked;
+}
+
 /** Runs a table operation; an AcpiError (bad table) becomes a CLI error with exit status 1. */
 function guard<T>(file: string, fn: () => T): T {
   try {
@@ -47,7 +59,8 @@ function sleepTypes(args: string[], io: CliIo): number {
   for (const f of flags) if (f !== '--all' && f !== '--strict') throw new CliError(`unknown option ${f}\n${USAGE}`);
   const file = args.find((a) => !a.startsWith('--'));
   const bytes = readTable(file);
-  const scan = guard(file!, () => findSleepPackages(bytes, { strict: flags.has('--strict') }));
+  const scans = tablesIn(file!, bytes, ['DSDT', 'SSDT']).map((t) => guard(file!, () => findSleepPackages(t, { strict: flags.has('--strict') })));
+  const scan = { packages: scans.flatMap((x) => x.packages), warnings: scans.flatMap((x) => x.warnings) };
   for (const w of scan.warnings) io.stderr(`acpidm acpi: warning: ${w.message}\n`);
   if (flags.has('--all')) {
     io.stdout(json(scan.packages.map((p) => ({ state: p.state, path: p.path, values: p.values.map(jsonValue), packageCount: p.packageCount, conditional: p.conditional, context: p.context.map((c) => (c.name !== undefined ? `${c.kind} (${c.name})` : c.kind)), offset: p.offset, ...(p.heuristic ? { heuristic: true } : {}) }))));
@@ -85,7 +98,7 @@ function fadt(args: string[], io: CliIo): number {
   if (args.length !== 1 || args[0]!.startsWith('-')) throw new CliError(`fadt takes one FILE\n${USAGE}`);
   const file = args[0]!;
   const bytes = readTable(file);
-  const f = guard(file, () => parseFadt(bytes));
+  const f = guard(file, () => parseFadt(tablesIn(file, bytes, ['FACP'])[0]!));
   if (!f.checksumValid) io.stderr(`acpidm acpi: warning: ${file}: FADT checksum mismatch\n`);
   io.stdout(json(fadtJson(f)));
   return 0;
