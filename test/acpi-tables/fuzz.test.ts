@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AmlError, findSleepPackages, findSleepPackagesInAml } from '../../src/acpi/aml/index.js';
 import { layoutTables } from '../../src/acpi/install/index.js';
 import { qemuPcProfile, xenHvmloaderProfile } from '../../src/acpi/profiles/index.js';
-import { AcpiError, parseDefinitionBlock, parseFacs, parseFadt, parseRsdp, parseRsdt, parseXsdt, buildFadt } from '../../src/acpi/tables/index.js';
+import { AcpiError, parseAcpidumpText, parseDefinitionBlock, parseFacs, parseFadt, parseRsdp, parseRsdt, parseXsdt, buildFadt } from '../../src/acpi/tables/index.js';
 import { corpusDir, readBytes } from './corpus-helpers.js';
 
 /** mulberry32: small deterministic PRNG. */
@@ -102,6 +102,19 @@ describe('fuzz: parsers throw only AcpiError/AmlError', () => {
       const m = mutate(src, r);
       expectOnlyAcpiErrors(() => findSleepPackages(m));
       expectOnlyAcpiErrors(() => findSleepPackagesInAml(m, { strict: true, includeMethods: true }));
+    }
+  });
+
+  it('acpidump text: 1500 mutated dumps (seed 0x7E57)', () => {
+    const r = rng(0x7e57);
+    const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+    const dsdt = pcTables.find((t) => t.name === 'DSDT')!.bytes;
+    const lines = ['DSDT @ 0x0000000007fff040'];
+    for (let o = 0; o < dsdt.length; o += 16) lines.push(`    ${o.toString(16).padStart(4, '0')}: ${hex(dsdt.subarray(o, o + 16))}`);
+    const text = new TextEncoder().encode(lines.join('\n') + '\n');
+    for (let i = 0; i < 1500; i++) {
+      const m = new TextDecoder('latin1').decode(mutate(text, r));
+      expectOnlyAcpiErrors(() => parseAcpidumpText(m).map((t) => findSleepPackages(t.bytes)));
     }
   });
 
