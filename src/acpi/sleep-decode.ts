@@ -79,22 +79,21 @@ export const XEN_HVMLOADER_POLICY: SleepPolicy = sleepPolicy({ name: 'xen-hvmloa
 export const QEMU_XEN_TRADITIONAL_V0_POLICY: SleepPolicy = sleepPolicy({ name: 'qemu-xen-traditional-v0', s3: 5, s4: 6, s5: 7, disableS3: false, disableS4: false });
 
 const NONE: SleepDecode = Object.freeze({ kind: 'none' });
-// Decode results are immutable constants, so decoding allocates nothing.
-const RESULTS = new Map<string, SleepDecode>();
-function result(state: SleepState, typ: number, advertised: boolean): SleepDecode {
-  const k = `${state}${typ}${advertised ? 1 : 0}`;
-  let r = RESULTS.get(k);
-  if (!r) RESULTS.set(k, (r = Object.freeze({ kind: 'sleep', state, typ, advertised } as const)));
-  return r;
-}
+// Decode results are immutable constants built once, so decoding allocates nothing.
+const STATES: readonly SleepState[] = ['S3', 'S4', 'S5'];
+const RESULTS: readonly SleepDecode[] = STATES.flatMap((state) =>
+  [0, 1, 2, 3, 4, 5, 6, 7].flatMap((typ) => [false, true].map((advertised) =>
+    Object.freeze({ kind: 'sleep', state, typ, advertised } as const))));
+const result = (stateIdx: number, typ: number, advertised: boolean): SleepDecode =>
+  RESULTS[stateIdx * 16 + typ * 2 + (advertised ? 1 : 0)]!;
 
 /** Decode a PM1_CNT write. Without SLP_EN nothing happens, whatever SLP_TYP holds. */
 export function decodeSleep(pm1Cnt: number, policy: SleepPolicy): SleepDecode {
   if ((pm1Cnt & SLP_EN) === 0) return NONE;
   const typ = (pm1Cnt >>> SLP_TYP_SHIFT) & 7;
-  if (typ === policy.s5) return result('S5', typ, true);
-  if (typ === policy.s3) return result('S3', typ, !policy.disableS3);
-  if (typ === policy.s4) return result('S4', typ, !policy.disableS4);
+  if (typ === policy.s5) return result(2, typ, true);
+  if (typ === policy.s3) return result(0, typ, !policy.disableS3);
+  if (typ === policy.s4) return result(1, typ, !policy.disableS4);
   return NONE;
 }
 

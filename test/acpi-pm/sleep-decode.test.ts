@@ -50,6 +50,13 @@ describe('policy details', () => {
     expect(decodeSleep(SLP_EN, p)).toEqual({ kind: 'sleep', state: 'S5', typ: 0, advertised: true });
   });
 
+  it('results are shared immutable constants (decoding allocates nothing)', () => {
+    const p = qemuPcPolicy();
+    expect(decodeSleep(0x2000, p)).toBe(decodeSleep(0x2001, p));
+    expect(decodeSleep(0x0000, p)).toBe(decodeSleep(0x1c00, p));
+    expect(Object.isFrozen(decodeSleep(0x2400, p))).toBe(true);
+  });
+
   it('values beyond 16 bits and bits above SLP_EN are ignored', () => {
     expect(decodeSleep(0x4000 | (1 << 10), qemuPcPolicy())).toEqual({ kind: 'none' });
   });
