@@ -40,6 +40,13 @@ export class JsonStream {
         continue;
       }
       if (this.quote) {
+        if (c < ' ') {
+          // json-lexer.c: a raw control character cannot be inside a string; an unterminated
+          // string therefore ends at the line end instead of swallowing the next commands.
+          this.fail(out, 'JSON parse error, control character in string (missing closing quote?)');
+          if (c === '\n') this.skipping = false;
+          continue;
+        }
         this.buf += c;
         if (this.escape) this.escape = false;
         else if (c === '\\') this.escape = true;

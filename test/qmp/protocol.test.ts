@@ -80,6 +80,9 @@ describe('requests and replies (qapi/qmp-dispatch.c)', () => {
     const g = s.send('garbage\r\n{"execute":"query-status","id":1}');
     expect(g[0]).toMatchObject({ error: { class: 'GenericError', desc: "JSON parse error, invalid keyword 'garbage'" } });
     expect(g[1]).toMatchObject({ id: 1, return: { status: 'running' } });
+    const unterminated = s.send('{"execute": "query-status}\r\n{"execute":"query-status","id":5}\r\n');
+    expect(unterminated[0]).toMatchObject({ error: { class: 'GenericError', desc: expect.stringMatching(/^JSON parse error/) } });
+    expect(unterminated[1]).toMatchObject({ id: 5, return: { status: 'running' } });
     const stray = s.send('}\r\n{"execute":"query-status","id":2}\r\n');
     expect(stray[0]).toMatchObject({ error: { class: 'GenericError' } });
     expect(stray[1]).toMatchObject({ id: 2 });
