@@ -86,9 +86,10 @@ export class Libxl {
     xc.setParam(id, HVM_PARAM_STORE_EVTCHN, BigInt(storePort));
     xc.setParam(id, HVM_PARAM_STORE_PFN, 0xfeffcn);
     const base = `/local/domain/${id}`;
+    this.host.xs.prepareDomain?.(id, name, true);
     this.xs.write(`${base}/name`, name);
     this.xs.write(`${base}/domid`, String(id));
-    this.xs.write(`${base}/control/shutdown`, '');
+    if (!this.host.xs.prepareDomain) this.xs.write(`${base}/control/shutdown`, '');
     this.xs.write(`/local/domain/0/device-model/${id}/state`, 'running');
     this.xs.write(`/libxl/${id}/type`, 'hvm');
     this.host.xs.introduceDomain(id);
@@ -164,8 +165,11 @@ export class Libxl {
     }
     rec?.hd.dm?.stop(); // libxl__destroy_device_model
     this.xs.rm(`/local/domain/0/device-model/${domid}`);
-    this.xs.rm(`/local/domain/${domid}`);
-    this.xs.rm(`/libxl/${domid}`);
+    if (this.host.xs.removeDomain) this.host.xs.removeDomain(domid);
+    else {
+      this.xs.rm(`/local/domain/${domid}`);
+      this.xs.rm(`/libxl/${domid}`);
+    }
     const rc = xc.domainDestroy(domid);
     if (rc < 0) {
       this.logLine('error', `Domain ${domid}:xc_domain_destroy failed: ${errnoName(rc)}`);

@@ -17,7 +17,8 @@ import { DmLog } from './dm-log.js';
 import { QemuDm } from './qemu-dm.js';
 import { XenCtrl } from './xenctrl.js';
 import { TimerQueue, type TimerHandle } from './timer-queue.js';
-import { MiniXenstore, type XsServer } from './xs-port.js';
+import { MiniXenstore, type XsDomainState, type XsServer } from './xs-port.js';
+import { FullXenstore } from './xs-full.js';
 import { domainInfo } from './domain.js';
 import { XEN_DOMINF_dying, XEN_DOMINF_shutdown } from './xen-abi.js';
 
@@ -63,8 +64,8 @@ export interface TimelineEntry {
 export interface XenHostOptions {
   clock?: VirtualClock;
   trace?: Trace;
-  /** Build the xenstore server (default: MiniXenstore). */
-  xenstore?: (host: XenHost) => XsServer;
+  /** The xenstore server: default the full xenstored (src/xen-hvm/xenstore); 'mini' = MiniXenstore. */
+  xenstore?: 'mini' | ((host: XenHost) => XsServer);
 }
 
 export class XenHost {
@@ -85,12 +86,13 @@ export class XenHost {
     this.trace.clock = () => this.clock.ns();
     this.timers = new TimerQueue(this.clock);
     this.hv = new Hypervisor(this.trace, () => this.clock.ns());
-    this.xs = o.xenstore ? o.xenstore(this) : new MiniXenstore((domid) => {
+    const state = (domid: number): XsDomainState | undefined => {
       const d = this.hv.domains.get(domid);
       if (!d) return undefined;
       const f = domainInfo(d).flags;
       return { shutdownOrDying: (f & (XEN_DOMINF_shutdown | XEN_DOMINF_dying)) !== 0, dying: (f & XEN_DOMINF_dying) !== 0 };
-    });
+    };
+    this.xs = o.xenstore === 'mini' ? new MiniXenstore(state) : o.xenstore ? o.xenstore(this) : new FullXenstore(state, this.trace);
     this.hv.bindDomExc(() => this.xs.domExc()); // xenstored owns VIRQ_DOM_EXC
     this.xc = new XenCtrl(this.hv, this.hv.dom0.vcpus[0]!);
     // Trace events that belong in the timeline (the rest stay in the trace only).

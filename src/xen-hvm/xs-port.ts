@@ -36,6 +36,10 @@ export interface XsServer {
   introduceDomain(domid: number): void;
   /** VIRQ_DOM_EXC arrived. */
   domExc(): void;
+  /** libxl's directory layout and permissions for a new domain (optional: MiniXenstore has no permissions). */
+  prepareDomain?(domid: number, name: string, hvm: boolean): void;
+  /** libxl's xenstore cleanup on destroy (/local/domain/N, /vm/UUID, /libxl/N). */
+  removeDomain?(domid: number): void;
   /** Deliver queued watch events. Returns how many were delivered. */
   pump(): number;
   readonly idle: boolean;
