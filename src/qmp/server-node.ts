@@ -20,6 +20,9 @@ import type { QmpVm } from './vm.js';
 import { toLine } from './messages.js';
 import { parseQmpSpec, type QmpSpec, QmpSpecError } from './spec.js';
 
+/** Output a client may leave unread before it is disconnected. */
+export const MAX_UNREAD_BYTES = 16 << 20;
+
 export interface QmpServerHandle {
   readonly spec: QmpSpec;
   /** `unix:PATH` or `tcp:127.0.0.1:PORT` with the real port (when PORT was 0). */
@@ -39,7 +42,13 @@ export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec
     sock.setNoDelay?.(true);
     const session = monitor.connect({
       send: (m) => {
-        if (!sock.destroyed && sock.writable) sock.write(toLine(m));
+        if (sock.destroyed || !sock.writable) return;
+        // A client that never reads must not make the VM's process grow without bound: hang up on it.
+        if (sock.writableLength > MAX_UNREAD_BYTES) {
+          sock.destroy();
+          return;
+        }
+        sock.write(toLine(m));
       },
       close: () => sock.end(),
     });

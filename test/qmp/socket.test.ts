@@ -54,6 +54,7 @@ function nodeQemu(server: QmpServerHandle): QMPClient {
 async function raw(path: string): Promise<{ sock: Socket; lines: unknown[]; next(n: number): Promise<unknown[]> }> {
   const sock = createConnection(path);
   sock.setEncoding('utf8');
+  sock.on('error', () => {}); // EPIPE when the server hangs up on a hostile client
   const lines: unknown[] = [];
   let buf = '';
   const waiters: (() => void)[] = [];
@@ -181,6 +182,20 @@ describe('QMP over a real socket with npm clients', () => {
     expect(replies.filter((m) => m.id !== undefined).map((m) => m.id)).toEqual(
       Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 2));
     expect(replies.filter((m) => m.error?.class === 'GenericError').length).toBe(Math.floor(n / 3));
+    expect(vm.runState.state).toBe('running');
+  });
+
+  it('a client that floods commands but never reads its replies is disconnected; the VM and other clients carry on', async () => {
+    const { path, vm, server } = await serve('unix');
+    const r = await raw(path);
+    r.sock.pause(); // never read again
+    const closed = new Promise<void>((res) => r.sock.on('close', () => res()));
+    const one = '{"execute":"query-commands"}\r\n';
+    r.sock.write('{"execute":"qmp_capabilities"}\r\n' + one.repeat(40_000));
+    await closed; // the server hung up once more than MAX_UNREAD_BYTES piled up
+    const c = nodeQemu(server);
+    await c.connect();
+    expect(await c.execute('query-status')).toEqual({ running: true, status: 'running' });
     expect(vm.runState.state).toBe('running');
   });
 
