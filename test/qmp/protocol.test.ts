@@ -148,6 +148,35 @@ describe('requests and replies (qapi/qmp-dispatch.c)', () => {
   });
 });
 
+describe('acpidm extensions', () => {
+  it('x-acpidm-query-trace filters by name glob, namespace, sequence and limit', async () => {
+    const s = negotiated();
+    s.send('{"execute":"stop"}{"execute":"cont"}');
+    const all = (s.send('{"execute":"x-acpidm-query-trace"}')[0] as { return: { seq: number; ns: string; name: string }[] }).return;
+    expect(all.map((r) => r.name)).toEqual(expect.arrayContaining(['qmp_command', 'machine_event', 'machine_runstate']));
+    const machine = (s.send('{"execute":"x-acpidm-query-trace","arguments":{"ns":"acpidm:machine"}}')[0] as { return: { ns: string; args: { event?: string } }[] }).return;
+    expect(new Set(machine.map((r) => r.ns))).toEqual(new Set(['machine']));
+    expect(machine.filter((r) => r.args.event).map((r) => r.args.event)).toEqual(['RESUME', 'STOP', 'RESUME']);
+    const cmds = (s.send('{"execute":"x-acpidm-query-trace","arguments":{"name":"qmp_comm*"}}')[0] as { return: { seq: number; args: { command: string } }[] }).return;
+    expect(cmds.map((r) => r.args.command)).toEqual(['qmp_capabilities', 'stop', 'cont', 'x-acpidm-query-trace', 'x-acpidm-query-trace', 'x-acpidm-query-trace']); // this one too
+    const after = (s.send(`{"execute":"x-acpidm-query-trace","arguments":{"name":"qmp_command","since":${cmds[1]!.seq},"limit":1}}`)[0] as { return: { args: { command: string } }[] }).return;
+    expect(after.map((r) => r.args.command)).toEqual(['cont']);
+  });
+
+  it('x-acpidm-query-cause: no transition yet, then the last one with its chain; all=true lists every transition', () => {
+    const s = lineSession();
+    s.send('{"execute":"qmp_capabilities"}');
+    expect(s.send('{"execute":"x-acpidm-query-cause"}')).toEqual([{ return: { 'power-button': [] } }]);
+    s.send('{"execute":"cont","id":"c1"}');
+    const [r] = s.send('{"execute":"x-acpidm-query-cause"}') as { return: { last: { event: string; chain: { requester: string; what: string; evidence: Record<string, unknown> }[] } } }[];
+    expect(r!.return.last.event).toBe('RESUME');
+    expect(r!.return.last.chain).toEqual([expect.objectContaining({ requester: 'host', what: 'QMP cont', evidence: { session: 1, 'qmp-id': '"c1"' } })]);
+    s.send('{"execute":"system_reset"}');
+    const [all] = s.send('{"execute":"x-acpidm-query-cause","arguments":{"all":true}}') as { return: { transitions: { event: string }[] } }[];
+    expect(all!.return.transitions.map((t) => t.event)).toEqual(['RESUME', 'RESET']);
+  });
+});
+
 describe('JSON stream (qobject/json-streamer.c behaviour)', () => {
   it.each([
     ['{"a":1}', { a: 1 }],
