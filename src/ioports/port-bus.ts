@@ -60,6 +60,8 @@ class FlatEntry {
 
 const UNASSIGNED = new FlatEntry(null, 0, 1, 4, true, 1, 4);
 const SIZE_MASK = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
+/** 1 for the sizes an access may have; anything else (a caller bug) is dropped. */
+const SIZE_OK: readonly number[] = [0, 1, 1, 0, 1];
 
 export class PortBus implements PortIO {
   private readonly index = new Uint16Array(0x10000);
@@ -171,6 +173,7 @@ export class PortBus implements PortIO {
 
   read(port: number, size: AccessSize): number {
     port &= 0xffff;
+    if (SIZE_OK[size] !== 1) return this.impossible(port, size, false);
     const e = this.entries[this.index[port]!]!;
     const r = e.region;
     if (r === null) {
@@ -199,6 +202,10 @@ export class PortBus implements PortIO {
 
   write(port: number, value: number, size: AccessSize): void {
     port &= 0xffff;
+    if (SIZE_OK[size] !== 1) {
+      this.impossible(port, size, true);
+      return;
+    }
     value = (value & SIZE_MASK[size]) >>> 0;
     const e = this.entries[this.index[port]!]!;
     const r = e.region;
@@ -219,6 +226,12 @@ export class PortBus implements PortIO {
     const step = (size > e.implMax ? e.implMax : e.implMin) as AccessSize;
     const mask = SIZE_MASK[step];
     for (let i = 0; i < size; i += step) r.ops.write(r.state, off + i, ((value >>> (i * 8)) & mask) >>> 0, step);
+  }
+
+  /** A size other than 1, 2 or 4 (a caller bug, not a guest access): dropped, reads 0, traced. */
+  private impossible(port: number, size: number, write: boolean): number {
+    if (this.trace.on(tr.invalid)) this.trace.emit(tr.invalid, { region: `(impossible size ${size})`, port, size, write });
+    return 0;
   }
 
   inb(port: number): number { return this.read(port, 1); }

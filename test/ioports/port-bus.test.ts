@@ -143,3 +143,16 @@ describe('remap is atomic (memory_region_transaction_commit)', () => {
     expect(() => new PortRegion({ name: 'bad', size: 2, valid: { min: 4, max: 2 }, read: () => 0, write: () => {} }, {})).toThrow(/access range/);
   });
 });
+
+describe('impossible sizes (bad input from a caller)', () => {
+  it.each([0, 3, 5, 8, -1, 2.5])('size %s: write dropped, read 0, traced, no exception', (size) => {
+    const trace = new Trace().recordEverything();
+    const bus = new PortBus(trace);
+    const r = recorder('dev', 4);
+    bus.map(r, 0x500);
+    expect(() => bus.write(0x500, 0x1234, size as AccessSize)).not.toThrow();
+    expect(bus.read(0x500, size as AccessSize)).toBe(0);
+    expect(r.state.calls).toEqual([]);
+    expect(trace.find('ioport_invalid_access')).toHaveLength(2);
+  });
+});
