@@ -1,0 +1,72 @@
+/**
+ * `acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N]`:
+ * run the modelled hypervisor, xenstored and device models until interrupted;
+ * `acpidm xl` talks to it over the control socket.
+ * `acpidm xen scenario FILE...`: run scenario files and report pass/fail.
+ */
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliError, type CliIo } from '../cli-io.js';
+import type { CliCommand } from '../main.js';
+
+export const DEFAULT_XL_SOCKET = process.env.ACPIDM_XL_SOCKET ?? join(tmpdir(), 'acpidm-xen.sock');
+
+function opt(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new CliError(`${name} needs a value`);
+  args.splice(i, 2);
+  return v;
+}
+
+async function host(args: string[], io: CliIo): Promise<number> {
+  const socketPath = opt(args, '--socket') ?? DEFAULT_XL_SOCKET;
+  const xenstoredPath = opt(args, '--xenstored');
+  const logDir = opt(args, '--log-dir');
+  const speedS = opt(args, '--speed');
+  const speed = speedS === undefined ? 1 : Number(speedS);
+  if (!(speed > 0 && speed <= 1e6)) throw new CliError(`--speed must be a number > 0, got '${speedS}'`);
+  if (args.length) throw new CliError(`xen host: unknown argument '${args[0]}'`);
+  const { startXenHostServer } = await import('../../xen-hvm/xen-host-node.js');
+  const srv = await startXenHostServer({ socketPath, ...(xenstoredPath ? { xenstoredPath } : {}), ...(logDir ? { logDir } : {}), speed });
+  io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await srv.close();
+  return 0;
+}
+
+async function scenario(files: string[], io: CliIo): Promise<number> {
+  if (!files.length) throw new CliError('xen scenario: give one or more scenario files');
+  const { parseScenario, runScenario, checkScenario } = await import('../../xen-hvm/scenario.js');
+  let failed = 0;
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new CliError(`cannot read ${f}: ${(e as Error).message}`, 1);
+    }
+    const spec = parseScenario(text, f);
+    const bad = checkScenario(spec, runScenario(spec));
+    io.stdout(`${bad.length ? 'FAIL' : 'ok  '} ${spec.name}\n`);
+    for (const b of bad) io.stdout(`     ${b}\n`);
+    if (bad.length) failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+export const command: CliCommand = {
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const [sub, ...rest] = argv;
+    if (sub === 'host') return host(rest, io);
+    if (sub === 'scenario') return scenario(rest, io);
+    io.stderr('usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N]\n       acpidm xen scenario FILE...\n');
+    return 2;
+  },
+};

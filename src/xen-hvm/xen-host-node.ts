@@ -1,0 +1,167 @@
+/**
+ * `acpidm xen host` in Node: one XenHost running in (scaled) real time, a
+ * control socket for `acpidm xl` (newline-delimited JSON), the xenstored
+ * socket for xenstore-utils (XENSTORED_PATH), and the log files
+ * qemu-dm-NAME.log / xl-NAME.log / xend.log in a log directory.
+ *
+ * Control protocol: request `{"argv": [...], "files": {"NAME": "TEXT"}}`,
+ * reply `{"code": N, "out": [...], "err": [...]}` once the command finishes
+ * (in virtual time: a PV shutdown may wait up to 60 s for the guest's ack).
+ */
+import { appendFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { XenGuest } from './guest.js';
+import { Libxl } from './libxl.js';
+import { scriptedGuestFactory } from './run-xen-domain.js';
+import type { XlConfig } from './xl-config.js';
+import { XenHost } from './xen-host.js';
+import { FullXenstore } from './xs-full.js';
+import { Xl, type XlRun } from './xl.js';
+import { listenXenstoredSocket, type XenstoredSocketServer } from './xenstore/xenstored-socket-node.js';
+
+export interface XenHostServerOptions {
+  socketPath: string;
+  /** Serve the xenstored wire protocol here too (for xenstore-read & co). */
+  xenstoredPath?: string;
+  logDir?: string;
+  /** Virtual seconds per real second (default 1). */
+  speed?: number;
+  guestFactory?: (cfg: XlConfig) => XenGuest;
+}
+
+export interface XenHostServer {
+  readonly host: XenHost;
+  readonly xl: Xl;
+  readonly socketPath: string;
+  close(): Promise<void>;
+}
+
+export interface XlReply {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+function writeLogs(dir: string, host: XenHost, libxl: Libxl, xl: Xl): () => void {
+  mkdirSync(dir, { recursive: true });
+  const seen = { xend: 0, mon: new Map<string, number>(), dm: new Set<number>() };
+  return () => {
+    for (const rec of libxl.records.values()) {
+      if (seen.dm.has(rec.domid) || !rec.hd.dm) continue;
+      seen.dm.add(rec.domid);
+      const file = join(dir, rec.hd.dm.log.fileName);
+      for (const l of rec.hd.dm.log.lines) appendFileSync(file, l + '\n');
+      rec.hd.dm.log.subscribe((l) => appendFileSync(file, l + '\n'));
+    }
+    for (const [name, lines] of xl.monitorLogs) {
+      const n = seen.mon.get(name) ?? 0;
+      if (lines.length > n) appendFileSync(join(dir, `xl-${name}.log`), lines.slice(n).map((l) => l + '\n').join(''));
+      seen.mon.set(name, lines.length);
+    }
+    if (xl.xendLog.length > seen.xend) appendFileSync(join(dir, 'xend.log'), xl.xendLog.slice(seen.xend).map((l) => l + '\n').join(''));
+    seen.xend = xl.xendLog.length;
+    void host;
+  };
+}
+
+export async function startXenHostServer(o: XenHostServerOptions): Promise<XenHostServer> {
+  const host = new XenHost(); // the full xenstored by default
+  const libxl = new Libxl(host, o.guestFactory ?? scriptedGuestFactory);
+  const xl = new Xl(libxl);
+  const flushLogs = o.logDir ? writeLogs(o.logDir, host, libxl, xl) : () => {};
+  let xsSock: XenstoredSocketServer | null = null;
+  if (o.xenstoredPath) xsSock = await listenXenstoredSocket((host.xs as FullXenstore).xs, o.xenstoredPath);
+
+  // Virtual time follows the wall clock, scaled.
+  const speed = o.speed ?? 1;
+  const t0 = performance.now();
+  const base = host.clock.ns();
+  const tick = setInterval(() => {
+    const target = base + (performance.now() - t0) * 1e6 * speed;
+    const lag = target - host.clock.ns();
+    if (lag > 0) host.runUntil(() => false, Math.min(lag, 50e6 * Math.max(1, speed)));
+    flushLogs();
+  }, 5);
+
+  if (existsSync(o.socketPath)) unlinkSync(o.socketPath);
+  const server: Server = createServer((sock: Socket) => {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        handle(line, sock);
+      }
+    });
+    sock.on('error', () => {});
+  });
+  const handle = (line: string, sock: Socket): void => {
+    let req: { argv?: unknown; files?: unknown };
+    try {
+      req = JSON.parse(line) as typeof req;
+    } catch {
+      sock.write(JSON.stringify({ code: 2, out: [], err: ['acpidm xen host: request is not JSON'] }) + '\n');
+      return;
+    }
+    if (!Array.isArray(req.argv) || !req.argv.every((a) => typeof a === 'string')) {
+      sock.write(JSON.stringify({ code: 2, out: [], err: ['acpidm xen host: request needs "argv": [strings]'] }) + '\n');
+      return;
+    }
+    const files = (req.files && typeof req.files === 'object' ? req.files : {}) as Record<string, string>;
+    host.note('xl-cli', `xl ${(req.argv as string[]).join(' ')}`);
+    const run = xl.exec(req.argv as string[], files);
+    host.pump();
+    const reply = (r: XlRun): void => {
+      flushLogs();
+      if (!sock.destroyed) sock.write(JSON.stringify({ code: r.code, out: r.out, err: r.err }) + '\n');
+    };
+    if (run.code !== null) reply(run);
+    else run.onDone = reply;
+  };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.socketPath, () => resolve());
+  });
+  return {
+    host, xl, socketPath: o.socketPath,
+    async close() {
+      clearInterval(tick);
+      await new Promise<void>((r) => server.close(() => r()));
+      await xsSock?.close();
+      if (existsSync(o.socketPath)) unlinkSync(o.socketPath);
+    },
+  };
+}
+
+/** `acpidm xl`: send one command to a running host and wait for its reply. */
+export function xlRequest(socketPath: string, argv: string[], files: Record<string, string> = {}, timeoutMs = 600_000): Promise<XlReply> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(socketPath);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no reply from ${socketPath} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(JSON.stringify({ argv, files }) + '\n'));
+    sock.on('data', (c: string) => {
+      buf += c;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      sock.end();
+      try {
+        resolve(JSON.parse(buf.slice(0, nl)) as XlReply);
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
