@@ -64,6 +64,23 @@ describe('§11.1 with real guest kernels over QMP', () => {
     expect(c.last.chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'guest/pm1a-cnt']);
   });
 
+  it('pwrbtn guest: a flood of bad and good input from one client, another client hanging up mid-command; the guest still answers the button', async () => {
+    const g = await boot('pwrbtn', { noShutdown: true });
+    expect(await g.until(() => g.out().includes('waiting for the power button'))).toBe(true);
+    const { createConnection } = await import('node:net');
+    const rude = createConnection(g.svc.servers[0]!.spec.kind === 'unix' ? (g.svc.servers[0]!.spec as { path: string }).path : '');
+    rude.on('error', () => {});
+    let text = '{"execute":"qmp_capabilities"}\r\n';
+    for (let i = 0; i < 3000; i++) text += ['{"execute":"query-status"}', '{oops', '{"execute":"nope"}', '"str"', '{"execute":"stop","arguments":{"x":1}}'][i % 5] + '\r\n';
+    rude.write(text + '{"execute":"query-sta');
+    await new Promise((r) => setTimeout(r, 50));
+    rude.destroy();
+    expect(await g.client.queryStatus()).toMatchObject({ running: true, status: 'running' });
+    await g.client.systemPowerdown();
+    expect(await g.until(() => g.events.length >= 4)).toBe(true);
+    expect(names(g.events)).toEqual(['RESUME', 'POWERDOWN', 'SHUTDOWN true guest-shutdown', 'STOP']);
+  });
+
   it('halt guest (cli; hlt): system_wakeup error, system_powerdown gives POWERDOWN only, quit ends it (exit 0)', async () => {
     const g = await boot('halt');
     expect(await g.until(() => g.out().includes('System halted'))).toBe(true);
