@@ -106,4 +106,18 @@ describe('§11.1 with real guest kernels over QMP', () => {
     expect(names(g.events)).toEqual(['RESUME', 'POWERDOWN', 'SHUTDOWN true guest-shutdown', 'STOP', 'RESET false host-qmp-system-reset', 'RESUME']);
     expect(dom.status).toEqual({ state: 'running', reason: 'booted' });
   });
+
+  it('halt guest under the lifecycle manager: shutdown with a 30 s grace period ends in destroy after 30 s of virtual time', async () => {
+    const g = await boot('halt');
+    expect(await g.until(() => g.out().includes('System halted'))).toBe(true);
+    const dom = new DomainManager(connectInProcess(g.svc.monitor), { name: 'halt', timers: clockTimers(g.sys.machine.clock) });
+    await dom.start();
+    const t0 = g.sys.machine.clock.ns();
+    const op = await dom.shutdownWithGrace('acpi', 30e9);
+    expect(await g.until(() => dom.status.state === 'shutoff')).toBe(true);
+    expect(dom.status).toEqual({ state: 'shutoff', reason: 'destroyed' });
+    expect(g.sys.machine.clock.ns() - t0).toBeGreaterThanOrEqual(30e9); // the idle driver warped to the deadline
+    expect(dom.records.at(-1)!.mechanism).toBe(`grace period expired after shutdown #op${op.id} → destroy`);
+    expect(dom.lines.slice(1)).toEqual(["event 'lifecycle' for domain 'halt': Stopped Destroyed"]);
+  });
 });
