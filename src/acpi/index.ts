@@ -7,3 +7,8 @@ export { gpe0Ops, gpeSendEvent } from './gpe0.js';
 export { updateSci } from './sci.js';
 export * from './acpi-pm.js';
 export * from './vmstate.js';
+// Tables, AML, machine profiles and the table installer (see each folder's README).
+export * from './tables/index.js';
+export * from './aml/index.js';
+export * from './profiles/index.js';
+export * from './install/index.js';
