@@ -1,0 +1,140 @@
+// The CPU's machine-facing API, driven from outside: reset vector from a mapped BIOS, requestStop from inside an
+// OUT handler, the Xen hooks (VMCALL, CPUID 0x40000000, MSRs), the triple-fault hook, the Multiboot entry state,
+// and the virtual clock. Guest code bytes carry their disassembly in comments.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/clock/virtual-clock.js';
+import { PortBus } from '../../src/ioports/port-bus.js';
+import { PortRegion } from '../../src/ioports/region.js';
+import { PhysMemory, PhysMemoryError } from '../../src/memory/phys-memory.js';
+import { Cpu } from '../../src/cpu/cpu.js';
+
+function setup(bus: PortBus = new PortBus()) {
+  const mem = new PhysMemory(2 << 20);
+  const clock = new VirtualClock();
+  const cpu = new Cpu({ mem, io: bus, clock });
+  return { mem, cpu, clock };
+}
+function realAt(cpu: Cpu, mem: PhysMemory, addr: number, code: number[]): void {
+  mem.load(addr, new Uint8Array(code));
+  cpu.setReg('cs', addr >>> 4);
+  cpu.setReg('ip', addr & 15);
+  cpu.halted = false;
+}
+
+describe('PhysMemory', () => {
+  it('maps a BIOS at the top of 4 GiB and its last 128 KiB at 0xE0000, read-only (QEMU x86_bios_rom_init)', () => {
+    const mem = new PhysMemory(1 << 20);
+    const rom = new Uint8Array(0x40000);
+    rom[0] = 0x11; rom[0x3fff0] = 0xea; rom[0x20000] = 0x22;
+    mem.mapBios(rom);
+    expect(mem.read8(0xfffc0000)).toBe(0x11);
+    expect(mem.read8(0xfffffff0)).toBe(0xea);
+    expect(mem.read8(0xffff0)).toBe(0xea);
+    expect(mem.read8(0xe0000)).toBe(0x22);
+    mem.write8(0xffff0, 0);
+    expect(mem.read8(0xffff0)).toBe(0xea);
+    expect(mem.isRamPage(0xe0000)).toBe(false);
+  });
+  it('reads all-ones where nothing is mapped', () => {
+    const mem = new PhysMemory(1 << 20);
+    expect(mem.read(0xc0000000, 4)).toBe(0xffffffff);
+    expect(mem.read(0x100000, 2)).toBe(0xffff);
+  });
+  it('rejects bad sizes with clear errors', () => {
+    expect(() => new PhysMemory(1000)).toThrow(PhysMemoryError);
+    expect(() => new PhysMemory(1 << 20).mapBios(new Uint8Array(1000))).toThrow(/multiple of 64 KiB/);
+  });
+});
+
+describe('Cpu', () => {
+  it('starts at F000:FFF0 (linear 0xFFFFFFF0) and executes the BIOS reset vector', () => {
+    const { mem, cpu } = setup();
+    const rom = new Uint8Array(0x10000);
+    // FFF0: jmp f000:e000 ; E000: mov ax,0x1234 / cli / hlt
+    rom.set([0xea, 0x00, 0xe0, 0x00, 0xf0], 0xfff0);
+    rom.set([0xb8, 0x34, 0x12, 0xfa, 0xf4], 0xe000);
+    mem.mapBios(rom);
+    cpu.reset();
+    expect(cpu.getReg('cs')).toBe(0xf000);
+    expect(cpu.getReg('eip')).toBe(0xfff0);
+    expect(cpu.run(100)).toBe('halted-cli');
+    expect(cpu.getReg('ax')).toBe(0x1234);
+  });
+
+  it('requestStop() from an OUT handler stops before the next instruction (Xen/QEMU vCPU exit)', () => {
+    const bus = new PortBus();
+    const { mem, cpu } = setup(bus);
+    bus.map(new PortRegion({ name: 'stopper', size: 1, read: () => 0, write: () => cpu.requestStop() }, null), 0x604);
+    // out 0x04? no: mov dx,0x604 / out dx,al / mov bx,0x5555 / hlt
+    realAt(cpu, mem, 0x1000, [0xba, 0x04, 0x06, 0xee, 0xbb, 0x55, 0x55, 0xf4]);
+    expect(cpu.run(100)).toBe('stopped');
+    expect(cpu.getReg('bx')).toBe(0);
+    expect(cpu.getReg('ip')).toBe(4);
+    expect(cpu.run(100)).toBe('halted-cli'); // IF=0 after reset
+    expect(cpu.getReg('bx')).toBe(0x5555);
+  });
+
+  it('VMCALL calls onVmcall; without a hook it is #UD', () => {
+    const { mem, cpu } = setup();
+    // vmcall / hlt ; IVT[6] -> 0000:0500: mov cx,0x66 / hlt
+    realAt(cpu, mem, 0x1000, [0x0f, 0x01, 0xc1, 0xf4]);
+    mem.load(0x500, new Uint8Array([0xb9, 0x66, 0x00, 0xf4]));
+    mem.load(6 * 4, new Uint8Array([0x00, 0x05, 0x00, 0x00]));
+    const seen: number[] = [];
+    cpu.onVmcall = (c) => { seen.push(c.getReg('eax')); c.setReg('eax', 0); };
+    cpu.setReg('eax', 29);
+    cpu.run(10);
+    expect(seen).toEqual([29]);
+    expect(cpu.getReg('ip')).toBe(4);
+    cpu.onVmcall = null;
+    realAt(cpu, mem, 0x1000, [0x0f, 0x01, 0xc1, 0xf4]);
+    cpu.run(10);
+    expect(cpu.getReg('cx')).toBe(0x66);
+  });
+
+  it('CPUID leaves 0x40000000+ come from cpuidHook; unknown MSRs from msrHook, else #GP', () => {
+    const { mem, cpu } = setup();
+    cpu.cpuidHook = (leaf) => (leaf === 0x40000000 ? [0x40000002, 0x566e6558, 0x65584d4d, 0x4d4d566e] : null);
+    const writes: [number, number][] = [];
+    cpu.msrHook = { read: () => null, write: (msr, v) => { writes.push([msr, v]); return msr === 0x40000000; } };
+    // mov eax,0x40000000 / cpuid / mov ecx,0x40000000 / mov eax,0x1000 / xor edx,edx / wrmsr / hlt
+    realAt(cpu, mem, 0x1000, [0x66, 0xb8, 0, 0, 0, 0x40, 0x0f, 0xa2, 0x66, 0xb9, 0, 0, 0, 0x40, 0x66, 0xb8, 0, 0x10, 0, 0,
+      0x66, 0x31, 0xd2, 0x0f, 0x30, 0xf4]);
+    expect(cpu.run(20)).toBe('halted-cli');
+    expect(cpu.getReg('ebx')).toBe(0x566e6558); // "XenV"
+    expect(writes).toEqual([[0x40000000, 0x1000]]);
+  });
+
+  it('a triple fault calls onTripleFault and ends the run', () => {
+    const { mem, cpu } = setup();
+    let calls = 0;
+    cpu.onTripleFault = () => { calls++; };
+    // lidt [0x600] (limit 0) / int3
+    mem.load(0x600, new Uint8Array(6));
+    realAt(cpu, mem, 0x1000, [0x0f, 0x01, 0x1e, 0x00, 0x06, 0xcc]);
+    cpu.setReg('ds', 0);
+    expect(cpu.run(100)).toBe('triple-fault');
+    expect(calls).toBe(1);
+  });
+
+  it('setFlatProtectedMode gives the Multiboot entry state (EAX=0x2BADB002, EBX=info, flat 32-bit)', () => {
+    const { mem, cpu } = setup();
+    // mov [ebx+4], eax / hlt   (32-bit code at 1 MiB)
+    mem.load(0x100000, new Uint8Array([0x89, 0x43, 0x04, 0xf4]));
+    cpu.setFlatProtectedMode(0x100000, { eax: 0x2badb002, ebx: 0x9000 });
+    expect(cpu.getReg('cr0') & 0x80000001).toBe(1);
+    expect(cpu.segment('ds')).toMatchObject({ base: 0, limit: 0xffffffff, usable: true });
+    cpu.run(10);
+    expect(new DataView(mem.ram.buffer).getUint32(0x9004, true)).toBe(0x2badb002);
+  });
+
+  it('gives retired instructions to the virtual clock; RDTSC reads it', () => {
+    const { mem, cpu, clock } = setup();
+    // l: dec cx / jnz l / rdtsc / hlt
+    realAt(cpu, mem, 0x1000, [0x49, 0x75, 0xfd, 0x0f, 0x31, 0xf4]);
+    cpu.setReg('cx', 100);
+    cpu.run(1000);
+    expect(clock.instructions).toBe(202); // 100 x (dec, jnz) + rdtsc + hlt
+    expect(cpu.getReg('eax')).toBe(200);
+  });
+});
