@@ -9,7 +9,7 @@ export type Requester = 'guest' | 'host' | 'hypervisor';
 export type Mechanism =
   | 'pm1a-cnt'           // guest wrote SLP_TYP|SLP_EN
   | 'acpi-power-button'  // host pressed the power button
-  | 'reset-cf9' | 'reset-kbc' | 'triple-fault'
+  | 'reset-cf9' | 'reset-kbc' | 'reset-port92' | 'triple-fault'
   | 'qmp' | 'signal' | 'lifecycle' | 'agent'
   | 'xenstore-control' | 'schedop-shutdown' | 'dmop-remote-shutdown' | 'hlt-all-cpus'
   | 'domctl-destroy' | 'timeout' | 'wakeup' | 'other';

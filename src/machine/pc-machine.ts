@@ -83,6 +83,8 @@ export class PcMachine {
   cpuExit: CpuExitReason | null = null;
   /** Extra stop callback (QEMU cpu_stop_current) for a CPU that is not a CpuPort. */
   onStopCpu: (() => void) | null = null;
+  /** The A20 gate as the guest last set it through port 0x92 or the i8042 (QEMU x86_cpu_set_a20). */
+  onA20: ((enabled: boolean) => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
   private readonly resetHandlers: (() => void)[] = [];
@@ -147,6 +149,7 @@ export class PcMachine {
         },
         sleep: (d, value, port) => this.guestSleep(d, value, port),
       },
+      a20: (on) => this.onA20?.(on),
       debugconByte: (b, port) => {
         this.debugcon.push(b);
         onByte?.(b, port);

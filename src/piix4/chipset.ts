@@ -19,12 +19,13 @@ import { i440fxHost, piix3IsaBridge, piixIde } from './pci-devices.js';
 import type { PciFunction } from './pci-device.js';
 import { createPiix4Pm, type Piix4Pm } from './piix4-pm.js';
 import { newPort80, port80Ops, POST_PORT, type Port80State } from './port80.js';
+import { port92Ops, port92Reset, PORT92, type Port92State } from './port92.js';
 import { rcrOps, RCR_PORT, type RcrState } from './reset-control.js';
 
 /** ISA IRQ of the SCI (QEMU hw/isa/piix.c: PM gpio 0 → ISA IRQ 9). */
 export const SCI_IRQ = 9;
 
-export type ResetMechanism = 'reset-cf9' | 'reset-kbc';
+export type ResetMechanism = 'reset-cf9' | 'reset-kbc' | 'reset-port92';
 
 export interface PcChipsetOptions {
   /** SMM enabled (default true, QEMU TCG). false = ACPI-only PIIX4. */
@@ -46,6 +47,8 @@ export interface PcChipsetHooks {
   acpi: Omit<AcpiPmHooks, 'setSci'>;
   /** Default sink for debugcon instances without their own. */
   debugconByte(byte: number, port: number): void;
+  /** The A20 gate as port 0x92 bit 1 or the i8042 output port bit 1 last set it (QEMU: both drive the CPU's A20 line). */
+  a20?(enabled: boolean, source: 'port92' | 'kbc'): void;
 }
 
 export interface PcChipset {
@@ -60,6 +63,7 @@ export interface PcChipset {
   readonly apm: ApmState;
   readonly rcr: RcrState;
   readonly port80: Port80State;
+  readonly port92: Port92State;
   readonly debugcons: readonly DebugconState[];
   /** Device reset of every chipset device (QEMU qemu_devices_reset). */
   reset(): void;
@@ -110,7 +114,7 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   const kbc = newKbc(trace, (how, val) => {
     const what = how === 'pulse' ? `outb 0x64 <== 0x${val.toString(16)} (pulse reset line)` : `i8042 output port <== 0x${val.toString(16)} (bit 0 clear)`;
     hooks.resetRequest('reset-kbc', what, { port: how === 'pulse' ? KBC_CMD_PORT : KBC_DATA_PORT, value: val });
-  }, (level) => pic.setIrq(1, level));
+  }, (level) => pic.setIrq(1, level), (on) => hooks.a20?.(on, 'kbc'));
   bus.map(new PortRegion(kbcDataOps, kbc), KBC_DATA_PORT);
   bus.map(new PortRegion(kbcCmdOps, kbc), KBC_CMD_PORT);
 
@@ -122,6 +126,13 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   const port80: Port80State = newPort80(trace);
   bus.map(new PortRegion(port80Ops, port80), POST_PORT);
 
+  const port92: Port92State = {
+    outport: 0, trace,
+    a20: (on) => hooks.a20?.(on, 'port92'),
+    reset: (val) => hooks.resetRequest('reset-port92', `outb 0x92 <== 0x${val.toString(16)} (fast reset)`, { port: PORT92, value: val }),
+  };
+  bus.map(new PortRegion(port92Ops, port92), PORT92);
+
   const debugcons: DebugconState[] = [];
   for (const cfg of opts.debugcon ?? [{}]) {
     const iobase = cfg.iobase ?? DEBUGCON_DEFAULT_IOBASE;
@@ -131,11 +142,12 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   }
 
   const chipset: PcChipset = {
-    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, debugcons,
+    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, port92, debugcons,
     reset: () => {
       // The PIC first, so the SCI level PIIX4 drives after its own reset is not lost.
       pic.reset();
       kbcReset(kbc);
+      port92Reset(port92);
       rcr.rcr = 0; // piix_reset
       // The config-address latch (PCIHostState.config_reg) has no reset in QEMU.
       for (const d of [host, isa, ide, pm.pci]) {

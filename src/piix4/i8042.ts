@@ -43,13 +43,15 @@ export interface KbcState {
   reset: (how: 'pulse' | 'outport', val: number) => void;
   /** IRQ 1 line. */
   irq: (level: boolean) => void;
+  /** A20 line (output port bit 1; commands 0xDD/0xDF). */
+  a20: (enabled: boolean) => void;
   readonly trace: Trace;
 }
 
 export const kbcVmState = { name: 'pckbd', version: 1, fields: ['status', 'mode', 'outport', 'writeCmd', 'queue', 'qHead', 'qCount'] } as const;
 
-export function newKbc(trace: Trace, reset: KbcState['reset'], irq: KbcState['irq']): KbcState {
-  const s: KbcState = { status: 0, mode: 0, outport: 0, writeCmd: 0, queue: new Uint8Array(QUEUE), qHead: 0, qCount: 0, reset, irq, trace };
+export function newKbc(trace: Trace, reset: KbcState['reset'], irq: KbcState['irq'], a20: KbcState['a20'] = () => {}): KbcState {
+  const s: KbcState = { status: 0, mode: 0, outport: 0, writeCmd: 0, queue: new Uint8Array(QUEUE), qHead: 0, qCount: 0, reset, irq, a20, trace };
   kbcReset(s);
   return s;
 }
@@ -94,8 +96,8 @@ function writeCommand(s: KbcState, val: number): void {
     case 0xae: s.mode &= ~0x10; break;
     case 0xc0: queue(s, 0x80); break;
     case 0xd0: queue(s, s.outport); break;
-    case 0xdd: s.outport &= ~0x02; break;
-    case 0xdf: s.outport |= 0x02; break;
+    case 0xdd: s.outport &= ~0x02; s.a20(false); break; // disable A20
+    case 0xdf: s.outport |= 0x02; s.a20(true); break; // enable A20
     case 0xfe: s.reset('pulse', val); break;
     case 0xff: break;
     default:
@@ -116,6 +118,7 @@ function writeData(s: KbcState, val: number): void {
     case 0x60: s.mode = val; updateIrq(s); break;
     case 0xd1: // outport_write
       s.outport = val;
+      s.a20((val & 0x02) !== 0);
       if ((val & OUT_RESET) === 0) s.reset('outport', val);
       break;
     case 0xd2: case 0xd3: queue(s, val); break;

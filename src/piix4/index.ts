@@ -8,4 +8,5 @@ export { DualPic, picOps, elcrOps, picVmState, type PicChip, type PicPort } from
 export { KBC_DATA_PORT, KBC_CMD_PORT, kbcDataOps, kbcCmdOps, kbcVmState, newKbc, kbcReset, type KbcState } from './i8042.js';
 export { POST_PORT, port80Ops, newPort80, postCodes, type Port80State } from './port80.js';
 export { DEBUGCON_DEFAULT_IOBASE, SEABIOS_DEBUG_PORT, debugconOps, type DebugconConfig, type DebugconState } from './debugcon.js';
+export { PORT92, port92Ops, port92Reset, port92VmState, type Port92State } from './port92.js';
 export * from './chipset.js';

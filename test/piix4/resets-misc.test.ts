@@ -117,6 +117,35 @@ describe('i8042 keyboard controller', () => {
   });
 });
 
+describe('port 0x92 (hw/i386/port92.c)', () => {
+  it('bit 1 drives A20, reads back; a 0→1 edge on bit 0 resets (RESET {guest, guest-reset}, mechanism reset-port92)', () => {
+    const q = qtestMachine();
+    const a20: boolean[] = [];
+    q.machine.onA20 = (on) => a20.push(on);
+    q.outb(0x92, 0x02);
+    expect(q.inb(0x92)).toBe(0x02);
+    expect(q.events()).toEqual([]);
+    q.outb(0x92, 0x03);
+    expect(q.nextEvent()).toMatchObject({ event: 'RESET', data: { guest: true, reason: 'guest-reset' }, cause: { mechanism: 'reset-port92' } });
+    expect(q.inb(0x92)).toBe(0x02); // reset clears bit 0 only
+    q.outb(0x92, 0x02);
+    expect(q.events()).toEqual([]);
+    expect(a20).toEqual([true, true, true]);
+  });
+
+  it('the i8042 also drives A20: 0xDD/0xDF and the output port', () => {
+    const q = qtestMachine();
+    const a20: boolean[] = [];
+    q.machine.onA20 = (on) => a20.push(on);
+    q.outb(0x64, 0xdd);
+    q.outb(0x64, 0xdf);
+    q.outb(0x64, 0xd1);
+    q.outb(0x60, 0xcd); // bit 1 clear, bit 0 set (no reset)
+    expect(a20).toEqual([false, true, false]);
+    expect(q.events()).toEqual([]);
+  });
+});
+
 describe('APM 0xB2/0xB3', () => {
   it('both read back what was stored; a word write is split into the two bytes', () => {
     const q = qtestMachine();
