@@ -44,6 +44,8 @@ export class DomainCore {
   protected queue: Promise<void> = Promise.resolve();
   /** QMP events since the last recorded transition. */
   protected qmpSince: { event: string; data?: QmpData }[] = [];
+  /** Set by the first SHUTDOWN (libvirt priv->gotShutdown): later SHUTDOWN and STOP events are ignored. */
+  protected gotShutdown: { data: QmpData; chain: readonly CauseLink[]; intent: Intent | null } | null = null;
 
   constructor(readonly conn: QmpConnection, readonly opts: DomainOptions) {}
 
@@ -58,6 +60,27 @@ export class DomainCore {
       q = this.queue;
       await q;
     } while (q !== this.queue);
+  }
+
+  /**
+   * Attach to a VM that is already running (the CLI, another terminal): take the state from
+   * `query-status` without changing the VM's actions. Reasons are `unknown` where QEMU cannot tell.
+   */
+  async attach(): Promise<DomainStatus> {
+    const st = await this.conn.execute<{ status: string }>('query-status');
+    const map: Record<string, DomainStatus> = {
+      running: { state: 'running', reason: 'unknown' },
+      paused: { state: 'paused', reason: 'unknown' },
+      prelaunch: { state: 'paused', reason: 'starting-up' },
+      suspended: { state: 'pmsuspended', reason: 'unknown' },
+      shutdown: { state: 'shutdown', reason: 'unknown' },
+      'guest-panicked': { state: 'crashed', reason: 'panicked' },
+      'io-error': { state: 'paused', reason: 'ioerror' },
+      'internal-error': { state: 'paused', reason: 'unknown' },
+    };
+    this.status = map[st.status] ?? { state: 'nostate', reason: 'unknown' };
+    if (st.status === 'shutdown') this.gotShutdown = { data: undefined, chain: [], intent: null };
+    return this.status;
   }
 
   /** virsh domstate --reason. */

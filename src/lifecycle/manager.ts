@@ -19,7 +19,6 @@ import { type DomainStatus, lifecycleEvent, type ShutdownMode } from './states.j
 export { DomainError, type DomainOptions } from './domain-core.js';
 
 export class DomainManager extends DomainCore {
-  private gotShutdown: { data: QmpData; chain: readonly CauseLink[]; intent: Intent | null; forcedBy?: Operation } | null = null;
   private hideStop = false;
   private destroyOp: Operation | null = null;
   private suspendOp: Operation | null = null;
@@ -54,27 +53,6 @@ export class DomainManager extends DomainCore {
     await this.settle();
     this.transition({ state: 'running', reason: 'booted' }, 'Started', 'Booted', { requester: 'host', operation: op, mechanism: 'start (cont)', answers: [op.id], chain: [] });
     return op;
-  }
-
-  /**
-   * Attach to a VM that is already running (the CLI, another terminal): take the state from
-   * `query-status` without changing the VM's actions. Reasons are `unknown` where QEMU cannot tell.
-   */
-  async attach(): Promise<DomainStatus> {
-    const st = await this.conn.execute<{ status: string }>('query-status');
-    const map: Record<string, DomainStatus> = {
-      running: { state: 'running', reason: 'unknown' },
-      paused: { state: 'paused', reason: 'unknown' },
-      prelaunch: { state: 'paused', reason: 'starting-up' },
-      suspended: { state: 'pmsuspended', reason: 'unknown' },
-      shutdown: { state: 'shutdown', reason: 'unknown' },
-      'guest-panicked': { state: 'crashed', reason: 'panicked' },
-      'io-error': { state: 'paused', reason: 'ioerror' },
-      'internal-error': { state: 'paused', reason: 'unknown' },
-    };
-    this.status = map[st.status] ?? { state: 'nostate', reason: 'unknown' };
-    if (st.status === 'shutdown') this.gotShutdown = { data: undefined, chain: [], intent: null };
-    return this.status;
   }
 
   /** virsh shutdown --mode acpi|agent. */
