@@ -84,6 +84,93 @@ describe('8259 basics', () => {
   });
 });
 
+describe('8259 modes (ICW4 AEOI, OCW2 rotation, special mask, SFNM)', () => {
+  it('auto-EOI (ICW4 bit 1): INTA leaves ISR empty', () => {
+    const q = qtestMachine();
+    q.outb(0x20, 0x11); q.outb(0x21, 0x20); q.outb(0x21, 0x04); q.outb(0x21, 0x03); // ICW4: 8086 + AEOI
+    q.outb(0x21, 0x00);
+    q.machine.pic.setIrq(5, true);
+    expect(q.machine.pic.ack()).toBe(0x25);
+    q.outb(0x20, 0x0b);
+    expect(q.inb(0x20)).toBe(0);
+  });
+
+  it('rotate on non-specific EOI: the serviced IRQ drops to lowest priority', () => {
+    const q = qtestMachine();
+    initPics(q, 0x20, 0x28);
+    q.outb(0x21, 0x00);
+    q.machine.pic.setIrq(1, true);
+    expect(q.machine.pic.ack()).toBe(0x21);
+    q.outb(0x20, 0xa0); // rotate on non-specific EOI: IRQ 1 becomes lowest, IRQ 2 highest
+    q.machine.pic.setIrq(1, false); q.machine.pic.setIrq(1, true);
+    q.machine.pic.setIrq(0, true);
+    // priority order is now 2,3,...,7,0,1: IRQ 0 goes before IRQ 1
+    expect(q.machine.pic.ack()).toBe(0x20);
+    q.outb(0x20, 0x20);
+    expect(q.machine.pic.ack()).toBe(0x21);
+  });
+
+  it.each([[false, false], [true, true]])('special fully nested mode %s: a higher slave IRQ nests inside a slave IRQ in service → %s', (sfnm, nests) => {
+    const q = qtestMachine();
+    q.outb(0x20, 0x11); q.outb(0x21, 0x08); q.outb(0x21, 0x04); q.outb(0x21, sfnm ? 0x11 : 0x01);
+    q.outb(0xa0, 0x11); q.outb(0xa1, 0x70); q.outb(0xa1, 0x02); q.outb(0xa1, 0x01);
+    q.outb(0x21, 0xfb); q.outb(0xa1, 0x00);
+    q.machine.pic.setIrq(10, true);
+    expect(q.machine.pic.ack()).toBe(0x72);
+    q.machine.pic.setIrq(9, true); // higher priority than IRQ 10 on the slave
+    expect(q.machine.pic.intr()).toBe(nests);
+    if (nests) expect(q.machine.pic.ack()).toBe(0x71);
+  });
+
+  it('set priority (OCW2 0xC0|n): IRQ n+1 becomes highest', () => {
+    const q = qtestMachine();
+    initPics(q, 0x20, 0x28);
+    q.outb(0x21, 0x00);
+    q.outb(0x20, 0xc4); // lowest = IRQ 4, so IRQ 5 is highest
+    q.machine.pic.setIrq(3, true);
+    q.machine.pic.setIrq(6, true);
+    expect(q.machine.pic.ack()).toBe(0x26);
+  });
+
+  it('special mask mode: a lower-priority IRQ is served while a higher one is in service but masked', () => {
+    const q = qtestMachine();
+    initPics(q, 0x20, 0x28);
+    q.outb(0x21, 0x00);
+    q.machine.pic.setIrq(1, true);
+    expect(q.machine.pic.ack()).toBe(0x21);
+    q.machine.pic.setIrq(4, true);
+    expect(q.machine.pic.intr()).toBe(false); // IRQ 1 in service blocks IRQ 4
+    q.outb(0x20, 0x68); // OCW3: set special mask
+    q.outb(0x21, 0x02); // mask IRQ 1
+    expect(q.machine.pic.intr()).toBe(true);
+    expect(q.machine.pic.ack()).toBe(0x24);
+  });
+
+  it('level-triggered input stays requested after EOI while the line is high, and is dropped when it falls', () => {
+    const q = qtestMachine();
+    initPics(q, 0x20, 0x28);
+    q.outb(0x4d0, 0x08); // IRQ 3 level
+    q.outb(0x21, 0x00);
+    q.machine.pic.setIrq(3, true);
+    expect(q.machine.pic.ack()).toBe(0x23);
+    q.outb(0x20, 0x20);
+    expect(q.machine.pic.intr()).toBe(true); // still high: requested again
+    q.machine.pic.setIrq(3, false);
+    expect(q.machine.pic.intr()).toBe(false);
+  });
+
+  it('slave request withdrawn before INTA: the master delivers the slave spurious vector (slave base + 7)', () => {
+    const q = qtestMachine();
+    initPics(q);
+    q.outb(0x4d1, 0x02);
+    q.outb(0xa1, 0xfd);
+    q.machine.pic.setIrq(9, true);
+    expect(q.machine.pic.intr()).toBe(true);
+    q.machine.pic.setIrq(9, false); // level source gone; the master's edge-latched IRQ 2 remains
+    expect(q.machine.pic.ack()).toBe(0x77);
+  });
+});
+
 describe('SCI on IRQ 9 through the cascade', () => {
   function sciMachine(smm = true): QtestMachine {
     const q = qtestMachine({ pmBase: 0x600, smm });
