@@ -1,0 +1,149 @@
+// src/ is isomorphic (src/README.md): proved in a real browser. web/build.mjs bundles the page (web/main.ts) and
+// every src/ module outside src/cli and *-node.ts for the browser platform; headless Chromium (Debian package
+// `chromium`) loads the page from a loopback server, and the test drives it over the DevTools protocol pipe.
+// The guests are the real firmware/guests kernels; the browser's results must equal the same run in Node
+// (deterministic virtual clock), and match what QEMU does (firmware/guests/*.asm "Expected on QEMU").
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSession, type EventView, type LinkView, type Snapshot } from '../../web/session.js';
+import { CHROMIUM, Chromium, type Page } from './chromium.js';
+import { serveDir, type StaticServer } from './static-server.js';
+
+const CI = process.env['CI'] === 'true';
+const hasChromium = existsSync(CHROMIUM);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+if (!hasChromium && CI) {
+  describe('web page in headless Chromium', () => {
+    it(`needs ${CHROMIUM} (Debian package chromium) under CI`, () => {
+      expect.fail(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    });
+  });
+} else if (!hasChromium) {
+  describe.skip(`web page in headless Chromium (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)`, () => {
+    it('loads', () => {});
+  });
+} else {
+  describe('web page in headless Chromium', () => {
+    let dir = '';
+    let sources: string[] = [];
+    let server: StaticServer;
+    let browser: Chromium;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'acpidm-web-'));
+      const { buildWeb } = await import('../../web/build.mjs');
+      ({ sources } = await buildWeb({ outDir: join(dir, 'dist'), quiet: true }));
+      server = await serveDir(join(dir, 'dist'));
+      browser = await Chromium.launch();
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const state = (p: Page) => p.evaluate<string>(`document.getElementById('status').textContent`);
+    const json = <T>(p: Page, id: string) => p.evaluate<string>(`document.getElementById('${id}').dataset.json`).then((s) => JSON.parse(s) as T);
+    const phase = (p: Page, ...want: string[]) =>
+      p.waitFor<string>(`(() => { const ph = document.getElementById('status').dataset.phase; return ${JSON.stringify(want)}.includes(ph) && ph; })()`,
+        15_000, () => state(p));
+    const eventsOf = (evs: EventView[]) => evs.map((e) => (e.data ? { event: e.event, data: e.data } : { event: e.event }));
+
+    /** The same guest run in Node, with the same host actions, for the isomorphism comparison. */
+    function nodeRun(name: string, act: (s: WebSession) => void = () => {}): Snapshot {
+      const s = new WebSession({ name, kernel: new Uint8Array(readFileSync(join(root, 'firmware/guests', `${name}.bin`))) });
+      let acted = false;
+      for (let i = 0; i < 10_000; i++) {
+        const ph = s.step(50_000);
+        if (ph === 'running') continue;
+        if (acted) break;
+        acted = true;
+        act(s);
+        if (s.phase !== 'running') break;
+      }
+      return s.snapshot();
+    }
+
+    it('poweroff guest: \\_S5_ read from the AML, then SHUTDOWN {guest: true, reason: guest-shutdown} from the PM1a_CNT write', async () => {
+      const page = await browser.newPage();
+      await page.navigate(`${server.url}?guest=poweroff`);
+      expect(await phase(page, 'exited', 'error', 'budget', 'halted', 'waiting', 'stopped')).toBe('exited');
+      const status = await page.evaluate<Record<string, string>>(`({ ...document.getElementById('status').dataset })`);
+      expect(status).toMatchObject({ guest: 'poweroff', exitStatus: '0' });
+      const guestOut = await json<string>(page, 'console');
+      expect(guestOut).toContain('AML: \\_S5_ Package(4) {0, 0, 0, 0}');
+      const events = await json<EventView[]>(page, 'events');
+      // QEMU hw/acpi/core.c acpi_pm1_cnt_write → qemu_system_shutdown_request(SHUTDOWN_CAUSE_GUEST_SHUTDOWN)
+      expect(eventsOf(events)).toEqual([{ event: 'RESUME' }, { event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' } }]);
+      const chain = await json<LinkView[]>(page, 'chain');
+      expect(chain).toHaveLength(1);
+      expect(chain[0]).toMatchObject({ requester: 'guest', mechanism: 'pm1a-cnt' });
+      expect(chain[0]!.what).toMatch(/^outw 0x0604 <== 0x20[0-9a-f]{2} \(S5\)$/);
+      expect(events[1]!.cause).toBe(chain[0]!.id);
+      expect(await page.evaluate<string>(`document.getElementById('chain').textContent`)).toContain(`#1 guest via pm1a-cnt: ${chain[0]!.what}`);
+      // Isomorphic: the browser run is the Node run, byte for byte and nanosecond for nanosecond.
+      const node = nodeRun('poweroff');
+      expect({ guestOut, events, chain }).toEqual({ guestOut: node.console, events: node.events, chain: node.chain });
+      expect(page.errors).toEqual([]);
+    });
+
+    it('pwrbtn guest: the Power button gives POWERDOWN, then the guest\'s S5 (answering the press) gives SHUTDOWN guest-shutdown', async () => {
+      const page = await browser.newPage();
+      await page.navigate(`${server.url}?guest=pwrbtn`);
+      expect(await phase(page, 'waiting', 'exited', 'error', 'budget', 'halted', 'stopped')).toBe('waiting');
+      expect(await json<string>(page, 'console')).toContain('waiting for the power button');
+      expect(eventsOf(await json<EventView[]>(page, 'events'))).toEqual([{ event: 'RESUME' }]);
+      expect(await page.evaluate<boolean>(`document.getElementById('power').disabled`)).toBe(false);
+      await page.evaluate(`document.getElementById('power').click()`);
+      expect(await phase(page, 'exited', 'error', 'budget', 'halted', 'stopped')).toBe('exited');
+      const guestOut = await json<string>(page, 'console');
+      expect(guestOut).toContain('power button pressed');
+      const events = await json<EventView[]>(page, 'events');
+      // QEMU: system_powerdown → POWERDOWN (acpi_pm1_evt_power_down sets PWRBTN_STS, SCI); the guest's S5 → SHUTDOWN
+      expect(eventsOf(events)).toEqual([
+        { event: 'RESUME' }, { event: 'POWERDOWN' }, { event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' } },
+      ]);
+      const chain = await json<LinkView[]>(page, 'chain');
+      expect(chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'guest/pm1a-cnt']);
+      expect(chain[1]!.answers).toBe(chain[0]!.id);
+      expect(chain[1]!.what).toMatch(/^outw 0x0604 <== 0x20[0-9a-f]{2} \(S5\)$/);
+      const shot = await page.screenshot();
+      expect([...shot.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]); // a PNG came back (its content is for people)
+      writeFileSync(process.env['ACPIDM_WEB_SCREENSHOT'] ?? join(dir, 'pwrbtn.png'), shot);
+      const node = nodeRun('pwrbtn', (s) => s.pressPowerButton());
+      expect({ guestOut, events, chain }).toEqual({ guestOut: node.console, events: node.events, chain: node.chain });
+      expect(page.errors).toEqual([]);
+    });
+
+    it('suspend guest: S3 gives SUSPEND; Wake up gives WAKEUP, then the resumed guest powers off', async () => {
+      const page = await browser.newPage();
+      await page.navigate(`${server.url}?guest=suspend`);
+      expect(await phase(page, 'suspended', 'exited', 'error', 'budget', 'halted', 'waiting', 'stopped')).toBe('suspended');
+      expect(await page.evaluate<boolean>(`document.getElementById('wakeup').disabled`)).toBe(false);
+      await page.evaluate(`document.getElementById('wakeup').click()`);
+      expect(await phase(page, 'exited', 'error', 'budget', 'halted', 'waiting', 'stopped', 'suspended')).toBe('exited');
+      expect(eventsOf(await json<EventView[]>(page, 'events'))).toEqual([
+        { event: 'RESUME' }, { event: 'SUSPEND' }, { event: 'WAKEUP' }, { event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' } },
+      ]);
+      expect((await json<LinkView[]>(page, 'chain')).map((l) => `${l.requester}/${l.mechanism}: ${l.what}`))
+        .toEqual([expect.stringMatching(/^guest\/pm1a-cnt: outw 0x0604 <== 0x2[4-7][0-9a-f]{2} \(S3\)$/), expect.stringMatching(/\(S5\)$/)]);
+      expect(page.errors).toEqual([]);
+    });
+
+    it('every isomorphic src/ module (all but src/cli and *-node.ts) loads in the browser', async () => {
+      const page = await browser.newPage();
+      await page.navigate(`${server.url}?guest=halt`);
+      const loaded = await page.evaluate<{ names: string[]; exports: number }>(
+        `import('./src-all.js').then((m) => ({ names: Object.keys(m.modules), exports: Object.values(m.modules).reduce((n, ns) => n + Object.keys(ns).length, 0) }))`);
+      expect(sources.length).toBeGreaterThan(100);
+      expect(loaded.names).toEqual(sources);
+      expect(loaded.exports).toBeGreaterThan(sources.length);
+      expect(page.errors).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,45 @@
+// web/build.mjs: the browser bundle of the page, the importable module and every isomorphic src/ module.
+// Its guard is what makes "src/ is isomorphic" checkable at bundle time: a Node built-in import fails the build.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { browserOnly, buildWeb, GUESTS, isomorphicSources } from '../../web/build.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'acpidm-webbuild-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('web/build.mjs', () => {
+  it('isomorphic sources are src/ minus src/cli and *-node.ts', () => {
+    const rel = isomorphicSources().map((p) => p.slice(root.length).replace(/\\/g, '/'));
+    expect(rel.length).toBeGreaterThan(100);
+    expect(rel.filter((p) => p.startsWith('src/cli/') || p.endsWith('-node.ts'))).toEqual([]);
+    expect(rel).toContain('src/machine/pc-system.ts');
+  });
+
+  it('a Node built-in import fails the browser bundle and names the importing file', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'uses-fs.ts'), `import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n`);
+    const { build } = await import('rolldown');
+    await expect(build({ input: join(d, 'uses-fs.ts'), platform: 'browser', plugins: [browserOnly()], logLevel: 'silent', output: { dir: join(d, 'out') } }))
+      .rejects.toThrow(/uses-fs\.ts imports the Node built-in 'node:fs'/);
+  });
+
+  it('bundles the page, the module and the guests; no Node import left in any chunk', async () => {
+    const out = join(tmp(), 'dist');
+    const r = await buildWeb({ outDir: out, quiet: true });
+    expect(r.warnings).toEqual([]);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('<script type="module" src="./main.js">');
+    const js = (readdirSync(out, { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
+    expect(js).toEqual(expect.arrayContaining(['main.js', 'acpidm.js', 'src-all.js']));
+    for (const f of js) expect(readFileSync(join(out, f), 'utf8'), f).not.toMatch(/from\s*["']node:|import\(["']node:|require\(["']/);
+    for (const g of GUESTS) expect(readFileSync(join(out, 'firmware/guests', `${g}.bin`))).toEqual(readFileSync(join(root, 'firmware/guests', `${g}.bin`)));
+  });
+});
