@@ -82,19 +82,22 @@ export class QemuDm {
       onSleep: (s, v, port) => this.onSleep(s, v, port),
       onReset: (v) => this.requestReset('reset-cf9', `outb 0xcf9 <== 0x${hex(v, 2)}`, { port: 0xcf9, value: v }),
     });
+    // One container for everything, mapped once: the bus rebuilds its 64 K index per map() call.
+    const space = new PortContainer('qemu-dm-io', 0x10000);
     const pm = new PortContainer('piix4acpi-pm', 64);
     pm.add(4, new PortRegion(pm1CntXenOps, this.piix4));
-    this.bus.map(pm, 0xb000);
-    this.bus.map(new PortRegion(pciConfAddrOps, this.piix4), 0xcf8);
-    this.bus.map(new PortRegion(pciConfDataOps, this.piix4), 0xcfc);
-    this.bus.map(new PortRegion(rcrOps, this.piix4), 0xcf9, { priority: 1 });
-    this.bus.map(new PortRegion({
+    space.add(0xb000, pm);
+    space.add(0xcf8, new PortRegion(pciConfAddrOps, this.piix4));
+    space.add(0xcfc, new PortRegion(pciConfDataOps, this.piix4));
+    space.add(0xcf9, new PortRegion(rcrOps, this.piix4), 1);
+    space.add(0x64, new PortRegion({
       name: 'i8042-cmd', size: 1, valid: { min: 1, max: 1 },
       read: () => 0x1c,
       write: (_s: null, _o: number, v: number) => {
         if (v === 0xfe) this.requestReset('reset-kbc', 'outb 0x64 <== 0xfe', { port: 0x64, value: v }); // pulse reset line
       },
-    }, null), 0x64);
+    }, null));
+    this.bus.map(space, 0);
     // Register the claimed ranges and bind one channel per vCPU (xen_map_io_section; "shared evtchn %d bind error %d").
     const ports = o.io.attachServer({
       dmDomid: this.xc.caller.domid, page: this.page, view: this.view,

@@ -130,7 +130,11 @@ export class XenHost {
     }
   }
 
+  /** Entries kept in `timeline` (a long-running host drops the oldest half when full). */
+  timelineLimit = 200_000;
+
   note(layer: string, text: string): void {
+    if (this.timeline.length >= this.timelineLimit) this.timeline.splice(0, this.timeline.length >> 1);
     this.timeline.push({ t: this.clock.ns(), layer, text });
   }
 
