@@ -281,15 +281,22 @@ function undefinedOp(c: Cpu): void { c.raise(UD); }
 /** Dispatch array built from OPS: index opcode | (32-bit operand size ? 0x200 : 0). */
 export const HANDLERS: ((c: Cpu) => void)[] = new Array(0x400).fill(undefinedOp);
 export const OP_NAMES: string[] = new Array(0x200).fill('(undefined: #UD)');
+/**
+ * Each dispatch entry gets its own function (new Function makes a distinct
+ * SharedFunctionInfo), so the call from the entry into `exec` stays
+ * monomorphic and V8 can inline it; one shared arrow would be megamorphic.
+ */
+function bind(ex: (c: Cpu, bits: number) => void, bits: number): (c: Cpu) => void {
+  return new Function('ex', `return function op${bits}(c) { ex(c, ${bits}); }`)(ex) as (c: Cpu) => void;
+}
 for (const d of OPS) {
   if (OP_NAMES[d.op] !== '(undefined: #UD)') throw new Error(`opcode table: 0x${d.op.toString(16)} listed twice`);
   OP_NAMES[d.op] = d.name;
-  const ex = d.exec;
   if (d.os) {
-    HANDLERS[d.op] = (c) => ex(c, 16);
-    HANDLERS[d.op | 0x200] = (c) => ex(c, 32);
+    HANDLERS[d.op] = bind(d.exec, 16);
+    HANDLERS[d.op | 0x200] = bind(d.exec, 32);
   } else {
-    HANDLERS[d.op] = (c) => ex(c, 8);
+    HANDLERS[d.op] = bind(d.exec, 8);
     HANDLERS[d.op | 0x200] = HANDLERS[d.op]!;
   }
 }
