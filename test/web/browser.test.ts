@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSession, type EventView, type LinkView, type Snapshot } from '../../web/session.js';
 import { CHROMIUM, Chromium, type Page } from './chromium.js';
 import { serveDir, type StaticServer } from './static-server.js';
@@ -41,6 +41,16 @@ if (!hasChromium && CI) {
       browser = await Chromium.launch();
     });
 
+    const pages: Page[] = [];
+    const newPage = async () => {
+      const p = await browser.newPage();
+      pages.push(p);
+      return p;
+    };
+    afterEach(async () => {
+      for (const p of pages.splice(0)) await p.close();
+    });
+
     afterAll(async () => {
       await browser?.close();
       await server?.close();
@@ -70,7 +80,7 @@ if (!hasChromium && CI) {
     }
 
     it('poweroff guest: \\_S5_ read from the AML, then SHUTDOWN {guest: true, reason: guest-shutdown} from the PM1a_CNT write', async () => {
-      const page = await browser.newPage();
+      const page = await newPage();
       await page.navigate(`${server.url}?guest=poweroff`);
       expect(await phase(page, 'exited', 'error', 'budget', 'halted', 'waiting', 'stopped')).toBe('exited');
       const status = await page.evaluate<Record<string, string>>(`({ ...document.getElementById('status').dataset })`);
@@ -93,7 +103,7 @@ if (!hasChromium && CI) {
     });
 
     it('pwrbtn guest: the Power button gives POWERDOWN, then the guest\'s S5 (answering the press) gives SHUTDOWN guest-shutdown', async () => {
-      const page = await browser.newPage();
+      const page = await newPage();
       await page.navigate(`${server.url}?guest=pwrbtn`);
       expect(await phase(page, 'waiting', 'exited', 'error', 'budget', 'halted', 'stopped')).toBe('waiting');
       expect(await json<string>(page, 'console')).toContain('waiting for the power button');
@@ -121,7 +131,7 @@ if (!hasChromium && CI) {
     });
 
     it('suspend guest: S3 gives SUSPEND; Wake up gives WAKEUP, then the resumed guest powers off', async () => {
-      const page = await browser.newPage();
+      const page = await newPage();
       await page.navigate(`${server.url}?guest=suspend`);
       expect(await phase(page, 'suspended', 'exited', 'error', 'budget', 'halted', 'waiting', 'stopped')).toBe('suspended');
       expect(await page.evaluate<boolean>(`document.getElementById('wakeup').disabled`)).toBe(false);
@@ -135,8 +145,41 @@ if (!hasChromium && CI) {
       expect(page.errors).toEqual([]);
     });
 
+    it('halt guest (cli; hlt): the Power button gives POWERDOWN only and the guest never runs again', async () => {
+      const page = await newPage();
+      await page.navigate(`${server.url}?guest=halt`);
+      expect(await phase(page, 'halted', 'exited', 'error', 'budget', 'waiting', 'stopped')).toBe('halted');
+      expect(await json<string>(page, 'console')).toContain('reboot: System halted');
+      const before = await page.evaluate<string>(`document.getElementById('status').dataset.insns`);
+      await page.evaluate(`document.getElementById('power').click()`);
+      // QEMU: POWERDOWN is emitted by the main loop whatever the guest does; a halted guest never answers it.
+      await page.waitFor<boolean>(`JSON.parse(document.getElementById('events').dataset.json).length === 2`, 10_000, () => state(page));
+      expect(await phase(page, 'halted', 'exited', 'error', 'budget', 'waiting', 'stopped')).toBe('halted');
+      expect(eventsOf(await json<EventView[]>(page, 'events'))).toEqual([{ event: 'RESUME' }, { event: 'POWERDOWN' }]);
+      expect((await json<LinkView[]>(page, 'chain')).map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button']);
+      expect(await page.evaluate<string>(`document.getElementById('status').dataset.insns`)).toBe(before);
+      expect(page.errors).toEqual([]);
+    });
+
+    it.each([
+      // firmware/guests/hibernate.asm: Expected on QEMU: SUSPEND_DISK, SHUTDOWN {"guest": true, "reason": "guest-shutdown"}
+      ['hibernate', [{ event: 'RESUME' }, { event: 'SUSPEND_DISK' }, { event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' } }], 'pm1a-cnt'],
+      // firmware/guests/reboot-cf9.asm: Expected on QEMU with -no-reboot: SHUTDOWN {"guest": true, "reason": "guest-reset"}
+      ['reboot-cf9', [{ event: 'RESUME' }, { event: 'SHUTDOWN', data: { guest: true, reason: 'guest-reset' } }], 'reset-cf9'],
+    ])('%s guest picked from the menu: QEMU\'s events', async (name, expected, mechanism) => {
+      const page = await newPage();
+      await page.navigate(`${server.url}?guest=halt`);
+      await phase(page, 'halted', 'exited', 'error');
+      await page.evaluate(`(() => { const s = document.getElementById('guest'); s.value = ${JSON.stringify(name)}; s.dispatchEvent(new Event('change')); })()`);
+      await page.waitFor<boolean>(`document.getElementById('status').dataset.guest === ${JSON.stringify(name)}`, 10_000, () => state(page));
+      expect(await phase(page, 'exited', 'error', 'budget', 'halted', 'waiting', 'stopped')).toBe('exited');
+      expect(eventsOf(await json<EventView[]>(page, 'events'))).toEqual(expected);
+      expect((await json<LinkView[]>(page, 'chain')).every((l) => l.requester === 'guest' && l.mechanism === mechanism)).toBe(true);
+      expect(page.errors).toEqual([]);
+    });
+
     it('every isomorphic src/ module (all but src/cli and *-node.ts) loads in the browser', async () => {
-      const page = await browser.newPage();
+      const page = await newPage();
       await page.navigate(`${server.url}?guest=halt`);
       const loaded = await page.evaluate<{ names: string[]; exports: number }>(
         `import('./src-all.js').then((m) => ({ names: Object.keys(m.modules), exports: Object.values(m.modules).reduce((n, ns) => n + Object.keys(ns).length, 0) }))`);

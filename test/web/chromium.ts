@@ -202,6 +202,10 @@ export class Page {
     }
   }
 
+  async close(): Promise<void> {
+    await this.browser.send('Target.closeTarget', { targetId: this.targetId }).catch(() => {});
+  }
+
   async screenshot(): Promise<Uint8Array> {
     const { data } = await this.send('Page.captureScreenshot', { format: 'png' }) as { data: string };
     return new Uint8Array(Buffer.from(data, 'base64'));
