@@ -80,6 +80,7 @@ export class DeviceModel {
         this.handleBufferedIopage();
         return true;
       }
+      // Claim the slot (cpu_get_ioreq) before anything else runs, so a second event for it is "not ready".
       storeIoreqState(this.mem.u8, o, STATE_IOREQ_INPROCESS);
       // Drain the buffered ring first: writes Xen queued before this request must reach the devices before it does.
       this.handleBufferedIopage();
@@ -98,12 +99,18 @@ export class DeviceModel {
       this.hooks.beforeResponse?.(vcpu);
       storeIoreqState(this.mem.u8, o, STATE_IORESP_READY);
       this.stats.sync++;
+      // Notify last: the vCPU may run (and reuse the slot) as soon as it sees IORESP_READY.
       this.evtchn.notifyXen(vcpu);
       return true;
     } catch (e) {
       this.stop(e instanceof DmFatalError ? e : asDmFatal(e, vcpu >= 0 ? this.copy : this.breq), vcpu);
       return false;
     }
+  }
+
+  /** QEMU's name for one step. */
+  cpuHandleIoreq(): boolean {
+    return this.handleEvent();
   }
 
   /** Serve every pending event; returns how many were handled. */

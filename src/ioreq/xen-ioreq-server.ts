@@ -286,6 +286,11 @@ export class XenIoreqServer {
     return st === DmStatus.Running || st === DmStatus.NotStarted ? IoResult.Timeout : IoResult.DmDead;
   }
 
+  /** Xen's signature: ioreq_send(s, p, buffered). */
+  ioreqSend(vcpu: number, p: Ioreq, buffered = false): IoResult {
+    return buffered ? this.sendBuffered(p) : this.send(vcpu, p);
+  }
+
   /** Synchronous emulation of one access: send, then wait (the path a PM1a_CNT write takes). */
   emulate(vcpu: number, p: Ioreq, timeoutMs = Infinity): IoResult {
     const r = this.send(vcpu, p);

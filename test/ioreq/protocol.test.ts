@@ -195,7 +195,7 @@ describe('wiring', () => {
 
 describe('cross-thread only', () => {
   it('a device model that stalls: waitForIo times out, the request stays in flight, then completes', async () => {
-    const t = await makeLink('worker', { dmOptions: { delay: { seed: 1, max: 1, stallEvery: 1, stallSpins: 50_000_000 } } });
+    const t = await makeLink('worker', { dmOptions: { delay: { seed: 1, max: 1, stallEvery: 1, stallSpins: 200_000_000 } } });
     open.push(t);
     const r = read(LOOPBACK_STREAM_PORT + 2);
     expect(t.link.server.emulate(0, r, 20)).toBe(IoResult.Timeout);
