@@ -10,5 +10,6 @@ export * from './dm-errors.js';
 export * from './dm-dispatch.js';
 export * from './device-model.js';
 export * from './dm-loop.js';
+export * from './dm-worker-core.js';
 export * from './inline-transport.js';
 export { ioreqTrace } from './ioreq-trace.js';

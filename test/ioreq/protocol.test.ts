@@ -204,6 +204,12 @@ describe('cross-thread only', () => {
     expect(r.dataLo).toBe(streamRead(LOOPBACK_STREAM_PORT + 2, 0));
   });
 
+  it('a device-model module without createDeviceModel is refused at start with a clear error', async () => {
+    const { startWorkerIoreq } = await import('../../src/ioreq/worker-transport-node.js');
+    await expect(startWorkerIoreq({ dmModule: 'data:text/javascript,export const nothing = 1;' }))
+      .rejects.toThrow(/device-model worker failed to start: .*does not export createDeviceModel/);
+  });
+
   it('a device model that vanished: the vCPU gets DmDead instead of blocking forever', async () => {
     const t = await makeLink('worker');
     open.push(t);
