@@ -14,6 +14,7 @@ import { SEABIOS_DEBUG_PORT, DEBUGCON_DEFAULT_IOBASE, type DebugconConfig } from
 import type { DualPic } from '../piix4/i8259.js';
 import type { PciHostState } from '../piix4/pci-host.js';
 import type { Piix4Pm } from '../piix4/piix4-pm.js';
+import { rtcNotifySuspend } from '../piix4/rtc.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
 import type { CauseLink } from './cause-chain.js';
 import type { CpuExitReason, CpuPort } from './cpu-port.js';
@@ -48,8 +49,10 @@ export interface PcMachineOptions {
   lpt378?: boolean;
   com1?: boolean;
   com2?: boolean;
-  /** Guest RAM in MiB as the i440FX reports it (config 0x57); default 128 as `-m`. */
+  /** Guest RAM in MiB as the i440FX (config 0x57) and the CMOS report it; default 128 as `-m`. */
   memoryMiB?: number;
+  /** RTC time at virtual time 0 (QEMU `-rtc base=...,clock=vm`); default 2026-01-01T00:00:00Z for replayable runs. */
+  rtcBase?: Date | number;
   trace?: Trace;
 }
 
@@ -113,6 +116,7 @@ export class PcMachine {
         if (this.piix4.powerButton()) this.lastPowerButton = link;
       },
       suspend: () => {
+        rtcNotifySuspend(this.chipset.rtc); // the RTC's notifier: CMOS 0x0F = 0xFE
         for (const fn of this.suspendNotifiers) fn();
       },
       wakeup: (reason) => acpiNotifyWakeup(this.pm, reason),
@@ -136,6 +140,7 @@ export class PcMachine {
       ...(opts.com1 !== undefined ? { com1: opts.com1 } : {}),
       ...(opts.com2 !== undefined ? { com2: opts.com2 } : {}),
       ...(opts.memoryMiB !== undefined ? { ramMiB: opts.memoryMiB } : {}),
+      ...(opts.rtcBase !== undefined ? { rtcBaseMs: typeof opts.rtcBase === 'number' ? opts.rtcBase : opts.rtcBase.getTime() } : {}),
     }, {
       resetRequest: (mechanism, what, evidence) => this.guestReset(mechanism, what, evidence),
       acpi: {

@@ -20,6 +20,7 @@ import type { PciFunction } from './pci-device.js';
 import { createPiix4Pm, type Piix4Pm } from './piix4-pm.js';
 import { newPort80, port80Ops, POST_PORT, type Port80State } from './port80.js';
 import { port92Ops, port92Reset, PORT92, type Port92State } from './port92.js';
+import { newRtc, rtcOps, rtcReset, RTC_PORT, type RtcState } from './rtc.js';
 import { rcrOps, RCR_PORT, type RcrState } from './reset-control.js';
 
 /** ISA IRQ of the SCI (QEMU hw/isa/piix.c: PM gpio 0 → ISA IRQ 9). */
@@ -36,8 +37,10 @@ export interface PcChipsetOptions {
   lpt378?: boolean;
   com1?: boolean;
   com2?: boolean;
-  /** Guest RAM in MiB, as the i440FX reports it (default 128, QEMU's default). */
+  /** Guest RAM in MiB, as the i440FX and the CMOS report it (default 128, QEMU's default). */
   ramMiB?: number;
+  /** RTC time at virtual time 0, ms since the Unix epoch (default 2026-01-01T00:00:00Z). */
+  rtcBaseMs?: number;
 }
 
 export interface PcChipsetHooks {
@@ -64,6 +67,7 @@ export interface PcChipset {
   readonly rcr: RcrState;
   readonly port80: Port80State;
   readonly port92: Port92State;
+  readonly rtc: RtcState;
   readonly debugcons: readonly DebugconState[];
   /** Device reset of every chipset device (QEMU qemu_devices_reset). */
   reset(): void;
@@ -133,6 +137,12 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   };
   bus.map(new PortRegion(port92Ops, port92), PORT92);
 
+  const rtc = newRtc(clock, trace, {
+    ...(opts.ramMiB !== undefined ? { ramMiB: opts.ramMiB } : {}),
+    ...(opts.rtcBaseMs !== undefined ? { baseMs: opts.rtcBaseMs } : {}),
+  });
+  bus.map(new PortRegion(rtcOps, rtc), RTC_PORT);
+
   const debugcons: DebugconState[] = [];
   for (const cfg of opts.debugcon ?? [{}]) {
     const iobase = cfg.iobase ?? DEBUGCON_DEFAULT_IOBASE;
@@ -142,12 +152,13 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   }
 
   const chipset: PcChipset = {
-    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, port92, debugcons,
+    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, port92, rtc, debugcons,
     reset: () => {
       // The PIC first, so the SCI level PIIX4 drives after its own reset is not lost.
       pic.reset();
       kbcReset(kbc);
       port92Reset(port92);
+      rtcReset(rtc);
       rcr.rcr = 0; // piix_reset
       // The config-address latch (PCIHostState.config_reg) has no reset in QEMU.
       for (const d of [host, isa, ide, pm.pci]) {

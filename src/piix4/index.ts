@@ -9,4 +9,5 @@ export { KBC_DATA_PORT, KBC_CMD_PORT, kbcDataOps, kbcCmdOps, kbcVmState, newKbc,
 export { POST_PORT, port80Ops, newPort80, postCodes, type Port80State } from './port80.js';
 export { DEBUGCON_DEFAULT_IOBASE, SEABIOS_DEBUG_PORT, debugconOps, type DebugconConfig, type DebugconState } from './debugcon.js';
 export { PORT92, port92Ops, port92Reset, port92VmState, type Port92State } from './port92.js';
+export { RTC_PORT, RTC_DEFAULT_BASE_MS, newRtc, rtcOps, rtcReset, rtcNotifySuspend, rtcVmState, type RtcState, type RtcOptions } from './rtc.js';
 export * from './chipset.js';
