@@ -12,8 +12,10 @@ import { WebSession, eventText, type Phase, type Snapshot } from './session.js';
 /** Instructions per `step` call; the loop runs steps for up to FRAME_MS before it yields to the browser. */
 const STEP_INSNS = 50_000;
 const FRAME_MS = 12;
-/** Text panels show the tail of long runs (a reboot loop); the data-json attributes keep everything. */
+/** Text panels show the tail of long runs (a reboot loop); the final data-json attributes keep everything. */
 const SHOW_LINES = 400;
+/** While a run goes on, the panels are redrawn at most this often. */
+const RENDER_MS = 100;
 
 /** What a guest needs from the host to show its point (firmware/guests/<name>.asm "Expected on QEMU"). */
 const GUEST_DEFAULTS: Record<string, { noReboot?: boolean }> = { 'reboot-cf9': { noReboot: true } };
@@ -45,8 +47,9 @@ let looping = false;
 let hostMs = 0;
 let lastError: string | null = null;
 
-function setText(el: HTMLElement, lines: readonly string[], empty: string): void {
-  const shown = lines.length > SHOW_LINES ? [`… ${lines.length - SHOW_LINES} earlier lines`, ...lines.slice(-SHOW_LINES)] : lines;
+/** Shows the tail of `lines` (`total` lines exist in all). */
+function setText(el: HTMLElement, lines: readonly string[], total: number, empty: string): void {
+  const shown = total > lines.length ? [`… ${total - lines.length} earlier lines`, ...lines] : lines;
   const text = shown.length ? shown.join('\n') : empty;
   el.classList.toggle('empty', !lines.length);
   if (el.textContent !== text) {
@@ -57,15 +60,18 @@ function setText(el: HTMLElement, lines: readonly string[], empty: string): void
 }
 
 const ms = (ns: number): string => `${(ns / 1e6).toFixed(6).padStart(12)} ms`;
+let lastRender = 0;
 
 function render(): void {
   if (!session) return;
-  const s: Snapshot = session.snapshot();
+  lastRender = performance.now();
+  const s: Snapshot = session.snapshot(SHOW_LINES);
   const phase: Phase | 'error' = lastError ? 'error' : s.phase;
-  setText(ui.console, s.console ? s.console.replace(/\n$/, '').split('\n') : [], '(nothing yet)');
-  setText(ui.events, s.events.map((e) => `${ms(e.tNs)}  ${eventText(e)}`), '(none)');
-  setText(ui.chain, s.whoDidIt, '(no request was made)');
-  setText(ui.timeline, s.timeline, '(empty)');
+  const out = s.console ? s.console.replace(/\n$/, '').split('\n') : [];
+  setText(ui.console, out, Math.max(out.length, s.counts.console), '(nothing yet)');
+  setText(ui.events, s.events.map((e) => `${ms(e.tNs)}  ${eventText(e)}`), s.counts.events, '(none)');
+  setText(ui.chain, s.whoDidIt, s.counts.chain, '(no request was made)');
+  setText(ui.timeline, s.timeline, s.counts.timeline, '(empty)');
   const rate = hostMs > 0 ? `, ${(s.instructions / hostMs / 1000).toFixed(2)} M insns/s` : '';
   const what = lastError ?? (s.note || 'running…');
   ui.status.textContent = `${s.guest}: ${phase} | run state ${s.runState} | ${s.instructions} instructions, ` +
@@ -75,15 +81,32 @@ function render(): void {
   d['insns'] = String(s.instructions);
   d['exitStatus'] = s.exitStatus === null ? '' : String(s.exitStatus);
   if (phase !== 'running') {
-    // The state a test or script reads: written before data-phase says the run has stopped.
-    ui.events.dataset['json'] = JSON.stringify(s.events);
-    ui.chain.dataset['json'] = JSON.stringify(s.chain);
-    ui.console.dataset['json'] = JSON.stringify(s.console);
+    // The state a test or script reads, complete, written before data-phase says the run has stopped.
+    const all = session.snapshot();
+    ui.events.dataset['json'] = JSON.stringify(all.events);
+    ui.chain.dataset['json'] = JSON.stringify(all.chain);
+    ui.console.dataset['json'] = JSON.stringify(all.console);
   }
   d['phase'] = phase;
   const live = phase !== 'exited' && phase !== 'budget' && phase !== 'error';
   ui.power.disabled = !live;
   ui.wakeup.disabled = phase !== 'suspended';
+}
+
+/**
+ * Queue `fn` as a new task, so input and rendering run in between. A MessageChannel message, not
+ * setTimeout(0): nested timeouts are clamped to 4 ms (HTML timers spec), a third of every frame lost.
+ */
+const channel = new MessageChannel();
+let queued: (() => void) | null = null;
+channel.port1.onmessage = () => {
+  const fn = queued;
+  queued = null;
+  fn?.();
+};
+function yieldThen(fn: () => void): void {
+  queued = fn;
+  channel.port2.postMessage(null);
 }
 
 /** Run slices until the guest stops or waits for the host, yielding to the browser between frames. */
@@ -100,8 +123,9 @@ function loop(gen: number): void {
     phase = 'budget';
   }
   hostMs += performance.now() - t0;
-  render();
-  if (phase === 'running' && !lastError) setTimeout(() => loop(gen), 0);
+  // Rendering a long run's tail costs more than a slice: while it runs, redraw a few times a second.
+  if (phase !== 'running' || lastError || performance.now() - lastRender >= RENDER_MS) render();
+  if (phase === 'running' && !lastError) yieldThen(() => loop(gen));
   else looping = false;
 }
 

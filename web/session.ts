@@ -49,8 +49,13 @@ export interface Snapshot {
   chain: LinkView[];
   /** The cause chain as `acpidm run` prints it under "who did it". */
   whoDidIt: string[];
+  /** Full lengths, for a page that shows only the tail. */
+  counts: { console: number; timeline: number; events: number; chain: number };
   note: string;
 }
+
+/** A reboot loop prints forever: the console keeps its last half when it reaches this size. */
+const CONSOLE_MAX = 1 << 20;
 
 export class WebSession {
   readonly sys: PcSystem;
@@ -58,6 +63,7 @@ export class WebSession {
   phase: Phase = 'running';
   note = '';
   private console = '';
+  private consoleLines = 0;
   private readonly maxInsns: number;
 
   constructor(readonly opts: SessionOptions) {
@@ -69,7 +75,9 @@ export class WebSession {
       debugcon: [{ iobase: 0xe9 }],
       noShutdown: opts.noShutdown ?? false, noReboot: opts.noReboot ?? false,
       onDebugconOutput: (b) => {
+        if (b === 0x0a) this.consoleLines++;
         if (b !== 0x0d) this.console += String.fromCharCode(b);
+        if (this.console.length > CONSOLE_MAX) this.console = this.console.slice(this.console.indexOf('\n', CONSOLE_MAX >> 1) + 1);
         timeline?.guestByte(b);
       },
     });
@@ -142,8 +150,20 @@ export class WebSession {
     return null;
   }
 
-  snapshot(): Snapshot {
+  /**
+   * Everything as plain data. `tail` keeps only the last N console lines, timeline lines, events and links
+   * (what a page shows while a long run goes on: cheap however long the run); omitted = everything.
+   */
+  snapshot(tail?: number): Snapshot {
     const m = this.sys.machine;
+    const last = <T>(a: readonly T[]): T[] => (tail === undefined || a.length <= tail ? a.slice() : a.slice(-tail));
+    const links = last(m.runState.chain.links);
+    let console = this.console;
+    if (tail !== undefined) {
+      let at = console.length;
+      for (let n = 0; n <= tail && at > 0; n++) at = console.lastIndexOf('\n', at - 1);
+      if (at >= 0) console = console.slice(at + 1);
+    }
     return {
       guest: this.opts.name,
       phase: this.phase,
@@ -151,11 +171,12 @@ export class WebSession {
       exitStatus: m.runState.exitStatus,
       instructions: m.clock.instructions,
       virtualNs: m.clock.ns(),
-      console: this.console,
-      timeline: this.timeline.lines.slice(),
-      events: m.runState.log.map(eventView),
-      chain: m.runState.chain.links.map(linkView),
-      whoDidIt: describeCauses(m.runState.chain.links),
+      console,
+      timeline: last(this.timeline.lines),
+      events: last(m.runState.log).map(eventView),
+      chain: links.map(linkView),
+      whoDidIt: describeCauses(links),
+      counts: { console: this.consoleLines, timeline: this.timeline.lines.length, events: m.runState.log.length, chain: m.runState.chain.links.length },
       note: this.note,
     };
   }
