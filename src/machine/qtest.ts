@@ -76,6 +76,28 @@ export class QtestMachine {
     return out;
   }
 
+  // ---- host commands, as QMP issues them (the QMP server lives in src/qmp) ----
+
+  /** QMP `system_powerdown`: POWERDOWN, then PIIX4 sets PWRBTN_STS if PWRBTN_EN. */
+  systemPowerdown(): void {
+    this.machine.runState.requestPowerdown({ requester: 'host', mechanism: 'acpi-power-button', what: 'system_powerdown' });
+  }
+
+  /** QMP `system_reset`: RESET {guest: false, reason: host-qmp-system-reset}. */
+  systemReset(): void {
+    this.machine.runState.requestReset('host-qmp-system-reset', { requester: 'host', mechanism: 'qmp', what: 'system_reset' });
+  }
+
+  /** QMP `system_wakeup`; throws QEMU's GenericError text unless suspended. */
+  systemWakeup(): void {
+    this.machine.runState.requestWakeup('other');
+  }
+
+  /** QMP `quit`. */
+  quit(): void {
+    this.machine.runState.quit({ requester: 'host', mechanism: 'qmp', what: 'quit' });
+  }
+
   /** QMP `query-status`. */
   status(): { running: boolean; status: string } {
     const rs = this.machine.runState;

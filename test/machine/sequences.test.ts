@@ -204,6 +204,26 @@ describe('S4 and s4_val', () => {
   });
 });
 
+describe('qtest host-command helpers', () => {
+  it('systemPowerdown / systemWakeup / systemReset / quit drive the documented sequences', () => {
+    const q = qtestMachine({ pmBase: PM, noShutdown: true });
+    q.outw(PM + 2, 0x0100);
+    q.systemPowerdown();
+    expect(names(q)).toEqual(['POWERDOWN']);
+    expect(q.inw(PM) & 0x0100).toBe(0x0100);
+    expect(() => q.systemWakeup()).toThrow('Unable to wake up: guest is not in suspended state');
+    q.outw(PM + 4, 0x2400);
+    expect(names(q)).toEqual(['SUSPEND']);
+    q.systemWakeup();
+    expect(names(q)).toEqual(['WAKEUP']);
+    q.systemReset();
+    expect(names(q)).toEqual(['RESET false host-qmp-system-reset']);
+    q.quit();
+    expect(names(q)).toEqual(['SHUTDOWN false host-qmp-quit']);
+    expect(q.exitStatus).toBe(0);
+  });
+});
+
 describe('other run-state paths through the machine', () => {
   it('system_reset while running: RESET {false, host-qmp-system-reset}, still running', () => {
     const q = qtestMachine({ pmBase: PM });
