@@ -188,5 +188,22 @@ if (!hasChromium && CI) {
       expect(loaded.exports).toBeGreaterThan(sources.length);
       expect(page.errors).toEqual([]);
     });
+
+    it('Xen mode runs in the browser too: xl create → PM1a_CNT ioreq → qemu-dm → DMOP shutdown → xl destroys, as in Node', async () => {
+      const page = await newPage();
+      await page.navigate(`${server.url}?guest=halt`);
+      const pick = `(r, x) => JSON.parse(JSON.stringify({ cause: r.cause, events: r.libxlEvents, chain: r.chain, timeline: x.formatTimeline(r.timeline) }))`;
+      type XenView = { cause: string; events: { type: string; domid: number; reason?: number }[]; chain: LinkView[]; timeline: string[] };
+      const inBrowser = await page.evaluate<XenView>(
+        `import('./src-all.js').then((m) => { const x = m.modules['src/xen-hvm/run-xen-domain.ts']; return (${pick})(x.runXenDomain(), x); })`);
+      const x = await import('../../src/xen-hvm/run-xen-domain.js');
+      const r = x.runXenDomain();
+      const nodeView = JSON.parse(JSON.stringify({ cause: r.cause, events: r.libxlEvents, chain: r.chain, timeline: x.formatTimeline(r.timeline) })) as XenView;
+      // xen.md: the guest's S5 write reaches qemu-dm as an ioreq; xl sees DOMAIN_SHUTDOWN(poweroff = 0), then DOMAIN_DEATH
+      expect(inBrowser.events.map((e) => `${e.type}${e.reason !== undefined ? `(${e.reason})` : ''}`)).toEqual(['DOMAIN_SHUTDOWN(0)', 'DOMAIN_DEATH']);
+      expect(inBrowser.chain.map((l) => `${l.requester}/${l.mechanism}`).slice(0, 2)).toEqual(['guest/pm1a-cnt', 'hypervisor/dmop-remote-shutdown']);
+      expect(inBrowser).toEqual(nodeView);
+      expect(page.errors).toEqual([]);
+    });
   });
 }
