@@ -2,7 +2,7 @@
 // (qtest-style), against qemu-pm.md §3 and the per-region access table §4.2
 // (upstream QEMU hw/acpi/core.c acpi_pm_evt_ops / acpi_pm_cnt_ops / acpi_pm_tmr_ops).
 import { describe, expect, it } from 'vitest';
-import { acpiSendGpe } from '../../src/acpi/index.js';
+import { acpiNotifyWakeup, acpiSendGpe } from '../../src/acpi/index.js';
 import { qtestMachine } from '../../src/machine/qtest.js';
 
 const PM = 0x600;
@@ -202,6 +202,32 @@ describe('PM timer (acpi-tmr: valid 1-4, impl 4; 3.579545 MHz, 24-bit)', () => {
     expect(q.machine.pic.slave.irr & 0x02).toBe(0x02);
     q.outw(STS, 0x0001);
     expect(q.machine.pm.sciLevel).toBe(false);
+  });
+});
+
+describe('wakeup notifier (acpi_notify_wakeup)', () => {
+  it.each([
+    ['other', 0x8100], // "resume was caused by the power button"
+    ['rtc', 0x8400],
+    ['pmtimer', 0x8001],
+    ['none', 0x0000],
+  ] as const)('reason %s sets PM1_STS to %i', (reason, bits) => {
+    const q = qtestMachine({ pmBase: PM });
+    q.outw(STS, 0xffff); // clear everything, TMR_STS included
+    acpiNotifyWakeup(q.machine.pm, reason);
+    expect(q.inw(STS)).toBe(bits);
+  });
+
+  it('PM1_EN arms RTC and PM timer as wakeup reasons (qemu_system_wakeup_enable); reset disarms them', () => {
+    const q = qtestMachine({ pmBase: PM });
+    const mask = q.machine.runState.wakeupMask;
+    expect([...mask].sort()).toEqual(['other']);
+    q.outw(EN, 0x0401);
+    expect([...mask].sort()).toEqual(['other', 'pmtimer', 'rtc']);
+    q.outw(EN, 0x0400);
+    expect([...mask].sort()).toEqual(['other', 'rtc']);
+    q.machine.reset();
+    expect([...mask].sort()).toEqual(['other']);
   });
 });
 
