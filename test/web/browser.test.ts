@@ -23,6 +23,7 @@ if (!hasChromium && CI) {
     });
   });
 } else if (!hasChromium) {
+  console.warn(`test/web/browser.test.ts: skipped: ${CHROMIUM} is missing (apt-get install -y chromium, or set CHROMIUM=/path)`);
   describe.skip(`web page in headless Chromium (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)`, () => {
     it('loads', () => {});
   });

@@ -1,5 +1,6 @@
 // web/build.mjs: the browser bundle of the page, the importable module and every isomorphic src/ module.
 // Its guard is what makes "src/ is isomorphic" checkable at bundle time: a Node built-in import fails the build.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,12 @@ describe('web/build.mjs', () => {
     expect(rel.length).toBeGreaterThan(100);
     expect(rel.filter((p) => p.startsWith('src/cli/') || p.endsWith('-node.ts'))).toEqual([]);
     expect(rel).toContain('src/machine/pc-system.ts');
+  });
+
+  it('every isomorphic src/ file type-checks with no @types/node (no Buffer, process, __dirname...)', () => {
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'web/tsconfig.isomorphic.json')], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('a Node built-in import fails the browser bundle and names the importing file', async () => {
