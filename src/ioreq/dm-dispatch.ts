@@ -53,20 +53,21 @@ export class IoreqDispatcher {
   }
 
   // ---- PIO ------------------------------------------------------------------------
+  // Beyond the 64 KiB I/O space nothing answers: reads are all-ones, writes are dropped.
   private inp(addr: number, size: number): number {
     if (size !== 1 && size !== 2 && size !== 4) throw inpBadSize(addr, size);
-    return this.devices.pio.read(addr & 0xffff, size);
+    return addr > 0xffff ? MASK[size]! : this.devices.pio.read(addr, size);
   }
   private outp(addr: number, size: number, v: number): void {
     if (size !== 1 && size !== 2 && size !== 4) throw outpBadSize(addr, size);
-    this.devices.pio.write(addr & 0xffff, v >>> 0, size as AccessSize);
+    if (addr <= 0xffff) this.devices.pio.write(addr, v >>> 0, size as AccessSize);
   }
 
   /** QEMU cpu_ioreq_pio. A non-pointer out is done once, whatever `count` says. */
   private pio(req: Ioreq): void {
     this.counts.pio++;
     if (req.size > 4) throw pioBadSize(req.size);
-    const port = req.addrLo;
+    const port = req.addrHi !== 0 ? 0x1_0000 : req.addrLo;
     if (req.dir === IOREQ_READ) {
       if (!req.dataIsPtr) {
         req.dataLo = this.inp(port, req.size) >>> 0;

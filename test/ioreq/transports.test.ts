@@ -93,6 +93,17 @@ describe.each(TRANSPORTS)('ioreq ring over the %s transport', (kind) => {
       expect(got).toEqual([0, 1, 2, 3, 4].map((n) => streamRead(LOOPBACK_STREAM_PORT + 2, n)));
     });
 
+    it('string I/O with count 0 moves nothing; a port beyond 64 KiB reads all-ones and drops writes', async () => {
+      const { link, stats, ram } = await setup();
+      ram.fill(0x11, 0x8000, 0x8010);
+      expect(link.server.emulate(0, pio(IOREQ_WRITE, LOOPBACK_STREAM_PORT, 1, 0x8000, { count: 0, dataIsPtr: 1 }))).toBe(IoResult.Handled);
+      expect(link.server.emulate(0, pio(IOREQ_READ, LOOPBACK_STREAM_PORT, 1, 0x8000, { count: 0, dataIsPtr: 1 }))).toBe(IoResult.Handled);
+      const far = pio(IOREQ_READ, 0x10080, 2);
+      link.server.emulate(0, far);
+      link.server.emulate(0, pio(IOREQ_WRITE, 0x10080, 1, 0x99));
+      expect([stats[LS_SERVED], stats[LS_PIO_WRITES], ram[0x8000], far.dataLo]).toEqual([0, 0, 0x11, 0xffff]);
+    });
+
     it('a pointer outside guest RAM reads all-ones (QEMU unassigned access)', async () => {
       const { link } = await setup({ ramBytes: 0x10000 });
       link.server.emulate(0, pio(IOREQ_WRITE, LOOPBACK_SCRATCH_PORT, 1, 0xfff0, { count: 1, dataIsPtr: 1 })); // in RAM: 0
