@@ -12,4 +12,5 @@ export * from './device-model.js';
 export * from './dm-loop.js';
 export * from './dm-worker-core.js';
 export * from './inline-transport.js';
+export * from './guest-memory.js';
 export { ioreqTrace } from './ioreq-trace.js';

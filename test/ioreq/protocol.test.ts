@@ -222,3 +222,24 @@ describe('cross-thread only', () => {
     expect(loadIoreqState(t.link.mem.u8, 0)).toBe(STATE_IOREQ_READY); // still there for inspection
   });
 });
+
+describe('a device model built from the port bus and PhysMemory (the pieces qemu-dm uses)', () => {
+  it('rep outsb from guest RAM reaches a PortBus region; a COPY read sees RAM; beyond 4 GiB is unbacked', async () => {
+    const { PortBus, PortRegion } = await import('../../src/ioports/index.js');
+    const { PhysMemory } = await import('../../src/memory/index.js');
+    const { physGuestMemory } = await import('../../src/ioreq/guest-memory.js');
+    const bus = new PortBus();
+    const seen: number[] = [];
+    bus.map(new PortRegion({ name: 'sink', size: 1, read: () => 0x5a, write: (_s: unknown, _o: number, v: number) => { seen.push(v); } }, {}), 0x510);
+    const pm = new PhysMemory(0x10_0000);
+    pm.load(0x9000, new Uint8Array([1, 2, 3, 4]));
+    const il = createInlineIoreq({ createDeviceModel: () => ({ devices: { pio: bus, mem: physGuestMemory(pm) } }) });
+    il.server.emulate(0, newIoreq({ type: IOREQ_TYPE_PIO, dir: IOREQ_WRITE, addrLo: 0x510, size: 1, count: 4, dataIsPtr: 1, dataLo: 0x9000 }));
+    il.server.emulate(0, newIoreq({ type: IOREQ_TYPE_PIO, dir: IOREQ_READ, addrLo: 0x510, size: 1, count: 2, dataIsPtr: 1, dataLo: 0x9100 }));
+    const c = newIoreq({ type: IOREQ_TYPE_COPY, dir: IOREQ_READ, addrLo: 0x9000, size: 4, count: 1 });
+    il.server.emulate(0, c);
+    const far = newIoreq({ type: IOREQ_TYPE_COPY, dir: IOREQ_READ, addrLo: 0xfffffffe, size: 4, count: 1 });
+    il.server.emulate(0, far);
+    expect([seen, pm.read8(0x9100), pm.read8(0x9101), c.dataLo, far.dataLo]).toEqual([[1, 2, 3, 4], 0x5a, 0x5a, 0x04030201, 0xffffffff]);
+  });
+});
