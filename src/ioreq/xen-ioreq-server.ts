@@ -11,7 +11,7 @@
  */
 import { hex, Trace } from '../trace/trace.js';
 import {
-  BUF_ADDR_MAX, HVM_IOREQSRV_BUFIOREQ_ATOMIC, HVM_IOREQSRV_BUFIOREQ_OFF, IOREQ_BUFFER_SLOT_NUM, IOREQ_TYPE_PIO, IOREQ_WRITE,
+  BUF_ADDR_MAX, HVM_IOREQSRV_BUFIOREQ_ATOMIC, HVM_IOREQSRV_BUFIOREQ_OFF, IOREQ_BUFFER_SLOT_NUM, IOREQ_OFF_VP_EPORT, IOREQ_TYPE_PIO, IOREQ_WRITE,
   STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE, STATE_IOREQ_READY, STATE_IORESP_READY, type BufioreqMode,
 } from './abi.js';
 import { bufSizeLog2, bufSlotOffset, packBufWord0, rpIndex, writeBufSlot, wpIndex } from './buf-ioreq-codec.js';
@@ -96,7 +96,7 @@ export class XenIoreqServer {
     this.pending = new Uint8Array(mem.vcpus);
     this.prevState = new Uint8Array(mem.vcpus);
     // Xen ioreq_update_evtchn(): each slot's vp_eport is the vCPU's channel, written when the vCPU is added.
-    for (let v = 0; v < mem.vcpus; v++) mem.view.setUint32(mem.slot(v) + 24, evtchn.xenPort(v), true);
+    for (let v = 0; v < mem.vcpus; v++) mem.view.setUint32(mem.slot(v) + IOREQ_OFF_VP_EPORT, evtchn.xenPort(v), true);
   }
 
   private log(level: 'err' | 'warn', msg: string): void {
