@@ -278,10 +278,10 @@ export class PcMachine {
     } else if (d.state === 'S3') {
       rs.requestSuspend(link);
     } else {
-      // acpi_pm1_cnt_write: SUSPEND_DISK is sent at once, inside the I/O write, then the shutdown is queued.
-      const l = rs.chain.add({ ...link, t: this.clock.ns() });
+      // acpi_pm1_cnt_write: SUSPEND_DISK is sent at once, inside the I/O write, and the shutdown is queued;
+      // both come from the same write, so they share one cause link.
+      const l = rs.requestShutdown('guest-shutdown', link);
       rs.emitNow('SUSPEND_DISK', l);
-      rs.requestShutdown('guest-shutdown', link);
     }
   }
 

@@ -44,7 +44,6 @@ export class PcSystem {
   readonly profile: MachineProfile;
   /** Result of the last built-in firmware boot (tables and kernel addresses). */
   post: PostResult | null = null;
-  private resumePending = false;
 
   constructor(readonly opts: PcSystemOptions = {}) {
     if (opts.bios && opts.kernel) throw new Error('-bios and -kernel together are not supported');
@@ -60,8 +59,6 @@ export class PcSystem {
     m.runState.serviceShutdownAtOnce = true;
     // attachCpu turns a triple fault into a reset request with cause guest-reset, as QEMU's shutdown cycle.
     m.attachCpu(this.cpu);
-    // The RTC's suspend notifier writes the resume marker SeaBIOS checks (CMOS 0x0F = 0xFE).
-    m.addSuspendNotifier(() => { this.resumePending = true; });
     // Every reset (power-on, guest reset, wakeup) runs the firmware again, as on real hardware.
     m.addResetHandler(() => this.firmware());
   }
@@ -76,8 +73,10 @@ export class PcSystem {
     const m = this.machine;
     if (this.opts.bios) return; // the ROM starts at F000:FFF0 after the CPU reset
     if (!this.opts.kernel) return;
-    if (this.resumePending) {
-      this.resumePending = false;
+    // SeaBIOS handle_resume: CMOS shutdown status 0xFE (written by the RTC's suspend notifier) means S3 resume.
+    const cmos = m.chipset.rtc.cmos;
+    if (cmos[0x0f] === 0xfe) {
+      cmos[0x0f] = 0;
       if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs)) return;
     }
     this.post = seabiosPost({

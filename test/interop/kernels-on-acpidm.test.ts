@@ -35,3 +35,15 @@ describe('guest kernels behave on acpidm as on real QEMU', () => {
     expect(s5.evidence).toMatchObject({ port: 0x604, value: 0x2001, slpTyp: 0, state: 'S5' });
   });
 });
+
+describe('S4 cause chain', () => {
+  it('hibernate: SUSPEND_DISK and SHUTDOWN share the one link of the PM1a_CNT write', () => {
+    const r = runScenario('hibernate');
+    const links = r.sys.machine.runState.chain.links.filter((l) => l.mechanism === 'pm1a-cnt');
+    expect(links).toHaveLength(1);
+    const log = r.sys.machine.runState.log;
+    expect(log.find((e) => e.event === 'SUSPEND_DISK')!.cause).toBe(links[0]);
+    expect(log.find((e) => e.event === 'SHUTDOWN')!.cause).toBe(links[0]);
+    expect(links[0]!.evidence).toMatchObject({ value: 0x2800, slpTyp: 2, state: 'S4' });
+  });
+});
