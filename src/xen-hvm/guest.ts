@@ -28,6 +28,10 @@ export interface GuestCtx {
 
 export interface XenGuest {
   readonly kind: string;
+  /** The guest's RAM when it has real memory (a CPU guest): hypercall arguments and the xenstore ring live there. */
+  readonly ram?: Uint8Array;
+  /** Page number of the xenstore ring inside `ram` (HVM_PARAM_STORE_PFN). */
+  readonly storePfn?: number;
   /** Called once when the domain is unpaused for the first time. */
   boot(ctx: GuestCtx): void;
   /** One slice for a runnable vCPU. */

@@ -82,9 +82,12 @@ export class Libxl {
     const id = hd.d.id;
     const xc = this.host.xc;
     xc.setParam(id, HVM_PARAM_TRIPLE_FAULT_REASON, BigInt(SHUTDOWN_reboot));
+    // The store event channel: unbound in the guest for dom0, bound by xenstored (a kick = the guest wrote its ring).
     const storePort = this.host.hv.allocUnbound(hd.d, 0);
+    this.host.hv.bindInterdomain(this.host.hv.dom0, hd.d, storePort, () => this.host.xs.guestKick?.(id));
     xc.setParam(id, HVM_PARAM_STORE_EVTCHN, BigInt(storePort));
-    xc.setParam(id, HVM_PARAM_STORE_PFN, 0xfeffcn);
+    const storePfn = guest.storePfn ?? 0xfeffc;
+    xc.setParam(id, HVM_PARAM_STORE_PFN, BigInt(storePfn));
     const base = `/local/domain/${id}`;
     this.host.xs.prepareDomain?.(id, name, true);
     this.xs.write(`${base}/name`, name);
@@ -92,7 +95,16 @@ export class Libxl {
     if (!this.host.xs.prepareDomain) this.xs.write(`${base}/control/shutdown`, '');
     this.xs.write(`/local/domain/0/device-model/${id}/state`, 'running');
     this.xs.write(`/libxl/${id}/type`, 'hvm');
-    this.host.xs.introduceDomain(id);
+    const ram = guest.ram;
+    if (ram && guest.storePfn !== undefined && (storePfn + 1) * 4096 <= ram.length) {
+      const page = ram.subarray(storePfn * 4096, storePfn * 4096 + 4096);
+      page.fill(0);
+      // xenstored notifies the guest's store port; the guest polls with SCHEDOP_yield, so the wakeup is enough.
+      this.host.xs.introduceDomain(id, { mfn: storePfn, port: storePort, page, notify: () => {
+        const v = hd.d.vcpus[0]!;
+        if (!v.ioPending && !v.down) v.blocked = false;
+      } });
+    } else this.host.xs.introduceDomain(id);
     const rec: DomRecord = { domid: id, name, cfg, hd, latchedButton: null, events: [] };
     this.records.set(id, rec);
     if (hd.dm) hd.dm.answersFor = () => {

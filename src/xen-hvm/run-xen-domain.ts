@@ -8,6 +8,7 @@ import { Trace } from '../trace/trace.js';
 import type { CauseLink } from '../machine/cause-chain.js';
 import type { XenGuest } from './guest.js';
 import { makeGuest } from './guest-library.js';
+import { CpuGuest } from './cpu-guest.js';
 import { Libxl, type LibxlEvent } from './libxl.js';
 import { classifyTeardown, type TeardownCause } from './teardown-cause.js';
 import { XenHost, type TimelineEntry, type XenHostOptions } from './xen-host.js';
@@ -17,7 +18,9 @@ import { parseXlConfig, type XlConfig } from './xl-config.js';
 export type XenAction =
   | { at: number; xl: string[] }
   | { at: number; backend: 'map'; pages: number; domain?: string }
-  | { at: number; backend: 'unmap'; domain?: string };
+  | { at: number; backend: 'unmap'; domain?: string }
+  /** A dom0 xenstore write (what `xenstore-write PATH VALUE` does); `$DOMID` is the domain's id. */
+  | { at: number; xenstoreWrite: [string, string] };
 
 export interface RunXenOptions {
   /** xl config text; default: a one-vCPU guest named "guest" running `guest`. */
@@ -70,6 +73,18 @@ export function scriptedGuestFactory(cfg: XlConfig): XenGuest {
   return makeGuest(cfg.acpi ? m[1]! : m[1] === 'acpi-poweroff' ? 'acpi-off' : m[1]!);
 }
 
+/**
+ * Guests for a config: `kernel = "scripted:KIND"` is a scripted guest; anything else is a Multiboot kernel
+ * file read with `load` and run on the CPU interpreter with hvmloader's tables (none with acpi = 0).
+ */
+export function kernelGuestFactory(load: (path: string) => Uint8Array, budget?: number): (cfg: XlConfig) => XenGuest {
+  return (cfg) => {
+    if (cfg.kernel.startsWith('scripted:')) return scriptedGuestFactory(cfg);
+    const name = cfg.kernel.split('/').pop()!.replace(/\.bin$/, '');
+    return new CpuGuest({ kernel: load(cfg.kernel), memoryMb: cfg.memory, name, noAcpi: !cfg.acpi, ...(budget ? { budget } : {}) });
+  };
+}
+
 export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
   const trace = o.trace ?? new Trace().recordEverything();
   const host = new XenHost({ ...o.host, trace });
@@ -99,6 +114,13 @@ export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
   for (const a of o.actions ?? []) {
     host.at(a.at, 'action', () => {
       if ('xl' in a) return exec(a.xl);
+      if ('xenstoreWrite' in a) {
+        const cur = libxl.byName(cfg.name);
+        const path = a.xenstoreWrite[0].replace('$DOMID', String(cur?.domid ?? rec.domid));
+        host.note('xenstore', `dom0 write ${path} = "${a.xenstoreWrite[1]}"`);
+        host.xs.client(0).write(path, a.xenstoreWrite[1]);
+        return;
+      }
       const target = libxl.byName(a.domain ?? cfg.name);
       const d = target && host.hv.domains.get(target.domid);
       if (!d) return host.note('backend', `no domain ${a.domain ?? cfg.name} to ${a.backend}`);

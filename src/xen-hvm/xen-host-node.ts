@@ -13,7 +13,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import type { XenGuest } from './guest.js';
 import { Libxl } from './libxl.js';
-import { scriptedGuestFactory } from './run-xen-domain.js';
+import { kernelGuestFactory } from './run-xen-domain.js';
+import { readFileSync } from 'node:fs';
 import type { XlConfig } from './xl-config.js';
 import { XenHost } from './xen-host.js';
 import { FullXenstore } from './xs-full.js';
@@ -67,7 +68,7 @@ function writeLogs(dir: string, host: XenHost, libxl: Libxl, xl: Xl): () => void
 
 export async function startXenHostServer(o: XenHostServerOptions): Promise<XenHostServer> {
   const host = new XenHost(); // the full xenstored by default
-  const libxl = new Libxl(host, o.guestFactory ?? scriptedGuestFactory);
+  const libxl = new Libxl(host, o.guestFactory ?? kernelGuestFactory((p) => new Uint8Array(readFileSync(p))));
   const xl = new Xl(libxl);
   const flushLogs = o.logDir ? writeLogs(o.logDir, host, libxl, xl) : () => {};
   let xsSock: XenstoredSocketServer | null = null;

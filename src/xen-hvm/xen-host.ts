@@ -140,7 +140,7 @@ export class XenHost {
 
   /** Build an HVM domain with its device model, paused by the controller (XEN_DOMCTL_createdomain). */
   buildDomain(o: { name: string; vcpus: number; memoryMb: number; guest: XenGuest; acpi?: boolean; dmLog?: DmLog; noDmop?: boolean }): HostDomain {
-    const d = this.hv.createDomain({ hvm: true, vcpus: o.vcpus, pages: o.memoryMb * 256 });
+    const d = this.hv.createDomain({ hvm: true, vcpus: o.vcpus, pages: o.memoryMb * 256, ...(o.guest.ram ? { mem: { bytes: o.guest.ram } } : {}) });
     this.hv.pauseByController(d);
     const io = new HvmIo(this.hv, d, this.clock, this.trace, this.timers);
     const chain = new NotingChain(this, o.name);

@@ -8,7 +8,7 @@ import type { Trace } from '../trace/trace.js';
 import { createDomainPaths, destroyDomainPaths, initDom0Paths } from './xenstore/domain-paths.js';
 import { XsClient as FullXsClient } from './xenstore/xs-client.js';
 import { XenstoredXsServer } from './xenstore/xs-server-adapter.js';
-import type { XsDomainState, XsServer } from './xs-port.js';
+import type { XsDomainState, XsGuestRing, XsServer } from './xs-port.js';
 
 export class FullXenstore extends XenstoredXsServer implements XsServer {
   private readonly toolstack: FullXsClient;
@@ -17,6 +17,15 @@ export class FullXenstore extends XenstoredXsServer implements XsServer {
     super(domainState, trace ? { trace } : {});
     this.toolstack = new FullXsClient(this.xs, 0);
     initDom0Paths(this.toolstack);
+  }
+
+  override introduceDomain(domid: number, ring?: XsGuestRing): void {
+    if (!ring) return super.introduceDomain(domid);
+    this.xs.introduceDomain(domid, { mfn: ring.mfn, port: ring.port, ring: { page: ring.page, notify: ring.notify } });
+  }
+
+  guestKick(domid: number): void {
+    this.xs.guestKick(domid);
   }
 
   prepareDomain(domid: number, name: string, hvm: boolean): void {

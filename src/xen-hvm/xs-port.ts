@@ -24,6 +24,14 @@ export interface XsClient {
   transaction<T>(fn: (tx: XsClient) => T): T;
 }
 
+/** A guest's xenstore ring: the page in its RAM, and how to notify its event channel. */
+export interface XsGuestRing {
+  mfn: number;
+  port: number;
+  page: Uint8Array;
+  notify: () => void;
+}
+
 export interface XsDomainState {
   /** XEN_DOMINF_shutdown or XEN_DOMINF_dying set. */
   shutdownOrDying: boolean;
@@ -32,8 +40,10 @@ export interface XsDomainState {
 
 export interface XsServer {
   client(domid: number): XsClient;
-  /** XS_INTRODUCE: fires @introduceDomain. */
-  introduceDomain(domid: number): void;
+  /** XS_INTRODUCE: fires @introduceDomain. With `ring`, the guest talks to xenstored through that page. */
+  introduceDomain(domid: number, ring?: XsGuestRing): void;
+  /** The guest kicked its xenstore event channel (optional: only servers with rings). */
+  guestKick?(domid: number): void;
   /** VIRQ_DOM_EXC arrived. */
   domExc(): void;
   /** libxl's directory layout and permissions for a new domain (optional: MiniXenstore has no permissions). */

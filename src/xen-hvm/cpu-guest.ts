@@ -1,0 +1,149 @@
+/**
+ * A real guest kernel in Xen mode: acpidm's CPU interpreter runs a Multiboot
+ * kernel in the domain's RAM, with hvmloader's ACPI tables installed (the Xen
+ * profile of src/acpi) and the Xen interface an HVM guest with PV drivers
+ * uses (Xen xen/arch/x86/cpuid.c, hvm/hypercall.c):
+ *  - CPUID 0x40000000 "XenVMMXenVMM", 0x40000001 version 4.17, 0x40000002
+ *    one hypercall page at MSR 0x40000000;
+ *  - writing the MSR fills the page with Xen's stubs `mov eax, nr; vmcall; ret`;
+ *  - VMCALL: eax = hypercall number, ebx, ecx, edx, esi, edi = arguments,
+ *    result in eax (32-bit HVM guest ABI).
+ * Port I/O goes through the domain's HvmIo. After any access that paused the
+ * vCPU (the shutdown completed), the CPU stops at once: the guest never
+ * executes another instruction.
+ */
+import { VirtualClock } from '../clock/virtual-clock.js';
+import { installTables } from '../acpi/install/index.js';
+import { xenHvmloaderProfile } from '../acpi/profiles/xen-hvmloader.js';
+import type { MachineProfile } from '../acpi/profiles/types.js';
+import { Cpu } from '../cpu/cpu.js';
+import type { AccessSize } from '../ioports/region.js';
+import { loadMultiboot, type MultibootEntry } from '../machine/multiboot.js';
+import { PhysMemory } from '../memory/phys-memory.js';
+import type { Vcpu } from './domain.js';
+import type { GuestCtx, XenGuest } from './guest.js';
+import { hypercall } from './hypercalls.js';
+import { SCHEDOP_block, SCHEDOP_yield, HYPERVISOR_sched_op } from './xen-abi.js';
+
+/** The MSR Xen's CPUID leaf 0x40000002 names for the hypercall page. */
+export const XEN_HYPERCALL_MSR = 0x40000000;
+const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffff_ffff] as const;
+
+export interface CpuGuestOptions {
+  kernel: Uint8Array;
+  /** Guest RAM in MiB (the xl `memory`). */
+  memoryMb: number;
+  name?: string;
+  profile?: MachineProfile;
+  cmdline?: string;
+  /** Instructions per scheduler slice (default 20,000). */
+  budget?: number;
+  /** acpi = 0: hvmloader builds no ACPI tables. */
+  noAcpi?: boolean;
+}
+
+export class CpuGuest implements XenGuest {
+  readonly kind: string;
+  readonly mem: PhysMemory;
+  readonly entry: MultibootEntry;
+  cpu: Cpu | null = null;
+  /** Set when the CPU triple-faulted or stopped for a reason the guest cannot leave. */
+  lastExit = '';
+  private readonly budget: number;
+  /** The guest yielded or blocked in its last slice: idle until an event (or 1 ms) instead of spinning the scheduler. */
+  private idle = false;
+
+  constructor(o: CpuGuestOptions) {
+    this.kind = `cpu:${o.name ?? 'kernel'}`;
+    this.mem = PhysMemory.fromMegabytes(o.memoryMb);
+    if (!o.noAcpi) installTables(this.mem.ram, o.profile ?? xenHvmloaderProfile(), { ramTop: this.mem.ramSize });
+    this.entry = loadMultiboot(this.mem.ram, o.kernel, { cmdline: o.cmdline ?? '' });
+    this.budget = o.budget ?? 20_000;
+  }
+
+  /** The domain's memory is this RAM: hypercall arguments are read from it. */
+  get ram(): Uint8Array {
+    return this.mem.ram;
+  }
+
+  /**
+   * Where libxl puts the xenstore ring: the page in the middle of RAM, clear of the kernel (at 1 MiB) and of
+   * the ACPI tables (at the top). Real Xen uses a special page above RAM.
+   */
+  get storePfn(): number {
+    return this.mem.ramSize >>> 13;
+  }
+
+  boot(ctx: GuestCtx): void {
+    const v0 = ctx.d.vcpus[0]!;
+    // HVM secondary vCPUs start down until the guest brings them up (INIT-SIPI, not modelled).
+    for (const v of ctx.d.vcpus) if (v.id > 0) v.down = true;
+    const io = {
+      read: (port: number, size: AccessSize): number => {
+        const st = ctx.io.in(v0, port, size);
+        if (st !== 'done') {
+          cpu.requestStop();
+          return ALL_ONES[size];
+        }
+        if (v0.pauseCount > 0) cpu.requestStop();
+        return ctx.io.readValue[0]!;
+      },
+      write: (port: number, value: number, size: AccessSize): void => {
+        const st = ctx.io.out(v0, port, size, value);
+        // Paused for shutdown, or waiting for the device model: not one more instruction.
+        if (st !== 'done' || v0.pauseCount > 0 || v0.ioPending) cpu.requestStop();
+      },
+    };
+    const cpu = new Cpu({ mem: this.mem, io, clock: new VirtualClock(), trace: ctx.hv.trace });
+    this.cpu = cpu;
+    const ram = this.mem.ram;
+    cpu.cpuidHook = (leaf) =>
+      leaf === 0x40000000 ? [0x40000005, 0x566e6558, 0x65584d4d, 0x4d4d566e] // "XenVMMXenVMM"
+        : leaf === 0x40000001 ? [0x00040011, 0, 0, 0] // 4.17
+          : leaf === 0x40000002 ? [1, XEN_HYPERCALL_MSR, 0, 0] : null;
+    cpu.msrHook = {
+      read: () => null,
+      write: (msr, value) => {
+        if (msr !== XEN_HYPERCALL_MSR) return false;
+        const page = (value >>> 0) - ((value >>> 0) % 4096);
+        if (page + 4096 > ram.length) return false;
+        for (let nr = 0; nr < 128; nr++) ram.set([0xb8, nr, 0, 0, 0, 0x0f, 0x01, 0xc1, 0xc3], page + nr * 32);
+        return true;
+      },
+    };
+    cpu.onVmcall = (c) => {
+      const nr = c.getReg('eax');
+      const args = [c.getReg('ebx'), c.getReg('ecx'), c.getReg('edx'), c.getReg('esi'), c.getReg('edi')];
+      const rc = hypercall(ctx.hv, v0, nr, args);
+      c.setReg('eax', rc >>> 0);
+      // Yield/block, or a hypercall that paused us: give the host (xenstored, the toolstack) a turn.
+      if (nr === HYPERVISOR_sched_op && (args[0] === SCHEDOP_yield || args[0] === SCHEDOP_block)) {
+        this.idle = true;
+        c.requestStop();
+      } else if (v0.pauseCount > 0) c.requestStop();
+    };
+    cpu.onTripleFault = () => {
+      this.lastExit = 'triple-fault';
+      ctx.hv.tripleFault(v0);
+      cpu.requestStop();
+    };
+    cpu.setFlatProtectedMode(this.entry.entry, { eax: this.entry.eax, ebx: this.entry.ebx });
+  }
+
+  step(ctx: GuestCtx, v: Vcpu): void {
+    const cpu = this.cpu;
+    if (!cpu || v.id !== 0) {
+      v.blocked = true;
+      return;
+    }
+    this.idle = false;
+    const exit = cpu.run(this.budget);
+    this.lastExit = exit;
+    // A polling guest (the xen-pv kernel waits for xenstore with SCHEDOP_yield): sleep until the ring is
+    // notified (the store port wakes the vCPU) or 1 ms passes.
+    if (this.idle && exit === 'stopped' && v.pauseCount === 0) ctx.sleep(v, 1e6);
+    if (exit === 'halted-cli') ctx.hv.vcpuDown(v); // hvm_hlt with IF=0
+    else if (exit === 'halted') v.blocked = true; // waits for an interrupt (no vPIC delivery modelled)
+    else if (exit === 'triple-fault' && !ctx.d.isShuttingDown) ctx.hv.tripleFault(v);
+  }
+}

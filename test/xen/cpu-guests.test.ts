@@ -1,0 +1,75 @@
+// The firmware kernels (firmware/guests/*.bin) unchanged on acpidm's CPU in Xen mode: hvmloader's tables,
+// Xen's pmtimer, the ioreq path to qemu-dm, the hypervisor, xenstored and xl. Each test asserts the guest's own
+// output, every layer's log lines and libxl's events (xen.md §1, §7, §9, §11, §12).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { kernelGuestFactory, runXenDomain, type XenAction } from '../../src/xen-hvm/run-xen-domain.js';
+
+const load = (p: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../${p}`, import.meta.url)));
+
+function run(kernel: string, extra = '', actions: XenAction[] = [], limitNs = 30e9) {
+  return runXenDomain({
+    configText: `name = "guest"\nmemory = 32\nvcpus = 1\nkernel = "firmware/guests/${kernel}.bin"\n${extra}`,
+    guestFactory: kernelGuestFactory(load), actions, limitNs,
+  });
+}
+
+describe('firmware kernels in Xen mode', () => {
+  it('poweroff: reads Xen\'s tables (V1 ports, _S5 = 0), writes 0x2001 to 0xB004, never runs again', () => {
+    const r = run('poweroff');
+    expect(r.guestConsole).toContain('FADT: PM1a_EVT 0xB000 PM1b_EVT 0x0000 PM1a_CNT 0xB004 PM1b_CNT 0x0000 PM_TMR 0xB008');
+    expect(r.guestConsole).toContain('AML: \\_S5_ Package(4) {0, 0, 0, 0} -> SLP_TYPa 0 SLP_TYPb 0');
+    // The last line is the write itself: the "still running" check after it never prints.
+    expect(r.guestConsole.at(-1)).toBe('PM1a_CNT 0xB004 <- 0x2001 (write 2: SLP_TYP | SLP_EN)');
+    expect(r.qemuDmLog).toEqual(['shutdown requested in cpu_handle_ioreq', 'Issued domain 1 poweroff']);
+    expect(r.libxlEvents.map((e) => e.type)).toEqual(['DOMAIN_SHUTDOWN', 'DOMAIN_DEATH']);
+    expect(r.xlLog.slice(1)).toEqual(['Domain 1 has shut down, reason code 0 0x0', 'Action for shutdown reason code 0 is destroy',
+      'Domain 1 needs to be cleaned up: destroying the domain', 'Done. Exiting now']);
+    expect(r.cause).toBe('guest-acpi-poweroff');
+    expect(r.virqDomExc).toBe(3);
+    // PM1a_STS writes were served by Xen's pmtimer, only PM1a_CNT went to the device model.
+    const sent = r.timeline.filter((t) => t.text.startsWith('xen_ioreq_send')).map((t) => t.text.match(/port (0x[0-9a-f]+)/)![1]);
+    expect(new Set(sent)).toEqual(new Set(['0xb004']));
+  });
+
+  it('halt (acpi=off poweroff): cli; hlt → "All CPUs offline -- powering off." → reason 0', () => {
+    const r = run('halt');
+    expect(r.guestConsole.at(-1)).toBe('reboot: System halted');
+    expect(r.xenConsole).toContain('(XEN) d1v0 All CPUs offline -- powering off.');
+    expect(r.qemuDmLog).toEqual([]);
+    expect(r.libxlEvents.map((e) => (e.type === 'DOMAIN_SHUTDOWN' ? `S${e.reason}` : 'D'))).toEqual(['S0', 'D']);
+    expect(r.cause).toBe('hlt-all-cpus');
+  });
+
+  it('reboot-cf9 with on_reboot=destroy: qemu-dm issues SHUTDOWN_reboot, xl destroys', () => {
+    const r = run('reboot-cf9', 'on_reboot = "destroy"');
+    expect(r.qemuDmLog).toEqual(['reset requested in cpu_handle_ioreq.', 'Issued domain 1 reboot']);
+    expect(r.xlLog).toContain('Action for shutdown reason code 1 is destroy');
+    expect(r.cause).toBe('guest-reboot');
+  });
+
+  it('triple-fault: Xen applies HVM_PARAM_TRIPLE_FAULT_REASON (libxl sets reboot)', () => {
+    const r = run('triple-fault', 'on_reboot = "preserve"');
+    expect(r.xenConsole).toContain('(XEN) d1v0 Triple fault - invoking HVM shutdown action 1');
+    expect(r.libxlEvents).toMatchObject([{ type: 'DOMAIN_SHUTDOWN', reason: 1 }]);
+    expect(r.list.at(-1)).toMatch(/^guest +1 +32 +1 +---s--/);
+  });
+
+  it('xen-pv: hypercall page, xenstore over its ring; xl shutdown refuses (no callback IRQ), a control/shutdown write is acked', () => {
+    const r = run('xen-pv', '', [
+      { at: 1e9, xl: ['shutdown', 'guest'] },
+      { at: 2e9, xenstoreWrite: ['/local/domain/$DOMID/control/shutdown', 'poweroff'] },
+    ]);
+    expect(r.guestConsole).toContain('Xen: XenVMMXenVMM at CPUID 0x40000000, version 4.17');
+    // The kernel polls xenstore and never sets HVM_PARAM_CALLBACK_IRQ, so libxl treats it as having no PV drivers.
+    expect(r.commands[1]).toMatchObject({ code: 1, err: ['Shutting down domain 1', 'PV control interface not available: external graceful shutdown not possible.',
+      'Use "-F" to fallback to ACPI power event.', 'shutdown failed (rc=-10)'] });
+    expect(r.guestConsole.slice(-7)).toEqual([
+      'xenstore: watch event control/shutdown', 'xenstore: transaction start -> "2"', 'xenstore: read control/shutdown -> "poweroff"',
+      'xenstore: write control/shutdown "" -> "OK"', 'xenstore: transaction end T -> "OK"', 'reboot: Power down', 'Xen: SCHEDOP_shutdown(SHUTDOWN_poweroff)',
+    ]);
+    expect(r.libxlEvents.map((e) => e.type)).toEqual(['DOMAIN_SHUTDOWN', 'DOMAIN_DEATH']);
+    expect(r.chain.map((l) => l.mechanism)).toEqual(['schedop-shutdown', 'domctl-destroy']);
+    expect(r.qemuDmLog).toEqual([]);
+  });
+});
