@@ -24,6 +24,8 @@ import type { Vcpu } from './domain.js';
 import type { GuestCtx, XenGuest } from './guest.js';
 import { hypercall } from './hypercalls.js';
 import { SCHEDOP_block, SCHEDOP_yield, HYPERVISOR_sched_op } from './xen-abi.js';
+import type { DualPic } from '../piix4/i8259.js';
+import { attachVpic, sciToVpic } from './vpic.js';
 
 /** The MSR Xen's CPUID leaf 0x40000002 names for the hypercall page. */
 export const XEN_HYPERCALL_MSR = 0x40000000;
@@ -47,6 +49,8 @@ export class CpuGuest implements XenGuest {
   readonly mem: PhysMemory;
   readonly entry: MultibootEntry;
   cpu: Cpu | null = null;
+  /** Xen's vPIC for this domain (the SCI arrives on IRQ 9). */
+  pic: DualPic | null = null;
   /** Set when the CPU triple-faulted or stopped for a reason the guest cannot leave. */
   lastExit = '';
   private readonly budget: number;
@@ -94,7 +98,9 @@ export class CpuGuest implements XenGuest {
         if (st !== 'done' || v0.pauseCount > 0 || v0.ioPending) cpu.requestStop();
       },
     };
-    const cpu = new Cpu({ mem: this.mem, io, clock: new VirtualClock(), trace: ctx.hv.trace });
+    const pic = attachVpic(ctx.io, ctx.hv.trace);
+    this.pic = pic;
+    const cpu = new Cpu({ mem: this.mem, io, clock: new VirtualClock(), trace: ctx.hv.trace, intr: pic });
     this.cpu = cpu;
     const ram = this.mem.ram;
     cpu.cpuidHook = (leaf) =>
@@ -128,6 +134,14 @@ export class CpuGuest implements XenGuest {
       cpu.requestStop();
     };
     cpu.setFlatProtectedMode(this.entry.entry, { eax: this.entry.eax, ebx: this.entry.ebx });
+  }
+
+  /** The SCI changed: IRQ 9 on the vPIC; an interrupt wakes a vCPU halted with IF=1. */
+  onSci(ctx: GuestCtx, level: boolean): void {
+    if (!this.pic) return;
+    sciToVpic(this.pic, level);
+    const v = ctx.d.vcpus[0]!;
+    if (level && this.pic.intr() && !v.ioPending && !v.down) v.blocked = false;
   }
 
   step(ctx: GuestCtx, v: Vcpu): void {

@@ -128,6 +128,11 @@ export class HvmIo {
     this.server = null;
   }
 
+  /** Register one more of Xen's own port handlers (register_portio_handler), e.g. the vPIC. */
+  addIntercept<T>(start: number, len: number, ops: RegionOps<T>, state: T): void {
+    this.intercepts.push({ start, len, ops, state });
+  }
+
   private intercept(port: number, size: number): Intercept | null {
     for (const h of this.intercepts) if (port >= h.start && port + size <= h.start + h.len) return h;
     return null;

@@ -32,6 +32,19 @@ describe('firmware kernels in Xen mode', () => {
     expect(new Set(sent)).toEqual(new Set(['0xb004']));
   });
 
+  it('pwrbtn: xl shutdown -F presses the button; Xen sets PWRBTN_STS, the SCI reaches the guest on IRQ 9 through the vPIC', () => {
+    const r = run('pwrbtn', '', [{ at: 1e9, xl: ['shutdown', '-F', '-w', 'guest'] }]);
+    expect(r.guestConsole).toContain('waiting for the power button');
+    const i = r.guestConsole.indexOf('SCI: PWRBTN_STS set');
+    expect(r.guestConsole.slice(i, i + 4)).toEqual(['SCI: PWRBTN_STS set', 'PM1a_STS 0xB000 <- 0x0100 (clear PWRBTN_STS)', 'power button pressed',
+      'ACPI: PM: Preparing to enter system sleep state S5']);
+    expect(r.guestConsole.at(-1)).toBe('PM1a_CNT 0xB004 <- 0x2001 (write 2: SLP_TYP | SLP_EN)');
+    expect(r.commands[1]!.err.slice(0, 2)).toEqual(['Shutting down domain 1', 'PV control interface not available: sending ACPI power button event.']);
+    expect(r.qemuDmLog).toEqual(['shutdown requested in cpu_handle_ioreq', 'Issued domain 1 poweroff']);
+    // The guest's S5 answers the host's (delivered) button press.
+    expect(r.cause).toBe('toolstack-acpi-button');
+  });
+
   it('halt (acpi=off poweroff): cli; hlt → "All CPUs offline -- powering off." → reason 0', () => {
     const r = run('halt');
     expect(r.guestConsole.at(-1)).toBe('reboot: System halted');
