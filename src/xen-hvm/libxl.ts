@@ -14,7 +14,7 @@ import type { TimerHandle } from './timer-queue.js';
 import {
   HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN, HVM_PARAM_TRIPLE_FAULT_REASON, SHUTDOWN_reboot,
   XEN_DOMCTL_SENDTRIGGER_POWER, XEN_DOMCTL_SENDTRIGGER_RESET, XEN_DOMCTL_SENDTRIGGER_SLEEP, XEN_DOMINF_dying,
-  XEN_DOMINF_shutdown, XEN_DOMINF_shutdownmask, XEN_DOMINF_shutdownshift, errnoName,
+  XEN_DOMINF_shutdown, XEN_DOMINF_shutdownmask, XEN_DOMINF_shutdownshift, strerror,
 } from './xen-abi.js';
 
 /** libxl error codes (libxl_types.idl). */
@@ -173,7 +173,7 @@ export class Libxl {
       ...(answers ? { answers: answers.id } : {}), t: this.host.clock.ns() });
     if (d.dying === 'alive') {
       const rc = xc.domainPause(domid);
-      if (rc < 0) this.logLine('error', `Domain ${domid}:xc_domain_pause failed: ${errnoName(rc)}`);
+      if (rc < 0) this.logLine('error', `Domain ${domid}:xc_domain_pause failed: ${strerror(rc)}`);
     }
     rec?.hd.dm?.stop(); // libxl__destroy_device_model
     this.xs.rm(`/local/domain/0/device-model/${domid}`);
@@ -184,7 +184,7 @@ export class Libxl {
     }
     const rc = xc.domainDestroy(domid);
     if (rc < 0) {
-      this.logLine('error', `Domain ${domid}:xc_domain_destroy failed: ${errnoName(rc)}`);
+      this.logLine('error', `Domain ${domid}:xc_domain_destroy failed: ${strerror(rc)}`);
       return ERROR_FAIL;
     }
     return 0;
@@ -194,7 +194,7 @@ export class Libxl {
   pvcontrolAvailable(domid: number): number {
     const { rc, value } = this.host.xc.getParam(domid, HVM_PARAM_CALLBACK_IRQ);
     if (rc < 0) {
-      this.logLine('error', `Domain ${domid}:getting HVM callback IRQ: ${errnoName(rc)}`);
+      this.logLine('error', `Domain ${domid}:getting HVM callback IRQ: ${strerror(rc)}`);
       return ERROR_FAIL;
     }
     return value !== 0n ? 1 : 0;
@@ -244,7 +244,7 @@ export class Libxl {
     const link = rec?.hd.chain.add({ requester: 'host', mechanism: trigger === 'power' ? 'acpi-power-button' : 'other', what: `xl trigger ${trigger}`, evidence: { trigger: t }, t: this.host.clock.ns() });
     const rc = this.host.xc.sendTrigger(domid, t, 0);
     if (rc < 0) {
-      this.logLine('error', `Domain ${domid}:Send trigger '${trigger}' failed: ${errnoName(rc)}`);
+      this.logLine('error', `Domain ${domid}:Send trigger '${trigger}' failed: ${strerror(rc)}`);
       return ERROR_FAIL;
     }
     // The press is only latched as a request if the guest enabled the button (lifecycle.md §4).

@@ -3,7 +3,7 @@
  * times (seconds), and the expected events and log lines of every layer.
  * `runScenario` runs one; `checkScenario` lists every mismatch.
  */
-import { runXenDomain, type RunXenResult, type XenAction } from './run-xen-domain.js';
+import { kernelGuestFactory, runXenDomain, type RunXenResult, type XenAction } from './run-xen-domain.js';
 
 export interface ScenarioSpec {
   name: string;
@@ -11,7 +11,8 @@ export interface ScenarioSpec {
   /** Where the expected behaviour comes from (Xen/libxl function, reference section). */
   source: string;
   config: string[];
-  actions?: ({ at: number; xl: string[] } | { at: number; backend: 'map'; pages: number } | { at: number; backend: 'unmap' })[];
+  actions?: ({ at: number; xl: string[] } | { at: number; backend: 'map'; pages: number } | { at: number; backend: 'unmap' }
+    | { at: number; xenstoreWrite: [string, string] })[];
   /** Virtual seconds to run at most. */
   limit?: number;
   /** Keep running to the limit even when every domain is gone. */
@@ -53,9 +54,16 @@ export function parseScenario(json: string, file = 'scenario'): ScenarioSpec {
   return s;
 }
 
-export function runScenario(s: ScenarioSpec): RunXenResult {
+/**
+ * Run one scenario. `loadKernel` reads kernel files named in the config (paths relative to the repository);
+ * without it only `kernel = "scripted:KIND"` guests can run.
+ */
+export function runScenario(s: ScenarioSpec, loadKernel?: (path: string) => Uint8Array): RunXenResult {
   const actions: XenAction[] = (s.actions ?? []).map((a) => ({ ...a, at: a.at * 1e9 }) as XenAction);
-  return runXenDomain({ configText: s.config.join('\n') + '\n', actions, limitNs: (s.limit ?? 600) * 1e9, runToLimit: s.runToLimit ?? false });
+  return runXenDomain({
+    configText: s.config.join('\n') + '\n', actions, limitNs: (s.limit ?? 600) * 1e9, runToLimit: s.runToLimit ?? false,
+    ...(loadKernel ? { guestFactory: kernelGuestFactory(loadKernel) } : {}),
+  });
 }
 
 /** What the scenario observed, in the shape of `expect`. */

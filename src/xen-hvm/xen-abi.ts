@@ -108,3 +108,11 @@ export const ACPI_PM_TMR_BLK_ADDRESS_V0 = 0x1f48;
 export const ACPI_PM1A_EVT_BLK_ADDRESS_V1 = 0xb000;
 export const ACPI_PM1A_CNT_BLK_ADDRESS_V1 = 0xb004;
 export const ACPI_PM_TMR_BLK_ADDRESS_V1 = 0xb008;
+
+/** strerror() of those codes (glibc), as libxl's LOGED lines print them. */
+const STRERROR: Readonly<Record<number, string>> = {
+  [EPERM]: 'Operation not permitted', [ESRCH]: 'No such process', [EFAULT]: 'Bad address', [EEXIST]: 'File exists',
+  [EINVAL]: 'Invalid argument', [ENOSYS]: 'Function not implemented', [EACCES]: 'Permission denied',
+  [ENOTTY]: 'Inappropriate ioctl for device',
+};
+export const strerror = (rc: number): string => STRERROR[Math.abs(rc)] ?? `Unknown error ${Math.abs(rc)}`;

@@ -4,6 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkScenario, observe, parseScenario, runScenario } from '../../src/xen-hvm/scenario.js';
 
+const load = (p: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../${p}`, import.meta.url)));
+
 const dir = new URL('../../scenarios/xen/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
@@ -18,7 +20,7 @@ describe('scenarios/xen', () => {
   it.each(files)('%s', (f) => {
     const spec = parseScenario(readFileSync(new URL(f, dir), 'utf8'), f);
     expect(spec.source.length).toBeGreaterThan(0);
-    const r = runScenario(spec);
+    const r = runScenario(spec, load);
     const got = observe(r);
     const e = spec.expect;
     // Field by field for readable diffs, then the whole check (sequence, console order).
@@ -35,7 +37,7 @@ describe('scenarios/xen', () => {
   it('a scenario that expects the wrong thing fails (the checker can fail)', () => {
     const spec = parseScenario(readFileSync(new URL('guest-acpi-poweroff.json', dir), 'utf8'));
     spec.expect = { ...spec.expect, cause: 'destroy', sequence: [['libxl', 'DOMAIN_DEATH domid 1'], ['libxl', 'DOMAIN_SHUTDOWN(0) domid 1']] };
-    const bad = checkScenario(spec, runScenario(spec));
+    const bad = checkScenario(spec, runScenario(spec, load));
     expect(bad).toHaveLength(2);
   });
 });
