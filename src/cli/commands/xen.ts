@@ -53,7 +53,7 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
       throw new CliError(`cannot read ${f}: ${(e as Error).message}`, 1);
     }
     const spec = parseScenario(text, f);
-    const bad = checkScenario(spec, runScenario(spec));
+    const bad = checkScenario(spec, runScenario(spec, (path) => new Uint8Array(readFileSync(path))));
     io.stdout(`${bad.length ? 'FAIL' : 'ok  '} ${spec.name}\n`);
     for (const b of bad) io.stdout(`     ${b}\n`);
     if (bad.length) failed++;
