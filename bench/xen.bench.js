@@ -66,5 +66,5 @@ export default async function (h) {
   h.report(`xen: JS heap per live domain (${M} domains, after gc)`, (m1.heapUsed - before) / M, 'bytes', undefined,
     'hypervisor + HvmIo + qemu-dm + xenstore nodes + libxl/xl records');
   h.report(`xen: ArrayBuffer memory per live domain (${M} domains)`, (m1.arrayBuffers - m0.arrayBuffers) / M, 'bytes', undefined,
-    'ioreq page, 64 KiB hypercall-argument memory, the DM port bus index; guest RAM itself is not backed');
+    'ioreq page, 8 KiB of hypercall-argument memory, the DM port bus index; guest RAM itself is not backed');
 }

@@ -60,7 +60,7 @@ export interface CreateDomainOptions {
   vcpus?: number;
   /** Memory in pages (4 KiB). */
   pages?: number;
-  /** Bytes of guest memory the model backs (hypercall arguments live here). Default 64 KiB. */
+  /** Bytes of guest memory the model backs (hypercall arguments live here). Default 8 KiB (scripted guests; a CPU guest passes its RAM). */
   mem?: GuestMemory;
   privileged?: boolean;
   domid?: number;
@@ -97,7 +97,7 @@ export class Hypervisor {
     if (this.domains.has(id)) throw new Error(`domain ${id} exists`);
     const d = newDomain({
       id, hvm: o.hvm ?? true, privileged: o.privileged ?? false, vcpus: o.vcpus ?? 1, maxPages: o.pages ?? 0,
-      mem: o.mem ?? { bytes: new Uint8Array(0x10000) }, now: this.now(),
+      mem: o.mem ?? { bytes: new Uint8Array(0x2000) }, now: this.now(),
     });
     d.totPages = o.pages ?? 0;
     if (d.totPages > 0) d.refcnt++; // assign_pages: the first page takes a domain reference
