@@ -22,7 +22,7 @@ function setup() {
 }
 
 /** Write bytes into a domain's memory at `addr` and issue a hypercall from its vCPU 0. */
-function call(hv: Hypervisor, d: ReturnType<Hypervisor['createDomain']>, nr: number, args: (number | bigint)[], at = 0x2000, bytes: number[] = []) {
+function call(hv: Hypervisor, d: ReturnType<Hypervisor['createDomain']>, nr: number, args: (number | bigint)[], at = 0x1800, bytes: number[] = []) {
   d.mem.bytes.set(bytes, at);
   return hypercall(hv, d.vcpus[0]!, nr, args);
 }
@@ -60,10 +60,10 @@ describe('SCHEDOP_remote_shutdown (do_sched_op)', () => {
 describe('SCHEDOP_shutdown / shutdown_code / yield / block', () => {
   it('SCHEDOP_shutdown takes (u8)reason without range check; shutdown_code only records', () => {
     const { hv, a, b } = setup();
-    expect(call(hv, b, X.HYPERVISOR_sched_op, [X.SCHEDOP_shutdown_code, 0x2000], 0x2000, [4, 0, 0, 0])).toBe(0);
+    expect(call(hv, b, X.HYPERVISOR_sched_op, [X.SCHEDOP_shutdown_code, 0x1800], 0x1800, [4, 0, 0, 0])).toBe(0);
     expect(b.shutdownCode).toBe(4);
     expect(b.isShuttingDown).toBe(false);
-    expect(call(hv, a, X.HYPERVISOR_sched_op, [X.SCHEDOP_shutdown, 0x2000], 0x2000, [0x07, 0x01, 0, 0])).toBe(0);
+    expect(call(hv, a, X.HYPERVISOR_sched_op, [X.SCHEDOP_shutdown, 0x1800], 0x1800, [0x07, 0x01, 0, 0])).toBe(0);
     expect(a.shutdownCode).toBe(7); // 0x107 & 0xff, out of SHUTDOWN_MAX but accepted
     expect(a.isShutDown).toBe(true); // the calling vCPU is not deferring: both vCPUs paused
   });
@@ -142,10 +142,10 @@ describe('domctl (destroy, pause, sendtrigger, getdomaininfo)', () => {
     const { hv, a, b, asA } = setup();
     expect(asA.domainPause(b.id)).toBe(-X.EPERM);
     const v = new DataView(hv.dom0.mem.bytes.buffer);
-    v.setUint32(0x2000, X.XEN_DOMCTL_pausedomain, true);
-    v.setUint32(0x2004, 0x14, true); // Xen 4.16's version
-    v.setUint16(0x2008, a.id, true);
-    expect(hypercall(hv, hv.dom0.vcpus[0]!, X.HYPERVISOR_domctl, [0x2000])).toBe(-X.EACCES);
+    v.setUint32(0x1800, X.XEN_DOMCTL_pausedomain, true);
+    v.setUint32(0x1804, 0x14, true); // Xen 4.16's version
+    v.setUint16(0x1808, a.id, true);
+    expect(hypercall(hv, hv.dom0.vcpus[0]!, X.HYPERVISOR_domctl, [0x1800])).toBe(-X.EACCES);
   });
 
   it('pause/unpause by the controller: paused flag, -EINVAL when not paused', () => {
