@@ -86,6 +86,7 @@ export class DeviceModel {
       this.handleBufferedIopage();
       // Work on a copy: the guest-visible slot only ever gets `data` back.
       const req = readIoreq(this.mem.view, o, this.copy);
+      this.hooks.beforeDispatch?.(vcpu, req);
       this.dispatch.handle(req);
       // Re-check INPROCESS: if someone else rewrote the slot, it is no longer ours to answer.
       const now = loadIoreqState(this.mem.u8, o);
@@ -96,7 +97,7 @@ export class DeviceModel {
       setIoreqDataLoHi(this.mem.view, o, req.dataLo, req.dataHi);
       // (The seq-cst state store below is the write barrier: data first, state second.)
       // Before responding: a pending shutdown/reset must reach the toolstack before the guest can run again.
-      this.hooks.beforeResponse?.(vcpu);
+      this.hooks.beforeResponse?.(vcpu, req);
       storeIoreqState(this.mem.u8, o, STATE_IORESP_READY);
       this.stats.sync++;
       // Notify last: the vCPU may run (and reuse the slot) as soon as it sees IORESP_READY.

@@ -3,6 +3,7 @@
  * requests are dispatched to, and the hooks cpu_handle_ioreq calls.
  */
 import type { PortIO } from '../ioports/port-bus.js';
+import type { Ioreq } from './ioreq-codec.js';
 
 /**
  * Guest physical memory as the DM sees it (QEMU cpu_physical_memory_rw):
@@ -43,12 +44,17 @@ export interface HypercallPort {
 
 export interface DmHooks {
   /**
+   * QEMU handle_ioreq entry (its trace point): the slot is INPROCESS, the
+   * buffered ring drained, `req` is the working copy about to be dispatched.
+   */
+  beforeDispatch?(vcpu: number, req: Readonly<Ioreq>): void;
+  /**
    * QEMU cpu_handle_ioreq: after dispatch and the data write-back, before
    * IORESP_READY. The place to check pending shutdown/reset requests and call
    * destroy_hvm_domain: the toolstack must see the shutdown before the guest
-   * can run again.
+   * can run again. `req` is the working copy, its data as written back.
    */
-  beforeResponse?(vcpu: number): void;
+  beforeResponse?(vcpu: number, req: Readonly<Ioreq>): void;
   /** destroy_hvm_domain(reboot) for the DM's own reasons ("Badness in I/O request"). */
   destroyHvmDomain?(reboot: boolean): void;
   /** The qemu-dm log file (one line, no trailing newline). */

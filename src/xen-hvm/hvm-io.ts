@@ -5,14 +5,14 @@
  *     (pmtimer.c, at the V1 or V0 base), and the 0xE9 debug console
  *     (hvm_print_line). A handler matches when the whole access lies inside
  *     its range (hvm_portio_accept).
- *  2. Else the ioreq server claiming the port: ioreq_send writes the vCPU's
- *     slot, sets READY, notifies the device model; the vCPU blocks until
- *     IORESP_READY (wait_for_io), then vcpu_end_shutdown_deferral.
+ *  2. Else the ioreq server claiming the port: src/ioreq's XenIoreqServer
+ *     (ioreq_send, then wait_for_io), its hooks wired to this hypervisor's
+ *     shutdown deferral, domain_crash and console, and to the DM's hypercalls.
  *  3. Else the null handler: reads return all-ones, writes are dropped.
  */
-import { IOREQ_READ, IOREQ_SIZE, IOREQ_TYPE_PIO, IOREQ_WRITE, PAGE_SIZE, STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE,
-  STATE_IOREQ_READY, STATE_IORESP_READY } from '../ioreq/abi.js';
-import { ioreqDataLo, loadIoreqState, newIoreq, storeIoreqState, writeIoreq, type Ioreq } from '../ioreq/ioreq-codec.js';
+import { IOREQ_READ, IOREQ_TYPE_PIO, IOREQ_WRITE, STATE_IOREQ_NONE } from '../ioreq/abi.js';
+import { ioreqDataLo, newIoreq, type Ioreq } from '../ioreq/ioreq-codec.js';
+import { IoResult, type XenIoreqHooks, type XenIoreqServer } from '../ioreq/xen-ioreq-server.js';
 import type { AccessSize, RegionOps } from '../ioports/region.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
 import type { VirtualClock } from '../clock/virtual-clock.js';
@@ -42,14 +42,21 @@ export type IoStatus = 'done' | 'pending' | 'retry';
 
 interface Intercept { start: number; len: number; ops: RegionOps<any>; state: unknown }
 
-/** The hypervisor half of one ioreq server: the shared page and the claimed port ranges. */
-export interface IoreqServer {
+/** An ioreq server attached to this domain: the hypervisor side of the ring and the port ranges it claims. */
+export interface DmAttachment {
   readonly dmDomid: number;
-  readonly page: Uint8Array;
-  readonly view: DataView;
+  readonly server: XenIoreqServer;
   readonly ranges: readonly (readonly [number, number])[];
-  /** After a notification, give an in-thread device model a chance to run (drain its port). */
-  kick?: () => void;
+  /** How long a vCPU blocks in wait_for_io before its access stays 'pending' (ms). The in-thread DM never needs it. */
+  readonly timeoutMs?: number;
+}
+
+/** What the device model's dom0 side gives the hypervisor side of the ring. */
+export interface DmSideHooks {
+  /** A hypercall from the DM (XenIoreqHooks.hypercall). */
+  hypercall(op: number, args: ArrayLike<number>): number;
+  /** Take in what the DM reported so far (its log and trace), before Xen acts on its answer. */
+  sync(): void;
 }
 
 interface DebugCon { buf: string }
@@ -57,15 +64,18 @@ interface DebugCon { buf: string }
 export class HvmIo {
   readonly pm: PmTimerState;
   private readonly intercepts: Intercept[] = [];
-  private server: IoreqServer | null = null;
-  private readonly req: Ioreq = newIoreq();
+  private server: DmAttachment | null = null;
+  /** Each vCPU's request while it is in flight (the server writes read data back into it). */
+  private readonly reqs: Ioreq[] = [];
   private readonly con: DebugCon = { buf: '' };
   /** Lines the guest printed on port 0xE9 (the Xen debug console), without the (dN) prefix. */
   readonly consoleLines: string[] = [];
   /** Value of the last completed read, per vCPU. */
   readonly readValue: number[] = [];
-  private readonly pendingDir: number[] = [];
   private readonly tmrTimer: TimerHandle;
+  /** The vCPU whose access the ring is working on (Xen's `current`), for the console lines its hooks print. */
+  private cur = 0;
+  private dmSide: DmSideHooks | null = null;
   /** Called when the SCI line changes (interrupt delivery wakes a blocked vCPU). */
   onSci: (level: boolean) => void = () => {};
 
@@ -83,7 +93,10 @@ export class HvmIo {
       else return -EINVAL;
       return 0;
     };
-    for (const v of d.vcpus) this.readValue[v.id] = 0;
+    for (const v of d.vcpus) {
+      this.readValue[v.id] = 0;
+      this.reqs[v.id] = newIoreq();
+    }
     this.armTmr();
   }
 
@@ -106,19 +119,39 @@ export class HvmIo {
     this.tmrTimer.cancel();
   }
 
+  /**
+   * The hooks a XenIoreqServer serving this domain needs: Xen's shutdown
+   * deferral around each request, domain_crash and the console for wait_for_io's
+   * checks, and the DM's hypercalls. Build the server with these, then attachServer.
+   */
+  xenHooks(dm: DmSideHooks): XenIoreqHooks {
+    this.dmSide = dm;
+    const vcpu = (n: number): Vcpu => this.d.vcpus[n]!;
+    return {
+      // vcpu_start_shutdown_deferral: false = the domain is going down, the vCPU was paused instead.
+      startShutdownDeferral: (n) => this.hv.vcpuStartShutdownDeferral(vcpu(n)),
+      endShutdownDeferral: (n) => this.ended(vcpu(n)),
+      domainCrash: (n) => {
+        dm.sync();
+        const v = vcpu(n);
+        v.ioPending = false;
+        v.blocked = false;
+        this.hv.domainCrash(this.d, n);
+      },
+      log: (_level, msg) => this.badState(this.d.vcpus[this.cur]!, msg),
+      hypercall: (op, args, nargs) => dm.hypercall(op, args.subarray(0, nargs)),
+    };
+  }
+
   /** Xen side of creating the server: one unbound port per vCPU (vp_eport) for the DM to bind. */
-  attachServer(s: IoreqServer): number[] {
-    if (s.page.length < PAGE_SIZE || this.d.vcpus.length > PAGE_SIZE / IOREQ_SIZE) throw new RangeError('ioreq page too small for the vCPUs');
+  attachServer(s: DmAttachment): number[] {
+    if (s.server.mem.vcpus < this.d.vcpus.length) throw new RangeError('ioreq page too small for the vCPUs');
     this.server = s;
     const ports: number[] = [];
     for (const v of this.d.vcpus) {
+      // The domain's event-channel table holds the port; the ring's channel (src/ioreq EventChannels) carries its notifications.
       const port = this.hv.allocUnbound(this.d, s.dmDomid);
-      // Xen consumes this port itself: the DM's notification wakes the vCPU blocked in wait_for_io.
-      this.d.evtchn.ports[port]!.xenConsumer = () => {
-        v.blocked = false;
-      };
       v.vpEport = port;
-      s.view.setUint32(v.id * IOREQ_SIZE + 24, port, true); // hvm_update_ioreq_evtchn: slot vp_eport
       ports.push(port);
     }
     return ports;
@@ -127,6 +160,7 @@ export class HvmIo {
   detachServer(): void {
     this.server = null;
   }
+
 
   /** Register one more of Xen's own port handlers (register_portio_handler), e.g. the vPIC. */
   addIntercept<T>(start: number, len: number, ops: RegionOps<T>, state: T): void {
@@ -169,53 +203,40 @@ export class HvmIo {
     const s = this.server;
     if (!s || !this.claimed(port)) {
       if (this.trace.on(tr.nullHandler)) this.trace.emit(tr.nullHandler, { domid: d.id, dir: dir ? 'read' : 'write', port, size });
-      if (dir === IOREQ_READ) this.readValue[v.id] = size === 4 ? 0xffff_ffff : (1 << (8 * size)) - 1;
+      if (dir === IOREQ_READ) this.readValue[v.id] = allOnes(size);
       return 'done';
     }
-    // ioreq_send
-    if (!this.hv.vcpuStartShutdownDeferral(v)) {
+    if (v.ioPending) return 'pending'; // blocked in wait_for_io: this vCPU cannot start another access
+    const r = this.reqs[v.id]!;
+    r.addrLo = port; r.addrHi = 0; r.dataLo = value; r.dataHi = 0; r.count = 1; r.size = size;
+    r.state = STATE_IOREQ_NONE; r.dataIsPtr = 0; r.dir = dir; r.df = 0; r.type = IOREQ_TYPE_PIO;
+    this.cur = v.id;
+    // ioreq_send: deferral, slot checks, copy in with NONE, then READY, then notify.
+    const sent = s.server.send(v.id, r);
+    if (sent === IoResult.Retry) {
       if (this.trace.on(tr.retry)) this.trace.emit(tr.retry, { domid: d.id, vcpu: v.id, port });
       return 'retry';
     }
-    const o = v.id * IOREQ_SIZE;
-    const state = loadIoreqState(s.page, o);
-    if (state !== STATE_IOREQ_NONE) {
-      this.badState(v, `device model set bad IO state ${state}`);
-      return this.unhandled(v, dir, size);
+    if (sent !== IoResult.Sent) {
+      // Unhandled (bad slot state or event channel): completed like the null handler; the server ended the deferral.
+      if (dir === IOREQ_READ) this.readValue[v.id] = allOnes(size);
+      return 'done';
     }
-    const eport = s.view.getUint32(o + 24, true);
-    if (eport !== v.vpEport) {
-      this.badState(v, `device model set bad event channel ${eport}`);
-      return this.unhandled(v, dir, size);
-    }
-    const r = this.req;
-    r.addrLo = port; r.addrHi = 0; r.dataLo = value; r.dataHi = 0; r.count = 1; r.size = size; r.vpEport = eport;
-    r.state = STATE_IOREQ_NONE; r.dataIsPtr = 0; r.dir = dir; r.df = 0; r.type = IOREQ_TYPE_PIO;
-    writeIoreq(s.view, o, r);
-    this.pendingDir[v.id] = dir;
     v.ioPending = true;
-    v.blocked = true; // prepare_wait_on_xen_event_channel, before the state goes READY
-    storeIoreqState(s.page, o, STATE_IOREQ_READY);
-    if (this.trace.on(tr.send)) this.trace.emit(tr.send, { domid: d.id, vcpu: v.id, dir: dir ? 'read' : 'write', port, size, data: value, eport });
-    this.hv.evtchnSend(d, eport);
-    s.kick?.();
+    v.blocked = true; // prepare_wait_on_xen_event_channel
+    if (this.trace.on(tr.send)) {
+      this.trace.emit(tr.send, { domid: d.id, vcpu: v.id, dir: dir ? 'read' : 'write', port, size, data: value, eport: r.vpEport });
+    }
+    // The vCPU now blocks, so the DM's domain gets the CPU: its pending upcalls (xenstored, the toolstack) run first.
+    const dmTable = this.hv.domains.get(s.dmDomid)?.evtchn;
+    if (dmTable) this.hv.pump.drain(100, (t) => t === dmTable);
     return this.resume(v) ? 'done' : 'pending';
   }
 
-  private unhandled(v: Vcpu, dir: number, size: number): IoStatus {
-    // ioreq_send broke out without sending: the access is completed as unhandled (null handler).
-    if (dir === IOREQ_READ) this.readValue[v.id] = size === 4 ? 0xffff_ffff : (1 << (8 * size)) - 1;
-    return 'done';
-  }
-
-  private badState(v: Vcpu, msg: string): void {
-    this.hv.log(`(XEN) d${v.domid}v${v.id} ${msg}`);
-    if (this.trace.on(tr.badState)) this.trace.emit(tr.badState, { domid: v.domid, vcpu: v.id, msg });
-  }
-
   /**
-   * hvm_do_resume → vcpu_ioreq_handle_completion / wait_for_io. Returns true
-   * when no I/O is outstanding (the vCPU may run guest code if not paused).
+   * hvm_do_resume → wait_for_io. Returns true when no I/O is outstanding (the
+   * vCPU may run guest code if not paused). In-thread, waiting runs the DM;
+   * cross-thread it blocks up to the attachment's timeout.
    */
   resume(v: Vcpu): boolean {
     if (!v.ioPending) return true;
@@ -226,32 +247,39 @@ export class HvmIo {
       this.hv.vcpuEndShutdownDeferral(v);
       return true;
     }
-    const o = v.id * IOREQ_SIZE;
-    const state = loadIoreqState(s.page, o);
-    if (state === STATE_IOREQ_READY || state === STATE_IOREQ_INPROCESS) {
+    this.cur = v.id;
+    const r = s.server.inFlight(v.id) ? s.server.waitForIo(v.id, this.reqs[v.id]!, s.timeoutMs ?? Infinity) : IoResult.Handled;
+    this.dmSide?.sync();
+    if (r === IoResult.Pending || r === IoResult.DmDead || r === IoResult.Timeout) {
       v.blocked = true; // keep waiting for the device model
       return false;
     }
-    if (state === STATE_IORESP_READY) {
-      storeIoreqState(s.page, o, STATE_IOREQ_NONE);
-      const data = ioreqDataLo(s.view, o);
+    return true; // Handled or Crashed: the hooks have completed it
+  }
+
+  /** endShutdownDeferral: the request is over (answered, crashed, or refused at send). */
+  private ended(v: Vcpu): void {
+    this.dmSide?.sync(); // the DM's own report of this request comes before Xen's completion
+    if (v.ioPending) {
+      // IORESP_READY -> NONE; the server copied read data into our request.
+      const s = this.server!;
+      const data = ioreqDataLo(s.server.mem.view, s.server.mem.slot(v.id));
       v.ioPending = false;
       v.blocked = false;
-      if (this.pendingDir[v.id] === IOREQ_READ) this.readValue[v.id] = data;
+      if (this.reqs[v.id]!.dir === IOREQ_READ) this.readValue[v.id] = this.reqs[v.id]!.dataLo;
       if (this.trace.on(tr.complete)) this.trace.emit(tr.complete, { domid: v.domid, vcpu: v.id, data });
-      // The vCPU that asked for a shutdown is paused here, after its I/O completed.
-      this.hv.vcpuEndShutdownDeferral(v);
-      return true;
     }
-    // NONE (went backwards) or > 3: wait_for_io crashes the domain.
-    const msg = state === STATE_IOREQ_NONE ? `Weird HVM ioreq state transition ${STATE_IOREQ_INPROCESS} -> ${state}` : `Weird HVM iorequest state ${state}`;
-    this.badState(v, msg);
-    v.ioPending = false;
-    v.blocked = false;
-    this.hv.domainCrash(this.d, v.id);
-    return true;
+    // The vCPU that asked for a shutdown is paused here, after its I/O completed.
+    this.hv.vcpuEndShutdownDeferral(v);
+  }
+
+  private badState(v: Vcpu, msg: string): void {
+    this.hv.log(`(XEN) d${v.domid}v${v.id} ${msg}`);
+    if (this.trace.on(tr.badState)) this.trace.emit(tr.badState, { domid: v.domid, vcpu: v.id, msg });
   }
 }
+
+const allOnes = (size: number): number => (size === 4 ? 0xffff_ffff : (1 << (8 * size)) - 1);
 
 /** hvm_print_line: byte writes to 0xE9 are buffered per domain and printed a line at a time as "(dN) text". */
 const debugConOps: RegionOps<HvmIo> = {

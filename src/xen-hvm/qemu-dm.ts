@@ -1,38 +1,44 @@
 /**
- * The device model (qemu-dm) for one HVM domain: an ioreq server whose
- * devices are the Xen PIIX4 (piix4-xen.ts), and the `cpu_handle_ioreq` loop
- * (QEMU hw/xen/xen-hvm-common.c, qemu-trad i386-dm/helper2.c), writing the
- * lines qemu-xen-traditional writes to qemu-dm-NAME.log.
+ * The device model (qemu-dm) for one HVM domain, dom0's side of it: an ioreq
+ * server on src/ioreq's ring whose device model is the Xen PIIX4 of
+ * qemu-dm-model.ts, served by src/ioreq's `DeviceModel` (QEMU
+ * cpu_handle_ioreq order). Default transport: in-thread (createInlineIoreq,
+ * deterministic). Cross-thread: `startQemuDmWorker` (qemu-dm-worker-node.ts)
+ * runs the same model in a worker and passes the link in `transport`.
  *
- * Fatal request errors (bad size, unknown type) are QEMU hw_error aborts: the
- * model logs a named error, stops serving (status 'dead'), and leaves the
- * domain as it is for inspection. The host process never throws.
+ * This side owns what belongs to dom0: the qemu-dm-NAME.log file, the cause
+ * chain records, and the DM's hypercalls (qemu-dm-privcmd.ts) issued from the
+ * DM's vCPU. Fatal request errors (bad size, unknown type) are QEMU hw_error
+ * aborts: the ring's DM logs a named error and stops (status 'dead'), the
+ * domain is left as it is for inspection, and the host never throws.
  */
-import { IOREQ_READ, IOREQ_SIZE, IOREQ_TYPE_INVALIDATE, IOREQ_TYPE_PCI_CONFIG, IOREQ_TYPE_PIO, IOREQ_TYPE_TIMEOFFSET,
-  PAGE_SIZE, STATE_IOREQ_INPROCESS, STATE_IOREQ_READY, STATE_IORESP_READY } from '../ioreq/abi.js';
-import { loadIoreqState, newIoreq, readIoreq, storeIoreqState } from '../ioreq/ioreq-codec.js';
-import { PortBus } from '../ioports/port-bus.js';
-import { PortContainer, PortRegion, type AccessSize } from '../ioports/region.js';
+import { createInlineIoreq, InlineIoreqLink, type IoreqLink } from '../ioreq/inline-transport.js';
+import { ramGuestMemory } from '../ioreq/guest-memory.js';
+import { DmStatus as RingDmStatus } from '../ioreq/ring-memory.js';
+import type { PortBus } from '../ioports/port-bus.js';
 import type { CauseChain, CauseLink } from '../machine/cause-chain.js';
-import { defineEvent, hex, type Trace } from '../trace/trace.js';
+import { hex, type Trace } from '../trace/trace.js';
 import type { Domain, Vcpu } from './domain.js';
 import { DmLog } from './dm-log.js';
-import type { HvmIo } from './hvm-io.js';
+import type { DmSideHooks, HvmIo } from './hvm-io.js';
 import type { Hypervisor } from './hypervisor.js';
-import { newPiix4Xen, pciConfAddrOps, pciConfDataOps, pm1CntXenOps, rcrOps, type Piix4XenState, type XenSleep,
-  type XenSleepPolicy } from './piix4-xen.js';
-import { ENOTTY, HVM_PARAM_ACPI_S_STATE, SHUTDOWN_poweroff, SHUTDOWN_reboot } from './xen-abi.js';
+import type { Piix4XenState, XenSleepPolicy } from './piix4-xen.js';
+import { buildQemuDmModel, tr, type DestroyWhy, type QemuDmModel, type QemuDmSink } from './qemu-dm-model.js';
+import type { OutboxReader } from './qemu-dm-outbox.js';
+import { privcmd } from './qemu-dm-privcmd.js';
+import { ENOSYS } from './xen-abi.js';
 import { XenCtrl } from './xenctrl.js';
 
-export const tr = {
-  handle: defineEvent('qemu-dm', 'cpu_handle_ioreq', (a: { domid: number; vcpu: number; type: number; dir: string; addr: number; size: number; data: number }) =>
-    `d${a.domid}v${a.vcpu} type ${a.type} ${a.dir} addr 0x${hex(a.addr)} size ${a.size} data 0x${hex(a.data)}`),
-  respond: defineEvent('qemu-dm', 'cpu_ioreq_respond', (a: { domid: number; vcpu: number; data: number }) =>
-    `d${a.domid}v${a.vcpu} IORESP_READY data 0x${hex(a.data)}`),
-  shutdown: defineEvent('qemu-dm', 'destroy_hvm_domain', (a: { domid: number; reboot: boolean; via: string; rc: number }) =>
-    `d${a.domid} ${a.reboot ? 'reboot' : 'poweroff'} via ${a.via} rc ${a.rc}`),
-  fatal: defineEvent('qemu-dm', 'qemu_dm_fatal', (a: { domid: number; msg: string }) => `d${a.domid} ${a.msg}`),
-};
+export { tr };
+
+/** A ring whose device model is qemu-dm-model.ts running elsewhere (see startQemuDmWorker). */
+export interface QemuDmTransport {
+  readonly link: IoreqLink;
+  /** Where that device model's log lines, cause records and trace events arrive. */
+  readonly outbox: OutboxReader;
+  /** How long a vCPU waits for the DM before its access stays 'pending' (ms). */
+  readonly timeoutMs?: number;
+}
 
 export interface QemuDmOptions {
   hv: Hypervisor;
@@ -47,65 +53,87 @@ export interface QemuDmOptions {
   /** Model an old Xen without XEN_DMOP_remote_shutdown: the DMOP fails with ENOTTY and the fallback is used. */
   noDmop?: boolean;
   now: () => number;
+  /** Default: the in-thread ring with the model built here. */
+  transport?: QemuDmTransport;
 }
 
 export type DmStatus = 'running' | 'dead';
 
-/** Thrown inside the model for requests QEMU would abort on; caught in handle(). */
-class DmFatal extends Error {}
-
-export class QemuDm {
-  readonly bus: PortBus;
-  readonly piix4: Piix4XenState;
-  readonly page = new Uint8Array(PAGE_SIZE);
-  readonly view = new DataView(this.page.buffer);
+export class QemuDm implements DmSideHooks {
+  readonly link: IoreqLink;
+  /** The device model itself when it runs in this thread (null cross-thread). */
+  readonly model: QemuDmModel | null = null;
+  /** The shared ioreq page(s): vCPU n's ioreq_t at byte 32·n. */
+  readonly page: Uint8Array;
+  readonly view: DataView;
   readonly log: DmLog;
   readonly xc: XenCtrl;
   readonly localPorts: number[] = [];
-  status: DmStatus = 'running';
   fatalError: string | null = null;
-  private shutdownRequested: CauseLink | null = null;
-  private resetRequested: CauseLink | null = null;
-  private readonly req = newIoreq();
   readonly domid: number;
   /** The host request a guest S5 answers (a delivered power-button press), consumed by the first S5. */
   answersFor: () => CauseLink | null = () => null;
+  private stopped = false;
+  private readonly outbox: OutboxReader | null;
+  private shutdownLink: CauseLink | null = null;
+  private resetLink: CauseLink | null = null;
+  private hostAnswers: CauseLink | null = null;
+
+  /** dom0's end of the DM's reports (direct calls in-thread, outbox records cross-thread). */
+  private readonly sink: QemuDmSink = {
+    log: (line) => this.log.write(line),
+    sleep: (kind, typ, value, port, vcpu) => {
+      const what = `outw 0x${hex(port, 4)} <== 0x${hex(value, 4)}`;
+      if (kind === 'S3') {
+        this.o.chain.add({ requester: 'guest', mechanism: 'pm1a-cnt', what: `${what} (S3)`, evidence: { port, value, slpTyp: typ }, t: this.o.now() });
+        return;
+      }
+      const answers = this.answersFor();
+      this.shutdownLink = this.o.chain.add({
+        ...(answers ? { answers: answers.id } : {}),
+        requester: 'guest', mechanism: 'pm1a-cnt', what: `${what} (${kind}, SLP_TYP ${typ})`,
+        evidence: { port, value, slpTyp: typ, ioreqSlot: vcpu }, t: this.o.now(),
+      });
+    },
+    reset: (mechanism, port, value) => {
+      const what = mechanism === 'reset-cf9' ? `outb 0xcf9 <== 0x${hex(value, 2)}` : 'outb 0x64 <== 0xfe';
+      this.resetLink = this.o.chain.add({ requester: 'guest', mechanism, what, evidence: { port, value }, t: this.o.now() });
+    },
+    issued: (reboot, via, reason, why) => {
+      const answers = this.takeAnswers(why);
+      this.o.chain.add({
+        requester: 'hypervisor', mechanism: 'dmop-remote-shutdown', what: `qemu-dm ${via}(d${this.domid}, ${reboot ? 'SHUTDOWN_reboot' : 'SHUTDOWN_poweroff'})`,
+        evidence: { via, reason }, ...(answers ? { answers: answers.id } : {}), t: this.o.now(),
+      });
+    },
+    fatal: (_code, message) => {
+      this.fatalError = message;
+    },
+  };
 
   constructor(readonly o: QemuDmOptions) {
     const d = o.io.d;
     this.domid = d.id;
     this.log = o.log ?? new DmLog(o.name);
     this.xc = new XenCtrl(o.hv, o.dmVcpu ?? o.hv.dom0.vcpus[0]!);
-    this.bus = new PortBus(o.trace);
-    this.piix4 = newPiix4Xen({
-      trace: o.trace, ...(o.policy ? { policy: o.policy } : {}),
-      onSleep: (s, v, port) => this.onSleep(s, v, port),
-      onReset: (v) => this.requestReset('reset-cf9', `outb 0xcf9 <== 0x${hex(v, 2)}`, { port: 0xcf9, value: v }),
+    this.outbox = o.transport?.outbox ?? null;
+    this.link = o.transport?.link ?? createInlineIoreq({
+      vcpus: d.vcpus.length, xenHooks: o.io.xenHooks(this), trace: o.trace,
+      createDeviceModel: (ctx) => (this as { model: QemuDmModel | null }).model = buildQemuDmModel(ctx.hypercall, {
+        domid: d.id, trace: o.trace, sink: this.sink, ...(o.policy ? { policy: o.policy } : {}),
+        ...(d.mem.bytes.length > 0 ? { ram: ramGuestMemory(d.mem.bytes, 0) } : {}),
+      }),
     });
-    // One container for everything, mapped once: the bus rebuilds its 64 K index per map() call.
-    const space = new PortContainer('qemu-dm-io', 0x10000);
-    const pm = new PortContainer('piix4acpi-pm', 64);
-    pm.add(4, new PortRegion(pm1CntXenOps, this.piix4));
-    space.add(0xb000, pm);
-    space.add(0xcf8, new PortRegion(pciConfAddrOps, this.piix4));
-    space.add(0xcfc, new PortRegion(pciConfDataOps, this.piix4));
-    space.add(0xcf9, new PortRegion(rcrOps, this.piix4), 1);
-    space.add(0x64, new PortRegion({
-      name: 'i8042-cmd', size: 1, valid: { min: 1, max: 1 },
-      read: () => 0x1c,
-      write: (_s: null, _o: number, v: number) => {
-        if (v === 0xfe) this.requestReset('reset-kbc', 'outb 0x64 <== 0xfe', { port: 0x64, value: v }); // pulse reset line
-      },
-    }, null));
-    this.bus.map(space, 0);
+    this.page = this.link.mem.u8;
+    this.view = this.link.mem.view;
     // Register the claimed ranges and bind one channel per vCPU (xen_map_io_section; "shared evtchn %d bind error %d").
     const ports = o.io.attachServer({
-      dmDomid: this.xc.caller.domid, page: this.page, view: this.view,
+      dmDomid: this.xc.caller.domid, server: this.link.server,
       ranges: [[0x64, 0x64], [0xb004, 0xb005], [0xcf8, 0xcff]],
-      kick: () => o.hv.pump.drain(100, (t) => t === this.dmDomain.evtchn),
+      ...(o.transport?.timeoutMs !== undefined ? { timeoutMs: o.transport.timeoutMs } : {}),
     });
     ports.forEach((remote, vcpu) => {
-      const lp = o.hv.bindInterdomain(this.dmDomain, d, remote, () => this.handle(vcpu));
+      const lp = o.hv.bindInterdomain(this.dmDomain, d, remote, null);
       if (lp < 0) this.die(`shared evtchn ${vcpu} bind error ${lp}`);
       this.localPorts.push(lp);
     });
@@ -115,146 +143,68 @@ export class QemuDm {
     return this.o.hv.domains.get(this.xc.caller.domid)!;
   }
 
-  private onSleep(s: XenSleep, value: number, port: number): void {
-    if (s.kind === 'S3') {
-      // qemu-trad: S3 resets the machine, marks CMOS for resume and tells Xen ACPI_S_STATE = 3.
-      this.o.chain.add({ requester: 'guest', mechanism: 'pm1a-cnt', what: `outw 0x${hex(port, 4)} <== 0x${hex(value, 4)} (S3)`, evidence: { port, value, slpTyp: s.typ }, t: this.o.now() });
-      this.xc.setParam(this.domid, HVM_PARAM_ACPI_S_STATE, 3n);
-      return;
-    }
-    if (s.kind === 'S4' || s.kind === 'S5') {
-      // qemu_system_shutdown_request: consumed in cpu_handle_ioreq before the response.
-      const answers = this.answersFor();
-      this.shutdownRequested = this.o.chain.add({
-        ...(answers ? { answers: answers.id } : {}),
-        requester: 'guest', mechanism: 'pm1a-cnt', what: `outw 0x${hex(port, 4)} <== 0x${hex(value, 4)} (${s.kind}, SLP_TYP ${s.typ})`,
-        evidence: { port, value, slpTyp: s.typ, ioreqSlot: this.currentVcpu }, t: this.o.now(),
-      });
-    }
+  get bus(): PortBus | null {
+    return this.model?.bus ?? null;
   }
 
-  private requestReset(mechanism: 'reset-cf9' | 'reset-kbc', what: string, evidence: Record<string, number>): void {
-    this.resetRequested = this.o.chain.add({ requester: 'guest', mechanism, what, evidence, t: this.o.now() });
+  get piix4(): Piix4XenState | null {
+    return this.model?.piix4 ?? null;
   }
 
-  private currentVcpu = 0;
+  get status(): DmStatus {
+    if (this.stopped || this.fatalError !== null) return 'dead';
+    const s = this.link.mem.dmStatus();
+    return s === RingDmStatus.Running || s === RingDmStatus.NotStarted ? 'running' : 'dead';
+  }
+
+  private takeAnswers(why: DestroyWhy): CauseLink | null {
+    let l: CauseLink | null = null;
+    if (why === 'shutdown') { l = this.shutdownLink; this.shutdownLink = null; }
+    else if (why === 'reset') { l = this.resetLink; this.resetLink = null; }
+    else { l = this.hostAnswers; this.hostAnswers = null; }
+    return l;
+  }
 
   private die(msg: string): void {
     this.fatalError = msg;
-    this.status = 'dead';
     this.log.write(msg);
     if (this.o.trace.on(tr.fatal)) this.o.trace.emit(tr.fatal, { domid: this.domid, msg });
   }
 
-  /** The port for `vcpu` fired: cpu_handle_ioreq. */
-  handle(vcpu: number): void {
-    if (this.status !== 'running') return;
-    const o = vcpu * IOREQ_SIZE;
-    this.currentVcpu = vcpu;
-    // cpu_get_ioreq: only a READY slot is taken; the read barrier is the Atomics load.
-    const state = loadIoreqState(this.page, o);
-    const r = readIoreq(this.view, o, this.req); // work on a copy; only `data` is written back
-    if (state !== STATE_IOREQ_READY) {
-      this.log.write(`I/O request not ready: ${hex(state)}, ptr: ${hex(r.dataIsPtr)}, port: ${hex(r.addrLo)}, data: ${hex(r.dataLo)}, count: ${r.count}, size: ${r.size}`);
-      return;
-    }
-    storeIoreqState(this.page, o, STATE_IOREQ_INPROCESS);
-    // (No buffered ring in this model: nothing to drain before the synchronous request.)
-    if (this.o.trace.on(tr.handle)) {
-      this.o.trace.emit(tr.handle, { domid: this.domid, vcpu, type: r.type, dir: r.dir ? 'read' : 'write', addr: r.addrLo, size: r.size, data: r.dataLo });
-    }
-    try {
-      this.dispatch(vcpu);
-    } catch (e) {
-      if (e instanceof DmFatal) return this.die(e.message);
-      throw e;
-    }
-    if (loadIoreqState(this.page, o) !== STATE_IOREQ_INPROCESS) {
-      this.log.write(`Badness in I/O request ... not in service?!`);
-      this.destroyHvmDomain(false, null);
-      return;
-    }
-    this.view.setUint32(o + 8, r.dataLo, true); // only data goes back
-    this.view.setUint32(o + 12, r.dataHi, true);
-    // Before responding: the toolstack must see the shutdown before the guest can run again.
-    if (this.shutdownRequested) {
-      const link = this.shutdownRequested;
-      this.shutdownRequested = null; // qemu-trad consumes the request
-      this.log.write('shutdown requested in cpu_handle_ioreq');
-      this.destroyHvmDomain(false, link);
-    }
-    if (this.resetRequested) {
-      const link = this.resetRequested;
-      this.resetRequested = null;
-      this.log.write('reset requested in cpu_handle_ioreq.');
-      this.piix4.pm1Cnt = 0x0001; // qemu_system_reset: devices back to their reset state
-      this.destroyHvmDomain(true, link);
-    }
-    storeIoreqState(this.page, o, STATE_IORESP_READY); // contents first, then state (seq-cst store)
-    if (this.o.trace.on(tr.respond)) this.o.trace.emit(tr.respond, { domid: this.domid, vcpu, data: r.dataLo });
-    this.o.hv.evtchnSend(this.dmDomain, this.localPorts[vcpu]!);
+  /** DmSideHooks: a hypercall from the DM, issued from the DM's vCPU after its earlier reports are in. */
+  hypercall(op: number, args: ArrayLike<number>): number {
+    this.sync();
+    return privcmd(this.xc, { noDmop: () => this.o.noDmop === true }, op, args);
   }
 
-  private dispatch(vcpu: number): void {
-    const r = this.req;
-    switch (r.type) {
-      case IOREQ_TYPE_PIO: {
-        if (r.size > 4) throw new DmFatal(`PIO: bad size (${r.size})`);
-        if (r.size !== 1 && r.size !== 2 && r.size !== 4) throw new DmFatal(`PIO: bad size (${r.size})`);
-        if (r.dataIsPtr) throw new DmFatal(`PIO: data_is_ptr rep I/O is not modelled (vcpu ${vcpu})`);
-        const size = r.size as AccessSize;
-        if (r.dir === IOREQ_READ) r.dataLo = this.bus.read(r.addrLo & 0xffff, size) >>> 0;
-        else this.bus.write(r.addrLo & 0xffff, size === 4 ? r.dataLo >>> 0 : r.dataLo & ((1 << (8 * size)) - 1), size); // once, whatever count says
-        r.dataHi = 0;
-        return;
-      }
-      case IOREQ_TYPE_PCI_CONFIG: {
-        if ((r.size !== 1 && r.size !== 2 && r.size !== 4) || r.count !== 1) throw new DmFatal(`PCI config: bad size (${r.size}) or count (${r.count})`);
-        const sbdf = r.addrHi;
-        const reg = r.addrLo;
-        this.piix4.confAddr = (0x8000_0000 | ((sbdf & 0xffff) << 8) | (reg & 0xfc)) >>> 0;
-        if (r.dir === IOREQ_READ) r.dataLo = this.bus.read(0xcfc + (reg & 3), r.size as AccessSize);
-        else this.bus.write(0xcfc + (reg & 3), r.dataLo, r.size as AccessSize);
-        return;
-      }
-      case IOREQ_TYPE_TIMEOFFSET:
-      case IOREQ_TYPE_INVALIDATE:
-        return; // upstream ignores TIMEOFFSET; INVALIDATE flushes a mapcache we do not have
-      default:
-        throw new DmFatal(`Invalid ioreq type 0x${hex(r.type)}`);
-    }
+  /** DmSideHooks: take in what a cross-thread DM reported so far (no-op in-thread). */
+  sync(): void {
+    this.outbox?.drain(this.sink, this.o.trace);
+  }
+
+  /** The port for `vcpu` fired: cpu_handle_ioreq (in-thread it runs now; a worker DM serves it on its own). */
+  handle(vcpu: number): void {
+    if (this.status !== 'running') return;
+    this.link.evtchn.notifyDm(vcpu);
+    if (this.link instanceof InlineIoreqLink) this.link.dm.handleEvent();
+    this.sync();
   }
 
   /**
-   * destroy_hvm_domain: XEN_DMOP_remote_shutdown first, SCHEDOP_remote_shutdown
-   * as the fallback; the log lines are qemu-trad's.
+   * destroy_hvm_domain from dom0's own code (in-thread only): XEN_DMOP_remote_shutdown,
+   * SCHEDOP_remote_shutdown as the fallback; the cause record answers `answers`.
    */
   destroyHvmDomain(reboot: boolean, answers: CauseLink | null): number {
-    const reason = reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff;
-    let rc = this.o.noDmop ? -ENOTTY : this.xc.dmShutdown(this.domid, reason);
-    let via = 'XEN_DMOP_remote_shutdown';
-    if (rc !== 0) {
-      if (rc !== -ENOTTY) this.log.write(`xendevicemodel_shutdown failed with error ${-rc}`);
-      rc = this.xc.domainShutdown(this.domid, reason);
-      via = 'SCHEDOP_remote_shutdown';
-    }
-    if (this.o.trace.on(tr.shutdown)) this.o.trace.emit(tr.shutdown, { domid: this.domid, reboot, via, rc });
-    if (rc === 0) {
-      this.log.write(`Issued domain ${this.domid} ${reboot ? 'reboot' : 'poweroff'}`);
-      this.o.chain.add({
-        requester: 'hypervisor', mechanism: 'dmop-remote-shutdown', what: `qemu-dm ${via}(d${this.domid}, ${reboot ? 'SHUTDOWN_reboot' : 'SHUTDOWN_poweroff'})`,
-        evidence: { via, reason }, ...(answers ? { answers: answers.id } : {}), t: this.o.now(),
-      });
-    } else if (reboot) {
-      this.log.write(`? xc_domain_shutdown failed to issue reboot, sts -1`);
-    } else {
-      this.log.write(`? xc_domain_shutdown failed to issue poweroff, sts -1, errno ${-rc}`);
-    }
-    return rc;
+    if (!this.model) return -ENOSYS; // the model lives in the DM worker
+    this.hostAnswers = answers;
+    return this.model.destroyHvmDomain(reboot, 'badness');
   }
 
   stop(): void {
-    this.status = 'dead';
+    if (this.stopped) return;
+    this.sync();
+    this.stopped = true;
     this.o.io.detachServer();
+    void this.link.close();
   }
 }

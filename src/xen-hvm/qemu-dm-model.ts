@@ -1,0 +1,190 @@
+/**
+ * The device-model half of qemu-dm: what src/ioreq's `DeviceModel` serves
+ * (the `createDeviceModel` shape of ioreq/dm-types.ts), built the same way
+ * in-thread and inside a DM worker:
+ *  - `pio`: a PortBus with the Xen PIIX4 (piix4-xen.ts): PM1a_CNT at 0xB004,
+ *    PCI config at 0xCF8/0xCFC, the 0xCF9 reset control, the i8042 reset line;
+ *  - `pci`: IOREQ_TYPE_PCI_CONFIG on the same config spaces;
+ *  - `timeOffset` / `invalidate`: qemu-trad's RTC offset, the mapcache flush;
+ *  - `hooks.beforeResponse`: qemu-trad's pending shutdown/reset check and
+ *    destroy_hvm_domain, issued before IORESP_READY.
+ * Everything the host must see (log lines, cause records) goes through a
+ * `QemuDmSink`: direct calls in-thread, the shared outbox (qemu-dm-outbox.ts)
+ * from a worker. Hypercalls go through the ring's HypercallPort (qemu-dm-
+ * privcmd.ts says what the calls carry).
+ */
+import { PortBus } from '../ioports/port-bus.js';
+import { PortContainer, PortRegion } from '../ioports/region.js';
+import type { DmModule, GuestMemory, HypercallPort, PciConfigHandler } from '../ioreq/dm-types.js';
+import type { Ioreq } from '../ioreq/ioreq-codec.js';
+import { defineEvent, hex, type Trace } from '../trace/trace.js';
+import { newPiix4Xen, pciConfAddrOps, pciConfDataOps, pm1CntXenOps, rcrOps, type Piix4XenState, type XenSleepPolicy } from './piix4-xen.js';
+import { dmpDmShutdown, dmpSchedRemoteShutdown, dmpSetParam } from './qemu-dm-privcmd.js';
+import { ENOTTY, HVM_PARAM_ACPI_S_STATE, SHUTDOWN_poweroff, SHUTDOWN_reboot } from './xen-abi.js';
+
+export const tr = {
+  handle: defineEvent('qemu-dm', 'cpu_handle_ioreq', (a: { domid: number; vcpu: number; type: number; dir: string; addr: number; size: number; data: number }) =>
+    `d${a.domid}v${a.vcpu} type ${a.type} ${a.dir} addr 0x${hex(a.addr)} size ${a.size} data 0x${hex(a.data)}`),
+  respond: defineEvent('qemu-dm', 'cpu_ioreq_respond', (a: { domid: number; vcpu: number; data: number }) =>
+    `d${a.domid}v${a.vcpu} IORESP_READY data 0x${hex(a.data)}`),
+  shutdown: defineEvent('qemu-dm', 'destroy_hvm_domain', (a: { domid: number; reboot: boolean; via: string; rc: number }) =>
+    `d${a.domid} ${a.reboot ? 'reboot' : 'poweroff'} via ${a.via} rc ${a.rc}`),
+  fatal: defineEvent('qemu-dm', 'qemu_dm_fatal', (a: { domid: number; msg: string }) => `d${a.domid} ${a.msg}`),
+};
+
+/** Why destroy_hvm_domain ran (the host links the cause record to the matching guest request). */
+export type DestroyWhy = 'shutdown' | 'reset' | 'badness';
+
+/** What the device model tells the host. Every method takes plain values (they cross threads as outbox records). */
+export interface QemuDmSink {
+  /** One line of qemu-dm-NAME.log. */
+  log(line: string): void;
+  /** The guest wrote an S3/S4/S5 sleep to PM1a_CNT while serving `vcpu`'s ioreq. */
+  sleep(kind: 'S3' | 'S4' | 'S5', typ: number, value: number, port: number, vcpu: number): void;
+  /** The guest pulled a reset line (0xCF9 bit 2, or 0xFE to the i8042 command port). */
+  reset(mechanism: 'reset-cf9' | 'reset-kbc', port: number, value: number): void;
+  /** destroy_hvm_domain succeeded through `via`. */
+  issued(reboot: boolean, via: string, reason: number, why: DestroyWhy): void;
+  /** The DM stopped on a fatal error (QEMU hw_error). */
+  fatal(code: string, message: string): void;
+}
+
+export interface QemuDmModelOptions {
+  domid: number;
+  trace: Trace;
+  sink: QemuDmSink;
+  policy?: XenSleepPolicy;
+  /** Guest RAM for data_is_ptr and COPY requests; without it such buffers read all-ones and writes are dropped. */
+  ram?: GuestMemory;
+}
+
+/** The devices and the pending requests qemu-dm keeps between ioreqs (plain, named). */
+export interface QemuDmModel extends DmModule {
+  readonly bus: PortBus;
+  readonly piix4: Piix4XenState;
+  /** qemu_system_shutdown_request / qemu_system_reset_request, consumed in cpu_handle_ioreq (qemu-trad). */
+  readonly pending: { shutdown: boolean; reset: boolean; vcpu: number };
+  /** qemu-trad time_offset (seconds) and mapcache invalidations seen. */
+  readonly counts: { timeOffset: bigint; invalidate: number };
+  destroyHvmDomain(reboot: boolean, why: DestroyWhy): number;
+}
+
+const unbacked: GuestMemory = { read: () => false, write: () => false };
+
+export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): QemuDmModel {
+  const { domid, trace, sink } = o;
+  const pending = { shutdown: false, reset: false, vcpu: 0 };
+  const counts = { timeOffset: 0n, invalidate: 0 };
+  const piix4 = newPiix4Xen({
+    trace, ...(o.policy ? { policy: o.policy } : {}),
+    onSleep: (s, value, port) => {
+      if (s.kind === 'none') return;
+      sink.sleep(s.kind, s.typ, value, port, pending.vcpu);
+      // qemu-trad: S3 resets the machine, marks CMOS for resume and tells Xen ACPI_S_STATE = 3.
+      if (s.kind === 'S3') dmpSetParam(hc, domid, HVM_PARAM_ACPI_S_STATE, 3);
+      else pending.shutdown = true; // qemu_system_shutdown_request: consumed in cpu_handle_ioreq before the response
+    },
+    onReset: (v) => {
+      sink.reset('reset-cf9', 0xcf9, v);
+      pending.reset = true;
+    },
+  });
+  const bus = new PortBus(trace);
+  // One container for everything, mapped once: the bus rebuilds its 64 K index per map() call.
+  const space = new PortContainer('qemu-dm-io', 0x10000);
+  const pm = new PortContainer('piix4acpi-pm', 64);
+  pm.add(4, new PortRegion(pm1CntXenOps, piix4));
+  space.add(0xb000, pm);
+  space.add(0xcf8, new PortRegion(pciConfAddrOps, piix4));
+  space.add(0xcfc, new PortRegion(pciConfDataOps, piix4));
+  space.add(0xcf9, new PortRegion(rcrOps, piix4), 1);
+  space.add(0x64, new PortRegion({
+    name: 'i8042-cmd', size: 1, valid: { min: 1, max: 1 },
+    read: () => 0x1c,
+    write: (_s: null, _o: number, v: number) => {
+      if (v !== 0xfe) return; // 0xFE pulses the reset line
+      sink.reset('reset-kbc', 0x64, v);
+      pending.reset = true;
+    },
+  }, null));
+  bus.map(space, 0);
+
+  /** IOREQ_TYPE_PCI_CONFIG: the SBDF selects the function; the access goes through the 0xCF8/0xCFC pair. */
+  const pci: PciConfigHandler = {
+    has: (sbdf) => sbdf === 0x0000 || sbdf === 0x0008 || sbdf === 0x000b, // 00:00.0, 00:01.0, 00:01.3
+    read(sbdf, reg, size) {
+      piix4.confAddr = (0x8000_0000 | ((sbdf & 0xffff) << 8) | (reg & 0xfc)) >>> 0;
+      return bus.read(0xcfc + (reg & 3), size);
+    },
+    write(sbdf, reg, value, size) {
+      piix4.confAddr = (0x8000_0000 | ((sbdf & 0xffff) << 8) | (reg & 0xfc)) >>> 0;
+      bus.write(0xcfc + (reg & 3), value, size);
+    },
+  };
+
+  /**
+   * destroy_hvm_domain: XEN_DMOP_remote_shutdown first; any failure falls back
+   * to SCHEDOP_remote_shutdown (only ENOTTY, "no such op", goes unlogged).
+   * The log lines are qemu-trad's.
+   */
+  function destroyHvmDomain(reboot: boolean, why: DestroyWhy): number {
+    const reason = reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff;
+    let rc = dmpDmShutdown(hc, domid, reason);
+    let via = 'XEN_DMOP_remote_shutdown';
+    if (rc !== 0) {
+      if (rc !== -ENOTTY) sink.log(`xendevicemodel_shutdown failed with error ${-rc}`);
+      rc = dmpSchedRemoteShutdown(hc, domid, reason);
+      via = 'SCHEDOP_remote_shutdown';
+    }
+    if (trace.on(tr.shutdown)) trace.emit(tr.shutdown, { domid, reboot, via, rc });
+    if (rc === 0) {
+      sink.log(`Issued domain ${domid} ${reboot ? 'reboot' : 'poweroff'}`);
+      sink.issued(reboot, via, reason, why);
+    } else if (reboot) {
+      sink.log(`? xc_domain_shutdown failed to issue reboot, sts -1`);
+    } else {
+      sink.log(`? xc_domain_shutdown failed to issue poweroff, sts -1, errno ${-rc}`);
+    }
+    return rc;
+  }
+
+  return {
+    bus, piix4, pending, counts, destroyHvmDomain,
+    devices: {
+      pio: bus, mem: o.ram ?? unbacked, pci,
+      timeOffset: (_added, total) => void (counts.timeOffset = total),
+      invalidate: () => void counts.invalidate++, // no mapcache to flush
+    },
+    hooks: {
+      beforeDispatch(vcpu: number, r: Readonly<Ioreq>): void {
+        pending.vcpu = vcpu;
+        if (trace.on(tr.handle)) {
+          trace.emit(tr.handle, { domid, vcpu, type: r.type, dir: r.dir ? 'read' : 'write', addr: r.addrLo, size: r.size, data: r.dataLo });
+        }
+      },
+      // Before responding: the toolstack must see the shutdown before the guest can run again.
+      beforeResponse(vcpu: number, r: Readonly<Ioreq>): void {
+        if (pending.shutdown) {
+          pending.shutdown = false; // qemu-trad consumes the request
+          sink.log('shutdown requested in cpu_handle_ioreq');
+          destroyHvmDomain(false, 'shutdown');
+        }
+        if (pending.reset) {
+          pending.reset = false;
+          sink.log('reset requested in cpu_handle_ioreq.');
+          piix4.pm1Cnt = 0x0001; // qemu_system_reset: devices back to their reset state
+          destroyHvmDomain(true, 'reset');
+        }
+        // Traced here, just before DeviceModel stores IORESP_READY (data first, then state).
+        if (trace.on(tr.respond)) trace.emit(tr.respond, { domid, vcpu, data: r.dataLo });
+      },
+      // "Badness in I/O request": the slot is no longer ours; power the domain off without responding.
+      destroyHvmDomain: (reboot) => void destroyHvmDomain(reboot, 'badness'),
+      log: (line) => sink.log(line),
+      fatal: (code, message) => {
+        if (trace.on(tr.fatal)) trace.emit(tr.fatal, { domid, msg: message });
+        sink.fatal(code, message);
+      },
+    },
+  };
+}
