@@ -73,6 +73,8 @@ export interface Domain {
   evtchnDestroyed: boolean;
   /** Set once domain_destroy has removed the domain from the domain list. */
   destroyed: boolean;
+  /** SCHEDOP_watchdog timers in use: each slot holds its cancel function, or null. */
+  watchdogs: ((() => void) | null)[];
   readonly createdAt: number;
 }
 
@@ -87,7 +89,7 @@ export function newDomain(o: { id: number; hvm: boolean; privileged: boolean; vc
     id: o.id, hvm: o.hvm, privileged: o.privileged, vcpus, mem: o.mem, evtchn: new EventChannelTable(),
     params: new Array<bigint>(HVM_NR_PARAMS).fill(0n), hooks: {}, target: null,
     pauseCount: 0, controllerPauseCount: 0, isShuttingDown: false, isShutDown: false, shutdownCode: SHUTDOWN_CODE_INVALID,
-    dying: 'alive', refcnt: 1, totPages: 0, maxPages: o.maxPages, foreignMapped: 0, evtchnDestroyed: false, destroyed: false,
+    dying: 'alive', refcnt: 1, totPages: 0, maxPages: o.maxPages, foreignMapped: 0, evtchnDestroyed: false, destroyed: false, watchdogs: [null, null],
     createdAt: o.now,
   };
 }

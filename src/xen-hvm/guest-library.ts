@@ -35,8 +35,8 @@ export interface GuestParams {
   uptimeNs?: number;
 }
 
-export type GuestKind = 'acpi-poweroff' | 'pwrbtn' | 'ignore-button' | 'pv' | 'pv-ignore' | 'acpi-off' | 'reboot' | 'triple-fault' | 'crash' | 'idle';
-export const GUEST_KINDS: readonly GuestKind[] = ['acpi-poweroff', 'pwrbtn', 'ignore-button', 'pv', 'pv-ignore', 'acpi-off', 'reboot', 'triple-fault', 'crash', 'idle'];
+export type GuestKind = 'acpi-poweroff' | 'pwrbtn' | 'ignore-button' | 'pv' | 'pv-ignore' | 'acpi-off' | 'reboot' | 'triple-fault' | 'crash' | 'idle' | 'watchdog';
+export const GUEST_KINDS: readonly GuestKind[] = ['acpi-poweroff', 'pwrbtn', 'ignore-button', 'pv', 'pv-ignore', 'acpi-off', 'reboot', 'triple-fault', 'crash', 'idle', 'watchdog'];
 
 export function makeGuest(kind: string, p: GuestParams = {}): ScriptedGuest {
   const up = p.uptimeNs ?? 1e9;
@@ -76,6 +76,16 @@ export function makeGuest(kind: string, p: GuestParams = {}): ScriptedGuest {
     case 'crash':
       return new ScriptedGuest(kind, [...boot(kind, up), { op: 'print', text: 'Kernel panic - not syncing: acpidm crash guest' },
         { op: 'schedop-shutdown', reason: SHUTDOWN_crash }, { op: 'hlt', if: true }]);
+    case 'watchdog':
+      // Linux xen_wdt: arm a 10 s watchdog, pet it every 5 s twice, then hang without petting it.
+      return new ScriptedGuest(kind, [
+        { op: 'print', text: 'watchdog: booted' },
+        { op: 'watchdog', id: 0, timeout: 10 },
+        { op: 'sleep', ns: 5e9 }, { op: 'watchdog', id: 'wd', timeout: 10 },
+        { op: 'sleep', ns: 5e9 }, { op: 'watchdog', id: 'wd', timeout: 10 },
+        { op: 'print', text: 'watchdog: hung (no more keepalives)' },
+        { op: 'hlt', if: true },
+      ]);
     case 'pv':
     case 'pv-ignore':
       return pvGuest(kind);

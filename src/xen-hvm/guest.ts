@@ -49,6 +49,8 @@ export type GuestOp =
   | { op: 'hlt'; if: boolean }
   | { op: 'schedop-shutdown'; reason: number }
   | { op: 'set-param'; index: number; value: number }
+  /** SCHEDOP_watchdog(id, timeout seconds); an allocation's id goes to register `wd`, `'wd'` re-arms that one. */
+  | { op: 'watchdog'; id: number | 'wd'; timeout: number }
   | { op: 'triple-fault' }
   /** Jump to `to` when register `reg` & mask is zero (tiny control flow for polling loops). */
   | { op: 'jz'; reg: string; mask: number; to: number }
@@ -143,6 +145,11 @@ export class ScriptedGuest implements XenGuest {
       case 'set-param':
         p.pc++;
         vcpuXc(ctx, v).setParamSelf(op.index, op.value);
+        return;
+      case 'watchdog':
+        p.pc++;
+        if (op.id === 'wd') p.regs.wdrc = ctx.xc.watchdogFrom(v, p.regs.wd ?? 0, op.timeout); // re-arm: 0 or -errno
+        else p.regs.wd = ctx.xc.watchdogFrom(v, op.id, op.timeout); // id 0 allocates: the new id
         return;
       case 'triple-fault':
         p.pc++;

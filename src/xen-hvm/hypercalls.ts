@@ -85,6 +85,14 @@ function doSchedOp(hv: Hypervisor, d: Domain, v: Vcpu, cmd: number, arg: Hyperca
       hv.domainShutdown(t, reason, 'SCHEDOP_remote_shutdown');
       return record(hv, v, 'SCHEDOP_remote_shutdown', 0, detail); // 0 even if nothing changed
     }
+    case X.SCHEDOP_watchdog: {
+      // struct sched_watchdog { u32 id @0; u32 timeout @4; } (seconds)
+      const view = C.guestView(d.mem, arg, 8);
+      if (typeof view === 'number') return record(hv, v, 'SCHEDOP_watchdog', view);
+      const id = view.getUint32(0, true);
+      const timeout = view.getUint32(4, true);
+      return record(hv, v, 'SCHEDOP_watchdog', hv.domainWatchdog(d, id, timeout), `id ${id} timeout ${timeout} s`);
+    }
     default:
       return record(hv, v, `SCHEDOP ${cmd}`, -X.ENOSYS);
   }

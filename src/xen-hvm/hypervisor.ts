@@ -50,7 +50,11 @@ export type HvEvent =
   | { kind: 'console'; line: string };
 
 /** Which path called domain_shutdown (for the cause chain; Xen itself does not record it). */
-export type ShutdownVia = 'SCHEDOP_shutdown' | 'SCHEDOP_remote_shutdown' | 'XEN_DMOP_remote_shutdown' | 'hlt-all-cpus' | 'triple-fault' | 'domain_crash' | 'other';
+export type ShutdownVia = 'SCHEDOP_shutdown' | 'SCHEDOP_remote_shutdown' | 'XEN_DMOP_remote_shutdown' | 'hlt-all-cpus' | 'triple-fault' | 'domain_crash' | 'watchdog' | 'other';
+
+/** Xen NR_DOMAIN_WATCHDOG_TIMERS. */
+export const NR_DOMAIN_WATCHDOG_TIMERS = 2;
+const ENOSPC = 28;
 
 /** Pages domain_relinquish_resources frees before it checks for preemption (one continuation step). */
 export const RELINQUISH_PAGES_PER_STEP = 16384;
@@ -74,6 +78,8 @@ export class Hypervisor {
   /** How many times VIRQ_DOM_EXC was sent, per domain id it was sent for. */
   readonly domExcSent = new Map<number, number>();
   hostHalted: string | null = null;
+  /** One-shot timers (the host's timer queue); returns a cancel function. Needed by SCHEDOP_watchdog. */
+  setTimer: ((deadlineNs: number, name: string, fire: () => void) => () => void) | null = null;
   private nextDomid = 1;
   private readonly rcu: Domain[] = [];
   private readonly virqHandlers: PortHandler[] = [];
@@ -324,6 +330,38 @@ export class Hypervisor {
     this.domainShutdown(d, reason, 'triple-fault');
   }
 
+  // ---- watchdog (xen/common/sched/core.c domain_watchdog) ------------------
+
+  /** SCHEDOP_watchdog: id 0 allocates a timer (returns its id 1..2), timeout 0 deletes, otherwise re-arms. */
+  domainWatchdog(d: Domain, id: number, timeoutS: number): number {
+    const slots = d.watchdogs;
+    if (id > NR_DOMAIN_WATCHDOG_TIMERS) return -EINVAL;
+    const arm = (slot: number): void => {
+      slots[slot]?.();
+      slots[slot] = this.setTimer ? this.setTimer(this.now() + timeoutS * 1e9, `d${d.id}-watchdog${slot}`, () => {
+        slots[slot] = null;
+        if (d.isShuttingDown || d.dying !== 'alive') return;
+        this.log(`(XEN) Watchdog timer ${slot} fired for d${d.id}`);
+        this.domainShutdown(d, SHUTDOWN_watchdog, 'watchdog');
+      }) : () => {};
+    };
+    if (id === 0) {
+      for (let slot = 0; slot < NR_DOMAIN_WATCHDOG_TIMERS; slot++) {
+        if (slots[slot] !== null && slots[slot] !== undefined) continue;
+        arm(slot);
+        return slot + 1;
+      }
+      return -ENOSPC;
+    }
+    const slot = id - 1;
+    if (!slots[slot]) return -EINVAL;
+    if (timeoutS === 0) {
+      slots[slot]!();
+      slots[slot] = null;
+    } else arm(slot);
+    return 0;
+  }
+
   // ---- kill and destroy ----------------------------------------------------
 
   /**
@@ -338,6 +376,10 @@ export class Hypervisor {
       this.domainPause(d);
       d.dying = 'dying';
       this.events.emit({ kind: 'dying', domid: d.id });
+    }
+    for (let i = 0; i < d.watchdogs.length; i++) {
+      d.watchdogs[i]?.();
+      d.watchdogs[i] = null;
     }
     if (!d.evtchnDestroyed) {
       d.evtchn.closeAll();

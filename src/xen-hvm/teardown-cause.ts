@@ -13,6 +13,7 @@ export type TeardownCause =
   | 'guest-reboot'            // 0xCF9 / kbc reset / triple fault → SHUTDOWN_reboot
   | 'hlt-all-cpus'            // every vCPU halted with IF=0 (Xen "All CPUs offline")
   | 'crash'
+  | 'watchdog'                // the guest stopped petting its SCHEDOP_watchdog timer
   | 'destroy'                 // xl destroy of a running domain
   | 'timeout'                 // a requested shutdown never happened
   | 'running';                // nothing has taken it down
@@ -36,7 +37,7 @@ export function classifyTeardown(chain: CauseChain): TeardownCause {
           ? 'toolstack-pv-shutdown' : 'guest-pv-shutdown';
       case 'hlt-all-cpus': return 'hlt-all-cpus';
       case 'reset-cf9': case 'reset-kbc': case 'triple-fault': return 'guest-reboot';
-      case 'other': return first.evidence?.crash ? 'crash' : 'guest-pv-shutdown';
+      case 'other': return first.evidence?.crash ? 'crash' : first.evidence?.watchdog ? 'watchdog' : 'guest-pv-shutdown';
       default: break;
     }
   }

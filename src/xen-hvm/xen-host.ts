@@ -94,6 +94,13 @@ export class XenHost {
     };
     this.xs = o.xenstore === 'mini' ? new MiniXenstore(state) : o.xenstore ? o.xenstore(this) : new FullXenstore(state, this.trace);
     this.hv.bindDomExc(() => this.xs.domExc()); // xenstored owns VIRQ_DOM_EXC
+    this.hv.setTimer = (deadline, name, fire) => {
+      const h = this.timers.add(name, () => {
+        h.cancel();
+        fire();
+      }, deadline);
+      return () => h.cancel();
+    };
     this.xc = new XenCtrl(this.hv, this.hv.dom0.vcpus[0]!);
     // Trace events that belong in the timeline (the rest stay in the trace only).
     for (const n of TIMELINE_EVENTS) this.trace.enable(n);
@@ -125,6 +132,8 @@ export class XenHost {
       chain.add({ requester: 'hypervisor', mechanism: 'hlt-all-cpus', what: 'All CPUs offline -- powering off.', evidence: { reason }, t });
     } else if (via === 'triple-fault') {
       chain.add({ requester: 'guest', mechanism: 'triple-fault', what: `triple fault: HVM shutdown action ${reason}`, evidence: { reason }, t });
+    } else if (via === 'watchdog') {
+      chain.add({ requester: 'hypervisor', mechanism: 'other', what: 'SCHEDOP_watchdog timer expired', evidence: { watchdog: true, reason }, t });
     } else if (via === 'domain_crash') {
       chain.add({ requester: 'hypervisor', mechanism: 'other', what: 'domain_crash', evidence: { crash: true, reason }, t });
     }

@@ -107,6 +107,14 @@ export class XenCtrl {
     return hypercall(this.hv, v, X.HYPERVISOR_hvm_op, [X.HVMOP_set_param, BUF]);
   }
 
+  /** SCHEDOP_watchdog issued by guest vCPU `v`: struct sched_watchdog { u32 id; u32 timeout; }. */
+  watchdogFrom(v: Vcpu, id: number, timeout: number): number {
+    const w = this.view(8);
+    w.setUint32(0, id >>> 0, true);
+    w.setUint32(4, timeout >>> 0, true);
+    return hypercall(this.hv, v, X.HYPERVISOR_sched_op, [X.SCHEDOP_watchdog, BUF]);
+  }
+
   evtchnSend(port: number): number {
     this.view(4).setUint32(0, port, true);
     return hypercall(this.hv, this.caller, X.HYPERVISOR_event_channel_op, [X.EVTCHNOP_send, BUF]);

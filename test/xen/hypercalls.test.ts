@@ -76,6 +76,25 @@ describe('SCHEDOP_shutdown / shutdown_code / yield / block', () => {
   });
 });
 
+describe('SCHEDOP_watchdog (domain_watchdog)', () => {
+  it('id 0 allocates one of two timers, re-arm/delete by id, -ENOSPC when both are used, -EINVAL for bad ids', () => {
+    const { hv, a, asA } = setup();
+    const v = a.vcpus[0]!;
+    let fire: (() => void) | null = null;
+    hv.setTimer = (_t, _n, f) => { fire = f; return () => { fire = null; }; };
+    expect(asA.watchdogFrom(v, 0, 10)).toBe(1);
+    expect(asA.watchdogFrom(v, 0, 10)).toBe(2);
+    expect(asA.watchdogFrom(v, 0, 10)).toBe(-28); // -ENOSPC
+    expect(asA.watchdogFrom(v, 3, 10)).toBe(-X.EINVAL);
+    expect(asA.watchdogFrom(v, 2, 0)).toBe(0); // delete timer 2
+    expect(asA.watchdogFrom(v, 2, 5)).toBe(-X.EINVAL); // no longer in use
+    expect(asA.watchdogFrom(v, 1, 5)).toBe(0); // re-arm timer 1
+    (fire as unknown as () => void)();
+    expect(a.shutdownCode).toBe(X.SHUTDOWN_watchdog);
+    expect(hv.console.at(-1)).toBe(`(XEN) Watchdog timer 0 fired for d${a.id}`);
+  });
+});
+
 describe('domain_shutdown deferral and VIRQ_DOM_EXC (xen/common/domain.c)', () => {
   it('a vCPU mid-I/O is skipped; the domain completes when its deferral ends', () => {
     const { hv, a, dom0, virq } = setup();
