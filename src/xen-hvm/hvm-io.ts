@@ -18,6 +18,7 @@ import { defineEvent, hex, type Trace } from '../trace/trace.js';
 import type { VirtualClock } from '../clock/virtual-clock.js';
 import type { TimerQueue, TimerHandle } from './timer-queue.js';
 import type { Domain, Vcpu } from './domain.js';
+import type { EventChannelTable } from './event-channel.js';
 import type { Hypervisor } from './hypervisor.js';
 import { newPmTimer, nsToNextMsbFlip, pm1aEvtOps, pmtButton, pmTmrOps, pmtUpdateTime, type PmTimerState } from './pmtimer.js';
 import { ACPI_PM1A_EVT_BLK_ADDRESS_V0, ACPI_PM1A_EVT_BLK_ADDRESS_V1, ACPI_PM_TMR_BLK_ADDRESS_V0, ACPI_PM_TMR_BLK_ADDRESS_V1,
@@ -76,6 +77,8 @@ export class HvmIo {
   /** The vCPU whose access the ring is working on (Xen's `current`), for the console lines its hooks print. */
   private cur = 0;
   private dmSide: DmSideHooks | null = null;
+  /** Upcall filter: the DM domain's own event-channel table (allocated once, not per access). */
+  private readonly dmTable = (t: EventChannelTable): boolean => t === this.hv.domains.get(this.server?.dmDomid ?? -1)?.evtchn;
   /** Called when the SCI line changes (interrupt delivery wakes a blocked vCPU). */
   onSci: (level: boolean) => void = () => {};
 
@@ -228,8 +231,7 @@ export class HvmIo {
       this.trace.emit(tr.send, { domid: d.id, vcpu: v.id, dir: dir ? 'read' : 'write', port, size, data: value, eport: r.vpEport });
     }
     // The vCPU now blocks, so the DM's domain gets the CPU: its pending upcalls (xenstored, the toolstack) run first.
-    const dmTable = this.hv.domains.get(s.dmDomid)?.evtchn;
-    if (dmTable) this.hv.pump.drain(100, (t) => t === dmTable);
+    this.hv.pump.drain(100, this.dmTable);
     return this.resume(v) ? 'done' : 'pending';
   }
 

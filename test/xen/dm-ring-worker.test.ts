@@ -141,6 +141,27 @@ describe('qemu-dm on the src/ioreq ring, in-thread and in a worker (xen.md §1, 
     }
   });
 
+  it('2 vCPUs, 1536 alternating config-space accesses: each served once, in order, with the same data on both transports', async () => {
+    const seen: Record<Kind, number[]> = { inline: [], worker: [] };
+    for (const kind of ['inline', 'worker'] as const) {
+      const s = await setup(kind, 2);
+      for (let i = 0; i < 512; i++) {
+        const v = s.d.vcpus[i & 1]!;
+        const fn = [0x0000, 0x0800, 0x0b00][i % 3]!; // 00:00.0, 00:01.0, 00:01.3
+        expect(s.io.out(v, 0xcf8, 4, 0x8000_0000 | fn | ((i * 4) & 0xfc))).toBe('done');
+        expect(s.io.in(v, 0xcfc + (i & 3), (1 << (i % 3)) as 1 | 2 | 4)).toBe('done');
+        seen[kind].push(s.io.readValue[v.id]!);
+        s.io.in(v, 0xcf8, 4); // the latch reads back what this vCPU wrote
+        seen[kind].push(s.io.readValue[v.id]!);
+      }
+      expect(s.dm.link.server.stats, kind).toMatchObject({ sent: 1536, completed: 1536, unhandled: 0, crashed: 0 });
+      expect(s.d.vcpus.map((v) => v.ioPending)).toEqual([false, false]);
+    }
+    expect(seen.worker).toEqual(seen.inline);
+    // i=0: byte 0 of 00:00.0 (vendor 0x8086); i=2: the dword at register 0x0a of 00:01.3 (class 0x0680 = bridge, other).
+    expect(seen.inline.slice(0, 6)).toEqual([0x86, 0x8000_0000, 0x00, 0x8000_0804, 0x0680, 0x8000_0b08]);
+  });
+
   it('a bad ioreq type stops the worker DM with QEMU\'s message; the host does not throw and nothing is served twice', async () => {
     const s = await setup('worker');
     s.io.out(s.d.vcpus[0]!, 0xb004, 2, 0x0001);
