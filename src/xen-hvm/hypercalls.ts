@@ -217,9 +217,16 @@ const TRIGGER_NAMES = ['nmi', 'reset', 'init', 'power', 'sleep'];
 // ---- hvm_op -------------------------------------------------------------------
 
 /** Parameters a guest may set on itself (hvm.c hvm_allow_set_param). */
-const GUEST_SETTABLE = new Set([X.HVM_PARAM_CALLBACK_IRQ, 15, 37, X.HVM_PARAM_ACPI_IOPORTS_LOCATION, 34, X.HVM_PARAM_STORE_EVTCHN, X.HVM_PARAM_CONSOLE_EVTCHN, 36]);
+const HVM_PARAM_VM86_TSS = 15;
+const HVM_PARAM_VM_GENERATION_ID_ADDR = 34;
+const HVM_PARAM_X87_FIP_WIDTH = 36;
+const HVM_PARAM_VM86_TSS_SIZED = 37;
+const HVM_PARAM_ALTP2M = 35;
+const HVM_PARAM_MCA_CAP = 38;
+const GUEST_SETTABLE = new Set([X.HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_VM86_TSS, HVM_PARAM_VM86_TSS_SIZED, X.HVM_PARAM_ACPI_IOPORTS_LOCATION,
+  HVM_PARAM_VM_GENERATION_ID_ADDR, X.HVM_PARAM_STORE_EVTCHN, X.HVM_PARAM_CONSOLE_EVTCHN, HVM_PARAM_X87_FIP_WIDTH]);
 /** Parameters a guest may not read (hvm.c hvm_allow_get_param). */
-const GUEST_UNREADABLE = new Set([X.HVM_PARAM_IOREQ_SERVER_PFN, X.HVM_PARAM_NR_IOREQ_SERVER_PAGES, 35 /* ALTP2M */, 38 /* MCA_CAP */]);
+const GUEST_UNREADABLE = new Set([X.HVM_PARAM_IOREQ_SERVER_PFN, X.HVM_PARAM_NR_IOREQ_SERVER_PAGES, HVM_PARAM_ALTP2M, HVM_PARAM_MCA_CAP]);
 
 function doHvmOp(hv: Hypervisor, d: Domain, v: Vcpu, op: number, arg: HypercallArg): number {
   if (op !== X.HVMOP_set_param && op !== X.HVMOP_get_param) return record(hv, v, `HVMOP ${op}`, -X.ENOSYS);
