@@ -16,6 +16,9 @@ import { LocalApic } from './lapic.js';
 import { HANDLERS } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
+import { compileBlock, type Block } from './jit/compile.js';
+
+const JIT_SLOTS = 1 << 16;
 
 export type CpuExit = 'budget' | 'halted' | 'halted-cli' | 'stopped' | 'triple-fault';
 
@@ -34,6 +37,13 @@ export interface CpuOptions {
   intr?: IntrLine;
   /** Map the local APIC page at 0xFEE00000 (default true). */
   lapic?: boolean;
+  /**
+   * Compile hot blocks into JS functions (default true). `jitThreshold` is how
+   * many times a block start is seen before it is compiled (default 16; 0 =
+   * compile on first sight, used to test the compiler against the corpus).
+   */
+  jit?: boolean;
+  jitThreshold?: number;
 }
 
 export const tr = {
@@ -75,6 +85,14 @@ export class Cpu extends CpuState {
   private exitReason: CpuExit | null = null;
   private memGen = -1;
   tsc = 0;
+  // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
+  jit: boolean;
+  jitThreshold: number;
+  private readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
+  private readonly hot = new Uint16Array(JIT_SLOTS);
+  private curBlock: Block | null = null;
+  /** blocks compiled so far (for tests and benchmarks) */
+  blocksCompiled = 0;
 
   constructor(o: CpuOptions) {
     super(o.mem);
@@ -83,6 +101,9 @@ export class Cpu extends CpuState {
     this.trace = o.trace ?? new Trace();
     this.intrLine = o.intr ?? null;
     this.lapic = new LocalApic();
+    this.jit = o.jit ?? true;
+    this.jitThreshold = o.jitThreshold ?? 16;
+    this.tlb.onCodeWrite = () => this.invalidateCode();
     if (o.lapic !== false) o.mem.mapMmio(LAPIC_BASE, 0x1000, this.lapic);
     this.reset();
   }
@@ -109,6 +130,29 @@ export class Cpu extends CpuState {
     this.lapic.reset();
     this.halted = false; this.shadow = false; this.stopRequested = false; this.exitReason = null;
     this.tsc = 0;
+  }
+
+  /**
+   * Forget every compiled block. Guest writes to code pages do this by
+   * themselves; call it after changing guest RAM from the host (loaders).
+   */
+  invalidateCode(): void {
+    this.tlb.clearCode();
+  }
+
+  /** Compile the block at the current EIP if its page is cached as RAM; false if not possible. */
+  private compileHere(lin: number, h: number): void {
+    const e = this.tlb.r[lin >>> 12]!;
+    if ((e & this.tlb.acc) === 0) return; // not (yet) a RAM page in the TLB: the interpreter fills it
+    const phys = (e & ~0xfff) | (lin & 0xfff);
+    if (this.tlb.codePage[phys >>> 12] === 0) {
+      this.tlb.markCode(phys >>> 12);
+      this.tlb.flush(); // drop write entries for the page, so writes to it reach writeSlow
+      const e2 = this.tlb.r[lin >>> 12]!;
+      if (e2 === 0) return; // refilled on the next fetch
+    }
+    this.blocks[h] = compileBlock(this, lin, this.eip, phys);
+    if (this.blocks[h]!.n > 0) this.blocksCompiled++;
   }
 
   /** Ask run() to return 'stopped' after the current instruction (safe from inside an I/O handler). */
@@ -159,11 +203,28 @@ export class Cpu extends CpuState {
       try {
         while (this.retired < end) {
           this.insnStart = this.eip;
+          if (this.prefixes !== 0) { this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!; }
+          if (this.jit) {
+            const lin = (this.segBase[CS]! + this.eip) | 0;
+            const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
+            const b = this.blocks[h];
+            if (b !== undefined && b.lin === lin && b.epoch === this.tlb.epoch && b.csBase === this.segBase[CS] && b.os === this.defOs) {
+              if (b.fn !== null && b.n <= end - this.retired) {
+                this.os = this.defOs; this.as32 = this.defAs; this.segOvr = -1; this.rep = 0;
+                this.curBlock = b;
+                this.retired += b.fn(this);
+                this.curBlock = null;
+                continue;
+              }
+            } else if (++this.hot[h]! > this.jitThreshold) {
+              this.hot[h] = 0;
+              this.compileHere(lin, h); // used from the next visit; this one is interpreted
+            }
+          }
           this.segOvr = -1;
           this.os = this.defOs;
           this.as32 = this.defAs;
           this.rep = 0;
-          if (this.prefixes !== 0) { this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!; }
           HANDLERS[this.fetch8() | this.os]!(this);
           this.retired++;
           if (this.breakLoop) {
@@ -174,6 +235,11 @@ export class Cpu extends CpuState {
         }
       } catch (e) {
         if (e !== FAULT) throw e;
+        if (this.curBlock !== null) {
+          // instructions of the block before the faulting one have retired
+          this.retired += Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
+          this.curBlock = null;
+        }
         this.retired++;
         this.eip = this.insnStart;
         this.deliverException(this.excVec, this.excHasErr, this.excErr);

@@ -10,6 +10,7 @@ import { alu } from './ops-alu.js';
 import { getR, rdMem, setR, wrMem } from './operand.js';
 import { ioCheck } from './transfers.js';
 
+const REP_SLICE = 4096;
 export const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4, INS = 5, OUTS = 6;
 
 function idx(c: CpuState, r: number): number {
@@ -26,9 +27,12 @@ export function stringOp(c: Cpu, kind: number, bits: number): void {
   const rep = c.rep;
   if (kind >= INS) ioCheck(c, c.r16[4]!, size);
   if (rep === 0) { stringOne(c, kind, bits, src, d); return; }
-  for (;;) {
+  for (let n = 0; ; n++) {
     const count = c.as32 ? c.regs[1]! >>> 0 : c.r16[2]!;
     if (count === 0) return;
+    // A long REP is split: after a slice of elements the instruction restarts itself (EIP unchanged),
+    // so interrupts and the instruction budget are honoured (Intel SDM: REP is interruptible).
+    if (n === REP_SLICE) { c.eip = c.insnStart; return; }
     stringOne(c, kind, bits, src, d);
     if (c.as32) c.regs[1] = count - 1; else c.r16[2] = count - 1;
     if (kind === CMPS || kind === SCAS) {

@@ -18,11 +18,34 @@ export class Tlb {
   readonly w = new Int32Array(PAGES);
   /** 1 at CPL 0-2, 2 at CPL 3: the bit an entry must have. */
   acc = 1;
+  /** bumped on every flush: compiled blocks from an older epoch are stale */
+  epoch = 0;
+  /** physical pages holding compiled code: never cached for writes, so a write reaches writeSlow */
+  readonly codePage = new Uint8Array(PAGES);
+  /** called by writeSlow after a write to a code page */
+  onCodeWrite: (() => void) | null = null;
+  private readonly codeList = new Int32Array(LIST);
+  private codeCount = 0;
+
+  /** Mark a physical page as holding compiled code. */
+  markCode(physPage: number): void {
+    this.codePage[physPage] = 1;
+    if (this.codeCount < LIST) this.codeList[this.codeCount++] = physPage;
+    else { this.codePage.fill(0); this.codeCount = 0; this.codePage[physPage] = 1; this.codeList[this.codeCount++] = physPage; }
+  }
+
+  /** Forget all code pages (after a code write: every block is stale). */
+  clearCode(): void {
+    for (let i = 0; i < this.codeCount; i++) this.codePage[this.codeList[i]!] = 0;
+    this.codeCount = 0;
+    this.epoch++;
+  }
   private readonly list = new Int32Array(LIST);
   private count = 0;
   private overflow = false;
 
   flush(): void {
+    this.epoch++;
     if (this.overflow) {
       this.r.fill(0);
       this.w.fill(0);
@@ -34,6 +57,7 @@ export class Tlb {
   }
 
   flushPage(lin: number): void {
+    this.epoch++;
     this.r[lin >>> 12] = 0;
     this.w[lin >>> 12] = 0;
   }
@@ -75,7 +99,7 @@ export class Tlb {
     if (c.mem.isRamPage(phys)) {
       const sup = 1;
       this.r[page] = phys | sup | (uOk ? 2 : 0);
-      if (dirty) {
+      if (dirty && this.codePage[phys >>> 12] === 0) {
         const supW = !c.pg || wOk || (c.cr0 & 0x10000) === 0;
         const bits = (supW ? 1 : 0) | (uOk && wOk ? 2 : 0);
         this.w[page] = bits ? phys | bits : 0;
@@ -114,9 +138,11 @@ export class Tlb {
         const p = i < n0 ? p0 + i : p1 + (i - n0);
         c.mem.write8(p, v >>> (8 * i));
       }
+      if (this.codePage[p0 >>> 12] || this.codePage[p1 >>> 12]) this.onCodeWrite?.();
       return;
     }
     const phys = this.translate(c, lin, true);
     c.mem.write(phys, v, size);
+    if (this.codePage[phys >>> 12]) this.onCodeWrite?.();
   }
 }

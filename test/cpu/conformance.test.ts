@@ -15,6 +15,11 @@ describe('SingleStepTests 80286 v1_real_mode (shared slice)', () => {
     expect(r.passed).toBeGreaterThanOrEqual(16000);
     expect(r.failed).toBe(0);
   });
+  it.skipIf(!present)('passes every vector with the block compiler translating each instruction', () => {
+    const r = runCorpusFolder(folder, { jit: 'eager' });
+    if (r.failed > 0) console.error(formatReport(r));
+    expect(r.failed).toBe(0);
+  });
   it.runIf(!present)('corpus absent: skipped', () => {
     console.warn(`SKIP: ${folder} not found; the conformance slice lives in the repo's ../shared/corpus`);
   });

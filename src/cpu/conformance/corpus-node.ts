@@ -16,7 +16,7 @@ function findUp(folder: string, file: string): string | null {
   return null;
 }
 
-export function runCorpusFolder(folder: string, opts: { only?: string[] } = {}): SstResult {
+export function runCorpusFolder(folder: string, opts: { only?: string[]; jit?: 'off' | 'eager' } = {}): SstResult {
   if (!existsSync(folder)) throw new CorpusError(`corpus folder ${folder} does not exist`);
   const metaPath = findUp(folder, 'metadata.json');
   if (metaPath === null) throw new CorpusError(`no metadata.json in ${folder} or its parent`);
@@ -25,7 +25,7 @@ export function runCorpusFolder(folder: string, opts: { only?: string[] } = {}):
   const revoked = new Set(revPath ? readFileSync(revPath, 'utf8').split(/\s+/).filter(Boolean) : []);
   const files = readdirSync(folder).filter((f) => f.endsWith('.json.gz') || f.endsWith('.json')).sort();
   if (files.length === 0) throw new CorpusError(`no .json.gz test files in ${folder}`);
-  const runner = new SstRunner(meta, revoked);
+  const runner = new SstRunner(meta, revoked, opts.jit ?? 'off');
   const result: SstResult = { passed: 0, failed: 0, skipped: 0, failures: [] };
   for (const f of files) {
     const stem = f.replace(/\.json(\.gz)?$/, '');

@@ -53,9 +53,11 @@ export function flagsMask(meta: SstMetadata, stem: string): number {
 
 export class SstRunner {
   readonly mem = new PhysMemory(16 * 1024 * 1024);
-  readonly cpu = new Cpu({ mem: this.mem, io: ALL_ONES, clock: new VirtualClock(), lapic: false });
+  readonly cpu: Cpu;
 
-  constructor(readonly meta: SstMetadata, readonly revoked: ReadonlySet<string> = new Set()) {
+  /** jit 'eager' compiles every instruction with the block compiler (threshold 0); 'off' interprets only. */
+  constructor(readonly meta: SstMetadata, readonly revoked: ReadonlySet<string> = new Set(), jit: 'off' | 'eager' = 'off') {
+    this.cpu = new Cpu({ mem: this.mem, io: ALL_ONES, clock: new VirtualClock(), lapic: false, jit: jit === 'eager', jitThreshold: 0 });
     // The vectors come from a real 80286: run the CPU in its 286 compatibility model (see cpu-state.ts model286)
     this.cpu.model286 = true;
     this.cpu.maxInsnLen = 10;

@@ -1,0 +1,228 @@
+/**
+ * Block compiler: turns a straight-line run of common instructions (ALU,
+ * MOV, LEA, INC/DEC, PUSH/POP, TEST, shifts) ending in a branch into one
+ * JavaScript function (new Function), which V8 then optimises. Decoding
+ * happens once per block instead of once per execution; the semantics come
+ * from the same helpers the interpreter uses (alu, inc, dec, shiftOp), so
+ * flags and faults match it exactly.
+ *
+ * A block never crosses a 4 KiB page and has no prefixed instructions; the
+ * first instruction it cannot compile ends it, and the interpreter runs
+ * that one. Before any instruction that can fault the code stores
+ * c.insnStart, so the run loop can restart it precisely.
+ */
+import { R8 } from '../cpu-state.js';
+import type { Cpu } from '../cpu.js';
+import { alu, dec, inc } from '../ops-alu.js';
+import { shiftOp } from '../ops-shift.js';
+
+export interface Block {
+  readonly fn: ((c: Cpu) => number) | null;
+  /** instructions in the block */
+  readonly n: number;
+  /** EIP of each instruction (to count retired ones when one faults) */
+  readonly starts: readonly number[];
+  readonly lin: number;
+  readonly csBase: number;
+  readonly os: number;
+  readonly epoch: number;
+}
+
+const MAX_INSNS = 48;
+const SEG = ['0', '1', '2', '3', '4', '5'];
+
+class Reader {
+  p: number;
+  ok = true;
+  constructor(readonly ram: Uint8Array, p: number, readonly end: number) { this.p = p; }
+  u8(): number { if (this.p >= this.end) { this.ok = false; return 0; } return this.ram[this.p++]!; }
+  s8(): number { return (this.u8() << 24) >> 24; }
+  u16(): number { const lo = this.u8(); return lo | (this.u8() << 8); }
+  u32(): number { const lo = this.u16(); return (lo | (this.u16() << 16)) | 0; }
+}
+
+const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits === 16 ? `w[${i << 1}]` : `b[${R8[i]}]`);
+const RD = ['', 'c.rd8', 'c.rd16', '', 'c.rd32'];
+const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
+const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
+const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
+
+interface ModRM { mod: number; reg: number; rm: number; ea: string; seg: number }
+
+function modrm(rd: Reader, as32: boolean): ModRM {
+  const b = rd.u8();
+  const mod = b >> 6, regf = (b >> 3) & 7, rm = b & 7;
+  if (mod === 3) return { mod, reg: regf, rm, ea: '', seg: 0 };
+  let ea: string, seg = 3;
+  if (!as32) {
+    const bases = ['w[6]+w[12]', 'w[6]+w[14]', 'w[10]+w[12]', 'w[10]+w[14]', 'w[12]', 'w[14]', 'w[10]', 'w[6]'];
+    if (rm === 6 && mod === 0) ea = String(rd.u16());
+    else { ea = bases[rm]!; if (rm === 2 || rm === 3 || rm === 6) seg = 2; }
+    if (mod === 1) ea += `+${rd.s8()}`; else if (mod === 2) ea += `+${rd.u16()}`;
+    return { mod, reg: regf, rm, ea: `((${ea})&0xffff)`, seg };
+  }
+  if (rm === 4) {
+    const sib = rd.u8();
+    const base = sib & 7, idx = (sib >> 3) & 7, sc = sib >> 6;
+    if (base === 5 && mod === 0) ea = String(rd.u32());
+    else { ea = `r[${base}]`; if (base === 4 || base === 5) seg = 2; }
+    if (idx !== 4) ea += `+(r[${idx}]<<${sc})`;
+  } else if (rm === 5 && mod === 0) ea = String(rd.u32());
+  else { ea = `r[${rm}]`; if (rm === 5) seg = 2; }
+  if (mod === 1) ea += `+${rd.s8()}`; else if (mod === 2) ea += `+${rd.u32()}`;
+  return { mod, reg: regf, rm, ea: `((${ea})>>>0)`, seg };
+}
+
+/** Compile the block at linear `lin` (EIP `eip`), whose code is at RAM offset `phys`. */
+export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Block {
+  const os = c.defOs, as32 = c.defAs;
+  const vb = os ? 32 : 16;
+  const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  const lines: string[] = [];
+  const starts: number[] = [];
+  let ip = eip, ended = false;
+  const ipMask = os ? 0xffffffff : 0xffff;
+  while (!ended && starts.length < MAX_INSNS) {
+    const save = rd.p;
+    insnStartP = save;
+    const out: string[] = [];
+    const code = emit(rd, out, ip, os, as32, vb, ipMask);
+    if (!rd.ok || code === 'stop') { rd.p = save; break; }
+    const len = rd.p - save;
+    starts.push(ip);
+    lines.push(`c.insnStart=${ip};`, ...out);
+    ip = ip + len;
+    if (code === 'end') ended = true;
+  }
+  const n = starts.length;
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
+  if (!ended) lines.push(`c.eip=${ip};`);
+  const body = `return function block(c){const r=c.regs,w=c.r16,b=c.r8;\n${lines.join('\n')}\nreturn ${n};}`;
+  const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu) => number;
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
+}
+
+/** Emit one instruction. Returns 'ok', 'end' (a branch that set c.eip) or 'stop' (not compiled). */
+function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, vb: number, ipMask: number): 'ok' | 'end' | 'stop' {
+  const op = rd.u8();
+  if (op < 0x40 && (op & 7) < 6) {
+    const aop = op >> 3, form = op & 7;
+    const bits = form & 1 ? vb : 8, size = bits >> 3;
+    if (form === 4 || form === 5) {
+      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+      const call = `alu(c,${aop},${reg(bits, 0)},${imm},${bits})`;
+      out.push(aop === 7 ? `${call};` : `${reg(bits, 0)}=${call};`);
+      return 'ok';
+    }
+    const m = modrm(rd, as32);
+    const g = reg(bits, m.reg);
+    if (form < 2) { // E, G
+      if (m.mod === 3) {
+        const e = reg(bits, m.rm);
+        out.push(aop === 7 ? `alu(c,7,${e},${g},${bits});` : `${e}=alu(c,${aop},${e},${g},${bits});`);
+      } else if (aop === 7) out.push(`alu(c,7,${RD[size]}(${SEG[m.seg]},${m.ea}),${g},${bits});`);
+      else out.push(`{const a=c.segW(${SEG[m.seg]},${m.ea},${size});${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
+    } else { // G, E
+      const e = m.mod === 3 ? reg(bits, m.rm) : `${RD[size]}(${SEG[m.seg]},${m.ea})`;
+      out.push(aop === 7 ? `alu(c,7,${g},${e},${bits});` : `${g}=alu(c,${aop},${g},${e},${bits});`);
+    }
+    return 'ok';
+  }
+  if (op >= 0x40 && op < 0x50) {
+    const r = reg(vb, op & 7);
+    out.push(`${r}=${op < 0x48 ? 'inc' : 'dec'}(c,${r},${vb});`);
+    return 'ok';
+  }
+  if (op >= 0x50 && op < 0x58) { out.push(`c.push${vb}(${reg(vb, op & 7)});`); return 'ok'; }
+  if (op >= 0x58 && op < 0x60) { out.push(`{const v=c.pop${vb}();${reg(vb, op & 7)}=v;}`); return 'ok'; }
+  if (op >= 0x70 && op < 0x80) {
+    const rel = rd.s8();
+    return jcc(out, op & 15, ip, rd, rel, ipMask);
+  }
+  switch (op) {
+    case 0x80: case 0x81: case 0x83: {
+      const bits = op === 0x80 ? 8 : vb, size = bits >> 3;
+      const m = modrm(rd, as32);
+      const imm = op === 0x80 ? rd.u8() : op === 0x83 ? rd.s8() : bits === 16 ? rd.u16() : rd.u32();
+      if (m.mod === 3) {
+        const e = reg(bits, m.rm);
+        out.push(m.reg === 7 ? `alu(c,7,${e},${imm},${bits});` : `${e}=alu(c,${m.reg},${e},${imm},${bits});`);
+      } else if (m.reg === 7) out.push(`alu(c,7,${RD[size]}(${SEG[m.seg]},${m.ea}),${imm},${bits});`);
+      else out.push(`{const a=c.segW(${SEG[m.seg]},${m.ea},${size});${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
+      return 'ok';
+    }
+    case 0x84: case 0x85: {
+      const bits = op === 0x84 ? 8 : vb, size = bits >> 3;
+      const m = modrm(rd, as32);
+      const e = m.mod === 3 ? reg(bits, m.rm) : `${RD[size]}(${SEG[m.seg]},${m.ea})`;
+      out.push(`c.setLogic(${e}&${reg(bits, m.reg)},${bits});`);
+      return 'ok';
+    }
+    case 0x88: case 0x89: case 0x8a: case 0x8b: {
+      const bits = op & 1 ? vb : 8, size = bits >> 3;
+      const m = modrm(rd, as32);
+      const g = reg(bits, m.reg);
+      if (op < 0x8a) out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${g};` : `${WR[size]}(${SEG[m.seg]},${m.ea},${g});`);
+      else out.push(`${g}=${m.mod === 3 ? reg(bits, m.rm) : `${RD[size]}(${SEG[m.seg]},${m.ea})`};`);
+      return 'ok';
+    }
+    case 0x8d: {
+      const m = modrm(rd, as32);
+      if (m.mod === 3) return 'stop';
+      out.push(`${reg(vb, m.reg)}=${m.ea};`);
+      return 'ok';
+    }
+    case 0x90: return 'ok';
+    case 0xc1: case 0xd1: case 0xd3: {
+      const m = modrm(rd, as32);
+      if (m.mod !== 3) return 'stop';
+      const cnt = op === 0xc1 ? String(rd.u8() & 31) : op === 0xd1 ? '1' : 'b[4]&31';
+      const e = reg(vb, m.rm);
+      out.push(`${e}=shiftOp(c,${m.reg},${e}${vb === 16 ? '&0xffff' : ''},${cnt},${vb});`);
+      return 'ok';
+    }
+    case 0xc3: {
+      out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>c.segLimit[1])c.gp(0);c.addSP(${vb >> 3});c.eip=t;}`);
+      return 'end';
+    }
+    case 0xe8: case 0xe9: case 0xeb: {
+      const rel = op === 0xeb ? rd.s8() : vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
+      const nip = ip + (rd.p - start(rd, ip));
+      const t = (nip + rel) & ipMask;
+      if (op === 0xe8) out.push(`if(${t >>> 0}>c.segLimit[1])c.gp(0);c.push${vb}(${nip});c.eip=${t >>> 0};`);
+      else out.push(`if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};`);
+      return 'end';
+    }
+    case 0xe2: { // LOOP (count register by address size)
+      const rel = rd.s8();
+      const nip = ip + (rd.p - start(rd, ip));
+      const t = (nip + rel) & ipMask;
+      const cx = as32 ? 'r[1]' : 'w[2]';
+      out.push(`${cx}=${cx}-1;if(${cx}!==0){if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
+      return 'end';
+    }
+    case 0x0f: {
+      const op2 = rd.u8();
+      if (op2 >= 0x80 && op2 < 0x90) {
+        const rel = vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
+        return jcc(out, op2 & 15, ip, rd, rel, ipMask);
+      }
+      return 'stop';
+    }
+    default:
+      if (op >= 0xb0 && op < 0xb8) { out.push(`b[${R8[op & 7]}]=${rd.u8()};`); return 'ok'; }
+      if (op >= 0xb8 && op < 0xc0) { out.push(`${reg(vb, op & 7)}=${vb === 32 ? rd.u32() : rd.u16()};`); return 'ok'; }
+      return 'stop';
+  }
+}
+
+// RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
+let insnStartP = 0;
+function start(_rd: Reader, _ip: number): number { return insnStartP; }
+
+function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
+  const nip = ip + (rd.p - insnStartP);
+  const t = (nip + rel) & ipMask;
+  out.push(`if(c.cond(${cc})){if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
+  return 'end';
+}
