@@ -8,6 +8,7 @@
 import type { CauseLink } from '../machine/cause-chain.js';
 import { defineEvent } from '../trace/trace.js';
 import type { XenGuest } from './guest.js';
+import type { QemuDm, QemuDmOptions } from './qemu-dm.js';
 import type { HostDomain, XenHost } from './xen-host.js';
 import type { XlConfig } from './xl-config.js';
 import type { TimerHandle } from './timer-queue.js';
@@ -36,6 +37,9 @@ export const tr = {
 
 export type GuestFactory = (cfg: XlConfig) => XenGuest;
 
+/** Starts a device model somewhere else (a worker) for a domain libxl just built; it stays paused until then. */
+export type DmStarter = (opts: QemuDmOptions) => Promise<QemuDm>;
+
 interface Watched { domid: number; shutdownReported: boolean; deathReported: boolean; subs: ((e: LibxlEvent) => void)[] }
 
 /** What libxl knows about a domain it created. */
@@ -48,6 +52,8 @@ export interface DomRecord {
   latchedButton: CauseLink | null;
   /** Every libxl event for this domain, in order. */
   events: LibxlEvent[];
+  /** Settles once the device model runs and the domain is unpaused (at once in-thread). */
+  ready: Promise<void>;
 }
 
 export class Libxl {
@@ -57,6 +63,11 @@ export class Libxl {
   private readonly watched = new Map<number, Watched>();
   private deathWatch: (() => void) | null = null;
   private readonly xs;
+
+  /** Device-model starts still in flight (worker DMs). */
+  pendingDms = 0;
+  /** Set to run each domain's device model through this starter (e.g. startQemuDmWorker) instead of in-thread. */
+  dmStarter: DmStarter | null = null;
 
   constructor(readonly host: XenHost, readonly makeGuest: GuestFactory) {
     this.xs = host.xs.client(0);
@@ -78,7 +89,7 @@ export class Libxl {
   /** libxl_domain_create_new for an HVM config: build, wire xenstore, start the DM, unpause. */
   create(cfg: XlConfig, name = cfg.name): DomRecord {
     const guest = this.makeGuest(cfg);
-    const hd = this.host.buildDomain({ name, vcpus: cfg.vcpus, memoryMb: cfg.memory, guest });
+    const hd = this.host.buildDomain({ name, vcpus: cfg.vcpus, memoryMb: cfg.memory, guest, deferDm: this.dmStarter !== null });
     const id = hd.d.id;
     const xc = this.host.xc;
     xc.setParam(id, HVM_PARAM_TRIPLE_FAULT_REASON, BigInt(SHUTDOWN_reboot));
@@ -105,15 +116,26 @@ export class Libxl {
         if (!v.ioPending && !v.down) v.blocked = false;
       } });
     } else this.host.xs.introduceDomain(id);
-    const rec: DomRecord = { domid: id, name, cfg, hd, latchedButton: null, events: [] };
+    const rec: DomRecord = { domid: id, name, cfg, hd, latchedButton: null, events: [], ready: Promise.resolve() };
     this.records.set(id, rec);
-    if (hd.dm) hd.dm.answersFor = () => {
-      const l = rec.latchedButton;
-      rec.latchedButton = null;
-      return l;
-    };
     this.evenableDeath(id, () => {});
-    xc.domainUnpause(id);
+    const run = (): void => {
+      if (hd.dm) hd.dm.answersFor = () => {
+        const l = rec.latchedButton;
+        rec.latchedButton = null;
+        return l;
+      };
+      xc.domainUnpause(id);
+    };
+    if (this.dmStarter) {
+      // The domain stays paused (controller pause from createdomain) until its device model is up.
+      this.pendingDms++;
+      rec.ready = this.dmStarter(hd.dmOptions).then((dm) => {
+        this.host.attachDm(hd, dm);
+        this.host.note('libxl', `device model for ${name} (domain ${id}) running in a worker`);
+        run();
+      }).finally(() => void this.pendingDms--);
+    } else run();
     this.host.note('libxl', `created ${name} as domain ${id} (${cfg.vcpus} vCPU, ${cfg.memory} MB, ${cfg.kernel})`);
     return rec;
   }

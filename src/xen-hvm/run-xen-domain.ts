@@ -9,7 +9,7 @@ import type { CauseLink } from '../machine/cause-chain.js';
 import type { XenGuest } from './guest.js';
 import { makeGuest } from './guest-library.js';
 import { CpuGuest } from './cpu-guest.js';
-import { Libxl, type LibxlEvent } from './libxl.js';
+import { Libxl, type DmStarter, type LibxlEvent } from './libxl.js';
 import { classifyTeardown, type TeardownCause } from './teardown-cause.js';
 import { XenHost, type TimelineEntry, type XenHostOptions } from './xen-host.js';
 import { Xl, type XlRun } from './xl.js';
@@ -36,6 +36,8 @@ export interface RunXenOptions {
   runToLimit?: boolean;
   host?: XenHostOptions;
   trace?: Trace;
+  /** Start each domain's device model elsewhere (runXenDomainAsync only), e.g. startQemuDmWorker. */
+  dmStarter?: DmStarter;
 }
 
 export interface RunXenResult {
@@ -85,10 +87,11 @@ export function kernelGuestFactory(load: (path: string) => Uint8Array, budget?: 
   };
 }
 
-export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
+function setupRun(o: RunXenOptions) {
   const trace = o.trace ?? new Trace().recordEverything();
   const host = new XenHost({ ...o.host, trace });
   const libxl = new Libxl(host, o.guestFactory ?? scriptedGuestFactory);
+  if (o.dmStarter) libxl.dmStarter = o.dmStarter;
   const xl = new Xl(libxl);
   const text = o.configText ?? defaultConfig(o.guest);
   const commands: XlRun[] = [];
@@ -136,8 +139,14 @@ export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
   }
   const limit = o.limitNs ?? 600e9;
   const lastAction = Math.max(0, ...(o.actions ?? []).map((a) => a.at));
-  host.runUntil(() => !o.runToLimit && host.clock.ns() >= lastAction && host.hv.domains.size === 1 && xl.pendingRestarts === 0
-    && commands.every((c) => c.code !== null), limit);
+  const finished = (): boolean => !o.runToLimit && host.clock.ns() >= lastAction && host.hv.domains.size === 1 && xl.pendingRestarts === 0
+    && libxl.pendingDms === 0 && commands.every((c) => c.code !== null);
+  return { host, libxl, xl, rec, cfg, commands, limit, finished };
+}
+
+type RunCtx = ReturnType<typeof setupRun>;
+
+function collect({ host, libxl, xl, rec, cfg, commands }: RunCtx): RunXenResult {
   const list = xl.exec(['list']).out;
   return {
     host, xl, libxl, domid: rec.domid, name: cfg.name, timeline: host.timeline,
@@ -148,6 +157,30 @@ export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
     commands, chain: rec.hd.chain.links, cause: classifyTeardown(rec.hd.chain),
     virqDomExc: host.hv.domExcSent.get(rec.domid) ?? 0, list, endNs: host.clock.ns(),
   };
+}
+
+export function runXenDomain(o: RunXenOptions = {}): RunXenResult {
+  if (o.dmStarter) throw new Error('runXenDomain: a dmStarter (worker DM) needs runXenDomainAsync');
+  const c = setupRun(o);
+  c.host.runUntil(c.finished, c.limit);
+  return collect(c);
+}
+
+/**
+ * As runXenDomain, with device models started asynchronously (`dmStarter`, e.g. startQemuDmWorker: qemu-dm
+ * in its own worker thread). Virtual time stops while a device model starts; the domain stays paused until then.
+ */
+export async function runXenDomainAsync(o: RunXenOptions = {}): Promise<RunXenResult> {
+  const c = setupRun(o);
+  const end = c.host.clock.ns() + c.limit;
+  for (;;) {
+    await Promise.all([...c.libxl.records.values()].map((r) => r.ready));
+    const left = end - c.host.clock.ns();
+    if (left <= 0) break;
+    c.host.runUntil(() => c.finished() || c.libxl.pendingDms > 0, left);
+    if (c.libxl.pendingDms === 0) break;
+  }
+  return collect(c);
 }
 
 /** The timeline as text lines: `  12.000001000 s  layer  text`. */

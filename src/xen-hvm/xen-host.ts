@@ -14,7 +14,7 @@ import type { GuestCtx, XenGuest } from './guest.js';
 import { HvmIo } from './hvm-io.js';
 import { Hypervisor, type ShutdownVia } from './hypervisor.js';
 import { DmLog } from './dm-log.js';
-import { QemuDm } from './qemu-dm.js';
+import { QemuDm, type QemuDmOptions } from './qemu-dm.js';
 import { XenCtrl } from './xenctrl.js';
 import { TimerQueue, type TimerHandle } from './timer-queue.js';
 import { MiniXenstore, type XsDomainState, type XsServer } from './xs-port.js';
@@ -47,7 +47,10 @@ export interface HostDomain {
   readonly d: Domain;
   readonly name: string;
   readonly io: HvmIo;
-  readonly dm: QemuDm | null;
+  /** The device model (null while a worker DM is still starting). */
+  dm: QemuDm | null;
+  /** What the device model is built with (a DM starter uses it). */
+  readonly dmOptions: QemuDmOptions;
   readonly guest: XenGuest;
   readonly ctx: GuestCtx;
   readonly chain: CauseChain;
@@ -147,25 +150,34 @@ export class XenHost {
     this.timeline.push({ t: this.clock.ns(), layer, text });
   }
 
-  /** Build an HVM domain with its device model, paused by the controller (XEN_DOMCTL_createdomain). */
-  buildDomain(o: { name: string; vcpus: number; memoryMb: number; guest: XenGuest; acpi?: boolean; dmLog?: DmLog; noDmop?: boolean }): HostDomain {
+  /**
+   * Build an HVM domain with its device model, paused by the controller (XEN_DOMCTL_createdomain).
+   * With `deferDm` the device model is attached later (`attachDm`), e.g. once a DM worker has started.
+   */
+  buildDomain(o: { name: string; vcpus: number; memoryMb: number; guest: XenGuest; acpi?: boolean; dmLog?: DmLog; noDmop?: boolean; deferDm?: boolean }): HostDomain {
     const d = this.hv.createDomain({ hvm: true, vcpus: o.vcpus, pages: o.memoryMb * 256, ...(o.guest.ram ? { mem: { bytes: o.guest.ram } } : {}) });
     this.hv.pauseByController(d);
     const io = new HvmIo(this.hv, d, this.clock, this.trace, this.timers);
     const chain = new NotingChain(this, o.name);
-    const dm = new QemuDm({ hv: this.hv, io, name: o.name, trace: this.trace, chain, now: () => this.clock.ns(),
-      log: o.dmLog ?? new DmLog(o.name), ...(o.noDmop ? { noDmop: true } : {}) });
-    dm.log.subscribe((line) => this.note('qemu-dm', `[${o.name}] ${line}`));
+    const dmOptions: QemuDmOptions = { hv: this.hv, io, name: o.name, trace: this.trace, chain, now: () => this.clock.ns(),
+      log: o.dmLog ?? new DmLog(o.name), ...(o.noDmop ? { noDmop: true } : {}) };
     const self = this;
     const ctx: GuestCtx = {
       hv: this.hv, d, io, xs: this.xs.client(d.id), xc: new XenCtrl(this.hv, d.vcpus[0]!),
       now: () => self.clock.ns(),
       sleep: (v, ns) => self.sleepVcpu(v, ns),
     };
-    const hd: HostDomain = { d, name: o.name, io, dm, guest: o.guest, ctx, chain, booted: false };
+    const hd: HostDomain = { d, name: o.name, io, dm: null, dmOptions, guest: o.guest, ctx, chain, booted: false };
     io.onSci = (level) => o.guest.onSci?.(ctx, level);
     this.domains.set(d.id, hd);
+    if (!o.deferDm) this.attachDm(hd, new QemuDm(dmOptions));
     return hd;
+  }
+
+  /** Attach a domain's device model (in-thread, or the dom0 side of a worker DM). */
+  attachDm(hd: HostDomain, dm: QemuDm): void {
+    hd.dm = dm;
+    dm.log.subscribe((line) => this.note('qemu-dm', `[${hd.name}] ${line}`));
   }
 
   private sleepVcpu(v: Vcpu, ns: number): void {
