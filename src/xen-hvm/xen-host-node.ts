@@ -19,6 +19,7 @@ import type { XlConfig } from './xl-config.js';
 import { XenHost } from './xen-host.js';
 import { FullXenstore } from './xs-full.js';
 import { Xl, type XlRun } from './xl.js';
+import { startQemuDmWorker } from './qemu-dm-worker-node.js';
 import { listenXenstoredSocket, type XenstoredSocketServer } from './xenstore/xenstored-socket-node.js';
 
 export interface XenHostServerOptions {
@@ -29,6 +30,8 @@ export interface XenHostServerOptions {
   /** Virtual seconds per real second (default 1). */
   speed?: number;
   guestFactory?: (cfg: XlConfig) => XenGuest;
+  /** Run each domain's qemu-dm in its own worker thread (needs the compiled dist/). */
+  dmWorker?: boolean;
 }
 
 export interface XenHostServer {
@@ -69,6 +72,7 @@ function writeLogs(dir: string, host: XenHost, libxl: Libxl, xl: Xl): () => void
 export async function startXenHostServer(o: XenHostServerOptions): Promise<XenHostServer> {
   const host = new XenHost(); // the full xenstored by default
   const libxl = new Libxl(host, o.guestFactory ?? kernelGuestFactory((p) => new Uint8Array(readFileSync(p))));
+  if (o.dmWorker) libxl.dmStarter = (opts) => startQemuDmWorker(opts);
   const xl = new Xl(libxl);
   const flushLogs = o.logDir ? writeLogs(o.logDir, host, libxl, xl) : () => {};
   let xsSock: XenstoredSocketServer | null = null;

@@ -1,5 +1,5 @@
 /**
- * `acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N]`:
+ * `acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]`:
  * run the modelled hypervisor, xenstored and device models until interrupted;
  * `acpidm xl` talks to it over the control socket.
  * `acpidm xen scenario FILE...`: run scenario files and report pass/fail.
@@ -26,12 +26,15 @@ async function host(args: string[], io: CliIo): Promise<number> {
   const xenstoredPath = opt(args, '--xenstored');
   const logDir = opt(args, '--log-dir');
   const speedS = opt(args, '--speed');
+  const wi = args.indexOf('--dm-worker');
+  const dmWorker = wi >= 0;
+  if (wi >= 0) args.splice(wi, 1);
   const speed = speedS === undefined ? 1 : Number(speedS);
   if (!(speed > 0 && speed <= 1e6)) throw new CliError(`--speed must be a number > 0, got '${speedS}'`);
   if (args.length) throw new CliError(`xen host: unknown argument '${args[0]}'`);
   const { startXenHostServer } = await import('../../xen-hvm/xen-host-node.js');
-  const srv = await startXenHostServer({ socketPath, ...(xenstoredPath ? { xenstoredPath } : {}), ...(logDir ? { logDir } : {}), speed });
-  io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}\n`);
+  const srv = await startXenHostServer({ socketPath, ...(xenstoredPath ? { xenstoredPath } : {}), ...(logDir ? { logDir } : {}), speed, dmWorker });
+  io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}${dmWorker ? ', qemu-dm in worker threads' : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
@@ -66,7 +69,7 @@ export const command: CliCommand = {
     const [sub, ...rest] = argv;
     if (sub === 'host') return host(rest, io);
     if (sub === 'scenario') return scenario(rest, io);
-    io.stderr('usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N]\n       acpidm xen scenario FILE...\n');
+    io.stderr('usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]\n       acpidm xen scenario FILE...\n');
     return 2;
   },
 };
