@@ -7,6 +7,8 @@ import { XenHost } from '../dist/xen-hvm/xen-host.js';
 import { Libxl } from '../dist/xen-hvm/libxl.js';
 import { Xl } from '../dist/xen-hvm/xl.js';
 import { makeGuest } from '../dist/xen-hvm/guest-library.js';
+import { runXenDomainAsync } from '../dist/xen-hvm/run-xen-domain.js';
+import { startQemuDmWorker } from '../dist/xen-hvm/qemu-dm-worker-node.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
@@ -52,6 +54,18 @@ export default async function (h) {
     create(xl, i++);
     host.runUntil(() => host.hv.domains.size === 1, 10e9);
   }, { unit: 'domains/s' });
+
+  // 2b. The same cycle with qemu-dm in its own worker thread (worker start-up included), sequentially.
+  {
+    const N = 10;
+    const t0 = process.hrtime.bigint();
+    for (let k = 0; k < N; k++) {
+      const r = await runXenDomainAsync({ guest: 'acpi-poweroff', dmStarter: (o) => startQemuDmWorker(o) });
+      if (r.libxlEvents.length !== 2) throw new Error('worker run did not end in SHUTDOWN + DEATH');
+    }
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    h.report(`xen: xl create -> ACPI poweroff -> domain_destroy, qemu-dm in a worker (${N} sequential)`, N / dt, 'domains/s', undefined, 'includes Worker start-up');
+  }
 
   // 3. Heap per live domain (hypervisor state, HvmIo, qemu-dm with its ioreq page, xenstore nodes, libxl record).
   const M = 200;
