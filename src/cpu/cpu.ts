@@ -93,6 +93,8 @@ export class Cpu extends CpuState {
   private curBlock: Block | null = null;
   /** blocks compiled so far (for tests and benchmarks) */
   blocksCompiled = 0;
+  /** instructions a looping block retired before its current iteration */
+  blkDone = 0;
 
   constructor(o: CpuOptions) {
     super(o.mem);
@@ -212,7 +214,7 @@ export class Cpu extends CpuState {
               if (b.fn !== null && b.n <= end - this.retired) {
                 this.os = this.defOs; this.as32 = this.defAs; this.segOvr = -1; this.rep = 0;
                 this.curBlock = b;
-                this.retired += b.fn(this);
+                this.retired += b.fn(this, end - this.retired);
                 this.curBlock = null;
                 continue;
               }
@@ -237,7 +239,7 @@ export class Cpu extends CpuState {
         if (e !== FAULT) throw e;
         if (this.curBlock !== null) {
           // instructions of the block before the faulting one have retired
-          this.retired += Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
+          this.retired += this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
           this.curBlock = null;
         }
         this.retired++;

@@ -17,7 +17,8 @@ import { alu, dec, inc } from '../ops-alu.js';
 import { shiftOp } from '../ops-shift.js';
 
 export interface Block {
-  readonly fn: ((c: Cpu) => number) | null;
+  /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
+  readonly fn: ((c: Cpu, max: number) => number) | null;
   /** instructions in the block */
   readonly n: number;
   /** EIP of each instruction (to count retired ones when one faults) */
@@ -97,8 +98,12 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   const n = starts.length;
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
   if (!ended) lines.push(`c.eip=${ip};`);
-  const body = `return function block(c){const r=c.regs,w=c.r16,b=c.r8;\n${lines.join('\n')}\nreturn ${n};}`;
-  const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu) => number;
+  // A block that branches back to its own start (a hot loop) iterates inside the function.
+  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch;let n=0;
+for(;;){c.blkDone=n;
+${lines.join('\n')}
+n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}}`;
+  const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu, max: number) => number;
   return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
 }
 
