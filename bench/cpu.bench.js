@@ -12,25 +12,28 @@ const LOOP32 = [0xb9, 0xe8, 0x03, 0x00, 0x00, 0x01, 0xd8, 0x31, 0xc2, 0x89, 0x16
 // l: out dx,al / in al,dx / out dx,ax / in ax,dx / jmp l   (4 port accesses per 5 instructions)
 const IOLOOP = [0xee, 0xec, 0x66, 0xef, 0x66, 0xed, 0xeb, 0xf8];
 
-function machine(bus = new PortBus()) {
+function machine(bus = new PortBus(), jit = true) {
   const mem = new PhysMemory(16 << 20);
-  const cpu = new Cpu({ mem, io: bus, clock: new VirtualClock() });
+  const cpu = new Cpu({ mem, io: bus, clock: new VirtualClock(), jit });
   return { mem, cpu };
 }
 
 export default async function (h) {
   const N = 1_000_000;
-  {
-    const { mem, cpu } = machine();
-    mem.load(0x1000, new Uint8Array(LOOP16));
-    cpu.setReg('cs', 0); cpu.setReg('ip', 0x1000); cpu.setReg('si', 0x8000);
-    h.measure('cpu 16-bit real-mode ALU loop', () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
-  }
-  {
-    const { mem, cpu } = machine();
-    mem.load(0x100000, new Uint8Array(LOOP32));
-    cpu.setFlatProtectedMode(0x100000, { esi: 0x200000 });
-    h.measure('cpu 32-bit protected-mode ALU loop', () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
+  for (const jit of [false, true]) {
+    const tag = jit ? 'compiled blocks' : 'interpreter only';
+    {
+      const { mem, cpu } = machine(new PortBus(), jit);
+      mem.load(0x1000, new Uint8Array(LOOP16));
+      cpu.setReg('cs', 0); cpu.setReg('ip', 0x1000); cpu.setReg('si', 0x8000);
+      h.measure(`cpu 16-bit real-mode ALU loop (${tag})`, () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
+    }
+    {
+      const { mem, cpu } = machine(new PortBus(), jit);
+      mem.load(0x100000, new Uint8Array(LOOP32));
+      cpu.setFlatProtectedMode(0x100000, { esi: 0x200000 });
+      h.measure(`cpu 32-bit protected-mode ALU loop (${tag})`, () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
+    }
   }
   {
     const state = { v: 0 };
