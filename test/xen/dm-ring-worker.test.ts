@@ -6,7 +6,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
-import { loadIoreqState } from '../../src/ioreq/ioreq-codec.js';
+import { IOREQ_READ, IOREQ_TYPE_INVALIDATE, IOREQ_TYPE_PCI_CONFIG, IOREQ_TYPE_TIMEOFFSET } from '../../src/ioreq/abi.js';
+import { loadIoreqState, newIoreq } from '../../src/ioreq/ioreq-codec.js';
+import { IoResult } from '../../src/ioreq/xen-ioreq-server.js';
 import { CauseChain } from '../../src/machine/cause-chain.js';
 import { Trace } from '../../src/trace/trace.js';
 import { domainInfo } from '../../src/xen-hvm/domain.js';
@@ -160,6 +162,26 @@ describe('qemu-dm on the src/ioreq ring, in-thread and in a worker (xen.md §1, 
     expect(seen.worker).toEqual(seen.inline);
     // i=0: byte 0 of 00:00.0 (vendor 0x8086); i=2: the dword at register 0x0a of 00:01.3 (class 0x0680 = bridge, other).
     expect(seen.inline.slice(0, 6)).toEqual([0x86, 0x8000_0000, 0x00, 0x8000_0804, 0x0680, 0x8000_0b08]);
+  });
+
+  it('PCI_CONFIG, a buffered TIMEOFFSET and INVALIDATE reach qemu-dm the same way on both transports', async () => {
+    const out: Record<Kind, unknown> = { inline: null, worker: null };
+    for (const kind of ['inline', 'worker'] as const) {
+      const s = await setup(kind);
+      const srv = s.dm.link.server;
+      const cfg = newIoreq({ type: IOREQ_TYPE_PCI_CONFIG, dir: IOREQ_READ, addrHi: 0x000b, addrLo: 0x40, size: 4, count: 1 }); // 00:01.3 PMBA
+      expect(srv.emulate(0, cfg)).toBe(IoResult.Handled);
+      const absent = newIoreq({ type: IOREQ_TYPE_PCI_CONFIG, dir: IOREQ_READ, addrHi: 0x0010, addrLo: 0, size: 4, count: 1, dataLo: 0x1234 });
+      expect(srv.emulate(0, absent)).toBe(IoResult.Handled); // no device at 00:02.0: QEMU leaves the data alone
+      // Xen buffers TIMEOFFSET (8 bytes: two slots); the DM drains the ring before the next synchronous request.
+      expect(srv.emulateBuffered(0, newIoreq({ type: IOREQ_TYPE_TIMEOFFSET, size: 8, count: 1, dataLo: 0xffff_fff0, dataHi: 0xffff_ffff }))).toBe(IoResult.Handled);
+      expect(srv.emulate(0, newIoreq({ type: IOREQ_TYPE_INVALIDATE, size: 4, count: 1, dataLo: 0xffff_ffff }))).toBe(IoResult.Handled);
+      s.dm.sync();
+      out[kind] = { pmba: cfg.dataLo, absent: absent.dataLo, log: [...s.dm.log.lines], stats: { ...srv.stats }, deferring: s.d.vcpus[0]!.deferShutdown };
+    }
+    expect(out.worker).toEqual(out.inline);
+    expect(out.inline).toMatchObject({ pmba: 0xb001, absent: 0x1234, log: ['Time offset set -16, added offset -16'], deferring: false,
+      stats: { sent: 3, completed: 3, buffered: 1 } });
   });
 
   it('a bad ioreq type stops the worker DM with QEMU\'s message; the host does not throw and nothing is served twice', async () => {
