@@ -42,6 +42,23 @@ class Reader {
   u32(): number { const lo = this.u16(); return (lo | (this.u16() << 16)) | 0; }
 }
 
+/**
+ * Inline code for `dst = alu(op, dst, src)` with the lazy-flag stores of
+ * CpuState.setLazy/setLogic written out (ADC/SBB still call alu()). `dst`
+ * is an assignable register expression, or null for CMP/TEST-like uses.
+ */
+function aluInline(op: number, dst: string | null, d: string, s: string, bits: number): string {
+  const store = dst !== null && op !== 7 ? `${dst}=res;` : '';
+  if (op === 2 || op === 3) return dst !== null ? `${dst}=alu(c,${op},${d},${s},${bits});` : `alu(c,${op},${d},${s},${bits});`;
+  if (op === 1 || op === 4 || op === 6) {
+    const x = op === 1 ? '|' : op === 4 ? '&' : '^';
+    return `{const res=(${d})${x}(${s});${store}c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;}`;
+  }
+  const kind = op === 0 ? 0 : 1;
+  const calc = op === 0 ? '(dd+ss)|0' : '(dd-ss)|0';
+  return `{const dd=${d},ss=${s},res=${calc};${store}c.lfKind=${kind};c.lfDst=dd;c.lfSrc=ss;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;}`;
+}
+
 const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits === 16 ? `w[${i << 1}]` : `b[${R8[i]}]`);
 const RD = ['', 'c.rd8', 'c.rd16', '', 'c.rd32'];
 const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
@@ -115,8 +132,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     const bits = form & 1 ? vb : 8, size = bits >> 3;
     if (form === 4 || form === 5) {
       const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
-      const call = `alu(c,${aop},${reg(bits, 0)},${imm},${bits})`;
-      out.push(aop === 7 ? `${call};` : `${reg(bits, 0)}=${call};`);
+      out.push(aluInline(aop, reg(bits, 0), reg(bits, 0), String(imm), bits));
       return 'ok';
     }
     const m = modrm(rd, as32);
@@ -124,18 +140,20 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     if (form < 2) { // E, G
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
-        out.push(aop === 7 ? `alu(c,7,${e},${g},${bits});` : `${e}=alu(c,${aop},${e},${g},${bits});`);
+        out.push(aluInline(aop, e, e, g, bits));
       } else if (aop === 7) out.push(`alu(c,7,${RD[size]}(${SEG[m.seg]},${m.ea}),${g},${bits});`);
       else out.push(`{const a=c.segW(${SEG[m.seg]},${m.ea},${size});${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
     } else { // G, E
       const e = m.mod === 3 ? reg(bits, m.rm) : `${RD[size]}(${SEG[m.seg]},${m.ea})`;
-      out.push(aop === 7 ? `alu(c,7,${g},${e},${bits});` : `${g}=alu(c,${aop},${g},${e},${bits});`);
+      out.push(aluInline(aop, g, g, e, bits));
     }
     return 'ok';
   }
   if (op >= 0x40 && op < 0x50) {
     const r = reg(vb, op & 7);
-    out.push(`${r}=${op < 0x48 ? 'inc' : 'dec'}(c,${r},${vb});`);
+    // INC/DEC keep CF: materialise it from the previous lazy state first (CpuState.setLazyKeepCF)
+    out.push(`{if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();const dd=${r},res=(dd${op < 0x48 ? '+' : '-'}1)|0;${r}=res;` +
+      `c.lfKind=${op < 0x48 ? 0 : 1};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;}`);
     return 'ok';
   }
   if (op >= 0x50 && op < 0x58) { out.push(`c.push${vb}(${reg(vb, op & 7)});`); return 'ok'; }
@@ -151,7 +169,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const imm = op === 0x80 ? rd.u8() : op === 0x83 ? rd.s8() : bits === 16 ? rd.u16() : rd.u32();
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
-        out.push(m.reg === 7 ? `alu(c,7,${e},${imm},${bits});` : `${e}=alu(c,${m.reg},${e},${imm},${bits});`);
+        out.push(aluInline(m.reg, e, e, String(imm), bits));
       } else if (m.reg === 7) out.push(`alu(c,7,${RD[size]}(${SEG[m.seg]},${m.ea}),${imm},${bits});`);
       else out.push(`{const a=c.segW(${SEG[m.seg]},${m.ea},${size});${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
       return 'ok';
