@@ -60,8 +60,11 @@ function aluInline(op: number, dst: string | null, d: string, s: string, bits: n
 }
 
 const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits === 16 ? `w[${i << 1}]` : `b[${R8[i]}]`);
-const RD = ['', 'c.rd8', 'c.rd16', '', 'c.rd32'];
-const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
+/** Linear address of seg:ea with the segment check inline (the slow cases call CpuState.segR/segW). */
+const lin = (rw: 'R' | 'W', seg: number, ea: string, size: number): string =>
+  `(o=${ea},(c.seg${rw}chk[${seg}]===0&&o<=c.segLimit[${seg}]-${size - 1})?(c.segBase[${seg}]+o)|0:c.seg${rw}(${seg},o,${size}))`;
+const rdMem = (size: number, seg: number, ea: string): string => `${RDL[size]}(${lin('R', seg, ea, size)})`;
+const wrMem = (size: number, seg: number, ea: string, v: string): string => `${WRL[size]}(${lin('W', seg, ea, size)},${v})`;
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 
@@ -116,7 +119,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
   if (!ended) lines.push(`c.eip=${ip};`);
   // A block that branches back to its own start (a hot loop) iterates inside the function.
-  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch;let n=0;
+  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch;let n=0,o=0;
 for(;;){c.blkDone=n;
 ${lines.join('\n')}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}}`;
@@ -141,10 +144,10 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
         out.push(aluInline(aop, e, e, g, bits));
-      } else if (aop === 7) out.push(`alu(c,7,${RD[size]}(${SEG[m.seg]},${m.ea}),${g},${bits});`);
-      else out.push(`{const a=c.segW(${SEG[m.seg]},${m.ea},${size});${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
+      } else if (aop === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${g},${bits});`);
+      else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
     } else { // G, E
-      const e = m.mod === 3 ? reg(bits, m.rm) : `${RD[size]}(${SEG[m.seg]},${m.ea})`;
+      const e = m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea);
       out.push(aluInline(aop, g, g, e, bits));
     }
     return 'ok';
@@ -170,14 +173,14 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
         out.push(aluInline(m.reg, e, e, String(imm), bits));
-      } else if (m.reg === 7) out.push(`alu(c,7,${RD[size]}(${SEG[m.seg]},${m.ea}),${imm},${bits});`);
-      else out.push(`{const a=c.segW(${SEG[m.seg]},${m.ea},${size});${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
+      } else if (m.reg === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${imm},${bits});`);
+      else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
       return 'ok';
     }
     case 0x84: case 0x85: {
       const bits = op === 0x84 ? 8 : vb, size = bits >> 3;
       const m = modrm(rd, as32);
-      const e = m.mod === 3 ? reg(bits, m.rm) : `${RD[size]}(${SEG[m.seg]},${m.ea})`;
+      const e = m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea);
       out.push(`c.setLogic(${e}&${reg(bits, m.reg)},${bits});`);
       return 'ok';
     }
@@ -185,8 +188,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const bits = op & 1 ? vb : 8, size = bits >> 3;
       const m = modrm(rd, as32);
       const g = reg(bits, m.reg);
-      if (op < 0x8a) out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${g};` : `${WR[size]}(${SEG[m.seg]},${m.ea},${g});`);
-      else out.push(`${g}=${m.mod === 3 ? reg(bits, m.rm) : `${RD[size]}(${SEG[m.seg]},${m.ea})`};`);
+      if (op < 0x8a) out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${g};` : `${wrMem(size, m.seg, m.ea, g)};`);
+      else out.push(`${g}=${m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea)};`);
       return 'ok';
     }
     case 0x8d: {
