@@ -250,7 +250,13 @@ export class HvmIo {
       return true;
     }
     this.cur = v.id;
-    const r = s.server.inFlight(v.id) ? s.server.waitForIo(v.id, this.reqs[v.id]!, s.timeoutMs ?? Infinity) : IoResult.Handled;
+    if (!s.server.inFlight(v.id)) {
+      // Completed (or crashed) through the hooks meanwhile: nothing left to wait for.
+      v.ioPending = false;
+      v.blocked = false;
+      return true;
+    }
+    const r = s.server.waitForIo(v.id, this.reqs[v.id]!, s.timeoutMs ?? Infinity);
     this.dmSide?.sync();
     if (r === IoResult.Pending || r === IoResult.DmDead || r === IoResult.Timeout) {
       v.blocked = true; // keep waiting for the device model
