@@ -47,7 +47,23 @@ class Reader {
  * CpuState.setLazy/setLogic written out (ADC/SBB still call alu()). `dst`
  * is an assignable register expression, or null for CMP/TEST-like uses.
  */
+/**
+ * What the block knows at compile time about the lazy flags left by the
+ * previous instruction: 'cf' = CF already sits in c.flags (lfMask has no CF),
+ * K_ADD/K_SUB/K_LOGIC with the operand size, or unknown (block start, helpers).
+ */
+let flagKnown: 'unknown' | 'cf' | 'add' | 'sub' | 'logic' = 'unknown';
+let flagBits = 32;
+
+/** Record the flag state an alu() call leaves (ops 0 ADD .. 7 CMP). */
+function noteAlu(op: number, bits: number): void {
+  flagBits = bits;
+  flagKnown = op === 0 || op === 2 ? 'add' : op === 3 || op === 5 || op === 7 ? 'sub' : 'logic';
+}
+
 function aluInline(op: number, dst: string | null, d: string, s: string, bits: number): string {
+  flagBits = bits;
+  flagKnown = op === 0 || op === 2 ? 'add' : op === 3 || op === 5 || op === 7 ? 'sub' : 'logic';
   const store = dst !== null && op !== 7 ? `${dst}=res;` : '';
   if (op === 2 || op === 3) return dst !== null ? `${dst}=alu(c,${op},${d},${s},${bits});` : `alu(c,${op},${d},${s},${bits});`;
   if (op === 1 || op === 4 || op === 6) {
@@ -102,6 +118,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   const lines: string[] = [];
   const starts: number[] = [];
   let ip = eip, ended = false;
+  flagKnown = 'unknown';
   const ipMask = os ? 0xffffffff : 0xffff;
   while (!ended && starts.length < MAX_INSNS) {
     const save = rd.p;
@@ -146,6 +163,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         out.push(aluInline(aop, e, e, g, bits));
       } else if (aop === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${g},${bits});`);
       else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
+      noteAlu(aop, bits);
     } else { // G, E
       const e = m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea);
       out.push(aluInline(aop, g, g, e, bits));
@@ -154,8 +172,15 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
   }
   if (op >= 0x40 && op < 0x50) {
     const r = reg(vb, op & 7);
-    // INC/DEC keep CF: materialise it from the previous lazy state first (CpuState.setLazyKeepCF)
-    out.push(`{if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();const dd=${r},res=(dd${op < 0x48 ? '+' : '-'}1)|0;${r}=res;` +
+    // INC/DEC keep CF: materialise it from the previous lazy state first (CpuState.setLazyKeepCF),
+    // with the formula of the previous operation when the block knows it
+    const top = flagBits - 1;
+    const cf = flagKnown === 'cf' ? '' : flagKnown === 'logic' ? 'c.flags&=~1;'
+      : flagKnown === 'add' ? `c.flags=(c.flags&~1)|((((c.lfDst&c.lfSrc)|((c.lfDst|c.lfSrc)&~c.lfRes))>>>${top})&1);`
+      : flagKnown === 'sub' ? `c.flags=(c.flags&~1)|((((~c.lfDst&c.lfSrc)|((~c.lfDst|c.lfSrc)&c.lfRes))>>>${top})&1);`
+      : 'if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();';
+    flagKnown = 'cf';
+    out.push(`{${cf}const dd=${r},res=(dd${op < 0x48 ? '+' : '-'}1)|0;${r}=res;` +
       `c.lfKind=${op < 0x48 ? 0 : 1};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;}`);
     return 'ok';
   }
@@ -175,6 +200,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         out.push(aluInline(m.reg, e, e, String(imm), bits));
       } else if (m.reg === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${imm},${bits});`);
       else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
+      noteAlu(m.reg, bits);
       return 'ok';
     }
     case 0x84: case 0x85: {
@@ -182,6 +208,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const m = modrm(rd, as32);
       const e = m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea);
       out.push(`c.setLogic(${e}&${reg(bits, m.reg)},${bits});`);
+      flagKnown = 'logic';
+      flagBits = bits;
       return 'ok';
     }
     case 0x88: case 0x89: case 0x8a: case 0x8b: {
@@ -205,6 +233,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const cnt = op === 0xc1 ? String(rd.u8() & 31) : op === 0xd1 ? '1' : 'b[4]&31';
       const e = reg(vb, m.rm);
       out.push(`${e}=shiftOp(c,${m.reg},${e}${vb === 16 ? '&0xffff' : ''},${cnt},${vb});`);
+      flagKnown = 'unknown';
       return 'ok';
     }
     case 0xc3: {
