@@ -184,7 +184,8 @@ export class Cpu extends CpuState {
         if (this.exitReason !== null) { exit = this.exitReason; break; }
       }
       if (this.halted) { exit = (this.flags & IF) ? 'halted' : 'halted-cli'; break; }
-      const end = this.shadow ? this.retired + 1 : Math.min(maxInsns, this.retired + CHUNK);
+      // a slice ends at the budget, after CHUNK instructions, or when the next virtual timer is due
+      const end = this.shadow ? this.retired + 1 : Math.min(maxInsns, this.retired + CHUNK, this.retired + this.clock.insnsUntilNextDeadline());
       this.shadow = false;
       this.breakLoop = false;
       this.runChunk(end);
