@@ -62,7 +62,11 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     for (const r of REGS) code.push(0xb8 + r, next() & 0xff, next() & 0xff, next() & 0xff, next() & 0xff);
     const body: number[] = [];
     for (let i = 0; i < 14; i++) {
-      switch (next() % 7) {
+      switch (next() % 11) {
+        case 7: body.push(0x66, ((next() % 8) << 3) | 1, 0xc0 | (pick(REGS) << 3) | pick(REGS)); break;     // ALU r16, r16
+        case 8: body.push(0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), 0xc0 | (pick(REGS) << 3) | pick(REGS8)); break; // MOVZX/MOVSX
+        case 9: body.push(0x0f, 0x90 + (next() % 16), 0xc0 | pick(REGS8)); break;                           // SETcc r8
+        case 10: body.push(0x66, (next() & 1 ? 0x40 : 0x48) + pick(REGS)); break;                           // INC/DEC r16
         case 0: body.push(((next() % 8) << 3) | 1, 0xc0 | (pick(REGS) << 3) | pick(REGS)); break; // ALU r32, r32
         case 1: body.push(0x83, 0xc0 | ((next() % 8) << 3) | pick(REGS), next() & 0xff); break;   // ALU r32, imm8
         case 2: body.push((next() & 1 ? 0x40 : 0x48) + pick(REGS)); break;                         // INC/DEC

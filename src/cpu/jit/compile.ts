@@ -145,8 +145,17 @@ n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}}`;
 }
 
 /** Emit one instruction. Returns 'ok', 'end' (a branch that set c.eip) or 'stop' (not compiled). */
-function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, vb: number, ipMask: number): 'ok' | 'end' | 'stop' {
-  const op = rd.u8();
+function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, vb0: number, ipMask: number): 'ok' | 'end' | 'stop' {
+  let op = rd.u8();
+  let vb = vb0;
+  if (op === 0x66) {
+    // operand-size prefix: only for forms whose meaning is just "the other operand size"
+    op = rd.u8();
+    vb = vb0 === 32 ? 16 : 32;
+    const okForm = (op < 0x40 && (op & 7) < 6) || (op >= 0x40 && op < 0x60) || (op >= 0xb8 && op < 0xc0)
+      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9].includes(op);
+    if (!okForm) return 'stop';
+  }
   if (op < 0x40 && (op & 7) < 6) {
     const aop = op >> 3, form = op & 7;
     const bits = form & 1 ? vb : 8, size = bits >> 3;
@@ -227,6 +236,27 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       return 'ok';
     }
     case 0x90: return 'ok';
+    case 0xa8: case 0xa9: { // TEST AL/eAX, imm
+      const bits = op === 0xa8 ? 8 : vb;
+      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+      out.push(`c.setLogic(${reg(bits, 0)}&${imm},${bits});`);
+      flagKnown = 'logic';
+      flagBits = bits;
+      return 'ok';
+    }
+    case 0xc6: case 0xc7: { // MOV E, imm (/0)
+      const bits = op === 0xc6 ? 8 : vb, size = bits >> 3;
+      const m = modrm(rd, as32);
+      if (m.reg !== 0) return 'stop';
+      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+      out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${imm};` : `${wrMem(size, m.seg, m.ea, String(imm))};`);
+      return 'ok';
+    }
+    case 0x68: case 0x6a: { // PUSH imm
+      const imm = op === 0x6a ? rd.s8() : vb === 32 ? rd.u32() : rd.u16();
+      out.push(`c.push${vb}(${imm});`);
+      return 'ok';
+    }
     case 0xc1: case 0xd1: case 0xd3: {
       const m = modrm(rd, as32);
       if (m.mod !== 3) return 'stop';
@@ -258,6 +288,20 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     }
     case 0x0f: {
       const op2 = rd.u8();
+      if (op2 === 0xb6 || op2 === 0xb7 || op2 === 0xbe || op2 === 0xbf) { // MOVZX / MOVSX Gv, Eb/Ew
+        const src = op2 & 1 ? 16 : 8, size = src >> 3;
+        const m = modrm(rd, as32);
+        let e = m.mod === 3 ? reg(src, m.rm) : rdMem(size, m.seg, m.ea);
+        if (op2 >= 0xbe) e = src === 8 ? `((${e})<<24>>24)` : `((${e})<<16>>16)`;
+        out.push(`${reg(vb, m.reg)}=${e};`);
+        return 'ok';
+      }
+      if (op2 >= 0x90 && op2 < 0xa0) { // SETcc Eb
+        const m = modrm(rd, as32);
+        const v = `(c.cond(${op2 & 15})?1:0)`;
+        out.push(m.mod === 3 ? `${reg(8, m.rm)}=${v};` : `${wrMem(1, m.seg, m.ea, v)};`);
+        return 'ok';
+      }
       if (op2 >= 0x80 && op2 < 0x90) {
         const rel = vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
         return jcc(out, op2 & 15, ip, rd, rel, ipMask);
