@@ -9,5 +9,9 @@ if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('acpidm: dist/ is missing; run `npm install` or `npm run build` first\n');
   process.exit(2);
 }
+// `acpidm run | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+}
 const { main: run } = await import(main.href);
 process.exitCode = await run(process.argv.slice(2));

@@ -36,6 +36,8 @@ export interface RunConfig {
   json: boolean;
   /** acpidm: be quiet (no timeline). */
   quiet: boolean;
+  /** acpidm --xen: run qemu-dm in its own worker thread. */
+  dmWorker: boolean;
 }
 
 export const SUPPORTED_OPTIONS = [
@@ -44,7 +46,7 @@ export const SUPPORTED_OPTIONS = [
   '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
   '-global PIIX4_PM.disable_s3=0|1 | disable_s4=0|1 | s4_val=N', '-icount shift=N[,sleep=off]', '-D FILE',
   '-trace PATTERN | -trace enable=PATTERN', '-qmp unix:PATH,server=on,wait=off | tcp:127.0.0.1:PORT,server=on,wait=off',
-  '--xen', '--max-insns N', '--json', '--quiet',
+  '--xen', '--dm-worker', '--max-insns N', '--json', '--quiet',
 ];
 
 function unsupported(opt: string): never {
@@ -93,7 +95,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
     machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, append: '', startPaused: false,
     noShutdown: false, noReboot: false, debugcons: [], s4Val: 2, disableS3: false, disableS4: false,
     icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: 200_000_000,
-    json: false, quiet: false,
+    json: false, quiet: false, dmWorker: false,
   };
   const chardevs = new Map<string, DebugconSpec['sink']>();
   const pendingDebugcon: { port: number; chardev: string }[] = [];
@@ -106,7 +108,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
   for (; i < argv.length; i++) {
     const raw = argv[i]!;
     // QEMU accepts both -opt and --opt.
-    const opt = raw.startsWith('--') && !['--xen', '--max-insns', '--json', '--quiet'].includes(raw) ? raw.slice(1) : raw;
+    const opt = raw.startsWith('--') && !['--xen', '--dm-worker', '--max-insns', '--json', '--quiet'].includes(raw) ? raw.slice(1) : raw;
     switch (opt) {
       case '-M':
       case '-machine': {
@@ -208,6 +210,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
       }
       case '-qmp': cfg.qmp.push(next(opt)); break;
       case '--xen': cfg.xen = true; break;
+      case '--dm-worker': cfg.dmWorker = true; break;
       case '--max-insns': {
         const n = Number(next(opt));
         if (!Number.isInteger(n) || n <= 0) throw new CliError('--max-insns needs a positive integer');
