@@ -59,6 +59,8 @@ class FlatEntry {
 }
 
 const UNASSIGNED = new FlatEntry(null, 0, 1, 4, true, 1, 4);
+const scratchIndex = new Uint16Array(0x10000);
+const scratchOwner: unknown[] = new Array(0x10000);
 const SIZE_MASK = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
 /** 1 for the sizes an access may have; anything else (a caller bug) is dropped. */
 const SIZE_OK: readonly number[] = [0, 1, 1, 0, 1];
@@ -141,8 +143,9 @@ export class PortBus implements PortIO {
       }
       return 0;
     };
-    const index = new Uint16Array(0x10000);
-    const owner: (Leaf | undefined)[] = new Array(0x10000);
+    // Scratch tables shared by every bus (rebuilds are synchronous), so mapping allocates no 64 K arrays.
+    const index = scratchIndex.fill(0);
+    const owner = scratchOwner.fill(undefined) as (Leaf | undefined)[];
     const entries: FlatEntry[] = [UNASSIGNED];
     for (const leaf of leaves) {
       const o = leaf.r.ops;
