@@ -62,7 +62,8 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     for (const r of REGS) code.push(0xb8 + r, next() & 0xff, next() & 0xff, next() & 0xff, next() & 0xff);
     const body: number[] = [];
     for (let i = 0; i < 14; i++) {
-      switch (next() % 11) {
+      switch (next() % 13) {
+        case 11: case 12: body.push(0x70 + (next() % 16), 0x01, 0x47); break;                               // Jcc over INC EDI
         case 7: body.push(0x66, ((next() % 8) << 3) | 1, 0xc0 | (pick(REGS) << 3) | pick(REGS)); break;     // ALU r16, r16
         case 8: body.push(0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), 0xc0 | (pick(REGS) << 3) | pick(REGS8)); break; // MOVZX/MOVSX
         case 9: body.push(0x0f, 0x90 + (next() % 16), 0xc0 | pick(REGS8)); break;                           // SETcc r8

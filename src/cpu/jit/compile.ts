@@ -128,7 +128,10 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     if (!rd.ok || code === 'stop') { rd.p = save; break; }
     const len = rd.p - save;
     starts.push(ip);
-    lines.push(`c.insnStart=${ip};`, ...out);
+    // only an instruction that can fault needs its EIP recorded for a precise restart
+    const text = out.join('');
+    if (/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(text)) lines.push(`c.insnStart=${ip};`);
+    lines.push(...out);
     ip = ip + len;
     if (code === 'end') ended = true;
   }
@@ -189,6 +192,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       : flagKnown === 'sub' ? `c.flags=(c.flags&~1)|((((~c.lfDst&c.lfSrc)|((~c.lfDst|c.lfSrc)&c.lfRes))>>>${top})&1);`
       : 'if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();';
     flagKnown = 'cf';
+    flagBits = vb;
     out.push(`{${cf}const dd=${r},res=(dd${op < 0x48 ? '+' : '-'}1)|0;${r}=res;` +
       `c.lfKind=${op < 0x48 ? 0 : 1};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;}`);
     return 'ok';
@@ -319,9 +323,22 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
 let insnStartP = 0;
 function start(_rd: Reader, _ip: number): number { return insnStartP; }
 
+/** The condition as inline code when the block knows which operation produced the flags. */
+function condInline(cc: number): string {
+  const sh = 32 - flagBits, top = flagBits - 1;
+  const neg = (cc & 1) !== 0;
+  if (flagKnown !== 'unknown' && (cc === 4 || cc === 5)) return `((c.lfRes<<${sh})${neg ? '!==' : '==='}0)`;
+  if (flagKnown !== 'unknown' && (cc === 8 || cc === 9)) return `(((c.lfRes>>>${top})&1)${neg ? '===' : '!=='}0)`;
+  if (flagKnown === 'logic' && (cc === 2 || cc === 3)) return neg ? 'true' : 'false';
+  if (flagKnown === 'sub' && (cc === 2 || cc === 3)) {
+    return `((((~c.lfDst&c.lfSrc)|((~c.lfDst|c.lfSrc)&c.lfRes))>>>${top})&1)${neg ? '===' : '!=='}0`;
+  }
+  return `c.cond(${cc})`;
+}
+
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
-  out.push(`if(c.cond(${cc})){if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
+  out.push(`if(${condInline(cc)}){if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
   return 'end';
 }
