@@ -58,6 +58,9 @@ export class PhysMemory {
   /** Map an MMIO page range (e.g. the local APIC). */
   mapMmio(base: number, size: number, ops: MmioOps): void {
     if (base % 0x1000 !== 0 || size % 0x1000 !== 0 || size <= 0) throw new PhysMemoryError(`MMIO range 0x${base.toString(16)}+0x${size.toString(16)} is not page-aligned`);
+    // mapping the same range again (a new CPU on the same memory) replaces the old handler
+    const i = this.mmio.findIndex((m) => m.base === base && m.size === size);
+    if (i >= 0) this.mmio.splice(i, 1);
     this.mmio.push({ base, size, ops });
     this.generation++;
   }
