@@ -190,6 +190,7 @@ export class Cpu extends CpuState {
       this.breakLoop = false;
       this.runChunk(end);
       this.syncClock();
+      if (this.mem.generation !== this.memGen) { this.memGen = this.mem.generation; this.tlb.flush(); } // PAM, MMIO maps
       if (this.breakLoop) {
         if (this.exitReason !== null) { exit = this.exitReason; break; }
         if (this.stopRequested) { exit = 'stopped'; break; }

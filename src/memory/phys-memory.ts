@@ -22,6 +22,9 @@ export class PhysMemoryError extends Error {
 export const ISA_BIOS_BASE = 0xe0000;
 export const ISA_BIOS_SIZE = 0x20000;
 export const LAPIC_BASE = 0xfee00000;
+/** The i440FX PAM window: 0xC0000-0xFFFFF in 16 KiB pieces. */
+export const PAM_BASE = 0xc0000;
+const PAM_SEGS = 16;
 
 export class PhysMemory {
   readonly ram: Uint8Array;
@@ -31,6 +34,9 @@ export class PhysMemory {
   private readonly mmio: { base: number; size: number; ops: MmioOps }[] = [];
   /** Bumped on every mapping change, so a CPU can flush its TLB. */
   generation = 0;
+  /** per 16 KiB of 0xC0000-0xFFFFF: reads / writes go to RAM (1) or to ROM/PCI (0) */
+  private readonly pamRead = new Uint8Array(PAM_SEGS);
+  private readonly pamWrite = new Uint8Array(PAM_SEGS);
 
   constructor(ramBytes: number) {
     if (!Number.isInteger(ramBytes) || ramBytes < 0x1000 || ramBytes > 0x7ff00000 || ramBytes % 0x1000 !== 0) {
@@ -55,6 +61,24 @@ export class PhysMemory {
     this.generation++;
   }
 
+  /**
+   * Shadow-RAM control as the i440FX PAM registers do it (QEMU hw/pci-host/pam.c): for
+   * [addr, addr+size) inside 0xC0000-0xFFFFF, reads come from RAM or from the ROM/PCI side, and
+   * writes go to RAM or are dropped. Only meaningful once a BIOS is mapped; at reset both go to
+   * the ROM/PCI side, so firmware copies itself to RAM before it can write there.
+   */
+  setPam(addr: number, size: number, readRam: boolean, writeRam: boolean): void {
+    if (addr < PAM_BASE || addr + size > 0x100000 || addr % 0x4000 !== 0 || size % 0x4000 !== 0) {
+      throw new PhysMemoryError(`PAM range 0x${addr.toString(16)}+0x${size.toString(16)} is not 16 KiB pieces of 0xC0000-0xFFFFF`);
+    }
+    for (let a = addr; a < addr + size; a += 0x4000) {
+      const i = (a - PAM_BASE) >> 14;
+      this.pamRead[i] = readRam ? 1 : 0;
+      this.pamWrite[i] = writeRam ? 1 : 0;
+    }
+    this.generation++;
+  }
+
   /** Map an MMIO page range (e.g. the local APIC). */
   mapMmio(base: number, size: number, ops: MmioOps): void {
     if (base % 0x1000 !== 0 || size % 0x1000 !== 0 || size <= 0) throw new PhysMemoryError(`MMIO range 0x${base.toString(16)}+0x${size.toString(16)} is not page-aligned`);
@@ -70,8 +94,21 @@ export class PhysMemory {
    * allowed). With a BIOS mapped, 0xE0000-0xFFFFF is ROM, not RAM.
    */
   isRamPage(addr: number): boolean {
+    return this.directRead(addr) && this.directWrite(addr);
+  }
+
+  /** May reads of this page go straight to `ram[addr]`? */
+  directRead(addr: number): boolean {
     if (addr < 0 || addr >= this.ramSize) return false;
-    if (this.rom !== null && addr >= ISA_BIOS_BASE && addr < ISA_BIOS_BASE + ISA_BIOS_SIZE) return false;
+    if (this.rom !== null && addr >= PAM_BASE && addr < 0x100000 && this.pamRead[(addr - PAM_BASE) >> 14] === 0) return false;
+    for (const m of this.mmio) if (addr >= m.base && addr < m.base + m.size) return false;
+    return true;
+  }
+
+  /** May writes to this page go straight to `ram[addr]`? */
+  directWrite(addr: number): boolean {
+    if (addr < 0 || addr >= this.ramSize) return false;
+    if (this.rom !== null && addr >= PAM_BASE && addr < 0x100000 && this.pamWrite[(addr - PAM_BASE) >> 14] === 0) return false;
     for (const m of this.mmio) if (addr >= m.base && addr < m.base + m.size) return false;
     return true;
   }
@@ -80,8 +117,9 @@ export class PhysMemory {
     addr >>>= 0;
     if (this.rom !== null) {
       if (addr >= this.romBase) return this.rom[addr - this.romBase]!;
-      if (addr >= ISA_BIOS_BASE && addr < ISA_BIOS_BASE + ISA_BIOS_SIZE) {
-        return this.rom[this.rom.length - ISA_BIOS_SIZE + (addr - ISA_BIOS_BASE)]!;
+      if (addr >= PAM_BASE && addr < 0x100000 && this.pamRead[(addr - PAM_BASE) >> 14] === 0) {
+        // the ROM side: the BIOS's last 128 KiB at 0xE0000, nothing (PCI, all-ones) at 0xC0000-0xDFFFF
+        return addr >= ISA_BIOS_BASE ? this.rom[this.rom.length - ISA_BIOS_SIZE + (addr - ISA_BIOS_BASE)]! : 0xff;
       }
     }
     for (const m of this.mmio) {
@@ -93,7 +131,10 @@ export class PhysMemory {
 
   write8(addr: number, v: number): void {
     addr >>>= 0;
-    if (this.rom !== null && (addr >= this.romBase || (addr >= ISA_BIOS_BASE && addr < ISA_BIOS_BASE + ISA_BIOS_SIZE))) return; // read-only
+    if (this.rom !== null) {
+      if (addr >= this.romBase) return; // read-only
+      if (addr >= PAM_BASE && addr < 0x100000 && this.pamWrite[(addr - PAM_BASE) >> 14] === 0) return;
+    }
     for (const m of this.mmio) {
       if (addr >= m.base && addr < m.base + m.size) { m.ops.write(addr - m.base, v & 0xff, 1); return; }
     }

@@ -35,6 +35,23 @@ describe('PhysMemory', () => {
     expect(mem.read8(0xffff0)).toBe(0xea);
     expect(mem.isRamPage(0xe0000)).toBe(false);
   });
+  it('PAM shadowing (QEMU hw/pci-host/pam.c): copy the BIOS to RAM, then read it from RAM', () => {
+    const mem = new PhysMemory(1 << 20);
+    const rom = new Uint8Array(0x20000);
+    rom[0x10000] = 0xaa; // appears at 0xF0000
+    mem.mapBios(rom);
+    expect(mem.read8(0xc0000)).toBe(0xff); // PCI side, no option ROM
+    mem.setPam(0xf0000, 0x10000, false, true); // write-only to RAM: reads still see the ROM
+    mem.write8(0xf0000, mem.read8(0xf0000) + 1);
+    expect(mem.read8(0xf0000)).toBe(0xaa);
+    mem.setPam(0xf0000, 0x10000, true, false); // read RAM, writes dropped (locked shadow)
+    expect(mem.read8(0xf0000)).toBe(0xab);
+    mem.write8(0xf0000, 0);
+    expect(mem.read8(0xf0000)).toBe(0xab);
+    expect(mem.directRead(0xf0000)).toBe(true);
+    expect(mem.directWrite(0xf0000)).toBe(false);
+    expect(() => mem.setPam(0xf1000, 0x1000, true, true)).toThrow(/16 KiB/);
+  });
   it('reads all-ones where nothing is mapped', () => {
     const mem = new PhysMemory(1 << 20);
     expect(mem.read(0xc0000000, 4)).toBe(0xffffffff);
