@@ -116,7 +116,7 @@ export class CpuState {
   readonly ram: Uint8Array;
 
   constructor(readonly mem: PhysMemory) {
-    this.ram = mem.ram;
+    this.ram = mem.store; // RAM, then the BIOS image (PhysMemory.directOffset)
     this.tlb = new Tlb();
   }
 

@@ -96,9 +96,10 @@ export class Tlb {
       wOk = writable;
       phys = (pte & ~0xfff) >>> 0;
     }
-    if (c.mem.directRead(phys)) {
-      this.r[page] = phys | 1 | (uOk ? 2 : 0);
-      if (dirty && this.codePage[phys >>> 12] === 0 && c.mem.directWrite(phys)) {
+    const off = c.mem.directOffset(phys);
+    if (off >= 0) {
+      this.r[page] = off | 1 | (uOk ? 2 : 0);
+      if (dirty && off === phys && this.codePage[phys >>> 12] === 0 && c.mem.directWrite(phys)) {
         const supW = !c.pg || wOk || (c.cr0 & 0x10000) === 0;
         const bits = (supW ? 1 : 0) | (uOk && wOk ? 2 : 0);
         this.w[page] = bits ? phys | bits : 0;

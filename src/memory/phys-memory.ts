@@ -25,10 +25,17 @@ export const LAPIC_BASE = 0xfee00000;
 /** The i440FX PAM window: 0xC0000-0xFFFFF in 16 KiB pieces. */
 export const PAM_BASE = 0xc0000;
 const PAM_SEGS = 16;
+/** BIOS images up to this size are also readable straight from `store` */
+export const ROM_DIRECT = 4 << 20;
 
 export class PhysMemory {
   readonly ram: Uint8Array;
   readonly ramSize: number;
+  /**
+   * RAM followed by room for a BIOS image of up to ROM_DIRECT bytes: the CPU reads both
+   * through this one array (`directOffset`), so firmware runs as fast as code in RAM.
+   */
+  readonly store: Uint8Array;
   private rom: Uint8Array | null = null;
   private romBase = 0; // physical address where the full ROM starts (4 GiB - size)
   private readonly mmio: { base: number; size: number; ops: MmioOps }[] = [];
@@ -42,7 +49,8 @@ export class PhysMemory {
     if (!Number.isInteger(ramBytes) || ramBytes < 0x1000 || ramBytes > 0x7ff00000 || ramBytes % 0x1000 !== 0) {
       throw new PhysMemoryError(`RAM size must be a multiple of 4 KiB between 4 KiB and 2047 MiB, got ${ramBytes} bytes`);
     }
-    this.ram = new Uint8Array(ramBytes);
+    this.store = new Uint8Array(ramBytes + ROM_DIRECT);
+    this.ram = this.store.subarray(0, ramBytes);
     this.ramSize = ramBytes;
   }
 
@@ -58,6 +66,7 @@ export class PhysMemory {
     }
     this.rom = image.slice();
     this.romBase = 0x100000000 - image.length;
+    if (image.length <= ROM_DIRECT) this.store.set(image, this.ramSize);
     this.generation++;
   }
 
@@ -95,6 +104,22 @@ export class PhysMemory {
    */
   isRamPage(addr: number): boolean {
     return this.directRead(addr) && this.directWrite(addr);
+  }
+
+  /**
+   * Where reads of the page at physical `addr` can be served from `store` (its offset there,
+   * a multiple of 4 KiB plus addr's page offset), or -1 when they must go through read().
+   */
+  directOffset(addr: number): number {
+    if (this.directRead(addr)) return addr;
+    const rom = this.rom;
+    if (rom === null || rom.length > ROM_DIRECT) return -1;
+    for (const m of this.mmio) if (addr >= m.base && addr < m.base + m.size) return -1;
+    if (addr >= this.romBase) return this.ramSize + (addr - this.romBase);
+    if (addr >= ISA_BIOS_BASE && addr < 0x100000 && this.pamRead[(addr - PAM_BASE) >> 14] === 0) {
+      return this.ramSize + rom.length - ISA_BIOS_SIZE + (addr - ISA_BIOS_BASE);
+    }
+    return -1;
   }
 
   /** May reads of this page go straight to `ram[addr]`? */
