@@ -35,6 +35,7 @@ import {
   wbinvd, wrmsr,
 } from './ops-system.js';
 import { interrupt } from './transfers.js';
+import { installFastPaths } from './fast-paths.js';
 
 export interface OpDef {
   readonly op: number;
@@ -300,4 +301,5 @@ for (const d of OPS) {
     HANDLERS[d.op | 0x200] = HANDLERS[d.op]!;
   }
 }
+installFastPaths(HANDLERS);
 export { IF };

@@ -1,0 +1,62 @@
+/**
+ * Specialised interpreter entries for the hottest register forms: the ALU
+ * ops (00-3D), MOV r,r (88-8B) and INC/DEC r (40-4F). Each is generated per
+ * (opcode, operand size) with the lazy-flag stores written out, the same
+ * code the block compiler emits; memory operands fall back to the generic
+ * handler from the opcode table (the ModRM byte is un-fetched first).
+ */
+import type { Cpu } from './cpu.js';
+import { R8 } from './cpu-state.js';
+
+type Handler = (c: Cpu) => void;
+
+const reg = (bits: number, i: string): string =>
+  bits === 32 ? `c.regs[${i}]` : bits === 16 ? `c.r16[(${i})<<1]` : `c.r8[R8[${i}]]`;
+
+/** res = d op s with flags, for ADD OR AND SUB XOR CMP; null for ADC/SBB (left to the generic path). */
+function aluBody(op: number, bits: number, dst: string | null): string | null {
+  if (op === 2 || op === 3) return null;
+  const store = dst !== null && op !== 7 ? `${dst}=res;` : '';
+  if (op === 1 || op === 4 || op === 6) {
+    const x = op === 1 ? '|' : op === 4 ? '&' : '^';
+    return `const res=dd${x}ss;${store}c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;`;
+  }
+  return `const res=(dd${op === 0 ? '+' : '-'}ss)|0;${store}c.lfKind=${op === 0 ? 0 : 1};c.lfDst=dd;c.lfSrc=ss;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;`;
+}
+
+function make(src: string, generic: Handler): Handler {
+  return new Function('generic', 'R8', `return function fast(c){${src}}`)(generic, R8) as Handler;
+}
+
+/** Replace entries of `handlers` (indexed opcode | 0x200 for 32-bit) with fast versions where one exists. */
+export function installFastPaths(handlers: Handler[]): void {
+  for (const os of [0, 0x200]) {
+    const vb = os ? 32 : 16;
+    for (let op = 0; op < 0x40; op++) {
+      const form = op & 7, aop = op >> 3;
+      if (form > 3) continue;
+      const bits = form & 1 ? vb : 8;
+      const toE = form < 2;
+      const body = aluBody(aop, bits, toE ? reg(bits, 'rm') : reg(bits, 'rg'));
+      if (body === null) continue;
+      const idx = op | os;
+      const generic = handlers[idx]!;
+      const d = toE ? reg(bits, 'rm') : reg(bits, 'rg'), s = toE ? reg(bits, 'rg') : reg(bits, 'rm');
+      handlers[idx] = make(
+        `const m=c.fetch8();if(m<0xc0){c.eip--;generic(c);return;}const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}`, generic);
+    }
+    for (const op of [0x88, 0x89, 0x8a, 0x8b]) {
+      const bits = op & 1 ? vb : 8;
+      const idx = op | os, generic = handlers[idx]!;
+      const [d, s] = op < 0x8a ? [reg(bits, 'rm'), reg(bits, 'rg')] : [reg(bits, 'rg'), reg(bits, 'rm')];
+      handlers[idx] = make(`const m=c.fetch8();if(m<0xc0){c.eip--;generic(c);return;}const rm=m&7,rg=(m>>3)&7;${d}=${s};`, generic);
+    }
+    for (let op = 0x40; op < 0x50; op++) {
+      const r = reg(vb, String(op & 7));
+      const kind = op < 0x48 ? 0 : 1;
+      handlers[op | os] = make(
+        `if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();const dd=${r},res=(dd${kind === 0 ? '+' : '-'}1)|0;${r}=res;` +
+        `c.lfKind=${kind};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;`, handlers[op | os]!);
+    }
+  }
+}
