@@ -128,6 +128,7 @@ export class Cpu extends CpuState {
     this.gdtBase = 0; this.gdtLimit = 0xffff; this.idtBase = 0; this.idtLimit = 0x3ff;
     setCpl(this, 0);
     this.fetchLimit = 0xffff; this.prefixes = 0;
+    this.os = 0; this.as32 = false; this.segOvr = -1; this.rep = 0;
     this.tlb.flush();
     this.lapic.reset();
     this.halted = false; this.shadow = false; this.stopRequested = false; this.exitReason = null;
@@ -207,14 +208,17 @@ export class Cpu extends CpuState {
       try {
         while (this.retired < end) {
           this.insnStart = this.eip;
-          if (this.prefixes !== 0) { this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!; }
+          // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
+          if (this.prefixes !== 0) {
+            this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!;
+            this.segOvr = -1; this.os = this.defOs; this.as32 = this.defAs; this.rep = 0;
+          }
           if (this.jit) {
             const lin = (this.segBase[CS]! + this.eip) | 0;
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
             if (b !== undefined && b.lin === lin && b.epoch === this.tlb.epoch && b.csBase === this.segBase[CS] && b.os === this.defOs) {
               if (b.fn !== null && b.n <= end - this.retired) {
-                this.os = this.defOs; this.as32 = this.defAs; this.segOvr = -1; this.rep = 0;
                 this.curBlock = b;
                 this.retired += b.fn(this, end - this.retired);
                 this.curBlock = null;
@@ -225,10 +229,6 @@ export class Cpu extends CpuState {
               this.compileHere(lin, h); // used from the next visit; this one is interpreted
             }
           }
-          this.segOvr = -1;
-          this.os = this.defOs;
-          this.as32 = this.defAs;
-          this.rep = 0;
           HANDLERS[this.fetch8() | this.os]!(this);
           this.retired++;
           if (this.breakLoop) {

@@ -48,7 +48,11 @@ export function setCache(c: CpuState, seg: number, sel: number, lo: number, hi: 
   c.segRchk[seg] = code && (type & 2) === 0 ? SEG_DENIED : !code && (type & 4) ? SEG_EXPDOWN : 0;
   c.segWchk[seg] = code || (type & 2) === 0 ? SEG_DENIED : type & 4 ? SEG_EXPDOWN : 0;
   if (seg === SS) c.ssBig = (hi & 0x400000) !== 0;
-  if (seg === CS) { c.fetchLimit = c.segLimit[CS]!; c.defOs = hi & 0x400000 ? 0x200 : 0; c.defAs = (hi & 0x400000) !== 0; }
+  if (seg === CS) {
+    c.fetchLimit = c.segLimit[CS]!;
+    c.defOs = hi & 0x400000 ? 0x200 : 0; c.defAs = (hi & 0x400000) !== 0;
+    c.os = c.defOs; c.as32 = c.defAs; // the run loop resets decode state only after prefixes
+  }
 }
 
 /** Real-mode (and virtual-8086) load: base = sel << 4; limit kept (unreal mode), rights become RW data. */
