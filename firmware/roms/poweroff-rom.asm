@@ -44,11 +44,27 @@ start:
         mov ax, 0x2000
         mov dx, PM_BASE + 4
         out dx, ax
-        ; still here? wait a little, then say so
-        mov ecx, 1000000
-.spin:  dec ecx
-        jnz .spin
-        PUTS msg_fail
+        ; Still here? QEMU services the request from its main loop while the vCPU runs on (qemu-pm.md §10),
+        ; so wait 3 s of PM timer (24-bit, 3.579545 MHz at PMBA + 8) before saying so; at most 100 M reads,
+        ; in case there is no timer.
+        mov dx, PM_BASE + 8
+        in eax, dx
+        and eax, 0xFFFFFF
+        mov ebx, eax                  ; previous reading
+        xor esi, esi                  ; ticks elapsed
+        mov edi, 100000000
+.wait:  in eax, dx
+        and eax, 0xFFFFFF
+        mov ecx, eax
+        sub eax, ebx
+        and eax, 0xFFFFFF             ; delta modulo 2^24 (the counter wraps)
+        add esi, eax
+        mov ebx, ecx
+        cmp esi, 3 * 3579545
+        jae .late
+        dec edi
+        jnz .wait
+.late:  PUTS msg_fail
 .halt:  hlt
         jmp .halt
 
