@@ -79,8 +79,22 @@ const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits
 /** Linear address of seg:ea with the segment check inline (the slow cases call CpuState.segR/segW). */
 const lin = (rw: 'R' | 'W', seg: number, ea: string, size: number): string =>
   `(o=${ea},(c.seg${rw}chk[${seg}]===0&&o<=c.segLimit[${seg}]-${size - 1})?(c.segBase[${seg}]+o)|0:c.seg${rw}(${seg},o,${size}))`;
-const rdMem = (size: number, seg: number, ea: string): string => `${RDL[size]}(${lin('R', seg, ea, size)})`;
-const wrMem = (size: number, seg: number, ea: string, v: string): string => `${WRL[size]}(${lin('W', seg, ea, size)},${v})`;
+/** A read with the TLB fast path inline (CpuState.rd*L when the page is not cached or the access crosses it). */
+function rdMem(size: number, seg: number, ea: string): string {
+  const look = `((e=tr[(la=${lin('R', seg, ea, size)})>>>12])&acc)!==0`;
+  const p = `(e&~0xfff)|(la&0xfff)`;
+  if (size === 1) return `(${look}?ram[${p}]:c.rd8L(la))`;
+  if (size === 2) return `(${look}&&(la&0xfff)!==0xfff?(p=${p},ram[p]|(ram[p+1]<<8)):c.rd16L(la))`;
+  return `(${look}&&(la&0xfff)<0xffd?(p=${p},ram[p]|(ram[p+1]<<8)|(ram[p+2]<<16)|(ram[p+3]<<24)):c.rd32L(la))`;
+}
+/** A write statement with the TLB fast path inline. */
+function wrMem(size: number, seg: number, ea: string, v: string): string {
+  const look = `((e=tw[(la=${lin('W', seg, ea, size)})>>>12])&acc)!==0`;
+  const p = `p=(e&~0xfff)|(la&0xfff)`;
+  if (size === 1) return `{const v=${v};if(${look}){${p};ram[p]=v;}else c.wr8L(la,v);}`;
+  if (size === 2) return `{const v=${v};if(${look}&&(la&0xfff)!==0xfff){${p};ram[p]=v;ram[p+1]=v>>8;}else c.wr16L(la,v);}`;
+  return `{const v=${v};if(${look}&&(la&0xfff)<0xffd){${p};ram[p]=v;ram[p+1]=v>>8;ram[p+2]=v>>16;ram[p+3]=v>>24;}else c.wr32L(la,v);}`;
+}
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 
@@ -139,7 +153,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
   if (!ended) lines.push(`c.eip=${ip};`);
   // A block that branches back to its own start (a hot loop) iterates inside the function.
-  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch;let n=0,o=0;
+  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc;let n=0,o=0,la=0,e=0,p=0;
 for(;;){c.blkDone=n;
 ${lines.join('\n')}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}}`;
@@ -229,7 +243,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const bits = op & 1 ? vb : 8, size = bits >> 3;
       const m = modrm(rd, as32);
       const g = reg(bits, m.reg);
-      if (op < 0x8a) out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${g};` : `${wrMem(size, m.seg, m.ea, g)};`);
+      if (op < 0x8a) out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${g};` : wrMem(size, m.seg, m.ea, g));
       else out.push(`${g}=${m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea)};`);
       return 'ok';
     }
@@ -253,7 +267,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const m = modrm(rd, as32);
       if (m.reg !== 0) return 'stop';
       const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
-      out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${imm};` : `${wrMem(size, m.seg, m.ea, String(imm))};`);
+      out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${imm};` : wrMem(size, m.seg, m.ea, String(imm)));
       return 'ok';
     }
     case 0x68: case 0x6a: { // PUSH imm
@@ -303,7 +317,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (op2 >= 0x90 && op2 < 0xa0) { // SETcc Eb
         const m = modrm(rd, as32);
         const v = `(c.cond(${op2 & 15})?1:0)`;
-        out.push(m.mod === 3 ? `${reg(8, m.rm)}=${v};` : `${wrMem(1, m.seg, m.ea, v)};`);
+        out.push(m.mod === 3 ? `${reg(8, m.rm)}=${v};` : wrMem(1, m.seg, m.ea, v));
         return 'ok';
       }
       if (op2 >= 0x80 && op2 < 0x90) {
