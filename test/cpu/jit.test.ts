@@ -54,16 +54,28 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     let s = seed >>> 0;
     return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
   }
-  const REGS = [0, 2, 3, 5, 6, 7]; // never ECX (the LOOP counter) or ESP
+  const REGS = [0, 2, 3, 5, 7]; // never ECX (the LOOP counter), ESP, or ESI (the data pointer)
   const REGS8 = [0, 2, 3, 4, 6, 7]; // AL DL BL AH DH BH
   function program(next: () => number): number[] {
     const pick = <T>(a: T[]): T => a[next() % a.length]!;
     const code = [0xb9, 0x40, 0x00, 0x00, 0x00]; // mov ecx, 64
     for (const r of REGS) code.push(0xb8 + r, next() & 0xff, next() & 0xff, next() & 0xff, next() & 0xff);
+    code.push(0xbe, 0x00, 0x00, 0x20, 0x00); // mov esi, 0x200000 (data)
     const body: number[] = [];
     for (let i = 0; i < 14; i++) {
-      switch (next() % 13) {
-        case 11: case 12: body.push(0x70 + (next() % 16), 0x01, 0x47); break;                               // Jcc over INC EDI
+      switch (next() % 14) {
+        case 13:
+        case 11: body.push(0x70 + (next() % 16), 0x01, 0x47); break;                                        // Jcc over INC EDI
+        case 12: // memory operands at [esi+disp8]: MOV/ALU both ways, ALU imm, byte and word forms
+          body.push(...pick([
+            [pick([0x89, 0x8b, 0x01, 0x03, 0x29, 0x2b, 0x31, 0x39, 0x21, 0x09, 0x85]), 0x46 | (pick(REGS) << 3), next() & 0x3f],
+            [0x83, 0x46 | ((next() % 8) << 3), next() & 0x3f, next() & 0xff],
+            [pick([0x88, 0x8a, 0x00, 0x02, 0x38]), 0x46 | (pick(REGS8) << 3), next() & 0x3f],
+            [0x66, pick([0x89, 0x8b, 0x01, 0x2b]), 0x46 | (pick(REGS) << 3), next() & 0x3e],
+            [0xc7, 0x46, next() & 0x3c, next() & 0xff, next() & 0xff, next() & 0xff, next() & 0xff],
+            [0x0f, pick([0xb6, 0xbe]), 0x46 | (pick(REGS) << 3), next() & 0x3f],
+          ]));
+          break;
         case 7: body.push(0x66, ((next() % 8) << 3) | 1, 0xc0 | (pick(REGS) << 3) | pick(REGS)); break;     // ALU r16, r16
         case 8: body.push(0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), 0xc0 | (pick(REGS) << 3) | pick(REGS8)); break; // MOVZX/MOVSX
         case 9: body.push(0x0f, 0x90 + (next() % 16), 0xc0 | pick(REGS8)); break;                           // SETcc r8
@@ -87,7 +99,10 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     mem.load(0x100000, new Uint8Array(code));
     cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
     const exit = cpu.run(1_000_000);
-    return { exit, regs: ['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi'].map((r) => cpu.getReg(r)), compiled: cpu.blocksCompiled };
+    return {
+      exit, regs: ['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi'].map((r) => cpu.getReg(r)), compiled: cpu.blocksCompiled,
+      data: Array.from(mem.ram.subarray(0x200000, 0x200048)),
+    };
   }
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i', (seed) => {
     const next = rng(seed * 7919);
@@ -97,7 +112,7 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
       expect(on.compiled).toBeGreaterThan(0);
       // EAX holds the final EFLAGS; undefined flags (AF after shifts/logic, OF after multi-bit shifts) are
       // computed identically by both paths, so everything must match exactly
-      expect({ exit: on.exit, regs: on.regs }).toEqual({ exit: off.exit, regs: off.regs });
+      expect({ exit: on.exit, regs: on.regs, data: on.data }).toEqual({ exit: off.exit, regs: off.regs, data: off.data });
     }
   });
 });
