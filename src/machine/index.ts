@@ -5,3 +5,6 @@ export * from './run-state.js';
 export * from './cpu-port.js';
 export { PcMachine, type PcMachineOptions, type SliceResult } from './pc-machine.js';
 export * from './qtest.js';
+export { PcSystem, type PcSystemOptions, type RunOutcome } from './pc-system.js';
+export { loadMultiboot, parseMultiboot, findMultibootHeader, MultibootError, type MultibootEntry, type MultibootImage } from './multiboot.js';
+export { seabiosPost, seabiosS3Resume, programPiix4Pm, type PostResult } from './seabios-post.js';
