@@ -9,7 +9,7 @@ import { PcSystem, type RunOutcome } from '../src/machine/pc-system.js';
 import { parseMultiboot } from '../src/machine/multiboot.js';
 import type { MachineEvent } from '../src/machine/run-state.js';
 import type { CauseLink } from '../src/machine/cause-chain.js';
-import { WebTimeline } from './timeline.js';
+import { Timeline as WebTimeline } from '../src/machine/timeline.js';
 
 /** Where the run is, from the host's point of view. */
 export type Phase =
@@ -82,7 +82,7 @@ export class WebSession {
       },
     });
     const m = this.sys.machine;
-    timeline = this.timeline = new WebTimeline(() => m.clock.ns());
+    timeline = this.timeline = new WebTimeline(() => m.clock.ns(), { maxLines: 5000 });
     this.timeline.attach(m.trace);
     this.sys.powerOn();
     m.start();

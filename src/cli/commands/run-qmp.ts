@@ -7,7 +7,7 @@ import { QmpSpecError } from '../../qmp/spec.js';
 import type { PcSystem } from '../../machine/pc-system.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { RunConfig } from '../qemu-args.js';
-import type { Timeline } from '../timeline.js';
+import type { Timeline } from '../../machine/timeline.js';
 import { finish } from './run.js';
 
 export async function runWithQmp(sys: PcSystem, cfg: RunConfig, io: CliIo, timeline: Timeline | null): Promise<number> {

@@ -18,7 +18,7 @@ import { parseMultiboot } from '../../machine/multiboot.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 import { parseRunArgs, type RunConfig } from '../qemu-args.js';
-import { describeCauses, Timeline } from '../timeline.js';
+import { describeCauses, Timeline } from '../../machine/timeline.js';
 import { qemuTraceAliases } from '../trace-aliases.js';
 
 export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
@@ -108,7 +108,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   const trace = m.trace;
   attachDebug(trace);
   if (!cfg.quiet && !cfg.json) {
-    timeline = new Timeline(io.stdout, () => m.clock.ns());
+    timeline = new Timeline(() => m.clock.ns(), { out: io.stdout });
     timeline.attach(trace);
   }
   for (const p of cfg.tracePatterns) {

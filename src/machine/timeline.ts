@@ -1,10 +1,11 @@
 /**
- * The human timeline `acpidm run` prints: firmware steps, the guest's own
- * debug-console lines, the PM register writes, the decoded sleep request,
- * run-state changes and events, then who shut the machine down.
+ * The human timeline of a run (`acpidm run` prints it, the web page shows it):
+ * firmware steps, the guest's own debug-console lines, the PM register writes,
+ * the decoded sleep request, run-state changes and events, then who shut the
+ * machine down. Isomorphic: output goes to a callback and/or `lines`.
  */
-import type { CauseChain } from '../machine/cause-chain.js';
-import { eventCatalogue, formatRecord, type EventDef, type Trace, type TraceRecord } from '../trace/trace.js';
+import type { CauseChain } from './cause-chain.js';
+import { formatRecord, type Trace } from '../trace/trace.js';
 
 /** Events shown in the default timeline (globs over event names). */
 export const TIMELINE_EVENTS = [
@@ -15,13 +16,22 @@ export const TIMELINE_EVENTS = [
 
 const fmtTime = (ns: number): string => `${(ns / 1e6).toFixed(6).padStart(12)} ms`;
 
+export interface TimelineOptions {
+  /** Called with each rendered line (ending in a newline). */
+  out?: (s: string) => void;
+  /** Keep at most this many lines in `lines` (older ones are dropped in halves). Default: all. */
+  maxLines?: number;
+}
+
 export class Timeline {
   private line = '';
   readonly lines: string[] = [];
-  private readonly defs = new Map<string, EventDef<never>>();
+  private readonly out: ((s: string) => void) | null;
+  private readonly maxLines: number;
 
-  constructor(private readonly out: (s: string) => void, private readonly clock: () => number) {
-    for (const d of eventCatalogue()) this.defs.set(d.name, d);
+  constructor(private readonly clock: () => number, opts: TimelineOptions = {}) {
+    this.out = opts.out ?? null;
+    this.maxLines = opts.maxLines ?? Infinity;
   }
 
   attach(trace: Trace): () => void {
@@ -55,8 +65,9 @@ export class Timeline {
 
   private emit(t: number, ns: string, msg: string): void {
     const l = `${fmtTime(t)}  ${ns.padEnd(9)} ${msg}`;
+    if (this.lines.length >= this.maxLines) this.lines.splice(0, this.maxLines >> 1, '        ...  (older lines dropped)');
     this.lines.push(l);
-    this.out(l + '\n');
+    this.out?.(l + '\n');
   }
 }
 
@@ -66,9 +77,4 @@ export function describeCauses(chain: CauseChain): string[] {
     const ev = l.evidence ? ` {${Object.entries(l.evidence).map(([k, v]) => `${k}: ${typeof v === 'number' && k !== 'insns' && k !== 'tNs' && k !== 'slpTyp' ? `0x${v.toString(16)}` : v}`).join(', ')}}` : '';
     return `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}${ev}`;
   });
-}
-
-export function recordToText(rec: TraceRecord): string {
-  const def = eventCatalogue().find((d) => d.name === rec.name);
-  return def ? formatRecord(rec, def) : rec.name;
 }
