@@ -153,10 +153,23 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
   if (!ended) lines.push(`c.eip=${ip};`);
   // A block that branches back to its own start (a hot loop) iterates inside the function.
+  let code = lines.join('\n');
+  let pre = '', post = '';
+  // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views) and not
+  // ESP (PUSH/POP go through the CPU). `finally` writes them back on every exit, a fault included: a
+  // faulting instruction has not written its destination yet, so the guest sees a precise state.
+  if (!/\bw\[|\bb\[/.test(code)) {
+    const used = [...new Set([...code.matchAll(/\br\[([0-35-7])\]/g)].map((m) => m[1]!))];
+    if (used.length > 0) {
+      code = code.replace(/\br\[([0-35-7])\]/g, 'R$1');
+      pre = `let ${used.map((i) => `R${i}=r[${i}]`).join(',')};try{`;
+      post = `}finally{${used.map((i) => `r[${i}]=R${i};`).join('')}}`;
+    }
+  }
   const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc;let n=0,o=0,la=0,e=0,p=0;
-for(;;){c.blkDone=n;
-${lines.join('\n')}
-n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}}`;
+${pre}for(;;){c.blkDone=n;
+${code}
+n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu, max: number) => number;
   return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
 }
