@@ -17,7 +17,7 @@ function runReal(code: number[], jit: boolean, setup?: (m: PhysMemory) => void) 
   cpu.setReg('ip', 0x1000);
   cpu.setReg('ss', 0);
   cpu.setReg('sp', 0x8000);
-  const exit = cpu.run(100_000);
+  const exit = cpu.run(1_000_000);
   const regs = ['eax', 'ebx', 'ecx', 'edx', 'esp', 'esi', 'eip', 'flags'].map((r) => cpu.getReg(r));
   return { exit, regs, insns: clock.instructions, compiled: cpu.blocksCompiled, ram: mem.ram.slice(0x7ff0, 0x8000) };
 }
@@ -31,6 +31,16 @@ describe('block compiler', () => {
     const on = runReal(code, true), off = runReal(code, false);
     expect(on.compiled).toBeGreaterThan(0);
     expect(on.regs[1]! & 0xffff).toBe(50 * 1 + 50 * 5);
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+  });
+
+  it('16-bit registers held in locals wrap like the registers (LOOP with CX=0 runs 65536 times)', () => {
+    //       xor cx,cx / l: inc ax / loop l / hlt
+    const code = [0x31, 0xc9, 0x40, 0xe2, 0xfd, 0xf4];
+    const on = runReal(code, true), off = runReal(code, false);
+    expect(on.compiled).toBeGreaterThan(0);
+    expect(on.exit).toBe('halted-cli');
+    expect(on.insns).toBe(1 + 65536 * 2 + 1);
     expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
   });
 
@@ -56,11 +66,11 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
   }
   const REGS = [0, 2, 3, 5, 7]; // never ECX (the LOOP counter), ESP, or ESI (the data pointer)
   const REGS8 = [0, 2, 3, 4, 6, 7]; // AL DL BL AH DH BH
-  function program(next: () => number): number[] {
+  function program(next: () => number, real = false): number[] {
     const pick = <T>(a: T[]): T => a[next() % a.length]!;
-    const code = [0xb9, 0x40, 0x00, 0x00, 0x00]; // mov ecx, 64
-    for (const r of REGS) code.push(0xb8 + r, next() & 0xff, next() & 0xff, next() & 0xff, next() & 0xff);
-    code.push(0xbe, 0x00, 0x00, 0x20, 0x00); // mov esi, 0x200000 (data)
+    const code = real ? [0xb9, 0x40, 0x00] : [0xb9, 0x40, 0x00, 0x00, 0x00]; // mov (e)cx, 64
+    for (const r of REGS) code.push(0xb8 + r, next() & 0xff, next() & 0xff, ...(real ? [] : [next() & 0xff, next() & 0xff]));
+    code.push(...(real ? [0xbe, 0x00, 0x40] : [0xbe, 0x00, 0x00, 0x20, 0x00])); // mov (e)si, data
     const body: number[] = [];
     for (let i = 0; i < 14; i++) {
       switch (next() % 14) {
@@ -93,17 +103,34 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     code.push(0x9c, 0x58, 0xf4); // pushfd / pop eax / hlt
     return code;
   }
-  function run(code: number[], jit: boolean) {
+  function run(code: number[], jit: boolean, real = false) {
     const mem = new PhysMemory(4 << 20);
     const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit, jitThreshold: 2 });
-    mem.load(0x100000, new Uint8Array(code));
-    cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
+    if (real) {
+      mem.load(0x1000, new Uint8Array(code));
+      for (const r of ['cs', 'ds', 'es', 'ss']) cpu.setReg(r, 0);
+      cpu.setReg('ip', 0x1000); cpu.setReg('sp', 0x8000);
+    } else {
+      mem.load(0x100000, new Uint8Array(code));
+      cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
+    }
     const exit = cpu.run(1_000_000);
     return {
       exit, regs: ['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi'].map((r) => cpu.getReg(r)), compiled: cpu.blocksCompiled,
-      data: Array.from(mem.ram.subarray(0x200000, 0x200048)),
+      data: Array.from(mem.ram.subarray(real ? 0x4000 : 0x200000, real ? 0x4048 : 0x200048)),
     };
   }
+  it.each([11, 12, 13, 14])('real mode (16-bit registers in locals), seed %i', (seed) => {
+    const next = rng(seed * 7919);
+    let compiled = 0;
+    for (let k = 0; k < 25; k++) {
+      const code = program(next, true); // 32-bit immediates in some forms decode differently here: still deterministic
+      const on = run(code, true, true), off = run(code, false, true);
+      compiled += on.compiled;
+      expect({ exit: on.exit, regs: on.regs, data: on.data }).toEqual({ exit: off.exit, regs: off.regs, data: off.data });
+    }
+    expect(compiled).toBeGreaterThan(25);
+  });
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i', (seed) => {
     const next = rng(seed * 7919);
     for (let k = 0; k < 25; k++) {

@@ -165,6 +165,15 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
       pre = `let ${used.map((i) => `R${i}=r[${i}]`).join(',')};try{`;
       post = `}finally{${used.map((i) => `r[${i}]=R${i};`).join('')}}`;
     }
+  } else if (!/\br\[|\bb\[/.test(code)) {
+    // the same for blocks that only use 16-bit registers (w[] index = register * 2; SP is w[8])
+    const used = [...new Set([...code.matchAll(/\bw\[(0|2|4|6|10|12|14)\]/g)].map((m) => m[1]!))];
+    if (used.length > 0) {
+      // a Uint16Array store truncates; a local does not, so every assignment masks explicitly
+      code = code.replace(/\bw\[(0|2|4|6|10|12|14)\]/g, 'W$1').replace(/\bW(\d+)=(?!=)([^;]*);/g, 'W$1=($2)&0xffff;');
+      pre = `let ${used.map((i) => `W${i}=w[${i}]`).join(',')};try{`;
+      post = `}finally{${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
+    }
   }
   const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc;let n=0,o=0,la=0,e=0,p=0;
 ${pre}for(;;){c.blkDone=n;
