@@ -68,11 +68,11 @@ function aluInline(op: number, dst: string | null, d: string, s: string, bits: n
   if (op === 2 || op === 3) return dst !== null ? `${dst}=alu(c,${op},${d},${s},${bits});` : `alu(c,${op},${d},${s},${bits});`;
   if (op === 1 || op === 4 || op === 6) {
     const x = op === 1 ? '|' : op === 4 ? '&' : '^';
-    return `{const res=(${d})${x}(${s});${store}c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;}`;
+    return `{const res=(${d})${x}(${s});${store}/*LF{*/c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;/*}LF*/}`;
   }
   const kind = op === 0 ? 0 : 1;
   const calc = op === 0 ? '(dd+ss)|0' : '(dd-ss)|0';
-  return `{const dd=${d},ss=${s},res=${calc};${store}c.lfKind=${kind};c.lfDst=dd;c.lfSrc=ss;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;}`;
+  return `{const dd=${d},ss=${s},res=${calc};${store}/*LF{*/c.lfKind=${kind};c.lfDst=dd;c.lfSrc=ss;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;/*}LF*/}`;
 }
 
 const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits === 16 ? `w[${i << 1}]` : `b[${R8[i]}]`);
@@ -144,13 +144,13 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     starts.push(ip);
     // only an instruction that can fault needs its EIP recorded for a precise restart
     const text = out.join('');
-    if (/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(text)) lines.push(`c.insnStart=${ip};`);
-    lines.push(...out);
+    lines.push((/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(text) ? `c.insnStart=${ip};` : '') + text);
     ip = ip + len;
     if (code === 'end') ended = true;
   }
   const n = starts.length;
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
+  dropDeadFlagStores(lines);
   if (!ended) lines.push(`c.eip=${ip};`);
   // A block that branches back to its own start (a hot loop) iterates inside the function.
   let code = lines.join('\n');
@@ -230,7 +230,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     flagKnown = 'cf';
     flagBits = vb;
     out.push(`{${cf}const dd=${r},res=(dd${op < 0x48 ? '+' : '-'}1)|0;${r}=res;` +
-      `c.lfKind=${op < 0x48 ? 0 : 1};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;}`);
+      `/*LF{*/c.lfKind=${op < 0x48 ? 0 : 1};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;/*}LF*/}`);
     return 'ok';
   }
   if (op >= 0x50 && op < 0x58) { out.push(`c.push${vb}(${reg(vb, op & 7)});`); return 'ok'; }
@@ -358,6 +358,25 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
 // RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
 let insnStartP = 0;
 function start(_rd: Reader, _ip: number): number { return insnStartP; }
+
+/**
+ * Dead lazy-flag stores: an inline producer's stores (marked LF{...}LF) are dropped when the next
+ * instruction that touches anything beyond registers is another producer that overwrites the lazy
+ * state without reading it. Anything else (a helper call, a memory access that may fault and push
+ * EFLAGS, a condition, the end of the block) keeps them.
+ */
+function dropDeadFlagStores(insns: string[]): void {
+  let overwritten = false;
+  for (let i = insns.length - 1; i >= 0; i--) {
+    const t = insns[i]!;
+    const lf = t.indexOf('/*LF{*/');
+    if (lf >= 0) {
+      const rest = t.slice(0, lf) + t.slice(t.indexOf('/*}LF*/') + 7);
+      if (overwritten) insns[i] = rest;
+      overwritten = !/\bc\b/.test(rest); // INC/DEC read the previous state to keep CF
+    } else if (/\bc\b/.test(t)) overwritten = false; // any use of the CPU object (helpers too) is a barrier
+  }
+}
 
 /** The condition as inline code when the block knows which operation produced the flags. */
 function condInline(cc: number): string {
