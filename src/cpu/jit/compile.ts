@@ -154,7 +154,8 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   if (!ended) lines.push(`c.eip=${ip};`);
   // A block that branches back to its own start (a hot loop) iterates inside the function.
   let code = lines.join('\n');
-  let pre = '', post = '';
+  // blkDone (instructions of completed iterations) only matters when a fault unwinds: set it in finally
+  let pre = 'try{', post = '}finally{c.blkDone=n;}';
   // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views) and not
   // ESP (PUSH/POP go through the CPU). `finally` writes them back on every exit, a fault included: a
   // faulting instruction has not written its destination yet, so the guest sees a precise state.
@@ -163,7 +164,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     if (used.length > 0) {
       code = code.replace(/\br\[([0-35-7])\]/g, 'R$1');
       pre = `let ${used.map((i) => `R${i}=r[${i}]`).join(',')};try{`;
-      post = `}finally{${used.map((i) => `r[${i}]=R${i};`).join('')}}`;
+      post = `}finally{c.blkDone=n;${used.map((i) => `r[${i}]=R${i};`).join('')}}`;
     }
   } else if (!/\br\[|\bb\[/.test(code)) {
     // the same for blocks that only use 16-bit registers (w[] index = register * 2; SP is w[8])
@@ -172,11 +173,11 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
       // a Uint16Array store truncates; a local does not, so every assignment masks explicitly
       code = code.replace(/\bw\[(0|2|4|6|10|12|14)\]/g, 'W$1').replace(/\bW(\d+)=(?!=)([^;]*);/g, 'W$1=($2)&0xffff;');
       pre = `let ${used.map((i) => `W${i}=w[${i}]`).join(',')};try{`;
-      post = `}finally{${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
+      post = `}finally{c.blkDone=n;${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
     }
   }
-  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc;let n=0,o=0,la=0,e=0,p=0;
-${pre}for(;;){c.blkDone=n;
+  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc,csl=c.segLimit[1];let n=0,o=0,la=0,e=0,p=0;
+${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu, max: number) => number;
@@ -307,15 +308,15 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       return 'ok';
     }
     case 0xc3: {
-      out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>c.segLimit[1])c.gp(0);c.addSP(${vb >> 3});c.eip=t;}`);
+      out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>csl)c.gp(0);c.addSP(${vb >> 3});c.eip=t;}`);
       return 'end';
     }
     case 0xe8: case 0xe9: case 0xeb: {
       const rel = op === 0xeb ? rd.s8() : vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
-      if (op === 0xe8) out.push(`if(${t >>> 0}>c.segLimit[1])c.gp(0);c.push${vb}(${nip});c.eip=${t >>> 0};`);
-      else out.push(`if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};`);
+      if (op === 0xe8) out.push(`if(${t >>> 0}>csl)c.gp(0);c.push${vb}(${nip});c.eip=${t >>> 0};`);
+      else out.push(`if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};`);
       return 'end';
     }
     case 0xe2: { // LOOP (count register by address size)
@@ -323,7 +324,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
       const cx = as32 ? 'r[1]' : 'w[2]';
-      out.push(`${cx}=${cx}-1;if(${cx}!==0){if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
+      out.push(`${cx}=${cx}-1;if(${cx}!==0){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
       return 'end';
     }
     case 0x0f: {
@@ -394,6 +395,6 @@ function condInline(cc: number): string {
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
-  out.push(`if(${condInline(cc)}){if(${t >>> 0}>c.segLimit[1])c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
+  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
   return 'end';
 }
