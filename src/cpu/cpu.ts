@@ -76,6 +76,8 @@ export class Cpu extends CpuState {
   /** RDMSR/WRMSR of MSRs the CPU does not know: return null / false for #GP. */
   msrHook: { read(msr: number): number | null; write(msr: number, value: number): boolean } | null = null;
 
+  /** false with `lapic: false`: a PIC-only machine, INTR goes straight to the CPU and CPUID shows no APIC */
+  readonly apicPresent: boolean;
   halted = false;
   stopRequested = false;
   private shadow = false;
@@ -106,7 +108,8 @@ export class Cpu extends CpuState {
     this.jit = o.jit ?? true;
     this.jitThreshold = o.jitThreshold ?? 16;
     this.tlb.onCodeWrite = () => this.invalidateCode();
-    if (o.lapic !== false) o.mem.mapMmio(LAPIC_BASE, 0x1000, this.lapic);
+    this.apicPresent = o.lapic !== false;
+    if (this.apicPresent) o.mem.mapMmio(LAPIC_BASE, 0x1000, this.lapic);
     this.reset();
   }
 
@@ -131,6 +134,7 @@ export class Cpu extends CpuState {
     this.os = 0; this.as32 = false; this.segOvr = -1; this.rep = 0;
     this.tlb.flush();
     this.lapic.reset();
+    if (!this.apicPresent) this.lapic.baseMsr &= ~0x800; // no APIC: as if globally disabled
     this.halted = false; this.shadow = false; this.stopRequested = false; this.exitReason = null;
     this.tsc = 0;
   }
@@ -195,7 +199,8 @@ export class Cpu extends CpuState {
       if (this.breakLoop) {
         if (this.exitReason !== null) { exit = this.exitReason; break; }
         if (this.stopRequested) { exit = 'stopped'; break; }
-        if (this.halted) { exit = (this.flags & IF) ? 'halted' : 'halted-cli'; break; }
+        if (this.halted && !(this.flags & IF)) { exit = 'halted-cli'; break; }
+        // HLT with IF=1: the top of the loop takes a pending interrupt, or returns 'halted'
       }
     }
     this.syncClock();

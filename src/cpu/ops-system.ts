@@ -256,7 +256,7 @@ export function cpuid(c: Cpu): void {
     a = 1; b = 0x756e6547; d = 0x49656e69; cx = 0x6c65746e; // "GenuineIntel"
   } else if (leaf === 1) {
     a = 0x0480; // family 4 (486), model 8
-    d = CPUID1_EDX;
+    d = c.apicPresent ? CPUID1_EDX : CPUID1_EDX & ~(1 << 9);
   }
   c.regs[0] = a; c.regs[3] = b; c.regs[1] = cx; c.regs[2] = d;
 }

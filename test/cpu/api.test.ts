@@ -155,3 +155,20 @@ describe('Cpu', () => {
     expect(cpu.getReg('eax')).toBe(200);
   });
 });
+
+describe('interrupt delivery without a local APIC (lapic: false)', () => {
+  it('a PIC-only machine takes INTR as soon as IF=1 (qemu-pm.md §13, PIC-only variant)', () => {
+    const mem = new PhysMemory(1 << 20);
+    let pending = 0x20;
+    const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), lapic: false,
+      intr: { intr: () => pending >= 0, ack: () => { const v = pending; pending = -1; return v; } } });
+    // IVT[0x20] -> 0000:0600: mov dx,0x77 / iret ; main: sti / hlt / hlt
+    mem.load(0x20 * 4, new Uint8Array([0x00, 0x06, 0x00, 0x00]));
+    mem.load(0x600, new Uint8Array([0xba, 0x77, 0x00, 0xcf]));
+    mem.load(0x1000, new Uint8Array([0xfb, 0xf4, 0xf4]));
+    cpu.setReg('cs', 0); cpu.setReg('ip', 0x1000); cpu.setReg('ss', 0); cpu.setReg('sp', 0x8000);
+    cpu.run(100);
+    expect(cpu.getReg('dx')).toBe(0x77);
+    expect(pending).toBe(-1);
+  });
+});
