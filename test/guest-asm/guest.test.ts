@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { guestBin, guestExpected, runGuest } from './harness.js';
 
 describe('NASM guest tests', () => {
-  it.each(['alu32', 'privilege', 'paging', 'exceptions', 'strings', 'misc486', 'unreal'])('%s prints its expected output and exits 0', (name) => {
+  it.each(['alu32', 'privilege', 'paging', 'exceptions', 'strings', 'misc486', 'unreal', 'pm16'])('%s prints its expected output and exits 0', (name) => {
     const r = runGuest(guestBin(name));
     expect(r.out).toBe(guestExpected(name));
     expect(r.exit).toBe('stopped');
