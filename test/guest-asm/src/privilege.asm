@@ -116,6 +116,13 @@ test_main:
     mov word [gdt_gate + 4], 0xEC00
     shr eax, 16
     mov [gdt_gate + 6], ax
+    ; call gate 0x68: DPL 3 -> 0x08:gate_target2, two dword parameters copied to the ring-0 stack
+    mov eax, gate_target2
+    mov [gdt_gate2], ax
+    mov word [gdt_gate2 + 2], 0x08
+    mov word [gdt_gate2 + 4], 0xEC02
+    shr eax, 16
+    mov [gdt_gate2 + 6], ax
     ; vector 0x81 returns to ring 0 for good
     mov eax, back_to_ring0
     mov [idt + 0x81 * 8], ax
@@ -206,6 +213,18 @@ ring3:
     mov eax, ds                    ; DS was a DPL 3 selector: kept
     CHECK eax, 0x23
     OK "call gate to ring 0 and RETF to ring 3"
+
+    mov edi, esp
+    push dword 0x1111
+    push dword 0x2222
+    call 0x6B:0                    ; gate with 2 parameters; RETF 8 releases them on both stacks
+    CHECK dword [seen_p1], 0x2222  ; the last parameter pushed is nearest the top of the new stack
+    CHECK dword [seen_p2], 0x1111
+    CHECK dword [seen_old_esp], RING3_STACK - 8
+    CHECK dword [seen_esp], RING0_STACK - 24
+    mov ebx, esp
+    CHECK ebx, edi
+    OK "call gate with parameters"
     int 0x81
 
 back_to_ring0:
@@ -238,6 +257,16 @@ gate_target:
     mov [ss:seen_old_ss], eax
     retf
 
+gate_target2:
+    mov [ss:seen_esp], esp
+    mov eax, [esp + 8]
+    mov [ss:seen_p1], eax
+    mov eax, [esp + 12]
+    mov [ss:seen_p2], eax
+    mov eax, [esp + 16]
+    mov [ss:seen_old_esp], eax
+    retf 8
+
 align 8
 ldt:
     dq 0
@@ -248,3 +277,5 @@ seen_cs: dd 0
 seen_esp: dd 0
 seen_old_ss: dd 0
 seen_old_esp: dd 0
+seen_p1: dd 0
+seen_p2: dd 0
