@@ -162,6 +162,15 @@ export class Cpu extends CpuState {
     if (this.blocks[h]!.n > 0) this.blocksCompiled++;
   }
 
+  /**
+   * Would the CPU take an external interrupt now? (IF=1, INTR asserted, and the local APIC lets the
+   * 8259 through.) A machine loop that sees 'halted' should warp the clock only when this is false:
+   * the PIC may assert INTR while LINT0 is still masked, and then only time can change anything.
+   */
+  canTakeInterrupt(): boolean {
+    return (this.flags & IF) !== 0 && this.intrLine !== null && this.lapic.acceptsPicIntr() && this.intrLine.intr();
+  }
+
   /** Ask run() to return 'stopped' after the current instruction (safe from inside an I/O handler). */
   requestStop(): void {
     this.stopRequested = true;

@@ -172,3 +172,16 @@ describe('interrupt delivery without a local APIC (lapic: false)', () => {
     expect(pending).toBe(-1);
   });
 });
+
+describe('canTakeInterrupt', () => {
+  it('is false while the LAPIC masks LINT0 even though the PIC asserts INTR (qemu-pm.md §13)', () => {
+    const mem = new PhysMemory(1 << 20);
+    const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), intr: { intr: () => true, ack: () => 0x20 } });
+    mem.load(0x1000, new Uint8Array([0xfb, 0xf4])); // sti / hlt
+    cpu.setReg('cs', 0); cpu.setReg('ip', 0x1000);
+    expect(cpu.run(10)).toBe('halted');
+    expect(cpu.canTakeInterrupt()).toBe(false);
+    cpu.lapic.write(0x350, 0x700, 4); // LINT0 = ExtINT, unmasked (what SeaBIOS programs)
+    expect(cpu.canTakeInterrupt()).toBe(true);
+  });
+});
