@@ -101,6 +101,18 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     }
     code.push(...body, 0xe2, (-(body.length + 2)) & 0xff); // loop body
     code.push(0x9c, 0x58, 0xf4); // pushfd / pop eax / hlt
+    if (!real) {
+      // a subroutine after the HLT, called from the body (CALL rel32 / ... / RET), and a JMP over nothing
+      const subAt = code.length;
+      code.push(0x01, 0xc0 | (pick(REGS) << 3) | pick(REGS), 0x83, 0xc0 | ((next() % 8) << 3) | pick(REGS), next() & 0xff, 0xc3);
+      const callAt = 5 + REGS.length * 5 + 5; // start of the body (after mov ecx, the register loads, mov esi)
+      // splice "call sub; jmp +0" at the start of the body and fix the LOOP displacement
+      const rel = subAt + 7 - (callAt + 5);
+      code.splice(callAt, 0, 0xe8, rel & 0xff, (rel >> 8) & 0xff, 0, 0, 0xeb, 0x00);
+      const loopAt = callAt + 7 + body.length;
+      if (code[loopAt] !== 0xe2) throw new Error('test generator: LOOP not where expected');
+      code[loopAt + 1] = (-(body.length + 2 + 7)) & 0xff;
+    }
     return code;
   }
   function run(code: number[], jit: boolean, real = false) {
@@ -140,6 +152,7 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
       // EAX holds the final EFLAGS; undefined flags (AF after shifts/logic, OF after multi-bit shifts) are
       // computed identically by both paths, so everything must match exactly
       expect({ exit: on.exit, regs: on.regs, data: on.data }).toEqual({ exit: off.exit, regs: off.regs, data: off.data });
+      expect(on.exit).toBe('halted-cli'); // the generated program ran to its HLT
     }
   });
 });

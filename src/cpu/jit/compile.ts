@@ -134,10 +134,17 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   let ip = eip, ended = false;
   flagKnown = 'unknown';
   const ipMask = os ? 0xffffffff : 0xffff;
+  const csBase = c.segBase[1]!;
+  const visited = new Set<number>([eip]);
+  let lastKind: BranchKind = 'none';
+  // Superblock: a direct JMP/CALL within the page is followed, and a Jcc continues on its fall-through
+  // path with a side exit for the taken path, so a block runs up to the next indirect branch.
   while (!ended && starts.length < MAX_INSNS) {
+    if (starts.length > 0 && ip === eip) break; // back at the start: the block loops (see below)
     const save = rd.p;
     insnStartP = save;
     const out: string[] = [];
+    branchKind = 'none';
     const code = emit(rd, out, ip, os, as32, vb, ipMask);
     if (!rd.ok || code === 'stop') { rd.p = save; break; }
     const len = rd.p - save;
@@ -146,10 +153,28 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     const text = out.join('');
     lines.push((/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(text) ? `c.insnStart=${ip};` : '') + text);
     ip = ip + len;
-    if (code === 'end') ended = true;
+    const kind = branchKind as BranchKind;
+    lastKind = kind;
+    if (code !== 'end') continue;
+    const t = branchTarget;
+    // a Jcc continues on its fall-through path (the taken path leaves through a side exit), unless it
+    // jumps back to the block start: then it is the loop's back edge and ends the block
+    if (kind === 'jcc' && t !== eip) continue;
+    if ((kind === 'jmp' || kind === 'call') && ((csBase + t) >>> 12) === (lin >>> 12) && !visited.has(t)) {
+      visited.add(t);
+      ip = t;
+      rd.p = (phys & ~0xfff) | ((csBase + t) & 0xfff);
+      continue;
+    }
+    ended = true;
   }
   const n = starts.length;
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
+  // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
+  if (lastKind !== 'none') ended = true;
+  for (let i = 0; i < lines.length; i++) {
+    lines[i] = lines[i]!.replace('/*EXIT*/', i === lines.length - 1 ? '' : `return n+${i + 1};`);
+  }
   dropDeadFlagStores(lines);
   if (!ended) lines.push(`c.eip=${ip};`);
   // A block that branches back to its own start (a hot loop) iterates inside the function.
@@ -309,6 +334,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     }
     case 0xc3: {
       out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>csl)c.gp(0);c.addSP(${vb >> 3});c.eip=t;}`);
+      branchKind = 'other';
       return 'end';
     }
     case 0xe8: case 0xe9: case 0xeb: {
@@ -317,6 +343,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const t = (nip + rel) & ipMask;
       if (op === 0xe8) out.push(`if(${t >>> 0}>csl)c.gp(0);c.push${vb}(${nip});c.eip=${t >>> 0};`);
       else out.push(`if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};`);
+      branchKind = op === 0xe8 ? 'call' : 'jmp';
+      branchTarget = t >>> 0;
       return 'end';
     }
     case 0xe2: { // LOOP (count register by address size)
@@ -325,6 +353,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const t = (nip + rel) & ipMask;
       const cx = as32 ? 'r[1]' : 'w[2]';
       out.push(`${cx}=${cx}-1;if(${cx}!==0){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
+      branchKind = 'other';
       return 'end';
     }
     case 0x0f: {
@@ -358,6 +387,10 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
 
 // RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
 let insnStartP = 0;
+type BranchKind = 'none' | 'jmp' | 'call' | 'jcc' | 'other';
+/** set by emit for branches: what kind, and the taken target of a direct one */
+let branchKind: BranchKind = 'none';
+let branchTarget = 0;
 function start(_rd: Reader, _ip: number): number { return insnStartP; }
 
 /**
@@ -395,6 +428,8 @@ function condInline(cc: number): string {
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
-  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
+  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};/*EXIT*/}else c.eip=${nip};`);
+  branchKind = 'jcc';
+  branchTarget = t >>> 0;
   return 'end';
 }
