@@ -140,7 +140,9 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   // Superblock: a direct JMP/CALL within the page is followed, and a Jcc continues on its fall-through
   // path with a side exit for the taken path, so a block runs up to the next indirect branch.
   while (!ended && starts.length < MAX_INSNS) {
-    if (starts.length > 0 && ip === eip) break; // back at the start: the block loops (see below)
+    // back at an instruction already in the block (the start: the block loops, see below); each
+    // instruction appears once, so a fault maps to one position in `starts`
+    if (starts.includes(ip)) break;
     const save = rd.p;
     insnStartP = save;
     const out: string[] = [];
