@@ -29,5 +29,10 @@ export interface CpuPort {
   readonly halted: boolean;
   requestStop(): void;
   reset(): void;
+  /**
+   * Could a pending interrupt wake the halted CPU now (IF set and the PIC's INTR passing the local APIC's
+   * LINT0 gate)? Without it the machine looks at the PIC's INTR line alone.
+   */
+  canTakeInterrupt?(): boolean;
   onTripleFault?: ((cpu: never) => void) | null;
 }

@@ -245,7 +245,9 @@ export class PcMachine {
     const budget = Math.max(1, Math.min(maxInsns, this.clock.insnsUntilNextDeadline()));
     const exit = cpu.run(budget); // the CPU advances the clock itself (cpu-port.ts)
     this.cpuExit = exit;
-    if (exit === 'halted' && !this.pic.intr() && !rs.hasPendingRequest()) {
+    // An INTR the CPU cannot take (LINT0 masked) must not count as a wake-up, or a halted guest would spin here.
+    const wakeable = cpu.canTakeInterrupt ? cpu.canTakeInterrupt() : this.pic.intr();
+    if (exit === 'halted' && !wakeable && !rs.hasPendingRequest()) {
       // Halted with IF=1: warp to the next timer deadline (icount with sleep=off), or report idle.
       const next = this.clock.nextDeadline();
       if (next === Infinity) return 'idle';

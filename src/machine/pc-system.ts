@@ -83,6 +83,7 @@ export class PcSystem {
       bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,
       ...(this.opts.cmdline !== undefined ? { cmdline: this.opts.cmdline } : {}),
     });
+    this.cpu.invalidateCode(); // the kernel and tables were just written by the host, not by guest stores
   }
 
   /** Re-program the PIIX4 PM block as the firmware does (for tests that start the CPU elsewhere). */
