@@ -4,8 +4,7 @@
  */
 import { createConnection } from 'node:net';
 import { ConnectionCore, type QmpConnection } from './connection.js';
-import { QmpError } from './errors.js';
-import { JsonStream, type JsonValue } from './json-stream.js';
+import { JsonStream } from './json-stream.js';
 import type { QmpGreeting, QmpMessage } from './messages.js';
 import { parseQmpAddress } from './spec.js';
 
@@ -25,26 +24,8 @@ export function connectQmp(address: string, timeoutMs = 5000): Promise<SocketQmp
       sock.destroy();
       reject(new Error(`no QMP greeting from ${address} within ${timeoutMs} ms`));
     }, timeoutMs);
-    const conn: SocketQmpConnection = {
-      get greeting() {
-        return greeting!;
-      },
-      execute<T>(command: string, args?: { [k: string]: JsonValue }): Promise<T> {
-        if (core.closed) return Promise.reject(new QmpError('GenericError', 'QMP connection closed'));
-        const { id, done } = core.newRequest();
-        sock.write(JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}), id }) + '\r\n');
-        return done as Promise<T>;
-      },
-      onEvent: (fn) => core.onEvent(fn),
-      onClose: (fn) => core.onClose(fn),
-      get closed() {
-        return core.closed;
-      },
-      close: () => {
-        sock.end();
-        core.hangup();
-      },
-    };
+    const conn = core.connection((cmd) => sock.write(JSON.stringify(cmd) + '\r\n'), () => sock.end()) as SocketQmpConnection;
+    Object.defineProperty(conn, 'greeting', { get: () => greeting!, enumerable: true });
     sock.on('data', (chunk: string) => {
       for (const item of stream.push(chunk)) {
         if (!item.ok || typeof item.value !== 'object' || item.value === null) continue;

@@ -67,6 +67,28 @@ export class ConnectionCore {
     this.pending.clear();
     for (const fn of this.closeListeners) fn();
   }
+
+  /** The client-facing connection over a transport: `send` carries one command, `close` ends the transport. */
+  connection(send: (cmd: { execute: string; arguments?: { [k: string]: JsonValue }; id: string }) => void, close: () => void): QmpConnection {
+    const core = this;
+    return {
+      execute<T>(command: string, args?: { [k: string]: JsonValue }): Promise<T> {
+        if (core.closed) return Promise.reject(new QmpError('GenericError', 'QMP connection closed'));
+        const { id, done } = core.newRequest();
+        send({ execute: command, ...(args ? { arguments: args } : {}), id });
+        return done as Promise<T>;
+      },
+      onEvent: (fn) => core.onEvent(fn),
+      onClose: (fn) => core.onClose(fn),
+      get closed() {
+        return core.closed;
+      },
+      close: () => {
+        close();
+        core.hangup();
+      },
+    };
+  }
 }
 
 /** An in-process client: negotiated at once; events carry their cause chain. */
@@ -74,21 +96,5 @@ export function connectInProcess(monitor: QmpMonitor): QmpConnection {
   const core = new ConnectionCore();
   const session: QmpSession = monitor.connect({ send: (m, c) => core.deliver(m, c), close: () => core.hangup() });
   session.request({ execute: 'qmp_capabilities' });
-  return {
-    execute<T>(command: string, args?: { [k: string]: JsonValue }): Promise<T> {
-      if (core.closed) return Promise.reject(new QmpError('GenericError', 'QMP connection closed'));
-      const { id, done } = core.newRequest();
-      session.request({ execute: command, ...(args ? { arguments: args } : {}), id });
-      return done as Promise<T>;
-    },
-    onEvent: (fn) => core.onEvent(fn),
-    onClose: (fn) => core.onClose(fn),
-    get closed() {
-      return core.closed;
-    },
-    close: () => {
-      session.disconnect();
-      core.hangup();
-    },
-  };
+  return core.connection((cmd) => session.request(cmd), () => session.disconnect());
 }
