@@ -77,8 +77,21 @@ function aluInline(op: number, dst: string | null, d: string, s: string, bits: n
 
 const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits === 16 ? `w[${i << 1}]` : `b[${R8[i]}]`);
 /** Linear address of seg:ea with the segment check inline (the slow cases call CpuState.segR/segW). */
+// Segment state cannot change inside a block (no compiled instruction loads a segment register and no
+// helper it calls does), so each (check, segment, size) limit and each base is read once, in the prologue:
+// SLW3_4 is the highest offset a 4-byte write through DS may use on the fast path (-1: always the slow path).
 const lin = (rw: 'R' | 'W', seg: number, ea: string, size: number): string =>
-  `(o=${ea},(c.seg${rw}chk[${seg}]===0&&o<=c.segLimit[${seg}]-${size - 1})?(c.segBase[${seg}]+o)|0:c.seg${rw}(${seg},o,${size}))`;
+  `(o=${ea},o<=SL${rw}${seg}_${size}?(SB${seg}+o)|0:c.seg${rw}(${seg},o,${size}))`;
+/** Prologue declarations for the SL/SB names `lin` used in `code`. */
+function segLocals(code: string): string {
+  const decl: string[] = [];
+  for (const k of new Set(code.match(/\bSL[RW][0-5]_[124]\b/g) ?? [])) {
+    const rw = k[2]!, seg = k[3]!, size = Number(k[5]!);
+    decl.push(`${k}=c.seg${rw}chk[${seg}]===0?c.segLimit[${seg}]-${size - 1}:-1`);
+  }
+  for (const k of new Set(code.match(/\bSB[0-5]\b/g) ?? [])) decl.push(`${k}=c.segBase[${k[2]!}]`);
+  return decl.length > 0 ? `const ${decl.join(',')};` : '';
+}
 /** A read with the TLB fast path inline (CpuState.rd*L when the page is not cached or the access crosses it). */
 function rdMem(size: number, seg: number, ea: string): string {
   const look = `((e=tr[(la=${lin('R', seg, ea, size)})>>>12])&acc)!==0`;
@@ -204,7 +217,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     }
   }
   const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc,csl=c.segLimit[1];let n=0,o=0,la=0,e=0,p=0;
-${pre}for(;;){
+${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu, max: number) => number;
