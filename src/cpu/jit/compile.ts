@@ -216,6 +216,18 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
       post = `}finally{c.blkDone=n;${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
     }
   }
+  // The lazy-flag state in JS locals too, when no helper that reads or writes it is called (alu() for
+  // ADC/SBB and memory forms, shiftOp, c.cond): `finally` stores it back on every exit, a fault included.
+  // Only for blocks with a static back edge to their start (loops): elsewhere the prologue loads and
+  // epilogue stores cost more than the per-instruction stores they save.
+  if (code.includes(`c.eip=${eip};`) && !/\b(alu|shiftOp|inc|dec)\(|c\.(cond|getCF|setLogic|setLazy|setShift|getFlags|setFlag|getZF|getSF|getOF|getPF)/.test(code)) {
+    const usedF = [...new Set([...code.matchAll(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g)].map((m) => m[1]!))];
+    if (usedF.length > 0) {
+      code = code.replace(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g, 'LF$1');
+      pre = `let ${usedF.map((f) => `LF${f}=c.lf${f}`).join(',')};${pre}`;
+      post = post.replace('}finally{', `}finally{${usedF.map((f) => `c.lf${f}=LF${f};`).join('')}`);
+    }
+  }
   const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc,csl=c.segLimit[1];let n=0,o=0,la=0,e=0,p=0;
 ${segLocals(code)}${pre}for(;;){
 ${code}
@@ -267,7 +279,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     const cf = flagKnown === 'cf' ? '' : flagKnown === 'logic' ? 'c.flags&=~1;'
       : flagKnown === 'add' ? `c.flags=(c.flags&~1)|((((c.lfDst&c.lfSrc)|((c.lfDst|c.lfSrc)&~c.lfRes))>>>${top})&1);`
       : flagKnown === 'sub' ? `c.flags=(c.flags&~1)|((((~c.lfDst&c.lfSrc)|((~c.lfDst|c.lfSrc)&c.lfRes))>>>${top})&1);`
-      : 'if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();';
+      : 'if(c.lfMask&1)c.flags=(c.flags&~1)|(c.lfKind===2?0:((c.lfKind===0?(c.lfDst&c.lfSrc)|((c.lfDst|c.lfSrc)&~c.lfRes)'
+        + ':(~c.lfDst&c.lfSrc)|((~c.lfDst|c.lfSrc)&c.lfRes))>>>(c.lfBits-1))&1);'; // CpuState.getCF
     flagKnown = 'cf';
     flagBits = vb;
     out.push(`{${cf}const dd=${r},res=(dd${op < 0x48 ? '+' : '-'}1)|0;${r}=res;` +
@@ -297,7 +310,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const bits = op === 0x84 ? 8 : vb, size = bits >> 3;
       const m = modrm(rd, as32);
       const e = m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea);
-      out.push(`c.setLogic(${e}&${reg(bits, m.reg)},${bits});`);
+      out.push(`{const res=${e}&${reg(bits, m.reg)};/*LF{*/c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;/*}LF*/}`);
       flagKnown = 'logic';
       flagBits = bits;
       return 'ok';
@@ -320,7 +333,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     case 0xa8: case 0xa9: { // TEST AL/eAX, imm
       const bits = op === 0xa8 ? 8 : vb;
       const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
-      out.push(`c.setLogic(${reg(bits, 0)}&${imm},${bits});`);
+      out.push(`{const res=${reg(bits, 0)}&${imm};/*LF{*/c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;/*}LF*/}`);
       flagKnown = 'logic';
       flagBits = bits;
       return 'ok';
