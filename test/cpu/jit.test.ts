@@ -44,6 +44,21 @@ describe('block compiler', () => {
     expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
   });
 
+  it('a RET followed back into its CALL site leaves the block when the return address was replaced', () => {
+    //       mov cx,40 / l: call f / dec cx / jnz l / hlt
+    //       other: inc dx / dec cx / jnz l / hlt
+    //       f: add ax,bx / inc bx / mov si,cx / and si,3 / jnz r / pop di / push other / r: ret
+    const code = [0xb9, 0x28, 0x00, 0xe8, 0x09, 0x00, 0x49, 0x75, 0xfa, 0xf4,
+      0x42, 0x49, 0x75, 0xf5, 0xf4,
+      0x01, 0xd8, 0x43, 0x89, 0xce, 0x83, 0xe6, 0x03, 0x75, 0x04, 0x5f, 0x68, 0x0a, 0x10, 0xc3];
+    const on = runReal(code, true), off = runReal(code, false);
+    expect(on.compiled).toBeGreaterThan(0);
+    expect(on.exit).toBe('halted-cli');
+    expect(on.regs[3]! & 0xffff).toBe(0x0400 + 10); // DX from reset + 1 for each CX = 40, 36, ..., 4
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+    expect(Array.from(on.ram)).toEqual(Array.from(off.ram));
+  });
+
   it('a #GP in the middle of a compiled loop is precise (saved IP, retired count)', () => {
     //       mov si,0xfff0 / l: mov ax,[si] / inc si / jmp l      ; the word at DS:FFFF crosses the limit
     const code = [0xbe, 0xf0, 0xff, 0x8b, 0x04, 0x46, 0xeb, 0xfb];

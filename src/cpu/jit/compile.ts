@@ -150,6 +150,8 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   const csBase = c.segBase[1]!;
   const visited = new Set<number>([eip]);
   let lastKind: BranchKind = 'none';
+  // return addresses of the CALLs followed so far: a RET is predicted to go back to the innermost one
+  const rets: number[] = [];
   // Superblock: a direct JMP/CALL within the page is followed, and a Jcc continues on its fall-through
   // path with a side exit for the taken path, so a block runs up to the next indirect branch.
   while (!ended && starts.length < MAX_INSNS) {
@@ -175,8 +177,25 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     // a Jcc continues on its fall-through path (the taken path leaves through a side exit), unless it
     // jumps back to the block start: then it is the loop's back edge and ends the block
     if (kind === 'jcc' && t !== eip) continue;
+    if (kind === 'ret') {
+      // a RET that returns to a CALL in this block goes on there; any other return address leaves
+      // through a side exit (the RET has set c.eip)
+      const r = rets.pop();
+      const i = lines.length - 1;
+      if (r !== undefined && ((csBase + r) >>> 12) === (lin >>> 12) && !starts.includes(r) && !visited.has(r)) {
+        visited.add(r);
+        lines[i] = lines[i]!.replace('/*RET*/', `if(c.eip!==${r}){/*EXIT*/}`);
+        ip = r;
+        rd.p = (phys & ~0xfff) | ((csBase + r) & 0xfff);
+        continue;
+      }
+      lines[i] = lines[i]!.replace('/*RET*/', '');
+      ended = true;
+      continue;
+    }
     if ((kind === 'jmp' || kind === 'call') && ((csBase + t) >>> 12) === (lin >>> 12) && !visited.has(t)) {
       visited.add(t);
+      if (kind === 'call') rets.push(branchNext);
       ip = t;
       rd.p = (phys & ~0xfff) | ((csBase + t) & 0xfff);
       continue;
@@ -361,8 +380,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       return 'ok';
     }
     case 0xc3: {
-      out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>csl)c.gp(0);c.addSP(${vb >> 3});c.eip=t;}`);
-      branchKind = 'other';
+      out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>csl)c.gp(0);c.addSP(${vb >> 3});c.eip=t;/*RET*/}`);
+      branchKind = 'ret';
       return 'end';
     }
     case 0xe8: case 0xe9: case 0xeb: {
@@ -373,6 +392,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       else out.push(`if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};`);
       branchKind = op === 0xe8 ? 'call' : 'jmp';
       branchTarget = t >>> 0;
+      branchNext = nip;
       return 'end';
     }
     case 0xe2: { // LOOP (count register by address size)
@@ -415,10 +435,12 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
 
 // RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
 let insnStartP = 0;
-type BranchKind = 'none' | 'jmp' | 'call' | 'jcc' | 'other';
+type BranchKind = 'none' | 'jmp' | 'call' | 'jcc' | 'ret' | 'other';
 /** set by emit for branches: what kind, and the taken target of a direct one */
 let branchKind: BranchKind = 'none';
 let branchTarget = 0;
+/** the return address a CALL pushes */
+let branchNext = 0;
 function start(_rd: Reader, _ip: number): number { return insnStartP; }
 
 /**
