@@ -1,5 +1,6 @@
 // Interpreter speed: MIPS on a 16-bit real-mode and a 32-bit protected-mode ALU loop (register ALU, a load, a
-// store, a taken branch), and guest IN/OUT per second through a PortBus with one region.
+// store, a taken branch), a 32-bit loop calling a subroutine (CALL, Jcc, RET), and guest IN/OUT per second
+// through a PortBus with one region.
 import { VirtualClock } from '../dist/clock/index.js';
 import { PortBus, PortRegion } from '../dist/ioports/index.js';
 import { PhysMemory } from '../dist/memory/index.js';
@@ -9,6 +10,8 @@ import { Cpu } from '../dist/cpu/index.js';
 const LOOP16 = [0xb9, 0xe8, 0x03, 0x01, 0xd8, 0x31, 0xc2, 0x89, 0x14, 0x03, 0x5c, 0x02, 0x43, 0x49, 0x75, 0xf3, 0xeb, 0xee];
 // the same in 32-bit code (ecx, eax, ebx, edx, [esi], [esi+4])
 const LOOP32 = [0xb9, 0xe8, 0x03, 0x00, 0x00, 0x01, 0xd8, 0x31, 0xc2, 0x89, 0x16, 0x03, 0x5e, 0x04, 0x43, 0x49, 0x75, 0xf3, 0xeb, 0xec];
+// l: call f / dec ecx / jnz l / jmp l    f: add eax,ebx / cmp eax,5 / jz s / inc edx / s: ret
+const CALL32 = [0xe8, 0x05, 0x00, 0x00, 0x00, 0x49, 0x75, 0xf8, 0xeb, 0xf6, 0x01, 0xd8, 0x83, 0xf8, 0x05, 0x74, 0x01, 0x42, 0xc3];
 // l: out dx,al / in al,dx / out dx,ax / in ax,dx / jmp l   (4 port accesses per 5 instructions)
 const IOLOOP = [0xee, 0xec, 0x66, 0xef, 0x66, 0xed, 0xeb, 0xf8];
 
@@ -33,6 +36,12 @@ export default async function (h) {
       mem.load(0x100000, new Uint8Array(LOOP32));
       cpu.setFlatProtectedMode(0x100000, { esi: 0x200000 });
       h.measure(`cpu 32-bit protected-mode ALU loop (${tag})`, () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
+    }
+    {
+      const { mem, cpu } = machine(new PortBus(), jit);
+      mem.load(0x100000, new Uint8Array(CALL32));
+      cpu.setFlatProtectedMode(0x100000, { esp: 0x300000 });
+      h.measure(`cpu 32-bit CALL/Jcc/RET loop (${tag})`, () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
     }
   }
   {
