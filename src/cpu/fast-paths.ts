@@ -2,8 +2,8 @@
  * Specialised interpreter entries for the hottest register forms: the ALU
  * ops (00-3D), MOV r,r (88-8B) and INC/DEC r (40-4F). Each is generated per
  * (opcode, operand size) with the lazy-flag stores written out, the same
- * code the block compiler emits; memory operands fall back to the generic
- * handler from the opcode table (the ModRM byte is un-fetched first).
+ * code the block compiler emits; memory operands decode the ModRM byte with
+ * CpuState.modrm (un-fetched first) and access memory like the generic handlers.
  */
 import type { Cpu } from './cpu.js';
 import { R8 } from './cpu-state.js';
@@ -42,14 +42,23 @@ export function installFastPaths(handlers: Handler[]): void {
       const idx = op | os;
       const generic = handlers[idx]!;
       const d = toE ? reg(bits, 'rm') : reg(bits, 'rg'), s = toE ? reg(bits, 'rg') : reg(bits, 'rm');
+      // memory forms: the same steps as aluEG/aluGE (ModRM decode, read, flags, write-back), without the
+      // generic dispatch through alu()'s switch
+      const g = reg(bits, 'rg');
+      const mem = toE
+        ? (aop === 7 ? `const ss=${g},dd=c.rE${bits}();${aluBody(aop, bits, null)}`
+          : `const ss=${g},dd=c.rE${bits}W();${aluBody(aop, bits, null)}c.wb${bits}(res);`)
+        : `const dd=${g},ss=c.rd${bits}(c.mSeg,c.mOff);${aluBody(aop, bits, g)}`;
       handlers[idx] = make(
-        `const m=c.fetch8();if(m<0xc0){c.eip--;generic(c);return;}const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}`, generic);
+        `const m=c.fetch8();if(m<0xc0){c.eip--;c.modrm();const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}`, generic);
     }
     for (const op of [0x88, 0x89, 0x8a, 0x8b]) {
       const bits = op & 1 ? vb : 8;
       const idx = op | os, generic = handlers[idx]!;
       const [d, s] = op < 0x8a ? [reg(bits, 'rm'), reg(bits, 'rg')] : [reg(bits, 'rg'), reg(bits, 'rm')];
-      handlers[idx] = make(`const m=c.fetch8();if(m<0xc0){c.eip--;generic(c);return;}const rm=m&7,rg=(m>>3)&7;${d}=${s};`, generic);
+      const g = reg(bits, 'rg');
+      const mem = op < 0x8a ? `c.wr${bits}(c.mSeg,c.mOff,${g});` : `${g}=c.rd${bits}(c.mSeg,c.mOff);`;
+      handlers[idx] = make(`const m=c.fetch8();if(m<0xc0){c.eip--;c.modrm();const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;${d}=${s};`, generic);
     }
     for (let op = 0x40; op < 0x50; op++) {
       const r = reg(vb, String(op & 7));
