@@ -1,6 +1,6 @@
 /**
  * Specialised interpreter entries for the hottest register forms: the ALU
- * ops (00-3D), MOV r,r (88-8B) and INC/DEC r (40-4F). Each is generated per
+ * ops (00-3D), MOV r,r (88-8B), INC/DEC r (40-4F) and JZ/JNZ rel8. Each is generated per
  * (opcode, operand size) with the lazy-flag stores written out, the same
  * code the block compiler emits; memory operands decode the ModRM byte with
  * CpuState.modrm (un-fetched first) and access memory like the generic handlers.
@@ -59,6 +59,11 @@ export function installFastPaths(handlers: Handler[]): void {
       const g = reg(bits, 'rg');
       const mem = op < 0x8a ? `c.wr${bits}(c.mSeg,c.mOff,${g});` : `${g}=c.rd${bits}(c.mSeg,c.mOff);`;
       handlers[idx] = make(`const m=c.fetch8();if(m<0xc0){c.eip--;c.modrm();const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;${d}=${s};`, generic);
+    }
+    // JZ/JNZ rel8 (the usual loop branch): ZF read as CpuState.getZF does, without cond()'s switch
+    for (const op of [0x74, 0x75]) {
+      handlers[op | os] = make(`const d=c.fetchS8();const z=(c.lfMask&64)!==0?(c.lfRes<<(32-c.lfBits))===0:(c.flags&64)!==0;` +
+        `if(z===${op === 0x74})c.jumpNear(c.eip+d);`, handlers[op | os]!);
     }
     for (let op = 0x40; op < 0x50; op++) {
       const r = reg(vb, String(op & 7));
