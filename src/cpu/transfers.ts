@@ -149,6 +149,23 @@ export function farTransfer(c: CpuState, sel: number, off: number, isCall: boole
   c.eip = toff;
 }
 
+/**
+ * The checks RET far and IRET make on the code segment they return to (Intel SDM RET/IRET, protected mode):
+ * null → #GP(0); RPL below CPL, not code, or DPL wrong for a (non-)conforming segment → #GP(sel);
+ * not present → #NP(sel); EIP past the limit → #GP(0). Leaves the descriptor in c.dLo/c.dHi.
+ */
+function checkReturnCs(c: CpuState, sel: number, eip: number): void {
+  const rpl = sel & 3;
+  if ((sel & 0xfffc) === 0) c.raise(GP, 0);
+  if (rpl < c.cpl) c.raise(GP, sel & 0xfffc);
+  readDesc(c, sel);
+  const lo = c.dLo, hi = c.dHi, dpl = (hi >> 13) & 3;
+  if (!isCode(hi)) c.raise(GP, sel & 0xfffc);
+  if (hi & 0x400 ? dpl > rpl : dpl !== rpl) c.raise(GP, sel & 0xfffc);
+  if ((hi & 0x8000) === 0) c.raise(NP, sel & 0xfffc);
+  if (eip > descLimit(hi, lo)) c.raise(GP, 0);
+}
+
 /** RET far (imm bytes released after the pop). */
 export function retFar(c: CpuState, imm: number): void {
   const big = c.os !== 0, sz = big ? 4 : 2;
@@ -161,14 +178,8 @@ export function retFar(c: CpuState, imm: number): void {
     return;
   }
   const rpl = sel & 3;
-  if ((sel & 0xfffc) === 0) c.raise(GP, 0);
-  if (rpl < c.cpl) c.raise(GP, sel & 0xfffc);
-  readDesc(c, sel);
-  const lo = c.dLo, hi = c.dHi, dpl = (hi >> 13) & 3;
-  if (!isCode(hi)) c.raise(GP, sel & 0xfffc);
-  if (hi & 0x400 ? dpl > rpl : dpl !== rpl) c.raise(GP, sel & 0xfffc);
-  if ((hi & 0x8000) === 0) c.raise(NP, sel & 0xfffc);
-  if (eip > descLimit(hi, lo)) c.raise(GP, 0);
+  checkReturnCs(c, sel, eip);
+  const lo = c.dLo, hi = c.dHi;
   if (rpl === c.cpl) {
     markAccessed(c, sel);
     setCache(c, CS, sel, lo, hi);
@@ -211,14 +222,8 @@ export function iret(c: CpuState): void {
   }
   if (c.flags & (NT | VM)) c.raise(GP, 0); // nested task return / virtual-8086: not modelled
   const rpl = sel & 3;
-  if ((sel & 0xfffc) === 0) c.raise(GP, 0);
-  if (rpl < c.cpl) c.raise(GP, sel & 0xfffc);
-  readDesc(c, sel);
-  const lo = c.dLo, hi = c.dHi, dpl = (hi >> 13) & 3;
-  if (!isCode(hi)) c.raise(GP, sel & 0xfffc);
-  if (hi & 0x400 ? dpl > rpl : dpl !== rpl) c.raise(GP, sel & 0xfffc);
-  if ((hi & 0x8000) === 0) c.raise(NP, sel & 0xfffc);
-  if (eip > descLimit(hi, lo)) c.raise(GP, 0);
+  checkReturnCs(c, sel, eip);
+  const lo = c.dLo, hi = c.dHi;
   // which flags the old CPL may change (Intel SDM IRET)
   let mask = big ? 0x257fd5 : 0x7fd5;
   const iopl = (old >> 12) & 3;
