@@ -55,6 +55,7 @@ export class PcSystem {
     if (opts.bios) this.mem.mapBios(opts.bios);
     this.profile = opts.profile ?? qemuPcProfile({
       s4_val: opts.s4Val ?? 2, disable_s3: opts.disableS3 ?? false, disable_s4: opts.disableS4 ?? false, smm: opts.smm ?? true,
+      ramBelow4g: this.mem.ramSize,
     });
     this.cpu = new Cpu({ mem: this.mem, io: m.bus, clock: m.clock, trace: m.trace, intr: m.pic });
     // Service a guest's shutdown request right after its OUT (the deterministic end of QEMU's observed 0..100+).
