@@ -17,6 +17,8 @@ export interface RunConfig {
   memoryMiB: number;
   bios: string | null;
   kernel: string | null;
+  /** `-initrd FILE` (with a Linux bzImage `-kernel`). */
+  initrd: string | null;
   append: string;
   startPaused: boolean;
   noShutdown: boolean;
@@ -41,7 +43,7 @@ export interface RunConfig {
 }
 
 export const SUPPORTED_OPTIONS = [
-  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-append CMDLINE',
+  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
   '-nographic', '-display none', '-S', '-no-shutdown', '-no-reboot', '-chardev file,id=ID,path=P',
   '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
   '-global PIIX4_PM.disable_s3=0|1 | disable_s4=0|1 | s4_val=N', '-icount shift=N[,sleep=off]', '-D FILE',
@@ -92,7 +94,7 @@ export function parseMemSize(s: string): number {
 
 export function parseRunArgs(argv: string[]): RunConfig {
   const cfg: RunConfig = {
-    machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, append: '', startPaused: false,
+    machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, initrd: null, append: '', startPaused: false,
     noShutdown: false, noReboot: false, debugcons: [], s4Val: 2, disableS3: false, disableS4: false,
     icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: 200_000_000,
     json: false, quiet: false, dmWorker: false,
@@ -135,6 +137,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
       case '-bios': cfg.bios = next(opt); break;
       case '-kernel': cfg.kernel = next(opt); break;
       case '-append': cfg.append = next(opt); break;
+      case '-initrd': cfg.initrd = next(opt); break;
       case '-nographic': break;
       case '-display': {
         const d = next(opt);
@@ -227,6 +230,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
     if (!sink) throw new CliError(`-device isa-debugcon: no -chardev with id=${d.chardev}`);
     cfg.debugcons.push({ port: d.port, sink });
   }
+  if (cfg.initrd && !cfg.kernel) throw new CliError('-initrd needs -kernel (a Linux bzImage)');
   if (cfg.bios && cfg.kernel) throw new CliError('-bios and -kernel together are not supported: -kernel uses acpidm\'s built-in firmware');
   return cfg;
 }
