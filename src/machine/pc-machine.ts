@@ -17,6 +17,7 @@ import type { Piix4Pm } from '../piix4/piix4-pm.js';
 import { rtcNotifySuspend } from '../piix4/rtc.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
 import type { CauseLink } from './cause-chain.js';
+import { ConsoleTail } from './console-tail.js';
 import type { CpuExitReason, CpuPort } from './cpu-port.js';
 import { DebugconBuffer } from './debugcon-buffer.js';
 import { RunStateMachine } from './run-state.js';
@@ -90,6 +91,8 @@ export class PcMachine {
   onA20: ((enabled: boolean) => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
+  /** The guest's last console lines with their virtual times (evidence for the cause chain). */
+  readonly consoleTail = new ConsoleTail();
   private readonly resetHandlers: (() => void)[] = [];
   private readonly suspendNotifiers: (() => void)[] = [];
   /** Last power-button press the guest could see (PWRBTN_STS latched): a guest S5 answers it. */
@@ -157,6 +160,7 @@ export class PcMachine {
       a20: (on) => this.onA20?.(on),
       debugconByte: (b, port) => {
         this.debugcon.push(b);
+        this.consoleTail.push(b, this.clock.ns());
         onByte?.(b, port);
       },
     });
@@ -186,7 +190,7 @@ export class PcMachine {
       cpu.onTripleFault = () => {
         this.runState.requestReset('guest-reset', {
           requester: 'guest', mechanism: 'triple-fault', what: 'CPU triple fault',
-          evidence: { tNs: this.clock.ns(), insns: this.clock.instructions },
+          evidence: { tNs: this.clock.ns(), insns: this.clock.instructions, ...this.consoleTail.evidence() },
         });
       };
     }
@@ -272,6 +276,7 @@ export class PcMachine {
       evidence: {
         port, value, slpTyp: d.typ, state: d.state, advertised: d.advertised,
         policy: this.policy.name, tNs: this.clock.ns(), insns: this.clock.instructions,
+        ...this.consoleTail.evidence(),
       },
       ...(answers !== undefined ? { answers } : {}),
     };
@@ -290,7 +295,7 @@ export class PcMachine {
   private guestReset(mechanism: ResetMechanism, what: string, evidence: Record<string, number | string>): void {
     this.runState.requestReset('guest-reset', {
       requester: 'guest', mechanism, what,
-      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions },
+      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...this.consoleTail.evidence() },
     });
   }
 }

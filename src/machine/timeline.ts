@@ -74,7 +74,7 @@ export class Timeline {
 /** "Who shut this VM down?": the cause chain, oldest first, with the evidence. */
 export function describeCauses(chain: CauseChain): string[] {
   return chain.links.map((l) => {
-    const ev = l.evidence ? ` {${Object.entries(l.evidence).map(([k, v]) => `${k}: ${typeof v === 'number' && k !== 'insns' && k !== 'tNs' && k !== 'slpTyp' ? `0x${v.toString(16)}` : v}`).join(', ')}}` : '';
+    const ev = l.evidence ? ` {${Object.entries(l.evidence).map(([k, v]) => `${k}: ${typeof v === 'number' && k !== 'insns' && k !== 'tNs' && k !== 'slpTyp' && k !== 'consoleLastNs' ? `0x${v.toString(16)}` : v}`).join(', ')}}` : '';
     return `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}${ev}`;
   });
 }
