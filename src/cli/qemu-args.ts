@@ -20,6 +20,8 @@ export interface RunConfig {
   memoryMiB: number;
   bios: string | null;
   kernel: string | null;
+  /** `-initrd FILE` (with a Linux bzImage `-kernel`). */
+  initrd: string | null;
   append: string;
   startPaused: boolean;
   noShutdown: boolean;
@@ -46,7 +48,7 @@ export interface RunConfig {
 }
 
 export const SUPPORTED_OPTIONS = [
-  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-append CMDLINE',
+  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
   '-nographic', '-display none', '-S', '-no-shutdown', '-no-reboot', '-chardev file,id=ID,path=P',
   '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
   '-serial stdio|file:PATH|null|none|chardev:ID (repeatable: COM1..COM4)',
@@ -98,7 +100,7 @@ export function parseMemSize(s: string): number {
 
 export function parseRunArgs(argv: string[]): RunConfig {
   const cfg: RunConfig = {
-    machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, append: '', startPaused: false,
+    machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, initrd: null, append: '', startPaused: false,
     noShutdown: false, noReboot: false, debugcons: [], serials: [], s4Val: 2, disableS3: false, disableS4: false,
     icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: 200_000_000,
     json: false, quiet: false, dmWorker: false,
@@ -145,6 +147,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
       case '-bios': cfg.bios = next(opt); break;
       case '-kernel': cfg.kernel = next(opt); break;
       case '-append': cfg.append = next(opt); break;
+      case '-initrd': cfg.initrd = next(opt); break;
       case '-nographic': nographic = true; break;
       case '-serial': {
         const v = next(opt);
@@ -257,6 +260,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
   }
   // Without -serial, QEMU's pc gets COM1 on a default backend: stdio with -nographic (mon:stdio), else a vc (nowhere here).
   if (!serialGiven) cfg.serials.push({ kind: nographic ? 'stdio' : 'null' });
+  if (cfg.initrd && !cfg.kernel) throw new CliError('-initrd needs -kernel (a Linux bzImage)');
   if (cfg.bios && cfg.kernel) throw new CliError('-bios and -kernel together are not supported: -kernel uses acpidm\'s built-in firmware');
   return cfg;
 }
