@@ -95,10 +95,19 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       : () => {};
     sinks.set(d.port, write);
   }
+  const serialOut: ((b: number) => void)[] = cfg.serials.map((sink) => {
+    const one = new Uint8Array(1);
+    // Serial output not on stdio also shows in the timeline, like the debug console.
+    return sink.kind === 'stdio' ? (b: number) => io.stdout(String.fromCharCode(b))
+      : sink.kind === 'file' ? ((fd: number) => (b: number) => { one[0] = b; writeSync(fd, one); timeline?.guestByte(b); })(openFile(sink.path))
+      : (b: number) => timeline?.guestByte(b);
+  });
   const sys = hostInput(() => new PcSystem({
     memoryMiB: cfg.memoryMiB, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
     noShutdown: cfg.noShutdown, noReboot: cfg.noReboot, icountShift: cfg.icountShift,
     debugcon: cfg.debugcons.map((d) => ({ iobase: d.port })),
+    serialPorts: cfg.serials.length,
+    onSerialOutput: (b, i) => serialOut[i]?.(b),
     onDebugconOutput: (b, port) => {
       sinks.get(port)?.(b);
       timeline?.guestByte(b);
