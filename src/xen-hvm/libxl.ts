@@ -92,7 +92,8 @@ export class Libxl {
   /** libxl_domain_create_new for an HVM config: build, wire xenstore, start the DM, unpause. */
   create(cfg: XlConfig, name = cfg.name): DomRecord {
     const guest = this.makeGuest(cfg);
-    const hd = this.host.buildDomain({ name, vcpus: cfg.vcpus, memoryMb: cfg.memory, guest, deferDm: this.dmStarter !== null });
+    const hd = this.host.buildDomain({ name, vcpus: cfg.vcpus, memoryMb: cfg.memory, guest, deferDm: this.dmStarter !== null,
+      dmVersion: cfg.device_model_version });
     const id = hd.d.id;
     const xc = this.host.xc;
     xc.setParam(id, HVM_PARAM_TRIPLE_FAULT_REASON, BigInt(SHUTDOWN_reboot));
