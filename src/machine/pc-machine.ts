@@ -47,8 +47,13 @@ export interface PcMachineOptions {
   icountShift?: number;
   /** Legacy ISA devices present for PIIX4's machine-ready registers (defaults as QEMU -M pc: LPT, COM1). */
   lpt378?: boolean;
+  /** Shorthand for `serialPorts`: com1 false = no serial port, com2 true = COM1 and COM2. */
   com1?: boolean;
   com2?: boolean;
+  /** Number of 16550A ports (`-serial` given N times), COM1..COM4; default 1 (COM1), as `qemu -M pc`. */
+  serialPorts?: number;
+  /** Called for every byte a serial port transmits (index 0 = COM1), in addition to `serialOutput`. */
+  onSerialOutput?: (byte: number, index: number) => void;
   /** Guest RAM in MiB as the i440FX (config 0x57) and the CMOS report it; default 128 as `-m`. */
   memoryMiB?: number;
   /** RTC time at virtual time 0 (QEMU `-rtc base=...,clock=vm`); default 2026-01-01T00:00:00Z for replayable runs. */
@@ -97,6 +102,7 @@ export class PcMachine {
   onA20: ((enabled: boolean) => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
+  private readonly serialOut: DebugconBuffer[] = [];
   private readonly resetHandlers: (() => void)[] = [];
   private readonly suspendNotifiers: (() => void)[] = [];
   /** Last power-button press the guest could see (PWRBTN_STS latched): a guest S5 answers it. */
@@ -150,13 +156,13 @@ export class PcMachine {
     if (opts.noReboot) this.runState.actions.reboot = 'shutdown';
 
     const onByte = opts.onDebugconOutput;
+    const onSerial = opts.onSerialOutput;
     this.chipset = createPcChipset(this.bus, this.clock, {
       smm: opts.smm ?? true,
       policy: this.policy,
       debugcon: opts.debugcon ?? [{ iobase: DEBUGCON_DEFAULT_IOBASE }, { iobase: SEABIOS_DEBUG_PORT }],
       ...(opts.lpt378 !== undefined ? { lpt378: opts.lpt378 } : {}),
-      ...(opts.com1 !== undefined ? { com1: opts.com1 } : {}),
-      ...(opts.com2 !== undefined ? { com2: opts.com2 } : {}),
+      serialPorts: opts.serialPorts ?? (opts.com1 === false ? 0 : opts.com2 ? 2 : 1),
       ...(opts.memoryMiB !== undefined ? { ramMiB: opts.memoryMiB } : {}),
       ...(opts.rtcBase !== undefined ? { rtcBaseMs: typeof opts.rtcBase === 'number' ? opts.rtcBase : opts.rtcBase.getTime() } : {}),
     }, {
@@ -173,6 +179,10 @@ export class PcMachine {
         sleep: (d, value, port) => this.guestSleep(d, value, port),
       },
       a20: (on) => this.onA20?.(on),
+      serialByte: (b, i) => {
+        (this.serialOut[i] ??= new DebugconBuffer()).push(b);
+        onSerial?.(b, i);
+      },
       debugconByte: (b, port) => {
         this.debugcon.push(b);
         onByte?.(b, port);
@@ -190,6 +200,11 @@ export class PcMachine {
   /** Everything written to the debug console(s), as Latin-1 text. */
   get debugconOutput(): string {
     return this.debugcon.text();
+  }
+
+  /** Everything serial port `index` (0 = COM1) transmitted, as Latin-1 text. */
+  serialOutput(index = 0): string {
+    return this.serialOut[index]?.text() ?? '';
   }
 
   /** Debug console bytes. */

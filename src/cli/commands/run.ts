@@ -15,6 +15,7 @@ import { jsonLine } from '../../trace/trace.js';
 import { attachDebug } from '../../trace/debug-sink.js';
 import { PcSystem, type RunOutcome } from '../../machine/pc-system.js';
 import { parseMultiboot } from '../../machine/multiboot.js';
+import { isLinuxImage, parseLinuxImage } from '../../machine/linux-boot.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 import { parseRunArgs, type RunConfig } from '../qemu-args.js';
@@ -34,7 +35,9 @@ function readImage(path: string, what: string): Uint8Array {
 }
 
 function checkedKernel(image: Uint8Array): Uint8Array {
-  parseMultiboot(image); // a clear error before anything runs
+  // A clear error before anything runs: a Linux bzImage ("HdrS") first, as QEMU's x86_load_linux, else Multiboot.
+  if (isLinuxImage(image)) parseLinuxImage(image);
+  else parseMultiboot(image);
   return image;
 }
 
@@ -44,7 +47,7 @@ function hostInput<T>(fn: () => T): T {
     return fn();
   } catch (e) {
     const name = (e as Error)?.name;
-    if (['PhysMemoryError', 'MultibootError', 'AcpiError', 'PortBusError'].includes(name)) throw new CliError((e as Error).message, 1);
+    if (['PhysMemoryError', 'MultibootError', 'LinuxBootError', 'AcpiError', 'PortBusError'].includes(name)) throw new CliError((e as Error).message, 1);
     throw e;
   }
 }
@@ -93,10 +96,19 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       : () => {};
     sinks.set(d.port, write);
   }
+  const serialOut: ((b: number) => void)[] = cfg.serials.map((sink) => {
+    const one = new Uint8Array(1);
+    // Serial output not on stdio also shows in the timeline, like the debug console.
+    return sink.kind === 'stdio' ? (b: number) => io.stdout(String.fromCharCode(b))
+      : sink.kind === 'file' ? ((fd: number) => (b: number) => { one[0] = b; writeSync(fd, one); timeline?.guestByte(b); })(openFile(sink.path))
+      : (b: number) => timeline?.guestByte(b);
+  });
   const sys = hostInput(() => new PcSystem({
     memoryMiB: cfg.memoryMiB, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
     noShutdown: cfg.noShutdown, noReboot: cfg.noReboot, icountShift: cfg.icountShift,
     debugcon: cfg.debugcons.map((d) => ({ iobase: d.port })),
+    serialPorts: cfg.serials.length,
+    onSerialOutput: (b, i) => serialOut[i]?.(b),
     onDebugconOutput: (b, port) => {
       sinks.get(port)?.(b);
       timeline?.guestByte(b);
@@ -104,6 +116,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
     ...(cfg.kernel ? { kernel: checkedKernel(readImage(cfg.kernel, '-kernel')) } : {}),
     ...(cfg.bios ? { bios: readImage(cfg.bios, '-bios') } : {}),
     ...(cfg.append ? { cmdline: cfg.append } : {}),
+    ...(cfg.initrd ? { initrd: readImage(cfg.initrd, '-initrd') } : {}),
   }));
   const m = sys.machine;
   const trace = m.trace;
