@@ -40,13 +40,14 @@ describe('acpidm run: the summary fits on a screen, the verdict is in every mode
     expect(v['links']).toHaveLength(1);
     const quiet = captureIo();
     expect(await main(['run', '-kernel', guest('poweroff'), '--quiet'], quiet)).toBe(0);
-    expect(quiet.out).toBe(`verdict: ${String(v['sentence'])}\n`);
+    expect(quiet.out).toBe('');
+    expect(quiet.err).toBe(`verdict: ${String(v['sentence'])}\n`);
   });
 
   it('halt.bin --quiet: the verdict says it halted (exit 3), with no request to blame', async () => {
     const io = captureIo();
     expect(await main(['run', '-kernel', guest('halt'), '--quiet'], io)).toBe(3);
-    expect(io.out).toBe('verdict: halted; every CPU is in HLT with IF=0 and nothing is pending; exit 3\n');
+    expect(io.err).toBe('verdict: halted; every CPU is in HLT with IF=0 and nothing is pending; exit 3\n');
   });
 });
 

@@ -33,7 +33,8 @@ export function printSummary(m: PcMachine, v: Verdict, io: CliIo, mode: { json: 
     return;
   }
   if (mode.quiet) {
-    io.stdout(`verdict: ${v.sentence}\n`);
+    // On stderr: standard output may be the guest's own console (-serial stdio, -nographic, -debugcon stdio).
+    io.stderr(`verdict: ${v.sentence}\n`);
     return;
   }
   const rs = m.runState;
