@@ -100,11 +100,15 @@ export class PcSystem {
    * there): record it in the cause chain once, saying whether the guest ever enabled ACPI (PM1_CNT.SCI_EN):
    * Linux's poweroff with acpi=off ends in `machine_halt` like this (seed 004).
    */
+  private haltNotedAt = -1;
+
   private noteHaltedForGood(): void {
     const m = this.machine;
     const chain = m.runState.chain;
     const eip = this.cpu.getReg('eip');
-    if (chain.last()?.mechanism === 'hlt-all-cpus' && chain.last()?.evidence?.eip === eip) return;
+    // Once per halt: the CPU has not run since the last note (a power-button press does not wake it).
+    if (this.haltNotedAt === m.clock.instructions) return;
+    this.haltNotedAt = m.clock.instructions;
     const sciEn = (m.pm.regs.pm1.cnt & 1) !== 0;
     chain.add({
       requester: 'guest', mechanism: 'hlt-all-cpus',
