@@ -166,8 +166,8 @@ export function runToEnd(sys: PcSystem, maxInsns: number): RunOutcome {
   const start = m.clock.instructions;
   for (;;) {
     const out = sys.run(maxInsns - (m.clock.instructions - start));
-    if (out.kind === 'stopped' && out.state === 'suspended' && m.clock.nextDeadline() !== Infinity) {
-      m.clock.advance(Math.max(0, m.clock.nextDeadline() - m.clock.ns()));
+    if (out.kind === 'stopped' && out.state === 'suspended' && m.clock.nextWakeDeadline() !== Infinity) {
+      m.clock.advance(Math.max(0, m.clock.nextWakeDeadline() - m.clock.ns()));
       continue;
     }
     return out;
