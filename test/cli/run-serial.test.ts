@@ -66,7 +66,7 @@ describe('acpidm run -serial', () => {
     expect(await main(['run', '-kernel', kernel('Linux version 6.1\r\nreboot: Power down\r\n'), '-serial', `file:${out}`], io)).toBe(0);
     expect(readFileSync(out, 'latin1')).toBe('Linux version 6.1\r\nreboot: Power down\r\n');
     expect(io.out).toMatch(/guest\s+reboot: Power down/);
-    expect(io.out).toContain('events: SHUTDOWN {"guest":true,"reason":"guest-shutdown"}');
+    expect(io.out).toContain('events:\n  SHUTDOWN {guest: true, reason: guest-shutdown}\n');
   });
 
   it('stdio writes the bytes to standard output', async () => {

@@ -19,7 +19,8 @@ import { isLinuxImage, parseLinuxImage } from '../../machine/linux-boot.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 import { parseRunArgs, type RunConfig } from '../qemu-args.js';
-import { describeCauses, Timeline } from '../../machine/timeline.js';
+import { Timeline } from '../../machine/timeline.js';
+import { printSummary, runVerdict } from './run-summary.js';
 import { qemuTraceAliases } from '../trace-aliases.js';
 
 export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
@@ -201,11 +202,11 @@ export function finish(out: RunOutcome, sys: PcSystem, cfg: RunConfig, io: CliIo
       status = 4;
       break;
   }
-  if (!cfg.quiet && !cfg.json) {
-    const ev = m.runState.log.filter((e) => e.event !== 'RESUME').map((e) => (e.data ? `${e.event} ${JSON.stringify(e.data)}` : e.event));
-    io.stdout(`\nevents: ${ev.length ? ev.join(', ') : '(none)'}\n`);
-    io.stdout(`instructions: ${m.clock.instructions}, virtual time ${(m.clock.ns() / 1e6).toFixed(3)} ms\n`);
-    io.stdout(`who did it:\n${describeCauses(m.runState.chain).map((s) => `  ${s}`).join('\n') || '  (no request was made)'}\n`);
-  }
+  // One verdict for every output mode (verdict.ts): the summary's last lines, --quiet's one line, --json's last record.
+  const endText = out.kind === 'halted-cli' ? 'every CPU is in HLT with IF=0 and nothing is pending'
+    : out.kind === 'halted' ? 'the guest waits in HLT for an interrupt nothing will send'
+    : out.kind === 'budget' ? `the instruction budget of ${cfg.maxInsns} ran out`
+    : out.kind === 'stopped' ? `left ${out.state}` : undefined;
+  printSummary(m, runVerdict(m, { kind: out.kind, ...(endText ? { text: endText } : {}) }, status), io, { json: cfg.json, quiet: cfg.quiet });
   return status;
 }
