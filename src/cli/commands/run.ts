@@ -152,7 +152,12 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       status = await runWithQmp(sys, cfg, io, timeline);
     } else {
       m.start();
-      status = finish(runToEnd(sys, cfg.maxInsns), sys, cfg, io, timeline);
+      // A serial port on stdio takes the host's standard input (QEMU's stdio chardev).
+      const stdioPort = cfg.serials.findIndex((p) => p.kind === 'stdio');
+      const out = stdioPort >= 0 && io.stdin
+        ? await (await import('./run-serial-input.js')).runWithSerialInput(sys, cfg.maxInsns, stdioPort, io.stdin)
+        : runToEnd(sys, cfg.maxInsns);
+      status = finish(out, sys, cfg, io, timeline);
     }
   } finally {
     timeline?.flushGuest();
