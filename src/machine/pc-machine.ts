@@ -193,13 +193,15 @@ export class PcMachine {
     this.piix4 = this.chipset.pm;
     this.pci = this.chipset.pciHost;
     // A PIT tick can wake only a running CPU, and only through an unmasked IRQ 0 (edges still latch in IRR when masked).
-    this.chipset.pit.irqTimer.wakes = () => this.runState.isRunning() && (this.pic.master.imr & 1) === 0;
+    // ... and only when the CPU could take a PIC interrupt at all (a halted CPU with LINT0 masked never wakes).
+    const cpuOpen = () => this.cpu?.picInterruptsOpen?.() ?? true;
+    this.chipset.pit.irqTimer.wakes = () => this.runState.isRunning() && (this.pic.master.imr & 1) === 0 && cpuOpen();
     // RTC: IRQ 8 (slave IRQ 0 behind master IRQ 2) wakes a running CPU; an alarm with AIE wakes a suspended machine.
     const rtc = this.chipset.rtc;
     const irq8Open = () => (this.pic.slave.imr & 1) === 0 && (this.pic.master.imr & 4) === 0;
-    rtc.periodicTimer.wakes = () => this.runState.isRunning() && irq8Open();
+    rtc.periodicTimer.wakes = () => this.runState.isRunning() && irq8Open() && cpuOpen();
     rtc.updateTimer.wakes = () => (this.runState.isRunning()
-      ? (rtc.cmos[0x0b]! & 0x30) !== 0 && irq8Open()
+      ? (rtc.cmos[0x0b]! & 0x30) !== 0 && irq8Open() && cpuOpen()
       : this.runState.state === 'suspended' && (rtc.cmos[0x0b]! & 0x20) !== 0);
     rtc.onAlarm = () => {
       if (this.runState.state === 'suspended') this.runState.requestWakeup('rtc');
