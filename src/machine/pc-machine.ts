@@ -17,6 +17,7 @@ import type { Piix4Pm } from '../piix4/piix4-pm.js';
 import { rtcNotifySuspend } from '../piix4/rtc.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
 import type { CauseLink, Evidence, Requester } from './cause-chain.js';
+import { ConsoleTail } from './console-tail.js';
 import type { CpuExitReason, CpuPort } from './cpu-port.js';
 import { DebugconBuffer } from './debugcon-buffer.js';
 import { RunStateMachine } from './run-state.js';
@@ -100,8 +101,12 @@ export class PcMachine {
   onStopCpu: (() => void) | null = null;
   /** The A20 gate as the guest last set it through port 0x92 or the i8042 (QEMU x86_cpu_set_a20). */
   onA20: ((enabled: boolean) => void) | null = null;
+  /** A guest write to port 0xF0 (QEMU ioportF0_write): the CPU lowers FERR# and asserts IGNNE#. */
+  onFerrClear: (() => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
+  /** The guest's last console lines with their virtual times (evidence for the cause chain). */
+  readonly consoleTail = new ConsoleTail();
   private readonly serialOut: DebugconBuffer[] = [];
   private readonly resetHandlers: (() => void)[] = [];
   private readonly suspendNotifiers: (() => void)[] = [];
@@ -179,12 +184,15 @@ export class PcMachine {
         sleep: (d, value, port) => this.guestSleep(d, value, port),
       },
       a20: (on) => this.onA20?.(on),
+      ferrClear: () => this.onFerrClear?.(),
       serialByte: (b, i) => {
         (this.serialOut[i] ??= new DebugconBuffer()).push(b);
+        if (i === 0) this.consoleTail.push(b, this.clock.ns());
         onSerial?.(b, i);
       },
       debugconByte: (b, port) => {
         this.debugcon.push(b);
+        this.consoleTail.push(b, this.clock.ns());
         onByte?.(b, port);
       },
     });
@@ -233,7 +241,7 @@ export class PcMachine {
       cpu.onTripleFault = () => {
         this.runState.requestReset('guest-reset', {
           requester: 'guest', mechanism: 'triple-fault', what: 'CPU triple fault',
-          evidence: { ...this.cpuSite(), tNs: this.clock.ns(), insns: this.clock.instructions },
+          evidence: { ...this.cpuSite(), tNs: this.clock.ns(), insns: this.clock.instructions, ...this.consoleTail.evidence() },
         });
       };
     }
@@ -368,6 +376,7 @@ export class PcMachine {
       evidence: {
         port, value, slpTyp: d.typ, state: d.state, advertised: d.advertised,
         policy: this.policy.name, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence,
+        ...this.consoleTail.evidence(),
       },
       ...(answers !== undefined ? { answers } : {}),
     };
@@ -387,7 +396,7 @@ export class PcMachine {
     const o = this.requestOrigin();
     this.runState.requestReset('guest-reset', {
       requester: o.requester, mechanism, what,
-      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence },
+      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence, ...this.consoleTail.evidence() },
       ...(o.answers !== undefined ? { answers: o.answers } : {}),
     });
   }
