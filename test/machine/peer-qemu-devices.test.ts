@@ -2,10 +2,10 @@
 // `qemu-system-i386 -M pc -S -qtest stdio` and to acpidm's CPU-less machine; every answer must be identical.
 // Debian's QEMU has no qtest accelerator, so `clock_step` is unavailable and the virtual clock stays frozen
 // (vCPUs stopped by -S): this compares register semantics at one instant; the timed behaviour (counts after
-// clock steps, edges, timeouts) is checked against QEMU's formulas in test/piix4/pit.test.ts and uart.test.ts. Covers the i8254 PIT (modes 0-5, LSB/MSB/word
-// access, latch and read-back), port 0x61 (channel 2 gate/output, refresh bit, speaker data), the PIC's IRR
-// after PIT edges, the 16550A on COM1 (reset values, loopback, FIFO, IIR priorities, receive timeout) and the
-// RTC registers A-D.
+// clock steps, edges, timeouts) is checked against QEMU's formulas in test/piix4/pit.test.ts and uart.test.ts.
+// Covers the i8254 PIT (modes 0-7 as written, LSB/MSB/word access and the flip-flop, counter latch, read-back of
+// status and count), port 0x61 (channel 2 gate/output, refresh bit, speaker data), the master PIC's IRR after
+// count loads, and the 16550A on COM1 (reset values, DLAB, THRE interrupt, loopback, FIFO, overrun, IIR).
 // Runs when qemu-system-i386 is installed; skips by hand without it, fails under CI=true.
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +129,6 @@ async function compare(lines: string[]): Promise<void> {
 }
 
 describe.runIf(HAVE_QEMU || CI)(`timer and serial devices against real QEMU (${QEMU} -qtest)`, () => {
-  it('i8254 PIT, port 0x61 and IRQ 0 edges: every answer matches', () => compare(pitScript()));
+  it('i8254 PIT, port 0x61 and the PIC IRR: every answer matches', () => compare(pitScript()));
   it('16550A on COM1: every answer matches', () => compare(uartScript()));
 });
