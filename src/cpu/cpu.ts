@@ -19,6 +19,10 @@ import { interrupt } from './transfers.js';
 import { compileBlock, type Block } from './jit/compile.js';
 
 const JIT_SLOTS = 1 << 16;
+/** The compiler may compile one instruction per this many retired ones on average... */
+const COMPILE_EVERY = 16;
+/** ...and save up this many (a guest's start-up compiles its working set at once). */
+const COMPILE_BURST = 262_144;
 
 export type CpuExit = 'budget' | 'halted' | 'halted-cli' | 'stopped' | 'triple-fault';
 
@@ -92,9 +96,15 @@ export class Cpu extends CpuState {
   jitThreshold: number;
   private readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
   private readonly hot = new Uint16Array(JIT_SLOTS);
+  /** The address `hot[h]` counts visits of: code that never repeats (random bytes, fault storms) never compiles. */
+  private readonly hotLin = new Int32Array(JIT_SLOTS);
+  private compileCredit = COMPILE_BURST;
+  private creditAt = 0;
   private curBlock: Block | null = null;
   /** blocks compiled so far (for tests and benchmarks) */
   blocksCompiled = 0;
+  /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
+  insnsCompiled = 0;
   /** instructions a looping block retired before its current iteration */
   blkDone = 0;
 
@@ -158,7 +168,16 @@ export class Cpu extends CpuState {
       const e2 = this.tlb.r[lin >>> 12]!;
       if (e2 === 0) return; // refilled on the next fetch
     }
+    // Compile budget, counted in compiled instructions: one per COMPILE_EVERY instructions retired, saved up to
+    // COMPILE_BURST. Code that invalidates itself all the time (random bytes writing over their own pages)
+    // otherwise recompiles whole pages every few instructions, and time and memory go to the compiler.
+    const now = this.clock.instructions;
+    this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
+    this.creditAt = now;
+    if (this.compileCredit <= 0) return;
     this.blocks[h] = compileBlock(this, lin, this.eip, phys);
+    this.compileCredit -= this.blocks[h]!.n;
+    this.insnsCompiled += this.blocks[h]!.n;
     if (this.blocks[h]!.n > 0) this.blocksCompiled++;
   }
 
@@ -238,6 +257,9 @@ export class Cpu extends CpuState {
                 this.curBlock = null;
                 continue;
               }
+            } else if (this.hotLin[h] !== lin) {
+              this.hotLin[h] = lin; // another address in this slot: start counting it afresh
+              this.hot[h] = 1;
             } else if (++this.hot[h]! > this.jitThreshold) {
               this.hot[h] = 0;
               this.compileHere(lin, h); // used from the next visit; this one is interpreted

@@ -2,12 +2,12 @@
 // checks itself with the mac.inc assertions and prints through port 0xE9; the test compares that output byte for
 // byte with the committed expected/<name>.txt and checks how the run ended.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { guestBin, guestExpected, runGuest } from './harness.js';
+import { tempDir } from '../tmp-dir.js';
 
 describe('NASM guest tests', () => {
   it.each(['alu32', 'privilege', 'paging', 'exceptions', 'strings', 'misc486', 'unreal', 'pm16'])('%s prints its expected output and exits 0', (name) => {
@@ -38,7 +38,7 @@ describe('committed guest binaries match their sources', () => {
     expect.fail('nasm is not installed: it is needed to check test/guest-asm/bin against the sources');
   });
   it.skipIf(!hasNasm).each(sources)('%s', (src) => {
-    const out = join(mkdtempSync(join(tmpdir(), 'acpidm-guest-')), 'out.bin');
+    const out = join(tempDir('acpidm-guest-'), 'out.bin');
     const r = spawnSync('nasm', ['-f', 'bin', '-I', join(here, 'src') + '/', '-o', out, join(here, 'src', src)], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const committed = readFileSync(join(here, 'bin', src.replace(/\.asm$/, '.bin')));

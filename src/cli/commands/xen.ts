@@ -35,12 +35,17 @@ async function host(args: string[], io: CliIo): Promise<number> {
   const { startXenHostServer } = await import('../../xen-hvm/xen-host-node.js');
   const srv = await startXenHostServer({ socketPath, ...(xenstoredPath ? { xenstoredPath } : {}), ...(logDir ? { logDir } : {}), speed, dmWorker });
   io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}${dmWorker ? ', qemu-dm in worker threads' : ''}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
-  await srv.close();
+  io.stderr(`acpidm xen host: ${sig}: shutting down (waiting clients are told; sockets removed)\n`);
+  await srv.close(`shutting down on ${sig}`);
   return 0;
 }
 
