@@ -17,6 +17,7 @@ import { HANDLERS } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock, type Block } from './jit/compile.js';
+import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
 /** The compiler may compile one instruction per this many retired ones on average... */
@@ -82,6 +83,8 @@ export class Cpu extends CpuState {
 
   /** false with `lapic: false`: a PIC-only machine, INTR goes straight to the CPU and CPUID shows no APIC */
   readonly apicPresent: boolean;
+  /** the x87 (fpu/) */
+  readonly fpu = new Fpu();
   halted = false;
   stopRequested = false;
   private shadow = false;
@@ -147,6 +150,7 @@ export class Cpu extends CpuState {
     if (!this.apicPresent) this.lapic.baseMsr &= ~0x800; // no APIC: as if globally disabled
     this.halted = false; this.shadow = false; this.stopRequested = false; this.exitReason = null;
     this.tsc = 0;
+    this.fpu.init();
   }
 
   /**
@@ -342,13 +346,18 @@ export class Cpu extends CpuState {
   /**
    * 32-bit flat protected mode as a Multiboot loader leaves it (Multiboot
    * spec 3.2): CS/DS/ES/FS/GS/SS flat 4 GiB, CR0.PE=1, PG=0, IF=0.
+   * `sel` picks the selectors and GDTR (Linux's 32-bit boot protocol wants 0x10/0x18 and a real GDT).
    */
-  setFlatProtectedMode(eip: number, regs: Partial<Record<(typeof REG_NAMES)[number], number>> = {}): void {
+  setFlatProtectedMode(
+    eip: number, regs: Partial<Record<(typeof REG_NAMES)[number], number>> = {},
+    sel: { cs: number; ds: number; gdtBase: number; gdtLimit: number } = { cs: 0x08, ds: 0x10, gdtBase: this.gdtBase, gdtLimit: this.gdtLimit },
+  ): void {
     this.cr0 = (this.cr0 | 1) & ~0x80000000;
     this.pe = true; this.pg = false;
+    this.gdtBase = sel.gdtBase >>> 0; this.gdtLimit = sel.gdtLimit;
     const code = 0x00cf9b00, data = 0x00cf9300, lo = 0x0000ffff;
-    setCache(this, CS, 0x08, lo, code);
-    for (const s of [ES, SS, DS, FS, GS]) setCache(this, s, 0x10, lo, data);
+    setCache(this, CS, sel.cs, lo, code);
+    for (const s of [ES, SS, DS, FS, GS]) setCache(this, s, sel.ds, lo, data);
     setCpl(this, 0);
     this.setFlagsRaw(2);
     this.eip = eip >>> 0;
