@@ -1,6 +1,6 @@
 // `-serial` (QEMU serial_parse): COM1 output of a guest reaches the host backend.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../tmp-dir.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { captureIo, CliError } from '../../src/cli/cli-io.js';
@@ -30,7 +30,7 @@ function serialKernel(text: string, port = 0x3f8): Uint8Array {
   return img;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'acpidm-serial-'));
+const dir = tempDir('acpidm-serial-');
 const kernel = (text: string, port?: number): string => {
   const p = join(dir, `k${Math.random().toString(36).slice(2)}.bin`);
   writeFileSync(p, serialKernel(text, port));

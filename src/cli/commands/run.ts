@@ -22,6 +22,9 @@ import { parseRunArgs, type RunConfig } from '../qemu-args.js';
 import { Timeline } from '../../machine/timeline.js';
 import { printSummary, runVerdict } from './run-summary.js';
 import { qemuTraceAliases } from '../trace-aliases.js';
+import { eventCatalogue, globToRegExp } from '../../trace/trace.js';
+import { runHelp, versionText } from '../help.js';
+import { attachTestDevices } from '../test-devices.js';
 
 export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
 
@@ -55,6 +58,10 @@ function hostInput<T>(fn: () => T): T {
 export const command: CliCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const cfg = parseRunArgs(argv);
+    if (cfg.info) {
+      io.stdout(cfg.info === 'help' ? runHelp() : versionText());
+      return 0;
+    }
     if (cfg.xen) {
       const { runXen } = await import('./run-xen.js');
       return runXen(cfg, io);
@@ -65,7 +72,7 @@ export const command: CliCommand = {
       // The default run shows the guest's own debug console in the timeline.
       if (cfg.debugcons.length === 0) cfg.debugcons.push({ port: 0xe9, sink: { kind: 'null' } });
     }
-    if (cfg.startPaused && cfg.qmp.length === 0) throw new CliError('-S without -qmp: nothing could ever start the machine');
+    if (cfg.startPaused && cfg.qmp.length === 0 && cfg.monitors.length === 0) throw new CliError('-S without -qmp or -monitor: nothing could ever start the machine');
     return runQemuMode(cfg, io, zeroArg);
   },
 };
@@ -121,18 +128,24 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   const m = sys.machine;
   const trace = m.trace;
   attachDebug(trace);
+  attachTestDevices(sys, cfg);
   if (!cfg.quiet && !cfg.json) {
     timeline = new Timeline(() => m.clock.ns(), { out: io.stdout });
     timeline.attach(trace);
   }
   for (const p of cfg.tracePatterns) {
-    const n = trace.enable(qemuTraceAliases(p));
-    if (n === 0) io.stderr(`acpidm run: -trace ${p}: no trace event matches\n`);
+    trace.enable(qemuTraceAliases(p));
+    const re = globToRegExp(qemuTraceAliases(p).replace(/^acpidm:/, ''));
+    const n = eventCatalogue().filter((d) => re.test(d.name) || re.test(d.ns) || re.test(`${d.ns}:${d.name}`)).length;
+    // QEMU trace/control.c: a name that is not a pattern and matches nothing is a warning
+    if (n === 0) io.stderr(/[*?]/.test(p) ? `acpidm run: -trace ${p}: warning: no trace event matches '${p}'\n` : `acpidm run: -trace ${p}: warning: trace event '${p}' does not exist\n`);
   }
   if (cfg.json || cfg.traceFile || cfg.tracePatterns.length) {
     const fd = cfg.traceFile ? openFile(cfg.traceFile) : null;
-    const wanted = cfg.tracePatterns.map(qemuTraceAliases);
+    // Only what the patterns name: the timeline enables more events for itself.
+    const wanted = cfg.tracePatterns.map((p) => globToRegExp(qemuTraceAliases(p).replace(/^acpidm:/, '')));
     trace.subscribe((rec) => {
+      if (wanted.length && !wanted.some((re) => re.test(rec.name) || re.test(rec.ns) || re.test(`${rec.ns}:${rec.name}`))) return;
       const line = jsonLine(rec) + '\n';
       if (fd !== null) writeSync(fd, line);
       else if (cfg.json) io.stdout(line);
@@ -147,7 +160,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   hostInput(() => sys.powerOn());
   let status: number;
   try {
-    if (cfg.qmp.length) {
+    if (cfg.qmp.length || cfg.monitors.length) {
       const { runWithQmp } = await import('./run-qmp.js');
       status = await runWithQmp(sys, cfg, io, timeline);
     } else {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
+import { isHelp } from '../help.js';
 
 export const DEFAULT_XL_SOCKET = process.env.ACPIDM_XL_SOCKET ?? join(tmpdir(), 'acpidm-xen.sock');
 
@@ -69,12 +70,28 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
   return failed ? 1 : 0;
 }
 
+const USAGE = `usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]
+       acpidm xen scenario FILE...
+
+xen host: run the modelled hypervisor, xenstored and device models until SIGINT/SIGTERM
+  --socket PATH     control socket for acpidm xl (default $ACPIDM_XL_SOCKET or ${DEFAULT_XL_SOCKET})
+  --xenstored PATH  also serve the xenstored wire protocol here (XENSTORED_PATH=PATH xenstore-ls ...)
+  --log-dir DIR     write qemu-dm-NAME.log, xl-NAME.log and xend.log there
+  --speed N         virtual seconds per real second (default 1)
+  --dm-worker       run each domain's qemu-dm in its own worker thread
+xen scenario: run scenario files (scenarios/xen/*.scn) and print ok/FAIL per file; exit 1 if any failed
+`;
+
 export const command: CliCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
+    if (isHelp(sub) || rest.some(isHelp)) {
+      io.stdout(USAGE);
+      return 0;
+    }
     if (sub === 'host') return host(rest, io);
     if (sub === 'scenario') return scenario(rest, io);
-    io.stderr('usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]\n       acpidm xen scenario FILE...\n');
+    io.stderr(USAGE);
     return 2;
   },
 };

@@ -8,6 +8,21 @@ import { readFileSync } from 'node:fs';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 import { DEFAULT_XL_SOCKET } from './xen.js';
+import { isHelp } from '../help.js';
+
+const USAGE = `usage: acpidm xl [--socket PATH] COMMAND [ARGS]   (a client of 'acpidm xen host')
+  create CONFIG               create a domain from an xl config file (kernel = "..." is required;
+                              a relative kernel path is taken from the config file's folder)
+  list [-l|--long] [DOMAIN]   list domains (one with DOMAIN; -l: JSON)
+  info                        the host's xl info
+  shutdown [-w] [-F] DOMAIN   shut down through PV drivers; -F falls back to the ACPI power button; -w waits
+  reboot [-w] [-F] DOMAIN     reboot the same way
+  destroy [-f] DOMAIN         kill the domain at once (-f for domain 0)
+  trigger DOMAIN power|sleep|reset|s3resume   inject an ACPI event
+  console DOMAIN              print the domain's console output
+  dmesg                       the hypervisor's console
+  --socket PATH               the host's control socket (default $ACPIDM_XL_SOCKET or /tmp/acpidm-xen.sock)
+`;
 
 export const command: CliCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
@@ -20,9 +35,9 @@ export const command: CliCommand = {
       socketPath = v;
       args.splice(si, 2);
     }
-    if (!args.length) {
-      io.stderr('usage: acpidm xl [--socket PATH] create CONFIG | list | shutdown [-w] [-F] DOM | reboot [-w] [-F] DOM | destroy [-f] DOM | trigger DOM power|sleep|reset | console DOM | dmesg\n');
-      return 2;
+    if (!args.length || args.some(isHelp)) {
+      (args.length ? io.stdout : io.stderr)(USAGE);
+      return args.length ? 0 : 2;
     }
     const files: Record<string, string> = {};
     if (args[0] === 'create') {
