@@ -28,7 +28,7 @@ describe('acpidm run: the QEMU command-line subset', () => {
 
   it.each([
     [['-accel', 'kvm'], /only '-accel tcg'/],
-    [['-M', 'q35'], /unsupported machine type 'q35'/],
+    [['-M', 'q35'], /-machine q35: the Q35\/ICH9 machine is not modelled yet/],
     [['-frobnicate'], /unsupported option '-frobnicate'[\s\S]*-bios FILE/],
     [['-m'], /needs an argument/],
     [['-m', 'lots'], /not a memory size/],

@@ -5,6 +5,7 @@
  * Output and exit status are xl's.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 import { DEFAULT_XL_SOCKET } from './xen.js';
@@ -43,12 +44,24 @@ export const command: CliCommand = {
     if (args[0] === 'create') {
       const f = args.slice(1).find((a) => !a.startsWith('-'));
       if (f) {
+        let text: string;
         try {
-          files[f] = readFileSync(f, 'utf8');
+          text = readFileSync(f, 'utf8');
         } catch (e) {
           io.stderr(`Parsing config from ${f}\nFailed to read config file: ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
           return 1;
         }
+        // acpidm boots what `kernel =` names: a config without one is an error, not a silent built-in guest.
+        const k = /^\s*kernel\s*=\s*(["'])(.*?)\1\s*$/m.exec(text);
+        if (!k) {
+          io.stderr(`Parsing config from ${f}\n${f}: no kernel = "FILE" line: acpidm needs the guest kernel to boot (a Multiboot image, e.g. firmware/guests/poweroff.bin)\n`);
+          return 1;
+        }
+        // xl resolves a relative kernel path against the config file's folder; the host may run elsewhere.
+        if (!k[2]!.startsWith('scripted:') && !isAbsolute(k[2]!)) {
+          text = text.replace(k[0], `kernel = "${resolve(dirname(resolve(f)), k[2]!)}"`);
+        }
+        files[f] = text;
       }
     }
     const { xlRequest } = await import('../../xen-hvm/xen-host-node.js');
