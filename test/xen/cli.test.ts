@@ -32,7 +32,7 @@ function haveXenstoreUtils(): boolean {
 beforeAll(async () => {
   srv = await startXenHostServer({ socketPath: sock, xenstoredPath: xsSock, logDir: join(dir, 'log'), speed: 200 });
   writeFileSync(join(dir, 'pwr.cfg'), 'name = "pwr"\nmemory = 64\nvcpus = 1\nkernel = "scripted:pwrbtn"\n');
-  writeFileSync(join(dir, 'bad.cfg'), 'name = "bad"\non_poweroff = "explode"\n');
+  writeFileSync(join(dir, 'bad.cfg'), 'name = "bad"\nkernel = "scripted:pwrbtn"\non_poweroff = "explode"\n');
 });
 afterAll(async () => {
   await srv?.close();
