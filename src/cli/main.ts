@@ -61,7 +61,10 @@ export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number
       io.stderr(`acpidm: command '${name}' is not built in this version\n`);
       return 2;
     }
-    io.stderr(`acpidm ${name}: ${(e as Error)?.stack ?? String(e)}\n`);
+    // Not a CliError: still one line for a person; the stack only when asked for (ACPIDM_STACK=1).
+    const msg = e instanceof Error ? e.message : String(e);
+    io.stderr(process.env.ACPIDM_STACK === '1' && e instanceof Error ? `acpidm ${name}: ${e.stack}\n`
+      : `acpidm ${name}: error: ${msg.split('\n')[0]} (ACPIDM_STACK=1 shows where)\n`);
     return 1;
   }
 }

@@ -76,3 +76,35 @@ describe('acpidm xl list / info / create', () => {
     expect(io.out).toContain('list [-l|--long] [DOMAIN]');
   });
 });
+
+describe('malformed input: one line naming the file, no stack trace', () => {
+  it('xen scenario with a file that is not JSON', async () => {
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, '{bad');
+    const io = captureIo();
+    expect(await main(['xen', 'scenario', f], io)).toBe(1);
+    expect(io.err.trim().split('\n')).toHaveLength(1);
+    expect(io.err).toContain(`${f}: not JSON`);
+    expect(io.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('acpi sleep-types: a bad checksum warns, --strict makes it an error; a missing file exits 1 like a malformed one', async () => {
+    const d = join(dir, 'tables');
+    expect(await main(['acpi', 'dump', d], captureIo())).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    const b = new Uint8Array(readFileSync(join(d, 'DSDT')));
+    b[9] ^= 0x55; // the checksum byte
+    writeFileSync(join(d, 'DSDT.bad'), b);
+    const w = captureIo();
+    expect(await main(['acpi', 'sleep-types', join(d, 'DSDT.bad')], w)).toBe(0);
+    expect(w.err).toContain('DSDT checksum mismatch');
+    const s = captureIo();
+    expect(await main(['acpi', 'sleep-types', '--strict', join(d, 'DSDT.bad')], s)).toBe(1);
+    expect(s.err).toContain('checksum mismatch (--strict)');
+    const missing = captureIo();
+    const malformed = captureIo();
+    writeFileSync(join(d, 'short'), 'DSDT');
+    expect(await main(['acpi', 'fadt', join(d, 'nothing')], missing)).toBe(await main(['acpi', 'fadt', join(d, 'short')], malformed));
+    expect(missing.err).toContain('no such file');
+  });
+});

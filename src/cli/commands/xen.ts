@@ -61,7 +61,13 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
     } catch (e) {
       throw new CliError(`cannot read ${f}: ${(e as Error).message}`, 1);
     }
-    const spec = parseScenario(text, f);
+    let spec: ReturnType<typeof parseScenario>;
+    try {
+      spec = parseScenario(text, f);
+    } catch (e) {
+      const m = (e as Error).message;
+      throw new CliError(m.startsWith(f) ? m : `${f}: ${m}`, 1); // one line naming the file, no stack
+    }
     const bad = checkScenario(spec, runScenario(spec, (path) => new Uint8Array(readFileSync(path))));
     io.stdout(`${bad.length ? 'FAIL' : 'ok  '} ${spec.name}\n`);
     for (const b of bad) io.stdout(`     ${b}\n`);
