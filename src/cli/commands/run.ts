@@ -110,6 +110,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       : sink.kind === 'file' ? ((fd: number) => (b: number) => { one[0] = b; writeSync(fd, one); timeline?.guestByte(b); })(openFile(sink.path))
       : (b: number) => timeline?.guestByte(b);
   });
+  const stdioPorts = new Set(cfg.debugcons.filter((d) => d.sink.kind === 'stdio').map((d) => d.port));
   const sys = hostInput(() => new PcSystem({
     memoryMiB: cfg.memoryMiB, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
     noShutdown: cfg.noShutdown, noReboot: cfg.noReboot, icountShift: cfg.icountShift,
@@ -118,7 +119,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
     onSerialOutput: (b, i) => serialOut[i]?.(b),
     onDebugconOutput: (b, port) => {
       sinks.get(port)?.(b);
-      timeline?.guestByte(b);
+      if (!stdioPorts.has(port)) timeline?.guestByte(b); // on stdout already: shown once, not twice
     },
     ...(cfg.kernel ? { kernel: checkedKernel(readImage(cfg.kernel, '-kernel')) } : {}),
     ...(cfg.bios ? { bios: readImage(cfg.bios, '-bios') } : {}),
@@ -156,6 +157,11 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   if (zeroArg) out('acpidm: no options given: booting the built-in poweroff kernel (firmware/guests/poweroff.bin) on -M pc\n');
   out(`acpidm: -M pc, ${cfg.memoryMiB} MiB, smm=${cfg.smm ? 'on' : 'off'}, ${cfg.kernel ? `-kernel ${cfg.kernel}` : `-bios ${cfg.bios}`}` +
     `${cfg.noShutdown ? ', -no-shutdown' : ''}${cfg.noReboot ? ', -no-reboot' : ''}\n`);
+  // Say where the guest's consoles go (a person otherwise wonders why nothing or everything appears twice).
+  for (const d of cfg.debugcons) {
+    const where = d.sink.kind === 'stdio' ? 'standard output (not repeated in the timeline)' : d.sink.kind === 'file' ? `file ${d.sink.path} (and the timeline)` : 'the timeline only';
+    out(`acpidm: guest debug console (port 0x${d.port.toString(16)}) -> ${where}\n`);
+  }
 
   hostInput(() => sys.powerOn());
   let status: number;
@@ -211,7 +217,7 @@ export function finish(out: RunOutcome, sys: PcSystem, cfg: RunConfig, io: CliIo
       status = out.state === 'shutdown' ? 0 : 5;
       break;
     case 'budget':
-      say(`stopped: the instruction budget of ${cfg.maxInsns} instructions (--max-insns) is used up; run state ${m.runState.state}`);
+      say(`stopped: the instruction budget of ${cfg.maxInsns} instruction${cfg.maxInsns === 1 ? '' : 's'} (--max-insns) is used up; run state ${m.runState.state}`);
       status = 4;
       break;
   }
