@@ -1,7 +1,8 @@
 /**
  * `acpidm xl [--socket PATH] COMMAND ...`: an xl-like client of `acpidm xen host`.
  * Commands: create CONFIG, list, shutdown [-w] [-F] DOM, reboot [-w] [-F] DOM,
- * destroy [-f] DOM, trigger DOM power|sleep|reset, console DOM, dmesg.
+ * destroy [-f] DOM, trigger DOM power|sleep|reset, console DOM, dmesg; acpidm's own: cause DOM
+ * (the domain's verdict: who took it down, from the chain the host holds).
  * Output and exit status are xl's.
  */
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ const USAGE = `usage: acpidm xl [--socket PATH] COMMAND [ARGS]   (a client of 'a
   trigger DOMAIN power|sleep|reset|s3resume   inject an ACPI event
   console DOMAIN              print the domain's console output
   dmesg                       the hypervisor's console
+  cause DOMAIN                the domain's verdict: who ended it and how
   --socket PATH               the host's control socket (default $ACPIDM_XL_SOCKET or /tmp/acpidm-xen.sock)
 `;
 
