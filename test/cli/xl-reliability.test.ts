@@ -63,7 +63,7 @@ describe('acpidm xl against a host that goes away', () => {
   it('SIGINT stops an idle host the same way', async () => {
     const h = await startHost('int');
     h.child.kill('SIGINT');
-    expect(await h.exited).toBe(0);
+    expect(await h.exited, h.stderr()).toBe(0);
     expect(existsSync(h.sock)).toBe(false);
   }, 20_000);
 });

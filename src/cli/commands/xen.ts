@@ -35,7 +35,6 @@ async function host(args: string[], io: CliIo): Promise<number> {
   if (args.length) throw new CliError(`xen host: unknown argument '${args[0]}'`);
   const { startXenHostServer } = await import('../../xen-hvm/xen-host-node.js');
   const srv = await startXenHostServer({ socketPath, ...(xenstoredPath ? { xenstoredPath } : {}), ...(logDir ? { logDir } : {}), speed, dmWorker });
-  io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}${dmWorker ? ', qemu-dm in worker threads' : ''}\n`);
   const sig = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = (s: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
@@ -44,6 +43,8 @@ async function host(args: string[], io: CliIo): Promise<number> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // ready: said only once the signal handlers are in place
+    io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}${dmWorker ? ', qemu-dm in worker threads' : ''}\n`);
   });
   io.stderr(`acpidm xen host: ${sig}: shutting down (waiting clients are told; sockets removed)\n`);
   await srv.close(`shutting down on ${sig}`);
