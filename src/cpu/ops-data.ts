@@ -29,7 +29,7 @@ export function movMoffs(c: CpuState, bits: number, toMem: boolean): void {
 /** 8C: MOV Ew, Sreg (a register destination gets the selector zero-extended with 32-bit operand size) */
 export function movESreg(c: CpuState): void {
   c.modrm();
-  if (c.mReg > (c.model286 ? 3 : 5)) c.raise(UD);
+  if (c.mReg > 5) c.raise(UD);
   const v = c.segSel[c.mReg]!;
   if (c.mMem) c.wr16(c.mSeg, c.mOff, v);
   else if (c.os) c.regs[c.mRm] = v; else c.r16[c.mRm << 1] = v;
@@ -37,7 +37,7 @@ export function movESreg(c: CpuState): void {
 /** 8E: MOV Sreg, Ew (CS is #UD) */
 export function movSregE(c: CpuState): void {
   c.modrm();
-  if (c.mReg > (c.model286 ? 3 : 5) || c.mReg === CS) c.raise(UD);
+  if (c.mReg > 5 || c.mReg === CS) c.raise(UD);
   loadSeg(c, c.mReg, c.rE16());
   if (c.mReg === SS) c.interruptShadow();
 }
