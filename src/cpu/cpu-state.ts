@@ -79,6 +79,10 @@ export class CpuState {
   defOs = 0;
   defAs = false;
   ssBig = false;
+  /** CPUID.1:EDX of the CPU model (cpu-model.ts): instructions of features not listed are #UD */
+  features = 0;
+  /** CR4 bits the model implements */
+  cr4Mask = 0;
   /** CS limit, clamped to the instruction length limit while prefixes are decoded */
   fetchLimit = 0xffff;
 

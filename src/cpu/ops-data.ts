@@ -185,6 +185,7 @@ export function bswap(c: CpuState, r: number): void {
 }
 export function setcc(c: CpuState, cc: number): void { c.modrm(); c.wE8(c.cond(cc) ? 1 : 0); }
 export function cmovcc(c: CpuState, cc: number): void {
+  if ((c.features & 0x8000) === 0) c.raise(UD); // CPUID.1:EDX.CMOV[bit 15] (cpu-model.ts)
   c.modrm();
   const v = c.os ? c.rE32() : c.rE16(); // the source is read even when the condition is false
   if (c.cond(cc)) { if (c.os) c.regs[c.mReg] = v; else c.r16[c.mReg << 1] = v; }

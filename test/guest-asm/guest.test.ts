@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { guestBin, guestExpected, runGuest, runGuestOnQemu } from './harness.js';
 
 describe('NASM guest tests', () => {
-  it.each(['alu32', 'privilege', 'paging', 'exceptions', 'strings', 'misc486', 'unreal', 'pm16', 'sys386'])('%s prints its expected output and exits 0', (name) => {
+  it.each(['alu32', 'privilege', 'paging', 'exceptions', 'strings', 'misc486', 'unreal', 'pm16', 'sys386', 'pse'])('%s prints its expected output and exits 0', (name) => {
     const r = runGuest(guestBin(name));
     expect(r.out).toBe(guestExpected(name));
     expect(r.exit).toBe('stopped');
@@ -32,7 +32,7 @@ describe('NASM guest tests', () => {
 
 // The guests that use only ports 0xE9 and 0xF4 also run on real QEMU (qemu-system-i386 TCG, Debian 7.2). Where QEMU's
 // output is not ours, expected/<name>.qemu.txt records what QEMU printed and QEMU_GAPS says why it differs.
-const QEMU_GUESTS = ['sys386'];
+const QEMU_GUESTS = ['sys386', 'pse'];
 const QEMU_GAPS: Record<string, string[]> = {
   sys386: [
     'ENTER: QEMU TCG (target/i386/tcg/translate.c gen_enter) does not check the final stack slot, so no #SS; ' +

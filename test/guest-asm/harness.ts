@@ -63,7 +63,7 @@ export function runGuest(image: Uint8Array, budget = 50_000_000): GuestRun {
  * Port 0xE9 is QEMU's debugcon; 0xF4 is `isa-debug-exit` (QEMU exits with (code << 1) | 1).
  * Returns null when qemu-system-i386 is not installed. Only for guests that use 0xE9 and 0xF4 alone.
  */
-export function runGuestOnQemu(image: Uint8Array, cpuModel = 'pentium'): { out: string; exitCode: number | null } | null {
+export function runGuestOnQemu(image: Uint8Array, cpuModel = 'pentium2'): { out: string; exitCode: number | null } | null {
   if (spawnSync('qemu-system-i386', ['--version']).status !== 0) return null;
   if (image.length > 0xff00) throw new Error(`guest image of ${image.length} bytes does not fit the 64 KiB QEMU ROM`);
   const rom = new Uint8Array(0x10000).fill(0xff);
@@ -90,6 +90,9 @@ export function runGuestOnQemu(image: Uint8Array, cpuModel = 'pentium'): { out: 
     '-bios', join(dir, 'rom.bin'), '-debugcon', `file:${join(dir, 'con.txt')}`,
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=1',
   ], { timeout: 60_000 });
+  const err = r.stderr?.toString() ?? '';
+  // status 1 is also what a debug-exit write of 0 gives: tell them apart by QEMU's own complaint
+  if (r.status === null || (r.status === 1 && /qemu-system-i386:/.test(err))) throw new Error(`qemu-system-i386 failed: ${r.error?.message ?? err}`);
   const out = existsSync(join(dir, 'con.txt')) ? readFileSync(join(dir, 'con.txt'), 'latin1') : '';
   const exitCode = r.status !== null && (r.status & 1) === 1 ? r.status >> 1 : null;
   return { out, exitCode };
