@@ -60,7 +60,7 @@ export function group3(c: CpuState, bits: number): void {
       else { const lo = mulS32(c.regs[0]!, v); c.regs[0] = lo; c.regs[2] = hi; setMulFlags(c, (hi | 0) !== ((lo | 0) >> 31), lo, 32); }
       return;
     }
-    case 6: divU(c, rE(c, bits) & mask, bits); return;
+    case 6: divU(c, (rE(c, bits) & mask) >>> 0, bits); return; // a 32-bit divisor >= 2^31 is unsigned too
     default: divS(c, sext(rE(c, bits), bits), bits); return;
   }
 }
