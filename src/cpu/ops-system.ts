@@ -42,11 +42,17 @@ export function sti(c: CpuState): void {
   if (c.pe && c.cpl > iopl(c)) c.raise(GP, 0);
   if ((c.flags & IF) === 0) { c.flags |= IF; c.interruptShadow(); }
 }
+/** PUSHF/POPF in virtual-8086 mode with IOPL < 3: #GP(0) to the monitor (no VME; Intel SDM §20.2.7). */
+function v86Iopl(c: CpuState): void {
+  if ((c.flags & VM) !== 0 && iopl(c) < 3) c.raise(GP, 0);
+}
 export function pushf(c: CpuState): void {
+  v86Iopl(c);
   const f = c.getFlags();
   if (c.os) c.push32(f & ~(VM | 0x10000)); else c.push16(f & 0xffff);
 }
 export function popf(c: CpuState): void {
+  v86Iopl(c);
   const v = c.os ? c.peek32(0) : c.peek16(0);
   const old = c.getFlags();
   let mask = c.os ? 0x257fd5 : 0x7fd5;
@@ -59,7 +65,8 @@ export function popf(c: CpuState): void {
 
 // ---- 0F 00: SLDT STR LLDT LTR VERR VERW ----
 export function group6(c: Cpu): void {
-  if (!c.pe) c.raise(UD);
+  if (!c.pe || (c.flags & VM)) c.raise(UD); // not recognised in real or virtual-8086 mode
+
   c.modrm();
   switch (c.mReg) {
     case 0: case 1: {
@@ -122,7 +129,7 @@ function accessible(c: Cpu, sel: number, what: 'r' | 'w' | 'lar' | 'lsl'): boole
 
 /** LAR / LSL Gv, Ew */
 export function larLsl(c: Cpu, lsl: boolean): void {
-  if (!c.pe) c.raise(UD);
+  if (!c.pe || (c.flags & VM)) c.raise(UD);
   c.modrm();
   const sel = c.rE16();
   if (!accessible(c, sel, lsl ? 'lsl' : 'lar')) { c.setFlagBits(0x40, 0); return; }
