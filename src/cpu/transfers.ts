@@ -12,6 +12,7 @@ import {
 } from './cpu-state.js';
 import { invalidateOuter, loadReal, loadSeg, markAccessed, readDesc, setCache, setCpl, descLimit } from './segments.js';
 import { DS, ES, FS, GS, SEG_UNUSABLE } from './cpu-state.js';
+import { checkTss, taskGateTarget, taskSwitch, TaskSource } from './task-switch.js';
 
 /** A segment register as virtual-8086 mode loads it: base sel << 4, limit 64 KiB, DPL 3 (Intel SDM §20.1.1). */
 function v86Seg(c: CpuState, seg: number, sel: number): void {
@@ -122,7 +123,18 @@ export function farTransfer(c: CpuState, sel: number, off: number, isCall: boole
     return;
   }
   const type = (hi >> 8) & 0x1f;
-  if (type !== 0x04 && type !== 0x0c) c.raise(GP, sel & 0xfffc); // TSS / task gate: task switch not modelled
+  if (type === 0x01 || type === 0x09 || type === 0x05 || type === 0x03 || type === 0x0b) {
+    // JMP/CALL to a TSS or through a task gate (Intel SDM JMP/CALL "TASK-GATE", "TASK-STATE-SEGMENT")
+    if (dpl < c.cpl || dpl < rpl) c.raise(GP, sel & 0xfffc);
+    let tss = sel;
+    if (type === 0x05) {
+      if ((hi & 0x8000) === 0) c.raise(NP, sel & 0xfffc);
+      tss = taskGateTarget(c, 0);
+    } else checkTss(c, sel, false, GP, 0);
+    taskSwitch(c, tss, isCall ? TaskSource.Call : TaskSource.Jmp, ret, 0);
+    return;
+  }
+  if (type !== 0x04 && type !== 0x0c) c.raise(GP, sel & 0xfffc);
   // call gate (Intel SDM CALL "CALL-GATE")
   if (dpl < c.cpl || dpl < rpl) c.raise(GP, sel & 0xfffc);
   if ((hi & 0x8000) === 0) c.raise(NP, sel & 0xfffc);
@@ -256,7 +268,15 @@ export function iret(c: CpuState): void {
     c.setFlagsRaw(big ? (fl & 0x254fd5) | (old & 0x1a3000) : (old & 0xffff3000) | (fl & 0x4fd5));
     return;
   }
-  if (c.flags & NT) c.raise(GP, 0); // nested task return: not modelled
+  if (c.flags & NT) {
+    // return to the task in the back link (Intel SDM IRET "TASK-RETURN"): a busy TSS in the GDT
+    const link = c.sysRd16(c.segBase[TR]!);
+    if ((link & 4) !== 0 || (link & 0xfffc) === 0) c.raise(TS, link & 0xfffc);
+    readDesc(c, link, TS);
+    checkTss(c, link, true, TS, 0);
+    taskSwitch(c, link, TaskSource.Iret, c.eip, 0);
+    return;
+  }
   if (big && (fl & VM) && c.cpl === 0) { iretToV86(c, eip, fl); return; }
   const rpl = sel & 3;
   checkReturnCs(c, sel, eip);
@@ -304,9 +324,16 @@ export function interrupt(c: CpuState, vec: number, soft: boolean, ext: number, 
   if (vec * 8 + 7 > c.idtLimit) c.raise(GP, gerr);
   const glo = c.sysRd32((c.idtBase + vec * 8) | 0), ghi = c.sysRd32((c.idtBase + vec * 8 + 4) | 0);
   const type = (ghi >> 8) & 0x1f, gdpl = (ghi >> 13) & 3;
-  if (type !== 0x06 && type !== 0x07 && type !== 0x0e && type !== 0x0f) c.raise(GP, gerr); // task gates not modelled
+  if (type !== 0x05 && type !== 0x06 && type !== 0x07 && type !== 0x0e && type !== 0x0f) c.raise(GP, gerr);
   if (soft && gdpl < c.cpl) c.raise(GP, vec * 8 + 2);
   if ((ghi & 0x8000) === 0) c.raise(NP, gerr);
+  if (type === 0x05) {
+    // task gate: switch tasks, nesting (NT, back link); an error code goes on the new task's stack
+    c.dLo = glo; c.dHi = ghi;
+    const tss = taskGateTarget(c, ext);
+    taskSwitch(c, tss, TaskSource.Int, ret, ext, hasErr ? err : -1);
+    return;
+  }
   const gate32 = (type & 8) !== 0, size = gate32 ? 4 : 2;
   const sel = glo >>> 16;
   const off = gate32 ? ((glo & 0xffff) | (ghi & 0xffff0000)) >>> 0 : glo & 0xffff;
