@@ -9,6 +9,8 @@ TSS_C  equ 0x62000
 TSS_D  equ 0x63000
 TSS_E  equ 0x64000
 TSS_F  equ 0x65000
+TSS_G  equ 0x68000
+TSS_H  equ 0x69000
 LDT_AT equ 0x66000
 LDT_DATA equ 0x67000
 
@@ -140,6 +142,36 @@ test_main:
     mov ecx, 0x50                        ; too small for a 32-bit TSS
     mov dx, 0x0089
     call make_desc
+    ; G: a virtual-8086 task (EFLAGS VM, IOPL 3), CS:IP 0:task_g_v86, SS:SP 0:0x7800
+    mov edi, TSS_G
+    mov eax, task_g_v86
+    mov ebx, 0x7800
+    call init_tss32
+    mov dword [TSS_G + 0x24], 0x00023002
+    mov dword [TSS_G + 0x28], 0x6a6a6a6a ; EAX
+    xor eax, eax
+    mov [TSS_G + 0x48], eax
+    mov [TSS_G + 0x4c], eax
+    mov [TSS_G + 0x50], eax
+    mov [TSS_G + 0x54], eax
+    mov [TSS_G + 0x58], eax
+    mov [TSS_G + 0x5c], eax
+    mov edi, mygdt + 0xa8
+    mov eax, TSS_G
+    mov ecx, 0x67
+    mov dx, 0x0089
+    call make_desc
+    ; H: a task whose TSS has the T bit
+    mov edi, TSS_H
+    mov eax, task_h
+    mov ebx, 0x75000
+    call init_tss32
+    mov word [TSS_H + 0x64], 1
+    mov edi, mygdt + 0xb0
+    mov eax, TSS_H
+    mov ecx, 0x67
+    mov dx, 0x0089
+    call make_desc
     mov ax, 0x28
     ltr ax
 
@@ -226,6 +258,40 @@ test_main:
 .f2:
     EXPECT_EXC 10, 0xa0
     OK "JMP to a busy TSS #GP(sel); a too small TSS #TS(sel)"
+
+    ; ---- a task switch into virtual-8086 mode: JMP to G; G calls D through an IDT task gate (INT 0x40, IOPL 3),
+    ; D returns to G with IRET (a task return into V86), and G comes back to A through the task gate at 0x43
+    mov dword [idt + 0x43 * 8], 0x00280000
+    mov dword [idt + 0x43 * 8 + 4], 0x0000e500 ; DPL 3: INT n from V86 (CPL 3)
+    mov dword [idt + 0x40 * 8 + 4], 0x0000e500
+    mov dword [d_ran], 0
+    jmp 0xa8:0
+.back_from_g:
+    pushfd                               ; A was entered by INT through a task gate: it is nested now
+    pop eax
+    mov [a_flags], eax
+    and dword [esp - 4], ~0x4000
+    push dword [esp - 4]
+    popfd
+    and byte [mygdt + 0xa8 + 5], ~2      ; G is left busy by the nesting: free it
+    CHECK dword [g_mem], 0x6a6a6a6a      ; G ran in V86 with its TSS registers: DS 0x0610 -> linear 0x6100
+    CHECK dword [d_ran], 1
+    CHECK dword [d_link], 0xa8           ; D was called from G
+    mov eax, [TSS_G + 0x24]
+    and eax, 0x20000
+    CHECK eax, 0x20000                   ; G's saved EFLAGS has VM
+    mov eax, [a_flags]
+    and eax, 0x4000
+    CHECK eax, 0x4000
+    OK "task switches into and out of virtual-8086 mode"
+
+    ; ---- T bit: #DB before the first instruction of H
+    TRY task_h.body
+    call 0xb0:0
+    EXPECT_EXC 1, 0
+    CHECK dword [last_eip], task_h
+    CHECK dword [h_ran], 1
+    OK "T bit: #DB in the new task before its first instruction"
     ret
 
 task_b:
@@ -273,7 +339,21 @@ task_e:
     iretd
     jmp task_e
 
+task_h:
+    nop
+.body:
+    mov dword [h_ran], 1
+    iretd
+    jmp task_h
+
 bits 16
+task_g_v86:
+    mov bx, 0x0610
+    mov ds, bx
+    mov [0], eax                         ; EAX from the TSS
+    int 0x40                             ; task gate -> D, and back
+    int 0x43                             ; task gate -> A
+    jmp $
 task_f16:
     mov [f_eax], eax
     mov ax, fs
@@ -284,9 +364,9 @@ task_f16:
 bits 32
 
 align 8
-mygdt: times 0xa8 db 0
+mygdt: times 0xb8 db 0
 mygdt_desc:
-    dw 0xa8 - 1
+    dw 0xb8 - 1
     dd mygdt
 saved_gate: dd 0, 0
 b_eax: dd 0
@@ -304,3 +384,6 @@ e_err: dd 0
 e_esp: dd 0
 f_eax: dd 0
 f_fs: dd -1
+a_flags: dd 0
+h_ran: dd 0
+g_mem equ 0x6100
