@@ -60,7 +60,7 @@ export function formatReport(r: SstResult, perOpcode = 5): string {
   // what each documented 286-vs-386 difference (diff-286.ts) hid: skipped, or passing only through its adjustment
   for (const d of DIFF_286) {
     const n = r.hidden?.[d.id] ?? 0;
-    lines.push(`${d.id}: ${n} vectors ${d.action.kind === 'skip' ? 'skipped' : `adjusted (${d.action.kind})`} (${d.forms === '*' ? 'all forms' : d.forms.join(' ')}: ${d.condition})`);
+    lines.push(`${d.id}: ${n} vectors ${d.action.kind === 'skip' || d.action.kind === 'skip-if-raised' ? 'skipped' : `adjusted (${d.action.kind})`} (${d.forms === '*' ? 'all forms' : d.forms.join(' ')}: ${d.condition})`);
   }
   if (r.skipped) lines.push(`(${r.skipped} skipped in all: the skip entries above, and revoked vectors)`);
   lines.push(`${r.passed} passed, ${r.failed} failed`);

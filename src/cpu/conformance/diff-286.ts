@@ -19,7 +19,9 @@ export type DiffAction =
   /** run it, but do not compare these FLAGS bits (also in a pushed flags word) */
   | { kind: 'mask-flags'; bits: number }
   /** the 386 delivers exception `got` where the 286 delivered `want`: give `got` the handler of `want`, then compare */
-  | { kind: 'remap-exception'; want: number; got: number };
+  | { kind: 'remap-exception'; want: number; got: number }
+  /** not comparable when the 386 raises exception `vec` (the runner checks that it did): the vector is skipped */
+  | { kind: 'skip-if-raised'; vec: number };
 
 export interface Diff286 {
   readonly id: string;
@@ -80,6 +82,18 @@ export const DIFF_286: readonly Diff286[] = [
     action: { kind: 'remap-exception', want: 13, got: 12 },
     reason: 'a real-mode SS-relative access beyond the limit is #GP on the 80286 and #SS on the 386 (no error code is pushed in real mode, so only the vector differs)',
     source: 'Intel SDM Vol. 3A §20.1.4 / Table 20-2 (real-address-mode exceptions: #SS "stack segment limit")',
+  },
+  {
+    id: 'lock-not-lockable',
+    forms: '*',
+    condition: 'the instruction has a LOCK prefix (F0) and acpidm raised #UD: not a lockable read-modify-write of memory',
+    applies: (t) => {
+      for (const b of t.bytes) { if (b === 0xf0) return true; if (!PREFIXES.has(b)) return false; }
+      return false;
+    },
+    action: { kind: 'skip-if-raised', vec: 6 },
+    reason: 'the 80286 accepts LOCK before any instruction; the 386 and later raise #UD unless the instruction is one of the lockable forms with a memory destination',
+    source: 'Intel SDM Vol. 2A LOCK ("#UD ... not one of the instructions listed"); iAPX 286 Programmer\'s Reference LOCK (any instruction)',
   },
   {
     id: 'string-fault-index-step',

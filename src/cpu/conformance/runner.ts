@@ -79,6 +79,8 @@ export class SstRunner {
       let diffs = this.runOne(t, mask, apply);
       const firstExc = this.trace.history.length ? (this.trace.history[0]!.args.vec as number) : -1;
       let by: Diff286 | undefined;
+      const skipBy = diffs.length === 0 ? undefined : apply.find((d) => d.action.kind === 'skip-if-raised' && d.action.vec === firstExc);
+      if (skipBy) { into.skipped++; hidden[skipBy.id] = (hidden[skipBy.id] ?? 0) + 1; continue; }
       for (const d of apply) {
         if (diffs.length === 0 || d.action.kind !== 'remap-exception') continue;
         if (t.exception?.number !== d.action.want || firstExc !== d.action.got) continue;
