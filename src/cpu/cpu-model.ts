@@ -8,8 +8,8 @@
  * leaf 1 EAX, the same value in EDX at reset).
  *
  * Not implemented, so never reported: VME, DE, PAE, MCE, SEP, MTRR, MCA, PAT,
- * PSE-36, and everything after CMOV (MMX, FXSR, SSE...). The FPU bit is the
- * x87 part's to set (`fpu` below stays false until it exists).
+ * PSE-36, and everything after CMOV (MMX, FXSR, SSE...). Every model has the
+ * x87 (fpu/), so FPU is always reported.
  */
 
 // CPUID.1:EDX bits (Intel SDM Vol. 2A Table 3-11)
@@ -22,7 +22,7 @@ export interface CpuModel {
   readonly family: number;
   readonly model: number;
   readonly stepping: number;
-  /** CPUID.1:EDX without APIC (added when the machine has a local APIC) and FPU */
+  /** CPUID.1:EDX without APIC (added when the machine has a local APIC) */
   readonly edx: number;
   /** CR4 bits MOV CR4 accepts (others: #GP(0)) */
   readonly cr4: number;
@@ -35,17 +35,17 @@ export const CPU_MODELS: Readonly<Record<string, CpuModel>> = {
   // QEMU's `pentiumpro` (family 6 model 1 stepping 0) is the layout; we report only what is modelled.
   acpidm: {
     name: 'acpidm',
-    description: 'P6-class, family 6 model 1 stepping 0: PSE PGE TSC MSR CX8 CMOV (+APIC)',
+    description: 'P6-class, family 6 model 1 stepping 0: FPU PSE PGE TSC MSR CX8 CMOV (+APIC)',
     family: 6, model: 1, stepping: 0,
-    edx: FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_PGE | FEAT_CMOV,
+    edx: FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_PGE | FEAT_CMOV,
     cr4: CR4_TSD | CR4_PSE | CR4_PGE,
   },
-  // QEMU's `486` (family 4 model 8 stepping 0) less VME, which is not modelled: PSE only, no TSC/MSR/CX8/CMOV.
+  // QEMU's `486` (family 4 model 8 stepping 0) less VME, which is not modelled: FPU and PSE; no TSC/MSR/CX8/CMOV.
   '486': {
     name: '486',
-    description: '486-class, family 4 model 8 stepping 0: PSE (no TSC, MSR, CX8, CMOV, PGE)',
+    description: '486-class, family 4 model 8 stepping 0: FPU PSE (no TSC, MSR, CX8, CMOV, PGE)',
     family: 4, model: 8, stepping: 0,
-    edx: FEAT_PSE,
+    edx: FEAT_FPU | FEAT_PSE,
     cr4: CR4_PSE,
   },
 };

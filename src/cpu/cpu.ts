@@ -18,6 +18,7 @@ import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock, type Block } from './jit/compile.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
+import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
 
@@ -83,6 +84,8 @@ export class Cpu extends CpuState {
   readonly apicPresent: boolean;
   /** what CPUID reports and which optional instructions exist */
   readonly model: CpuModel;
+  /** the x87 (fpu/) */
+  readonly fpu = new Fpu();
   halted = false;
   stopRequested = false;
   private shadow = false;
@@ -145,6 +148,7 @@ export class Cpu extends CpuState {
     if (!this.apicPresent) this.lapic.baseMsr &= ~0x800; // no APIC: as if globally disabled
     this.halted = false; this.shadow = false; this.stopRequested = false; this.exitReason = null;
     this.tsc = 0;
+    this.fpu.init();
   }
 
   /**

@@ -24,10 +24,10 @@ function run(code: number[], model?: string, regs: Record<string, number> = {}) 
 const CPUID = [0x0f, 0xa2];
 
 describe('CPU models', () => {
-  it('acpidm (default): family 6 model 1, CPUID.1:EDX = PSE TSC MSR CX8 APIC PGE CMOV, reset EDX = signature', () => {
+  it('acpidm (default): family 6 model 1, CPUID.1:EDX = FPU PSE TSC MSR CX8 APIC PGE CMOV, reset EDX = signature', () => {
     const { cpu } = run(CPUID, undefined, { eax: 1 });
     expect(cpu.getReg('eax')).toBe(0x610);
-    expect(cpu.getReg('edx')).toBe((1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 13) | (1 << 15));
+    expect(cpu.getReg("edx")).toBe((1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 13) | (1 << 15));
     cpu.reset();
     expect(cpu.getReg('edx')).toBe(0x610);
   });

@@ -34,8 +34,8 @@ describe('NASM guest tests', () => {
 // the same output and the same retired-instruction count with every block compiled at once, and with no compiler.
 describe('compiled blocks agree with the interpreter on the system guests', () => {
   it.each(['sys386', 'pse', 'v86', 'task', 'privilege', 'paging'])('%s', (name) => {
-    const eager = runGuest(guestBin(name), 50_000_000, undefined, { jit: true, jitThreshold: 0 });
-    const interp = runGuest(guestBin(name), 50_000_000, undefined, { jit: false });
+    const eager = runGuest(guestBin(name), 50_000_000, { jit: true, jitThreshold: 0 });
+    const interp = runGuest(guestBin(name), 50_000_000, { jit: false });
     expect(eager.cpu.blocksCompiled).toBeGreaterThan(0);
     expect(eager.out).toBe(interp.out);
     expect(eager.out).toBe(guestExpected(name));
