@@ -100,6 +100,8 @@ export class PcMachine {
   onStopCpu: (() => void) | null = null;
   /** The A20 gate as the guest last set it through port 0x92 or the i8042 (QEMU x86_cpu_set_a20). */
   onA20: ((enabled: boolean) => void) | null = null;
+  /** A guest write to port 0xF0 (QEMU ioportF0_write): the CPU lowers FERR# and asserts IGNNE#. */
+  onFerrClear: (() => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
   private readonly serialOut: DebugconBuffer[] = [];
@@ -179,6 +181,7 @@ export class PcMachine {
         sleep: (d, value, port) => this.guestSleep(d, value, port),
       },
       a20: (on) => this.onA20?.(on),
+      ferrClear: () => this.onFerrClear?.(),
       serialByte: (b, i) => {
         (this.serialOut[i] ??= new DebugconBuffer()).push(b);
         onSerial?.(b, i);

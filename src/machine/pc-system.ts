@@ -5,6 +5,7 @@
  */
 import { qemuPcProfile } from '../acpi/profiles/qemu-pc.js';
 import type { MachineProfile } from '../acpi/profiles/types.js';
+import { FERR_IRQ } from '../piix4/ioport-f0.js';
 import { Cpu } from '../cpu/cpu.js';
 import { PhysMemory } from '../memory/phys-memory.js';
 import { defineEvent, hex } from '../trace/trace.js';
@@ -64,6 +65,9 @@ export class PcSystem {
     m.runState.serviceShutdownAtOnce = true;
     // attachCpu turns a triple fault into a reset request with cause guest-reset, as QEMU's shutdown cycle.
     m.attachCpu(this.cpu);
+    // x87 errors with CR0.NE=0: FERR# is IRQ 13 and port 0xF0 acknowledges it (QEMU hw/i386/pc.c)
+    this.cpu.fpu.onFerr = (level) => m.pic.setIrq(FERR_IRQ, level);
+    m.onFerrClear = () => this.cpu.fpu.acknowledgeFerr();
     // Every reset (power-on, guest reset, wakeup) runs the firmware again, as on real hardware.
     m.addResetHandler(() => this.firmware());
   }

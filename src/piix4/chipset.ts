@@ -19,6 +19,7 @@ import { i440fxHost, piix3IsaBridge, piixIde } from './pci-devices.js';
 import type { PciFunction } from './pci-device.js';
 import { createPiix4Pm, type Piix4Pm } from './piix4-pm.js';
 import { newPort80, port80Ops, POST_PORT, type Port80State } from './port80.js';
+import { FERR_IRQ, FERR_LATCH_PORT, ioportF0Ops, type FerrLatch } from './ioport-f0.js';
 import { port92Ops, port92Reset, PORT92, type Port92State } from './port92.js';
 import { newRtc, rtcOps, rtcReset, RTC_PORT, type RtcState } from './rtc.js';
 import { rcrOps, RCR_PORT, type RcrState } from './reset-control.js';
@@ -57,7 +58,8 @@ export interface PcChipsetHooks {
   /** Default sink for debugcon instances without their own. */
   debugconByte(byte: number, port: number): void;
   /** The A20 gate as port 0x92 bit 1 or the i8042 output port bit 1 last set it (QEMU: both drive the CPU's A20 line). */
-  a20?(enabled: boolean, source: 'port92' | 'kbc'): void;
+  a20?(enabled: boolean, source: 'port92' | 'kbc'): void;  /** A write to port 0xF0: the CPU lowers FERR# and asserts IGNNE# (QEMU hw/i386/pc.c ioportF0_write). */
+  ferrClear?(): void;
 }
 
 export interface PcChipset {
@@ -142,6 +144,9 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
 
   const port80: Port80State = newPort80(trace);
   bus.map(new PortRegion(port80Ops, port80), POST_PORT);
+  // the x87 FERR# line is IRQ 13 (the machine sets the CPU's onFerr to ferrIrq); port 0xF0 acknowledges it
+  const ferrLatch: FerrLatch = { clear: () => hooks.ferrClear?.() };
+  bus.map(new PortRegion(ioportF0Ops, ferrLatch), FERR_LATCH_PORT);
 
   const port92: Port92State = {
     outport: 0, trace,
