@@ -17,6 +17,7 @@ import type { Piix4Pm } from '../piix4/piix4-pm.js';
 import { rtcNotifySuspend } from '../piix4/rtc.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
 import type { CauseLink, Evidence, Requester } from './cause-chain.js';
+import { ConsoleTail } from './console-tail.js';
 import type { CpuExitReason, CpuPort } from './cpu-port.js';
 import { DebugconBuffer } from './debugcon-buffer.js';
 import { RunStateMachine } from './run-state.js';
@@ -104,6 +105,8 @@ export class PcMachine {
   onFerrClear: (() => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
+  /** The guest's last console lines with their virtual times (evidence for the cause chain). */
+  readonly consoleTail = new ConsoleTail();
   private readonly serialOut: DebugconBuffer[] = [];
   private readonly resetHandlers: (() => void)[] = [];
   private readonly suspendNotifiers: (() => void)[] = [];
@@ -184,10 +187,12 @@ export class PcMachine {
       ferrClear: () => this.onFerrClear?.(),
       serialByte: (b, i) => {
         (this.serialOut[i] ??= new DebugconBuffer()).push(b);
+        if (i === 0) this.consoleTail.push(b, this.clock.ns());
         onSerial?.(b, i);
       },
       debugconByte: (b, port) => {
         this.debugcon.push(b);
+        this.consoleTail.push(b, this.clock.ns());
         onByte?.(b, port);
       },
     });
@@ -222,7 +227,7 @@ export class PcMachine {
       cpu.onTripleFault = () => {
         this.runState.requestReset('guest-reset', {
           requester: 'guest', mechanism: 'triple-fault', what: 'CPU triple fault',
-          evidence: { ...this.cpuSite(), tNs: this.clock.ns(), insns: this.clock.instructions },
+          evidence: { ...this.cpuSite(), tNs: this.clock.ns(), insns: this.clock.instructions, ...this.consoleTail.evidence() },
         });
       };
     }
@@ -355,6 +360,7 @@ export class PcMachine {
       evidence: {
         port, value, slpTyp: d.typ, state: d.state, advertised: d.advertised,
         policy: this.policy.name, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence,
+        ...this.consoleTail.evidence(),
       },
       ...(answers !== undefined ? { answers } : {}),
     };
@@ -374,7 +380,7 @@ export class PcMachine {
     const o = this.requestOrigin();
     this.runState.requestReset('guest-reset', {
       requester: o.requester, mechanism, what,
-      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence },
+      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence, ...this.consoleTail.evidence() },
       ...(o.answers !== undefined ? { answers: o.answers } : {}),
     });
   }
