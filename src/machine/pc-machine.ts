@@ -200,6 +200,20 @@ export class PcMachine {
     this.pm = this.chipset.acpi;
     this.piix4 = this.chipset.pm;
     this.pci = this.chipset.pciHost;
+    // A PIT tick can wake only a running CPU, and only through an unmasked IRQ 0 (edges still latch in IRR when masked).
+    // ... and only when the CPU could take a PIC interrupt at all (a halted CPU with LINT0 masked never wakes).
+    const cpuOpen = () => this.cpu?.picInterruptsOpen?.() ?? true;
+    this.chipset.pit.irqTimer.wakes = () => this.runState.isRunning() && (this.pic.master.imr & 1) === 0 && cpuOpen();
+    // RTC: IRQ 8 (slave IRQ 0 behind master IRQ 2) wakes a running CPU; an alarm with AIE wakes a suspended machine.
+    const rtc = this.chipset.rtc;
+    const irq8Open = () => (this.pic.slave.imr & 1) === 0 && (this.pic.master.imr & 4) === 0;
+    rtc.periodicTimer.wakes = () => this.runState.isRunning() && irq8Open() && cpuOpen();
+    rtc.updateTimer.wakes = () => (this.runState.isRunning()
+      ? (rtc.cmos[0x0b]! & 0x30) !== 0 && irq8Open() && cpuOpen()
+      : this.runState.state === 'suspended' && (rtc.cmos[0x0b]! & 0x20) !== 0);
+    rtc.onAlarm = () => {
+      if (this.runState.state === 'suspended') this.runState.requestWakeup('rtc');
+    };
     // QEMU resets the machine once after creating it (qemu_system_reset(SHUTDOWN_CAUSE_NONE)):
     // the power-on state is the post-reset state.
     this.chipset.reset();
@@ -297,10 +311,12 @@ export class PcMachine {
     // An INTR the CPU cannot take (LINT0 masked) must not count as a wake-up, or a halted guest would spin here.
     const wakeable = cpu.canTakeInterrupt ? cpu.canTakeInterrupt() : this.pic.intr();
     if (exit === 'halted' && !wakeable && !rs.hasPendingRequest()) {
-      // Halted with IF=1: warp to the next timer deadline (icount with sleep=off), or report idle.
-      const next = this.clock.nextDeadline();
-      if (next === Infinity) return 'idle';
-      this.clock.advance(Math.max(0, next - this.clock.ns()));
+      // Halted with IF=1: warp to the next timer deadline (icount with sleep=off), or report idle
+      // when no armed timer could ever wake it (e.g. only PIT ticks on a masked IRQ 0).
+      // Timers that cannot wake it still fire on the way, in deadline order (clock.advance).
+      const wake = this.clock.nextWakeDeadline();
+      if (wake === Infinity) return 'idle';
+      this.clock.advance(Math.max(0, wake - this.clock.ns()));
     }
     if (rs.service()) return 'exit';
     // HLT with IF=0 never wakes on its own (QEMU: nothing happens; Xen: the vCPU goes down).
