@@ -4,7 +4,7 @@
  * (the block start reloads registers, flags and memory, so the next block is independent again).
  */
 import type { Item } from './gen.js';
-import { F, FIELD_NAMES, R_DWORDS, type Stream } from './records.js';
+import { F, FIELD_NAMES, R_DWORDS, recordHash, type Stream } from './records.js';
 
 export interface FormStat {
   form: string;
@@ -28,6 +28,7 @@ export interface Comparison {
 const hex = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
 
 function state(s: Stream, i: number): string {
+  if (s.hashed[i]) return `(hash ${hex(s.hash[i]!)}; run with full records for the state)`;
   const o = i * R_DWORDS;
   const r = s.rec;
   return `eax=${hex(r[o + F.eax]!)} ebx=${hex(r[o + F.ebx]!)} ecx=${hex(r[o + F.ecx]!)} edx=${hex(r[o + F.edx]!)} ` +
@@ -47,7 +48,9 @@ function faults(s: Stream, i: number): string {
 /** Fields (by name) in which record i differs, with the item's undefined flags masked. */
 export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: number): string[] {
   const out: string[] = [];
-  for (let k = 0; k < R_DWORDS; k++) {
+  if (a.hashed[ia] || b.hashed[ib]) {
+    if (recordHash(a, ia, undef) !== recordHash(b, ib, undef)) out.push('hash');
+  } else for (let k = 0; k < R_DWORDS; k++) {
     let x = a.rec[ia * R_DWORDS + k]! ^ b.rec[ib * R_DWORDS + k]!;
     if (k === F.eflags) x &= ~undef;
     if (x) out.push(FIELD_NAMES[k]!);

@@ -9,7 +9,7 @@
  * leaks into the next record. Forms that can fault store their resume address first (rom.ts).
  */
 import { type Rng, rng } from './rng.js';
-import { RESUME, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
+import { DUMP_NMASK, RESUME, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
 
 // Arithmetic flags (SDM Vol. 1 3.4.3)
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
@@ -36,6 +36,8 @@ const R8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
 const SIZE_KW: Record<number, string> = { 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword' };
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
+/** A displacement as NASM should see it: signed, so disp8 forms get no range warning. */
+const sdisp = (v: number): string => ((v | 0) < 0 ? '-0x' + (-(v | 0)).toString(16) : '+0x' + (v >>> 0).toString(16));
 
 /** The block size and the classes' weights. */
 const BLOCK = 12;
@@ -108,7 +110,7 @@ export class SeqGen {
         regs.push(r);
       });
       if (c.length === 1 && c[0] === 5 && disp === 0) parts.push('0'); // [bp] needs a displacement byte
-      else if (disp) parts.push(hex(disp & 0xffff));
+      else if (disp) { const v = disp & 0xffff; return make(parts.join('+') + sdisp(v >= 0x8000 ? v - 0x10000 : v)); }
       return make(parts.join('+'));
     }
     const form = this.int(6);
@@ -126,8 +128,7 @@ export class SeqGen {
     if (useIndex) { setup.push(`mov ${R32[index]}, ${hex(iv)}`); parts.push(`${R32[index]}*${scale}`); regs.push(index); }
     let d = disp;
     if (!useBase) d = (addr - iv * scale) >>> 0;
-    if (d || !useBase) parts.push(hex(d));
-    return make(parts.join('+'));
+    return make(parts.join('+') + (d || !useBase ? sdisp(d) : ''));
   }
 
   // ---- emission ----
@@ -141,6 +142,7 @@ export class SeqGen {
     if (opts.faults) this.emit(`mov dword [${hex(RESUME)}], ${after}`);
     this.emit(insn);
     this.lines.push(`${after}:`);
+    if (undef) this.emit(`mov dword [${hex(DUMP_NMASK)}], ${hex(~undef)}`);
     this.emit('call dump');
     this.record(form, insn, undef);
     if (undef) this.emit(`push dword ${hex(this.flags())}`, 'popfd');

@@ -5,6 +5,8 @@
  * (IOPL 3, so the dump can use OUT) for the ring-3 part, and ends through INT 0x40.
  *
  * Debug port 0xE9 stream (what the comparison reads):
+ * - `H` + a 4-byte hash of the R fields (HASH_MUL) after every tested instruction; with the ROM's `dump_mode` byte
+ *   set (withFullRecords), instead
  * - `R` + 44 bytes after every tested instruction: checksum of the memory windows, EDI ESI EBP ESP EBX EDX ECX EAX
  *   (PUSHAD order; ESP is the sequence's own), EFLAGS, return address (= where the sequence goes on).
  * - `X` + vector, error code, EIP (4 bytes each) for an exception; the handler resumes at the address the sequence
@@ -19,6 +21,19 @@ export const STK_LO = 0x8800; // stack window, 128 bytes; ESP stays in [STK_LO +
 export const STK_TOP = 0x8880;
 export const RESUME = 0x9100;
 export const RECORD_BYTES = 45;
+export const HASH_BYTES = 5;
+/** The hash of a record (hash mode): per dword, h = rol(h, 7) ^ d, h *= HASH_MUL (mod 2^32). */
+export const HASH_MUL = 0x01000193;
+/** Where the sequence leaves ~(undefined flags) for the next dump's hash. */
+export const DUMP_NMASK = 0x9108;
+const DUMP_MODE_FROM_END = 0x20;
+
+/** The same ROM with full R records instead of hashes (the byte `dump_mode`). */
+export function withFullRecords(rom: Uint8Array): Uint8Array {
+  const r = rom.slice();
+  r[r.length - DUMP_MODE_FROM_END] = 1;
+  return r;
+}
 /** "\0DTSTART\0": written once at the protected-mode entry, so output before it (BIOS noise, Bochs's debugger) is skipped. */
 export const START_MARK = new Uint8Array([0, 0x44, 0x54, 0x53, 0x54, 0x41, 0x52, 0x54, 0]);
 export const FAULT_BYTES = 13;
@@ -50,6 +65,7 @@ export function romSource(p: RomParts): string {
   o(`RESUME equ 0x${RESUME.toString(16)}`);
   o(`DUMP_ESP equ 0x${(RESUME + 4).toString(16)}`);
   o(`DUMP_STACK equ 0xa000`);
+  o(`DUMP_NMASK equ 0x${DUMP_NMASK.toString(16)}`);
   o(`%define ADDR(l) ((l) - $$ + 0x${base.toString(16)})`);
   // ---- protected-mode entry (CPL 0) ----
   o(`pm_entry:`);
@@ -102,6 +118,7 @@ export function romSource(p: RomParts): string {
   o(`  mov edi, STK_LO - 0x100`);
   o(`  mov ecx, 0x60`);
   o(`  rep stosd`);
+  o(`  mov dword [DUMP_NMASK], -1`);
   o(`  mov esp, STK_TOP`);
   o(`  push dword 0x3002`);
   o(`  popfd`);
@@ -150,27 +167,36 @@ export function romSource(p: RomParts): string {
   o(`  mov [esp + 12], eax`); // ESP as the sequence sees it
   o(`  cld`);
   o(`  xor eax, eax`);
-  o(`  mov esi, WIN`);
-  o(`  mov ecx, ${WIN_SIZE / 4}`);
-  o(`.c1: rol eax, 5`);
-  o(`  add eax, [esi]`);
-  o(`  add esi, 4`);
-  o(`  dec ecx`);
-  o(`  jnz .c1`);
-  o(`  mov esi, STK_LO`);
-  o(`  mov ecx, ${(STK_TOP - STK_LO) / 4}`);
-  o(`.c2: rol eax, 5`);
-  o(`  add eax, [esi]`);
-  o(`  add esi, 4`);
-  o(`  dec ecx`);
-  o(`  jnz .c2`);
-  o(`  push eax`);
+  for (let a = WIN; a < WIN + WIN_SIZE; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
+  for (let a = STK_LO; a < STK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
+  o(`  push eax`); // frame: checksum, PUSHAD, EFLAGS, return address
   o(`  mov dx, 0xe9`);
+  o(`  test byte [dump_mode], 1`);
+  o(`  jnz .full`);
+  // hash mode: one dword per record, EFLAGS with the undefined flags (DUMP_NMASK) cleared first
+  o(`  xor eax, eax`);
+  for (let k = 0; k < 11; k++) {
+    o(`  rol eax, 7`);
+    if (k === 9) o(`  mov ebx, [esp + 36]\n  and ebx, [DUMP_NMASK]\n  xor eax, ebx`);
+    else o(`  xor eax, [esp + ${k * 4}]`);
+    o(`  imul eax, eax, 0x${HASH_MUL.toString(16)}`);
+  }
+  o(`  push eax`);
+  o(`  mov al, 'H'`);
+  o(`  out dx, al`);
+  o(`  mov esi, esp`);
+  o(`  mov ecx, 4`);
+  o(`  rep outsb`);
+  o(`  add esp, 4`);
+  o(`  jmp .done`);
+  o(`.full:`);
   o(`  mov al, 'R'`);
   o(`  out dx, al`);
   o(`  mov esi, esp`);
   o(`  mov ecx, 44`);
   o(`  rep outsb`);
+  o(`.done:`);
+  o(`  mov dword [DUMP_NMASK], -1`);
   o(`  add esp, 4`);
   o(`  popad`);
   o(`  popfd`);
@@ -207,6 +233,7 @@ export function romSource(p: RomParts): string {
   o(`  add esp, 8`);
   o(`  iretd`);
   o(`finish:`);
+  o(`  cld`); // the sequence may have left DF set
   o(`  mov dx, 0xe9`);
   o(`  mov al, 'E'`);
   o(`  out dx, al`);
@@ -269,6 +296,8 @@ export function romSource(p: RomParts): string {
   o(`  dd gdt`);
   o(`idtr: dw idt_end - idt - 1`);
   o(`  dd idt`);
+  o(`times 0x${(p.romSize - DUMP_MODE_FROM_END).toString(16)} - ($ - $$) db 0xcc`);
+  o(`dump_mode: db 0`); // patched to 1 by the host for full records (withFullRecords)
   o(`times 0x${(p.romSize - 16).toString(16)} - ($ - $$) db 0xcc`);
   o(`  jmp 0xf000:rm_entry - $$ - 0x${(p.romSize - 0x10000).toString(16)}`);
   o(`times 0x${p.romSize.toString(16)} - ($ - $$) db 0xcc`);
