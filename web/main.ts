@@ -85,6 +85,7 @@ function render(): void {
     const all = session.snapshot();
     ui.events.dataset['json'] = JSON.stringify(all.events);
     ui.chain.dataset['json'] = JSON.stringify(all.chain);
+    ui.chain.dataset['verdict'] = all.verdict;
     ui.console.dataset['json'] = JSON.stringify(all.console);
   }
   d['phase'] = phase;

@@ -10,6 +10,7 @@ import { parseMultiboot } from '../src/machine/multiboot.js';
 import type { MachineEvent } from '../src/machine/run-state.js';
 import type { CauseLink } from '../src/machine/cause-chain.js';
 import { Timeline as WebTimeline } from '../src/machine/timeline.js';
+import { verdictLines } from '../src/machine/verdict.js';
 
 /** Where the run is, from the host's point of view. */
 export type Phase =
@@ -47,8 +48,10 @@ export interface Snapshot {
   timeline: string[];
   events: EventView[];
   chain: LinkView[];
-  /** The cause chain as `acpidm run` prints it under "who did it". */
+  /** The verdict (src/machine/verdict.ts: the sentence every client prints), then the chain with its evidence. */
   whoDidIt: string[];
+  /** The verdict sentence alone. */
+  verdict: string;
   /** Full lengths, for a page that shows only the tail. */
   counts: { console: number; timeline: number; events: number; chain: number };
   note: string;
@@ -158,6 +161,7 @@ export class WebSession {
     const m = this.sys.machine;
     const last = <T>(a: readonly T[]): T[] => (tail === undefined || a.length <= tail ? a.slice() : a.slice(-tail));
     const links = last(m.runState.chain.links);
+    const verdict = m.runState.verdict();
     let console = this.console;
     if (tail !== undefined) {
       let at = console.length;
@@ -175,7 +179,8 @@ export class WebSession {
       timeline: last(this.timeline.lines),
       events: last(m.runState.log).map(eventView),
       chain: links.map(linkView),
-      whoDidIt: describeCauses(links),
+      whoDidIt: [...verdictLines(verdict), ...describeCauses(links)],
+      verdict: verdict.sentence,
       counts: { console: this.consoleLines, timeline: this.timeline.lines.length, events: m.runState.log.length, chain: m.runState.chain.links.length },
       note: this.note,
     };
@@ -203,7 +208,7 @@ export function describeCauses(links: readonly CauseLink[]): string[] {
     typeof v === 'number' && k !== 'insns' && k !== 'tNs' && k !== 'slpTyp' ? `0x${v.toString(16)}` : String(v);
   return links.map((l) => {
     const ev = l.evidence ? ` {${Object.entries(l.evidence).map(([k, v]) => `${k}: ${val(k, v)}`).join(', ')}}` : '';
-    return `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}${ev}`;
+    return `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what} (answers ${l.answers !== undefined ? `#${l.answers}` : 'none'})${ev}`;
   });
 }
 

@@ -11,17 +11,24 @@ export interface DebugconSpec {
   sink: { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'null' };
 }
 
+/** `-serial` backends: one per port, COM1 first (QEMU serial_parse). */
+export type SerialSpec = DebugconSpec['sink'];
+
 export interface RunConfig {
   machine: 'pc';
   smm: boolean;
   memoryMiB: number;
   bios: string | null;
   kernel: string | null;
+  /** `-initrd FILE` (with a Linux bzImage `-kernel`). */
+  initrd: string | null;
   append: string;
   startPaused: boolean;
   noShutdown: boolean;
   noReboot: boolean;
   debugcons: DebugconSpec[];
+  /** One backend per 16550A port, COM1 first (default: COM1; on stdio with -nographic). */
+  serials: SerialSpec[];
   s4Val: number;
   disableS3: boolean;
   disableS4: boolean;
@@ -41,9 +48,10 @@ export interface RunConfig {
 }
 
 export const SUPPORTED_OPTIONS = [
-  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-append CMDLINE',
+  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
   '-nographic', '-display none', '-S', '-no-shutdown', '-no-reboot', '-chardev file,id=ID,path=P',
   '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
+  '-serial stdio|file:PATH|null|none|chardev:ID (repeatable: COM1..COM4)',
   '-global PIIX4_PM.disable_s3=0|1 | disable_s4=0|1 | s4_val=N', '-icount shift=N[,sleep=off]', '-D FILE',
   '-trace PATTERN | -trace enable=PATTERN', '-qmp unix:PATH,server=on,wait=off | tcp:127.0.0.1:PORT,server=on,wait=off',
   '--xen', '--dm-worker', '--max-insns N', '--json', '--quiet',
@@ -92,13 +100,17 @@ export function parseMemSize(s: string): number {
 
 export function parseRunArgs(argv: string[]): RunConfig {
   const cfg: RunConfig = {
-    machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, append: '', startPaused: false,
-    noShutdown: false, noReboot: false, debugcons: [], s4Val: 2, disableS3: false, disableS4: false,
+    machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, initrd: null, append: '', startPaused: false,
+    noShutdown: false, noReboot: false, debugcons: [], serials: [], s4Val: 2, disableS3: false, disableS4: false,
     icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: 200_000_000,
     json: false, quiet: false, dmWorker: false,
   };
   const chardevs = new Map<string, DebugconSpec['sink']>();
   const pendingDebugcon: { port: number; chardev: string }[] = [];
+  // QEMU serial_parse: every -serial except `none` adds the next port; any -serial replaces the default COM1.
+  const serialArgs: ({ sink: SerialSpec } | { chardev: string })[] = [];
+  let serialGiven = false;
+  let nographic = false;
   let i = 0;
   const next = (opt: string): string => {
     const v = argv[++i];
@@ -135,7 +147,20 @@ export function parseRunArgs(argv: string[]): RunConfig {
       case '-bios': cfg.bios = next(opt); break;
       case '-kernel': cfg.kernel = next(opt); break;
       case '-append': cfg.append = next(opt); break;
-      case '-nographic': break;
+      case '-initrd': cfg.initrd = next(opt); break;
+      case '-nographic': nographic = true; break;
+      case '-serial': {
+        const v = next(opt);
+        serialGiven = true;
+        if (v === 'none') break;
+        if (v === 'stdio' || v === 'mon:stdio') serialArgs.push({ sink: { kind: 'stdio' } });
+        else if (v === 'null') serialArgs.push({ sink: { kind: 'null' } });
+        else if (v.startsWith('file:') && v.length > 5) serialArgs.push({ sink: { kind: 'file', path: v.slice(5) } });
+        else if (v.startsWith('chardev:') && v.length > 8) serialArgs.push({ chardev: v.slice(8) });
+        else throw new CliError(`-serial ${v}: use stdio, file:PATH, null, none or chardev:ID`);
+        if (serialArgs.length > 4) throw new CliError('-serial: the pc machine has at most 4 serial ports (COM1..COM4)');
+        break;
+      }
       case '-display': {
         const d = next(opt);
         if (d !== 'none') throw new CliError(`-display ${d}: acpidm has no display; use '-display none'`);
@@ -227,6 +252,15 @@ export function parseRunArgs(argv: string[]): RunConfig {
     if (!sink) throw new CliError(`-device isa-debugcon: no -chardev with id=${d.chardev}`);
     cfg.debugcons.push({ port: d.port, sink });
   }
+  for (const a of serialArgs) {
+    if ('sink' in a) { cfg.serials.push(a.sink); continue; }
+    const sink = chardevs.get(a.chardev);
+    if (!sink) throw new CliError(`-serial chardev:${a.chardev}: no -chardev with id=${a.chardev}`);
+    cfg.serials.push(sink);
+  }
+  // Without -serial, QEMU's pc gets COM1 on a default backend: stdio with -nographic (mon:stdio), else a vc (nowhere here).
+  if (!serialGiven) cfg.serials.push({ kind: nographic ? 'stdio' : 'null' });
+  if (cfg.initrd && !cfg.kernel) throw new CliError('-initrd needs -kernel (a Linux bzImage)');
   if (cfg.bios && cfg.kernel) throw new CliError('-bios and -kernel together are not supported: -kernel uses acpidm\'s built-in firmware');
   return cfg;
 }

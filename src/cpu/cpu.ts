@@ -320,13 +320,18 @@ export class Cpu extends CpuState {
   /**
    * 32-bit flat protected mode as a Multiboot loader leaves it (Multiboot
    * spec 3.2): CS/DS/ES/FS/GS/SS flat 4 GiB, CR0.PE=1, PG=0, IF=0.
+   * `sel` picks the selectors and GDTR (Linux's 32-bit boot protocol wants 0x10/0x18 and a real GDT).
    */
-  setFlatProtectedMode(eip: number, regs: Partial<Record<(typeof REG_NAMES)[number], number>> = {}): void {
+  setFlatProtectedMode(
+    eip: number, regs: Partial<Record<(typeof REG_NAMES)[number], number>> = {},
+    sel: { cs: number; ds: number; gdtBase: number; gdtLimit: number } = { cs: 0x08, ds: 0x10, gdtBase: this.gdtBase, gdtLimit: this.gdtLimit },
+  ): void {
     this.cr0 = (this.cr0 | 1) & ~0x80000000;
     this.pe = true; this.pg = false;
+    this.gdtBase = sel.gdtBase >>> 0; this.gdtLimit = sel.gdtLimit;
     const code = 0x00cf9b00, data = 0x00cf9300, lo = 0x0000ffff;
-    setCache(this, CS, 0x08, lo, code);
-    for (const s of [ES, SS, DS, FS, GS]) setCache(this, s, 0x10, lo, data);
+    setCache(this, CS, sel.cs, lo, code);
+    for (const s of [ES, SS, DS, FS, GS]) setCache(this, s, sel.ds, lo, data);
     setCpl(this, 0);
     this.setFlagsRaw(2);
     this.eip = eip >>> 0;

@@ -45,7 +45,7 @@ export class DomainCore {
   /** QMP events since the last recorded transition. */
   protected qmpSince: { event: string; data?: QmpData }[] = [];
   /** Set by the first SHUTDOWN (libvirt priv->gotShutdown): later SHUTDOWN and STOP events are ignored. */
-  protected gotShutdown: { data: QmpData; chain: readonly CauseLink[]; intent: Intent | null } | null = null;
+  protected gotShutdown: { data: QmpData; chain: readonly CauseLink[]; intent: Intent | null; verdict: string | null } | null = null;
 
   constructor(readonly conn: QmpConnection, readonly opts: DomainOptions) {}
 
@@ -53,20 +53,31 @@ export class DomainCore {
     return this.opts.name;
   }
 
-  /** Wait until every QMP event received so far has been handled. */
+  /** The last state pushed to the VM side (see setStatus). */
+  private pushed: Promise<unknown> = Promise.resolve();
+
+  /** Wait until every QMP event received so far has been handled (and the state it gave is kept by the VM). */
   async settle(): Promise<void> {
     let q;
     do {
       q = this.queue;
       await q;
     } while (q !== this.queue);
+    await this.pushed;
   }
 
   /**
-   * Attach to a VM that is already running (the CLI, another terminal): take the state from
-   * `query-status` without changing the VM's actions. Reasons are `unknown` where QEMU cannot tell.
+   * Attach to a VM that is already running (the CLI, another terminal) without changing its actions. The state
+   * and reason come from the VM side (`x-acpidm-domain-state`), so they survive clients and reconnects; a VM
+   * without it (a real QEMU) gives `query-status`, with reasons `unknown` where QEMU cannot tell.
    */
   async attach(): Promise<DomainStatus> {
+    const kept = await this.conn.execute<{ state: DomainStatus['state']; reason: string }>('x-acpidm-domain-state').catch(() => null);
+    if (kept) {
+      this.status = { state: kept.state, reason: kept.reason };
+      if (kept.state === 'shutdown') this.gotShutdown = { data: undefined, chain: [], intent: null, verdict: null };
+      return this.status;
+    }
     const st = await this.conn.execute<{ status: string }>('query-status');
     const map: Record<string, DomainStatus> = {
       running: { state: 'running', reason: 'unknown' },
@@ -79,7 +90,7 @@ export class DomainCore {
       'internal-error': { state: 'paused', reason: 'unknown' },
     };
     this.status = map[st.status] ?? { state: 'nostate', reason: 'unknown' };
-    if (st.status === 'shutdown') this.gotShutdown = { data: undefined, chain: [], intent: null };
+    if (st.status === 'shutdown') this.gotShutdown = { data: undefined, chain: [], intent: null, verdict: null };
     return this.status;
   }
 
@@ -116,12 +127,33 @@ export class DomainCore {
     return (request !== undefined ? presses.find((p) => p.request === request) : presses[presses.length - 1]) ?? null;
   }
 
+  /** The VM's verdict as last read (a client that leaves before the VM ends prints this one). */
+  lastVerdict: string | null = null;
+
+  /** The VM's verdict sentence (src/machine/verdict.ts), or null when the VM has none (a real QEMU). */
+  protected async vmVerdict(): Promise<string | null> {
+    const r = await this.conn.execute<{ verdict?: { sentence: string } }>('x-acpidm-query-cause').catch(() => null);
+    if (r?.verdict) this.lastVerdict = r.verdict.sentence;
+    return r?.verdict?.sentence ?? null;
+  }
+
   /** Over a socket, events carry no cause: ask the monitor for the chain of the latest such event. */
   protected async fetchChain(event: string): Promise<readonly CauseLink[]> {
-    const r = await this.conn.execute<{ transitions: { event: string; chain: CauseLink[] }[] }>('x-acpidm-query-cause', { all: true }).catch(() => null);
+    return (await this.fetchCause(event)).chain;
+  }
+
+  /**
+   * The chain of the latest `event` and the VM's verdict, in one request (another client's `quit` may end the VM
+   * right after this event, so ask once and early).
+   */
+  protected async fetchCause(event: string): Promise<{ chain: readonly CauseLink[]; verdict: string | null }> {
+    const r = await this.conn.execute<{ verdict?: { sentence: string }; transitions: { event: string; chain: CauseLink[] }[] }>(
+      'x-acpidm-query-cause', { all: true }).catch(() => null);
     const ts = r?.transitions ?? [];
-    for (let k = ts.length - 1; k >= 0; k--) if (ts[k]!.event === event) return ts[k]!.chain;
-    return [];
+    let chain: readonly CauseLink[] = [];
+    for (let k = ts.length - 1; k >= 0; k--) if (ts[k]!.event === event) { chain = ts[k]!.chain; break; }
+    if (r?.verdict) this.lastVerdict = r.verdict.sentence;
+    return { chain, verdict: r?.verdict?.sentence ?? null };
   }
 
   protected async why(cause: EventCause | undefined, event: string, mechanism: string): Promise<Omit<TransitionRecord, 'status' | 'line' | 'qmp'>> {
@@ -129,7 +161,9 @@ export class DomainCore {
     const op = this.lastOperation();
     const root = chain[0];
     const host = root ? root.requester === 'host' : false;
-    return { requester: root?.requester ?? 'guest', ...(host && op ? { operation: op } : {}), mechanism, answers: host && op ? [op.id] : [], chain };
+    const verdict = await this.vmVerdict();
+    return { requester: root?.requester ?? 'guest', ...(host && op ? { operation: op } : {}), mechanism, answers: host && op ? [op.id] : [], chain,
+      ...(verdict ? { verdict } : {}) };
   }
 
   protected transition(status: DomainStatus, event: LifecycleEventName, detail: string, why: Omit<TransitionRecord, 'status' | 'line' | 'qmp'>): void {
@@ -145,6 +179,11 @@ export class DomainCore {
 
   protected setStatus(s: DomainStatus): void {
     this.status = s;
+    // The VM side keeps the state and reason for every client and for the next connection (libvirtd's status
+    // XML, not virsh, holds it); a VM that is gone or has no such command (a real QEMU) is not asked.
+    if (s.state !== 'shutoff' && !this.conn.closed) {
+      this.pushed = this.conn.execute('x-acpidm-domain-state', { state: s.state, reason: s.reason }).catch(() => null);
+    }
   }
 
   protected emitEvent(e: DomainEvent): string {

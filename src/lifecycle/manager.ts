@@ -262,7 +262,9 @@ export class DomainManager extends DomainCore {
     }
     i.status = 'delivered';
     if (press) i.press = press.request;
-    this.decide(`${i.kind} intent #op${i.op.id} bound to ${press?.latched ? 'latched' : 'unverified'} power button press #${press?.request ?? '?'}`, i.op);
+    this.decide(press?.latched ? `${i.kind} intent #op${i.op.id} bound to power button press #${press.request} (latched: PWRBTN_EN=1)`
+      : press ? `${i.kind} intent #op${i.op.id} bound to power button press #${press.request} (the VM cannot tell whether it latched)`
+      : `${i.kind} intent #op${i.op.id} bound to the power button press (the VM reported no press record)`, i.op);
   }
 
   private async onShutdown(data: QmpData, cause?: EventCause): Promise<void> {
@@ -270,7 +272,9 @@ export class DomainManager extends DomainCore {
       this.decide('Ignoring repeated SHUTDOWN event');
       return;
     }
-    const chain = cause?.chain ?? (await this.fetchChain('SHUTDOWN'));
+    // Ask the VM first, while it still exists (the verdict says who shut it down).
+    const fetched = await this.fetchCause('SHUTDOWN');
+    const chain = cause?.chain ?? fetched.chain;
     const guestS5 = data?.['guest'] === true && data?.['reason'] === 'guest-shutdown';
     const i = this.intent;
     if (i && i.kind === 'reboot' && i.mode === 'acpi' && i.status === 'delivered' && guestS5) {
@@ -300,7 +304,8 @@ export class DomainManager extends DomainCore {
       this.decide(`${i.kind} intent #op${i.op.id} cleared: the domain shut down (${String(data?.['reason'])})`, i.op);
     }
     this.intent = null;
-    this.gotShutdown = { data, chain, intent: i && i.status === 'consumed' ? i : null };
+    // The VM's verdict now: after the quit below the VM is gone and cannot be asked.
+    this.gotShutdown = { data, chain, intent: i && i.status === 'consumed' ? i : null, verdict: fetched.verdict };
     const detail = data?.['guest'] === true ? 'Finished after guest request' : data?.['guest'] === false ? 'Finished after host request' : 'Finished';
     this.setStatus({ state: 'shutdown', reason: 'unknown' });
     this.emitEvent(lifecycleEvent('Shutdown', detail));
@@ -315,7 +320,8 @@ export class DomainManager extends DomainCore {
     await this.conn.execute('system_reset').catch(() => {});
     await this.conn.execute('cont').catch(() => {});
     this.setStatus({ state: 'running', reason: 'booted' });
-    this.record({ state: 'running', reason: 'booted' }, null, { ...why, chain });
+    const verdict = await this.vmVerdict();
+    this.record({ state: 'running', reason: 'booted' }, null, { ...why, chain, ...(verdict ? { verdict } : {}) });
   }
 
   private async onStop(cause?: EventCause): Promise<void> {
@@ -327,9 +333,11 @@ export class DomainManager extends DomainCore {
     if (this.status.state !== 'running') return;
     const op = this.suspendOp;
     this.suspendOp = null;
+    const verdict = await this.vmVerdict();
+    // libvirt qemuProcessHandleStop: its own suspend is paused (user); a STOP it did not ask for is paused (unknown).
     this.transition({ state: 'paused', reason: op ? 'user' : 'unknown' }, 'Suspended', 'Paused', {
       requester: 'host', ...(op ? { operation: op } : {}), mechanism: op ? 'suspend (QMP stop)' : 'QMP stop from another client',
-      answers: op ? [op.id] : [], chain: cause?.chain ?? [],
+      answers: op ? [op.id] : [], chain: cause?.chain ?? [], ...(verdict ? { verdict } : {}),
     });
   }
 
@@ -347,14 +355,15 @@ export class DomainManager extends DomainCore {
       this.intent = null;
     }
     const chain = cause?.chain ?? (await this.fetchChain('RESET'));
+    const verdict = await this.vmVerdict();
     this.emitEvent({ kind: 'reboot' });
     const lastOp = this.lastOperation();
     const host = data?.['guest'] === false;
     this.record(this.status, null, {
       requester: host ? 'host' : 'guest',
       ...(lastOp && (host || (i && i.status === 'consumed')) ? { operation: lastOp } : {}),
-      mechanism: host ? 'system_reset' : i?.status === 'consumed' ? 'guest agent guest-shutdown(reboot) → guest reset' : `guest reset (${String(data?.['reason'])})`,
-      answers: lastOp && host ? [lastOp.id] : [], chain,
+      mechanism: host ? 'system_reset' : i?.status === 'consumed' ? 'guest agent guest-shutdown(reboot) → reset written by the agent' : `guest reset (${String(data?.['reason'])})`,
+      answers: lastOp && host ? [lastOp.id] : [], chain, ...(verdict ? { verdict } : {}),
     });
   }
 
@@ -382,11 +391,12 @@ export class DomainManager extends DomainCore {
       this.transition({ state: 'shutoff', reason: 'shutdown' }, 'Stopped', 'Shutdown', {
         requester: i || hostRoot ? 'host' : guest ? 'guest' : 'host',
         ...(i ? { operation: i.op } : {}),
-        mechanism: i ? (i.mode === 'acpi' ? 'power button (latched) → guest S5 (PM1a_CNT)' : 'guest agent guest-shutdown → guest S5 (PM1a_CNT)')
+        mechanism: i ? (i.mode === 'acpi' ? 'power button → S5 (PM1a_CNT)' : 'guest agent guest-shutdown → S5 (PM1a_CNT) written by the agent')
           : hostRoot ? `${root!.what} (not through this manager) → guest S5 (PM1a_CNT)`
           : guest ? (reason === 'guest-reset' ? 'guest reset with reboot action shutdown (-no-reboot)' : 'guest S5 on its own (PM1a_CNT)')
           : `host ${reason}`,
         answers: i ? [i.op.id, ...(i.press !== undefined ? [i.press] : [])] : [], chain: s.chain,
+        ...(s.verdict ? { verdict: s.verdict } : {}),
       });
       return;
     }

@@ -1,5 +1,5 @@
 /** What the lifecycle manager remembers: host operations, pending intents, and one record per transition. */
-import type { CauseLink } from '../machine/cause-chain.js';
+import type { CauseLink, Requester } from '../machine/cause-chain.js';
 import type { DomainStatus, ShutdownMode } from './states.js';
 
 export type OperationName =
@@ -50,7 +50,7 @@ export interface TransitionRecord {
   /** The virsh event line, if a lifecycle event was sent (a fake reboot sends only REBOOT). */
   readonly line: string | null;
   /** Who asked for it in the first place. */
-  readonly requester: 'host' | 'guest' | 'hypervisor';
+  readonly requester: Requester;
   /** The host operation that asked, if any. */
   readonly operation?: Operation;
   /** How it came about, in words: `power button (latched) → guest S5 (PM1a_CNT)`. */
@@ -61,11 +61,18 @@ export interface TransitionRecord {
   readonly qmp: readonly { event: string; data?: { readonly [k: string]: unknown } }[];
   /** The machine's cause chain for the final QMP event (root first). */
   readonly chain: readonly CauseLink[];
+  /** The VM's own verdict sentence (src/machine/verdict.ts, via `x-acpidm-query-cause`), when the VM offers one. */
+  readonly verdict?: string;
 }
 
+/**
+ * One transition in words: libvirt's state (reason), then the VM's own verdict (the sentence every client prints),
+ * and the host operation of this manager it answered. Only a VM without a verdict (a real QEMU) gets the manager's
+ * own account of the QMP events instead.
+ */
 export function describeRecord(r: TransitionRecord): string {
-  const op = r.operation ? `host ${r.operation.op}${r.operation.mode ? ` --mode ${r.operation.mode}` : ''} (#op${r.operation.id})` : r.requester;
+  const op = r.operation ? `host ${r.operation.op}${r.operation.mode ? ` --mode ${r.operation.mode}` : ''} (#op${r.operation.id})` : null;
+  if (r.verdict) return `${r.status.state} (${r.status.reason}) ← ${r.verdict}${op ? ` [${op}: ${r.mechanism}]` : ''}`;
   const qmp = r.qmp.map((e) => e.event + (e.data ? ` ${JSON.stringify(e.data)}` : '')).join(', ');
-  const links = r.chain.map((l) => `#${l.id} ${l.requester}/${l.mechanism}: ${l.what}`).join(' → ');
-  return `${r.status.state} (${r.status.reason}) ← ${op}: ${r.mechanism}${qmp ? ` [QMP ${qmp}]` : ''}${links ? ` [chain ${links}]` : ''}`;
+  return `${r.status.state} (${r.status.reason}) ← ${op ?? r.requester}: ${r.mechanism}${qmp ? ` [QMP ${qmp}]` : ''}`;
 }

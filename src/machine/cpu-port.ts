@@ -35,4 +35,7 @@ export interface CpuPort {
    */
   canTakeInterrupt?(): boolean;
   onTripleFault?: ((cpu: never) => void) | null;
+  /** EIP where the current instruction started and the segment selectors (CS at index 1): a guest OUT's CS:EIP. */
+  readonly insnStart?: number;
+  readonly segSel?: Uint16Array;
 }

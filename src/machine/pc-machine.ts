@@ -16,7 +16,7 @@ import type { PciHostState } from '../piix4/pci-host.js';
 import type { Piix4Pm } from '../piix4/piix4-pm.js';
 import { rtcNotifySuspend } from '../piix4/rtc.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
-import type { CauseLink } from './cause-chain.js';
+import type { CauseLink, Evidence, Requester } from './cause-chain.js';
 import type { CpuExitReason, CpuPort } from './cpu-port.js';
 import { DebugconBuffer } from './debugcon-buffer.js';
 import { RunStateMachine } from './run-state.js';
@@ -47,8 +47,13 @@ export interface PcMachineOptions {
   icountShift?: number;
   /** Legacy ISA devices present for PIIX4's machine-ready registers (defaults as QEMU -M pc: LPT, COM1). */
   lpt378?: boolean;
+  /** Shorthand for `serialPorts`: com1 false = no serial port, com2 true = COM1 and COM2. */
   com1?: boolean;
   com2?: boolean;
+  /** Number of 16550A ports (`-serial` given N times), COM1..COM4; default 1 (COM1), as `qemu -M pc`. */
+  serialPorts?: number;
+  /** Called for every byte a serial port transmits (index 0 = COM1), in addition to `serialOutput`. */
+  onSerialOutput?: (byte: number, index: number) => void;
   /** Guest RAM in MiB as the i440FX (config 0x57) and the CMOS report it; default 128 as `-m`. */
   memoryMiB?: number;
   /** RTC time at virtual time 0 (QEMU `-rtc base=...,clock=vm`); default 2026-01-01T00:00:00Z for replayable runs. */
@@ -57,6 +62,13 @@ export interface PcMachineOptions {
 }
 
 export type SliceResult = 'exit' | 'idle' | 'budget';
+
+/**
+ * Who is making the port accesses right now: `cpu` while the CPU executes guest code (set around `cpu.run`),
+ * `qtest` for a qtest player standing in for the guest, `agent` for the modelled guest agent (host code writing
+ * the guest's ports on its behalf), `host` for any other host code. A guest request is named after it.
+ */
+export type IoOrigin = 'cpu' | 'qtest' | 'agent' | 'host';
 
 export const tr = {
   sleep: defineEvent('machine', 'machine_guest_sleep', (a: { state: string; typ: number; port: number; value: number; advertised: boolean }) =>
@@ -90,10 +102,14 @@ export class PcMachine {
   onA20: ((enabled: boolean) => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
+  private readonly serialOut: DebugconBuffer[] = [];
   private readonly resetHandlers: (() => void)[] = [];
   private readonly suspendNotifiers: (() => void)[] = [];
   /** Last power-button press the guest could see (PWRBTN_STS latched): a guest S5 answers it. */
   private lastPowerButton: CauseLink | null = null;
+  /** Who is making port accesses now (see IoOrigin), and the host request they answer (the agent's command). */
+  private ioOrigin: IoOrigin = 'host';
+  private ioAnswers: number | undefined;
 
   constructor(opts: PcMachineOptions = {}) {
     this.clock = new VirtualClock(0);
@@ -113,7 +129,15 @@ export class PcMachine {
       },
       resetMachine: () => this.reset(),
       powerdown: (link) => {
-        if (this.piix4.powerButton()) this.lastPowerButton = link;
+        const latched = this.piix4.powerButton();
+        const { sts, en } = this.pm.regs.pm1;
+        // QEMU hw/acpi/core.c acpi_pm1_evt_power_down: PWRBTN_STS is set only if PWRBTN_EN is set.
+        const l = this.runState.chain.add({
+          requester: 'hypervisor', mechanism: 'acpi-power-button',
+          what: latched ? 'PIIX4 latched PWRBTN_STS (PWRBTN_EN=1), SCI raised' : 'press dropped: PWRBTN_EN=0',
+          evidence: { pm1_sts: sts, pm1_en: en, latched }, answers: link.id, t: this.clock.ns(),
+        });
+        this.lastPowerButton = latched ? l : null;
       },
       suspend: () => {
         rtcNotifySuspend(this.chipset.rtc); // the RTC's notifier: CMOS 0x0F = 0xFE
@@ -132,13 +156,13 @@ export class PcMachine {
     if (opts.noReboot) this.runState.actions.reboot = 'shutdown';
 
     const onByte = opts.onDebugconOutput;
+    const onSerial = opts.onSerialOutput;
     this.chipset = createPcChipset(this.bus, this.clock, {
       smm: opts.smm ?? true,
       policy: this.policy,
       debugcon: opts.debugcon ?? [{ iobase: DEBUGCON_DEFAULT_IOBASE }, { iobase: SEABIOS_DEBUG_PORT }],
       ...(opts.lpt378 !== undefined ? { lpt378: opts.lpt378 } : {}),
-      ...(opts.com1 !== undefined ? { com1: opts.com1 } : {}),
-      ...(opts.com2 !== undefined ? { com2: opts.com2 } : {}),
+      serialPorts: opts.serialPorts ?? (opts.com1 === false ? 0 : opts.com2 ? 2 : 1),
       ...(opts.memoryMiB !== undefined ? { ramMiB: opts.memoryMiB } : {}),
       ...(opts.rtcBase !== undefined ? { rtcBaseMs: typeof opts.rtcBase === 'number' ? opts.rtcBase : opts.rtcBase.getTime() } : {}),
     }, {
@@ -155,6 +179,10 @@ export class PcMachine {
         sleep: (d, value, port) => this.guestSleep(d, value, port),
       },
       a20: (on) => this.onA20?.(on),
+      serialByte: (b, i) => {
+        (this.serialOut[i] ??= new DebugconBuffer()).push(b);
+        onSerial?.(b, i);
+      },
       debugconByte: (b, port) => {
         this.debugcon.push(b);
         onByte?.(b, port);
@@ -174,6 +202,11 @@ export class PcMachine {
     return this.debugcon.text();
   }
 
+  /** Everything serial port `index` (0 = COM1) transmitted, as Latin-1 text. */
+  serialOutput(index = 0): string {
+    return this.serialOut[index]?.text() ?? '';
+  }
+
   /** Debug console bytes. */
   debugconBytes(): Uint8Array {
     return this.debugcon.bytes();
@@ -186,7 +219,7 @@ export class PcMachine {
       cpu.onTripleFault = () => {
         this.runState.requestReset('guest-reset', {
           requester: 'guest', mechanism: 'triple-fault', what: 'CPU triple fault',
-          evidence: { tNs: this.clock.ns(), insns: this.clock.instructions },
+          evidence: { ...this.cpuSite(), tNs: this.clock.ns(), insns: this.clock.instructions },
         });
       };
     }
@@ -243,7 +276,15 @@ export class PcMachine {
     if (!cpu || !rs.isRunning()) return 'idle';
     // Stop at the next timer deadline so timers fire at their virtual time.
     const budget = Math.max(1, Math.min(maxInsns, this.clock.insnsUntilNextDeadline()));
-    const exit = cpu.run(budget); // the CPU advances the clock itself (cpu-port.ts)
+    // Port accesses made while the CPU runs are the guest's own (the evidence names the instruction).
+    const outer = this.ioOrigin;
+    this.ioOrigin = 'cpu';
+    let exit: CpuExitReason;
+    try {
+      exit = cpu.run(budget); // the CPU advances the clock itself (cpu-port.ts)
+    } finally {
+      this.ioOrigin = outer;
+    }
     this.cpuExit = exit;
     // An INTR the CPU cannot take (LINT0 masked) must not count as a wake-up, or a halted guest would spin here.
     const wakeable = cpu.canTakeInterrupt ? cpu.canTakeInterrupt() : this.pic.intr();
@@ -259,19 +300,58 @@ export class PcMachine {
     return 'budget';
   }
 
+  /**
+   * Run `fn` with its port accesses marked as coming from `origin` (the modelled agent, a qtest player), answering
+   * the host request `answers`. Guest requests made inside are recorded as that origin's, never as guest code's.
+   */
+  withIoOrigin<T>(origin: Exclude<IoOrigin, 'cpu'>, answers: number | undefined, fn: () => T): T {
+    const o = this.ioOrigin;
+    const a = this.ioAnswers;
+    this.ioOrigin = origin;
+    this.ioAnswers = answers;
+    try {
+      return fn();
+    } finally {
+      this.ioOrigin = o;
+      this.ioAnswers = a;
+    }
+  }
+
+  /** CS:EIP of the instruction the CPU is executing (the OUT), when the CPU exposes it. */
+  private cpuSite(): Evidence {
+    const c = this.cpu;
+    return c && c.insnStart !== undefined && c.segSel ? { cs: c.segSel[1]!, eip: c.insnStart >>> 0 } : {};
+  }
+
+  /** Who made the access that is requesting something now, the evidence for it, and what it answers. */
+  private requestOrigin(): { requester: Requester; evidence: Evidence; answers: number | undefined } {
+    switch (this.ioOrigin) {
+      case 'cpu':
+        return { requester: 'guest', evidence: { ...this.cpuSite(), insns: this.clock.instructions }, answers: undefined };
+      case 'qtest':
+        return { requester: 'guest', evidence: { origin: 'qtest' }, answers: undefined };
+      case 'agent':
+        return { requester: 'agent', evidence: { origin: 'modelled guest agent' }, answers: this.ioAnswers };
+      default:
+        return { requester: 'host', evidence: { origin: 'host code' }, answers: this.ioAnswers };
+    }
+  }
+
   // ---- guest requests ----------------------------------------------------------
 
   private guestSleep(d: SleepDecode & { kind: 'sleep' }, value: number, port: number): void {
     const rs = this.runState;
     if (this.trace.on(tr.sleep)) this.trace.emit(tr.sleep, { state: d.state, typ: d.typ, port, value, advertised: d.advertised });
-    const answers = d.state === 'S5' || d.state === 'S4' ? this.lastPowerButton?.id : undefined;
+    const o = this.requestOrigin();
+    // Only guest code can have seen the latched button; the agent's write answers the agent command.
+    const answers = o.requester === 'guest' ? (d.state === 'S5' || d.state === 'S4' ? this.lastPowerButton?.id : undefined) : o.answers;
     const link = {
-      requester: 'guest' as const,
+      requester: o.requester,
       mechanism: 'pm1a-cnt' as const,
       what: `outw 0x${hex(port, 4)} <== 0x${hex(value, 4)} (${d.state})`,
       evidence: {
         port, value, slpTyp: d.typ, state: d.state, advertised: d.advertised,
-        policy: this.policy.name, tNs: this.clock.ns(), insns: this.clock.instructions,
+        policy: this.policy.name, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence,
       },
       ...(answers !== undefined ? { answers } : {}),
     };
@@ -288,9 +368,11 @@ export class PcMachine {
   }
 
   private guestReset(mechanism: ResetMechanism, what: string, evidence: Record<string, number | string>): void {
+    const o = this.requestOrigin();
     this.runState.requestReset('guest-reset', {
-      requester: 'guest', mechanism, what,
-      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions },
+      requester: o.requester, mechanism, what,
+      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence },
+      ...(o.answers !== undefined ? { answers: o.answers } : {}),
     });
   }
 }

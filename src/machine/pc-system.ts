@@ -16,8 +16,10 @@ export interface PcSystemOptions extends PcMachineOptions {
   memoryMiB?: number;
   /** `-bios FILE`: the ROM runs from the reset vector and does everything itself. */
   bios?: Uint8Array;
-  /** `-kernel FILE`: a Multiboot kernel started by the built-in firmware. */
+  /** `-kernel FILE`: a Linux bzImage or a Multiboot kernel started by the built-in firmware. */
   kernel?: Uint8Array;
+  /** `-initrd FILE` (Linux bzImage kernels only). */
+  initrd?: Uint8Array;
   /** `-append`. */
   cmdline?: string;
   /** ACPI tables the built-in firmware installs (default: QEMU pc with the PIIX4_PM globals). */
@@ -53,6 +55,7 @@ export class PcSystem {
     if (opts.bios) this.mem.mapBios(opts.bios);
     this.profile = opts.profile ?? qemuPcProfile({
       s4_val: opts.s4Val ?? 2, disable_s3: opts.disableS3 ?? false, disable_s4: opts.disableS4 ?? false, smm: opts.smm ?? true,
+      ramBelow4g: this.mem.ramSize,
     });
     this.cpu = new Cpu({ mem: this.mem, io: m.bus, clock: m.clock, trace: m.trace, intr: m.pic });
     // Service a guest's shutdown request right after its OUT (the deterministic end of QEMU's observed 0..100+).
@@ -82,6 +85,7 @@ export class PcSystem {
     this.post = seabiosPost({
       bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,
       ...(this.opts.cmdline !== undefined ? { cmdline: this.opts.cmdline } : {}),
+      ...(this.opts.initrd ? { initrd: this.opts.initrd } : {}),
     });
     this.cpu.invalidateCode(); // the kernel and tables were just written by the host, not by guest stores
   }

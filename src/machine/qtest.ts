@@ -20,9 +20,10 @@ export class QtestMachine {
 
   constructor(readonly machine: PcMachine) {}
 
-  outb(port: number, v: number): void { this.machine.bus.write(port, v, 1); }
-  outw(port: number, v: number): void { this.machine.bus.write(port, v, 2); }
-  outl(port: number, v: number): void { this.machine.bus.write(port, v, 4); }
+  // The player stands in for guest code: requests it makes are recorded as the guest's, marked `origin: qtest`.
+  outb(port: number, v: number): void { this.machine.withIoOrigin('qtest', undefined, () => this.machine.bus.write(port, v, 1)); }
+  outw(port: number, v: number): void { this.machine.withIoOrigin('qtest', undefined, () => this.machine.bus.write(port, v, 2)); }
+  outl(port: number, v: number): void { this.machine.withIoOrigin('qtest', undefined, () => this.machine.bus.write(port, v, 4)); }
   inb(port: number): number { return this.machine.bus.read(port, 1); }
   inw(port: number): number { return this.machine.bus.read(port, 2); }
   inl(port: number): number { return this.machine.bus.read(port, 4); }

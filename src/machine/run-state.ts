@@ -11,6 +11,7 @@ import { defineEvent, Trace } from '../trace/trace.js';
 import { CauseChain, type CauseLink } from './cause-chain.js';
 import { Emitter } from './emitter.js';
 import { causedByGuest, type RunState, type ShutdownCause, type WakeupReason } from './shutdown-cause.js';
+import { computeVerdict, type RunEnd, type Verdict } from './verdict.js';
 
 export type MachineEventName = 'SHUTDOWN' | 'POWERDOWN' | 'RESET' | 'STOP' | 'RESUME' | 'SUSPEND' | 'SUSPEND_DISK' | 'WAKEUP';
 
@@ -153,18 +154,33 @@ export class RunStateMachine {
 
   // ---- host commands (QMP) --------------------------------------------------
 
-  /** QMP `cont` (qmp_cont / vm_start). */
-  cont(): void {
+  /** QMP `cont` (qmp_cont / vm_start). `link`: the host request, recorded on the RESUME. */
+  cont(link?: CauseLink): void {
     if (this.needsReset()) throw new WakeupError('Resetting the Virtual Machine is required');
     if (this.state === 'suspended') return;
     if (this.state === 'running') return; // vm_prepare_start: already running, no event
-    this.emit({ event: 'RESUME', t: this.now() });
+    this.emit({ event: 'RESUME', t: this.now(), ...(link ? { cause: link } : {}) });
     this.setState('running');
   }
 
+  /** Would `cont` change anything? (A `cont` that changes nothing is a request, not a cause link.) */
+  contWouldAct(): boolean {
+    return !this.needsReset() && this.state !== 'suspended' && this.state !== 'running';
+  }
+
   /** QMP `stop` (vm_stop(RUN_STATE_PAUSED)). */
-  stop(): void {
-    this.vmStop('paused');
+  stop(link?: CauseLink): void {
+    this.vmStop('paused', link);
+  }
+
+  /** Would `stop` change anything? */
+  stopWouldAct(): boolean {
+    return this.state === 'running' || this.state === 'suspended';
+  }
+
+  /** "Who shut this VM down?" from this machine's own records (verdict.ts). */
+  verdict(end?: RunEnd): Verdict {
+    return computeVerdict({ log: this.log, chain: this.chain, runState: this.state, exitStatus: this.exitStatus, ...(end ? { end } : {}) });
   }
 
   needsReset(): boolean {
@@ -243,11 +259,11 @@ export class RunStateMachine {
 
   // ---- internals ----------------------------------------------------------------
 
-  private vmStop(to: RunState): void {
+  private vmStop(to: RunState, link?: CauseLink): void {
     // do_vm_stop: only a live VM (running or suspended) stops and sends STOP.
     if (this.state === 'running' || this.state === 'suspended') {
       this.setState(to);
-      this.emit({ event: 'STOP', t: this.now() });
+      this.emit({ event: 'STOP', t: this.now(), ...(link ? { cause: link } : {}) });
     }
   }
 

@@ -10,7 +10,9 @@
  *     so the 8259's INTR reaches the CPU.
  *  3. The BIOS data area: base memory 639 KiB, EBDA at 0x9FC00.
  *  4. The profile's ACPI tables: RSDP in the F-segment, the rest at the top of RAM.
- *  5. The Multiboot kernel, loaded as QEMU's multiboot option ROM does.
+ *  5. The `-kernel`: a Linux bzImage ("HdrS" in its setup header, checked first as QEMU's
+ *     x86_load_linux does) through the 32-bit Linux boot protocol (linux-boot.ts), otherwise a
+ *     Multiboot kernel, loaded as QEMU's multiboot option ROM does.
  *
  * On an S3 resume (the RTC's CMOS shutdown status is 0xFE) SeaBIOS does none of
  * that: `s3_resume` jumps to the FACS firmware_waking_vector in real mode.
@@ -21,7 +23,8 @@ import type { Cpu } from '../cpu/cpu.js';
 import { LAPIC_BASE, type PhysMemory } from '../memory/phys-memory.js';
 import type { PortBus } from '../ioports/port-bus.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
-import { loadMultiboot, type MultibootEntry } from './multiboot.js';
+import { isLinuxImage, loadLinux, type LinuxEntry } from './linux-boot.js';
+import { loadMultiboot, MultibootError, type MultibootEntry } from './multiboot.js';
 
 export const tr = {
   pci: defineEvent('firmware', 'seabios_piix4_pm_config_setup', (a: { pmBase: number; smbBase: number }) =>
@@ -30,6 +33,9 @@ export const tr = {
     `ACPI tables (${a.profile}): RSDP 0x${hex(a.rsdp)} RSDT 0x${hex(a.rsdt)} FACP 0x${hex(a.fadt)} DSDT 0x${hex(a.dsdt)} FACS 0x${hex(a.facs)}`),
   kernel: defineEvent('firmware', 'multiboot_load', (a: { entry: number; load: number; end: number; info: number }) =>
     `Multiboot kernel 0x${hex(a.load)}-0x${hex(a.end)}, entry 0x${hex(a.entry)}, EAX 0x2BADB002, EBX 0x${hex(a.info)}`),
+  linux: defineEvent('firmware', 'linux_load', (a: { version: number; kernelEnd: number; bootParams: number; initrd: number; initrdSize: number; cmdline: string }) =>
+    `Linux bzImage (boot protocol ${a.version >> 8}.${(a.version & 0xff).toString().padStart(2, '0')}) at 0x100000-0x${hex(a.kernelEnd)}, boot_params 0x${hex(a.bootParams)}` +
+    `${a.initrdSize ? `, initrd 0x${hex(a.initrd)} (${a.initrdSize} bytes)` : ''}, command line "${a.cmdline}"`),
   resume: defineEvent('firmware', 'seabios_s3_resume', (a: { vector: number }) =>
     a.vector ? `S3 resume: jump to the FACS waking vector 0x${hex(a.vector)} in real mode` : 'S3 resume: no resume vector set, booting normally'),
 };
@@ -56,12 +62,14 @@ export function programPiix4Pm(bus: PortBus, trace: Trace, pmBase: number): void
 
 export interface PostResult {
   tables: InstalledTables;
-  kernel: MultibootEntry;
+  kernel: MultibootEntry | null;
+  linux: LinuxEntry | null;
 }
 
 /** Cold boot: program the chipset, install the tables, load the kernel, set the CPU's entry state. */
 export function seabiosPost(o: {
   bus: PortBus; mem: PhysMemory; cpu: Cpu; trace: Trace; profile: MachineProfile; kernel: Uint8Array; cmdline?: string;
+  initrd?: Uint8Array;
 }): PostResult {
   const { bus, mem, cpu, trace, profile } = o;
   programPiix4Pm(bus, trace, profile.pm.pmBase);
@@ -76,10 +84,26 @@ export function seabiosPost(o: {
   if (trace.on(tr.tables)) {
     trace.emit(tr.tables, { profile: profile.id, rsdp: tables.rsdp, rsdt: tables.rsdt, fadt: tables.fadt, dsdt: tables.dsdt, facs: tables.facs });
   }
+  if (isLinuxImage(o.kernel)) {
+    const linux = loadLinux(mem.ram, o.kernel, {
+      cmdline: o.cmdline ?? '', acpiStart: tables.region.start, ramTop: mem.ramSize, ...(o.initrd ? { initrd: o.initrd } : {}),
+    });
+    // boot.rst, 32-bit boot protocol: __BOOT_CS/__BOOT_DS flat, ESI = boot_params, EBP = EDI = EBX = 0, IF = 0.
+    cpu.setFlatProtectedMode(0x100000, { esi: linux.bootParams, ebx: 0, ebp: 0, edi: 0, esp: linux.bootParams },
+      { cs: 0x10, ds: 0x18, gdtBase: linux.gdt.base, gdtLimit: linux.gdt.limit });
+    if (trace.on(tr.linux)) {
+      trace.emit(tr.linux, {
+        version: linux.image.version, kernelEnd: linux.kernelEnd, bootParams: linux.bootParams,
+        initrd: linux.initrd?.addr ?? 0, initrdSize: linux.initrd?.size ?? 0, cmdline: o.cmdline ?? '',
+      });
+    }
+    return { tables, kernel: null, linux };
+  }
+  if (o.initrd) throw new MultibootError('-initrd needs a Linux kernel image (this -kernel is not a bzImage)');
   const kernel = loadMultiboot(mem.ram, o.kernel, { cmdline: o.cmdline ?? '' });
   cpu.setFlatProtectedMode(kernel.entry, { eax: kernel.eax, ebx: kernel.ebx });
   if (trace.on(tr.kernel)) trace.emit(tr.kernel, { entry: kernel.entry, load: kernel.loadAddr, end: kernel.bssEnd, info: kernel.ebx });
-  return { tables, kernel };
+  return { tables, kernel, linux: null };
 }
 
 /**

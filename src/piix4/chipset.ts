@@ -22,6 +22,7 @@ import { newPort80, port80Ops, POST_PORT, type Port80State } from './port80.js';
 import { port92Ops, port92Reset, PORT92, type Port92State } from './port92.js';
 import { newRtc, rtcOps, rtcReset, RTC_PORT, type RtcState } from './rtc.js';
 import { rcrOps, RCR_PORT, type RcrState } from './reset-control.js';
+import { ISA_SERIAL_IOBASE, ISA_SERIAL_IRQ, MAX_ISA_SERIAL_PORTS, newUart, uartOps, uartReset, type UartState } from './uart-16550.js';
 
 /** ISA IRQ of the SCI (QEMU hw/isa/piix.c: PM gpio 0 → ISA IRQ 9). */
 export const SCI_IRQ = 9;
@@ -35,8 +36,11 @@ export interface PcChipsetOptions {
   /** isa-debugcon instances; default one at QEMU's 0xE9. */
   debugcon?: DebugconConfig[];
   lpt378?: boolean;
-  com1?: boolean;
-  com2?: boolean;
+  /**
+   * isa-serial ports, in QEMU's order (COM1 0x3F8 IRQ 4, COM2 0x2F8 IRQ 3, COM3 0x3E8 IRQ 4, COM4 0x2E8 IRQ 3);
+   * default one (COM1), as `qemu -M pc`. PIIX4's machine-ready COM bits follow what is mapped.
+   */
+  serialPorts?: number;
   /** Guest RAM in MiB, as the i440FX and the CMOS report it (default 128, QEMU's default). */
   ramMiB?: number;
   /** RTC time at virtual time 0, ms since the Unix epoch (default 2026-01-01T00:00:00Z). */
@@ -48,6 +52,8 @@ export interface PcChipsetHooks {
   resetRequest(mechanism: ResetMechanism, what: string, evidence: Record<string, number | string>): void;
   /** ACPI hooks except the SCI line, which the chipset wires to IRQ 9. */
   acpi: Omit<AcpiPmHooks, 'setSci'>;
+  /** A byte a serial port transmitted (`index` 0 = COM1). */
+  serialByte?(byte: number, index: number): void;
   /** Default sink for debugcon instances without their own. */
   debugconByte(byte: number, port: number): void;
   /** The A20 gate as port 0x92 bit 1 or the i8042 output port bit 1 last set it (QEMU: both drive the CPU's A20 line). */
@@ -69,6 +75,8 @@ export interface PcChipset {
   readonly port92: Port92State;
   readonly rtc: RtcState;
   readonly debugcons: readonly DebugconState[];
+  /** 16550A UARTs, COM1 first. */
+  readonly serials: readonly UartState[];
   /** Device reset of every chipset device (QEMU qemu_devices_reset). */
   reset(): void;
 }
@@ -99,7 +107,12 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   const host = i440fxHost(opts.ramMiB ?? 128);
   const isa = piix3IsaBridge();
   const ide = piixIde();
-  const pm = createPiix4Pm(bus, acpi, { smm, lpt378: opts.lpt378 ?? true, com1: opts.com1 ?? true, com2: opts.com2 ?? false });
+  const nSerial = opts.serialPorts ?? 1;
+  if (!(Number.isInteger(nSerial) && nSerial >= 0 && nSerial <= MAX_ISA_SERIAL_PORTS)) {
+    throw new RangeError(`${nSerial} serial ports: the pc machine has 0..${MAX_ISA_SERIAL_PORTS}`);
+  }
+  // QEMU piix4_pm_machine_ready: the COM bits say whether 0x3F8 / 0x2F8 are assigned.
+  const pm = createPiix4Pm(bus, acpi, { smm, lpt378: opts.lpt378 ?? true, com1: nSerial >= 1, com2: nSerial >= 2 });
   for (const d of [host, isa, ide, pm.pci]) pciAttach(pciHost, d);
   bus.map(new PortRegion(pciConfAddrOps, pciHost), 0xcf8);
   bus.map(new PortRegion(pciConfDataOps, pciHost), 0xcfc);
@@ -151,14 +164,23 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
     debugcons.push(s);
   }
 
+  const serials: UartState[] = [];
+  for (let i = 0; i < nSerial; i++) {
+    const irq = ISA_SERIAL_IRQ[i]!;
+    const u = newUart(ISA_SERIAL_IOBASE[i]!, clock, trace, (level) => pic.setIrq(irq, level), (b) => hooks.serialByte?.(b, i));
+    bus.map(new PortRegion(uartOps, u, `serial${i}`), u.iobase);
+    serials.push(u);
+  }
+
   const chipset: PcChipset = {
-    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, port92, rtc, debugcons,
+    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, port92, rtc, debugcons, serials,
     reset: () => {
       // The PIC first, so the SCI level PIIX4 drives after its own reset is not lost.
       pic.reset();
       kbcReset(kbc);
       port92Reset(port92);
       rtcReset(rtc);
+      for (const u of serials) uartReset(u);
       rcr.rcr = 0; // piix_reset
       // The config-address latch (PCIHostState.config_reg) has no reset in QEMU.
       for (const d of [host, isa, ide, pm.pci]) {

@@ -21,6 +21,10 @@ export interface CommandContext {
   hostLink(mechanism: CauseLink['mechanism'], what: string): Omit<CauseLink, 'id' | 't'>;
   /** Record a link in the machine's chain (for requests the run state does not link itself). */
   record(link: Omit<CauseLink, 'id' | 't'>): CauseLink;
+  /** Log a request that changed nothing (not a link: cause-chain.ts). */
+  logRequest(link: Omit<CauseLink, 'id' | 't'>, outcome: string): void;
+  /** The libvirt-style domain state the VM side keeps across clients (`x-acpidm-domain-state`). */
+  domainState(args: Args): JsonValue;
   negotiate(args: Args): void;
   commandNames(): string[];
   queryTrace(args: Args): JsonValue;
@@ -68,8 +72,15 @@ export const COMMANDS: readonly QmpCommand[] = [
     name: 'cont',
     args: [],
     run: (ctx) => {
-      ctx.record(ctx.hostLink('qmp', 'cont'));
-      generic(() => ctx.vm.runState.cont());
+      const rs = ctx.vm.runState;
+      // A cont that changes nothing (already running, suspended, or needing a reset) is a request, not a link.
+      if (!rs.contWouldAct()) {
+        const outcome = rs.needsReset() ? 'refused: Resetting the Virtual Machine is required' : `changed nothing (${rs.state})`;
+        ctx.logRequest(ctx.hostLink('qmp', 'cont'), outcome);
+        generic(() => rs.cont());
+        return EMPTY;
+      }
+      rs.cont(ctx.record(ctx.hostLink('qmp', 'cont')));
       return EMPTY;
     },
   },
@@ -77,8 +88,9 @@ export const COMMANDS: readonly QmpCommand[] = [
     name: 'stop',
     args: [],
     run: (ctx) => {
-      ctx.record(ctx.hostLink('qmp', 'stop'));
-      ctx.vm.runState.stop();
+      const rs = ctx.vm.runState;
+      if (!rs.stopWouldAct()) ctx.logRequest(ctx.hostLink('qmp', 'stop'), `changed nothing (${rs.state})`);
+      else rs.stop(ctx.record(ctx.hostLink('qmp', 'stop')));
       return EMPTY;
     },
   },
@@ -90,14 +102,26 @@ export const COMMANDS: readonly QmpCommand[] = [
   {
     name: 'system_reset',
     args: [],
-    run: (ctx) => (ctx.vm.runState.requestReset('host-qmp-system-reset', ctx.hostLink('qmp', 'system_reset')), EMPTY),
+    run: (ctx) => {
+      const rs = ctx.vm.runState;
+      // A reset of a VM that shut down and stayed paused (-no-shutdown) acts on that shutdown: libvirt's fake reboot.
+      let off: CauseLink | undefined;
+      for (let i = rs.log.length - 1; i >= 0 && rs.state === 'shutdown' && !off; i--) if (rs.log[i]!.event === 'SHUTDOWN') off = rs.log[i]!.cause;
+      rs.requestReset('host-qmp-system-reset', { ...ctx.hostLink('qmp', 'system_reset'), ...(off ? { answers: off.id } : {}) });
+      return EMPTY;
+    },
   },
   {
     name: 'system_wakeup',
     args: [],
     run: (ctx) => {
       // qmp_system_wakeup: qemu_system_wakeup_request(QEMU_WAKEUP_REASON_OTHER); errors outside `suspended`.
-      generic(() => ctx.vm.runState.requestWakeup('other'));
+      try {
+        generic(() => ctx.vm.runState.requestWakeup('other'));
+      } catch (e) {
+        ctx.logRequest(ctx.hostLink('wakeup', 'system_wakeup'), `refused: ${(e as Error).message}`);
+        throw e;
+      }
       ctx.record(ctx.hostLink('wakeup', 'system_wakeup'));
       return EMPTY;
     },
@@ -134,8 +158,19 @@ export const COMMANDS: readonly QmpCommand[] = [
   },
   {
     name: 'x-acpidm-query-cause',
-    args: [{ name: 'all', type: 'bool', optional: true }],
+    args: [
+      { name: 'all', type: 'bool', optional: true },
+      // The full chain on request: links with id >= from, at most limit of them (default: none listed).
+      { name: 'from', type: 'int', optional: true },
+      { name: 'limit', type: 'int', optional: true },
+    ],
     run: (ctx, a) => ctx.queryCause(a),
+  },
+  {
+    // The libvirt-side state reason, kept by the VM so that it survives the client (virsh reconnects to libvirtd).
+    name: 'x-acpidm-domain-state',
+    args: [{ name: 'state', type: 'str', optional: true }, { name: 'reason', type: 'str', optional: true }],
+    run: (ctx, a) => ctx.domainState(a),
   },
   {
     name: 'x-acpidm-query-clock',
@@ -149,8 +184,18 @@ export const COMMANDS: readonly QmpCommand[] = [
       const agent = ctx.vm.agent;
       // libvirt's text when no agent channel is connected (qemu_agent.c)
       if (!agent) throw genericError('QEMU guest agent is not connected');
-      ctx.record(ctx.hostLink('agent', `guest agent ${String(a['execute'])}`));
-      return agent.execute(a['execute'] as string, (a['arguments'] ?? {}) as Args) ?? EMPTY;
+      const link = ctx.record(ctx.hostLink('agent', `guest agent ${String(a['execute'])}`));
+      let r: JsonValue | undefined;
+      try {
+        r = agent.execute(a['execute'] as string, (a['arguments'] ?? {}) as Args, link.id);
+      } catch (e) {
+        // An agent command that failed changed nothing: it leaves the chain for the request log.
+        ctx.vm.runState.chain.retract(link, e instanceof QmpError ? `${e.errorClass}: ${e.desc}` : `failed: ${(e as Error).message}`);
+        throw e;
+      }
+      // One that succeeded without making the guest do anything (guest-ping, a halt) is not a link either.
+      ctx.vm.runState.chain.retract(link, 'answered; changed nothing');
+      return r ?? EMPTY;
     },
   },
   {

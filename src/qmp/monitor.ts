@@ -8,8 +8,9 @@
  * knows only qmp_capabilities) → argument check → run → one main-loop pass →
  * reply. Events raised during the pass are broadcast before the reply.
  */
-import type { CauseLink } from '../machine/cause-chain.js';
+import { type CauseLink, linkText } from '../machine/cause-chain.js';
 import type { MachineEvent } from '../machine/run-state.js';
+import { verdictLines } from '../machine/verdict.js';
 import { defineEvent, globToRegExp } from '../trace/trace.js';
 import { checkArgs } from './args.js';
 import { type Args, COMMAND_BY_NAME, COMMANDS, type CommandContext } from './commands.js';
@@ -49,6 +50,15 @@ export interface PressRecord {
   readonly link: CauseLink;
 }
 
+/**
+ * The domain's state and reason in libvirt's words (lifecycle.md §1), kept on the VM side from the VM's own
+ * events so that every client, and a client that reconnects, reads the same one (libvirtd keeps it, not virsh).
+ */
+export interface DomainStateRecord {
+  readonly state: 'running' | 'paused' | 'shutdown' | 'shutoff' | 'pmsuspended' | 'crashed';
+  readonly reason: string;
+}
+
 export interface MonitorOptions {
   /** Host wall clock in ms for event timestamps (QEMU uses g_get_real_time). */
   wallClock?: () => number;
@@ -67,9 +77,16 @@ export class QmpMonitor {
   /** Link of the command being run (attached to events the run state does not link: STOP, RESUME, WAKEUP). */
   private commandLink: CauseLink | undefined;
   private readonly wall: () => number;
+  /** libvirt's state and reason for this domain (see DomainStateRecord). */
+  domain: DomainStateRecord;
 
   constructor(readonly vm: QmpVm, readonly driver: VmDriver, opts: MonitorOptions = {}) {
     this.wall = opts.wallClock ?? (() => Date.now());
+    const st = vm.runState.state;
+    this.domain = st === 'running' ? { state: 'running', reason: 'booted' }
+      : st === 'prelaunch' ? { state: 'paused', reason: 'starting-up' }
+      : st === 'suspended' ? { state: 'pmsuspended', reason: 'unknown' }
+      : st === 'shutdown' ? { state: 'shutdown', reason: 'unknown' } : { state: 'paused', reason: 'unknown' };
     vm.runState.events.on((e) => this.onMachineEvent(e));
     driver.onPass(() => this.afterPass());
     driver.onExit(() => {
@@ -94,16 +111,7 @@ export class QmpMonitor {
 
   /** The chain behind a link, root first (follows `answers`). */
   chainOf(link: CauseLink | undefined): CauseLink[] {
-    const out: CauseLink[] = [];
-    const seen = new Set<number>();
-    let l = link;
-    while (l && !seen.has(l.id)) {
-      seen.add(l.id);
-      out.unshift(l);
-      const up = l.answers;
-      l = up === undefined ? undefined : this.vm.runState.chain.links.find((x) => x.id === up);
-    }
-    return out;
+    return this.vm.runState.chain.ancestry(link);
   }
 
   /** A transition's chain: the command it happened during (if not already linked), then the link's chain. */
@@ -112,19 +120,9 @@ export class QmpMonitor {
     return t.during && !chain.some((l) => l.id === t.during!.id) ? [t.during, ...chain] : chain;
   }
 
-  /**
-   * The last transition and its cause chain in words (what `acpidm run` prints at the end):
-   * `SHUTDOWN {guest: true, reason: guest-shutdown}` then one line per link, root first.
-   */
+  /** The VM's verdict in words (verdict.ts: the same sentence every client prints), then its chain, root first. */
   causeSummary(): string[] {
-    const t = this.transitions.at(-1);
-    if (!t) return [];
-    const head = `${t.event}${t.data ? ` {guest: ${t.data.guest}, reason: ${t.data.reason}}` : ''}`;
-    const press = this.presses.at(-1);
-    return [head, ...this.transitionChain(t).map((l) =>
-      `  #${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}`),
-    ...(press && this.transitionChain(t).some((l) => l.id === press.request)
-      ? [`  power button #${press.request}: ${press.link.what}`] : [])];
+    return verdictLines(this.vm.runState.verdict());
   }
 
   // ---- called by sessions ---------------------------------------------------------
@@ -171,6 +169,7 @@ export class QmpMonitor {
     // do_vm_stop after a shutdown with action pause: the STOP answers the same request.
     if (e.event === 'STOP' && !e.cause && this.lastStopCause && !this.commandLink) link = this.lastStopCause;
     if (e.event === 'POWERDOWN' && e.cause) this.pendingPress = e.cause;
+    this.trackDomain(e, link);
     const during = this.commandLink && link !== this.commandLink ? this.commandLink : undefined;
     const tr: Transition = { seq: this.seq++, event: e.event, t: e.t, ...(e.data ? { data: e.data } : {}), ...(link ? { link } : {}), ...(during ? { during } : {}) };
     this.transitions.push(tr);
@@ -186,12 +185,58 @@ export class QmpMonitor {
     for (const s of this.sessions) if (s.negotiated) s.io.send(msg, cause);
   }
 
+  /** libvirt's state and reason from the VM's own events (qemu_process.c handlers; lifecycle.md §1, §3). */
+  private trackDomain(e: MachineEvent, link: CauseLink | undefined): void {
+    const d = this.domain;
+    switch (e.event) {
+      case 'RESUME':
+        // Leaving a pause is `unpaused`; leaving prelaunch or a (fake-)rebooted shutdown is a boot.
+        this.domain = d.state === 'paused' && d.reason !== 'starting-up' ? { state: 'running', reason: 'unpaused' } : { state: 'running', reason: 'booted' };
+        return;
+      case 'STOP':
+        if (d.state === 'shutdown') return; // "Ignoring STOP event after SHUTDOWN"
+        // libvirt qemuProcessHandleStop: paused (unknown) unless the manager says it asked (it sets `user` then).
+        this.domain = { state: 'paused', reason: 'unknown' };
+        return;
+      case 'SHUTDOWN':
+        if (d.state !== 'shutdown') this.domain = { state: 'shutdown', reason: 'unknown' };
+        return;
+      case 'SUSPEND': case 'SUSPEND_DISK':
+        this.domain = { state: 'pmsuspended', reason: 'unknown' };
+        return;
+      case 'WAKEUP':
+        this.domain = { state: 'running', reason: 'wakeup' };
+        return;
+      default:
+    }
+  }
+
+  /** `x-acpidm-domain-state`: read, or (a lifecycle manager) set the state and reason the VM side keeps. */
+  private domainState(a: Args): JsonValue {
+    if (a['state'] !== undefined || a['reason'] !== undefined) {
+      const states: readonly DomainStateRecord['state'][] = ['running', 'paused', 'shutdown', 'shutoff', 'pmsuspended', 'crashed'];
+      const st = a['state'] as DomainStateRecord['state'];
+      if (!states.includes(st)) throw genericError(`Parameter 'state' does not accept value '${String(a['state'])}'`);
+      const reason = a['reason'];
+      if (typeof reason !== 'string' || !/^[a-z][a-z-]*$/.test(reason)) throw genericError("Parameter 'reason' expects a libvirt reason name such as 'user'");
+      this.domain = { state: st, reason };
+    }
+    return { ...this.domain };
+  }
+
   /** The PIIX4 power-down notifier ran inside the pass: record whether the press was latched. */
   private afterPass(): void {
     const press = this.pendingPress;
     if (!press) return;
     this.pendingPress = null;
     const pm1 = this.vm.readPm1?.();
+    // The PC machine records the press's outcome itself (pc-machine.ts); other VMs get it from the PM1 readback.
+    const own = this.vm.runState.chain.last((l) => l.answers === press.id && l.requester === 'hypervisor' && l.mechanism === 'acpi-power-button');
+    if (own) {
+      const latched = own.evidence?.['latched'] === true;
+      this.presses.push({ request: press.id, latched, ...(pm1 ? { pm1: { sts: pm1.sts, en: pm1.en } } : {}), link: own });
+      return;
+    }
     const latched = pm1 ? (pm1.sts & PWRBTN) !== 0 && (pm1.en & PWRBTN) !== 0 : null;
     const link = this.vm.runState.chain.add({
       requester: 'hypervisor',
@@ -220,6 +265,8 @@ export class QmpMonitor {
         evidence: { session: session.id, ...(id !== undefined ? { 'qmp-id': JSON.stringify(id) } : {}) },
       }),
       record: (l) => (this.commandLink = this.vm.runState.chain.add({ ...l, t: this.vm.clock.ns() })),
+      logRequest: (l, outcome) => void this.vm.runState.chain.request({ ...l, outcome, t: this.vm.clock.ns() }),
+      domainState: (a) => this.domainState(a),
       negotiate: (a) => session.negotiate(a),
       commandNames: () => COMMANDS.map((c) => c.name),
       queryTrace: (a) => this.queryTrace(a),
@@ -247,15 +294,32 @@ export class QmpMonitor {
     const chain = this.transitionChain(t);
     return JSON.parse(JSON.stringify({
       seq: t.seq, event: t.event, t: t.t, ...(t.data ? { data: t.data } : {}),
-      chain, summary: chain.map((l) => `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}`),
+      chain, summary: chain.map(linkText),
     })) as JsonValue;
   }
 
+  /**
+   * `{verdict, last?, power-button, links-total, requests-total}`; `all` adds every transition; `from`/`limit`
+   * list the chain's links (id >= from, at most limit) and the request log over the same ids.
+   */
   private queryCause(a: Args): JsonValue {
+    const chain = this.vm.runState.chain;
     const presses = this.presses.map((p) => ({ request: p.request, latched: p.latched, ...(p.pm1 ? { pm1: p.pm1 } : {}), link: p.link.id }));
-    if (a['all'] === true) return { transitions: this.transitions.map((t) => this.describe(t)), 'power-button': presses } as JsonValue;
+    const out: Record<string, unknown> = {
+      verdict: this.vm.runState.verdict(), 'power-button': presses,
+      'links-total': chain.links.length, 'requests-total': chain.requests.length,
+    };
     const last = this.transitions[this.transitions.length - 1];
-    return { ...(last ? { last: this.describe(last) } : {}), 'power-button': presses } as JsonValue;
+    if (last) out['last'] = this.describe(last);
+    if (a['all'] === true) out['transitions'] = this.transitions.map((t) => this.describe(t));
+    if (a['from'] !== undefined || a['limit'] !== undefined) {
+      const from = typeof a['from'] === 'number' ? a['from'] : 1;
+      const limit = typeof a['limit'] === 'number' ? a['limit'] : 1000;
+      if (limit < 0) throw genericError("Parameter 'limit' expects a non-negative integer");
+      out['links'] = chain.links.filter((l) => l.id >= from).slice(0, limit);
+      out['requests'] = chain.requests.filter((r) => r.id >= from).slice(0, limit);
+    }
+    return JSON.parse(JSON.stringify(out)) as JsonValue;
   }
 }
 

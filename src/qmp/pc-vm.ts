@@ -37,7 +37,8 @@ export function pcMachineVm(m: PcMachine, opts: PcVmOptions = {}): PcVm {
       outb: (p: number, v: number) => m.bus.write(p, v, 1),
     };
     // The agent looks the PM block up when it runs (the guest may have been rebooted and re-programmed it).
-    agent = { execute: (c, a) => new PortGuestAgent(io, () => m.runState.isRunning(), cfg()).execute(c, a) };
+    // Host code writing the guest's ports: the machine records what these writes cause as the agent's, answering `req`.
+    agent = { execute: (c, a, req) => m.withIoOrigin('agent', req, () => new PortGuestAgent(io, () => m.runState.isRunning(), cfg()).execute(c, a)) };
   } else if (opts.agent) agent = opts.agent;
   return {
     machine: m,

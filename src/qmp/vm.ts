@@ -32,7 +32,11 @@ export interface Pm1Snapshot {
  * `guest-suspend-disk`. Throws QmpError when the guest cannot do it.
  */
 export interface GuestAgent {
-  execute(command: string, args: { readonly [k: string]: JsonValue }): JsonValue | undefined;
+  /**
+   * `request`: the cause-link id of the host's agent command. A modelled agent (host code) marks the port writes it
+   * makes with it, so what they cause is recorded as the agent's answer to that request, never as guest code's.
+   */
+  execute(command: string, args: { readonly [k: string]: JsonValue }, request?: number): JsonValue | undefined;
 }
 
 export interface QmpVm {

@@ -12,7 +12,6 @@
  * vCPU (the shutdown completed), the CPU stops at once: the guest never
  * executes another instruction.
  */
-import { VirtualClock } from '../clock/virtual-clock.js';
 import { installTables } from '../acpi/install/index.js';
 import { xenHvmloaderProfile } from '../acpi/profiles/xen-hvmloader.js';
 import type { MachineProfile } from '../acpi/profiles/types.js';
@@ -100,7 +99,8 @@ export class CpuGuest implements XenGuest {
     };
     const pic = attachVpic(ctx.io, ctx.hv.trace);
     this.pic = pic;
-    const cpu = new Cpu({ mem: this.mem, io, clock: new VirtualClock(), trace: ctx.hv.trace, intr: pic });
+    // The host's clock, not one of its own: the guest's instructions are the host's time (1 ns each).
+    const cpu = new Cpu({ mem: this.mem, io, clock: ctx.clock, trace: ctx.hv.trace, intr: pic });
     this.cpu = cpu;
     const ram = this.mem.ram;
     cpu.cpuidHook = (leaf) =>
@@ -151,7 +151,9 @@ export class CpuGuest implements XenGuest {
       return;
     }
     this.idle = false;
-    const exit = cpu.run(this.budget);
+    // The slice ends at the next host timer (xl/libxl/xend timeouts, the PM timer, a sleeping vCPU), so the
+    // timer fires between slices, never while this guest's instruction is half done.
+    const exit = cpu.run(Math.min(this.budget, ctx.clock.insnsUntilNextDeadline()));
     this.lastExit = exit;
     // A polling guest (the xen-pv kernel waits for xenstore with SCHEDOP_yield): sleep until the ring is
     // notified (the store port wakes the vCPU) or 1 ms passes.

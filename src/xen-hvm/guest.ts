@@ -6,6 +6,7 @@
  * operations (the port writes a kernel would make); cpu-guest.ts plugs in the
  * interpreter with a real kernel.
  */
+import type { VirtualClock } from '../clock/virtual-clock.js';
 import type { AccessSize } from '../ioports/region.js';
 import type { Domain, Vcpu } from './domain.js';
 import type { HvmIo } from './hvm-io.js';
@@ -22,6 +23,11 @@ export interface GuestCtx {
   /** Hypercalls issued by the guest's vCPU 0. */
   readonly xc: XenCtrl;
   now(): number;
+  /**
+   * The host's one virtual clock: a CPU guest's instructions advance it (1 ns each), so the hypervisor's
+   * timers, xenstored, libxl/xl and xend timeouts all see the time the guest's code took.
+   */
+  readonly clock: VirtualClock;
   /** Block `v` until `ns` from now (a timer interrupt wakes it). */
   sleep(v: Vcpu, ns: number): void;
 }

@@ -56,6 +56,9 @@ export interface DomRecord {
   ready: Promise<void>;
 }
 
+/** Xen tools/libs/light/libxl_domain.c `libxl__domain_pvcontrol`: `pvcontrol->timeout_ms = 60 * 1000` for the guest's ack. */
+export const PVCONTROL_TIMEOUT_NS = 60e9;
+
 export class Libxl {
   readonly records = new Map<number, DomRecord>();
   /** libxl's own log (LOG/LOGED lines), newest last. */
@@ -253,7 +256,7 @@ export class Libxl {
         finish(0);
       }
     });
-    timer = this.host.at(this.host.clock.ns() + 60e9, `pvcontrol-${domid}`, () => {
+    timer = this.host.at(this.host.clock.ns() + PVCONTROL_TIMEOUT_NS, `pvcontrol-${domid}`, () => {
       this.logLine('error', `Domain ${domid}:guest didn't acknowledge control request: ${ERROR_TIMEDOUT}`);
       finish(ERROR_TIMEDOUT);
     });

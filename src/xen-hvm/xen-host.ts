@@ -165,6 +165,7 @@ export class XenHost {
     const ctx: GuestCtx = {
       hv: this.hv, d, io, xs: this.xs.client(d.id), xc: new XenCtrl(this.hv, d.vcpus[0]!),
       now: () => self.clock.ns(),
+      clock: this.clock,
       sleep: (v, ns) => self.sleepVcpu(v, ns),
     };
     const hd: HostDomain = { d, name: o.name, io, dm: null, dmOptions, guest: o.guest, ctx, chain, booted: false };
@@ -219,10 +220,14 @@ export class XenHost {
     this.reap();
   }
 
+  /** Scripted-guest slices in the current round (each moves the clock by SLICE_NS after the round). */
+  private scriptedSlices = 0;
+
   /** One scheduler round. Returns true when some vCPU ran. */
   step(): boolean {
     this.pump();
     let ran = false;
+    this.scriptedSlices = 0;
     for (const hd of [...this.domains.values()]) {
       const d = hd.d;
       if (d.destroyed || d.dying !== 'alive') continue;
@@ -233,8 +238,12 @@ export class XenHost {
       for (const v of d.vcpus) {
         if (v.ioPending && v.pauseCount === 0 && !hd.io.resume(v)) continue; // hvm_do_resume
         if (!vcpuRunnable(v) || !hd.booted) continue;
+        const t0 = this.clock.ns();
         hd.guest.step(hd.ctx, v);
-        v.runtimeNs += SLICE_NS;
+        const used = this.clock.ns() - t0;
+        // A CPU guest's instructions moved the clock themselves; a scripted operation costs one slice.
+        if (used === 0) this.scriptedSlices++;
+        v.runtimeNs += used || SLICE_NS;
         ran = true;
       }
     }
@@ -250,7 +259,9 @@ export class XenHost {
       if (pred()) return true;
       if (this.clock.ns() >= end) return false;
       if (this.step()) {
-        this.clock.advance(Math.min(SLICE_NS, end - this.clock.ns()));
+        // One pCPU: the round took what its CPU guests executed (already on the clock) plus a slice for each
+        // scripted operation (at most one slice per round, as before: scripted vCPUs run side by side).
+        if (this.scriptedSlices > 0) this.clock.advance(Math.max(0, Math.min(SLICE_NS, end - this.clock.ns())));
         continue;
       }
       if (pred()) return true;

@@ -25,7 +25,7 @@ export interface XlRun {
 
 /** xend's name for each code (code 4 was "halt" there). */
 const XEND_REASONS = ['poweroff', 'reboot', 'suspend', 'crash', 'halt'];
-/** xend: seconds to wait for a requested shutdown before logging the timeout. */
+/** xend: how long a requested shutdown may take before xend logs the timeout (Xen tools/python/xen/xend/XendConstants.py: `SHUTDOWN_TIMEOUT = (60.0 * 5)`). */
 export const XEND_SHUTDOWN_TIMEOUT_NS = 300e9;
 
 export class Xl {

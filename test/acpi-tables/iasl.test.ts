@@ -91,6 +91,23 @@ describe.skipIf(!hasIasl && !CI)('iasl -d accepts every generated table', () => 
   });
 });
 
+describe.skipIf(!hasIasl && !CI)('the pc DSDT round-trips through iasl and declares what the machine has', () => {
+  it.each([[128], [64], [1024]])('-m %i: iasl -d then iasl -tc: no error, no warning; PCI0 _CRS and the ISA devices', (mib) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'acpidm-iasl-rt-'));
+    dirs.push(dir);
+    const ram = mib << 20;
+    const { dsl } = disassemble(dir, 'DSDT', qemuPcProfile({ ramBelow4g: ram }).tables.dsdt);
+    const r = spawnSync('iasl', ['-tc', 'DSDT.dsl'], { cwd: dir, encoding: 'utf8' });
+    const log = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, log).toBe(0);
+    expect(log).toMatch(/0 Errors, 0 Warnings/);
+    for (const hid of ['PNP0A03', 'PNP0303', 'PNP0501', 'PNP0B00']) expect(dsl).toContain(`EisaId ("${hid}")`);
+    // The PCI hole starts where RAM ends, as QEMU's build_dsdt does.
+    expect(dsl).toMatch(new RegExp(`0x${ram.toString(16).toUpperCase().padStart(8, '0')},\\s+// Range Minimum\\s+0xFEBFFFFF`));
+    expect(dsl).toMatch(/0x03F8,\s+\/\/ Range Minimum/);
+  });
+});
+
 if (!hasIasl && !CI) {
   describe('iasl', () => {
     it.skip('iasl (Debian acpica-tools) not found: skipping the disassembly checks (they fail under CI=true)', () => {});

@@ -15,6 +15,12 @@ describe('acpidm run: the QEMU command-line subset', () => {
     });
   });
 
+  it('takes the Linux command line: -kernel bzImage -initrd FILE -append STRING', () => {
+    const cfg = parseRunArgs(['-M', 'pc', '-m', '128', '-kernel', 'bzImage', '-initrd', 'initrd.cpio.gz', '-append', 'console=ttyS0 panic=-1', '-no-reboot']);
+    expect(cfg).toMatchObject({ kernel: 'bzImage', initrd: 'initrd.cpio.gz', append: 'console=ttyS0 panic=-1', noReboot: true });
+    expect(() => parseRunArgs(['-initrd', 'x'])).toThrow(/-initrd needs -kernel/);
+  });
+
   it('maps -debugcon to port 0xe9 as QEMU hw/char/debugcon.c does', () => {
     expect(parseRunArgs(['-debugcon', 'stdio']).debugcons).toEqual([{ port: 0xe9, sink: { kind: 'stdio' } }]);
     expect(parseRunArgs(['-chardev', 'stdio,id=c', '-device', 'isa-debugcon,chardev=c']).debugcons[0]!.port).toBe(0xe9);

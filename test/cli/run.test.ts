@@ -18,14 +18,16 @@ describe('acpidm run (QEMU mode)', () => {
     // the port write, its decode, the run-state change and the cause
     expect(out).toMatch(/acpi_pm1_cnt_write val 0x2000 <== typ 0 SLP_EN -> S5/);
     expect(out).toMatch(/machine_event SHUTDOWN \{guest: true, reason: guest-shutdown\}/);
-    expect(out).toContain('events: SHUTDOWN {"guest":true,"reason":"guest-shutdown"}');
-    expect(out).toMatch(/#1 guest via pm1a-cnt: outw 0x0604 <== 0x2000 \(S5\)/);
+    expect(out).toContain('events:\n  SHUTDOWN {guest: true, reason: guest-shutdown}\n');
+    expect(out).toMatch(/#1 guest via pm1a-cnt: outw 0x0604 <== 0x2000 \(S5\) \(answers none\)/);
+    // the guest kernel's own OUT: its CS:EIP and instruction count are the evidence
+    expect(out).toMatch(/verdict: shut down \[SHUTDOWN \{guest: true, reason: guest-shutdown\}\] by the guest: outw 0x0604 <==\s+0x2000 \(S5\) at 0008:[0-9a-f]{8}, insn [\d,]+ \(#1\), answering none; exit 0/);
   });
 
   it('-no-shutdown leaves the machine in shutdown after SHUTDOWN and STOP', async () => {
     const io = captureIo();
     expect(await main(['run', '-no-shutdown'], io)).toBe(0);
-    expect(io.out).toContain('events: SHUTDOWN {"guest":true,"reason":"guest-shutdown"}, STOP');
+    expect(io.out).toContain('events:\n  SHUTDOWN {guest: true, reason: guest-shutdown}, STOP\n');
     expect(io.out).toContain('machine is shutdown');
   });
 
@@ -34,13 +36,14 @@ describe('acpidm run (QEMU mode)', () => {
     expect(await main(['run', '-kernel', guest('halt'), '-debugcon', 'null'], io)).toBe(3);
     expect(io.out).toMatch(/guest\s+reboot: System halted/);
     expect(io.out).toContain('guest halted with interrupts disabled');
-    expect(io.out).toContain('events: (none)');
+    expect(io.out).toContain('events:\n  (none)\n');
+    expect(io.out).toContain('verdict: halted; every CPU is in HLT with IF=0 and nothing is pending; exit 3');
   });
 
   it('-no-reboot turns the 0xCF9 reset into SHUTDOWN guest-reset and exits 0', async () => {
     const io = captureIo();
     expect(await main(['run', '-kernel', guest('reboot-cf9'), '-no-reboot'], io)).toBe(0);
-    expect(io.out).toContain('events: SHUTDOWN {"guest":true,"reason":"guest-reset"}');
+    expect(io.out).toContain('events:\n  SHUTDOWN {guest: true, reason: guest-reset}\n');
     expect(io.out).toMatch(/guest via reset-cf9/);
   });
 

@@ -145,6 +145,28 @@ describe('Cpu', () => {
     expect(new DataView(mem.ram.buffer).getUint32(0x9004, true)).toBe(0x2badb002);
   });
 
+  it('DIV r/m32 takes a divisor >= 2^31 as unsigned (Linux 6.1 hit #DE here in mul_u64_u64_div_u64)', () => {
+    const { mem, cpu } = setup();
+    // div esi / hlt   (EDX:EAX = 0:0xFFFFFFFF, ESI = 0xE89246D2 → quotient 1, remainder 0x176DB92D)
+    mem.load(0x100000, new Uint8Array([0xf7, 0xf6, 0xf4]));
+    cpu.setFlatProtectedMode(0x100000, { eax: 0xffffffff, edx: 0, esi: 0xe89246d2 });
+    cpu.run(10);
+    expect(cpu.getReg('eip')).toBe(0x100003);
+    expect(cpu.getReg('eax')).toBe(1);
+    expect(cpu.getReg('edx')).toBe(0x176db92d);
+  });
+
+  it('setFlatProtectedMode takes the selectors and GDTR of the Linux 32-bit boot protocol (0x10/0x18)', () => {
+    const { mem, cpu } = setup();
+    // mov ax, ds / hlt
+    mem.load(0x100000, new Uint8Array([0x66, 0x8c, 0xd8, 0xf4]));
+    cpu.setFlatProtectedMode(0x100000, { esi: 0x10000 }, { cs: 0x10, ds: 0x18, gdtBase: 0x800, gdtLimit: 0x1f });
+    cpu.run(10);
+    expect(cpu.getReg('cs')).toBe(0x10);
+    expect(cpu.getReg('eax') & 0xffff).toBe(0x18);
+    expect(cpu.segment('ss')).toMatchObject({ base: 0, limit: 0xffffffff });
+  });
+
   it('gives retired instructions to the virtual clock; RDTSC reads it', () => {
     const { mem, cpu, clock } = setup();
     // l: dec cx / jnz l / rdtsc / hlt

@@ -31,7 +31,10 @@ describe('guest kernels behave on acpidm as on real QEMU', () => {
     const press = links.find((l) => l.requester === 'host')!;
     const s5 = links.find((l) => l.mechanism === 'pm1a-cnt')!;
     expect(press).toBeDefined();
-    expect(s5.answers).toBe(press.id);
+    // the S5 answers the PIIX4's latch of the press (PWRBTN_STS), which answers the press
+    expect(r.sys.machine.runState.chain.ancestry(s5).map((l) => l.id)).toEqual([press.id, s5.answers, s5.id]);
+    expect(s5.requester).toBe('guest');
+    expect(s5.evidence).toMatchObject({ cs: 8, eip: expect.any(Number) });
     expect(s5.evidence).toMatchObject({ port: 0x604, value: 0x2001, slpTyp: 0, state: 'S5' });
   });
 });

@@ -45,11 +45,13 @@ describe('§3 guest-initiated and host-requested shutdowns', () => {
     const r = d.dom.records.at(-1)!;
     expect(r.requester).toBe('host');
     expect(r.operation).toMatchObject({ id: op.id, op: 'shutdown', mode: 'acpi' });
-    expect(r.mechanism).toBe('power button (latched) → guest S5 (PM1a_CNT)');
+    expect(r.mechanism).toBe('power button → S5 (PM1a_CNT)');
+    // the VM's verdict: guest code answered the latched press the host made
+    expect(r.verdict).toMatch(/^shut down \[SHUTDOWN \{guest: true, reason: guest-shutdown\}\] by the guest \(qtest, standing in for guest code\): outw 0x0604 <== 0x2001 \(S5\) \(#\d+\), answering the machine: PIIX4 latched PWRBTN_STS \(PWRBTN_EN=1\), SCI raised \(#\d+\), answering the host: QMP system_powerdown/);
     const press = d.monitor.presses[0]!;
     expect(press.latched).toBe(true);
     expect(r.answers).toEqual([op.id, press.request]);
-    expect(r.chain.map((l) => l.what)).toEqual(['QMP system_powerdown', 'outw 0x0604 <== 0x2001 (S5)']);
+    expect(r.chain.map((l) => l.what)).toEqual(['QMP system_powerdown', 'PIIX4 latched PWRBTN_STS (PWRBTN_EN=1), SCI raised', 'outw 0x0604 <== 0x2001 (S5)']);
     expect(d.qmp().slice(0, 4)).toEqual(['RESUME', 'POWERDOWN', 'SHUTDOWN true guest-shutdown', 'STOP']);
   });
 
@@ -59,9 +61,13 @@ describe('§3 guest-initiated and host-requested shutdowns', () => {
     expect(d.lines()).toEqual([L('Shutdown Finished after guest request'), L('Stopped Shutdown')]);
     expect(d.dom.status).toEqual({ state: 'shutoff', reason: 'shutdown' });
     const r = d.dom.records.at(-1)!;
-    expect(r).toMatchObject({ requester: 'host', operation: { id: op.id, mode: 'agent' }, mechanism: 'guest agent guest-shutdown → guest S5 (PM1a_CNT)' });
+    expect(r).toMatchObject({ requester: 'host', operation: { id: op.id, mode: 'agent' }, mechanism: 'guest agent guest-shutdown → S5 (PM1a_CNT) written by the agent' });
+    // The modelled agent is host code writing the guest's ports: the guest kernel is never named.
     expect(r.chain.map((l) => `${l.requester}/${l.mechanism}: ${l.what}`)).toEqual([
-      'host/agent: QMP guest agent guest-shutdown', 'guest/pm1a-cnt: outw 0x0604 <== 0x2001 (S5)']);
+      'host/agent: QMP guest agent guest-shutdown', 'agent/pm1a-cnt: outw 0x0604 <== 0x2001 (S5)']);
+    expect(r.chain[1]!.answers).toBe(r.chain[0]!.id);
+    expect(r.verdict).toMatch(/by the modelled guest agent \(host code, the guest kernel did not run\): outw 0x0604 <== 0x2001 \(S5\) \(#\d+\), answering the host: QMP guest agent guest-shutdown/);
+    expect(r.verdict).not.toMatch(/by the guest/);
     expect(d.qmp().slice(0, 3)).toEqual(['RESUME', 'SHUTDOWN true guest-shutdown', 'STOP']); // no POWERDOWN in agent mode
   });
 
@@ -153,7 +159,9 @@ describe('§3 reboots and resets', () => {
     const fake = d.dom.records.find((r) => r.mechanism.includes('fake reboot'))!;
     expect(fake).toMatchObject({ requester: 'host', operation: { id: op.id, op: 'reboot', mode: 'acpi' } });
     expect(fake.answers).toEqual([op.id, d.monitor.presses[0]!.request]);
-    expect(fake.chain.map((l) => l.what)).toEqual(['QMP system_powerdown', 'outw 0x0604 <== 0x2001 (S5)']);
+    expect(fake.chain.map((l) => l.what)).toEqual(['QMP system_powerdown', 'PIIX4 latched PWRBTN_STS (PWRBTN_EN=1), SCI raised', 'outw 0x0604 <== 0x2001 (S5)']);
+    // the VM's verdict: libvirt's system_reset answered the guest's S5, which answered the latched press
+    expect(fake.verdict).toMatch(/^reset \[RESET \{guest: false, reason: host-qmp-system-reset\}\] by the host: QMP system_reset \(#\d+\), answering the guest .*S5.*answering the machine: PIIX4 latched.*answering the host: QMP system_powerdown/);
   });
 
   it('reboot --mode agent: the guest resets itself (kbd); REBOOT only; intent consumed by the reset', async () => {
@@ -161,7 +169,7 @@ describe('§3 reboots and resets', () => {
     const op = await d.dom.reboot('agent');
     expect(d.lines()).toEqual([REBOOT]);
     expect(d.qmp()).toEqual(['RESUME', 'RESET true guest-reset']);
-    expect(d.dom.records.at(-1)).toMatchObject({ operation: { id: op.id }, mechanism: 'guest agent guest-shutdown(reboot) → guest reset' });
+    expect(d.dom.records.at(-1)).toMatchObject({ operation: { id: op.id }, mechanism: 'guest agent guest-shutdown(reboot) → reset written by the agent' });
     expect(d.dom.status.state).toBe('running');
   });
 });

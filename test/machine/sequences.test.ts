@@ -58,7 +58,7 @@ describe('guest S5 (SLP_TYP 0 | SLP_EN)', () => {
 });
 
 describe('power button (system_powerdown)', () => {
-  it('guest set PWRBTN_EN and handles the SCI: POWERDOWN, SHUTDOWN, STOP; the S5 answers the press', () => {
+  it('guest set PWRBTN_EN and handles the SCI: POWERDOWN, SHUTDOWN, STOP; the S5 answers the latched press', () => {
     const q = qtestMachine({ pmBase: PM, noShutdown: true });
     q.outw(PM, 0x0001);
     q.outw(PM + 2, 0x0100);
@@ -70,7 +70,12 @@ describe('power button (system_powerdown)', () => {
     q.outw(PM + 4, 0x2000);
     const rest = q.events();
     expect(rest.map((e) => e.event)).toEqual(['SHUTDOWN', 'STOP']);
-    expect(rest[0]!.cause!.answers).toBe(press.id);
+    // The S5 answers the machine's latch of the press (PWRBTN_STS set), which answers the press.
+    const chain = q.machine.runState.chain.ancestry(rest[0]!.cause);
+    expect(chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'hypervisor/acpi-power-button', 'guest/pm1a-cnt']);
+    expect(chain[0]!.id).toBe(press.id);
+    expect(chain[1]!.evidence).toMatchObject({ latched: true, pm1_en: 0x100 });
+    expect(chain[2]!.evidence).toMatchObject({ origin: 'qtest' });
     expect(q.status().status).toBe('shutdown');
   });
 

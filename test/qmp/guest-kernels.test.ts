@@ -61,7 +61,10 @@ describe('§11.1 with real guest kernels over QMP', () => {
     expect(g.out()).toContain('power button pressed');
     const c = await g.client.execute<{ last: { chain: { requester: string; mechanism: string; what: string }[] }; 'power-button': { latched: boolean }[] }>('x-acpidm-query-cause');
     expect(c['power-button']).toEqual([expect.objectContaining({ latched: true })]);
-    expect(c.last.chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'guest/pm1a-cnt']);
+    // host press → the machine latches PWRBTN_STS → guest code's S5 (the guest kernel's own OUT, with its CS:EIP)
+    expect(c.last.chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'hypervisor/acpi-power-button', 'guest/pm1a-cnt']);
+    const s5 = c.last.chain[2] as unknown as { evidence: Record<string, unknown> };
+    expect(s5.evidence).toMatchObject({ cs: 8, eip: expect.any(Number), insns: expect.any(Number) });
   });
 
   it('pwrbtn guest: a flood of bad and good input from one client, another client hanging up mid-command; the guest still answers the button', async () => {

@@ -166,7 +166,10 @@ describe('acpidm extensions', () => {
   it('x-acpidm-query-cause: no transition yet, then the last one with its chain; all=true lists every transition', () => {
     const s = lineSession();
     s.send('{"execute":"qmp_capabilities"}');
-    expect(s.send('{"execute":"x-acpidm-query-cause"}')).toEqual([{ return: { 'power-button': [] } }]);
+    expect(s.send('{"execute":"x-acpidm-query-cause"}')).toEqual([{ return: {
+      'power-button': [], 'links-total': 0, 'requests-total': 0,
+      verdict: expect.objectContaining({ kind: 'verdict', outcome: 'not-started', runState: 'prelaunch', chain: [] }),
+    } }]);
     s.send('{"execute":"cont","id":"c1"}');
     const [r] = s.send('{"execute":"x-acpidm-query-cause"}') as { return: { last: { event: string; chain: { requester: string; what: string; evidence: Record<string, unknown> }[] } } }[];
     expect(r!.return.last.event).toBe('RESUME');

@@ -80,9 +80,10 @@ describe('§11.1 power button (system_powerdown)', () => {
     const c = await s.client.execute<Cause>('x-acpidm-query-cause', { all: false });
     expect(c['power-button']).toEqual([expect.objectContaining({ latched: true })]);
     const chain = c.last!.chain;
-    expect(chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'guest/pm1a-cnt']);
+    expect(chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/acpi-power-button', 'hypervisor/acpi-power-button', 'guest/pm1a-cnt']);
     expect(chain[0]!.what).toBe('QMP system_powerdown');
     expect(chain[1]!.answers).toBe(chain[0]!.id);
+    expect(chain[2]!.answers).toBe(chain[1]!.id);
   });
 
   it('PWRBTN_EN clear: POWERDOWN only, still running; the press is recorded as dropped', async () => {

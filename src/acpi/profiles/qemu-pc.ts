@@ -2,14 +2,16 @@
  * QEMU `-M pc` (i440fx + PIIX4 PM) as the guest sees it with SeaBIOS: PM base 0x600 ("Moving pm_base to
  * 0x600", seabios src/fw/paravirt.c), the revision-1 FADT QEMU builds (hw/i386/acpi-build.c: build_fadt
  * with the PIIX4 values; byte-identical to QEMU tests/data/acpi/pc/FACP with the pointers zeroed), a FACS,
- * and a small DSDT with the sleep packages QEMU emits: \_S3_ {1,1,0,0} unless disable_s3, \_S4_ {s4_val,
- * s4_val,0,0} unless disable_s4, \_S5_ {0,0,0,0}. See qemu-pm.md §1.3.
+ * and a DSDT with the sleep packages QEMU emits: \_S3_ {1,1,0,0} unless disable_s3, \_S4_ {s4_val,
+ * s4_val,0,0} unless disable_s4, \_S5_ {0,0,0,0} (qemu-pm.md §1.3), and the PCI root with the ISA devices
+ * the machine has (pc-devices.ts), so Linux's ACPICA and PnP find them.
  */
 import { cat, scope } from '../aml/encode.js';
 import { qemuPcPolicy } from '../sleep-decode.js';
 import { buildDefinitionBlock } from '../tables/definition-block.js';
 import { FADT_FLAGS, type Fadt } from '../tables/fadt.js';
-import { pciRootAndPic, sleepPackages } from './dsdt-common.js';
+import { sleepPackages } from './dsdt-common.js';
+import { pcPciRoot } from './pc-devices.js';
 import type { MachineProfile, PmLayout, SleepStateKey } from './types.js';
 
 /** PIIX4_PM properties that shape the tables (`-global PIIX4_PM.<name>=<value>`), with QEMU's defaults. */
@@ -19,6 +21,8 @@ export interface PcOptions {
   s4_val?: number; //     default 2
   /** SMM on (TCG default): SMI_CMD 0xB2 with 0xF1/0xF0; off (smm=off, KVM without SMM): no SMI_CMD, SCI_EN set at reset. */
   smm?: boolean;
+  /** RAM below 4 GiB in bytes (`-m`; default 128 MiB): where the DSDT's PCI memory window starts. */
+  ramBelow4g?: number;
 }
 
 export const PC_PM_BASE = 0x600;
@@ -72,7 +76,7 @@ export function qemuPcProfile(o: PcOptions = {}): MachineProfile {
   const pm = pcPmLayout(o.smm ?? true);
   const sleep = pcSleepPackages(o);
   // QEMU: Scope (\) { Name (_S3_, ...) ... } holds the sleep packages.
-  const dsdt = buildDefinitionBlock({ signature: 'DSDT', revision: 1, ...BOCHS }, cat(scope('\\', ...sleepPackages(sleep)), pciRootAndPic()));
+  const dsdt = buildDefinitionBlock({ signature: 'DSDT', revision: 1, ...BOCHS }, cat(scope('\\', ...sleepPackages(sleep)), pcPciRoot({ ramBelow4g: o.ramBelow4g ?? 128 << 20 })));
   return {
     id: 'pc',
     description: `QEMU pc (i440fx/PIIX4) with SeaBIOS: PM base 0x600, FADT rev 1${o.disable_s3 ? ', S3 disabled' : ''}${o.disable_s4 ? ', S4 disabled' : ''}, s4_val ${s4Val}`,

@@ -12,6 +12,8 @@ import type { CliCommand } from '../main.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import { DomainError, DomainManager } from '../../lifecycle/manager.js';
 import { describeRecord } from '../../lifecycle/records.js';
+import { wrapText } from '../../machine/cause-summary.js';
+import { type Verdict, verdictLines } from '../../machine/verdict.js';
 import { domstateText, type ShutdownMode, STATE_WORDS } from '../../lifecycle/states.js';
 import { polledTimers } from '../../lifecycle/timers.js';
 import { connectQmp } from '../../qmp/client-node.js';
@@ -99,6 +101,7 @@ export const command: CliCommand = {
     const dom = new DomainManager(conn, { name, timers: polledTimers(conn) });
     dom.onEvent.on(({ line }) => io.stdout(line + '\n'));
     const status = await dom.attach();
+    const recordsBefore = dom.records.length;
     const waitUntil = async (done: () => boolean): Promise<void> => {
       while (!done() && !conn.closed) await Promise.race([closed, new Promise((r) => setTimeout(r, 20))]);
       await dom.settle();
@@ -155,7 +158,9 @@ export const command: CliCommand = {
           break;
         }
         case 'cause': {
-          const r = await conn.execute<{ last?: { event: string; summary: string[] } }>('x-acpidm-query-cause');
+          // The VM's own verdict, rendered by the same function `acpidm run` uses; then the last transition's chain.
+          const r = await conn.execute<{ verdict?: Verdict; last?: { event: string; summary: string[] } }>('x-acpidm-query-cause');
+          if (r.verdict) io.stdout(verdictLines(r.verdict).join('\n') + '\n');
           if (!r.last) io.stdout('no transition recorded yet\n');
           else io.stdout(`${r.last.event}:\n${r.last.summary.map((s) => `  ${s}`).join('\n')}\n`);
           break;
@@ -164,7 +169,12 @@ export const command: CliCommand = {
       await dom.settle();
       for (const d of dom.decisions) io.stderr(`acpidm domain: ${d.text}\n`);
       const last = dom.records.at(-1);
-      if (last && a.op !== 'domstate' && a.op !== 'cause') io.stdout(`cause: ${describeRecord(last)}\n`);
+      if (a.op !== 'domstate' && a.op !== 'cause') {
+        // This client's own record, or (it leaves before the VM ends) the VM's verdict as it last read it.
+        const text = dom.records.length > recordsBefore && last ? describeRecord(last)
+          : dom.lastVerdict ? `${dom.status.state} (${dom.status.reason}) ← ${dom.lastVerdict}` : null;
+        if (text) io.stdout(wrapText(`cause: ${text}`).join('\n') + '\n');
+      }
       return 0;
     } catch (e) {
       if (e instanceof QmpError || e instanceof DomainError) throw new CliError(`error: ${(e as Error).message}`, 1);

@@ -15,10 +15,12 @@ import { jsonLine } from '../../trace/trace.js';
 import { attachDebug } from '../../trace/debug-sink.js';
 import { PcSystem, type RunOutcome } from '../../machine/pc-system.js';
 import { parseMultiboot } from '../../machine/multiboot.js';
+import { isLinuxImage, parseLinuxImage } from '../../machine/linux-boot.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 import { parseRunArgs, type RunConfig } from '../qemu-args.js';
-import { describeCauses, Timeline } from '../../machine/timeline.js';
+import { Timeline } from '../../machine/timeline.js';
+import { printSummary, runVerdict } from './run-summary.js';
 import { qemuTraceAliases } from '../trace-aliases.js';
 
 export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
@@ -33,7 +35,9 @@ function readImage(path: string, what: string): Uint8Array {
 }
 
 function checkedKernel(image: Uint8Array): Uint8Array {
-  parseMultiboot(image); // a clear error before anything runs
+  // A clear error before anything runs: a Linux bzImage ("HdrS") first, as QEMU's x86_load_linux, else Multiboot.
+  if (isLinuxImage(image)) parseLinuxImage(image);
+  else parseMultiboot(image);
   return image;
 }
 
@@ -43,7 +47,7 @@ function hostInput<T>(fn: () => T): T {
     return fn();
   } catch (e) {
     const name = (e as Error)?.name;
-    if (['PhysMemoryError', 'MultibootError', 'AcpiError', 'PortBusError'].includes(name)) throw new CliError((e as Error).message, 1);
+    if (['PhysMemoryError', 'MultibootError', 'LinuxBootError', 'AcpiError', 'PortBusError'].includes(name)) throw new CliError((e as Error).message, 1);
     throw e;
   }
 }
@@ -92,10 +96,19 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       : () => {};
     sinks.set(d.port, write);
   }
+  const serialOut: ((b: number) => void)[] = cfg.serials.map((sink) => {
+    const one = new Uint8Array(1);
+    // Serial output not on stdio also shows in the timeline, like the debug console.
+    return sink.kind === 'stdio' ? (b: number) => io.stdout(String.fromCharCode(b))
+      : sink.kind === 'file' ? ((fd: number) => (b: number) => { one[0] = b; writeSync(fd, one); timeline?.guestByte(b); })(openFile(sink.path))
+      : (b: number) => timeline?.guestByte(b);
+  });
   const sys = hostInput(() => new PcSystem({
     memoryMiB: cfg.memoryMiB, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
     noShutdown: cfg.noShutdown, noReboot: cfg.noReboot, icountShift: cfg.icountShift,
     debugcon: cfg.debugcons.map((d) => ({ iobase: d.port })),
+    serialPorts: cfg.serials.length,
+    onSerialOutput: (b, i) => serialOut[i]?.(b),
     onDebugconOutput: (b, port) => {
       sinks.get(port)?.(b);
       timeline?.guestByte(b);
@@ -103,6 +116,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
     ...(cfg.kernel ? { kernel: checkedKernel(readImage(cfg.kernel, '-kernel')) } : {}),
     ...(cfg.bios ? { bios: readImage(cfg.bios, '-bios') } : {}),
     ...(cfg.append ? { cmdline: cfg.append } : {}),
+    ...(cfg.initrd ? { initrd: readImage(cfg.initrd, '-initrd') } : {}),
   }));
   const m = sys.machine;
   const trace = m.trace;
@@ -188,11 +202,11 @@ export function finish(out: RunOutcome, sys: PcSystem, cfg: RunConfig, io: CliIo
       status = 4;
       break;
   }
-  if (!cfg.quiet && !cfg.json) {
-    const ev = m.runState.log.filter((e) => e.event !== 'RESUME').map((e) => (e.data ? `${e.event} ${JSON.stringify(e.data)}` : e.event));
-    io.stdout(`\nevents: ${ev.length ? ev.join(', ') : '(none)'}\n`);
-    io.stdout(`instructions: ${m.clock.instructions}, virtual time ${(m.clock.ns() / 1e6).toFixed(3)} ms\n`);
-    io.stdout(`who did it:\n${describeCauses(m.runState.chain).map((s) => `  ${s}`).join('\n') || '  (no request was made)'}\n`);
-  }
+  // One verdict for every output mode (verdict.ts): the summary's last lines, --quiet's one line, --json's last record.
+  const endText = out.kind === 'halted-cli' ? 'every CPU is in HLT with IF=0 and nothing is pending'
+    : out.kind === 'halted' ? 'the guest waits in HLT for an interrupt nothing will send'
+    : out.kind === 'budget' ? `the instruction budget of ${cfg.maxInsns} ran out`
+    : out.kind === 'stopped' ? `left ${out.state}` : undefined;
+  printSummary(m, runVerdict(m, { kind: out.kind, ...(endText ? { text: endText } : {}) }, status), io, { json: cfg.json, quiet: cfg.quiet });
   return status;
 }

@@ -1,0 +1,87 @@
+// `-serial` (QEMU serial_parse): COM1 output of a guest reaches the host backend.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { captureIo, CliError } from '../../src/cli/cli-io.js';
+import { main } from '../../src/cli/main.js';
+import { parseRunArgs } from '../../src/cli/qemu-args.js';
+
+/**
+ * A Multiboot (a.out kludge) kernel, built here byte by byte: it writes `text` to the UART at `port`
+ * (`mov dx, port; mov al, c; out dx, al` per byte), then S5 through PM1a_CNT 0x604 (the built-in firmware's PM base).
+ */
+function serialKernel(text: string, port = 0x3f8): Uint8Array {
+  const code: number[] = [0x66, 0xba, port & 0xff, port >> 8];
+  for (const c of text) code.push(0xb0, c.charCodeAt(0), 0xee);
+  code.push(0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x20, 0x66, 0xef, 0xf4, 0xeb, 0xfe);
+  const img = new Uint8Array(32 + code.length);
+  const dv = new DataView(img.buffer);
+  const base = 0x100000;
+  dv.setUint32(0, 0x1badb002, true);
+  dv.setUint32(4, 0x00010000, true);
+  dv.setUint32(8, (-(0x1badb002 + 0x00010000)) >>> 0, true);
+  dv.setUint32(12, base, true); // header_addr
+  dv.setUint32(16, base, true); // load_addr
+  dv.setUint32(20, 0, true); // load_end_addr: whole file
+  dv.setUint32(24, 0, true); // bss_end_addr
+  dv.setUint32(28, base + 32, true); // entry
+  img.set(code, 32);
+  return img;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'acpidm-serial-'));
+const kernel = (text: string, port?: number): string => {
+  const p = join(dir, `k${Math.random().toString(36).slice(2)}.bin`);
+  writeFileSync(p, serialKernel(text, port));
+  return p;
+};
+
+describe('-serial parsing', () => {
+  it('COM1 by default; each -serial adds the next port; none adds nothing but drops the default', () => {
+    expect(parseRunArgs([]).serials).toEqual([{ kind: 'null' }]);
+    expect(parseRunArgs(['-nographic']).serials).toEqual([{ kind: 'stdio' }]);
+    expect(parseRunArgs(['-serial', 'none']).serials).toEqual([]);
+    expect(parseRunArgs(['-serial', 'none', '-serial', 'file:/tmp/x']).serials).toEqual([{ kind: 'file', path: '/tmp/x' }]);
+    expect(parseRunArgs(['-serial', 'stdio', '-serial', 'null']).serials).toEqual([{ kind: 'stdio' }, { kind: 'null' }]);
+    expect(parseRunArgs(['-chardev', 'file,id=s0,path=/tmp/s', '-serial', 'chardev:s0']).serials).toEqual([{ kind: 'file', path: '/tmp/s' }]);
+    expect(parseRunArgs(['-nographic', '-serial', 'file:/tmp/y']).serials).toEqual([{ kind: 'file', path: '/tmp/y' }]);
+  });
+
+  it.each([
+    [['-serial', 'vc'], /-serial vc: use stdio, file:PATH/],
+    [['-serial', 'file:'], /-serial file:/],
+    [['-serial', 'chardev:nope'], /no -chardev with id=nope/],
+    [['-serial', 'null', '-serial', 'null', '-serial', 'null', '-serial', 'null', '-serial', 'null'], /at most 4 serial ports/],
+  ])('%j is rejected with a clear message', (argv, msg) => {
+    expect(() => parseRunArgs(argv)).toThrow(CliError);
+    expect(() => parseRunArgs(argv)).toThrow(msg);
+  });
+});
+
+describe('acpidm run -serial', () => {
+  it('file:PATH receives what the guest writes to COM1 (and the timeline shows it)', async () => {
+    const out = join(dir, 'com1.txt');
+    const io = captureIo();
+    expect(await main(['run', '-kernel', kernel('Linux version 6.1\r\nreboot: Power down\r\n'), '-serial', `file:${out}`], io)).toBe(0);
+    expect(readFileSync(out, 'latin1')).toBe('Linux version 6.1\r\nreboot: Power down\r\n');
+    expect(io.out).toMatch(/guest\s+reboot: Power down/);
+    expect(io.out).toContain('events:\n  SHUTDOWN {guest: true, reason: guest-shutdown}\n');
+  });
+
+  it('stdio writes the bytes to standard output', async () => {
+    const io = captureIo();
+    expect(await main(['run', '--quiet', '-kernel', kernel('hello\n'), '-serial', 'stdio'], io)).toBe(0);
+    expect(io.out).toBe('hello\n');
+  });
+
+  it('-nographic puts COM1 on stdio; the second -serial is COM2 at 0x2F8', async () => {
+    const io = captureIo();
+    expect(await main(['run', '--quiet', '-nographic', '-kernel', kernel('one\n')], io)).toBe(0);
+    expect(io.out).toBe('one\n');
+    const out2 = join(dir, 'com2.txt');
+    const io2 = captureIo();
+    expect(await main(['run', '--quiet', '-kernel', kernel('two\n', 0x2f8), '-serial', 'null', '-serial', `file:${out2}`], io2)).toBe(0);
+    expect(readFileSync(out2, 'latin1')).toBe('two\n');
+  });
+});
