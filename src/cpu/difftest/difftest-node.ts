@@ -17,8 +17,10 @@ export interface DifftestOptions {
   /** Tested instructions per ROM (one emulator start each). */
   perRom?: number;
   oracles?: Oracle[];
-  /** Also compare the interpreter alone (no compiled blocks) with the first oracle. */
+  /** Also run the interpreter alone (no compiled blocks) and compare it with acpidm. */
   interpreter?: boolean;
+  /** Also run acpidm with every block compiled the first time it runs, and compare it with acpidm. */
+  compiled?: boolean;
   log?: (line: string) => void;
 }
 
@@ -45,7 +47,7 @@ function merge(into: Comparison | undefined, c: Comparison): Comparison {
 export function runDifftest(o: DifftestOptions): DifftestResult {
   const per = o.perRom ?? 20_000;
   const oracles = o.oracles ?? ['qemu', 'bochs'];
-  const seconds: Record<string, number> = { generate: 0, nasm: 0, acpidm: 0, interpreter: 0, qemu: 0, bochs: 0 };
+  const seconds: Record<string, number> = { generate: 0, nasm: 0, acpidm: 0, compiled: 0, interpreter: 0, qemu: 0, bochs: 0 };
   const total = new Map<string, Comparison>();
   let roms = 0;
   const time = <T>(k: string, f: () => T): T => { const t = performance.now(); try { return f(); } finally { seconds[k]! += (performance.now() - t) / 1000; } };
@@ -59,6 +61,7 @@ export function runDifftest(o: DifftestOptions): DifftestResult {
     // there) and run again with full records only for a ROM that shows a difference, for the reproducer.
     const full = withFullRecords(rom);
     streams.push(['acpidm', time('acpidm', () => parseStream(runOnAcpidm(full).out))]);
+    if (o.compiled) streams.push(['compiled', time('compiled', () => parseStream(runOnAcpidm(full, { jitThreshold: 0 }).out))]);
     if (o.interpreter) streams.push(['interp', time('interpreter', () => parseStream(runOnAcpidm(full, { jit: false }).out))]);
     const runOracle = (w: Oracle, r: Uint8Array): Stream => time(w, () => parseStream(w === 'qemu' ? runOnQemu(r) : runOnBochs(r)));
     for (const w of oracles) streams.push([w, runOracle(w, rom)]);
@@ -82,7 +85,7 @@ export function runDifftest(o: DifftestOptions): DifftestResult {
 }
 
 export function main(argv: string[], out: (s: string) => void): number {
-  const opt: DifftestOptions = { seed: 1, n: 20_000, interpreter: false };
+  const opt: DifftestOptions = { seed: 1, n: 20_000 };
   let all = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!, v = argv[i + 1];
@@ -94,10 +97,11 @@ export function main(argv: string[], out: (s: string) => void): number {
     if (a === '--n') opt.n = num();
     else if (a === '--seed') opt.seed = num();
     else if (a === '--per-rom') opt.perRom = Math.max(1, num());
-    else if (a === '--oracles') { opt.oracles = (v ?? '').split(',').filter(Boolean) as Oracle[]; i++; if (opt.oracles.some((x) => x !== 'qemu' && x !== 'bochs')) throw new Error('--oracles takes qemu,bochs'); }
+    else if (a === '--oracles') { opt.oracles = (v ?? '').split(',').filter((x) => x && x !== 'none') as Oracle[]; i++; if (opt.oracles.some((x) => x !== 'qemu' && x !== 'bochs')) throw new Error('--oracles takes qemu,bochs'); }
     else if (a === '--interpreter') opt.interpreter = true;
+    else if (a === '--compiled') opt.compiled = true;
     else if (a === '--all') all = true;
-    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs, --interpreter, --all)`);
+    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --all)`);
   }
   const r = runDifftest({ ...opt, log: (l) => out(l) });
   out(formatSummary(r.comparisons, { all }));
