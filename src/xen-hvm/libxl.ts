@@ -32,6 +32,8 @@ export type LibxlEvent =
 export const tr = {
   event: defineEvent('xl', 'libxl_event', (a: { type: string; domid: number; reason?: number }) =>
     `${a.type} domid ${a.domid}${a.reason !== undefined ? ` reason ${a.reason}` : ''}`),
+  deathWatch: defineEvent('xl', 'libxl_death_watch', (a: { domid: number; info: string }) =>
+    `domain_death_xswatch_callback: getdomaininfo d${a.domid} -> ${a.info}`),
   log: defineEvent('xl', 'libxl_log', (a: { level: string; msg: string }) => `${a.level}: ${a.msg}`),
 };
 
@@ -92,7 +94,8 @@ export class Libxl {
   /** libxl_domain_create_new for an HVM config: build, wire xenstore, start the DM, unpause. */
   create(cfg: XlConfig, name = cfg.name): DomRecord {
     const guest = this.makeGuest(cfg);
-    const hd = this.host.buildDomain({ name, vcpus: cfg.vcpus, memoryMb: cfg.memory, guest, deferDm: this.dmStarter !== null });
+    const hd = this.host.buildDomain({ name, vcpus: cfg.vcpus, memoryMb: cfg.memory, guest, deferDm: this.dmStarter !== null,
+      dmVersion: cfg.device_model_version });
     const id = hd.d.id;
     const xc = this.host.xc;
     xc.setParam(id, HVM_PARAM_TRIPLE_FAULT_REASON, BigInt(SHUTDOWN_reboot));
@@ -164,6 +167,12 @@ export class Libxl {
     for (const w of [...this.watched.values()].sort((a, b) => a.domid - b.domid)) {
       if (w.deathReported) continue;
       const info = this.host.xc.getInfo(w.domid);
+      if (this.host.trace.on(tr.deathWatch)) {
+        const f = info?.flags ?? 0;
+        const what = !info ? 'no such domain' : `flags 0x${f.toString(16)}${f & XEN_DOMINF_dying ? ' dying' : ''}${f & XEN_DOMINF_shutdown
+          ? ` shutdown code ${(f >>> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask}` : ''}`;
+        this.host.trace.emit(tr.deathWatch, { domid: w.domid, info: what });
+      }
       if (!info || (info.flags & XEN_DOMINF_dying)) {
         w.deathReported = true;
         this.watched.delete(w.domid);

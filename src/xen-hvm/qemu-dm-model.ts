@@ -20,6 +20,7 @@ import type { Ioreq } from '../ioreq/ioreq-codec.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
 import { newPiix4Xen, pciConfAddrOps, pciConfDataOps, pm1CntXenOps, rcrOps, type Piix4XenState, type XenSleepPolicy } from './piix4-xen.js';
 import { dmpDmShutdown, dmpSchedRemoteShutdown, dmpSetParam } from './qemu-dm-privcmd.js';
+import type { DeviceModelVersion } from './xl-config.js';
 import { ENOTTY, HVM_PARAM_ACPI_S_STATE, SHUTDOWN_poweroff, SHUTDOWN_reboot } from './xen-abi.js';
 
 export const tr = {
@@ -29,6 +30,9 @@ export const tr = {
     `d${a.domid}v${a.vcpu} IORESP_READY data 0x${hex(a.data)}`),
   shutdown: defineEvent('qemu-dm', 'destroy_hvm_domain', (a: { domid: number; reboot: boolean; via: string; rc: number }) =>
     `d${a.domid} ${a.reboot ? 'reboot' : 'poweroff'} via ${a.via} rc ${a.rc}`),
+  action: defineEvent('qemu-dm', 'destroy_hvm_domain_action', (a: { domid: number; action: string }) => `Issued domain ${a.domid} ${a.action}`),
+  failedAction: defineEvent('qemu-dm', 'destroy_hvm_domain_failed_action', (a: { action: string; sts: number; errno: number }) =>
+    `xc_domain_shutdown failed to issue ${a.action}, sts ${a.sts}, errno ${a.errno}`),
   fatal: defineEvent('qemu-dm', 'qemu_dm_fatal', (a: { domid: number; msg: string }) => `d${a.domid} ${a.msg}`),
 };
 
@@ -54,6 +58,8 @@ export interface QemuDmModelOptions {
   trace: Trace;
   sink: QemuDmSink;
   policy?: XenSleepPolicy;
+  /** Which qemu-dm: qemu-xen-traditional (default) or upstream QEMU (`device_model_version="qemu-xen"`). */
+  version?: DeviceModelVersion;
   /** Guest RAM for data_is_ptr and COPY requests; without it such buffers read all-ones and writes are dropped. */
   ram?: GuestMemory;
 }
@@ -122,20 +128,17 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
     },
   };
 
+  const upstream = o.version === 'qemu-xen';
+
   /**
-   * destroy_hvm_domain: XEN_DMOP_remote_shutdown first; any failure falls back
-   * to SCHEDOP_remote_shutdown (only ENOTTY, "no such op", goes unlogged).
-   * The log lines are qemu-trad's.
+   * qemu-xen-traditional i386-dm/helper2.c destroy_hvm_domain: no DMOP at all. xc_domain_shutdown =
+   * SCHEDOP_remote_shutdown, then "Issued domain %d poweroff" (or the failure line) in qemu-dm's log. Its reboot
+   * is issued from the CPU-reset path with the same call and "Issued domain %d reboot".
    */
-  function destroyHvmDomain(reboot: boolean, why: DestroyWhy): number {
+  function destroyTrad(reboot: boolean, why: DestroyWhy): number {
     const reason = reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff;
-    let rc = dmpDmShutdown(hc, domid, reason);
-    let via = 'XEN_DMOP_remote_shutdown';
-    if (rc !== 0) {
-      if (rc !== -ENOTTY) sink.log(`xendevicemodel_shutdown failed with error ${-rc}`);
-      rc = dmpSchedRemoteShutdown(hc, domid, reason);
-      via = 'SCHEDOP_remote_shutdown';
-    }
+    const rc = dmpSchedRemoteShutdown(hc, domid, reason);
+    const via = 'SCHEDOP_remote_shutdown';
     if (trace.on(tr.shutdown)) trace.emit(tr.shutdown, { domid, reboot, via, rc });
     if (rc === 0) {
       sink.log(`Issued domain ${domid} ${reboot ? 'reboot' : 'poweroff'}`);
@@ -147,6 +150,31 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
     }
     return rc;
   }
+
+  /**
+   * Upstream QEMU hw/xen/xen-hvm-common.c destroy_hvm_domain: xendevicemodel_shutdown (XEN_DMOP_remote_shutdown)
+   * and nothing logged when it works; an error other than ENOTTY (old Xen) is reported with error_report, then
+   * xc_domain_shutdown is tried, whose outcome goes only to trace events (destroy_hvm_domain_action "Issued domain
+   * %d %s", destroy_hvm_domain_failed_action "xc_domain_shutdown failed to issue %s, sts %d, %s").
+   */
+  function destroyUpstream(reboot: boolean, why: DestroyWhy): number {
+    const reason = reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff;
+    let rc = dmpDmShutdown(hc, domid, reason);
+    let via = 'XEN_DMOP_remote_shutdown';
+    if (rc !== 0) {
+      if (rc !== -ENOTTY) sink.log(`xendevicemodel_shutdown failed with error ${-rc}`);
+      rc = dmpSchedRemoteShutdown(hc, domid, reason);
+      via = 'SCHEDOP_remote_shutdown';
+      const action = reboot ? 'reboot' : 'poweroff';
+      if (rc === 0 && trace.on(tr.action)) trace.emit(tr.action, { domid, action });
+      if (rc !== 0 && trace.on(tr.failedAction)) trace.emit(tr.failedAction, { action, sts: -1, errno: -rc });
+    }
+    if (trace.on(tr.shutdown)) trace.emit(tr.shutdown, { domid, reboot, via, rc });
+    if (rc === 0) sink.issued(reboot, via, reason, why);
+    return rc;
+  }
+
+  const destroyHvmDomain = upstream ? destroyUpstream : destroyTrad;
 
   return {
     bus, piix4, pending, counts, destroyHvmDomain,
@@ -165,13 +193,13 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
       // Before responding: the toolstack must see the shutdown before the guest can run again.
       beforeResponse(vcpu: number, r: Readonly<Ioreq>): void {
         if (pending.shutdown) {
-          pending.shutdown = false; // qemu-trad consumes the request
-          sink.log('shutdown requested in cpu_handle_ioreq');
+          pending.shutdown = false; // qemu-trad consumes the request (upstream only peeks; its main loop then exits)
+          if (!upstream) sink.log('shutdown requested in cpu_handle_ioreq');
           destroyHvmDomain(false, 'shutdown');
         }
         if (pending.reset) {
           pending.reset = false;
-          sink.log('reset requested in cpu_handle_ioreq.');
+          if (!upstream) sink.log('reset requested in cpu_handle_ioreq.');
           piix4.pm1Cnt = 0x0001; // qemu_system_reset: devices back to their reset state
           destroyHvmDomain(true, 'reset');
         }

@@ -11,11 +11,13 @@ import { Trace } from '../trace/trace.js';
 import type { XenSleepPolicy } from './piix4-xen.js';
 import { buildQemuDmModel } from './qemu-dm-model.js';
 import { OutboxWriter } from './qemu-dm-outbox.js';
+import type { DeviceModelVersion } from './xl-config.js';
 
 /** Structured-cloneable options the host passes (`dmOptions`). */
 export interface QemuDmWorkerOptions {
   domid: number;
   policy?: XenSleepPolicy;
+  version?: DeviceModelVersion;
   /** Trace events the host wants from the DM (forwarded through the outbox). */
   traceNames: string[];
 }
@@ -31,7 +33,7 @@ export const createDeviceModel: CreateDeviceModel = (ctx) => {
   trace.subscribe((rec) => sink.trace(rec));
   const ram = ctx.shared['ram'];
   return buildQemuDmModel(ctx.hypercall, {
-    domid: o.domid, trace, sink, ...(o.policy ? { policy: o.policy } : {}),
+    domid: o.domid, trace, sink, ...(o.policy ? { policy: o.policy } : {}), ...(o.version ? { version: o.version } : {}),
     ...(ram ? { ram: ramGuestMemory(new Uint8Array(ram), 0) } : {}),
   });
 };

@@ -45,7 +45,7 @@ export async function startQemuDmWorker(o: QemuDmWorkerStart): Promise<QemuDm> {
     sync: () => dm?.sync(),
   };
   const dmOptions: QemuDmWorkerOptions = {
-    domid: d.id, ...(o.policy ? { policy: o.policy } : {}),
+    domid: d.id, ...(o.policy ? { policy: o.policy } : {}), ...(o.version ? { version: o.version } : {}),
     // The DM's events the host wants now (its device models and ports), forwarded through the outbox.
     traceNames: eventCatalogue().filter((e) => (e.ns === 'qemu-dm' || e.ns === 'ioport') && o.trace.on(e)).map((e) => e.name),
   };

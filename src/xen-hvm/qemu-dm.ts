@@ -28,6 +28,7 @@ import type { OutboxReader } from './qemu-dm-outbox.js';
 import { privcmd } from './qemu-dm-privcmd.js';
 import { ENOSYS } from './xen-abi.js';
 import { XenCtrl } from './xenctrl.js';
+import type { DeviceModelVersion } from './xl-config.js';
 
 export { tr };
 
@@ -50,6 +51,8 @@ export interface QemuDmOptions {
   dmVcpu?: Vcpu;
   log?: DmLog;
   policy?: XenSleepPolicy;
+  /** qemu-xen-traditional (default) or upstream QEMU (xl `device_model_version="qemu-xen"`). */
+  version?: DeviceModelVersion;
   /** Model an old Xen without XEN_DMOP_remote_shutdown: the DMOP fails with ENOTTY and the fallback is used. */
   noDmop?: boolean;
   now: () => number;
@@ -120,7 +123,7 @@ export class QemuDm implements DmSideHooks {
     this.link = o.transport?.link ?? createInlineIoreq({
       vcpus: d.vcpus.length, xenHooks: o.io.xenHooks(this), trace: o.trace,
       createDeviceModel: (ctx) => (this as { model: QemuDmModel | null }).model = buildQemuDmModel(ctx.hypercall, {
-        domid: d.id, trace: o.trace, sink: this.sink, ...(o.policy ? { policy: o.policy } : {}),
+        domid: d.id, trace: o.trace, sink: this.sink, ...(o.policy ? { policy: o.policy } : {}), ...(o.version ? { version: o.version } : {}),
         ...(d.mem.bytes.length > 0 ? { ram: ramGuestMemory(d.mem.bytes, 0) } : {}),
       }),
     });

@@ -21,11 +21,16 @@ import { MiniXenstore, type XsDomainState, type XsServer } from './xs-port.js';
 import { FullXenstore } from './xs-full.js';
 import { domainInfo } from './domain.js';
 import { XEN_DOMINF_dying, XEN_DOMINF_shutdown } from './xen-abi.js';
+import type { DeviceModelVersion } from './xl-config.js';
 
 const TIMELINE_EVENTS = new Set([
   'xen_ioreq_send', 'cpu_handle_ioreq', 'piix4acpi_pm1_cnt_write', 'piix3_rcr_write', 'destroy_hvm_domain', 'cpu_ioreq_respond',
   'xen_ioreq_complete', 'xen_vcpu_shutdown_deferred', 'xen_vcpu_paused_for_shutdown', 'xen_domain_kill', 'xen_hypercall',
   'xen_acpi_button', 'xen_pmtimer_sci', 'xen_foreign_map', 'qemu_dm_fatal', 'xen_ioreq_bad_state', 'xen_ioreq_retry',
+  // seed 003's steps: xenstored's rescan on VIRQ_DOM_EXC and the watch events it fires, libxl's death-watch
+  // getdomaininfo, domain_destroy when the last reference drops, qemu-xen's fallback trace lines.
+  'xenstored_domain_cleanup', 'xenstored_watch_event', 'libxl_death_watch', 'xen_domain_destroy', 'destroy_hvm_domain_action',
+  'destroy_hvm_domain_failed_action',
 ]);
 
 /** A cause chain that also writes each link to the host timeline. */
@@ -154,13 +159,13 @@ export class XenHost {
    * Build an HVM domain with its device model, paused by the controller (XEN_DOMCTL_createdomain).
    * With `deferDm` the device model is attached later (`attachDm`), e.g. once a DM worker has started.
    */
-  buildDomain(o: { name: string; vcpus: number; memoryMb: number; guest: XenGuest; acpi?: boolean; dmLog?: DmLog; noDmop?: boolean; deferDm?: boolean }): HostDomain {
+  buildDomain(o: { name: string; vcpus: number; memoryMb: number; guest: XenGuest; acpi?: boolean; dmLog?: DmLog; noDmop?: boolean; deferDm?: boolean; dmVersion?: DeviceModelVersion }): HostDomain {
     const d = this.hv.createDomain({ hvm: true, vcpus: o.vcpus, pages: o.memoryMb * 256, ...(o.guest.ram ? { mem: { bytes: o.guest.ram } } : {}) });
     this.hv.pauseByController(d);
     const io = new HvmIo(this.hv, d, this.clock, this.trace, this.timers);
     const chain = new NotingChain(this, o.name);
     const dmOptions: QemuDmOptions = { hv: this.hv, io, name: o.name, trace: this.trace, chain, now: () => this.clock.ns(),
-      log: o.dmLog ?? new DmLog(o.name), ...(o.noDmop ? { noDmop: true } : {}) };
+      log: o.dmLog ?? new DmLog(o.name), ...(o.noDmop ? { noDmop: true } : {}), ...(o.dmVersion ? { version: o.dmVersion } : {}) };
     const self = this;
     const ctx: GuestCtx = {
       hv: this.hv, d, io, xs: this.xs.client(d.id), xc: new XenCtrl(this.hv, d.vcpus[0]!),

@@ -12,6 +12,8 @@ export const ACTION_NUMBERS: Record<OnAction, number> = {
   destroy: 1, restart: 2, 'rename-restart': 3, preserve: 4, 'coredump-destroy': 5, 'coredump-restart': 6, 'soft-reset': 7,
 };
 
+export type DeviceModelVersion = 'qemu-xen-traditional' | 'qemu-xen';
+
 export interface XlConfig {
   name: string;
   memory: number;
@@ -20,6 +22,11 @@ export interface XlConfig {
   kernel: string;
   acpi: boolean;
   type: 'hvm';
+  /**
+   * `device_model_version`: "qemu-xen-traditional" (acpidm's default, the qemu-dm of the seeds: SCHEDOP_remote_shutdown)
+   * or "qemu-xen" (upstream QEMU: XEN_DMOP_remote_shutdown first). Xen tools/xl/xl_parse.c parses the same two names.
+   */
+  device_model_version: DeviceModelVersion;
   on_poweroff: OnAction;
   on_reboot: OnAction;
   on_watchdog: OnAction;
@@ -54,6 +61,13 @@ function parseValue(raw: string, line: number): Value {
   }
   if (/^-?(0x[0-9a-f]+|\d+)$/i.test(s)) return Number(s);
   throw new XlConfigError(`config line ${line}: cannot parse value '${s}' (strings need quotes)`);
+}
+
+/** xl_parse.c: any other value is "Unknown device_model_version \"%s\" specified". */
+function dmVersion(v: Value | undefined): DeviceModelVersion {
+  if (v === undefined) return 'qemu-xen-traditional';
+  if (v === 'qemu-xen-traditional' || v === 'qemu-xen') return v;
+  throw new XlConfigError(`Unknown device_model_version "${String(v)}" specified`);
 }
 
 /** Parse the file text into key/value pairs (libxlu_cfg). */
@@ -103,7 +117,7 @@ export function parseXlConfig(text: string): XlConfig {
   const cfg: XlConfig = {
     name, memory: int('memory', 128, 1, 2047), vcpus: int('vcpus', 1, 1, 128),
     kernel: typeof kv.kernel === 'string' ? kv.kernel : 'scripted:acpi-poweroff',
-    acpi: int('acpi', 1, 0, 1) === 1, type: 'hvm',
+    acpi: int('acpi', 1, 0, 1) === 1, type: 'hvm', device_model_version: dmVersion(kv.device_model_version),
     on_poweroff: action(kv, 'on_poweroff', 'destroy'), on_reboot: action(kv, 'on_reboot', 'restart'),
     on_watchdog: action(kv, 'on_watchdog', 'destroy'), on_crash: action(kv, 'on_crash', 'destroy'),
     on_soft_reset: action(kv, 'on_soft_reset', 'soft-reset'), extra: {},

@@ -198,7 +198,7 @@ if (!hasChromium && CI) {
       expect(page.errors).toEqual([]);
     });
 
-    it('Xen mode runs in the browser too: xl create → PM1a_CNT ioreq → qemu-dm → DMOP shutdown → xl destroys, as in Node', async () => {
+    it('Xen mode runs in the browser too: xl create → PM1a_CNT ioreq → qemu-dm → SCHEDOP_remote_shutdown → xl destroys, as in Node', async () => {
       const page = await newPage();
       await page.navigate(`${server.url}?guest=halt`);
       const pick = `(r, x) => JSON.parse(JSON.stringify({ cause: r.cause, events: r.libxlEvents, chain: r.chain, timeline: x.formatTimeline(r.timeline) }))`;

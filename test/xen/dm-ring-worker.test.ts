@@ -44,14 +44,14 @@ afterEach(async () => {
   for (const dm of open.splice(0)) await dm.link.close();
 });
 
-async function setup(kind: Kind, vcpus = 1) {
+async function setup(kind: Kind, vcpus = 1, version?: 'qemu-xen') {
   const clock = new VirtualClock();
   const trace = new Trace(() => clock.ns()).recordEverything();
   const hv = new Hypervisor(trace, () => clock.ns());
   const d = hv.createDomain({ vcpus, pages: 256 });
   const io = new HvmIo(hv, d, clock, trace, new TimerQueue(clock));
   const chain = new CauseChain();
-  const o = { hv, io, name: 'g', trace, chain, now: () => clock.ns() };
+  const o = { hv, io, name: 'g', trace, chain, now: () => clock.ns(), ...(version ? { version } : {}) };
   if (kind === 'worker') checkDist();
   const dm = kind === 'inline' ? new QemuDm(o) : await startQemuDmWorker(o);
   open.push(dm);
@@ -85,8 +85,9 @@ describe('qemu-dm on the src/ioreq ring, in-thread and in a worker (xen.md §1, 
     expect(worker.statuses).toEqual(['done', 'done']);
     expect(worker.shutdownAfterFirst).toBe(false);
     expect(worker.log).toEqual(['shutdown requested in cpu_handle_ioreq', 'Issued domain 1 poweroff']);
-    expect(worker.hypercalls).toEqual(['XEN_DMOP_remote_shutdown d1 reason 0 = 0']);
-    expect(worker.destroy).toEqual([{ domid: 1, reboot: false, via: 'XEN_DMOP_remote_shutdown', rc: 0 }]);
+    // qemu-xen-traditional (the default): xc_domain_shutdown = SCHEDOP_remote_shutdown, no DMOP at all.
+    expect(worker.hypercalls).toEqual(['SCHEDOP_remote_shutdown d1 reason 0 = 0']);
+    expect(worker.destroy).toEqual([{ domid: 1, reboot: false, via: 'SCHEDOP_remote_shutdown', rc: 0 }]);
     expect(worker.shutDown).toBe(true);
     expect(worker.code).toBe(0);
     expect(worker.dominfoShutdown).toBe(true);
@@ -106,22 +107,34 @@ describe('qemu-dm on the src/ioreq ring, in-thread and in a worker (xen.md §1, 
     expect(worker.status).toBe('running');
     expect(worker.chain).toEqual([
       '#1 guest via pm1a-cnt: outw 0xb004 <== 0x2001 (S5, SLP_TYP 0)',
-      '#2 hypervisor via dmop-remote-shutdown: qemu-dm XEN_DMOP_remote_shutdown(d1, SHUTDOWN_poweroff) (answers #1)',
+      '#2 hypervisor via dmop-remote-shutdown: qemu-dm SCHEDOP_remote_shutdown(d1, SHUTDOWN_poweroff) (answers #1)',
     ]);
   });
 
-  it('without the DMOP (old Xen: ENOTTY) both fall back to SCHEDOP_remote_shutdown through the mailbox', async () => {
+  it('upstream QEMU (device_model_version="qemu-xen") uses XEN_DMOP_remote_shutdown and logs nothing, on both transports', async () => {
+    const inline = poweroff(await setup('inline', 1, 'qemu-xen'));
+    const worker = poweroff(await setup('worker', 1, 'qemu-xen'));
+    expect(worker).toEqual(inline);
+    expect(worker.log).toEqual([]);
+    expect(worker.hypercalls).toEqual(['XEN_DMOP_remote_shutdown d1 reason 0 = 0']);
+    expect(worker.destroy).toEqual([{ domid: 1, reboot: false, via: 'XEN_DMOP_remote_shutdown', rc: 0 }]);
+    expect(worker.shutDown).toBe(true);
+  });
+
+  it('upstream QEMU without the DMOP (old Xen: ENOTTY) falls back to SCHEDOP_remote_shutdown through the mailbox', async () => {
     const out: Record<Kind, unknown> = { inline: null, worker: null };
     for (const kind of ['inline', 'worker'] as const) {
-      const s = await setup(kind);
+      const s = await setup(kind, 1, 'qemu-xen');
       s.dm.o.noDmop = true;
       expect(s.io.out(s.d.vcpus[0]!, 0xb004, 2, 0x2000)).toBe('done');
       expect(s.d.isShutDown).toBe(true);
-      out[kind] = { log: s.dm.log.lines, destroy: s.trace.find('destroy_hvm_domain').map((r) => r.args), hc: s.dm.link.server.stats.hypercalls };
+      out[kind] = { log: s.dm.log.lines, destroy: s.trace.find('destroy_hvm_domain').map((r) => r.args), hc: s.dm.link.server.stats.hypercalls,
+        action: s.trace.find('destroy_hvm_domain_action').map((r) => r.args) };
     }
     expect(out.worker).toEqual(out.inline);
+    // ENOTTY is not reported; the fallback's outcome is only a trace event (QEMU trace-events destroy_hvm_domain_action).
     expect(out.worker).toEqual({
-      log: ['shutdown requested in cpu_handle_ioreq', 'Issued domain 1 poweroff'],
+      log: [], action: [{ domid: 1, action: 'poweroff' }],
       destroy: [{ domid: 1, reboot: false, via: 'SCHEDOP_remote_shutdown', rc: 0 }], hc: 2,
     });
   });

@@ -11,7 +11,7 @@ import { QemuDm } from '../../src/xen-hvm/qemu-dm.js';
 import { domainInfo } from '../../src/xen-hvm/domain.js';
 import { XEN_DOMINF_shutdown } from '../../src/xen-hvm/xen-abi.js';
 
-function setup(vcpus = 1) {
+function setup(vcpus = 1, version?: 'qemu-xen') {
   const clock = new VirtualClock();
   const trace = new Trace(() => clock.ns()).recordEverything();
   const hv = new Hypervisor(trace, () => clock.ns());
@@ -20,7 +20,7 @@ function setup(vcpus = 1) {
   const d = hv.createDomain({ vcpus, pages: 256 });
   const io = new HvmIo(hv, d, clock, trace, new TimerQueue(clock));
   const chain = new CauseChain();
-  const dm = new QemuDm({ hv, io, name: 'g', trace, chain, now: () => clock.ns() });
+  const dm = new QemuDm({ hv, io, name: 'g', trace, chain, now: () => clock.ns(), ...(version ? { version } : {}) });
   return { clock, trace, hv, d, io, dm, chain, virqs };
 }
 
@@ -46,17 +46,29 @@ describe('Xen-mode PM1a_CNT poweroff (xen.md §1, qemu-trad cpu_handle_ioreq)', 
     expect(trace.find('xen_send_global_virq')).toHaveLength(1);
     expect(chain.describe()).toEqual([
       '#1 guest via pm1a-cnt: outw 0xb004 <== 0x2001 (S5, SLP_TYP 0)',
-      `#2 hypervisor via dmop-remote-shutdown: qemu-dm XEN_DMOP_remote_shutdown(d${d.id}, SHUTDOWN_poweroff) (answers #1)`,
+      `#2 hypervisor via dmop-remote-shutdown: qemu-dm SCHEDOP_remote_shutdown(d${d.id}, SHUTDOWN_poweroff) (answers #1)`,
     ]);
+    // qemu-xen-traditional's destroy_hvm_domain is xc_domain_shutdown: SCHEDOP_remote_shutdown from dom0, no DMOP.
+    expect(trace.find('xen_hypercall').map((r) => r.args['op'])).toEqual(['SCHEDOP_remote_shutdown']);
     void hv;
   });
 
-  it('falls back to SCHEDOP_remote_shutdown when the DMOP is unavailable (ENOTTY: no error line)', () => {
-    const s = setup();
+  it('upstream QEMU (qemu-xen): XEN_DMOP_remote_shutdown, nothing in its log', () => {
+    const s = setup(1, 'qemu-xen');
+    s.io.out(s.d.vcpus[0]!, 0xb004, 2, 0x2000);
+    expect(s.d.isShutDown).toBe(true);
+    expect(s.trace.find('xen_hypercall').map((r) => r.args['op'])).toEqual(['XEN_DMOP_remote_shutdown']);
+    expect(s.trace.find('destroy_hvm_domain')[0]!.args).toMatchObject({ via: 'XEN_DMOP_remote_shutdown', rc: 0 });
+    expect(s.dm.log.lines).toEqual([]);
+  });
+
+  it('upstream QEMU falls back to SCHEDOP_remote_shutdown when the DMOP is unavailable (ENOTTY: no error line)', () => {
+    const s = setup(1, 'qemu-xen');
     s.dm.o.noDmop = true;
     s.io.out(s.d.vcpus[0]!, 0xb004, 2, 0x2000);
     expect(s.trace.find('destroy_hvm_domain')[0]!.args).toMatchObject({ via: 'SCHEDOP_remote_shutdown', rc: 0 });
-    expect(s.dm.log.lines).toEqual(['shutdown requested in cpu_handle_ioreq', `Issued domain ${s.d.id} poweroff`]);
+    expect(s.trace.find('destroy_hvm_domain_action').map((r) => r.args)).toEqual([{ domid: s.d.id, action: 'poweroff' }]);
+    expect(s.dm.log.lines).toEqual([]);
   });
 
   it('a byte write at +0 never triggers; a byte at +1 merges with the low byte and triggers (qemu-trad)', () => {

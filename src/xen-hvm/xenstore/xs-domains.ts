@@ -10,6 +10,8 @@ import { defineEvent } from '../../trace/index.js';
 
 export const traceXsIntroduce = defineEvent('xenstore', 'xenstored_domain_introduce',
   (a: { domid: number; mfn: string; port: number; ring: boolean }) => `dom${a.domid} mfn ${a.mfn} port ${a.port}${a.ring ? '' : ' (no ring)'}`);
+export const traceXsCleanup = defineEvent('xenstore', 'xenstored_domain_cleanup',
+  (a: { domains: number; changed: string }) => `VIRQ_DOM_EXC: rescan ${a.domains} domain(s): ${a.changed || 'nothing changed'}`);
 export const traceXsRelease = defineEvent('xenstore', 'xenstored_domain_release',
   (a: { domid: number; why: string }) => `dom${a.domid} ${a.why}`);
 
@@ -90,18 +92,27 @@ export class XsDomainTable {
   cleanup(): void {
     if (!this.info) return;
     const fired: number[] = [];
+    const changed: string[] = [];
+    const scanned = this.table.size;
     for (const d of [...this.table.values()]) {
       const i = this.info(d.domid);
       if (i && !i.dying) {
         if (i.shutdown && !d.shutdown) {
           d.shutdown = true;
           fired.push(d.domid);
+          changed.push(`dom${d.domid} shut down`);
         }
         continue;
       }
       this.destroy(d, i ? 'dying' : 'gone');
       fired.push(d.domid);
+      changed.push(`dom${d.domid} ${i ? 'dying' : 'gone'}`);
     }
+    if (this.xs.trace?.on(traceXsCleanup)) {
+      this.xs.trace.emit(traceXsCleanup, { domains: scanned, changed: changed.length ? `${changed.join(', ')}; fire @releaseDomain` : '' });
+    }
+    // Xen 4.17's xenstored fires the plain @releaseDomain only (the watcher rescans); the per-domain
+    // @releaseDomain/<domid> form needs XENSTORE_SERVER_FEATURE_WATCHDEPTH, a later series (fireSpecial serves both).
     if (fired.length > 0) this.xs.fireSpecial('@releaseDomain', fired);
   }
 }
