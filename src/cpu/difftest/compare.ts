@@ -4,12 +4,16 @@
  * (the block start reloads registers, flags and memory, so the next block is independent again).
  */
 import type { Item } from './gen.js';
+import { explained } from './known-differences.js';
 import { F, FIELD_NAMES, R_DWORDS, recordHash, type Stream } from './records.js';
 
 export interface FormStat {
   form: string;
   count: number;
+  /** Differences not explained by KNOWN_DIFFERENCES. */
   diffs: number;
+  /** Differences on a form and emulator listed in KNOWN_DIFFERENCES. */
+  explained: number;
   /** The first difference: reproducer and what each side recorded. */
   example: string | null;
 }
@@ -20,6 +24,7 @@ export interface Comparison {
   /** Instructions compared (both sides recorded them and the block had not diverged before). */
   compared: number;
   diffs: number;
+  explained: number;
   forms: Map<string, FormStat>;
   /** A stream that stopped early or could not be read. */
   error: string | null;
@@ -61,7 +66,7 @@ export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: 
 
 export function compareStreams(items: readonly Item[], a: Stream, an: string, b: Stream, bn: string): Comparison {
   const forms = new Map<string, FormStat>();
-  let compared = 0, diffs = 0, skipBlock = -1, error: string | null = null;
+  let compared = 0, diffs = 0, nExplained = 0, skipBlock = -1, error: string | null = null;
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     if (i >= a.nRec || i >= b.nRec) {
@@ -73,19 +78,20 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
     }
     if (it.block === skipBlock) continue;
     let st = forms.get(it.form);
-    if (!st) forms.set(it.form, st = { form: it.form, count: 0, diffs: 0, example: null });
+    if (!st) forms.set(it.form, st = { form: it.form, count: 0, diffs: 0, explained: 0, example: null });
     st.count++; compared++;
     const d = diffFields(a, i, b, i, it.undef);
     if (!d.length) continue;
-    st.diffs++; diffs++;
     skipBlock = it.block;
+    if (explained(it.form, an, bn)) { st.explained++; nExplained++; continue; }
+    st.diffs++; diffs++;
     if (!st.example) {
       const prev = i > 0 && items[i - 1]!.block === it.block ? `before: ${state(b, i - 1)}` : 'before: block start (registers from the block\'s own setup)';
       st.example = [`ring ${it.ring}: ${it.asm}`, `  differs in: ${d.join(', ')}` + (it.undef ? ` (undefined flags masked: ${it.undef.toString(16)})` : ''),
         `  ${prev}`, `  ${an.padEnd(7)}: ${state(a, i)} ${faults(a, i)}`, `  ${bn.padEnd(7)}: ${state(b, i)} ${faults(b, i)}`].join('\n');
     }
   }
-  return { a: an, b: bn, compared, diffs, forms, error };
+  return { a: an, b: bn, compared, diffs, explained: nExplained, forms, error };
 }
 
 /** One line per form: count and differences per comparison; then the first reproducer of each differing form. */
@@ -97,12 +103,13 @@ export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean
   const lines = [head];
   for (const f of sorted) {
     const ds = cmps.map((c) => c.forms.get(f)?.diffs ?? 0);
-    if (!opts.all && ds.every((d) => d === 0)) continue;
+    const ex = cmps.map((c) => c.forms.get(f)?.explained ?? 0);
+    if (!opts.all && ds.every((d) => d === 0) && ex.every((d) => d === 0)) continue;
     const count = Math.max(...cmps.map((c) => c.forms.get(f)?.count ?? 0));
-    lines.push([f.padEnd(28), String(count).padStart(8), ...ds.map((d) => String(d).padStart(16))].join(' '));
+    lines.push([f.padEnd(28), String(count).padStart(8), ...ds.map((d, k) => `${d}${ex[k] ? ` (+${ex[k]} expl.)` : ''}`.padStart(16))].join(' '));
   }
   lines.push([`total (${sorted.length} forms)`.padEnd(28), String(Math.max(...cmps.map((c) => c.compared))).padStart(8),
-    ...cmps.map((c) => String(c.diffs).padStart(16))].join(' '));
+    ...cmps.map((c) => `${c.diffs}${c.explained ? ` (+${c.explained} expl.)` : ''}`.padStart(16))].join(' '));
   for (const c of cmps) {
     if (c.error) lines.push(`${c.a}/${c.b}: ${c.error}`);
     for (const f of sorted) {

@@ -35,11 +35,12 @@ function merge(into: Comparison | undefined, c: Comparison): Comparison {
   if (!into) return { ...c, forms: new Map([...c.forms].map(([k, v]) => [k, { ...v }])) };
   into.compared += c.compared;
   into.diffs += c.diffs;
+  into.explained += c.explained;
   into.error ??= c.error;
   for (const [k, v] of c.forms) {
     const t = into.forms.get(k);
     if (!t) into.forms.set(k, { ...v });
-    else { t.count += v.count; t.diffs += v.diffs; t.example ??= v.example; }
+    else { t.count += v.count; t.diffs += v.diffs; t.explained += v.explained; t.example ??= v.example; }
   }
   return into;
 }

@@ -9,7 +9,7 @@
  * leaks into the next record. Forms that can fault store their resume address first (rom.ts).
  */
 import { type Rng, rng } from './rng.js';
-import { DUMP_NMASK, RESUME, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
+import { DUMP_FSW_NMASK, DUMP_NMASK, RESUME, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
 
 // Arithmetic flags (SDM Vol. 1 3.4.3)
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
@@ -33,7 +33,7 @@ export interface Generated extends RomParts {
 const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const R16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
 const R8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
-const SIZE_KW: Record<number, string> = { 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword' };
+const SIZE_KW: Record<number, string> = { 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword', 80: 'tword' };
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 /** A displacement as NASM should see it: signed, so disp8 forms get no range warning. */
@@ -467,6 +467,140 @@ export class SeqGen {
     this.record(form, `${insn} .taken`, 0);
   }
 
+  /**
+   * x87 (387 set, no transcendentals: the SDM allows them an ulp of freedom). The FSAVE image (control, status with
+   * the SDM-undefined condition codes masked, tag word, registers) goes into the record's fpu checksum. After a form
+   * that leaves C0-C3 undefined, FTST (not recorded) gives them defined values again.
+   */
+  private x87(): void {
+    const st = (): string => `st${this.int(8)}`;
+    const C023 = 0x4500, C0123 = 0x4700;
+    const k = this.int(12);
+    const m = (bits: number): string => { const x = this.mem(bits); this.setup(...x.setup); return x.text; };
+    const fpuTest = (form: string, insn: string, fsw: number): void => {
+      this.testFpu(form, insn, fsw);
+    };
+    switch (k) {
+      case 0: {
+        const c = this.pick(['fld1', 'fldz', 'fldpi', 'fldl2e', 'fldln2', 'fldl2t', 'fldlg2']);
+        fpuTest(c, c, C023); return;
+      }
+      case 1: {
+        const b = this.pick([32, 64, 80]);
+        if (this.chance(0.5) || b === 80) { const t = m(b); fpuTest(`fld m${b}fp`, `fld ${t}`, C023); }
+        else { const i = st(); fpuTest('fld st(i)', `fld ${i}`, C023); }
+        return;
+      }
+      case 2: { const b = this.pick([16, 32, 64]); const t = m(b); fpuTest(`fild m${b}int`, `fild ${t}`, C023); return; }
+      case 3: case 4: {
+        const op = this.pick(['fadd', 'fsub', 'fsubr', 'fmul', 'fdiv', 'fdivr']);
+        const f = this.int(5);
+        if (f === 0) fpuTest(`${op} st0, st(i)`, `${op} st0, ${st()}`, C023);
+        else if (f === 1) fpuTest(`${op} st(i), st0`, `${op} ${st()}, st0`, C023);
+        else if (f === 2) fpuTest(`${op}p st(i), st0`, `${op}p ${st()}, st0`, C023);
+        else if (f === 3) { const b = this.pick([32, 64]); const t = m(b); fpuTest(`${op} m${b}fp`, `${op} ${t}`, C023); }
+        else { const b = this.pick([16, 32]); const t = m(b); fpuTest(`fi${op.slice(1)} m${b}int`, `fi${op.slice(1)} ${t}`, C023); }
+        return;
+      }
+      case 5: {
+        const op = this.pick(['fchs', 'fabs', 'fsqrt', 'frndint', 'fscale', 'fxtract', 'fprem', 'fprem1', 'fincstp', 'fdecstp']);
+        fpuTest(op, op, op === 'fprem' || op === 'fprem1' ? 0 : C023); return;
+      }
+      case 6: {
+        const f = this.int(3);
+        if (f === 0) fpuTest('fxch st(i)', `fxch ${st()}`, C023);
+        else if (f === 1) fpuTest('ffree st(i)', `ffree ${st()}`, C0123);
+        else { const cc = this.pick(['b', 'e', 'be', 'u', 'nb', 'ne', 'nbe', 'nu']); fpuTest(`fcmov${cc} st0, st(i)`, `fcmov${cc} st0, ${st()}`, C023); }
+        return;
+      }
+      case 7: {
+        const f = this.int(4);
+        if (f === 0) { const op = this.pick(['fcom', 'fcomp', 'fucom', 'fucomp']); fpuTest(`${op} st(i)`, `${op} ${st()}`, 0); }
+        else if (f === 1) { const op = this.pick(['fcom', 'fcomp']); const b = this.pick([32, 64]); const t = m(b); fpuTest(`${op} m${b}fp`, `${op} ${t}`, 0); }
+        else if (f === 2) { const op = this.pick(['ftst', 'fxam', 'fcompp', 'fucompp']); fpuTest(op, op, 0); }
+        else { const op = this.pick(['fcomi', 'fucomi', 'fcomip', 'fucomip']); fpuTest(`${op} st0, st(i)`, `${op} st0, ${st()}`, C023); }
+        return;
+      }
+      case 8: case 9: {
+        const f = this.int(4);
+        if (f === 0) { const b = this.pick([32, 64]); const t = m(b); const op = this.pick(['fst', 'fstp']); fpuTest(`${op} m${b}fp`, `${op} ${t}`, C023); }
+        else if (f === 1) { const t = m(80); fpuTest('fstp m80fp', `fstp ${t}`, C023); }
+        else if (f === 2) { const b = this.pick([16, 32]); const t = m(b); const op = this.pick(['fist', 'fistp']); fpuTest(`${op} m${b}int`, `${op} ${t}`, C023); }
+        else { const t = m(64); fpuTest('fistp m64int', `fistp ${t}`, C023); }
+        return;
+      }
+      case 10: {
+        // rounding and precision control; exceptions stay masked (no #MF in the sequence)
+        const cw = 0x1040 | 0x3f | (this.int(4) << 10) | (this.pick([0, 2, 3]) << 8);
+        const x = this.mem(16); this.setup(...x.setup, `mov ${x.text}, ${hex(cw)}`);
+        fpuTest('fldcw m16', `fldcw ${x.text}`, 0); return;
+      }
+      default: {
+        const f = this.int(3);
+        if (f === 0) { this.setup('ftst'); fpuTest('fnstsw ax', 'fnstsw ax', 0); }
+        else if (f === 1) { const t = m(16); fpuTest('fnstcw m16', `fnstcw ${t}`, 0); }
+        else fpuTest('fnclex', 'fnclex', 0);
+      }
+    }
+  }
+
+  /** A tested x87 instruction: `fsw` is the status-word condition codes the SDM leaves undefined. */
+  private testFpu(form: string, insn: string, fsw: number): void {
+    const after = this.newLabel();
+    this.emit(insn);
+    this.lines.push(`${after}:`);
+    if (fsw) this.emit(`mov dword [${hex(DUMP_FSW_NMASK)}], ${hex(~fsw)}`);
+    this.emit('call dump');
+    this.record(form, insn, 0);
+    if (fsw) this.emit('ftst');
+  }
+
+  /** CALL/RET/JMP, direct and indirect: the target is the next line, so the sequence goes on there. */
+  private calls(): void {
+    const t = this.newLabel();
+    const k = this.int(6);
+    let insn: string, form: string;
+    if (k === 0) { this.stackRoom(4, 0); insn = `call ${t}`; form = 'call rel32'; this.esp -= 4; }
+    else if (k === 1) {
+      const n = this.pick([0, 0, 2, 4, 8, 12]);
+      this.stackRoom(4, 4 + n);
+      this.setup(`push dword ${t}`);
+      insn = n ? `ret ${n}` : 'ret'; form = n ? 'ret imm16' : 'ret'; this.esp += n;
+    } else if (k === 2 || k === 3) {
+      const r = this.rnd(32);
+      this.setup(`mov ${r}, ${t}`);
+      if (k === 3) { this.stackRoom(4, 0); this.esp -= 4; }
+      insn = `${k === 2 ? 'jmp' : 'call'} ${r}`; form = `${k === 2 ? 'jmp' : 'call'} r32`;
+    } else {
+      const m = this.mem(32); this.setup(...m.setup, `mov ${m.text}, ${t}`);
+      if (k === 5) { this.stackRoom(4, 0); this.esp -= 4; }
+      insn = `${k === 4 ? 'jmp' : 'call'} ${m.text}`; form = `${k === 4 ? 'jmp' : 'call'} m32`;
+    }
+    this.emit(insn);
+    this.lines.push(`${t}:`);
+    this.emit('call dump');
+    this.record(form, insn, 0);
+  }
+
+  /** POPF with random arithmetic flags, DF, AC and ID (never NT, TF, IF: the ROM relies on them being clear). */
+  private popf(): void {
+    const o = this.pick([16, 32]);
+    const v = (this.r.u32() & (ARITH | 0x400 | 0x40000 | 0x200000)) | 0x3002;
+    this.stackRoom(0, o / 8);
+    this.setup(`push dword ${hex(v)}`);
+    if (o === 16) this.setup('add esp, 2');
+    this.test(o === 16 ? 'popfw' : 'popfd', o === 16 ? 'popfw' : 'popfd');
+    this.esp += o === 16 ? 2 : 4;
+  }
+
+  /** LOCK on an instruction that cannot take it (SDM Vol. 2 "LOCK"): #UD. */
+  private badLock(): void {
+    const k = this.int(3);
+    if (k === 0) this.test('lock add r32, r32 (#UD)', `lock add ${this.rnd(32)}, ${this.rnd(32)}`, 0, { faults: true });
+    else if (k === 1) { const m = this.mem(32); this.setup(...m.setup); this.test('lock mov m32, r32 (#UD)', `lock mov ${m.text}, ${this.rnd(32)}`, 0, { faults: true }); }
+    else { const m = this.mem(32); this.setup(...m.setup); this.test('lock cmp m32, r32 (#UD)', `lock cmp ${m.text}, ${this.rnd(32)}`, 0, { faults: true }); }
+  }
+
   private misc(): void {
     const k = this.int(14);
     switch (k) {
@@ -502,7 +636,9 @@ export class SeqGen {
       [14, () => this.alu()], [4, () => this.unary()], [10, () => this.shift()], [4, () => this.shiftDouble()],
       [8, () => this.muldiv()], [3, () => this.imulForms()], [6, () => this.bits()], [7, () => this.string()],
       [9, () => this.moves()], [4, () => this.atomics()], [9, () => this.stack()], [4, () => this.lea()],
-      [6, () => this.branch()], [7, () => this.misc()],
+      [6, () => this.branch()], [7, () => this.misc()], [3, () => this.calls()], [1, () => this.popf()],
+      [1, () => this.badLock()],
+      [8, () => this.x87()],
     ];
     const total = classes.reduce((s, c) => s + c[0], 0);
     const parts: string[] = [];

@@ -26,7 +26,7 @@ export function assemble(source: string): Uint8Array {
   const d = tmp();
   try {
     writeFileSync(join(d, 'rom.asm'), source);
-    const r = spawnSync('nasm', ['-f', 'bin', '-o', join(d, 'rom.bin'), join(d, 'rom.asm')], { encoding: 'utf8' });
+    const r = spawnSync('nasm', ['-w-prefix-lock', '-f', 'bin', '-o', join(d, 'rom.bin'), join(d, 'rom.asm')], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`nasm failed: ${r.error?.message ?? r.stderr}`);
     return new Uint8Array(readFileSync(join(d, 'rom.bin')));
   } finally { rmSync(d, { recursive: true, force: true }); }

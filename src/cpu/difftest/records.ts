@@ -7,9 +7,9 @@ import { FAULT_BYTES, HASH_BYTES, HASH_MUL, RECORD_BYTES, START_MARK } from './r
 export { START_MARK };
 
 /** Field order of an R record after the tag, in dwords. */
-export const F = { csum: 0, edi: 1, esi: 2, ebp: 3, esp: 4, ebx: 5, edx: 6, ecx: 7, eax: 8, eflags: 9, eip: 10 } as const;
-export const FIELD_NAMES = ['mem', 'edi', 'esi', 'ebp', 'esp', 'ebx', 'edx', 'ecx', 'eax', 'eflags', 'eip'] as const;
-export const R_DWORDS = 11;
+export const F = { fpu: 0, csum: 1, edi: 2, esi: 3, ebp: 4, esp: 5, ebx: 6, edx: 7, ecx: 8, eax: 9, eflags: 10, eip: 11 } as const;
+export const FIELD_NAMES = ['fpu', 'mem', 'edi', 'esi', 'ebp', 'esp', 'ebx', 'edx', 'ecx', 'eax', 'eflags', 'eip'] as const;
+export const R_DWORDS = 12;
 
 export interface Stream {
   /** R records: R_DWORDS dwords each (zero for a hashed record). */

@@ -7,7 +7,7 @@
  * Debug port 0xE9 stream (what the comparison reads):
  * - `H` + a 4-byte hash of the R fields (HASH_MUL) after every tested instruction; with the ROM's `dump_mode` byte
  *   set (withFullRecords), instead
- * - `R` + 44 bytes after every tested instruction: checksum of the memory windows, EDI ESI EBP ESP EBX EDX ECX EAX
+ * - `R` + 48 bytes after every tested instruction: x87 checksum, checksum of the memory windows, EDI ESI EBP ESP EBX EDX ECX EAX
  *   (PUSHAD order; ESP is the sequence's own), EFLAGS, return address (= where the sequence goes on).
  * - `X` + vector, error code, EIP (4 bytes each) for an exception; the handler resumes at the address the sequence
  *   stored in RESUME before an instruction that may fault, and ends the run for any other fault.
@@ -20,12 +20,15 @@ export const WIN_SIZE = 0x100;
 export const STK_LO = 0x8800; // stack window, 128 bytes; ESP stays in [STK_LO + 0x10, STK_TOP]
 export const STK_TOP = 0x8880;
 export const RESUME = 0x9100;
-export const RECORD_BYTES = 45;
+export const RECORD_BYTES = 49;
 export const HASH_BYTES = 5;
 /** The hash of a record (hash mode): per dword, h = rol(h, 7) ^ d, h *= HASH_MUL (mod 2^32). */
 export const HASH_MUL = 0x01000193;
 /** Where the sequence leaves ~(undefined flags) for the next dump's hash. */
 export const DUMP_NMASK = 0x9108;
+/** Where the sequence leaves ~(undefined x87 condition codes) for the next dump. */
+export const DUMP_FSW_NMASK = 0x910c;
+const FSAVE = 0x9200;
 const DUMP_MODE_FROM_END = 0x20;
 
 /** The same ROM with full R records instead of hashes (the byte `dump_mode`). */
@@ -103,7 +106,8 @@ export function romSource(p: RomParts): string {
   o(`  mov eax, 0x2000`);
   o(`  mov cr3, eax`);
   o(`  mov eax, cr0`);
-  o(`  or eax, 0x80000000`);
+  o(`  and eax, ~0x0c`); // x87 on: EM=0, TS=0; MP=1, NE=1 (#MF, not FERR#)
+  o(`  or eax, 0x80000022`);
   o(`  mov cr0, eax`);
   o(`  jmp .paged`);
   o(`.paged:`);
@@ -119,6 +123,7 @@ export function romSource(p: RomParts): string {
   o(`  mov ecx, 0x60`);
   o(`  rep stosd`);
   o(`  mov dword [DUMP_NMASK], -1`);
+  o(`  mov dword [DUMP_FSW_NMASK], -1`);
   o(`  mov esp, STK_TOP`);
   o(`  push dword 0x3002`);
   o(`  popfd`);
@@ -142,6 +147,7 @@ export function romSource(p: RomParts): string {
   o(`  int 0x40`);
   // ---- block start: the windows back to their initial bytes ----
   o(`reinit:`);
+  o(`  fninit`);
   o(`  cld`);
   o(`  mov esi, window_init`);
   o(`  mov edi, WIN`);
@@ -162,22 +168,34 @@ export function romSource(p: RomParts): string {
   o(`  pushad`);
   o(`  mov eax, [DUMP_ESP]`);
   o(`  mov ebx, [eax]`);
-  o(`  mov [esp + 36], ebx`);
+  o(`  mov [esp + 36], ebx`); // (PUSHAD is 32 bytes, EFLAGS at +32, the return-address slot at +36)
   o(`  add eax, 4`);
   o(`  mov [esp + 12], eax`); // ESP as the sequence sees it
   o(`  cld`);
   o(`  xor eax, eax`);
   for (let a = WIN; a < WIN + WIN_SIZE; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
   for (let a = STK_LO; a < STK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
-  o(`  push eax`); // frame: checksum, PUSHAD, EFLAGS, return address
+  o(`  push eax`);
+  // x87: FNSAVE (which reinitialises the FPU) and FRSTOR, then control, status (undefined condition codes masked),
+  // tag word and the eight registers; not FIP/FDP, whose upkeep differs between implementations
+  o(`  fnsave [0x${FSAVE.toString(16)}]`);
+  o(`  frstor [0x${FSAVE.toString(16)}]`);
+  o(`  movzx eax, word [0x${FSAVE.toString(16)}]`);
+  o(`  movzx ebx, word [0x${(FSAVE + 4).toString(16)}]`);
+  o(`  and ebx, [DUMP_FSW_NMASK]`);
+  o(`  rol eax, 5\n  xor eax, ebx`);
+  o(`  movzx ebx, word [0x${(FSAVE + 8).toString(16)}]`);
+  o(`  rol eax, 5\n  xor eax, ebx`);
+  for (let a = FSAVE + 28; a < FSAVE + 108; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
+  o(`  push eax`); // frame: fpu checksum, memory checksum, PUSHAD, EFLAGS, return address
   o(`  mov dx, 0xe9`);
   o(`  test byte [dump_mode], 1`);
   o(`  jnz .full`);
   // hash mode: one dword per record, EFLAGS with the undefined flags (DUMP_NMASK) cleared first
   o(`  xor eax, eax`);
-  for (let k = 0; k < 11; k++) {
+  for (let k = 0; k < 12; k++) {
     o(`  rol eax, 7`);
-    if (k === 9) o(`  mov ebx, [esp + 36]\n  and ebx, [DUMP_NMASK]\n  xor eax, ebx`);
+    if (k === 10) o(`  mov ebx, [esp + 40]\n  and ebx, [DUMP_NMASK]\n  xor eax, ebx`);
     else o(`  xor eax, [esp + ${k * 4}]`);
     o(`  imul eax, eax, 0x${HASH_MUL.toString(16)}`);
   }
@@ -193,11 +211,12 @@ export function romSource(p: RomParts): string {
   o(`  mov al, 'R'`);
   o(`  out dx, al`);
   o(`  mov esi, esp`);
-  o(`  mov ecx, 44`);
+  o(`  mov ecx, 48`);
   o(`  rep outsb`);
   o(`.done:`);
   o(`  mov dword [DUMP_NMASK], -1`);
-  o(`  add esp, 4`);
+  o(`  mov dword [DUMP_FSW_NMASK], -1`);
+  o(`  add esp, 8`);
   o(`  popad`);
   o(`  popfd`);
   o(`  mov esp, [DUMP_ESP]`);
