@@ -38,7 +38,7 @@ function state(s: Stream, i: number): string {
   const r = s.rec;
   return `eax=${hex(r[o + F.eax]!)} ebx=${hex(r[o + F.ebx]!)} ecx=${hex(r[o + F.ecx]!)} edx=${hex(r[o + F.edx]!)} ` +
     `esi=${hex(r[o + F.esi]!)} edi=${hex(r[o + F.edi]!)} ebp=${hex(r[o + F.ebp]!)} esp=${hex(r[o + F.esp]!)} ` +
-    `eflags=${hex(r[o + F.eflags]!)} mem=${hex(r[o + F.csum]!)}`;
+    `eflags=${hex(r[o + F.eflags]!)} mem=${hex(r[o + F.csum]!)} fpu=${hex(r[o + F.fpu]!)}`;
 }
 
 function faults(s: Stream, i: number): string {

@@ -4,7 +4,7 @@
  * `npm run difftest -- --n 5000000 [--seed S]` (bin/difftest.js) and test/cpu/difftest.test.ts call runDifftest.
  */
 import { compareStreams, formatSummary, type Comparison } from './compare.js';
-import { generate } from './gen.js';
+import { generate, type GenOptions } from './gen.js';
 import { assemble, runOnBochs, runOnQemu, type Oracle } from './oracles-node.js';
 import { parseStream, type Stream } from './records.js';
 import { romSource, withFullRecords } from './rom.js';
@@ -22,6 +22,7 @@ export interface DifftestOptions {
   /** Also run acpidm with every block compiled the first time it runs, and compare it with acpidm. */
   compiled?: boolean;
   log?: (line: string) => void;
+  gen?: GenOptions;
 }
 
 export interface DifftestResult {
@@ -55,7 +56,7 @@ export function runDifftest(o: DifftestOptions): DifftestResult {
   for (let done = 0; done < o.n; done += per, roms++) {
     const count = Math.min(per, o.n - done);
     const seed = (o.seed + roms) >>> 0;
-    const g = time('generate', () => generate(seed, count));
+    const g = time('generate', () => generate(seed, count, o.gen));
     const rom = time('nasm', () => assemble(romSource(g)));
     const streams: [string, Stream][] = [];
     // acpidm writes full records (cheap in-process); the oracles write hashes (a port write per byte is what costs
@@ -101,8 +102,10 @@ export function main(argv: string[], out: (s: string) => void): number {
     else if (a === '--oracles') { opt.oracles = (v ?? '').split(',').filter((x) => x && x !== 'none') as Oracle[]; i++; if (opt.oracles.some((x) => x !== 'qemu' && x !== 'bochs')) throw new Error('--oracles takes qemu,bochs'); }
     else if (a === '--interpreter') opt.interpreter = true;
     else if (a === '--compiled') opt.compiled = true;
+    else if (a === '--x87') opt.gen = { ...opt.gen, x87: true };
+    else if (a === '--lock-ud') opt.gen = { ...opt.gen, lockUd: true };
     else if (a === '--all') all = true;
-    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --all)`);
+    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --x87, --lock-ud, --all)`);
   }
   const r = runDifftest({ ...opt, log: (l) => out(l) });
   out(formatSummary(r.comparisons, { all }));

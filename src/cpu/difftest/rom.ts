@@ -69,6 +69,7 @@ export function romSource(p: RomParts): string {
   o(`DUMP_ESP equ 0x${(RESUME + 4).toString(16)}`);
   o(`DUMP_STACK equ 0xa000`);
   o(`DUMP_NMASK equ 0x${DUMP_NMASK.toString(16)}`);
+  o(`DUMP_FSW_NMASK equ 0x${DUMP_FSW_NMASK.toString(16)}`);
   o(`%define ADDR(l) ((l) - $$ + 0x${base.toString(16)})`);
   // ---- protected-mode entry (CPL 0) ----
   o(`pm_entry:`);
@@ -147,6 +148,9 @@ export function romSource(p: RomParts): string {
   o(`  int 0x40`);
   // ---- block start: the windows back to their initial bytes ----
   o(`reinit:`);
+  // FNINIT leaves the data registers as they are (FSAVE still stores them): zero all eight first
+  o(`  fninit`);
+  for (let i = 0; i < 8; i++) o(`  fldz`);
   o(`  fninit`);
   o(`  cld`);
   o(`  mov esi, window_init`);
