@@ -61,6 +61,8 @@ export class SeqGen {
   private block = 0;
   private ring: 0 | 3 = 0;
   private pending: string[] = [];
+  /** x87 register-stack depth (FNINIT at every block start empties it). */
+  private fdepth = 0;
 
   constructor(seed: number, readonly opts: GenOptions = {}) { this.r = rng(seed); }
 
@@ -172,6 +174,7 @@ export class SeqGen {
     this.esp = STK_TOP;
     for (const r of [0, 1, 2, 3, 5, 6, 7]) this.emit(`mov ${R32[r]}, ${hex(this.val(32))}`);
     this.emit(`push dword ${hex(this.flags())}`, 'popfd');
+    this.fdepth = 0;
   }
 
   /** Make room on the stack for `down` bytes pushed and `up` bytes popped. */
@@ -481,73 +484,71 @@ export class SeqGen {
    * that leaves C0-C3 undefined, FTST (not recorded) gives them defined values again.
    */
   private x87(): void {
-    const st = (): string => `st${this.int(8)}`;
-    const C023 = 0x4500, C0123 = 0x4700;
-    const k = this.int(12);
+    // The generator tracks the register-stack depth and keeps every form inside it: QEMU TCG does not model stack
+    // faults (src/cpu/README.md), and real programs do not rely on them.
+    const d = this.fdepth;
+    const st = (): string => `st${this.int(Math.max(d, 1))}`;
+    const C023 = 0x4500;
     const m = (bits: number): string => { const x = this.mem(bits); this.setup(...x.setup); return x.text; };
-    const fpuTest = (form: string, insn: string, fsw: number): void => {
-      this.testFpu(form, insn, fsw);
-    };
-    switch (k) {
-      case 0: {
-        const c = this.pick(['fld1', 'fldz', 'fldpi', 'fldl2e', 'fldln2', 'fldl2t', 'fldlg2']);
-        fpuTest(c, c, C023); return;
-      }
-      case 1: {
-        const b = this.pick([32, 64, 80]);
-        if (this.chance(0.5) || b === 80) { const t = m(b); fpuTest(`fld m${b}fp`, `fld ${t}`, C023); }
-        else { const i = st(); fpuTest('fld st(i)', `fld ${i}`, C023); }
-        return;
-      }
-      case 2: { const b = this.pick([16, 32, 64]); const t = m(b); fpuTest(`fild m${b}int`, `fild ${t}`, C023); return; }
-      case 3: case 4: {
+    const t = (form: string, insn: string, fsw: number, delta: number): void => { this.fdepth += delta; this.testFpu(form, insn, fsw); };
+    if (d === 0 || (d < 8 && this.chance(0.25))) {
+      const k = this.int(4);
+      if (k === 0) { const c = this.pick(['fld1', 'fldz', 'fldpi', 'fldl2e', 'fldln2', 'fldl2t', 'fldlg2']); t(c, c, C023, 1); }
+      else if (k === 1) { const b = this.pick([32, 64, 80]); const x = m(b); t(`fld m${b}fp`, `fld ${x}`, C023, 1); }
+      else if (k === 2 && d > 0) t('fld st(i)', `fld ${st()}`, C023, 1);
+      else { const b = this.pick([16, 32, 64]); const x = m(b); t(`fild m${b}int`, `fild ${x}`, C023, 1); }
+      return;
+    }
+    if (d === 8 && this.chance(0.5)) { const x = m(64); t('fstp m64fp', `fstp ${x}`, C023, -1); return; }
+    switch (this.int(9)) {
+      case 0: case 1: {
         const op = this.pick(['fadd', 'fsub', 'fsubr', 'fmul', 'fdiv', 'fdivr']);
         const f = this.int(5);
-        if (f === 0) fpuTest(`${op} st0, st(i)`, `${op} st0, ${st()}`, C023);
-        else if (f === 1) fpuTest(`${op} st(i), st0`, `${op} ${st()}, st0`, C023);
-        else if (f === 2) fpuTest(`${op}p st(i), st0`, `${op}p ${st()}, st0`, C023);
-        else if (f === 3) { const b = this.pick([32, 64]); const t = m(b); fpuTest(`${op} m${b}fp`, `${op} ${t}`, C023); }
-        else { const b = this.pick([16, 32]); const t = m(b); fpuTest(`fi${op.slice(1)} m${b}int`, `fi${op.slice(1)} ${t}`, C023); }
+        if (f === 0) t(`${op} st0, st(i)`, `${op} st0, ${st()}`, C023, 0);
+        else if (f === 1) t(`${op} st(i), st0`, `${op} ${st()}, st0`, C023, 0);
+        else if (f === 2 && d >= 2) t(`${op}p st(i), st0`, `${op}p st${1 + this.int(d - 1)}, st0`, C023, -1);
+        else if (f === 3) { const b = this.pick([32, 64]); const x = m(b); t(`${op} m${b}fp`, `${op} ${x}`, C023, 0); }
+        else { const b = this.pick([16, 32]); const x = m(b); t(`fi${op.slice(1)} m${b}int`, `fi${op.slice(1)} ${x}`, C023, 0); }
         return;
       }
-      case 5: {
-        const op = this.pick(['fchs', 'fabs', 'fsqrt', 'frndint', 'fscale', 'fxtract', 'fprem', 'fprem1', 'fincstp', 'fdecstp']);
-        fpuTest(op, op, op === 'fprem' || op === 'fprem1' ? 0 : C023); return;
+      case 2: {
+        const two = d >= 2;
+        const op = this.pick(two ? ['fchs', 'fabs', 'fsqrt', 'frndint', 'fscale', 'fprem', 'fprem1', 'fxtract'] : ['fchs', 'fabs', 'fsqrt', 'frndint', 'fxtract']);
+        if (op === 'fxtract' && d === 8) { t('fabs', 'fabs', C023, 0); return; }
+        t(op, op, op === 'fprem' || op === 'fprem1' ? 0 : C023, op === 'fxtract' ? 1 : 0); return;
       }
-      case 6: {
-        const f = this.int(3);
-        if (f === 0) fpuTest('fxch st(i)', `fxch ${st()}`, C023);
-        else if (f === 1) fpuTest('ffree st(i)', `ffree ${st()}`, C0123);
-        else { const cc = this.pick(['b', 'e', 'be', 'u', 'nb', 'ne', 'nbe', 'nu']); fpuTest(`fcmov${cc} st0, st(i)`, `fcmov${cc} st0, ${st()}`, C023); }
+      case 3: {
+        if (this.chance(0.5)) t('fxch st(i)', `fxch ${st()}`, C023, 0);
+        else { const cc = this.pick(['b', 'e', 'be', 'u', 'nb', 'ne', 'nbe', 'nu']); t(`fcmov${cc} st0, st(i)`, `fcmov${cc} st0, ${st()}`, C023, 0); }
+        return;
+      }
+      case 4: {
+        const f = this.int(4);
+        if (f === 0) { const op = this.pick(['fcom', 'fucom']); t(`${op} st(i)`, `${op} ${st()}`, 0, 0); }
+        else if (f === 1) { const op = this.pick(['fcom', 'fcomp']); const b = this.pick([32, 64]); const x = m(b); t(`${op} m${b}fp`, `${op} ${x}`, 0, op === 'fcomp' ? -1 : 0); }
+        else if (f === 2) { const op = this.pick(d >= 2 ? ['ftst', 'fxam', 'fcompp', 'fucompp'] : ['ftst', 'fxam']); t(op, op, 0, op.endsWith('pp') ? -2 : 0); }
+        else { const op = this.pick(['fcomi', 'fucomi', 'fcomip', 'fucomip']); t(`${op} st0, st(i)`, `${op} st0, ${st()}`, C023, op.endsWith('p') ? -1 : 0); }
+        return;
+      }
+      case 5: case 6: {
+        const f = this.int(4);
+        if (f === 0) { const b = this.pick([32, 64]); const x = m(b); const op = this.pick(['fst', 'fstp']); t(`${op} m${b}fp`, `${op} ${x}`, C023, op === 'fstp' ? -1 : 0); }
+        else if (f === 1) { const x = m(80); t('fstp m80fp', `fstp ${x}`, C023, -1); }
+        else if (f === 2) { const b = this.pick([16, 32]); const x = m(b); const op = this.pick(['fist', 'fistp']); t(`${op} m${b}int`, `${op} ${x}`, C023, op === 'fistp' ? -1 : 0); }
+        else { const x = m(64); t('fistp m64int', `fistp ${x}`, C023, -1); }
         return;
       }
       case 7: {
-        const f = this.int(4);
-        if (f === 0) { const op = this.pick(['fcom', 'fcomp', 'fucom', 'fucomp']); fpuTest(`${op} st(i)`, `${op} ${st()}`, 0); }
-        else if (f === 1) { const op = this.pick(['fcom', 'fcomp']); const b = this.pick([32, 64]); const t = m(b); fpuTest(`${op} m${b}fp`, `${op} ${t}`, 0); }
-        else if (f === 2) { const op = this.pick(['ftst', 'fxam', 'fcompp', 'fucompp']); fpuTest(op, op, 0); }
-        else { const op = this.pick(['fcomi', 'fucomi', 'fcomip', 'fucomip']); fpuTest(`${op} st0, st(i)`, `${op} st0, ${st()}`, C023); }
-        return;
-      }
-      case 8: case 9: {
-        const f = this.int(4);
-        if (f === 0) { const b = this.pick([32, 64]); const t = m(b); const op = this.pick(['fst', 'fstp']); fpuTest(`${op} m${b}fp`, `${op} ${t}`, C023); }
-        else if (f === 1) { const t = m(80); fpuTest('fstp m80fp', `fstp ${t}`, C023); }
-        else if (f === 2) { const b = this.pick([16, 32]); const t = m(b); const op = this.pick(['fist', 'fistp']); fpuTest(`${op} m${b}int`, `${op} ${t}`, C023); }
-        else { const t = m(64); fpuTest('fistp m64int', `fistp ${t}`, C023); }
-        return;
-      }
-      case 10: {
         // rounding and precision control; exceptions stay masked (no #MF in the sequence)
         const cw = 0x1040 | 0x3f | (this.int(4) << 10) | (this.pick([0, 2, 3]) << 8);
         const x = this.mem(16); this.setup(...x.setup, `mov ${x.text}, ${hex(cw)}`);
-        fpuTest('fldcw m16', `fldcw ${x.text}`, 0); return;
+        t('fldcw m16', `fldcw ${x.text}`, 0, 0); return;
       }
       default: {
         const f = this.int(3);
-        if (f === 0) { this.setup('ftst'); fpuTest('fnstsw ax', 'fnstsw ax', 0); }
-        else if (f === 1) { const t = m(16); fpuTest('fnstcw m16', `fnstcw ${t}`, 0); }
-        else fpuTest('fnclex', 'fnclex', 0);
+        if (f === 0) { this.setup('ftst'); t('fnstsw ax', 'fnstsw ax', 0, 0); }
+        else if (f === 1) { const x = m(16); t('fnstcw m16', `fnstcw ${x}`, 0, 0); }
+        else t('fnclex', 'fnclex', 0, 0);
       }
     }
   }
@@ -560,7 +561,11 @@ export class SeqGen {
     if (fsw) this.emit(`mov dword [${hex(DUMP_FSW_NMASK)}], ${hex(~fsw)}`);
     this.emit('call dump');
     this.record(form, insn, 0);
-    if (fsw) this.emit('ftst');
+    // FTST gives C0-C3 defined values again (on an empty stack it would fault: FLDZ first)
+    if (fsw) {
+      if (this.fdepth === 0) { this.emit('fldz'); this.fdepth = 1; }
+      this.emit('ftst');
+    }
   }
 
   /** CALL/RET/JMP, direct and indirect: the target is the next line, so the sequence goes on there. */
