@@ -13,6 +13,10 @@ import { kernelGuestFactory, formatTimeline, runXenDomain, runXenDomainAsync, ty
 import { CliError, type CliIo } from '../cli-io.js';
 import type { RunConfig } from '../qemu-args.js';
 import { DEFAULT_KERNEL } from './run.js';
+import { printXenSummary } from './run-xen-summary.js';
+
+/** runXenDomain's default virtual time limit (the summary says when it ended the run). */
+const XEN_RUN_LIMIT_NS = 600e9;
 
 export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   if (cfg.bios) throw new CliError('--xen boots a -kernel through the modelled hvmloader; -bios is QEMU mode only');
@@ -34,7 +38,7 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
       throw new CliError(`cannot read kernel '${p}': ${(e as Error).message}`, 1);
     }
   };
-  const opts = { configText, guestFactory: kernelGuestFactory(load, cfg.maxInsns) };
+  const opts = { configText, guestFactory: kernelGuestFactory(load, Number.isFinite(cfg.maxInsns) ? cfg.maxInsns : 200_000_000) /* per-slice budget, unchanged when --max-insns is absent */ };
   let r: RunXenResult;
   if (cfg.dmWorker) {
     const { startQemuDmWorker } = await import('../../xen-hvm/qemu-dm-worker-node.js');
@@ -42,13 +46,16 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   } else {
     r = runXenDomain(opts);
   }
-  if (!cfg.quiet) {
+  const status = r.cause === 'running' ? 4 : 0;
+  if (cfg.json) {
+    for (const e of r.timeline) io.stdout(JSON.stringify({ t: e.t, layer: e.layer, text: e.text }) + '\n');
+  } else if (!cfg.quiet) {
     io.stdout(`acpidm: Xen HVM domain "${r.name}" (domid ${r.domid}), ${cfg.memoryMiB} MiB, kernel ${kernel}` +
       `${cfg.dmWorker ? ', qemu-dm in a worker thread' : ''}\n`);
+    if (r.host.timelineDropped) io.stdout(`(${r.host.timelineDropped} older timeline lines were dropped)\n`);
     for (const l of formatTimeline(r.timeline)) io.stdout(l + '\n');
-    io.stdout(`\nlibxl events: ${r.libxlEvents.map((e) => JSON.stringify(e)).join(', ') || '(none)'}\n`);
-    io.stdout(`VIRQ_DOM_EXC sent ${r.virqDomExc} times; xl list at the end:\n${r.list.map((l) => `  ${l}`).join('\n')}\n`);
-    io.stdout(`who did it: ${r.cause}\n${r.chain.map((l) => `  #${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}`).join('\n')}\n`);
   }
-  return r.cause === 'running' ? 4 : 0;
+  // Every domain's chain, folded, and one verdict in QEMU mode's words (run-xen-summary.ts).
+  printXenSummary(r, io, { json: cfg.json, quiet: cfg.quiet }, XEN_RUN_LIMIT_NS, status);
+  return status;
 }
