@@ -21,6 +21,7 @@ export const RUN_HELP: { group: string; options: OptionHelp[] }[] = [
       { syntax: '-machine pc[,smm=on|off][,accel=tcg]', text: "the i440FX/PIIX4 'pc' machine (-M pc); q35 and others are refused" },
       { syntax: '-M pc', text: 'same as -machine pc' },
       { syntax: '-accel tcg', text: 'the only accelerator: acpidm interprets the guest' },
+      { syntax: '-cpu MODEL', text: 'the CPU model and its CPUID: 486 or acpidm (default; P6-class)' },
       { syntax: '-smp 1', text: 'one CPU (more are refused: acpidm models a single CPU)' },
       { syntax: '-m MB', text: 'guest RAM, 1 MiB .. 3 GiB (a bare number is MiB; k/M/G suffixes)' },
       { syntax: '-name NAME', text: "the VM's name (QMP query-name, the timeline)" },
