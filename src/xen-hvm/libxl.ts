@@ -14,7 +14,7 @@ import type { XlConfig } from './xl-config.js';
 import type { TimerHandle } from './timer-queue.js';
 import {
   HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN, HVM_PARAM_TRIPLE_FAULT_REASON, SHUTDOWN_reboot,
-  XEN_DOMCTL_SENDTRIGGER_POWER, XEN_DOMCTL_SENDTRIGGER_RESET, XEN_DOMCTL_SENDTRIGGER_SLEEP, XEN_DOMINF_dying,
+  HVM_PARAM_ACPI_S_STATE, XEN_DOMCTL_SENDTRIGGER_POWER, XEN_DOMCTL_SENDTRIGGER_RESET, XEN_DOMCTL_SENDTRIGGER_SLEEP, XEN_DOMINF_dying,
   XEN_DOMINF_shutdown, XEN_DOMINF_shutdownmask, XEN_DOMINF_shutdownshift, strerror,
 } from './xen-abi.js';
 
@@ -272,7 +272,18 @@ export class Libxl {
   }
 
   /** libxl_send_trigger: libxl trigger → XEN_DOMCTL_SENDTRIGGER_*. */
-  sendTrigger(domid: number, trigger: 'power' | 'sleep' | 'reset'): number {
+  sendTrigger(domid: number, trigger: 'power' | 'sleep' | 'reset' | 's3resume'): number {
+    if (trigger === 's3resume') {
+      // libxl_domain.c libxl_send_trigger, LIBXL_TRIGGER_S3RESUME: xc_hvm_param_set(HVM_PARAM_ACPI_S_STATE, 0).
+      this.records.get(domid)?.hd.chain.add({ requester: 'host', mechanism: 'other', what: 'xl trigger s3resume', evidence: { trigger: 's3resume' },
+        t: this.host.clock.ns() });
+      const rc = this.host.xc.setParam(domid, HVM_PARAM_ACPI_S_STATE, 0n);
+      if (rc < 0) {
+        this.logLine('error', `Domain ${domid}:Send trigger '${trigger}' failed: ${strerror(rc)}`);
+        return ERROR_FAIL;
+      }
+      return 0;
+    }
     const t = trigger === 'power' ? XEN_DOMCTL_SENDTRIGGER_POWER : trigger === 'sleep' ? XEN_DOMCTL_SENDTRIGGER_SLEEP : XEN_DOMCTL_SENDTRIGGER_RESET;
     const rec = this.records.get(domid);
     const link = rec?.hd.chain.add({ requester: 'host', mechanism: trigger === 'power' ? 'acpi-power-button' : 'other', what: `xl trigger ${trigger}`, evidence: { trigger: t }, t: this.host.clock.ns() });

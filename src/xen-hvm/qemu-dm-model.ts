@@ -73,6 +73,8 @@ export interface QemuDmModel extends DmModule {
   /** qemu-trad time_offset (seconds) and mapcache invalidations seen. */
   readonly counts: { timeOffset: bigint; invalidate: number };
   destroyHvmDomain(reboot: boolean, why: DestroyWhy): number;
+  /** CMOS 0x0F as the firmware reads it after a reset: 0xFE after an S3 (cmos_set_s3_resume), then 0. */
+  takeCmosShutdownStatus(): number;
 }
 
 const unbacked: GuestMemory = { read: () => false, write: () => false };
@@ -80,14 +82,20 @@ const unbacked: GuestMemory = { read: () => false, write: () => false };
 export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): QemuDmModel {
   const { domid, trace, sink } = o;
   const pending = { shutdown: false, reset: false, vcpu: 0 };
+  let cmosShutdownStatus = 0;
   const counts = { timeOffset: 0n, invalidate: 0 };
   const piix4 = newPiix4Xen({
     trace, ...(o.policy ? { policy: o.policy } : {}),
     onSleep: (s, value, port) => {
       if (s.kind === 'none') return;
       sink.sleep(s.kind, s.typ, value, port, pending.vcpu);
-      // qemu-trad: S3 resets the machine, marks CMOS for resume and tells Xen ACPI_S_STATE = 3.
-      if (s.kind === 'S3') dmpSetParam(hc, domid, HVM_PARAM_ACPI_S_STATE, 3);
+      // qemu-trad hw/piix4acpi.c: S3 resets the DM's devices (qemu_system_reset), marks CMOS 0x0F = 0xFE for the
+      // BIOS to resume (cmos_set_s3_resume) and tells Xen HVM_PARAM_ACPI_S_STATE = 3 (hvm_s3_suspend pauses the domain).
+      if (s.kind === 'S3') {
+        piix4.pm1Cnt = 0x0001; // back to reset state: SCI_EN (ACPI-only under Xen)
+        cmosShutdownStatus = 0xfe;
+        dmpSetParam(hc, domid, HVM_PARAM_ACPI_S_STATE, 3);
+      }
       else pending.shutdown = true; // qemu_system_shutdown_request: consumed in cpu_handle_ioreq before the response
     },
     onReset: (v) => {
@@ -178,6 +186,11 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
 
   return {
     bus, piix4, pending, counts, destroyHvmDomain,
+    takeCmosShutdownStatus: () => {
+      const v = cmosShutdownStatus;
+      cmosShutdownStatus = 0;
+      return v;
+    },
     devices: {
       pio: bus, mem: o.ram ?? unbacked, pci,
       timeOffset: (_added, total) => void (counts.timeOffset = total),

@@ -30,7 +30,7 @@ const TIMELINE_EVENTS = new Set([
   // seed 003's steps: xenstored's rescan on VIRQ_DOM_EXC and the watch events it fires, libxl's death-watch
   // getdomaininfo, domain_destroy when the last reference drops, qemu-xen's fallback trace lines.
   'xenstored_domain_cleanup', 'xenstored_watch_event', 'libxl_death_watch', 'xen_domain_destroy', 'destroy_hvm_domain_action',
-  'destroy_hvm_domain_failed_action',
+  'destroy_hvm_domain_failed_action', 'xen_hvm_s3', 'seabios_s3_resume',
 ]);
 
 /** A cause chain that also writes each link to the host timeline. */
@@ -171,6 +171,7 @@ export class XenHost {
       hv: this.hv, d, io, xs: this.xs.client(d.id), xc: new XenCtrl(this.hv, d.vcpus[0]!),
       now: () => self.clock.ns(),
       clock: this.clock,
+      takeCmosShutdownStatus: () => hd.dm?.model?.takeCmosShutdownStatus() ?? 0,
       sleep: (v, ns) => self.sleepVcpu(v, ns),
     };
     const hd: HostDomain = { d, name: o.name, io, dm: null, dmOptions, guest: o.guest, ctx, chain, booted: false };

@@ -7,16 +7,31 @@
  * on_poweroff = "preserve" (the shut-down domain stays for inspection),
  * -no-reboot → on_reboot = "destroy". `--dm-worker` runs qemu-dm in its own
  * worker thread on the shared ioreq pages, as qemu-dm lives in dom0.
+ * Honoured as in QEMU mode: --max-insns (the guest's instruction budget, exit
+ * 4), -trace PATTERN / -D FILE (trace records as JSON lines), --json (the
+ * timeline as JSON lines), --quiet, DEBUG=acpidm:xen|ioreq|…; refused with a
+ * reason: -bios, -qmp, -S, -debugcon.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { attachDebug } from '../../trace/debug-sink.js';
+import { globToRegExp, jsonLine, Trace } from '../../trace/trace.js';
 import { kernelGuestFactory, formatTimeline, runXenDomain, runXenDomainAsync, type RunXenResult } from '../../xen-hvm/run-xen-domain.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { RunConfig } from '../qemu-args.js';
+import { qemuTraceAliases } from '../trace-aliases.js';
 import { DEFAULT_KERNEL } from './run.js';
 
 export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   if (cfg.bios) throw new CliError('--xen boots a -kernel through the modelled hvmloader; -bios is QEMU mode only');
   if (cfg.qmp.length) throw new CliError('--xen has no QMP monitor: drive Xen domains with `acpidm xen host` and `acpidm xl`');
+  if (cfg.startPaused) {
+    throw new CliError('--xen: -S is QEMU mode only (it waits for QMP `cont`); a Xen domain starts when `xl create` unpauses it: '
+      + 'use `acpidm xen host` and `acpidm xl` to control it');
+  }
+  if (cfg.debugcons.length) {
+    throw new CliError('--xen: -debugcon is QEMU mode only; under Xen, port 0xE9 is the hypervisor\'s guest console '
+      + '(hvm_print_line), shown in the timeline as "(d1) ..." lines');
+  }
   const kernel = cfg.kernel ?? DEFAULT_KERNEL;
   if (!existsSync(kernel)) throw new CliError(`-kernel '${kernel}' does not exist`, 1);
   const configText = [
@@ -34,21 +49,56 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
       throw new CliError(`cannot read kernel '${p}': ${(e as Error).message}`, 1);
     }
   };
-  const opts = { configText, guestFactory: kernelGuestFactory(load, cfg.maxInsns) };
-  let r: RunXenResult;
-  if (cfg.dmWorker) {
-    const { startQemuDmWorker } = await import('../../xen-hvm/qemu-dm-worker-node.js');
-    r = await runXenDomainAsync({ ...opts, dmStarter: startQemuDmWorker });
-  } else {
-    r = runXenDomain(opts);
+  const trace = new Trace().recordEverything();
+  attachDebug(trace); // DEBUG=acpidm:xen, acpidm:ioreq, ...
+  const wanted = cfg.tracePatterns.map((p) => globToRegExp(qemuTraceAliases(p).replace(/^acpidm:/, '')));
+  let fd: number | null = null;
+  if (cfg.traceFile) {
+    try {
+      fd = openSync(cfg.traceFile, 'w');
+    } catch (e) {
+      throw new CliError(`cannot open '${cfg.traceFile}': ${(e as Error).message}`, 1);
+    }
   }
-  if (!cfg.quiet) {
+  if (wanted.length || fd !== null) {
+    trace.subscribe((rec) => {
+      if (wanted.length && !wanted.some((re) => re.test(rec.name) || re.test(rec.ns) || re.test(`${rec.ns}:${rec.name}`))) return;
+      const line = jsonLine(rec) + '\n';
+      if (fd !== null) writeSync(fd, line);
+      else io.stderr(line);
+    });
+  }
+  const opts = { configText, guestFactory: kernelGuestFactory(load), maxInsns: cfg.maxInsns, trace };
+  let r: RunXenResult;
+  try {
+    if (cfg.dmWorker) {
+      const { startQemuDmWorker } = await import('../../xen-hvm/qemu-dm-worker-node.js');
+      r = await runXenDomainAsync({ ...opts, dmStarter: startQemuDmWorker });
+    } else {
+      r = runXenDomain(opts);
+    }
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+  if (cfg.json) {
+    for (const e of r.timeline) io.stdout(JSON.stringify({ t: e.t, layer: e.layer, text: e.text }) + '\n');
+    io.stdout(JSON.stringify({ summary: true, cause: r.cause, libxlEvents: r.libxlEvents, virqDomExc: r.virqDomExc, budgetExhausted: r.budgetExhausted,
+      chain: r.chain.map((l) => ({ id: l.id, requester: l.requester, mechanism: l.mechanism, what: l.what, answers: l.answers ?? null })) }) + '\n');
+  } else if (!cfg.quiet) {
     io.stdout(`acpidm: Xen HVM domain "${r.name}" (domid ${r.domid}), ${cfg.memoryMiB} MiB, kernel ${kernel}` +
       `${cfg.dmWorker ? ', qemu-dm in a worker thread' : ''}\n`);
     for (const l of formatTimeline(r.timeline)) io.stdout(l + '\n');
     io.stdout(`\nlibxl events: ${r.libxlEvents.map((e) => JSON.stringify(e)).join(', ') || '(none)'}\n`);
     io.stdout(`VIRQ_DOM_EXC sent ${r.virqDomExc} times; xl list at the end:\n${r.list.map((l) => `  ${l}`).join('\n')}\n`);
     io.stdout(`who did it: ${r.cause}\n${r.chain.map((l) => `  #${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}`).join('\n')}\n`);
+  }
+  if (r.budgetExhausted) {
+    io.stderr(`acpidm run --xen: the guest's instruction budget (--max-insns ${cfg.maxInsns}) ran out\n`);
+    return 4;
+  }
+  if (r.cause === 'suspended') {
+    io.stderr('acpidm run --xen: the domain is suspended (S3); `xl trigger DOMAIN s3resume` would wake it\n');
+    return 5;
   }
   return r.cause === 'running' ? 4 : 0;
 }
