@@ -9,37 +9,23 @@
  *  - a byte write at +1 merges with the stored low byte and may trigger;
  *  - a byte write at +0 stores the low byte and never triggers;
  *  - reads hide GBL_RLS and SLP_EN.
- * Sleep decode uses hvmloader's tables (Xen tools/libacpi dsdt.asl, ssdt_s3/s4):
- * _S5 = 0, _S3 = 1, _S4 = 0 (V1), and the old V0 values S3 = 5, S4 = 6, S5 = 7.
+ * Sleep decode is src/acpi's decodeSleep with QEMU_XEN_TRADITIONAL_POLICY: hvmloader's values (Xen tools/libacpi
+ * dsdt.asl, ssdt_s3/s4: _S5 = 0, _S3 = 1, _S4 = 0) and the old V0 values S3 = 5, S4 = 6, S5 = 7.
  */
+import { GBL_RLS, SCI_EN, SLP_EN } from '../acpi/pm-regs.js';
+import { decodeSleep, QEMU_XEN_TRADITIONAL_POLICY, type SleepPolicy } from '../acpi/sleep-decode.js';
 import type { RegionOps } from '../ioports/region.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
 
-export const SCI_EN = 0x0001;
-export const GBL_RLS = 0x0004;
-export const SLP_EN = 0x2000;
-export const SLP_TYP_SHIFT = 10;
-export const SLP_TYP_MASK = 0x1c00;
-
-/** Board policy: which SLP_TYP values mean what (they must match the DSDT). */
-export interface XenSleepPolicy {
-  readonly s3: readonly number[];
-  readonly s4: readonly number[];
-  readonly s5: readonly number[];
-}
-
-/** qemu-trad acpi_shutdown: SLP_TYP_S3_V0/V1, SLP_TYP_S4_V0, SLP_TYP_S5_V0/V1. */
-export const XEN_HVMLOADER_SLEEP_POLICY: XenSleepPolicy = { s3: [1, 5], s4: [6], s5: [0, 7] };
+/** Board policy: which SLP_TYP values mean what (src/acpi's SleepPolicy; default qemu-xen-traditional's table). */
+export type XenSleepPolicy = SleepPolicy;
 
 export type XenSleep = { kind: 'none' } | { kind: 'S3' | 'S4' | 'S5'; typ: number };
 
-/** Pure decode of a PM1a_CNT value written with the trigger path. */
-export function decodeXenSleep(val: number, p: XenSleepPolicy): XenSleep {
-  if ((val & SLP_EN) === 0) return { kind: 'none' };
-  const typ = (val & SLP_TYP_MASK) >>> SLP_TYP_SHIFT;
-  if (p.s3.includes(typ)) return { kind: 'S3', typ };
-  if (p.s4.includes(typ) || p.s5.includes(typ)) return { kind: p.s5.includes(typ) ? 'S5' : 'S4', typ };
-  return { kind: 'none' };
+/** src/acpi's pure decoder with the board's policy, in the shape the DM's callbacks take. */
+function decodeXenSleep(val: number, p: SleepPolicy): XenSleep {
+  const d = decodeSleep(val, p);
+  return d.kind === 'none' ? { kind: 'none' } : { kind: d.state, typ: d.typ };
 }
 
 export const tr = {
@@ -88,7 +74,7 @@ export function newPiix4Xen(o: { trace: Trace; policy?: XenSleepPolicy; pmBase?:
   pmConf[0x3d] = 1;
   return {
     pm1Cnt: SCI_EN, rcr: 0, confAddr: 0, pmConf, hostConf: conf(0x8086, 0x1237, 0x0600), isaConf: conf(0x8086, 0x7000, 0x0601),
-    policy: o.policy ?? XEN_HVMLOADER_SLEEP_POLICY, trace: o.trace, onSleep: o.onSleep, onReset: o.onReset, pmBase,
+    policy: o.policy ?? QEMU_XEN_TRADITIONAL_POLICY, trace: o.trace, onSleep: o.onSleep, onReset: o.onReset, pmBase,
   };
 }
 
