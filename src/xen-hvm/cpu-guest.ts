@@ -23,7 +23,7 @@ import { PhysMemory } from '../memory/phys-memory.js';
 import type { Vcpu } from './domain.js';
 import type { GuestCtx, XenGuest } from './guest.js';
 import { hypercall } from './hypercalls.js';
-import { SCHEDOP_block, SCHEDOP_yield, HYPERVISOR_sched_op } from './xen-abi.js';
+import { HVM_PARAM_CALLBACK_IRQ, SCHEDOP_block, SCHEDOP_yield, HYPERVISOR_sched_op } from './xen-abi.js';
 import type { DualPic } from '../piix4/i8259.js';
 import { attachVpic, sciToVpic } from './vpic.js';
 
@@ -58,6 +58,8 @@ export class CpuGuest implements XenGuest {
   private facs = 0;
   /** hvm_s3_suspend reset vCPU 0 to the reset vector: the firmware runs when the domain is unpaused. */
   private atResetVector = false;
+  /** The GSI an event-channel upcall holds asserted until the vCPU takes it (-1: none). */
+  private upcallLine = -1;
   /** The guest yielded or blocked in its last slice: idle until an event (or 1 ms) instead of spinning the scheduler. */
   private idle = false;
 
@@ -104,8 +106,22 @@ export class CpuGuest implements XenGuest {
     };
     const pic = attachVpic(ctx.io, ctx.hv.trace);
     this.pic = pic;
+    // The upcall's GSI line stays asserted until the vCPU takes the interrupt (Xen keeps it up while
+    // evtchn_upcall_pending is set; with no shared_info modelled, taking the vector is the guest clearing it).
+    const intr = {
+      intr: () => pic.intr(),
+      ack: (): number => {
+        const v = pic.ack();
+        const line = this.upcallLine;
+        if (line >= 0 && (v & 0xff) === (line < 8 ? pic.master.irqBase + line : pic.slave.irqBase + line - 8)) {
+          this.upcallLine = -1;
+          pic.setIrq(line, false);
+        }
+        return v;
+      },
+    };
     // The host's clock, not one of its own: the guest's instructions are the host's time (1 ns each).
-    const cpu = new Cpu({ mem: this.mem, io, clock: ctx.clock, trace: ctx.hv.trace, intr: pic });
+    const cpu = new Cpu({ mem: this.mem, io, clock: ctx.clock, trace: ctx.hv.trace, intr });
     this.cpu = cpu;
     const ram = this.mem.ram;
     cpu.cpuidHook = (leaf) =>
@@ -157,6 +173,22 @@ export class CpuGuest implements XenGuest {
     if (status === 0xfe && this.facs !== 0 && seabiosS3Resume(this.mem, cpu, ctx.hv.trace, this.facs)) return;
     cpu.reset();
     cpu.setFlatProtectedMode(this.entry.entry, { eax: this.entry.eax, ebx: this.entry.ebx });
+  }
+
+  /**
+   * Xen hvm_assert_evtchn_irq with HVM_PARAM_CALLBACK_IRQ of type GSI (bits 63:56 = 0): an ISA GSI is asserted on the
+   * vPIC (hvm_set_callback_irq_level). Other callback types (PCI INTx, vector) are not modelled.
+   */
+  onEvtchnUpcall(ctx: GuestCtx): void {
+    const via = ctx.d.params[HVM_PARAM_CALLBACK_IRQ] ?? 0n;
+    const v = ctx.d.vcpus[0]!;
+    if (via !== 0n && via >> 56n === 0n && via < 16n && this.pic) {
+      this.upcallLine = Number(via);
+      this.pic.setIrq(this.upcallLine, true);
+      if (this.pic.intr() && !v.ioPending && !v.down) v.blocked = false;
+      return;
+    }
+    if (!v.ioPending && !v.down) v.blocked = false; // a polling guest: just let it run
   }
 
   /** The SCI changed: IRQ 9 on the vPIC; an interrupt wakes a vCPU halted with IF=1. */

@@ -47,6 +47,8 @@ export interface XenGuest {
   boot(ctx: GuestCtx): void;
   /** One slice for a runnable vCPU. */
   step(ctx: GuestCtx, v: Vcpu): void;
+  /** An event channel of the domain fired (e.g. xenstored answered on the store port): deliver the upcall. */
+  onEvtchnUpcall?(ctx: GuestCtx): void;
   /** The SCI line changed (IRQ 9): a guest blocked in hlt with IF=1 wakes. */
   onSci?(ctx: GuestCtx, level: boolean): void;
 }

@@ -117,7 +117,10 @@ export class Libxl {
       const page = ram.subarray(storePfn * 4096, storePfn * 4096 + 4096);
       page.fill(0);
       // xenstored notifies the guest's store port; the guest polls with SCHEDOP_yield, so the wakeup is enough.
+      // xenstored notifies the guest's store port: the event-channel upcall (HVM_PARAM_CALLBACK_IRQ), or, for a guest
+      // that polls with SCHEDOP_yield, just a wakeup.
       this.host.xs.introduceDomain(id, { mfn: storePfn, port: storePort, page, notify: () => {
+        if (guest.onEvtchnUpcall) return guest.onEvtchnUpcall(hd.ctx);
         const v = hd.d.vcpus[0]!;
         if (!v.ioPending && !v.down) v.blocked = false;
       } });
@@ -262,6 +265,8 @@ export class Libxl {
       if (v === '' || v === null) {
         rec?.hd.chain.add({ requester: 'guest', mechanism: 'xenstore-control', what: 'guest acknowledged: control/shutdown = ""',
           ...(req ? { answers: req.id } : {}), t: this.host.clock.ns() });
+        // An HVM guest with PV drivers acts on it with ACPI S5: that write answers the toolstack's request.
+        if (rec && req && cmd === 'poweroff') rec.latchedButton = req;
         finish(0);
       }
     });

@@ -33,6 +33,7 @@ export function classifyTeardown(chain: CauseChain): TeardownCause {
     const asked = find(L, first.answers);
     switch (first.mechanism) {
       case 'pm1a-cnt':
+        if (asked?.mechanism === 'xenstore-control') return 'toolstack-pv-shutdown'; // PV drivers acked, then ACPI S5
         return asked?.mechanism === 'acpi-power-button' ? 'toolstack-acpi-button' : 'guest-acpi-poweroff';
       case 'schedop-shutdown':
         if (first.evidence?.reason === 3) return 'crash';
