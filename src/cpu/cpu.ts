@@ -17,6 +17,7 @@ import { HANDLERS } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock, type Block } from './jit/compile.js';
+import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
 
@@ -78,6 +79,8 @@ export class Cpu extends CpuState {
 
   /** false with `lapic: false`: a PIC-only machine, INTR goes straight to the CPU and CPUID shows no APIC */
   readonly apicPresent: boolean;
+  /** the x87 (fpu/) */
+  readonly fpu = new Fpu();
   halted = false;
   stopRequested = false;
   private shadow = false;
@@ -137,6 +140,7 @@ export class Cpu extends CpuState {
     if (!this.apicPresent) this.lapic.baseMsr &= ~0x800; // no APIC: as if globally disabled
     this.halted = false; this.shadow = false; this.stopRequested = false; this.exitReason = null;
     this.tsc = 0;
+    this.fpu.init();
   }
 
   /**

@@ -31,11 +31,12 @@ import { aaa, aad, aam, daa, group3, imulGE } from './ops-muldiv.js';
 import { bitScan, bitTest, group2, shld } from './ops-shift.js';
 import { CMPS, INS, LODS, MOVS, OUTS, SCAS, STOS, stringOp } from './ops-string.js';
 import {
-  cli, clts, cmpxchg8b, cpuid, esc, group6, group7, hlt, inOp, larLsl, movCr, movDr, outOp, popf, pushf, rdmsr, rdtsc, sti, wait,
+  cli, clts, cmpxchg8b, cpuid, group6, group7, hlt, inOp, larLsl, movCr, movDr, outOp, popf, pushf, rdmsr, rdtsc, sti,
   wbinvd, wrmsr,
 } from './ops-system.js';
 import { interrupt } from './transfers.js';
 import { installFastPaths } from './fast-paths.js';
+import { fpuEscape, fwait } from './fpu/escape.js';
 
 export interface OpDef {
   readonly op: number;
@@ -130,7 +131,7 @@ export const OPS: readonly OpDef[] = [
   { op: 0x98, name: 'CBW/CWDE', os: true, exec: cbw },
   { op: 0x99, name: 'CWD/CDQ', os: true, exec: cwd },
   { op: 0x9a, name: 'CALL Ap', os: true, exec: (c) => farDirect(c, true) },
-  { op: 0x9b, name: 'WAIT', exec: wait },
+  { op: 0x9b, name: 'WAIT', exec: fwait },
   { op: 0x9c, name: 'PUSHF', os: true, exec: pushf },
   { op: 0x9d, name: 'POPF', os: true, exec: popf },
   { op: 0x9e, name: 'SAHF', exec: sahf },
@@ -177,7 +178,7 @@ export const OPS: readonly OpDef[] = [
   { op: 0xd5, name: 'AAD Ib', exec: aad },
   { op: 0xd6, name: 'SALC', exec: salc },
   { op: 0xd7, name: 'XLAT', exec: xlat },
-  ...range(8, (i) => ({ op: 0xd8 + i, name: `ESC ${i} (FPU)`, e: true, exec: esc })),
+  ...range(8, (i) => ({ op: 0xd8 + i, name: `ESC ${i} (x87, fpu/escape.ts)`, e: true, exec: (c: Cpu) => fpuEscape(c, i) })),
   ...range(4, (i) => ({ op: 0xe0 + i, name: ['LOOPNE Jb', 'LOOPE Jb', 'LOOP Jb', 'JCXZ Jb'][i]!, exec: (c: Cpu) => loop(c, i) })),
   { op: 0xe4, name: 'IN AL,Ib', exec: (c) => inOp(c, 1, false) },
   { op: 0xe5, name: 'IN eAX,Ib', os: true, exec: (c, b) => inOp(c, b === 32 ? 4 : 2, false) },

@@ -2,7 +2,7 @@
  * System instructions: IN/OUT, HLT, CLI/STI, PUSHF/POPF, the 0F 00 and
  * 0F 01 groups (descriptor tables, LMSW/SMSW, INVLPG, VMCALL), LAR/LSL,
  * VERR/VERW, CLTS, INVD/WBINVD, MOV to/from CRn/DRn, RDMSR/WRMSR, RDTSC,
- * CPUID, and the FPU escape opcodes (no FPU: #NM per CR0.EM/TS, else ignored).
+ * CPUID (the x87 escape opcodes and WAIT live in fpu/escape.ts).
  */
 import {
   CS, DS, GP, IF, LDTR, NM, TR, UD, VM, type CpuState,
@@ -244,8 +244,8 @@ export function rdtsc(c: Cpu): void {
   c.regs[0] = t % 4294967296; c.regs[2] = Math.floor(t / 4294967296);
 }
 
-// CPUID 1 EDX: TSC(4) MSR(5) CX8(8) APIC(9) CMOV(15); no FPU, no PSE, no PAE
-const CPUID1_EDX = (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 15);
+// CPUID 1 EDX: FPU(0) TSC(4) MSR(5) CX8(8) APIC(9) CMOV(15, with FCMOVcc/FCOMI since FPU is set); no PSE, no PAE
+const CPUID1_EDX = (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 15);
 export function cpuid(c: Cpu): void {
   const leaf = c.regs[0]! >>> 0, sub = c.regs[1]! >>> 0;
   let a = 0, b = 0, cx = 0, d = 0;
@@ -278,13 +278,4 @@ export function cmpxchg8b(c: Cpu): void {
   }
 }
 
-/** D8-DF: no FPU. CR0.EM or CR0.TS -> #NM; otherwise the operand is decoded and nothing happens (what the 80286 vectors show). */
-export function esc(c: Cpu): void {
-  if (c.cr0 & 0xc) c.raise(NM);
-  c.modrm();
-}
-/** 9B WAIT: #NM only when MP and TS are both set. */
-export function wait(c: Cpu): void {
-  if ((c.cr0 & 0xa) === 0xa) c.raise(NM);
-}
 export { CS, DS };

@@ -105,7 +105,7 @@ const WHO: Record<Requester, string> = {
 };
 
 /** `the guest: outw 0x0604 <== 0x2001 (S5) at 0008:00100123, insn 50,247 (#3)`. */
-function phrase(l: CauseLink): string {
+export function phrase(l: CauseLink): string {
   const ev = l.evidence ?? {};
   const at = typeof ev['cs'] === 'number' && typeof ev['eip'] === 'number'
     ? ` at ${ev['cs'].toString(16).padStart(4, '0')}:${ev['eip'].toString(16).padStart(8, '0')}` : '';

@@ -149,9 +149,11 @@ export class XenHost {
 
   /** Entries kept in `timeline` (a long-running host drops the oldest half when full). */
   timelineLimit = 200_000;
+  /** How many of the oldest timeline entries were dropped (the run's summary says so). */
+  timelineDropped = 0;
 
   note(layer: string, text: string): void {
-    if (this.timeline.length >= this.timelineLimit) this.timeline.splice(0, this.timeline.length >> 1);
+    if (this.timeline.length >= this.timelineLimit) this.timelineDropped += this.timeline.splice(0, this.timeline.length >> 1).length;
     this.timeline.push({ t: this.clock.ns(), layer, text });
   }
 

@@ -39,13 +39,13 @@ describe('acpidm run --xen options', () => {
     expect(io.err).toMatch(/--dm-worker .* add --xen/);
   });
 
-  it('--json prints the timeline as JSON lines and a summary', async () => {
+  it('--json prints the timeline as JSON lines and the verdict record', async () => {
     const io = captureIo();
     expect(await main(['run', '--xen', '--json'], io)).toBe(0);
     const lines = io.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(50);
     expect(lines.find((l) => l['text'] === 'VIRQ_DOM_EXC #1 for d1')).toMatchObject({ layer: 'xen' });
-    expect(lines.at(-1)).toMatchObject({ summary: true, cause: 'guest-acpi-poweroff', virqDomExc: 3 });
+    expect(lines.at(-1)).toMatchObject({ exitStatus: 0, reason: 'guest-acpi-poweroff' });
     expect(io.out).not.toContain('who did it');
   });
 

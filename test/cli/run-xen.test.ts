@@ -21,7 +21,7 @@ describe('acpidm run --xen: one HVM domain from boot to domain_destroy', () => {
     expect(at.every((i) => i >= 0), JSON.stringify(at)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(out).toContain('VIRQ_DOM_EXC sent 3 times');
-    expect(out).toContain('who did it: guest-acpi-poweroff');
+    expect(out).toContain('verdict: d1 "guest": guest-acpi-poweroff [xl: DOMAIN_SHUTDOWN reason 0 (poweroff)');
     expect(out).toMatch(/#1 guest via pm1a-cnt: outw 0xb004 <== 0x2001/);
   });
 
@@ -29,7 +29,7 @@ describe('acpidm run --xen: one HVM domain from boot to domain_destroy', () => {
     const io = captureIo();
     expect(await main(['run', '--xen', '-kernel', guest('halt')], io)).toBe(0);
     expect(io.out).toContain('All CPUs offline -- powering off.');
-    expect(io.out).toContain('who did it: hlt-all-cpus');
+    expect(io.out).toContain('verdict: d1 "guest": hlt-all-cpus [xl: DOMAIN_SHUTDOWN reason 0 (poweroff)');
   });
 
   it('-no-shutdown maps to on_poweroff = "preserve": the shut-down domain stays listed', async () => {
@@ -45,6 +45,6 @@ describe('acpidm run --xen: one HVM domain from boot to domain_destroy', () => {
     expect(await main(['run', '--xen', '--dm-worker'], io)).toBe(0);
     expect(io.out).toContain('qemu-dm in a worker thread');
     expect(io.out).toContain('shutdown requested in cpu_handle_ioreq');
-    expect(io.out).toContain('who did it: guest-acpi-poweroff');
+    expect(io.out).toContain('verdict: d1 "guest": guest-acpi-poweroff');
   });
 });

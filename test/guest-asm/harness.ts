@@ -7,7 +7,7 @@ import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
 import { PortRegion } from '../../src/ioports/region.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
-import { Cpu, type CpuExit } from '../../src/cpu/cpu.js';
+import { Cpu, type CpuExit, type CpuOptions } from '../../src/cpu/cpu.js';
 
 export interface GuestRun {
   out: string;
@@ -24,7 +24,7 @@ export const guestBin = (name: string): Uint8Array =>
 export const guestExpected = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`./expected/${name}.txt`, import.meta.url)), 'utf8');
 
-export function runGuest(image: Uint8Array, budget = 50_000_000): GuestRun {
+export function runGuest(image: Uint8Array, budget = 50_000_000, cpuOpts: Pick<CpuOptions, 'jit' | 'jitThreshold'> = {}): GuestRun {
   const mem = new PhysMemory(16 << 20);
   mem.load(0x7c00, image);
   const bus = new PortBus();
@@ -37,7 +37,7 @@ export function runGuest(image: Uint8Array, budget = 50_000_000): GuestRun {
   bus.map(new PortRegion({ name: 'irq', size: 1, read: () => 0, write: (s: typeof st, _o, v) => { s.pending = v & 0xff; } }, st), 0x520);
   const acked: number[] = [];
   cpu = new Cpu({
-    mem, io: bus, clock: new VirtualClock(),
+    mem, io: bus, clock: new VirtualClock(), ...cpuOpts,
     intr: { intr: () => st.pending >= 0, ack: () => { const v = st.pending; st.pending = -1; acked.push(v); return v; } },
   });
   cpu.setReg('cs', 0);

@@ -20,6 +20,10 @@ import { CliError, type CliIo } from '../cli-io.js';
 import type { RunConfig } from '../qemu-args.js';
 import { qemuTraceAliases } from '../trace-aliases.js';
 import { DEFAULT_KERNEL } from './run.js';
+import { printXenSummary } from './run-xen-summary.js';
+
+/** runXenDomain's default virtual time limit (the summary says when it ended the run). */
+const XEN_RUN_LIMIT_NS = 600e9;
 
 export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   if (cfg.bios) throw new CliError('--xen boots a -kernel through the modelled hvmloader; -bios is QEMU mode only');
@@ -80,25 +84,18 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   } finally {
     if (fd !== null) closeSync(fd);
   }
+  const status = r.budgetExhausted ? 4 : r.cause === 'suspended' ? 5 : r.cause === 'running' ? 4 : 0;
   if (cfg.json) {
     for (const e of r.timeline) io.stdout(JSON.stringify({ t: e.t, layer: e.layer, text: e.text }) + '\n');
-    io.stdout(JSON.stringify({ summary: true, cause: r.cause, libxlEvents: r.libxlEvents, virqDomExc: r.virqDomExc, budgetExhausted: r.budgetExhausted,
-      chain: r.chain.map((l) => ({ id: l.id, requester: l.requester, mechanism: l.mechanism, what: l.what, answers: l.answers ?? null })) }) + '\n');
   } else if (!cfg.quiet) {
     io.stdout(`acpidm: Xen HVM domain "${r.name}" (domid ${r.domid}), ${cfg.memoryMiB} MiB, kernel ${kernel}` +
       `${cfg.dmWorker ? ', qemu-dm in a worker thread' : ''}\n`);
+    if (r.host.timelineDropped) io.stdout(`(${r.host.timelineDropped} older timeline lines were dropped)\n`);
     for (const l of formatTimeline(r.timeline)) io.stdout(l + '\n');
-    io.stdout(`\nlibxl events: ${r.libxlEvents.map((e) => JSON.stringify(e)).join(', ') || '(none)'}\n`);
-    io.stdout(`VIRQ_DOM_EXC sent ${r.virqDomExc} times; xl list at the end:\n${r.list.map((l) => `  ${l}`).join('\n')}\n`);
-    io.stdout(`who did it: ${r.cause}\n${r.chain.map((l) => `  #${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}`).join('\n')}\n`);
   }
-  if (r.budgetExhausted) {
-    io.stderr(`acpidm run --xen: the guest's instruction budget (--max-insns ${cfg.maxInsns}) ran out\n`);
-    return 4;
-  }
-  if (r.cause === 'suspended') {
-    io.stderr('acpidm run --xen: the domain is suspended (S3); `xl trigger DOMAIN s3resume` would wake it\n');
-    return 5;
-  }
-  return r.cause === 'running' ? 4 : 0;
+  // Every domain's chain, folded, and one verdict in QEMU mode's words (run-xen-summary.ts).
+  printXenSummary(r, io, { json: cfg.json, quiet: cfg.quiet }, XEN_RUN_LIMIT_NS, status);
+  if (r.budgetExhausted) io.stderr(`acpidm run --xen: the guest's instruction budget (--max-insns ${cfg.maxInsns}) ran out\n`);
+  else if (r.cause === 'suspended') io.stderr('acpidm run --xen: the domain is suspended (S3); `xl trigger DOMAIN s3resume` would wake it\n');
+  return status;
 }
