@@ -87,7 +87,10 @@ export function kernelGuestFactory(load: (path: string) => Uint8Array, budget?: 
   return (cfg) => {
     if (cfg.kernel.startsWith('scripted:')) return scriptedGuestFactory(cfg);
     const name = cfg.kernel.split('/').pop()!.replace(/\.bin$/, '');
-    return new CpuGuest({ kernel: load(cfg.kernel), memoryMb: cfg.memory, name, noAcpi: !cfg.acpi, ...(budget ? { budget } : {}) });
+    // xl's `cmdline=` (direct kernel boot): the Multiboot command line.
+    const cmdline = typeof cfg.extra['cmdline'] === 'string' ? cfg.extra['cmdline'] : undefined;
+    return new CpuGuest({ kernel: load(cfg.kernel), memoryMb: cfg.memory, name, noAcpi: !cfg.acpi, ...(budget ? { budget } : {}),
+      ...(cmdline !== undefined ? { cmdline } : {}) });
   };
 }
 

@@ -73,4 +73,30 @@ describe('acpidm run --xen options', () => {
     expect(lines.some((l) => l.includes('acpidm:xen') && l.includes('xen_domain_shutdown'))).toBe(true);
     expect(lines.every((l) => l.includes('acpidm:xen'))).toBe(true);
   });
+
+  it('a bzImage or a non-Multiboot file is refused before anything runs (exit 1, no stack trace); -initrd is refused', async () => {
+    const bad = captureIo();
+    expect(await main(['run', '--xen', '-kernel', join(__dirname, '../../firmware/guests/xen-pv.asm')], bad)).toBe(1);
+    expect(bad.err).toMatch(/^acpidm run: --xen: -kernel '.*xen-pv\.asm': no Multiboot header/);
+    expect(bad.err).not.toMatch(/\n\s+at /);
+    const rd = captureIo();
+    expect(await main(['run', '--xen', '-kernel', guest('poweroff'), '-initrd', guest('halt')], rd)).toBe(2);
+    expect(rd.err).toMatch(/-initrd is not supported yet/);
+  });
+
+  it('-append becomes xl\'s cmdline= and reaches the kernel\'s Multiboot command line', async () => {
+    const { kernelGuestFactory, runXenDomain } = await import('../../src/xen-hvm/run-xen-domain.js');
+    const { CpuGuest } = await import('../../src/xen-hvm/cpu-guest.js');
+    const r = runXenDomain({
+      configText: `name = "guest"\nmemory = 32\nkernel = "${guest('pwrbtn')}"\ncmdline = "console=hvc0 acpi=force"\n`,
+      guestFactory: kernelGuestFactory((p) => new Uint8Array(readFileSync(p))), limitNs: 1e6, runToLimit: true,
+    });
+    const g = [...r.libxl.records.values()][0]!.hd.guest as InstanceType<typeof CpuGuest>;
+    const dv = new DataView(g.ram.buffer, g.ram.byteOffset);
+    const info = g.entry.ebx;
+    expect(dv.getUint32(info, true) & 4).toBe(4); // MULTIBOOT_INFO_CMDLINE
+    const at = dv.getUint32(info + 16, true);
+    const bytes = g.ram.subarray(at, g.ram.indexOf(0, at));
+    expect(new TextDecoder().decode(bytes)).toBe('console=hvc0 acpi=force');
+  });
 });

@@ -13,6 +13,8 @@
  * reason: -bios, -qmp, -S, -debugcon.
  */
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { isLinuxImage } from '../../machine/linux-boot.js';
+import { parseMultiboot } from '../../machine/multiboot.js';
 import { attachDebug } from '../../trace/debug-sink.js';
 import { globToRegExp, jsonLine, Trace } from '../../trace/trace.js';
 import { kernelGuestFactory, formatTimeline, runXenDomain, runXenDomainAsync, type RunXenResult } from '../../xen-hvm/run-xen-domain.js';
@@ -36,13 +38,25 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
     throw new CliError('--xen: -debugcon is QEMU mode only; under Xen, port 0xE9 is the hypervisor\'s guest console '
       + '(hvm_print_line), shown in the timeline as "(d1) ..." lines');
   }
+  if (cfg.initrd) throw new CliError('--xen: -initrd is not supported yet: Xen mode boots Multiboot kernels (a Linux HVM domain is not modelled yet)');
   const kernel = cfg.kernel ?? DEFAULT_KERNEL;
   if (!existsSync(kernel)) throw new CliError(`-kernel '${kernel}' does not exist`, 1);
+  // A clear error before anything runs (hvmloader's direct boot here loads Multiboot kernels only).
+  const image = readFileSync(kernel);
+  if (isLinuxImage(new Uint8Array(image))) {
+    throw new CliError(`--xen: '${kernel}' is a Linux bzImage; Xen mode boots Multiboot kernels only (a Linux HVM domain is not modelled yet)`, 1);
+  }
+  try {
+    parseMultiboot(new Uint8Array(image));
+  } catch (e) {
+    throw new CliError(`--xen: -kernel '${kernel}': ${(e as Error).message}`, 1);
+  }
   const configText = [
     'name = "guest"',
     `memory = ${cfg.memoryMiB}`,
     'vcpus = 1',
     `kernel = "${kernel}"`,
+    ...(cfg.append ? [`cmdline = ${JSON.stringify(cfg.append)}`] : []),
     ...(cfg.noShutdown ? ['on_poweroff = "preserve"'] : []),
     ...(cfg.noReboot ? ['on_reboot = "destroy"'] : []),
   ].join('\n') + '\n';
