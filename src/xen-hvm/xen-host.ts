@@ -24,7 +24,7 @@ import { XEN_DOMINF_dying, XEN_DOMINF_shutdown } from './xen-abi.js';
 import type { DeviceModelVersion } from './xl-config.js';
 
 const TIMELINE_EVENTS = new Set([
-  'xen_ioreq_send', 'cpu_handle_ioreq', 'piix4acpi_pm1_cnt_write', 'piix3_rcr_write', 'destroy_hvm_domain', 'cpu_ioreq_respond',
+  'xen_ioreq_send', 'cpu_handle_ioreq', 'piix4acpi_pm1_cnt_write', 'piix_rcr_write', 'pckbd_kbd_write_command', 'destroy_hvm_domain', 'cpu_ioreq_respond',
   'xen_ioreq_complete', 'xen_vcpu_shutdown_deferred', 'xen_vcpu_paused_for_shutdown', 'xen_domain_kill', 'xen_hypercall',
   'xen_acpi_button', 'xen_pmtimer_sci', 'xen_foreign_map', 'qemu_dm_fatal', 'xen_ioreq_bad_state', 'xen_ioreq_retry',
   // seed 003's steps: xenstored's rescan on VIRQ_DOM_EXC and the watch events it fires, libxl's death-watch
