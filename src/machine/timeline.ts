@@ -4,7 +4,6 @@
  * the decoded sleep request, run-state changes and events, then who shut the
  * machine down. Isomorphic: output goes to a callback and/or `lines`.
  */
-import type { CauseChain } from './cause-chain.js';
 import { formatRecord, type Trace } from '../trace/trace.js';
 
 /** Events shown in the default timeline (globs over event names). */
@@ -23,8 +22,12 @@ export interface TimelineOptions {
   maxLines?: number;
 }
 
+const DROP_MARK = '        ...  (';
+
 export class Timeline {
   private line = '';
+  /** Lines dropped from `lines` so far (the first line says how many). */
+  dropped = 0;
   readonly lines: string[] = [];
   private readonly out: ((s: string) => void) | null;
   private readonly maxLines: number;
@@ -65,16 +68,14 @@ export class Timeline {
 
   private emit(t: number, ns: string, msg: string): void {
     const l = `${fmtTime(t)}  ${ns.padEnd(9)} ${msg}`;
-    if (this.lines.length >= this.maxLines) this.lines.splice(0, this.maxLines >> 1, '        ...  (older lines dropped)');
+    if (this.lines.length >= this.maxLines) {
+      // Say how many went, not just that some did (a marker from an earlier drop is replaced, its count kept).
+      const marker = this.lines[0]?.startsWith(DROP_MARK) ? 1 : 0;
+      const gone = (this.maxLines >> 1) - marker;
+      this.dropped += gone;
+      this.lines.splice(0, this.maxLines >> 1, `${DROP_MARK}${this.dropped} older lines dropped)`);
+    }
     this.lines.push(l);
     this.out?.(l + '\n');
   }
-}
-
-/** "Who shut this VM down?": the cause chain, oldest first, with the evidence. */
-export function describeCauses(chain: CauseChain): string[] {
-  return chain.links.map((l) => {
-    const ev = l.evidence ? ` {${Object.entries(l.evidence).map(([k, v]) => `${k}: ${typeof v === 'number' && k !== 'insns' && k !== 'tNs' && k !== 'slpTyp' ? `0x${v.toString(16)}` : v}`).join(', ')}}` : '';
-    return `#${l.id} ${l.requester} via ${l.mechanism}: ${l.what}${l.answers ? ` (answers #${l.answers})` : ''}${ev}`;
-  });
 }

@@ -11,6 +11,7 @@
 import { appendFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { domainVerdict } from './domain-verdict.js';
 import type { XenGuest } from './guest.js';
 import { Libxl } from './libxl.js';
 import { kernelGuestFactory } from './run-xen-domain.js';
@@ -119,6 +120,14 @@ export async function startXenHostServer(o: XenHostServerOptions): Promise<XenHo
     }
     const files = (req.files && typeof req.files === 'object' ? req.files : {}) as Record<string, string>;
     host.note('xl-cli', `xl ${(req.argv as string[]).join(' ')}`);
+    if (req.argv[0] === 'cause') {
+      // acpidm's extension: the domain's verdict from the chain the host holds (the words every client uses).
+      const which = String(req.argv[1] ?? '');
+      const rec = xl.libxl.byName(which) ?? xl.libxl.records.get(Number(which));
+      sock.write(JSON.stringify(rec ? { code: 0, out: [`verdict: ${domainVerdict(rec).sentence}`], err: [] }
+        : { code: 1, out: [], err: [`xl cause: no domain '${which}' (a name or a domid this host created)`] }) + '\n');
+      return;
+    }
     const run = xl.exec(req.argv as string[], files);
     host.pump();
     const reply = (r: XlRun): void => {

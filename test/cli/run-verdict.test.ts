@@ -5,6 +5,7 @@ import { captureIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
 import { fitLines, foldRepeats, listLines, summarizeLinks } from '../../src/machine/cause-summary.js';
 import type { CauseLink } from '../../src/machine/cause-chain.js';
+import { Timeline } from '../../src/machine/timeline.js';
 
 const guest = (n: string) => join(__dirname, '../../firmware/guests', `${n}.bin`);
 
@@ -76,5 +77,18 @@ describe('cause-summary', () => {
     const l = listLines(items, { width: 40, maxLines: 6, indent: '  ' });
     expect(l).toEqual(['  item-0', '  item-1', '  item-2', '  … 195 more', '  item-198', '  item-199']);
     expect(listLines(['x'.repeat(200)], { width: 50 })[0]).toHaveLength(50);
+  });
+});
+
+describe('timeline budget', () => {
+  it('a bounded timeline says how many lines it dropped, in its first line', () => {
+    const t = new Timeline(() => 0, { maxLines: 10 });
+    for (let i = 0; i < 23; i++) t.note(`line ${i}`);
+    // every note is either still there or counted in the marker
+    expect(t.dropped).toBe(23 - (t.lines.length - 1));
+    expect(t.dropped).toBeGreaterThan(10);
+    expect(t.lines[0]).toBe(`        ...  (${t.dropped} older lines dropped)`);
+    expect(t.lines.at(-1)).toMatch(/line 22$/);
+    expect(t.lines.length).toBeLessThanOrEqual(10);
   });
 });

@@ -177,6 +177,14 @@ describe('acpidm extensions', () => {
     s.send('{"execute":"system_reset"}');
     const [all] = s.send('{"execute":"x-acpidm-query-cause","arguments":{"all":true}}') as { return: { transitions: { event: string }[] } }[];
     expect(all!.return.transitions.map((t) => t.event)).toEqual(['RESUME', 'RESET']);
+    // A cont that changes nothing is logged as a request, not a link; from/limit list both over one id range.
+    s.send('{"execute":"cont"}');
+    const [range] = s.send('{"execute":"x-acpidm-query-cause","arguments":{"from":2,"limit":5}}') as { return: { links: { id: number; what: string }[]; requests: { id: number; what: string; outcome: string }[]; 'links-total': number } }[];
+    expect(range!.return.links.map((l) => `${l.id} ${l.what}`)).toEqual(['2 QMP system_reset']);
+    expect(range!.return.requests.map((r) => `${r.id} ${r.what}: ${r.outcome}`)).toEqual(['3 QMP cont: changed nothing (running)']);
+    expect(range!.return['links-total']).toBe(2);
+    const [one] = s.send('{"execute":"x-acpidm-query-cause","arguments":{"from":1,"limit":1}}') as { return: { links: { id: number }[] } }[];
+    expect(one!.return.links.map((l) => l.id)).toEqual([1]);
   });
 });
 

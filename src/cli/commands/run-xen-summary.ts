@@ -5,26 +5,19 @@
  * domain; `--quiet` gives the verdict line on stderr. The timeline says when it dropped lines, and how many.
  */
 import type { CauseLink } from '../../machine/cause-chain.js';
-import { chainShapeKey, chainVerdict, type ChainVerdict } from '../../machine/chain-verdict.js';
+import { chainShapeKey, type ChainVerdict } from '../../machine/chain-verdict.js';
 import { fitLines, fmtCount, foldRepeats, listLines, wrapText } from '../../machine/cause-summary.js';
 import type { LibxlEvent } from '../../xen-hvm/libxl.js';
 import type { RunXenResult } from '../../xen-hvm/run-xen-domain.js';
 import { classifyTeardown } from '../../xen-hvm/teardown-cause.js';
+import { domainVerdict, xlAnswer } from '../../xen-hvm/domain-verdict.js';
+
+export { xlAnswer };
 import type { CliIo } from '../cli-io.js';
 
 const WIDTH = 100;
 /** Xen public/sched.h SHUTDOWN_* codes. */
-const XEN_REASONS = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
 const fmtS = (ns: number): string => `${(ns / 1e9).toFixed(6)} s`;
-
-/** What xl/libxl reported for one domain: `DOMAIN_SHUTDOWN reason 0 (poweroff), DOMAIN_DEATH`, `DOMAIN_DEATH only`. */
-export function xlAnswer(events: readonly LibxlEvent[]): string {
-  if (!events.length) return 'no libxl event';
-  const sd = events.find((e) => e.type === 'DOMAIN_SHUTDOWN') as (LibxlEvent & { reason?: number }) | undefined;
-  if (!sd) return 'DOMAIN_DEATH only';
-  const r = sd.reason ?? -1;
-  return `DOMAIN_SHUTDOWN reason ${r} (${XEN_REASONS[r] ?? 'unknown'})${events.some((e) => e.type === 'DOMAIN_DEATH') ? ', DOMAIN_DEATH' : ''}`;
-}
 
 interface DomainView { domid: number; name: string; outcome: string; xl: string; chain: readonly CauseLink[]; events: readonly LibxlEvent[] }
 
@@ -43,7 +36,7 @@ export function xenVerdict(r: RunXenResult, limitNs: number): ChainVerdict & { d
     ds.length > 1 ? `${fmtCount(ds.length)} domains in all (d${ds[0]!.domid}..d${last.domid})` : '',
     limitHit ? `the virtual time limit of ${limitNs / 1e9} s ended the run${r.xl.pendingRestarts ? ' with xl about to restart the domain' : ''}` : '',
   ].filter(Boolean).join('; ');
-  const v = chainVerdict(last.chain, { outcome: last.outcome, head: `${last.outcome} [xl: ${last.xl}]`, domain: `d${last.domid} "${last.name}"`, ...(tail ? { tail } : {}) });
+  const v = domainVerdict([...r.libxl.records.values()].at(-1)!, tail || undefined);
   return { ...v, domains: ds.length, endNs: r.endNs, limitHit };
 }
 

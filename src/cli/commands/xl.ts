@@ -1,7 +1,8 @@
 /**
  * `acpidm xl [--socket PATH] COMMAND ...`: an xl-like client of `acpidm xen host`.
  * Commands: create CONFIG, list, shutdown [-w] [-F] DOM, reboot [-w] [-F] DOM,
- * destroy [-f] DOM, trigger DOM power|sleep|reset, console DOM, dmesg.
+ * destroy [-f] DOM, trigger DOM power|sleep|reset, console DOM, dmesg; acpidm's own: cause DOM
+ * (the domain's verdict: who took it down, from the chain the host holds).
  * Output and exit status are xl's.
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ export const command: CliCommand = {
       args.splice(si, 2);
     }
     if (!args.length) {
-      io.stderr('usage: acpidm xl [--socket PATH] create CONFIG | list | shutdown [-w] [-F] DOM | reboot [-w] [-F] DOM | destroy [-f] DOM | trigger DOM power|sleep|reset | console DOM | dmesg\n');
+      io.stderr('usage: acpidm xl [--socket PATH] create CONFIG | list | shutdown [-w] [-F] DOM | reboot [-w] [-F] DOM | destroy [-f] DOM | trigger DOM power|sleep|reset | console DOM | dmesg | cause DOM\n');
       return 2;
     }
     const files: Record<string, string> = {};
