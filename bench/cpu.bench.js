@@ -12,6 +12,8 @@ const LOOP16 = [0xb9, 0xe8, 0x03, 0x01, 0xd8, 0x31, 0xc2, 0x89, 0x14, 0x03, 0x5c
 const LOOP32 = [0xb9, 0xe8, 0x03, 0x00, 0x00, 0x01, 0xd8, 0x31, 0xc2, 0x89, 0x16, 0x03, 0x5e, 0x04, 0x43, 0x49, 0x75, 0xf3, 0xeb, 0xec];
 // l: call f / dec ecx / jnz l / jmp l    f: add eax,ebx / cmp eax,5 / jz s / inc edx / s: ret
 const CALL32 = [0xe8, 0x05, 0x00, 0x00, 0x00, 0x49, 0x75, 0xf8, 0xeb, 0xf6, 0x01, 0xd8, 0x83, 0xf8, 0x05, 0x74, 0x01, 0x42, 0xc3];
+// l: fld qword [esi] / fmul qword [esi+8] / fadd qword [esi] / fstp qword [esi+16] / jmp l   (x87, 80-bit)
+const FPU32 = [0xdd, 0x06, 0xdc, 0x4e, 0x08, 0xdc, 0x06, 0xdd, 0x5e, 0x10, 0xeb, 0xf4];
 // l: out dx,al / in al,dx / out dx,ax / in ax,dx / jmp l   (4 port accesses per 5 instructions)
 const IOLOOP = [0xee, 0xec, 0x66, 0xef, 0x66, 0xed, 0xeb, 0xf8];
 
@@ -43,6 +45,16 @@ export default async function (h) {
       cpu.setFlatProtectedMode(0x100000, { esp: 0x300000 });
       h.measure(`cpu 32-bit CALL/Jcc/RET loop (${tag})`, () => { cpu.run(N); }, { perOp: N / 1e6, unit: 'MIPS' });
     }
+  }
+  {
+    // x87 loads, arithmetic and stores (BigInt significands): FP instructions per second, interpreter
+    const { mem, cpu } = machine(new PortBus(), false);
+    mem.load(0x100000, new Uint8Array(FPU32));
+    const data = new DataView(mem.store.buffer, mem.store.byteOffset + 0x200000, 24);
+    data.setFloat64(0, 1.5, true); data.setFloat64(8, 0.75, true);
+    cpu.setFlatProtectedMode(0x100000, { esi: 0x200000 });
+    const M = 100_000;
+    h.measure('cpu 32-bit x87 loop: FLD/FMUL/FADD/FSTP m64 (interpreter)', () => { cpu.run(M); }, { perOp: M / 1e6, unit: 'MIPS' });
   }
   {
     const state = { v: 0 };

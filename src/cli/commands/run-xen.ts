@@ -86,7 +86,8 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
       else io.stderr(line);
     });
   }
-  const opts = { configText, guestFactory: kernelGuestFactory(load), maxInsns: cfg.maxInsns, trace };
+  // --max-insns: the guests' total instruction budget (absent: none; cfg.maxInsns is then not finite).
+  const opts = { configText, guestFactory: kernelGuestFactory(load), ...(Number.isFinite(cfg.maxInsns) ? { maxInsns: cfg.maxInsns } : {}), trace };
   let r: RunXenResult;
   try {
     if (cfg.dmWorker) {

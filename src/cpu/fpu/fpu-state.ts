@@ -45,7 +45,12 @@ export class Fpu {
     this.onFerr?.(level);
   }
 
-  statusWord(): number { return (this.sw & ~0x3800) | (this.top << 11); }
+  /** The chipset acknowledged FERR# (port 0xF0): lower it and assert IGNNE# until FNCLEX/FNINIT. */
+  acknowledgeFerr(): void {
+    this.setFerr(false);
+    this.ignne = true;
+  }
+    statusWord(): number { return (this.sw & ~0x3800) | (this.top << 11); }
   setStatusWord(v: number): void {
     this.top = (v >> 11) & 7;
     this.sw = v & ~0x3800 & 0xffff;
