@@ -3,6 +3,7 @@
  * a script written for QEMU runs unchanged against `acpidm run`. Pure: turns
  * argv into a RunConfig or throws CliError naming the bad option.
  */
+import { CPU_MODELS, DEFAULT_CPU_MODEL } from '../cpu/cpu-model.js';
 import { CliError } from './cli-io.js';
 
 export interface DebugconSpec {
@@ -18,6 +19,8 @@ export interface RunConfig {
   machine: 'pc';
   smm: boolean;
   memoryMiB: number;
+  /** -cpu NAME: a model of src/cpu/cpu-model.ts */
+  cpuModel: string;
   bios: string | null;
   kernel: string | null;
   /** `-initrd FILE` (with a Linux bzImage `-kernel`). */
@@ -48,7 +51,7 @@ export interface RunConfig {
 }
 
 export const SUPPORTED_OPTIONS = [
-  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
+  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', `-cpu ${Object.keys(CPU_MODELS).join('|')}`, '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
   '-nographic', '-display none', '-S', '-no-shutdown', '-no-reboot', '-chardev file,id=ID,path=P',
   '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
   '-serial stdio|file:PATH|null|none|chardev:ID (repeatable: COM1..COM4)',
@@ -102,7 +105,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
   const cfg: RunConfig = {
     machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, initrd: null, append: '', startPaused: false,
     noShutdown: false, noReboot: false, debugcons: [], serials: [], s4Val: 2, disableS3: false, disableS4: false,
-    icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: Infinity,
+    cpuModel: DEFAULT_CPU_MODEL, icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: Infinity,
     json: false, quiet: false, dmWorker: false,
   };
   const chardevs = new Map<string, DebugconSpec['sink']>();
@@ -141,6 +144,15 @@ export function parseRunArgs(argv: string[]): RunConfig {
         const { head, kv } = parseKv(next(opt));
         const a = head ?? kv.get('accel');
         if (a !== 'tcg') throw new CliError(`-accel ${a}: acpidm is an interpreter; only '-accel tcg' is available`);
+        break;
+      }
+      case '-cpu': {
+        const { head, kv } = parseKv(next(opt));
+        if (head === null || !(head in CPU_MODELS)) {
+          throw new CliError(`-cpu ${head ?? ''}: not implemented; available models: ${Object.entries(CPU_MODELS).map(([n, m]) => `${n} (${m.description})`).join(', ')}`);
+        }
+        if (kv.size > 0) throw new CliError(`-cpu ${head}: feature flags (${[...kv.keys()].join(', ')}) are not supported; a model reports exactly what it implements`);
+        cfg.cpuModel = head;
         break;
       }
       case '-m': cfg.memoryMiB = parseMemSize(next(opt)); break;

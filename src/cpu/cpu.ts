@@ -17,6 +17,7 @@ import { HANDLERS } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock, type Block } from './jit/compile.js';
+import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
@@ -45,6 +46,8 @@ export interface CpuOptions {
    */
   jit?: boolean;
   jitThreshold?: number;
+  /** CPU model name from cpu-model.ts (default 'acpidm'); an unknown name throws */
+  model?: string;
 }
 
 export const tr = {
@@ -79,6 +82,8 @@ export class Cpu extends CpuState {
 
   /** false with `lapic: false`: a PIC-only machine, INTR goes straight to the CPU and CPUID shows no APIC */
   readonly apicPresent: boolean;
+  /** what CPUID reports and which optional instructions exist */
+  readonly model: CpuModel;
   /** the x87 (fpu/) */
   readonly fpu = new Fpu();
   halted = false;
@@ -112,6 +117,9 @@ export class Cpu extends CpuState {
     this.jitThreshold = o.jitThreshold ?? 16;
     this.tlb.onCodeWrite = () => this.invalidateCode();
     this.apicPresent = o.lapic !== false;
+    this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
+    this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
+    this.cr4Mask = this.model.cr4;
     if (this.apicPresent) o.mem.mapMmio(LAPIC_BASE, 0x1000, this.lapic);
     this.reset();
   }
@@ -119,7 +127,7 @@ export class Cpu extends CpuState {
   /** Power-on/reset state: real mode, CS=F000 base FFFF0000, IP=FFF0 (Intel SDM 9.1.4). */
   reset(): void {
     this.regs.fill(0);
-    this.regs[2] = 0x0400; // EDX: family/model/stepping at reset (486-class)
+    this.regs[2] = signature(this.model); // EDX at reset: family/model/stepping (Intel SDM Vol. 3A §9.1.4)
     this.eip = 0xfff0;
     this.setFlagsRaw(2);
     this.cr0 = 0x60000010; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0;
