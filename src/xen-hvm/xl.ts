@@ -324,7 +324,7 @@ export class Xl {
     const domid = this.findDomain(run, args[0]);
     if (domid === null) return finish(2);
     const t = args[1];
-    if (t !== 'power' && t !== 'sleep' && t !== 'reset') {
+    if (t !== 'power' && t !== 'sleep' && t !== 'reset' && t !== 's3resume') {
       run.err.push(`Invalid trigger "${t ?? ''}"`);
       return finish(2);
     }

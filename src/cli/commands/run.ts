@@ -66,6 +66,7 @@ export const command: CliCommand = {
       const { runXen } = await import('./run-xen.js');
       return runXen(cfg, io);
     }
+    if (cfg.dmWorker) throw new CliError('--dm-worker runs qemu-dm in its own worker thread, which only Xen mode has: add --xen');
     const zeroArg = argv.length === 0;
     if (!cfg.bios && !cfg.kernel) {
       cfg.kernel = DEFAULT_KERNEL;
