@@ -169,6 +169,18 @@ export class Cpu extends CpuState {
     this.tlb.clearCode();
   }
 
+  /**
+   * A block from an older TLB epoch (the guest reloaded CR3 or ran INVLPG) is still good when its linear page is
+   * cached again and translates to the physical page it was compiled from: Linux switches CR3 on every context
+   * switch, and recompiling everything after each one cost more than interpreting.
+   */
+  private revalidate(b: Block, lin: number): boolean {
+    const e = this.tlb.r[lin >>> 12]!;
+    if ((e & this.tlb.acc) === 0 || ((e & ~0xfff) | (lin & 0xfff)) !== b.phys) return false;
+    b.epoch = this.tlb.epoch;
+    return true;
+  }
+
   /** Compile the block at the current EIP if its page is cached as RAM; false if not possible. */
   private compileHere(lin: number, h: number): void {
     const e = this.tlb.r[lin >>> 12]!;
@@ -176,7 +188,7 @@ export class Cpu extends CpuState {
     const phys = (e & ~0xfff) | (lin & 0xfff);
     if (this.tlb.codePage[phys >>> 12] === 0) {
       this.tlb.markCode(phys >>> 12);
-      this.tlb.flush(); // drop write entries for the page, so writes to it reach writeSlow
+      this.tlb.protectCode(phys >>> 12); // drop write entries for the page, so writes to it reach writeSlow
       const e2 = this.tlb.r[lin >>> 12]!;
       if (e2 === 0) return; // refilled on the next fetch
     }
@@ -266,7 +278,9 @@ export class Cpu extends CpuState {
             const lin = (this.segBase[CS]! + this.eip) | 0;
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
-            if (b !== undefined && b.lin === lin && b.epoch === this.tlb.epoch && b.csBase === this.segBase[CS] && b.os === this.defOs) {
+            const tlb = this.tlb;
+            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.csBase === this.segBase[CS] && b.os === this.defOs
+              && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
               if (b.fn !== null && b.n <= end - this.retired) {
                 this.curBlock = b;
                 this.retired += b.fn(this, end - this.retired);

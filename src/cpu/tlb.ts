@@ -26,6 +26,8 @@ export class Tlb {
   epoch = 0;
   /** physical pages holding compiled code: never cached for writes, so a write reaches writeSlow */
   readonly codePage = new Uint8Array(PAGES);
+  /** bumped when compiled code goes stale (a write to a code page, or the host changed guest RAM) */
+  codeGen = 0;
   /** called by writeSlow after a write to a code page */
   onCodeWrite: (() => void) | null = null;
   private readonly codeList = new Int32Array(LIST);
@@ -42,7 +44,21 @@ export class Tlb {
   clearCode(): void {
     for (let i = 0; i < this.codeCount; i++) this.codePage[this.codeList[i]!] = 0;
     this.codeCount = 0;
+    this.codeGen++;
     this.epoch++;
+  }
+
+  /**
+   * Drop the cached write translations into a page that now holds compiled code, so writes to it reach
+   * writeSlow. Only those entries go: a full flush would make every compiled block revalidate its page.
+   */
+  protectCode(physPage: number): void {
+    if (this.overflow) { this.flush(); return; }
+    const base = physPage << 12;
+    for (let i = 0; i < this.count; i++) {
+      const p = this.list[i]!;
+      if (this.w[p] !== 0 && (this.w[p]! & ~0xfff) === base) this.w[p] = 0;
+    }
   }
   private readonly list = new Int32Array(LIST);
   private count = 0;

@@ -26,7 +26,15 @@ export interface Block {
   readonly lin: number;
   readonly csBase: number;
   readonly os: number;
-  readonly epoch: number;
+  /**
+   * TLB epoch the block was last checked in. After a TLB flush (CR3 load, INVLPG) the block is still good if its
+   * linear page translates to the same physical address: the run loop checks that and stamps the new epoch.
+   */
+  epoch: number;
+  /** where the block starts in guest RAM (RAM offset as the TLB caches it) */
+  readonly phys: number;
+  /** Tlb.codeGen when compiled: a write to any code page (or a host load) makes every block stale */
+  readonly codeGen: number;
 }
 
 const MAX_INSNS = 48;
@@ -203,7 +211,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     ended = true;
   }
   const n = starts.length;
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
   // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
   if (lastKind !== 'none') ended = true;
   for (let i = 0; i < lines.length; i++) {
@@ -252,7 +260,7 @@ ${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu, max: number) => number;
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch };
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
 }
 
 /** Emit one instruction. Returns 'ok', 'end' (a branch that set c.eip) or 'stop' (not compiled). */
