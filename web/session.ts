@@ -113,7 +113,7 @@ export class WebSession {
       case 'stopped':
         if (out.state === 'suspended') {
           // As `acpidm run` without a monitor: an armed RTC / PM timer alarm wakes it (icount sleep=off warp).
-          const next = m.clock.nextDeadline();
+          const next = m.clock.nextWakeDeadline(); // only timers that can wake it (not PIT ticks)
           if (next !== Infinity) {
             m.clock.advance(Math.max(0, next - m.clock.ns()));
             return 'running';

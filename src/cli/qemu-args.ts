@@ -37,7 +37,7 @@ export interface RunConfig {
   tracePatterns: string[];
   qmp: string[];
   xen: boolean;
-  /** acpidm: stop after this many guest instructions. */
+  /** acpidm: stop after this many guest instructions (default none: a guest runs until it stops, as on QEMU). */
   maxInsns: number;
   /** acpidm: print the timeline as JSON lines instead of text. */
   json: boolean;
@@ -102,7 +102,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
   const cfg: RunConfig = {
     machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, initrd: null, append: '', startPaused: false,
     noShutdown: false, noReboot: false, debugcons: [], serials: [], s4Val: 2, disableS3: false, disableS4: false,
-    icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: 200_000_000,
+    icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: Infinity,
     json: false, quiet: false, dmWorker: false,
   };
   const chardevs = new Map<string, DebugconSpec['sink']>();

@@ -9,6 +9,12 @@ export interface VirtualTimer {
   readonly name: string;
   deadline: number; // ns; Infinity when disarmed
   readonly fire: (now: number) => void;
+  /**
+   * Whether firing could wake a halted CPU (or a suspended machine) now; absent = always.
+   * A PIT tick on a masked IRQ 0 cannot: the machine loop reports a halted guest idle
+   * when no armed timer can wake it, instead of warping from tick to tick forever.
+   */
+  wakes?: () => boolean;
 }
 
 export class VirtualClock {
@@ -74,6 +80,13 @@ export class VirtualClock {
     const t: VirtualTimer = { name, deadline: Infinity, fire };
     this.timers.push(t);
     return t;
+  }
+
+  /** Earliest deadline among the timers that could wake the guest (see `VirtualTimer.wakes`). */
+  nextWakeDeadline(): number {
+    let d = Infinity;
+    for (const t of this.timers) if (t.deadline < d && (!t.wakes || t.wakes())) d = t.deadline;
+    return d;
   }
 
   nextDeadline(): number {

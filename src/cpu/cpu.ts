@@ -173,6 +173,10 @@ export class Cpu extends CpuState {
    * 8259 through.) A machine loop that sees 'halted' should warp the clock only when this is false:
    * the PIC may assert INTR while LINT0 is still masked, and then only time can change anything.
    */
+  picInterruptsOpen(): boolean {
+    return (this.flags & IF) !== 0 && this.lapic.acceptsPicIntr();
+  }
+
   canTakeInterrupt(): boolean {
     return (this.flags & IF) !== 0 && this.intrLine !== null && this.lapic.acceptsPicIntr() && this.intrLine.intr();
   }

@@ -34,6 +34,8 @@ export interface CpuPort {
    * LINT0 gate)? Without it the machine looks at the PIC's INTR line alone.
    */
   canTakeInterrupt?(): boolean;
+  /** Whether an interrupt from the 8259s could reach the CPU at all (IF set, local APIC LINT0 open), pending or not. */
+  picInterruptsOpen?(): boolean;
   onTripleFault?: ((cpu: never) => void) | null;
   /** EIP where the current instruction started and the segment selectors (CS at index 1): a guest OUT's CS:EIP. */
   readonly insnStart?: number;

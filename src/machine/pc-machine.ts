@@ -17,6 +17,7 @@ import type { Piix4Pm } from '../piix4/piix4-pm.js';
 import { rtcNotifySuspend } from '../piix4/rtc.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
 import type { CauseLink, Evidence, Requester } from './cause-chain.js';
+import { ConsoleTail } from './console-tail.js';
 import type { CpuExitReason, CpuPort } from './cpu-port.js';
 import { DebugconBuffer } from './debugcon-buffer.js';
 import { RunStateMachine } from './run-state.js';
@@ -104,6 +105,8 @@ export class PcMachine {
   onFerrClear: (() => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
+  /** The guest's last console lines with their virtual times (evidence for the cause chain). */
+  readonly consoleTail = new ConsoleTail();
   private readonly serialOut: DebugconBuffer[] = [];
   private readonly resetHandlers: (() => void)[] = [];
   private readonly suspendNotifiers: (() => void)[] = [];
@@ -184,10 +187,12 @@ export class PcMachine {
       ferrClear: () => this.onFerrClear?.(),
       serialByte: (b, i) => {
         (this.serialOut[i] ??= new DebugconBuffer()).push(b);
+        if (i === 0) this.consoleTail.push(b, this.clock.ns());
         onSerial?.(b, i);
       },
       debugconByte: (b, port) => {
         this.debugcon.push(b);
+        this.consoleTail.push(b, this.clock.ns());
         onByte?.(b, port);
       },
     });
@@ -195,6 +200,20 @@ export class PcMachine {
     this.pm = this.chipset.acpi;
     this.piix4 = this.chipset.pm;
     this.pci = this.chipset.pciHost;
+    // A PIT tick can wake only a running CPU, and only through an unmasked IRQ 0 (edges still latch in IRR when masked).
+    // ... and only when the CPU could take a PIC interrupt at all (a halted CPU with LINT0 masked never wakes).
+    const cpuOpen = () => this.cpu?.picInterruptsOpen?.() ?? true;
+    this.chipset.pit.irqTimer.wakes = () => this.runState.isRunning() && (this.pic.master.imr & 1) === 0 && cpuOpen();
+    // RTC: IRQ 8 (slave IRQ 0 behind master IRQ 2) wakes a running CPU; an alarm with AIE wakes a suspended machine.
+    const rtc = this.chipset.rtc;
+    const irq8Open = () => (this.pic.slave.imr & 1) === 0 && (this.pic.master.imr & 4) === 0;
+    rtc.periodicTimer.wakes = () => this.runState.isRunning() && irq8Open() && cpuOpen();
+    rtc.updateTimer.wakes = () => (this.runState.isRunning()
+      ? (rtc.cmos[0x0b]! & 0x30) !== 0 && irq8Open() && cpuOpen()
+      : this.runState.state === 'suspended' && (rtc.cmos[0x0b]! & 0x20) !== 0);
+    rtc.onAlarm = () => {
+      if (this.runState.state === 'suspended') this.runState.requestWakeup('rtc');
+    };
     // QEMU resets the machine once after creating it (qemu_system_reset(SHUTDOWN_CAUSE_NONE)):
     // the power-on state is the post-reset state.
     this.chipset.reset();
@@ -222,7 +241,7 @@ export class PcMachine {
       cpu.onTripleFault = () => {
         this.runState.requestReset('guest-reset', {
           requester: 'guest', mechanism: 'triple-fault', what: 'CPU triple fault',
-          evidence: { ...this.cpuSite(), tNs: this.clock.ns(), insns: this.clock.instructions },
+          evidence: { ...this.cpuSite(), tNs: this.clock.ns(), insns: this.clock.instructions, ...this.consoleTail.evidence() },
         });
       };
     }
@@ -292,10 +311,12 @@ export class PcMachine {
     // An INTR the CPU cannot take (LINT0 masked) must not count as a wake-up, or a halted guest would spin here.
     const wakeable = cpu.canTakeInterrupt ? cpu.canTakeInterrupt() : this.pic.intr();
     if (exit === 'halted' && !wakeable && !rs.hasPendingRequest()) {
-      // Halted with IF=1: warp to the next timer deadline (icount with sleep=off), or report idle.
-      const next = this.clock.nextDeadline();
-      if (next === Infinity) return 'idle';
-      this.clock.advance(Math.max(0, next - this.clock.ns()));
+      // Halted with IF=1: warp to the next timer deadline (icount with sleep=off), or report idle
+      // when no armed timer could ever wake it (e.g. only PIT ticks on a masked IRQ 0).
+      // Timers that cannot wake it still fire on the way, in deadline order (clock.advance).
+      const wake = this.clock.nextWakeDeadline();
+      if (wake === Infinity) return 'idle';
+      this.clock.advance(Math.max(0, wake - this.clock.ns()));
     }
     if (rs.service()) return 'exit';
     // HLT with IF=0 never wakes on its own (QEMU: nothing happens; Xen: the vCPU goes down).
@@ -355,6 +376,7 @@ export class PcMachine {
       evidence: {
         port, value, slpTyp: d.typ, state: d.state, advertised: d.advertised,
         policy: this.policy.name, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence,
+        ...this.consoleTail.evidence(),
       },
       ...(answers !== undefined ? { answers } : {}),
     };
@@ -374,7 +396,7 @@ export class PcMachine {
     const o = this.requestOrigin();
     this.runState.requestReset('guest-reset', {
       requester: o.requester, mechanism, what,
-      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence },
+      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence, ...this.consoleTail.evidence() },
       ...(o.answers !== undefined ? { answers: o.answers } : {}),
     });
   }

@@ -99,6 +99,31 @@ export class PcSystem {
     programPiix4Pm(this.machine.bus, this.machine.trace, this.profile.pm.pmBase);
   }
 
+  /**
+   * A guest that halts every CPU with interrupts off ends its life without a run-state request (QEMU sits
+   * there): record it in the cause chain once, saying whether the guest ever enabled ACPI (PM1_CNT.SCI_EN):
+   * Linux's poweroff with acpi=off ends in `machine_halt` like this (seed 004).
+   */
+  private haltNotedAt = -1;
+
+  private noteHaltedForGood(): void {
+    const m = this.machine;
+    const chain = m.runState.chain;
+    const eip = this.cpu.getReg('eip');
+    // Once per halt: the CPU has not run since the last note (a power-button press does not wake it).
+    if (this.haltNotedAt === m.clock.instructions) return;
+    this.haltNotedAt = m.clock.instructions;
+    const sciEn = (m.pm.regs.pm1.cnt & 1) !== 0;
+    chain.add({
+      requester: 'guest', mechanism: 'hlt-all-cpus',
+      what: sciEn
+        ? 'every CPU halted with interrupts off (ACPI was enabled but no sleep state was written)'
+        : 'every CPU halted with interrupts off without ACPI: SCI_EN never set, no PM1a_CNT write (a poweroff with acpi=off halts here)',
+      evidence: { eip, sciEn, tNs: m.clock.ns(), insns: m.clock.instructions, ...m.consoleTail.evidence() },
+      t: m.clock.ns(),
+    });
+  }
+
   /** True when the CPU sits in HLT with IF=0: nothing can ever wake it (lifecycle.md §5.1). */
   haltedWithInterruptsOff(): boolean {
     return this.cpu.halted && (this.cpu.getReg('eflags') & 0x200) === 0;
@@ -120,6 +145,7 @@ export class PcSystem {
         if (!m.runState.isRunning()) return { kind: 'stopped', state: m.runState.state };
         if (this.haltedWithInterruptsOff()) {
           if (m.trace.on(tr.haltedCli)) m.trace.emit(tr.haltedCli, { eip: this.cpu.getReg('eip') });
+          this.noteHaltedForGood();
           return { kind: 'halted-cli' };
         }
         return { kind: 'halted' };

@@ -23,6 +23,8 @@ import { FERR_IRQ, FERR_LATCH_PORT, ioportF0Ops, type FerrLatch } from './ioport
 import { port92Ops, port92Reset, PORT92, type Port92State } from './port92.js';
 import { newRtc, rtcOps, rtcReset, RTC_PORT, type RtcState } from './rtc.js';
 import { rcrOps, RCR_PORT, type RcrState } from './reset-control.js';
+import { newPit, pitOps, pitReset, PIT_PORT, type PitState } from './i8254.js';
+import { newPort61, port61Ops, PORT61, type Port61State } from './port61.js';
 import { ISA_SERIAL_IOBASE, ISA_SERIAL_IRQ, MAX_ISA_SERIAL_PORTS, newUart, uartOps, uartReset, type UartState } from './uart-16550.js';
 
 /** ISA IRQ of the SCI (QEMU hw/isa/piix.c: PM gpio 0 → ISA IRQ 9). */
@@ -77,6 +79,9 @@ export interface PcChipset {
   readonly port92: Port92State;
   readonly rtc: RtcState;
   readonly debugcons: readonly DebugconState[];
+  /** i8254 PIT (channel 0 on IRQ 0) and port 0x61 (channel 2 gate and output, speaker data). */
+  readonly pit: PitState;
+  readonly port61: Port61State;
   /** 16550A UARTs, COM1 first. */
   readonly serials: readonly UartState[];
   /** Device reset of every chipset device (QEMU qemu_devices_reset). */
@@ -158,7 +163,7 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   const rtc = newRtc(clock, trace, {
     ...(opts.ramMiB !== undefined ? { ramMiB: opts.ramMiB } : {}),
     ...(opts.rtcBaseMs !== undefined ? { baseMs: opts.rtcBaseMs } : {}),
-  });
+  }, (level) => pic.setIrq(8, level));
   bus.map(new PortRegion(rtcOps, rtc), RTC_PORT);
 
   const debugcons: DebugconState[] = [];
@@ -169,6 +174,11 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
     debugcons.push(s);
   }
 
+  const pit = newPit(clock, trace, (level) => pic.setIrq(0, level));
+  bus.map(new PortRegion(pitOps, pit), PIT_PORT);
+  const port61 = newPort61(pit);
+  bus.map(new PortRegion(port61Ops, port61), PORT61);
+
   const serials: UartState[] = [];
   for (let i = 0; i < nSerial; i++) {
     const irq = ISA_SERIAL_IRQ[i]!;
@@ -178,13 +188,14 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   }
 
   const chipset: PcChipset = {
-    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, port92, rtc, debugcons, serials,
+    pciHost, host, isa, ide, pm, acpi, pic, kbc, apm, rcr, port80, port92, rtc, debugcons, pit, port61, serials,
     reset: () => {
       // The PIC first, so the SCI level PIIX4 drives after its own reset is not lost.
       pic.reset();
       kbcReset(kbc);
       port92Reset(port92);
       rtcReset(rtc);
+      pitReset(pit);
       for (const u of serials) uartReset(u);
       rcr.rcr = 0; // piix_reset
       // The config-address latch (PCIHostState.config_reg) has no reset in QEMU.

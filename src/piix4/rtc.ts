@@ -5,15 +5,22 @@
  *
  * Time runs on the machine's virtual clock from a fixed base (QEMU
  * `-rtc base=...,clock=vm`), so runs replay exactly. BCD/binary and 12/24-hour
- * modes, the SET bit and UIP follow QEMU; alarms, periodic and update
- * interrupts (IRQ 8) are not modelled, so the RTC never wakes the guest.
+ * modes, the SET bit and UIP follow QEMU. Interrupts on IRQ 8: the periodic
+ * interrupt (rate from register A, QEMU `periodic_timer_update`), and at each
+ * second boundary the update-ended flag and the alarm compare (with the 0xC0
+ * don't-care values); register C reads clear the flags and lower the line. An
+ * alarm with AIE set wakes a suspended machine (QEMU_WAKEUP_REASON_RTC).
  * The suspend notifier writes the S3 resume marker 0xFE to register 0x0F.
  */
-import type { VirtualClock } from '../clock/virtual-clock.js';
+import type { VirtualClock, VirtualTimer } from '../clock/virtual-clock.js';
 import type { RegionOps } from '../ioports/region.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
 
 export const RTC_PORT = 0x70;
+const SEC_ALARM = 0x01, MIN_ALARM = 0x03, HOUR_ALARM = 0x05;
+const REG_C_IRQF = 0x80, REG_C_PF = 0x40, REG_C_AF = 0x20, REG_C_UF = 0x10, REG_C_MASK = 0x70;
+/** RTC_CLOCK_RATE: the 32.768 kHz time base the periodic rate divides. */
+const RTC_CLOCK_RATE = 32768;
 const SEC = 0x00, MIN = 0x02, HOUR = 0x04, DOW = 0x06, DOM = 0x07, MONTH = 0x08, YEAR = 0x09;
 const REG_A = 0x0a, REG_B = 0x0b, REG_C = 0x0c, REG_D = 0x0d;
 const CENTURY = 0x32, PS2_CENTURY = 0x37;
@@ -38,9 +45,22 @@ export interface RtcState {
   readonly baseNs: number;
   readonly clock: VirtualClock;
   readonly trace: Trace;
+  /** Periodic interrupt timer (virtual ns of the next PF). */
+  readonly periodicTimer: VirtualTimer;
+  /** Period in 32 kHz cycles while the periodic timer runs, else 0. */
+  period: number;
+  /** Second-boundary timer: update-ended and alarm. */
+  readonly updateTimer: VirtualTimer;
+  /** ISA IRQ 8. */
+  setIrq: (level: boolean) => void;
+  /** An alarm fired with AIE set (wakes a suspended machine). */
+  onAlarm: () => void;
 }
 
-export const rtcVmState = { name: 'mc146818rtc', version: 1, fields: ['cmos', 'index', 'offsetNs'] } as const;
+export const rtcVmState = {
+  name: 'mc146818rtc', version: 2,
+  fields: ['cmos', 'index', 'offsetNs', 'period', 'periodicTimer.deadline', 'updateTimer.deadline'],
+} as const;
 
 // ---- civil date maths (days since 1970-01-01, proleptic Gregorian; no Date objects) ----
 function civilFromDays(z: number): [y: number, m: number, d: number] {
@@ -108,6 +128,76 @@ function setTime(s: RtcState): void {
   s.offsetNs = secs * NS - s.baseNs - s.clock.ns();
 }
 
+const muldiv = (a: number, b: number, c: number): number => {
+  const q = Math.floor(a / c);
+  return q * b + Math.floor(((a - q * c) * b) / c);
+};
+
+/**
+ * QEMU periodic_timer_update: the next PF is `period` 32 kHz cycles after the last one; on a rate change the
+ * cycles already elapsed since the last interrupt count (at most one period).
+ */
+function periodicUpdate(s: RtcState, now: number, oldPeriod: number, periodChange: boolean): void {
+  let code = s.cmos[REG_A]! & 0x0f;
+  if (code !== 0 && (s.cmos[REG_B]! & REG_B_PIE) !== 0) {
+    if (code <= 2) code += 7;
+    const period = 1 << (code - 1);
+    const cur = muldiv(now, RTC_CLOCK_RATE, NS);
+    let lost = 0;
+    if (oldPeriod && periodChange && s.periodicTimer.deadline !== Infinity) {
+      const last = muldiv(s.periodicTimer.deadline, RTC_CLOCK_RATE, NS) - oldPeriod;
+      lost = Math.min(Math.max(0, cur - last), period);
+    }
+    s.period = period;
+    s.periodicTimer.deadline = muldiv(cur + period - lost, NS, RTC_CLOCK_RATE) + 1;
+  } else {
+    s.period = 0;
+    s.periodicTimer.deadline = Infinity;
+  }
+}
+
+function raiseIf(s: RtcState): void {
+  const c = s.cmos;
+  if (c[REG_B]! & c[REG_C]! & REG_C_MASK) {
+    c[REG_C] = c[REG_C]! | REG_C_IRQF;
+    s.setIrq(true);
+  }
+}
+
+/** Virtual ns of the next guest-second boundary. */
+function nextSecond(s: RtcState): number {
+  const g = guestNs(s);
+  return s.clock.ns() + (NS - (((g % NS) + NS) % NS));
+}
+
+function armUpdate(s: RtcState): void {
+  s.updateTimer.deadline = running(s) ? nextSecond(s) : Infinity;
+}
+
+const alarmMatch = (alarm: number, now: number): boolean => (alarm & 0xc0) === 0xc0 || alarm === now;
+
+/** A second boundary: UF, the alarm compare (AF), IRQ 8 for the enabled ones (QEMU rtc_update_timer). */
+function secondTick(s: RtcState): void {
+  const c = s.cmos;
+  if (running(s)) {
+    updateTime(s);
+    let flags = REG_C_UF;
+    if (alarmMatch(c[SEC_ALARM]!, c[SEC]!) && alarmMatch(c[MIN_ALARM]!, c[MIN]!) && alarmMatch(c[HOUR_ALARM]!, c[HOUR]!)) {
+      flags |= REG_C_AF;
+      if (c[REG_B]! & REG_B_AIE) s.onAlarm();
+    }
+    c[REG_C] = c[REG_C]! | flags;
+    raiseIf(s);
+  }
+  // QEMU check_update_timer: with UF and AF both latched and neither interrupt enabled, nothing can change
+  // until register C is read, so the timer sleeps (a guest that never looks costs no host time).
+  if ((c[REG_C]! & (REG_C_UF | REG_C_AF)) === (REG_C_UF | REG_C_AF) && (c[REG_B]! & (REG_B_UIE | REG_B_AIE)) === 0) {
+    s.updateTimer.deadline = Infinity;
+  } else {
+    armUpdate(s);
+  }
+}
+
 export interface RtcOptions {
   /** RTC time at virtual time 0, in ms since the Unix epoch (default 2026-01-01T00:00:00Z). */
   baseMs?: number;
@@ -115,10 +205,20 @@ export interface RtcOptions {
   ramMiB?: number;
 }
 
-export function newRtc(clock: VirtualClock, trace: Trace, opts: RtcOptions = {}): RtcState {
+export function newRtc(clock: VirtualClock, trace: Trace, opts: RtcOptions = {}, setIrq: (level: boolean) => void = () => {}): RtcState {
   const baseMs = opts.baseMs ?? RTC_DEFAULT_BASE_MS;
   if (!Number.isFinite(baseMs)) throw new RangeError(`RTC base ${baseMs} is not a time`);
-  const s: RtcState = { cmos: new Uint8Array(128), index: 0, offsetNs: 0, baseNs: Math.floor(baseMs) * 1e6, clock, trace };
+  const s: RtcState = {
+    cmos: new Uint8Array(128), index: 0, offsetNs: 0, baseNs: Math.floor(baseMs) * 1e6, clock, trace,
+    period: 0, setIrq, onAlarm: () => {},
+    periodicTimer: clock.timer('rtc-periodic', (now) => {
+      // rtc_periodic_timer: re-arm from this tick, then PF (and IRQF with PIE).
+      periodicUpdate(s, now, s.period, false);
+      s.cmos[REG_C] = s.cmos[REG_C]! | REG_C_PF;
+      raiseIf(s);
+    }),
+    updateTimer: clock.timer('rtc-update', () => secondTick(s)),
+  };
   const c = s.cmos;
   // mc146818rtc realize
   c[REG_A] = 0x26;
@@ -142,6 +242,7 @@ export function newRtc(clock: VirtualClock, trace: Trace, opts: RtcOptions = {})
   c[0x38] = 0x30; // ... then CD-ROM; floppy signature check on
   c[0x14] = 0x06; // equipment: FPU, PS/2 mouse, no floppy
   updateTime(s);
+  armUpdate(s);
   return s;
 }
 
@@ -149,6 +250,9 @@ export function newRtc(clock: VirtualClock, trace: Trace, opts: RtcOptions = {})
 export function rtcReset(s: RtcState): void {
   s.cmos[REG_B] = s.cmos[REG_B]! & ~(REG_B_PIE | REG_B_AIE | REG_B_SQWE);
   s.cmos[REG_C] = s.cmos[REG_C]! & ~0xf0;
+  s.setIrq(false);
+  periodicUpdate(s, s.clock.ns(), 0, false);
+  armUpdate(s);
 }
 
 /** QEMU `rtc_notify_suspend`: the resume marker SeaBIOS checks on the next boot. */
@@ -171,7 +275,9 @@ function readData(s: RtcState): number {
     }
     case REG_C: {
       const v = s.cmos[REG_C]!;
-      s.cmos[REG_C] = 0; // reading C acknowledges the flags
+      s.cmos[REG_C] = 0; // reading C acknowledges the flags and lowers IRQ 8
+      s.setIrq(false);
+      if (s.updateTimer.deadline === Infinity) armUpdate(s);
       return v;
     }
     default:
@@ -189,9 +295,14 @@ function writeData(s: RtcState, val: number): void {
       s.cmos[i] = val;
       if (running(s)) setTime(s); // in SET mode the time is taken when SET is cleared
       return;
-    case REG_A:
+    case REG_A: {
+      const old = s.period;
+      const wasRunning = running(s);
       s.cmos[REG_A] = val & ~REG_A_UIP;
+      periodicUpdate(s, s.clock.ns(), old, true);
+      if (running(s) !== wasRunning) armUpdate(s);
       return;
+    }
     case REG_B:
       if (val & REG_B_SET) {
         if (running(s)) updateTime(s); // freeze the fields at the moment the clock stops
@@ -200,7 +311,20 @@ function writeData(s: RtcState, val: number): void {
         s.cmos[REG_B] = val;
         setTime(s); // leaving SET mode: the fields become the time
       }
-      s.cmos[REG_B] = val;
+      {
+        const old = s.cmos[REG_B]!;
+        s.cmos[REG_B] = val;
+        // An interrupt flag already set when its enable goes on raises IRQ 8 at once (QEMU cmos_ioport_write).
+        if (val & s.cmos[REG_C]! & REG_C_MASK) {
+          s.cmos[REG_C] = s.cmos[REG_C]! | REG_C_IRQF;
+          s.setIrq(true);
+        } else {
+          s.cmos[REG_C] = s.cmos[REG_C]! & ~REG_C_IRQF;
+          s.setIrq(false);
+        }
+        if ((old ^ val) & REG_B_PIE) periodicUpdate(s, s.clock.ns(), s.period, true);
+        if ((old ^ val) & (REG_B_SET | REG_B_UIE | REG_B_AIE)) armUpdate(s);
+      }
       return;
     case REG_C: case REG_D:
       return; // read-only

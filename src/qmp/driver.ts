@@ -101,7 +101,7 @@ export class VmDriver {
         continue;
       }
       if (this.warp && this.vm.runState.isRunning()) {
-        const d = this.vm.clock.nextDeadline();
+        const d = this.vm.clock.nextWakeDeadline(); // PIT ticks on a masked IRQ 0 fire on the way but never keep the loop busy
         if (d !== Infinity) {
           this.vm.clock.advance(Math.max(0, d - this.vm.clock.ns()));
           await yieldToHost(); // a periodic timer must not starve the sockets
@@ -117,7 +117,7 @@ export class VmDriver {
       const t = setInterval(() => {
         // Requests made outside a command (a qtest port write, a timer) kick nobody: poll for them.
         const rs = this.vm.runState;
-        const timerDue = this.warp && rs.isRunning() && this.vm.clock.nextDeadline() !== Infinity; // a timer armed meanwhile
+        const timerDue = this.warp && rs.isRunning() && this.vm.clock.nextWakeDeadline() !== Infinity; // a timer armed meanwhile
         if (rs.hasPendingRequest() || this.exitStatus !== null || timerDue) this.kick();
       }, this.pollMs);
       this.wake = () => {

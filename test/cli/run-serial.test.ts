@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { captureIo, CliError } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
@@ -29,6 +30,26 @@ function serialKernel(text: string, port = 0x3f8): Uint8Array {
   img.set(code, 32);
   return img;
 }
+
+/** A Multiboot image around `code` (32-bit flat, loaded and entered at 0x100020). */
+function multiboot(code: number[]): Uint8Array {
+  const img = new Uint8Array(32 + code.length);
+  const dv = new DataView(img.buffer);
+  const base = 0x100000;
+  for (const [o, v] of [[0, 0x1badb002], [4, 0x00010000], [8, (-(0x1badb002 + 0x00010000)) >>> 0], [12, base], [16, base], [20, 0], [24, 0], [28, base + 32]] as const) dv.setUint32(o, v, true);
+  img.set(code, 32);
+  return img;
+}
+
+/**
+ * Echo guest: poll LSR.DR on COM1, read RBR, write it back to THR, until 'q'; then S5.
+ *   loop: mov dx,0x3fd / in al,dx / test al,1 / jz loop / mov dx,0x3f8 / in al,dx / out dx,al / cmp al,'q' / jne loop
+ */
+const ECHO = multiboot([
+  0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xf7, // loop (9 bytes): jz -9
+  0x66, 0xba, 0xf8, 0x03, 0xec, 0xee, 0x3c, 0x71, 0x75, 0xed, // jne back to loop (-19)
+  0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x20, 0x66, 0xef, 0xf4, 0xeb, 0xfe,
+]);
 
 const dir = mkdtempSync(join(tmpdir(), 'acpidm-serial-'));
 const kernel = (text: string, port?: number): string => {
@@ -83,5 +104,19 @@ describe('acpidm run -serial', () => {
     const io2 = captureIo();
     expect(await main(['run', '--quiet', '-kernel', kernel('two\n', 0x2f8), '-serial', 'null', '-serial', `file:${out2}`], io2)).toBe(0);
     expect(readFileSync(out2, 'latin1')).toBe('two\n');
+  });
+});
+
+describe('serial input (QEMU stdio chardev → serial_receive1)', () => {
+  it('bytes on standard input reach the guest through COM1\'s receive path; the guest echoes them and powers off on q', async () => {
+    const k = join(dir, 'echo.bin');
+    writeFileSync(k, ECHO);
+    const stdin = new PassThrough();
+    const io = Object.assign(captureIo(), { stdin });
+    const run = main(['run', '--quiet', '-kernel', k, '-serial', 'stdio'], io);
+    stdin.write('ls\n');
+    setTimeout(() => stdin.end('echo hi\nq'), 20);
+    expect(await run).toBe(0);
+    expect(io.out).toBe('ls\necho hi\nq');
   });
 });

@@ -32,7 +32,7 @@ const QEMU_DIFFERENCES: Difference[] = [
   { id: 'fprem1-cc', match: (o, q) => (o === 'sw 7200' && q === 'sw 3000') || label('10 fprem1 3')(o),
     reason: 'QEMU leaves C0/C3/C1 clear after FPREM1 instead of setting them to the quotient bits Q2/Q1/Q0 (SDM vol. 2 FPREM1)' },
   { id: 'fstenv-image', match: (o) => /^(ffff0b7|30000b7|00000b7f frstor|00003800 ffff)/.test(o),
-    reason: 'FSTENV/FSAVE images: the reserved upper halves are stored as FFFF (QEMU 0000); FOP is stored (QEMU 0); ' +
+    reason: 'FSTENV/FSAVE images: acpidm stores FFFF in the reserved upper halves (the SDM says reserved; QEMU 0000); FOP is stored (QEMU 0); ' +
       'FIP is the last non-control instruction, not FNSTSW (SDM vol. 1 8.1.8); FNSTENV then masks all exceptions ' +
       '(SDM vol. 2 FSTENV; QEMU does not); an unmasked ZE leaves the destination as it was (QEMU writes +inf: tag 10)' },
   { id: 'mf-at-next-waiting', match: (o, q) => (o === 'ok - #MF at the next waiting instruction' && q.startsWith('not ok')) || (o === 'PASS' && q === 'FAILED'),

@@ -11,6 +11,8 @@ const date = (q: QtestMachine) => [0x32, 9, 8, 7, 6].map((i) => cmos(q, i).toStr
 describe('time', () => {
   it('starts at the base (2026-01-01 00:00:00, a Thursday) in BCD, 24-hour, and follows the virtual clock', () => {
     const q = qtestMachine();
+    // A year of virtual time: stop the PIT's 18.2 Hz square wave first (mode 0 fires once), as a tickless guest does.
+    q.outb(0x43, 0x30); q.outb(0x40, 0); q.outb(0x40, 0);
     expect(clock(q)).toBe('00:00:00');
     expect(date(q)).toBe('20 26 01 01 05'); // century year month day, day of week (Sunday = 1)
     q.clockStep(3_661e9 + 5e8);
@@ -87,5 +89,65 @@ describe('CMOS RAM', () => {
     q.machine.runState.requestWakeup('other');
     q.events();
     expect(cmos(q, 0x0f)).toBe(0xfe);
+  });
+});
+
+describe('interrupts on IRQ 8 (QEMU periodic_timer_update, rtc_periodic_timer, rtc_update_timer)', () => {
+  const slaveIrr = (q: QtestMachine): number => { q.outb(0xa0, 0x0a); return q.inb(0xa0); };
+
+  it('periodic: rate 6 (1024 Hz, 32 cycles of 32.768 kHz) sets PF|IRQF with PIE; reading C clears and lowers IRQ 8', () => {
+    const q = qtestMachine();
+    setCmos(q, 0x0a, 0x26);
+    setCmos(q, 0x0b, 0x42); // PIE, 24h
+    const periodNs = Math.floor((32 * 1e9) / 32768) + 1; // periodic_clock_to_ns + 1
+    q.clockStep(periodNs - 1);
+    expect(cmos(q, 0x0c)).toBe(0x00);
+    q.clockStep(1);
+    expect(slaveIrr(q) & 1).toBe(1);
+    expect(cmos(q, 0x0c)).toBe(0xc0);
+    expect(cmos(q, 0x0c)).toBe(0x00);
+    expect(q.machine.chipset.rtc.periodicTimer.deadline).toBeLessThan(Infinity);
+    setCmos(q, 0x0b, 0x02); // PIE off: the timer stops
+    expect(q.machine.chipset.rtc.periodicTimer.deadline).toBe(Infinity);
+    q.clockStep(10e6);
+    expect(cmos(q, 0x0c)).toBe(0x00);
+  });
+
+  it('update-ended each second (UF), IRQ only with UIE; an already-set flag raises IRQF when its enable goes on', () => {
+    const q = qtestMachine();
+    q.clockStep(1e9);
+    expect(cmos(q, 0x0c)).toBe(0x10); // UF without UIE: no IRQF
+    q.clockStep(1e9);
+    setCmos(q, 0x0b, 0x12); // UIE with UF pending
+    expect(cmos(q, 0x0c)).toBe(0x90);
+    q.clockStep(1e9);
+    expect(cmos(q, 0x0c)).toBe(0x90);
+  });
+
+  it('alarm at hh:mm:ss with AIE: AF|IRQF at that second; 0xC0 is "don\'t care"', () => {
+    const q = qtestMachine();
+    setCmos(q, 0x01, 0x05); // 00:00:05 (BCD)
+    setCmos(q, 0x03, 0x00);
+    setCmos(q, 0x05, 0x00);
+    setCmos(q, 0x0b, 0x22); // AIE
+    q.clockStep(4e9);
+    expect(cmos(q, 0x0c)).toBe(0x10); // UF only
+    q.clockStep(1e9);
+    expect(cmos(q, 0x0c)).toBe(0xb0); // IRQF | AF | UF
+    setCmos(q, 0x01, 0xc0); setCmos(q, 0x03, 0xc0); setCmos(q, 0x05, 0xc0); // every second
+    q.clockStep(1e9);
+    expect(cmos(q, 0x0c)).toBe(0xb0);
+  });
+
+  it('an RTC alarm with AIE wakes the machine from S3 when RTC_EN is set (QEMU_WAKEUP_REASON_RTC)', () => {
+    const q = qtestMachine({ pmBase: 0x600 });
+    setCmos(q, 0x01, 0xc0); setCmos(q, 0x03, 0xc0); setCmos(q, 0x05, 0xc0);
+    setCmos(q, 0x0b, 0x22);
+    q.outw(0x602, 0x0400); // RTC_EN
+    q.outw(0x604, 0x2000 | (1 << 10)); // S3 (QEMU pc: SLP_TYP 1)
+    expect(q.events().map((e) => e.event)).toEqual(['SUSPEND']);
+    q.clockStep(1e9);
+    expect(q.events().map((e) => e.event)).toEqual(['WAKEUP']);
+    expect(q.inw(0x600) & 0x0400).toBe(0x0400); // RTC_STS
   });
 });

@@ -38,7 +38,7 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
       throw new CliError(`cannot read kernel '${p}': ${(e as Error).message}`, 1);
     }
   };
-  const opts = { configText, guestFactory: kernelGuestFactory(load, cfg.maxInsns) };
+  const opts = { configText, guestFactory: kernelGuestFactory(load, Number.isFinite(cfg.maxInsns) ? cfg.maxInsns : 200_000_000) /* per-slice budget, unchanged when --max-insns is absent */ };
   let r: RunXenResult;
   if (cfg.dmWorker) {
     const { startQemuDmWorker } = await import('../../xen-hvm/qemu-dm-worker-node.js');

@@ -152,7 +152,12 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       status = await runWithQmp(sys, cfg, io, timeline);
     } else {
       m.start();
-      status = finish(runToEnd(sys, cfg.maxInsns), sys, cfg, io, timeline);
+      // A serial port on stdio takes the host's standard input (QEMU's stdio chardev).
+      const stdioPort = cfg.serials.findIndex((p) => p.kind === 'stdio');
+      const out = stdioPort >= 0 && io.stdin
+        ? await (await import('./run-serial-input.js')).runWithSerialInput(sys, cfg.maxInsns, stdioPort, io.stdin)
+        : runToEnd(sys, cfg.maxInsns);
+      status = finish(out, sys, cfg, io, timeline);
     }
   } finally {
     timeline?.flushGuest();
@@ -167,8 +172,8 @@ export function runToEnd(sys: PcSystem, maxInsns: number): RunOutcome {
   const start = m.clock.instructions;
   for (;;) {
     const out = sys.run(maxInsns - (m.clock.instructions - start));
-    if (out.kind === 'stopped' && out.state === 'suspended' && m.clock.nextDeadline() !== Infinity) {
-      m.clock.advance(Math.max(0, m.clock.nextDeadline() - m.clock.ns()));
+    if (out.kind === 'stopped' && out.state === 'suspended' && m.clock.nextWakeDeadline() !== Infinity) {
+      m.clock.advance(Math.max(0, m.clock.nextWakeDeadline() - m.clock.ns()));
       continue;
     }
     return out;

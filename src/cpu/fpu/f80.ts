@@ -55,12 +55,13 @@ export const SGL: Format = { bias: 127, frac: 23, explicit: false, maxBiased: 0x
 
 const MASK64 = (1n << 64n) - 1n;
 
-/** number of significant bits of m > 0 */
+const TWO32 = 1n << 32n, TWO64 = 1n << 64n;
+/** number of significant bits of m > 0 (the hot path: one comparison and at most one shift for m < 2^64) */
 export function bitLen(m: bigint): number {
   let n = 0;
-  while (m >= 1n << 64n) { m >>= 64n; n += 64; }
-  const hi = Number(m >> 32n), lo = Number(m & 0xffffffffn);
-  return n + (hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(lo));
+  while (m >= TWO64) { m >>= 64n; n += 64; }
+  if (m < TWO32) return n + 32 - Math.clz32(Number(m));
+  return n + 64 - Math.clz32(Number(m >> 32n));
 }
 
 // ---- results of round(): the packed bit pattern and flags ----

@@ -1,0 +1,133 @@
+// Linux boots on acpidm and leaves through ACPI (issue 11): the kernel built by firmware/linux/build-kernel.sh
+// (`npm run guests:linux`) with an initramfs made here (Debian's i386 busybox + our /etc/rc), -kernel/-initrd/
+// -append through the built-in firmware, COM1 as the console. Each scenario boots the real kernel.
+//
+// The rc uses busybox `poweroff -f` / `reboot -f` (reboot(2) straight away): busybox init in this initramfs does
+// not act on the SIGUSR2/SIGTERM a plain `poweroff` sends while its sysinit runs (same on QEMU 7.2), and the
+// kernel path that follows — kernel_power_off → acpi_power_off → PM1a_CNT — is the one under test.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { findBusyboxI386 } from './initramfs.js';
+import { CI, LINUX_WANTED, bootLinux, linuxGuest, runUntil, type LinuxGuest } from './harness.js';
+
+const guest = linuxGuest();
+const missing = !LINUX_WANTED ? 'set ACPIDM_LINUX=1 to boot Linux (minutes per scenario)' : 'missing' in guest ? guest.missing : null;
+const g = guest as LinuxGuest;
+const LONG = 30 * 60_000;
+
+describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
+  it('the kernel and busybox are there (required under CI=true)', () => {
+    expect(missing, missing ?? '').toBeNull();
+  });
+
+  it('1. busybox poweroff → S5 → SHUTDOWN {guest: true, reason: guest-shutdown}, exit 0; the chain points into the guest', () => {
+    const run = bootLinux(g, { rc: 'echo "ACPIDM: powering off"\npoweroff -f' });
+    const out = runUntil(run, () => false);
+    const serial = run.serial();
+    expect(out, serial.slice(-3000)).toEqual({ kind: 'exit', status: 0 });
+    expect(serial).toContain('ACPIDM-INIT: userland up');
+    expect(serial).toMatch(/ACPI: PM: Preparing to enter system sleep state S5\r?\n.*reboot: Power down/);
+    // Linux's ACPICA accepted the tables: not one ACPI Error / ACPI BIOS Error / ACPI Warning line.
+    expect(serial).not.toMatch(/ACPI (BIOS )?Error|ACPI Warning/);
+    expect(serial).toMatch(/PNP0A03|PCI Root Bridge \[PCI0\]/);
+    expect(serial).toContain('pnp: PnP ACPI: found 3 devices');
+    const events = run.sys.machine.runState.log.filter((e) => e.event !== 'RESUME').map((e) => ({ event: e.event, data: e.data }));
+    expect(events).toEqual([{ event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' } }]);
+    const link = run.sys.machine.runState.chain.last((l) => l.mechanism === 'pm1a-cnt')!;
+    expect(link).toMatchObject({ requester: 'guest', evidence: { port: 0x604, state: 'S5' } });
+    expect(String(link.evidence!.consoleLast)).toMatch(/reboot: Power down$/);
+    expect(link.evidence!.consoleLastNs as number).toBeLessThanOrEqual(link.evidence!.tNs as number);
+  }, LONG);
+
+  it('2. reboot → RESET {guest: true, reason: guest-reset} and the guest boots again; with -no-reboot, exit 0', () => {
+    const run = bootLinux(g, { rc: 'reboot -f', machine: { noReboot: false } });
+    const twice = (s: string) => s.split('Linux version').length > 2;
+    expect(runUntil(run, twice), run.serial().slice(-3000)).toBe('matched');
+    const events = run.sys.machine.runState.log.filter((e) => e.event !== 'RESUME').map((e) => ({ event: e.event, data: e.data }));
+    expect(events).toEqual([{ event: 'RESET', data: { guest: true, reason: 'guest-reset' } }]);
+    expect(run.serial()).toMatch(/reboot: Restarting system/);
+    const noReboot = bootLinux(g, { rc: 'reboot -f' });
+    expect(runUntil(noReboot, () => false)).toEqual({ kind: 'exit', status: 0 });
+    expect(noReboot.sys.machine.runState.log.filter((e) => e.event !== 'RESUME').map((e) => ({ event: e.event, data: e.data })))
+      .toEqual([{ event: 'SHUTDOWN', data: { guest: true, reason: 'guest-reset' } }]);
+  }, LONG);
+
+  it('3. echo mem > /sys/power/state → SUSPEND; system_wakeup → WAKEUP; Linux resumes through the FACS vector, then powers off', () => {
+    const run = bootLinux(g, { rc: 'echo mem > /sys/power/state\necho "ACPIDM: resumed"\npoweroff -f' });
+    const m = run.sys.machine;
+    const out = runUntil(run, () => false);
+    expect(out, run.serial().slice(-3000)).toEqual({ kind: 'stopped', state: 'suspended' });
+    expect(m.runState.log.map((e) => e.event)).toContain('SUSPEND');
+    m.runState.requestWakeup('other'); // QMP system_wakeup
+    const after = runUntil(run, () => false);
+    expect(after, run.serial().slice(-3000)).toEqual({ kind: 'exit', status: 0 });
+    expect(run.serial()).toMatch(/ACPIDM: resumed/);
+    expect(m.runState.log.filter((e) => e.event !== 'RESUME' && e.event !== 'STOP').map((e) => e.event)).toEqual(['SUSPEND', 'WAKEUP', 'SHUTDOWN']);
+  }, LONG);
+
+  it('4. power button: with busybox acpid running poweroff → POWERDOWN then SHUTDOWN; without acpid the press is ignored', () => {
+    const rc = (acpid: boolean) => `${acpid ? 'acpid -c /etc/acpi\n' : ''}echo "ACPIDM: waiting for the button"\nwhile true; do sleep 1000; done`;
+    const files = { 'etc/acpi/PWRF/00000080': { text: '#!/bin/sh\necho "ACPIDM: acpid saw the power button"\npoweroff -f\n', exec: true } };
+    for (const acpid of [true, false]) {
+      const run = bootLinux(g, { rc: rc(acpid), files });
+      const m = run.sys.machine;
+      expect(runUntil(run, (s) => s.includes('ACPIDM: waiting for the button')), run.serial().slice(-3000)).toBe('matched');
+      runUntil(run, () => false, 200_000_000); // let acpid open the input device
+      m.runState.requestPowerdown({ requester: 'host', mechanism: 'acpi-power-button', what: 'system_powerdown' });
+      const out = runUntil(run, () => false, acpid ? 3_000_000_000 : 300_000_000);
+      const events = m.runState.log.filter((e) => e.event !== 'RESUME').map((e) => e.event);
+      if (acpid) {
+        expect(out, run.serial().slice(-3000)).toEqual({ kind: 'exit', status: 0 });
+        expect(events).toEqual(['POWERDOWN', 'SHUTDOWN']);
+        expect(run.serial()).toContain('ACPIDM: acpid saw the power button');
+        const s5 = m.runState.chain.last((l) => l.mechanism === 'pm1a-cnt')!;
+        expect(s5.answers).toBe(m.runState.chain.last((l) => l.mechanism === 'acpi-power-button')!.id);
+      } else {
+        expect(events).toEqual(['POWERDOWN']);
+        expect(m.runState.state).toBe('running');
+      }
+    }
+  }, LONG);
+
+  it('5. acpi=off: poweroff ends in the kernel\'s halt; the VM stays there; the chain says no ACPI', () => {
+    const run = bootLinux(g, { rc: 'poweroff -f', cmdline: 'console=ttyS0 panic=-1 acpi=off' });
+    const out = runUntil(run, () => false);
+    const serial = run.serial();
+    expect(out, serial.slice(-3000)).toEqual({ kind: 'halted-cli' });
+    expect(serial).toMatch(/reboot: System halted/);
+    expect(run.sys.machine.runState.log.filter((e) => e.event !== 'RESUME')).toEqual([]);
+    const link = run.sys.machine.runState.chain.last()!;
+    expect(link).toMatchObject({ requester: 'guest', mechanism: 'hlt-all-cpus', evidence: { sciEn: false } });
+    expect(String(link.evidence!.consoleLast)).toMatch(/reboot: System halted$/);
+  }, LONG);
+});
+
+// 6. Debian's own i386 kernel (linux-image-686: needs CMOV and the x87) with the same busybox does scenario 1.
+const DEBIAN_KERNEL = '/boot/vmlinuz-6.1.0-57-686';
+const debianMissing = !LINUX_WANTED ? 'set ACPIDM_LINUX=1 to boot Linux (minutes per scenario)'
+  : !existsSync(DEBIAN_KERNEL) ? `${DEBIAN_KERNEL} not found (apt-get install linux-image-686:i386)`
+  : 'missing' in guest && !guest.missing.includes('kernel') ? guest.missing : null;
+describe.skipIf(debianMissing !== null && !CI)('Debian linux-image-686 on acpidm', () => {
+  it('6. the stock kernel with busybox: poweroff → SHUTDOWN {guest: true, reason: guest-shutdown}, exit 0', () => {
+    expect(debianMissing, debianMissing ?? '').toBeNull();
+    const bb = findBusyboxI386() as { bytes: Uint8Array };
+    const run = bootLinux({ kernel: DEBIAN_KERNEL, busybox: bb.bytes }, { rc: 'echo "ACPIDM: powering off"\npoweroff -f' });
+    const out = runUntil(run, () => false, 6_000_000_000);
+    expect(out, run.serial().slice(-3000)).toEqual({ kind: 'exit', status: 0 });
+    expect(run.serial()).toMatch(/reboot: Power down/);
+    expect(run.serial()).not.toMatch(/ACPI (BIOS )?Error|ACPI Warning/);
+    expect(run.sys.machine.runState.log.filter((e) => e.event !== 'RESUME').map((e) => ({ event: e.event, data: e.data })))
+      .toEqual([{ event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' } }]);
+  }, LONG);
+});
+if (debianMissing !== null && !CI) {
+  describe('Debian linux-image-686 on acpidm', () => {
+    it.skip(`skipped: ${debianMissing} (fails under CI=true)`, () => {});
+  });
+}
+
+if (missing !== null && !CI) {
+  describe('Linux scenarios on acpidm', () => {
+    it.skip(`skipped: ${missing} (these tests fail under CI=true)`, () => {});
+  });
+}
