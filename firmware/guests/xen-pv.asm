@@ -7,10 +7,18 @@
 ; (poweroff). Anything else → "Ignoring shutdown request". Not on Xen (e.g. QEMU): power off
 ; through ACPI like poweroff.asm.
 %define KERNEL_NAME "xen-pv"
+%define NEED_IDT
 %include "lib/multiboot.inc"
 %include "lib/acpi.inc"
 %include "lib/pm.inc"
 %include "lib/xen.inc"
+%include "lib/irq.inc"
+
+; The ISA IRQ the event-channel upcall arrives on (HVM_PARAM_CALLBACK_IRQ type 0 = GSI, xen/include/public/hvm/params.h;
+; Linux's platform-pci driver asks for its INTx GSI the same way). 10 is free on the hvmloader PC.
+XEN_UPCALL_IRQ  equ 10
+s5_typ: dw 0
+have_s5: db 0
 
 cmd_buf: times 64 db 0
 
@@ -52,6 +60,34 @@ main:
         mov eax, [xen_port]
         call putdec
         PRINT 10
+        ; An HVM guest's poweroff is ACPI S5 (Linux kernel_power_off → acpi_power_off); keep \_S5_ if the tables have it.
+        call acpi_find_tables
+        jc .no_acpi
+        mov eax, "_S5_"
+        call acpi_sleep_type
+        jc .no_acpi
+        mov [s5_typ], bx
+        mov byte [have_s5], 1
+.no_acpi:
+        ; Linux xen_set_callback_via: event-channel upcalls as an interrupt (IDT, 8259s, LINT0 ExtINT)
+        call idt_init
+        call pic_init
+        mov dword [irq_handler_table + XEN_UPCALL_IRQ * 4], xen_upcall
+        mov eax, XEN_UPCALL_IRQ
+        call irq_route
+        call lapic_extint
+        mov eax, HVM_PARAM_CALLBACK_IRQ
+        mov ebx, XEN_UPCALL_IRQ
+        call xen_set_param
+        jc .no_callback
+        mov dword [xen_upcalls], 1
+        PRINT "Xen: HVM_PARAM_CALLBACK_IRQ <- GSI 10: event-channel upcalls on IRQ 10", 10
+        jmp .watch
+.no_callback:
+        PRINT "Xen: HVMOP_set_param(CALLBACK_IRQ) failed, rc "
+        call puthex32
+        PRINT "; polling xenstore", 10
+.watch:
         ; Linux setup_shutdown_watcher: advertise what we handle, then register the watch
         PRINT 'xenstore: write control/feature-poweroff "1"'
         XS_REQUEST XS_WRITE, "control/feature-poweroff", 0, "1"
@@ -120,8 +156,13 @@ main:
         call xs_print_reply
         jmp .wait_event
 .poweroff:
-        ; do_poweroff → orderly_poweroff → kernel_power_off; a PV-aware guest ends with
-        ; SCHEDOP_shutdown(SHUTDOWN_poweroff) (struct sched_shutdown { unsigned int reason; })
+        ; do_poweroff → orderly_poweroff → kernel_power_off: on HVM that is acpi_power_off (S5 through
+        ; the device model); without ACPI tables, SCHEDOP_shutdown(SHUTDOWN_poweroff) as a PV kernel does.
+        cmp byte [have_s5], 0
+        je .pv_poweroff
+        mov bx, [s5_typ]
+        jmp acpi_power_off
+.pv_poweroff:
         PRINT "reboot: Power down", 10
         PRINT "Xen: SCHEDOP_shutdown(SHUTDOWN_poweroff)", 10
         cli
@@ -141,6 +182,10 @@ main:
         call puthex32
         PRINT 10
         jmp kernel_halt
+
+; xen_upcall: EAX = IRQ. The upcall only wakes the waiting loop (xen_yield), which reads the ring; the stub EOIs.
+xen_upcall:
+        ret
 
 ; parse_tx_id: xs_reply holds the decimal transaction id; store it in xs_tx.
 parse_tx_id:

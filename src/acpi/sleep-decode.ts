@@ -38,6 +38,11 @@ export interface SleepPolicy {
   /** QEMU PIIX4_PM.disable_s3 / disable_s4: the state is not advertised (tables, etc/system-states). */
   readonly disableS3: boolean;
   readonly disableS4: boolean;
+  /**
+   * Further SLP_TYP values the chipset model accepts for a state, besides the one the tables advertise: qemu-xen-
+   * traditional decodes both the V0 and the V1 values (hw/piix4acpi.c SLP_TYP_Sx_V0/_V1). Checked after s5/s3/s4.
+   */
+  readonly also?: Readonly<Partial<Record<SleepState, readonly number[]>>>;
 }
 
 export class SleepPolicyError extends Error {
@@ -60,6 +65,8 @@ export function sleepPolicy(p: SleepPolicy): SleepPolicy {
     s5: typValue(p.name, 's5', p.s5),
     disableS3: !!p.disableS3,
     disableS4: !!p.disableS4,
+    ...(p.also ? { also: Object.freeze(Object.fromEntries(Object.entries(p.also).map(([k, v]) =>
+      [k, Object.freeze((v ?? []).map((x) => typValue(p.name, `also.${k}`, x)!))]))) } : {}),
   });
 }
 
@@ -78,6 +85,15 @@ export const XEN_HVMLOADER_POLICY: SleepPolicy = sleepPolicy({ name: 'xen-hvmloa
 /** qemu-xen-traditional with the old V0 tables (hw/piix4acpi.c SLP_TYP_Sx_V0): S3 = 5, S4 = 6, S5 = 7. */
 export const QEMU_XEN_TRADITIONAL_V0_POLICY: SleepPolicy = sleepPolicy({ name: 'qemu-xen-traditional-v0', s3: 5, s4: 6, s5: 7, disableS3: false, disableS4: false });
 
+/**
+ * qemu-xen-traditional's PIIX4 under Xen (hw/piix4acpi.c acpi_shutdown), the policy Xen mode's qemu-dm decodes with:
+ * hvmloader's V1 values (Xen tools/libacpi: \_S3_ = 1, \_S4_ = \_S5_ = 0) are what the tables advertise, and the old
+ * V0 values still work (S3 = 5, S4 = 6, S5 = 7). S4 shares S5's 0, so 0 decodes as S5.
+ */
+export const QEMU_XEN_TRADITIONAL_POLICY: SleepPolicy = sleepPolicy({
+  name: 'qemu-xen-traditional', s3: 1, s4: 0, s5: 0, disableS3: false, disableS4: false, also: { S3: [5], S4: [6], S5: [7] },
+});
+
 const NONE: SleepDecode = Object.freeze({ kind: 'none' });
 // Decode results are immutable constants built once, so decoding allocates nothing.
 const STATES: readonly SleepState[] = ['S3', 'S4', 'S5'];
@@ -94,6 +110,12 @@ export function decodeSleep(pm1Cnt: number, policy: SleepPolicy): SleepDecode {
   if (typ === policy.s5) return result(2, typ, true);
   if (typ === policy.s3) return result(0, typ, !policy.disableS3);
   if (typ === policy.s4) return result(1, typ, !policy.disableS4);
+  const also = policy.also;
+  if (also !== undefined) {
+    if (also.S5?.includes(typ)) return result(2, typ, true);
+    if (also.S3?.includes(typ)) return result(0, typ, !policy.disableS3);
+    if (also.S4?.includes(typ)) return result(1, typ, !policy.disableS4);
+  }
   return NONE;
 }
 

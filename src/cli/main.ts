@@ -4,6 +4,7 @@
  * worker threads) are only touched when it runs.
  */
 import { CliError, type CliIo, nodeIo } from './cli-io.js';
+import { isHelp, isVersion, versionText } from './help.js';
 
 /** Command name → module under ./commands/ and a one-line summary. */
 export const COMMANDS: Record<string, { module: string; summary: string }> = {
@@ -12,7 +13,8 @@ export const COMMANDS: Record<string, { module: string; summary: string }> = {
   qmp: { module: 'qmp', summary: 'send one QMP command: qmp SOCKET COMMAND [JSON-ARGS]' },
   domain: { module: 'domain', summary: 'virsh-like lifecycle operations on a running acpidm' },
   xen: { module: 'xen', summary: 'xen host: run the modelled hypervisor, xenstored and device models' },
-  xl: { module: 'xl', summary: 'xl-like toolstack client: create, list, shutdown, reboot, destroy, trigger' },
+  xl: { module: 'xl', summary: 'xl-like toolstack client: create, list, info, shutdown, reboot, destroy, trigger' },
+  conformance: { module: 'conformance', summary: 'run SingleStepTests-format CPU vectors: conformance FOLDER [STEM...]' },
 };
 
 export interface CliCommand {
@@ -21,13 +23,20 @@ export interface CliCommand {
 
 export function usage(): string {
   const lines = ['usage: acpidm <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${c.summary}`);
+  lines.push('', "'acpidm COMMAND --help' describes a command's options; 'acpidm --version' prints the version.");
   return lines.join('\n') + '\n';
 }
 
 export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '-h' || name === '--help' || name === 'help') {
+  let [name, ...rest] = argv;
+  if (isVersion(name)) {
+    io.stdout(versionText());
+    return 0;
+  }
+  // `acpidm help CMD` is `acpidm CMD --help`
+  if (name === 'help' && rest[0] && COMMANDS[rest[0]]) [name, rest] = [rest[0], ['--help']];
+  if (!name || isHelp(name)) {
     io.stdout(usage());
     return name ? 0 : 2;
   }
@@ -40,6 +49,10 @@ export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number
     const mod = (await import(/* @vite-ignore */ `./commands/${entry.module}.js`)) as { command: CliCommand };
     return await mod.command.run(rest, io);
   } catch (e) {
+    if (e instanceof CliError && e.exitCode === 0) {
+      io.stdout(e.message.endsWith('\n') ? e.message : e.message + '\n'); // a usage asked for with --help
+      return 0;
+    }
     if (e instanceof CliError) {
       io.stderr(`acpidm ${name}: ${e.message}\n`);
       return e.exitCode;
@@ -48,7 +61,10 @@ export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number
       io.stderr(`acpidm: command '${name}' is not built in this version\n`);
       return 2;
     }
-    io.stderr(`acpidm ${name}: ${(e as Error)?.stack ?? String(e)}\n`);
+    // Not a CliError: still one line for a person; the stack only when asked for (ACPIDM_STACK=1).
+    const msg = e instanceof Error ? e.message : String(e);
+    io.stderr(process.env.ACPIDM_STACK === '1' && e instanceof Error ? `acpidm ${name}: ${e.stack}\n`
+      : `acpidm ${name}: error: ${msg.split('\n')[0]} (ACPIDM_STACK=1 shows where)\n`);
     return 1;
   }
 }

@@ -3,6 +3,7 @@
  * a script written for QEMU runs unchanged against `acpidm run`. Pure: turns
  * argv into a RunConfig or throws CliError naming the bad option.
  */
+import { CPU_MODELS, DEFAULT_CPU_MODEL } from '../cpu/cpu-model.js';
 import { CliError } from './cli-io.js';
 
 export interface DebugconSpec {
@@ -18,6 +19,8 @@ export interface RunConfig {
   machine: 'pc';
   smm: boolean;
   memoryMiB: number;
+  /** -cpu NAME: a model of src/cpu/cpu-model.ts */
+  cpuModel: string;
   bios: string | null;
   kernel: string | null;
   /** `-initrd FILE` (with a Linux bzImage `-kernel`). */
@@ -45,15 +48,29 @@ export interface RunConfig {
   quiet: boolean;
   /** acpidm --xen: run qemu-dm in its own worker thread. */
   dmWorker: boolean;
+  /** `-name NAME` (QMP query-name). */
+  name: string | null;
+  /** `-nodefaults`: no default COM1. */
+  nodefaults: boolean;
+  /** `-monitor` specs: 'stdio', 'unix:PATH,...' ('none' leaves this empty). */
+  monitors: string[];
+  /** `-device isa-debug-exit`. */
+  debugExit: { iobase: number; iosize: number } | null;
+  /** `-device pc-testdev`. */
+  pcTestdev: boolean;
+  /** `-help` / `-version` seen: print and exit before anything else. */
+  info: 'help' | 'version' | null;
 }
 
 export const SUPPORTED_OPTIONS = [
-  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
+  '-M pc | -machine pc[,smm=on|off]', '-accel tcg', `-cpu ${Object.keys(CPU_MODELS).join('|')}`, '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
   '-nographic', '-display none', '-S', '-no-shutdown', '-no-reboot', '-chardev file,id=ID,path=P',
   '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
   '-serial stdio|file:PATH|null|none|chardev:ID (repeatable: COM1..COM4)',
   '-global PIIX4_PM.disable_s3=0|1 | disable_s4=0|1 | s4_val=N', '-icount shift=N[,sleep=off]', '-D FILE',
   '-trace PATTERN | -trace enable=PATTERN', '-qmp unix:PATH,server=on,wait=off | tcp:127.0.0.1:PORT,server=on,wait=off',
+  '-smp 1', '-name NAME', '-nodefaults', '-monitor none|stdio|unix:PATH,server=on,wait=off',
+  '-device isa-debug-exit[,iobase=P][,iosize=N]', '-device pc-testdev', '-help', '-version',
   '--xen', '--dm-worker', '--max-insns N', '--json', '--quiet',
 ];
 
@@ -102,8 +119,9 @@ export function parseRunArgs(argv: string[]): RunConfig {
   const cfg: RunConfig = {
     machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, initrd: null, append: '', startPaused: false,
     noShutdown: false, noReboot: false, debugcons: [], serials: [], s4Val: 2, disableS3: false, disableS4: false,
-    icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: Infinity,
-    json: false, quiet: false, dmWorker: false,
+    cpuModel: DEFAULT_CPU_MODEL, icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: Infinity,
+    json: false, quiet: false, dmWorker: false, name: null, nodefaults: false, monitors: [], debugExit: null,
+    pcTestdev: false, info: null,
   };
   const chardevs = new Map<string, DebugconSpec['sink']>();
   const pendingDebugcon: { port: number; chardev: string }[] = [];
@@ -126,6 +144,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
       case '-machine': {
         const { head, kv } = parseKv(next(opt));
         const type = head ?? kv.get('type') ?? 'pc';
+        if (/^(q35|pc-q35)/.test(type)) throw new CliError(`-machine ${type}: the Q35/ICH9 machine is not modelled yet; acpidm models QEMU's i440FX/PIIX4 'pc' (-M pc)`);
         if (!['pc', 'pc-i440fx', 'pc-i440fx-7.2'].includes(type) && !(kv.size > 0 && head === null)) {
           throw new CliError(`-machine: unsupported machine type '${type}' (acpidm models the i440FX/PIIX4 'pc' machine)`);
         }
@@ -141,6 +160,15 @@ export function parseRunArgs(argv: string[]): RunConfig {
         const { head, kv } = parseKv(next(opt));
         const a = head ?? kv.get('accel');
         if (a !== 'tcg') throw new CliError(`-accel ${a}: acpidm is an interpreter; only '-accel tcg' is available`);
+        break;
+      }
+      case '-cpu': {
+        const { head, kv } = parseKv(next(opt));
+        if (head === null || !(head in CPU_MODELS)) {
+          throw new CliError(`-cpu ${head ?? ''}: not implemented; available models: ${Object.entries(CPU_MODELS).map(([n, m]) => `${n} (${m.description})`).join(', ')}`);
+        }
+        if (kv.size > 0) throw new CliError(`-cpu ${head}: feature flags (${[...kv.keys()].join(', ')}) are not supported; a model reports exactly what it implements`);
+        cfg.cpuModel = head;
         break;
       }
       case '-m': cfg.memoryMiB = parseMemSize(next(opt)); break;
@@ -184,7 +212,21 @@ export function parseRunArgs(argv: string[]): RunConfig {
       }
       case '-device': {
         const { head, kv } = parseKv(next(opt));
-        if (head !== 'isa-debugcon') throw new CliError(`-device ${head}: the only pluggable device is isa-debugcon`);
+        if (head === 'isa-debug-exit') {
+          // QEMU hw/misc/debugexit.c: iobase 0x501, iosize 2 by default.
+          const iobase = parseInt0(kv.get('iobase') ?? '0x501', 'isa-debug-exit iobase');
+          const iosize = parseInt0(kv.get('iosize') ?? '2', 'isa-debug-exit iosize');
+          if (iosize < 1 || iosize > 4 || iobase + iosize > 0x10000) throw new CliError(`-device isa-debug-exit: iobase 0x${iobase.toString(16)} iosize ${iosize} does not fit the port space (iosize 1..4)`);
+          for (const k of kv.keys()) if (k !== 'iobase' && k !== 'iosize') throw new CliError(`-device isa-debug-exit: unsupported property '${k}' (iobase, iosize)`);
+          cfg.debugExit = { iobase, iosize };
+          break;
+        }
+        if (head === 'pc-testdev') {
+          if (kv.size) throw new CliError('-device pc-testdev takes no properties');
+          cfg.pcTestdev = true;
+          break;
+        }
+        if (head !== 'isa-debugcon') throw new CliError(`-device ${head}: supported devices are isa-debugcon, isa-debug-exit, pc-testdev`);
         const chardev = kv.get('chardev');
         if (!chardev) throw new CliError('-device isa-debugcon needs chardev=ID');
         // QEMU hw/char/debugcon.c: iobase defaults to 0xe9.
@@ -244,6 +286,31 @@ export function parseRunArgs(argv: string[]): RunConfig {
       }
       case '--json': cfg.json = true; break;
       case '--quiet': cfg.quiet = true; break;
+      case '-smp': {
+        const { head, kv } = parseKv(next(opt));
+        const n = parseInt0(kv.get('cpus') ?? head ?? '1', '-smp');
+        for (const [k, v] of kv) if (k !== 'cpus' && !(['sockets', 'cores', 'threads', 'maxcpus', 'dies'].includes(k) && v === '1')) throw new CliError(`-smp: '${k}=${v}': acpidm models one CPU (use -smp 1)`);
+        if (n !== 1) throw new CliError(`-smp ${n}: acpidm models a single CPU; more CPUs are not supported (use -smp 1)`);
+        break;
+      }
+      case '-name': {
+        const { head, kv } = parseKv(next(opt));
+        const n = kv.get('guest') ?? head;
+        if (!n) throw new CliError('-name needs a name');
+        cfg.name = n;
+        break;
+      }
+      case '-nodefaults': cfg.nodefaults = true; break;
+      case '-monitor': {
+        const v = next(opt);
+        if (v === 'none') break;
+        if (v === 'stdio' || v.startsWith('unix:')) cfg.monitors.push(v);
+        else throw new CliError(`-monitor ${v}: use none, stdio or unix:PATH,server=on,wait=off`);
+        break;
+      }
+      case '-h':
+      case '-help': cfg.info ??= 'help'; break;
+      case '-version': cfg.info ??= 'version'; break;
       default: unsupported(raw);
     }
   }
@@ -259,7 +326,11 @@ export function parseRunArgs(argv: string[]): RunConfig {
     cfg.serials.push(sink);
   }
   // Without -serial, QEMU's pc gets COM1 on a default backend: stdio with -nographic (mon:stdio), else a vc (nowhere here).
-  if (!serialGiven) cfg.serials.push({ kind: nographic ? 'stdio' : 'null' });
+  if (!serialGiven && !cfg.nodefaults) cfg.serials.push({ kind: nographic ? 'stdio' : 'null' });
+  if (cfg.info) return cfg;
+  if (cfg.monitors.includes('stdio') && cfg.serials.some((x) => x.kind === 'stdio')) {
+    throw new CliError('-monitor stdio: stdio is already used by a serial port (QEMU: cannot use stdio by multiple character devices)');
+  }
   if (cfg.initrd && !cfg.kernel) throw new CliError('-initrd needs -kernel (a Linux bzImage)');
   if (cfg.bios && cfg.kernel) throw new CliError('-bios and -kernel together are not supported: -kernel uses acpidm\'s built-in firmware');
   return cfg;

@@ -79,15 +79,10 @@ export class CpuState {
   defOs = 0;
   defAs = false;
   ssBig = false;
-  /**
-   * 80286 compatibility, for the SingleStepTests 80286 vectors only: 10-byte
-   * instruction limit, no FS/GS encodings, real-mode limit violations are
-   * #GP(13) also for SS, and a string element that faults at the 64 KiB limit
-   * has already stepped its index registers (what the 286 microcode does).
-   */
-  model286 = false;
-  /** 15 on a 386 (over it: #GP(0)), 10 on a 286 */
-  maxInsnLen = 15;
+  /** CPUID.1:EDX of the CPU model (cpu-model.ts): instructions of features not listed are #UD */
+  features = 0;
+  /** CR4 bits the model implements */
+  cr4Mask = 0;
   /** CS limit, clamped to the instruction length limit while prefixes are decoded */
   fetchLimit = 0xffff;
 
@@ -222,7 +217,7 @@ export class CpuState {
     return this.segSlow(seg, off, size, this.segWchk[seg]!);
   }
   private segSlow(seg: number, off: number, size: number, chk: number): number {
-    const code = seg === SS && !this.model286 ? SSF : GP;
+    const code = seg === SS ? SSF : GP;
     if (chk & (SEG_UNUSABLE | SEG_DENIED)) this.raise(code, 0);
     const lim = this.segLimit[seg]!;
     if (chk & SEG_EXPDOWN) {

@@ -17,9 +17,14 @@ import { HANDLERS } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock, type Block } from './jit/compile.js';
+import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
+/** The compiler may compile one instruction per this many retired ones on average... */
+const COMPILE_EVERY = 16;
+/** ...and save up this many (a guest's start-up compiles its working set at once). */
+const COMPILE_BURST = 262_144;
 
 export type CpuExit = 'budget' | 'halted' | 'halted-cli' | 'stopped' | 'triple-fault';
 
@@ -45,6 +50,8 @@ export interface CpuOptions {
    */
   jit?: boolean;
   jitThreshold?: number;
+  /** CPU model name from cpu-model.ts (default 'acpidm'); an unknown name throws */
+  model?: string;
 }
 
 export const tr = {
@@ -79,6 +86,8 @@ export class Cpu extends CpuState {
 
   /** false with `lapic: false`: a PIC-only machine, INTR goes straight to the CPU and CPUID shows no APIC */
   readonly apicPresent: boolean;
+  /** what CPUID reports and which optional instructions exist */
+  readonly model: CpuModel;
   /** the x87 (fpu/) */
   readonly fpu = new Fpu();
   halted = false;
@@ -97,9 +106,15 @@ export class Cpu extends CpuState {
   jitThreshold: number;
   private readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
   private readonly hot = new Uint16Array(JIT_SLOTS);
+  /** The address `hot[h]` counts visits of: code that never repeats (random bytes, fault storms) never compiles. */
+  private readonly hotLin = new Int32Array(JIT_SLOTS);
+  private compileCredit = COMPILE_BURST;
+  private creditAt = 0;
   private curBlock: Block | null = null;
   /** blocks compiled so far (for tests and benchmarks) */
   blocksCompiled = 0;
+  /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
+  insnsCompiled = 0;
   /** instructions a looping block retired before its current iteration */
   blkDone = 0;
 
@@ -114,6 +129,9 @@ export class Cpu extends CpuState {
     this.jitThreshold = o.jitThreshold ?? 16;
     this.tlb.onCodeWrite = () => this.invalidateCode();
     this.apicPresent = o.lapic !== false;
+    this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
+    this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
+    this.cr4Mask = this.model.cr4;
     if (this.apicPresent) o.mem.mapMmio(LAPIC_BASE, 0x1000, this.lapic);
     this.reset();
   }
@@ -121,7 +139,7 @@ export class Cpu extends CpuState {
   /** Power-on/reset state: real mode, CS=F000 base FFFF0000, IP=FFF0 (Intel SDM 9.1.4). */
   reset(): void {
     this.regs.fill(0);
-    this.regs[2] = 0x0400; // EDX: family/model/stepping at reset (486-class)
+    this.regs[2] = signature(this.model); // EDX at reset: family/model/stepping (Intel SDM Vol. 3A §9.1.4)
     this.eip = 0xfff0;
     this.setFlagsRaw(2);
     this.cr0 = 0x60000010; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0;
@@ -164,7 +182,16 @@ export class Cpu extends CpuState {
       const e2 = this.tlb.r[lin >>> 12]!;
       if (e2 === 0) return; // refilled on the next fetch
     }
+    // Compile budget, counted in compiled instructions: one per COMPILE_EVERY instructions retired, saved up to
+    // COMPILE_BURST. Code that invalidates itself all the time (random bytes writing over their own pages)
+    // otherwise recompiles whole pages every few instructions, and time and memory go to the compiler.
+    const now = this.clock.instructions;
+    this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
+    this.creditAt = now;
+    if (this.compileCredit <= 0) return;
     this.blocks[h] = compileBlock(this, lin, this.eip, phys);
+    this.compileCredit -= this.blocks[h]!.n;
+    this.insnsCompiled += this.blocks[h]!.n;
     if (this.blocks[h]!.n > 0) this.blocksCompiled++;
   }
 
@@ -260,6 +287,9 @@ export class Cpu extends CpuState {
                 this.curBlock = null;
                 continue;
               }
+            } else if (this.hotLin[h] !== lin) {
+              this.hotLin[h] = lin; // another address in this slot: start counting it afresh
+              this.hot[h] = 1;
             } else if (++this.hot[h]! > this.jitThreshold) {
               this.hot[h] = 0;
               this.compileHere(lin, h); // used from the next visit; this one is interpreted

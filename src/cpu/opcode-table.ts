@@ -12,6 +12,8 @@
  *   I    immediate, J  relative offset, A  far pointer, O  moffs
  *   b/w/d/v  byte, word, dword, word-or-dword by operand size
  *   /n   group member selected by ModRM.reg
+ *   lock the forms a LOCK prefix may precede, as a mask of ModRM.reg values (0xff: any);
+ *        only with a memory destination. LOCK before anything else is #UD (Intel SDM LOCK).
  * Anything not listed raises #UD in the guest.
  *
  * HANDLERS has 1024 entries: [0x000-0x1FF] with 16-bit operand size and
@@ -43,6 +45,7 @@ export interface OpDef {
   readonly name: string;
   readonly e?: boolean;
   readonly os?: boolean;
+  readonly lock?: number;
   readonly exec: (c: Cpu, bits: number) => void;
 }
 
@@ -57,14 +60,31 @@ function range(n: number, f: (i: number) => OpDef): OpDef[] {
 // ---- prefixes: set decode state, then dispatch the next byte ----
 function next(c: Cpu): void {
   // the length limit can only be passed with prefixes (386: 15 bytes, #GP(0)): clamp the fetch limit
-  if (c.prefixes++ === 0) c.fetchLimit = Math.min(c.segLimit[CS]!, c.insnStart + c.maxInsnLen - 1);
+  if (c.prefixes++ === 0) c.fetchLimit = Math.min(c.segLimit[CS]!, c.insnStart + 14);
   HANDLERS[c.fetch8() | c.os]!(c);
 }
+/**
+ * LOCK: look ahead (nothing consumed) past the other prefixes to the opcode and ModRM; #UD unless
+ * the form is marked `lock` in OPS for that ModRM.reg and its destination is memory.
+ */
+function lockPrefix(c: Cpu): void {
+  const at = c.eip;
+  let op = c.fetch8();
+  while (IS_PREFIX[op] === 1) op = c.fetch8();
+  if (op === 0x0f) op = 0x100 | c.fetch8();
+  const allowed = LOCK_REGS[op]!;
+  const m = allowed === 0 ? 0xc0 : c.fetch8();
+  c.eip = at;
+  if (m >= 0xc0 || (allowed & (1 << ((m >> 3) & 7))) === 0) c.raise(UD);
+  next(c);
+}
+const IS_PREFIX = new Uint8Array(256);
+for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) IS_PREFIX[p] = 1;
 const segPrefix = (s: number) => (c: Cpu): void => { c.segOvr = s; next(c); };
 
 const ALU_FORMS: OpDef[] = Array.from({ length: 8 }, (_, a) => a).flatMap((a) => [
-  { op: a * 8 + 0, name: `${ALU[a]} Eb,Gb`, e: true, exec: (c: Cpu) => aluEG(c, a, 8) },
-  { op: a * 8 + 1, name: `${ALU[a]} Ev,Gv`, e: true, os: true, exec: (c: Cpu, b: number) => aluEG(c, a, b) },
+  { op: a * 8 + 0, name: `${ALU[a]} Eb,Gb`, e: true, lock: a === 7 ? 0 : 0xff, exec: (c: Cpu) => aluEG(c, a, 8) },
+  { op: a * 8 + 1, name: `${ALU[a]} Ev,Gv`, e: true, os: true, lock: a === 7 ? 0 : 0xff, exec: (c: Cpu, b: number) => aluEG(c, a, b) },
   { op: a * 8 + 2, name: `${ALU[a]} Gb,Eb`, e: true, exec: (c: Cpu) => aluGE(c, a, 8) },
   { op: a * 8 + 3, name: `${ALU[a]} Gv,Ev`, e: true, os: true, exec: (c: Cpu, b: number) => aluGE(c, a, b) },
   { op: a * 8 + 4, name: `${ALU[a]} AL,Ib`, exec: (c: Cpu) => aluAI(c, a, 8) },
@@ -110,14 +130,14 @@ export const OPS: readonly OpDef[] = [
   { op: 0x6e, name: 'OUTSB', exec: (c) => stringOp(c, OUTS, 8) },
   { op: 0x6f, name: 'OUTSW/D', os: true, exec: (c, b) => stringOp(c, OUTS, b) },
   ...range(16, (i) => ({ op: 0x70 + i, name: `J${CC[i]} Jb`, exec: (c: Cpu) => jccShort(c, i) })),
-  { op: 0x80, name: 'grp1 Eb,Ib', e: true, exec: (c) => aluGroup1(c, 8, 8) },
-  { op: 0x81, name: 'grp1 Ev,Iv', e: true, os: true, exec: (c, b) => aluGroup1(c, b, b) },
-  { op: 0x82, name: 'grp1 Eb,Ib (alias of 80)', e: true, exec: (c) => aluGroup1(c, 8, 8) },
-  { op: 0x83, name: 'grp1 Ev,Ib', e: true, os: true, exec: (c, b) => aluGroup1(c, b, 8) },
+  { op: 0x80, name: 'grp1 Eb,Ib', e: true, lock: 0x7f, exec: (c) => aluGroup1(c, 8, 8) },
+  { op: 0x81, name: 'grp1 Ev,Iv', e: true, lock: 0x7f, os: true, exec: (c, b) => aluGroup1(c, b, b) },
+  { op: 0x82, name: 'grp1 Eb,Ib (alias of 80)', e: true, lock: 0x7f, exec: (c) => aluGroup1(c, 8, 8) },
+  { op: 0x83, name: 'grp1 Ev,Ib', e: true, lock: 0x7f, os: true, exec: (c, b) => aluGroup1(c, b, 8) },
   { op: 0x84, name: 'TEST Eb,Gb', e: true, exec: (c) => testEG(c, 8) },
   { op: 0x85, name: 'TEST Ev,Gv', e: true, os: true, exec: testEG },
-  { op: 0x86, name: 'XCHG Eb,Gb', e: true, exec: (c) => xchgEG(c, 8) },
-  { op: 0x87, name: 'XCHG Ev,Gv', e: true, os: true, exec: xchgEG },
+  { op: 0x86, name: 'XCHG Eb,Gb', e: true, lock: 0xff, exec: (c) => xchgEG(c, 8) },
+  { op: 0x87, name: 'XCHG Ev,Gv', e: true, lock: 0xff, os: true, exec: xchgEG },
   { op: 0x88, name: 'MOV Eb,Gb', e: true, exec: (c) => movEG(c, 8) },
   { op: 0x89, name: 'MOV Ev,Gv', e: true, os: true, exec: movEG },
   { op: 0x8a, name: 'MOV Gb,Eb', e: true, exec: (c) => movGE(c, 8) },
@@ -192,22 +212,22 @@ export const OPS: readonly OpDef[] = [
   { op: 0xed, name: 'IN eAX,DX', os: true, exec: (c, b) => inOp(c, b === 32 ? 4 : 2, true) },
   { op: 0xee, name: 'OUT DX,AL', exec: (c) => outOp(c, 1, true) },
   { op: 0xef, name: 'OUT DX,eAX', os: true, exec: (c, b) => outOp(c, b === 32 ? 4 : 2, true) },
-  { op: 0xf0, name: 'LOCK', exec: next },
+  { op: 0xf0, name: 'LOCK', exec: lockPrefix },
   { op: 0xf1, name: 'INT1 (ICEBP)', exec: (c) => interrupt(c, 1, false, 1, false, 0, c.eip) },
   { op: 0xf2, name: 'REPNE', exec: (c) => { c.rep = 0xf2; next(c); } },
   { op: 0xf3, name: 'REP/REPE', exec: (c) => { c.rep = 0xf3; next(c); } },
   { op: 0xf4, name: 'HLT', exec: hlt },
   { op: 0xf5, name: 'CMC', exec: cmc },
-  { op: 0xf6, name: 'grp3 Eb', e: true, exec: (c) => group3(c, 8) },
-  { op: 0xf7, name: 'grp3 Ev', e: true, os: true, exec: group3 },
+  { op: 0xf6, name: 'grp3 Eb', e: true, lock: 0x0c, exec: (c) => group3(c, 8) },
+  { op: 0xf7, name: 'grp3 Ev', e: true, lock: 0x0c, os: true, exec: group3 },
   { op: 0xf8, name: 'CLC', exec: (c) => flagOp(c, CF, 0) },
   { op: 0xf9, name: 'STC', exec: (c) => flagOp(c, CF, CF) },
   { op: 0xfa, name: 'CLI', exec: cli },
   { op: 0xfb, name: 'STI', exec: sti },
   { op: 0xfc, name: 'CLD', exec: (c) => flagOp(c, DF, 0) },
   { op: 0xfd, name: 'STD', exec: (c) => flagOp(c, DF, DF) },
-  { op: 0xfe, name: 'grp4 Eb (INC/DEC)', e: true, exec: group4 },
-  { op: 0xff, name: 'grp5 Ev', e: true, os: true, exec: group5 },
+  { op: 0xfe, name: 'grp4 Eb (INC/DEC)', e: true, lock: 0x03, exec: group4 },
+  { op: 0xff, name: 'grp5 Ev', e: true, lock: 0x03, os: true, exec: group5 },
 
   // ---- 0F xx ----
   { op: 0x100, name: 'grp6 (SLDT STR LLDT LTR VERR VERW)', e: true, os: true, exec: group6 },
@@ -237,27 +257,27 @@ export const OPS: readonly OpDef[] = [
   { op: 0x1a5, name: 'SHLD Ev,Gv,CL', e: true, os: true, exec: (c, b) => shld(c, b, false, true) },
   { op: 0x1a8, name: 'PUSH GS', os: true, exec: (c) => pushSreg(c, GS) },
   { op: 0x1a9, name: 'POP GS', os: true, exec: (c) => popSreg(c, GS) },
-  { op: 0x1ab, name: 'BTS Ev,Gv', e: true, os: true, exec: (c, b) => bitTest(c, b, 1, false) },
+  { op: 0x1ab, name: 'BTS Ev,Gv', e: true, lock: 0xff, os: true, exec: (c, b) => bitTest(c, b, 1, false) },
   { op: 0x1ac, name: 'SHRD Ev,Gv,Ib', e: true, os: true, exec: (c, b) => shld(c, b, true, false) },
   { op: 0x1ad, name: 'SHRD Ev,Gv,CL', e: true, os: true, exec: (c, b) => shld(c, b, true, true) },
   { op: 0x1af, name: 'IMUL Gv,Ev', e: true, os: true, exec: (c, b) => imulGE(c, b, 0) },
-  { op: 0x1b0, name: 'CMPXCHG Eb,Gb', e: true, exec: (c) => cmpxchg(c, 8) },
-  { op: 0x1b1, name: 'CMPXCHG Ev,Gv', e: true, os: true, exec: cmpxchg },
+  { op: 0x1b0, name: 'CMPXCHG Eb,Gb', e: true, lock: 0xff, exec: (c) => cmpxchg(c, 8) },
+  { op: 0x1b1, name: 'CMPXCHG Ev,Gv', e: true, lock: 0xff, os: true, exec: cmpxchg },
   { op: 0x1b2, name: 'LSS Gv,Mp', e: true, os: true, exec: (c) => loadFarPtr(c, SS) },
-  { op: 0x1b3, name: 'BTR Ev,Gv', e: true, os: true, exec: (c, b) => bitTest(c, b, 2, false) },
+  { op: 0x1b3, name: 'BTR Ev,Gv', e: true, lock: 0xff, os: true, exec: (c, b) => bitTest(c, b, 2, false) },
   { op: 0x1b4, name: 'LFS Gv,Mp', e: true, os: true, exec: (c) => loadFarPtr(c, FS) },
   { op: 0x1b5, name: 'LGS Gv,Mp', e: true, os: true, exec: (c) => loadFarPtr(c, GS) },
   { op: 0x1b6, name: 'MOVZX Gv,Eb', e: true, os: true, exec: (c) => movx(c, 8, false) },
   { op: 0x1b7, name: 'MOVZX Gv,Ew', e: true, os: true, exec: (c) => movx(c, 16, false) },
-  { op: 0x1ba, name: 'grp8 Ev,Ib (BT BTS BTR BTC)', e: true, os: true, exec: grp8 },
-  { op: 0x1bb, name: 'BTC Ev,Gv', e: true, os: true, exec: (c, b) => bitTest(c, b, 3, false) },
+  { op: 0x1ba, name: 'grp8 Ev,Ib (BT BTS BTR BTC)', e: true, lock: 0xe0, os: true, exec: grp8 },
+  { op: 0x1bb, name: 'BTC Ev,Gv', e: true, lock: 0xff, os: true, exec: (c, b) => bitTest(c, b, 3, false) },
   { op: 0x1bc, name: 'BSF Gv,Ev', e: true, os: true, exec: (c, b) => bitScan(c, b, false) },
   { op: 0x1bd, name: 'BSR Gv,Ev', e: true, os: true, exec: (c, b) => bitScan(c, b, true) },
   { op: 0x1be, name: 'MOVSX Gv,Eb', e: true, os: true, exec: (c) => movx(c, 8, true) },
   { op: 0x1bf, name: 'MOVSX Gv,Ew', e: true, os: true, exec: (c) => movx(c, 16, true) },
-  { op: 0x1c0, name: 'XADD Eb,Gb', e: true, exec: (c) => xadd(c, 8) },
-  { op: 0x1c1, name: 'XADD Ev,Gv', e: true, os: true, exec: xadd },
-  { op: 0x1c7, name: 'grp9 (CMPXCHG8B Mq)', e: true, exec: cmpxchg8b },
+  { op: 0x1c0, name: 'XADD Eb,Gb', e: true, lock: 0xff, exec: (c) => xadd(c, 8) },
+  { op: 0x1c1, name: 'XADD Ev,Gv', e: true, lock: 0xff, os: true, exec: xadd },
+  { op: 0x1c7, name: 'grp9 (CMPXCHG8B Mq)', e: true, lock: 0x02, exec: cmpxchg8b },
   ...range(8, (i) => ({ op: 0x1c8 + i, name: `BSWAP e${REG16[i]}`, exec: (c: Cpu) => bswap(c, i) })),
 ];
 
@@ -283,6 +303,8 @@ function undefinedOp(c: Cpu): void { c.raise(UD); }
 /** Dispatch array built from OPS: index opcode | (32-bit operand size ? 0x200 : 0). */
 export const HANDLERS: ((c: Cpu) => void)[] = new Array(0x400).fill(undefinedOp);
 export const OP_NAMES: string[] = new Array(0x200).fill('(undefined: #UD)');
+/** ModRM.reg values a LOCK prefix may precede, per opcode (from OPS `lock`) */
+const LOCK_REGS = new Uint8Array(0x200);
 /**
  * Each dispatch entry gets its own function (new Function makes a distinct
  * SharedFunctionInfo), so the call from the entry into `exec` stays
@@ -294,6 +316,7 @@ function bind(ex: (c: Cpu, bits: number) => void, bits: number): (c: Cpu) => voi
 for (const d of OPS) {
   if (OP_NAMES[d.op] !== '(undefined: #UD)') throw new Error(`opcode table: 0x${d.op.toString(16)} listed twice`);
   OP_NAMES[d.op] = d.name;
+  LOCK_REGS[d.op] = d.lock ?? 0;
   if (d.os) {
     HANDLERS[d.op] = bind(d.exec, 16);
     HANDLERS[d.op | 0x200] = bind(d.exec, 32);

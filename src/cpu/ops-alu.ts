@@ -87,8 +87,9 @@ export function xadd(c: CpuState, bits: number): void {
   c.modrm();
   const d = rEW(c, bits), s = getR(c, bits, c.mReg);
   const r = alu(c, 0, d, s, bits);
-  wb(c, bits, r);
-  setR(c, bits, c.mReg, d);
+  // SDM XADD: SRC := DEST, then DEST := SUM, so `xadd eax, eax` leaves the sum. A memory destination is written
+  // first so a faulting write leaves the register as it was.
+  if (c.mMem) { wb(c, bits, r); setR(c, bits, c.mReg, d); } else { setR(c, bits, c.mReg, d); wb(c, bits, r); }
 }
 
 /** CMPXCHG Eb/Ev, Gb/Gv (0F B0/B1): compare with AL/eAX. */

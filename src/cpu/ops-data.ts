@@ -29,7 +29,7 @@ export function movMoffs(c: CpuState, bits: number, toMem: boolean): void {
 /** 8C: MOV Ew, Sreg (a register destination gets the selector zero-extended with 32-bit operand size) */
 export function movESreg(c: CpuState): void {
   c.modrm();
-  if (c.mReg > (c.model286 ? 3 : 5)) c.raise(UD);
+  if (c.mReg > 5) c.raise(UD);
   const v = c.segSel[c.mReg]!;
   if (c.mMem) c.wr16(c.mSeg, c.mOff, v);
   else if (c.os) c.regs[c.mRm] = v; else c.r16[c.mRm << 1] = v;
@@ -37,7 +37,7 @@ export function movESreg(c: CpuState): void {
 /** 8E: MOV Sreg, Ew (CS is #UD) */
 export function movSregE(c: CpuState): void {
   c.modrm();
-  if (c.mReg > (c.model286 ? 3 : 5) || c.mReg === CS) c.raise(UD);
+  if (c.mReg > 5 || c.mReg === CS) c.raise(UD);
   loadSeg(c, c.mReg, c.rE16());
   if (c.mReg === SS) c.interruptShadow();
 }
@@ -80,8 +80,12 @@ export function pushSreg(c: CpuState, s: number): void {
 }
 export function popSreg(c: CpuState, s: number): void {
   const v = c.os ? c.peek32(0) & 0xffff : c.peek16(0);
+  // ESP moves by the size of the stack the value came from: for POP SS that is the old SS's B bit
+  // (Bochs stack.cc POP32_SS: pop_32() before load_seg_reg; Linux KVM em_pop_sreg: the same order)
+  const big = c.ssBig;
   loadSeg(c, s, v);
-  c.addSP(c.os ? 4 : 2);
+  const n = c.os ? 4 : 2;
+  if (big) c.regs[ESP] = c.regs[ESP]! + n; else c.r16[8] = c.r16[8]! + n;
   if (s === SS) c.interruptShadow();
 }
 export function pushImm(c: CpuState, byte: boolean): void {
@@ -116,22 +120,37 @@ export function popa(c: CpuState): void {
   for (let r = 0; r < 8; r++) if (r !== ESP) { if (big) c.regs[r] = vals[r]!; else c.r16[r << 1] = vals[r]!; }
   c.addSP(8 * sz);
 }
+/**
+ * ENTER Iw, Ib (Intel SDM ENTER; Bochs stack.cc ENTER32_IwIb/ENTER16_IwIb). The frame pointer is
+ * ESP after the push of EBP: all 32 bits with a 32-bit operand size even on a 16-bit stack (only SP
+ * moved), SP with a 16-bit one. The final stack slot must be writable (checked like a
+ * read-modify-write, nothing written); any fault leaves ESP and EBP as they were.
+ */
 export function enter(c: CpuState): void {
   const size = c.fetch16(), level = c.fetch8() & 31;
-  const big = c.os !== 0;
-  const oldBp = c.regs[EBP]!;
-  c.pushV(oldBp);
-  const frame = c.ssBig ? c.regs[ESP]! : c.r16[8]!;
-  if (level > 0) {
-    let bp = c.ssBig ? oldBp : oldBp & 0xffff;
-    for (let i = 1; i < level; i++) {
-      bp = c.ssBig ? (bp - (big ? 4 : 2)) | 0 : (bp - (big ? 4 : 2)) & 0xffff;
-      c.pushV(big ? c.rd32(SS, bp >>> 0) : c.rd16(SS, bp >>> 0));
+  const big = c.os !== 0, n = big ? 4 : 2;
+  const oldBp = c.regs[EBP]!, oldSp = c.regs[ESP]!;
+  try {
+    c.pushV(oldBp);
+    const frame = big ? c.regs[ESP]! : c.r16[8]!;
+    if (level > 0) {
+      let bp = c.ssBig ? oldBp : oldBp & 0xffff;
+      for (let i = 1; i < level; i++) {
+        bp = c.ssBig ? (bp - n) | 0 : (bp - n) & 0xffff;
+        c.pushV(big ? c.rd32(SS, bp >>> 0) : c.rd16(SS, bp >>> 0));
+      }
+      c.pushV(frame);
     }
-    c.pushV(frame);
+    c.addSP(-size);
+    const top = c.ssBig ? c.regs[ESP]! >>> 0 : c.r16[8]!;
+    const lin = c.segW(SS, top, n);
+    c.tlb.translate(c, lin, true);
+    if ((lin & 0xfff) + n > 0x1000) c.tlb.translate(c, (lin + n - 1) | 0, true);
+    if (big) c.regs[EBP] = frame; else c.r16[10] = frame;
+  } catch (e) {
+    c.regs[ESP] = oldSp;
+    throw e;
   }
-  if (big) c.regs[EBP] = frame; else c.r16[10] = frame;
-  c.addSP(-size);
 }
 export function leave(c: CpuState): void {
   // read the saved frame pointer before ESP changes, so a fault leaves ESP intact
@@ -166,6 +185,7 @@ export function bswap(c: CpuState, r: number): void {
 }
 export function setcc(c: CpuState, cc: number): void { c.modrm(); c.wE8(c.cond(cc) ? 1 : 0); }
 export function cmovcc(c: CpuState, cc: number): void {
+  if ((c.features & 0x8000) === 0) c.raise(UD); // CPUID.1:EDX.CMOV[bit 15] (cpu-model.ts)
   c.modrm();
   const v = c.os ? c.rE32() : c.rE16(); // the source is read even when the condition is false
   if (c.cond(cc)) { if (c.os) c.regs[c.mReg] = v; else c.r16[c.mReg << 1] = v; }

@@ -2,7 +2,7 @@
  * Control flow: Jcc, JMP, CALL, RET (near and far), LOOP/JCXZ, INT n,
  * INT3, INTO, IRET, and the FE/FF groups.
  */
-import { BP, ESP, OFV, UD, type CpuState } from './cpu-state.js';
+import { BP, ESP, GP, IOPL, OFV, UD, VM, type CpuState } from './cpu-state.js';
 import { dec, inc } from './ops-alu.js';
 import { farTransfer, interrupt, iret, retFar } from './transfers.js';
 import { rEW, wb } from './operand.js';
@@ -63,6 +63,8 @@ export function loop(c: CpuState, kind: number): void {
 }
 export function intN(c: CpuState): void {
   const v = c.fetch8();
+  // INT n in virtual-8086 mode with IOPL < 3 goes to the monitor as #GP(0) (no VME); INT3/INTO/INT1 do not
+  if ((c.flags & VM) !== 0 && (c.flags & IOPL) !== IOPL) c.raise(GP, 0);
   interrupt(c, v, true, 0, false, 0, c.eip);
 }
 export function int3(c: CpuState): void { interrupt(c, BP, true, 0, false, 0, c.eip); }

@@ -47,7 +47,7 @@ export function group3(c: CpuState, bits: number): void {
     case 2: { const v = rEW(c, bits); wb(c, bits, ~v); return; }
     case 3: { const v = rEW(c, bits); wb(c, bits, alu(c, 5, 0, v, bits)); return; }
     case 4: { // MUL
-      const v = rE(c, bits) & mask;
+      const v = (rE(c, bits) & mask) >>> 0;
       if (bits === 8) { const r = c.r8[0]! * v; c.r16[0] = r; setMulFlags(c, r > 0xff, r, 8); }
       else if (bits === 16) { const r = c.r16[0]! * v; c.r16[0] = r; c.r16[4] = r >>> 16; setMulFlags(c, r > 0xffff, r, 16); }
       else { const lo = mulU32(c.regs[0]!, v); c.regs[0] = lo; c.regs[2] = hi; setMulFlags(c, hi !== 0, lo, 32); }
@@ -60,7 +60,8 @@ export function group3(c: CpuState, bits: number): void {
       else { const lo = mulS32(c.regs[0]!, v); c.regs[0] = lo; c.regs[2] = hi; setMulFlags(c, (hi | 0) !== ((lo | 0) >> 31), lo, 32); }
       return;
     }
-    case 6: divU(c, (rE(c, bits) & mask) >>> 0, bits); return; // a 32-bit divisor >= 2^31 is unsigned too
+    // unsigned divisor: a 32-bit value with bit 31 set is not negative (`>>> 0`, not `& mask`)
+    case 6: divU(c, (rE(c, bits) & mask) >>> 0, bits); return;
     default: divS(c, sext(rE(c, bits), bits), bits); return;
   }
 }

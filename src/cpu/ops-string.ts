@@ -43,30 +43,7 @@ export function stringOp(c: Cpu, kind: number, bits: number): void {
   }
 }
 
-/**
- * 80286 (model286): an element access past the 64 KiB limit raises #GP(13)
- * after stepping the index register of that access and of the accesses
- * before it (and CX under REP); CMPS reads ES:DI first. Observed in the
- * SingleStepTests 80286 vectors (A5, A7, 6D, 6F).
- */
-function check286(c: Cpu, kind: number, size: number, src: number, d: number): void {
-  const first = kind === MOVS || kind === LODS || kind === OUTS ? ESI : EDI;
-  const second = kind === MOVS ? EDI : kind === CMPS ? ESI : -1;
-  for (let i = 0; i < 2; i++) {
-    const r = i === 0 ? first : second;
-    if (r < 0) return;
-    const seg = r === ESI ? src : ES;
-    if (idx(c, r) > c.segLimit[seg]! - size + 1) {
-      adv(c, first, d);
-      if (i === 1) adv(c, second, d);
-      if (c.rep) { if (c.as32) c.regs[1] = c.regs[1]! - 1; else c.r16[2] = c.r16[2]! - 1; }
-      c.raise(13, 0);
-    }
-  }
-}
-
 function stringOne(c: Cpu, kind: number, bits: number, src: number, d: number): void {
-  if (c.model286) check286(c, kind, bits >> 3, src, d);
   switch (kind) {
     case MOVS: {
       const v = rdMem(c, bits, src, idx(c, ESI));

@@ -9,6 +9,7 @@ import {
 } from './cpu-state.js';
 import type { Cpu } from './cpu.js';
 import { APIC_BASE_MSR } from './lapic.js';
+import { FEAT_CX8, FEAT_MSR, FEAT_TSC, signature } from './cpu-model.js';
 import { descLimit, readDesc, setCache } from './segments.js';
 import { ioCheck } from './transfers.js';
 
@@ -41,11 +42,17 @@ export function sti(c: CpuState): void {
   if (c.pe && c.cpl > iopl(c)) c.raise(GP, 0);
   if ((c.flags & IF) === 0) { c.flags |= IF; c.interruptShadow(); }
 }
+/** PUSHF/POPF in virtual-8086 mode with IOPL < 3: #GP(0) to the monitor (no VME; Intel SDM §20.2.7). */
+function v86Iopl(c: CpuState): void {
+  if ((c.flags & VM) !== 0 && iopl(c) < 3) c.raise(GP, 0);
+}
 export function pushf(c: CpuState): void {
+  v86Iopl(c);
   const f = c.getFlags();
   if (c.os) c.push32(f & ~(VM | 0x10000)); else c.push16(f & 0xffff);
 }
 export function popf(c: CpuState): void {
+  v86Iopl(c);
   const v = c.os ? c.peek32(0) : c.peek16(0);
   const old = c.getFlags();
   let mask = c.os ? 0x257fd5 : 0x7fd5;
@@ -58,7 +65,8 @@ export function popf(c: CpuState): void {
 
 // ---- 0F 00: SLDT STR LLDT LTR VERR VERW ----
 export function group6(c: Cpu): void {
-  if (!c.pe) c.raise(UD);
+  if (!c.pe || (c.flags & VM)) c.raise(UD); // not recognised in real or virtual-8086 mode
+
   c.modrm();
   switch (c.mReg) {
     case 0: case 1: {
@@ -121,7 +129,7 @@ function accessible(c: Cpu, sel: number, what: 'r' | 'w' | 'lar' | 'lsl'): boole
 
 /** LAR / LSL Gv, Ew */
 export function larLsl(c: Cpu, lsl: boolean): void {
-  if (!c.pe) c.raise(UD);
+  if (!c.pe || (c.flags & VM)) c.raise(UD);
   c.modrm();
   const sel = c.rE16();
   if (!accessible(c, sel, lsl ? 'lsl' : 'lar')) { c.setFlagBits(0x40, 0); return; }
@@ -199,8 +207,16 @@ export function movCr(c: Cpu, toCr: boolean): void {
   switch (cr) {
     case 0: setCr0(c, v); return;
     case 2: c.cr2 = v; return;
-    case 3: c.cr3 = v; c.tlb.flush(); return;
-    case 4: if (v & ~0x3ff) c.raise(GP, 0); c.cr4 = v; c.tlb.flush(); return;
+    case 3: c.cr3 = v; c.tlb.flushNonGlobal(); return; // global pages stay (CR4.PGE)
+    case 4: {
+      // only the bits the model implements (cpu-model.ts); the rest are #GP(0) (Intel SDM MOV CRn)
+      if (v & ~c.cr4Mask) c.raise(GP, 0);
+      const old = c.cr4;
+      c.cr4 = v;
+      if ((old ^ v) & 0x90) c.tlb.flush(); // PSE or PGE changed: every entry, global ones too (SDM §4.10.4.1)
+      c.breakLoop = true;
+      return;
+    }
     default: c.ud();
   }
 }
@@ -214,13 +230,16 @@ export function clts(c: Cpu): void { needCpl0(c); c.cr0 &= ~8; }
 export function wbinvd(c: Cpu): void { needCpl0(c); }
 
 // ---- MSRs, TSC, CPUID ----
-const MSR_TSC = 0x10;
+const MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_BIOS_SIGN_ID = 0x8b;
 export function rdmsr(c: Cpu): void {
+  if ((c.features & FEAT_MSR) === 0) c.raise(UD);
   needCpl0(c);
   const msr = c.regs[1]! >>> 0;
   let lo: number, hi = 0;
   if (msr === APIC_BASE_MSR) lo = c.lapic.baseMsr;
   else if (msr === MSR_TSC) { c.syncClock(); lo = c.tsc % 4294967296; hi = Math.floor(c.tsc / 4294967296); }
+  // P6 family: platform ID 0 and microcode revision 0 (what Linux reads in intel_get_microcode_revision)
+  else if ((msr === MSR_PLATFORM_ID || msr === MSR_BIOS_SIGN_ID) && c.model.family === 6) lo = 0;
   else {
     const v = c.msrHook?.read(msr) ?? null;
     if (v === null) c.raise(GP, 0);
@@ -229,14 +248,17 @@ export function rdmsr(c: Cpu): void {
   c.regs[0] = lo; c.regs[2] = hi;
 }
 export function wrmsr(c: Cpu): void {
+  if ((c.features & FEAT_MSR) === 0) c.raise(UD);
   needCpl0(c);
   const msr = c.regs[1]! >>> 0;
   const lo = c.regs[0]! >>> 0, hi = c.regs[2]! >>> 0;
   if (msr === APIC_BASE_MSR) { c.lapic.baseMsr = (lo & 0xfffff900) >>> 0; return; }
+  if (msr === MSR_BIOS_SIGN_ID && c.model.family === 6) return; // writing 0 before CPUID 1 is how the revision is read
   if (msr === MSR_TSC) { c.syncClock(); c.tsc = hi * 4294967296 + lo; return; }
   if (c.msrHook === null || !c.msrHook.write(msr, hi * 4294967296 + lo)) c.raise(GP, 0);
 }
 export function rdtsc(c: Cpu): void {
+  if ((c.features & FEAT_TSC) === 0) c.raise(UD);
   if (c.pe && c.cpl > 0 && (c.cr4 & 4)) c.raise(GP, 0);
   c.syncClock();
   // the TSC counts retired instructions (the virtual clock's base unit)
@@ -244,8 +266,7 @@ export function rdtsc(c: Cpu): void {
   c.regs[0] = t % 4294967296; c.regs[2] = Math.floor(t / 4294967296);
 }
 
-// CPUID 1 EDX: FPU(0) TSC(4) MSR(5) CX8(8) APIC(9) CMOV(15, with FCMOVcc/FCOMI since FPU is set); no PSE, no PAE
-const CPUID1_EDX = (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 15);
+/** CPUID: leaves 0 and 1 from the CPU model (cpu-model.ts); 0x40000000+ from cpuidHook; others all zero. */
 export function cpuid(c: Cpu): void {
   const leaf = c.regs[0]! >>> 0, sub = c.regs[1]! >>> 0;
   let a = 0, b = 0, cx = 0, d = 0;
@@ -255,14 +276,15 @@ export function cpuid(c: Cpu): void {
   } else if (leaf === 0) {
     a = 1; b = 0x756e6547; d = 0x49656e69; cx = 0x6c65746e; // "GenuineIntel"
   } else if (leaf === 1) {
-    a = 0x0480; // family 4 (486), model 8
-    d = c.apicPresent ? CPUID1_EDX : CPUID1_EDX & ~(1 << 9);
+    a = signature(c.model);
+    d = c.features;
   }
   c.regs[0] = a; c.regs[3] = b; c.regs[1] = cx; c.regs[2] = d;
 }
 
 /** CMPXCHG8B m64 (0F C7 /1) */
 export function cmpxchg8b(c: Cpu): void {
+  if ((c.features & FEAT_CX8) === 0) c.raise(UD);
   c.modrm();
   if (!c.mMem || c.mReg !== 1) c.raise(UD);
   const off2 = c.as32 ? (c.mOff + 4) >>> 0 : (c.mOff + 4) & 0xffff;

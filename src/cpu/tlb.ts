@@ -1,5 +1,9 @@
 /**
- * Software TLB and the two-level 386 page walk (4 KiB pages).
+ * Software TLB and the two-level 386 page walk: 4 KiB pages, and 4 MiB pages
+ * (PDE.PS) when CR4.PSE is set; with CR4.PGE, pages marked global (G, bit 8
+ * of the PTE or of a 4 MiB PDE) survive a CR3 load (Intel SDM Vol. 3A §4.3,
+ * §4.10.2.4). A 4 MiB page is cached as its 4 KiB pieces; INVLPG anywhere in
+ * it drops all of them.
  *
  * One Int32Array entry per linear page, separately for reads and writes:
  * the RAM address of the physical page | 1 (supervisor may) | 2 (user may).
@@ -43,23 +47,50 @@ export class Tlb {
   private readonly list = new Int32Array(LIST);
   private count = 0;
   private overflow = false;
+  /** 1 for a cached page that came from a global translation (G with CR4.PGE) */
+  private readonly global = new Uint8Array(PAGES);
+  /** 1 for a 4 MiB region some cached page of which came from a 4 MiB page */
+  private readonly large = new Uint8Array(1024);
 
+  /** Drop every entry, global ones too (CR0.PG/CR4 changes, reset). */
   flush(): void {
     this.epoch++;
     if (this.overflow) {
       this.r.fill(0);
       this.w.fill(0);
+      this.global.fill(0);
     } else {
-      for (let i = 0; i < this.count; i++) { const p = this.list[i]!; this.r[p] = 0; this.w[p] = 0; }
+      for (let i = 0; i < this.count; i++) { const p = this.list[i]!; this.r[p] = 0; this.w[p] = 0; this.global[p] = 0; }
     }
+    this.large.fill(0);
     this.count = 0;
     this.overflow = false;
   }
 
+  /** A CR3 load: drop every entry except the global ones (Intel SDM Vol. 3A §4.10.4.1). */
+  flushNonGlobal(): void {
+    if (this.overflow) { this.flush(); return; }
+    this.epoch++;
+    let keep = 0;
+    for (let i = 0; i < this.count; i++) {
+      const p = this.list[i]!;
+      if (this.global[p] === 1 && this.r[p] !== 0) this.list[keep++] = p;
+      else { this.r[p] = 0; this.w[p] = 0; this.global[p] = 0; }
+    }
+    this.count = keep;
+  }
+
+  /** INVLPG: the page holding `lin`, all of it when it came from a 4 MiB page, global or not. */
   flushPage(lin: number): void {
     this.epoch++;
+    const big = lin >>> 22;
+    if (this.large[big] === 1) {
+      for (let p = big << 10, e = p + 1024; p < e; p++) { this.r[p] = 0; this.w[p] = 0; this.global[p] = 0; }
+      return;
+    }
     this.r[lin >>> 12] = 0;
     this.w[lin >>> 12] = 0;
+    this.global[lin >>> 12] = 0;
   }
 
   private remember(page: number): void {
@@ -73,7 +104,7 @@ export class Tlb {
   translate(c: CpuState, lin: number, write: boolean): number {
     const page = lin >>> 12;
     const user = this.acc === 2;
-    let phys: number, uOk = true, wOk = true, dirty = true;
+    let phys: number, uOk = true, wOk = true, dirty = true, glob = false;
     if (!c.pg) {
       phys = (lin & ~0xfff) >>> 0;
     } else {
@@ -81,6 +112,21 @@ export class Tlb {
       const pdeAddr = ((c.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0;
       const pde = mem.read32(pdeAddr);
       if ((pde & 1) === 0) this.pageFault(c, lin, write, user, false);
+      if ((pde & 0x80) !== 0 && (c.cr4 & 0x10) !== 0) {
+        // 4 MiB page (CR4.PSE, PDE.PS): the PDE maps it; A and D on the PDE (Intel SDM §4.3, Table 4-4).
+        // No PSE-36: PDE bits 13-20 are not address bits here.
+        uOk = (pde & 4) !== 0;
+        const writable = (pde & 2) !== 0;
+        if (user && (!uOk || (write && !writable))) this.pageFault(c, lin, write, user, true);
+        if (!user && write && !writable && (c.cr0 & 0x10000) !== 0) this.pageFault(c, lin, write, user, true);
+        if ((pde & 0x20) === 0 || (write && (pde & 0x40) === 0)) mem.write32(pdeAddr, pde | 0x20 | (write ? 0x40 : 0));
+        dirty = write || (pde & 0x40) !== 0;
+        wOk = writable;
+        glob = (pde & 0x100) !== 0 && (c.cr4 & 0x80) !== 0;
+        phys = ((pde & 0xffc00000) | (lin & 0x3ff000)) >>> 0;
+        this.large[lin >>> 22] = 1;
+        return this.fill(c, page, lin, phys, uOk, wOk, dirty, glob);
+      }
       const pteAddr = ((pde & ~0xfff) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
       const pte = mem.read32(pteAddr);
       if ((pte & 1) === 0) this.pageFault(c, lin, write, user, false);
@@ -94,8 +140,14 @@ export class Tlb {
       if ((pte & 0x20) === 0 || (write && (pte & 0x40) === 0)) mem.write32(pteAddr, pte | 0x20 | (write ? 0x40 : 0));
       dirty = write || (pte & 0x40) !== 0;
       wOk = writable;
+      glob = (pte & 0x100) !== 0 && (c.cr4 & 0x80) !== 0;
       phys = (pte & ~0xfff) >>> 0;
     }
+    return this.fill(c, page, lin, phys, uOk, wOk, dirty, glob);
+  }
+
+  /** Cache the translation of `page` if it is plain RAM; returns the physical address of `lin`. */
+  private fill(c: CpuState, page: number, lin: number, phys: number, uOk: boolean, wOk: boolean, dirty: boolean, glob: boolean): number {
     const off = c.mem.directOffset(phys);
     if (off >= 0) {
       this.r[page] = off | 1 | (uOk ? 2 : 0);
@@ -104,6 +156,7 @@ export class Tlb {
         const bits = (supW ? 1 : 0) | (uOk && wOk ? 2 : 0);
         this.w[page] = bits ? phys | bits : 0;
       }
+      this.global[page] = glob ? 1 : 0;
       this.remember(page);
     }
     return (phys | (lin & 0xfff)) >>> 0;

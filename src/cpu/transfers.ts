@@ -3,13 +3,39 @@
  * RET far, IRET, and interrupt/exception delivery through the IVT (real
  * mode) or IDT gates (protected mode), with the TSS stack switch for inner
  * privilege levels. Checks follow the Intel SDM pseudo-code of each
- * instruction. Hardware task switches (task gates, JMP/CALL to a TSS, IRET
- * with NT) are not modelled: they raise #GP.
+ * instruction. Virtual-8086 mode (no VME): IRETD from CPL 0 with VM=1 enters
+ * it, interrupts and exceptions leave it for a ring-0 handler with GS/FS/DS/ES
+ * saved and cleared, IRET/INT n are IOPL-sensitive (Intel SDM Vol. 3A ch. 20).
  */
 import {
-  AC, CS, ESP, GP, IF, NP, NT, RF, SS, SSF, TF, TR, TS, VM, type CpuState,
+  AC, CS, ESP, GP, IF, IOPL, NP, NT, RF, SS, SSF, TF, TR, TS, VM, type CpuState,
 } from './cpu-state.js';
 import { invalidateOuter, loadReal, loadSeg, markAccessed, readDesc, setCache, setCpl, descLimit } from './segments.js';
+import { DS, ES, FS, GS, SEG_UNUSABLE } from './cpu-state.js';
+import { checkTss, taskGateTarget, taskSwitch, TaskSource } from './task-switch.js';
+
+/** A segment register as virtual-8086 mode loads it: base sel << 4, limit 64 KiB, DPL 3 (Intel SDM §20.1.1). */
+function v86Seg(c: CpuState, seg: number, sel: number): void {
+  sel &= 0xffff;
+  c.segSel[seg] = sel; c.segBase[seg] = sel << 4; c.segLimit[seg] = 0xffff;
+  c.segAr[seg] = seg === CS ? 0xfb : 0xf3; c.segRchk[seg] = 0; c.segWchk[seg] = 0;
+  if (seg === SS) c.ssBig = false;
+  if (seg === CS) { c.fetchLimit = 0xffff; c.defOs = 0; c.defAs = false; c.os = 0; c.as32 = false; }
+}
+
+/**
+ * IRETD from CPL 0 to virtual-8086 mode (Intel SDM IRET "RETURN-TO-VIRTUAL-8086-MODE"): the stack holds EIP, CS,
+ * EFLAGS (VM=1), ESP, SS, ES, DS, FS, GS as dwords; all of EFLAGS is loaded, CPL becomes 3.
+ */
+function iretToV86(c: CpuState, eip: number, fl: number): void {
+  const esp = c.peek32(12);
+  const v = [c.peek32(4), c.peek32(16), c.peek32(20), c.peek32(24), c.peek32(28), c.peek32(32)];
+  c.setFlagsRaw(fl);
+  v86Seg(c, CS, v[0]!); v86Seg(c, SS, v[1]!); v86Seg(c, ES, v[2]!); v86Seg(c, DS, v[3]!); v86Seg(c, FS, v[4]!); v86Seg(c, GS, v[5]!);
+  c.regs[ESP] = esp;
+  c.eip = eip & 0xffff;
+  setCpl(c, 3);
+}
 
 // ---- stack writes through an explicit (base, esp, big) not yet committed ----
 let nsBase = 0, nsEsp = 0, nsBig = false, nsLimit = 0;
@@ -97,7 +123,18 @@ export function farTransfer(c: CpuState, sel: number, off: number, isCall: boole
     return;
   }
   const type = (hi >> 8) & 0x1f;
-  if (type !== 0x04 && type !== 0x0c) c.raise(GP, sel & 0xfffc); // TSS / task gate: task switch not modelled
+  if (type === 0x01 || type === 0x09 || type === 0x05 || type === 0x03 || type === 0x0b) {
+    // JMP/CALL to a TSS or through a task gate (Intel SDM JMP/CALL "TASK-GATE", "TASK-STATE-SEGMENT")
+    if (dpl < c.cpl || dpl < rpl) c.raise(GP, sel & 0xfffc);
+    let tss = sel;
+    if (type === 0x05) {
+      if ((hi & 0x8000) === 0) c.raise(NP, sel & 0xfffc);
+      tss = taskGateTarget(c, 0);
+    } else checkTss(c, sel, false, GP, 0);
+    taskSwitch(c, tss, isCall ? TaskSource.Call : TaskSource.Jmp, ret, 0);
+    return;
+  }
+  if (type !== 0x04 && type !== 0x0c) c.raise(GP, sel & 0xfffc);
   // call gate (Intel SDM CALL "CALL-GATE")
   if (dpl < c.cpl || dpl < rpl) c.raise(GP, sel & 0xfffc);
   if ((hi & 0x8000) === 0) c.raise(NP, sel & 0xfffc);
@@ -220,7 +257,27 @@ export function iret(c: CpuState): void {
     c.setFlagsRaw(big ? (fl & 0x257fd5) | (old & 0x1a0000) : (old & 0xffff0000) | (fl & 0xffff));
     return;
   }
-  if (c.flags & (NT | VM)) c.raise(GP, 0); // nested task return / virtual-8086: not modelled
+  if (c.flags & VM) {
+    // IRET in virtual-8086 mode (Intel SDM IRET): IOPL-sensitive; with IOPL 3 it works as in real mode,
+    // keeping VM and IOPL (and VIF/VIP) as they are
+    if ((old & IOPL) !== IOPL) c.raise(GP, 0);
+    if (eip > 0xffff) c.raise(GP, 0);
+    v86Seg(c, CS, sel);
+    c.eip = eip;
+    c.addSP(3 * sz);
+    c.setFlagsRaw(big ? (fl & 0x254fd5) | (old & 0x1a3000) : (old & 0xffff3000) | (fl & 0x4fd5));
+    return;
+  }
+  if (c.flags & NT) {
+    // return to the task in the back link (Intel SDM IRET "TASK-RETURN"): a busy TSS in the GDT
+    const link = c.sysRd16(c.segBase[TR]!);
+    if ((link & 4) !== 0 || (link & 0xfffc) === 0) c.raise(TS, link & 0xfffc);
+    readDesc(c, link, TS);
+    checkTss(c, link, true, TS, 0);
+    taskSwitch(c, link, TaskSource.Iret, c.eip, 0);
+    return;
+  }
+  if (big && (fl & VM) && c.cpl === 0) { iretToV86(c, eip, fl); return; }
   const rpl = sel & 3;
   checkReturnCs(c, sel, eip);
   const lo = c.dLo, hi = c.dHi;
@@ -267,9 +324,16 @@ export function interrupt(c: CpuState, vec: number, soft: boolean, ext: number, 
   if (vec * 8 + 7 > c.idtLimit) c.raise(GP, gerr);
   const glo = c.sysRd32((c.idtBase + vec * 8) | 0), ghi = c.sysRd32((c.idtBase + vec * 8 + 4) | 0);
   const type = (ghi >> 8) & 0x1f, gdpl = (ghi >> 13) & 3;
-  if (type !== 0x06 && type !== 0x07 && type !== 0x0e && type !== 0x0f) c.raise(GP, gerr); // task gates not modelled
+  if (type !== 0x05 && type !== 0x06 && type !== 0x07 && type !== 0x0e && type !== 0x0f) c.raise(GP, gerr);
   if (soft && gdpl < c.cpl) c.raise(GP, vec * 8 + 2);
   if ((ghi & 0x8000) === 0) c.raise(NP, gerr);
+  if (type === 0x05) {
+    // task gate: switch tasks, nesting (NT, back link); an error code goes on the new task's stack
+    c.dLo = glo; c.dHi = ghi;
+    const tss = taskGateTarget(c, ext);
+    taskSwitch(c, tss, TaskSource.Int, ret, ext, hasErr ? err : -1);
+    return;
+  }
   const gate32 = (type & 8) !== 0, size = gate32 ? 4 : 2;
   const sel = glo >>> 16;
   const off = gate32 ? ((glo & 0xffff) | (ghi & 0xffff0000)) >>> 0 : glo & 0xffff;
@@ -279,6 +343,9 @@ export function interrupt(c: CpuState, vec: number, soft: boolean, ext: number, 
   if (!isCode(hi) || dpl > c.cpl) c.raise(GP, (sel & 0xfffc) | ext);
   if ((hi & 0x8000) === 0) c.raise(NP, (sel & 0xfffc) | ext);
   if (off > descLimit(hi, lo)) c.raise(GP, ext);
+  const v86 = (flags & VM) !== 0;
+  // from virtual-8086 mode only a non-conforming ring-0 handler will do (Intel SDM INT n "INTERRUPT-FROM-VIRTUAL-8086-MODE")
+  if (v86 && ((hi & 0x400) !== 0 || dpl !== 0)) c.raise(GP, (sel & 0xfffc) | ext);
   if ((hi & 0x400) === 0 && dpl < c.cpl) {
     tssStack(c, dpl, ext);
     const newSs = tssSs, newEsp = tssEsp;
@@ -286,6 +353,7 @@ export function interrupt(c: CpuState, vec: number, soft: boolean, ext: number, 
     const sLo = c.dLo, sHi = c.dHi;
     nsBase = ((sLo >>> 16) | ((sHi & 0xff) << 16) | (sHi & 0xff000000)) | 0;
     nsBig = (sHi & 0x400000) !== 0; nsLimit = descLimit(sHi, sLo); nsEsp = nsBig ? newEsp : newEsp & 0xffff;
+    if (v86) { nsPush(c, c.segSel[GS]!, size); nsPush(c, c.segSel[FS]!, size); nsPush(c, c.segSel[DS]!, size); nsPush(c, c.segSel[ES]!, size); }
     nsPush(c, c.segSel[SS]!, size);
     nsPush(c, c.regs[ESP]!, size);
     nsPush(c, flags, size);
@@ -296,6 +364,7 @@ export function interrupt(c: CpuState, vec: number, soft: boolean, ext: number, 
     setCache(c, SS, newSs, sLo, sHi);
     nsCommitEsp(c);
     setCpl(c, dpl);
+    if (v86) for (const s of [ES, DS, FS, GS]) { c.segSel[s] = 0; c.segRchk[s] = SEG_UNUSABLE; c.segWchk[s] = SEG_UNUSABLE; c.segAr[s] = 0; }
   } else {
     nsFromCurrent(c);
     nsPush(c, flags, size);

@@ -31,6 +31,8 @@ export const tr = {
     `${a.region} port 0x${hex(a.port, 4)} size ${a.size} ==> 0x${hex(a.value)}`),
   write: defineEvent('ioport', 'ioport_write', (a: { region: string; port: number; size: number; value: number }) =>
     `${a.region} port 0x${hex(a.port, 4)} size ${a.size} <== 0x${hex(a.value)}`),
+  shadowed: defineEvent('ioport', 'ioport_shadowed', (a: { region: string; other: string; port: number }) =>
+    `${a.region} takes port 0x${hex(a.port, 4)} from ${a.other} (equal priority: the later mapping wins, as in QEMU)`),
   remap: defineEvent('ioport', 'ioport_remap', (a: { region: string; base: number; enabled: boolean }) =>
     `${a.region} ${a.enabled ? `at 0x${hex(a.base, 4)}` : 'unmapped'}`),
 };
@@ -74,7 +76,12 @@ export class PortBus implements PortIO {
 
   // ---- mapping -----------------------------------------------------------
 
-  /** Map a region or container at `base`. Equal-priority overlap is an error. */
+  /**
+   * Map a region or container at `base`. Where regions overlap the higher priority wins, and at equal priority the
+   * one mapped later (QEMU memory.c memory_region_update_container_subregions: a subregion is inserted before the
+   * others of equal or lower priority, and render_memory_region lets the first one rendered own the range). That is
+   * what makes `-device isa-debugcon,iobase=0x80` take port 0x80 from the POST-code port, as in QEMU.
+   */
   map(r: Mappable, base: number, opts: { priority?: number; enabled?: boolean } = {}): void {
     if (r.container) throw new PortBusError(`${r.name} is inside ${r.container.name}; map the container instead`);
     if (this.top.includes(r)) throw new PortBusError(`${r.name} is already mapped`);
@@ -107,6 +114,9 @@ export class PortBus implements PortIO {
   remap(r: Mappable, to: { base?: number; enabled?: boolean }): void {
     const prev = { base: r.base, enabled: r.enabled };
     if (to.base !== undefined) checkPlacement(r, to.base);
+    // QEMU memory_region_set_address re-adds the region: it becomes the latest of its priority
+    const at = this.top.indexOf(r);
+    if (to.base !== undefined && to.base !== r.base && at >= 0) { this.top.splice(at, 1); this.top.push(r); }
     r.base = to.base ?? r.base;
     r.enabled = to.enabled ?? r.enabled;
     try {
@@ -157,11 +167,8 @@ export class PortBus implements PortIO {
         const cur = owner[p];
         if (cur) {
           const c = cmp(leaf.prio, cur.prio);
-          if (c === 0) {
-            throw new PortBusError(`${leaf.r.name} at 0x${hex(leaf.base, 4)} overlaps ${cur.r.name} at 0x${hex(cur.base, 4)} ` +
-              `(port 0x${hex(p, 4)}) with the same priority; give one of them a priority`);
-          }
           if (c < 0) continue;
+          if (c === 0 && this.trace.on(tr.shadowed)) this.trace.emit(tr.shadowed, { region: leaf.r.name, other: cur.r.name, port: p });
         }
         owner[p] = leaf;
         index[p] = id;

@@ -75,8 +75,8 @@ export const tr = {
   sleep: defineEvent('machine', 'machine_guest_sleep', (a: { state: string; typ: number; port: number; value: number; advertised: boolean }) =>
     `guest ${a.state} (SLP_TYP ${a.typ}) via outw 0x${hex(a.port, 4)} <== 0x${hex(a.value, 4)}${a.advertised ? '' : ' (state not advertised to the guest)'}`),
   after: defineEvent('machine', 'machine_insns_after_request', (a: { event: string; mechanism: string; insns: number }) =>
-    `${a.event}: ${a.insns} guest instructions ran between the ${a.mechanism} request and the main loop servicing it`),
-  reset: defineEvent('machine', 'machine_reset', (a: { devices: number }) => `devices reset (${a.devices} handlers)`),
+    `${a.event}: ${a.insns} guest instruction${a.insns === 1 ? '' : 's'} ran between the ${a.mechanism} request and the main loop servicing it`),
+  reset: defineEvent('machine', 'machine_reset', (a: { devices: number }) => `devices reset (${a.devices} handler${a.devices === 1 ? '' : 's'})`),
 };
 
 export class PcMachine {

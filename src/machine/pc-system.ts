@@ -15,6 +15,8 @@ import { programPiix4Pm, seabiosPost, seabiosS3Resume, type PostResult } from '.
 export interface PcSystemOptions extends PcMachineOptions {
   /** `-m` in MiB (default 128, as QEMU). */
   memoryMiB?: number;
+  /** CPU model (src/cpu/cpu-model.ts), default 'acpidm' */
+  cpuModel?: string;
   /** `-bios FILE`: the ROM runs from the reset vector and does everything itself. */
   bios?: Uint8Array;
   /** `-kernel FILE`: a Linux bzImage or a Multiboot kernel started by the built-in firmware. */
@@ -58,7 +60,7 @@ export class PcSystem {
       s4_val: opts.s4Val ?? 2, disable_s3: opts.disableS3 ?? false, disable_s4: opts.disableS4 ?? false, smm: opts.smm ?? true,
       ramBelow4g: this.mem.ramSize,
     });
-    this.cpu = new Cpu({ mem: this.mem, io: m.bus, clock: m.clock, trace: m.trace, intr: m.pic });
+    this.cpu = new Cpu({ mem: this.mem, io: m.bus, clock: m.clock, trace: m.trace, intr: m.pic, ...(opts.cpuModel ? { model: opts.cpuModel } : {}) });
     // Service a guest's shutdown request right after its OUT (the deterministic end of QEMU's observed 0..100+).
     m.runState.serviceShutdownAtOnce = true;
     // attachCpu turns a triple fault into a reset request with cause guest-reset, as QEMU's shutdown cycle.

@@ -82,6 +82,9 @@ export function createPiix4Pm(bus: PortBus, acpi: AcpiPm, opts: Piix4PmOptions):
   const ioSpaceUpdate = (): void => {
     const base = ((c[PMBA]! | (c[PMBA + 1]! << 8)) & 0xffc0) >>> 0;
     const enabled = (c[PMREGMISC]! & 1) !== 0;
+    // Traced only when what the guest can see changes: an unmapped block that stays unmapped (a new PMBA
+    // before PMREGMISC enables it) is not news.
+    const visibleChange = enabled !== window.enabled || (enabled && base !== window.base);
     try {
       bus.remap(acpi.io, { base, enabled });
       window.base = base;
@@ -94,7 +97,7 @@ export function createPiix4Pm(bus: PortBus, acpi: AcpiPm, opts: Piix4PmOptions):
       if (bus.trace.on(tr.conflict)) bus.trace.emit(tr.conflict, { base, error: e.message });
       return;
     }
-    if (bus.trace.on(tr.ioSpace)) bus.trace.emit(tr.ioSpace, { base, enabled });
+    if (visibleChange && bus.trace.on(tr.ioSpace)) bus.trace.emit(tr.ioSpace, { base, enabled });
   };
   const smbusUpdate = (): void => {
     const base = (c[SMBBA]! | (c[SMBBA + 1]! << 8)) & 0xffc0;

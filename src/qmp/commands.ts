@@ -9,6 +9,7 @@ import { WakeupError } from '../machine/run-state.js';
 import type { ArgSpec } from './args.js';
 import { genericError, QmpError } from './errors.js';
 import type { JsonValue } from './json-stream.js';
+import { runHmp } from './hmp.js';
 import { versionInfo } from './version.js';
 import type { QmpVm } from './vm.js';
 
@@ -145,6 +146,24 @@ export const COMMANDS: readonly QmpCommand[] = [
     args: [],
     run: (ctx) => (ctx.vm.runState.quit(ctx.hostLink('qmp', 'quit')), EMPTY),
   },
+  {
+    // qmp_human_monitor_command: the HMP command's output as one string (hmp.ts)
+    name: 'human-monitor-command',
+    args: [{ name: 'command-line', type: 'str' }, { name: 'cpu-index', type: 'int', optional: true }],
+    run: (ctx, a) => runHmp(ctx, a['command-line'] as string, COMMAND_BY_NAME),
+  },
+  // One CPU, no KVM: what qemu-system-x86_64 -M pc -accel tcg -smp 1 answers (thread-id: no host thread here).
+  {
+    name: 'query-cpus-fast',
+    args: [],
+    run: () => [{ 'cpu-index': 0, 'qom-path': '/machine/unattached/device[0]', 'thread-id': 0, props: { 'core-id': 0, 'thread-id': 0, 'socket-id': 0 }, target: 'x86_64' }],
+  },
+  {
+    name: 'query-machines',
+    args: [{ name: 'compat-props', type: 'bool', optional: true }],
+    run: () => [{ name: 'pc-i440fx-7.2', alias: 'pc', 'is-default': true, 'cpu-max': 1, 'hotpluggable-cpus': false, 'numa-mem-supported': false, deprecated: false, 'default-ram-id': 'pc.ram', acpi: true }],
+  },
+  { name: 'query-kvm', args: [], run: () => ({ enabled: false, present: false }) },
   // ---- acpidm extensions (x- prefix: QEMU's convention for unstable interfaces) ----
   {
     name: 'x-acpidm-query-trace',

@@ -13,7 +13,7 @@
  *   await server.close();
  */
 import { lstatSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { type DriverOptions, VmDriver } from './driver.js';
 import { type MonitorOptions, QmpMonitor } from './monitor.js';
 import type { QmpVm } from './vm.js';
@@ -61,7 +61,7 @@ export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec
     });
     firstClient();
   });
-  if (s.kind === 'unix') removeStaleSocket(s.path);
+  if (s.kind === 'unix') await claimUnixPath(s.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(new QmpSpecError(`-qmp: cannot listen on ${s.kind === 'unix' ? s.path : `${s.host}:${s.port}`}: ${e.code ?? e.message}`)));
@@ -86,13 +86,33 @@ export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec
   };
 }
 
-/** QEMU unlinks an old socket file before bind; only ever remove a socket, never a regular file. */
+/**
+ * Take over a unix socket path only when nobody listens there. QEMU 7.2 unlinks whatever socket is at the path
+ * (util/qemu-sockets.c unix_listen_saddr), which silently orphans a VM still running on it; acpidm refuses
+ * like a TCP bind does (EADDRINUSE) and removes only a stale socket. Never a regular file.
+ */
+async function claimUnixPath(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new QmpSpecError(`-qmp unix:${path}: exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new QmpSpecError(`-qmp unix:${path}: address in use (another process is listening there; stop it or pick another path)`);
+  removeStaleSocket(path);
+}
+
 function removeStaleSocket(path: string): void {
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);
-    else throw new QmpSpecError(`-qmp unix:${path}: exists and is not a socket`);
-  } catch (e) {
-    if (e instanceof QmpSpecError) throw e;
+  } catch {
+    // already gone
   }
 }
 

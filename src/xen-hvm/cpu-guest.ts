@@ -18,11 +18,12 @@ import type { MachineProfile } from '../acpi/profiles/types.js';
 import { Cpu } from '../cpu/cpu.js';
 import type { AccessSize } from '../ioports/region.js';
 import { loadMultiboot, type MultibootEntry } from '../machine/multiboot.js';
+import { seabiosS3Resume } from '../machine/seabios-post.js';
 import { PhysMemory } from '../memory/phys-memory.js';
 import type { Vcpu } from './domain.js';
 import type { GuestCtx, XenGuest } from './guest.js';
 import { hypercall } from './hypercalls.js';
-import { SCHEDOP_block, SCHEDOP_yield, HYPERVISOR_sched_op } from './xen-abi.js';
+import { HVM_PARAM_CALLBACK_IRQ, SCHEDOP_block, SCHEDOP_yield, HYPERVISOR_sched_op } from './xen-abi.js';
 import type { DualPic } from '../piix4/i8259.js';
 import { attachVpic, sciToVpic } from './vpic.js';
 
@@ -53,13 +54,19 @@ export class CpuGuest implements XenGuest {
   /** Set when the CPU triple-faulted or stopped for a reason the guest cannot leave. */
   lastExit = '';
   private readonly budget: number;
+  /** Where hvmloader put the FACS (its firmware_waking_vector is the S3 resume entry); 0 without ACPI tables. */
+  private facs = 0;
+  /** hvm_s3_suspend reset vCPU 0 to the reset vector: the firmware runs when the domain is unpaused. */
+  private atResetVector = false;
+  /** The GSI an event-channel upcall holds asserted until the vCPU takes it (-1: none). */
+  private upcallLine = -1;
   /** The guest yielded or blocked in its last slice: idle until an event (or 1 ms) instead of spinning the scheduler. */
   private idle = false;
 
   constructor(o: CpuGuestOptions) {
     this.kind = `cpu:${o.name ?? 'kernel'}`;
     this.mem = PhysMemory.fromMegabytes(o.memoryMb);
-    if (!o.noAcpi) installTables(this.mem.ram, o.profile ?? xenHvmloaderProfile(), { ramTop: this.mem.ramSize });
+    if (!o.noAcpi) this.facs = installTables(this.mem.ram, o.profile ?? xenHvmloaderProfile(), { ramTop: this.mem.ramSize }).facs;
     this.entry = loadMultiboot(this.mem.ram, o.kernel, { cmdline: o.cmdline ?? '' });
     this.budget = o.budget ?? 20_000;
   }
@@ -99,8 +106,22 @@ export class CpuGuest implements XenGuest {
     };
     const pic = attachVpic(ctx.io, ctx.hv.trace);
     this.pic = pic;
+    // The upcall's GSI line stays asserted until the vCPU takes the interrupt (Xen keeps it up while
+    // evtchn_upcall_pending is set; with no shared_info modelled, taking the vector is the guest clearing it).
+    const intr = {
+      intr: () => pic.intr(),
+      ack: (): number => {
+        const v = pic.ack();
+        const line = this.upcallLine;
+        if (line >= 0 && (v & 0xff) === (line < 8 ? pic.master.irqBase + line : pic.slave.irqBase + line - 8)) {
+          this.upcallLine = -1;
+          pic.setIrq(line, false);
+        }
+        return v;
+      },
+    };
     // The host's clock, not one of its own: the guest's instructions are the host's time (1 ns each).
-    const cpu = new Cpu({ mem: this.mem, io, clock: ctx.clock, trace: ctx.hv.trace, intr: pic });
+    const cpu = new Cpu({ mem: this.mem, io, clock: ctx.clock, trace: ctx.hv.trace, intr });
     this.cpu = cpu;
     const ram = this.mem.ram;
     cpu.cpuidHook = (leaf) =>
@@ -134,6 +155,40 @@ export class CpuGuest implements XenGuest {
       cpu.requestStop();
     };
     cpu.setFlatProtectedMode(this.entry.entry, { eax: this.entry.eax, ebx: this.entry.ebx });
+    // hvm_s3_suspend: vpic_reset, and vCPU 0 back at F000:FFF0 (the registers are set when the firmware runs).
+    ctx.io.s3ResetHooks.push(() => {
+      pic.reset();
+      this.atResetVector = true;
+    });
+  }
+
+  /**
+   * The firmware at the reset vector after hvm_s3_resume: with CMOS 0x0F = 0xFE (qemu-dm's cmos_set_s3_resume) and a
+   * FACS waking vector, jump there in real mode as the BIOS's s3_resume does (ACPI 6.5 §5.2.10); otherwise boot the
+   * kernel again, as hvmloader would.
+   */
+  private firmwareAtResetVector(ctx: GuestCtx, cpu: Cpu): void {
+    this.atResetVector = false;
+    const status = ctx.takeCmosShutdownStatus?.() ?? 0;
+    if (status === 0xfe && this.facs !== 0 && seabiosS3Resume(this.mem, cpu, ctx.hv.trace, this.facs)) return;
+    cpu.reset();
+    cpu.setFlatProtectedMode(this.entry.entry, { eax: this.entry.eax, ebx: this.entry.ebx });
+  }
+
+  /**
+   * Xen hvm_assert_evtchn_irq with HVM_PARAM_CALLBACK_IRQ of type GSI (bits 63:56 = 0): an ISA GSI is asserted on the
+   * vPIC (hvm_set_callback_irq_level). Other callback types (PCI INTx, vector) are not modelled.
+   */
+  onEvtchnUpcall(ctx: GuestCtx): void {
+    const via = ctx.d.params[HVM_PARAM_CALLBACK_IRQ] ?? 0n;
+    const v = ctx.d.vcpus[0]!;
+    if (via !== 0n && via >> 56n === 0n && via < 16n && this.pic) {
+      this.upcallLine = Number(via);
+      this.pic.setIrq(this.upcallLine, true);
+      if (this.pic.intr() && !v.ioPending && !v.down) v.blocked = false;
+      return;
+    }
+    if (!v.ioPending && !v.down) v.blocked = false; // a polling guest: just let it run
   }
 
   /** The SCI changed: IRQ 9 on the vPIC; an interrupt wakes a vCPU halted with IF=1. */
@@ -151,6 +206,7 @@ export class CpuGuest implements XenGuest {
       return;
     }
     this.idle = false;
+    if (this.atResetVector) this.firmwareAtResetVector(ctx, cpu);
     // The slice ends at the next host timer (xl/libxl/xend timeouts, the PM timer, a sleeping vCPU), so the
     // timer fires between slices, never while this guest's instruction is half done.
     const exit = cpu.run(Math.min(this.budget, ctx.clock.insnsUntilNextDeadline()));

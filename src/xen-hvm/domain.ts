@@ -40,6 +40,11 @@ export interface DomainHooks {
   powerButton?(): void;
   /** hvm_acpi_sleep_button (pmtimer.c). */
   sleepButton?(): void;
+  /**
+   * hvm_s3_suspend's device resets (vpic_reset, pit_reset, rtc_reset, pmtimer_reset…) and vcpu_reset with vCPU 0
+   * at F000:FFF0: the domain's Xen-side devices and its guest code register here.
+   */
+  s3Reset?(): void;
   /** pmtimer_change_ioport: HVM_PARAM_ACPI_IOPORTS_LOCATION 0 (V0) or 1 (V1); returns 0 or -errno. */
   changeIoports?(version: number): number;
 }
@@ -73,6 +78,8 @@ export interface Domain {
   evtchnDestroyed: boolean;
   /** Set once domain_destroy has removed the domain from the domain list. */
   destroyed: boolean;
+  /** Xen `d->arch.hvm.is_s3_suspended`: paused by HVM_PARAM_ACPI_S_STATE = 3 until it is set back to 0. */
+  s3Suspended: boolean;
   /** SCHEDOP_watchdog timers in use: each slot holds its cancel function, or null. */
   watchdogs: ((() => void) | null)[];
   readonly createdAt: number;
@@ -87,7 +94,7 @@ export function newDomain(o: { id: number; hvm: boolean; privileged: boolean; vc
   for (let i = 0; i < o.vcpus; i++) vcpus.push(newVcpu(o.id, i));
   return {
     id: o.id, hvm: o.hvm, privileged: o.privileged, vcpus, mem: o.mem, evtchn: new EventChannelTable(),
-    params: new Array<bigint>(HVM_NR_PARAMS).fill(0n), hooks: {}, target: null,
+    params: new Array<bigint>(HVM_NR_PARAMS).fill(0n), hooks: {}, target: null, s3Suspended: false,
     pauseCount: 0, controllerPauseCount: 0, isShuttingDown: false, isShutDown: false, shutdownCode: SHUTDOWN_CODE_INVALID,
     dying: 'alive', refcnt: 1, totPages: 0, maxPages: o.maxPages, foreignMapped: 0, evtchnDestroyed: false, destroyed: false, watchdogs: [null, null],
     createdAt: o.now,

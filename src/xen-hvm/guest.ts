@@ -28,6 +28,11 @@ export interface GuestCtx {
    * timers, xenstored, libxl/xl and xend timeouts all see the time the guest's code took.
    */
   readonly clock: VirtualClock;
+  /**
+   * The firmware's view of the CMOS shutdown-status byte (0x0F) when the vCPU restarts at the reset vector:
+   * 0xFE = S3 resume (qemu-trad cmos_set_s3_resume). Reading it clears it, as the BIOS does.
+   */
+  takeCmosShutdownStatus?(): number;
   /** Block `v` until `ns` from now (a timer interrupt wakes it). */
   sleep(v: Vcpu, ns: number): void;
 }
@@ -42,6 +47,8 @@ export interface XenGuest {
   boot(ctx: GuestCtx): void;
   /** One slice for a runnable vCPU. */
   step(ctx: GuestCtx, v: Vcpu): void;
+  /** An event channel of the domain fired (e.g. xenstored answered on the store port): deliver the upcall. */
+  onEvtchnUpcall?(ctx: GuestCtx): void;
   /** The SCI line changed (IRQ 9): a guest blocked in hlt with IF=1 wakes. */
   onSci?(ctx: GuestCtx, level: boolean): void;
 }

@@ -90,6 +90,13 @@ export class HvmIo {
     d.params[HVM_PARAM_ACPI_IOPORTS_LOCATION] = 1n;
     d.hooks.powerButton = () => pmtButton(this.pm, 'power');
     d.hooks.sleepButton = () => pmtButton(this.pm, 'sleep');
+    // hvm_s3_suspend: pmtimer_reset only zeroes the counter (Xen pmtimer.c); the guest's own devices register in s3ResetHooks.
+    d.hooks.s3Reset = () => {
+      this.pm.tmrVal = 0;
+      this.pm.rem = 0;
+      this.pm.lastNs = clock.ns();
+      for (const f of this.s3ResetHooks) f();
+    };
     d.hooks.changeIoports = (ver) => {
       if (ver === 0) this.mapPm(ACPI_PM1A_EVT_BLK_ADDRESS_V0, ACPI_PM_TMR_BLK_ADDRESS_V0);
       else if (ver === 1) this.mapPm(ACPI_PM1A_EVT_BLK_ADDRESS_V1, ACPI_PM_TMR_BLK_ADDRESS_V1);
@@ -102,6 +109,9 @@ export class HvmIo {
     }
     this.armTmr();
   }
+
+  /** What else hvm_s3_suspend resets (the vPIC, the vCPU's registers), added by the guest's adapter. */
+  readonly s3ResetHooks: (() => void)[] = [];
 
   /** pmtimer_change_ioport: (re)register the two handlers at a layout's bases. */
   private mapPm(evt: number, tmr: number): void {

@@ -243,7 +243,9 @@ function doHvmOp(hv: Hypervisor, d: Domain, v: Vcpu, op: number, arg: HypercallA
   if (!targetPriv(d, t)) return record(hv, v, name, -X.EPERM, detail);
   if (op === X.HVMOP_get_param) {
     if (t === d && GUEST_UNREADABLE.has(index)) return record(hv, v, name, -X.EPERM, detail);
-    view.setBigUint64(8, t.params[index]!, true);
+    // hvm.c hvm_get_param: ACPI_S_STATE reads 3 while the domain is S3-suspended, else 0.
+    const val = index === X.HVM_PARAM_ACPI_S_STATE ? (t.s3Suspended ? 3n : 0n) : t.params[index]!;
+    view.setBigUint64(8, val, true);
     return record(hv, v, name, 0, `${detail} = ${t.params[index]}`);
   }
   const value = C.hvmParamValue(view);
@@ -253,6 +255,14 @@ function doHvmOp(hv: Hypervisor, d: Domain, v: Vcpu, op: number, arg: HypercallA
     if (value > 1n) return record(hv, v, name, -X.EINVAL, `${detail} = ${value}`);
     const rc = t.hooks.changeIoports?.(Number(value)) ?? 0;
     if (rc < 0) return record(hv, v, name, rc, detail);
+  }
+  if (index === X.HVM_PARAM_ACPI_S_STATE) {
+    // hvm.c hvm_set_param: not reflexive (the caller must not pause itself); 3 = hvm_s3_suspend, 0 = hvm_s3_resume.
+    if (t === d) return record(hv, v, name, -X.EPERM, detail);
+    if (value === 3n) hv.s3Suspend(t);
+    else if (value === 0n) hv.s3Resume(t);
+    else return record(hv, v, name, -X.EINVAL, `${detail} = ${value}`);
+    return record(hv, v, name, 0, `${detail} = ${value}`);
   }
   t.params[index] = value;
   return record(hv, v, name, 0, `${detail} = ${value}`);

@@ -34,6 +34,7 @@ export const tr = {
   freed: defineEvent('xen', 'xen_complete_domain_destroy', (a: { domid: number }) => `d${a.domid} freed (after RCU)`),
   pause: defineEvent('xen', 'xen_domain_pause', (a: { domid: number; by: string; count: number }) => `d${a.domid} ${a.by} count ${a.count}`),
   resume: defineEvent('xen', 'xen_domain_resume', (a: { domid: number }) => `d${a.domid}`),
+  s3: defineEvent('xen', 'xen_hvm_s3', (a: { domid: number; what: string }) => `d${a.domid} ${a.what}`),
   console: defineEvent('xen', 'xen_console', (a: { line: string }) => a.line),
   foreign: defineEvent('xen', 'xen_foreign_map', (a: { backend: number; domid: number; pages: number; held: number }) =>
     `d${a.backend} ${a.pages >= 0 ? 'maps' : 'unmaps'} ${Math.abs(a.pages)} pages of d${a.domid} (held ${a.held})`),
@@ -194,6 +195,30 @@ export class Hypervisor {
     if (d.pauseCount === 0) return;
     d.pauseCount--;
     for (const v of d.vcpus) this.vcpuUnpause(v);
+  }
+
+  /**
+   * Xen hvm.c hvm_s3_suspend (HVM_PARAM_ACPI_S_STATE = 3, set by the device model): pause the domain, reset its
+   * vCPUs and Xen's own devices (vPIC, PIT, RTC, PM timer), vCPU 0 back at the reset vector. A dying domain, or one
+   * already suspended, is left alone.
+   */
+  s3Suspend(d: Domain): void {
+    this.domainPause(d);
+    if (d.dying !== 'alive' || d.s3Suspended) {
+      this.domainUnpause(d);
+      return;
+    }
+    d.s3Suspended = true;
+    d.hooks.s3Reset?.();
+    if (this.trace.on(tr.s3)) this.trace.emit(tr.s3, { domid: d.id, what: 'hvm_s3_suspend: paused, vCPUs and vPIC/PIT/RTC/PM timer reset, vCPU 0 at F000:FFF0' });
+  }
+
+  /** Xen hvm.c hvm_s3_resume (HVM_PARAM_ACPI_S_STATE = 0, `xl trigger s3resume`): unpause a suspended domain. */
+  s3Resume(d: Domain): void {
+    if (!d.s3Suspended) return;
+    d.s3Suspended = false;
+    if (this.trace.on(tr.s3)) this.trace.emit(tr.s3, { domid: d.id, what: 'hvm_s3_resume: unpaused' });
+    this.domainUnpause(d);
   }
 
   /** domain_pause_by_systemcontroller: the toolstack's pause (xl pause, createdomain, xl destroy). */

@@ -14,7 +14,7 @@ import type { XlConfig } from './xl-config.js';
 import type { TimerHandle } from './timer-queue.js';
 import {
   HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN, HVM_PARAM_TRIPLE_FAULT_REASON, SHUTDOWN_reboot,
-  XEN_DOMCTL_SENDTRIGGER_POWER, XEN_DOMCTL_SENDTRIGGER_RESET, XEN_DOMCTL_SENDTRIGGER_SLEEP, XEN_DOMINF_dying,
+  HVM_PARAM_ACPI_S_STATE, XEN_DOMCTL_SENDTRIGGER_POWER, XEN_DOMCTL_SENDTRIGGER_RESET, XEN_DOMCTL_SENDTRIGGER_SLEEP, XEN_DOMINF_dying,
   XEN_DOMINF_shutdown, XEN_DOMINF_shutdownmask, XEN_DOMINF_shutdownshift, strerror,
 } from './xen-abi.js';
 
@@ -117,7 +117,10 @@ export class Libxl {
       const page = ram.subarray(storePfn * 4096, storePfn * 4096 + 4096);
       page.fill(0);
       // xenstored notifies the guest's store port; the guest polls with SCHEDOP_yield, so the wakeup is enough.
+      // xenstored notifies the guest's store port: the event-channel upcall (HVM_PARAM_CALLBACK_IRQ), or, for a guest
+      // that polls with SCHEDOP_yield, just a wakeup.
       this.host.xs.introduceDomain(id, { mfn: storePfn, port: storePort, page, notify: () => {
+        if (guest.onEvtchnUpcall) return guest.onEvtchnUpcall(hd.ctx);
         const v = hd.d.vcpus[0]!;
         if (!v.ioPending && !v.down) v.blocked = false;
       } });
@@ -262,6 +265,8 @@ export class Libxl {
       if (v === '' || v === null) {
         rec?.hd.chain.add({ requester: 'guest', mechanism: 'xenstore-control', what: 'guest acknowledged: control/shutdown = ""',
           ...(req ? { answers: req.id } : {}), t: this.host.clock.ns() });
+        // An HVM guest with PV drivers acts on it with ACPI S5: that write answers the toolstack's request.
+        if (rec && req && cmd === 'poweroff') rec.latchedButton = req;
         finish(0);
       }
     });
@@ -272,7 +277,18 @@ export class Libxl {
   }
 
   /** libxl_send_trigger: libxl trigger → XEN_DOMCTL_SENDTRIGGER_*. */
-  sendTrigger(domid: number, trigger: 'power' | 'sleep' | 'reset'): number {
+  sendTrigger(domid: number, trigger: 'power' | 'sleep' | 'reset' | 's3resume'): number {
+    if (trigger === 's3resume') {
+      // libxl_domain.c libxl_send_trigger, LIBXL_TRIGGER_S3RESUME: xc_hvm_param_set(HVM_PARAM_ACPI_S_STATE, 0).
+      this.records.get(domid)?.hd.chain.add({ requester: 'host', mechanism: 'other', what: 'xl trigger s3resume', evidence: { trigger: 's3resume' },
+        t: this.host.clock.ns() });
+      const rc = this.host.xc.setParam(domid, HVM_PARAM_ACPI_S_STATE, 0n);
+      if (rc < 0) {
+        this.logLine('error', `Domain ${domid}:Send trigger '${trigger}' failed: ${strerror(rc)}`);
+        return ERROR_FAIL;
+      }
+      return 0;
+    }
     const t = trigger === 'power' ? XEN_DOMCTL_SENDTRIGGER_POWER : trigger === 'sleep' ? XEN_DOMCTL_SENDTRIGGER_SLEEP : XEN_DOMCTL_SENDTRIGGER_RESET;
     const rec = this.records.get(domid);
     const link = rec?.hd.chain.add({ requester: 'host', mechanism: trigger === 'power' ? 'acpi-power-button' : 'other', what: `xl trigger ${trigger}`, evidence: { trigger: t }, t: this.host.clock.ns() });

@@ -2,56 +2,39 @@
  * The PIIX4 as the device model sees it under Xen (qemu-xen-traditional
  * hw/piix4acpi.c; QEMU with Xen: SMM off, so ACPI-only and SCI_EN=1 from
  * reset). Xen keeps PM1a_STS/EN and the timer (pmtimer.ts); only PM1a_CNT,
- * the PCI configuration ports and the 0xCF9 reset control reach the DM.
+ * and the PCI configuration ports are here; the DM's 0xCF9 and i8042 are src/piix4's (qemu-dm-model.ts).
  *
  * PM1a_CNT (qemu-trad):
  *  - a word write stores the value without SLP_EN (and GBL_RLS) and may trigger;
  *  - a byte write at +1 merges with the stored low byte and may trigger;
  *  - a byte write at +0 stores the low byte and never triggers;
  *  - reads hide GBL_RLS and SLP_EN.
- * Sleep decode uses hvmloader's tables (Xen tools/libacpi dsdt.asl, ssdt_s3/s4):
- * _S5 = 0, _S3 = 1, _S4 = 0 (V1), and the old V0 values S3 = 5, S4 = 6, S5 = 7.
+ * Sleep decode is src/acpi's decodeSleep with QEMU_XEN_TRADITIONAL_POLICY: hvmloader's values (Xen tools/libacpi
+ * dsdt.asl, ssdt_s3/s4: _S5 = 0, _S3 = 1, _S4 = 0) and the old V0 values S3 = 5, S4 = 6, S5 = 7.
  */
+import { GBL_RLS, SCI_EN, SLP_EN } from '../acpi/pm-regs.js';
+import { decodeSleep, QEMU_XEN_TRADITIONAL_POLICY, type SleepPolicy } from '../acpi/sleep-decode.js';
 import type { RegionOps } from '../ioports/region.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
 
-export const SCI_EN = 0x0001;
-export const GBL_RLS = 0x0004;
-export const SLP_EN = 0x2000;
-export const SLP_TYP_SHIFT = 10;
-export const SLP_TYP_MASK = 0x1c00;
-
-/** Board policy: which SLP_TYP values mean what (they must match the DSDT). */
-export interface XenSleepPolicy {
-  readonly s3: readonly number[];
-  readonly s4: readonly number[];
-  readonly s5: readonly number[];
-}
-
-/** qemu-trad acpi_shutdown: SLP_TYP_S3_V0/V1, SLP_TYP_S4_V0, SLP_TYP_S5_V0/V1. */
-export const XEN_HVMLOADER_SLEEP_POLICY: XenSleepPolicy = { s3: [1, 5], s4: [6], s5: [0, 7] };
+/** Board policy: which SLP_TYP values mean what (src/acpi's SleepPolicy; default qemu-xen-traditional's table). */
+export type XenSleepPolicy = SleepPolicy;
 
 export type XenSleep = { kind: 'none' } | { kind: 'S3' | 'S4' | 'S5'; typ: number };
 
-/** Pure decode of a PM1a_CNT value written with the trigger path. */
-export function decodeXenSleep(val: number, p: XenSleepPolicy): XenSleep {
-  if ((val & SLP_EN) === 0) return { kind: 'none' };
-  const typ = (val & SLP_TYP_MASK) >>> SLP_TYP_SHIFT;
-  if (p.s3.includes(typ)) return { kind: 'S3', typ };
-  if (p.s4.includes(typ) || p.s5.includes(typ)) return { kind: p.s5.includes(typ) ? 'S5' : 'S4', typ };
-  return { kind: 'none' };
+/** src/acpi's pure decoder with the board's policy, in the shape the DM's callbacks take. */
+function decodeXenSleep(val: number, p: SleepPolicy): XenSleep {
+  const d = decodeSleep(val, p);
+  return d.kind === 'none' ? { kind: 'none' } : { kind: d.state, typ: d.typ };
 }
 
 export const tr = {
   cnt: defineEvent('qemu-dm', 'piix4acpi_pm1_cnt_write', (a: { off: number; size: number; value: number; stored: number; sleep: string }) =>
     `PM1a_CNT+${a.off} size ${a.size} <== 0x${hex(a.value)} stored 0x${hex(a.stored, 4)}${a.sleep !== 'none' ? ` -> ${a.sleep}` : ''}`),
-  rcr: defineEvent('qemu-dm', 'piix3_rcr_write', (a: { value: number }) => `0xcf9 <== 0x${hex(a.value, 2)}`),
 };
 
 export interface Piix4XenState {
   pm1Cnt: number;
-  /** PIIX3 reset control register (0xCF9). */
-  rcr: number;
   /** PCI config address latch (0xCF8). */
   confAddr: number;
   /** Config space of 00:01.3 (PIIX4 ACPI) and 00:00.0 (i440FX), 256 bytes each. */
@@ -62,11 +45,10 @@ export interface Piix4XenState {
   trace: Trace;
   /** The DM queues its requests here (qemu_system_shutdown_request / reset request). */
   onSleep: (s: XenSleep, value: number, port: number) => void;
-  onReset: (value: number) => void;
   pmBase: number;
 }
 
-export const piix4XenStateFields = { name: 'piix4acpi', version: 1, fields: ['pm1Cnt', 'rcr', 'confAddr', 'pmConf'] } as const;
+export const piix4XenStateFields = { name: 'piix4acpi', version: 1, fields: ['pm1Cnt', 'confAddr', 'pmConf'] } as const;
 
 function conf(vendor: number, device: number, cls: number): Uint8Array {
   const c = new Uint8Array(256);
@@ -77,7 +59,7 @@ function conf(vendor: number, device: number, cls: number): Uint8Array {
   return c;
 }
 
-export function newPiix4Xen(o: { trace: Trace; policy?: XenSleepPolicy; pmBase?: number; onSleep: Piix4XenState['onSleep']; onReset: Piix4XenState['onReset'] }): Piix4XenState {
+export function newPiix4Xen(o: { trace: Trace; policy?: XenSleepPolicy; pmBase?: number; onSleep: Piix4XenState['onSleep']}): Piix4XenState {
   const pmBase = o.pmBase ?? 0xb000;
   const pmConf = conf(0x8086, 0x7113, 0x0680);
   const v = new DataView(pmConf.buffer);
@@ -87,8 +69,8 @@ export function newPiix4Xen(o: { trace: Trace; policy?: XenSleepPolicy; pmBase?:
   pmConf[0x3c] = 9;
   pmConf[0x3d] = 1;
   return {
-    pm1Cnt: SCI_EN, rcr: 0, confAddr: 0, pmConf, hostConf: conf(0x8086, 0x1237, 0x0600), isaConf: conf(0x8086, 0x7000, 0x0601),
-    policy: o.policy ?? XEN_HVMLOADER_SLEEP_POLICY, trace: o.trace, onSleep: o.onSleep, onReset: o.onReset, pmBase,
+    pm1Cnt: SCI_EN, confAddr: 0, pmConf, hostConf: conf(0x8086, 0x1237, 0x0600), isaConf: conf(0x8086, 0x7000, 0x0601),
+    policy: o.policy ?? QEMU_XEN_TRADITIONAL_POLICY, trace: o.trace, onSleep: o.onSleep, pmBase,
   };
 }
 
@@ -164,16 +146,3 @@ export const pciConfDataOps: RegionOps<Piix4XenState> = {
   },
 };
 
-/** 0xCF9, the PIIX3 reset control register (QEMU hw/isa/piix.c rcr_write): bit 2 resets the machine. */
-export const rcrOps: RegionOps<Piix4XenState> = {
-  name: 'piix3-rcr', size: 1, valid: { min: 1, max: 1 },
-  read: (s) => s.rcr,
-  write(s, _off, value) {
-    if (s.trace.on(tr.rcr)) s.trace.emit(tr.rcr, { value });
-    if (value & 4) {
-      s.onReset(value);
-      return;
-    }
-    s.rcr = value & 2;
-  },
-};

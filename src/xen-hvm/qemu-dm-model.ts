@@ -18,7 +18,9 @@ import { PortContainer, PortRegion } from '../ioports/region.js';
 import type { DmModule, GuestMemory, HypercallPort, PciConfigHandler } from '../ioreq/dm-types.js';
 import type { Ioreq } from '../ioreq/ioreq-codec.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
-import { newPiix4Xen, pciConfAddrOps, pciConfDataOps, pm1CntXenOps, rcrOps, type Piix4XenState, type XenSleepPolicy } from './piix4-xen.js';
+import { KBC_CMD_PORT, KBC_DATA_PORT, kbcCmdOps, kbcDataOps, newKbc } from '../piix4/i8042.js';
+import { rcrOps, type RcrState } from '../piix4/reset-control.js';
+import { newPiix4Xen, pciConfAddrOps, pciConfDataOps, pm1CntXenOps, type Piix4XenState, type XenSleepPolicy } from './piix4-xen.js';
 import { dmpDmShutdown, dmpSchedRemoteShutdown, dmpSetParam } from './qemu-dm-privcmd.js';
 import type { DeviceModelVersion } from './xl-config.js';
 import { ENOTTY, HVM_PARAM_ACPI_S_STATE, SHUTDOWN_poweroff, SHUTDOWN_reboot } from './xen-abi.js';
@@ -73,6 +75,8 @@ export interface QemuDmModel extends DmModule {
   /** qemu-trad time_offset (seconds) and mapcache invalidations seen. */
   readonly counts: { timeOffset: bigint; invalidate: number };
   destroyHvmDomain(reboot: boolean, why: DestroyWhy): number;
+  /** CMOS 0x0F as the firmware reads it after a reset: 0xFE after an S3 (cmos_set_s3_resume), then 0. */
+  takeCmosShutdownStatus(): number;
 }
 
 const unbacked: GuestMemory = { read: () => false, write: () => false };
@@ -80,19 +84,21 @@ const unbacked: GuestMemory = { read: () => false, write: () => false };
 export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): QemuDmModel {
   const { domid, trace, sink } = o;
   const pending = { shutdown: false, reset: false, vcpu: 0 };
+  let cmosShutdownStatus = 0;
   const counts = { timeOffset: 0n, invalidate: 0 };
   const piix4 = newPiix4Xen({
     trace, ...(o.policy ? { policy: o.policy } : {}),
     onSleep: (s, value, port) => {
       if (s.kind === 'none') return;
       sink.sleep(s.kind, s.typ, value, port, pending.vcpu);
-      // qemu-trad: S3 resets the machine, marks CMOS for resume and tells Xen ACPI_S_STATE = 3.
-      if (s.kind === 'S3') dmpSetParam(hc, domid, HVM_PARAM_ACPI_S_STATE, 3);
+      // qemu-trad hw/piix4acpi.c: S3 resets the DM's devices (qemu_system_reset), marks CMOS 0x0F = 0xFE for the
+      // BIOS to resume (cmos_set_s3_resume) and tells Xen HVM_PARAM_ACPI_S_STATE = 3 (hvm_s3_suspend pauses the domain).
+      if (s.kind === 'S3') {
+        piix4.pm1Cnt = 0x0001; // back to reset state: SCI_EN (ACPI-only under Xen)
+        cmosShutdownStatus = 0xfe;
+        dmpSetParam(hc, domid, HVM_PARAM_ACPI_S_STATE, 3);
+      }
       else pending.shutdown = true; // qemu_system_shutdown_request: consumed in cpu_handle_ioreq before the response
-    },
-    onReset: (v) => {
-      sink.reset('reset-cf9', 0xcf9, v);
-      pending.reset = true;
     },
   });
   const bus = new PortBus(trace);
@@ -103,16 +109,19 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
   space.add(0xb000, pm);
   space.add(0xcf8, new PortRegion(pciConfAddrOps, piix4));
   space.add(0xcfc, new PortRegion(pciConfDataOps, piix4));
-  space.add(0xcf9, new PortRegion(rcrOps, piix4), 1);
-  space.add(0x64, new PortRegion({
-    name: 'i8042-cmd', size: 1, valid: { min: 1, max: 1 },
-    read: () => 0x1c,
-    write: (_s: null, _o: number, v: number) => {
-      if (v !== 0xfe) return; // 0xFE pulses the reset line
-      sink.reset('reset-kbc', 0x64, v);
-      pending.reset = true;
-    },
-  }, null));
+  // The PIIX3 reset control register and the i8042 are src/piix4's models, as in QEMU mode (the DM under Xen
+  // emulates both: QEMU hw/isa/piix.c rcr, hw/input/pckbd.c). Their reset requests are qemu_system_reset_request.
+  const rcr: RcrState = { rcr: 0, trace, reset: (v) => {
+    sink.reset('reset-cf9', 0xcf9, v);
+    pending.reset = true;
+  } };
+  space.add(0xcf9, new PortRegion(rcrOps, rcr), 1);
+  const kbc = newKbc(trace, (how, v) => {
+    sink.reset('reset-kbc', 0x64, how === 'pulse' ? 0xfe : v);
+    pending.reset = true;
+  }, () => {}); // IRQ 1 would go to Xen's vPIC through xc_hvm_set_isa_irq_level: not modelled (no keyboard input)
+  space.add(KBC_DATA_PORT, new PortRegion(kbcDataOps, kbc));
+  space.add(KBC_CMD_PORT, new PortRegion(kbcCmdOps, kbc));
   bus.map(space, 0);
 
   /** IOREQ_TYPE_PCI_CONFIG: the SBDF selects the function; the access goes through the 0xCF8/0xCFC pair. */
@@ -178,6 +187,11 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
 
   return {
     bus, piix4, pending, counts, destroyHvmDomain,
+    takeCmosShutdownStatus: () => {
+      const v = cmosShutdownStatus;
+      cmosShutdownStatus = 0;
+      return v;
+    },
     devices: {
       pio: bus, mem: o.ram ?? unbacked, pci,
       timeOffset: (_added, total) => void (counts.timeOffset = total),

@@ -132,7 +132,7 @@ export class QemuDm implements DmSideHooks {
     // Register the claimed ranges and bind one channel per vCPU (xen_map_io_section; "shared evtchn %d bind error %d").
     const ports = o.io.attachServer({
       dmDomid: this.xc.caller.domid, server: this.link.server,
-      ranges: [[0x64, 0x64], [0xb004, 0xb005], [0xcf8, 0xcff]],
+      ranges: [[0x60, 0x60], [0x64, 0x64], [0xb004, 0xb005], [0xcf8, 0xcff]],
       ...(o.transport?.timeoutMs !== undefined ? { timeoutMs: o.transport.timeoutMs } : {}),
     });
     ports.forEach((remote, vcpu) => {

@@ -36,6 +36,8 @@ export interface RunXenOptions {
   runToLimit?: boolean;
   host?: XenHostOptions;
   trace?: Trace;
+  /** Stop once the guests have executed this many instructions (acpidm's --max-insns); `budgetExhausted` then says so. */
+  maxInsns?: number;
   /** Start each domain's device model elsewhere (runXenDomainAsync only), e.g. startQemuDmWorker. */
   dmStarter?: DmStarter;
 }
@@ -62,6 +64,8 @@ export interface RunXenResult {
   /** xl list at the end. */
   list: string[];
   endNs: number;
+  /** The run stopped at `maxInsns`, not because the domain went away. */
+  budgetExhausted: boolean;
 }
 
 export function defaultConfig(guest = 'acpi-poweroff'): string {
@@ -83,7 +87,10 @@ export function kernelGuestFactory(load: (path: string) => Uint8Array, budget?: 
   return (cfg) => {
     if (cfg.kernel.startsWith('scripted:')) return scriptedGuestFactory(cfg);
     const name = cfg.kernel.split('/').pop()!.replace(/\.bin$/, '');
-    return new CpuGuest({ kernel: load(cfg.kernel), memoryMb: cfg.memory, name, noAcpi: !cfg.acpi, ...(budget ? { budget } : {}) });
+    // xl's `cmdline=` (direct kernel boot): the Multiboot command line.
+    const cmdline = typeof cfg.extra['cmdline'] === 'string' ? cfg.extra['cmdline'] : undefined;
+    return new CpuGuest({ kernel: load(cfg.kernel), memoryMb: cfg.memory, name, noAcpi: !cfg.acpi, ...(budget ? { budget } : {}),
+      ...(cmdline !== undefined ? { cmdline } : {}) });
   };
 }
 
@@ -139,23 +146,27 @@ function setupRun(o: RunXenOptions) {
   }
   const limit = o.limitNs ?? 600e9;
   const lastAction = Math.max(0, ...(o.actions ?? []).map((a) => a.at));
-  const finished = (): boolean => !o.runToLimit && host.clock.ns() >= lastAction && host.hv.domains.size === 1 && xl.pendingRestarts === 0
+  const budgetOut = (): boolean => o.maxInsns !== undefined && host.clock.instructions >= o.maxInsns;
+  const finished = (): boolean => budgetOut() || !o.runToLimit && host.clock.ns() >= lastAction && host.hv.domains.size === 1 && xl.pendingRestarts === 0
     && libxl.pendingDms === 0 && commands.every((c) => c.code !== null);
-  return { host, libxl, xl, rec, cfg, commands, limit, finished };
+  return { host, libxl, xl, rec, cfg, commands, limit, finished, budgetOut };
 }
 
 type RunCtx = ReturnType<typeof setupRun>;
 
-function collect({ host, libxl, xl, rec, cfg, commands }: RunCtx): RunXenResult {
+function collect({ host, libxl, xl, rec, cfg, commands, budgetOut }: RunCtx): RunXenResult {
   const list = xl.exec(['list']).out;
+  let cause = classifyTeardown(rec.hd.chain);
+  if (cause === 'running' && host.hv.domains.get(rec.domid)?.s3Suspended) cause = 'suspended';
   return {
     host, xl, libxl, domid: rec.domid, name: cfg.name, timeline: host.timeline,
     libxlEvents: [...libxl.records.values()].flatMap((r) => r.events),
     xlLog: xl.monitorLogs.get(cfg.name) ?? [], qemuDmLog: [...libxl.records.values()].flatMap((r) => r.hd.dm?.log.lines ?? []),
     xenConsole: host.hv.console, xendLog: xl.xendLog,
     guestConsole: [...libxl.records.values()].flatMap((r) => r.hd.io.consoleLines),
-    commands, chain: rec.hd.chain.links, cause: classifyTeardown(rec.hd.chain),
+    commands, chain: rec.hd.chain.links, cause,
     virqDomExc: host.hv.domExcSent.get(rec.domid) ?? 0, list, endNs: host.clock.ns(),
+    budgetExhausted: budgetOut() && host.hv.domains.has(rec.domid),
   };
 }
 

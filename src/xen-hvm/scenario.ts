@@ -10,6 +10,8 @@ export interface ScenarioSpec {
   description: string;
   /** Where the expected behaviour comes from (Xen/libxl function, reference section). */
   source: string;
+  /** Why the guest is `scripted:KIND` instead of a kernel from firmware/guests (required when it is). */
+  scripted?: string;
   config: string[];
   actions?: ({ at: number; xl: string[] } | { at: number; backend: 'map'; pages: number } | { at: number; backend: 'unmap' }
     | { at: number; xenstoreWrite: [string, string] })[];
@@ -50,6 +52,10 @@ export function parseScenario(json: string, file = 'scenario'): ScenarioSpec {
   }
   if (typeof s.name !== 'string' || !Array.isArray(s.config) || typeof s.expect !== 'object') {
     throw new Error(`${file}: a scenario needs "name", "config" (lines) and "expect"`);
+  }
+  const scripted = s.config.some((l) => /^\s*kernel\s*=\s*["']scripted:/.test(l));
+  if (scripted && (typeof s.scripted !== 'string' || !s.scripted.trim())) {
+    throw new Error(`${file}: the guest is scripted: say why no kernel from firmware/guests can play it ("scripted": "...")`);
   }
   return s;
 }

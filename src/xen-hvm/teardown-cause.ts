@@ -16,6 +16,7 @@ export type TeardownCause =
   | 'watchdog'                // the guest stopped petting its SCHEDOP_watchdog timer
   | 'destroy'                 // xl destroy of a running domain
   | 'timeout'                 // a requested shutdown never happened
+  | 'suspended'               // the guest entered S3 and nobody has resumed it (HVM_PARAM_ACPI_S_STATE = 3)
   | 'running';                // nothing has taken it down
 
 function find(links: readonly CauseLink[], id: number | undefined): CauseLink | undefined {
@@ -25,11 +26,14 @@ function find(links: readonly CauseLink[], id: number | undefined): CauseLink | 
 export function classifyTeardown(chain: CauseChain): TeardownCause {
   const L = chain.links;
   // The first link that is not a host request is what actually shut the domain down.
-  const first = L.find((l) => l.requester !== 'host' && l.mechanism !== 'dmop-remote-shutdown' && l.mechanism !== 'xenstore-control');
+  // An S3 write suspends the domain; it does not take it down (the guest runs again on `xl trigger s3resume`).
+  const isS3 = (l: CauseLink): boolean => l.mechanism === 'pm1a-cnt' && l.what.endsWith('(S3)');
+  const first = L.find((l) => l.requester !== 'host' && l.mechanism !== 'dmop-remote-shutdown' && l.mechanism !== 'xenstore-control' && !isS3(l));
   if (first) {
     const asked = find(L, first.answers);
     switch (first.mechanism) {
       case 'pm1a-cnt':
+        if (asked?.mechanism === 'xenstore-control') return 'toolstack-pv-shutdown'; // PV drivers acked, then ACPI S5
         return asked?.mechanism === 'acpi-power-button' ? 'toolstack-acpi-button' : 'guest-acpi-poweroff';
       case 'schedop-shutdown':
         if (first.evidence?.reason === 3) return 'crash';

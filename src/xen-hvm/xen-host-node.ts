@@ -39,8 +39,14 @@ export interface XenHostServer {
   readonly host: XenHost;
   readonly xl: Xl;
   readonly socketPath: string;
-  close(): Promise<void>;
+  /** Stop: reply to waiting clients with `why`, close them, remove the sockets. */
+  close(why?: string): Promise<void>;
 }
+
+/** First line the host sends on every control connection. */
+export const HELLO = '{"acpidm-xen-host":1}';
+/** How long a client waits for the hello before it gives up (as `acpidm qmp` does for the QMP greeting). */
+export const HELLO_TIMEOUT_MS = 5000;
 
 export interface XlReply {
   code: number;
@@ -93,7 +99,12 @@ export async function startXenHostServer(o: XenHostServerOptions): Promise<XenHo
   }, 5);
 
   if (existsSync(o.socketPath)) unlinkSync(o.socketPath);
+  const clients = new Set<Socket>();
   const server: Server = createServer((sock: Socket) => {
+    clients.add(sock);
+    sock.on('close', () => clients.delete(sock));
+    // A hello first, so a client knows at once it reached a xen host (and not some other socket).
+    sock.write(HELLO + '\n');
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
@@ -143,8 +154,13 @@ export async function startXenHostServer(o: XenHostServerOptions): Promise<XenHo
   });
   return {
     host, xl, socketPath: o.socketPath,
-    async close() {
+    async close(why = 'shutting down') {
       clearInterval(tick);
+      // Tell every waiting client, then hang up: server.close() waits for open connections otherwise.
+      for (const c of clients) {
+        if (!c.destroyed) c.end(JSON.stringify({ code: 1, out: [], err: [`acpidm xen host: ${why}; the command did not finish`] }) + '\n');
+        c.destroySoon();
+      }
       await new Promise<void>((r) => server.close(() => r()));
       await xsSock?.close();
       if (existsSync(o.socketPath)) unlinkSync(o.socketPath);
@@ -152,32 +168,52 @@ export async function startXenHostServer(o: XenHostServerOptions): Promise<XenHo
   };
 }
 
-/** `acpidm xl`: send one command to a running host and wait for its reply. */
-export function xlRequest(socketPath: string, argv: string[], files: Record<string, string> = {}, timeoutMs = 600_000): Promise<XlReply> {
+/**
+ * `acpidm xl`: send one command to a running host and wait for its reply. Fails with a message when the
+ * socket is not a xen host (no hello within `helloMs`), when the host goes away before replying, or after
+ * `timeoutMs` without a reply.
+ */
+export function xlRequest(socketPath: string, argv: string[], files: Record<string, string> = {}, timeoutMs = 600_000, helloMs = HELLO_TIMEOUT_MS): Promise<XlReply> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(socketPath);
     let buf = '';
-    const timer = setTimeout(() => {
+    let greeted = false;
+    let settled = false;
+    const done = (e: Error | null, r?: XlReply): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(helloTimer);
+      clearTimeout(timer);
       sock.destroy();
-      reject(new Error(`no reply from ${socketPath} within ${timeoutMs} ms`));
-    }, timeoutMs);
+      if (e) reject(e);
+      else resolve(r!);
+    };
+    const helloTimer = setTimeout(() => done(new Error(`no greeting from ${socketPath} within ${helloMs / 1000} s: not an acpidm xen host socket?`)), helloMs);
+    const timer = setTimeout(() => done(new Error(`no reply from ${socketPath} within ${timeoutMs / 1000} s`)), timeoutMs);
     sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(JSON.stringify({ argv, files }) + '\n'));
     sock.on('data', (c: string) => {
       buf += c;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      sock.end();
-      try {
-        resolve(JSON.parse(buf.slice(0, nl)) as XlReply);
-      } catch (e) {
-        reject(e as Error);
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!greeted) {
+          if (line !== HELLO) return done(new Error(`${socketPath} is not an acpidm xen host socket (it said ${JSON.stringify(line.slice(0, 80))})`));
+          greeted = true;
+          clearTimeout(helloTimer);
+          sock.write(JSON.stringify({ argv, files }) + '\n');
+          continue;
+        }
+        let r: XlReply;
+        try {
+          r = JSON.parse(line) as XlReply;
+        } catch {
+          return done(new Error(`malformed reply from ${socketPath}: ${JSON.stringify(line.slice(0, 80))}`));
+        }
+        if (typeof r?.code !== 'number' || !Array.isArray(r.out) || !Array.isArray(r.err)) return done(new Error(`malformed reply from ${socketPath}: ${JSON.stringify(line.slice(0, 80))}`));
+        return done(null, r);
       }
     });
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    sock.on('error', (e: NodeJS.ErrnoException) => done(new Error(e.code === 'ENOENT' ? `${socketPath} does not exist` : `connect ${e.code ?? e.message}`)));
+    sock.on('close', () => done(new Error(greeted ? 'the host closed the connection before replying (was it stopped or killed?)' : `${socketPath} closed the connection without a greeting`)));
   });
 }

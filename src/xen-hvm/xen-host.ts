@@ -24,13 +24,13 @@ import { XEN_DOMINF_dying, XEN_DOMINF_shutdown } from './xen-abi.js';
 import type { DeviceModelVersion } from './xl-config.js';
 
 const TIMELINE_EVENTS = new Set([
-  'xen_ioreq_send', 'cpu_handle_ioreq', 'piix4acpi_pm1_cnt_write', 'piix3_rcr_write', 'destroy_hvm_domain', 'cpu_ioreq_respond',
+  'xen_ioreq_send', 'cpu_handle_ioreq', 'piix4acpi_pm1_cnt_write', 'piix_rcr_write', 'pckbd_kbd_write_command', 'destroy_hvm_domain', 'cpu_ioreq_respond',
   'xen_ioreq_complete', 'xen_vcpu_shutdown_deferred', 'xen_vcpu_paused_for_shutdown', 'xen_domain_kill', 'xen_hypercall',
   'xen_acpi_button', 'xen_pmtimer_sci', 'xen_foreign_map', 'qemu_dm_fatal', 'xen_ioreq_bad_state', 'xen_ioreq_retry',
   // seed 003's steps: xenstored's rescan on VIRQ_DOM_EXC and the watch events it fires, libxl's death-watch
   // getdomaininfo, domain_destroy when the last reference drops, qemu-xen's fallback trace lines.
   'xenstored_domain_cleanup', 'xenstored_watch_event', 'libxl_death_watch', 'xen_domain_destroy', 'destroy_hvm_domain_action',
-  'destroy_hvm_domain_failed_action',
+  'destroy_hvm_domain_failed_action', 'xen_hvm_s3', 'seabios_s3_resume',
 ]);
 
 /** A cause chain that also writes each link to the host timeline. */
@@ -173,6 +173,7 @@ export class XenHost {
       hv: this.hv, d, io, xs: this.xs.client(d.id), xc: new XenCtrl(this.hv, d.vcpus[0]!),
       now: () => self.clock.ns(),
       clock: this.clock,
+      takeCmosShutdownStatus: () => hd.dm?.model?.takeCmosShutdownStatus() ?? 0,
       sleep: (v, ns) => self.sleepVcpu(v, ns),
     };
     const hd: HostDomain = { d, name: o.name, io, dm: null, dmOptions, guest: o.guest, ctx, chain, booted: false };

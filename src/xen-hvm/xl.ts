@@ -67,7 +67,8 @@ export class Xl {
     try {
       switch (cmd) {
         case 'create': return this.create(run, args, files, finish), run;
-        case 'list': return this.list(run, args), finish(0), run;
+        case 'list': return this.list(run, args, finish), run;
+        case 'info': return this.info(run), finish(0), run;
         case 'shutdown': case 'reboot': return this.shutdown(run, cmd, args, finish), run;
         case 'destroy': return this.destroy(run, args, finish), run;
         case 'trigger': return this.trigger(run, args, finish), run;
@@ -185,11 +186,38 @@ export class Xl {
 
   // ---- list ------------------------------------------------------------------------
 
-  private list(run: XlRun, _args: string[]): void {
+  /** xl list [-l|--long] [DOMAIN...]: the table, or (-l) the domains' configs as JSON; only the named domains. */
+  private list(run: XlRun, args: string[], finish: (c: number) => void): void {
+    const long = args.some((a) => a === '-l' || a === '--long' || a === '--json');
+    const bad = args.find((a) => a.startsWith('-') && !['-l', '--long', '--json'].includes(a));
+    if (bad) {
+      run.err.push(`xl list: unknown option '${bad}' (supported: -l, --long)`);
+      return finish(2);
+    }
+    const only: number[] = [];
+    for (const a of args.filter((x) => !x.startsWith('-'))) {
+      const id = this.findDomain(run, a);
+      if (id === null) return finish(1);
+      only.push(id);
+    }
+    const infos = this.host.xc.listInfo().filter((i) => only.length === 0 || only.includes(i.domid));
+    const nameOf = (domid: number): string => (domid === 0 ? 'Domain-0' : (this.host.xs.client(0).read(`/local/domain/${domid}/name`) ?? '(null)'));
+    if (long) {
+      run.out.push(...JSON.stringify(infos.map((info) => {
+        const cfg = this.libxl.records.get(info.domid)?.cfg;
+        return {
+          domid: info.domid,
+          config: {
+            c_info: { type: info.domid === 0 ? 'pv' : 'hvm', name: nameOf(info.domid) },
+            b_info: { max_vcpus: info.nrOnlineVcpus, max_memkb: info.totPages * 4, ...(cfg ? { kernel: cfg.kernel } : {}) },
+            ...(cfg ? { on_poweroff: cfg.on_poweroff, on_reboot: cfg.on_reboot, on_crash: cfg.on_crash } : {}),
+          },
+        };
+      }), null, 4).split('\n'));
+      return finish(0);
+    }
     run.out.push(`${'Name'.padEnd(40)} ${'ID'.padStart(5)} ${'Mem'.padStart(5)} ${'VCPUs'.padStart(5)} ${'State'.padStart(10)} ${'Time(s)'.padStart(9)}`);
-    for (const info of this.host.xc.listInfo()) {
-      const d = this.host.hv.domains.get(info.domid)!;
-      const name = info.domid === 0 ? 'Domain-0' : (this.host.xs.client(0).read(`/local/domain/${info.domid}/name`) ?? '(null)');
+    for (const info of infos) {
       const f = info.flags;
       const shut = (f & XEN_DOMINF_shutdown) !== 0;
       const state = [
@@ -197,9 +225,19 @@ export class Xl {
         shut ? 's' : '-', shut && ((f >>> XEN_DOMINF_shutdownshift) & 0xff) === SHUTDOWN_crash ? 'c' : '-', f & XEN_DOMINF_dying ? 'd' : '-',
       ].join('');
       const mem = Math.floor((info.totPages * 4) / 1024);
-      run.out.push(`${name.padEnd(40)} ${String(info.domid).padStart(5)} ${String(mem).padStart(5)} ${String(info.nrOnlineVcpus).padStart(5)}     ${state}  ${(info.cpuTimeNs / 1e9).toFixed(1).padStart(8)}`);
-      void d;
+      run.out.push(`${nameOf(info.domid).padEnd(40)} ${String(info.domid).padStart(5)} ${String(mem).padStart(5)} ${String(info.nrOnlineVcpus).padStart(5)}     ${state}  ${(info.cpuTimeNs / 1e9).toFixed(1).padStart(8)}`);
     }
+    finish(0);
+  }
+
+  /** xl info: the host as the modelled hypervisor describes it (key : value, as xl prints physinfo). */
+  private info(run: XlRun): void {
+    const domains = this.host.xc.listInfo();
+    const rows: [string, string | number][] = [
+      ['host', 'acpidm'], ['machine', 'x86_64'], ['nr_cpus', 1], ['virt_caps', 'hvm'],
+      ['nr_domains', domains.length], ['xen_caps', 'hvm-3.0-x86_32'],
+    ];
+    for (const [k, v] of rows) run.out.push(`${k.padEnd(23)}: ${v}`);
   }
 
   // ---- shutdown / reboot -------------------------------------------------------------
@@ -286,7 +324,7 @@ export class Xl {
     const domid = this.findDomain(run, args[0]);
     if (domid === null) return finish(2);
     const t = args[1];
-    if (t !== 'power' && t !== 'sleep' && t !== 'reset') {
+    if (t !== 'power' && t !== 'sleep' && t !== 'reset' && t !== 's3resume') {
       run.err.push(`Invalid trigger "${t ?? ''}"`);
       return finish(2);
     }

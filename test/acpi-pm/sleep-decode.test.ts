@@ -3,7 +3,7 @@
 // and xen.md §10 (hvmloader tables, qemu-xen-traditional V0 values).
 import { describe, expect, it } from 'vitest';
 import {
-  QEMU_XEN_TRADITIONAL_V0_POLICY, SLP_EN, SleepPolicyError, XEN_HVMLOADER_POLICY, decodeSleep, qemuPcPolicy,
+  QEMU_XEN_TRADITIONAL_POLICY, QEMU_XEN_TRADITIONAL_V0_POLICY, SLP_EN, SleepPolicyError, XEN_HVMLOADER_POLICY, decodeSleep, qemuPcPolicy,
   sleepPolicy, systemStatesFile, type SleepPolicy,
 } from '../../src/acpi/index.js';
 
@@ -22,6 +22,8 @@ const TABLES: [string, SleepPolicy, Want[]][] = [
   // hvmloader: S4 shares S5's value 0, so 0 decodes as S5.
   ['Xen hvmloader', XEN_HVMLOADER_POLICY, ['S5', 'S3', 'none', 'none', 'none', 'none', 'none', 'none']],
   ['qemu-xen-traditional V0', QEMU_XEN_TRADITIONAL_V0_POLICY, ['none', 'none', 'none', 'none', 'none', 'S3', 'S4', 'S5']],
+  // What Xen mode's qemu-dm decodes with (piix4-xen.ts): hvmloader's V1 values and the V0 ones (hw/piix4acpi.c).
+  ['qemu-xen-traditional (Xen mode)', QEMU_XEN_TRADITIONAL_POLICY, ['S5', 'S3', 'none', 'none', 'none', 'S3', 'S4', 'S5']],
 ];
 
 const rows = TABLES.flatMap(([name, policy, want]) =>
@@ -79,5 +81,15 @@ describe('policy details', () => {
     [qemuPcPolicy({ disableS4: true }), [0x80, 0, 0, 0x81, 0x02, 0x80]],
   ])('etc/system-states for %o', (p, bytes) => {
     expect(Array.from(systemStatesFile(p))).toEqual(bytes);
+  });
+});
+
+describe('the policy Xen mode uses', () => {
+  it('qemu-dm\'s PIIX4 decodes with QEMU_XEN_TRADITIONAL_POLICY from src/acpi (no table of its own)', async () => {
+    const { newPiix4Xen } = await import('../../src/xen-hvm/piix4-xen.js');
+    const { Trace } = await import('../../src/trace/trace.js');
+    const p = newPiix4Xen({ trace: new Trace(), onSleep: () => {}, onReset: () => {} });
+    expect(p.policy).toBe(QEMU_XEN_TRADITIONAL_POLICY);
+    expect(() => sleepPolicy({ ...QEMU_XEN_TRADITIONAL_POLICY, also: { S3: [300] } })).toThrow(SleepPolicyError);
   });
 });

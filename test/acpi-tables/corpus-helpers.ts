@@ -1,15 +1,13 @@
 // Shared by the corpus tests: where the shared corpora live and how iasl names map to our fields.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { type Fadt, type Gas, FADT_FLAGS } from '../../src/acpi/tables/index.js';
+import { corpusPath, requireCorpus } from '../corpus-gate.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** The repo's ../shared/corpus (this file is test/acpi-tables/ inside the repo). */
-export const CORPUS = path.resolve(here, '../../../shared/corpus/acpi');
+/** ../shared/corpus/acpi/NAME when it holds expected.json; also registers the corpus-present test (fails under CI=true). */
 export const corpusDir = (name: 'qemu' | 'real'): string | undefined => {
-  const d = path.join(CORPUS, name);
-  return existsSync(path.join(d, 'expected.json')) ? d : undefined;
+  const d = corpusPath(`acpi/${name}`);
+  requireCorpus(`acpi/${name}`, d);
+  return d;
 };
 export const readJson = (p: string): any => JSON.parse(readFileSync(p, 'utf8'));
 export const readBytes = (p: string): Uint8Array => new Uint8Array(readFileSync(p));

@@ -48,7 +48,6 @@ function compareFadt(bytes: Uint8Array, exp: Record<string, unknown>): number {
 }
 
 describe.skipIf(!qemu)('QEMU tests/data/acpi corpus (expected.json from iasl)', () => {
-  if (!qemu) it.skip(`corpus absent: ${qemu}`, () => {});
   const exp = qemu ? readJson(path.join(qemu, 'expected.json')) : { tables: {} };
   const entries = Object.entries(exp.tables as Record<string, any>);
   it('has files to check', () => expect(entries.length).toBeGreaterThan(10));
@@ -76,7 +75,6 @@ describe.skipIf(!qemu)('QEMU tests/data/acpi corpus (expected.json from iasl)', 
 });
 
 describe.skipIf(!real)('real-machine corpus (linuxhw/ACPI, expected.json from iasl)', () => {
-  if (!real) it.skip('corpus absent', () => {});
   const exp = real ? readJson(path.join(real, 'expected.json')) : { machines: [] };
   const machines = exp.machines as any[];
   it('has machines to check', () => expect(machines.length).toBeGreaterThan(10));

@@ -21,6 +21,13 @@ describe('acpidm run: the QEMU command-line subset', () => {
     expect(() => parseRunArgs(['-initrd', 'x'])).toThrow(/-initrd needs -kernel/);
   });
 
+  it('-cpu NAME picks a CPU model of src/cpu/cpu-model.ts; others, and feature flags, are refused with the list', () => {
+    expect(parseRunArgs([]).cpuModel).toBe('acpidm');
+    expect(parseRunArgs(['-cpu', '486']).cpuModel).toBe('486');
+    expect(() => parseRunArgs(['-cpu', 'host'])).toThrow(/-cpu host: not implemented; available models: 486 .*, acpidm /);
+    expect(() => parseRunArgs(['-cpu', 'acpidm,+vme'])).toThrow(/feature flags \(\+vme\) are not supported/);
+  });
+
   it('maps -debugcon to port 0xe9 as QEMU hw/char/debugcon.c does', () => {
     expect(parseRunArgs(['-debugcon', 'stdio']).debugcons).toEqual([{ port: 0xe9, sink: { kind: 'stdio' } }]);
     expect(parseRunArgs(['-chardev', 'stdio,id=c', '-device', 'isa-debugcon,chardev=c']).debugcons[0]!.port).toBe(0xe9);
@@ -28,7 +35,7 @@ describe('acpidm run: the QEMU command-line subset', () => {
 
   it.each([
     [['-accel', 'kvm'], /only '-accel tcg'/],
-    [['-M', 'q35'], /unsupported machine type 'q35'/],
+    [['-M', 'q35'], /-machine q35: the Q35\/ICH9 machine is not modelled yet/],
     [['-frobnicate'], /unsupported option '-frobnicate'[\s\S]*-bios FILE/],
     [['-m'], /needs an argument/],
     [['-m', 'lots'], /not a memory size/],

@@ -1,6 +1,6 @@
 // `-serial` (QEMU serial_parse): COM1 output of a guest reaches the host backend.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../tmp-dir.js';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ const ECHO = multiboot([
   0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x20, 0x66, 0xef, 0xf4, 0xeb, 0xfe,
 ]);
 
-const dir = mkdtempSync(join(tmpdir(), 'acpidm-serial-'));
+const dir = tempDir('acpidm-serial-');
 const kernel = (text: string, port?: number): string => {
   const p = join(dir, `k${Math.random().toString(36).slice(2)}.bin`);
   writeFileSync(p, serialKernel(text, port));

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { captureIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
+import { tempDir } from '../tmp-dir.js';
 
 const guest = (n: string) => join(__dirname, '../../firmware/guests', `${n}.bin`);
 
@@ -54,7 +54,7 @@ describe('acpidm run (QEMU mode)', () => {
   });
 
   it('writes the debug console to a -chardev file and the trace to -D as JSON lines', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'acpidm-run-'));
+    const dir = tempDir('acpidm-run-');
     const io = captureIo();
     expect(await main(['run', '-kernel', guest('poweroff'), '-chardev', `file,id=d,path=${dir}/con.txt`,
       '-device', 'isa-debugcon,iobase=0xe9,chardev=d', '-D', `${dir}/trace.jsonl`, '-trace', 'acpi_pm1_cnt_write', '--quiet'], io)).toBe(0);

@@ -12,7 +12,7 @@ describe('SingleStepTests 80286 v1_real_mode (shared slice)', () => {
   it.skipIf(!present)('passes every vector', () => {
     const r = runCorpusFolder(folder);
     if (r.failed > 0) console.error(formatReport(r));
-    expect(r.passed).toBeGreaterThanOrEqual(16000);
+    expect(r.passed).toBeGreaterThanOrEqual(15900); // 16,250 less what diff-286.ts skips (284 here, printed)
     expect(r.failed).toBe(0);
   });
   it.skipIf(!present)('passes every vector with the block compiler translating each instruction', () => {
@@ -20,7 +20,18 @@ describe('SingleStepTests 80286 v1_real_mode (shared slice)', () => {
     if (r.failed > 0) console.error(formatReport(r));
     expect(r.failed).toBe(0);
   });
-  it.runIf(!present)('corpus absent: skipped', () => {
-    console.warn(`SKIP: ${folder} not found; the conformance slice lives in the repo's ../shared/corpus`);
+  it.skipIf(!present)('the runner reports what each documented 286-vs-386 difference hid', () => {
+    const r = runCorpusFolder(folder, { only: ['8C', '8E', '9D', 'A5', '81.0'] });
+    expect(r.failed).toBe(0);
+    // FS/GS encodings (8C/8E reg 4-5) are #UD on the 286; the 11-byte 81.0 vector is over its 10-byte limit
+    expect(r.hidden?.['sreg-fs-gs']).toBeGreaterThan(0);
+    expect(r.hidden?.['insn-length-10']).toBeGreaterThan(0);
+    expect(r.hidden?.['iopl-nt-real-mode']).toBeGreaterThan(0);
+    expect(formatReport(r)).toMatch(/^sreg-fs-gs: \d+ vectors skipped/m);
+  });
+  it.runIf(!present)('corpus absent: skipped (a failure under CI=true)', () => {
+    const msg = `${folder} not found; the conformance slice lives in the repo's ../shared/corpus`;
+    if (process.env.CI === 'true') throw new Error(`CI=true: ${msg}`);
+    console.warn(`SKIP: ${msg}`);
   });
 });

@@ -54,7 +54,7 @@ describe('block compiler', () => {
     const on = runReal(code, true), off = runReal(code, false);
     expect(on.compiled).toBeGreaterThan(0);
     expect(on.exit).toBe('halted-cli');
-    expect(on.regs[3]! & 0xffff).toBe(0x0400 + 10); // DX from reset + 1 for each CX = 40, 36, ..., 4
+    expect(on.regs[3]! & 0xffff).toBe(0x0610 + 10); // DX from reset (the CPU signature) + 1 for each CX = 40, 36, ..., 4
     expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
     expect(Array.from(on.ram)).toEqual(Array.from(off.ram));
   });

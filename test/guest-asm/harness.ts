@@ -1,7 +1,10 @@
 // Runs a guest binary from test/guest-asm/bin on the acpidm CPU with the test devices the NASM includes expect:
 // 0xE9 debug console (output), 0xF4 exit (the byte written is the exit code, the run stops at once),
 // 0x500 a dword latch, 0x510 a counter (each read returns 0, 1, 2...), 0x520 raises INTR with the byte as vector.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../tmp-dir.js';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
@@ -24,7 +27,7 @@ export const guestBin = (name: string): Uint8Array =>
 export const guestExpected = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`./expected/${name}.txt`, import.meta.url)), 'utf8');
 
-export function runGuest(image: Uint8Array, budget = 50_000_000, cpuOpts: Pick<CpuOptions, 'jit' | 'jitThreshold'> = {}): GuestRun {
+export function runGuest(image: Uint8Array, budget = 50_000_000, cpuOpts: Pick<CpuOptions, 'jit' | 'jitThreshold' | 'trace'> = {}): GuestRun {
   const mem = new PhysMemory(16 << 20);
   mem.load(0x7c00, image);
   const bus = new PortBus();
@@ -51,4 +54,46 @@ export function runGuest(image: Uint8Array, budget = 50_000_000, cpuOpts: Pick<C
     if (exit === 'halted' && (st.pending < 0 || cpu.retired === 0)) break; // nothing will wake it
   }
   return { out: st.out, exitCode: st.exitCode, exit, cpu, insns, acked };
+}
+
+/**
+ * The same guest on real QEMU (qemu-system-i386, TCG), with no firmware of ours in the way: a 64 KiB ROM given as
+ * `-bios` holds the image at its start and, at the reset vector, a 28-byte real-mode stub that copies the image
+ * from F000:0000 to 0000:7C00 and jumps there, so the guest starts in the state the acpidm harness gives it.
+ * Port 0xE9 is QEMU's debugcon; 0xF4 is `isa-debug-exit` (QEMU exits with (code << 1) | 1).
+ * Returns null when qemu-system-i386 is not installed. Only for guests that use 0xE9 and 0xF4 alone.
+ */
+export function runGuestOnQemu(image: Uint8Array, cpuModel = 'pentium2'): { out: string; exitCode: number | null } | null {
+  if (spawnSync('qemu-system-i386', ['--version']).status !== 0) return null;
+  if (image.length > 0xff00) throw new Error(`guest image of ${image.length} bytes does not fit the 64 KiB QEMU ROM`);
+  const rom = new Uint8Array(0x10000).fill(0xff);
+  rom.set(image, 0);
+  const n = image.length;
+  rom.set([
+    0xfa, //                 cli
+    0x31, 0xc0, //           xor ax,ax
+    0x8e, 0xc0, //           mov es,ax
+    0xb8, 0x00, 0xf0, //     mov ax,0xF000
+    0x8e, 0xd8, //           mov ds,ax
+    0x31, 0xf6, //           xor si,si
+    0xbf, 0x00, 0x7c, //     mov di,0x7C00
+    0xb9, n & 0xff, n >> 8, // mov cx,n
+    0xfc, //                 cld
+    0xf3, 0xa4, //           rep movsb
+    0xea, 0x00, 0x7c, 0x00, 0x00, // jmp 0000:7C00
+  ], 0xff00);
+  rom.set([0xea, 0x00, 0xff, 0x00, 0xf0], 0xfff0); // reset vector: jmp F000:FF00
+  const dir = tempDir('acpidm-qemu-guest-');
+  writeFileSync(join(dir, 'rom.bin'), rom);
+  const r = spawnSync('qemu-system-i386', [
+    '-M', 'pc', '-accel', 'tcg', '-cpu', cpuModel, '-m', '32', '-nodefaults', '-display', 'none', '-no-reboot',
+    '-bios', join(dir, 'rom.bin'), '-debugcon', `file:${join(dir, 'con.txt')}`,
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=1',
+  ], { timeout: 60_000 });
+  const err = r.stderr?.toString() ?? '';
+  // status 1 is also what a debug-exit write of 0 gives: tell them apart by QEMU's own complaint
+  if (r.status === null || (r.status === 1 && /qemu-system-i386:/.test(err))) throw new Error(`qemu-system-i386 failed: ${r.error?.message ?? err}`);
+  const out = existsSync(join(dir, 'con.txt')) ? readFileSync(join(dir, 'con.txt'), 'latin1') : '';
+  const exitCode = r.status !== null && (r.status & 1) === 1 ? r.status >> 1 : null;
+  return { out, exitCode };
 }

@@ -76,13 +76,23 @@ describe('unassigned ports (QEMU unassigned_io_ops)', () => {
 });
 
 describe('overlap and priority', () => {
-  it('equal-priority overlap is a clear error and leaves the bus as it was', () => {
-    const bus = new PortBus();
+  it('equal priority: the region mapped later wins where they overlap (QEMU memory.c), unmapping it uncovers the first', () => {
+    const trace = new Trace().recordEverything();
+    const bus = new PortBus(trace);
     const a = recorder('first', 4);
     bus.map(a, 0x700);
-    expect(() => bus.map(recorder('second', 2), 0x702)).toThrow(PortBusError);
-    expect(() => bus.map(recorder('second', 2), 0x702)).toThrow(/second at 0x0702 overlaps first at 0x0700 .*priority/);
-    expect(bus.read(0x702, 1)).toBe(0x33); // still the first region
+    const b = recorder('second', 2);
+    bus.map(b, 0x702);
+    expect(bus.regionAt(0x701)?.name).toBe('first');
+    expect(bus.regionAt(0x702)?.name).toBe('second');
+    expect(bus.regionAt(0x703)?.name).toBe('second');
+    expect(trace.find('ioport_shadowed').map((r) => r.args.port)).toEqual([0x702, 0x703]);
+    bus.unmap(b);
+    expect(bus.regionAt(0x702)?.name).toBe('first');
+    // moving a region re-adds it (QEMU memory_region_set_address): it becomes the later one again
+    bus.map(b, 0x710);
+    bus.remap(a, { base: 0x70f });
+    expect(bus.regionAt(0x710)?.name).toBe('first');
   });
 
   it('0xCF9 (1 byte, priority 1) wins inside 0xCF8-0xCFB; a dword at 0xCF8 reaches the config register', () => {
@@ -126,8 +136,8 @@ describe('remap is atomic (memory_region_transaction_commit)', () => {
     bus.remap(c, { base: 0x700 });
     expect(bus.regionAt(0x604)).toBeNull();
     expect(bus.regionAt(0x704)!.name).toBe('cnt');
-    // Moving onto an equal-priority region fails and nothing changes.
-    expect(() => bus.remap(c, { base: 0xb000 })).toThrow(PortBusError);
+    // A move outside the port space fails and nothing changes.
+    expect(() => bus.remap(c, { base: 0xfff0 })).toThrow(PortBusError);
     expect(bus.regionAt(0x704)!.name).toBe('cnt');
     expect(bus.regionAt(0xb004)!.name).toBe('blocker');
     bus.remap(c, { enabled: false });

@@ -2,14 +2,14 @@
 // test/ioreq/abi/abi.c is compiled with gcc and prints sizes, offsets, bit masks,
 // constants and two sample structs as JSON.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../src/ioreq/abi.js';
 import { decodeBufIoreq, encodeBufIoreq } from '../../src/ioreq/buf-ioreq-codec.js';
 import { decodeIoreq, encodeIoreq } from '../../src/ioreq/ioreq-codec.js';
+import { tempDir } from '../tmp-dir.js';
 
 const HEADER = '/usr/include/xen/hvm/ioreq.h';
 const SRC = fileURLToPath(new URL('./abi/abi.c', import.meta.url));
@@ -36,7 +36,7 @@ if (missing && process.env.CI === 'true') {
     it('needs gcc and libxen-dev', () => {});
   });
 } else {
-  const dir = mkdtempSync(join(tmpdir(), 'acpidm-ioreq-abi-'));
+  const dir = tempDir('acpidm-ioreq-abi-');
   const exe = join(dir, 'abi');
   // __XEN_TOOLS__ as a device model (QEMU, libxl) builds: it exposes HVM_IOREQSRV_* and HVM_PARAM_BUFIOREQ_EVTCHN.
   execFileSync('gcc', ['-Wall', '-Werror', '-D__XEN_TOOLS__', '-o', exe, SRC]);

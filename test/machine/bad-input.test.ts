@@ -10,9 +10,18 @@ describe('machine options', () => {
     [{ icountShift: 1.5 }, /icount shift/],
     [{ s4Val: -2 }, /s4 = -2 is not an integer 0..255/],
     [{ debugcon: [{ iobase: 0x70000 }] }, /outside the 64 K port space/],
-    [{ debugcon: [{ iobase: 0x64 }] }, /overlaps i8042-cmd/],
   ])('%o is refused with a clear error', (opts, msg) => {
     expect(() => new PcMachine(opts)).toThrow(msg);
+  });
+});
+
+describe('a debugcon over a chipset port (QEMU: the later ISA region wins at equal priority)', () => {
+  it('-device isa-debugcon,iobase=0x80 captures POST codes written to port 0x80', () => {
+    const q = qtestMachine({ pmBase: 0x600, debugcon: [{ iobase: 0x80 }] });
+    q.machine.bus.write(0x80, 0x41, 1);
+    q.machine.bus.write(0x80, 0x42, 1);
+    expect(q.machine.debugconOutput).toBe('AB');
+    expect(q.machine.bus.regionAt(0x80)?.name).toMatch(/debugcon/);
   });
 });
 

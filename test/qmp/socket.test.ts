@@ -1,6 +1,7 @@
 // The socket server: -qmp unix:/tcp: (QEMU chardev syntax), several clients, hostile clients.
 // Driven by two QMP client libraries from npm that nobody here wrote (node-qemu, qemu-qmp) and by raw sockets.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,26 @@ describe('-qmp option parsing (QEMU chardev syntax)', () => {
     writeFileSync(join(dir, 'f'), 'data');
     const vm = bareVm();
     await expect(startQmpServer(new QmpMonitor(vm, new VmDriver(vm)), `unix:${join(dir, 'f')},server=on,wait=off`)).rejects.toThrow(/not a socket/);
+  });
+
+  // A second VM on a live VM's path is refused (a TCP bind gets EADDRINUSE); a stale socket is replaced.
+  it('refuses a unix path another VM is listening on, and takes over a stale one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acpidm-qmp-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const spec = `unix:${join(dir, 'vm.qmp')},server=on,wait=off`;
+    const vm1 = bareVm();
+    const first = await startQmpServer(new QmpMonitor(vm1, new VmDriver(vm1)), spec);
+    const vm2 = bareVm();
+    await expect(startQmpServer(new QmpMonitor(vm2, new VmDriver(vm2)), spec)).rejects.toThrow(/address in use/);
+    expect(lstatSync(join(dir, 'vm.qmp')).isSocket()).toBe(true); // the first VM keeps its path
+    await first.close();
+    // A socket file nobody listens on (a VM that was killed) is stale: the next VM takes it.
+    const stalePath = join(dir, 'stale.qmp');
+    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stalePath)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(lstatSync(stalePath).isSocket()).toBe(true);
+    const vm3 = bareVm();
+    const third = await startQmpServer(new QmpMonitor(vm3, new VmDriver(vm3)), `unix:${stalePath},server=on,wait=off`);
+    await third.close();
   });
 });
 

@@ -2,12 +2,12 @@
 // public headers (Debian libxen-dev, /usr/include/xen) by compiling a C program that prints them.
 // Skipped with a message locally when gcc or the headers are missing; required on CI.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/xen-hvm/hypercall-codec.js';
 import * as X from '../../src/xen-hvm/xen-abi.js';
+import { tempDir } from '../tmp-dir.js';
 
 const CI = process.env.CI === 'true';
 const have = existsSync('/usr/include/xen/domctl.h') && (() => {
@@ -73,7 +73,7 @@ const OFFSETS: [string, string, number][] = [
 ];
 
 function compile(): Map<string, number> {
-  const d = mkdtempSync(join(tmpdir(), 'acpidm-xenabi-'));
+  const d = tempDir('acpidm-xenabi-');
   const lines = [
     '#define __XEN_TOOLS__ 1', '#include <stdio.h>', '#include <stddef.h>', '#include <stdint.h>', '#include <xen/xen.h>',
     '#include <xen/sched.h>', '#include <xen/domctl.h>', '#include <xen/hvm/hvm_op.h>', '#include <xen/hvm/params.h>',

@@ -1,15 +1,15 @@
 // `acpidm xen host` + `acpidm xl` over the control socket: xl's output and exit codes, the log files, and the
 // xenstored socket read by Debian's xenstore-utils (skipped locally without them, required on CI).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { captureIo } from '../../src/cli/cli-io.js';
 import { startXenHostServer, type XenHostServer } from '../../src/xen-hvm/xen-host-node.js';
+import { tempDir } from '../tmp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'acpidm-xl-'));
+const dir = tempDir('acpidm-xl-');
 const sock = join(dir, 'xl.sock');
 const xsSock = join(dir, 'xenstored.sock');
 let srv: XenHostServer;
@@ -32,7 +32,7 @@ function haveXenstoreUtils(): boolean {
 beforeAll(async () => {
   srv = await startXenHostServer({ socketPath: sock, xenstoredPath: xsSock, logDir: join(dir, 'log'), speed: 200 });
   writeFileSync(join(dir, 'pwr.cfg'), 'name = "pwr"\nmemory = 64\nvcpus = 1\nkernel = "scripted:pwrbtn"\n');
-  writeFileSync(join(dir, 'bad.cfg'), 'name = "bad"\non_poweroff = "explode"\n');
+  writeFileSync(join(dir, 'bad.cfg'), 'name = "bad"\nkernel = "scripted:pwrbtn"\non_poweroff = "explode"\n');
 });
 afterAll(async () => {
   await srv?.close();

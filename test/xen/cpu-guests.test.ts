@@ -68,21 +68,29 @@ describe('firmware kernels in Xen mode', () => {
     expect(r.list.at(-1)).toMatch(/^guest +1 +32 +1 +---s--/);
   });
 
-  it('xen-pv: hypercall page, xenstore over its ring; xl shutdown refuses (no callback IRQ), a control/shutdown write is acked', () => {
-    const r = run('xen-pv', '', [
-      { at: 1e9, xl: ['shutdown', 'guest'] },
-      { at: 2e9, xenstoreWrite: ['/local/domain/$DOMID/control/shutdown', 'poweroff'] },
-    ]);
+  it('xen-pv: its own xenbus driver on the ring with event-channel upcalls: xl shutdown -w works, the guest acks and powers off with ACPI S5', () => {
+    const r = run('xen-pv', '', [{ at: 1e9, xl: ['shutdown', '-w', 'guest'] }]);
     expect(r.guestConsole).toContain('Xen: XenVMMXenVMM at CPUID 0x40000000, version 4.17');
-    // The kernel polls xenstore and never sets HVM_PARAM_CALLBACK_IRQ, so libxl treats it as having no PV drivers.
-    expect(r.commands[1]).toMatchObject({ code: 1, err: ['Shutting down domain 1', 'PV control interface not available: external graceful shutdown not possible.',
-      'Use "-F" to fallback to ACPI power event.', 'shutdown failed (rc=-10)'] });
-    expect(r.guestConsole.slice(-7)).toEqual([
+    expect(r.guestConsole).toContain('Xen: HVM_PARAM_CALLBACK_IRQ <- GSI 10: event-channel upcalls on IRQ 10');
+    // libxl sees HVM_PARAM_CALLBACK_IRQ != 0: PV control is available, and the guest acknowledges within the 60 s.
+    expect(r.commands[1]).toMatchObject({ code: 0, err: ['Shutting down domain 1', 'Waiting for 1 domains', 'Domain 1 has been shut down, reason code 0'] });
+    const tail = r.guestConsole.slice(r.guestConsole.lastIndexOf('xenstore: watch event control/shutdown'));
+    expect(tail.slice(0, 7)).toEqual([
       'xenstore: watch event control/shutdown', 'xenstore: transaction start -> "2"', 'xenstore: read control/shutdown -> "poweroff"',
-      'xenstore: write control/shutdown "" -> "OK"', 'xenstore: transaction end T -> "OK"', 'reboot: Power down', 'Xen: SCHEDOP_shutdown(SHUTDOWN_poweroff)',
+      'xenstore: write control/shutdown "" -> "OK"', 'xenstore: transaction end T -> "OK"', 'ACPI: PM: Preparing to enter system sleep state S5',
+      'reboot: Power down',
     ]);
+    expect(r.guestConsole.at(-1)).toBe('PM1a_CNT 0xB004 <- 0x2001 (write 2: SLP_TYP | SLP_EN)');
+    // The guest slept in hlt until the upcall: no SCHEDOP_yield polling, and IRQ 10 was taken on the vPIC.
+    const hc = r.host.trace.find('xen_hypercall').map((x) => String(x.args['op']));
+    expect(hc.filter((op) => op.includes('SCHEDOP_yield'))).toEqual([]);
+    expect(r.host.trace.find('pic_interrupt').filter((x) => x.args['irq'] === 10).length).toBeGreaterThan(3);
+    // Who did it: the toolstack's control/shutdown, acknowledged by the guest, answered by its S5 write.
+    expect(r.chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/xenstore-control', 'guest/xenstore-control', 'guest/pm1a-cnt',
+      'hypervisor/dmop-remote-shutdown', 'host/domctl-destroy']);
+    expect(r.chain[2]!.answers).toBe(r.chain[0]!.id);
+    expect(r.cause).toBe('toolstack-pv-shutdown');
+    expect(r.qemuDmLog).toEqual(['shutdown requested in cpu_handle_ioreq', 'Issued domain 1 poweroff']);
     expect(r.libxlEvents.map((e) => e.type)).toEqual(['DOMAIN_SHUTDOWN', 'DOMAIN_DEATH']);
-    expect(r.chain.map((l) => l.mechanism)).toEqual(['schedop-shutdown', 'domctl-destroy']);
-    expect(r.qemuDmLog).toEqual([]);
   });
 });

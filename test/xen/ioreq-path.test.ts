@@ -71,6 +71,15 @@ describe('Xen-mode PM1a_CNT poweroff (xen.md §1, qemu-trad cpu_handle_ioreq)', 
     expect(s.dm.log.lines).toEqual([]);
   });
 
+  it('qemu-trad\'s table (src/acpi QEMU_XEN_TRADITIONAL_POLICY): V0 S5 = 7 and S4 = 6 shut down, V0 S3 = 5 suspends, 2 does nothing', () => {
+    for (const [typ, what] of [[7, 'shutdown'], [6, 'shutdown'], [5, 's3'], [2, 'none']] as const) {
+      const s = setup();
+      s.io.out(s.d.vcpus[0]!, 0xb004, 2, 0x2000 | (typ << 10));
+      expect(s.d.isShutDown, `SLP_TYP ${typ}`).toBe(what === 'shutdown');
+      expect(s.d.s3Suspended, `SLP_TYP ${typ}`).toBe(what === 's3');
+    }
+  });
+
   it('a byte write at +0 never triggers; a byte at +1 merges with the low byte and triggers (qemu-trad)', () => {
     const s = setup();
     const v = s.d.vcpus[0]!;

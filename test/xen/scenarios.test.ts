@@ -40,4 +40,15 @@ describe('scenarios/xen', () => {
     const bad = checkScenario(spec, runScenario(spec, load));
     expect(bad).toHaveLength(2);
   });
+
+  it('a scripted guest needs a written reason; the files that have one say why no firmware kernel plays the part', () => {
+    const noReason = JSON.stringify({ name: 'x', description: '', source: '', config: ['name = "g"', 'kernel = "scripted:idle"'], expect: {} });
+    expect(() => parseScenario(noReason, 'x.json')).toThrow(/the guest is scripted: say why/);
+    const scripted = readdirSync(dir).filter((f) => f.endsWith('.json'))
+      .map((f) => parseScenario(readFileSync(new URL(f, dir), 'utf8'), f))
+      .filter((s) => s.config.some((l) => l.includes('scripted:')));
+    expect(scripted.map((s) => s.name).sort()).toEqual(['crash-preserve', 'ignore-button-timeout', 'reboot-restart', 'watchdog-expiry',
+      'xl-shutdown-pv', 'xl-shutdown-pv-noack']);
+    for (const s of scripted) expect(s.scripted!.length).toBeGreaterThan(20);
+  });
 });

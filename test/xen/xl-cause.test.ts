@@ -1,7 +1,7 @@
 // `acpidm xl cause DOM`: the xl client prints the domain's verdict from the chain the host holds, in the words
 // `acpidm run --xen` and the QEMU-mode clients use (issue 14: one answer in every client).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { tempDir } from '../tmp-dir.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureIo } from '../../src/cli/cli-io.js';
@@ -9,7 +9,7 @@ import { main } from '../../src/cli/main.js';
 import { domainVerdict } from '../../src/xen-hvm/domain-verdict.js';
 import { startXenHostServer, type XenHostServer } from '../../src/xen-hvm/xen-host-node.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'acpidm-xlcause-'));
+const dir = tempDir('acpidm-xlcause-');
 const sock = join(dir, 'xl.sock');
 let srv: XenHostServer;
 

@@ -2,13 +2,13 @@
 // the daemon through XENSTORED_PATH (libxenstore xs_daemon_socket(); -s = socket only, no
 // /dev/xen/xenbus fallback). Skips when the tools are missing locally, fails under CI=true.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Xenstored, XsClient, XsError } from '../../src/xen-hvm/xenstore/index.js';
 import { listenXenstoredSocket, type XenstoredSocketServer } from '../../src/xen-hvm/xenstore/xenstored-socket-node.js';
+import { tempDir } from '../tmp-dir.js';
 
 const run = promisify(execFile);
 const TOOLS = ['xenstore-read', 'xenstore-write', 'xenstore-ls', 'xenstore-rm', 'xenstore-watch', 'xenstore-list',
@@ -42,7 +42,7 @@ describe.runIf(missing.length === 0 || CI)('xenstore-utils against our socket', 
   beforeAll(async () => {
     xs = new Xenstored();
     dom0 = new XsClient(xs);
-    srv = await listenXenstoredSocket(xs, join(mkdtempSync(join(tmpdir(), 'xsd-interop-')), 'socket'));
+    srv = await listenXenstoredSocket(xs, join(tempDir('xsd-interop-'), 'socket'));
     env = { ...process.env, XENSTORED_PATH: srv.path };
   });
   afterAll(async () => {

@@ -2,8 +2,7 @@
 // the connection dropped where xenstored drops it (xenstored_core.c process_message / handle_input,
 // xenstored_domain.c ring index checks). The host never throws.
 import { createConnection, type Socket } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
 } from '../../src/xen-hvm/xenstore/index.js';
 import { listenXenstoredSocket, type XenstoredSocketServer } from '../../src/xen-hvm/xenstore/xenstored-socket-node.js';
 import { host, ringGuest } from './helpers.js';
+import { tempDir } from '../tmp-dir.js';
 
 interface Msg { type: number; reqId: number; txId: number; text: string; bytes: Uint8Array }
 
@@ -84,7 +84,7 @@ describe('socket transport', () => {
   });
   async function start() {
     const xs = new Xenstored();
-    srv = await listenXenstoredSocket(xs, join(mkdtempSync(join(tmpdir(), 'xsd-')), 'socket'));
+    srv = await listenXenstoredSocket(xs, join(tempDir('xsd-'), 'socket'));
     return xs;
   }
 

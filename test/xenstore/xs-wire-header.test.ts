@@ -2,11 +2,11 @@
 // Xen header /usr/include/xen/io/xs_wire.h (Debian libxen-dev): by compiling a C program that prints
 // them, and by reading the enum and #defines with regular expressions.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as wire from '../../src/xen-hvm/xenstore/xs-wire.js';
+import { tempDir } from '../tmp-dir.js';
 
 const HEADER = '/usr/include/xen/io/xs_wire.h';
 const CI = process.env.CI === 'true';
@@ -82,7 +82,7 @@ describe('xs_wire.h agreement', () => {
   });
 
   it.runIf((haveHeader && haveGcc) || CI)('compiled: every number, error string, size and offset', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xs-wire-'));
+    const dir = tempDir('xs-wire-');
     const p = (n: string): string => `printf("${n} %ld\\n", (long)(${n}));`;
     const off = ([s, f]: [string, string, string]): string =>
       `printf("off ${s}.${f} %zu\\n", offsetof(struct ${s}, ${f}));`;

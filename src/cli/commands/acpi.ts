@@ -9,11 +9,13 @@ import path from 'node:path';
 import { findSleepPackages, jsonValue, summarizeSleepTypes } from '../../acpi/aml/index.js';
 import { layoutTables } from '../../acpi/install/index.js';
 import { machineProfile, type MachineProfile } from '../../acpi/profiles/index.js';
-import { AcpiError, FADT_FLAGS, type Fadt, fadtEffective, type Gas, looksLikeAcpidump, parseAcpidumpText, parseFadt } from '../../acpi/tables/index.js';
+import { AcpiError, FADT_FLAGS, parseSdtHeader, type Fadt, fadtEffective, type Gas, looksLikeAcpidump, parseAcpidumpText, parseFadt } from '../../acpi/tables/index.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 
 const USAGE = `usage: acpidm acpi sleep-types FILE [--all] [--strict]
+         --all     every \\_Sx_ package found, with its path and enclosing blocks
+         --strict  a bad table checksum or an AML block the walker cannot follow is an error (default: a warning)
        acpidm acpi fadt FILE
          FILE: a binary table (DSDT/SSDT, FACP) or acpidump text output (all its DSDT/SSDTs, its FACP)
        acpidm acpi dump [--profile pc|xen] [-global PIIX4_PM.disable_s3=1 ...] [--ram MiB] DIR
@@ -29,7 +31,8 @@ function readTable(file: string | undefined): Uint8Array {
   try {
     return new Uint8Array(readFileSync(file));
   } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    // exit 1 like a malformed table: both are bad host-side input (exit 2 is for a bad command line)
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'ENOENT (no such file)' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
   }
 }
 
@@ -59,7 +62,16 @@ function sleepTypes(args: string[], io: CliIo): number {
   for (const f of flags) if (f !== '--all' && f !== '--strict') throw new CliError(`unknown option ${f}\n${USAGE}`);
   const file = args.find((a) => !a.startsWith('--'));
   const bytes = readTable(file);
-  const scans = tablesIn(file!, bytes, ['DSDT', 'SSDT']).map((t) => guard(file!, () => findSleepPackages(t, { strict: flags.has('--strict') })));
+  const tables = tablesIn(file!, bytes, ['DSDT', 'SSDT']);
+  // A table whose checksum does not add up: a warning (Linux's acpi_tb_verify_checksum only warns too); --strict: an error.
+  for (const t of tables) {
+    if (t.length < 36) continue;
+    const { header, checksumValid } = guard(file!, () => parseSdtHeader(t));
+    if (checksumValid) continue;
+    if (flags.has('--strict')) throw new CliError(`${file}: ${header.signature} checksum mismatch (--strict)`, 1);
+    io.stderr(`acpidm acpi: warning: ${file}: ${header.signature} checksum mismatch (the table may be corrupt; --strict makes this an error)\n`);
+  }
+  const scans = tables.map((t) => guard(file!, () => findSleepPackages(t, { strict: flags.has('--strict') })));
   const scan = { packages: scans.flatMap((x) => x.packages), warnings: scans.flatMap((x) => x.warnings) };
   for (const w of scan.warnings) io.stderr(`acpidm acpi: warning: ${w.message}\n`);
   if (flags.has('--all')) {

@@ -2,7 +2,7 @@
 import { pcMachineVm } from '../../qmp/pc-vm.js';
 import { VmDriver } from '../../qmp/driver.js';
 import { QmpMonitor } from '../../qmp/monitor.js';
-import { startQmpServer, type QmpServerHandle } from '../../qmp/server-node.js';
+import { startQmpServer } from '../../qmp/server-node.js';
 import { QmpSpecError } from '../../qmp/spec.js';
 import type { PcSystem } from '../../machine/pc-system.js';
 import { CliError, type CliIo } from '../cli-io.js';
@@ -12,19 +12,25 @@ import { finish } from './run.js';
 
 export async function runWithQmp(sys: PcSystem, cfg: RunConfig, io: CliIo, timeline: Timeline | null): Promise<number> {
   const m = sys.machine;
-  const vm = pcMachineVm(m, { name: 'acpidm', agent: true });
+  const vm = pcMachineVm(m, { name: cfg.name ?? 'acpidm', agent: true });
   const driver = new VmDriver(vm, { warpWhenIdle: true });
   const monitor = new QmpMonitor(vm, driver);
-  const servers: QmpServerHandle[] = [];
+  const servers: { close(): Promise<void> }[] = [];
   try {
     for (const spec of cfg.qmp) {
       const s = await startQmpServer(monitor, spec);
       servers.push(s);
       timeline?.note(`QMP monitor listening on ${s.address}`);
     }
+    for (const spec of cfg.monitors) {
+      const { startHmp } = await import('../hmp-monitor-node.js');
+      const h = await startHmp(monitor, spec, (s) => io.stdout(s));
+      servers.push(h);
+      timeline?.note(`human monitor (HMP) on ${h.address}`);
+    }
   } catch (e) {
     for (const s of servers) await s.close();
-    if (e instanceof QmpSpecError) throw new CliError(e.message);
+    if (e instanceof QmpSpecError || (e as Error).message?.startsWith('-monitor')) throw new CliError((e as Error).message);
     throw e;
   }
   if (!cfg.startPaused) m.start();

@@ -7,11 +7,20 @@
  * on_poweroff = "preserve" (the shut-down domain stays for inspection),
  * -no-reboot → on_reboot = "destroy". `--dm-worker` runs qemu-dm in its own
  * worker thread on the shared ioreq pages, as qemu-dm lives in dom0.
+ * Honoured as in QEMU mode: --max-insns (the guest's instruction budget, exit
+ * 4), -trace PATTERN / -D FILE (trace records as JSON lines), --json (the
+ * timeline as JSON lines), --quiet, DEBUG=acpidm:xen|ioreq|…; refused with a
+ * reason: -bios, -qmp, -S, -debugcon.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { isLinuxImage } from '../../machine/linux-boot.js';
+import { parseMultiboot } from '../../machine/multiboot.js';
+import { attachDebug } from '../../trace/debug-sink.js';
+import { globToRegExp, jsonLine, Trace } from '../../trace/trace.js';
 import { kernelGuestFactory, formatTimeline, runXenDomain, runXenDomainAsync, type RunXenResult } from '../../xen-hvm/run-xen-domain.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { RunConfig } from '../qemu-args.js';
+import { qemuTraceAliases } from '../trace-aliases.js';
 import { DEFAULT_KERNEL } from './run.js';
 import { printXenSummary } from './run-xen-summary.js';
 
@@ -21,13 +30,33 @@ const XEN_RUN_LIMIT_NS = 600e9;
 export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   if (cfg.bios) throw new CliError('--xen boots a -kernel through the modelled hvmloader; -bios is QEMU mode only');
   if (cfg.qmp.length) throw new CliError('--xen has no QMP monitor: drive Xen domains with `acpidm xen host` and `acpidm xl`');
+  if (cfg.startPaused) {
+    throw new CliError('--xen: -S is QEMU mode only (it waits for QMP `cont`); a Xen domain starts when `xl create` unpauses it: '
+      + 'use `acpidm xen host` and `acpidm xl` to control it');
+  }
+  if (cfg.debugcons.length) {
+    throw new CliError('--xen: -debugcon is QEMU mode only; under Xen, port 0xE9 is the hypervisor\'s guest console '
+      + '(hvm_print_line), shown in the timeline as "(d1) ..." lines');
+  }
+  if (cfg.initrd) throw new CliError('--xen: -initrd is not supported yet: Xen mode boots Multiboot kernels (a Linux HVM domain is not modelled yet)');
   const kernel = cfg.kernel ?? DEFAULT_KERNEL;
   if (!existsSync(kernel)) throw new CliError(`-kernel '${kernel}' does not exist`, 1);
+  // A clear error before anything runs (hvmloader's direct boot here loads Multiboot kernels only).
+  const image = readFileSync(kernel);
+  if (isLinuxImage(new Uint8Array(image))) {
+    throw new CliError(`--xen: '${kernel}' is a Linux bzImage; Xen mode boots Multiboot kernels only (a Linux HVM domain is not modelled yet)`, 1);
+  }
+  try {
+    parseMultiboot(new Uint8Array(image));
+  } catch (e) {
+    throw new CliError(`--xen: -kernel '${kernel}': ${(e as Error).message}`, 1);
+  }
   const configText = [
     'name = "guest"',
     `memory = ${cfg.memoryMiB}`,
     'vcpus = 1',
     `kernel = "${kernel}"`,
+    ...(cfg.append ? [`cmdline = ${JSON.stringify(cfg.append)}`] : []),
     ...(cfg.noShutdown ? ['on_poweroff = "preserve"'] : []),
     ...(cfg.noReboot ? ['on_reboot = "destroy"'] : []),
   ].join('\n') + '\n';
@@ -38,15 +67,39 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
       throw new CliError(`cannot read kernel '${p}': ${(e as Error).message}`, 1);
     }
   };
-  const opts = { configText, guestFactory: kernelGuestFactory(load, Number.isFinite(cfg.maxInsns) ? cfg.maxInsns : 200_000_000) /* per-slice budget, unchanged when --max-insns is absent */ };
-  let r: RunXenResult;
-  if (cfg.dmWorker) {
-    const { startQemuDmWorker } = await import('../../xen-hvm/qemu-dm-worker-node.js');
-    r = await runXenDomainAsync({ ...opts, dmStarter: startQemuDmWorker });
-  } else {
-    r = runXenDomain(opts);
+  const trace = new Trace().recordEverything();
+  attachDebug(trace); // DEBUG=acpidm:xen, acpidm:ioreq, ...
+  const wanted = cfg.tracePatterns.map((p) => globToRegExp(qemuTraceAliases(p).replace(/^acpidm:/, '')));
+  let fd: number | null = null;
+  if (cfg.traceFile) {
+    try {
+      fd = openSync(cfg.traceFile, 'w');
+    } catch (e) {
+      throw new CliError(`cannot open '${cfg.traceFile}': ${(e as Error).message}`, 1);
+    }
   }
-  const status = r.cause === 'running' ? 4 : 0;
+  if (wanted.length || fd !== null) {
+    trace.subscribe((rec) => {
+      if (wanted.length && !wanted.some((re) => re.test(rec.name) || re.test(rec.ns) || re.test(`${rec.ns}:${rec.name}`))) return;
+      const line = jsonLine(rec) + '\n';
+      if (fd !== null) writeSync(fd, line);
+      else io.stderr(line);
+    });
+  }
+  // --max-insns: the guests' total instruction budget (absent: none; cfg.maxInsns is then not finite).
+  const opts = { configText, guestFactory: kernelGuestFactory(load), ...(Number.isFinite(cfg.maxInsns) ? { maxInsns: cfg.maxInsns } : {}), trace };
+  let r: RunXenResult;
+  try {
+    if (cfg.dmWorker) {
+      const { startQemuDmWorker } = await import('../../xen-hvm/qemu-dm-worker-node.js');
+      r = await runXenDomainAsync({ ...opts, dmStarter: startQemuDmWorker });
+    } else {
+      r = runXenDomain(opts);
+    }
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+  const status = r.budgetExhausted ? 4 : r.cause === 'suspended' ? 5 : r.cause === 'running' ? 4 : 0;
   if (cfg.json) {
     for (const e of r.timeline) io.stdout(JSON.stringify({ t: e.t, layer: e.layer, text: e.text }) + '\n');
   } else if (!cfg.quiet) {
@@ -57,5 +110,7 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   }
   // Every domain's chain, folded, and one verdict in QEMU mode's words (run-xen-summary.ts).
   printXenSummary(r, io, { json: cfg.json, quiet: cfg.quiet }, XEN_RUN_LIMIT_NS, status);
+  if (r.budgetExhausted) io.stderr(`acpidm run --xen: the guest's instruction budget (--max-insns ${cfg.maxInsns}) ran out\n`);
+  else if (r.cause === 'suspended') io.stderr('acpidm run --xen: the domain is suspended (S3); `xl trigger DOMAIN s3resume` would wake it\n');
   return status;
 }

@@ -22,6 +22,9 @@ import { parseRunArgs, type RunConfig } from '../qemu-args.js';
 import { Timeline } from '../../machine/timeline.js';
 import { printSummary, runVerdict } from './run-summary.js';
 import { qemuTraceAliases } from '../trace-aliases.js';
+import { eventCatalogue, globToRegExp } from '../../trace/trace.js';
+import { runHelp, versionText } from '../help.js';
+import { attachTestDevices } from '../test-devices.js';
 
 export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
 
@@ -55,17 +58,22 @@ function hostInput<T>(fn: () => T): T {
 export const command: CliCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const cfg = parseRunArgs(argv);
+    if (cfg.info) {
+      io.stdout(cfg.info === 'help' ? runHelp() : versionText());
+      return 0;
+    }
     if (cfg.xen) {
       const { runXen } = await import('./run-xen.js');
       return runXen(cfg, io);
     }
+    if (cfg.dmWorker) throw new CliError('--dm-worker runs qemu-dm in its own worker thread, which only Xen mode has: add --xen');
     const zeroArg = argv.length === 0;
     if (!cfg.bios && !cfg.kernel) {
       cfg.kernel = DEFAULT_KERNEL;
       // The default run shows the guest's own debug console in the timeline.
       if (cfg.debugcons.length === 0) cfg.debugcons.push({ port: 0xe9, sink: { kind: 'null' } });
     }
-    if (cfg.startPaused && cfg.qmp.length === 0) throw new CliError('-S without -qmp: nothing could ever start the machine');
+    if (cfg.startPaused && cfg.qmp.length === 0 && cfg.monitors.length === 0) throw new CliError('-S without -qmp or -monitor: nothing could ever start the machine');
     return runQemuMode(cfg, io, zeroArg);
   },
 };
@@ -103,15 +111,16 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       : sink.kind === 'file' ? ((fd: number) => (b: number) => { one[0] = b; writeSync(fd, one); timeline?.guestByte(b); })(openFile(sink.path))
       : (b: number) => timeline?.guestByte(b);
   });
+  const stdioPorts = new Set(cfg.debugcons.filter((d) => d.sink.kind === 'stdio').map((d) => d.port));
   const sys = hostInput(() => new PcSystem({
-    memoryMiB: cfg.memoryMiB, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
+    memoryMiB: cfg.memoryMiB, cpuModel: cfg.cpuModel, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
     noShutdown: cfg.noShutdown, noReboot: cfg.noReboot, icountShift: cfg.icountShift,
     debugcon: cfg.debugcons.map((d) => ({ iobase: d.port })),
     serialPorts: cfg.serials.length,
     onSerialOutput: (b, i) => serialOut[i]?.(b),
     onDebugconOutput: (b, port) => {
       sinks.get(port)?.(b);
-      timeline?.guestByte(b);
+      if (!stdioPorts.has(port)) timeline?.guestByte(b); // on stdout already: shown once, not twice
     },
     ...(cfg.kernel ? { kernel: checkedKernel(readImage(cfg.kernel, '-kernel')) } : {}),
     ...(cfg.bios ? { bios: readImage(cfg.bios, '-bios') } : {}),
@@ -121,18 +130,24 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   const m = sys.machine;
   const trace = m.trace;
   attachDebug(trace);
+  attachTestDevices(sys, cfg);
   if (!cfg.quiet && !cfg.json) {
     timeline = new Timeline(() => m.clock.ns(), { out: io.stdout });
     timeline.attach(trace);
   }
   for (const p of cfg.tracePatterns) {
-    const n = trace.enable(qemuTraceAliases(p));
-    if (n === 0) io.stderr(`acpidm run: -trace ${p}: no trace event matches\n`);
+    trace.enable(qemuTraceAliases(p));
+    const re = globToRegExp(qemuTraceAliases(p).replace(/^acpidm:/, ''));
+    const n = eventCatalogue().filter((d) => re.test(d.name) || re.test(d.ns) || re.test(`${d.ns}:${d.name}`)).length;
+    // QEMU trace/control.c: a name that is not a pattern and matches nothing is a warning
+    if (n === 0) io.stderr(/[*?]/.test(p) ? `acpidm run: -trace ${p}: warning: no trace event matches '${p}'\n` : `acpidm run: -trace ${p}: warning: trace event '${p}' does not exist\n`);
   }
   if (cfg.json || cfg.traceFile || cfg.tracePatterns.length) {
     const fd = cfg.traceFile ? openFile(cfg.traceFile) : null;
-    const wanted = cfg.tracePatterns.map(qemuTraceAliases);
+    // Only what the patterns name: the timeline enables more events for itself.
+    const wanted = cfg.tracePatterns.map((p) => globToRegExp(qemuTraceAliases(p).replace(/^acpidm:/, '')));
     trace.subscribe((rec) => {
+      if (wanted.length && !wanted.some((re) => re.test(rec.name) || re.test(rec.ns) || re.test(`${rec.ns}:${rec.name}`))) return;
       const line = jsonLine(rec) + '\n';
       if (fd !== null) writeSync(fd, line);
       else if (cfg.json) io.stdout(line);
@@ -143,11 +158,16 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   if (zeroArg) out('acpidm: no options given: booting the built-in poweroff kernel (firmware/guests/poweroff.bin) on -M pc\n');
   out(`acpidm: -M pc, ${cfg.memoryMiB} MiB, smm=${cfg.smm ? 'on' : 'off'}, ${cfg.kernel ? `-kernel ${cfg.kernel}` : `-bios ${cfg.bios}`}` +
     `${cfg.noShutdown ? ', -no-shutdown' : ''}${cfg.noReboot ? ', -no-reboot' : ''}\n`);
+  // Say where the guest's consoles go (a person otherwise wonders why nothing or everything appears twice).
+  for (const d of cfg.debugcons) {
+    const where = d.sink.kind === 'stdio' ? 'standard output (not repeated in the timeline)' : d.sink.kind === 'file' ? `file ${d.sink.path} (and the timeline)` : 'the timeline only';
+    out(`acpidm: guest debug console (port 0x${d.port.toString(16)}) -> ${where}\n`);
+  }
 
   hostInput(() => sys.powerOn());
   let status: number;
   try {
-    if (cfg.qmp.length) {
+    if (cfg.qmp.length || cfg.monitors.length) {
       const { runWithQmp } = await import('./run-qmp.js');
       status = await runWithQmp(sys, cfg, io, timeline);
     } else {
@@ -203,7 +223,7 @@ export function finish(out: RunOutcome, sys: PcSystem, cfg: RunConfig, io: CliIo
       status = out.state === 'shutdown' ? 0 : 5;
       break;
     case 'budget':
-      say(`stopped: the instruction budget of ${cfg.maxInsns} instructions (--max-insns) is used up; run state ${m.runState.state}`);
+      say(`stopped: the instruction budget of ${cfg.maxInsns} instruction${cfg.maxInsns === 1 ? '' : 's'} (--max-insns) is used up; run state ${m.runState.state}`);
       status = 4;
       break;
   }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
+import { isHelp } from '../help.js';
 
 export const DEFAULT_XL_SOCKET = process.env.ACPIDM_XL_SOCKET ?? join(tmpdir(), 'acpidm-xen.sock');
 
@@ -34,13 +35,19 @@ async function host(args: string[], io: CliIo): Promise<number> {
   if (args.length) throw new CliError(`xen host: unknown argument '${args[0]}'`);
   const { startXenHostServer } = await import('../../xen-hvm/xen-host-node.js');
   const srv = await startXenHostServer({ socketPath, ...(xenstoredPath ? { xenstoredPath } : {}), ...(logDir ? { logDir } : {}), speed, dmWorker });
-  io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}${dmWorker ? ', qemu-dm in worker threads' : ''}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    // ready: said only once the signal handlers are in place
+    io.stderr(`acpidm xen host: control socket ${socketPath}${xenstoredPath ? `, xenstored ${xenstoredPath}` : ''}${logDir ? `, logs in ${logDir}` : ''}${dmWorker ? ', qemu-dm in worker threads' : ''}\n`);
   });
-  await srv.close();
+  io.stderr(`acpidm xen host: ${sig}: shutting down (waiting clients are told; sockets removed)\n`);
+  await srv.close(`shutting down on ${sig}`);
   return 0;
 }
 
@@ -55,7 +62,13 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
     } catch (e) {
       throw new CliError(`cannot read ${f}: ${(e as Error).message}`, 1);
     }
-    const spec = parseScenario(text, f);
+    let spec: ReturnType<typeof parseScenario>;
+    try {
+      spec = parseScenario(text, f);
+    } catch (e) {
+      const m = (e as Error).message;
+      throw new CliError(m.startsWith(f) ? m : `${f}: ${m}`, 1); // one line naming the file, no stack
+    }
     const bad = checkScenario(spec, runScenario(spec, (path) => new Uint8Array(readFileSync(path))));
     io.stdout(`${bad.length ? 'FAIL' : 'ok  '} ${spec.name}\n`);
     for (const b of bad) io.stdout(`     ${b}\n`);
@@ -64,12 +77,28 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
   return failed ? 1 : 0;
 }
 
+const USAGE = `usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]
+       acpidm xen scenario FILE...
+
+xen host: run the modelled hypervisor, xenstored and device models until SIGINT/SIGTERM
+  --socket PATH     control socket for acpidm xl (default $ACPIDM_XL_SOCKET or ${DEFAULT_XL_SOCKET})
+  --xenstored PATH  also serve the xenstored wire protocol here (XENSTORED_PATH=PATH xenstore-ls ...)
+  --log-dir DIR     write qemu-dm-NAME.log, xl-NAME.log and xend.log there
+  --speed N         virtual seconds per real second (default 1)
+  --dm-worker       run each domain's qemu-dm in its own worker thread
+xen scenario: run scenario files (scenarios/xen/*.scn) and print ok/FAIL per file; exit 1 if any failed
+`;
+
 export const command: CliCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
+    if (isHelp(sub) || rest.some(isHelp)) {
+      io.stdout(USAGE);
+      return 0;
+    }
     if (sub === 'host') return host(rest, io);
     if (sub === 'scenario') return scenario(rest, io);
-    io.stderr('usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]\n       acpidm xen scenario FILE...\n');
+    io.stderr(USAGE);
     return 2;
   },
 };

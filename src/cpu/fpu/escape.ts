@@ -185,13 +185,14 @@ function regForm(c: Cpu, n: number, r: number, i: number): void {
     case 2: { // DA: FCMOVB/E/BE/U, FUCOMPP
       if (r === 5 && i === 1) { comReg(c, 1, true, 2); return; }
       if (r >= 4) c.ud();
+      p6(c);
       fcmov(f, i, cmovCond(c, r));
       return;
     }
     case 3: // DB: FCMOVNB/NE/NBE/NU, FUCOMI, FCOMI
-      if (r < 4) { fcmov(f, i, !cmovCond(c, r)); return; }
-      if (r === 5) { fcomi(c, i, true, false); return; }
-      if (r === 6) { fcomi(c, i, false, false); return; }
+      if (r < 4) { p6(c); fcmov(f, i, !cmovCond(c, r)); return; }
+      if (r === 5) { p6(c); fcomi(c, i, true, false); return; }
+      if (r === 6) { p6(c); fcomi(c, i, false, false); return; }
       c.ud();
       return;
     case 4: // DC: ST(i) = ST(i) op ST0 (sub/div directions swapped relative to D8)
@@ -219,14 +220,18 @@ function regForm(c: Cpu, n: number, r: number, i: number): void {
         case 0: ffree(f, i); f.pop(); return; // FFREEP (undocumented)
         case 1: fxch(f, i); return;
         case 2: case 3: fstReg(f, i, true); return;
-        case 5: fcomi(c, i, true, true); return;
-        case 6: fcomi(c, i, false, true); return;
+        case 5: p6(c); fcomi(c, i, true, true); return;
+        case 6: p6(c); fcomi(c, i, false, true); return;
         default: c.ud();
       }
   }
 }
 
 /** FCMOVcc conditions by ModRM.reg: B (CF), E (ZF), BE (CF|ZF), U (PF) */
+/** FCMOVcc/FCOMI/FUCOMI(P) are P6 instructions: #UD on a CPU model without CPUID.1:EDX.CMOV (cpu-model.ts). */
+function p6(c: Cpu): void {
+  if ((c.features & 0x8000) === 0) c.ud();
+}
 function cmovCond(c: Cpu, r: number): boolean {
   const fl = c.getFlags();
   switch (r) {

@@ -42,9 +42,9 @@ test_main:
     cpuid
     shr eax, 8
     and eax, 15
-    CHECK eax, 4                       ; family 4
-    and edx, 0x230                     ; APIC, MSR, TSC
-    CHECK edx, 0x230
+    CHECK eax, 6                       ; family 6 (the default 'acpidm' model: P6-class, it has CMOV)
+    and edx, 0xa338                    ; CMOV PGE APIC CX8 MSR TSC PSE
+    CHECK edx, 0xa338
     OK "CPUID"
 
     rdtsc

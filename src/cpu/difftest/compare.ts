@@ -1,0 +1,121 @@
+/**
+ * Compares two record streams of the same generated sequence, instruction by instruction, with the SDM's
+ * undefined flags masked per instruction (Item.undef). After a difference the rest of that block is not compared
+ * (the block start reloads registers, flags and memory, so the next block is independent again).
+ */
+import type { Item } from './gen.js';
+import { explained } from './known-differences.js';
+import { F, FIELD_NAMES, R_DWORDS, recordHash, type Stream } from './records.js';
+
+export interface FormStat {
+  form: string;
+  count: number;
+  /** Differences not explained by KNOWN_DIFFERENCES. */
+  diffs: number;
+  /** Differences on a form and emulator listed in KNOWN_DIFFERENCES. */
+  explained: number;
+  /** The first difference: reproducer and what each side recorded. */
+  example: string | null;
+}
+
+export interface Comparison {
+  a: string;
+  b: string;
+  /** Instructions compared (both sides recorded them and the block had not diverged before). */
+  compared: number;
+  diffs: number;
+  explained: number;
+  forms: Map<string, FormStat>;
+  /** A stream that stopped early or could not be read. */
+  error: string | null;
+}
+
+const hex = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+
+function state(s: Stream, i: number): string {
+  if (s.hashed[i]) return `(hash ${hex(s.hash[i]!)}; run with full records for the state)`;
+  const o = i * R_DWORDS;
+  const r = s.rec;
+  return `eax=${hex(r[o + F.eax]!)} ebx=${hex(r[o + F.ebx]!)} ecx=${hex(r[o + F.ecx]!)} edx=${hex(r[o + F.edx]!)} ` +
+    `esi=${hex(r[o + F.esi]!)} edi=${hex(r[o + F.edi]!)} ebp=${hex(r[o + F.ebp]!)} esp=${hex(r[o + F.esp]!)} ` +
+    `eflags=${hex(r[o + F.eflags]!)} mem=${hex(r[o + F.csum]!)} fpu=${hex(r[o + F.fpu]!)}`;
+}
+
+function faults(s: Stream, i: number): string {
+  const out: string[] = [];
+  for (let k = 0; k < s.faultCount[i]!; k++) {
+    const f = (s.faultStart[i]! + k) * 3;
+    out.push(`#${s.faults[f]} err=${s.faults[f + 1]!.toString(16)} eip=${hex(s.faults[f + 2]!)}`);
+  }
+  return out.join(' ');
+}
+
+/** Fields (by name) in which record i differs, with the item's undefined flags masked. */
+export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: number): string[] {
+  const out: string[] = [];
+  if (a.hashed[ia] || b.hashed[ib]) {
+    if (recordHash(a, ia, undef) !== recordHash(b, ib, undef)) out.push('hash');
+  } else for (let k = 0; k < R_DWORDS; k++) {
+    let x = a.rec[ia * R_DWORDS + k]! ^ b.rec[ib * R_DWORDS + k]!;
+    if (k === F.eflags) x &= ~undef;
+    if (x) out.push(FIELD_NAMES[k]!);
+  }
+  if (faults(a, ia) !== faults(b, ib)) out.push('fault');
+  return out;
+}
+
+export function compareStreams(items: readonly Item[], a: Stream, an: string, b: Stream, bn: string): Comparison {
+  const forms = new Map<string, FormStat>();
+  let compared = 0, diffs = 0, nExplained = 0, skipBlock = -1, error: string | null = null;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (i >= a.nRec || i >= b.nRec) {
+      const short = i >= a.nRec ? [an, a] as const : [bn, b] as const;
+      error = `${short[0]} stopped after ${short[1].nRec} of ${items.length} instructions` +
+        (short[1].error ? ` (${short[1].error})` : '') + ` at \`${it.asm}\` [${it.form}]` +
+        (short[1].faultCount[i] ? `; fault ${faults(short[1], i)}` : '');
+      break;
+    }
+    if (it.block === skipBlock) continue;
+    let st = forms.get(it.form);
+    if (!st) forms.set(it.form, st = { form: it.form, count: 0, diffs: 0, explained: 0, example: null });
+    st.count++; compared++;
+    const d = diffFields(a, i, b, i, it.undef);
+    if (!d.length) continue;
+    skipBlock = it.block;
+    if (explained(it.form, an, bn)) { st.explained++; nExplained++; continue; }
+    st.diffs++; diffs++;
+    if (!st.example) {
+      const prev = i > 0 && items[i - 1]!.block === it.block ? `before: ${state(b, i - 1)}` : 'before: block start (registers from the block\'s own setup)';
+      st.example = [`ring ${it.ring}: ${it.asm}`, `  differs in: ${d.join(', ')}` + (it.undef ? ` (undefined flags masked: ${it.undef.toString(16)})` : ''),
+        `  ${prev}`, `  ${an.padEnd(7)}: ${state(a, i)} ${faults(a, i)}`, `  ${bn.padEnd(7)}: ${state(b, i)} ${faults(b, i)}`].join('\n');
+    }
+  }
+  return { a: an, b: bn, compared, diffs, explained: nExplained, forms, error };
+}
+
+/** One line per form: count and differences per comparison; then the first reproducer of each differing form. */
+export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean } = {}): string {
+  const names = new Set<string>();
+  for (const c of cmps) for (const k of c.forms.keys()) names.add(k);
+  const sorted = [...names].sort();
+  const head = ['form'.padEnd(28), 'count'.padStart(8), ...cmps.map((c) => `${c.a}/${c.b}`.padStart(16))].join(' ');
+  const lines = [head];
+  for (const f of sorted) {
+    const ds = cmps.map((c) => c.forms.get(f)?.diffs ?? 0);
+    const ex = cmps.map((c) => c.forms.get(f)?.explained ?? 0);
+    if (!opts.all && ds.every((d) => d === 0) && ex.every((d) => d === 0)) continue;
+    const count = Math.max(...cmps.map((c) => c.forms.get(f)?.count ?? 0));
+    lines.push([f.padEnd(28), String(count).padStart(8), ...ds.map((d, k) => `${d}${ex[k] ? ` (+${ex[k]} expl.)` : ''}`.padStart(16))].join(' '));
+  }
+  lines.push([`total (${sorted.length} forms)`.padEnd(28), String(Math.max(...cmps.map((c) => c.compared))).padStart(8),
+    ...cmps.map((c) => `${c.diffs}${c.explained ? ` (+${c.explained} expl.)` : ''}`.padStart(16))].join(' '));
+  for (const c of cmps) {
+    if (c.error) lines.push(`${c.a}/${c.b}: ${c.error}`);
+    for (const f of sorted) {
+      const ex = c.forms.get(f)?.example;
+      if (ex) lines.push(`--- ${c.a}/${c.b} ${f}\n${ex}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,115 @@
+/**
+ * The differential test driver (Node): generate a seeded sequence, build the ROM with NASM, run it on acpidm
+ * (compiled blocks and interpreter alone) and on real QEMU and Bochs, compare per instruction form.
+ * `npm run difftest -- --n 5000000 [--seed S]` (bin/difftest.js) and test/cpu/difftest.test.ts call runDifftest.
+ */
+import { compareStreams, formatSummary, type Comparison } from './compare.js';
+import { generate, type GenOptions } from './gen.js';
+import { assemble, runOnBochs, runOnQemu, type Oracle } from './oracles-node.js';
+import { parseStream, type Stream } from './records.js';
+import { romSource, withFullRecords } from './rom.js';
+import { runOnAcpidm } from './run-acpidm.js';
+
+export interface DifftestOptions {
+  seed: number;
+  /** Tested instructions in total. */
+  n: number;
+  /** Tested instructions per ROM (one emulator start each). */
+  perRom?: number;
+  oracles?: Oracle[];
+  /** Also run the interpreter alone (no compiled blocks) and compare it with acpidm. */
+  interpreter?: boolean;
+  /** Also run acpidm with every block compiled the first time it runs, and compare it with acpidm. */
+  compiled?: boolean;
+  log?: (line: string) => void;
+  gen?: GenOptions;
+}
+
+export interface DifftestResult {
+  comparisons: Comparison[];
+  roms: number;
+  instructions: number;
+  seconds: Record<string, number>;
+}
+
+function merge(into: Comparison | undefined, c: Comparison): Comparison {
+  if (!into) return { ...c, forms: new Map([...c.forms].map(([k, v]) => [k, { ...v }])) };
+  into.compared += c.compared;
+  into.diffs += c.diffs;
+  into.explained += c.explained;
+  into.error ??= c.error;
+  for (const [k, v] of c.forms) {
+    const t = into.forms.get(k);
+    if (!t) into.forms.set(k, { ...v });
+    else { t.count += v.count; t.diffs += v.diffs; t.explained += v.explained; t.example ??= v.example; }
+  }
+  return into;
+}
+
+export function runDifftest(o: DifftestOptions): DifftestResult {
+  const per = o.perRom ?? 20_000;
+  const oracles = o.oracles ?? ['qemu', 'bochs'];
+  const seconds: Record<string, number> = { generate: 0, nasm: 0, acpidm: 0, compiled: 0, interpreter: 0, qemu: 0, bochs: 0 };
+  const total = new Map<string, Comparison>();
+  let roms = 0;
+  const time = <T>(k: string, f: () => T): T => { const t = performance.now(); try { return f(); } finally { seconds[k]! += (performance.now() - t) / 1000; } };
+  for (let done = 0; done < o.n; done += per, roms++) {
+    const count = Math.min(per, o.n - done);
+    const seed = (o.seed + roms) >>> 0;
+    const g = time('generate', () => generate(seed, count, o.gen));
+    const rom = time('nasm', () => assemble(romSource(g)));
+    const streams: [string, Stream][] = [];
+    // acpidm writes full records (cheap in-process); the oracles write hashes (a port write per byte is what costs
+    // there) and run again with full records only for a ROM that shows a difference, for the reproducer.
+    const full = withFullRecords(rom);
+    streams.push(['acpidm', time('acpidm', () => parseStream(runOnAcpidm(full).out))]);
+    if (o.compiled) streams.push(['compiled', time('compiled', () => parseStream(runOnAcpidm(full, { jitThreshold: 0 }).out))]);
+    if (o.interpreter) streams.push(['interp', time('interpreter', () => parseStream(runOnAcpidm(full, { jit: false }).out))]);
+    const runOracle = (w: Oracle, r: Uint8Array): Stream => time(w, () => parseStream(w === 'qemu' ? runOnQemu(r) : runOnBochs(r)));
+    for (const w of oracles) streams.push([w, runOracle(w, rom)]);
+    const cmp = (): Comparison[] => {
+      const [acp, ...rest] = streams;
+      const pairs: [string, Stream, string, Stream][] = rest.map(([n, s]) => [acp![0], acp![1], n, s]);
+      if (oracles.length === 2) pairs.push([oracles[0]!, streams.find((s) => s[0] === oracles[0])![1], oracles[1]!, streams.find((s) => s[0] === oracles[1])![1]]);
+      return pairs.map(([an, as, bn, bs]) => compareStreams(g.items, as, an, bs, bn));
+    };
+    let cs = cmp();
+    const again = oracles.filter((w) => cs.some((c) => (c.a === w || c.b === w) && (c.diffs > 0 || c.error)));
+    if (again.length) {
+      for (const w of again) streams.find((s) => s[0] === w)![1] = runOracle(w, full);
+      cs = cmp();
+    }
+    for (const c of cs) total.set(`${c.a}/${c.b}`, merge(total.get(`${c.a}/${c.b}`), c));
+    o.log?.(`seed ${seed}: ${count} instructions, ${g.romSize >> 10} KiB ROM; ` +
+      [...total.values()].map((c) => `${c.a}/${c.b} ${c.diffs} diffs`).join(', '));
+  }
+  return { comparisons: [...total.values()], roms, instructions: o.n, seconds };
+}
+
+export function main(argv: string[], out: (s: string) => void): number {
+  const opt: DifftestOptions = { seed: 1, n: 20_000 };
+  let all = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!, v = argv[i + 1];
+    const num = (): number => {
+      const x = Number(v); i++;
+      if (!Number.isInteger(x) || x < 0) throw new Error(`${a} needs a non-negative integer, got ${v}`);
+      return x;
+    };
+    if (a === '--n') opt.n = num();
+    else if (a === '--seed') opt.seed = num();
+    else if (a === '--per-rom') opt.perRom = Math.max(1, num());
+    else if (a === '--oracles') { opt.oracles = (v ?? '').split(',').filter((x) => x && x !== 'none') as Oracle[]; i++; if (opt.oracles.some((x) => x !== 'qemu' && x !== 'bochs')) throw new Error('--oracles takes qemu,bochs'); }
+    else if (a === '--interpreter') opt.interpreter = true;
+    else if (a === '--compiled') opt.compiled = true;
+    else if (a === '--x87') opt.gen = { ...opt.gen, x87: true };
+    else if (a === '--lock-ud') opt.gen = { ...opt.gen, lockUd: true };
+    else if (a === '--all') all = true;
+    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --x87, --lock-ud, --all)`);
+  }
+  const r = runDifftest({ ...opt, log: (l) => out(l) });
+  out(formatSummary(r.comparisons, { all }));
+  out(`${r.instructions} instructions in ${r.roms} ROM(s); seconds: ` +
+    Object.entries(r.seconds).filter(([, s]) => s > 0).map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', '));
+  return r.comparisons.some((c) => c.diffs > 0 || c.error) ? 1 : 0;
+}

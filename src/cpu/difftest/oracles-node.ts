@@ -1,0 +1,87 @@
+/**
+ * The oracles nobody here wrote: NASM assembles the ROM, real QEMU (TCG) and real Bochs run it. Each returns the
+ * bytes the guest wrote to port 0xE9, starting at the stream's start marker.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { START_MARK } from './records.js';
+
+export const ORACLE_TOOLS = { nasm: 'nasm', qemu: 'qemu-system-i386', bochs: 'bochs' } as const;
+export type Oracle = 'qemu' | 'bochs';
+
+/** The tools that are missing on this host (by Debian package name), for skip/fail messages. */
+export function missingTools(): string[] {
+  const miss: string[] = [];
+  if (spawnSync('nasm', ['-v']).status !== 0) miss.push('nasm (Debian nasm)');
+  if (spawnSync('qemu-system-i386', ['--version']).status !== 0) miss.push('qemu-system-i386 (Debian qemu-system-x86)');
+  if (spawnSync('bochs', ['--help'], { stdio: 'ignore' }).error) miss.push('bochs (Debian bochs bochsbios vgabios)');
+  return miss;
+}
+
+function tmp(): string { return mkdtempSync(join(tmpdir(), 'acpidm-difftest-')); }
+
+export function assemble(source: string): Uint8Array {
+  const d = tmp();
+  try {
+    writeFileSync(join(d, 'rom.asm'), source);
+    const r = spawnSync('nasm', ['-w-prefix-lock', '-f', 'bin', '-o', join(d, 'rom.bin'), join(d, 'rom.asm')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nasm failed: ${r.error?.message ?? r.stderr}`);
+    return new Uint8Array(readFileSync(join(d, 'rom.bin')));
+  } finally { rmSync(d, { recursive: true, force: true }); }
+}
+
+function fromMark(b: Uint8Array, who: string): Uint8Array {
+  const m = START_MARK;
+  outer: for (let i = 0; i + m.length <= b.length; i++) {
+    for (let j = 0; j < m.length; j++) if (b[i + j] !== m[j]) continue outer;
+    return b.subarray(i);
+  }
+  throw new Error(`${who}: the ROM's start marker never appeared on port 0xE9`);
+}
+
+export function runOnQemu(rom: Uint8Array, timeoutMs = 120_000): Uint8Array {
+  const d = tmp();
+  try {
+    writeFileSync(join(d, 'rom.bin'), rom);
+    const r = spawnSync('qemu-system-i386', ['-M', 'pc', '-accel', 'tcg', '-m', '16', '-nodefaults', '-display', 'none',
+      '-bios', join(d, 'rom.bin'), '-debugcon', `file:${join(d, 'con.bin')}`,
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { timeout: timeoutMs, encoding: 'utf8' });
+    // isa-debug-exit makes QEMU exit with (value << 1) | 1 = 1
+    if (r.status !== 1) throw new Error(`qemu-system-i386 exited with ${r.status ?? r.signal}: ${r.error?.message ?? r.stderr}`);
+    return fromMark(new Uint8Array(readFileSync(join(d, 'con.bin'))), 'qemu');
+  } finally { rmSync(d, { recursive: true, force: true }); }
+}
+
+/** Bochs CPU model: a P6 (CMOV, CMPXCHG8B), as QEMU's default qemu32 is family 6. */
+export const BOCHS_CPU = 'p2_klamath';
+
+export function runOnBochs(rom: Uint8Array, timeoutMs = 300_000): Uint8Array {
+  const d = tmp();
+  try {
+    writeFileSync(join(d, 'rom.bin'), rom);
+    // Debian's bochs has no 'nogui' library and is built with the internal debugger: rfb without waiting for a
+    // client, and a debugger script that continues; port 0xE9 output goes to stdout between debugger lines.
+    writeFileSync(join(d, 'bochsrc'), [
+      `romimage: file=${join(d, 'rom.bin')}`,
+      'vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest',
+      'megs: 16',
+      `cpu: model=${BOCHS_CPU}, ips=50000000`,
+      'display_library: rfb, options="timeout=0"',
+      'port_e9_hack: enabled=1',
+      'speaker: enabled=0',
+      'sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy',
+      `log: ${join(d, 'bochs.log')}`,
+      'panic: action=fatal', 'error: action=report', 'info: action=ignore', 'debug: action=ignore',
+      '',
+    ].join('\n'));
+    writeFileSync(join(d, 'dbg.rc'), 'c\nquit\n');
+    const r = spawnSync('bochs', ['-q', '-f', join(d, 'bochsrc'), '-rc', join(d, 'dbg.rc')],
+      { timeout: timeoutMs, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.error) throw new Error(`bochs: ${r.error.message}`);
+    const err = r.stderr.toString('latin1');
+    if (!err.includes('Shutdown port: shutdown requested')) throw new Error(`bochs did not reach the ROM's end: ${err.slice(-600)}`);
+    return fromMark(new Uint8Array(r.stdout), 'bochs');
+  } finally { rmSync(d, { recursive: true, force: true }); }
+}
