@@ -51,8 +51,11 @@ export function linuxGuest(): LinuxGuest | { missing: string } {
   return { kernel: k.path, busybox: b.bytes };
 }
 
-/** The command line the scenarios use (QEMU's own `-append` for the same run in the peer test). */
-export const BASE_CMDLINE = 'console=ttyS0 panic=-1';
+/**
+ * The command line the scenarios use (the same `-append` for QEMU in the peer test). `lpj=` presets the delay-loop
+ * calibration, which otherwise busy-waits for several timer ticks (hundreds of millions of emulated instructions).
+ */
+export const BASE_CMDLINE = 'console=ttyS0 panic=-1 lpj=1000000';
 
 export interface LinuxRun {
   sys: PcSystem;

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findBusyboxI386 } from './initramfs.js';
-import { CI, LINUX_WANTED, bootLinux, linuxGuest, runUntil, type LinuxGuest } from './harness.js';
+import { BASE_CMDLINE, CI, LINUX_WANTED, bootLinux, linuxGuest, runUntil, type LinuxGuest } from './harness.js';
 
 const guest = linuxGuest();
 const missing = !LINUX_WANTED ? 'set ACPIDM_LINUX=1 to boot Linux (minutes per scenario)' : 'missing' in guest ? guest.missing : null;
@@ -90,7 +90,7 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
   }, LONG);
 
   it('5. acpi=off: poweroff ends in the kernel\'s halt; the VM stays there; the chain says no ACPI', () => {
-    const run = bootLinux(g, { rc: 'poweroff -f', cmdline: 'console=ttyS0 panic=-1 acpi=off' });
+    const run = bootLinux(g, { rc: 'poweroff -f', cmdline: `${BASE_CMDLINE} acpi=off` });
     const out = runUntil(run, () => false);
     const serial = run.serial();
     expect(out, serial.slice(-3000)).toEqual({ kind: 'halted-cli' });
