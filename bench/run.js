@@ -15,7 +15,7 @@ if (outAt >= 0 && !outFile) {
   console.error('bench: --out needs a file name');
   process.exit(2);
 }
-const filters = args.filter((a, i) => !a.startsWith('--') && i !== outAt + 1);
+const filters = args.filter((a, i) => !a.startsWith('--') && (outAt < 0 || i !== outAt + 1));
 if (!existsSync(new URL('../dist/', import.meta.url))) {
   console.error('bench: dist/ is missing; run `npm run build` first');
   process.exit(2);

@@ -44,7 +44,10 @@ export function pmTimerCalcOverflow(pm: AcpiPm): void {
  * overflow point. Compare in ns, as the timer is armed in ns.
  */
 export function pm1StsLatched(pm: AcpiPm): number {
-  if (pm.clock.ns() >= ticksToNs(pm.regs.tmr.overflowTime)) pm.regs.pm1.sts |= TMR_STS;
+  const sts = pm.regs.pm1.sts;
+  // Already latched: nothing to compare (every PM1_EN write and PM1_STS read passes here).
+  if ((sts & TMR_STS) !== 0) return sts;
+  if (pm.clock.ns() >= ticksToNs(pm.regs.tmr.overflowTime)) pm.regs.pm1.sts = sts | TMR_STS;
   return pm.regs.pm1.sts;
 }
 

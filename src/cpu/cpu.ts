@@ -98,6 +98,8 @@ export class Cpu extends CpuState {
   private given = 0;
   private exitReason: CpuExit | null = null;
   private memGen = -1;
+  /** The next timer deadline (ns) when the current slice was sized (see portWritten). */
+  private sliceDeadline = Infinity;
   tsc = 0;
   // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
   jit: boolean;
@@ -230,6 +232,17 @@ export class Cpu extends CpuState {
     if (n > 0) { this.given = this.retired; this.tsc += n; this.clock.addInstructions(n); }
   }
 
+  /**
+   * After an OUT: leave the hot loop only when the write changed something the run loop acts on: an interrupt
+   * the CPU can take now, a memory map (PAM, MMIO), or a timer armed before the slice's end. Otherwise the
+   * loop's checks would find nothing new, so a guest polling a device stays in the hot loop.
+   */
+  portWritten(): void {
+    if (this.mem.generation !== this.memGen || this.clock.nextDeadline() < this.sliceDeadline || this.canTakeInterrupt()) {
+      this.breakLoop = true;
+    }
+  }
+
   /** Execute up to `maxInsns` instructions. */
   run(maxInsns: number): CpuExit {
     if (this.mem.generation !== this.memGen) { this.memGen = this.mem.generation; this.tlb.flush(); }
@@ -249,6 +262,7 @@ export class Cpu extends CpuState {
       const end = this.shadow ? this.retired + 1 : Math.min(maxInsns, this.retired + CHUNK, this.retired + this.clock.insnsUntilNextDeadline());
       this.shadow = false;
       this.breakLoop = false;
+      this.sliceDeadline = this.clock.nextDeadline();
       this.runChunk(end);
       this.syncClock();
       if (this.mem.generation !== this.memGen) { this.memGen = this.mem.generation; this.tlb.flush(); } // PAM, MMIO maps

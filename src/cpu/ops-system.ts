@@ -30,7 +30,7 @@ export function outOp(c: Cpu, size: 1 | 2 | 4, viaDx: boolean): void {
   c.syncClock();
   const v = size === 1 ? c.r8[0]! : size === 2 ? c.r16[0]! : c.regs[0]! >>> 0;
   c.io.write(port, v, size);
-  c.breakLoop = true; // the write may have raised INTR (PIC unmask, EOI): let the run loop sample it now
+  c.portWritten(); // if the write raised INTR (PIC unmask, EOI), armed a timer or remapped memory, the run loop sees it now
 }
 
 export function hlt(c: Cpu): void { needCpl0(c); c.hlt(); }
