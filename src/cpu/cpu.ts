@@ -100,7 +100,15 @@ export class Cpu extends CpuState {
   private memGen = -1;
   /** The next timer deadline (ns) when the current slice was sized (see portWritten). */
   private sliceDeadline = Infinity;
-  tsc = 0;
+  /** TSC minus virtual nanoseconds (WRMSR 0x10 and reset move it) */
+  private tscOffset = 0;
+  /**
+   * Time-stamp counter at 1 GHz of virtual time, so it keeps pace with the PIT and the PM timer when a halted CPU
+   * warps the clock (QEMU -icount: the TSC follows the virtual clock). Counting retired instructions instead made
+   * Linux's clocksource watchdog mark the TSC unstable after an idle stretch.
+   */
+  get tsc(): number { return this.clock.ns() + this.tscOffset; }
+  set tsc(v: number) { this.tscOffset = v - this.clock.ns(); }
   // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
   jit: boolean;
   jitThreshold: number;
@@ -229,7 +237,7 @@ export class Cpu extends CpuState {
   /** Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). */
   syncClock(): void {
     const n = this.retired - this.given;
-    if (n > 0) { this.given = this.retired; this.tsc += n; this.clock.addInstructions(n); }
+    if (n > 0) { this.given = this.retired; this.clock.addInstructions(n); }
   }
 
   /**
