@@ -1,12 +1,12 @@
 // `acpidm run --xen` honours or refuses, with a reason, every acpidm/QEMU option that means something in QEMU mode
 // (issue 15's list, Xen-mode plumbing): --max-insns, -S, -debugcon, -trace/-D, --json, DEBUG, and --dm-worker alone.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import createDebug from 'debug';
 import { captureIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
+import { tempDir } from '../tmp-dir.js';
 
 const guest = (n: string) => join(__dirname, '../../firmware/guests', `${n}.bin`);
 
@@ -50,7 +50,7 @@ describe('acpidm run --xen options', () => {
   });
 
   it('-trace PATTERN -D FILE writes the matching trace records as JSON lines', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'acpidm-xen-')), 'trace.jsonl');
+    const file = join(tempDir('acpidm-xen'), 'trace.jsonl');
     const io = captureIo();
     expect(await main(['run', '--xen', '--quiet', '-trace', 'xen_domain_*', '-D', file], io)).toBe(0);
     const recs = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
