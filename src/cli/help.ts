@@ -5,6 +5,7 @@
  * qemu-args.ts accepts has a line here.
  */
 import { readFileSync } from 'node:fs';
+import { QEMU_COMPAT } from '../qmp/version.js';
 
 export interface OptionHelp {
   /** The option as typed, with its argument, e.g. `-m MB`. */
@@ -32,6 +33,18 @@ export const RUN_HELP: { group: string; options: OptionHelp[] }[] = [
       { syntax: '-global PIIX4_PM.disable_s3=0|1', text: 'drop \\_S3_ from the DSDT and ignore SLP_TYP S3' },
       { syntax: '-global PIIX4_PM.disable_s4=0|1', text: 'drop \\_S4_ from the DSDT and ignore SLP_TYP S4' },
       { syntax: '-global PIIX4_PM.s4_val=N', text: 'the SLP_TYP value of S4 (0..7, default 2)' },
+      // ---- what a management stack (libvirt) passes: qemu-args-managed.ts ----
+      { syntax: '-machine none', text: "QEMU's empty board: no CPU, only the monitors (libvirt probes with it)" },
+      { syntax: '-machine pc-i440fx-7.2,usb=off,memory-backend=ID', text: 'the pc machine by its versioned name; RAM from -object memory-backend-ram' },
+      { syntax: '-object memory-backend-ram,id=ID,size=N | secret,...', text: 'guest RAM of N bytes (JSON form too); a secret is accepted and unused' },
+      { syntax: '-device isa-serial,chardev=ID[,index=N]', text: 'COM1..COM4 on a file, stdio or null chardev (JSON form too)' },
+      { syntax: '-device virtserialport,name=org.qemu.guest_agent.0,chardev=ID', text: "the guest agent's channel on a socket chardev, answered by acpidm's modelled agent" },
+      { syntax: '-device virtio-serial-pci | piix3-usb-uhci', text: 'accepted with a note: only the agent port is served, no USB is modelled' },
+      { syntax: '-uuid UUID', text: "the VM's UUID (QMP query-uuid)" },
+      { syntax: '-rtc base=utc|localtime', text: "accepted with a note: the RTC counts acpidm's deterministic virtual time" },
+      { syntax: '-boot strict=on|order=...', text: 'accepted with a note: acpidm boots the -kernel or -bios it is given' },
+      { syntax: '-no-user-config', text: 'accepted: acpidm reads no configuration files' },
+      { syntax: '-usb | -audiodev none', text: 'accepted with a note: no USB and no sound devices are modelled' },
     ],
   },
   {
@@ -69,6 +82,11 @@ export const RUN_HELP: { group: string; options: OptionHelp[] }[] = [
       { syntax: '-qmp unix:PATH,server=on,wait=off', text: 'a QMP monitor on a unix socket (refused if a VM listens there)' },
       { syntax: '-qmp tcp:127.0.0.1:PORT,server=on,wait=off', text: 'a QMP monitor on a loopback TCP port' },
       { syntax: '-monitor none|stdio|unix:PATH,server=on,wait=off', text: 'an HMP monitor (info status, system_powerdown, system_reset, quit...)' },
+      { syntax: '-chardev socket,id=ID,path=P|fd=N,server=on,wait=off', text: 'a listening socket, by path or inherited from the parent as descriptor N' },
+      { syntax: '-mon chardev=ID,mode=control', text: 'a QMP monitor on socket chardev ID (how libvirt passes its monitor)' },
+      { syntax: '-pidfile FILE', text: 'write the pid of the process that runs the VM (removed at exit)' },
+      { syntax: '-daemonize', text: 'detach; the command returns 0 once the monitors listen (or the error)' },
+      { syntax: '-sandbox ... | -msg ... | -overcommit ...', text: 'accepted with a note; no effect on acpidm' },
       { syntax: '-icount shift=N[,sleep=off]', text: 'virtual time: 2^N ns per instruction (deterministic)' },
       { syntax: '-trace PATTERN | -trace enable=PATTERN', text: 'enable trace events matching the glob (QEMU event names too)' },
       { syntax: '-D FILE', text: 'write trace records to FILE as JSON lines' },
@@ -111,7 +129,8 @@ export function packageVersion(): string {
 }
 
 export function versionText(): string {
-  return `acpidm ${packageVersion()} (x86 ACPI / IO-port device model; qemu-system-x86_64 7.2 command-line subset)\n`;
+  const q = `${QEMU_COMPAT.major}.${QEMU_COMPAT.minor}.${QEMU_COMPAT.micro}`;
+  return `acpidm ${packageVersion()} (x86 ACPI / IO-port device model; presents itself as QEMU ${q}: qemu-system-x86_64 ${q} command-line subset)\n`;
 }
 
 /** Is `a` a help flag? (QEMU: -h, -help; GNU: --help) */

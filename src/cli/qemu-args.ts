@@ -5,6 +5,7 @@
  */
 import { CPU_MODELS, DEFAULT_CPU_MODEL } from '../cpu/cpu-model.js';
 import { CliError } from './cli-io.js';
+import { emptyManagedConfig, finishManaged, jsonOptionToKv, type ManagedConfig, managedState, parseManagedOption } from './qemu-args-managed.js';
 
 export interface DebugconSpec {
   port: number;
@@ -60,6 +61,8 @@ export interface RunConfig {
   pcTestdev: boolean;
   /** `-help` / `-version` seen: print and exit before anything else. */
   info: 'help' | 'version' | null;
+  /** What a management stack (libvirt) passes: qemu-args-managed.ts. */
+  managed: ManagedConfig;
 }
 
 export const SUPPORTED_OPTIONS = [
@@ -121,8 +124,13 @@ export function parseRunArgs(argv: string[]): RunConfig {
     noShutdown: false, noReboot: false, debugcons: [], serials: [], s4Val: 2, disableS3: false, disableS4: false,
     cpuModel: DEFAULT_CPU_MODEL, icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: Infinity,
     json: false, quiet: false, dmWorker: false, name: null, nodefaults: false, monitors: [], debugExit: null,
-    pcTestdev: false, info: null,
+    pcTestdev: false, info: null, managed: emptyManagedConfig(),
   };
+  // ---- management-stack options (libvirt): qemu-args-managed.ts ----
+  const managed = managedState(cfg.managed);
+  let memoryBackend: string | null = null;
+  let memoryGiven = false;
+  argv = [...argv];
   const chardevs = new Map<string, DebugconSpec['sink']>();
   const pendingDebugcon: { port: number; chardev: string }[] = [];
   // QEMU serial_parse: every -serial except `none` adds the next port; any -serial replaces the default COM1.
@@ -139,20 +147,30 @@ export function parseRunArgs(argv: string[]): RunConfig {
     const raw = argv[i]!;
     // QEMU accepts both -opt and --opt.
     const opt = raw.startsWith('--') && !['--xen', '--dm-worker', '--max-insns', '--json', '--quiet'].includes(raw) ? raw.slice(1) : raw;
+    if (parseManagedOption(opt, argv[i + 1], () => next(opt), managed)) continue;
+    // libvirt passes -device as JSON: the same device in QemuOpts form
+    if (opt === '-device' && argv[i + 1]?.startsWith('{')) argv[i + 1] = jsonOptionToKv(opt, argv[i + 1]!, 'driver');
     switch (opt) {
       case '-M':
       case '-machine': {
         const { head, kv } = parseKv(next(opt));
         const type = head ?? kv.get('type') ?? 'pc';
         if (/^(q35|pc-q35)/.test(type)) throw new CliError(`-machine ${type}: the Q35/ICH9 machine is not modelled yet; acpidm models QEMU's i440FX/PIIX4 'pc' (-M pc)`);
-        if (!['pc', 'pc-i440fx', 'pc-i440fx-7.2'].includes(type) && !(kv.size > 0 && head === null)) {
-          throw new CliError(`-machine: unsupported machine type '${type}' (acpidm models the i440FX/PIIX4 'pc' machine)`);
+        // `none`: QEMU's empty board (no CPU, no devices), what libvirt probes capabilities with
+        if (type === 'none') cfg.managed.noneMachine = true;
+        else if (!['pc', 'pc-i440fx', 'pc-i440fx-7.2'].includes(type) && !(kv.size > 0 && head === null)) {
+          throw new CliError(`-machine: unsupported machine type '${type}' (acpidm models the i440FX/PIIX4 'pc' machine: pc, pc-i440fx-7.2)`);
         }
         for (const [k, v] of kv) {
           if (k === 'type') continue;
           if (k === 'smm') cfg.smm = parseBool(v, '-machine smm');
-          else if (k === 'accel') { if (v !== 'tcg') throw new CliError(`-machine accel=${v}: acpidm is an interpreter; only tcg is available`); }
-          else throw new CliError(`-machine: unsupported property '${k}' (supported: smm, accel=tcg)`);
+          // QEMU accel=A:B tries each in turn (libvirt's probe: kvm:tcg); acpidm is always the interpreter
+          else if (k === 'accel') { if (!v.split(':').includes('tcg')) throw new CliError(`-machine accel=${v}: acpidm is an interpreter; only tcg is available`); }
+          // ---- management-stack properties (libvirt) ----
+          else if (k === 'usb') { if (parseBool(v, '-machine usb')) throw new CliError('-machine usb=on: acpidm models no USB controller (use usb=off)'); }
+          else if (k === 'dump-guest-core') { parseBool(v, '-machine dump-guest-core'); cfg.managed.notes.push(`-machine dump-guest-core=${v}: acpidm never core-dumps guest RAM`); }
+          else if (k === 'memory-backend') memoryBackend = v;
+          else throw new CliError(`-machine: unsupported property '${k}' (supported: smm, accel=tcg, usb=off, dump-guest-core, memory-backend)`);
         }
         break;
       }
@@ -171,7 +189,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
         cfg.cpuModel = head;
         break;
       }
-      case '-m': cfg.memoryMiB = parseMemSize(next(opt)); break;
+      case '-m': cfg.memoryMiB = parseMemSize(next(opt)); memoryGiven = true; break;
       case '-bios': cfg.bios = next(opt); break;
       case '-kernel': cfg.kernel = next(opt); break;
       case '-append': cfg.append = next(opt); break;
@@ -318,6 +336,21 @@ export function parseRunArgs(argv: string[]): RunConfig {
     const sink = chardevs.get(d.chardev);
     if (!sink) throw new CliError(`-device isa-debugcon: no -chardev with id=${d.chardev}`);
     cfg.debugcons.push({ port: d.port, sink });
+  }
+  // ---- management-stack options, resolved (qemu-args-managed.ts) ----
+  for (const s of finishManaged(managed, (id) => chardevs.has(id))) {
+    serialGiven = true;
+    const sink = chardevs.get(s.chardev);
+    if (!sink) throw new CliError(`-device isa-serial: no -chardev with id=${s.chardev}`);
+    serialArgs.push({ sink });
+  }
+  if (memoryBackend !== null) {
+    const size = cfg.managed.memoryBackends.get(memoryBackend);
+    if (size === undefined) throw new CliError(`-machine memory-backend=${memoryBackend}: no -object memory-backend-ram with id=${memoryBackend}`);
+    // QEMU: the backend's size must equal -m (machine_run_board_init "Machine memory size does not match")
+    const mib = size / (1 << 20);
+    if (!Number.isInteger(mib) || (memoryGiven && mib !== cfg.memoryMiB)) throw new CliError(`-machine memory-backend=${memoryBackend}: its size ${size} does not match -m ${cfg.memoryMiB}M`);
+    cfg.memoryMiB = parseMemSize(`${mib}`);
   }
   for (const a of serialArgs) {
     if ('sink' in a) { cfg.serials.push(a.sink); continue; }

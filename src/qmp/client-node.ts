@@ -6,7 +6,7 @@ import { createConnection } from 'node:net';
 import { ConnectionCore, type QmpConnection } from './connection.js';
 import { JsonStream } from './json-stream.js';
 import type { QmpGreeting, QmpMessage } from './messages.js';
-import { parseQmpAddress } from './spec.js';
+import { parseQmpAddress, QmpSpecError } from './spec.js';
 
 export interface SocketQmpConnection extends QmpConnection {
   readonly greeting: QmpGreeting;
@@ -15,6 +15,7 @@ export interface SocketQmpConnection extends QmpConnection {
 export function connectQmp(address: string, timeoutMs = 5000): Promise<SocketQmpConnection> {
   const spec = parseQmpAddress(address);
   return new Promise((resolve, reject) => {
+    if (spec.kind === 'fd') throw new QmpSpecError('a QMP client connects to a socket path or TCP port, not a descriptor');
     const sock = spec.kind === 'unix' ? createConnection(spec.path) : createConnection(spec.port, spec.host);
     sock.setEncoding('utf8');
     const core = new ConnectionCore();

@@ -11,6 +11,8 @@ import { genericError, QmpError } from './errors.js';
 import type { JsonValue } from './json-stream.js';
 import { runHmp } from './hmp.js';
 import { versionInfo } from './version.js';
+import { INTROSPECT_COMMANDS } from './commands-introspect.js';
+import { qmpSchema } from './qmp-schema.js';
 import type { QmpVm } from './vm.js';
 
 export type Args = { readonly [k: string]: JsonValue };
@@ -152,18 +154,10 @@ export const COMMANDS: readonly QmpCommand[] = [
     args: [{ name: 'command-line', type: 'str' }, { name: 'cpu-index', type: 'int', optional: true }],
     run: (ctx, a) => runHmp(ctx, a['command-line'] as string, COMMAND_BY_NAME),
   },
-  // One CPU, no KVM: what qemu-system-x86_64 -M pc -accel tcg -smp 1 answers (thread-id: no host thread here).
-  {
-    name: 'query-cpus-fast',
-    args: [],
-    run: () => [{ 'cpu-index': 0, 'qom-path': '/machine/unattached/device[0]', 'thread-id': 0, props: { 'core-id': 0, 'thread-id': 0, 'socket-id': 0 }, target: 'x86_64' }],
-  },
-  {
-    name: 'query-machines',
-    args: [{ name: 'compat-props', type: 'bool', optional: true }],
-    run: () => [{ name: 'pc-i440fx-7.2', alias: 'pc', 'is-default': true, 'cpu-max': 1, 'hotpluggable-cpus': false, 'numa-mem-supported': false, deprecated: false, 'default-ram-id': 'pc.ram', acpi: true }],
-  },
-  { name: 'query-kvm', args: [], run: () => ({ enabled: false, present: false }) },
+  // The introspection a management stack makes (libvirt's probe and start): commands-introspect.ts
+  ...INTROSPECT_COMMANDS,
+  // qapi/introspect.json: generated from this very table and the events the run state emits (qmp-schema.ts)
+  { name: 'query-qmp-schema', args: [], run: () => qmpSchema(COMMANDS) },
   // ---- acpidm extensions (x- prefix: QEMU's convention for unstable interfaces) ----
   {
     name: 'x-acpidm-query-trace',
@@ -198,12 +192,14 @@ export const COMMANDS: readonly QmpCommand[] = [
   },
   {
     name: 'x-acpidm-guest-agent',
-    args: [{ name: 'execute', type: 'str' }, { name: 'arguments', type: 'dict', optional: true }],
+    // via: the channel the command came in on (the agent socket of -device virtserialport), for the cause chain
+    args: [{ name: 'execute', type: 'str' }, { name: 'arguments', type: 'dict', optional: true }, { name: 'via', type: 'str', optional: true }],
     run: (ctx, a) => {
       const agent = ctx.vm.agent;
       // libvirt's text when no agent channel is connected (qemu_agent.c)
       if (!agent) throw genericError('QEMU guest agent is not connected');
-      const link = ctx.record(ctx.hostLink('agent', `guest agent ${String(a['execute'])}`));
+      const via = a['via'] !== undefined ? ` on channel ${String(a['via'])} (modelled agent: host code)` : '';
+      const link = ctx.record(ctx.hostLink('agent', `guest agent ${String(a['execute'])}${via}`));
       let r: JsonValue | undefined;
       try {
         r = agent.execute(a['execute'] as string, (a['arguments'] ?? {}) as Args, link.id);

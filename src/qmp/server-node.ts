@@ -64,8 +64,10 @@ export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec
   if (s.kind === 'unix') await claimUnixPath(s.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new QmpSpecError(`-qmp: cannot listen on ${s.kind === 'unix' ? s.path : `${s.host}:${s.port}`}: ${e.code ?? e.message}`)));
+      reject(new QmpSpecError(`-qmp: cannot listen on ${specText(s)}: ${e.code ?? e.message}`)));
     if (s.kind === 'unix') server.listen(s.path, resolve);
+    // An inherited listening socket: accept on it as it is (QEMU qio_channel_socket_new_fd); the parent made and owns the path.
+    else if (s.kind === 'fd') server.listen({ fd: s.fd }, resolve);
     else server.listen(s.port, s.host, resolve);
   });
   const addr = server.address();
@@ -73,7 +75,7 @@ export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec
   if (s.wait) await gotClient; // QEMU `wait=on`: block until a client connects
   return {
     spec: s,
-    address: s.kind === 'unix' ? `unix:${s.path}` : `tcp:${s.host}:${port}`,
+    address: s.kind === 'tcp' ? `tcp:${s.host}:${port}` : specText(s),
     ...(port !== undefined ? { port } : {}),
     close: () =>
       new Promise<void>((resolve) => {
@@ -84,6 +86,10 @@ export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec
         });
       }),
   };
+}
+
+function specText(s: QmpSpec): string {
+  return s.kind === 'unix' ? `unix:${s.path}` : s.kind === 'fd' ? `fd:${s.fd}` : `${s.host}:${s.port}`;
 }
 
 /**
@@ -129,7 +135,7 @@ export interface QmpService {
  * listening on every spec (all clients see every event). Call `driver.start()` when the VM should run;
  * `await driver.exited` gives the exit status.
  */
-export async function startQmp(vm: QmpVm, specs: readonly string[], opts: DriverOptions & MonitorOptions = {}): Promise<QmpService> {
+export async function startQmp(vm: QmpVm, specs: readonly (string | QmpSpec)[], opts: DriverOptions & MonitorOptions = {}): Promise<QmpService> {
   const driver = new VmDriver(vm, opts);
   const monitor = new QmpMonitor(vm, driver, opts);
   const servers: QmpServerHandle[] = [];

@@ -7,7 +7,9 @@
 
 export type QmpSpec =
   | { kind: 'unix'; path: string; wait: boolean }
-  | { kind: 'tcp'; host: string; port: number; wait: boolean };
+  | { kind: 'tcp'; host: string; port: number; wait: boolean }
+  /** A socket already listening, inherited from the parent (`-chardev socket,fd=N,server=on`: libvirt's monitor). */
+  | { kind: 'fd'; fd: number; wait: boolean };
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 

@@ -39,6 +39,23 @@ export interface GuestAgent {
   execute(command: string, args: { readonly [k: string]: JsonValue }, request?: number): JsonValue | undefined;
 }
 
+/**
+ * What the VM is made of, for the introspection commands a management stack sends (libvirt's probe and start:
+ * query-chardev, qom-list /machine/peripheral, query-cpus-fast...). Absent: a bare VM (tests), answered as `pc`.
+ */
+export interface VmInventory {
+  /** `none`: QEMU's empty board, no CPU (libvirt's capability probe); `pc`: the i440FX/PIIX4 machine. */
+  readonly machine: 'none' | 'pc';
+  /** The CPU model (src/cpu/cpu-model.ts); null without a CPU. */
+  readonly cpuModel: string | null;
+  readonly memoryBytes: number;
+  readonly uuid: string | null;
+  /** query-chardev: label and QEMU's `filename`; `open` says whether the front end (device or monitor) uses it. */
+  readonly chardevs: readonly { readonly label: string; readonly filename: string; readonly open: boolean }[];
+  /** Devices given an id on the command line (/machine/peripheral). */
+  readonly peripherals: readonly { readonly id: string; readonly driver: string }[];
+}
+
 export interface QmpVm {
   /** Domain name (libvirt `virsh` prints it in lifecycle events). */
   readonly name: string;
@@ -54,6 +71,9 @@ export interface QmpVm {
   readPm1?(): Pm1Snapshot;
   /** The guest agent, if the guest runs one. */
   readonly agent?: GuestAgent;
+  readonly inventory?: VmInventory;
+  /** The host thread that runs the vCPU (query-cpus-fast `thread-id`); absent: 0. */
+  readonly hostThreadId?: number;
 }
 
 /** PM1_STS.PWRBTN_STS / PM1_EN.PWRBTN_EN (include/hw/acpi/acpi.h ACPI_BITMASK_POWER_BUTTON_*). */

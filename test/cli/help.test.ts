@@ -51,7 +51,8 @@ describe('acpidm --version and --help', () => {
   it('every option qemu-args.ts accepts has a help line (so a new option cannot be added undocumented)', () => {
     const src = readFileSync(path.join(import.meta.dirname, '../../src/cli/qemu-args.ts'), 'utf8');
     const body = src.slice(src.indexOf('export function parseRunArgs'));
-    const accepted = [...body.matchAll(/case '(-{1,2}[a-zA-Z][\w-]*)':/g)].map((m) => m[1]!);
+    const managed = readFileSync(path.join(import.meta.dirname, '../../src/cli/qemu-args-managed.ts'), 'utf8');
+    const accepted = [...(body + managed).matchAll(/case '(-{1,2}[a-zA-Z][\w-]*)':/g)].map((m) => m[1]!);
     expect(accepted.length).toBeGreaterThan(20);
     const documented = RUN_HELP.flatMap((g) => g.options.map((o) => o.syntax)).join(' ');
     const missing = accepted.filter((o) => !new RegExp(`(^|[\\s|])${o.replace(/[-]/g, '\\-')}(\\s|$|\\|)`).test(documented));

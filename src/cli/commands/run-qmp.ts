@@ -9,19 +9,49 @@ import { CliError, type CliIo } from '../cli-io.js';
 import type { RunConfig } from '../qemu-args.js';
 import type { Timeline } from '../../machine/timeline.js';
 import { finish } from './run.js';
+import { signalDaemonReady } from '../daemonize-node.js';
+import type { VmInventory } from '../../qmp/vm.js';
+import { AGENT_PORT_NAME } from '../qemu-args-managed.js';
+
+/** What the command line built, for query-chardev, qom-list /machine/peripheral and the CPU queries. */
+function pcInventory(cfg: RunConfig): VmInventory {
+  const mon = new Set(cfg.managed.qmpSockets);
+  return {
+    machine: 'pc',
+    cpuModel: cfg.cpuModel,
+    memoryBytes: cfg.memoryMiB * 1024 * 1024,
+    uuid: cfg.managed.uuid,
+    chardevs: [...cfg.managed.sockets.values()].map((c) => ({
+      label: c.id,
+      filename: cfg.managed.chardevLabels.get(c.id) ?? c.id,
+      // the monitor's chardev is open; the agent port's front end is the modelled agent, always there
+      open: mon.size > 0 || cfg.managed.agentSocket !== null,
+    })),
+    peripherals: cfg.managed.peripherals,
+  };
+}
+void AGENT_PORT_NAME;
 
 export async function runWithQmp(sys: PcSystem, cfg: RunConfig, io: CliIo, timeline: Timeline | null): Promise<number> {
   const m = sys.machine;
-  const vm = pcMachineVm(m, { name: cfg.name ?? 'acpidm', agent: true });
+  const vm = { ...pcMachineVm(m, { name: cfg.name ?? 'acpidm', agent: true }), inventory: pcInventory(cfg) };
   const driver = new VmDriver(vm, { warpWhenIdle: true });
   const monitor = new QmpMonitor(vm, driver);
   const servers: { close(): Promise<void> }[] = [];
   try {
-    for (const spec of cfg.qmp) {
+    for (const spec of [...cfg.qmp, ...cfg.managed.qmpSockets]) {
       const s = await startQmpServer(monitor, spec);
       servers.push(s);
       timeline?.note(`QMP monitor listening on ${s.address}`);
     }
+    // ---- the guest-agent channel (virtserialport org.qemu.guest_agent.0): served by the modelled agent ----
+    if (cfg.managed.agentSocket) {
+      const { startAgentChannel } = await import('../../qmp/agent-channel-node.js');
+      const a = await startAgentChannel(monitor, cfg.managed.agentSocket);
+      servers.push(a);
+      timeline?.note(`guest agent channel on ${a.address}: answered by acpidm's modelled agent (host-side, not guest code)`);
+    }
+    for (const n of cfg.managed.notes) timeline?.note(n);
     for (const spec of cfg.monitors) {
       const { startHmp } = await import('../hmp-monitor-node.js');
       const h = await startHmp(monitor, spec, (s) => io.stdout(s));
@@ -50,6 +80,7 @@ export async function runWithQmp(sys: PcSystem, cfg: RunConfig, io: CliIo, timel
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   driver.start();
+  signalDaemonReady();
   let status: number;
   try {
     status = await driver.exited;

@@ -67,16 +67,26 @@ export const command: CliCommand = {
       return runXen(cfg, io);
     }
     if (cfg.dmWorker) throw new CliError('--dm-worker runs qemu-dm in its own worker thread, which only Xen mode has: add --xen');
-    const zeroArg = argv.length === 0;
+    // ---- as a management stack starts it (libvirt): -daemonize/-pidfile, -machine none (run-managed.ts) ----
+    if (cfg.managed.daemonize || cfg.managed.pidfile || cfg.managed.noneMachine) {
+      const { withManagedProcess, runNoneMachine } = await import('./run-managed.js');
+      return withManagedProcess(cfg, io, (out) => (cfg.managed.noneMachine ? runNoneMachine(cfg, out) : runPc(cfg, out, argv.length === 0)));
+    }
+    return runPc(cfg, io, argv.length === 0);
+  },
+};
+
+async function runPc(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise<number> {
+    {
     if (!cfg.bios && !cfg.kernel) {
       cfg.kernel = DEFAULT_KERNEL;
       // The default run shows the guest's own debug console in the timeline.
       if (cfg.debugcons.length === 0) cfg.debugcons.push({ port: 0xe9, sink: { kind: 'null' } });
     }
-    if (cfg.startPaused && cfg.qmp.length === 0 && cfg.monitors.length === 0) throw new CliError('-S without -qmp or -monitor: nothing could ever start the machine');
+    if (cfg.startPaused && cfg.qmp.length === 0 && cfg.monitors.length === 0 && cfg.managed.qmpSockets.length === 0) throw new CliError('-S without -qmp or -monitor: nothing could ever start the machine');
     return runQemuMode(cfg, io, zeroArg);
-  },
-};
+  }
+}
 
 async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise<number> {
   const files = new Map<string, number>();
@@ -167,7 +177,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   hostInput(() => sys.powerOn());
   let status: number;
   try {
-    if (cfg.qmp.length || cfg.monitors.length) {
+    if (cfg.qmp.length || cfg.monitors.length || cfg.managed.qmpSockets.length) {
       const { runWithQmp } = await import('./run-qmp.js');
       status = await runWithQmp(sys, cfg, io, timeline);
     } else {
