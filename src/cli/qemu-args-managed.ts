@@ -206,7 +206,7 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
       const fdText = kv.get('fd');
       const path = kv.get('path') ?? null;
       if ((fdText === undefined) === (path === null)) throw new CliError(`-chardev socket,id=${id}: give exactly one of path=P or fd=N`);
-      if (!onOff(kv.get('server'), `-chardev socket,id=${id} server`)) throw new CliError(`-chardev socket,id=${id}: acpidm only listens (server=on)`);
+      if (!kv.has('server') || !onOff(kv.get('server'), `-chardev socket,id=${id} server`)) throw new CliError(`-chardev socket,id=${id}: acpidm only listens (server=on)`);
       const wait = kv.has('wait') ? onOff(kv.get('wait'), `-chardev socket,id=${id} wait`) : !kv.has('nowait');
       for (const k of kv.keys()) if (!['id', 'fd', 'path', 'server', 'wait', 'nowait'].includes(k)) throw new CliError(`-chardev socket,id=${id}: unsupported property '${k}'`);
       let fd: number | null = null;

@@ -11,30 +11,24 @@ import type { Timeline } from '../../machine/timeline.js';
 import { finish } from './run.js';
 import { signalDaemonReady } from '../daemonize-node.js';
 import type { VmInventory } from '../../qmp/vm.js';
-import { AGENT_PORT_NAME } from '../qemu-args-managed.js';
 
 /** What the command line built, for query-chardev, qom-list /machine/peripheral and the CPU queries. */
 function pcInventory(cfg: RunConfig): VmInventory {
-  const mon = new Set(cfg.managed.qmpSockets);
   return {
     machine: 'pc',
     cpuModel: cfg.cpuModel,
     memoryBytes: cfg.memoryMiB * 1024 * 1024,
     uuid: cfg.managed.uuid,
-    chardevs: [...cfg.managed.sockets.values()].map((c) => ({
-      label: c.id,
-      filename: cfg.managed.chardevLabels.get(c.id) ?? c.id,
-      // the monitor's chardev is open; the agent port's front end is the modelled agent, always there
-      open: mon.size > 0 || cfg.managed.agentSocket !== null,
-    })),
+    // every socket chardev has its front end: the QMP monitor, or the agent port (the modelled agent is always there)
+    chardevs: [...cfg.managed.sockets.values()].map((c) => ({ label: c.id, filename: cfg.managed.chardevLabels.get(c.id) ?? c.id, open: true })),
     peripherals: cfg.managed.peripherals,
   };
 }
-void AGENT_PORT_NAME;
 
 export async function runWithQmp(sys: PcSystem, cfg: RunConfig, io: CliIo, timeline: Timeline | null): Promise<number> {
   const m = sys.machine;
-  const vm = { ...pcMachineVm(m, { name: cfg.name ?? 'acpidm', agent: true }), inventory: pcInventory(cfg) };
+  // hostThreadId: the vCPU runs on this process's main thread, whose thread id is the pid
+  const vm = { ...pcMachineVm(m, { name: cfg.name ?? 'acpidm', agent: true }), inventory: pcInventory(cfg), hostThreadId: process.pid };
   const driver = new VmDriver(vm, { warpWhenIdle: true });
   const monitor = new QmpMonitor(vm, driver);
   const servers: { close(): Promise<void> }[] = [];

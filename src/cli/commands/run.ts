@@ -76,16 +76,15 @@ export const command: CliCommand = {
   },
 };
 
+/** QEMU mode on the pc machine (the default kernel when neither -bios nor -kernel is given). */
 async function runPc(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise<number> {
-    {
-    if (!cfg.bios && !cfg.kernel) {
-      cfg.kernel = DEFAULT_KERNEL;
-      // The default run shows the guest's own debug console in the timeline.
-      if (cfg.debugcons.length === 0) cfg.debugcons.push({ port: 0xe9, sink: { kind: 'null' } });
-    }
-    if (cfg.startPaused && cfg.qmp.length === 0 && cfg.monitors.length === 0 && cfg.managed.qmpSockets.length === 0) throw new CliError('-S without -qmp or -monitor: nothing could ever start the machine');
-    return runQemuMode(cfg, io, zeroArg);
+  if (!cfg.bios && !cfg.kernel) {
+    cfg.kernel = DEFAULT_KERNEL;
+    // The default run shows the guest's own debug console in the timeline.
+    if (cfg.debugcons.length === 0) cfg.debugcons.push({ port: 0xe9, sink: { kind: 'null' } });
   }
+  if (cfg.startPaused && cfg.qmp.length === 0 && cfg.monitors.length === 0 && cfg.managed.qmpSockets.length === 0) throw new CliError('-S without -qmp or -monitor: nothing could ever start the machine');
+  return runQemuMode(cfg, io, zeroArg);
 }
 
 async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise<number> {
