@@ -41,7 +41,7 @@ export const RUN_HELP: { group: string; options: OptionHelp[] }[] = [
       { syntax: '-device virtserialport,name=org.qemu.guest_agent.0,chardev=ID', text: "the guest agent's channel on a socket chardev, answered by acpidm's modelled agent" },
       { syntax: '-device virtio-serial-pci | piix3-usb-uhci', text: 'accepted with a note: only the agent port is served, no USB is modelled' },
       { syntax: '-uuid UUID', text: "the VM's UUID (QMP query-uuid)" },
-      { syntax: '-rtc base=utc|localtime', text: "accepted with a note: the RTC counts acpidm's deterministic virtual time" },
+      { syntax: '-rtc base=utc|localtime|YYYY-MM-DD[THH:MM:SS]', text: "the RTC's start (utc, localtime: acpidm's fixed epoch, noted)" },
       { syntax: '-boot strict=on|order=...', text: 'accepted with a note: acpidm boots the -kernel or -bios it is given' },
       { syntax: '-no-user-config', text: 'accepted: acpidm reads no configuration files' },
       { syntax: '-usb | -audiodev none', text: 'accepted with a note: no USB and no sound devices are modelled' },

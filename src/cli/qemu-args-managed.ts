@@ -28,8 +28,10 @@ export interface ManagedConfig {
   daemonize: boolean;
   /** `-uuid` (QMP query-uuid). */
   uuid: string | null;
-  /** `-rtc base=utc|localtime|DATE`: acpidm's RTC starts from its fixed virtual epoch either way (noted). */
+  /** `-rtc base=utc|localtime|DATE` as given. */
   rtcBase: string | null;
+  /** `-rtc base=DATE`: the RTC's time at virtual time 0 (ms since the epoch); utc/localtime keep acpidm's fixed epoch. */
+  rtcBaseMs: number | null;
   /** `-chardev socket`. */
   sockets: Map<string, SocketChardev>;
   /** Monitors in control (QMP) mode: `-mon chardev=ID,mode=control`, resolved to their socket. */
@@ -48,7 +50,7 @@ export interface ManagedConfig {
 
 export function emptyManagedConfig(): ManagedConfig {
   return {
-    noneMachine: false, pidfile: null, daemonize: false, uuid: null, rtcBase: null, sockets: new Map(), qmpSockets: [],
+    noneMachine: false, pidfile: null, daemonize: false, uuid: null, rtcBase: null, rtcBaseMs: null, sockets: new Map(), qmpSockets: [],
     agentSocket: null, peripherals: [], memoryBackends: new Map(), notes: [], chardevLabels: new Map(),
   };
 }
@@ -146,7 +148,16 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
       const base = kv.get('base') ?? head ?? 'utc';
       for (const k of kv.keys()) if (!['base', 'clock', 'driftfix'].includes(k)) throw new CliError(`-rtc: unsupported property '${k}' (base, clock, driftfix)`);
       m.rtcBase = base;
-      m.notes.push(`-rtc base=${base}: the RTC counts virtual time from acpidm's fixed epoch (deterministic clock), whatever the base`);
+      // QEMU vl.c configure_rtc: base=utc|localtime, or a start date YYYY-MM-DD[THH:MM:SS] (taken as UTC here)
+      const date = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2}))?$/.exec(base);
+      if (date) {
+        const [, y, mo, d, h = '0', mi = '0', sec = '0'] = date;
+        const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+        if (!Number.isFinite(ms) || new Date(ms).getUTCDate() !== Number(d)) throw new CliError(`-rtc base=${base}: not a date`);
+        m.rtcBaseMs = ms;
+      } else if (base === 'utc' || base === 'localtime') {
+        m.notes.push(`-rtc base=${base}: the RTC starts at acpidm's fixed epoch (2026-01-01T00:00:00Z) and counts virtual time, so runs replay; give base=YYYY-MM-DDTHH:MM:SS to start elsewhere`);
+      } else throw new CliError(`-rtc base=${base}: use utc, localtime or a date YYYY-MM-DD[THH:MM:SS]`);
       return true;
     }
     case '-boot': {

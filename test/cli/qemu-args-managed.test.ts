@@ -36,6 +36,14 @@ describe("libvirt's command line", () => {
     for (const o of ['-object', '-machine', '-overcommit', '-no-user-config', '-rtc', '-boot', '-device', '-usb', '-audiodev', '-sandbox', '-msg']) expect(noted).toContain(o);
   });
 
+  it('-rtc base=DATE sets the RTC start (QEMU configure_rtc); utc and localtime keep the fixed epoch, noted', () => {
+    expect(parseRunArgs(['-rtc', 'base=2006-06-17T16:01:21']).managed.rtcBaseMs).toBe(Date.UTC(2006, 5, 17, 16, 1, 21));
+    expect(parseRunArgs(['-rtc', 'base=2006-06-17']).managed.rtcBaseMs).toBe(Date.UTC(2006, 5, 17));
+    const utc = parseRunArgs(['-rtc', 'base=utc']).managed;
+    expect(utc.rtcBaseMs).toBeNull();
+    expect(utc.notes.join('\n')).toMatch(/fixed epoch/);
+  });
+
   it('the capability probe: -machine none,accel=kvm:tcg with -qmp, -pidfile and -daemonize', () => {
     const c = parseRunArgs(['-S', '-no-user-config', '-nodefaults', '-nographic', '-machine', 'none,accel=kvm:tcg',
       '-qmp', 'unix:/var/lib/libvirt/qemu/qmp-X/qmp.monitor,server=on,wait=off', '-pidfile', '/var/lib/libvirt/qemu/qmp-X/qmp.pid', '-daemonize']);
@@ -62,6 +70,8 @@ describe("libvirt's command line", () => {
     [['-device', '{"driver":"isa-serial"'], /not valid JSON/],
     [['-audiodev', 'pa,id=a'], /only driver 'none'/],
     [['-uuid', 'not-a-uuid'], /not a UUID/],
+    [['-rtc', 'base=2026-02-30'], /not a date/],
+    [['-rtc', 'base=yesterday'], /use utc, localtime or a date/],
   ])('%j is refused: %s', (argv, msg) => {
     expect(() => parseRunArgs(argv as string[])).toThrow(msg as RegExp);
   });

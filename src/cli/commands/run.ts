@@ -124,6 +124,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   const sys = hostInput(() => new PcSystem({
     memoryMiB: cfg.memoryMiB, cpuModel: cfg.cpuModel, smm: cfg.smm, s4Val: cfg.s4Val, disableS3: cfg.disableS3, disableS4: cfg.disableS4,
     noShutdown: cfg.noShutdown, noReboot: cfg.noReboot, icountShift: cfg.icountShift,
+    ...(cfg.managed.rtcBaseMs !== null ? { rtcBase: cfg.managed.rtcBaseMs } : {}),
     debugcon: cfg.debugcons.map((d) => ({ iobase: d.port })),
     serialPorts: cfg.serials.length,
     onSerialOutput: (b, i) => serialOut[i]?.(b),
