@@ -79,10 +79,17 @@ export async function startQmpServer(monitor: QmpMonitor, spec: string | QmpSpec
     ...(port !== undefined ? { port } : {}),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const k of sockets) k.destroy();
+        // The last events (the SHUTDOWN of a quit or a signal) may still be queued: end each connection so they
+        // are flushed before the FIN, as QEMU flushes its monitors at exit; a client that does not read is cut after 1 s.
+        const ended = [...sockets].map((k) => new Promise<void>((done) => {
+          if (k.destroyed) return done();
+          k.once('close', () => done());
+          k.end();
+          setTimeout(() => k.destroy(), 1000).unref();
+        }));
         server.close(() => {
           if (s.kind === 'unix') removeStaleSocket(s.path);
-          resolve();
+          void Promise.all(ended).then(() => resolve());
         });
       }),
   };
