@@ -13,7 +13,7 @@ export interface SvgOptions {
   maxRows?: number;
 }
 
-const LANE_W = 200;
+const LANE_W = 180;
 const X0 = 118;
 const HEAD = 64;
 const ROW = 21;
