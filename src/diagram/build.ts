@@ -64,6 +64,12 @@ export function buildSwimlane(input: SwimlaneInput): Swimlane {
     };
     const carriers = v.chain.map((l) => carrier.get(l) ?? messageOfLink(mode, messages, l, input.verdictDomid));
     carriers.forEach(mark);
+    // QEMU: a host request starts at the client's QMP command (`system_powerdown`), just before the run state's record of it.
+    for (const c of [...carriers, ...v.followUp.map((l) => carrier.get(l))]) {
+      if (mode !== 'qemu' || !c || c.from !== 'qmp') continue;
+      const cmd = messages.slice(0, c.i).reverse().find((x) => x.kind === 'qmp-command');
+      if (cmd && cmd.t === c.t) mark(cmd);
+    }
     // Xen: the guest's ioreq goes on through the ring to qemu-dm (cpu_handle_ioreq) before qemu-dm acts.
     for (const c of carriers) if (c?.kind === 'ioreq' && c.from === 'guest') mark(messages.find((x) => x.i > c.i && x.from === 'ring' && x.to === 'qemu-dm'));
     const decisive = carriers.at(-1);
