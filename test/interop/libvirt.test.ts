@@ -104,11 +104,13 @@ describe.runIf(missing === null || ci)('real libvirt 9.0 with acpidm as its emul
     expect(a.events).toEqual(expected);
     expect(a.states).toEqual(['running (booted)', 'shut off (shutdown)', 'running (booted)', 'shut off (destroyed)']);
     expect(q.states).toEqual(a.states);
-    // Real QEMU gives one more REBOOT after libvirt's system_reset: SeaBIOS, re-entered by a warm reset after it
+    // Real QEMU gives more REBOOT lines after libvirt's system_reset: SeaBIOS, re-entered by a warm reset after it
     // already ran POST, hard-reboots the machine itself (RESET {guest: true, guest-reset}); acpidm's built-in
-    // firmware re-runs its POST instead. That one line is the only difference.
-    const i = expected.indexOf("event 'reboot' for domain 'DOM'");
-    expect(q.events).toEqual([...expected.slice(0, i + 1), "event 'reboot' for domain 'DOM'", ...expected.slice(i + 1)]);
+    // firmware re-runs its POST instead. Observed: 2 REBOOTs, 3 on a loaded machine. Collapsing the run of REBOOT
+    // lines, the transcripts are the same.
+    const collapse = (ev: string[]) => ev.filter((l, k) => !(l.startsWith("event 'reboot'") && ev[k - 1]?.startsWith("event 'reboot'")));
+    expect(q.events.filter((l) => l.startsWith("event 'reboot'")).length).toBeGreaterThanOrEqual(2);
+    expect(collapse(q.events)).toEqual(expected);
   }, 300_000);
 
   /** Seed 002 under real libvirt: reboot --mode acpi, then at once shutdown --mode agent. */
@@ -134,8 +136,8 @@ describe.runIf(missing === null || ci)('real libvirt 9.0 with acpidm as its emul
     // The guest answers the button within milliseconds, so libvirt meets its SHUTDOWN on either side of the agent
     // request. Before it: fake reboot (system_reset + cont), then the agent powers the guest off. After it: the
     // agent request already cleared fakeReboot, so libvirt takes the guest's own S5 as a shutdown and kills the
-    // emulator while guest-shutdown is on its way (virsh: "Connection reset by peer", as with QEMU and qemu-ga).
-    expect(a.agent).toMatch(/^(Domain 'seed002-acpidm' is being shutdown|error: Failed to shutdown domain 'seed002-acpidm'\nerror: Unable to read from agent: Connection reset by peer)$/);
+    // emulator while guest-shutdown is on its way (virsh: the agent connection ends — reset or EOF, both observed).
+    expect(a.agent).toMatch(/^(Domain 'seed002-acpidm' is being shutdown|error: Failed to shutdown domain 'seed002-acpidm'\nerror: (Unable to read from agent: Connection reset by peer|internal error: End of file from agent socket))$/);
     expect(a.final).toBe('shut off (shutdown)');
     expect(a.events).toContain("event 'agent-lifecycle' for domain 'DOM': state: 'connected' reason: 'domain started'");
     const q = await seed002('qemu');
