@@ -23,7 +23,7 @@ import type { AcpiPm } from '../acpi/pm-regs.js';
 import { QEMU_XEN_TRADITIONAL_POLICY, type SleepPolicy } from '../acpi/sleep-decode.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { PortBus } from '../ioports/port-bus.js';
-import { PortRegion } from '../ioports/region.js';
+import { PortContainer, PortRegion } from '../ioports/region.js';
 import type { DmModule, GuestMemory, HypercallPort, PciConfigHandler } from '../ioreq/dm-types.js';
 import type { Ioreq } from '../ioreq/ioreq-codec.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
@@ -140,27 +140,30 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
   const pciHost = newPciHost(trace);
   const piix4 = createPiix4Pm(bus, acpi, { smm: false, lpt378: false, com1: true, com2: false });
   for (const f of [i440fxHost(o.ramMiB ?? 128), piix3IsaBridge(), piix4.pci]) pciAttach(pciHost, f);
-  bus.map(new PortRegion(pciConfAddrOps, pciHost), 0xcf8);
-  bus.map(new PortRegion(pciConfDataOps, pciHost), 0xcfc);
+  // The fixed devices go in one container mapped once (the bus rebuilds its 64 K index per map); the PIIX4 PM block
+  // is mapped and moved by src/piix4 itself.
+  const space = new PortContainer('qemu-dm-io', 0x10000);
+  space.add(0xcf8, new PortRegion(pciConfAddrOps, pciHost));
+  space.add(0xcfc, new PortRegion(pciConfDataOps, pciHost));
   // hvmloader pci_setup for 00:01.3: PMBA = 0xB000 | 1, PMREGMISC = 1, interrupt line 9 (xen.md §10).
   const pmAddr = (reg: number): number => (0x8000_0000 | (PIIX4_PM_DEVFN << 8) | reg) >>> 0;
   pciDataWrite(pciHost, pmAddr(0x3c), 9, 1);
   pciDataWrite(pciHost, pmAddr(PMBA), XEN_PM_BASE | 1, 4);
   pciDataWrite(pciHost, pmAddr(PMREGMISC), 1, 1);
-  bus.map(acpi.gpeIo, XEN_GPE0_BASE);
+  space.add(XEN_GPE0_BASE, acpi.gpeIo);
   // The PIIX3 reset control register and the i8042 are src/piix4's models, as in QEMU mode (the DM under Xen
   // emulates both: QEMU hw/isa/piix.c rcr, hw/input/pckbd.c). Their reset requests are qemu_system_reset_request.
   const rcr: RcrState = { rcr: 0, trace, reset: (v) => {
     sink.reset('reset-cf9', RCR_PORT, v);
     pending.reset = true;
   } };
-  bus.map(new PortRegion(rcrOps, rcr), RCR_PORT, { priority: 1 });
+  space.add(RCR_PORT, new PortRegion(rcrOps, rcr), 1); // over the 0xCF8 dword, as in QEMU mode
   const kbc = newKbc(trace, (how, v) => {
     sink.reset('reset-kbc', 0x64, how === 'pulse' ? 0xfe : v);
     pending.reset = true;
   }, () => {}); // IRQ 1 (keyboard input) is not modelled under Xen
-  bus.map(new PortRegion(kbcDataOps, kbc), KBC_DATA_PORT);
-  bus.map(new PortRegion(kbcCmdOps, kbc), KBC_CMD_PORT);
+  space.add(KBC_DATA_PORT, new PortRegion(kbcDataOps, kbc));
+  space.add(KBC_CMD_PORT, new PortRegion(kbcCmdOps, kbc));
   // COM1: qemu-dm's serial port (xl serial='pty'); its interrupt is an ISA IRQ line of Xen's vPIC, set with
   // xendevicemodel_set_isa_irq_level (XEN_DMOP_set_isa_irq_level) on each level change.
   let irqLevel = false;
@@ -170,7 +173,8 @@ export function buildQemuDmModel(hc: HypercallPort, o: QemuDmModelOptions): Qemu
     irqLevel = level;
     dmpSetIsaIrqLevel(hc, domid, ISA_SERIAL_IRQ[0], level ? 1 : 0);
   }, (b) => { pendingText += String.fromCharCode(b); });
-  bus.map(new PortRegion(uartOps, com1, 'serial0'), com1.iobase);
+  space.add(com1.iobase, new PortRegion(uartOps, com1, 'serial0'));
+  bus.map(space, 0);
 
   /** IOREQ_TYPE_PCI_CONFIG: the SBDF selects the function; the access goes through the 0xCF8/0xCFC pair. */
   const pci: PciConfigHandler = {
