@@ -8,7 +8,7 @@
  */
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { CauseChain, type CauseLink } from '../machine/cause-chain.js';
-import { Trace, type TraceRecord } from '../trace/trace.js';
+import { defineEvent, Trace, type TraceRecord } from '../trace/trace.js';
 import { vcpuRunnable, type Domain, type Vcpu } from './domain.js';
 import type { GuestCtx, XenGuest } from './guest.js';
 import { HvmIo } from './hvm-io.js';
@@ -36,6 +36,8 @@ const TIMELINE_EVENTS = new Set([
 
 const IOREQ_EVENTS = new Set(['xen_ioreq_send', 'cpu_handle_ioreq', 'cpu_ioreq_respond', 'xen_ioreq_complete']);
 interface IoreqArgs { domid?: number; vcpu?: number; port?: number }
+/** A timeline line that is not itself a trace record (xl, xend and qemu-dm log lines, cause links): in the trace too. */
+const traceNote = defineEvent('xen', 'xen_host_note', (a: { layer: string; text: string }) => `${a.layer} ${a.text}`);
 
 /** A cause chain that also writes each link to the host timeline. */
 class NotingChain extends CauseChain {
@@ -120,7 +122,7 @@ export class XenHost {
     for (const n of TIMELINE_EVENTS) this.trace.enable(n);
     this.trace.subscribe((rec, def) => {
       if (!TIMELINE_EVENTS.has(rec.name) || this.chattyIoreq(rec.name, rec.args as IoreqArgs)) return;
-      this.note(rec.ns, `${rec.name} ${def.format(rec.args as never)}`);
+      this.push(rec.ns, `${rec.name} ${def.format(rec.args as never)}`);
     });
     this.hv.events.on((e) => {
       if (e.kind === 'console') this.note('xen', e.line);
@@ -187,6 +189,11 @@ export class XenHost {
   timelineDropped = 0;
 
   note(layer: string, text: string): void {
+    this.push(layer, text);
+    if (this.trace.on(traceNote)) this.trace.emit(traceNote, { layer, text });
+  }
+
+  private push(layer: string, text: string): void {
     if (this.timeline.length >= this.timelineLimit) this.timelineDropped += this.timeline.splice(0, this.timeline.length >> 1).length;
     this.timeline.push({ t: this.clock.ns(), layer, text });
   }
