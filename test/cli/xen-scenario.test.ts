@@ -25,6 +25,6 @@ describe('acpidm xen scenario', () => {
   it('an unknown option is refused with what is accepted', async () => {
     const io = captureIo();
     expect(await main(['xen', 'scenario', '--verbose', file], io)).toBe(2);
-    expect(io.err).toContain("unknown option '--verbose' (only --timeline)");
+    expect(io.err).toContain("unknown option '--verbose' (--timeline, --diagram OUT.svg)");
   });
 });
