@@ -8,7 +8,9 @@ import { kernelGuestFactory, formatTimeline, startXenRun, type XenRunHandle } fr
 import { domainVerdict } from '../src/xen-hvm/domain-verdict.js';
 import type { DomRecord } from '../src/xen-hvm/libxl.js';
 import { buildSwimlane } from '../src/diagram/build.js';
-import type { DiagramRecord, Swimlane } from '../src/diagram/swimlane.js';
+import { cpuGuestSite } from '../src/diagram/pc-site.js';
+import type { DiagramRecord, GuestSite, Swimlane } from '../src/diagram/swimlane.js';
+import { CpuGuest } from '../src/xen-hvm/cpu-guest.js';
 import { describeCauses, type Phase, type Snapshot } from './session.js';
 
 export interface XenSessionOptions {
@@ -28,6 +30,8 @@ export class XenWebSession {
   phase: Phase = 'running';
   note = '';
   private readonly first: DomRecord;
+  /** The guest instruction (CS:EIP, bytes) behind each of the guest's port accesses, by trace record seq. */
+  private readonly sites = new Map<number, GuestSite>();
 
   constructor(readonly opts: XenSessionOptions) {
     const path = `firmware/guests/${opts.name}.bin`;
@@ -37,6 +41,17 @@ export class XenWebSession {
       maxInsns: opts.maxInsns ?? 200_000_000,
     });
     this.first = [...this.run.libxl.records.values()][0]!;
+    const g = this.first.hd.guest;
+    if (g instanceof CpuGuest) {
+      // The trace sink runs inside the guest's OUT (hvm-io.ts emits before the ioreq goes out): the CPU is still on it.
+      const site = cpuGuestSite(() => g.cpu, g.mem);
+      this.run.host.trace.subscribe((rec) => {
+        if ((rec.name === 'xen_ioreq_send' || rec.name === 'xen_hvm_intercept') && rec.args['domid'] === this.first.domid) {
+          const s = site();
+          if (s) this.sites.set(rec.seq, s);
+        }
+      });
+    }
   }
 
   /** Run for up to `ns` of virtual time (a CPU guest executes one instruction per ns); returns the new phase. */
@@ -92,7 +107,11 @@ export class XenWebSession {
   diagram(): Swimlane {
     const recs = [...this.run.libxl.records.values()];
     return buildSwimlane({
-      mode: 'xen', title: `${this.opts.name} (Xen mode)`, records: this.run.host.trace.history as readonly DiagramRecord[],
+      mode: 'xen', title: `${this.opts.name} (Xen mode)`,
+      records: this.run.host.trace.history.map((r): DiagramRecord => {
+        const site = this.sites.get(r.seq);
+        return site ? { ...r, site } : r;
+      }),
       chains: recs.map((x) => ({ domid: x.domid, name: x.name, links: x.hd.chain.links })),
       verdict: domainVerdict(this.first), verdictDomid: this.first.domid,
     });

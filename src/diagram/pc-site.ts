@@ -4,21 +4,28 @@
  * memory at CS.base + EIP while paging is off (with paging on the linear address is not a physical one, and
  * the bytes are left out rather than guessed).
  */
+import type { Cpu } from '../cpu/cpu.js';
+import type { PhysMemory } from '../memory/phys-memory.js';
 import type { PcSystem } from '../machine/pc-system.js';
 import type { GuestSite } from './swimlane.js';
 
 const CR0_PG = 0x8000_0000;
 
 export function pcGuestSite(sys: PcSystem): () => GuestSite | undefined {
+  return cpuGuestSite(() => sys.cpu, sys.mem);
+}
+
+/** The same for any guest CPU and its memory (a Xen mode CpuGuest: `cpuGuestSite(() => guest.cpu, guest.mem)`). */
+export function cpuGuestSite(getCpu: () => Cpu | null, mem: PhysMemory): () => GuestSite | undefined {
   return () => {
-    const cpu = sys.cpu;
-    if (cpu.insnStart === undefined) return undefined;
+    const cpu = getCpu();
+    if (!cpu || cpu.insnStart === undefined) return undefined;
     const cs = cpu.segSel[1]!;
     const eip = cpu.insnStart >>> 0;
     if ((cpu.getReg('cr0') & CR0_PG) !== 0) return { cs, eip };
     const lin = (cpu.segment('cs').base + eip) >>> 0;
     const bytes: number[] = [];
-    for (let i = 0; i < 15 && lin + i < sys.mem.ramSize; i++) bytes.push(sys.mem.read8(lin + i));
+    for (let i = 0; i < 15 && lin + i < mem.ramSize; i++) bytes.push(mem.read8(lin + i));
     return { cs, eip, bytes, code32: cpu.defOs !== 0 };
   };
 }

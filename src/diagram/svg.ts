@@ -26,6 +26,7 @@ export function escapeXml(s: string): string {
 }
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, Math.max(1, n - 1))}…` : s);
+const hex4 = (v: number): string => v.toString(16).padStart(4, '0');
 const ms = (ns: number): string => `${(ns / 1e6).toFixed(6)} ms`;
 
 export type Row =
@@ -169,7 +170,9 @@ function messageSvg(m: Message, y: number, laneX: ReadonlyMap<string, number>, w
   const x1 = laneX.get(m.from)!;
   const x2 = laneX.get(m.to)!;
   const cls = `msg kind-${m.kind}${m.path ? ' path' : ''}`;
-  const full = `${ms(m.t)}  ${m.label}  [${m.record.name} #${m.record.seq}]${m.links.length ? `  cause link ${m.links.map((l) => `#${l}`).join(' ')}` : ''}`;
+  const site = m.record.site;
+  const insn = site ? `  guest instruction ${hex4(site.cs)}:${site.eip.toString(16).padStart(8, '0')}${site.bytes ? ` (${site.bytes.slice(0, 4).map((b) => b.toString(16).padStart(2, '0')).join(' ')}…)` : ''}` : '';
+  const full = `${ms(m.t)}  ${m.label}  [${m.record.name} #${m.record.seq}]${m.links.length ? `  cause link ${m.links.map((l) => `#${l}`).join(' ')}` : ''}${insn}`;
   const parts: string[] = [
     `<g class="${cls}" id="m${m.i}" data-i="${m.i}" data-seq="${m.record.seq}" data-t="${m.t}" data-from="${escapeXml(m.from)}" data-to="${escapeXml(m.to)}">`,
     `<title>${escapeXml(full)}</title>`,

@@ -97,6 +97,9 @@ describe('swimlane diagram, QEMU mode', () => {
     // QEMU hw/acpi/core.c acpi_pm1_cnt_write → qemu_system_shutdown_request(GUEST_SHUTDOWN) → SHUTDOWN: the path, end to end.
     expect(d.msgs.filter((m) => m.path).map((m) => `${m.from}>${m.to}`)).toEqual(['guest>pm', 'pm>runstate', 'runstate>qmp']);
     expect(d.msgs[idx[4]!]!.title).toContain('cause link #1');
+    // ...with the guest's OUT: the CS:EIP the verdict names (src/machine verdict: "at 0008:xxxxxxxx")
+    const at = /at (0008:[0-9a-f]{8})/.exec(r.err)![1]!;
+    expect(d.msgs[idx[4]!]!.title).toMatch(new RegExp(`guest instruction ${at} \\((66 )?ef`));
     expect(r.err).toContain('verdict: shut down');
     expect(findAll(d.svg, (e) => hasClass(e, 'verdict'))[0]!.text).toMatch(/^verdict: shut down \[SHUTDOWN/);
   });
@@ -181,6 +184,17 @@ describe('swimlane diagram, Xen mode', () => {
       'VIRQ_DOM_EXC #1 (d1)', 'watch @releaseDomain (domain-death)', 'DOMAIN_SHUTDOWN(0) domid 1', 'XEN_DOMCTL_pausedomain d1 = 0',
       'domain_destroy d1', 'DOMAIN_DEATH domid 1',
     ]);
+  });
+
+  it('acpidm run --xen --diagram: the guest\'s S5 ioreq carries the OUT that made it (CS:EIP, bytes)', async () => {
+    const out = join(tempDir('acpidm-diagram'), 'xen.svg');
+    const r = await cli('run', '--xen', '--quiet', '--diagram', out);
+    expect(r.code, r.err).toBe(0);
+    const d = drawn(readFileSync(out, 'utf8'));
+    expect(d.lanes).toEqual(XEN_LANES);
+    const s5 = d.msgs.find((m) => m.title.includes('ioreq d1v0 PIO write 0xb004 <== 0x2001'))!;
+    expect(s5.path).toBe(true);
+    expect(s5.title).toMatch(/cause link #1  guest instruction [0-9a-f]{4}:[0-9a-f]{8} \((66 )?ef/);
   });
 
   it('the Xen poweroff to domain_destroy: every drawn message is a trace record of the run, none left out', () => {

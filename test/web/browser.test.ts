@@ -272,6 +272,12 @@ if (!hasChromium && CI) {
       while (node.step(50_000) === 'running');
       expect(drawn).toEqual(nodeDiagram(node));
       expect(await page.evaluate<string>(`document.getElementById('chain').dataset.verdict`)).toBe(node.snapshot().verdict);
+      // The guest's S5 ioreq: clicking it shows the OUT that made it (the CPU guest's CS:EIP and bytes).
+      const s5 = drawn.msgs.find((m) => m.name === 'xen_ioreq_send' && m.path)!;
+      await page.evaluate(`document.querySelector('#diagram g#m${s5.i}').dispatchEvent(new MouseEvent('click', { bubbles: true }))`);
+      const d = await detail(page);
+      expect(d.text).toMatch(/guest instruction: CS:EIP [0-9a-f]{4}:[0-9a-f]{8}, bytes (66 )?ef \(out dx, (ax|eax)\)/);
+      expect(d.text).toContain('cause link #2: guest via pm1a-cnt');
       await keepScreenshot(page, 'xen-pwrbtn');
       expect(page.errors).toEqual([]);
     });
