@@ -135,7 +135,8 @@ function renderDiagram(): void {
   ui.diagram.innerHTML = renderSvg(s).replace(/^<\?xml[^>]*>\s*/, '');
   ui.diagram.dataset['messages'] = String(s.messages.length);
   ui.diagram.dataset['lanes'] = JSON.stringify(s.lanes.map((l) => l.title));
-  ui.diagram.dataset['json'] = JSON.stringify(s.messages.map((m) => ({ i: m.i, seq: m.record.seq, name: m.record.name, t: m.t, from: m.from, to: m.to, label: m.label, path: m.path, links: m.links })));
+  // The complete list for tests and scripts, written when the run has stopped (as the other panels' data-json).
+  if (session.phase !== 'running') ui.diagram.dataset['json'] = JSON.stringify(s.messages.map((m) => ({ i: m.i, seq: m.record.seq, name: m.record.name, t: m.t, from: m.from, to: m.to, label: m.label, path: m.path, links: m.links })));
   lastDiagramRender = performance.now();
   diagramCost = lastDiagramRender - t0;
   if (cursor >= 0) select(cursor, false);
