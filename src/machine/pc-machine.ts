@@ -103,6 +103,10 @@ export class PcMachine {
   onA20: ((enabled: boolean) => void) | null = null;
   /** A guest write to port 0xF0 (QEMU ioportF0_write): the CPU lowers FERR# and asserts IGNNE#. */
   onFerrClear: (() => void) | null = null;
+  /** The guest wrote the i440FX PAM registers (config 0x59-0x5F); PcSystem maps shadow RAM from them. */
+  onPamChanged: ((config: Uint8Array) => void) | null = null;
+  /** An SMI raised through APM 0xB2 (acpidm has no SMM: PcSystem stops a -bios run that needs it). */
+  onSmi: (() => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
   /** The guest's last console lines with their virtual times (evidence for the cause chain). */
@@ -185,6 +189,8 @@ export class PcMachine {
       },
       a20: (on) => this.onA20?.(on),
       ferrClear: () => this.onFerrClear?.(),
+      pamChanged: (config) => this.onPamChanged?.(config),
+      smi: () => this.onSmi?.(),
       serialByte: (b, i) => {
         (this.serialOut[i] ??= new DebugconBuffer()).push(b);
         if (i === 0) this.consoleTail.push(b, this.clock.ns());
@@ -275,9 +281,10 @@ export class PcMachine {
     this.chipset.reset();
     this.cpu?.reset();
     this.cpuExit = null;
+    // Traced before the handlers: the firmware is one of them, and its steps come after the reset, as on a PC.
+    if (this.trace.on(tr.reset)) this.trace.emit(tr.reset, { devices: this.resetHandlers.length });
     for (const fn of this.resetHandlers) fn();
     this.lastPowerButton = null;
-    if (this.trace.on(tr.reset)) this.trace.emit(tr.reset, { devices: this.resetHandlers.length });
   }
 
   /** Leave prelaunch (QMP `cont`; what QEMU does at startup without -S). */
