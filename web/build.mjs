@@ -9,7 +9,8 @@
  * The bundle targets the browser platform, and any import of a Node built-in
  * fails the build naming the importing file: that would be a bug in src/.
  *
- * Usage: node web/build.mjs [--out DIR]
+ * Usage: node web/build.mjs [--out DIR] [--serve [--port N]]
+ *   --serve   then serve the result on http://127.0.0.1:8000/ (web/serve.mjs) until Ctrl-C: what `npm run web` does
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -97,7 +98,22 @@ export async function buildWeb({ outDir = join(here, 'dist'), quiet = false } = 
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--out');
-  buildWeb(i > 0 ? { outDir: resolve(process.argv[i + 1] ?? '') } : {}).catch((e) => {
+  const p = process.argv.indexOf('--port');
+  buildWeb(i > 0 ? { outDir: resolve(process.argv[i + 1] ?? '') } : {}).then(async ({ outDir }) => {
+    if (!process.argv.includes('--serve')) {
+      process.stdout.write(`web/build: to serve it: node web/serve.mjs --dir ${relative(process.cwd(), outDir) || '.'}  (or npm run web)\n`);
+      return;
+    }
+    const { serveStatic } = await import('./serve.mjs');
+    const port = p > 0 ? Number(process.argv[p + 1]) : 8000;
+    const s = await serveStatic(outDir, port).catch((e) => {
+      throw new Error(`cannot serve on 127.0.0.1:${port}: ${e?.message ?? e}${e?.code === 'EADDRINUSE' ? ' (use --port N)' : ''}`);
+    });
+    process.stdout.write(`web: serving ${relative(process.cwd(), outDir) || '.'} at ${s.url} (Ctrl-C stops)\n`);
+    const stop = () => s.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }).catch((e) => {
     process.stderr.write(`web/build: ${e?.message ?? e}\n`);
     process.exit(1);
   });

@@ -11,6 +11,10 @@ import type { MachineEvent } from '../src/machine/run-state.js';
 import type { CauseLink } from '../src/machine/cause-chain.js';
 import { Timeline as WebTimeline } from '../src/machine/timeline.js';
 import { verdictLines } from '../src/machine/verdict.js';
+import { DiagramRecorder } from '../src/diagram/recorder.js';
+import { pcGuestSite } from '../src/diagram/pc-site.js';
+import { buildSwimlane } from '../src/diagram/build.js';
+import type { Swimlane } from '../src/diagram/swimlane.js';
 
 /** Where the run is, from the host's point of view. */
 export type Phase =
@@ -68,6 +72,8 @@ export class WebSession {
   private console = '';
   private consoleLines = 0;
   private readonly maxInsns: number;
+  /** What the swimlane diagram is drawn from (src/diagram): the trace records of this run. */
+  readonly recorder: DiagramRecorder;
 
   constructor(readonly opts: SessionOptions) {
     parseMultiboot(opts.kernel); // a clear MultibootError before anything runs
@@ -87,6 +93,7 @@ export class WebSession {
     const m = this.sys.machine;
     timeline = this.timeline = new WebTimeline(() => m.clock.ns(), { maxLines: 5000 });
     this.timeline.attach(m.trace);
+    this.recorder = new DiagramRecorder(m.trace, { site: pcGuestSite(this.sys) });
     this.sys.powerOn();
     m.start();
   }
@@ -151,6 +158,15 @@ export class WebSession {
     }
     if (this.phase === 'suspended' || this.phase === 'stopped') this.phase = 'running';
     return null;
+  }
+
+  /** The swimlane diagram of the run so far (the same model `acpidm run --diagram` draws). */
+  diagram(): Swimlane {
+    const rs = this.sys.machine.runState;
+    return buildSwimlane({
+      mode: 'qemu', title: `${this.opts.name} (QEMU mode)`, records: this.recorder.all(), chains: [{ links: rs.chain.links }],
+      verdict: rs.verdict(), dropped: this.recorder.dropped,
+    });
   }
 
   /**

@@ -82,6 +82,7 @@ export const RUN_HELP: { group: string; options: OptionHelp[] }[] = [
       { syntax: '--max-insns N', text: 'stop after N guest instructions (exit 4)' },
       { syntax: '--json', text: 'print the timeline as JSON lines' },
       { syntax: '--quiet', text: 'print no timeline' },
+      { syntax: '--diagram FILE', text: "write the run's swimlane diagram (every layer's messages, the cause path) as SVG" },
     ],
   },
 ];

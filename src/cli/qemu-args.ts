@@ -47,6 +47,8 @@ export interface RunConfig {
   json: boolean;
   /** acpidm: be quiet (no timeline). */
   quiet: boolean;
+  /** acpidm: write the run's swimlane diagram (src/diagram) to this SVG file. */
+  diagram: string | null;
   /** acpidm --xen: run qemu-dm in its own worker thread. */
   dmWorker: boolean;
   /** `-name NAME` (QMP query-name). */
@@ -73,7 +75,7 @@ export const SUPPORTED_OPTIONS = [
   '-trace PATTERN | -trace enable=PATTERN', '-qmp unix:PATH,server=on,wait=off | tcp:127.0.0.1:PORT,server=on,wait=off',
   '-smp 1', '-name NAME', '-nodefaults', '-monitor none|stdio|unix:PATH,server=on,wait=off',
   '-device isa-debug-exit[,iobase=P][,iosize=N]', '-device pc-testdev', '-help', '-version',
-  '--xen', '--dm-worker', '--max-insns N', '--json', '--quiet',
+  '--xen', '--dm-worker', '--max-insns N', '--json', '--quiet', '--diagram FILE',
 ];
 
 function unsupported(opt: string): never {
@@ -122,7 +124,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
     machine: 'pc', smm: true, memoryMiB: 128, bios: null, kernel: null, initrd: null, append: '', startPaused: false,
     noShutdown: false, noReboot: false, debugcons: [], serials: [], s4Val: 2, disableS3: false, disableS4: false,
     cpuModel: DEFAULT_CPU_MODEL, icountShift: 0, traceFile: null, tracePatterns: [], qmp: [], xen: false, maxInsns: Infinity,
-    json: false, quiet: false, dmWorker: false, name: null, nodefaults: false, monitors: [], debugExit: null,
+    json: false, quiet: false, diagram: null, dmWorker: false, name: null, nodefaults: false, monitors: [], debugExit: null,
     pcTestdev: false, info: null,
   };
   const chardevs = new Map<string, SerialSpec>();
@@ -140,7 +142,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
   for (; i < argv.length; i++) {
     const raw = argv[i]!;
     // QEMU accepts both -opt and --opt.
-    const opt = raw.startsWith('--') && !['--xen', '--dm-worker', '--max-insns', '--json', '--quiet'].includes(raw) ? raw.slice(1) : raw;
+    const opt = raw.startsWith('--') && !['--xen', '--dm-worker', '--max-insns', '--json', '--quiet', '--diagram'].includes(raw) ? raw.slice(1) : raw;
     switch (opt) {
       case '-M':
       case '-machine': {
@@ -290,6 +292,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
       }
       case '--json': cfg.json = true; break;
       case '--quiet': cfg.quiet = true; break;
+      case '--diagram': cfg.diagram = next(opt); break;
       case '-smp': {
         const { head, kv } = parseKv(next(opt));
         const n = parseInt0(kv.get('cpus') ?? head ?? '1', '-smp');

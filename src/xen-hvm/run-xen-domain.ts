@@ -149,7 +149,7 @@ function setupRun(o: RunXenOptions) {
   const budgetOut = (): boolean => o.maxInsns !== undefined && host.clock.instructions >= o.maxInsns;
   const finished = (): boolean => budgetOut() || !o.runToLimit && host.clock.ns() >= lastAction && host.hv.domains.size === 1 && xl.pendingRestarts === 0
     && libxl.pendingDms === 0 && commands.every((c) => c.code !== null);
-  return { host, libxl, xl, rec, cfg, commands, limit, finished, budgetOut };
+  return { host, libxl, xl, rec, cfg, commands, limit, finished, budgetOut, exec };
 }
 
 type RunCtx = ReturnType<typeof setupRun>;
@@ -192,6 +192,29 @@ export async function runXenDomainAsync(o: RunXenOptions = {}): Promise<RunXenRe
     if (c.libxl.pendingDms === 0) break;
   }
   return collect(c);
+}
+
+/** A run driven step by step (the web page: it yields to the browser between steps, and sends xl commands while it runs). */
+export interface XenRunHandle {
+  readonly host: XenHost;
+  readonly libxl: Libxl;
+  /** Run an xl command now, as `xl ARGV...` from dom0 (`['shutdown', '-F', 'guest']`, `['trigger', 'guest', 'power']`). */
+  exec(argv: string[]): void;
+  /** Run for up to `ns` of virtual time; true once the run is over (the domain is gone, or the budget is used up). */
+  run(ns: number): boolean;
+  result(): RunXenResult;
+}
+
+/** As runXenDomain, but the caller moves time on (synchronous device models only). */
+export function startXenRun(o: RunXenOptions = {}): XenRunHandle {
+  if (o.dmStarter) throw new Error('startXenRun: a dmStarter (worker DM) needs runXenDomainAsync');
+  const c = setupRun(o);
+  return {
+    host: c.host, libxl: c.libxl,
+    exec: (argv) => c.exec(argv),
+    run: (ns) => c.host.runUntil(c.finished, ns),
+    result: () => collect(c),
+  };
 }
 
 /** The timeline as text lines: `  12.000001000 s  layer  text`. */

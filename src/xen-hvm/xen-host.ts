@@ -8,7 +8,7 @@
  */
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { CauseChain, type CauseLink } from '../machine/cause-chain.js';
-import { Trace, type TraceRecord } from '../trace/trace.js';
+import { defineEvent, Trace, type TraceRecord } from '../trace/trace.js';
 import { vcpuRunnable, type Domain, type Vcpu } from './domain.js';
 import type { GuestCtx, XenGuest } from './guest.js';
 import { HvmIo } from './hvm-io.js';
@@ -32,6 +32,9 @@ const TIMELINE_EVENTS = new Set([
   'xenstored_domain_cleanup', 'xenstored_watch_event', 'libxl_death_watch', 'xen_domain_destroy', 'destroy_hvm_domain_action',
   'destroy_hvm_domain_failed_action', 'xen_hvm_s3', 'seabios_s3_resume',
 ]);
+
+/** A timeline line that is not itself a trace record (xl, xend and qemu-dm log lines, cause links): in the trace too. */
+const traceNote = defineEvent('xen', 'xen_host_note', (a: { layer: string; text: string }) => `${a.layer} ${a.text}`);
 
 /** A cause chain that also writes each link to the host timeline. */
 class NotingChain extends CauseChain {
@@ -113,7 +116,7 @@ export class XenHost {
     // Trace events that belong in the timeline (the rest stay in the trace only).
     for (const n of TIMELINE_EVENTS) this.trace.enable(n);
     this.trace.subscribe((rec, def) => {
-      if (TIMELINE_EVENTS.has(rec.name)) this.note(rec.ns, `${rec.name} ${def.format(rec.args as never)}`);
+      if (TIMELINE_EVENTS.has(rec.name)) this.push(rec.ns, `${rec.name} ${def.format(rec.args as never)}`);
     });
     this.hv.events.on((e) => {
       if (e.kind === 'console') this.note('xen', e.line);
@@ -153,6 +156,11 @@ export class XenHost {
   timelineDropped = 0;
 
   note(layer: string, text: string): void {
+    this.push(layer, text);
+    if (this.trace.on(traceNote)) this.trace.emit(traceNote, { layer, text });
+  }
+
+  private push(layer: string, text: string): void {
     if (this.timeline.length >= this.timelineLimit) this.timelineDropped += this.timeline.splice(0, this.timeline.length >> 1).length;
     this.timeline.push({ t: this.clock.ns(), layer, text });
   }

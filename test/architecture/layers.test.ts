@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   qmp: ['machine', 'cpu', 'piix4', 'acpi', 'ioports', 'memory', 'trace', 'clock'],
   lifecycle: ['qmp', 'machine', 'cpu', 'piix4', 'acpi', 'ioports', 'memory', 'trace', 'clock'],
   'xen-hvm': ['ioreq', 'machine', 'cpu', 'piix4', 'acpi', 'ioports', 'memory', 'trace', 'clock'],
+  diagram: ['machine', 'cpu', 'piix4', 'acpi', 'ioports', 'memory', 'trace', 'clock'],
 };
 
 function* files(dir: string): Generator<string> {

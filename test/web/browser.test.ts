@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSession, type EventView, type LinkView, type Snapshot } from '../../web/session.js';
+import { XenWebSession } from '../../web/xen-session.js';
 import { CHROMIUM, Chromium, type Page } from './chromium.js';
 import { serveDir, type StaticServer } from './static-server.js';
 
@@ -134,6 +135,7 @@ if (!hasChromium && CI) {
       const shot = await page.screenshot();
       expect([...shot.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]); // a PNG came back (its content is for people)
       writeFileSync(process.env['ACPIDM_WEB_SCREENSHOT'] ?? join(dir, 'pwrbtn.png'), shot);
+      await keepScreenshot(page, 'qemu-pwrbtn');
       const node = nodeRun('pwrbtn', (s) => s.pressPowerButton());
       expect({ guestOut, events, chain }).toEqual({ guestOut: node.console, events: node.events, chain: node.chain });
       expect(page.errors).toEqual([]);
@@ -184,6 +186,125 @@ if (!hasChromium && CI) {
       await settled(page, 'exited');
       expect(eventsOf(await json<EventView[]>(page, 'events'))).toEqual(expected);
       expect((await json<LinkView[]>(page, 'chain')).every((l) => l.requester === 'guest' && l.mechanism === mechanism)).toBe(true);
+      expect(page.errors).toEqual([]);
+    });
+
+    type DrawnMsg = { i: number; seq: number; name: string; t: number; from: string; to: string; label: string; path: boolean; links: number[] };
+    const diagramOf = async (p: Page) => ({
+      lanes: JSON.parse(await p.evaluate<string>(`document.getElementById('diagram').dataset.lanes`)) as string[],
+      msgs: JSON.parse(await p.evaluate<string>(`document.getElementById('diagram').dataset.json`)) as DrawnMsg[],
+    });
+    /** The same model in Node: lanes and messages, as the page's data attributes carry them. */
+    const nodeDiagram = (s: WebSession | XenWebSession) => {
+      const d = s.diagram();
+      return { lanes: d.lanes.map((l) => l.title), msgs: d.messages.map((m) => ({ i: m.i, seq: m.record.seq, name: m.record.name, t: m.t, from: m.from, to: m.to, label: m.label, path: m.path, links: m.links })) };
+    };
+    /** With ACPIDM_WEB_SCREENSHOTS=DIR, keep a PNG of the page (web/README.md's pictures come from here). */
+    const keepScreenshot = async (p: Page, name: string) => {
+      const dirOut = process.env['ACPIDM_WEB_SCREENSHOTS'];
+      if (!dirOut) return;
+      const png = await p.screenshot({ width: 1280, height: 1250 });
+      expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+      writeFileSync(join(dirOut, `${name}.png`), png);
+    };
+    const detail = (p: Page) => p.evaluate<{ i: string; text: string; json: string }>(`(() => { const d = document.getElementById('detail'); return { i: d.dataset.i, text: d.textContent, json: d.dataset.json }; })()`);
+
+    it('swimlane (issue 17): the poweroff run drawn in the page equals the Node diagram; step forward/back; a click shows the trace record and the guest\'s OUT', async () => {
+      const page = await newPage();
+      await page.navigate(`${server.url}?guest=poweroff`);
+      await settled(page, 'exited');
+      // issue 15: an exited run is not reported "exited | run state running"
+      expect(await state(page)).not.toMatch(/exited \| run state running/);
+      expect(await state(page)).toContain('exit status 0');
+      const drawn = await diagramOf(page);
+      const node = new WebSession({ name: 'poweroff', kernel: new Uint8Array(readFileSync(join(root, 'firmware/guests/poweroff.bin'))) });
+      while (node.step(50_000) === 'running');
+      expect(drawn).toEqual(nodeDiagram(node));
+      expect(drawn.lanes).toEqual(['firmware (SeaBIOS part)', 'guest CPU', 'PIIX4 / ACPI PM', 'run state (main loop)', 'QMP clients']);
+      // The lanes' messages are the trace's records in the trace's order (the Node trace of the same run).
+      const seqs = drawn.msgs.map((m) => m.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      const traced = node.sys.machine.trace.history.filter((r) => r.name === 'acpi_pm1_cnt_write' || r.name === 'machine_event').map((r) => r.seq);
+      expect(drawn.msgs.filter((m) => m.name === 'acpi_pm1_cnt_write' || m.name === 'machine_event').map((m) => m.seq)).toEqual(traced);
+      // When the run stops the page points at the deciding message: the guest's S5 write, cause link #1.
+      const s5 = drawn.msgs.find((m) => m.links.includes(1))!;
+      expect(s5).toMatchObject({ name: 'acpi_pm1_cnt_write', from: 'guest', to: 'pm', path: true });
+      expect((await detail(page)).i).toBe(String(s5.i));
+      // Step: back goes to the message drawn before it, forward returns.
+      await page.evaluate(`document.getElementById('step-back').click()`);
+      expect((await detail(page)).i).toBe(String(s5.i - 1));
+      await page.evaluate(`document.getElementById('step-forward').click()`);
+      await page.evaluate(`document.getElementById('step-forward').click()`);
+      expect((await detail(page)).i).toBe(String(s5.i + 1));
+      // Click through every message: each shows its own record.
+      for (const m of drawn.msgs) {
+        await page.evaluate(`document.querySelector('#diagram g#m${m.i} rect.hit').dispatchEvent(new MouseEvent('click', { bubbles: true }))`);
+        const d = await detail(page);
+        expect(d.i).toBe(String(m.i));
+        expect(JSON.parse(d.json)).toMatchObject({ seq: m.seq, name: m.name });
+      }
+      await page.evaluate(`document.querySelector('#diagram g#m${s5.i}').dispatchEvent(new MouseEvent('click', { bubbles: true }))`);
+      const d = await detail(page);
+      // The instruction the cause link names (verdict: "at 0008:xxxxxxxx"), with its bytes: an OUT to PM1a_CNT.
+      const at = /at (0008:[0-9a-f]{8})/.exec(node.snapshot().verdict)![1]!;
+      expect(d.text).toContain(`guest instruction: CS:EIP ${at}`);
+      expect(d.text).toMatch(/bytes (66 )?ef \(out dx, (ax|eax)\)/);
+      expect(d.text).toContain('cause link #1: guest via pm1a-cnt');
+      await keepScreenshot(page, 'qemu-poweroff');
+      expect(page.errors).toEqual([]);
+    });
+
+    it('swimlane in Xen mode: pwrbtn waits; the Power button is `xl trigger guest power`; guest → ioreq ring → qemu-dm → hypervisor → xenstored → xl, as in Node', async () => {
+      const page = await newPage();
+      await page.navigate(`${server.url}?mode=xen&guest=pwrbtn`);
+      await settled(page, 'waiting');
+      expect(await page.evaluate<boolean>(`document.getElementById('xl-shutdown').disabled`)).toBe(false);
+      await page.evaluate(`document.getElementById('power').click()`);
+      await settled(page, 'exited');
+      const drawn = await diagramOf(page);
+      expect(drawn.lanes).toEqual(['guest CPU (HVM domain)', 'ioreq ring', 'qemu-dm (dom0)', 'hypervisor', 'xenstored', 'libxl / xl', 'xend']);
+      const path = drawn.msgs.filter((m) => m.path).map((m) => `${m.from}>${m.to}`);
+      // xl trigger power (#1) → the guest's S5 as an ioreq (#2) → qemu-dm's SCHEDOP_remote_shutdown (#3) → VIRQ → @releaseDomain → xl
+      expect(path.slice(0, 7)).toEqual(['xl>xen', 'guest>ring', 'ring>qemu-dm', 'qemu-dm>xen', 'xen>xenstored', 'xenstored>xl', 'xl>xl']);
+      const node = new XenWebSession({ name: 'pwrbtn', kernel: new Uint8Array(readFileSync(join(root, 'firmware/guests/pwrbtn.bin'))), maxInsns: 50_000_000 });
+      while (node.step(50_000) === 'running');
+      node.pressPowerButton();
+      while (node.step(50_000) === 'running');
+      expect(drawn).toEqual(nodeDiagram(node));
+      expect(await page.evaluate<string>(`document.getElementById('chain').dataset.verdict`)).toBe(node.snapshot().verdict);
+      // The guest's S5 ioreq: clicking it shows the OUT that made it (the CPU guest's CS:EIP and bytes).
+      const s5 = drawn.msgs.find((m) => m.name === 'xen_ioreq_send' && m.path)!;
+      await page.evaluate(`document.querySelector('#diagram g#m${s5.i}').dispatchEvent(new MouseEvent('click', { bubbles: true }))`);
+      const d = await detail(page);
+      expect(d.text).toMatch(/guest instruction: CS:EIP [0-9a-f]{4}:[0-9a-f]{8}, bytes (66 )?ef \(out dx, (ax|eax)\)/);
+      expect(d.text).toContain('cause link #2: guest via pm1a-cnt');
+      await keepScreenshot(page, 'xen-pwrbtn');
+      expect(page.errors).toEqual([]);
+    });
+
+    it('swimlane in Xen mode: the poweroff guest down to domain_destroy and DOMAIN_DEATH, the path highlighted end to end', async () => {
+      const page = await newPage();
+      await page.navigate(`${server.url}?mode=xen&guest=poweroff`);
+      await settled(page, 'exited');
+      const drawn = await diagramOf(page);
+      // xen.md §8 / seed 003: guest ioreq → qemu-dm → SCHEDOP_remote_shutdown → VIRQ_DOM_EXC → @releaseDomain → libxl → xl destroy
+      expect(drawn.msgs.filter((m) => m.path).map((m) => m.name)).toEqual([
+        'xen_ioreq_send', 'cpu_handle_ioreq', 'xen_hypercall', 'xen_send_global_virq', 'xenstored_watch_event', 'libxl_event', 'xen_hypercall',
+        'xen_domain_destroy', 'libxl_event',
+      ]);
+      expect(drawn.msgs.at(-1)!.label).toBe('DOMAIN_DEATH domid 1');
+      await keepScreenshot(page, 'xen-poweroff');
+      expect(page.errors).toEqual([]);
+    });
+
+    it('an unknown ?guest= or ?mode= is an error on the page, naming what exists (issue 15)', async () => {
+      const page = await newPage();
+      await page.navigate(`${server.url}?guest=nosuchguest`);
+      await settled(page, 'error');
+      expect(await state(page)).toMatch(/unknown guest 'nosuchguest'.*poweroff, pwrbtn/);
+      await page.navigate(`${server.url}?mode=kvm`);
+      await settled(page, 'error');
+      expect(await state(page)).toContain("unknown mode 'kvm'");
       expect(page.errors).toEqual([]);
     });
 

@@ -1,6 +1,6 @@
 // web/build.mjs: the browser bundle of the page, the importable module and every isomorphic src/ module.
 // Its guard is what makes "src/ is isomorphic" checkable at bundle time: a Node built-in import fails the build.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,5 +48,33 @@ describe('web/build.mjs', () => {
     expect(js).toEqual(expect.arrayContaining(['main.js', 'acpidm.js', 'src-all.js']));
     for (const f of js) expect(readFileSync(join(out, f), 'utf8'), f).not.toMatch(/from\s*["']node:|import\(["']node:|require\(["']/);
     for (const g of GUESTS) expect(readFileSync(join(out, 'firmware/guests', `${g}.bin`))).toEqual(readFileSync(join(root, 'firmware/guests', `${g}.bin`)));
+  });
+
+  it('npm run web builds and serves the page (issue 15): one command, a loopback URL, nothing outside dist/', async () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['web']).toBe('node web/build.mjs --serve');
+    const out = join(tmp(), 'dist');
+    const child = spawn(process.execPath, [join(root, 'web/build.mjs'), '--out', out, '--serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (b: Buffer) => {
+          text += b.toString();
+          const m = /serving .* at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+          if (m) resolve(m[1]!);
+        });
+        child.stderr.on('data', (b: Buffer) => { text += b.toString(); });
+        child.on('exit', (code) => reject(new Error(`web/build.mjs --serve exited ${code}: ${text}`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script type="module" src="./main.js">');
+      expect((await fetch(`${url}firmware/guests/pwrbtn.bin`)).status).toBe(200);
+      expect((await fetch(`${url}..%2f..%2fpackage.json`)).status).toBe(403);
+      expect((await fetch(`${url}nope.js`)).status).toBe(404);
+      expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

@@ -206,8 +206,10 @@ export class Page {
     await this.browser.send('Target.closeTarget', { targetId: this.targetId }).catch(() => {});
   }
 
-  async screenshot(): Promise<Uint8Array> {
-    const { data } = await this.send('Page.captureScreenshot', { format: 'png' }) as { data: string };
+  /** A PNG of the viewport, or with `width`/`height` of that area of the page from its top left (beyond the viewport). */
+  async screenshot(area?: { width: number; height: number }): Promise<Uint8Array> {
+    const params = area ? { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, ...area, scale: 1 } } : { format: 'png' };
+    const { data } = await this.send('Page.captureScreenshot', params) as { data: string };
     return new Uint8Array(Buffer.from(data, 'base64'));
   }
 }

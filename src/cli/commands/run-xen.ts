@@ -9,7 +9,7 @@
  * worker thread on the shared ioreq pages, as qemu-dm lives in dom0.
  * Honoured as in QEMU mode: --max-insns (the guest's instruction budget, exit
  * 4), -trace PATTERN / -D FILE (trace records as JSON lines), --json (the
- * timeline as JSON lines), --quiet, DEBUG=acpidm:xen|ioreq|…; refused with a
+ * timeline as JSON lines), --quiet, --diagram FILE (the swimlane SVG), DEBUG=acpidm:xen|ioreq|…; refused with a
  * reason: -bios, -qmp, -S, -debugcon.
  */
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -87,7 +87,8 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
     });
   }
   // --max-insns: the guests' total instruction budget (absent: none; cfg.maxInsns is then not finite).
-  const opts = { configText, guestFactory: kernelGuestFactory(load), ...(Number.isFinite(cfg.maxInsns) ? { maxInsns: cfg.maxInsns } : {}), trace };
+  const sites = cfg.diagram ? (await import('./run-diagram.js')).xenGuestSites(trace) : null;
+  const opts = { configText, guestFactory: sites ? sites.wrap(kernelGuestFactory(load)) : kernelGuestFactory(load), ...(Number.isFinite(cfg.maxInsns) ? { maxInsns: cfg.maxInsns } : {}), trace };
   let r: RunXenResult;
   try {
     if (cfg.dmWorker) {
@@ -99,6 +100,7 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
   } finally {
     if (fd !== null) closeSync(fd);
   }
+  if (cfg.diagram) (await import('./run-diagram.js')).writeXenDiagram(r, cfg.diagram, `acpidm run --xen -kernel ${kernel}`, sites?.sites);
   const status = r.budgetExhausted ? 4 : r.cause === 'suspended' ? 5 : r.cause === 'running' ? 4 : 0;
   if (cfg.json) {
     for (const e of r.timeline) io.stdout(JSON.stringify({ t: e.t, layer: e.layer, text: e.text }) + '\n');

@@ -136,6 +136,9 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   const trace = m.trace;
   attachDebug(trace);
   attachTestDevices(sys, cfg);
+  const diagram = cfg.diagram
+    ? (await import('./run-diagram.js')).recordQemuDiagram(sys, cfg.diagram, `acpidm run ${cfg.kernel ? `-kernel ${cfg.kernel}` : `-bios ${cfg.bios}`}`)
+    : null;
   if (!cfg.quiet && !cfg.json) {
     timeline = new Timeline(() => m.clock.ns(), { out: io.stdout });
     timeline.attach(trace);
@@ -213,6 +216,7 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
     closeFiles();
     await Promise.all([...sockets.values()].map((k) => k.close()));
   }
+  diagram?.write();
   return status;
 }
 

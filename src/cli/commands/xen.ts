@@ -2,7 +2,7 @@
  * `acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]`:
  * run the modelled hypervisor, xenstored and device models until interrupted;
  * `acpidm xl` talks to it over the control socket.
- * `acpidm xen scenario FILE...`: run scenario files and report pass/fail.
+ * `acpidm xen scenario [--diagram OUT.svg] FILE...`: run scenario files and report pass/fail (and draw one).
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +52,9 @@ async function host(args: string[], io: CliIo): Promise<number> {
 }
 
 async function scenario(files: string[], io: CliIo): Promise<number> {
+  const diagram = opt(files, '--diagram');
   if (!files.length) throw new CliError('xen scenario: give one or more scenario files');
+  if (diagram && files.length > 1) throw new CliError('xen scenario --diagram FILE draws one scenario: give one scenario file');
   const { parseScenario, runScenario, checkScenario } = await import('../../xen-hvm/scenario.js');
   let failed = 0;
   for (const f of files) {
@@ -69,7 +71,9 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
       const m = (e as Error).message;
       throw new CliError(m.startsWith(f) ? m : `${f}: ${m}`, 1); // one line naming the file, no stack
     }
-    const bad = checkScenario(spec, runScenario(spec, (path) => new Uint8Array(readFileSync(path))));
+    const r = runScenario(spec, (path) => new Uint8Array(readFileSync(path)));
+    if (diagram) (await import('./run-diagram.js')).writeXenDiagram(r, diagram, `acpidm xen scenario ${f}: ${spec.name}`);
+    const bad = checkScenario(spec, r);
     io.stdout(`${bad.length ? 'FAIL' : 'ok  '} ${spec.name}\n`);
     for (const b of bad) io.stdout(`     ${b}\n`);
     if (bad.length) failed++;
@@ -78,7 +82,7 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
 }
 
 const USAGE = `usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]
-       acpidm xen scenario FILE...
+       acpidm xen scenario [--diagram OUT.svg] FILE...
 
 xen host: run the modelled hypervisor, xenstored and device models until SIGINT/SIGTERM
   --socket PATH     control socket for acpidm xl (default $ACPIDM_XL_SOCKET or ${DEFAULT_XL_SOCKET})
@@ -86,7 +90,8 @@ xen host: run the modelled hypervisor, xenstored and device models until SIGINT/
   --log-dir DIR     write qemu-dm-NAME.log, xl-NAME.log and xend.log there
   --speed N         virtual seconds per real second (default 1)
   --dm-worker       run each domain's qemu-dm in its own worker thread
-xen scenario: run scenario files (scenarios/xen/*.scn) and print ok/FAIL per file; exit 1 if any failed
+xen scenario: run scenario files (scenarios/xen/*.json) and print ok/FAIL per file; exit 1 if any failed
+  --diagram OUT.svg write the scenario's swimlane diagram (every layer's messages, the cause path) as SVG
 `;
 
 export const command: CliCommand = {

@@ -1,0 +1,106 @@
+// Linux boot-to-poweroff, the headline figure of issue 13: the tiny i386 kernel (firmware/linux, cached by
+// build-kernel.sh), an initramfs of Debian's busybox whose /etc/rc runs `poweroff -f`, and test/linux's command
+// line, on acpidm (the whole PcSystem from dist/) and on qemu-system-i386 TCG (`-M pc -m 128`) in the same run.
+// The initramfs, kernel lookup and command line are test/linux/harness.ts's own (bundled here with rolldown, its
+// src/ imports pointed at dist/), so the bench boots exactly what the Linux tests boot. Reports the wall and CPU
+// (user + system) time of each and the ratio; skips with a message when the kernel, busybox or QEMU is missing.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RC = 'echo "ACPIDM: powering off"\npoweroff -f';
+
+/** test/linux/harness.ts as an ES module whose src/ imports are dist/ (the build the other benches measure). */
+export async function loadLinuxHarness(dir) {
+  const { build } = await import('rolldown');
+  const srcDir = join(root, 'src') + sep;
+  await build({
+    input: join(root, 'test/linux/harness.ts'),
+    platform: 'node',
+    logLevel: 'silent',
+    // the harness finds the repository (and the kernel cache key) from its own folder
+    transform: { define: { 'import.meta.dirname': JSON.stringify(join(root, 'test/linux')) } },
+    plugins: [{
+      name: 'src-to-dist',
+      resolveId(source, importer) {
+        if (!importer || !source.startsWith('.')) return null;
+        const p = resolve(dirname(importer), source);
+        return p.startsWith(srcDir) ? { id: pathToFileURL(join(root, 'dist', p.slice(srcDir.length))).href, external: true } : null;
+      },
+    }],
+    output: { file: join(dir, 'linux-harness.mjs'), format: 'esm' },
+  });
+  return import(pathToFileURL(join(dir, 'linux-harness.mjs')).href);
+}
+
+/** Wall and CPU ms of `fn`. */
+function timed(fn) {
+  const w0 = performance.now(), c0 = process.cpuUsage();
+  const out = fn();
+  const c = process.cpuUsage(c0);
+  return { out, wall: performance.now() - w0, cpu: (c.user + c.system) / 1000 };
+}
+
+function acpidmBoot(H, guest) {
+  return timed(() => {
+    const run = H.bootLinux(guest, { rc: RC });
+    const out = H.runUntil(run, () => false, 20_000_000_000);
+    if (out.kind !== 'exit' || out.status !== 0 || !run.serial().includes('reboot: Power down')) {
+      throw new Error(`linux-boot bench: acpidm did not power off (${JSON.stringify(out)}): ${run.serial().slice(-500)}`);
+    }
+    return { insns: run.sys.machine.clock.instructions, initrd: run.initrd };
+  });
+}
+
+function qemuBoot(kernel, initrd, cmdline, dir) {
+  const serial = join(dir, 'qemu-serial.txt');
+  const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const cmd = `qemu-system-i386 -M pc -m 128 -accel tcg -kernel ${q(kernel)} -initrd ${q(initrd)} -append ${q(cmdline)} ` +
+    `-display none -nodefaults -no-reboot -serial file:${q(serial)} -monitor none >/dev/null 2>&1; s=$?; times; exit $s`;
+  const w0 = performance.now();
+  const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 600_000 });
+  const wall = performance.now() - w0;
+  const log = (() => { try { return readFileSync(serial, 'latin1'); } catch { return ''; } })();
+  if (r.error || r.status !== 0 || !log.includes('reboot: Power down')) {
+    throw new Error(`linux-boot bench: qemu-system-i386 did not power off (${r.error?.message ?? `status ${r.status}`}): ${log.slice(-500)}`);
+  }
+  const t = [...r.stdout.trim().split('\n').pop().matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  if (t.length !== 2) throw new Error(`linux-boot bench: cannot read bash times output: ${JSON.stringify(r.stdout)}`);
+  return { wall, cpu: (t[0] + t[1]) * 1000 };
+}
+
+const NAME = 'Linux boot to poweroff (tiny i386 kernel + busybox initramfs)';
+
+export default async function (h) {
+  const dir = mkdtempSync(join(tmpdir(), 'acpidm-linux-bench-'));
+  try {
+    const H = await loadLinuxHarness(dir);
+    const guest = H.linuxGuest();
+    if ('missing' in guest) {
+      h.report(NAME, 0, 'boots/h', undefined, `skipped: ${guest.missing}`);
+      return;
+    }
+    const ours = acpidmBoot(H, guest);
+    const perH = (ms) => 3_600_000 / ms;
+    const mips = ours.out.insns / ours.cpu / 1000;
+    const probe = spawnSync('qemu-system-i386', ['--version'], { stdio: 'ignore' });
+    if (probe.error || probe.status !== 0) {
+      h.report(NAME, perH(ours.cpu), 'boots/h', undefined,
+        `acpidm ${(ours.wall / 1000).toFixed(1)} s wall, ${(ours.cpu / 1000).toFixed(1)} s CPU, ${(ours.out.insns / 1e6).toFixed(0)} M insns; ` +
+        'QEMU peer skipped: qemu-system-i386 not found (Debian qemu-system-x86)');
+      return;
+    }
+    const initrd = join(dir, 'initrd.cpio');
+    writeFileSync(initrd, ours.out.initrd);
+    const qemu = qemuBoot(guest.kernel, initrd, H.BASE_CMDLINE, dir);
+    h.report(NAME, perH(ours.cpu), 'boots/h', perH(qemu.cpu),
+      `CPU time: acpidm ${(ours.cpu / 1000).toFixed(1)} s, QEMU TCG ${(qemu.cpu / 1000).toFixed(1)} s = ${(ours.cpu / qemu.cpu).toFixed(2)}× QEMU's time ` +
+      `(goal ≤ 2×); wall ${(ours.wall / 1000).toFixed(1)} s vs ${(qemu.wall / 1000).toFixed(1)} s = ${(ours.wall / qemu.wall).toFixed(2)}×; ` +
+      `acpidm ${(ours.out.insns / 1e6).toFixed(0)} M insns at ${mips.toFixed(0)} MIPS`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
