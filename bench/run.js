@@ -2,10 +2,12 @@
 // `npm run bench` prints a table; `npm run bench -- --json` prints a JSON array
 // of {name, value, unit, floor?} (npm prints its own "> acpidm bench" banner
 // first: `npm run --silent bench -- --json` or `--out FILE` give the bare JSON). `npm run bench -- FILTER` runs bench files
-// whose name contains FILTER. Benchmarks import the compiled dist/ build.
+// whose name contains FILTER. Benchmarks import the compiled dist/ build. A progress line per bench file goes to
+// stderr; the table (bench/format.js: natural units, lines within 120 columns) or the JSON to stdout.
 import { readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Harness } from './harness.js';
+import { formatTable, progressDone, progressStart } from './format.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -23,22 +25,20 @@ if (!existsSync(new URL('../dist/', import.meta.url))) {
 const dir = new URL('./', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.bench.js') && (filters.length === 0 || filters.some((x) => f.includes(x)))).sort();
 const h = new Harness();
-for (const f of files) {
+for (const [i, f] of files.entries()) {
+  // One progress line per file on stderr, so stdout stays the table or the bare JSON.
+  process.stderr.write(progressStart(i + 1, files.length, f));
+  const t0 = performance.now();
+  const before = h.results.length;
   const mod = await import(new URL(f, dir).href);
   await mod.default(h);
+  process.stderr.write(progressDone((performance.now() - t0) / 1000, h.results.length - before));
 }
 const plain = h.results.map(({ name, value, unit, floor }) => ({ name, value, unit, ...(floor !== undefined ? { floor } : {}) }));
 if (outFile) writeFileSync(outFile, JSON.stringify(plain, null, 1) + '\n');
 if (json) {
   process.stdout.write(JSON.stringify(plain, null, 1) + '\n');
 } else {
-  const fmt = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(2)} k` : v.toFixed(2) + ' ');
   console.log(`node ${process.version} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores)`);
-  const rows = h.results.map((r) => [r.name, `${fmt(r.value)}${r.unit}`, r.floor !== undefined ? `${fmt(r.floor)}${r.unit}` : '', r.floor ? `${((r.value / r.floor) * 100).toFixed(1)}%` : '', r.rme !== undefined ? `±${r.rme.toFixed(1)}% (${r.samples})` : '', r.note ?? '']);
-  const head = ['benchmark', 'value', 'floor', 'of floor', 'margin (samples)', 'note'];
-  const w = head.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  console.log(line(head));
-  console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const r of rows) console.log(line(r));
+  for (const l of formatTable(h.results)) console.log(l);
 }

@@ -11,8 +11,8 @@ export const COMMANDS: Record<string, { module: string; summary: string }> = {
   run: { module: 'run', summary: 'boot a guest (QEMU command-line subset; --xen for Xen mode)' },
   acpi: { module: 'acpi', summary: 'inspect ACPI tables: sleep-types FILE, fadt FILE, dump [--profile pc|xen] DIR' },
   qmp: { module: 'qmp', summary: 'send one QMP command: qmp SOCKET COMMAND [JSON-ARGS]' },
-  domain: { module: 'domain', summary: 'virsh-like lifecycle operations on a running acpidm' },
-  xen: { module: 'xen', summary: 'xen host: run the modelled hypervisor, xenstored and device models' },
+  domain: { module: 'domain', summary: 'virsh-like lifecycle operations and queries (list, dominfo, domstate; --json) on a running acpidm' },
+  xen: { module: 'xen', summary: 'xen host: the modelled hypervisor, xenstored and device models; xen scenario [--timeline] FILE...' },
   xl: { module: 'xl', summary: 'xl-like toolstack client: create, list, info, shutdown, reboot, destroy, trigger' },
   conformance: { module: 'conformance', summary: 'run SingleStepTests-format CPU vectors: conformance FOLDER [STEM...]' },
 };

@@ -275,9 +275,10 @@ export class PcMachine {
     this.chipset.reset();
     this.cpu?.reset();
     this.cpuExit = null;
+    // Traced before the handlers: the firmware is one of them, and its steps come after the reset, as on a PC.
+    if (this.trace.on(tr.reset)) this.trace.emit(tr.reset, { devices: this.resetHandlers.length });
     for (const fn of this.resetHandlers) fn();
     this.lastPowerButton = null;
-    if (this.trace.on(tr.reset)) this.trace.emit(tr.reset, { devices: this.resetHandlers.length });
   }
 
   /** Leave prelaunch (QMP `cont`; what QEMU does at startup without -S). */

@@ -52,13 +52,14 @@ function pciWrite(bus: PortBus, reg: number, value: number, size: 1 | 2 | 4): vo
 
 /** SeaBIOS `piix4_pm_config_setup` for the profile's PM base. */
 export function programPiix4Pm(bus: PortBus, trace: Trace, pmBase: number): void {
+  // Traced first: the step, then what it does (the PM block being mapped by the PMBA/PMREGMISC writes).
+  if (trace.on(tr.pci)) trace.emit(tr.pci, { pmBase, smbBase: pmBase + SMB_BASE_OFFSET });
   pciWrite(bus, 0x3c, 9, 1);
   pciWrite(bus, 0x40, pmBase | 1, 4);
   pciWrite(bus, 0x80, 0x01, 1);
   pciWrite(bus, 0x90, (pmBase + SMB_BASE_OFFSET) | 1, 4);
   pciWrite(bus, 0xd2, 0x09, 1);
   bus.write(0xcf8, 0, 4);
-  if (trace.on(tr.pci)) trace.emit(tr.pci, { pmBase, smbBase: pmBase + SMB_BASE_OFFSET });
 }
 
 export interface PostResult {

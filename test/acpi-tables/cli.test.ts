@@ -82,7 +82,7 @@ describe('acpidump text input', () => {
     const r = await run('sleep-types', txt);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({ S3: { values: [1, 1, 0, 0], conditional: false }, S4: { values: [0, 0, 0, 0], conditional: false }, S5: { values: [0, 0, 0, 0], conditional: false } });
-    const f = await run('fadt', txt);
+    const f = await run('fadt', '--json', txt);
     expect(JSON.parse(f.out)).toMatchObject({ revision: 4, pm1aCntBlk: 0xb004 });
   });
   it('a data line out of sequence is an error naming the line', async () => {
@@ -96,14 +96,14 @@ describe('acpidump text input', () => {
 
 describe('acpidm acpi fadt', () => {
   it.skipIf(!real)('uses X_PM1a_CNT where the 32-bit PM1a_CNT_BLK is zero (HUAWEI BOD-WXX9)', async () => {
-    const r = await run('fadt', path.join(real!, 'Notebook_HUAWEI_BOD-WXX9_2052EC1EF02F.FACP.aml'));
+    const r = await run('fadt', '--json', path.join(real!, 'Notebook_HUAWEI_BOD-WXX9_2052EC1EF02F.FACP.aml'));
     expect(r.code).toBe(0);
     const f = JSON.parse(r.out);
     expect(f.pm1aCntBlk).toBe(0x1804);
     expect(f.fromXFields).toContain('pm1aCntBlk');
   });
   it('prints the pc profile FADT values', async () => {
-    const r = await run('fadt', path.join(tmp, 'pc', 'FACP'));
+    const r = await run('fadt', '--json', path.join(tmp, 'pc', 'FACP'));
     expect(JSON.parse(r.out)).toMatchObject({ revision: 1, pm1aCntBlk: 0x604, pm1aEvtBlk: 0x600, pmTmrBlk: 0x608, gpe0Blk: 0xafe0, sciInt: 9, smiCmd: 0xb2, flags: 0x80a5, fromXFields: [] });
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { captureIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
+import { tempDir } from '../tmp-dir.js';
 
 const poweroff = join(import.meta.dirname, '../../firmware/guests/poweroff.bin');
 async function run(...argv: string[]) {
@@ -36,5 +37,32 @@ describe('acpidm run output', () => {
     expect(r.out).toContain('guest debug console (port 0xe9) -> standard output');
     const f = await run('-kernel', poweroff, '-debugcon', 'null');
     expect(f.out).toContain('guest debug console (port 0xe9) -> the timeline only');
+  });
+
+  it('the firmware steps come after the reset that runs them, each step before what it does (power-on and a guest reset)', async () => {
+    const r = await run('-kernel', join(import.meta.dirname, '../../firmware/guests/reboot-cf9.bin'), '--max-insns', '8000');
+    const lines = r.out.split('\n');
+    const at = (re: RegExp, from = 0) => lines.findIndex((l, i) => i >= from && re.test(l));
+    for (const start of [0, at(/machine_request reset requested/)]) {
+      expect(start).toBeGreaterThanOrEqual(0);
+      const reset = at(/machine_reset devices reset/, start);
+      const setup = at(/seabios_piix4_pm_config_setup/, start);
+      const mapped = at(/PM block at 0x0600/, start);
+      const kernel = at(/multiboot_load/, start);
+      expect(reset).toBeGreaterThanOrEqual(0);
+      expect([reset < setup, setup < mapped, mapped < kernel]).toEqual([true, true, true]);
+      // each step at the virtual time of the reset it follows
+      const t = (i: number) => lines[i]!.trim().split(/\s+/)[0];
+      expect(new Set([reset, setup, mapped, kernel].map(t)).size).toBe(1);
+    }
+  });
+
+  it('a line says where each serial console goes', async () => {
+    const f = join(tempDir('acpidm-runout-'), 'com2.txt');
+    const r = await run('-kernel', poweroff, '-serial', 'null', '-serial', `file:${f}`);
+    expect(r.out).toContain('guest serial console COM1 (port 0x3f8) -> the timeline only');
+    expect(r.out).toContain(`guest serial console COM2 (port 0x2f8) -> file ${f} (and the timeline)`);
+    expect((await run('-kernel', poweroff, '-nographic')).out).toContain('guest serial console COM1 (port 0x3f8) -> standard output (not repeated in the timeline)');
+    expect((await run('-kernel', poweroff, '-nodefaults')).out).not.toContain('serial console');
   });
 });

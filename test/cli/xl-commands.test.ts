@@ -1,31 +1,18 @@
 // acpidm xl list DOMAIN / list -l / info / create checks (issue 15), against an in-process acpidm xen host.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { captureIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
-import { startXenHostServer, type XenHostServer } from '../../src/xen-hvm/xen-host-node.js';
-import { tempDir } from '../tmp-dir.js';
+import { useXlHost } from '../xl-host.js';
 
-const dir = tempDir('acpidm-xlcmd-');
-const sock = join(dir, 'xl.sock');
-let srv: XenHostServer;
-
-async function xl(...args: string[]) {
-  const io = captureIo();
-  const code = await main(['xl', '--socket', sock, ...args], io);
-  return { code, out: io.out, err: io.err };
-}
-
-beforeAll(async () => {
-  srv = await startXenHostServer({ socketPath: sock, speed: 200 });
-  writeFileSync(join(dir, 'a.cfg'), 'name = "a"\nmemory = 64\nkernel = "scripted:ignore-button"\n');
-  writeFileSync(join(dir, 'b.cfg'), 'name = "b"\nmemory = 32\nkernel = "scripted:ignore-button"\n');
-  writeFileSync(join(dir, 'nokernel.cfg'), 'name = "n"\nmemory = 32\n');
-  // xl resolves a relative kernel against the config's folder: ../guests/x.bin from cfgdir/
-  writeFileSync(join(dir, 'rel.cfg'), 'name = "rel"\nmemory = 32\nkernel = "' + join('..', '..', '..', 'work', 'wt', 'nonexistent.bin').replace(/.*/, 'missing-kernel.bin') + '"\n');
+const { dir, xl } = useXlHost('acpidm-xlcmd-', {
+  'a.cfg': 'name = "a"\nmemory = 64\nkernel = "scripted:ignore-button"\n',
+  'b.cfg': 'name = "b"\nmemory = 32\nkernel = "scripted:ignore-button"\n',
+  'nokernel.cfg': 'name = "n"\nmemory = 32\n',
+  // xl resolves a relative kernel against the config's folder (this one names a file that is not there)
+  'rel.cfg': 'name = "rel"\nmemory = 32\nkernel = "missing-kernel.bin"\n',
 });
-afterAll(async () => { await srv?.close(); });
 
 describe('acpidm xl list / info / create', () => {
   it('list DOMAIN lists only that domain; an unknown one is an error', async () => {

@@ -1,24 +1,16 @@
 // `acpidm xen host` + `acpidm xl` over the control socket: xl's output and exit codes, the log files, and the
 // xenstored socket read by Debian's xenstore-utils (skipped locally without them, required on CI).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { captureIo } from '../../src/cli/cli-io.js';
-import { startXenHostServer, type XenHostServer } from '../../src/xen-hvm/xen-host-node.js';
-import { tempDir } from '../tmp-dir.js';
+import { describe, expect, it } from 'vitest';
+import { useXlHost } from '../xl-host.js';
 
-const dir = tempDir('acpidm-xl-');
-const sock = join(dir, 'xl.sock');
-const xsSock = join(dir, 'xenstored.sock');
-let srv: XenHostServer;
-
-async function xl(...args: string[]) {
-  const io = captureIo();
-  const code = await main(['xl', '--socket', sock, ...args], io);
-  return { code, out: io.out, err: io.err };
-}
+const host = useXlHost('acpidm-xl-', {
+  'pwr.cfg': 'name = "pwr"\nmemory = 64\nvcpus = 1\nkernel = "scripted:pwrbtn"\n',
+  'bad.cfg': 'name = "bad"\nkernel = "scripted:pwrbtn"\non_poweroff = "explode"\n',
+});
+const { dir, sock, xsSock, xl } = host;
 
 function haveXenstoreUtils(): boolean {
   try {
@@ -29,14 +21,6 @@ function haveXenstoreUtils(): boolean {
   }
 }
 
-beforeAll(async () => {
-  srv = await startXenHostServer({ socketPath: sock, xenstoredPath: xsSock, logDir: join(dir, 'log'), speed: 200 });
-  writeFileSync(join(dir, 'pwr.cfg'), 'name = "pwr"\nmemory = 64\nvcpus = 1\nkernel = "scripted:pwrbtn"\n');
-  writeFileSync(join(dir, 'bad.cfg'), 'name = "bad"\nkernel = "scripted:pwrbtn"\non_poweroff = "explode"\n');
-});
-afterAll(async () => {
-  await srv?.close();
-});
 
 describe('acpidm xl against acpidm xen host', () => {
   it('create, list, shutdown without PV drivers fails, shutdown -F -w powers off, logs are written', async () => {
@@ -56,7 +40,7 @@ describe('acpidm xl against acpidm xen host', () => {
     expect(f.code).toBe(0);
     expect(f.err.split('\n').slice(0, 3)).toEqual(['Shutting down domain 1', 'PV control interface not available: sending ACPI power button event.', 'Waiting for 1 domains']);
     // The monitor destroys the domain; wait for it in (scaled) real time.
-    for (let i = 0; i < 100 && srv.host.hv.domains.size > 1; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && host.srv.host.hv.domains.size > 1; i++) await new Promise((r) => setTimeout(r, 20));
     expect((await xl('list')).out.trim().split('\n')).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 30)); // log flush tick
     expect(readFileSync(join(dir, 'log', 'qemu-dm-pwr.log'), 'utf8')).toBe('shutdown requested in cpu_handle_ioreq\nIssued domain 1 poweroff\n');

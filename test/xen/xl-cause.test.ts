@@ -1,31 +1,12 @@
 // `acpidm xl cause DOM`: the xl client prints the domain's verdict from the chain the host holds, in the words
 // `acpidm run --xen` and the QEMU-mode clients use (issue 14: one answer in every client).
-import { writeFileSync } from 'node:fs';
-import { tempDir } from '../tmp-dir.js';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureIo } from '../../src/cli/cli-io.js';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { domainVerdict } from '../../src/xen-hvm/domain-verdict.js';
-import { startXenHostServer, type XenHostServer } from '../../src/xen-hvm/xen-host-node.js';
+import { useXlHost } from '../xl-host.js';
 
-const dir = tempDir('acpidm-xlcause-');
-const sock = join(dir, 'xl.sock');
-let srv: XenHostServer;
-
-async function xl(...args: string[]) {
-  const io = captureIo();
-  const code = await main(['xl', '--socket', sock, ...args], io);
-  return { code, out: io.out, err: io.err };
-}
-
-beforeAll(async () => {
-  srv = await startXenHostServer({ socketPath: sock, xenstoredPath: join(dir, 'xs.sock'), logDir: join(dir, 'log'), speed: 200 });
-  writeFileSync(join(dir, 'pwr.cfg'), 'name = "pwr"\nmemory = 64\nvcpus = 1\nkernel = "scripted:pwrbtn"\n');
-});
-afterAll(async () => {
-  await srv?.close();
-});
+const host = useXlHost('acpidm-xlcause-', { 'pwr.cfg': 'name = "pwr"\nmemory = 64\nvcpus = 1\nkernel = "scripted:pwrbtn"\n' });
+const { dir, xl } = host;
 
 describe('acpidm xl cause', () => {
   it('after xl shutdown -F -w (the ACPI button): the guest\'s S5 answered the toolstack\'s button; same sentence as the host\'s record', async () => {
@@ -33,7 +14,7 @@ describe('acpidm xl cause', () => {
     expect((await xl('shutdown', '-F', '-w', 'pwr')).code).toBe(0);
     const c = await xl('cause', '1');
     expect(c.code).toBe(0);
-    const rec = srv.xl.libxl.records.get(1)!;
+    const rec = host.srv.xl.libxl.records.get(1)!;
     expect(c.out).toBe(`verdict: ${domainVerdict(rec).sentence}\n`);
     expect(c.out).toMatch(/^verdict: d1 "pwr": toolstack-acpi-button \[xl: DOMAIN_SHUTDOWN reason 0 \(poweroff\), DOMAIN_DEATH\] by the machine: .*answering the guest: outw 0xb004 <== 0x2001 .*answering the host: xl trigger power/);
     expect((await xl('cause', 'pwr')).out).toBe(c.out); // by name, too

@@ -1,7 +1,7 @@
 /**
  * `acpidm acpi ...`: inspect ACPI tables and write the ones a machine gives its guest.
  *   sleep-types FILE [--all] [--strict]   \_Sn_ packages of a DSDT/SSDT as JSON
- *   fadt FILE                             FADT fields as JSON (X_ addresses where the 32-bit ones are 0)
+ *   fadt FILE [--json]                    FADT fields as iasl names them, ports in hex (--json: as JSON numbers)
  *   dump [--profile pc|xen] [-global K=V ...] [--ram MiB] DIR   tables as files named like QEMU's test data
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,17 +12,20 @@ import { machineProfile, type MachineProfile } from '../../acpi/profiles/index.j
 import { AcpiError, FADT_FLAGS, parseSdtHeader, type Fadt, fadtEffective, type Gas, looksLikeAcpidump, parseAcpidumpText, parseFadt } from '../../acpi/tables/index.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
+import { fadtTextLines } from './acpi-fadt-text.js';
 
 const USAGE = `usage: acpidm acpi sleep-types FILE [--all] [--strict]
          --all     every \\_Sx_ package found, with its path and enclosing blocks
          --strict  a bad table checksum or an AML block the walker cannot follow is an error (default: a warning)
-       acpidm acpi fadt FILE
+       acpidm acpi fadt FILE [--json]
+         the FADT's fields with iasl's names and hex widths (X_ addresses where the 32-bit ones are 0);
+         --json: the same as JSON (numbers)
          FILE: a binary table (DSDT/SSDT, FACP) or acpidump text output (all its DSDT/SSDTs, its FACP)
        acpidm acpi dump [--profile pc|xen] [-global PIIX4_PM.disable_s3=1 ...] [--ram MiB] DIR
 `;
 
 /** Pretty JSON with arrays of numbers/strings kept on one line; bigints as numbers, or hex strings past 2^53. */
-const json = (v: unknown): string =>
+const jsonText = (v: unknown): string =>
   JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : `0x${x.toString(16)}`) : x), 2)
     .replace(/\[\n\s*((?:(?:-?\d+|"[^"\n]*"),\n\s*)*(?:-?\d+|"[^"\n]*"))\n\s*\]/g, (_m, body: string) => `[${body.replace(/,\n\s*/g, ', ')}]`) + '\n';
 
@@ -75,11 +78,11 @@ function sleepTypes(args: string[], io: CliIo): number {
   const scan = { packages: scans.flatMap((x) => x.packages), warnings: scans.flatMap((x) => x.warnings) };
   for (const w of scan.warnings) io.stderr(`acpidm acpi: warning: ${w.message}\n`);
   if (flags.has('--all')) {
-    io.stdout(json(scan.packages.map((p) => ({ state: p.state, path: p.path, values: p.values.map(jsonValue), packageCount: p.packageCount, conditional: p.conditional, context: p.context.map((c) => (c.name !== undefined ? `${c.kind} (${c.name})` : c.kind)), offset: p.offset, ...(p.heuristic ? { heuristic: true } : {}) }))));
+    io.stdout(jsonText(scan.packages.map((p) => ({ state: p.state, path: p.path, values: p.values.map(jsonValue), packageCount: p.packageCount, conditional: p.conditional, context: p.context.map((c) => (c.name !== undefined ? `${c.kind} (${c.name})` : c.kind)), offset: p.offset, ...(p.heuristic ? { heuristic: true } : {}) }))));
     return 0;
   }
   const summary = summarizeSleepTypes(scan.packages);
-  io.stdout(json(Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { values: v!.values, conditional: v!.conditional }]))));
+  io.stdout(jsonText(Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { values: v!.values, conditional: v!.conditional }]))));
   return 0;
 }
 
@@ -107,12 +110,14 @@ function fadtJson(f: Fadt): Record<string, unknown> {
 }
 
 function fadt(args: string[], io: CliIo): number {
-  if (args.length !== 1 || args[0]!.startsWith('-')) throw new CliError(`fadt takes one FILE\n${USAGE}`);
-  const file = args[0]!;
+  const json = args.includes('--json');
+  const rest = args.filter((a) => a !== '--json');
+  if (rest.length !== 1 || rest[0]!.startsWith('-')) throw new CliError(`fadt takes one FILE (and --json)\n${USAGE}`);
+  const file = rest[0]!;
   const bytes = readTable(file);
   const f = guard(file, () => parseFadt(tablesIn(file, bytes, ['FACP'])[0]!));
   if (!f.checksumValid) io.stderr(`acpidm acpi: warning: ${file}: FADT checksum mismatch\n`);
-  io.stdout(json(fadtJson(f)));
+  io.stdout(json ? jsonText(fadtJson(f)) : fadtTextLines(f).join('\n') + '\n');
   return 0;
 }
 

@@ -28,6 +28,7 @@ import { qemuTraceAliases } from '../trace-aliases.js';
 import { eventCatalogue, globToRegExp } from '../../trace/trace.js';
 import { runHelp, versionText } from '../help.js';
 import { attachTestDevices } from '../test-devices.js';
+import { ISA_SERIAL_IOBASE } from '../../piix4/uart-16550.js';
 
 export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
 
@@ -171,6 +172,10 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
     const where = d.sink.kind === 'stdio' ? 'standard output (not repeated in the timeline)' : d.sink.kind === 'file' ? `file ${d.sink.path} (and the timeline)` : 'the timeline only';
     out(`acpidm: guest debug console (port 0x${d.port.toString(16)}) -> ${where}\n`);
   }
+  cfg.serials.forEach((sink, i) => {
+    const where = sink.kind === 'stdio' ? 'standard output (not repeated in the timeline)' : sink.kind === 'file' ? `file ${sink.path} (and the timeline)` : 'the timeline only';
+    out(`acpidm: guest serial console COM${i + 1} (port 0x${ISA_SERIAL_IOBASE[i]!.toString(16)}) -> ${where}\n`);
+  });
 
   // Socket chardevs listen before the machine powers on, so a bad or busy address fails before anything runs.
   try {

@@ -2,7 +2,8 @@
  * `acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]`:
  * run the modelled hypervisor, xenstored and device models until interrupted;
  * `acpidm xl` talks to it over the control socket.
- * `acpidm xen scenario [--diagram OUT.svg] FILE...`: run scenario files and report pass/fail (and draw one).
+ * `acpidm xen scenario [--timeline] [--diagram OUT.svg] FILE...`: run scenario files and report pass/fail (and print
+ * their timelines, or draw one).
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,11 +52,17 @@ async function host(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-async function scenario(files: string[], io: CliIo): Promise<number> {
+async function scenario(args: string[], io: CliIo): Promise<number> {
+  const files = [...args];
   const diagram = opt(files, '--diagram');
+  const timeline = files.includes('--timeline');
+  if (timeline) files.splice(files.indexOf('--timeline'), 1);
+  const unknown = files.find((a) => a.startsWith('-'));
+  if (unknown) throw new CliError(`xen scenario: unknown option '${unknown}' (--timeline, --diagram OUT.svg)`);
   if (!files.length) throw new CliError('xen scenario: give one or more scenario files');
   if (diagram && files.length > 1) throw new CliError('xen scenario --diagram FILE draws one scenario: give one scenario file');
   const { parseScenario, runScenario, checkScenario } = await import('../../xen-hvm/scenario.js');
+  const { formatTimeline } = await import('../../xen-hvm/run-xen-domain.js');
   let failed = 0;
   for (const f of files) {
     let text: string;
@@ -75,6 +82,7 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
     if (diagram) (await import('./run-diagram.js')).writeXenDiagram(r, diagram, `acpidm xen scenario ${f}: ${spec.name}`);
     const bad = checkScenario(spec, r);
     io.stdout(`${bad.length ? 'FAIL' : 'ok  '} ${spec.name}\n`);
+    if (timeline) for (const l of formatTimeline(r.timeline)) io.stdout(`${l}\n`);
     for (const b of bad) io.stdout(`     ${b}\n`);
     if (bad.length) failed++;
   }
@@ -82,7 +90,7 @@ async function scenario(files: string[], io: CliIo): Promise<number> {
 }
 
 const USAGE = `usage: acpidm xen host [--socket PATH] [--xenstored PATH] [--log-dir DIR] [--speed N] [--dm-worker]
-       acpidm xen scenario [--diagram OUT.svg] FILE...
+       acpidm xen scenario [--timeline] [--diagram OUT.svg] FILE...
 
 xen host: run the modelled hypervisor, xenstored and device models until SIGINT/SIGTERM
   --socket PATH     control socket for acpidm xl (default $ACPIDM_XL_SOCKET or ${DEFAULT_XL_SOCKET})
@@ -91,6 +99,7 @@ xen host: run the modelled hypervisor, xenstored and device models until SIGINT/
   --speed N         virtual seconds per real second (default 1)
   --dm-worker       run each domain's qemu-dm in its own worker thread
 xen scenario: run scenario files (scenarios/xen/*.json) and print ok/FAIL per file; exit 1 if any failed
+  --timeline        also print each scenario's timeline through every layer (as run --xen prints it)
   --diagram OUT.svg write the scenario's swimlane diagram (every layer's messages, the cause path) as SVG
 `;
 
