@@ -118,21 +118,32 @@ function divS(c: CpuState, d: number, bits: number): void {
   }
 }
 
+/**
+ * The product of IMUL's two- and three-operand forms: the low `bits` of a * b (both already sign-extended),
+ * CF = OF = 1 when the signed product does not fit. Shared with the block compiler (jit/compile.ts).
+ */
+export function imulTrunc(c: CpuState, a: number, b: number, bits: number): number {
+  if (bits === 16) {
+    const r = a * b;
+    setMulFlags(c, r !== ((r << 16) >> 16), r, 16);
+    return r & 0xffff;
+  }
+  // the double product is exact below 2^53 and, rounding being monotonic, stays outside the int32 range
+  // whenever the exact one is outside it
+  const p = a * b, lo = Math.imul(a, b);
+  setMulFlags(c, p > 0x7fffffff || p < -0x80000000, lo, 32);
+  return lo;
+}
+
 /** IMUL Gv, Ev, imm (69/6B) and IMUL Gv, Ev (0F AF): immKind 0 none, 8 imm8, 16/32 imm */
 export function imulGE(c: CpuState, bits: number, immKind: number): void {
   c.modrm();
   const a = sext(rE(c, bits), bits);
   const b = immKind === 0 ? sext(bits === 16 ? c.r16[c.mReg << 1]! : c.regs[c.mReg]!, bits)
     : immKind === 8 ? c.fetchS8() : immKind === 16 ? (c.fetch16() << 16) >> 16 : c.fetch32() | 0;
-  if (bits === 16) {
-    const r = a * b;
-    c.r16[c.mReg << 1] = r;
-    setMulFlags(c, r !== ((r << 16) >> 16), r, 16);
-  } else {
-    const lo = mulS32(a, b);
-    c.regs[c.mReg] = lo;
-    setMulFlags(c, (hi | 0) !== ((lo | 0) >> 31), lo, 32);
-  }
+  const r = imulTrunc(c, a, b, bits);
+  if (bits === 16) c.r16[c.mReg << 1] = r;
+  else c.regs[c.mReg] = r;
 }
 
 // ---- BCD / ASCII adjust (Intel SDM pseudo-code) ----

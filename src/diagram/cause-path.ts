@@ -11,7 +11,7 @@ import type { DiagramMode, Message } from './swimlane.js';
 function senders(mode: DiagramMode, l: CauseLink): string[] {
   const by: Record<Requester, string[]> = mode === 'qemu'
     ? { guest: ['guest'], agent: ['guest'], host: ['qmp', 'lifecycle'], hypervisor: ['pm', 'runstate'] }
-    : { guest: ['guest'], agent: ['guest'], host: ['xl'], hypervisor: l.mechanism === 'dmop-remote-shutdown' ? ['qemu-dm'] : ['xen', 'qemu-dm'] };
+    : { guest: ['guest'], agent: ['guest'], host: ['xl'], hypervisor: l.mechanism === 'dmop-remote-shutdown' || l.mechanism === 'schedop-remote-shutdown' ? ['qemu-dm'] : ['xen', 'qemu-dm'] };
   return by[l.requester];
 }
 

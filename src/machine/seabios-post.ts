@@ -24,8 +24,9 @@ import type { Cpu } from '../cpu/cpu.js';
 import { LAPIC_BASE, type PhysMemory } from '../memory/phys-memory.js';
 import type { PortBus } from '../ioports/port-bus.js';
 import { defineEvent, hex, type Trace } from '../trace/trace.js';
-import { isLinuxImage, loadLinux, type LinuxEntry } from './linux-boot.js';
-import { loadMultiboot, MultibootError, type MultibootEntry } from './multiboot.js';
+import type { LinuxEntry } from './linux-boot.js';
+import type { MultibootEntry } from './multiboot.js';
+import { enterKernel, loadKernel } from './kernel-load.js';
 
 export const tr = {
   pci: defineEvent('firmware', 'seabios_piix4_pm_config_setup', (a: { pmBase: number; smbBase: number }) =>
@@ -83,13 +84,13 @@ export function seabiosPost(o: {
   if (trace.on(tr.tables)) {
     trace.emit(tr.tables, { profile: profile.id, rsdp: tables.rsdp, rsdt: tables.rsdt, fadt: tables.fadt, dsdt: tables.dsdt, facs: tables.facs });
   }
-  if (isLinuxImage(o.kernel)) {
-    const linux = loadLinux(mem.ram, o.kernel, {
-      cmdline: o.cmdline ?? '', acpiStart: tables.region.start, ramTop: mem.ramSize, ...(o.initrd ? { initrd: o.initrd } : {}),
-    });
-    // boot.rst, 32-bit boot protocol: __BOOT_CS/__BOOT_DS flat, ESI = boot_params, EBP = EDI = EBX = 0, IF = 0.
-    cpu.setFlatProtectedMode(0x100000, { esi: linux.bootParams, ebx: 0, ebp: 0, edi: 0, esp: linux.bootParams },
-      { cs: 0x10, ds: 0x18, gdtBase: linux.gdt.base, gdtLimit: linux.gdt.limit });
+  const k = loadKernel(mem.ram, o.kernel, {
+    acpiStart: tables.region.start, ramTop: mem.ramSize,
+    ...(o.cmdline !== undefined ? { cmdline: o.cmdline } : {}), ...(o.initrd ? { initrd: o.initrd } : {}),
+  });
+  enterKernel(cpu, k);
+  if (k.kind === 'linux') {
+    const linux = k.linux;
     if (trace.on(tr.linux)) {
       trace.emit(tr.linux, {
         version: linux.image.version, kernelEnd: linux.kernelEnd, bootParams: linux.bootParams,
@@ -98,9 +99,7 @@ export function seabiosPost(o: {
     }
     return { tables, kernel: null, linux };
   }
-  if (o.initrd) throw new MultibootError('-initrd needs a Linux kernel image (this -kernel is not a bzImage)');
-  const kernel = loadMultiboot(mem.ram, o.kernel, { cmdline: o.cmdline ?? '' });
-  cpu.setFlatProtectedMode(kernel.entry, { eax: kernel.eax, ebx: kernel.ebx });
+  const kernel = k.multiboot;
   if (trace.on(tr.kernel)) trace.emit(tr.kernel, { entry: kernel.entry, load: kernel.loadAddr, end: kernel.bssEnd, info: kernel.ebx });
   return { tables, kernel, linux: null };
 }

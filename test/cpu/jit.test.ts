@@ -88,7 +88,21 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     code.push(...(real ? [0xbe, 0x00, 0x40] : [0xbe, 0x00, 0x00, 0x20, 0x00])); // mov (e)si, data
     const body: number[] = [];
     for (let i = 0; i < 14; i++) {
-      switch (next() % 14) {
+      switch (next() % 16) {
+        case 14: case 15: // IMUL, CMOVcc, NOT/NEG, TEST imm, INC/DEC memory (compiled since the Debian kernel's loops need them)
+          body.push(...pick([
+            [0x0f, 0xaf, 0xc0 | (pick(REGS) << 3) | pick(REGS)],
+            [0x0f, 0xaf, 0x46 | (pick(REGS) << 3), next() & 0x3c],
+            [0x6b, 0xc0 | (pick(REGS) << 3) | pick(REGS), next() & 0xff],
+            ...(real ? [] : [[0x69, 0x46 | (pick(REGS) << 3), next() & 0x3c, next() & 0xff, next() & 0xff, next() & 0xff, next() & 0xff]]),
+            [0x0f, 0x40 + (next() % 16), 0xc0 | (pick(REGS) << 3) | pick(REGS)],
+            [0x0f, 0x40 + (next() % 16), 0x46 | (pick(REGS) << 3), next() & 0x3c],
+            [0xf7, pick([0xd0, 0xd8]) | pick(REGS)],
+            [0xf7, pick([0x56, 0x5e]), next() & 0x3c],
+            [0xf6, 0xc0 | pick(REGS8), next() & 0xff],
+            [pick([0xfe, 0xff]), pick([0x46, 0x4e]), next() & 0x3f],
+          ]));
+          break;
         case 13:
         case 11: body.push(0x70 + (next() % 16), 0x01, 0x47); break;                                        // Jcc over INC EDI
         case 12: // memory operands at [esi+disp8]: MOV/ALU both ways, ALU imm, byte and word forms

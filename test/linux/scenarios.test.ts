@@ -5,9 +5,7 @@
 // The rc uses busybox `poweroff -f` / `reboot -f` (reboot(2) straight away): busybox init in this initramfs does
 // not act on the SIGUSR2/SIGTERM a plain `poweroff` sends while its sysinit runs (same on QEMU 7.2), and the
 // kernel path that follows — kernel_power_off → acpi_power_off → PM1a_CNT — is the one under test.
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findBusyboxI386 } from './initramfs.js';
 import { BASE_CMDLINE, CI, LINUX_WANTED, bootLinux, linuxGuest, reportTimes, runUntil, type LinuxGuest, type LinuxRun } from './harness.js';
 
 const guest = linuxGuest();
@@ -124,30 +122,6 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
     reportTimes('5. acpi=off halt', [run], t0);
   }, LONG);
 });
-
-// 6. Debian's own i386 kernel (linux-image-686: needs CMOV and the x87) with the same busybox does scenario 1.
-const DEBIAN_KERNEL = '/boot/vmlinuz-6.1.0-57-686';
-const debianMissing = !LINUX_WANTED ? 'set ACPIDM_LINUX=1 to boot Linux (minutes per scenario)'
-  : !existsSync(DEBIAN_KERNEL) ? `${DEBIAN_KERNEL} not found (apt-get install linux-image-686:i386)`
-  : 'missing' in guest && !guest.missing.includes('kernel') ? guest.missing : null;
-describe.skipIf(debianMissing !== null && !CI)('Debian linux-image-686 on acpidm', () => {
-  pending('Debian linux-image-686 did not reach poweroff')('6. the stock kernel with busybox: poweroff → SHUTDOWN {guest: true, reason: guest-shutdown}, exit 0', () => {
-    expect(debianMissing, debianMissing ?? '').toBeNull();
-    const bb = findBusyboxI386() as { bytes: Uint8Array };
-    const run = bootLinux({ kernel: DEBIAN_KERNEL, busybox: bb.bytes }, { rc: 'echo "ACPIDM: powering off"\npoweroff -f' });
-    const out = runUntil(run, () => false, 6_000_000_000);
-    expect(out, run.serial().slice(-3000)).toEqual({ kind: 'exit', status: 0 });
-    expect(run.serial()).toMatch(/reboot: Power down/);
-    expect(run.serial()).not.toMatch(/ACPI (BIOS )?Error|ACPI Warning/);
-    expect(run.sys.machine.runState.log.filter((e) => e.event !== 'RESUME').map((e) => ({ event: e.event, data: e.data })))
-      .toEqual([{ event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' } }]);
-  }, LONG);
-});
-if (debianMissing !== null && !CI) {
-  describe('Debian linux-image-686 on acpidm', () => {
-    it.skip(`skipped: ${debianMissing} (fails under CI=true)`, () => {});
-  });
-}
 
 if (missing !== null && !CI) {
   describe('Linux scenarios on acpidm', () => {

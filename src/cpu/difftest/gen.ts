@@ -9,7 +9,7 @@
  * leaks into the next record. Forms that can fault store their resume address first (rom.ts).
  */
 import { type Rng, rng } from './rng.js';
-import { DUMP_FSW_NMASK, DUMP_NMASK, RESUME, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
+import { DUMP_FSW_NMASK, DUMP_NMASK, GDT_BYTES, RESUME, SEL, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
 
 // Arithmetic flags (SDM Vol. 1 3.4.3)
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
@@ -26,12 +26,14 @@ export interface Item {
   ring: 0 | 3;
 }
 
-/** Classes that are off by default (see src/cpu/README.md "Differences with QEMU and Bochs" for why). */
+/** Classes that can be turned off (all are on by default; src/cpu/README.md "Differences with QEMU and Bochs"). */
 export interface GenOptions {
-  /** x87 forms (QEMU's FSAVE image differs on many of them; not analysed yet). */
+  /** x87 forms. */
   x87?: boolean;
-  /** LOCK on non-lockable instructions (#UD; acpidm raises it once the LOCK table lands). */
+  /** LOCK on non-lockable instructions (#UD). */
   lockUd?: boolean;
+  /** Segment loads (MOV/POP Sreg, LDS/LES/LFS/LGS/LSS), far JMP/CALL/RET, IN/OUT to port 0xED. */
+  system?: boolean;
 }
 
 export interface Generated extends RomParts {
@@ -606,6 +608,116 @@ export class SeqGen {
     this.esp += o === 16 ? 2 : 4;
   }
 
+  /**
+   * Segment loads, far transfers and port I/O (protected mode, both rings). A segment test is one group: the load
+   * (which may fault: #GP/#SS/#NP with the selector as error code), `mov r16, sreg` so the selector shows in the
+   * record, an access through the segment (its base and limit show: the window segments have base WIN, limit 0xFF),
+   * then the flat selector back (read through CS) before the dump. Far transfers go to the next line through the
+   * ring's own code selector, or fault on a data, execute-only, not-present, null or out-of-GDT selector.
+   */
+  private system(): void {
+    const ring = this.ring;
+    const code = ring === 0 ? SEL.code0 : SEL.code3 | 3;
+    const flat = ring === 0 ? SEL.data0 : SEL.data3 | 3;
+    const k = this.int(10);
+    if (k <= 5) {
+      const sreg = this.pick(['ds', 'es', 'fs', 'gs', 'ss']);
+      // selectors worth loading at this ring: valid ones and each kind of fault
+      const good = ring === 0 ? [SEL.data0, SEL.win0, SEL.data3 | 3, SEL.win3 | 3, SEL.ro3, SEL.code3] : [SEL.data3 | 3, SEL.win3, SEL.win3 | 3, SEL.ro3 | 3, SEL.code3 | 3];
+      const bad = [0, SEL.np3 | 3, SEL.xo3 | 3, SEL.code0, GDT_BYTES + 8 * this.int(4), 0x0c, ...(ring === 3 ? [SEL.data0, SEL.win0] : [SEL.data3])];
+      let sel: number = this.chance(0.6) ? this.pick<number>(good) : this.pick<number>(bad);
+      // SS at ring 0 only ever gets a flat stack: a fault pushes its frame on SS:ESP
+      if (sreg === 'ss' && ring === 0 && (sel === SEL.win0 || sel === (SEL.win3 | 3))) sel = SEL.data0;
+      const obs = this.rname(16, this.reg(16));
+      const how = sreg === 'ss' ? this.int(3) : this.int(4);
+      let load: string, form: string;
+      if (how === 0) {
+        const r = this.reg(16);
+        this.setup(`mov ${R16[r]}, ${hex(sel)}`);
+        load = `mov ${sreg}, ${R16[r]}`; form = `mov ${sreg}, r16`;
+      } else if (how === 1) {
+        const m = this.mem(16); this.setup(...m.setup, `mov ${m.text}, ${hex(sel)}`);
+        load = `mov ${sreg}, ${m.text}`; form = `mov ${sreg}, m16`;
+      } else if (how === 2) {
+        const o = this.pick([16, 32]);
+        this.stackRoom(0, o / 8);
+        this.setup(`push ${o === 16 ? 'word' : 'dword'} ${hex(sel)}`);
+        load = `${o === 16 ? 'o16 ' : ''}pop ${sreg}`; form = `pop ${sreg}${o === 16 ? ' o16' : ''}`;
+      } else {
+        // LDS/LES/LFS/LGS r32, m16:32 (the offset goes into the register)
+        const r = this.reg(32);
+        const m = this.mem(48);
+        this.setup(...m.setup, `mov ${m.at(32, 0)}, ${hex(this.val(32))}`, `mov ${m.at(16, 4)}, ${hex(sel)}`);
+        load = `l${sreg} ${R32[r]}, ${m.text.replace(/^\w+ /, '')}`; form = `l${sreg} r32, m16:32`;
+      }
+      if (sreg === 'ss' && this.chance(0.3)) {
+        // LSS with the current ESP as the offset: the stack pointer stays where the generator knows it
+        const m = this.mem(48, 0, [4]);
+        this.setup(...m.setup, `mov ${m.at(32, 0)}, ${hex(this.esp)}`, `mov ${m.at(16, 4)}, ${hex(sel)}`);
+        load = `lss esp, ${m.text.replace(/^\w+ /, '')}`; form = 'lss esp, m16:32';
+      }
+      const off = this.int(0x110);
+      const acc = this.chance(0.5) ? `mov ${this.rnd(8)}, [${sreg}:${hex(off)}]` : `mov [${sreg}:${hex(off)}], ${this.rnd(8)}`;
+      const after = this.newLabel();
+      this.emit(`mov dword [${hex(RESUME)}], ${after}`, load, `mov ${obs}, ${sreg}`, acc);
+      this.lines.push(`${after}:`);
+      this.emit(`mov ${sreg}, [cs:flat_sel${ring}]`, 'call dump');
+      this.record(form, `${load}; mov ${obs}, ${sreg}; ${acc}`, 0);
+      if (how === 2) this.esp += form.endsWith('o16') ? 2 : 4;
+      return;
+    }
+    if (k <= 8) {
+      // far JMP/CALL/RET: to the next line through this ring's code selector, or a selector that faults
+      // (never the execute-only segment at ring 3: the sequence would go on there, and reads through CS would fault)
+      const bad = ring === 0 ? [0, flat, SEL.xo3 | 3, SEL.npCode3 | 3, GDT_BYTES + 8 * this.int(4), SEL.code0 | 3]
+        : [0, flat, SEL.npCode3 | 3, GDT_BYTES + 8 * this.int(4), SEL.code0];
+      const sel: number = this.chance(0.7) ? code : this.pick<number>(bad);
+      const ok = sel === code;
+      const t = this.newLabel();
+      const f = this.int(5);
+      let insn: string, form: string;
+      if (f === 0) { insn = `jmp ${hex(sel)}:${t}`; form = 'jmp ptr16:32'; }
+      else if (f === 1) {
+        const m = this.mem(48); this.setup(...m.setup, `mov ${m.at(32, 0)}, ${t}`, `mov ${m.at(16, 4)}, ${hex(sel)}`);
+        insn = `jmp far ${m.text.replace(/^\w+ /, '')}`; form = 'jmp m16:32';
+      } else if (f === 2) {
+        this.stackRoom(8, 0);
+        insn = `call ${hex(sel)}:${t}`; form = 'call ptr16:32';
+        if (ok) this.esp -= 8;
+      } else if (f === 3) {
+        this.stackRoom(8, 0);
+        const m = this.mem(48); this.setup(...m.setup, `mov ${m.at(32, 0)}, ${t}`, `mov ${m.at(16, 4)}, ${hex(sel)}`);
+        insn = `call far ${m.text.replace(/^\w+ /, '')}`; form = 'call m16:32';
+        if (ok) this.esp -= 8;
+      } else {
+        // RETF to the same ring only (a numerically higher RPL would be a return to an outer ring)
+        const rsel = ok || (sel & 3) <= ring || sel === 0 ? sel : code;
+        const n = this.pick([0, 0, 4, 8]);
+        this.stackRoom(8, 8 + n);
+        this.setup(`push dword ${hex(rsel)}`, `push dword ${t}`);
+        this.esp -= 8;
+        insn = n ? `retf ${n}` : 'retf'; form = n ? 'retf imm16' : 'retf';
+        if (rsel === code) this.esp += 8 + n;
+      }
+      const after = this.newLabel();
+      this.emit(`mov dword [${hex(RESUME)}], ${after}`, insn);
+      this.lines.push(`${t}:`, `${after}:`);
+      this.emit('call dump');
+      this.record(form, insn, 0);
+      return;
+    }
+    // IN/OUT to port 0xED, where no device answers on QEMU's pc, on Bochs or on the ROM's acpidm bus: writes go
+    // nowhere, reads give all ones (not 0x80: Bochs reads back the last POST code written there)
+    // (reads are 8 and 16 bits wide: a 32-bit read of 0xED gives 0 on QEMU 7.2's pc and all ones on Bochs)
+    const out = this.chance(0.5);
+    const b = out ? this.pick([8, 16, 32]) : this.pick([8, 16]);
+    const acc = b === 8 ? 'al' : b === 16 ? 'ax' : 'eax';
+    const byDx = this.chance(0.5);
+    if (byDx) this.setup('mov dx, 0xed');
+    const port = byDx ? 'dx' : '0xed';
+    this.test(`${out ? 'out' : 'in'} ${byDx ? 'dx' : 'imm8'}, ${acc}`, out ? `out ${port}, ${acc}` : `in ${acc}, ${port}`);
+  }
+
   /** LOCK on an instruction that cannot take it (SDM Vol. 2 "LOCK"): #UD. */
   private badLock(): void {
     const k = this.int(3);
@@ -650,8 +762,9 @@ export class SeqGen {
       [8, () => this.muldiv()], [3, () => this.imulForms()], [6, () => this.bits()], [7, () => this.string()],
       [9, () => this.moves()], [4, () => this.atomics()], [9, () => this.stack()], [4, () => this.lea()],
       [6, () => this.branch()], [7, () => this.misc()], [3, () => this.calls()], [1, () => this.popf()],
-      [this.opts.lockUd ? 1 : 0, () => this.badLock()],
-      [this.opts.x87 ? 8 : 0, () => this.x87()],
+      [this.opts.lockUd !== false ? 1 : 0, () => this.badLock()],
+      [this.opts.x87 !== false ? 8 : 0, () => this.x87()],
+      [this.opts.system !== false ? 4 : 0, () => this.system()],
     ];
     const total = classes.reduce((s, c) => s + c[0], 0);
     const parts: string[] = [];

@@ -29,6 +29,19 @@ export const DUMP_NMASK = 0x9108;
 /** Where the sequence leaves ~(undefined x87 condition codes) for the next dump. */
 export const DUMP_FSW_NMASK = 0x910c;
 const FSAVE = 0x9200;
+/** Where the fault handler keeps the interrupted DS. */
+const DS_SAVE = 0x9110;
+/** FSW bits the record's fpu field carries as they are (DE, C1), beside the checksum of the rest of the FSAVE image. */
+export const FPU_FSW_BITS = 0x202;
+/**
+ * GDT selectors beyond the flat ones, for the segment-load and far-transfer class (gen.ts `system`): data segments
+ * over the data window (base WIN, limit 0xFF) at DPL 0 and 3, a read-only flat data segment, a not-present data
+ * segment, an execute-only code segment and a not-present code segment (all DPL 3, accessed bits preset: the GDT
+ * is in ROM).
+ */
+export const SEL = { code0: 0x08, data0: 0x10, code3: 0x18, data3: 0x20, win0: 0x30, win3: 0x38, ro3: 0x40, np3: 0x48, xo3: 0x50, npCode3: 0x58 } as const;
+/** The GDT's size in bytes (a selector at or past it is #GP(selector)). */
+export const GDT_BYTES = 0x60;
 const DUMP_MODE_FROM_END = 0x20;
 
 /** The same ROM with full R records instead of hashes (the byte `dump_mode`). */
@@ -54,6 +67,8 @@ export interface RomParts {
   /** ROM size in bytes: a power of two, 64 KiB .. 4 MiB. */
   romSize: number;
 }
+
+const hex4 = (v: number): string => v.toString(16).padStart(4, '0');
 
 export function romSource(p: RomParts): string {
   const base = 0x1_0000_0000 - p.romSize;
@@ -187,10 +202,17 @@ export function romSource(p: RomParts): string {
   o(`  movzx eax, word [0x${FSAVE.toString(16)}]`);
   o(`  movzx ebx, word [0x${(FSAVE + 4).toString(16)}]`);
   o(`  and ebx, [DUMP_FSW_NMASK]`);
+  o(`  and ebx, ~0x${FPU_FSW_BITS.toString(16)}`);
   o(`  rol eax, 5\n  xor eax, ebx`);
   o(`  movzx ebx, word [0x${(FSAVE + 8).toString(16)}]`);
   o(`  rol eax, 5\n  xor eax, ebx`);
   for (let a = FSAVE + 28; a < FSAVE + 108; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
+  // bits 1 and 9 of the field are FSW.DE and FSW.C1 themselves (not hashed), so a difference there is recognisable
+  o(`  and eax, ~0x${FPU_FSW_BITS.toString(16)}`);
+  o(`  movzx ebx, word [0x${(FSAVE + 4).toString(16)}]`);
+  o(`  and ebx, [DUMP_FSW_NMASK]`);
+  o(`  and ebx, 0x${FPU_FSW_BITS.toString(16)}`);
+  o(`  or eax, ebx`);
   o(`  push eax`); // frame: fpu checksum, memory checksum, PUSHAD, EFLAGS, return address
   o(`  mov dx, 0xe9`);
   o(`  test byte [dump_mode], 1`);
@@ -234,6 +256,11 @@ export function romSource(p: RomParts): string {
   }
   o(`fault:`);
   o(`  pushad`);
+  // the sequence may have left DS on a small or read-only segment (segment tests): the flat one while here
+  // (saved in memory through SS, which is flat: a PUSH DS writes 2 or 4 bytes depending on the CPU, SDM PUSH)
+  o(`  mov [ss:0x${DS_SAVE.toString(16)}], ds`);
+  o(`  mov ax, 0x10`);
+  o(`  mov ds, ax`);
   o(`  cld`);
   o(`  push dword [esp + 40]`); // EIP
   o(`  push dword [esp + 40]`); // error code
@@ -247,11 +274,12 @@ export function romSource(p: RomParts): string {
   o(`  add esp, 12`);
   o(`  mov ebx, [RESUME]`);
   o(`  sub ebx, [esp + 40]`);
-  o(`  cmp ebx, 16`);
+  o(`  cmp ebx, 32`); // a tested group (segment load, observation, access) is at most 32 bytes
   o(`  ja finish`);
   o(`  mov eax, [RESUME]`);
   o(`  mov [esp + 40], eax`);
   o(`  mov dword [RESUME], 0`);
+  o(`  mov ds, [ss:0x${DS_SAVE.toString(16)}]`);
   o(`  popad`);
   o(`  add esp, 8`);
   o(`  iretd`);
@@ -282,7 +310,16 @@ export function romSource(p: RomParts): string {
   o(`  dq 0x00cff3000000ffff`); // 0x20 data DPL3
   o(`  dw 0x67, ADDR(tss) & 0xffff`); // 0x28 32-bit TSS, available
   o(`  db (ADDR(tss) >> 16) & 0xff, 0x89, 0, ADDR(tss) >> 24`);
+  o(`  dq 0x00409300${hex4(WIN)}00ff`); // 0x30 data DPL0, base WIN, limit 0xFF bytes
+  o(`  dq 0x0040f300${hex4(WIN)}00ff`); // 0x38 data DPL3, base WIN, limit 0xFF bytes
+  o(`  dq 0x00cff1000000ffff`); // 0x40 read-only data DPL3, flat
+  o(`  dq 0x00cf73000000ffff`); // 0x48 data DPL3, not present
+  o(`  dq 0x00cff9000000ffff`); // 0x50 execute-only code DPL3, flat
+  o(`  dq 0x00cf7b000000ffff`); // 0x58 code DPL3, not present
   o(`gdt_end:`);
+  // the flat data selector of each ring, read through CS to put DS/ES/FS/GS/SS back after a segment test
+  o(`flat_sel0: dw 0x10`);
+  o(`flat_sel3: dw 0x23`);
   o(`align 8`);
   o(`idt:`);
   for (let v = 0; v <= 0x40; v++) {

@@ -14,6 +14,7 @@
 import { R8 } from '../cpu-state.js';
 import type { Cpu } from '../cpu.js';
 import { alu, dec, inc } from '../ops-alu.js';
+import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 
 export interface Block {
@@ -62,6 +63,8 @@ class Reader {
  */
 let flagKnown: 'unknown' | 'cf' | 'add' | 'sub' | 'logic' = 'unknown';
 let flagBits = 32;
+/** the CPU model has CMOVcc (set per block) */
+let hasCmov = true;
 
 /** Record the flag state an alu() call leaves (ops 0 ADD .. 7 CMP). */
 function noteAlu(op: number, bits: number): void {
@@ -154,6 +157,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   const starts: number[] = [];
   let ip = eip, ended = false;
   flagKnown = 'unknown';
+  hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
   const ipMask = os ? 0xffffffff : 0xffff;
   const csBase = c.segBase[1]!;
   const visited = new Set<number>([eip]);
@@ -247,7 +251,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   // ADC/SBB and memory forms, shiftOp, c.cond): `finally` stores it back on every exit, a fault included.
   // Only for blocks with a static back edge to their start (loops): elsewhere the prologue loads and
   // epilogue stores cost more than the per-instruction stores they save.
-  if (code.includes(`c.eip=${eip};`) && !/\b(alu|shiftOp|inc|dec)\(|c\.(cond|getCF|setLogic|setLazy|setShift|getFlags|setFlag|getZF|getSF|getOF|getPF)/.test(code)) {
+  if (code.includes(`c.eip=${eip};`) && !/\b(alu|shiftOp|inc|dec|imulTrunc)\(|c\.(cond|getCF|setLogic|setLazy|setShift|getFlags|setFlag|getZF|getSF|getOF|getPF)/.test(code)) {
     const usedF = [...new Set([...code.matchAll(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g)].map((m) => m[1]!))];
     if (usedF.length > 0) {
       code = code.replace(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g, 'LF$1');
@@ -259,7 +263,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
 ${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
-  const fn = new Function('alu', 'inc', 'dec', 'shiftOp', body)(alu, inc, dec, shiftOp) as (c: Cpu, max: number) => number;
+  const fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', body)(alu, inc, dec, shiftOp, imulTrunc) as (c: Cpu, max: number) => number;
   return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
 }
 
@@ -321,6 +325,46 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     return jcc(out, op & 15, ip, rd, rel, ipMask);
   }
   switch (op) {
+    case 0x69: case 0x6b: { // IMUL Gv, Ev, imm
+      const m = modrm(rd, as32);
+      const e = m.mod === 3 ? reg(vb, m.rm) : rdMem(vb >> 3, m.seg, m.ea);
+      const imm = op === 0x6b ? rd.s8() : vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
+      out.push(`${reg(vb, m.reg)}=imulTrunc(c,${vb === 32 ? `(${e})|0` : `(${e})<<16>>16`},${imm},${vb});`);
+      flagKnown = 'unknown';
+      return 'ok';
+    }
+    case 0xf6: case 0xf7: { // group 3: TEST E, imm / NOT / NEG (MUL, IMUL, DIV, IDIV stay interpreted)
+      const bits = op === 0xf6 ? 8 : vb, size = bits >> 3;
+      const m = modrm(rd, as32);
+      if (m.reg === 1 || m.reg > 3) return 'stop';
+      const e = m.mod === 3 ? reg(bits, m.rm) : null;
+      if (m.reg === 0) {
+        const v = e ?? rdMem(size, m.seg, m.ea);
+        const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+        out.push(`{const res=(${v})&${imm};/*LF{*/c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;/*}LF*/}`);
+        flagKnown = 'logic';
+        flagBits = bits;
+      } else if (m.reg === 2) { // NOT: no flags
+        out.push(e !== null ? `${e}=~${e};` : `{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,~${RDL[size]}(a));}`);
+      } else { // NEG = 0 - v
+        if (e !== null) out.push(aluInline(5, e, '0', e, bits));
+        else {
+          out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,5,0,${RDL[size]}(a),${bits}));}`);
+          noteAlu(5, bits);
+        }
+      }
+      return 'ok';
+    }
+    case 0xfe: case 0xff: { // INC/DEC E (the other forms of group 4/5 stay interpreted)
+      const bits = op === 0xfe ? 8 : vb, size = bits >> 3;
+      const m = modrm(rd, as32);
+      if (m.reg > 1) return 'stop';
+      const f = m.reg === 0 ? 'inc' : 'dec';
+      out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${f}(c,${reg(bits, m.rm)},${bits});`
+        : `{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,${f}(c,${RDL[size]}(a),${bits}));}`);
+      flagKnown = 'unknown';
+      return 'ok';
+    }
     case 0x80: case 0x81: case 0x83: {
       const bits = op === 0x80 ? 8 : vb, size = bits >> 3;
       const m = modrm(rd, as32);
@@ -426,6 +470,21 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         const m = modrm(rd, as32);
         const v = `(c.cond(${op2 & 15})?1:0)`;
         out.push(m.mod === 3 ? `${reg(8, m.rm)}=${v};` : wrMem(1, m.seg, m.ea, v));
+        return 'ok';
+      }
+      if (op2 === 0xaf) { // IMUL Gv, Ev
+        const m = modrm(rd, as32);
+        const e = m.mod === 3 ? reg(vb, m.rm) : rdMem(vb >> 3, m.seg, m.ea);
+        const g = reg(vb, m.reg);
+        const sx = (v: string): string => (vb === 32 ? `(${v})|0` : `(${v})<<16>>16`);
+        out.push(`${g}=imulTrunc(c,${sx(e)},${sx(g)},${vb});`);
+        flagKnown = 'unknown';
+        return 'ok';
+      }
+      if (op2 >= 0x40 && op2 < 0x50 && hasCmov) { // CMOVcc Gv, Ev: the source is read (and may fault) either way
+        const m = modrm(rd, as32);
+        const e = m.mod === 3 ? reg(vb, m.rm) : rdMem(vb >> 3, m.seg, m.ea);
+        out.push(`{const v=${e};if(${condInline(op2 & 15)})${reg(vb, m.reg)}=v;}`);
         return 'ok';
       }
       if (op2 >= 0x80 && op2 < 0x90) {
