@@ -73,7 +73,7 @@ export const SUPPORTED_OPTIONS = [
   '-chardev socket,id=ID,path=P|host=127.0.0.1,port=N,server=on,wait=off',
   '-global PIIX4_PM.disable_s3=0|1 | disable_s4=0|1 | s4_val=N', '-icount shift=N[,sleep=off]', '-D FILE',
   '-trace PATTERN | -trace enable=PATTERN', '-qmp unix:PATH,server=on,wait=off | tcp:127.0.0.1:PORT,server=on,wait=off',
-  '-smp 1', '-name NAME', '-nodefaults', '-monitor none|stdio|unix:PATH,server=on,wait=off',
+  '-smp 1', '-name NAME', '-nodefaults', '-vga none', '-monitor none|stdio|unix:PATH,server=on,wait=off',
   '-device isa-debug-exit[,iobase=P][,iosize=N]', '-device pc-testdev', '-help', '-version',
   '--xen', '--dm-worker', '--max-insns N', '--json', '--quiet', '--diagram FILE',
 ];
@@ -308,6 +308,11 @@ export function parseRunArgs(argv: string[]): RunConfig {
         break;
       }
       case '-nodefaults': cfg.nodefaults = true; break;
+      case '-vga': {
+        const v = next(opt);
+        if (v !== 'none') throw new CliError(`-vga ${v}: acpidm models no display adapter (use -vga none; firmware output goes to the debug console)`);
+        break;
+      }
       case '-monitor': {
         const v = next(opt);
         if (v === 'none') break;
@@ -340,6 +345,5 @@ export function parseRunArgs(argv: string[]): RunConfig {
     throw new CliError('-monitor stdio: stdio is already used by a serial port (QEMU: cannot use stdio by multiple character devices)');
   }
   if (cfg.initrd && !cfg.kernel) throw new CliError('-initrd needs -kernel (a Linux bzImage)');
-  if (cfg.bios && cfg.kernel) throw new CliError('-bios and -kernel together are not supported: -kernel uses acpidm\'s built-in firmware');
   return cfg;
 }

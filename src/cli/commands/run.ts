@@ -48,6 +48,23 @@ function checkedKernel(image: Uint8Array): Uint8Array {
   return image;
 }
 
+/** Where Debian's qemu-system-data keeps QEMU's option ROMs (ACPIDM_QEMU_DATADIR overrides). */
+const QEMU_DATADIR = process.env.ACPIDM_QEMU_DATADIR ?? '/usr/share/qemu';
+
+/**
+ * With -bios, QEMU boots a -kernel through an option ROM the firmware runs from fw_cfg (genroms/): a Multiboot
+ * image through multiboot_dma.bin (hw/i386/multiboot.c). The ROM is QEMU's own file, read at run time.
+ */
+function kernelOptionRom(kernelPath: string): { name: string; bytes: Uint8Array } {
+  if (isLinuxImage(readImage(kernelPath, '-kernel'))) {
+    throw new CliError('-bios with a Linux bzImage -kernel is not supported yet (QEMU boots it through linuxboot_dma.bin); use -bios with a Multiboot kernel, or -kernel alone', 1);
+  }
+  const name = 'multiboot_dma.bin';
+  const path = `${QEMU_DATADIR}/${name}`;
+  if (!existsSync(path)) throw new CliError(`-bios with -kernel needs QEMU's option ROM ${path} (Debian package qemu-system-data)`, 1);
+  return { name, bytes: readImage(path, 'option ROM') };
+}
+
 /** Bad host-side input (a ROM of the wrong size, a kernel that is not Multiboot...) ends the run with its message. */
 function hostInput<T>(fn: () => T): T {
   try {
@@ -128,8 +145,9 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       sinks.get(port)?.(b);
       if (!stdioPorts.has(port)) timeline?.guestByte(b); // on stdout already: shown once, not twice
     },
-    ...(cfg.kernel ? { kernel: checkedKernel(readImage(cfg.kernel, '-kernel')) } : {}),
+    ...(cfg.kernel ? { kernel: checkedKernel(readImage(cfg.kernel, '-kernel')), kernelName: cfg.kernel } : {}),
     ...(cfg.bios ? { bios: readImage(cfg.bios, '-bios') } : {}),
+    ...(cfg.bios && cfg.kernel ? { kernelRom: kernelOptionRom(cfg.kernel) } : {}),
     ...(cfg.append ? { cmdline: cfg.append } : {}),
     ...(cfg.initrd ? { initrd: readImage(cfg.initrd, '-initrd') } : {}),
   }));
@@ -249,6 +267,11 @@ export function finish(out: RunOutcome, sys: PcSystem, cfg: RunConfig, io: CliIo
       status = out.status;
       break;
     case 'halted-cli':
+      if (out.firmware !== undefined) {
+        say(out.firmware);
+        status = 3;
+        break;
+      }
       say('guest halted with interrupts disabled: every CPU is in HLT with IF=0 and nothing is pending; ' +
         'QEMU would sit here forever (what a Linux guest booted with acpi=off does on poweroff)');
       status = 3;
@@ -267,7 +290,7 @@ export function finish(out: RunOutcome, sys: PcSystem, cfg: RunConfig, io: CliIo
       break;
   }
   // One verdict for every output mode (verdict.ts): the summary's last lines, --quiet's one line, --json's last record.
-  const endText = out.kind === 'halted-cli' ? 'every CPU is in HLT with IF=0 and nothing is pending'
+  const endText = out.kind === 'halted-cli' ? (out.firmware ?? 'every CPU is in HLT with IF=0 and nothing is pending')
     : out.kind === 'halted' ? 'the guest waits in HLT for an interrupt nothing will send'
     : out.kind === 'budget' ? `the instruction budget of ${cfg.maxInsns} ran out`
     : out.kind === 'stopped' ? `left ${out.state}` : undefined;
