@@ -26,6 +26,7 @@ export const RUN_HELP: { group: string; options: OptionHelp[] }[] = [
       { syntax: '-m MB', text: 'guest RAM, 1 MiB .. 3 GiB (a bare number is MiB; k/M/G suffixes)' },
       { syntax: '-name NAME', text: "the VM's name (QMP query-name, the timeline)" },
       { syntax: '-nodefaults', text: 'no default devices (acpidm adds none besides the PIIX4 machine itself)' },
+      { syntax: '-vga none', text: 'no display adapter (the only choice: acpidm models none; SeaBIOS then says "No VGA found")' },
       { syntax: '-device isa-debugcon,iobase=PORT,chardev=ID', text: 'a debug console on PORT writing to chardev ID' },
       { syntax: '-device isa-debug-exit[,iobase=P][,iosize=N]', text: 'a write of V to port P exits with status (V << 1) | 1' },
       { syntax: '-device pc-testdev', text: "QEMU's test device: scratch ports 0xe0/0xe8, page flush 0xe4, IRQ lines 0x2000" },

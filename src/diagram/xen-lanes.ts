@@ -37,8 +37,8 @@ export function classifyXen(r: DiagramRecord): Classified | null {
       return { from: 'guest', to: 'ring', kind: 'ioreq', label: `ioreq d${String(a['domid'])}v${String(a['vcpu'])} PIO ${String(a['dir'])} ${h(a['port'], 4)}${a['dir'] === 'write' ? ` <== ${h(a['data'])}` : ''}` };
     case 'cpu_handle_ioreq':
       return { from: 'ring', to: 'qemu-dm', kind: 'ioreq', label: `cpu_handle_ioreq ${String(a['dir'])} ${h(a['addr'], 4)}${a['dir'] === 'write' ? ` <== ${h(a['data'])}` : ''}` };
-    case 'piix4acpi_pm1_cnt_write':
-      return { from: 'qemu-dm', to: 'qemu-dm', kind: 'note', label: `PIIX4 PM1a_CNT <== ${h(a['value'], 4)}${a['sleep'] && a['sleep'] !== 'none' ? ` -> ${String(a['sleep'])}` : ''}` };
+    case 'acpi_pm1_cnt_write': // qemu-dm's PM1a_CNT is src/acpi's, as in QEMU mode
+      return { from: 'qemu-dm', to: 'qemu-dm', kind: 'note', label: `PIIX4 PM1a_CNT <== ${h(a['val'], 4)}${a['sleep'] && a['sleep'] !== 'none' ? ` -> ${String(a['sleep'])}` : ''}` };
     case 'cpu_ioreq_respond':
       return { from: 'qemu-dm', to: 'ring', kind: 'ioresp', label: `IORESP_READY data ${h(a['data'])}` };
     case 'xen_ioreq_complete':

@@ -23,7 +23,7 @@ export type Mechanism =
   | 'acpi-power-button'  // host pressed the power button
   | 'reset-cf9' | 'reset-kbc' | 'reset-port92' | 'triple-fault'
   | 'qmp' | 'signal' | 'lifecycle' | 'agent'
-  | 'xenstore-control' | 'schedop-shutdown' | 'dmop-remote-shutdown' | 'hlt-all-cpus'
+  | 'xenstore-control' | 'schedop-shutdown' | 'dmop-remote-shutdown' | 'schedop-remote-shutdown' | 'hlt-all-cpus'
   | 'domctl-destroy' | 'timeout' | 'wakeup' | 'other';
 
 export type Evidence = Readonly<Record<string, string | number | boolean>>;

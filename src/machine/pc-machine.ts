@@ -103,6 +103,10 @@ export class PcMachine {
   onA20: ((enabled: boolean) => void) | null = null;
   /** A guest write to port 0xF0 (QEMU ioportF0_write): the CPU lowers FERR# and asserts IGNNE#. */
   onFerrClear: (() => void) | null = null;
+  /** The guest wrote the i440FX PAM registers (config 0x59-0x5F); PcSystem maps shadow RAM from them. */
+  onPamChanged: ((config: Uint8Array) => void) | null = null;
+  /** An SMI raised through APM 0xB2 (acpidm has no SMM: PcSystem stops a -bios run that needs it). */
+  onSmi: (() => void) | null = null;
 
   private readonly debugcon = new DebugconBuffer();
   /** The guest's last console lines with their virtual times (evidence for the cause chain). */
@@ -185,6 +189,8 @@ export class PcMachine {
       },
       a20: (on) => this.onA20?.(on),
       ferrClear: () => this.onFerrClear?.(),
+      pamChanged: (config) => this.onPamChanged?.(config),
+      smi: () => this.onSmi?.(),
       serialByte: (b, i) => {
         (this.serialOut[i] ??= new DebugconBuffer()).push(b);
         if (i === 0) this.consoleTail.push(b, this.clock.ns());

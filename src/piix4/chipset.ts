@@ -62,6 +62,10 @@ export interface PcChipsetHooks {
   /** The A20 gate as port 0x92 bit 1 or the i8042 output port bit 1 last set it (QEMU: both drive the CPU's A20 line). */
   a20?(enabled: boolean, source: 'port92' | 'kbc'): void;  /** A write to port 0xF0: the CPU lowers FERR# and asserts IGNNE# (QEMU hw/i386/pc.c ioportF0_write). */
   ferrClear?(): void;
+  /** The i440FX PAM registers changed (config 0x59-0x5F): remap 0xC0000-0xFFFFF (see i440fx-pam.ts). */
+  pamChanged?(config: Uint8Array): void;
+  /** An APM command write raised an SMI (PIIX4 0x5B APMC_EN set); nothing models SMM, so the machine decides. */
+  smi?(): void;
 }
 
 export interface PcChipset {
@@ -111,7 +115,7 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
   });
 
   const pciHost = newPciHost(trace);
-  const host = i440fxHost(opts.ramMiB ?? 128);
+  const host = i440fxHost(opts.ramMiB ?? 128, (config) => hooks.pamChanged?.(config));
   const isa = piix3IsaBridge();
   const ide = piixIde();
   const nSerial = opts.serialPorts ?? 1;
@@ -119,7 +123,10 @@ export function createPcChipset(bus: PortBus, clock: VirtualClock, opts: PcChips
     throw new RangeError(`${nSerial} serial ports: the pc machine has 0..${MAX_ISA_SERIAL_PORTS}`);
   }
   // QEMU piix4_pm_machine_ready: the COM bits say whether 0x3F8 / 0x2F8 are assigned.
-  const pm = createPiix4Pm(bus, acpi, { smm, lpt378: opts.lpt378 ?? true, com1: nSerial >= 1, com2: nSerial >= 2 });
+  const pm = createPiix4Pm(bus, acpi, {
+    smm, lpt378: opts.lpt378 ?? true, com1: nSerial >= 1, com2: nSerial >= 2,
+    ...(hooks.smi ? { smi: hooks.smi } : {}),
+  });
   for (const d of [host, isa, ide, pm.pci]) pciAttach(pciHost, d);
   bus.map(new PortRegion(pciConfAddrOps, pciHost), 0xcf8);
   bus.map(new PortRegion(pciConfDataOps, pciHost), 0xcfc);

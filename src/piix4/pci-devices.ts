@@ -3,12 +3,22 @@
  * (hw/pci-host/i440fx.c), PIIX3 ISA bridge 00:01.0 and PIIX IDE 00:01.1
  * (hw/isa/piix.c, hw/ide/piix.c; identity only: acpidm has no disks).
  */
-import { newPciFunction, pciDevfn, type PciFunction } from './pci-device.js';
+import { I440FX_PAM, I440FX_PAM_SIZE } from './i440fx-pam.js';
+import { newPciFunction, pciDevfn, touches, type PciFunction } from './pci-device.js';
 
-/** `ramMiB`: guest RAM, reported in config 0x57 in 8 MiB units for coreboot (I440FX_COREBOOT_RAM_SIZE). */
-export function i440fxHost(ramMiB = 128): PciFunction {
+/**
+ * `ramMiB`: guest RAM, reported in config 0x57 in 8 MiB units for coreboot (I440FX_COREBOOT_RAM_SIZE).
+ * `pamChanged`: called with the config space after a write touches the PAM registers 0x59-0x5F
+ * (i440fx_write_config → i440fx_update_memory_mappings); the machine maps 0xC0000-0xFFFFF accordingly.
+ */
+export function i440fxHost(ramMiB = 128, pamChanged?: (config: Uint8Array) => void): PciFunction {
   const d = newPciFunction('i440FX', pciDevfn(0, 0), { vendor: 0x8086, device: 0x1237, revision: 0x02, classCode: 0x0600 });
   d.config[0x57] = Math.min(255, Math.floor(ramMiB / 8));
+  if (pamChanged) {
+    d.afterWrite = (addr, len) => {
+      if (touches(addr, len, I440FX_PAM, I440FX_PAM_SIZE)) pamChanged(d.config);
+    };
+  }
   d.reset = () => {
     d.config[0x72] = 0x02; // I440FX_SMRAM reset value (i440fx_pcihost_realize / i440fx reset)
   };

@@ -238,6 +238,7 @@ export function newRtc(clock: VirtualClock, trace: Trace, opts: RtcOptions = {},
   put16(0x34, Math.min(below4g > 16 * MiB ? Math.floor((below4g - 16 * MiB) / (64 * KiB)) : 0, 65535));
   const hi = Math.floor(above4g / 65536);
   c[0x5b] = hi & 0xff; c[0x5c] = (hi >> 8) & 0xff; c[0x5d] = (hi >> 16) & 0xff;
+  c[0x5f] = 0; // number of CPUs minus one (pc_cmos_init: smp.cpus - 1; acpidm has one CPU)
   c[0x3d] = 0x12; // boot order "cad": hard disk, floppy ...
   c[0x38] = 0x30; // ... then CD-ROM; floppy signature check on
   c[0x14] = 0x06; // equipment: FPU, PS/2 mouse, no floppy

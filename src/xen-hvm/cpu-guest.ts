@@ -1,8 +1,14 @@
 /**
- * A real guest kernel in Xen mode: acpidm's CPU interpreter runs a Multiboot
- * kernel in the domain's RAM, with hvmloader's ACPI tables installed (the Xen
- * profile of src/acpi) and the Xen interface an HVM guest with PV drivers
- * uses (Xen xen/arch/x86/cpuid.c, hvm/hypercall.c):
+ * A real guest kernel in Xen mode: acpidm's CPU interpreter runs a Linux
+ * bzImage (with its initrd and command line: xl's direct kernel boot) or a
+ * Multiboot kernel in the domain's RAM, loaded by the same loader as QEMU
+ * mode (src/machine/kernel-load.ts), with hvmloader's ACPI tables installed
+ * (the Xen profile of src/acpi). The devices Xen emulates itself are here as
+ * hypervisor intercepts (Xen xen/arch/x86/hvm/): the vPIC (vpic.c), the vPIT
+ * and port 0x61 (i8254.c), the vRTC at 0x70/0x71 (rtc.c), besides the PM
+ * timer and PM1a_STS/EN of hvm-io.ts (pmtimer.c); the 16550, PCI config and
+ * PM1a_CNT are qemu-dm's, over the ioreq ring. The Xen interface an HVM guest
+ * with PV drivers uses (Xen xen/arch/x86/cpuid.c, hvm/hypercall.c):
  *  - CPUID 0x40000000 "XenVMMXenVMM", 0x40000001 version 4.17, 0x40000002
  *    one hypercall page at MSR 0x40000000;
  *  - writing the MSR fills the page with Xen's stubs `mov eax, nr; vmcall; ret`;
@@ -17,9 +23,12 @@ import { xenHvmloaderProfile } from '../acpi/profiles/xen-hvmloader.js';
 import type { MachineProfile } from '../acpi/profiles/types.js';
 import { Cpu } from '../cpu/cpu.js';
 import type { AccessSize } from '../ioports/region.js';
-import { loadMultiboot, type MultibootEntry } from '../machine/multiboot.js';
+import { enterKernel, loadKernel, type LoadedKernel } from '../machine/kernel-load.js';
 import { seabiosS3Resume } from '../machine/seabios-post.js';
-import { PhysMemory } from '../memory/phys-memory.js';
+import { LAPIC_BASE, PhysMemory } from '../memory/phys-memory.js';
+import { newPit, pitOps, PIT_PORT } from '../piix4/i8254.js';
+import { newPort61, port61Ops, PORT61 } from '../piix4/port61.js';
+import { newRtc, rtcOps, RTC_PORT } from '../piix4/rtc.js';
 import type { Vcpu } from './domain.js';
 import type { GuestCtx, XenGuest } from './guest.js';
 import { hypercall } from './hypercalls.js';
@@ -38,6 +47,8 @@ export interface CpuGuestOptions {
   name?: string;
   profile?: MachineProfile;
   cmdline?: string;
+  /** xl `ramdisk=` / `-initrd`: a Linux kernel's initramfs. */
+  initrd?: Uint8Array;
   /** Instructions per scheduler slice (default 20,000). */
   budget?: number;
   /** acpi = 0: hvmloader builds no ACPI tables. */
@@ -47,7 +58,7 @@ export interface CpuGuestOptions {
 export class CpuGuest implements XenGuest {
   readonly kind: string;
   readonly mem: PhysMemory;
-  readonly entry: MultibootEntry;
+  readonly loaded: LoadedKernel;
   cpu: Cpu | null = null;
   /** Xen's vPIC for this domain (the SCI arrives on IRQ 9). */
   pic: DualPic | null = null;
@@ -66,8 +77,15 @@ export class CpuGuest implements XenGuest {
   constructor(o: CpuGuestOptions) {
     this.kind = `cpu:${o.name ?? 'kernel'}`;
     this.mem = PhysMemory.fromMegabytes(o.memoryMb);
-    if (!o.noAcpi) this.facs = installTables(this.mem.ram, o.profile ?? xenHvmloaderProfile(), { ramTop: this.mem.ramSize }).facs;
-    this.entry = loadMultiboot(this.mem.ram, o.kernel, { cmdline: o.cmdline ?? '' });
+    let acpiStart = this.mem.ramSize;
+    if (!o.noAcpi) {
+      const t = installTables(this.mem.ram, o.profile ?? xenHvmloaderProfile(), { ramTop: this.mem.ramSize });
+      this.facs = t.facs;
+      acpiStart = t.region.start;
+    }
+    this.loaded = loadKernel(this.mem.ram, o.kernel, {
+      acpiStart, ramTop: this.mem.ramSize, ...(o.cmdline !== undefined ? { cmdline: o.cmdline } : {}), ...(o.initrd ? { initrd: o.initrd } : {}),
+    });
     this.budget = o.budget ?? 20_000;
   }
 
@@ -106,6 +124,22 @@ export class CpuGuest implements XenGuest {
     };
     const pic = attachVpic(ctx.io, ctx.hv.trace);
     this.pic = pic;
+    // An ISA line of the vPIC changed (Xen's vPIT/vRTC, or qemu-dm's UART through XEN_DMOP_set_isa_irq_level):
+    // an interrupt the vCPU can take wakes it from hlt (vcpu_kick).
+    const setIrq = (irq: number, level: boolean): void => {
+      pic.setIrq(irq, level);
+      if (level && this.cpu && !v0.ioPending && !v0.down && this.cpu.picInterruptsOpen() && pic.intr()) v0.blocked = false;
+    };
+    ctx.d.hooks.setIsaIrq = setIrq;
+    // Xen's own vPIT (i8254.c, with the speaker port 0x61) and vRTC (rtc.c) on the domain's device clock.
+    const devClock = ctx.devClock ?? ctx.clock;
+    const pit = newPit(devClock, ctx.hv.trace, (l) => setIrq(0, l));
+    ctx.io.addIntercept(PIT_PORT, 4, pitOps, pit);
+    ctx.io.addIntercept(PORT61, 1, port61Ops, newPort61(pit));
+    const rtc = newRtc(devClock, ctx.hv.trace, { ramMiB: this.mem.ramSize >>> 20 }, (l) => setIrq(8, l));
+    ctx.io.addIntercept(RTC_PORT, 2, rtcOps, rtc);
+    // Cause links name the guest instruction behind an access: CS:EIP of the IN/OUT and the instruction count.
+    ctx.io.siteOf = () => ({ cs: cpu.getReg('cs'), eip: cpu.insnStart >>> 0, insns: ctx.clock.instructions });
     // The upcall's GSI line stays asserted until the vCPU takes the interrupt (Xen keeps it up while
     // evtchn_upcall_pending is set; with no shared_info modelled, taking the vector is the guest clearing it).
     const intr = {
@@ -154,7 +188,7 @@ export class CpuGuest implements XenGuest {
       ctx.hv.tripleFault(v0);
       cpu.requestStop();
     };
-    cpu.setFlatProtectedMode(this.entry.entry, { eax: this.entry.eax, ebx: this.entry.ebx });
+    this.enter(cpu);
     // hvm_s3_suspend: vpic_reset, and vCPU 0 back at F000:FFF0 (the registers are set when the firmware runs).
     ctx.io.s3ResetHooks.push(() => {
       pic.reset();
@@ -172,7 +206,21 @@ export class CpuGuest implements XenGuest {
     const status = ctx.takeCmosShutdownStatus?.() ?? 0;
     if (status === 0xfe && this.facs !== 0 && seabiosS3Resume(this.mem, cpu, ctx.hv.trace, this.facs)) return;
     cpu.reset();
-    cpu.setFlatProtectedMode(this.entry.entry, { eax: this.entry.eax, ebx: this.entry.ebx });
+    this.enter(cpu);
+  }
+
+  /**
+   * The kernel's entry state. For Linux, also what the firmware before it leaves in the local APIC: LINT0 as
+   * ExtINT and LINT1 as NMI (SeaBIOS smp.c, which hvmloader runs too), so the vPIC's interrupts reach the vCPU.
+   */
+  private enter(cpu: Cpu): void {
+    if (this.loaded.kind === 'linux') {
+      this.mem.write(LAPIC_BASE + 0xf0, 0x1ff, 4);
+      this.mem.write(LAPIC_BASE + 0x350, 0x8700, 4);
+      this.mem.write(LAPIC_BASE + 0x360, 0x8400, 4);
+    }
+    enterKernel(cpu, this.loaded);
+    cpu.invalidateCode();
   }
 
   /**

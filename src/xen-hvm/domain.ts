@@ -47,6 +47,8 @@ export interface DomainHooks {
   s3Reset?(): void;
   /** pmtimer_change_ioport: HVM_PARAM_ACPI_IOPORTS_LOCATION 0 (V0) or 1 (V1); returns 0 or -errno. */
   changeIoports?(version: number): number;
+  /** XEN_DMOP_set_isa_irq_level from the device model: an ISA IRQ line of the domain's vPIC (hvm_isa_irq_assert/deassert). */
+  setIsaIrq?(irq: number, level: boolean): void;
 }
 
 export interface Domain {

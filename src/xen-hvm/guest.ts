@@ -28,6 +28,8 @@ export interface GuestCtx {
    * timers, xenstored, libxl/xl and xend timeouts all see the time the guest's code took.
    */
   readonly clock: VirtualClock;
+  /** The domain's device clock (host time, timers that die with the domain) for Xen's vPIT and vRTC. */
+  readonly devClock?: VirtualClock;
   /**
    * The firmware's view of the CMOS shutdown-status byte (0x0F) when the vCPU restarts at the reset vector:
    * 0xFE = S3 resume (qemu-trad cmos_set_s3_resume). Reading it clears it, as the BIOS does.

@@ -79,6 +79,11 @@ export class HvmIo {
   private dmSide: DmSideHooks | null = null;
   /** Upcall filter: the DM domain's own event-channel table (allocated once, not per access). */
   private readonly dmTable = (t: EventChannelTable): boolean => t === this.hv.domains.get(this.server?.dmDomid ?? -1)?.evtchn;
+  /**
+   * Where a vCPU's current access comes from, for cause links: a CPU guest gives the CS:EIP of the IN/OUT and the
+   * instruction count, as QEMU mode's links carry (src/machine pc-machine.ts). Scripted guests give nothing.
+   */
+  siteOf: ((vcpu: number) => Record<string, number>) | null = null;
   /** Called when the SCI line changes (interrupt delivery wakes a blocked vCPU). */
   onSci: (level: boolean) => void = () => {};
 
@@ -108,6 +113,19 @@ export class HvmIo {
       this.reqs[v.id] = newIoreq();
     }
     this.armTmr();
+  }
+
+  /** Synchronous ioreqs sent to the device model so far (Xen's ioreq_send that reached the ring). */
+  ioreqsSent = 0;
+
+  /** The vCPU whose access the ring is serving now. */
+  get currentVcpu(): number {
+    return this.cur;
+  }
+
+  /** Evidence naming the guest instruction behind `vcpu`'s access (empty for scripted guests). */
+  guestSite(vcpu: number): Record<string, number> {
+    return this.siteOf?.(vcpu) ?? {};
   }
 
   /** What else hvm_s3_suspend resets (the vPIC, the vCPU's registers), added by the guest's adapter. */
@@ -235,6 +253,7 @@ export class HvmIo {
       if (dir === IOREQ_READ) this.readValue[v.id] = allOnes(size);
       return 'done';
     }
+    this.ioreqsSent++;
     v.ioPending = true;
     v.blocked = true; // prepare_wait_on_xen_event_channel
     if (this.trace.on(tr.send)) {

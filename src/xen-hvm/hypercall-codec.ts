@@ -57,6 +57,10 @@ export const DM_OP_REMOTE_SHUTDOWN_SIZE = 4;
 export const dmOpOp = (v: DataView): number => v.getUint32(0, true);
 export const dmOpPad = (v: DataView): number => v.getUint32(4, true);
 export const dmOpRemoteShutdownReason = (v: DataView): number => v.getUint32(8, true);
+//  8  union u   xen_dm_op_set_isa_irq_level: u8 isa_irq @8, u8 level @9
+export const DM_OP_SET_ISA_IRQ_LEVEL_SIZE = 2;
+export const dmOpIsaIrq = (v: DataView): number => v.getUint8(8);
+export const dmOpIsaIrqLevel = (v: DataView): number => v.getUint8(9);
 
 // struct xen_domctl (domctl.h)
 export const DOMCTL_SIZE = 16 + 128;

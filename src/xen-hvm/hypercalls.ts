@@ -128,6 +128,18 @@ function doDmOp(hv: Hypervisor, d: Domain, v: Vcpu, domid: number, nrBufs: numbe
   if (typeof hdr === 'number') return record(hv, v, op, hdr);
   const code = C.dmOpOp(hdr);
   if (C.dmOpPad(hdr) !== 0) return record(hv, v, op, -X.EINVAL, 'pad != 0');
+  if (code === X.XEN_DMOP_set_isa_irq_level) {
+    // dm.c: isa_irq > 15 or level > 1 is -EINVAL, then hvm_isa_irq_assert/deassert. Not traced: a UART's every
+    // interrupt-line change comes through here.
+    if (size < BigInt(C.DM_OP_HEADER_SIZE + C.DM_OP_SET_ISA_IRQ_LEVEL_SIZE)) return record(hv, v, 'XEN_DMOP_set_isa_irq_level', -X.EFAULT);
+    const op = C.guestView(d.mem, C.dmOpBufAddr(bufArr, 0), C.DM_OP_HEADER_SIZE + C.DM_OP_SET_ISA_IRQ_LEVEL_SIZE);
+    if (typeof op === 'number') return record(hv, v, 'XEN_DMOP_set_isa_irq_level', op);
+    const irq = C.dmOpIsaIrq(op);
+    const level = C.dmOpIsaIrqLevel(op);
+    if (irq > 15 || level > 1) return record(hv, v, 'XEN_DMOP_set_isa_irq_level', -X.EINVAL, `irq ${irq} level ${level}`);
+    t.hooks.setIsaIrq?.(irq, level === 1);
+    return 0;
+  }
   if (code !== X.XEN_DMOP_remote_shutdown) return record(hv, v, `dm_op ${code}`, -EOPNOTSUPP);
   if (size < BigInt(C.DM_OP_HEADER_SIZE + C.DM_OP_REMOTE_SHUTDOWN_SIZE)) return record(hv, v, 'XEN_DMOP_remote_shutdown', -X.EFAULT);
   const full = C.guestView(d.mem, C.dmOpBufAddr(bufArr, 0), C.DM_OP_HEADER_SIZE + C.DM_OP_REMOTE_SHUTDOWN_SIZE);

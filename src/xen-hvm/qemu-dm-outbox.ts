@@ -30,6 +30,7 @@ type OutboxRecord =
   | ['reset', 'reset-cf9' | 'reset-kbc', number, number]
   | ['issued', boolean, string, number, DestroyWhy]
   | ['fatal', string, string]
+  | ['serial', string]
   | ['trace', string, Record<string, unknown>];
 
 export class OutboxWriter implements QemuDmSink {
@@ -62,6 +63,7 @@ export class OutboxWriter implements QemuDmSink {
   reset(mechanism: 'reset-cf9' | 'reset-kbc', port: number, value: number): void { this.put(['reset', mechanism, port, value]); }
   issued(reboot: boolean, via: string, reason: number, why: DestroyWhy): void { this.put(['issued', reboot, via, reason, why]); }
   fatal(code: string, message: string): void { this.put(['fatal', code, message]); }
+  serial(text: string): void { this.put(['serial', text]); }
   trace(rec: TraceRecord): void { this.put(['trace', rec.name, rec.args as Record<string, unknown>]); }
 }
 
@@ -106,6 +108,7 @@ export class OutboxReader {
       case 'reset': return sink.reset(rec[1], rec[2], rec[3]);
       case 'issued': return sink.issued(rec[1], rec[2], rec[3], rec[4]);
       case 'fatal': return sink.fatal(rec[1], rec[2]);
+      case 'serial': return sink.serial(rec[1]);
       case 'trace': {
         let def = this.defs.get(rec[1]);
         if (!def) {

@@ -14,7 +14,7 @@
 import type { HypercallPort } from '../ioreq/dm-types.js';
 import {
   ENOSYS, ENOTTY, HVMOP_set_param, HYPERVISOR_dm_op, HYPERVISOR_hvm_op, HYPERVISOR_sched_op, SCHEDOP_remote_shutdown,
-  XEN_DMOP_remote_shutdown,
+  XEN_DMOP_remote_shutdown, XEN_DMOP_set_isa_irq_level,
 } from './xen-abi.js';
 import type { XenCtrl } from './xenctrl.js';
 
@@ -27,6 +27,10 @@ export const dmpDmShutdown = (hc: HypercallPort, domid: number, reason: number):
 /** xc_domain_shutdown(domid, reason): SCHEDOP_remote_shutdown. */
 export const dmpSchedRemoteShutdown = (hc: HypercallPort, domid: number, reason: number): number =>
   hc.call(HYPERVISOR_sched_op, [SCHEDOP_remote_shutdown, domid, reason]);
+
+/** xendevicemodel_set_isa_irq_level(domid, irq, level): XEN_DMOP_set_isa_irq_level. */
+export const dmpSetIsaIrqLevel = (hc: HypercallPort, domid: number, irq: number, level: number): number =>
+  hc.call(HYPERVISOR_dm_op, [XEN_DMOP_set_isa_irq_level, domid, irq, level]);
 
 /** xc_hvm_param_set(domid, index, value), value < 2^32. */
 export const dmpSetParam = (hc: HypercallPort, domid: number, index: number, value: number): number =>
@@ -45,6 +49,7 @@ export function privcmd(xc: XenCtrl, o: PrivcmdOptions, op: number, args: ArrayL
   const a1 = (args[1] ?? 0) >>> 0;
   const a2 = (args[2] ?? 0) >>> 0;
   if (op === HYPERVISOR_dm_op && sub === XEN_DMOP_remote_shutdown) return o.noDmop() ? -ENOTTY : xc.dmShutdown(a1, a2);
+  if (op === HYPERVISOR_dm_op && sub === XEN_DMOP_set_isa_irq_level) return xc.setIsaIrqLevel(a1, a2, (args[3] ?? 0) >>> 0);
   if (op === HYPERVISOR_sched_op && sub === SCHEDOP_remote_shutdown) return xc.domainShutdown(a1, a2);
   if (op === HYPERVISOR_hvm_op && sub === HVMOP_set_param) return xc.setParam(a1, a2, BigInt((args[3] ?? 0) >>> 0));
   return -ENOSYS;

@@ -8,7 +8,7 @@
 import type { CreateDeviceModel } from '../ioreq/dm-types.js';
 import { ramGuestMemory } from '../ioreq/guest-memory.js';
 import { Trace } from '../trace/trace.js';
-import type { XenSleepPolicy } from './piix4-xen.js';
+import type { SleepPolicy } from '../acpi/sleep-decode.js';
 import { buildQemuDmModel } from './qemu-dm-model.js';
 import { OutboxWriter } from './qemu-dm-outbox.js';
 import type { DeviceModelVersion } from './xl-config.js';
@@ -16,7 +16,7 @@ import type { DeviceModelVersion } from './xl-config.js';
 /** Structured-cloneable options the host passes (`dmOptions`). */
 export interface QemuDmWorkerOptions {
   domid: number;
-  policy?: XenSleepPolicy;
+  policy?: SleepPolicy;
   version?: DeviceModelVersion;
   /** Trace events the host wants from the DM (forwarded through the outbox). */
   traceNames: string[];

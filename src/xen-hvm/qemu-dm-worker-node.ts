@@ -47,7 +47,7 @@ export async function startQemuDmWorker(o: QemuDmWorkerStart): Promise<QemuDm> {
   const dmOptions: QemuDmWorkerOptions = {
     domid: d.id, ...(o.policy ? { policy: o.policy } : {}), ...(o.version ? { version: o.version } : {}),
     // The DM's events the host wants now (its device models and ports), forwarded through the outbox.
-    traceNames: eventCatalogue().filter((e) => (e.ns === 'qemu-dm' || e.ns === 'ioport') && o.trace.on(e)).map((e) => e.name),
+    traceNames: eventCatalogue().filter((e) => (e.ns === 'qemu-dm' || e.ns === 'ioport' || e.ns === 'acpi' || e.ns === 'pci' || e.ns === 'piix4') && o.trace.on(e)).map((e) => e.name),
   };
   // Guest RAM crosses only when it is shared memory starting at guest-physical 0 (data_is_ptr / COPY buffers).
   const bytes = d.mem.bytes;

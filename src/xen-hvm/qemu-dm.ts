@@ -15,15 +15,17 @@
 import { createInlineIoreq, InlineIoreqLink, type IoreqLink } from '../ioreq/inline-transport.js';
 import { ramGuestMemory } from '../ioreq/guest-memory.js';
 import { DmStatus as RingDmStatus } from '../ioreq/ring-memory.js';
+import type { SleepPolicy } from '../acpi/sleep-decode.js';
+import type { VirtualClock } from '../clock/virtual-clock.js';
 import type { PortBus } from '../ioports/port-bus.js';
+import type { Piix4Pm } from '../piix4/piix4-pm.js';
 import type { CauseChain, CauseLink } from '../machine/cause-chain.js';
 import { hex, type Trace } from '../trace/trace.js';
 import type { Domain, Vcpu } from './domain.js';
 import { DmLog } from './dm-log.js';
 import type { DmSideHooks, HvmIo } from './hvm-io.js';
 import type { Hypervisor } from './hypervisor.js';
-import type { Piix4XenState, XenSleepPolicy } from './piix4-xen.js';
-import { buildQemuDmModel, tr, type DestroyWhy, type QemuDmModel, type QemuDmSink } from './qemu-dm-model.js';
+import { buildQemuDmModel, QEMU_DM_PORT_RANGES, tr, type DestroyWhy, type QemuDmModel, type QemuDmSink } from './qemu-dm-model.js';
 import type { OutboxReader } from './qemu-dm-outbox.js';
 import { privcmd } from './qemu-dm-privcmd.js';
 import { ENOSYS } from './xen-abi.js';
@@ -50,7 +52,10 @@ export interface QemuDmOptions {
   /** The domain the DM runs in (dom0 by default; a stub domain must have `target` set). */
   dmVcpu?: Vcpu;
   log?: DmLog;
-  policy?: XenSleepPolicy;
+  /** Board sleep policy (default QEMU_XEN_TRADITIONAL_POLICY). */
+  policy?: SleepPolicy;
+  /** The DM's timers (the UART's receive timeout): the domain's view of the host clock. */
+  clock?: VirtualClock;
   /** qemu-xen-traditional (default) or upstream QEMU (xl `device_model_version="qemu-xen"`). */
   version?: DeviceModelVersion;
   /** Model an old Xen without XEN_DMOP_remote_shutdown: the DMOP fails with ENOTTY and the fallback is used. */
@@ -87,32 +92,52 @@ export class QemuDm implements DmSideHooks {
     log: (line) => this.log.write(line),
     sleep: (kind, typ, value, port, vcpu) => {
       const what = `outw 0x${hex(port, 4)} <== 0x${hex(value, 4)}`;
+      const site = this.o.io.guestSite(vcpu);
       if (kind === 'S3') {
-        this.o.chain.add({ requester: 'guest', mechanism: 'pm1a-cnt', what: `${what} (S3)`, evidence: { port, value, slpTyp: typ }, t: this.o.now() });
+        this.o.chain.add({ requester: 'guest', mechanism: 'pm1a-cnt', what: `${what} (S3)`, evidence: { port, value, slpTyp: typ, ...site }, t: this.o.now() });
         return;
       }
       const answers = this.answersFor();
       this.shutdownLink = this.o.chain.add({
         ...(answers ? { answers: answers.id } : {}),
         requester: 'guest', mechanism: 'pm1a-cnt', what: `${what} (${kind}, SLP_TYP ${typ})`,
-        evidence: { port, value, slpTyp: typ, ioreqSlot: vcpu }, t: this.o.now(),
+        evidence: { port, value, slpTyp: typ, ioreqSlot: vcpu, ...site }, t: this.o.now(),
       });
     },
     reset: (mechanism, port, value) => {
       const what = mechanism === 'reset-cf9' ? `outb 0xcf9 <== 0x${hex(value, 2)}` : 'outb 0x64 <== 0xfe';
-      this.resetLink = this.o.chain.add({ requester: 'guest', mechanism, what, evidence: { port, value }, t: this.o.now() });
+      this.resetLink = this.o.chain.add({ requester: 'guest', mechanism, what, evidence: { port, value, ...this.o.io.guestSite(this.o.io.currentVcpu) },
+        t: this.o.now() });
     },
     issued: (reboot, via, reason, why) => {
       const answers = this.takeAnswers(why);
       this.o.chain.add({
-        requester: 'hypervisor', mechanism: 'dmop-remote-shutdown', what: `qemu-dm ${via}(d${this.domid}, ${reboot ? 'SHUTDOWN_reboot' : 'SHUTDOWN_poweroff'})`,
+        // The path qemu-dm took: qemu-trad's xc_domain_shutdown, or upstream's DMOP (its SCHEDOP fallback on ENOTTY).
+        requester: 'hypervisor', mechanism: via === 'XEN_DMOP_remote_shutdown' ? 'dmop-remote-shutdown' : 'schedop-remote-shutdown', what: `qemu-dm ${via}(d${this.domid}, ${reboot ? 'SHUTDOWN_reboot' : 'SHUTDOWN_poweroff'})`,
         evidence: { via, reason }, ...(answers ? { answers: answers.id } : {}), t: this.o.now(),
       });
     },
     fatal: (_code, message) => {
       this.fatalError = message;
     },
+    serial: (text) => {
+      this.serialOut += text;
+      for (;;) {
+        const nl = this.serialOut.indexOf('\n', this.lineStart);
+        if (nl < 0) break;
+        const line = this.serialOut.slice(this.lineStart, nl).replace(/\r$/, '');
+        this.lineStart = nl + 1;
+        this.serialLines.push(line);
+        this.onSerialLine(line);
+      }
+    },
   };
+  /** Everything the guest sent on COM1 (qemu-dm's serial chardev), and its complete lines. */
+  serialOut = '';
+  readonly serialLines: string[] = [];
+  private lineStart = 0;
+  /** Called for each complete COM1 line (the host notes it on the timeline). */
+  onSerialLine: (line: string) => void = () => {};
 
   constructor(readonly o: QemuDmOptions) {
     const d = o.io.d;
@@ -124,6 +149,7 @@ export class QemuDm implements DmSideHooks {
       vcpus: d.vcpus.length, xenHooks: o.io.xenHooks(this), trace: o.trace,
       createDeviceModel: (ctx) => (this as { model: QemuDmModel | null }).model = buildQemuDmModel(ctx.hypercall, {
         domid: d.id, trace: o.trace, sink: this.sink, ...(o.policy ? { policy: o.policy } : {}), ...(o.version ? { version: o.version } : {}),
+        ...(o.clock ? { clock: o.clock } : {}), ...(d.mem.bytes.length >= 1 << 20 ? { ramMiB: d.mem.bytes.length >>> 20 } : {}),
         ...(d.mem.bytes.length > 0 ? { ram: ramGuestMemory(d.mem.bytes, 0) } : {}),
       }),
     });
@@ -132,7 +158,7 @@ export class QemuDm implements DmSideHooks {
     // Register the claimed ranges and bind one channel per vCPU (xen_map_io_section; "shared evtchn %d bind error %d").
     const ports = o.io.attachServer({
       dmDomid: this.xc.caller.domid, server: this.link.server,
-      ranges: [[0x60, 0x60], [0x64, 0x64], [0xb004, 0xb005], [0xcf8, 0xcff]],
+      ranges: QEMU_DM_PORT_RANGES,
       ...(o.transport?.timeoutMs !== undefined ? { timeoutMs: o.transport.timeoutMs } : {}),
     });
     ports.forEach((remote, vcpu) => {
@@ -150,7 +176,7 @@ export class QemuDm implements DmSideHooks {
     return this.model?.bus ?? null;
   }
 
-  get piix4(): Piix4XenState | null {
+  get piix4(): Piix4Pm | null {
     return this.model?.piix4 ?? null;
   }
 

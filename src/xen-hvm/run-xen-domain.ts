@@ -56,6 +56,10 @@ export interface RunXenResult {
   xenConsole: string[];
   xendLog: string[];
   guestConsole: string[];
+  /** COM1 lines the guest wrote, as qemu-dm's serial port received them over the ioreq ring. */
+  serialConsole: string[];
+  /** ioreqs the domain's vCPUs sent to qemu-dm (xen_ioreq_send). */
+  ioreqs: number;
   commands: XlRun[];
   chain: readonly CauseLink[];
   cause: TeardownCause;
@@ -80,17 +84,19 @@ export function scriptedGuestFactory(cfg: XlConfig): XenGuest {
 }
 
 /**
- * Guests for a config: `kernel = "scripted:KIND"` is a scripted guest; anything else is a Multiboot kernel
- * file read with `load` and run on the CPU interpreter with hvmloader's tables (none with acpi = 0).
+ * Guests for a config: `kernel = "scripted:KIND"` is a scripted guest; anything else is a kernel file (a Linux
+ * bzImage with xl's `ramdisk=` and `cmdline=`, or Multiboot) read with `load` and run on the CPU interpreter
+ * with hvmloader's tables (none with acpi = 0): xl's direct kernel boot.
  */
 export function kernelGuestFactory(load: (path: string) => Uint8Array, budget?: number): (cfg: XlConfig) => XenGuest {
   return (cfg) => {
     if (cfg.kernel.startsWith('scripted:')) return scriptedGuestFactory(cfg);
     const name = cfg.kernel.split('/').pop()!.replace(/\.bin$/, '');
-    // xl's `cmdline=` (direct kernel boot): the Multiboot command line.
+    // xl's direct kernel boot: `cmdline=` (Linux or Multiboot command line) and `ramdisk=` (the initrd).
     const cmdline = typeof cfg.extra['cmdline'] === 'string' ? cfg.extra['cmdline'] : undefined;
+    const ramdisk = typeof cfg.extra['ramdisk'] === 'string' ? cfg.extra['ramdisk'] : undefined;
     return new CpuGuest({ kernel: load(cfg.kernel), memoryMb: cfg.memory, name, noAcpi: !cfg.acpi, ...(budget ? { budget } : {}),
-      ...(cmdline !== undefined ? { cmdline } : {}) });
+      ...(cmdline !== undefined ? { cmdline } : {}), ...(ramdisk !== undefined ? { initrd: load(ramdisk) } : {}) });
   };
 }
 
@@ -164,6 +170,8 @@ function collect({ host, libxl, xl, rec, cfg, commands, budgetOut }: RunCtx): Ru
     xlLog: xl.monitorLogs.get(cfg.name) ?? [], qemuDmLog: [...libxl.records.values()].flatMap((r) => r.hd.dm?.log.lines ?? []),
     xenConsole: host.hv.console, xendLog: xl.xendLog,
     guestConsole: [...libxl.records.values()].flatMap((r) => r.hd.io.consoleLines),
+    serialConsole: [...libxl.records.values()].flatMap((r) => r.hd.dm?.serialLines ?? []),
+    ioreqs: [...libxl.records.values()].reduce((n, r) => n + r.hd.io.ioreqsSent, 0),
     commands, chain: rec.hd.chain.links, cause,
     virqDomExc: host.hv.domExcSent.get(rec.domid) ?? 0, list, endNs: host.clock.ns(),
     budgetExhausted: budgetOut() && host.hv.domains.has(rec.domid),

@@ -28,7 +28,7 @@ export function classifyTeardown(chain: CauseChain): TeardownCause {
   // The first link that is not a host request is what actually shut the domain down.
   // An S3 write suspends the domain; it does not take it down (the guest runs again on `xl trigger s3resume`).
   const isS3 = (l: CauseLink): boolean => l.mechanism === 'pm1a-cnt' && l.what.endsWith('(S3)');
-  const first = L.find((l) => l.requester !== 'host' && l.mechanism !== 'dmop-remote-shutdown' && l.mechanism !== 'xenstore-control' && !isS3(l));
+  const first = L.find((l) => l.requester !== 'host' && l.mechanism !== 'dmop-remote-shutdown' && l.mechanism !== 'schedop-remote-shutdown' && l.mechanism !== 'xenstore-control' && !isS3(l));
   if (first) {
     const asked = find(L, first.answers);
     switch (first.mechanism) {

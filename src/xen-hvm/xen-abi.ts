@@ -37,6 +37,7 @@ export const SHUTDOWN_NAMES = ['poweroff', 'reboot', 'suspend', 'crash', 'watchd
 
 // xen/include/public/hvm/dm_op.h
 export const XEN_DMOP_remote_shutdown = 16;
+export const XEN_DMOP_set_isa_irq_level = 9;
 
 // xen/include/public/domctl.h
 export const XEN_DOMCTL_INTERFACE_VERSION = 0x15;

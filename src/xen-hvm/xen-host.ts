@@ -12,6 +12,7 @@ import { defineEvent, Trace, type TraceRecord } from '../trace/trace.js';
 import { vcpuRunnable, type Domain, type Vcpu } from './domain.js';
 import type { GuestCtx, XenGuest } from './guest.js';
 import { HvmIo } from './hvm-io.js';
+import { domainClock, type DomainClock } from './domain-clock.js';
 import { Hypervisor, type ShutdownVia } from './hypervisor.js';
 import { DmLog } from './dm-log.js';
 import { QemuDm, type QemuDmOptions } from './qemu-dm.js';
@@ -24,7 +25,7 @@ import { XEN_DOMINF_dying, XEN_DOMINF_shutdown } from './xen-abi.js';
 import type { DeviceModelVersion } from './xl-config.js';
 
 const TIMELINE_EVENTS = new Set([
-  'xen_ioreq_send', 'cpu_handle_ioreq', 'piix4acpi_pm1_cnt_write', 'piix_rcr_write', 'pckbd_kbd_write_command', 'destroy_hvm_domain', 'cpu_ioreq_respond',
+  'xen_ioreq_send', 'cpu_handle_ioreq', 'acpi_pm1_cnt_write', 'piix_rcr_write', 'pckbd_kbd_write_command', 'destroy_hvm_domain', 'cpu_ioreq_respond',
   'xen_ioreq_complete', 'xen_vcpu_shutdown_deferred', 'xen_vcpu_paused_for_shutdown', 'xen_domain_kill', 'xen_hypercall',
   'xen_acpi_button', 'xen_pmtimer_sci', 'xen_foreign_map', 'qemu_dm_fatal', 'xen_ioreq_bad_state', 'xen_ioreq_retry',
   // seed 003's steps: xenstored's rescan on VIRQ_DOM_EXC and the watch events it fires, libxl's death-watch
@@ -33,6 +34,8 @@ const TIMELINE_EVENTS = new Set([
   'destroy_hvm_domain_failed_action', 'xen_hvm_s3', 'seabios_s3_resume',
 ]);
 
+const IOREQ_EVENTS = new Set(['xen_ioreq_send', 'cpu_handle_ioreq', 'cpu_ioreq_respond', 'xen_ioreq_complete']);
+interface IoreqArgs { domid?: number; vcpu?: number; port?: number }
 /** A timeline line that is not itself a trace record (xl, xend and qemu-dm log lines, cause links): in the trace too. */
 const traceNote = defineEvent('xen', 'xen_host_note', (a: { layer: string; text: string }) => `${a.layer} ${a.text}`);
 
@@ -63,6 +66,8 @@ export interface HostDomain {
   readonly ctx: GuestCtx;
   readonly chain: CauseChain;
   booted: boolean;
+  /** The domain's device timers (vPIT, vRTC, the DM's UART) on the host clock; stopped when the domain goes. */
+  readonly devClock: DomainClock;
 }
 
 export interface TimelineEntry {
@@ -116,7 +121,8 @@ export class XenHost {
     // Trace events that belong in the timeline (the rest stay in the trace only).
     for (const n of TIMELINE_EVENTS) this.trace.enable(n);
     this.trace.subscribe((rec, def) => {
-      if (TIMELINE_EVENTS.has(rec.name)) this.push(rec.ns, `${rec.name} ${def.format(rec.args as never)}`);
+      if (!TIMELINE_EVENTS.has(rec.name) || this.chattyIoreq(rec.name, rec.args as IoreqArgs)) return;
+      this.push(rec.ns, `${rec.name} ${def.format(rec.args as never)}`);
     });
     this.hv.events.on((e) => {
       if (e.kind === 'console') this.note('xen', e.line);
@@ -128,6 +134,33 @@ export class XenHost {
       else if (e.kind === 'shut-down') this.note('xen', `d${e.domid} is_shut_down (code ${e.code})`);
       else this.note('xen', `d${e.domid} ${e.kind === 'destroyed' ? 'freed (complete_domain_destroy)' : e.kind}`);
     });
+  }
+
+  /** vCPUs (`domid:vcpu`) whose ioreq in flight is console or PCI-config traffic. */
+  private readonly quietIoreqs = new Set<string>();
+  /** ioreqs left off the timeline (COM1 and PCI config traffic: a Linux boot sends tens of thousands). */
+  ioreqsOffTimeline = 0;
+
+  /**
+   * A Linux guest's console and PCI probing cross the ring as ioreqs by the thousand: their four lines each
+   * (send, cpu_handle_ioreq, respond, complete) stay in the trace but not on the timeline, which counts them.
+   */
+  private chattyIoreq(name: string, a: IoreqArgs): boolean {
+    if (!IOREQ_EVENTS.has(name) || a.domid === undefined || a.vcpu === undefined) return false;
+    const key = `${a.domid}:${a.vcpu}`;
+    if (name === 'xen_ioreq_send') {
+      const port = a.port ?? -1;
+      if ((port >= 0x3f8 && port <= 0x3ff) || (port >= 0xcf8 && port <= 0xcff)) {
+        this.quietIoreqs.add(key);
+        this.ioreqsOffTimeline++;
+        return true;
+      }
+      this.quietIoreqs.delete(key);
+      return false;
+    }
+    if (!this.quietIoreqs.has(key)) return false;
+    if (name === 'xen_ioreq_complete') this.quietIoreqs.delete(key);
+    return true;
   }
 
   /** Cause links for the shutdown paths the device model does not record itself. */
@@ -173,18 +206,20 @@ export class XenHost {
     const d = this.hv.createDomain({ hvm: true, vcpus: o.vcpus, pages: o.memoryMb * 256, ...(o.guest.ram ? { mem: { bytes: o.guest.ram } } : {}) });
     this.hv.pauseByController(d);
     const io = new HvmIo(this.hv, d, this.clock, this.trace, this.timers);
+    const devClock = domainClock(this.clock, this.timers, d.id);
     const chain = new NotingChain(this, o.name);
     const dmOptions: QemuDmOptions = { hv: this.hv, io, name: o.name, trace: this.trace, chain, now: () => this.clock.ns(),
-      log: o.dmLog ?? new DmLog(o.name), ...(o.noDmop ? { noDmop: true } : {}), ...(o.dmVersion ? { version: o.dmVersion } : {}) };
+      log: o.dmLog ?? new DmLog(o.name), clock: devClock.clock, ...(o.noDmop ? { noDmop: true } : {}), ...(o.dmVersion ? { version: o.dmVersion } : {}) };
     const self = this;
     const ctx: GuestCtx = {
       hv: this.hv, d, io, xs: this.xs.client(d.id), xc: new XenCtrl(this.hv, d.vcpus[0]!),
       now: () => self.clock.ns(),
       clock: this.clock,
+      devClock: devClock.clock,
       takeCmosShutdownStatus: () => hd.dm?.model?.takeCmosShutdownStatus() ?? 0,
       sleep: (v, ns) => self.sleepVcpu(v, ns),
     };
-    const hd: HostDomain = { d, name: o.name, io, dm: null, dmOptions, guest: o.guest, ctx, chain, booted: false };
+    const hd: HostDomain = { d, name: o.name, io, dm: null, dmOptions, guest: o.guest, ctx, chain, booted: false, devClock };
     io.onSci = (level) => o.guest.onSci?.(ctx, level);
     this.domains.set(d.id, hd);
     if (!o.deferDm) this.attachDm(hd, new QemuDm(dmOptions));
@@ -195,6 +230,8 @@ export class XenHost {
   attachDm(hd: HostDomain, dm: QemuDm): void {
     hd.dm = dm;
     dm.log.subscribe((line) => this.note('qemu-dm', `[${hd.name}] ${line}`));
+    // The guest's COM1 lines, as qemu-dm's serial chardev received them over the ioreq ring.
+    dm.onSerialLine = (line) => this.note('ttyS0', `[${hd.name}] ${line}`);
   }
 
   private sleepVcpu(v: Vcpu, ns: number): void {
@@ -215,6 +252,7 @@ export class XenHost {
       if (hd.d.destroyed) {
         hd.dm?.stop();
         hd.io.stop();
+        hd.devClock.stop();
         for (const v of hd.d.vcpus) {
           const t = this.sleepTimers.get(v);
           t?.cancel();

@@ -42,6 +42,18 @@ export class XenCtrl {
     return hypercall(this.hv, this.caller, X.HYPERVISOR_dm_op, [domid, 1, BUF]);
   }
 
+  /** xendevicemodel_set_isa_irq_level(domid, irq, level): XEN_DMOP_set_isa_irq_level. */
+  setIsaIrqLevel(domid: number, irq: number, level: number): number {
+    const v = this.view(0x40);
+    v.setBigUint64(0, BigInt(BUF + 0x20), true);
+    v.setBigUint64(8, BigInt(C.DM_OP_HEADER_SIZE + C.DM_OP_SET_ISA_IRQ_LEVEL_SIZE), true);
+    v.setUint32(0x20, X.XEN_DMOP_set_isa_irq_level, true);
+    v.setUint32(0x24, 0, true);
+    v.setUint8(0x28, irq & 0xff);
+    v.setUint8(0x29, level & 0xff);
+    return hypercall(this.hv, this.caller, X.HYPERVISOR_dm_op, [domid, 1, BUF]);
+  }
+
   private domctl(cmd: number, domid: number, fill?: (v: DataView) => void): { rc: number; view: DataView } {
     const v = this.view(C.DOMCTL_SIZE);
     C.writeDomctlHeader(v, cmd, X.XEN_DOMCTL_INTERFACE_VERSION, domid);

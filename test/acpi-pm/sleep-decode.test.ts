@@ -22,7 +22,7 @@ const TABLES: [string, SleepPolicy, Want[]][] = [
   // hvmloader: S4 shares S5's value 0, so 0 decodes as S5.
   ['Xen hvmloader', XEN_HVMLOADER_POLICY, ['S5', 'S3', 'none', 'none', 'none', 'none', 'none', 'none']],
   ['qemu-xen-traditional V0', QEMU_XEN_TRADITIONAL_V0_POLICY, ['none', 'none', 'none', 'none', 'none', 'S3', 'S4', 'S5']],
-  // What Xen mode's qemu-dm decodes with (piix4-xen.ts): hvmloader's V1 values and the V0 ones (hw/piix4acpi.c).
+  // What Xen mode's qemu-dm decodes with (src/xen-hvm/qemu-dm-model.ts): hvmloader's V1 values and the V0 ones (hw/piix4acpi.c).
   ['qemu-xen-traditional (Xen mode)', QEMU_XEN_TRADITIONAL_POLICY, ['S5', 'S3', 'none', 'none', 'none', 'S3', 'S4', 'S5']],
 ];
 
@@ -85,11 +85,12 @@ describe('policy details', () => {
 });
 
 describe('the policy Xen mode uses', () => {
-  it('qemu-dm\'s PIIX4 decodes with QEMU_XEN_TRADITIONAL_POLICY from src/acpi (no table of its own)', async () => {
-    const { newPiix4Xen } = await import('../../src/xen-hvm/piix4-xen.js');
+  it('qemu-dm\'s PIIX4 is src/piix4 + src/acpi with QEMU_XEN_TRADITIONAL_POLICY (no table of its own)', async () => {
+    const { buildQemuDmModel } = await import('../../src/xen-hvm/qemu-dm-model.js');
     const { Trace } = await import('../../src/trace/trace.js');
-    const p = newPiix4Xen({ trace: new Trace(), onSleep: () => {}, onReset: () => {} });
-    expect(p.policy).toBe(QEMU_XEN_TRADITIONAL_POLICY);
+    const sink = { log: () => {}, sleep: () => {}, reset: () => {}, issued: () => {}, fatal: () => {}, serial: () => {} };
+    const m = buildQemuDmModel({ call: () => 0 }, { domid: 1, trace: new Trace(), sink });
+    expect(m.acpi.policy).toBe(QEMU_XEN_TRADITIONAL_POLICY);
     expect(() => sleepPolicy({ ...QEMU_XEN_TRADITIONAL_POLICY, also: { S3: [300] } })).toThrow(SleepPolicyError);
   });
 });

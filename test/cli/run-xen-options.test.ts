@@ -74,14 +74,18 @@ describe('acpidm run --xen options', () => {
     expect(lines.every((l) => l.includes('acpidm:xen'))).toBe(true);
   });
 
-  it('a bzImage or a non-Multiboot file is refused before anything runs (exit 1, no stack trace); -initrd is refused', async () => {
+  it('a file that is neither a bzImage nor Multiboot is refused before anything runs (exit 1, no stack trace); so is -initrd with a Multiboot kernel', async () => {
     const bad = captureIo();
     expect(await main(['run', '--xen', '-kernel', join(__dirname, '../../firmware/guests/xen-pv.asm')], bad)).toBe(1);
     expect(bad.err).toMatch(/^acpidm run: --xen: -kernel '.*xen-pv\.asm': no Multiboot header/);
     expect(bad.err).not.toMatch(/\n\s+at /);
     const rd = captureIo();
-    expect(await main(['run', '--xen', '-kernel', guest('poweroff'), '-initrd', guest('halt')], rd)).toBe(2);
-    expect(rd.err).toMatch(/-initrd is not supported yet/);
+    expect(await main(['run', '--xen', '-kernel', guest('poweroff'), '-initrd', guest('halt')], rd)).toBe(1);
+    expect(rd.err).toMatch(/^acpidm run: --xen: -kernel '.*poweroff\.bin': -initrd needs a Linux kernel image/);
+    expect(rd.err).not.toMatch(/\n\s+at /);
+    const missing = captureIo();
+    expect(await main(['run', '--xen', '-kernel', guest('poweroff'), '-initrd', '/nonexistent/initrd'], missing)).toBe(1);
+    expect(missing.err).toMatch(/-initrd '\/nonexistent\/initrd' does not exist/);
   });
 
   it('-append becomes xl\'s cmdline= and reaches the kernel\'s Multiboot command line', async () => {
@@ -93,7 +97,8 @@ describe('acpidm run --xen options', () => {
     });
     const g = [...r.libxl.records.values()][0]!.hd.guest as InstanceType<typeof CpuGuest>;
     const dv = new DataView(g.ram.buffer, g.ram.byteOffset);
-    const info = g.entry.ebx;
+    expect(g.loaded.kind).toBe('multiboot');
+    const info = g.loaded.kind === 'multiboot' ? g.loaded.multiboot.ebx : 0;
     expect(dv.getUint32(info, true) & 4).toBe(4); // MULTIBOOT_INFO_CMDLINE
     const at = dv.getUint32(info + 16, true);
     const bytes = g.ram.subarray(at, g.ram.indexOf(0, at));

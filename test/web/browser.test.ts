@@ -331,7 +331,7 @@ if (!hasChromium && CI) {
       const nodeView = JSON.parse(JSON.stringify({ cause: r.cause, events: r.libxlEvents, chain: r.chain, timeline: x.formatTimeline(r.timeline) })) as XenView;
       // xen.md: the guest's S5 write reaches qemu-dm as an ioreq; xl sees DOMAIN_SHUTDOWN(poweroff = 0), then DOMAIN_DEATH
       expect(inBrowser.events.map((e) => `${e.type}${e.reason !== undefined ? `(${e.reason})` : ''}`)).toEqual(['DOMAIN_SHUTDOWN(0)', 'DOMAIN_DEATH']);
-      expect(inBrowser.chain.map((l) => `${l.requester}/${l.mechanism}`).slice(0, 2)).toEqual(['guest/pm1a-cnt', 'hypervisor/dmop-remote-shutdown']);
+      expect(inBrowser.chain.map((l) => `${l.requester}/${l.mechanism}`).slice(0, 2)).toEqual(['guest/pm1a-cnt', 'hypervisor/schedop-remote-shutdown']);
       expect(inBrowser).toEqual(nodeView);
       expect(page.errors).toEqual([]);
     });

@@ -30,6 +30,7 @@ const CONSTS: [string, number][] = [
   ['SHUTDOWN_poweroff', X.SHUTDOWN_poweroff], ['SHUTDOWN_reboot', X.SHUTDOWN_reboot], ['SHUTDOWN_suspend', X.SHUTDOWN_suspend],
   ['SHUTDOWN_crash', X.SHUTDOWN_crash], ['SHUTDOWN_watchdog', X.SHUTDOWN_watchdog], ['SHUTDOWN_soft_reset', X.SHUTDOWN_soft_reset],
   ['XEN_DMOP_remote_shutdown', X.XEN_DMOP_remote_shutdown],
+  ['XEN_DMOP_set_isa_irq_level', X.XEN_DMOP_set_isa_irq_level],
   ['XEN_DOMCTL_INTERFACE_VERSION', X.XEN_DOMCTL_INTERFACE_VERSION], ['XEN_DOMCTL_createdomain', X.XEN_DOMCTL_createdomain],
   ['XEN_DOMCTL_destroydomain', X.XEN_DOMCTL_destroydomain], ['XEN_DOMCTL_pausedomain', X.XEN_DOMCTL_pausedomain],
   ['XEN_DOMCTL_unpausedomain', X.XEN_DOMCTL_unpausedomain], ['XEN_DOMCTL_getdomaininfo', X.XEN_DOMCTL_getdomaininfo],

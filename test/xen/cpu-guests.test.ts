@@ -27,9 +27,16 @@ describe('firmware kernels in Xen mode', () => {
       'Domain 1 needs to be cleaned up: destroying the domain', 'Done. Exiting now']);
     expect(r.cause).toBe('guest-acpi-poweroff');
     expect(r.virqDomExc).toBe(3);
-    // PM1a_STS writes were served by Xen's pmtimer, only PM1a_CNT went to the device model.
-    const sent = r.timeline.filter((t) => t.text.startsWith('xen_ioreq_send')).map((t) => t.text.match(/port (0x[0-9a-f]+)/)![1]);
-    expect(new Set(sent)).toEqual(new Set(['0xb004']));
+    // PM1a_STS/EN writes were served by Xen's pmtimer; of the PM block only PM1a_CNT went to the device model (and
+    // GPE0 at 0xAFE0, which is qemu-dm's under Xen: hvmloader's ACPI_GPE0_BLK_ADDRESS_V1).
+    const sent = new Set(r.timeline.filter((t) => t.text.startsWith('xen_ioreq_send')).map((t) => Number(t.text.match(/port (0x[0-9a-f]+)/)![1])));
+    expect(sent.has(0xb004)).toBe(true);
+    expect([...sent].filter((p) => p !== 0xb004 && !(p >= 0xafe0 && p <= 0xafe3))).toEqual([]);
+    // The guest's S5 link names the OUT instruction (CS:EIP and the instruction count), as QEMU mode's links do.
+    const s5 = r.chain.find((l) => l.mechanism === 'pm1a-cnt')!;
+    expect(s5.evidence).toMatchObject({ port: 0xb004, value: 0x2001, cs: 0x08 });
+    expect(s5.evidence!['eip']).toBeGreaterThanOrEqual(0x100000);
+    expect(s5.evidence!['insns']).toBeGreaterThan(0);
   });
 
   it('pwrbtn: xl shutdown -F presses the button; Xen sets PWRBTN_STS, the SCI reaches the guest on IRQ 9 through the vPIC', () => {
@@ -87,7 +94,7 @@ describe('firmware kernels in Xen mode', () => {
     expect(r.host.trace.find('pic_interrupt').filter((x) => x.args['irq'] === 10).length).toBeGreaterThan(3);
     // Who did it: the toolstack's control/shutdown, acknowledged by the guest, answered by its S5 write.
     expect(r.chain.map((l) => `${l.requester}/${l.mechanism}`)).toEqual(['host/xenstore-control', 'guest/xenstore-control', 'guest/pm1a-cnt',
-      'hypervisor/dmop-remote-shutdown', 'host/domctl-destroy']);
+      'hypervisor/schedop-remote-shutdown', 'host/domctl-destroy']);
     expect(r.chain[2]!.answers).toBe(r.chain[0]!.id);
     expect(r.cause).toBe('toolstack-pv-shutdown');
     expect(r.qemuDmLog).toEqual(['shutdown requested in cpu_handle_ioreq', 'Issued domain 1 poweroff']);

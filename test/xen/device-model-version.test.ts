@@ -20,7 +20,7 @@ describe('device_model_version', () => {
       'domain_shutdown(d1, 0) code 0 via SCHEDOP_remote_shutdown',
       'xen_hypercall d0v0 SCHEDOP_remote_shutdown d1 reason 0 = 0',
       'destroy_hvm_domain d1 poweroff via SCHEDOP_remote_shutdown rc 0',
-      '[guest] #2 hypervisor via dmop-remote-shutdown: qemu-dm SCHEDOP_remote_shutdown(d1, SHUTDOWN_poweroff) (answers #1)',
+      '[guest] #2 hypervisor via schedop-remote-shutdown: qemu-dm SCHEDOP_remote_shutdown(d1, SHUTDOWN_poweroff) (answers #1)',
     ]);
     // The log lines come in qemu-trad's order: the request, the hypercall, then "Issued".
     const order = r.timeline.map((e) => e.text);
@@ -41,6 +41,8 @@ describe('device_model_version', () => {
       'xen_hypercall d0v0 XEN_DMOP_remote_shutdown d1 reason 0 = 0',
       'destroy_hvm_domain d1 poweroff via XEN_DMOP_remote_shutdown rc 0',
     ]);
+    // The chain names the path taken: the DMOP here, SCHEDOP_remote_shutdown for qemu-xen-traditional.
+    expect(r.chain.map((l) => `${l.requester}/${l.mechanism}`).slice(0, 2)).toEqual(['guest/pm1a-cnt', 'hypervisor/dmop-remote-shutdown']);
     expect(r.libxlEvents.map((e) => e.type)).toEqual(['DOMAIN_SHUTDOWN', 'DOMAIN_DEATH']);
     expect(r.cause).toBe('guest-acpi-poweroff');
   });

@@ -46,7 +46,7 @@ describe('Xen-mode PM1a_CNT poweroff (xen.md §1, qemu-trad cpu_handle_ioreq)', 
     expect(trace.find('xen_send_global_virq')).toHaveLength(1);
     expect(chain.describe()).toEqual([
       '#1 guest via pm1a-cnt: outw 0xb004 <== 0x2001 (S5, SLP_TYP 0)',
-      `#2 hypervisor via dmop-remote-shutdown: qemu-dm SCHEDOP_remote_shutdown(d${d.id}, SHUTDOWN_poweroff) (answers #1)`,
+      `#2 hypervisor via schedop-remote-shutdown: qemu-dm SCHEDOP_remote_shutdown(d${d.id}, SHUTDOWN_poweroff) (answers #1)`,
     ]);
     // qemu-xen-traditional's destroy_hvm_domain is xc_domain_shutdown: SCHEDOP_remote_shutdown from dom0, no DMOP.
     expect(trace.find('xen_hypercall').map((r) => r.args['op'])).toEqual(['SCHEDOP_remote_shutdown']);

@@ -28,7 +28,7 @@ describe('S3 under Xen', () => {
     expect(r.cause).toBe('suspended');
     // The DM's part, in order, inside the ioreq: the S3 decode, then Xen's hvm_s3_suspend via the param.
     const texts = r.timeline.map((e) => e.text);
-    const s3 = texts.findIndex((t) => t.includes('<== 0x2401 stored 0x0401 -> S3 (SLP_TYP 1)'));
+    const s3 = texts.findIndex((t) => t.includes('acpi_pm1_cnt_write val 0x2401 <== typ 1 SLP_EN -> S3'));
     const susp = texts.findIndex((t) => t.startsWith('xen_hvm_s3 d1 hvm_s3_suspend'));
     const param = texts.indexOf('xen_hypercall d0v0 HVMOP_set_param d1 param 14 = 3 = 0');
     expect(s3).toBeGreaterThan(-1);

@@ -10,10 +10,11 @@
  * Honoured as in QEMU mode: --max-insns (the guest's instruction budget, exit
  * 4), -trace PATTERN / -D FILE (trace records as JSON lines), --json (the
  * timeline as JSON lines), --quiet, --diagram FILE (the swimlane SVG), DEBUG=acpidm:xen|ioreq|…; refused with a
- * reason: -bios, -qmp, -S, -debugcon.
+ * reason: -bios, -qmp, -S, -debugcon. `-kernel bzImage -initrd FILE -append …`
+ * boots Linux as an HVM domain (xl's kernel=, ramdisk=, cmdline=).
  */
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { isLinuxImage } from '../../machine/linux-boot.js';
+import { isLinuxImage, parseLinuxImage } from '../../machine/linux-boot.js';
 import { parseMultiboot } from '../../machine/multiboot.js';
 import { attachDebug } from '../../trace/debug-sink.js';
 import { globToRegExp, jsonLine, Trace } from '../../trace/trace.js';
@@ -38,16 +39,15 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
     throw new CliError('--xen: -debugcon is QEMU mode only; under Xen, port 0xE9 is the hypervisor\'s guest console '
       + '(hvm_print_line), shown in the timeline as "(d1) ..." lines');
   }
-  if (cfg.initrd) throw new CliError('--xen: -initrd is not supported yet: Xen mode boots Multiboot kernels (a Linux HVM domain is not modelled yet)');
   const kernel = cfg.kernel ?? DEFAULT_KERNEL;
   if (!existsSync(kernel)) throw new CliError(`-kernel '${kernel}' does not exist`, 1);
-  // A clear error before anything runs (hvmloader's direct boot here loads Multiboot kernels only).
-  const image = readFileSync(kernel);
-  if (isLinuxImage(new Uint8Array(image))) {
-    throw new CliError(`--xen: '${kernel}' is a Linux bzImage; Xen mode boots Multiboot kernels only (a Linux HVM domain is not modelled yet)`, 1);
-  }
+  if (cfg.initrd && !existsSync(cfg.initrd)) throw new CliError(`-initrd '${cfg.initrd}' does not exist`, 1);
+  // A clear error before anything runs: xl's direct kernel boot takes a Linux bzImage (with -initrd) or Multiboot.
+  const image = new Uint8Array(readFileSync(kernel));
   try {
-    parseMultiboot(new Uint8Array(image));
+    if (isLinuxImage(image)) parseLinuxImage(image);
+    else if (cfg.initrd) throw new Error('-initrd needs a Linux kernel image (this -kernel is not a bzImage)');
+    else parseMultiboot(image);
   } catch (e) {
     throw new CliError(`--xen: -kernel '${kernel}': ${(e as Error).message}`, 1);
   }
@@ -56,6 +56,7 @@ export async function runXen(cfg: RunConfig, io: CliIo): Promise<number> {
     `memory = ${cfg.memoryMiB}`,
     'vcpus = 1',
     `kernel = "${kernel}"`,
+    ...(cfg.initrd ? [`ramdisk = "${cfg.initrd}"`] : []),
     ...(cfg.append ? [`cmdline = ${JSON.stringify(cfg.append)}`] : []),
     ...(cfg.noShutdown ? ['on_poweroff = "preserve"'] : []),
     ...(cfg.noReboot ? ['on_reboot = "destroy"'] : []),
