@@ -60,8 +60,10 @@ let session: WebSession | XenWebSession | null = null;
 let drawnDiagram: Swimlane | null = null;
 let cursor = -1;
 let lastDiagramRender = 0;
-/** While a run goes on, the diagram is redrawn at most this often (the whole SVG is rebuilt). */
+/** While a run goes on, the diagram is redrawn at most this often (the whole SVG is rebuilt)... */
 const DIAGRAM_MS = 750;
+/** ...and at most an eighth of the time goes to it: a long reboot loop's picture costs more to build. */
+let diagramCost = 0;
 /** Bumped on every boot: a slice loop of an older session stops by itself. */
 let generation = 0;
 let looping = false;
@@ -113,7 +115,7 @@ function render(): void {
     ui.chain.dataset['verdict'] = all.verdict;
     ui.console.dataset['json'] = JSON.stringify(all.console);
   }
-  if (phase !== 'running' || performance.now() - lastDiagramRender >= DIAGRAM_MS) renderDiagram();
+  if (phase !== 'running' || performance.now() - lastDiagramRender >= Math.max(DIAGRAM_MS, 8 * diagramCost)) renderDiagram();
   d['phase'] = phase;
   const live = phase !== 'exited' && phase !== 'budget' && phase !== 'error';
   ui.power.disabled = !live;
@@ -127,13 +129,16 @@ const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
 /** Draw the run's swimlane diagram (the same SVG as `acpidm run --diagram`) and keep the cursor where it was. */
 function renderDiagram(): void {
   if (!session) return;
-  lastDiagramRender = performance.now();
+  const t0 = performance.now();
   const s = session.diagram();
   drawnDiagram = s;
   ui.diagram.innerHTML = renderSvg(s).replace(/^<\?xml[^>]*>\s*/, '');
   ui.diagram.dataset['messages'] = String(s.messages.length);
   ui.diagram.dataset['lanes'] = JSON.stringify(s.lanes.map((l) => l.title));
-  ui.diagram.dataset['json'] = JSON.stringify(s.messages.map((m) => ({ i: m.i, seq: m.record.seq, name: m.record.name, t: m.t, from: m.from, to: m.to, label: m.label, path: m.path, links: m.links })));
+  // The complete list for tests and scripts, written when the run has stopped (as the other panels' data-json).
+  if (session.phase !== 'running') ui.diagram.dataset['json'] = JSON.stringify(s.messages.map((m) => ({ i: m.i, seq: m.record.seq, name: m.record.name, t: m.t, from: m.from, to: m.to, label: m.label, path: m.path, links: m.links })));
+  lastDiagramRender = performance.now();
+  diagramCost = lastDiagramRender - t0;
   if (cursor >= 0) select(cursor, false);
   else if (session.phase !== 'running') {
     // The run has stopped: show the message that decided it (the last link on the cause path).

@@ -26,20 +26,37 @@ const arrow = (m: Message): boolean => m.from !== m.to;
 export function messageOfLink(mode: DiagramMode, msgs: readonly Message[], l: CauseLink, domid?: number, seq?: number): Message | undefined {
   const from = senders(mode, l);
   const fits = (m: Message) => from.includes(m.from) && (domid === undefined || m.domid === undefined || m.domid === domid);
-  const before = (m: Message) => (seq !== undefined ? m.record.seq < seq : m.t <= l.t);
+  // Messages are in trace order (seq and time both ascending): binary search for the link's place, then walk from it.
+  const key = (m: Message) => (seq !== undefined ? m.record.seq : m.t);
+  const at = seq !== undefined ? seq : l.t;
+  const firstAfter = (strict: boolean): number => {
+    let lo = 0;
+    let hi = msgs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (strict ? key(msgs[mid]!) > at : key(msgs[mid]!) >= at) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
   if (mode === 'xen' && l.requester === 'host') {
-    for (const m of msgs) if ((seq !== undefined ? m.record.seq > seq : m.t >= l.t) && fits(m) && arrow(m)) return m;
+    // after the link: seq strictly after its note; by time, at or after it
+    for (let i = firstAfter(seq !== undefined), n = 0; i < msgs.length && n < WALK; i++, n++) if (fits(msgs[i]!) && arrow(msgs[i]!)) return msgs[i];
     return undefined;
   }
-  let best: Message | undefined;
-  for (const m of msgs) {
-    if (!before(m)) break;
+  // before the link: seq strictly before its note; by time, at or before it. The last arrow it sent, else its last note.
+  let note: Message | undefined;
+  for (let i = firstAfter(seq === undefined) - 1, n = 0; i >= 0 && n < WALK; i--, n++) {
+    const m = msgs[i]!;
     if (!fits(m)) continue;
-    if (arrow(m) || !best || !arrow(best)) best = m;
+    if (arrow(m)) return m;
+    note ??= m;
   }
-  if (best && l.mechanism === 'hlt-all-cpus') return best;
-  return best && (arrow(best) || l.requester === 'hypervisor') ? best : undefined;
+  return note && (l.mechanism === 'hlt-all-cpus' || l.requester === 'hypervisor') ? note : undefined;
 }
+
+/** How far from a link's place the search for its message goes. */
+const WALK = 5000;
 
 /** The first message at or after `from` (index) that `pred` accepts. */
 function firstFrom(msgs: readonly Message[], from: number, pred: (m: Message) => boolean): Message | undefined {
