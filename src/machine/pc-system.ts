@@ -150,7 +150,7 @@ export class PcSystem {
     const cmos = m.chipset.rtc.cmos;
     if (cmos[0x0f] === 0xfe) {
       cmos[0x0f] = 0;
-      if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs)) return;
+      if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs, { bus: m.bus, pmBase: this.profile.pm.pmBase })) return;
     }
     this.post = seabiosPost({
       bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,
