@@ -53,13 +53,10 @@ const QEMU_DATADIR = process.env.ACPIDM_QEMU_DATADIR ?? '/usr/share/qemu';
 
 /**
  * With -bios, QEMU boots a -kernel through an option ROM the firmware runs from fw_cfg (genroms/): a Multiboot
- * image through multiboot_dma.bin (hw/i386/multiboot.c). The ROM is QEMU's own file, read at run time.
+ * image through multiboot_dma.bin (hw/i386/multiboot.c), a Linux bzImage through linuxboot_dma.bin (x86_load_linux). The ROM is QEMU's own file, read at run time.
  */
 function kernelOptionRom(kernelPath: string): { name: string; bytes: Uint8Array } {
-  if (isLinuxImage(readImage(kernelPath, '-kernel'))) {
-    throw new CliError('-bios with a Linux bzImage -kernel is not supported yet (QEMU boots it through linuxboot_dma.bin); use -bios with a Multiboot kernel, or -kernel alone', 1);
-  }
-  const name = 'multiboot_dma.bin';
+  const name = isLinuxImage(readImage(kernelPath, '-kernel')) ? 'linuxboot_dma.bin' : 'multiboot_dma.bin';
   const path = `${QEMU_DATADIR}/${name}`;
   if (!existsSync(path)) throw new CliError(`-bios with -kernel needs QEMU's option ROM ${path} (Debian package qemu-system-data)`, 1);
   return { name, bytes: readImage(path, 'option ROM') };
