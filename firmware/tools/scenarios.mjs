@@ -37,6 +37,8 @@ export const SCENARIOS = {
   'bench-io': { steps: exit },
   // not on Xen (no XenVMMXenVMM CPUID leaf): falls back to the ACPI poweroff
   'xen-pv': { steps: exit },
+  // guest sleeps in sti;hlt with TMR_EN until the 24-bit PM timer wraps (4.69 s of guest time), then S5
+  'pmtimer-wrap': { steps: exit },
 
   // ---- variants: the same kernels against other tables ----
   // s4_val=3: \_S4_ = {3,3,0,0}; SLP_TYP 3 is now S4 (QEMU hw/acpi/core.c acpi_pm1_cnt_write)

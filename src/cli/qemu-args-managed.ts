@@ -111,10 +111,28 @@ export interface ManagedParseState {
   readonly agentChardevs: string[];
   /** isa-serial devices: index (COM1 = 0) and chardev. */
   readonly isaSerials: { index: number; chardev: string }[];
+  /** Socket chardev ids used by -mon or the agent port. */
+  readonly claimed: Set<string>;
 }
 
-export function managedState(m: ManagedConfig): ManagedParseState {
-  return { m, monChardevs: [], agentChardevs: [], isaSerials: [] };
+/** The socket chardevs a management stack owns: those a `-mon` or the agent's virtserialport names (others are serial sockets, chardev-socket.ts). */
+function claimedSocketIds(argv: readonly string[]): Set<string> {
+  const ids = new Set<string>();
+  for (let i = 0; i + 1 < argv.length; i++) {
+    const o = argv[i]!.replace(/^--/, '-');
+    const v = argv[i + 1]!;
+    if (o === '-mon') { const c = kvOf(v).kv.get('chardev'); if (c) ids.add(c); }
+    if (o === '-device' && /virtserialport/.test(v)) {
+      const kv = v.startsWith('{') ? kvOf(jsonOptionToKv(o, v, 'driver')).kv : kvOf(v).kv;
+      const c = kv.get('chardev');
+      if (c) ids.add(c);
+    }
+  }
+  return ids;
+}
+
+export function managedState(m: ManagedConfig, argv: readonly string[] = []): ManagedParseState {
+  return { m, monChardevs: [], agentChardevs: [], isaSerials: [], claimed: claimedSocketIds(argv) };
 }
 
 /**
@@ -210,7 +228,7 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
       return true;
     }
     case '-chardev': {
-      if (peek === undefined || !/^socket(,|$)/.test(peek)) return false;
+      if (peek === undefined || !/^socket(,|$)/.test(peek) || !st.claimed.has(kvOf(peek).kv.get('id') ?? '')) return false;
       const { kv } = kvOf(value());
       const id = kv.get('id');
       if (!id) throw new CliError('-chardev socket needs id=ID');

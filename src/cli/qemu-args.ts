@@ -6,6 +6,7 @@
 import { CPU_MODELS, DEFAULT_CPU_MODEL } from '../cpu/cpu-model.js';
 import { CliError } from './cli-io.js';
 import { emptyManagedConfig, finishManaged, jsonOptionToKv, type ManagedConfig, managedState, parseManagedOption } from './qemu-args-managed.js';
+import { parseChardevSocket, parseSerialSocket, type SocketChardev } from './chardev-socket.js';
 
 export interface DebugconSpec {
   port: number;
@@ -13,8 +14,8 @@ export interface DebugconSpec {
   sink: { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'null' };
 }
 
-/** `-serial` backends: one per port, COM1 first (QEMU serial_parse). */
-export type SerialSpec = DebugconSpec['sink'];
+/** `-serial` backends: one per port, COM1 first (QEMU serial_parse). A socket listens for one client at a time. */
+export type SerialSpec = DebugconSpec['sink'] | SocketChardev;
 
 export interface RunConfig {
   machine: 'pc';
@@ -71,7 +72,8 @@ export const SUPPORTED_OPTIONS = [
   '-M pc | -machine pc[,smm=on|off]', '-accel tcg', `-cpu ${Object.keys(CPU_MODELS).join('|')}`, '-m MB', '-bios FILE', '-kernel FILE', '-initrd FILE', '-append CMDLINE',
   '-nographic', '-display none', '-S', '-no-shutdown', '-no-reboot', '-chardev file,id=ID,path=P',
   '-device isa-debugcon,iobase=PORT,chardev=ID', '-debugcon file:P|stdio|null',
-  '-serial stdio|file:PATH|null|none|chardev:ID (repeatable: COM1..COM4)',
+  '-serial stdio|file:PATH|null|none|chardev:ID|unix:PATH,server=on,wait=off|tcp:127.0.0.1:PORT,server=on,wait=off (repeatable: COM1..COM4)',
+  '-chardev socket,id=ID,path=P|host=127.0.0.1,port=N,server=on,wait=off',
   '-global PIIX4_PM.disable_s3=0|1 | disable_s4=0|1 | s4_val=N', '-icount shift=N[,sleep=off]', '-D FILE',
   '-trace PATTERN | -trace enable=PATTERN', '-qmp unix:PATH,server=on,wait=off | tcp:127.0.0.1:PORT,server=on,wait=off',
   '-smp 1', '-name NAME', '-nodefaults', '-vga none', '-monitor none|stdio|unix:PATH,server=on,wait=off',
@@ -129,11 +131,11 @@ export function parseRunArgs(argv: string[]): RunConfig {
     pcTestdev: false, info: null, managed: emptyManagedConfig(),
   };
   // ---- management-stack options (libvirt): qemu-args-managed.ts ----
-  const managed = managedState(cfg.managed);
+  const managed = managedState(cfg.managed, argv);
   let memoryBackend: string | null = null;
   let memoryGiven = false;
   argv = [...argv];
-  const chardevs = new Map<string, DebugconSpec['sink']>();
+  const chardevs = new Map<string, SerialSpec>();
   const pendingDebugcon: { port: number; chardev: string }[] = [];
   // QEMU serial_parse: every -serial except `none` adds the next port; any -serial replaces the default COM1.
   const serialArgs: ({ sink: SerialSpec } | { chardev: string })[] = [];
@@ -205,7 +207,8 @@ export function parseRunArgs(argv: string[]): RunConfig {
         else if (v === 'null') serialArgs.push({ sink: { kind: 'null' } });
         else if (v.startsWith('file:') && v.length > 5) serialArgs.push({ sink: { kind: 'file', path: v.slice(5) } });
         else if (v.startsWith('chardev:') && v.length > 8) serialArgs.push({ chardev: v.slice(8) });
-        else throw new CliError(`-serial ${v}: use stdio, file:PATH, null, none or chardev:ID`);
+        else if (v.startsWith('unix:') || v.startsWith('tcp:')) serialArgs.push({ sink: parseSerialSocket(v)! });
+        else throw new CliError(`-serial ${v}: use stdio, file:PATH, null, none, chardev:ID, unix:PATH,server=on,wait=off or tcp:127.0.0.1:PORT,server=on,wait=off`);
         if (serialArgs.length > 4) throw new CliError('-serial: the pc machine has at most 4 serial ports (COM1..COM4)');
         break;
       }
@@ -227,7 +230,8 @@ export function parseRunArgs(argv: string[]): RunConfig {
           chardevs.set(id, { kind: 'file', path });
         } else if (head === 'stdio') chardevs.set(id, { kind: 'stdio' });
         else if (head === 'null') chardevs.set(id, { kind: 'null' });
-        else throw new CliError(`-chardev ${head}: supported backends are file, stdio, null`);
+        else if (head === 'socket') chardevs.set(id, parseChardevSocket(id, kv));
+        else throw new CliError(`-chardev ${head}: supported backends are file, stdio, null, socket`);
         break;
       }
       case '-device': {
@@ -343,6 +347,7 @@ export function parseRunArgs(argv: string[]): RunConfig {
   for (const d of pendingDebugcon) {
     const sink = chardevs.get(d.chardev);
     if (!sink) throw new CliError(`-device isa-debugcon: no -chardev with id=${d.chardev}`);
+    if (sink.kind === 'socket') throw new CliError(`-device isa-debugcon,chardev=${d.chardev}: a socket chardev works with -serial only (the debug console takes file, stdio or null)`);
     cfg.debugcons.push({ port: d.port, sink });
   }
   // ---- management-stack options, resolved (qemu-args-managed.ts) ----

@@ -21,6 +21,12 @@ import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } 
 import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
+/**
+ * Visits of a block start before it is compiled. A block costs V8 a parse and several tier-ups (~0.3 ms); in a
+ * Linux boot (bench/linux-boot.bench.js, CPU s for the whole boot) threshold 16 took ~50 s, 256 37 s, 1024 30 s,
+ * 4096 27 s, the interpreter alone 25 s: most kernel blocks run too few times to repay it. Hot loops run far more.
+ */
+const JIT_THRESHOLD = 4096;
 /** The compiler may compile one instruction per this many retired ones on average... */
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
@@ -45,7 +51,7 @@ export interface CpuOptions {
   lapic?: boolean;
   /**
    * Compile hot blocks into JS functions (default true). `jitThreshold` is how
-   * many times a block start is seen before it is compiled (default 16; 0 =
+   * many times a block start is seen before it is compiled (default 4096; 0 =
    * compile on first sight, used to test the compiler against the corpus).
    */
   jit?: boolean;
@@ -134,7 +140,7 @@ export class Cpu extends CpuState {
     this.intrLine = o.intr ?? null;
     this.lapic = new LocalApic();
     this.jit = o.jit ?? true;
-    this.jitThreshold = o.jitThreshold ?? 16;
+    this.jitThreshold = o.jitThreshold ?? JIT_THRESHOLD;
     this.tlb.onCodeWrite = () => this.invalidateCode();
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);

@@ -15,6 +15,8 @@ import {
   FW_CFG_NB_CPUS, FW_CFG_NOGRAPHIC, FW_CFG_NUMA, FW_CFG_RAM_SIZE, FW_CFG_UUID,
 } from '../piix4/fw-cfg-keys.js';
 import type { Trace } from '../trace/trace.js';
+import { isLinuxImage } from './linux-boot.js';
+import { linuxFwCfg } from './linux-fw-cfg.js';
 import { findMultibootHeader, MultibootError } from './multiboot.js';
 
 export interface PcFwCfgOptions {
@@ -24,8 +26,11 @@ export interface PcFwCfgOptions {
   disableS3: boolean;
   disableS4: boolean;
   s4Val: number;
-  /** `-kernel` (Multiboot) with its option ROM (QEMU's multiboot_dma.bin from qemu-system-data). */
-  kernel?: { bytes: Uint8Array; name: string; cmdline: string; rom: { name: string; bytes: Uint8Array } };
+  /**
+   * `-kernel` with the option ROM QEMU boots it with (qemu-system-data): a Multiboot image through
+   * multiboot_dma.bin, a Linux bzImage (with `-initrd`) through linuxboot_dma.bin.
+   */
+  kernel?: { bytes: Uint8Array; name: string; cmdline: string; initrd?: Uint8Array; rom: { name: string; bytes: Uint8Array } };
   /** `-no-reboot`/`-boot reboot-timeout`: QEMU's default -1 means "never retry". */
   rebootTimeout?: number;
 }
@@ -127,7 +132,11 @@ export function pcFwCfg(trace: Trace, o: PcFwCfgOptions): FwCfgState {
   fwCfgAddFile(s, TABLE_LOADER_FILE, t.loader);
   fwCfgAddFile(s, ACPI_RSDP_FILE, t.rsdp);
   if (o.kernel) {
-    multibootFwCfg(s, o.kernel.bytes, o.kernel.name, o.kernel.cmdline);
+    if (isLinuxImage(o.kernel.bytes)) {
+      linuxFwCfg(s, o.kernel.bytes, { cmdline: o.kernel.cmdline, ramBelow4g: o.ramBytes, ...(o.kernel.initrd ? { initrd: o.kernel.initrd } : {}) });
+    } else {
+      multibootFwCfg(s, o.kernel.bytes, o.kernel.name, o.kernel.cmdline);
+    }
     const rom = `genroms/${o.kernel.rom.name}`;
     fwCfgAddFile(s, rom, o.kernel.rom.bytes);
     // bootindex 0: the option ROM boots first ("/rom@genroms/..." in the NUL-terminated boot order list)

@@ -32,8 +32,8 @@ export interface PcSystemOptions extends PcMachineOptions {
   /** ACPI tables the built-in firmware installs (default: QEMU pc with the PIIX4_PM globals). */
   profile?: MachineProfile;
   /**
-   * With `-bios` and `-kernel`: the option ROM QEMU loads the kernel with (`multiboot_dma.bin` from Debian's
-   * qemu-system-data), offered as `genroms/<name>` in fw_cfg; `kernelName` is the file name QEMU puts first in
+   * With `-bios` and `-kernel`: the option ROM QEMU loads the kernel with (`multiboot_dma.bin` or, for a Linux
+   * bzImage, `linuxboot_dma.bin`, from Debian's qemu-system-data), offered as `genroms/<name>` in fw_cfg; `kernelName` is the file name QEMU puts first in
    * the Multiboot command line.
    */
   kernelRom?: { name: string; bytes: Uint8Array };
@@ -66,7 +66,7 @@ export class PcSystem {
 
   constructor(readonly opts: PcSystemOptions = {}) {
     if (opts.bios && opts.kernel && !opts.kernelRom) {
-      throw new Error('-bios with -kernel needs the option ROM QEMU boots the kernel with (multiboot_dma.bin, Debian package qemu-system-data)');
+      throw new Error('-bios with -kernel needs the option ROM QEMU boots the kernel with (multiboot_dma.bin or linuxboot_dma.bin, Debian package qemu-system-data)');
     }
     this.machine = new PcMachine(opts);
     const m = this.machine;
@@ -115,7 +115,9 @@ export class PcSystem {
     const s = pcFwCfg(m.trace, {
       ramBytes: this.mem.ramSize, profile: this.profile,
       disableS3: o.disableS3 ?? false, disableS4: o.disableS4 ?? false, s4Val: o.s4Val ?? 2,
-      ...(o.kernel && o.kernelRom ? { kernel: { bytes: o.kernel, name: o.kernelName ?? 'kernel', cmdline: o.cmdline ?? '', rom: o.kernelRom } } : {}),
+      ...(o.kernel && o.kernelRom ? {
+        kernel: { bytes: o.kernel, name: o.kernelName ?? 'kernel', cmdline: o.cmdline ?? '', rom: o.kernelRom, ...(o.initrd ? { initrd: o.initrd } : {}) },
+      } : {}),
     });
     const mem = this.mem;
     s.dma = {
@@ -148,7 +150,7 @@ export class PcSystem {
     const cmos = m.chipset.rtc.cmos;
     if (cmos[0x0f] === 0xfe) {
       cmos[0x0f] = 0;
-      if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs)) return;
+      if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs, { bus: m.bus, pmBase: this.profile.pm.pmBase })) return;
     }
     this.post = seabiosPost({
       bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,

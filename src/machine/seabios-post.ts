@@ -15,7 +15,8 @@
  *     Multiboot kernel, loaded as QEMU's multiboot option ROM does.
  *
  * On an S3 resume (the RTC's CMOS shutdown status is 0xFE) SeaBIOS does none of
- * that: `s3_resume` jumps to the FACS firmware_waking_vector in real mode.
+ * that: `s3_resume` re-initialises the 8259s, the local APIC's LINT0/LINT1 and the
+ * PIIX4 PM window, then jumps to the FACS firmware_waking_vector in real mode.
  */
 import type { MachineProfile } from '../acpi/profiles/types.js';
 import { installTables, type InstalledTables } from '../acpi/install/install-tables.js';
@@ -75,10 +76,7 @@ export function seabiosPost(o: {
 }): PostResult {
   const { bus, mem, cpu, trace, profile } = o;
   programPiix4Pm(bus, trace, profile.pm.pmBase);
-  // seabios src/fw/smp.c: LINT0 = ExtINT (0x8700: level), LINT1 = NMI; SVR enabled.
-  mem.write(LAPIC_BASE + 0xf0, 0x1ff, 4);
-  mem.write(LAPIC_BASE + 0x350, 0x8700, 4);
-  mem.write(LAPIC_BASE + 0x360, 0x8400, 4);
+  lapicSetup(mem); // LINT0 = ExtINT (0x8700: level), LINT1 = NMI; SVR enabled
   // BIOS data area: base memory size (KiB) at 0x413, EBDA segment at 0x40E.
   mem.write(0x413, 639, 2);
   mem.write(0x40e, 0x9fc0, 2);
@@ -106,16 +104,46 @@ export function seabiosPost(o: {
   return { tables, kernel, linux: null };
 }
 
+/** SeaBIOS hw/pic.c `pic_setup`: both 8259s initialised (ICW1-4) with the BIOS vector bases 0x08 and 0x70, every IRQ masked but the cascade. */
+function picSetup(bus: PortBus): void {
+  for (const [cmd, base, icw3] of [[0x20, 0x08, 0x04], [0xa0, 0x70, 0x02]] as const) {
+    bus.write(cmd, 0x11, 1); // ICW1: edge, cascade, ICW4 follows
+    bus.write(cmd + 1, base, 1); // ICW2
+    bus.write(cmd + 1, icw3, 1); // ICW3
+    bus.write(cmd + 1, 0x01, 1); // ICW4: 8086 mode
+  }
+  bus.write(0x21, 0xfb, 1);
+  bus.write(0xa1, 0xff, 1);
+}
+
+/** SeaBIOS src/fw/smp.c `smp_scan` (cold boot and `smp_resume`): APIC software-enabled, LINT0 = ExtINT, LINT1 = NMI. */
+function lapicSetup(mem: PhysMemory): void {
+  mem.write(LAPIC_BASE + 0xf0, mem.read(LAPIC_BASE + 0xf0, 4) | 0x100, 4);
+  mem.write(LAPIC_BASE + 0x350, 0x8700, 4);
+  mem.write(LAPIC_BASE + 0x360, 0x8400, 4);
+}
+
 /**
  * SeaBIOS `s3_resume`: jump to the FACS firmware_waking_vector in real mode
  * (ACPI 6.5 §5.2.10: CS = vector >> 4, IP = vector & 0xF). Returns false when
  * no vector is set, in which case the caller boots normally.
+ *
+ * With `devices` (QEMU `pc`: the wakeup reset every device, RAM survives) it first redoes what SeaBIOS's
+ * resume.c does before the jump: `pic_setup`, `smp_resume` (the local APIC's LINT0 back to ExtINT: without it
+ * a kernel that never touches the APIC gets no 8259 interrupt after resume) and `pci_resume` (fw/pciinit.c
+ * re-runs `piix4_pm_config_setup`; observed on QEMU 7.2: acpi-evt/cnt/tmr are mapped at 0x600 again right
+ * after WAKEUP).
  */
-export function seabiosS3Resume(mem: PhysMemory, cpu: Cpu, trace: Trace, facs: number): boolean {
+export function seabiosS3Resume(mem: PhysMemory, cpu: Cpu, trace: Trace, facs: number, devices?: { bus: PortBus; pmBase: number }): boolean {
   const vector = mem.read(facs + 12, 4) >>> 0;
   if (trace.on(tr.resume)) trace.emit(tr.resume, { vector });
   if (vector === 0) return false;
   cpu.reset();
+  if (devices) {
+    picSetup(devices.bus);
+    lapicSetup(mem);
+    programPiix4Pm(devices.bus, trace, devices.pmBase);
+  }
   cpu.setReg('cs', vector >>> 4);
   cpu.setReg('eip', vector & 0xf);
   return true;

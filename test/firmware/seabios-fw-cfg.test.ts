@@ -8,6 +8,9 @@ import { qemuPcProfile } from '../../src/acpi/profiles/qemu-pc.js';
 import { decodeLoader, encodeLoader } from '../../src/acpi/tables/bios-linker-loader.js';
 import { PcSystem } from '../../src/machine/pc-system.js';
 import { systemStatesFile } from '../../src/machine/fw-cfg-pc.js';
+import { linuxFwCfg } from '../../src/machine/linux-fw-cfg.js';
+import { newFwCfg } from '../../src/piix4/fw-cfg.js';
+import { Trace } from '../../src/trace/trace.js';
 
 const rom = (): Uint8Array => new Uint8Array(0x20000).fill(0xff);
 
@@ -142,5 +145,47 @@ describe('BIOS linker/loader (etc/table-loader)', () => {
     expect(t.pm.facs % 64).toBe(0);
     expect(t.pm.pm1aCntBlk).toBe(0x604);
     expect(Object.keys(t.sleepTypes).sort()).toEqual(['S3', 'S5']);
+  });
+});
+
+describe('-kernel bzImage for linuxboot_dma.bin (QEMU hw/i386/x86.c x86_load_linux)', () => {
+  /** A minimal protocol-2.15 bzImage: 4 setup sectors + the boot sector, then 4 KiB of "kernel". */
+  function bzImage(): Uint8Array {
+    const b = new Uint8Array(5 * 512 + 4096);
+    const v = new DataView(b.buffer);
+    b[0x1f1] = 4; // setup_sects
+    v.setUint16(0x1fe, 0xaa55, true);
+    b[0x201] = 0x62; // jump: header length
+    v.setUint32(0x202, 0x53726448, true); // "HdrS"
+    v.setUint16(0x206, 0x020f, true);
+    b[0x211] = 0x01; // LOADED_HIGH
+    v.setUint32(0x214, 0x100000, true);
+    v.setUint32(0x22c, 0x37ffffff, true); // initrd_addr_max
+    v.setUint32(0x238, 2047, true); // cmdline_size
+    b.fill(0x90, 5 * 512);
+    return b;
+  }
+  const i32 = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(0, true);
+
+  it('setup at 0x10000 with the header patched, kernel at 1 MiB, command line at 0x20000, initrd below RAM - 160 KiB', () => {
+    const s = newFwCfg(new Trace());
+    const initrd = new Uint8Array(10_000).fill(7);
+    linuxFwCfg(s, bzImage(), { cmdline: 'console=ttyS0', initrd, ramBelow4g: 128 << 20 });
+    const it = (k: number) => s.items.get(k)!;
+    expect(i32(it(0x16))).toBe(0x10000); // SETUP_ADDR
+    expect(i32(it(0x17))).toBe(5 * 512); // SETUP_SIZE
+    expect(i32(it(0x07))).toBe(0x100000); // KERNEL_ADDR
+    expect(i32(it(0x08))).toBe(4096); // KERNEL_SIZE
+    expect(i32(it(0x13))).toBe(0x20000); // CMDLINE_ADDR
+    expect(new TextDecoder().decode(it(0x15))).toBe('console=ttyS0\0');
+    const initrdAt = Math.floor(((128 << 20) - 0x28000 - 1 - 10_000) / 4096) * 4096;
+    expect(i32(it(0x0a))).toBe(initrdAt);
+    expect(it(0x12)).toBe(initrd);
+    const setup = new DataView(it(0x18).buffer);
+    expect(setup.getUint8(0x210)).toBe(0xb0); // type_of_loader
+    expect(setup.getUint8(0x211)).toBe(0x81); // LOADED_HIGH | CAN_USE_HEAP
+    expect(setup.getUint16(0x224, true)).toBe(0xfe00); // heap_end_ptr = cmdline - real - 0x200
+    expect(setup.getUint32(0x228, true)).toBe(0x20000); // cmd_line_ptr
+    expect([setup.getUint32(0x218, true), setup.getUint32(0x21c, true)]).toEqual([initrdAt, 10_000]);
   });
 });

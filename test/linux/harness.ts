@@ -92,3 +92,11 @@ export function runUntil(run: LinuxRun, pred: (serial: string) => boolean, maxIn
 export function withoutTimestamps(s: string): string {
   return s.replace(/\r/g, '').replace(/^\[\s*\d+\.\d+\] /gm, '');
 }
+
+/** One line for the log: how much guest time and host time a scenario took (issue 11 asks for both). */
+export function reportTimes(label: string, runs: readonly LinuxRun[], wallStartMs: number): void {
+  const ns = runs.reduce((a, r) => a + r.sys.machine.clock.ns(), 0);
+  const insns = runs.reduce((a, r) => a + r.sys.machine.clock.instructions, 0);
+  console.log(`[linux] ${label}: ${(ns / 1e9).toFixed(3)} s of guest time, ${(insns / 1e6).toFixed(0)} M instructions, ` +
+    `${((Date.now() - wallStartMs) / 1000).toFixed(1)} s wall`);
+}

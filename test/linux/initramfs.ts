@@ -72,7 +72,7 @@ export function findBusyboxI386(): { bytes: Uint8Array } | { missing: string } {
   return { bytes };
 }
 
-const APPLETS = ['sh', 'mount', 'echo', 'cat', 'sleep', 'poweroff', 'reboot', 'halt', 'acpid', 'ls', 'dmesg', 'true'];
+const APPLETS = ['sh', 'mount', 'echo', 'cat', 'sleep', 'poweroff', 'reboot', 'halt', 'acpid', 'ls', 'dmesg', 'true', 'mkdir'];
 
 export interface InitramfsOptions {
   busybox: Uint8Array;

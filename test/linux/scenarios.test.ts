@@ -6,7 +6,7 @@
 // not act on the SIGUSR2/SIGTERM a plain `poweroff` sends while its sysinit runs (same on QEMU 7.2), and the
 // kernel path that follows — kernel_power_off → acpi_power_off → PM1a_CNT — is the one under test.
 import { describe, expect, it } from 'vitest';
-import { BASE_CMDLINE, CI, LINUX_WANTED, bootLinux, linuxGuest, runUntil, type LinuxGuest } from './harness.js';
+import { BASE_CMDLINE, CI, LINUX_WANTED, bootLinux, linuxGuest, reportTimes, runUntil, type LinuxGuest, type LinuxRun } from './harness.js';
 
 const guest = linuxGuest();
 const missing = !LINUX_WANTED ? 'set ACPIDM_LINUX=1 to boot Linux (minutes per scenario)' : 'missing' in guest ? guest.missing : null;
@@ -27,6 +27,7 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
   });
 
   it('1. busybox poweroff → S5 → SHUTDOWN {guest: true, reason: guest-shutdown}, exit 0; the chain points into the guest', () => {
+    const t0 = Date.now();
     const run = bootLinux(g, { rc: 'echo "ACPIDM: powering off"\npoweroff -f' });
     const out = runUntil(run, () => false);
     const serial = run.serial();
@@ -43,9 +44,11 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
     expect(link).toMatchObject({ requester: 'guest', evidence: { port: 0x604, state: 'S5' } });
     expect(String(link.evidence!.consoleLast)).toMatch(/reboot: Power down$/);
     expect(link.evidence!.consoleLastNs as number).toBeLessThanOrEqual(link.evidence!.tNs as number);
+    reportTimes('1. poweroff', [run], t0);
   }, LONG);
 
   it('2. reboot → RESET {guest: true, reason: guest-reset} and the guest boots again; with -no-reboot, exit 0', () => {
+    const t0 = Date.now();
     const run = bootLinux(g, { rc: 'reboot -f', machine: { noReboot: false } });
     const twice = (s: string) => s.split('Linux version').length > 2;
     expect(runUntil(run, twice), run.serial().slice(-3000)).toBe('matched');
@@ -56,9 +59,11 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
     expect(runUntil(noReboot, () => false)).toEqual({ kind: 'exit', status: 0 });
     expect(noReboot.sys.machine.runState.log.filter((e) => e.event !== 'RESUME').map((e) => ({ event: e.event, data: e.data })))
       .toEqual([{ event: 'SHUTDOWN', data: { guest: true, reason: 'guest-reset' } }]);
+    reportTimes('2. reboot (two boots) and reboot with -no-reboot', [run, noReboot], t0);
   }, LONG);
 
-  pending('Linux resumes ("PM: suspend exit") but then halts with nothing to wake it')('3. echo mem > /sys/power/state → SUSPEND; system_wakeup → WAKEUP; Linux resumes through the FACS vector, then powers off', () => {
+  it('3. echo mem > /sys/power/state → SUSPEND; system_wakeup → WAKEUP; Linux resumes through the FACS vector, then powers off', () => {
+    const t0 = Date.now();
     const run = bootLinux(g, { rc: 'echo mem > /sys/power/state\necho "ACPIDM: resumed"\npoweroff -f' });
     const m = run.sys.machine;
     const out = runUntil(run, () => false);
@@ -69,13 +74,20 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
     expect(after, run.serial().slice(-3000)).toEqual({ kind: 'exit', status: 0 });
     expect(run.serial()).toMatch(/ACPIDM: resumed/);
     expect(m.runState.log.filter((e) => e.event !== 'RESUME' && e.event !== 'STOP').map((e) => e.event)).toEqual(['SUSPEND', 'WAKEUP', 'SHUTDOWN']);
+    reportTimes('3. S3 and system_wakeup', [run], t0);
   }, LONG);
 
   pending('the acpid run did not end in POWERDOWN then SHUTDOWN within the test')('4. power button: with busybox acpid running poweroff → POWERDOWN then SHUTDOWN; without acpid the press is ignored', () => {
-    const rc = (acpid: boolean) => `${acpid ? 'acpid -c /etc/acpi\n' : ''}echo "ACPIDM: waiting for the button"\nwhile true; do sleep 1000; done`;
-    const files = { 'etc/acpi/PWRF/00000080': { text: '#!/bin/sh\necho "ACPIDM: acpid saw the power button"\npoweroff -f\n', exec: true } };
+    // busybox acpid daemonizes and, without /var/run and /var/log, exits at once (observed on QEMU 7.2 with this
+    // initramfs); its children's stdout is /dev/null, so the handler writes to the console itself. It reads the
+    // button from /dev/input/event0 (CONFIG_INPUT_EVDEV) and runs /etc/acpi/PWRF/00000080 for KEY_POWER.
+    const rc = (acpid: boolean) => `${acpid ? 'mkdir -p /var/run /var/log\nacpid -c /etc/acpi\n' : ''}echo "ACPIDM: waiting for the button"\nwhile true; do sleep 1000; done`;
+    const files = { 'etc/acpi/PWRF/00000080': { text: '#!/bin/sh\necho "ACPIDM: acpid saw the power button" > /dev/console\npoweroff -f\n', exec: true } };
+    const t0 = Date.now();
+    const runs: LinuxRun[] = [];
     for (const acpid of [true, false]) {
       const run = bootLinux(g, { rc: rc(acpid), files });
+      runs.push(run);
       const m = run.sys.machine;
       expect(runUntil(run, (s) => s.includes('ACPIDM: waiting for the button')), run.serial().slice(-3000)).toBe('matched');
       runUntil(run, () => false, 200_000_000); // let acpid open the input device
@@ -93,9 +105,11 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
         expect(m.runState.state).toBe('running');
       }
     }
+    reportTimes('4. power button with and without acpid', runs, t0);
   }, LONG);
 
   it('5. acpi=off: poweroff ends in the kernel\'s halt; the VM stays there; the chain says no ACPI', () => {
+    const t0 = Date.now();
     const run = bootLinux(g, { rc: 'poweroff -f', cmdline: `${BASE_CMDLINE} acpi=off` });
     const out = runUntil(run, () => false);
     const serial = run.serial();
@@ -105,6 +119,7 @@ describe.skipIf(missing !== null && !CI)('Linux scenarios on acpidm', () => {
     const link = run.sys.machine.runState.chain.last()!;
     expect(link).toMatchObject({ requester: 'guest', mechanism: 'hlt-all-cpus', evidence: { sciEn: false } });
     expect(String(link.evidence!.consoleLast)).toMatch(/reboot: System halted$/);
+    reportTimes('5. acpi=off halt', [run], t0);
   }, LONG);
 });
 

@@ -122,6 +122,45 @@ describe('the built-in firmware picks the Linux loader for a bzImage', () => {
     expect(sys.post!.linux!.initrd!.addr + 100).toBeLessThanOrEqual(sys.post!.tables.region.start);
     expect(sys.post!.kernel).toBeNull();
   });
+  it('S3 resume redoes what SeaBIOS s3_resume does (8259s, LAPIC LINT0, PIIX4 PM window), then enters the FACS waking vector', () => {
+    const sys = new PcSystem({ memoryMiB: 32, kernel: fakeBzImage(), cmdline: 'x' });
+    sys.powerOn();
+    const m = sys.machine;
+    m.start();
+    // The guest's own setup before it sleeps: 8259 bases 0x30/0x38 with IRQs unmasked, and the FACS waking vector.
+    for (const [cmd, base, icw3] of [[0x20, 0x30, 4], [0xa0, 0x38, 2]] as const) {
+      m.bus.write(cmd, 0x11, 1); m.bus.write(cmd + 1, base, 1); m.bus.write(cmd + 1, icw3, 1); m.bus.write(cmd + 1, 1, 1);
+      m.bus.write(cmd + 1, 0, 1);
+    }
+    sys.mem.write(sys.post!.tables.facs + 12, 0x9a120, 4);
+    m.bus.write(0x602, 0x0100, 2); // PWRBTN_EN
+    m.bus.write(0x604, 0x2401, 2); // SLP_TYP 1 (S3) | SLP_EN | SCI_EN
+    m.runState.service();
+    expect(m.runState.state).toBe('suspended');
+    m.runState.requestWakeup('other');
+    m.runState.service();
+    expect(m.runState.log.map((e) => e.event)).toEqual(['RESUME', 'SUSPEND', 'WAKEUP']);
+    // Real mode at the vector: CS = vector >> 4, IP = vector & 0xF.
+    expect([sys.cpu.getReg('cs'), sys.cpu.getReg('eip'), sys.cpu.getReg('cr0') & 1]).toEqual([0x9a12, 0, 0]);
+    // pic_setup: BIOS vector bases, everything masked but the cascade.
+    expect([m.pic.master.irqBase, m.pic.master.imr, m.pic.slave.irqBase, m.pic.slave.imr]).toEqual([0x08, 0xfb, 0x70, 0xff]);
+    // smp_resume: LINT0 ExtINT again (the CPU reset masked it), so 8259 interrupts reach a kernel that never touches the APIC.
+    expect(sys.cpu.lapic.lint0).toBe(0x8700);
+    expect(sys.cpu.lapic.acceptsPicIntr()).toBe(true);
+    // pci_resume: the PM block is back at 0x600, holding the wakeup's WAK_STS | PWRBTN_STS.
+    expect(m.bus.read(0x600, 2) & 0x8100).toBe(0x8100);
+  });
+  it('S3 with no waking vector set boots the kernel again', () => {
+    const sys = new PcSystem({ memoryMiB: 32, kernel: fakeBzImage(), cmdline: 'x' });
+    sys.powerOn();
+    const m = sys.machine;
+    m.start();
+    m.bus.write(0x604, 0x2401, 2);
+    m.runState.service();
+    m.runState.requestWakeup('other');
+    m.runState.service();
+    expect([sys.cpu.getReg('cs'), sys.cpu.getReg('eip')]).toEqual([0x10, 0x100000]);
+  });
   it('-initrd with a Multiboot kernel is an error', () => {
     const mb = new Uint8Array(64);
     const dv = new DataView(mb.buffer);

@@ -19,6 +19,9 @@ import { isLinuxImage, parseLinuxImage } from '../../machine/linux-boot.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import type { CliCommand } from '../main.js';
 import { parseRunArgs, type RunConfig } from '../qemu-args.js';
+import type { SocketChardev } from '../chardev-socket.js';
+import type { SerialSocket } from '../serial-socket-node.js';
+import type { SerialInputSource } from './run-serial-input.js';
 import { Timeline } from '../../machine/timeline.js';
 import { printSummary, runVerdict } from './run-summary.js';
 import { qemuTraceAliases } from '../trace-aliases.js';
@@ -50,13 +53,10 @@ const QEMU_DATADIR = process.env.ACPIDM_QEMU_DATADIR ?? '/usr/share/qemu';
 
 /**
  * With -bios, QEMU boots a -kernel through an option ROM the firmware runs from fw_cfg (genroms/): a Multiboot
- * image through multiboot_dma.bin (hw/i386/multiboot.c). The ROM is QEMU's own file, read at run time.
+ * image through multiboot_dma.bin (hw/i386/multiboot.c), a Linux bzImage through linuxboot_dma.bin (x86_load_linux). The ROM is QEMU's own file, read at run time.
  */
 function kernelOptionRom(kernelPath: string): { name: string; bytes: Uint8Array } {
-  if (isLinuxImage(readImage(kernelPath, '-kernel'))) {
-    throw new CliError('-bios with a Linux bzImage -kernel is not supported yet (QEMU boots it through linuxboot_dma.bin); use -bios with a Multiboot kernel, or -kernel alone', 1);
-  }
-  const name = 'multiboot_dma.bin';
+  const name = isLinuxImage(readImage(kernelPath, '-kernel')) ? 'linuxboot_dma.bin' : 'multiboot_dma.bin';
   const path = `${QEMU_DATADIR}/${name}`;
   if (!existsSync(path)) throw new CliError(`-bios with -kernel needs QEMU's option ROM ${path} (Debian package qemu-system-data)`, 1);
   return { name, bytes: readImage(path, 'option ROM') };
@@ -131,8 +131,10 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       : () => {};
     sinks.set(d.port, write);
   }
-  const serialOut: ((b: number) => void)[] = cfg.serials.map((sink) => {
+  const sockets = new Map<number, SerialSocket>();
+  const serialOut: ((b: number) => void)[] = cfg.serials.map((sink, i) => {
     const one = new Uint8Array(1);
+    if (sink.kind === 'socket') return (b: number) => { sockets.get(i)?.write(b); timeline?.guestByte(b); };
     // Serial output not on stdio also shows in the timeline, like the debug console.
     return sink.kind === 'stdio' ? (b: number) => io.stdout(String.fromCharCode(b))
       : sink.kind === 'file' ? ((fd: number) => (b: number) => { one[0] = b; writeSync(fd, one); timeline?.guestByte(b); })(openFile(sink.path))
@@ -200,6 +202,28 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
     out(`acpidm: guest serial console COM${i + 1} (port 0x${ISA_SERIAL_IOBASE[i]!.toString(16)}) -> ${where}\n`);
   });
 
+  // Socket chardevs listen before the machine powers on, so a bad or busy address fails before anything runs.
+  try {
+    for (const [i, sink] of cfg.serials.entries()) {
+      if (sink.kind !== 'socket') continue;
+      const { listenSerialSocket } = await import('../serial-socket-node.js');
+      sockets.set(i, await listenSerialSocket(sink, `-serial (COM${i + 1})`));
+    }
+  } catch (e) {
+    closeFiles();
+    await Promise.all([...sockets.values()].map((k) => k.close()));
+    throw e;
+  }
+  for (const [i, sock] of sockets) {
+    const spec = cfg.serials[i] as SocketChardev;
+    out(`acpidm: serial port COM${i + 1} -> socket ${sock.address} (one client at a time; output is dropped while none is connected)\n`);
+    if (spec.wait) {
+      // QEMU prints the same line to stderr and blocks until a client connects.
+      io.stderr(`acpidm: waiting for connection on ${sock.address},server=on (COM${i + 1}; wait=off starts without one)\n`);
+      await sock.connected();
+    }
+  }
+
   hostInput(() => sys.powerOn());
   let status: number;
   try {
@@ -208,16 +232,19 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
       status = await runWithQmp(sys, cfg, io, timeline);
     } else {
       m.start();
-      // A serial port on stdio takes the host's standard input (QEMU's stdio chardev).
+      // A serial port on stdio takes the host's standard input (QEMU's stdio chardev); a socket, its client's.
       const stdioPort = cfg.serials.findIndex((p) => p.kind === 'stdio');
-      const out = stdioPort >= 0 && io.stdin
-        ? await (await import('./run-serial-input.js')).runWithSerialInput(sys, cfg.maxInsns, stdioPort, io.stdin)
+      const inputs: SerialInputSource[] = [...sockets].map(([index, src]) => ({ index, src, endless: true }));
+      if (stdioPort >= 0 && io.stdin) inputs.push({ index: stdioPort, src: io.stdin });
+      const out = inputs.length
+        ? await (await import('./run-serial-input.js')).runWithSerialInput(sys, cfg.maxInsns, inputs)
         : runToEnd(sys, cfg.maxInsns);
       status = finish(out, sys, cfg, io, timeline);
     }
   } finally {
     timeline?.flushGuest();
     closeFiles();
+    await Promise.all([...sockets.values()].map((k) => k.close()));
   }
   diagram?.write();
   return status;

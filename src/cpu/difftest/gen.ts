@@ -708,9 +708,9 @@ export class SeqGen {
     }
     // IN/OUT to port 0xED, where no device answers on QEMU's pc, on Bochs or on the ROM's acpidm bus: writes go
     // nowhere, reads give all ones (not 0x80: Bochs reads back the last POST code written there)
-    // (reads are 8 and 16 bits wide: a 32-bit read of 0xED gives 0 on QEMU 7.2's pc and all ones on Bochs)
+    // (reads are 8 bits wide: 16- and 32-bit reads of 0xED give 0 on QEMU 7.2's pc and all ones on Bochs)
     const out = this.chance(0.5);
-    const b = out ? this.pick([8, 16, 32]) : this.pick([8, 16]);
+    const b = out ? this.pick([8, 16, 32]) : 8;
     const acc = b === 8 ? 'al' : b === 16 ? 'ax' : 'eax';
     const byDx = this.chance(0.5);
     if (byDx) this.setup('mov dx, 0xed');

@@ -263,8 +263,26 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
 ${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
-  const fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', body)(alu, inc, dec, shiftOp, imulTrunc) as (c: Cpu, max: number) => number;
+  const fn = blockFunction(body);
   return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
+}
+
+/**
+ * Compiled functions by source text. A block's source depends only on its code bytes, addresses and decode mode,
+ * so after a code-page write drops every block (Tlb.clearCode) or a slot collision evicts one, the same block
+ * compiles to the same text: reusing the function skips V8's parse and tier-up, which cost ~0.3 ms a block in a
+ * Linux boot (more than most blocks ever save). Bounded: cleared when it reaches SOURCE_CACHE_MAX entries.
+ */
+const sourceCache = new Map<string, (c: Cpu, max: number) => number>();
+const SOURCE_CACHE_MAX = 16384;
+function blockFunction(body: string): (c: Cpu, max: number) => number {
+  let fn = sourceCache.get(body);
+  if (fn === undefined) {
+    if (sourceCache.size >= SOURCE_CACHE_MAX) sourceCache.clear();
+    fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', body)(alu, inc, dec, shiftOp, imulTrunc) as (c: Cpu, max: number) => number;
+    sourceCache.set(body, fn);
+  }
+  return fn;
 }
 
 /** Emit one instruction. Returns 'ok', 'end' (a branch that set c.eip) or 'stop' (not compiled). */
