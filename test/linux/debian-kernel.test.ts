@@ -21,15 +21,10 @@ const missing = !LINUX_WANTED ? 'set ACPIDM_LINUX=1 to boot Linux (minutes per s
   : !existsSync(DEBIAN_KERNEL) ? `${DEBIAN_KERNEL} not found (apt-get install linux-image-686:i386)`
   : 'missing' in busybox ? busybox.missing : null;
 
-/**
- * Set while the scenario has not been seen to pass on acpidm (null when it has): the test is then skipped with the
- * reason unless ACPIDM_LINUX_PENDING=1, as scenarios.test.ts does for its pending ones.
- */
-const PENDING_WHY: string | null = null; // passed: 2.73 G instructions, 204 s CPU (2,707 s wall on a 2-core host at load ~22)
-const runIt = PENDING_WHY === null || process.env.ACPIDM_LINUX_PENDING === '1' ? it : it.skip;
+// Passed: 2.73 G instructions, 204 s CPU (2,707 s wall on a 2-core host at load ~22).
 
 describe.skipIf(missing !== null && !CI)('Debian linux-image-686 on acpidm', () => {
-  runIt(`6. the stock kernel${PENDING_WHY && process.env.ACPIDM_LINUX_PENDING !== '1' ? ` (pending: ${PENDING_WHY})` : ''} with busybox: poweroff → SHUTDOWN {guest: true, reason: guest-shutdown}, exit 0`, () => {
+  it(`6. the stock kernel with busybox: poweroff → SHUTDOWN {guest: true, reason: guest-shutdown}, exit 0`, () => {
     expect(missing, missing ?? '').toBeNull();
     const bb = busybox as { bytes: Uint8Array };
     const run = bootLinux({ kernel: DEBIAN_KERNEL, busybox: bb.bytes }, {

@@ -135,7 +135,8 @@ export function fxch(f: Fpu, i: number): void {
 /** FCMOVcc ST(0), ST(i) */
 export function fcmov(f: Fpu, i: number, cond: boolean): void {
   if (f.isEmpty(0) || f.isEmpty(i)) { if (!f.stackFault(false)) f.setIndefinite(0); return; }
-  f.sw &= ~C1;
+  // C1 is only written on a stack underflow (SDM FCMOVcc "C1 set to 0 if stack underflow occurred"); otherwise it
+  // keeps its value, as QEMU 7.2 and Bochs (fpu_cmov.cc) do — found by the difftest (fcmovnbe st0, st0).
   if (cond) f.copy(0, i);
 }
 
