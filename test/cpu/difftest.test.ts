@@ -58,7 +58,9 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
     const summary = formatSummary(r.comparisons);
     for (const c of r.comparisons) {
       expect(c.error, summary).toBeNull();
-      expect(c.compared).toBe(200_000);
+      // after a difference (explained ones too) the rest of its block is not compared: QEMU's explained selector
+      // differences cost a few thousand
+      expect(c.compared, summary).toBeGreaterThanOrEqual(c.a === 'acpidm' && c.b === 'bochs' ? 199_000 : 190_000);
       expect(c.diffs, summary).toBe(0);
     }
     expect(r.comparisons.map((c) => `${c.a}/${c.b}`)).toEqual(['acpidm/qemu', 'acpidm/bochs', 'qemu/bochs']);
