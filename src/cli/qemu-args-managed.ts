@@ -7,6 +7,7 @@
  */
 import type { QmpSpec } from '../qmp/spec.js';
 import { CliError } from './cli-io.js';
+import { parseKv } from './qemu-args.js';
 
 /** `-chardev socket,...`: a listening socket, by path or inherited from the parent as a file descriptor. */
 export interface SocketChardev {
@@ -53,20 +54,6 @@ export function emptyManagedConfig(): ManagedConfig {
     noneMachine: false, pidfile: null, daemonize: false, uuid: null, rtcBase: null, rtcBaseMs: null, sockets: new Map(), qmpSockets: [],
     agentSocket: null, peripherals: [], memoryBackends: new Map(), notes: [], chardevLabels: new Map(),
   };
-}
-
-/** Parse `k=v,k2=v2` with an optional leading bare value (QEMU QemuOpts; `,,` is not supported). */
-function kvOf(s: string): { head: string | null; kv: Map<string, string> } {
-  const kv = new Map<string, string>();
-  let head: string | null = null;
-  s.split(',').forEach((part, i) => {
-    const eq = part.indexOf('=');
-    if (eq < 0) {
-      if (i === 0) head = part;
-      else kv.set(part, 'on');
-    } else kv.set(part.slice(0, eq), part.slice(eq + 1));
-  });
-  return { head, kv };
 }
 
 /** A JSON option value (`-device '{"driver":...}'`, `-object '{"qom-type":...}'`) as a QemuOpts string. */
@@ -121,9 +108,9 @@ function claimedSocketIds(argv: readonly string[]): Set<string> {
   for (let i = 0; i + 1 < argv.length; i++) {
     const o = argv[i]!.replace(/^--/, '-');
     const v = argv[i + 1]!;
-    if (o === '-mon') { const c = kvOf(v).kv.get('chardev'); if (c) ids.add(c); }
+    if (o === '-mon') { const c = parseKv(v).kv.get('chardev'); if (c) ids.add(c); }
     if (o === '-device' && /virtserialport/.test(v)) {
-      const kv = v.startsWith('{') ? kvOf(jsonOptionToKv(o, v, 'driver')).kv : kvOf(v).kv;
+      const kv = v.startsWith('{') ? parseKv(jsonOptionToKv(o, v, 'driver')).kv : parseKv(v).kv;
       const c = kv.get('chardev');
       if (c) ids.add(c);
     }
@@ -162,7 +149,7 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
       return true;
     }
     case '-rtc': {
-      const { head, kv } = kvOf(value());
+      const { head, kv } = parseKv(value());
       const base = kv.get('base') ?? head ?? 'utc';
       for (const k of kv.keys()) if (!['base', 'clock', 'driftfix'].includes(k)) throw new CliError(`-rtc: unsupported property '${k}' (base, clock, driftfix)`);
       m.rtcBase = base;
@@ -179,7 +166,7 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
       return true;
     }
     case '-boot': {
-      const { kv } = kvOf(value());
+      const { kv } = parseKv(value());
       for (const k of kv.keys()) if (!['strict', 'order', 'once', 'menu', 'reboot-timeout', 'splash-time'].includes(k)) throw new CliError(`-boot: unsupported property '${k}'`);
       m.notes.push('-boot: acpidm boots the -kernel or -bios it is given; there are no boot devices to order');
       return true;
@@ -194,14 +181,14 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
     case '-audiodev': {
       const v = value();
       const kv = v.startsWith('{') ? jsonOptionToKv(opt, v, 'driver') : v;
-      const { head, kv: props } = kvOf(kv);
+      const { head, kv: props } = parseKv(kv);
       const driver = props.get('driver') ?? head;
       if (driver !== 'none') throw new CliError(`-audiodev ${driver}: acpidm has no sound devices; only driver 'none' is accepted`);
       m.notes.push('-audiodev none: accepted (no sound devices)');
       return true;
     }
     case '-mon': {
-      const { kv } = kvOf(value());
+      const { kv } = parseKv(value());
       const chardev = kv.get('chardev');
       if (!chardev) throw new CliError('-mon needs chardev=ID');
       const mode = kv.get('mode') ?? 'readline';
@@ -213,7 +200,7 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
     case '-object': {
       const v = value();
       const text = v.startsWith('{') ? jsonOptionToKv(opt, v, 'qom-type') : v;
-      const { head, kv } = kvOf(text);
+      const { head, kv } = parseKv(text);
       const type = kv.get('qom-type') ?? head;
       const id = kv.get('id');
       if (!id) throw new CliError(`-object ${type}: needs id=ID`);
@@ -228,8 +215,8 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
       return true;
     }
     case '-chardev': {
-      if (peek === undefined || !/^socket(,|$)/.test(peek) || !st.claimed.has(kvOf(peek).kv.get('id') ?? '')) return false;
-      const { kv } = kvOf(value());
+      if (peek === undefined || !/^socket(,|$)/.test(peek) || !st.claimed.has(parseKv(peek).kv.get('id') ?? '')) return false;
+      const { kv } = parseKv(value());
       const id = kv.get('id');
       if (!id) throw new CliError('-chardev socket needs id=ID');
       const fdText = kv.get('fd');
@@ -249,7 +236,7 @@ export function parseManagedOption(opt: string, peek: string | undefined, value:
     case '-device': {
       if (peek === undefined) return false;
       const text = peek.startsWith('{') ? jsonOptionToKv(opt, peek, 'driver') : peek;
-      const { head, kv } = kvOf(text);
+      const { head, kv } = parseKv(text);
       const driver = kv.get('driver') ?? head ?? '';
       const id = kv.get('id');
       if (driver === 'virtserialport') {
