@@ -4,7 +4,8 @@
  * (the block start reloads registers, flags and memory, so the next block is independent again).
  */
 import type { Item } from './gen.js';
-import { knownFor } from './known-differences.js';
+import { formatFsave, formatFsaveDiff, fsaveDiff, FSAVE_BYTES } from './fsave.js';
+import { knownFor, KNOWN_DIFFERENCES, type KnownDifference } from './known-differences.js';
 import { F, FIELD_NAMES, R_DWORDS, recordHash, type Stream } from './records.js';
 
 export interface FormStat {
@@ -26,6 +27,8 @@ export interface Comparison {
   diffs: number;
   explained: number;
   forms: Map<string, FormStat>;
+  /** Explained records per KNOWN_DIFFERENCES row (a record explained by two rows together counts for both). */
+  byRow: Map<KnownDifference, number>;
   /** A stream that stopped early or could not be read. */
   error: string | null;
 }
@@ -38,7 +41,15 @@ function state(s: Stream, i: number): string {
   const r = s.rec;
   return `eax=${hex(r[o + F.eax]!)} ebx=${hex(r[o + F.ebx]!)} ecx=${hex(r[o + F.ecx]!)} edx=${hex(r[o + F.edx]!)} ` +
     `esi=${hex(r[o + F.esi]!)} edi=${hex(r[o + F.edi]!)} ebp=${hex(r[o + F.ebp]!)} esp=${hex(r[o + F.esp]!)} ` +
-    `eflags=${hex(r[o + F.eflags]!)} mem=${hex(r[o + F.csum]!)} fpu=${hex(r[o + F.fpu]!)}`;
+    `eflags=${hex(r[o + F.eflags]!)} mem=${hex(r[o + F.csum]!)} fpu=${hex(r[o + F.fpu]!)}` +
+    (s.fsaveSlot[i] ? `\n           ${formatFsave(s.fsave, (s.fsaveSlot[i]! - 1) * FSAVE_BYTES)}` : '');
+}
+
+/** The FSAVE fields in which record i differs, by name, when both sides wrote F records (rom.ts). */
+function fpuDetail(a: Stream, ia: number, b: Stream, ib: number, fswUndef: number): string {
+  if (!a.fsaveSlot[ia] || !b.fsaveSlot[ib]) return '';
+  const d = fsaveDiff(a.fsave, (a.fsaveSlot[ia]! - 1) * FSAVE_BYTES, b.fsave, (b.fsaveSlot[ib]! - 1) * FSAVE_BYTES, ~fswUndef & 0xffff);
+  return ` [${formatFsaveDiff(d)}]`;
 }
 
 function faults(s: Stream, i: number): string {
@@ -51,38 +62,58 @@ function faults(s: Stream, i: number): string {
 }
 
 /** Fields (by name) in which record i differs, with the item's undefined flags masked. */
-export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: number): string[] {
+export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: number, fswUndef = 0): string[] {
   const out: string[] = [];
   if (a.hashed[ia] || b.hashed[ib]) {
     if (recordHash(a, ia, undef) !== recordHash(b, ib, undef)) out.push('hash');
   } else for (let k = 0; k < R_DWORDS; k++) {
     let x = a.rec[ia * R_DWORDS + k]! ^ b.rec[ib * R_DWORDS + k]!;
     if (k === F.eflags) x &= ~undef;
-    if (x) out.push(FIELD_NAMES[k]!);
+    if (x) out.push(FIELD_NAMES[k]! + (k === F.fpu ? fpuDetail(a, ia, b, ib, fswUndef) : ''));
   }
   if (faults(a, ia) !== faults(b, ib)) out.push('fault');
   return out;
 }
 
-/** A difference on record i that a KNOWN_DIFFERENCES row covers (whole record, or only the row's bits). */
-function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream, i: number, undef: number): boolean {
-  for (const k of knownFor(form, an, bn)) {
-    if (!k.bits) return true;
-    if (a.hashed[i] || b.hashed[i] || faults(a, i) !== faults(b, i)) continue;
-    let ok = true;
-    for (let f = 0; f < R_DWORDS && ok; f++) {
-      let x = a.rec[i * R_DWORDS + f]! ^ b.rec[i * R_DWORDS + f]!;
-      if (f === F.eflags) x &= ~undef;
-      const allowed = f === F.fpu ? k.bits.fpu ?? 0 : f === F.eflags ? k.bits.eflags ?? 0 : 0;
-      if ((x & ~allowed) !== 0) ok = false;
-    }
-    if (ok) return true;
+/**
+ * A difference on record i that the KNOWN_DIFFERENCES rows for its form cover: a row without `bits`/`fsave` covers
+ * the whole record; otherwise each differing bit must be named by some row (EFLAGS and fpu-field bits, or the FSAVE
+ * fields of an `fsave` row whose precision-control condition holds), and nothing else may differ.
+ */
+function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream, i: number, undef: number, fswUndef: number): KnownDifference[] | null {
+  const rows = knownFor(form, an, bn);
+  if (!rows.length) return null;
+  const whole = rows.find((k) => !k.bits && !k.fsave);
+  if (whole) return [whole];
+  if (a.hashed[i] || b.hashed[i] || faults(a, i) !== faults(b, i)) return null;
+  let eflagsOk = 0, fpuOk = 0;
+  for (const k of rows) { eflagsOk |= k.bits?.eflags ?? 0; fpuOk |= k.bits?.fpu ?? 0; }
+  let fpuX = 0, eflagsX = 0, fpuNamed = 0;
+  for (let f = 0; f < R_DWORDS; f++) {
+    let x = a.rec[i * R_DWORDS + f]! ^ b.rec[i * R_DWORDS + f]!;
+    if (f === F.eflags) { x &= ~undef; eflagsX = x; x &= ~eflagsOk; }
+    if (f === F.fpu) { fpuNamed = x & fpuOk; fpuX = x & ~fpuOk; x = 0; }
+    if (x) return null;
   }
-  return false;
+  const used = rows.filter((k) => ((k.bits?.eflags ?? 0) & eflagsX) !== 0 || ((k.bits?.fpu ?? 0) & fpuNamed) !== 0);
+  if (!fpuX) return used;
+  // beyond the named FSW bits: the FSAVE images say which fields differ
+  if (!a.fsaveSlot[i] || !b.fsaveSlot[i]) return null;
+  const oa = (a.fsaveSlot[i]! - 1) * FSAVE_BYTES, ob = (b.fsaveSlot[i]! - 1) * FSAVE_BYTES;
+  const d = fsaveDiff(a.fsave, oa, b.fsave, ob, ~fswUndef & 0xffff);
+  if (d.fcw || d.ftw) return null;
+  const pc = a.fsave[oa + 1]! & 3; // FCW.PC, bits 9:8
+  let fswOk = fpuOk, st0Ok = false;
+  const apply = rows.filter((k) => k.fsave?.pc.includes(pc));
+  for (const k of apply) { fswOk |= k.fsave!.fsw; st0Ok ||= k.fsave!.st0; }
+  if ((d.fsw ?? 0) & ~fswOk) return null;
+  if (!(d.st ?? []).every((r) => r.i === 0 && st0Ok)) return null;
+  return [...new Set([...used, ...apply])];
 }
 
 export function compareStreams(items: readonly Item[], a: Stream, an: string, b: Stream, bn: string): Comparison {
   const forms = new Map<string, FormStat>();
+  const byRow = new Map<KnownDifference, number>();
   let compared = 0, diffs = 0, nExplained = 0, skipBlock = -1, error: string | null = null;
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
@@ -97,10 +128,15 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
     let st = forms.get(it.form);
     if (!st) forms.set(it.form, st = { form: it.form, count: 0, diffs: 0, explained: 0, example: null });
     st.count++; compared++;
-    const d = diffFields(a, i, b, i, it.undef);
+    const d = diffFields(a, i, b, i, it.undef, it.fswUndef);
     if (!d.length) continue;
     skipBlock = it.block;
-    if (isExplained(it.form, an, a, bn, b, i, it.undef)) { st.explained++; nExplained++; continue; }
+    const why = isExplained(it.form, an, a, bn, b, i, it.undef, it.fswUndef ?? 0);
+    if (why) {
+      st.explained++; nExplained++;
+      for (const k of why) byRow.set(k, (byRow.get(k) ?? 0) + 1);
+      continue;
+    }
     st.diffs++; diffs++;
     if (!st.example) {
       const prev = i > 0 && items[i - 1]!.block === it.block ? `before: ${state(b, i - 1)}` : 'before: block start (registers from the block\'s own setup)';
@@ -108,7 +144,7 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
         `  ${prev}`, `  ${an.padEnd(7)}: ${state(a, i)} ${faults(a, i)}`, `  ${bn.padEnd(7)}: ${state(b, i)} ${faults(b, i)}`].join('\n');
     }
   }
-  return { a: an, b: bn, compared, diffs, explained: nExplained, forms, error };
+  return { a: an, b: bn, compared, diffs, explained: nExplained, byRow, forms, error };
 }
 
 /** One line per form: count and differences per comparison; then the first reproducer of each differing form. */
@@ -127,6 +163,11 @@ export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean
   }
   lines.push([`total (${sorted.length} forms)`.padEnd(28), String(Math.max(...cmps.map((c) => c.compared))).padStart(8),
     ...cmps.map((c) => `${c.diffs}${c.explained ? ` (+${c.explained} expl.)` : ''}`.padStart(16))].join(' '));
+  // which row explained how many records, per comparison
+  for (const k of KNOWN_DIFFERENCES) {
+    const n = cmps.map((c) => c.byRow.get(k) ?? 0);
+    if (n.some((x) => x > 0)) lines.push(`explained: ${n.map((x, j) => `${cmps[j]!.a}/${cmps[j]!.b} ${x}`).join(', ')} by ${k.form} (${k.emulator}: ${k.what.slice(0, 70)}…)`);
+  }
   for (const c of cmps) {
     if (c.error) lines.push(`${c.a}/${c.b}: ${c.error}`);
     for (const f of sorted) {

@@ -9,7 +9,7 @@
  * leaks into the next record. Forms that can fault store their resume address first (rom.ts).
  */
 import { type Rng, rng } from './rng.js';
-import { DUMP_FSW_NMASK, DUMP_NMASK, GDT_BYTES, RESUME, SEL, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
+import { DUMP_FSW_NMASK, DUMP_NMASK, FENV, GDT_BYTES, RESUME, SEL, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
 
 // Arithmetic flags (SDM Vol. 1 3.4.3)
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
@@ -24,6 +24,8 @@ export interface Item {
   undef: number;
   block: number;
   ring: 0 | 3;
+  /** x87 forms: the FSW condition codes the SDM leaves undefined (masked in the record's fpu field). */
+  fswUndef?: number;
 }
 
 /** Classes that can be turned off (all are on by default; src/cpu/README.md "Differences with QEMU and Bochs"). */
@@ -483,7 +485,7 @@ export class SeqGen {
   /**
    * x87 (387 set, no transcendentals: the SDM allows them an ulp of freedom). The FSAVE image (control, status with
    * the SDM-undefined condition codes masked, tag word, registers) goes into the record's fpu checksum. After a form
-   * that leaves C0-C3 undefined, FTST (not recorded) gives them defined values again.
+   * that leaves C0-C3 undefined, clearCc (not recorded) gives them defined values again.
    */
   private x87(): void {
     // The generator tracks the register-stack depth and keeps every form inside it: QEMU TCG does not model stack
@@ -548,7 +550,7 @@ export class SeqGen {
       }
       default: {
         const f = this.int(3);
-        if (f === 0) { this.setup('ftst'); t('fnstsw ax', 'fnstsw ax', 0, 0); }
+        if (f === 0) { this.setup(...this.clearCc(), 'ftst'); t('fnstsw ax', 'fnstsw ax', 0, 0); }
         else if (f === 1) { const x = m(16); t('fnstcw m16', `fnstcw ${x}`, 0, 0); }
         else t('fnclex', 'fnclex', 0, 0);
       }
@@ -563,11 +565,18 @@ export class SeqGen {
     if (fsw) this.emit(`mov dword [${hex(DUMP_FSW_NMASK)}], ${hex(~fsw)}`);
     this.emit('call dump');
     this.record(form, insn, 0);
-    // FTST gives C0-C3 defined values again (on an empty stack it would fault: FLDZ first)
-    if (fsw) {
-      if (this.fdepth === 0) { this.emit('fldz'); this.fdepth = 1; }
-      this.emit('ftst');
-    }
+    if (fsw) { this.items[this.items.length - 1]!.fswUndef = fsw; this.emit(...this.clearCc()); }
+  }
+
+  /**
+   * C0-C3 := 0 (not recorded), the same on every emulator: FNSTENV, the status word's high byte rewritten with
+   * only TOP (known from the tracked depth; B is 0 as no exception is unmasked) — a MOV, so EFLAGS stay as they
+   * are —, FLDENV. Not FTST: it clears C1 on Bochs and acpidm (SDM FTST) but QEMU 7.2 leaves it, so a C1 set by
+   * an earlier FXAM or FPREM would reach the next record, of any form (known-differences.ts, the x87 row).
+   */
+  private clearCc(): string[] {
+    const top = (8 - this.fdepth) & 7;
+    return [`fnstenv [${hex(FENV)}]`, `mov byte [${hex(FENV + 5)}], ${hex(top << 3)}`, `fldenv [${hex(FENV)}]`];
   }
 
   /** CALL/RET/JMP, direct and indirect: the target is the next line, so the sequence goes on there. */

@@ -16,6 +16,13 @@ export interface KnownDifference {
    * field carries FSW.DE and FSW.C1 as bits 1 and 9, rom.ts FPU_FSW_BITS); a difference anywhere else still fails.
    */
   bits?: Readonly<Partial<Record<'fpu' | 'eflags', number>>>;
+  /**
+   * A difference in the x87 state beyond `bits.fpu`, named in the FSAVE images both sides wrote (F records,
+   * fsave.ts): explained only when the images differ in nothing but the status-word bits `fsw` and, with `st0`,
+   * the value of ST(0), and the control word's precision control is one of `pc` (0: 24 bits, 2: 53, 3: 64).
+   * Every other field of the record must agree.
+   */
+  fsave?: { fsw: number; st0: boolean; pc: readonly number[] };
 }
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
@@ -36,10 +43,34 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     form: /^f(?!nstcw|ldcw|nclex)/,
     emulator: 'qemu',
-    what: 'FSW.C1 and FSW.DE: QEMU 7.2 TCG never sets C1 when a result is rounded up, and raises no DE for a denormal operand (FLD m32fp/m64fp, arithmetic with a memory or register operand)',
-    sdm: 'Vol. 1 8.1.3.3 (C1 = 1 when the result was rounded up), 4.9.1.3 / 8.5.2 (#D on a denormal source operand)',
+    what: 'FSW.C1 and FSW.DE: QEMU 7.2 TCG never sets C1 when a result is rounded up, leaves C1 as it was after FCOM/FUCOM/FTST/FCOMI (target/i386/tcg/fpu_helper.c helper_fcom_ST0_FT0 replaces only C0/C2/C3; a C1 set by FXAM or FPREM stays), and raises no DE for a denormal operand (FLD m32fp/m64fp, arithmetic with a memory or register operand)',
+    sdm: 'Vol. 1 8.1.3.3 (C1 = 1 when the result was rounded up), Vol. 2A FCOM/FUCOM/FTST/FCOMI ("C1: set to 0"), 4.9.1.3 / 8.5.2 (#D on a denormal source operand)',
     follow: 'the SDM (and Bochs, which agrees with acpidm on every x87 record)',
     bits: { fpu: 0x202 },
+  },
+  {
+    form: /^(f(add|sub|subr|mul|div|divr|ld) m64fp|(fi(add|sub|subr|mul|div|divr)|fild) m32int)$/,
+    emulator: 'qemu',
+    what: 'under PC=24 an m64fp or m32int operand is rounded to 24 bits before it is used: QEMU 7.2 TCG converts it with float64_to_floatx80 / int32_to_floatx80, which since the FloatParts rework round to floatx80_rounding_precision (fpu/softfloat.c floatx80_round_pack_canonical); ST(0) then differs, and PE is set for the inexact conversion',
+    sdm: 'Vol. 1 8.1.5.2: precision control affects only the results of FADD/FSUB(R)/FMUL/FDIV(R)/FSQRT and their integer forms; a double or a 32-bit integer converts exactly to double extended',
+    follow: 'the SDM (and Bochs)',
+    fsave: { fsw: 0x220, st0: true, pc: [0] },
+  },
+  {
+    form: /^fcomp? m64fp$/,
+    emulator: 'qemu',
+    what: 'the same rounded m64fp operand in FCOM/FCOMP under PC=24: QEMU 7.2 TCG compares with the operand rounded to 24 bits (C0/C2/C3 can differ) and sets PE',
+    sdm: 'Vol. 1 8.1.5.2; Vol. 2A FCOM: the operand is converted to double extended, exactly',
+    follow: 'the SDM (and Bochs)',
+    fsave: { fsw: 0x4520, st0: false, pc: [0] },
+  },
+  {
+    form: /^fild m64int$/,
+    emulator: 'qemu',
+    what: 'FILD m64int under PC=24 or PC=53: QEMU 7.2 TCG rounds the integer to 24 or 53 bits (int64_to_floatx80 with floatx80_rounding_precision; ST(0) and PE differ)',
+    sdm: 'Vol. 1 8.1.5.2, Vol. 2A FILD: the conversion to double extended is exact',
+    follow: 'the SDM (and Bochs)',
+    fsave: { fsw: 0x220, st0: true, pc: [0, 2] },
   },
   {
     form: /^fu?comip? st0, st\(i\)$/,

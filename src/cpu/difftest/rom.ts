@@ -9,6 +9,7 @@
  *   set (withFullRecords), instead
  * - `R` + 48 bytes after every tested instruction: x87 checksum, checksum of the memory windows, EDI ESI EBP ESP EBX EDX ECX EAX
  *   (PUSHAD order; ESP is the sequence's own), EFLAGS, return address (= where the sequence goes on).
+ * - `F` + the 108-byte FSAVE image after an R record, when `dump_mode` bit 1 is set (withFullRecords fsave).
  * - `X` + vector, error code, EIP (4 bytes each) for an exception; the handler resumes at the address the sequence
  *   stored in RESUME before an instruction that may fault, and ends the run for any other fault.
  * - `E` at the end. Then the three ways to stop: port 0xF4 (QEMU isa-debug-exit), "Shutdown" to port 0x8900
@@ -29,6 +30,8 @@ export const DUMP_NMASK = 0x9108;
 /** Where the sequence leaves ~(undefined x87 condition codes) for the next dump. */
 export const DUMP_FSW_NMASK = 0x910c;
 const FSAVE = 0x9200;
+/** Scratch for the sequence's FNSTENV/FLDENV (gen.ts clearCc), 28 bytes. */
+export const FENV = 0x9300;
 /** Where the fault handler keeps the interrupted DS. */
 const DS_SAVE = 0x9110;
 /** FSW bits the record's fpu field carries as they are (DE, C1), beside the checksum of the rest of the FSAVE image. */
@@ -44,10 +47,16 @@ export const SEL = { code0: 0x08, data0: 0x10, code3: 0x18, data3: 0x20, win0: 0
 export const GDT_BYTES = 0x60;
 const DUMP_MODE_FROM_END = 0x20;
 
-/** The same ROM with full R records instead of hashes (the byte `dump_mode`). */
-export function withFullRecords(rom: Uint8Array): Uint8Array {
+/** The 32-bit protected-mode FSAVE image (SDM vol. 1 figure 8-9): the `F` record's payload. */
+export const FSAVE_BYTES = 108;
+
+/**
+ * The same ROM with full R records instead of hashes (the byte `dump_mode`); with `fsave`, each R record is
+ * followed by an F record holding the FSAVE image the fpu checksum was made from.
+ */
+export function withFullRecords(rom: Uint8Array, opts: { fsave?: boolean } = {}): Uint8Array {
   const r = rom.slice();
-  r[r.length - DUMP_MODE_FROM_END] = 1;
+  r[r.length - DUMP_MODE_FROM_END] = opts.fsave ? 3 : 1;
   return r;
 }
 /** "\0DTSTART\0": written once at the protected-mode entry, so output before it (BIOS noise, Bochs's debugger) is skipped. */
@@ -238,6 +247,14 @@ export function romSource(p: RomParts): string {
   o(`  out dx, al`);
   o(`  mov esi, esp`);
   o(`  mov ecx, 48`);
+  o(`  rep outsb`);
+  // dump_mode bit 1: the FSAVE image itself after the record (F), so a difference in the fpu checksum can be named
+  o(`  test byte [dump_mode], 2`);
+  o(`  jz .done`);
+  o(`  mov al, 'F'`);
+  o(`  out dx, al`);
+  o(`  mov esi, 0x${FSAVE.toString(16)}`);
+  o(`  mov ecx, ${FSAVE_BYTES}`);
   o(`  rep outsb`);
   o(`.done:`);
   o(`  mov dword [DUMP_NMASK], -1`);
