@@ -108,5 +108,7 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
       // x87
       /^fadd m64fp/m, /^fidiv m16int/m, /^fimul m32int/m, /^fild m64int/m, /^fcomi st0/m, /^fldcw/m, /^fstp m80fp/m,
       /^fcmovnbe/m, /^fprem1$/m, /^fxam$/m, /^fnstsw ax/m]) expect(forms).toMatch(f);
-  }, 900_000);
+  // a guard, not a timing: with x87 and the oracles' reruns this run took 23 min on 2 cores shared with 4 other
+  // test runs (load 12-17), with 0 unexplained differences
+  }, 2_400_000);
 });
