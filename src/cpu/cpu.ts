@@ -26,7 +26,7 @@ const JIT_SLOTS = 1 << 16;
  * Linux boot (bench/linux-boot.bench.js, CPU s for the whole boot) threshold 16 took ~50 s, 256 37 s, 1024 30 s,
  * 4096 27 s, the interpreter alone 25 s: most kernel blocks run too few times to repay it. Hot loops run far more.
  */
-const JIT_THRESHOLD = 4096;
+const JIT_THRESHOLD = 16384;
 /** The compiler may compile one instruction per this many retired ones on average... */
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
@@ -141,7 +141,6 @@ export class Cpu extends CpuState {
     this.lapic = new LocalApic();
     this.jit = o.jit ?? true;
     this.jitThreshold = o.jitThreshold ?? JIT_THRESHOLD;
-    this.tlb.onCodeWrite = () => this.invalidateCode();
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
     this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
@@ -307,7 +306,7 @@ export class Cpu extends CpuState {
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
             const tlb = this.tlb;
-            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.csBase === this.segBase[CS] && b.os === this.defOs
+            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && b.csBase === this.segBase[CS] && b.os === this.defOs
               && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
               if (b.fn !== null && b.n <= end - this.retired) {
                 this.curBlock = b;

@@ -34,8 +34,10 @@ export interface Block {
   epoch: number;
   /** where the block starts in guest RAM (RAM offset as the TLB caches it) */
   readonly phys: number;
-  /** Tlb.codeGen when compiled: a write to any code page (or a host load) makes every block stale */
+  /** Tlb.codeGen when compiled: a host write to guest RAM (Cpu.invalidateCode) makes every block stale */
   readonly codeGen: number;
+  /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
+  readonly pageGen: number;
 }
 
 const MAX_INSNS = 48;
@@ -215,7 +217,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     ended = true;
   }
   const n = starts.length;
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
   // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
   if (lastKind !== 'none') ended = true;
   for (let i = 0; i < lines.length; i++) {
@@ -264,7 +266,7 @@ ${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = blockFunction(body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
 }
 
 /**
