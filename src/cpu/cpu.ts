@@ -22,9 +22,11 @@ import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
 /**
- * Visits of a block start before it is compiled. A block costs V8 a parse and several tier-ups (~0.3 ms); in a
- * Linux boot (bench/linux-boot.bench.js, CPU s for the whole boot) threshold 16 took ~50 s, 256 37 s, 1024 30 s,
- * 4096 27 s, the interpreter alone 25 s: most kernel blocks run too few times to repay it. Hot loops run far more.
+ * Visits of a block start before it is compiled. A block costs V8 a parse, bytecode and several tier-ups (1-2 ms
+ * of CPU for its few KB of source, measured on the Linux boot's blocks); in a Linux boot
+ * (bench/linux-boot.bench.js, CPU s for the whole boot) threshold 16 took ~50 s, 256 37 s, 1024 30 s, 4096 22 s
+ * (2,109 blocks compiled), 8192 20 s, 16000 16.6-17.2 s (374 blocks), 32000 17.9 s, 65000 16.5 s, the
+ * interpreter alone 24 s: most kernel blocks run too few times to repay their compile. Hot loops run far more.
  */
 const JIT_THRESHOLD = 16384;
 /** The compiler may compile one instruction per this many retired ones on average... */
