@@ -240,10 +240,13 @@ export class Cpu extends CpuState {
     this.breakLoop = true;
   }
 
-  /** Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). */
-  syncClock(): void {
-    const n = this.retired - this.given;
-    if (n > 0) { this.given = this.retired; this.clock.addInstructions(n); }
+  /**
+   * Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). `inBlock`: the
+   * instructions a compiled block retired before the current one, which `retired` counts only when it returns.
+   */
+  syncClock(inBlock = 0): void {
+    const n = this.retired + inBlock - this.given;
+    if (n > 0) { this.given += n; this.clock.addInstructions(n); }
   }
 
   /**
@@ -313,6 +316,7 @@ export class Cpu extends CpuState {
                 this.curBlock = b;
                 this.retired += b.fn(this, end - this.retired);
                 this.curBlock = null;
+                if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
                 continue;
               }
             } else if (this.hotLin[h] !== lin) {
