@@ -6,38 +6,18 @@
 ; are denied by the bitmap.
 %include "mac.inc"
 %include "boot.inc"
+%include "tss.inc"
 TSS_ADDR equ 0x60000
 RING0_STACK equ 0x80000
 RING3_STACK equ 0x70000
 
 test_main:
-    ; ---- TSS with an I/O bitmap allowing 0xE9, 0xF4 and 0x80 at CPL 3 ----
-    mov edi, TSS_ADDR
-    xor eax, eax
-    mov ecx, 0x68 / 4
-    rep stosd
-    mov dword [TSS_ADDR + 4], RING0_STACK
-    mov dword [TSS_ADDR + 8], 0x10
-    mov word [TSS_ADDR + 0x66], 0x68
-    mov edi, TSS_ADDR + 0x68
-    mov al, 0xFF
-    mov ecx, 0x21
-    rep stosb
-    mov eax, 0xE9
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, 0xF4
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, 0x80
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, TSS_ADDR
-    mov word [gdt_tss], 0x68 + 0x20
-    mov [gdt_tss + 2], ax
-    shr eax, 16
-    mov [gdt_tss + 4], al
-    mov byte [gdt_tss + 5], 0x89   ; 32-bit TSS, available
-    mov [gdt_tss + 7], ah
-    mov ax, 0x28
-    ltr ax
+    ; ---- TSS with an I/O bitmap allowing 0xE9, 0xF4 and 0x80 at CPL 3 (ports 0-0xFF in the bitmap) ----
+    TSS32 TSS_ADDR, RING0_STACK, 0x21
+    IO_ALLOW TSS_ADDR, 0xE9
+    IO_ALLOW TSS_ADDR, 0xF4
+    IO_ALLOW TSS_ADDR, 0x80
+    LOAD_TR TSS_ADDR, 0x20
     ; vector 0x81 returns to ring 0 for good
     mov eax, back_to_ring0
     mov [idt + 0x81 * 8], ax
