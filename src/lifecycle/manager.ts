@@ -347,6 +347,18 @@ export class DomainManager extends DomainCore {
       this.emitEvent({ kind: 'reboot' }); // libvirt sends REBOOT for every RESET; the record is the fake reboot's
       return;
     }
+    const chain = cause?.chain ?? (await this.fetchChain('RESET'));
+    // The firmware's hard reboot after a warm entry (SeaBIOS, and acpidm's built-in firmware, after every reset
+    // once POST ran) completes the reset before it: a REBOOT event as libvirt sends, no decision of its own.
+    if (chain[chain.length - 1]?.evidence?.['firmware'] !== undefined) {
+      const verdict = await this.vmVerdict();
+      this.emitEvent({ kind: 'reboot' });
+      this.record(this.status, null, {
+        requester: 'guest', mechanism: 'firmware hard reboot after the reset (SeaBIOS warm entry)', answers: [], chain,
+        ...(verdict ? { verdict } : {}),
+      });
+      return;
+    }
     const i = this.intent;
     if (i && (i.status === 'requested' || i.status === 'delivered')) {
       const agentReboot = i.kind === 'reboot' && i.mode === 'agent' && data?.['guest'] === true;
@@ -354,7 +366,6 @@ export class DomainManager extends DomainCore {
       this.decide(`${i.kind} intent #op${i.op.id} ${agentReboot ? 'consumed by the guest reset' : 'cleared by RESET'}`, i.op);
       this.intent = null;
     }
-    const chain = cause?.chain ?? (await this.fetchChain('RESET'));
     const verdict = await this.vmVerdict();
     this.emitEvent({ kind: 'reboot' });
     const lastOp = this.lastOperation();

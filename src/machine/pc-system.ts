@@ -14,7 +14,7 @@ import { FW_CFG_DMA_BASE, FW_CFG_IO_BASE, fwCfgDmaOps, fwCfgIoOps, type FwCfgSta
 import { PortRegion } from '../ioports/region.js';
 import { pcFwCfg } from './fw-cfg-pc.js';
 import { PcMachine, type PcMachineOptions } from './pc-machine.js';
-import { programPiix4Pm, seabiosPost, seabiosS3Resume, type PostResult } from './seabios-post.js';
+import { haveRunPost, programPiix4Pm, seabiosHardReboot, seabiosPost, seabiosS3Resume, type PostResult } from './seabios-post.js';
 
 export interface PcSystemOptions extends PcMachineOptions {
   /** `-m` in MiB (default 128, as QEMU). */
@@ -151,6 +151,14 @@ export class PcSystem {
     if (cmos[0x0f] === 0xfe) {
       cmos[0x0f] = 0;
       if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs, { bus: m.bus, pmBase: this.profile.pm.pmBase })) return;
+    }
+    // Any other reset after POST is SeaBIOS's warm entry: a hard reboot (RESET guest-reset) when the CPU runs, and
+    // POST only after that (seabios-post.ts). The reset it requests completes this one: recorded as answering it.
+    if (haveRunPost(this.mem)) {
+      seabiosHardReboot(this.mem, this.cpu, m.trace, cmos);
+      m.firmwareReboot = 'built-in firmware (SeaBIOS stand-in): hard reboot after POST';
+      this.cpu.invalidateCode();
+      return;
     }
     this.post = seabiosPost({
       bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,
