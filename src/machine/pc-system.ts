@@ -103,6 +103,9 @@ export class PcSystem {
     m.addResetHandler(() => this.firmware());
   }
 
+  /** The instruction count when the built-in firmware last ran POST (see firmware()). */
+  private postAtInsns = -1;
+
   /** Set when a -bios image raised an SMI that nothing services (see onSmi in the constructor). */
   private smiNeeded: string | null = null;
 
@@ -154,12 +157,15 @@ export class PcSystem {
     }
     // Any other reset after POST is SeaBIOS's warm entry: a hard reboot (RESET guest-reset) when the CPU runs, and
     // POST only after that (seabios-post.ts). The reset it requests completes this one: recorded as answering it.
-    if (haveRunPost(this.mem)) {
+    // SeaBIOS's POST runs on the CPU, so it has run only once the CPU ran after the reset that started it (QEMU 7.2:
+    // -S, system_reset, cont gives one RESET); the built-in POST is done at the reset itself, hence the count.
+    if (haveRunPost(this.mem) && m.clock.instructions !== this.postAtInsns) {
       seabiosHardReboot(this.mem, this.cpu, m.trace, cmos);
       m.firmwareReboot = 'built-in firmware (SeaBIOS stand-in): hard reboot after POST';
       this.cpu.invalidateCode();
       return;
     }
+    this.postAtInsns = m.clock.instructions;
     this.post = seabiosPost({
       bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,
       ...(this.opts.cmdline !== undefined ? { cmdline: this.opts.cmdline } : {}),

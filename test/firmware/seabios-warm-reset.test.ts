@@ -74,6 +74,15 @@ describe.runIf(missing === null || ci)('a warm reset after POST: the firmware ha
     // The verdict: the host's reset decided; the firmware's only completed it.
     expect(r.m.runState.verdict().sentence).toMatch(/^reset \[RESET \{guest: false, reason: host-qmp-system-reset\}\] by the host: QMP system_reset/);
   });
+
+  it('a reset before the CPU ever ran (-S, system_reset, cont) is no warm entry: one RESET, as QEMU 7.2 gives', () => {
+    const v = machine(false);
+    v.m.runState.requestReset('host-qmp-system-reset', { requester: 'host', mechanism: 'qmp', what: 'QMP system_reset' });
+    v.m.runState.service();
+    v.m.runState.cont();
+    expect(v.runUntil(() => v.waits() === 1)).toBe(true);
+    expect(v.m.runState.log.map((e) => `${e.event}${e.data ? ` ${e.data.guest} ${e.data.reason}` : ''}`)).toEqual(['RESET false host-qmp-system-reset', 'RESUME']);
+  });
 });
 
 if (missing !== null && !ci) {
