@@ -87,7 +87,9 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
 describe('acpidm vs real QEMU and Bochs, x87 included, 50,000 random instructions', () => {
   it.skipIf(missing.length > 0 && !CI)(`no unexplained difference${missing.length ? ` (skipped: missing ${missing.join(', ')})` : ''}`, () => {
     expect(missing, 'the differential test needs these tools').toEqual([]);
-    const r = runDifftest({ seed: 0x5eed, n: 50_000, perRom: 25_000 });
+    // (the gates class is left out so this run's instruction mix is the one the form list below was
+    // written for; the 200k run above has them)
+    const r = runDifftest({ seed: 0x5eed, n: 50_000, perRom: 25_000, gen: { gates: false } });
     const summary = formatSummary(r.comparisons);
     for (const c of r.comparisons) {
       expect(c.error, summary).toBeNull();
