@@ -1,5 +1,6 @@
 // `-serial` (QEMU serial_parse): COM1 output of a guest reaches the host backend.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { multibootImage } from '../multiboot-image.js';
 import { tempDir } from '../tmp-dir.js';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -9,43 +10,21 @@ import { main } from '../../src/cli/main.js';
 import { parseRunArgs } from '../../src/cli/qemu-args.js';
 
 /**
- * A Multiboot (a.out kludge) kernel, built here byte by byte: it writes `text` to the UART at `port`
- * (`mov dx, port; mov al, c; out dx, al` per byte), then S5 through PM1a_CNT 0x604 (the built-in firmware's PM base).
+ * A Multiboot kernel that writes `text` to the UART at `port` (`mov dx, port; mov al, c; out dx, al` per byte),
+ * then S5 through PM1a_CNT 0x604 (the built-in firmware's PM base).
  */
 function serialKernel(text: string, port = 0x3f8): Uint8Array {
   const code: number[] = [0x66, 0xba, port & 0xff, port >> 8];
   for (const c of text) code.push(0xb0, c.charCodeAt(0), 0xee);
   code.push(0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x20, 0x66, 0xef, 0xf4, 0xeb, 0xfe);
-  const img = new Uint8Array(32 + code.length);
-  const dv = new DataView(img.buffer);
-  const base = 0x100000;
-  dv.setUint32(0, 0x1badb002, true);
-  dv.setUint32(4, 0x00010000, true);
-  dv.setUint32(8, (-(0x1badb002 + 0x00010000)) >>> 0, true);
-  dv.setUint32(12, base, true); // header_addr
-  dv.setUint32(16, base, true); // load_addr
-  dv.setUint32(20, 0, true); // load_end_addr: whole file
-  dv.setUint32(24, 0, true); // bss_end_addr
-  dv.setUint32(28, base + 32, true); // entry
-  img.set(code, 32);
-  return img;
-}
-
-/** A Multiboot image around `code` (32-bit flat, loaded and entered at 0x100020). */
-function multiboot(code: number[]): Uint8Array {
-  const img = new Uint8Array(32 + code.length);
-  const dv = new DataView(img.buffer);
-  const base = 0x100000;
-  for (const [o, v] of [[0, 0x1badb002], [4, 0x00010000], [8, (-(0x1badb002 + 0x00010000)) >>> 0], [12, base], [16, base], [20, 0], [24, 0], [28, base + 32]] as const) dv.setUint32(o, v, true);
-  img.set(code, 32);
-  return img;
+  return multibootImage(code);
 }
 
 /**
  * Echo guest: poll LSR.DR on COM1, read RBR, write it back to THR, until 'q'; then S5.
  *   loop: mov dx,0x3fd / in al,dx / test al,1 / jz loop / mov dx,0x3f8 / in al,dx / out dx,al / cmp al,'q' / jne loop
  */
-const ECHO = multiboot([
+const ECHO = multibootImage([
   0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xf7, // loop (9 bytes): jz -9
   0x66, 0xba, 0xf8, 0x03, 0xec, 0xee, 0x3c, 0x71, 0x75, 0xed, // jne back to loop (-19)
   0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x20, 0x66, 0xef, 0xf4, 0xeb, 0xfe,

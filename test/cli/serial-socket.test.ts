@@ -8,20 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { captureIo, CliError } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
 import { parseRunArgs } from '../../src/cli/qemu-args.js';
+import { multibootImage } from '../multiboot-image.js';
 import { tempDir } from '../tmp-dir.js';
 
-/** A Multiboot image around `code` (32-bit flat, loaded and entered at 0x100020). */
-function multiboot(code: number[]): Uint8Array {
-  const img = new Uint8Array(32 + code.length);
-  const dv = new DataView(img.buffer);
-  const base = 0x100000;
-  for (const [o, v] of [[0, 0x1badb002], [4, 0x00010000], [8, (-(0x1badb002 + 0x00010000)) >>> 0], [12, base], [16, base], [20, 0], [24, 0], [28, base + 32]] as const) dv.setUint32(o, v, true);
-  img.set(code, 32);
-  return img;
-}
-
 /** Prints '>' on COM1, then echoes every byte it receives (polling LSR.DR) until 'q'; then S5 through 0x604. */
-const ECHO = multiboot([
+const ECHO = multibootImage([
   0x66, 0xba, 0xf8, 0x03, 0xb0, 0x3e, 0xee, // mov dx,0x3f8 / mov al,'>' / out dx,al
   0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xf7, // loop: mov dx,0x3fd / in al,dx / test al,1 / jz loop
   0x66, 0xba, 0xf8, 0x03, 0xec, 0xee, 0x3c, 0x71, 0x75, 0xed, // mov dx,0x3f8 / in al,dx / out dx,al / cmp al,'q' / jne loop

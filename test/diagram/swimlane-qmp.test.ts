@@ -3,8 +3,7 @@
 // the QMP client's command reaching the run state, POWERDOWN back to the clients, the PIIX4's SCI, the guest's S5
 // answering it, and SHUTDOWN: the path from the host's command to the guest's OUT (QEMU qmp_system_powerdown →
 // acpi_pm1_evt_power_down → the guest's acpi_power_off).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureIo } from '../../src/cli/cli-io.js';
@@ -14,8 +13,7 @@ import { DiagramRecorder } from '../../src/diagram/recorder.js';
 import { pcGuestSite } from '../../src/diagram/pc-site.js';
 import { renderSvg } from '../../src/diagram/svg.js';
 import { PcSystem } from '../../src/machine/pc-system.js';
-import { pcMachineVm } from '../../src/qmp/pc-vm.js';
-import { startQmp } from '../../src/qmp/server-node.js';
+import { pollUntil, serveQmp } from '../qmp-vm.js';
 import { findAll, hasClass, parseXml } from './xml.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -28,18 +26,9 @@ describe('swimlane of a QMP-driven power-button run', () => {
     const sys = new PcSystem({ kernel: new Uint8Array(readFileSync(join(import.meta.dirname, '../../firmware/guests/pwrbtn.bin'))), noShutdown: true });
     const rec = new DiagramRecorder(sys.machine.trace, { site: pcGuestSite(sys) });
     sys.powerOn();
-    const dir = mkdtempSync(join(tmpdir(), 'acpidm-diagram-qmp-'));
-    const path = join(dir, 'q.sock');
-    const svc = await startQmp(pcMachineVm(sys.machine, { name: 'pwrbtn', agent: true }), [`unix:${path},server=on,wait=off`], { warpWhenIdle: true, idlePollMs: 1 });
-    sys.machine.start();
-    svc.driver.start();
-    cleanups.push(async () => {
-      svc.driver.destroy();
-      await svc.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const deadline = Date.now() + 20_000;
-    while (!sys.machine.debugconOutput.includes('waiting for the power button') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const { path, close } = await serveQmp(sys, { name: 'pwrbtn', agent: true, start: true });
+    cleanups.push(close);
+    await pollUntil(() => sys.machine.debugconOutput.includes('waiting for the power button'));
     const io = captureIo();
     expect(await main(['domain', path, 'shutdown', '--mode', 'acpi'], io), io.err).toBe(0);
     const rs = sys.machine.runState;

@@ -1,14 +1,12 @@
 // Issue 14's sessions, as a user types them: a real guest kernel behind a real QMP socket, `acpidm domain` clients
 // in "other terminals". Every client prints the VM's one verdict (src/machine/verdict.ts); none re-derives it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
 import { PcSystem } from '../../src/machine/pc-system.js';
-import { pcMachineVm } from '../../src/qmp/pc-vm.js';
-import { startQmp, type QmpService } from '../../src/qmp/server-node.js';
+import { pollUntil, serveQmp } from '../qmp-vm.js';
 
 const guests = join(__dirname, '../../firmware/guests');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -19,22 +17,9 @@ afterEach(async () => {
 /** What `acpidm run -kernel K -no-shutdown -qmp unix:…` sets up: the real kernel, the modelled agent. */
 async function vm(name: string) {
   const sys = new PcSystem({ kernel: new Uint8Array(readFileSync(join(guests, `${name}.bin`))), noShutdown: true }).powerOn();
-  const dir = mkdtempSync(join(tmpdir(), 'acpidm-one-'));
-  const path = join(dir, 'q.sock');
-  const svc: QmpService = await startQmp(pcMachineVm(sys.machine, { name, agent: true }), [`unix:${path},server=on,wait=off`],
-    { warpWhenIdle: true, idlePollMs: 1 });
-  sys.machine.start();
-  svc.driver.start();
-  cleanups.push(async () => {
-    svc.driver.destroy();
-    await svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const until = async (what: () => boolean) => {
-    const t = Date.now() + 20_000;
-    while (!what() && Date.now() < t) await new Promise((r) => setTimeout(r, 5));
-    return what();
-  };
+  const { svc, path, close } = await serveQmp(sys, { name, agent: true, start: true });
+  cleanups.push(close);
+  const until = (what: () => boolean) => pollUntil(what);
   await until(() => sys.machine.debugconOutput.includes('waiting for the power button'));
   const domain = async (...args: string[]) => {
     const io = captureIo();

@@ -1,7 +1,6 @@
 // The same §11.1 scenarios with real guest kernels (firmware/guests/*.bin run by the interpreter in PcSystem),
 // driven over a real QMP socket by node-qemu's QMPClient. The guest, not the test, writes the ports here.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QMPClient } from 'node-qemu';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,8 +8,7 @@ import { DomainManager } from '../../src/lifecycle/manager.js';
 import { clockTimers } from '../../src/lifecycle/timers.js';
 import { PcSystem, type PcSystemOptions } from '../../src/machine/pc-system.js';
 import { connectInProcess } from '../../src/qmp/connection.js';
-import { pcMachineVm } from '../../src/qmp/pc-vm.js';
-import { startQmp, type QmpService } from '../../src/qmp/server-node.js';
+import { pollUntil, serveQmp } from '../qmp-vm.js';
 
 const guests = join(import.meta.dirname, '../../firmware/guests');
 const kernel = (name: string) => new Uint8Array(readFileSync(join(guests, `${name}.bin`)));
@@ -23,26 +21,17 @@ interface Ev { event: string; data: Record<string, unknown> }
 
 async function boot(name: string, opts: PcSystemOptions = {}) {
   const sys = new PcSystem({ kernel: kernel(name), ...opts }).powerOn();
-  const dir = mkdtempSync(join(tmpdir(), 'acpidm-gk-'));
-  const svc: QmpService = await startQmp(pcMachineVm(sys.machine, { name }), [`unix:${join(dir, 'q.sock')},server=on,wait=off`],
-    { warpWhenIdle: true, idlePollMs: 1 });
-  svc.driver.start();
-  const client = new QMPClient({ socketPath: join(dir, 'q.sock') });
+  const { svc, path, close } = await serveQmp(sys, { name });
+  const client = new QMPClient({ socketPath: path });
   const events: Ev[] = [];
   client.on('rawEvent', (e) => events.push({ event: e.event, data: e.data as Record<string, unknown> }));
   const gone = new Promise<void>((r) => client.on('disconnected', () => r()));
   await client.connect();
   cleanups.push(async () => {
     await client.close();
-    svc.driver.destroy();
-    await svc.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   });
-  const until = async (what: () => boolean) => {
-    const t = Date.now() + 20_000;
-    while (!what() && Date.now() < t && svc.driver.exitStatus === null) await new Promise((r) => setTimeout(r, 5));
-    return what();
-  };
+  const until = (what: () => boolean) => pollUntil(what, 20_000, () => svc.driver.exitStatus !== null);
   await client.cont();
   return { sys, svc, client, events, gone, until, out: () => sys.machine.debugconOutput };
 }

@@ -2,16 +2,14 @@
 // written by firmware/record-qemu.sh from `qemu-system-x86_64 -M pc -no-reboot -S`): every `pc`
 // scenario runs its guest kernel on acpidm under the same steps, over a real QMP socket driven by
 // node-qemu's QMPClient; the QMP event sequence and the guest's debug-console output must equal QEMU's.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QMPClient } from 'node-qemu';
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS, scenarioKernel } from '../../firmware/tools/scenarios.mjs';
 import { pcOptionsFromGlobals } from '../../src/acpi/profiles/qemu-pc.js';
 import { PcSystem } from '../../src/machine/pc-system.js';
-import { pcMachineVm } from '../../src/qmp/pc-vm.js';
-import { startQmp } from '../../src/qmp/server-node.js';
+import { serveQmp } from '../qmp-vm.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -26,10 +24,8 @@ async function runOnAcpidm(name: string): Promise<{ events: unknown[]; status: n
     ...(po.disable_s3 !== undefined ? { disableS3: po.disable_s3 } : {}),
     ...(po.disable_s4 !== undefined ? { disableS4: po.disable_s4 } : {}),
   }).powerOn();
-  const dir = mkdtempSync(join(tmpdir(), 'acpidm-peer-'));
-  const svc = await startQmp(pcMachineVm(sys.machine, { name }), [`unix:${join(dir, 'q.sock')},server=on,wait=off`], { warpWhenIdle: true, idlePollMs: 1 });
-  svc.driver.start();
-  const client = new QMPClient({ socketPath: join(dir, 'q.sock') });
+  const { svc, path, close } = await serveQmp(sys, { name });
+  const client = new QMPClient({ socketPath: path });
   const events: { event: string; data?: unknown }[] = [];
   client.on('rawEvent', (e) => events.push({ event: e.event, ...(e.data && Object.keys(e.data).length ? { data: e.data } : {}) }));
   const gone = new Promise<void>((r) => client.on('disconnected', () => r()));
@@ -52,9 +48,7 @@ async function runOnAcpidm(name: string): Promise<{ events: unknown[]; status: n
     return { events, status: await svc.driver.exited, debugcon: sys.machine.debugconOutput };
   } finally {
     await client.close();
-    svc.driver.destroy();
-    await svc.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 

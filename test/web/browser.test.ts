@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSession, type EventView, type LinkView, type Snapshot } from '../../web/session.js';
 import { XenWebSession } from '../../web/xen-session.js';
 import { CHROMIUM, Chromium, type Page } from './chromium.js';
-import { serveDir, type StaticServer } from './static-server.js';
+import { serveStatic, type StaticServer } from '../../web/serve.mjs';
 
 const CI = process.env['CI'] === 'true';
 const hasChromium = existsSync(CHROMIUM);
@@ -39,7 +39,7 @@ if (!hasChromium && CI) {
       dir = mkdtempSync(join(tmpdir(), 'acpidm-web-'));
       const { buildWeb } = await import('../../web/build.mjs');
       ({ sources } = await buildWeb({ outDir: join(dir, 'dist'), quiet: true }));
-      server = await serveDir(join(dir, 'dist'));
+      server = await serveStatic(join(dir, 'dist'), 0);
       browser = await Chromium.launch();
     });
 

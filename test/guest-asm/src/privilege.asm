@@ -2,6 +2,7 @@
 ; IOPL-sensitive instructions, segment limit and presence checks, LDT.
 %include "mac.inc"
 %include "boot.inc"
+%include "tss.inc"
 TSS_ADDR equ 0x60000
 RING0_STACK equ 0x80000
 RING3_STACK equ 0x70000
@@ -72,38 +73,14 @@ test_main:
     OK "LDT"
 
     ; ---- TSS with I/O bitmap: ports 0xE9, 0xF4, 0x500 allowed at CPL 3 ----
-    mov edi, TSS_ADDR
-    xor eax, eax
-    mov ecx, 0x68 / 4
-    rep stosd
-    mov dword [TSS_ADDR + 4], RING0_STACK
-    mov dword [TSS_ADDR + 8], 0x10
-    mov word [TSS_ADDR + 0x66], 0x68
-    mov edi, TSS_ADDR + 0x68
-    mov al, 0xFF
-    mov ecx, 0x201
-    rep stosb
-    mov eax, 0xE9
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, 0xF4
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, 0x500                 ; 0x500-0x503: a dword access checks all four bits
-    btr [TSS_ADDR + 0x68], eax
-    inc eax
-    btr [TSS_ADDR + 0x68], eax
-    inc eax
-    btr [TSS_ADDR + 0x68], eax
-    inc eax
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, TSS_ADDR
-    mov word [gdt_tss], 0x68 + 0x200
-    mov [gdt_tss + 2], ax
-    shr eax, 16
-    mov [gdt_tss + 4], al
-    mov byte [gdt_tss + 5], 0x89   ; 32-bit TSS, available
-    mov [gdt_tss + 7], ah
-    mov ax, 0x28
-    ltr ax
+    TSS32 TSS_ADDR, RING0_STACK, 0x201
+    IO_ALLOW TSS_ADDR, 0xE9
+    IO_ALLOW TSS_ADDR, 0xF4
+    IO_ALLOW TSS_ADDR, 0x500            ; 0x500-0x503: a dword access checks all four bits
+    IO_ALLOW TSS_ADDR, 0x501
+    IO_ALLOW TSS_ADDR, 0x502
+    IO_ALLOW TSS_ADDR, 0x503
+    LOAD_TR TSS_ADDR, 0x200
     str ax
     movzx eax, ax
     CHECK eax, 0x28

@@ -5,34 +5,15 @@
 ; POPF/IRET cannot change IOPL, and INT n goes straight to the IDT gate.
 %include "mac.inc"
 %include "boot.inc"
+%include "tss.inc"
 TSS_ADDR equ 0x60000
 RING0_STACK equ 0x80000
 test_main:
     ; TSS: ring-0 stack for the exits from V86, I/O bitmap denying everything but 0xE9 and 0xF4
-    mov edi, TSS_ADDR
-    xor eax, eax
-    mov ecx, 0x68 / 4
-    rep stosd
-    mov dword [TSS_ADDR + 4], RING0_STACK
-    mov dword [TSS_ADDR + 8], 0x10
-    mov word [TSS_ADDR + 0x66], 0x68
-    mov edi, TSS_ADDR + 0x68
-    mov al, 0xff
-    mov ecx, 0x2001
-    rep stosb
-    mov eax, 0xe9
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, 0xf4
-    btr [TSS_ADDR + 0x68], eax
-    mov eax, TSS_ADDR
-    mov word [gdt_tss], 0x68 + 0x2000
-    mov [gdt_tss + 2], ax
-    shr eax, 16
-    mov [gdt_tss + 4], al
-    mov byte [gdt_tss + 5], 0x89
-    mov [gdt_tss + 7], ah
-    mov ax, 0x28
-    ltr ax
+    TSS32 TSS_ADDR, RING0_STACK, 0x2001
+    IO_ALLOW TSS_ADDR, 0xe9
+    IO_ALLOW TSS_ADDR, 0xf4
+    LOAD_TR TSS_ADDR, 0x2000
     ; vector 13: the V86 monitor; vector 0x82 (DPL 3): the way out of V86
     mov eax, gp_monitor
     mov [idt + 13 * 8], ax
