@@ -11,7 +11,7 @@ import type { VirtualClock } from '../clock/virtual-clock.js';
 import type { PortIO } from '../ioports/port-bus.js';
 import { LAPIC_BASE, type PhysMemory } from '../memory/phys-memory.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
-import { CS, CpuState, DFV, ES, FAULT, FS, GS, IF, LDTR, SS, TR, DS, SEG_UNUSABLE } from './cpu-state.js';
+import { CS, CpuState, DFV, ES, FAULT, FS, GS, IF, LDTR, RF, SS, TR, DS, SEG_UNUSABLE } from './cpu-state.js';
 import { LocalApic } from './lapic.js';
 import { HANDLERS } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
@@ -73,6 +73,8 @@ export const tr = {
 };
 
 const CONTRIBUTORY = (v: number): boolean => v === 0 || (v >= 10 && v <= 13);
+/** Fault-class exceptions other than #DB (SDM Vol. 3A Table 6-1): #DE #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM. */
+const FAULT_CLASS = (v: number): boolean => v === 0 || (v >= 5 && v <= 7) || (v >= 10 && v <= 14) || v === 16 || v === 17 || v === 19;
 const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
 const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 const CHUNK = 4096;
@@ -245,10 +247,13 @@ export class Cpu extends CpuState {
     this.breakLoop = true;
   }
 
-  /** Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). */
-  syncClock(): void {
-    const n = this.retired - this.given;
-    if (n > 0) { this.given = this.retired; this.clock.addInstructions(n); }
+  /**
+   * Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). `inBlock`: the
+   * instructions a compiled block retired before the current one, which `retired` counts only when it returns.
+   */
+  syncClock(inBlock = 0): void {
+    const n = this.retired + inBlock - this.given;
+    if (n > 0) { this.given += n; this.clock.addInstructions(n); }
   }
 
   /**
@@ -320,6 +325,7 @@ export class Cpu extends CpuState {
                 this.retired += done;
                 this.blockStats[0]! += done;
                 this.curBlock = null;
+                if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
                 continue;
               }
             } else if (this.hotLin[h] !== lin) {
@@ -359,6 +365,8 @@ export class Cpu extends CpuState {
     for (;;) {
       if (this.trace.on(tr.exception)) this.trace.emit(tr.exception, { vec, err: hasErr ? err : 0, cs: this.segSel[CS]!, eip: this.eip });
       try {
+        // a fault-class exception pushes EFLAGS with RF set (SDM Vol. 3B 17.3.1.1; Bochs exception.cc assert_RF)
+        if (this.pe && FAULT_CLASS(vec)) this.flags |= RF;
         interrupt(this, vec, false, 1, hasErr, err, this.eip);
         this.halted = false;
         return;

@@ -6,6 +6,7 @@
 import type { Item } from './gen.js';
 import { knownFor } from './known-differences.js';
 import { F, FIELD_NAMES, R_DWORDS, recordHash, type Stream } from './records.js';
+import { FAULT_RF } from './rom.js';
 
 export interface FormStat {
   form: string;
@@ -41,11 +42,13 @@ function state(s: Stream, i: number): string {
     `eflags=${hex(r[o + F.eflags]!)} mem=${hex(r[o + F.csum]!)} fpu=${hex(r[o + F.fpu]!)}`;
 }
 
-function faults(s: Stream, i: number): string {
+/** The faults before record i; `rfOff`: without the RF bit. */
+function faults(s: Stream, i: number, rfOff = false): string {
   const out: string[] = [];
   for (let k = 0; k < s.faultCount[i]!; k++) {
     const f = (s.faultStart[i]! + k) * 3;
-    out.push(`#${s.faults[f]} err=${s.faults[f + 1]!.toString(16)} eip=${hex(s.faults[f + 2]!)}`);
+    const v = s.faults[f]!;
+    out.push(`#${v & 0xffff}${rfOff ? '' : v & FAULT_RF ? ' rf' : ''} err=${s.faults[f + 1]!.toString(16)} eip=${hex(s.faults[f + 2]!)}`);
   }
   return out.join(' ');
 }
@@ -64,21 +67,32 @@ export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: 
   return out;
 }
 
-/** A difference on record i that a KNOWN_DIFFERENCES row covers (whole record, or only the row's bits). */
-function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream, i: number, undef: number): boolean {
-  for (const k of knownFor(form, an, bn)) {
-    if (!k.bits) return true;
-    if (a.hashed[i] || b.hashed[i] || faults(a, i) !== faults(b, i)) continue;
+/**
+ * A difference on record i that a KNOWN_DIFFERENCES row covers (whole record, only the row's bits, or only RF in
+ * the faults). 0: not explained; 1: explained (the rest of the block is not compared); 2: explained, and the state is the same. */
+function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream, i: number, undef: number): 0 | 1 | 2 {
+  const rows = knownFor(form, an, bn);
+  const rfOk = rows.some((k) => k.faultRf);
+  // the RF row first: it leaves the state alone, so the block goes on being compared
+  for (const k of rows) {
+    // the record itself (hash or fields) equal, the faults equal but for RF (which the ROM keeps out of memory)
+    if (k.faultRf && faults(a, i, true) === faults(b, i, true) && diffFields(a, i, b, i, undef).every((d) => d === 'fault')) return 2;
+  }
+  for (const k of rows) {
+    if (k.faultRf) continue;
+    if (!k.bits) return 1;
+    if (a.hashed[i] || b.hashed[i] || faults(a, i, rfOk) !== faults(b, i, rfOk)) continue;
+    const bits = k.bits!;
     let ok = true;
     for (let f = 0; f < R_DWORDS && ok; f++) {
       let x = a.rec[i * R_DWORDS + f]! ^ b.rec[i * R_DWORDS + f]!;
       if (f === F.eflags) x &= ~undef;
-      const allowed = f === F.fpu ? k.bits.fpu ?? 0 : f === F.eflags ? k.bits.eflags ?? 0 : 0;
+      const allowed = f === F.fpu ? bits.fpu ?? 0 : f === F.eflags ? bits.eflags ?? 0 : 0;
       if ((x & ~allowed) !== 0) ok = false;
     }
-    if (ok) return true;
+    if (ok) return 1;
   }
-  return false;
+  return 0;
 }
 
 export function compareStreams(items: readonly Item[], a: Stream, an: string, b: Stream, bn: string): Comparison {
@@ -99,8 +113,9 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
     st.count++; compared++;
     const d = diffFields(a, i, b, i, it.undef);
     if (!d.length) continue;
-    skipBlock = it.block;
-    if (isExplained(it.form, an, a, bn, b, i, it.undef)) { st.explained++; nExplained++; continue; }
+    const ex = isExplained(it.form, an, a, bn, b, i, it.undef);
+    if (ex !== 2) skipBlock = it.block;
+    if (ex) { st.explained++; nExplained++; continue; }
     st.diffs++; diffs++;
     if (!st.example) {
       const prev = i > 0 && items[i - 1]!.block === it.block ? `before: ${state(b, i - 1)}` : 'before: block start (registers from the block\'s own setup)';

@@ -16,6 +16,8 @@ export interface KnownDifference {
    * field carries FSW.DE and FSW.C1 as bits 1 and 9, rom.ts FPU_FSW_BITS); a difference anywhere else still fails.
    */
   bits?: Readonly<Partial<Record<'fpu' | 'eflags', number>>>;
+  /** When set, only a difference confined to the RF bit of the exceptions' EFLAGS image (rom.ts FAULT_RF) is explained. */
+  faultRf?: true;
 }
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
@@ -40,6 +42,21 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     sdm: 'Vol. 1 8.1.3.3 (C1 = 1 when the result was rounded up), 4.9.1.3 / 8.5.2 (#D on a denormal source operand)',
     follow: 'the SDM (and Bochs, which agrees with acpidm on every x87 record)',
     bits: { fpu: 0x202 },
+  },
+  {
+    form: /./,
+    emulator: 'qemu',
+    what: 'EFLAGS.RF in the image a fault-class exception pushes: QEMU 7.2 TCG leaves it clear (Bochs and acpidm set it); only that bit of the X record',
+    sdm: 'Vol. 3B 17.3.1.1: for any fault-class exception other than an instruction-breakpoint #DB the RF image pushed is 1',
+    follow: 'the SDM (and Bochs exception.cc, assert_RF)',
+    faultRf: true,
+  },
+  {
+    form: /^jmp (ptr16:32|m16:32) gate(16|32) #NP$/,
+    emulator: 'qemu',
+    what: 'JMP through a call gate to a not-present code segment: QEMU 7.2 TCG raises #GP(selector) instead of #NP(selector) (helper_ljmp_protected; its CALL path raises #NP)',
+    sdm: 'Vol. 2A JMP "CALL-GATE": IF code segment is not present THEN #NP(code-segment selector)',
+    follow: 'the SDM (and Bochs jmp_far.cc)',
   },
   {
     form: /^fu?comip? st0, st\(i\)$/,

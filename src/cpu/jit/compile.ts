@@ -16,6 +16,8 @@ import type { Cpu } from '../cpu.js';
 import { alu, dec, inc } from '../ops-alu.js';
 import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
+import { portIn, portOut } from '../port-io.js';
+import { emitPortIo, IDX } from './emit-io.js';
 
 export interface Block {
   /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -221,7 +223,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
   if (lastKind !== 'none') ended = true;
   for (let i = 0; i < lines.length; i++) {
-    lines[i] = lines[i]!.replace('/*EXIT*/', i === lines.length - 1 ? '' : `return n+${i + 1};`);
+    lines[i] = lines[i]!.replace('/*EXIT*/', i === lines.length - 1 ? '' : `return n+${i + 1};`).replaceAll(IDX, String(i));
   }
   dropDeadFlagStores(lines);
   if (!ended) lines.push(`c.eip=${ip};`);
@@ -281,7 +283,7 @@ function blockFunction(body: string): (c: Cpu, max: number) => number {
   let fn = sourceCache.get(body);
   if (fn === undefined) {
     if (sourceCache.size >= SOURCE_CACHE_MAX) sourceCache.clear();
-    fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', body)(alu, inc, dec, shiftOp, imulTrunc) as (c: Cpu, max: number) => number;
+    fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'portIn', 'portOut', body)(alu, inc, dec, shiftOp, imulTrunc, portIn, portOut) as (c: Cpu, max: number) => number;
     sourceCache.set(body, fn);
   }
   return fn;
@@ -296,7 +298,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     op = rd.u8();
     vb = vb0 === 32 ? 16 : 32;
     const okForm = (op < 0x40 && (op & 7) < 6) || (op >= 0x40 && op < 0x60) || (op >= 0xb8 && op < 0xc0)
-      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9].includes(op);
+      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef].includes(op);
     if (!okForm) return 'stop';
   }
   if (op < 0x40 && (op & 7) < 6) {
@@ -343,6 +345,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
   if (op >= 0x70 && op < 0x80) {
     const rel = rd.s8();
     return jcc(out, op & 15, ip, rd, rel, ipMask);
+  }
+  if ((op & 0xf4) === 0xe4) { // IN/OUT (E4-E7 imm8, EC-EF DX): jit/emit-io.ts
+    const port = op < 0xe8 ? rd.u8() : 0;
+    out.push(emitPortIo(op, vb, port, ip, ip + (rd.p - insnStartP)));
+    return 'ok';
   }
   switch (op) {
     case 0x69: case 0x6b: { // IMUL Gv, Ev, imm
