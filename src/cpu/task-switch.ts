@@ -16,7 +16,7 @@
  * upper halves undefined). With the new TSS's T bit set, #DB (DR6.BT)
  * is raised before the first instruction of the new task.
  */
-import { CS, DB, DS, ES, FS, GP, GS, LDTR, NP, NT, SEG_UNUSABLE, SS, SSF, TR, TS, VM, type CpuState } from './cpu-state.js';
+import { CS, DB, DS, ES, FS, GP, GS, LDTR, NP, NT, RF, SEG_UNUSABLE, SS, SSF, TR, TS, VM, type CpuState } from './cpu-state.js';
 import { descLimit, readDesc, setCache, setCpl } from './segments.js';
 
 export const enum TaskSource { Jmp, Call, Iret, Int }
@@ -114,7 +114,7 @@ export function taskSwitch(c: CpuState, sel: number, src: TaskSource, ret: numbe
   if (n32 && c.pg && (nCr3 >>> 0) !== (c.cr3 >>> 0)) { c.cr3 = nCr3; c.tlb.flushNonGlobal(); }
   else if (n32 && c.pg) c.tlb.flushNonGlobal();
   c.regs.set(nr);
-  c.setFlagsRaw(n32 ? nFlags : nFlags & 0xffff);
+  c.setFlagsRaw((n32 ? nFlags : nFlags & 0xffff) & ~RF); // RF: cleared at once, as after IRET (transfers.ts)
   c.eip = n32 ? nEip >>> 0 : nEip & 0xffff;
   c.insnStart = c.eip;
   c.breakLoop = true;

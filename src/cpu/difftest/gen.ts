@@ -9,7 +9,8 @@
  * leaks into the next record. Forms that can fault store their resume address first (rom.ts).
  */
 import { type Rng, rng } from './rng.js';
-import { DUMP_FSW_NMASK, DUMP_NMASK, FENV, GDT_BYTES, RESUME, SEL, STK_LO, STK_TOP, WIN, WIN_SIZE, type RomParts } from './rom.js';
+import { DUMP_FSW_NMASK, DUMP_NMASK, FENV, GDT_BYTES, RESUME, SEL, STK_LO, STK_TOP, WIN, WIN_SIZE, REINIT_ESP, type RomParts } from './rom.js';
+import { GateGen } from './gen-gates.js';
 
 // Arithmetic flags (SDM Vol. 1 3.4.3)
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
@@ -36,6 +37,8 @@ export interface GenOptions {
   lockUd?: boolean;
   /** Segment loads (MOV/POP Sreg, LDS/LES/LFS/LGS/LSS), far JMP/CALL/RET, IN/OUT to port 0xED. */
   system?: boolean;
+  /** Call gates (JMP/CALL, RETF to an outer ring), INT n/INT3 through interrupt and trap gates, IRET (gen-gates.ts). */
+  gates?: boolean;
 }
 
 export interface Generated extends RomParts {
@@ -58,24 +61,24 @@ interface Mem { text: string; /** the same location with an explicit size and a 
 
 export class SeqGen {
   readonly r: Rng;
-  private lines: string[] = [];
+  /** @internal (gen-gates.ts) */ lines: string[] = [];
   readonly items: Item[] = [];
-  private label = 0;
-  private esp = STK_TOP;
+  private labelNo = 0;
+  /** @internal (gen-gates.ts) */ esp = STK_TOP;
   private block = 0;
-  private ring: 0 | 3 = 0;
-  private pending: string[] = [];
+  /** @internal (gen-gates.ts) */ ring: 0 | 3 = 0;
+  /** @internal (gen-gates.ts) */ pending: string[] = [];
   /** x87 register-stack depth (FNINIT at every block start empties it). */
   private fdepth = 0;
 
   constructor(seed: number, readonly opts: GenOptions = {}) { this.r = rng(seed); }
 
   // ---- random helpers ----
-  private int(n: number): number { return this.r.int(n); }
-  private pick<T>(a: readonly T[]): T { return a[this.int(a.length)]!; }
-  private chance(p: number): boolean { return this.r.next() < p; }
+  int(n: number): number { return this.r.int(n); }
+  pick<T>(a: readonly T[]): T { return a[this.int(a.length)]!; }
+  chance(p: number): boolean { return this.r.next() < p; }
   /** A value with the edge cases over-represented. */
-  private val(bits: number): number {
+  val(bits: number): number {
     const m = bits === 32 ? 0xffffffff : (1 << bits) - 1;
     switch (this.int(8)) {
       case 0: return this.pick([0, 1, 2, m, m - 1, (m >>> 1), (m >>> 1) + 1, 0x80, 0x7f, 0xff, 0x100]) & m;
@@ -97,7 +100,7 @@ export class SeqGen {
   private size1632(): number { return this.pick([16, 32, 32]); }
 
   /** A memory operand of `bytes` bytes somewhere in the data window, `margin` bytes clear of both edges. */
-  private mem(bits: number, margin = 0, avoid: number[] = []): Mem {
+  mem(bits: number, margin = 0, avoid: number[] = []): Mem {
     const bytes = bits / 8;
     const lo = WIN + margin, hi = WIN + WIN_SIZE - bytes - margin;
     const addr = lo + this.int(hi - lo + 1);
@@ -146,12 +149,12 @@ export class SeqGen {
   }
 
   // ---- emission ----
-  private emit(...l: string[]): void { for (const s of l) this.lines.push('  ' + s); }
-  private setup(...l: string[]): void { this.pending.push(...l); this.emit(...l); }
-  private newLabel(): string { return `.l${this.label++}`; }
+  emit(...l: string[]): void { for (const s of l) this.lines.push('  ' + s); }
+  setup(...l: string[]): void { this.pending.push(...l); this.emit(...l); }
+  newLabel(): string { return `.l${this.labelNo++}`; }
 
   /** One tested instruction followed by its dump. */
-  private test(form: string, insn: string, undef = 0, opts: { faults?: boolean } = {}): void {
+  test(form: string, insn: string, undef = 0, opts: { faults?: boolean } = {}): void {
     const after = this.newLabel();
     if (opts.faults) this.emit(`mov dword [${hex(RESUME)}], ${after}`);
     this.emit(insn);
@@ -161,11 +164,11 @@ export class SeqGen {
     this.record(form, insn, undef);
     if (undef) this.emit(`push dword ${hex(this.flags())}`, 'popfd');
   }
-  private record(form: string, insn: string, undef: number): void {
+  record(form: string, insn: string, undef: number): void {
     this.items.push({ form, asm: [...this.pending, insn].join('; '), undef, block: this.block, ring: this.ring });
     this.pending = [];
   }
-  private flags(): number {
+  flags(): number {
     return (this.r.u32() & ARITH) | 0x3002 | (this.chance(0.15) ? 0x400 : 0);
   }
 
@@ -174,7 +177,7 @@ export class SeqGen {
     this.block++;
     this.lines.push(`; block ${this.block}`);
     // the call's return address goes above the stack window, which reinit clears
-    this.emit(`mov esp, ${hex(STK_TOP + 0x40)}`, 'call reinit', `mov esp, ${hex(STK_TOP)}`);
+    this.emit(`mov esp, ${hex(REINIT_ESP)}`, 'call reinit', `mov esp, ${hex(STK_TOP)}`);
     this.esp = STK_TOP;
     for (const r of [0, 1, 2, 3, 5, 6, 7]) this.emit(`mov ${R32[r]}, ${hex(this.val(32))}`);
     this.emit(`push dword ${hex(this.flags())}`, 'popfd');
@@ -182,7 +185,7 @@ export class SeqGen {
   }
 
   /** Make room on the stack for `down` bytes pushed and `up` bytes popped. */
-  private stackRoom(down: number, up: number): void {
+  stackRoom(down: number, up: number): void {
     if (this.esp - down < STK_LO + 0x10 || this.esp + up > STK_TOP) {
       const to = up > 0 && this.esp + up > STK_TOP ? STK_TOP - 0x40 : STK_TOP;
       this.setup(`mov esp, ${hex(to)}`);
@@ -764,6 +767,11 @@ export class SeqGen {
     }
   }
 
+  /** A label line. */
+  label(l: string): void { this.lines.push(`${l}:`); }
+
+  private readonly gateGen = new GateGen(this);
+
   /** Generate `count` tested instructions, half at CPL 0 and half at CPL 3. */
   generate(count: number): { ring0: string; ring3: string } {
     const classes: [number, () => void][] = [
@@ -774,6 +782,7 @@ export class SeqGen {
       [this.opts.lockUd !== false ? 1 : 0, () => this.badLock()],
       [this.opts.x87 !== false ? 8 : 0, () => this.x87()],
       [this.opts.system !== false ? 4 : 0, () => this.system()],
+      [this.opts.gates !== false ? 4 : 0, () => this.gateGen.next()],
     ];
     const total = classes.reduce((s, c) => s + c[0], 0);
     const parts: string[] = [];

@@ -23,6 +23,8 @@ export interface KnownDifference {
    * Every other field of the record must agree.
    */
   fsave?: { fsw: number; st0: boolean; pc: readonly number[] };
+  /** When set, only a difference confined to the RF bit of the exceptions' EFLAGS image (rom.ts FAULT_RF) is explained. */
+  faultRf?: true;
 }
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
@@ -71,6 +73,21 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     sdm: 'Vol. 1 8.1.5.2, Vol. 2A FILD: the conversion to double extended is exact',
     follow: 'the SDM (and Bochs)',
     fsave: { fsw: 0x220, st0: true, pc: [0, 2] },
+  },
+  {
+    form: /./,
+    emulator: 'qemu',
+    what: 'EFLAGS.RF in the image a fault-class exception pushes: QEMU 7.2 TCG leaves it clear (Bochs and acpidm set it); only that bit of the X record',
+    sdm: 'Vol. 3B 17.3.1.1: for any fault-class exception other than an instruction-breakpoint #DB the RF image pushed is 1',
+    follow: 'the SDM (and Bochs exception.cc, assert_RF)',
+    faultRf: true,
+  },
+  {
+    form: /^jmp (ptr16:32|m16:32) gate(16|32) #NP$/,
+    emulator: 'qemu',
+    what: 'JMP through a call gate to a not-present code segment: QEMU 7.2 TCG raises #GP(selector) instead of #NP(selector) (helper_ljmp_protected; its CALL path raises #NP)',
+    sdm: 'Vol. 2A JMP "CALL-GATE": IF code segment is not present THEN #NP(code-segment selector)',
+    follow: 'the SDM (and Bochs jmp_far.cc)',
   },
   {
     form: /^fu?comip? st0, st\(i\)$/,

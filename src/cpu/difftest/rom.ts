@@ -2,16 +2,20 @@
  * The differential-test ROM around a generated instruction sequence (NASM source). It is a BIOS image mapped at
  * the top of 4 GiB: real-mode code at the reset vector loads a GDT/IDT, turns on protected mode and paging
  * (identity map of 0-4 MiB and of the ROM's own 4 MiB), runs the ring-0 part of the sequence, IRETs to ring 3
- * (IOPL 3, so the dump can use OUT) for the ring-3 part, and ends through INT 0x40.
+ * (IOPL 3, so the dump can use OUT) for the ring-3 part, and ends through INT 0x40. The GDT, IDT and TSS are
+ * copied to RAM first (the gates class writes gate descriptors there); the TSS's SS0:ESP0 is the top of the ring-0
+ * stack window, so frames pushed on a switch from ring 3 are in the records' memory checksum.
  *
  * Debug port 0xE9 stream (what the comparison reads):
  * - `H` + a 4-byte hash of the R fields (HASH_MUL) after every tested instruction; with the ROM's `dump_mode` byte
  *   set (withFullRecords), instead
- * - `R` + 48 bytes after every tested instruction: x87 checksum, checksum of the memory windows, EDI ESI EBP ESP EBX EDX ECX EAX
+ * - `R` + 48 bytes after every tested instruction: x87 checksum, checksum of the memory windows (data, stack,
+ *   ring-0 stack), EDI ESI EBP ESP EBX EDX ECX EAX
  *   (PUSHAD order; ESP is the sequence's own), EFLAGS, return address (= where the sequence goes on).
  * - `F` + the 108-byte FSAVE image after an R record, when `dump_mode` bit 1 is set (withFullRecords fsave).
- * - `X` + vector, error code, EIP (4 bytes each) for an exception; the handler resumes at the address the sequence
- *   stored in RESUME before an instruction that may fault, and ends the run for any other fault.
+ * - `X` + vector (bit 16: RF in the pushed EFLAGS, FAULT_RF), error code, EIP (4 bytes each) for an exception;
+ *   the handler resumes at the address the sequence stored in RESUME before an instruction that may fault, and
+ *   ends the run for any other fault.
  * - `E` at the end. Then the three ways to stop: port 0xF4 (QEMU isa-debug-exit), "Shutdown" to port 0x8900
  *   (Bochs, iodev/unmapped.cc), CLI/HLT (acpidm: halted for good).
  */
@@ -20,7 +24,24 @@ export const WIN = 0x8000; // data window, 256 bytes
 export const WIN_SIZE = 0x100;
 export const STK_LO = 0x8800; // stack window, 128 bytes; ESP stays in [STK_LO + 0x10, STK_TOP]
 export const STK_TOP = 0x8880;
+/** Ring-0 stack window (TSS SS0:ESP0 points at its top): gate, interrupt and fault frames pushed on a switch from ring 3. */
+export const ISTK_LO = 0x8a00;
+export const ISTK_TOP = 0x8a80;
+/** Where the block start calls `reinit` from (above every window it clears). */
+export const REINIT_ESP = ISTK_TOP + 0x40;
 export const RESUME = 0x9100;
+/**
+ * Trampolines for 16-bit gates (whose offsets and return IPs are 16 bits): TRAMP is `jmp [cs:TGT_PTR]`, RET_TRAMP
+ * `jmp [cs:RET_PTR]` (7 bytes each); the sequence stores the real 32-bit targets there.
+ */
+export const TRAMP = 0x9300;
+export const RET_TRAMP = 0x9308;
+export const TGT_PTR = 0x9310;
+export const RET_PTR = 0x9314;
+/** The GDT, IDT and TSS are copied to RAM, so the sequence can write gate descriptors (gen.ts `gates`). */
+export const GDT_RAM = 0x9400;
+export const IDT_RAM = 0x9600;
+export const TSS_RAM = 0x9900;
 export const RECORD_BYTES = 49;
 export const HASH_BYTES = 5;
 /** The hash of a record (hash mode): per dword, h = rol(h, 7) ^ d, h *= HASH_MUL (mod 2^32). */
@@ -31,7 +52,7 @@ export const DUMP_NMASK = 0x9108;
 export const DUMP_FSW_NMASK = 0x910c;
 const FSAVE = 0x9200;
 /** Scratch for the sequence's FNSTENV/FLDENV (gen.ts clearCc), 28 bytes. */
-export const FENV = 0x9300;
+export const FENV = 0x9280;
 /** Where the fault handler keeps the interrupted DS. */
 const DS_SAVE = 0x9110;
 /** FSW bits the record's fpu field carries as they are (DE, C1), beside the checksum of the rest of the FSAVE image. */
@@ -42,9 +63,18 @@ export const FPU_FSW_BITS = 0x202;
  * segment, an execute-only code segment and a not-present code segment (all DPL 3, accessed bits preset: the GDT
  * is in ROM).
  */
-export const SEL = { code0: 0x08, data0: 0x10, code3: 0x18, data3: 0x20, win0: 0x30, win3: 0x38, ro3: 0x40, np3: 0x48, xo3: 0x50, npCode3: 0x58 } as const;
+export const SEL = {
+  code0: 0x08, data0: 0x10, code3: 0x18, data3: 0x20, win0: 0x30, win3: 0x38, ro3: 0x40, np3: 0x48, xo3: 0x50, npCode3: 0x58,
+  /** conforming code, flat, DPL 0 and DPL 3 */
+  conf0: 0x60, conf3: 0x68,
+  /** two slots the sequence fills with gate descriptors */
+  gateA: 0x70, gateB: 0x78,
+} as const;
 /** The GDT's size in bytes (a selector at or past it is #GP(selector)). */
-export const GDT_BYTES = 0x60;
+export const GDT_BYTES = 0x80;
+/** IDT vectors the sequence fills with interrupt/trap gates (the IDT has vectors 0..0x40). */
+export const SCRATCH_VEC = [0x30, 0x31] as const;
+export const IDT_VECTORS = 0x41;
 const DUMP_MODE_FROM_END = 0x20;
 
 /** The 32-bit protected-mode FSAVE image (SDM vol. 1 figure 8-9): the `F` record's payload. */
@@ -62,9 +92,11 @@ export function withFullRecords(rom: Uint8Array, opts: { fsave?: boolean } = {})
 /** "\0DTSTART\0": written once at the protected-mode entry, so output before it (BIOS noise, Bochs's debugger) is skipped. */
 export const START_MARK = new Uint8Array([0, 0x44, 0x54, 0x53, 0x54, 0x41, 0x52, 0x54, 0]);
 export const FAULT_BYTES = 13;
+/** Bit 16 of an X record's vector: EFLAGS.RF as the exception pushed it. */
+export const FAULT_RF = 0x10000;
 
 /** Vectors that push an error code. */
-const ERR = new Set([8, 10, 11, 12, 13, 14, 17]);
+export const ERR = new Set([8, 10, 11, 12, 13, 14, 17]);
 
 export interface RomParts {
   /** 32-bit code run at CPL 0 (must keep ESP in the stack window). */
@@ -89,6 +121,7 @@ export function romSource(p: RomParts): string {
   o(`WIN equ 0x${WIN.toString(16)}`);
   o(`STK_LO equ 0x${STK_LO.toString(16)}`);
   o(`STK_TOP equ 0x${STK_TOP.toString(16)}`);
+  o(`ISTK_TOP equ 0x${ISTK_TOP.toString(16)}`);
   o(`RESUME equ 0x${RESUME.toString(16)}`);
   o(`DUMP_ESP equ 0x${(RESUME + 4).toString(16)}`);
   o(`DUMP_STACK equ 0xa000`);
@@ -104,6 +137,22 @@ export function romSource(p: RomParts): string {
   o(`  mov gs, ax`);
   o(`  mov ss, ax`);
   o(`  mov esp, 0x7000`);
+  // GDT, IDT and TSS to RAM (the sequence writes gate descriptors; the CPU writes accessed and busy bits)
+  o(`  cld`);
+  for (const [from, to, at] of [['gdt', 'gdt_end', GDT_RAM], ['idt', 'idt_end', IDT_RAM], ['tss', 'tss_end', TSS_RAM]] as const) {
+    o(`  mov esi, ${from}`);
+    o(`  mov edi, 0x${at.toString(16)}`);
+    o(`  mov ecx, (${to} - ${from}) / 4`);
+    o(`  rep movsd`);
+  }
+  o(`  lgdt [gdtr_ram]`);
+  o(`  lidt [idtr_ram]`);
+  // the trampolines of 16-bit gates: jmp [cs:TGT_PTR], jmp [cs:RET_PTR] (2E FF 25 disp32: through CS, as a return
+  // to ring 3 may have nulled DS)
+  for (const [at, ptr] of [[TRAMP, TGT_PTR], [RET_TRAMP, RET_PTR]] as const) {
+    o(`  mov dword [0x${at.toString(16)}], 0x${((((ptr & 0xff) << 24) | 0x25ff2e) >>> 0).toString(16)}`);
+    o(`  mov dword [0x${(at + 4).toString(16)}], 0x${(ptr >>> 8).toString(16)}`);
+  }
   o(`  mov esi, start_mark`);
   o(`  mov ecx, ${START_MARK.length}`);
   o(`  mov dx, 0xe9`);
@@ -183,7 +232,7 @@ export function romSource(p: RomParts): string {
   o(`  rep movsd`);
   o(`  xor eax, eax`);
   o(`  mov edi, STK_LO - 0x100`);
-  o(`  mov ecx, ${(STK_TOP - STK_LO + 0x100) / 4}`);
+  o(`  mov ecx, ${(ISTK_TOP - STK_LO + 0x100) / 4}`);
   o(`  rep stosd`);
   o(`  ret`);
   // ---- the dump ----
@@ -203,6 +252,7 @@ export function romSource(p: RomParts): string {
   o(`  xor eax, eax`);
   for (let a = WIN; a < WIN + WIN_SIZE; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
   for (let a = STK_LO; a < STK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
+  for (let a = ISTK_LO; a < ISTK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
   o(`  push eax`);
   // x87: FNSAVE (which reinitialises the FPU) and FRSTOR, then control, status (undefined condition codes masked),
   // tag word and the eight registers; not FIP/FDP, whose upkeep differs between implementations
@@ -273,6 +323,18 @@ export function romSource(p: RomParts): string {
   }
   o(`fault:`);
   o(`  pushad`);
+  // the upper halves of the CS and (from an outer ring) SS slots of a 32-bit frame are undefined (SDM Vol. 3A
+  // 6.12.1, Figure 6-4: some processors write 16 bits): cleared, so the frame left in a stack window compares
+  o(`  mov word [ss:esp + 46], 0`);
+  o(`  test byte [ss:esp + 44], 3`);
+  o(`  jz .same_ring`);
+  o(`  mov word [ss:esp + 58], 0`);
+  o(`.same_ring:`);
+  // EFLAGS.RF of the frame (set for a fault, SDM Vol. 3B 17.3.1.1) goes into bit 16 of the X record's vector and
+  // out of the frame and the stack windows, so a difference there shows as that bit alone
+  o(`  mov ebx, [ss:esp + 48]`);
+  o(`  and ebx, 0x${FAULT_RF.toString(16)}`);
+  o(`  and dword [ss:esp + 48], ~0x${FAULT_RF.toString(16)}`);
   // the sequence may have left DS on a small or read-only segment (segment tests): the flat one while here
   // (saved in memory through SS, which is flat: a PUSH DS writes 2 or 4 bytes depending on the CPU, SDM PUSH)
   o(`  mov [ss:0x${DS_SAVE.toString(16)}], ds`);
@@ -282,16 +344,18 @@ export function romSource(p: RomParts): string {
   o(`  push dword [esp + 40]`); // EIP
   o(`  push dword [esp + 40]`); // error code
   o(`  push dword [esp + 40]`); // vector
+  o(`  or [esp], ebx`);
   o(`  mov dx, 0xe9`);
   o(`  mov al, 'X'`);
   o(`  out dx, al`);
   o(`  mov esi, esp`);
   o(`  mov ecx, 12`);
   o(`  rep outsb`);
+  o(`  and dword [esp], ~0x${FAULT_RF.toString(16)}`);
   o(`  add esp, 12`);
   o(`  mov ebx, [RESUME]`);
   o(`  sub ebx, [esp + 40]`);
-  o(`  cmp ebx, 32`); // a tested group (segment load, observation, access) is at most 32 bytes
+  o(`  cmp ebx, 160`); // a tested group (segment load and access, or a gate call with its target code) is at most 160 bytes
   o(`  ja finish`);
   o(`  mov eax, [RESUME]`);
   o(`  mov [esp + 40], eax`);
@@ -325,15 +389,22 @@ export function romSource(p: RomParts): string {
   o(`  dq 0x00cf93000000ffff`); // 0x10 data DPL0
   o(`  dq 0x00cffb000000ffff`); // 0x18 code DPL3
   o(`  dq 0x00cff3000000ffff`); // 0x20 data DPL3
-  o(`  dw 0x67, ADDR(tss) & 0xffff`); // 0x28 32-bit TSS, available
-  o(`  db (ADDR(tss) >> 16) & 0xff, 0x89, 0, ADDR(tss) >> 24`);
+  o(`  dw 0x67, 0x${(TSS_RAM & 0xffff).toString(16)}`); // 0x28 32-bit TSS, available (its copy in RAM)
+  o(`  db 0x${((TSS_RAM >> 16) & 0xff).toString(16)}, 0x89, 0, 0x${(TSS_RAM >>> 24).toString(16)}`);
   o(`  dq 0x00409300${hex4(WIN)}00ff`); // 0x30 data DPL0, base WIN, limit 0xFF bytes
   o(`  dq 0x0040f300${hex4(WIN)}00ff`); // 0x38 data DPL3, base WIN, limit 0xFF bytes
   o(`  dq 0x00cff1000000ffff`); // 0x40 read-only data DPL3, flat
   o(`  dq 0x00cf73000000ffff`); // 0x48 data DPL3, not present
   o(`  dq 0x00cff9000000ffff`); // 0x50 execute-only code DPL3, flat
   o(`  dq 0x00cf7b000000ffff`); // 0x58 code DPL3, not present
+  o(`  dq 0x00cf9f000000ffff`); // 0x60 conforming code DPL0, flat
+  o(`  dq 0x00cfff000000ffff`); // 0x68 conforming code DPL3, flat
+  o(`  dq 0, 0`); // 0x70, 0x78 gate slots, filled by the sequence
   o(`gdt_end:`);
+  o(`gdtr_ram: dw gdt_end - gdt - 1`);
+  o(`  dd 0x${GDT_RAM.toString(16)}`);
+  o(`idtr_ram: dw idt_end - idt - 1`);
+  o(`  dd 0x${IDT_RAM.toString(16)}`);
   // the flat data selector of each ring, read through CS to put DS/ES/FS/GS/SS back after a segment test
   o(`flat_sel0: dw 0x10`);
   o(`flat_sel3: dw 0x23`);
@@ -349,8 +420,9 @@ export function romSource(p: RomParts): string {
   }
   o(`idt_end:`);
   o(`align 4`);
-  o(`tss: dd 0, 0x7000, 0x10`);
+  o(`tss: dd 0, ISTK_TOP, 0x10`); // SS0:ESP0 at the top of the ring-0 stack window
   o(`  times 0x68 - 12 db 0`);
+  o(`tss_end:`);
   o(`window_init:`);
   for (let i = 0; i < p.window.length; i += 16) o(`  db ${Array.from(p.window.subarray(i, i + 16), (b) => '0x' + b.toString(16)).join(',')}`);
   // ---- real mode, in the last 64 KiB ----
