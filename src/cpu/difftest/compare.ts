@@ -4,7 +4,7 @@
  * (the block start reloads registers, flags and memory, so the next block is independent again).
  */
 import type { Item } from './gen.js';
-import { knownFor } from './known-differences.js';
+import { KNOWN_DIFFERENCES, knownFor, type KnownDifference } from './known-differences.js';
 import { F, FIELD_NAMES, R_DWORDS, recordHash, type Stream } from './records.js';
 import { FAULT_RF } from './rom.js';
 
@@ -27,6 +27,8 @@ export interface Comparison {
   diffs: number;
   explained: number;
   forms: Map<string, FormStat>;
+  /** Explained differences per KNOWN_DIFFERENCES row (its index). */
+  byRow: Map<number, number>;
   /** A stream that stopped early or could not be read. */
   error: string | null;
 }
@@ -70,17 +72,19 @@ export function diffFields(a: Stream, ia: number, b: Stream, ib: number, undef: 
 /**
  * A difference on record i that a KNOWN_DIFFERENCES row covers (whole record, only the row's bits, or only RF in
  * the faults). 0: not explained; 1: explained (the rest of the block is not compared); 2: explained, and the state is the same. */
+let lastRow = -1;
 function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream, i: number, undef: number): 0 | 1 | 2 {
   const rows = knownFor(form, an, bn);
+  const done = (k: KnownDifference, v: 1 | 2): 1 | 2 => { lastRow = KNOWN_DIFFERENCES.indexOf(k); return v; };
   const rfOk = rows.some((k) => k.faultRf);
   // the RF row first: it leaves the state alone, so the block goes on being compared
   for (const k of rows) {
     // the record itself (hash or fields) equal, the faults equal but for RF (which the ROM keeps out of memory)
-    if (k.faultRf && faults(a, i, true) === faults(b, i, true) && diffFields(a, i, b, i, undef).every((d) => d === 'fault')) return 2;
+    if (k.faultRf && faults(a, i, true) === faults(b, i, true) && diffFields(a, i, b, i, undef).every((d) => d === 'fault')) return done(k, 2);
   }
   for (const k of rows) {
     if (k.faultRf) continue;
-    if (!k.bits) return 1;
+    if (!k.bits) return done(k, 1);
     if (a.hashed[i] || b.hashed[i] || faults(a, i, rfOk) !== faults(b, i, rfOk)) continue;
     const bits = k.bits!;
     let ok = true;
@@ -90,7 +94,7 @@ function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream,
       const allowed = f === F.fpu ? bits.fpu ?? 0 : f === F.eflags ? bits.eflags ?? 0 : 0;
       if ((x & ~allowed) !== 0) ok = false;
     }
-    if (ok) return 1;
+    if (ok) return done(k, 1);
   }
   return 0;
 }
@@ -98,6 +102,7 @@ function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream,
 export function compareStreams(items: readonly Item[], a: Stream, an: string, b: Stream, bn: string): Comparison {
   const forms = new Map<string, FormStat>();
   let compared = 0, diffs = 0, nExplained = 0, skipBlock = -1, error: string | null = null;
+  const byRow = new Map<number, number>();
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     if (i >= a.nRec || i >= b.nRec) {
@@ -115,7 +120,7 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
     if (!d.length) continue;
     const ex = isExplained(it.form, an, a, bn, b, i, it.undef);
     if (ex !== 2) skipBlock = it.block;
-    if (ex) { st.explained++; nExplained++; continue; }
+    if (ex) { st.explained++; nExplained++; byRow.set(lastRow, (byRow.get(lastRow) ?? 0) + 1); continue; }
     st.diffs++; diffs++;
     if (!st.example) {
       const prev = i > 0 && items[i - 1]!.block === it.block ? `before: ${state(b, i - 1)}` : 'before: block start (registers from the block\'s own setup)';
@@ -123,7 +128,7 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
         `  ${prev}`, `  ${an.padEnd(7)}: ${state(a, i)} ${faults(a, i)}`, `  ${bn.padEnd(7)}: ${state(b, i)} ${faults(b, i)}`].join('\n');
     }
   }
-  return { a: an, b: bn, compared, diffs, explained: nExplained, forms, error };
+  return { a: an, b: bn, compared, diffs, explained: nExplained, forms, byRow, error };
 }
 
 /** One line per form: count and differences per comparison; then the first reproducer of each differing form. */
@@ -142,6 +147,13 @@ export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean
   }
   lines.push([`total (${sorted.length} forms)`.padEnd(28), String(Math.max(...cmps.map((c) => c.compared))).padStart(8),
     ...cmps.map((c) => `${c.diffs}${c.explained ? ` (+${c.explained} expl.)` : ''}`.padStart(16))].join(' '));
+  for (const c of cmps) {
+    lines.push(`${c.a}/${c.b}: ${c.compared} records compared, ${c.diffs} unexplained differences, ${c.explained} explained`);
+    for (const [row, n] of [...c.byRow].sort((x, y) => x[0] - y[0])) {
+      const k = KNOWN_DIFFERENCES[row]!;
+      lines.push(`  ${n} explained by row ${row} (${k.emulator}, /${k.form.source.slice(0, 40)}/): ${k.what.slice(0, 60)}`);
+    }
+  }
   for (const c of cmps) {
     if (c.error) lines.push(`${c.a}/${c.b}: ${c.error}`);
     for (const f of sorted) {

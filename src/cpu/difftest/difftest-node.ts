@@ -33,7 +33,8 @@ export interface DifftestResult {
 }
 
 function merge(into: Comparison | undefined, c: Comparison): Comparison {
-  if (!into) return { ...c, forms: new Map([...c.forms].map(([k, v]) => [k, { ...v }])) };
+  if (!into) return { ...c, forms: new Map([...c.forms].map(([k, v]) => [k, { ...v }])), byRow: new Map(c.byRow) };
+  for (const [r, n] of c.byRow) into.byRow.set(r, (into.byRow.get(r) ?? 0) + n);
   into.compared += c.compared;
   into.diffs += c.diffs;
   into.explained += c.explained;
@@ -102,13 +103,14 @@ export function main(argv: string[], out: (s: string) => void): number {
     else if (a === '--oracles') { opt.oracles = (v ?? '').split(',').filter((x) => x && x !== 'none') as Oracle[]; i++; if (opt.oracles.some((x) => x !== 'qemu' && x !== 'bochs')) throw new Error('--oracles takes qemu,bochs'); }
     else if (a === '--interpreter') opt.interpreter = true;
     else if (a === '--compiled') opt.compiled = true;
-    else if (a === '--x87' || a === '--lock-ud' || a === '--system' || a === '--gates') { /* on by default */ }
+    else if (a === '--x87' || a === '--lock-ud' || a === '--system' || a === '--gates' || a === '--tasks') { /* on by default */ }
     else if (a === '--no-x87') opt.gen = { ...opt.gen, x87: false };
     else if (a === '--no-lock-ud') opt.gen = { ...opt.gen, lockUd: false };
     else if (a === '--no-system') opt.gen = { ...opt.gen, system: false };
     else if (a === '--no-gates') opt.gen = { ...opt.gen, gates: false };
+    else if (a === '--no-tasks') opt.gen = { ...opt.gen, tasks: false };
     else if (a === '--all') all = true;
-    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --no-x87, --no-lock-ud, --no-system, --no-gates, --all)`);
+    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --no-x87, --no-lock-ud, --no-system, --no-gates, --no-tasks, --all)`);
   }
   const r = runDifftest({ ...opt, log: (l) => out(l) });
   out(formatSummary(r.comparisons, { all }));
