@@ -56,6 +56,7 @@ export function createAcpiPm(opts: AcpiPmOptions): AcpiPm {
     acpiOnly: opts.acpiOnly ?? false,
     hooks: { ...NO_HOOKS, ...opts.hooks },
     sciLevel: false,
+    wakeArmed: -1,
     io,
     evtIo: null as never,
     cntIo: null as never,

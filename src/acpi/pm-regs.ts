@@ -85,6 +85,8 @@ export interface AcpiPm {
   hooks: AcpiPmHooks;
   /** Last level driven on the SCI line. */
   sciLevel: boolean;
+  /** PM1_EN's RTC_EN | TMR_EN as last passed to `hooks.wakeupEnable` (-1: not yet). */
+  wakeArmed: number;
   /** The 64-byte relocatable container holding acpi-evt (+0), acpi-cnt (+4), acpi-tmr (+8). */
   readonly io: PortContainer;
   readonly evtIo: PortRegion<AcpiPm>;

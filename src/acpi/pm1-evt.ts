@@ -29,6 +29,11 @@ export function pm1StsWrite(pm: AcpiPm, val: number): void {
 export function pm1EnWrite(pm: AcpiPm, val: number): void {
   pm.regs.pm1.en = val & 0xffff;
   if (pm.trace.on(tr.writeEn)) pm.trace.emit(tr.writeEn, { val });
+  // qemu_system_wakeup_enable only sets or clears a mask bit: tell the board when RTC_EN or TMR_EN changes, not
+  // on every write (an OSPM polling loop rewrites PM1_EN all the time)
+  const arm = val & (RTC_EN | TMR_EN);
+  if (arm === pm.wakeArmed) return;
+  pm.wakeArmed = arm;
   pm.hooks.wakeupEnable('rtc', (val & RTC_EN) !== 0);
   pm.hooks.wakeupEnable('pmtimer', (val & TMR_EN) !== 0);
 }
@@ -37,6 +42,7 @@ export function pm1EnWrite(pm: AcpiPm, val: number): void {
 export function pm1EvtReset(pm: AcpiPm): void {
   pm.regs.pm1.sts = 0;
   pm.regs.pm1.en = 0;
+  pm.wakeArmed = 0;
   pm.hooks.wakeupEnable('rtc', false);
   pm.hooks.wakeupEnable('pmtimer', false);
 }

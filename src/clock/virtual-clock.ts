@@ -17,12 +17,32 @@ export interface VirtualTimer {
   wakes?: () => boolean;
 }
 
+/**
+ * A timer of this clock: setting `deadline` tells the clock, so finding the next deadline costs nothing on the
+ * CPU's per-I/O path (the clock sync before every port access and the check after every OUT).
+ */
+class ClockTimer implements VirtualTimer {
+  private d = Infinity;
+  wakes?: () => boolean;
+  constructor(readonly name: string, readonly fire: (now: number) => void, private readonly clock: VirtualClock) {}
+  get deadline(): number { return this.d; }
+  set deadline(v: number) {
+    const old = this.d;
+    if (v === old) return;
+    this.d = v;
+    this.clock.deadlineMoved(old, v);
+  }
+}
+
 export class VirtualClock {
   /** ns per instruction = 2^shift (QEMU -icount shift=N). */
   private nsPerInsn: number;
   private baseNs = 0;
   private insns = 0;
   private readonly timers: VirtualTimer[] = [];
+  /** The earliest deadline of all timers while `earliestExact`; otherwise a lower bound of it. */
+  private earliest = Infinity;
+  private earliestExact = true;
 
   constructor(shift = 0) {
     this.nsPerInsn = 2 ** shift;
@@ -52,7 +72,7 @@ export class VirtualClock {
   /** Called by the CPU after a slice. Fires due timers. */
   addInstructions(n: number): void {
     this.insns += n;
-    this.runDue();
+    if (this.ns() >= this.earliest) this.runDue(); // `earliest` never exceeds the first deadline: nothing is due
   }
 
   /** Move time forward with no CPU (qtest `clock_step`). */
@@ -77,9 +97,15 @@ export class VirtualClock {
   }
 
   timer(name: string, fire: (now: number) => void): VirtualTimer {
-    const t: VirtualTimer = { name, deadline: Infinity, fire };
+    const t = new ClockTimer(name, fire, this);
     this.timers.push(t);
     return t;
+  }
+
+  /** A timer's deadline moved from `old` to `v` (ClockTimer's setter). */
+  deadlineMoved(old: number, v: number): void {
+    if (v < this.earliest) this.earliest = v; // still exact if it was: nothing is earlier
+    else if (old <= this.earliest) this.earliestExact = false; // the first timer moved later: recompute on demand
   }
 
   /** Earliest deadline among the timers that could wake the guest (see `VirtualTimer.wakes`). */
@@ -90,8 +116,11 @@ export class VirtualClock {
   }
 
   nextDeadline(): number {
+    if (this.earliestExact) return this.earliest;
     let d = Infinity;
     for (const t of this.timers) if (t.deadline < d) d = t.deadline;
+    this.earliest = d;
+    this.earliestExact = true;
     return d;
   }
 

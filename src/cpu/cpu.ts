@@ -22,11 +22,13 @@ import { Fpu } from './fpu/fpu-state.js';
 
 const JIT_SLOTS = 1 << 16;
 /**
- * Visits of a block start before it is compiled. A block costs V8 a parse and several tier-ups (~0.3 ms); in a
- * Linux boot (bench/linux-boot.bench.js, CPU s for the whole boot) threshold 16 took ~50 s, 256 37 s, 1024 30 s,
- * 4096 27 s, the interpreter alone 25 s: most kernel blocks run too few times to repay it. Hot loops run far more.
+ * Visits of a block start before it is compiled. A block costs V8 a parse, bytecode and several tier-ups (1-2 ms
+ * of CPU for its few KB of source, measured on the Linux boot's blocks); in a Linux boot
+ * (bench/linux-boot.bench.js, CPU s for the whole boot) threshold 16 took ~50 s, 256 37 s, 1024 30 s, 4096 22 s
+ * (2,109 blocks compiled), 8192 20 s, 16000 16.6-17.2 s (374 blocks), 32000 17.9 s, 65000 16.5 s, the
+ * interpreter alone 24 s: most kernel blocks run too few times to repay their compile. Hot loops run far more.
  */
-const JIT_THRESHOLD = 4096;
+const JIT_THRESHOLD = 16384;
 /** The compiler may compile one instruction per this many retired ones on average... */
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
@@ -131,6 +133,10 @@ export class Cpu extends CpuState {
   blocksCompiled = 0;
   /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
   insnsCompiled = 0;
+  /** [0]: instructions retired inside compiled blocks (a float, so the count never changes a field's representation) */
+  private readonly blockStats = new Float64Array(1);
+  /** Instructions retired inside compiled blocks so far (the rest ran in the interpreter; for benchmarks) */
+  get insnsInBlocks(): number { return this.blockStats[0]!; }
   /** instructions a looping block retired before its current iteration */
   blkDone = 0;
 
@@ -143,7 +149,6 @@ export class Cpu extends CpuState {
     this.lapic = new LocalApic();
     this.jit = o.jit ?? true;
     this.jitThreshold = o.jitThreshold ?? JIT_THRESHOLD;
-    this.tlb.onCodeWrite = () => this.invalidateCode();
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
     this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
@@ -242,10 +247,13 @@ export class Cpu extends CpuState {
     this.breakLoop = true;
   }
 
-  /** Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). */
-  syncClock(): void {
-    const n = this.retired - this.given;
-    if (n > 0) { this.given = this.retired; this.clock.addInstructions(n); }
+  /**
+   * Give the executed instructions to the virtual clock (before I/O, RDTSC and at slice end). `inBlock`: the
+   * instructions a compiled block retired before the current one, which `retired` counts only when it returns.
+   */
+  syncClock(inBlock = 0): void {
+    const n = this.retired + inBlock - this.given;
+    if (n > 0) { this.given += n; this.clock.addInstructions(n); }
   }
 
   /**
@@ -309,12 +317,15 @@ export class Cpu extends CpuState {
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
             const tlb = this.tlb;
-            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.csBase === this.segBase[CS] && b.os === this.defOs
+            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && b.csBase === this.segBase[CS] && b.os === this.defOs
               && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
               if (b.fn !== null && b.n <= end - this.retired) {
                 this.curBlock = b;
-                this.retired += b.fn(this, end - this.retired);
+                const done = b.fn(this, end - this.retired);
+                this.retired += done;
+                this.blockStats[0]! += done;
                 this.curBlock = null;
+                if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
                 continue;
               }
             } else if (this.hotLin[h] !== lin) {

@@ -26,10 +26,16 @@ export class Tlb {
   epoch = 0;
   /** physical pages holding compiled code: never cached for writes, so a write reaches writeSlow */
   readonly codePage = new Uint8Array(PAGES);
-  /** bumped when compiled code goes stale (a write to a code page, or the host changed guest RAM) */
+  /** bumped when every compiled block goes stale (the host changed guest RAM: Cpu.invalidateCode) */
   codeGen = 0;
-  /** called by writeSlow after a write to a code page */
-  onCodeWrite: (() => void) | null = null;
+  /**
+   * Per physical page: bumped by a guest write to a page holding compiled code, which makes only that page's
+   * blocks stale (a block never leaves its 4 KiB page). A global counter made one write to a code page (Linux
+   * frees its init sections, busybox pages get reused) drop every block, and each had to warm up again.
+   */
+  readonly pageGen = new Int32Array(PAGES);
+  /** called by writeSlow after a write to a code page (the page's blocks are already stale) */
+  onCodeWrite: ((physPage: number) => void) | null = null;
   private readonly codeList = new Int32Array(LIST);
   private codeCount = 0;
 
@@ -37,10 +43,26 @@ export class Tlb {
   markCode(physPage: number): void {
     this.codePage[physPage] = 1;
     if (this.codeCount < LIST) this.codeList[this.codeCount++] = physPage;
-    else { this.codePage.fill(0); this.codeCount = 0; this.codePage[physPage] = 1; this.codeList[this.codeCount++] = physPage; }
+    else {
+      // too many code pages to track: forget them all, and with them every block (their pages are unprotected now)
+      this.codePage.fill(0); this.codeCount = 0; this.codeGen++;
+      this.codePage[physPage] = 1; this.codeList[this.codeCount++] = physPage;
+    }
   }
 
-  /** Forget all code pages (after a code write: every block is stale). */
+  /**
+   * A guest store hit a page holding compiled code: its blocks go stale (pageGen), and the page is no longer
+   * protected until code is compiled from it again. The epoch moves too, so a looping block that wrote to its own
+   * page stops at the end of its iteration (the run loop then finds it stale).
+   */
+  codeWritten(physPage: number): void {
+    this.codePage[physPage] = 0;
+    this.pageGen[physPage] = (this.pageGen[physPage]! + 1) | 0;
+    this.epoch++;
+    this.onCodeWrite?.(physPage);
+  }
+
+  /** Forget all code pages (the host changed guest RAM: every block is stale). */
   clearCode(): void {
     for (let i = 0; i < this.codeCount; i++) this.codePage[this.codeList[i]!] = 0;
     this.codeCount = 0;
@@ -207,11 +229,12 @@ export class Tlb {
         const p = i < n0 ? p0 + i : p1 + (i - n0);
         c.mem.write8(p, v >>> (8 * i));
       }
-      if (this.codePage[p0 >>> 12] || this.codePage[p1 >>> 12]) this.onCodeWrite?.();
+      if (this.codePage[p0 >>> 12]) this.codeWritten(p0 >>> 12);
+      if (this.codePage[p1 >>> 12]) this.codeWritten(p1 >>> 12);
       return;
     }
     const phys = this.translate(c, lin, true);
     c.mem.write(phys, v, size);
-    if (this.codePage[phys >>> 12]) this.onCodeWrite?.();
+    if (this.codePage[phys >>> 12]) this.codeWritten(phys >>> 12);
   }
 }

@@ -41,6 +41,8 @@ export function classifyQemu(r: DiagramRecord, prev: DiagramRecord | undefined):
       return { from: 'firmware', to: 'guest', kind: 'boot', label: `Linux bzImage: 32-bit entry, cmdline "${String(a['cmdline'])}"` };
     case 'seabios_s3_resume':
       return { from: 'firmware', to: 'guest', kind: 'boot', label: `S3 resume: FACS waking vector ${h(a['vector'])}` };
+    case 'seabios_hard_reboot':
+      return { from: 'firmware', to: 'firmware', kind: 'note', label: 'warm entry after POST: hard reboot through 0xCF9' };
     case 'acpi_pm1_cnt_write':
       return { from: 'guest', to: 'pm', kind: 'port-write', label: `PM1a_CNT <== ${h(a['val'], 4)}${a['slpEn'] ? ` SLP_EN: ${String(a['sleep'])}` : ` (SLP_TYP ${String(a['typ'])})`}` };
     case 'acpi_pm1_cnt_update':

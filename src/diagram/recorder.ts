@@ -9,7 +9,7 @@ import type { DiagramRecord, GuestSite } from './swimlane.js';
 
 /** QEMU-mode events the diagram draws (qemu-lanes.ts says how). */
 export const QEMU_DIAGRAM_EVENTS = [
-  'seabios_piix4_pm_config_setup', 'seabios_acpi_tables', 'multiboot_load', 'linux_load', 'seabios_s3_resume',
+  'seabios_piix4_pm_config_setup', 'seabios_acpi_tables', 'multiboot_load', 'linux_load', 'seabios_s3_resume', 'seabios_hard_reboot',
   'acpi_pm1_cnt_write', 'acpi_pm1_cnt_update', 'acpi_pm1_evt_write_sts', 'acpi_pm1_evt_write_en', 'acpi_pm1_evt_power_down',
   'acpi_notify_wakeup', 'acpi_gpe_writeb', 'piix_rcr_write', 'pckbd_kbd_write_command', 'port92_write', 'debug_exit_write',
   'cpu_triple_fault', 'machine_guest_sleep', 'machine_request', 'machine_event', 'machine_runstate', 'machine_reset',

@@ -47,8 +47,23 @@ export class PortBusError extends Error {
   override name = 'PortBusError';
 }
 
-/** One flattened region: everything dispatch needs, in one monomorphic shape. */
+type ReadFn = (state: any, offset: number, size: AccessSize) => number;
+type WriteFn = (state: any, offset: number, value: number, size: AccessSize) => void;
+const NO_READ: ReadFn = () => 0;
+const NO_WRITE: WriteFn = () => {};
+/** SIZE_BIT[size]: the bit of `FlatEntry.direct` for an access size (0 for anything but 1, 2, 4). */
+const SIZE_BIT: readonly number[] = [0, 2, 4, 0, 16];
+
+/**
+ * One flattened region: everything dispatch needs, in one monomorphic shape. The handlers and state are copied
+ * out of the region's ops table (whose shapes differ from device to device) so the hot path loads them from here.
+ */
 class FlatEntry {
+  /** SIZE_BIT of each size the region takes as it is: valid, and inside impl (no widening or splitting). */
+  readonly direct: number;
+  readonly read: ReadFn;
+  readonly write: WriteFn;
+  readonly state: unknown;
   constructor(
     readonly region: PortRegion<any> | null,
     readonly base: number,
@@ -57,7 +72,16 @@ class FlatEntry {
     readonly unaligned: boolean,
     readonly implMin: number,
     readonly implMax: number,
-  ) {}
+  ) {
+    let direct = 0;
+    for (const s of [1, 2, 4]) {
+      if (region !== null && s >= validMin && s <= validMax && s >= implMin && s <= implMax) direct |= SIZE_BIT[s]!;
+    }
+    this.direct = direct;
+    this.read = region !== null ? region.ops.read : NO_READ;
+    this.write = region !== null ? region.ops.write : NO_WRITE;
+    this.state = region !== null ? region.state : null;
+  }
 }
 
 const UNASSIGNED = new FlatEntry(null, 0, 1, 4, true, 1, 4);
@@ -183,6 +207,28 @@ export class PortBus implements PortIO {
 
   read(port: number, size: AccessSize): number {
     port &= 0xffff;
+    const e = this.entries[this.index[port]!]!;
+    const off = port - e.base;
+    // the common case: a size the region implements, aligned (or unaligned allowed), nobody tracing reads
+    if ((e.direct & SIZE_BIT[size]!) !== 0 && (e.unaligned || (off & (size - 1)) === 0) && !this.trace.on(tr.read)) {
+      return (e.read(e.state, off, size) & SIZE_MASK[size]) >>> 0;
+    }
+    return this.readSlow(port, size);
+  }
+
+  write(port: number, value: number, size: AccessSize): void {
+    port &= 0xffff;
+    const e = this.entries[this.index[port]!]!;
+    const off = port - e.base;
+    if ((e.direct & SIZE_BIT[size]!) !== 0 && (e.unaligned || (off & (size - 1)) === 0) && !this.trace.on(tr.write)) {
+      e.write(e.state, off, (value & SIZE_MASK[size]) >>> 0, size);
+      return;
+    }
+    this.writeSlow(port, value, size);
+  }
+
+  /** Everything else: unassigned ports, invalid sizes, widening and splitting, tracing. */
+  private readSlow(port: number, size: AccessSize): number {
     if (SIZE_OK[size] !== 1) return this.impossible(port, size, false);
     const e = this.entries[this.index[port]!]!;
     const r = e.region;
@@ -210,8 +256,7 @@ export class PortBus implements PortIO {
     return v;
   }
 
-  write(port: number, value: number, size: AccessSize): void {
-    port &= 0xffff;
+  private writeSlow(port: number, value: number, size: AccessSize): void {
     if (SIZE_OK[size] !== 1) {
       this.impossible(port, size, true);
       return;

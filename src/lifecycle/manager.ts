@@ -183,10 +183,28 @@ export class DomainManager extends DomainCore {
       // Agent mode: libvirt clears fakeReboot and sends guest-shutdown (powerdown or reboot).
       // The agent channel is synchronous: the guest may act before the reply, so the intent counts as delivered now.
       intent.status = 'delivered';
+      // Seed 002 (an ACPI reboot, then at once this): the guest may already have answered that press with its S5.
+      // Events received so far are handled first, so a fake reboot already under way runs to its end and the agent
+      // then meets a running guest; a guest still stopped in that S5 is already off, which is what this later
+      // request asks for: its SHUTDOWN consumes this intent (libvirt would ask the stopped guest's agent, fail, and
+      // let the fake reboot win: lifecycle.md §4, the later request wins).
+      await this.eventsSoFar();
+      if (this.intent !== intent) return; // the guest's S5 consumed it meanwhile: the domain is shutting down
+      if (kind === 'shutdown' && (await this.stoppedInS5())) {
+        this.decide(`${kind} #op${op.id} --mode agent: the guest is already stopped in its S5; no agent command needed`, op);
+        await this.settle();
+        return;
+      }
       this.decide(`${kind} #op${op.id} --mode agent: guest-shutdown sent to the guest agent`, op);
       try {
         await this.conn.execute('x-acpidm-guest-agent', { execute: 'guest-shutdown', arguments: { mode: kind === 'reboot' ? 'reboot' : 'powerdown' } });
       } catch (e) {
+        // The guest wrote its S5 between our look and the agent command: as above, the shutdown takes it as is.
+        if (kind === 'shutdown' && this.intent === intent && (await this.stoppedInS5())) {
+          this.decide(`${kind} #op${op.id}: the guest stopped in its S5 before the agent answered; that S5 completes the shutdown`, op);
+          await this.settle();
+          return;
+        }
         if (this.intent === intent) this.intent = null;
         intent.status = 'cleared';
         this.decide(`${kind} intent #op${op.id} cleared: the guest agent failed (${(e as Error).message})`, op);
@@ -194,6 +212,17 @@ export class DomainManager extends DomainCore {
       }
     }
     await this.settle();
+  }
+
+  /** Wait for the handlers of the events received so far (not for events that arrive meanwhile). */
+  private async eventsSoFar(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Is the VM stopped after a guest S5 (QMP status `shutdown`, -no-shutdown)? */
+  private async stoppedInS5(): Promise<boolean> {
+    const st = await this.conn.execute<{ status: string }>('query-status').catch(() => null);
+    return st?.status === 'shutdown';
   }
 
   /** Rule 1: the later request wins. */
@@ -347,6 +376,18 @@ export class DomainManager extends DomainCore {
       this.emitEvent({ kind: 'reboot' }); // libvirt sends REBOOT for every RESET; the record is the fake reboot's
       return;
     }
+    const chain = cause?.chain ?? (await this.fetchChain('RESET'));
+    // The firmware's hard reboot after a warm entry (SeaBIOS, and acpidm's built-in firmware, after every reset
+    // once POST ran) completes the reset before it: a REBOOT event as libvirt sends, no decision of its own.
+    if (chain[chain.length - 1]?.evidence?.['firmware'] !== undefined) {
+      const verdict = await this.vmVerdict();
+      this.emitEvent({ kind: 'reboot' });
+      this.record(this.status, null, {
+        requester: 'guest', mechanism: 'firmware hard reboot after the reset (SeaBIOS warm entry)', answers: [], chain,
+        ...(verdict ? { verdict } : {}),
+      });
+      return;
+    }
     const i = this.intent;
     if (i && (i.status === 'requested' || i.status === 'delivered')) {
       const agentReboot = i.kind === 'reboot' && i.mode === 'agent' && data?.['guest'] === true;
@@ -354,7 +395,6 @@ export class DomainManager extends DomainCore {
       this.decide(`${i.kind} intent #op${i.op.id} ${agentReboot ? 'consumed by the guest reset' : 'cleared by RESET'}`, i.op);
       this.intent = null;
     }
-    const chain = cause?.chain ?? (await this.fetchChain('RESET'));
     const verdict = await this.vmVerdict();
     this.emitEvent({ kind: 'reboot' });
     const lastOp = this.lastOperation();

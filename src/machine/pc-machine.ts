@@ -107,6 +107,11 @@ export class PcMachine {
   onPamChanged: ((config: Uint8Array) => void) | null = null;
   /** An SMI raised through APM 0xB2 (acpidm has no SMM: PcSystem stops a -bios run that needs it). */
   onSmi: (() => void) | null = null;
+  /**
+   * Set by the built-in firmware when it arms its hard reboot after a warm entry (seabios-post.ts): the next guest
+   * reset the CPU requests is that firmware's, recorded with this text and as answering the RESET before it.
+   */
+  firmwareReboot: string | null = null;
 
   private readonly debugcon = new DebugconBuffer();
   /** The guest's last console lines with their virtual times (evidence for the cause chain). */
@@ -399,12 +404,22 @@ export class PcMachine {
     }
   }
 
+  private lastResetLink(): number | undefined {
+    const log = this.runState.log;
+    for (let i = log.length - 1; i >= 0; i--) if (log[i]!.event === 'RESET') return log[i]!.cause?.id;
+    return undefined;
+  }
+
   private guestReset(mechanism: ResetMechanism, what: string, evidence: Record<string, number | string>): void {
     const o = this.requestOrigin();
+    // The firmware's hard reboot after a warm entry completes the reset before it (seabios-post.ts): it answers it.
+    const fw = this.ioOrigin === 'cpu' ? this.firmwareReboot : null;
+    this.firmwareReboot = null;
+    const answers = fw !== null ? this.lastResetLink() : o.answers;
     this.runState.requestReset('guest-reset', {
       requester: o.requester, mechanism, what,
-      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence, ...this.consoleTail.evidence() },
-      ...(o.answers !== undefined ? { answers: o.answers } : {}),
+      evidence: { ...evidence, tNs: this.clock.ns(), insns: this.clock.instructions, ...o.evidence, ...this.consoleTail.evidence(), ...(fw !== null ? { firmware: fw } : {}) },
+      ...(answers !== undefined ? { answers } : {}),
     });
   }
 }

@@ -14,7 +14,7 @@ import { FW_CFG_DMA_BASE, FW_CFG_IO_BASE, fwCfgDmaOps, fwCfgIoOps, type FwCfgSta
 import { PortRegion } from '../ioports/region.js';
 import { pcFwCfg } from './fw-cfg-pc.js';
 import { PcMachine, type PcMachineOptions } from './pc-machine.js';
-import { programPiix4Pm, seabiosPost, seabiosS3Resume, type PostResult } from './seabios-post.js';
+import { haveRunPost, programPiix4Pm, seabiosHardReboot, seabiosPost, seabiosS3Resume, type PostResult } from './seabios-post.js';
 
 export interface PcSystemOptions extends PcMachineOptions {
   /** `-m` in MiB (default 128, as QEMU). */
@@ -103,6 +103,9 @@ export class PcSystem {
     m.addResetHandler(() => this.firmware());
   }
 
+  /** The instruction count when the built-in firmware last ran POST (see firmware()). */
+  private postAtInsns = -1;
+
   /** Set when a -bios image raised an SMI that nothing services (see onSmi in the constructor). */
   private smiNeeded: string | null = null;
 
@@ -152,6 +155,17 @@ export class PcSystem {
       cmos[0x0f] = 0;
       if (this.post && seabiosS3Resume(this.mem, this.cpu, m.trace, this.post.tables.facs, { bus: m.bus, pmBase: this.profile.pm.pmBase })) return;
     }
+    // Any other reset after POST is SeaBIOS's warm entry: a hard reboot (RESET guest-reset) when the CPU runs, and
+    // POST only after that (seabios-post.ts). The reset it requests completes this one: recorded as answering it.
+    // SeaBIOS's POST runs on the CPU, so it has run only once the CPU ran after the reset that started it (QEMU 7.2:
+    // -S, system_reset, cont gives one RESET); the built-in POST is done at the reset itself, hence the count.
+    if (haveRunPost(this.mem) && m.clock.instructions !== this.postAtInsns) {
+      seabiosHardReboot(this.mem, this.cpu, m.trace, cmos);
+      m.firmwareReboot = 'built-in firmware (SeaBIOS stand-in): hard reboot after POST';
+      this.cpu.invalidateCode();
+      return;
+    }
+    this.postAtInsns = m.clock.instructions;
     this.post = seabiosPost({
       bus: m.bus, mem: this.mem, cpu: this.cpu, trace: m.trace, profile: this.profile, kernel: this.opts.kernel,
       ...(this.opts.cmdline !== undefined ? { cmdline: this.opts.cmdline } : {}),

@@ -17,6 +17,15 @@
  * On an S3 resume (the RTC's CMOS shutdown status is 0xFE) SeaBIOS does none of
  * that: `s3_resume` re-initialises the 8259s, the local APIC's LINT0/LINT1 and the
  * PIIX4 PM window, then jumps to the FACS firmware_waking_vector in real mode.
+ *
+ * Any other reset after POST (QMP system_reset, a guest's 0xCF9/i8042/triple-fault reboot) is a warm entry:
+ * SeaBIOS finds `HaveRunPost` set in its shadowed F-segment, which a reset keeps (QEMU resets neither RAM nor the
+ * i440FX PAM registers), and hard-reboots the machine instead of running POST on a used machine
+ * (romlayout.S entry_post → resume.c handle_resume/handle_resume32 → tryReboot → fw/shadow.c qemu_reboot:
+ * "Attempting a hard reboot", the pristine image copied back with HaveRunPost = 0, then 0x02 and 0x06 to 0xCF9).
+ * QEMU reports that reset as RESET {guest: true, reason: guest-reset}; POST runs after it. The built-in firmware
+ * does the same: HaveRunPost is a dword in the F-segment, and the hard reboot is 16 bytes of real-mode code run at
+ * F000:FFF0, so its 0xCF9 write is a guest reset like SeaBIOS's and happens when the CPU runs (after `cont`).
  */
 import type { MachineProfile } from '../acpi/profiles/types.js';
 import { installTables, type InstalledTables } from '../acpi/install/install-tables.js';
@@ -39,8 +48,31 @@ export const tr = {
     `Linux bzImage (boot protocol ${a.version >> 8}.${(a.version & 0xff).toString().padStart(2, '0')}) at 0x100000-0x${hex(a.kernelEnd)}, boot_params 0x${hex(a.bootParams)}` +
     `${a.initrdSize ? `, initrd 0x${hex(a.initrd)} (${a.initrdSize} bytes)` : ''}, command line "${a.cmdline}"`),
   resume: defineEvent('firmware', 'seabios_s3_resume', (a: { vector: number }) =>
-    a.vector ? `S3 resume: jump to the FACS waking vector 0x${hex(a.vector)} in real mode` : 'S3 resume: no resume vector set, booting normally'),
+    a.vector ? `S3 resume: jump to the FACS waking vector 0x${hex(a.vector)} in real mode` : 'S3 resume: no resume vector set'),
+  hardReboot: defineEvent('firmware', 'seabios_hard_reboot', (a: { status: number }) =>
+    `warm entry after POST (HaveRunPost set, CMOS shutdown status 0x${hex(a.status, 2)}): attempting a hard reboot, ` +
+    '0x02 then 0x06 to 0xCF9 from F000:FFF0'),
 };
+
+/** SeaBIOS's `HaveRunPost` (romlayout.S entry_post tests it): a dword in the F-segment, which a reset keeps. */
+export const HAVE_RUN_POST = 0xfffe0;
+/** F000:FFF0, where the CPU enters the shadowed BIOS after a reset. */
+const WARM_ENTRY = 0xffff0;
+/**
+ * What SeaBIOS's qemu_reboot does once it is entered (fw/shadow.c), as real-mode code: HaveRunPost back to 0 (it
+ * copies the pristine image, whose HaveRunPost is 0, and clears it last), then the PCI-style reset through the
+ * PIIX reset control register: 0x02 (hard reset type), then 0x06 (RST_CPU). SeaBIOS's fall-back is `int3`; a HLT
+ * with interrupts off here would stop the run as halted for good.
+ */
+const HARD_REBOOT = Uint8Array.of(
+  0x2e, 0xc6, 0x06, HAVE_RUN_POST & 0xff, (HAVE_RUN_POST >> 8) & 0xff, 0x00, // mov byte [cs:0xffe0], 0
+  0xb0, 0x02, //                                                              mov al, 0x02
+  0xba, 0xf9, 0x0c, //                                                        mov dx, 0xcf9
+  0xee, //                                                                    out dx, al
+  0xb0, 0x06, //                                                              mov al, 0x06
+  0xee, //                                                                    out dx, al
+  0xf4, //                                                                    hlt
+);
 
 /** PIIX4 PM function 00:01.3 on `pc`. */
 const PIIX4_PM_BDF = (0 << 16) | (1 << 11) | (3 << 8);
@@ -77,6 +109,7 @@ export function seabiosPost(o: {
   const { bus, mem, cpu, trace, profile } = o;
   programPiix4Pm(bus, trace, profile.pm.pmBase);
   lapicSetup(mem); // LINT0 = ExtINT (0x8700: level), LINT1 = NMI; SVR enabled
+  mem.write(HAVE_RUN_POST, 1, 4); // post.c code_mutable_preinit: the next reset is a warm entry
   // BIOS data area: base memory size (KiB) at 0x413, EBDA segment at 0x40E.
   mem.write(0x413, 639, 2);
   mem.write(0x40e, 0x9fc0, 2);
@@ -147,4 +180,24 @@ export function seabiosS3Resume(mem: PhysMemory, cpu: Cpu, trace: Trace, facs: n
   cpu.setReg('cs', vector >>> 4);
   cpu.setReg('eip', vector & 0xf);
   return true;
+}
+
+/** SeaBIOS entry_post: has POST run since power-on (HaveRunPost in the F-segment)? */
+export function haveRunPost(mem: PhysMemory): boolean {
+  return mem.read(HAVE_RUN_POST, 4) !== 0;
+}
+
+/**
+ * SeaBIOS's warm entry after POST (resume.c handle_resume, status other than an S3 resume): the CMOS shutdown
+ * status is cleared and the machine is hard-rebooted (fw/shadow.c qemu_reboot). The CPU starts at F000:FFF0 in
+ * the code above, so the reset is requested by the CPU's own OUT when it runs.
+ */
+export function seabiosHardReboot(mem: PhysMemory, cpu: Cpu, trace: Trace, cmos: Uint8Array): void {
+  const status = cmos[0x0f]!;
+  cmos[0x0f] = 0; // handle_resume: rtc_write(CMOS_RESET_CODE, 0)
+  if (trace.on(tr.hardReboot)) trace.emit(tr.hardReboot, { status });
+  for (let i = 0; i < HARD_REBOOT.length; i++) mem.write8(WARM_ENTRY + i, HARD_REBOOT[i]!);
+  cpu.reset();
+  cpu.setReg('cs', 0xf000); // F000:FFF0 = WARM_ENTRY
+  cpu.setReg('eip', 0xfff0);
 }

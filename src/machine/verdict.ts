@@ -59,6 +59,11 @@ const OUTCOME_OF: Partial<Record<string, Outcome>> = {
   POWERDOWN: 'button-ignored',
 };
 
+/** A RESET requested by the built-in firmware's hard reboot (its link carries `firmware`). */
+function isFirmwareReboot(e: MachineEvent): boolean {
+  return e.event === 'RESET' && e.cause?.evidence?.['firmware'] !== undefined;
+}
+
 /** Pick the deciding event (see the file comment). */
 function decide(log: readonly MachineEvent[]): { at: number; followUp: MachineEvent[]; hibernate: boolean } {
   let at = -1;
@@ -88,6 +93,8 @@ function decide(log: readonly MachineEvent[]): { at: number; followUp: MachineEv
       case 'SUSPEND_DISK':
         continue; // decided by the SHUTDOWN that follows
       case 'RESET':
+        // The firmware's hard reboot after a warm entry only completes the reset before it (seabios-post.ts).
+        if (isFirmwareReboot(e) && at >= 0 && log[at]!.event === 'RESET') continue;
         off = false;
         hibernate = false;
         followUp.length = 0;
@@ -160,7 +167,7 @@ export function computeVerdict(i: VerdictInput): Verdict {
     let firstT = e.t;
     for (let j = at; j >= 0; j--) {
       const x = i.log[j]!;
-      if (x.event === 'RESUME') continue;
+      if (x.event === 'RESUME' || isFirmwareReboot(x)) continue;
       if (key(x) !== k) break;
       n++;
       firstT = x.t;

@@ -93,6 +93,7 @@ export class DualPic {
     if (!(irq >= 0 && irq < 16)) return;
     const s = irq < 8 ? this.master : this.slave;
     const mask = 1 << (irq & 7);
+    const irr = s.irr;
     if (s.elcr & mask) {
       if (level) { s.irr |= mask; s.lastIrr |= mask; } else { s.irr &= ~mask; s.lastIrr &= ~mask; }
     } else if (level) {
@@ -102,7 +103,8 @@ export class DualPic {
       s.lastIrr &= ~mask;
     }
     if (this.trace.on(tr.setIrq)) this.trace.emit(tr.setIrq, { irq, level, irr: s.irr });
-    this.update(s);
+    // IRR unchanged (the line kept its level, as an SCI re-evaluated on every PM1 write does): INT cannot change
+    if (s.irr !== irr) this.update(s);
   }
 
   /** INTA (`pic_read_irq`): acknowledge and return the vector. Spurious IRQ 7 when nothing is pending. */

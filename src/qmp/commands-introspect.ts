@@ -227,6 +227,8 @@ export const INTROSPECT_COMMANDS: readonly Cmd[] = [
     },
   },
   { name: 'query-uuid', args: [], run: (ctx) => ({ UUID: inv(ctx.vm).uuid ?? '00000000-0000-0000-0000-000000000000' }) },
+  // QEMU qmp_query_memory_size_summary: the machine's RAM; plugged-memory is absent without memory devices.
+  { name: 'query-memory-size-summary', args: [], run: (ctx) => ({ 'base-memory': inv(ctx.vm).memoryBytes }) },
   // No iothreads, no block layer: empty lists, as QEMU answers for a VM without them.
   { name: 'query-iothreads', args: [], run: () => [] },
   { name: 'query-named-block-nodes', args: [{ name: 'flat', type: 'bool', optional: true }], run: () => [] },

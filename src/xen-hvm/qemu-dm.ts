@@ -122,11 +122,14 @@ export class QemuDm implements DmSideHooks {
     },
     serial: (text) => {
       this.serialOut += text;
+      // only the new text is searched: searching serialOut flattened the whole output on every byte (quadratic)
+      let from = 0;
       for (;;) {
-        const nl = this.serialOut.indexOf('\n', this.lineStart);
-        if (nl < 0) break;
-        const line = this.serialOut.slice(this.lineStart, nl).replace(/\r$/, '');
-        this.lineStart = nl + 1;
+        const nl = text.indexOf('\n', from);
+        if (nl < 0) { this.partialLine += text.slice(from); break; }
+        const line = (this.partialLine + text.slice(from, nl)).replace(/\r$/, '');
+        this.partialLine = '';
+        from = nl + 1;
         this.serialLines.push(line);
         this.onSerialLine(line);
       }
@@ -135,7 +138,8 @@ export class QemuDm implements DmSideHooks {
   /** Everything the guest sent on COM1 (qemu-dm's serial chardev), and its complete lines. */
   serialOut = '';
   readonly serialLines: string[] = [];
-  private lineStart = 0;
+  /** The COM1 line being written (no newline yet). */
+  private partialLine = '';
   /** Called for each complete COM1 line (the host notes it on the timeline). */
   onSerialLine: (line: string) => void = () => {};
 

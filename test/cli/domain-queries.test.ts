@@ -1,4 +1,6 @@
 // `acpidm domain` queries as virsh has them (issue 15): list, dominfo, and --json on every query, over real QMP sockets.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureIo } from '../../src/cli/cli-io.js';
@@ -7,6 +9,7 @@ import { main } from '../../src/cli/main.js';
 import { scenario, type Scenario } from '../qmp/scenario-harness.js';
 import { tempDir } from '../tmp-dir.js';
 
+const UUID = 'c7a5fdbd-cdaf-9455-926a-d65c16db1809';
 const open: Scenario[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
@@ -62,6 +65,33 @@ describe('acpidm domain dominfo and --json', () => {
     expect(j).toMatchObject({ name: 'web1', state: 'running', stateText: 'running', cpus: 1, socket: path });
     expect(j['cpuTimeNs']).toBeGreaterThanOrEqual(2.5e9);
   });
+
+  it('dominfo shows the UUID and memory the VM was started with (-uuid, -m), as virsh dominfo does', async () => {
+    // acpidm run as a management stack starts it: QMP answers query-uuid and query-memory-size-summary from them.
+    const dir = tempDir('acpidm-dominfo-');
+    const qmp = join(dir, 'q.sock');
+    const p = spawn(process.execPath, [join(import.meta.dirname, '../../bin/acpidm.js'), 'run', '-S', '-m', '48', '-uuid', UUID,
+      '-name', 'guest=db', '-kernel', join(import.meta.dirname, '../../firmware/guests/pwrbtn.bin'), '-display', 'none',
+      '-qmp', `unix:${qmp},server=on,wait=off`], { stdio: 'ignore' });
+    try {
+      for (let i = 0; !existsSync(qmp); i++) {
+        if (i > 600 || p.exitCode !== null) throw new Error(`acpidm run did not listen on ${qmp} (exit ${p.exitCode})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const r = await domain(qmp, 'dominfo');
+      expect(r.code, r.err).toBe(0);
+      const lines = r.out.trim().split('\n');
+      const kv = Object.fromEntries(lines.map((l) => [l.slice(0, 16).replace(/:\s*$/, ''), l.slice(16)]));
+      expect(kv).toMatchObject({ Name: 'db', UUID: UUID, 'Max memory': '49152 KiB', 'Used memory': '49152 KiB' });
+      // virsh's order: UUID after Name, the memory after CPU time
+      const keys = lines.map((l) => l.slice(0, 16).replace(/:\s*$/, ''));
+      expect(keys.slice(0, 4)).toEqual(['Id', 'Name', 'UUID', 'OS Type']);
+      expect(keys.indexOf('Max memory')).toBe(keys.indexOf('CPU time') + 1);
+      expect(JSON.parse((await domain(qmp, 'dominfo', '--json')).out)).toMatchObject({ uuid: UUID, memoryKiB: 49152 });
+    } finally {
+      p.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('domstate --json and cause --json are JSON documents; event --json prints JSON lines', async () => {
     const { s, path } = await vm('web1');

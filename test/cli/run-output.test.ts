@@ -43,7 +43,15 @@ describe('acpidm run output', () => {
     const r = await run('-kernel', join(import.meta.dirname, '../../firmware/guests/reboot-cf9.bin'), '--max-insns', '8000');
     const lines = r.out.split('\n');
     const at = (re: RegExp, from = 0) => lines.findIndex((l, i) => i >= from && re.test(l));
-    for (const start of [0, at(/machine_request reset requested/)]) {
+    // A reset after POST is SeaBIOS's warm entry: the firmware hard-reboots (its own line, at that reset's time),
+    // and POST runs after the reset its 0xCF9 write requests (QEMU + SeaBIOS: "Attempting a hard reboot").
+    const guestReset = at(/machine_request reset requested/);
+    const warm = at(/machine_reset devices reset/, guestReset);
+    const hard = at(/seabios_hard_reboot warm entry after POST/, guestReset);
+    expect([guestReset < warm, warm < hard, at(/seabios_piix4_pm_config_setup/, guestReset) > hard]).toEqual([true, true, true]);
+    const time = (i: number) => lines[i]!.trim().split(/\s+/)[0];
+    expect(time(hard)).toBe(time(warm));
+    for (const start of [0, at(/machine_request reset requested/, hard)]) {
       expect(start).toBeGreaterThanOrEqual(0);
       const reset = at(/machine_reset devices reset/, start);
       const setup = at(/seabios_piix4_pm_config_setup/, start);

@@ -71,7 +71,8 @@ describe.runIf(missing === null || ci)('real libvirt 9.0 with acpidm as its emul
     await start(name);
     await lv.ok('reboot', '--mode', 'acpi', name);
     // the fake reboot: the guest powers off, libvirt resets and continues it, and it waits for the button again
-    await waitFor(() => timesWaiting(debugcon(name)) >= 2 && ev.count(/'reboot'/) >= 1, `${name}: the guest back after the ACPI reboot`);
+    // (two REBOOTs at least: libvirt's system_reset and the firmware's hard reboot after it, see below)
+    await waitFor(() => timesWaiting(debugcon(name)) >= 2 && ev.count(/'reboot'/) >= 2, `${name}: the guest back after the ACPI reboot`);
     await sleep(1500);
     states.push(await lv.state(name));
     await lv.ok('destroy', name);
@@ -86,6 +87,11 @@ describe.runIf(missing === null || ci)('real libvirt 9.0 with acpidm as its emul
   it('virsh start / shutdown --mode acpi / reboot --mode acpi / destroy: the same lifecycle events as real QEMU 7.2', async () => {
     const a = await fourCommands('acpidm');
     const q = await fourCommands('qemu');
+    // libvirt sends REBOOT for every QMP RESET (qemu_process.c qemuProcessHandleReset). The fake reboot's
+    // system_reset is one; then the firmware, entered again after it already ran POST (HaveRunPost in its shadowed
+    // F-segment, kept across the reset), hard-reboots the machine: SeaBIOS resume.c handle_resume → tryReboot →
+    // fw/shadow.c qemu_reboot writes 0x02, 0x06 to 0xCF9 (RESET {guest: true, reason: guest-reset}). acpidm's
+    // built-in firmware does the same (src/machine/seabios-post.ts), so its transcript is exactly this:
     const expected = [
       "event 'lifecycle' for domain 'DOM': Resumed Unpaused",
       "event 'lifecycle' for domain 'DOM': Started Booted",
@@ -94,19 +100,26 @@ describe.runIf(missing === null || ci)('real libvirt 9.0 with acpidm as its emul
       "event 'lifecycle' for domain 'DOM': Resumed Unpaused",
       "event 'lifecycle' for domain 'DOM': Started Booted",
       "event 'reboot' for domain 'DOM'",
+      "event 'reboot' for domain 'DOM'",
       "event 'lifecycle' for domain 'DOM': Shutdown Finished after host request",
       "event 'lifecycle' for domain 'DOM': Stopped Destroyed",
     ];
     expect(a.events).toEqual(expected);
     expect(a.states).toEqual(['running (booted)', 'shut off (shutdown)', 'running (booted)', 'shut off (destroyed)']);
     expect(q.states).toEqual(a.states);
-    // Real QEMU gives more REBOOT lines after libvirt's system_reset: SeaBIOS, re-entered by a warm reset after it
-    // already ran POST, hard-reboots the machine itself (RESET {guest: true, guest-reset}); acpidm's built-in
-    // firmware re-runs its POST instead. Observed: 2 REBOOTs, 3 on a loaded machine. Collapsing the run of REBOOT
-    // lines, the transcripts are the same.
-    const collapse = (ev: string[]) => ev.filter((l, k) => !(l.startsWith("event 'reboot'") && ev[k - 1]?.startsWith("event 'reboot'")));
-    expect(q.events.filter((l) => l.startsWith("event 'reboot'")).length).toBeGreaterThanOrEqual(2);
-    expect(collapse(q.events)).toEqual(expected);
+    // Real QEMU: the same, with 2 REBOOTs or more. SeaBIOS follows its 0xCF9 write with `int3`, which the vCPU runs
+    // before it stops (TCG handles the exception before the stop request) and which triple-faults (no 32-bit IDT):
+    // a second guest-reset request. QEMU's main loop merges it with the first when it has not yet taken that one,
+    // else it is one more RESET, which lands in the next POST (and, once POST has set HaveRunPost again, causes one
+    // more hard reboot). A race between QEMU's vCPU thread and its main loop: 2, 3 and 4 RESETs in all were seen
+    // with QEMU 7.2 alone (QMP system_reset after the guest's S5; `-d int` shows the triple fault every time).
+    // acpidm services a reset request at the OUT, so the int3 never runs: QEMU's merged case, every time.
+    const isReboot = (l: string) => l.startsWith("event 'reboot'");
+    const qReboots = q.events.filter(isReboot).length;
+    expect(qReboots).toBeGreaterThanOrEqual(2);
+    const firstReboot = q.events.findIndex(isReboot);
+    expect(q.events.slice(firstReboot, firstReboot + qReboots).every(isReboot)).toBe(true); // one run of REBOOT lines
+    expect([...q.events.slice(0, firstReboot + 2), ...q.events.slice(firstReboot + qReboots)]).toEqual(expected);
   }, 300_000);
 
   /** Seed 002 under real libvirt: reboot --mode acpi, then at once shutdown --mode agent. */

@@ -150,15 +150,20 @@ describe('the built-in firmware picks the Linux loader for a bzImage', () => {
     // pci_resume: the PM block is back at 0x600, holding the wakeup's WAK_STS | PWRBTN_STS.
     expect(m.bus.read(0x600, 2) & 0x8100).toBe(0x8100);
   });
-  it('S3 with no waking vector set boots the kernel again', () => {
+  it('S3 with no waking vector set: a hard reboot (SeaBIOS s3_resume returns, handle_resume32 → tryReboot), then the kernel again', () => {
     const sys = new PcSystem({ memoryMiB: 32, kernel: fakeBzImage(), cmdline: 'x' });
     sys.powerOn();
     const m = sys.machine;
     m.start();
+    expect(sys.run(1)).toEqual({ kind: 'budget', insns: 1 }); // the CPU ran after POST: a later reset is a warm entry
     m.bus.write(0x604, 0x2401, 2);
     m.runState.service();
     m.runState.requestWakeup('other');
     m.runState.service();
+    expect([sys.cpu.getReg('cs'), sys.cpu.getReg('eip')]).toEqual([0xf000, 0xfff0]);
+    // the firmware's own code: clear HaveRunPost, 0x02 and 0x06 to 0xCF9 (6 instructions), then POST
+    expect(sys.run(6)).toEqual({ kind: 'budget', insns: 6 });
+    expect(m.runState.log.filter((e) => e.event === 'RESET').map((e) => e.data)).toEqual([{ guest: true, reason: 'guest-reset' }]);
     expect([sys.cpu.getReg('cs'), sys.cpu.getReg('eip')]).toEqual([0x10, 0x100000]);
   });
   it('-initrd with a Multiboot kernel is an error', () => {

@@ -16,6 +16,10 @@ export interface DomainInfo {
   reason: string;
   /** virsh's words: `running`, `shut off`... */
   stateText: string;
+  /** `-uuid` (QMP query-uuid: all zeros when none was given, as QEMU answers). */
+  uuid: string | null;
+  /** `-m` in KiB (QMP query-memory-size-summary base-memory), or null when the VM does not say. */
+  memoryKiB: number | null;
   cpus: number;
   /** Virtual time since the machine started (acpidm's clock, 1 ns per instruction at -icount shift=0). */
   cpuTimeNs: number;
@@ -29,8 +33,10 @@ export const domstateJson = (s: DomainStatus): { state: string; reason: string; 
 export async function readDomainInfo(conn: QmpConnection, id: number, name: string, socket: string, status: DomainStatus): Promise<DomainInfo> {
   const cpus = await conn.execute<unknown[]>('query-cpus-fast');
   const clock = await conn.execute<{ ns: number; instructions: number }>('x-acpidm-query-clock');
+  const uuid = await conn.execute<{ UUID: string }>('query-uuid').then((r) => r.UUID, () => null);
+  const memoryKiB = await conn.execute<{ 'base-memory': number }>('query-memory-size-summary').then((r) => r['base-memory'] / 1024, () => null);
   return {
-    id, name, socket, state: status.state, reason: status.reason, stateText: STATE_WORDS[status.state],
+    id, name, socket, state: status.state, reason: status.reason, stateText: STATE_WORDS[status.state], uuid, memoryKiB,
     cpus: Array.isArray(cpus) ? cpus.length : 0, cpuTimeNs: clock.ns, instructions: clock.instructions,
   };
 }
@@ -41,12 +47,15 @@ export function dominfoLines(d: DomainInfo): string[] {
   const rows: [string, string][] = [
     ['Id', String(d.id)],
     ['Name', d.name],
+    ...(d.uuid !== null ? [['UUID', d.uuid] as [string, string]] : []),
     ['OS Type', 'hvm'],
     ['State', d.stateText],
     ['State reason', reason],
     ['CPU(s)', String(d.cpus)],
     // virsh prints CPU time as %.1lfs; here it is virtual time (acpidm's guest clock), said so.
     ['CPU time', `${(d.cpuTimeNs / 1e9).toFixed(1)}s (virtual, ${d.instructions.toLocaleString('en-US')} instructions)`],
+    // virsh: Max memory is the definition's, Used memory the balloon's; acpidm has no balloon, so both are -m.
+    ...(d.memoryKiB !== null ? [['Max memory', `${d.memoryKiB} KiB`], ['Used memory', `${d.memoryKiB} KiB`]] as [string, string][] : []),
     ['Persistent', 'no'],
     ['Autostart', 'disable'],
     ['QMP socket', d.socket],

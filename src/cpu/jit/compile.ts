@@ -16,6 +16,8 @@ import type { Cpu } from '../cpu.js';
 import { alu, dec, inc } from '../ops-alu.js';
 import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
+import { portIn, portOut } from '../port-io.js';
+import { emitPortIo, IDX } from './emit-io.js';
 
 export interface Block {
   /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -34,8 +36,10 @@ export interface Block {
   epoch: number;
   /** where the block starts in guest RAM (RAM offset as the TLB caches it) */
   readonly phys: number;
-  /** Tlb.codeGen when compiled: a write to any code page (or a host load) makes every block stale */
+  /** Tlb.codeGen when compiled: a host write to guest RAM (Cpu.invalidateCode) makes every block stale */
   readonly codeGen: number;
+  /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
+  readonly pageGen: number;
 }
 
 const MAX_INSNS = 48;
@@ -215,11 +219,11 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     ended = true;
   }
   const n = starts.length;
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
   // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
   if (lastKind !== 'none') ended = true;
   for (let i = 0; i < lines.length; i++) {
-    lines[i] = lines[i]!.replace('/*EXIT*/', i === lines.length - 1 ? '' : `return n+${i + 1};`);
+    lines[i] = lines[i]!.replace('/*EXIT*/', i === lines.length - 1 ? '' : `return n+${i + 1};`).replaceAll(IDX, String(i));
   }
   dropDeadFlagStores(lines);
   if (!ended) lines.push(`c.eip=${ip};`);
@@ -264,7 +268,7 @@ ${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = blockFunction(body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen };
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
 }
 
 /**
@@ -279,7 +283,7 @@ function blockFunction(body: string): (c: Cpu, max: number) => number {
   let fn = sourceCache.get(body);
   if (fn === undefined) {
     if (sourceCache.size >= SOURCE_CACHE_MAX) sourceCache.clear();
-    fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', body)(alu, inc, dec, shiftOp, imulTrunc) as (c: Cpu, max: number) => number;
+    fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'portIn', 'portOut', body)(alu, inc, dec, shiftOp, imulTrunc, portIn, portOut) as (c: Cpu, max: number) => number;
     sourceCache.set(body, fn);
   }
   return fn;
@@ -294,7 +298,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     op = rd.u8();
     vb = vb0 === 32 ? 16 : 32;
     const okForm = (op < 0x40 && (op & 7) < 6) || (op >= 0x40 && op < 0x60) || (op >= 0xb8 && op < 0xc0)
-      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9].includes(op);
+      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef].includes(op);
     if (!okForm) return 'stop';
   }
   if (op < 0x40 && (op & 7) < 6) {
@@ -341,6 +345,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
   if (op >= 0x70 && op < 0x80) {
     const rel = rd.s8();
     return jcc(out, op & 15, ip, rd, rel, ipMask);
+  }
+  if ((op & 0xf4) === 0xe4) { // IN/OUT (E4-E7 imm8, EC-EF DX): jit/emit-io.ts
+    const port = op < 0xe8 ? rd.u8() : 0;
+    out.push(emitPortIo(op, vb, port, ip, ip + (rd.p - insnStartP)));
+    return 'ok';
   }
   switch (op) {
     case 0x69: case 0x6b: { // IMUL Gv, Ev, imm

@@ -1,0 +1,31 @@
+/**
+ * IN/OUT inside compiled blocks (E4-E7, EC-EF, with the operand-size prefix). Kept apart from compile.ts, which
+ * calls `emitPortIo` for these opcodes and passes `portIn`/`portOut` (../port-io.ts) to the block function.
+ *
+ * What the emitted code does, in the interpreter's order:
+ *  - stores c.insnStart first: a #GP from the I/O permission check (CPL > IOPL or V86: the TSS bitmap) restarts
+ *    this instruction, and the machine names it as the site of the access (cause-chain evidence);
+ *  - gives the clock the block's instructions before this one (`n` completed iterations plus the index, which
+ *    compile.ts writes where the `IDX` comment stands), so a device reads the exact virtual time;
+ *  - leaves the block (EIP after the instruction, the count including it) only when the access left
+ *    `c.breakLoop` set: a stop or reset request, or (after OUT, Cpu.portWritten) an interrupt the CPU can take, a
+ *    memory-map change or a timer due before the slice ends. A polling loop otherwise stays in the block.
+ */
+
+/** The marker compile.ts replaces with the instruction's index in the block. */
+export const IDX = '/*IDX*/';
+
+/**
+ * Code for one IN/OUT. `op` is E4-E7 or EC-EF, `vb` the operand size (16/32), `port` the imm8 of E4-E7 (ignored
+ * for EC-EF, which use DX), `ip` the instruction's EIP and `nip` the next one.
+ */
+export function emitPortIo(op: number, vb: number, port: number, ip: number, nip: number): string {
+  const size = (op & 1) === 0 ? 1 : vb >> 3;
+  const acc = size === 1 ? 'b[0]' : size === 2 ? 'w[0]' : 'r[0]';
+  const p = op >= 0xec ? 'w[4]' : String(port & 0xff);
+  const leave = `if(c.breakLoop){c.eip=${nip};return n+${IDX}+1;}`;
+  const access = (op & 2) === 0
+    ? `${acc}=portIn(c,${p},${size},n+${IDX})${size === 4 ? '|0' : ''};`
+    : `portOut(c,${p},${acc},${size},n+${IDX});`;
+  return `c.insnStart=${ip};${access}${leave}`;
+}
