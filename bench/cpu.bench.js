@@ -47,7 +47,7 @@ export default async function (h) {
     }
   }
   {
-    // x87 loads, arithmetic and stores (BigInt significands): FP instructions per second, interpreter
+    // x87 loads, arithmetic and stores (normal numbers: the fast path of src/cpu/fpu/f80-fast.ts), interpreter
     const { mem, cpu } = machine(new PortBus(), false);
     mem.load(0x100000, new Uint8Array(FPU32));
     const data = new DataView(mem.store.buffer, mem.store.byteOffset + 0x200000, 24);

@@ -3,10 +3,11 @@
 // IEEE double arithmetic (PC = 53 results must equal JS's), and 300-bit fixed-point series for the
 // transcendental instructions (results must be correctly rounded, i.e. within 0.5 ulp).
 import { describe, expect, it } from 'vitest';
-import { add, div, mul, rem, remQ, sqrt } from '../../src/cpu/fpu/f80-arith.js';
+import { add, compare, div, mul, rem, remQ, sqrt } from '../../src/cpu/fpu/f80-arith.js';
 import { fromBcd, fromInt, toBcd, toInt } from '../../src/cpu/fpu/f80-convert.js';
 import { f2xm1, fpatan, fsin, ftan, fyl2x, fyl2xp1 } from '../../src/cpu/fpu/f80-transcendental.js';
-import { DBL, EXT, IE, K_FIN, OE, PE, rBits, rFlags, round, SGL, UE, unpack80, unpackIeee, Unp } from '../../src/cpu/fpu/f80.js';
+import { dHi, dLo, fastAdd, fastCompare, fastMul, fromF32, fromF64, fromI32, qFlags, qHi, qLo, qSe, toF32, toF64 } from '../../src/cpu/fpu/f80-fast.js';
+import { DBL, EXT, IE, K_FIN, OE, PE, rBits, rFlags, round, ROUNDED_UP, SGL, UE, unpack80, unpackIeee, Unp } from '../../src/cpu/fpu/f80.js';
 
 // ---- a small deterministic PRNG (xorshift64*) ----
 let seed = 0x9e3779b97f4a7c15n;
@@ -90,6 +91,120 @@ describe('x87 core: + - * / sqrt against exact rational arithmetic', () => {
     div(new Unp().fin(0, 1n, 0), new Unp().fin(0, 3n, 0), r);
     expect(hex80(roundToExt(r, 64, 0))).toBe('3ffdaaaaaaaaaaaaaaab');
     expect(hex80(roundToExt(r, 64, 1))).toBe('3ffdaaaaaaaaaaaaaaaa');
+  });
+});
+
+// the number-arithmetic fast path (f80-fast.ts) must give the BigInt path's bits and flags whenever it answers,
+// and the rational oracle's value; operands chosen to hit its corners: carries out of the significand when
+// rounding up, exponent differences 0..70 (total cancellation, d = 32 and 64 word boundaries), results near the
+// top and bottom of the exponent range (it must decline those), and 24/53-bit ties.
+describe('x87 fast path (number arithmetic) against the BigInt core and exact rationals', () => {
+  const img = (u: Unp): [number, number, number] => {
+    const b = roundToExt(u, 64, 0);
+    return [Number(b >> 64n), Number((b >> 32n) & 0xffffffffn), Number(b & 0xffffffffn)];
+  };
+  const fastBits = (): bigint => (BigInt(qSe) << 64n) | (BigInt(qHi) << 32n) | BigInt(qLo);
+  /** operand corners: all-ones significands, a single low bit, values just above a power of two */
+  function corner(i: number, spread: number): Unp {
+    const k = i % 6;
+    const m = k === 0 ? (1n << 64n) - 1n : k === 1 ? (1n << 63n) | 1n : k === 2 ? (1n << 63n) | (rnd64() & 0xfffn)
+      : k === 3 ? ((1n << 64n) - 1n) ^ (rnd64() & 0xffn) : rnd64() | (1n << 63n);
+    return new Unp().fin(rndInt(2), m, rndInt(spread) - spread / 2 - 63);
+  }
+  for (const p of [64, 53, 24]) {
+    for (const rc of [0, 1, 2, 3]) {
+      it(`precision ${p}, RC ${rc}: 1,500 operand pairs, + - * agree bit for bit (and flags) where the fast path answers`, () => {
+        let answered = 0;
+        for (let i = 0; i < 1500; i++) {
+          const a = corner(i, 40);
+          const b = i % 5 === 0 ? new Unp().fin(rndInt(2), a.m ^ (rnd64() & 0xffn), a.e - rndInt(3)) : corner(i >> 1, i % 3 === 0 ? 140 : 40);
+          const [sa, ha, la] = img(a), [sb, hb, lb] = img(b);
+          const A = ratOf(a), B = ratOf(b), r = new Unp();
+          for (const neg of [0, 1]) {
+            add(a, b, neg, rc, r);
+            const slow = r.k === K_FIN ? roundToExt(r, p, rc) : (BigInt(r.s) << 79n);
+            const slowFlags = r.k === K_FIN ? rFlags : 0;
+            if (fastAdd(sa, ha, la, sb, hb, lb, neg, p, rc)) {
+              answered++;
+              expect(hex80(fastBits()), `add ${i} neg ${neg}`).toBe(hex80(slow));
+              expect(qFlags, `add flags ${i}`).toBe(slowFlags & (PE | ROUNDED_UP));
+              const bs = B.s ^ neg;
+              const n = (A.s ? -A.n : A.n) * B.d + (bs ? -B.n : B.n) * A.d;
+              if (n !== 0n) expect(hex80(fastBits())).toBe(hex80(oracle80({ s: n < 0n ? 1 : 0, n: n < 0n ? -n : n, d: A.d * B.d }, p, rc)));
+            }
+          }
+          mul(a, b, r);
+          const slow = roundToExt(r, p, rc), slowFlags = rFlags;
+          if (fastMul(sa, ha, la, sb, hb, lb, p, rc)) {
+            answered++;
+            expect(hex80(fastBits()), `mul ${i}`).toBe(hex80(slow));
+            expect(qFlags, `mul flags ${i}`).toBe(slowFlags & (PE | ROUNDED_UP));
+            expect(hex80(fastBits())).toBe(hex80(oracle80({ s: A.s ^ B.s, n: A.n * B.n, d: A.d * B.d }, p, rc)));
+          }
+        }
+        expect(answered).toBeGreaterThan(3 * 1500 * 0.9);
+      });
+    }
+  }
+  it('FCOM of normals and zeros: the same order as compare() on the unpacked values; 2 (declined) otherwise', () => {
+    const zero = new Unp().zero(0), nzero = new Unp().zero(1);
+    for (let i = 0; i < 4000; i++) {
+      const a = i % 50 === 0 ? zero : corner(i, 8), b = i % 70 === 0 ? nzero : i % 3 === 0 ? new Unp().fin(a.s, a.m ^ (rnd64() & 3n), a.e) : corner(i >> 1, 8);
+      const ia = a.k === K_FIN ? img(a) : [a.s << 15, 0, 0] as const, ib = b.k === K_FIN ? img(b) : [b.s << 15, 0, 0] as const;
+      expect(fastCompare(ia[0], ia[1], ia[2], ib[0], ib[1], ib[2]), `compare ${i}`).toBe(compare(a, b, false));
+    }
+    expect(fastCompare(0x7fff, 0x80000000, 0, 0x3fff, 0x80000000, 0)).toBe(2); // infinity
+    expect(fastCompare(0x3fff, 0x80000000, 0, 0x0000, 0x00000001, 0)).toBe(2); // denormal
+  });
+  it('declines what it does not handle: zeros, denormals, infinities, NaNs, overflow, tiny results, d > 64', () => {
+    const one: [number, number, number] = [0x3fff, 0x80000000, 0];
+    expect(fastMul(0, 0, 0, ...one, 64, 0)).toBe(false); // zero
+    expect(fastMul(0, 0x40000000, 0, ...one, 64, 0)).toBe(false); // denormal
+    expect(fastAdd(0x7fff, 0x80000000, 0, ...one, 0, 64, 0)).toBe(false); // infinity
+    expect(fastMul(0x7ffe, 0x80000000, 0, 0x4000, 0x80000000, 0, 64, 0)).toBe(false); // overflow
+    expect(fastMul(0x0001, 0x80000000, 0, 0x3ffe, 0x80000000, 0, 64, 0)).toBe(false); // tiny
+    expect(fastAdd(0x3fff + 65, 0x80000000, 0, ...one, 0, 64, 0)).toBe(false); // exponent difference 65
+    expect(fastAdd(0x3fff + 64, 0x80000000, 0, ...one, 0, 64, 0)).toBe(true);
+    expect([qSe, qHi, qLo, qFlags]).toEqual([0x3fff + 64, 0x80000000, 0, PE]); // 2^64 + 1 at 64 bits: inexact, down
+  });
+  it('m64fp and m32fp conversions (loads and stores) agree with unpackIeee/round for normal values, all RC', () => {
+    for (let i = 0; i < 3000; i++) {
+      const bits = (rnd64() & ~(0x7ffn << 52n)) | (BigInt(1 + rndInt(0x7fe)) << 52n);
+      expect(fromF64(Number(bits >> 32n), Number(bits & 0xffffffffn))).toBe(true);
+      const u = unpackIeee(new Unp(), bits, DBL);
+      expect(hex80(fastBits())).toBe(hex80(roundToExt(u, 64, 0)));
+      const f32 = Number(rnd64() & 0xffffffffn);
+      const be = (f32 >>> 23) & 0xff;
+      expect(fromF32(f32)).toBe(be !== 0 && be !== 0xff);
+      if (be !== 0 && be !== 0xff) expect(hex80(fastBits())).toBe(hex80(roundToExt(unpackIeee(new Unp(), BigInt(f32), SGL), 64, 0)));
+      const x = corner(i, 2100);
+      const [se, hi, lo] = img(x);
+      for (const rc of [0, 1, 2, 3]) {
+        round(x.s, x.m, x.e, 53, DBL, rc);
+        const want = rBits, wantFlags = rFlags;
+        if (toF64(se, hi, lo, rc)) {
+          expect(((BigInt(dHi) << 32n) | BigInt(dLo)).toString(16), `toF64 ${i} rc ${rc}`).toBe(want.toString(16));
+          expect(qFlags).toBe(wantFlags & (PE | ROUNDED_UP));
+        } else expect(Math.abs(x.e + 63) > 1000, `toF64 declined a value in range: ${i}`).toBe(true);
+      }
+    }
+    for (let i = 0; i < 3000; i++) {
+      const x = corner(i, 300);
+      const [se, hi, lo] = img(x);
+      for (const rc of [0, 1, 2, 3]) {
+        round(x.s, x.m, x.e, 24, SGL, rc);
+        const want = rBits, wantFlags = rFlags;
+        if (toF32(se, hi, lo, rc)) {
+          expect(dHi.toString(16), `toF32 ${i} rc ${rc}`).toBe(want.toString(16));
+          expect(qFlags).toBe(wantFlags & (PE | ROUNDED_UP));
+        } else expect(Math.abs(x.e + 63) > 125, `toF32 declined a value in range: ${i}`).toBe(true);
+      }
+    }
+    for (const v of [1, -1, 7, -32768, 0x7fffffff, -0x80000000]) {
+      expect(fromI32(v)).toBe(true);
+      expect(hex80(fastBits())).toBe(hex80(roundToExt(new Unp().fin(v < 0 ? 1 : 0, BigInt(Math.abs(v)), 0), 64, 0)));
+    }
+    expect(fromI32(0)).toBe(false);
   });
 });
 

@@ -6,13 +6,14 @@
  */
 import { CF, CS, NM, PF, ZF } from '../cpu-state.js';
 import type { Cpu } from '../cpu.js';
-import { A, arith, B, compareUnderflow, fcom, fcomi, fprem, fscale, fxtract, unary } from './ops-arith.js';
+import { A, arith, B, compareUnderflow, fastArith, fastCom, fcom, fcomi, fprem, fscale, fxtract, unary } from './ops-arith.js';
 import { fldcw, fldenv, fnclex, fnsave, fnstenv, frstor } from './ops-env.js';
 import { fcmov, ffree, fldConst, fldMem, fldReg, fstMem, fstReg, fxch, LD_BCD, LD_F32, LD_F64, LD_F80, LD_I16, LD_I32, LD_I64 } from './ops-move.js';
 import { transcendental } from './ops-transcendental.js';
 import { DBL, SGL, unpackIeee } from './f80.js';
 import { fromInt } from './f80-convert.js';
-import { rdM16, rdM32, rdM64, wrM16 } from './fpu-mem.js';
+import { fromF32, fromF64, fromI32, qHi, qLo, qSe } from './f80-fast.js';
+import { rdM16, rdM32, wrM16 } from './fpu-mem.js';
 import { C1, ES } from './fpu-state.js';
 
 const MF = 16;
@@ -83,11 +84,16 @@ function memForm(c: Cpu, n: number, r: number): void {
   const f = c.fpu;
   switch (n) {
     case 0: case 2: case 4: case 6: { // arithmetic with m32fp, m32int, m64fp, m16int
-      // operand first (a fault leaves the FPU unchanged)
-      if (n === 0) unpackIeee(B, BigInt(rdM32(c)), SGL);
-      else if (n === 4) unpackIeee(B, rdM64(c), DBL);
-      else if (n === 2) fromInt(B, BigInt(rdM32(c)), 32);
-      else fromInt(B, BigInt(rdM16(c)), 16);
+      // operand first (a fault leaves the FPU unchanged), read once
+      const lo = n === 6 ? rdM16(c) : rdM32(c), hi = n === 4 ? rdM32(c, 4) : 0;
+      // FADD/FMUL/FCOM(P)/FSUB/FSUBR of normal numbers: the number fast path (f80-fast.ts)
+      if (r < 6 && !f.isEmpty(0) &&
+        (n === 0 ? fromF32(lo) : n === 4 ? fromF64(hi, lo) : fromI32(n === 2 ? lo | 0 : (lo << 16) >> 16)) &&
+        (r === 2 || r === 3 ? fastCom(f, qSe, qHi, qLo, r - 2) : fastArith(f, r, 0, qSe, qHi, qLo, false))) return;
+      if (n === 0) unpackIeee(B, BigInt(lo), SGL);
+      else if (n === 4) unpackIeee(B, (BigInt(hi) << 32n) | BigInt(lo), DBL);
+      else if (n === 2) fromInt(B, BigInt(lo), 32);
+      else fromInt(B, BigInt(lo), 16);
       if (f.isEmpty(0)) {
         if (r === 2 || r === 3) compareUnderflow(f, r - 2);
         else if (!f.stackFault(false)) f.setIndefinite(0);
@@ -145,12 +151,18 @@ function arithReg(c: Cpu, op: number, dst: number, other: number, pop: boolean):
     if (!f.stackFault(false)) { f.setIndefinite(dst); if (pop) f.pop(); }
     return;
   }
+  if (op !== 6 && op !== 7) {
+    const p = f.phys(other);
+    if (fastArith(f, op, dst, f.se[p]!, f.hi[p]!, f.lo[p]!, pop)) return;
+  }
   f.get(dst, A); f.get(other, B);
   arith(f, op, dst, A, B, pop);
 }
 function comReg(c: Cpu, i: number, unordered: boolean, pops: number): void {
   const f = c.fpu;
   if (f.isEmpty(0) || f.isEmpty(i)) { compareUnderflow(f, pops); return; }
+  const p = f.phys(i);
+  if (fastCom(f, f.se[p]!, f.hi[p]!, f.lo[p]!, pops)) return;
   fcom(f, f.get(0, A), f.get(i, B), unordered, pops);
 }
 

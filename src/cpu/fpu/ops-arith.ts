@@ -8,6 +8,7 @@ import type { Cpu } from '../cpu.js';
 import { add, cmpFlags, compare, div, mul, rem, remPartial, remQ, sqrt, nan2 } from './f80-arith.js';
 import { intFlags, toIntegerMag } from './f80-convert.js';
 import { bitLen, DE, IE, K_BAD, K_FIN, K_INF, K_NAN, K_ZERO, quiet, isSnan, Unp, ZE } from './f80.js';
+import { fastAdd, fastCompare, fastMul, qFlags, qHi, qLo, qSe } from './f80-fast.js';
 import { C0, C1, C2, C3, examine, type Fpu } from './fpu-state.js';
 
 const A = new Unp(), B = new Unp(), R = new Unp(), R2 = new Unp();
@@ -27,6 +28,38 @@ export function arith(f: Fpu, op: number, dst: number, a: Unp, b: Unp, pop: bool
     default: flags = div(b, a, R); break;
   }
   if (f.writeResult(dst, R, flags, f.pcBits) && pop) f.pop();
+}
+
+/**
+ * The same for normal operands through the number fast path (f80-fast.ts): ST(dst) = ST(dst) op b for op 0 FADD,
+ * 1 FMUL, 4 FSUB, 5 FSUBR, b given as a register image. False: not handled, nothing changed (take arith()).
+ */
+export function fastArith(f: Fpu, op: number, dst: number, seb: number, hb: number, lb: number, pop: boolean): boolean {
+  const p = f.phys(dst), sea = f.se[p]!, ha = f.hi[p]!, la = f.lo[p]!;
+  const pc = f.pcBits, rc = f.rc;
+  let ok: boolean;
+  switch (op) {
+    case 0: ok = fastAdd(sea, ha, la, seb, hb, lb, 0, pc, rc); break;
+    case 1: ok = fastMul(sea, ha, la, seb, hb, lb, pc, rc); break;
+    case 4: ok = fastAdd(sea, ha, la, seb, hb, lb, 1, pc, rc); break;
+    case 5: ok = fastAdd(seb, hb, lb, sea, ha, la, 1, pc, rc); break;
+    default: return false;
+  }
+  if (!ok) return false;
+  f.signal(qFlags);
+  f.setRaw(dst, qSe, qHi, qLo);
+  if (pop) f.pop();
+  return true;
+}
+
+/** fcom() for ST(0) against a register image that is a normal number or a zero (f80-fast.ts); false: not handled. */
+export function fastCom(f: Fpu, seb: number, hb: number, lb: number, pops: number): boolean {
+  const p = f.phys(0);
+  const r = fastCompare(f.se[p]!, f.hi[p]!, f.lo[p]!, seb, hb, lb);
+  if (r === 2) return false;
+  f.setCC(r < 0 ? C0 : r === 0 ? C3 : 0); // C1 cleared with them
+  for (let i = 0; i < pops; i++) f.pop();
+  return true;
 }
 
 /** FCOM family: set C3 C2 C0 (and clear C1) from comparing a with b; `pops` registers popped after. */

@@ -9,7 +9,8 @@ import { BCD_INDEFINITE, fromBcd, fromInt, intFlags, toBcd, toInt } from './f80-
 import {
   DBL, DE, EXT, exact80, IE, isSnan, K_BAD, K_FIN, K_NAN, packSpecial, quiet, rBits, rFlags, round, SGL, unpackIeee, Unp, OE, UE,
 } from './f80.js';
-import { rdM16, rdM32, rdM64, rdM80, wrM16, wrM32, wrM64, wrM80 } from './fpu-mem.js';
+import { dHi, dLo, fromF32, fromF64, qFlags, qHi, qLo, qSe, toF32, toF64 } from './f80-fast.js';
+import { probeW, rdM16, rdM32, rdM64, rdM80, wrM16, wrM32, wrM64, wrM80 } from './fpu-mem.js';
 import { C1, type Fpu } from './fpu-state.js';
 
 const A = new Unp();
@@ -34,6 +35,17 @@ function pushValue(f: Fpu, u: Unp): void {
 /** FLD m32fp / m64fp / m80fp / m16int / m32int / m64int / m80bcd (kind: 'f32' | ...) */
 export function fldMem(c: Cpu, kind: number): void {
   const f = c.fpu;
+  // a normal m64fp/m32fp: exact, no exception, no BigInt (f80-fast.ts)
+  if (kind === LD_F64 || kind === LD_F32) {
+    const lo = rdM32(c), hi = kind === LD_F64 ? rdM32(c, 4) : 0;
+    if (kind === LD_F64 ? fromF64(hi, lo) : fromF32(lo)) {
+      if (!canPush(f)) return;
+      f.sw &= ~C1;
+      f.push();
+      f.setRaw(0, qSe, qHi, qLo);
+      return;
+    }
+  }
   // read the operand first: a #PF/#GP must leave the stack as it was
   let v: bigint;
   switch (kind) {
@@ -77,6 +89,17 @@ const INDEF_F32 = 0xffc00000n, INDEF_F64 = 0xfff8000000000000n, INDEF_F80 = 0xff
 /** FST/FSTP m32fp, m64fp, m80fp and FIST/FISTP/FBSTP (kind as for fldMem) */
 export function fstMem(c: Cpu, kind: number, pop: boolean): void {
   const f = c.fpu;
+  // a normal value whose double is normal: rounded with number arithmetic (f80-fast.ts)
+  if ((kind === LD_F64 || kind === LD_F32) && !f.isEmpty(0)) {
+    const p = f.phys(0);
+    if (kind === LD_F64 ? toF64(f.se[p]!, f.hi[p]!, f.lo[p]!, f.rc) : toF32(f.se[p]!, f.hi[p]!, f.lo[p]!, f.rc)) {
+      const h = dHi, l = dLo, flags = qFlags;
+      if (kind === LD_F64) { probeW(c, 8); wrM32(c, l); wrM32(c, h, 4); } else wrM32(c, h);
+      f.signal(flags);
+      if (pop) f.pop();
+      return;
+    }
+  }
   let v: bigint, flags = 0;
   if (f.isEmpty(0)) {
     flags = IE | 0x40; // stack underflow (SF), C1 = 0
