@@ -28,8 +28,8 @@ export interface Comparison {
   diffs: number;
   explained: number;
   forms: Map<string, FormStat>;
-  /** Explained records per KNOWN_DIFFERENCES row (a record explained by two rows together counts for both). */
-  byRow: Map<KnownDifference, number>;
+  /** Explained differences per KNOWN_DIFFERENCES row (its index). */
+  byRow: Map<number, number>;
   /** A stream that stopped early or could not be read. */
   error: string | null;
 }
@@ -126,8 +126,8 @@ function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream,
 
 export function compareStreams(items: readonly Item[], a: Stream, an: string, b: Stream, bn: string): Comparison {
   const forms = new Map<string, FormStat>();
-  const byRow = new Map<KnownDifference, number>();
   let compared = 0, diffs = 0, nExplained = 0, skipBlock = -1, error: string | null = null;
+  const byRow = new Map<number, number>();
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     if (i >= a.nRec || i >= b.nRec) {
@@ -147,7 +147,7 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
     if (ex !== 2) skipBlock = it.block;
     if (ex) {
       st.explained++; nExplained++;
-      for (const k of explainedBy) byRow.set(k, (byRow.get(k) ?? 0) + 1);
+      for (const k of explainedBy) { const r = KNOWN_DIFFERENCES.indexOf(k); byRow.set(r, (byRow.get(r) ?? 0) + 1); }
       continue;
     }
     st.diffs++; diffs++;
@@ -157,7 +157,7 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
         `  ${prev}`, `  ${an.padEnd(7)}: ${state(a, i)} ${faults(a, i)}`, `  ${bn.padEnd(7)}: ${state(b, i)} ${faults(b, i)}`].join('\n');
     }
   }
-  return { a: an, b: bn, compared, diffs, explained: nExplained, byRow, forms, error };
+  return { a: an, b: bn, compared, diffs, explained: nExplained, forms, byRow, error };
 }
 
 /** One line per form: count and differences per comparison; then the first reproducer of each differing form. */
@@ -176,10 +176,12 @@ export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean
   }
   lines.push([`total (${sorted.length} forms)`.padEnd(28), String(Math.max(...cmps.map((c) => c.compared))).padStart(8),
     ...cmps.map((c) => `${c.diffs}${c.explained ? ` (+${c.explained} expl.)` : ''}`.padStart(16))].join(' '));
-  // which row explained how many records, per comparison
-  for (const k of KNOWN_DIFFERENCES) {
-    const n = cmps.map((c) => c.byRow.get(k) ?? 0);
-    if (n.some((x) => x > 0)) lines.push(`explained: ${n.map((x, j) => `${cmps[j]!.a}/${cmps[j]!.b} ${x}`).join(', ')} by ${k.form} (${k.emulator}: ${k.what.slice(0, 70)}…)`);
+  for (const c of cmps) {
+    lines.push(`${c.a}/${c.b}: ${c.compared} records compared, ${c.diffs} unexplained differences, ${c.explained} explained`);
+    for (const [row, n] of [...c.byRow].sort((x, y) => x[0] - y[0])) {
+      const k = KNOWN_DIFFERENCES[row]!;
+      lines.push(`  ${n} explained by row ${row} (${k.emulator}, /${k.form.source.slice(0, 40)}/): ${k.what.slice(0, 60)}`);
+    }
   }
   for (const c of cmps) {
     if (c.error) lines.push(`${c.a}/${c.b}: ${c.error}`);

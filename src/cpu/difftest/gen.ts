@@ -11,6 +11,7 @@
 import { type Rng, rng } from './rng.js';
 import { DUMP_FSW_NMASK, DUMP_NMASK, FENV, GDT_BYTES, RESUME, SEL, STK_LO, STK_TOP, WIN, WIN_SIZE, REINIT_ESP, type RomParts } from './rom.js';
 import { GateGen } from './gen-gates.js';
+import { TaskGen } from './gen-tasks.js';
 
 // Arithmetic flags (SDM Vol. 1 3.4.3)
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
@@ -39,6 +40,8 @@ export interface GenOptions {
   system?: boolean;
   /** Call gates (JMP/CALL, RETF to an outer ring), INT n/INT3 through interrupt and trap gates, IRET (gen-gates.ts). */
   gates?: boolean;
+  /** Task switches: JMP/CALL to a TSS and through task gates, INT n through an IDT task gate, IRETD with NT (gen-tasks.ts). */
+  tasks?: boolean;
 }
 
 export interface Generated extends RomParts {
@@ -771,6 +774,7 @@ export class SeqGen {
   label(l: string): void { this.lines.push(`${l}:`); }
 
   private readonly gateGen = new GateGen(this);
+  private readonly taskGen = new TaskGen(this);
 
   /** Generate `count` tested instructions, half at CPL 0 and half at CPL 3. */
   generate(count: number): { ring0: string; ring3: string } {
@@ -783,6 +787,7 @@ export class SeqGen {
       [this.opts.x87 !== false ? 8 : 0, () => this.x87()],
       [this.opts.system !== false ? 4 : 0, () => this.system()],
       [this.opts.gates !== false ? 4 : 0, () => this.gateGen.next()],
+      [this.opts.tasks !== false ? 2 : 0, () => this.taskGen.next()],
     ];
     const total = classes.reduce((s, c) => s + c[0], 0);
     const parts: string[] = [];

@@ -42,6 +42,11 @@ export const RET_PTR = 0x9314;
 export const GDT_RAM = 0x9400;
 export const IDT_RAM = 0x9600;
 export const TSS_RAM = 0x9900;
+/** The second task's TSS (gen-tasks.ts; GDT selector SEL.tssB) and its ESP, in the ring-0 stack window. */
+export const TSS_B = 0x9a00;
+export const TSS_B_ESP = ISTK_LO + 0x40;
+/** The dwords of a 32-bit TSS a task switch writes (back link, EIP..LDT): in the records' checksum. */
+const TSS_DYNAMIC = [0, ...Array.from({ length: 17 }, (_, i) => 0x20 + 4 * i)];
 export const RECORD_BYTES = 49;
 export const HASH_BYTES = 5;
 /** The hash of a record (hash mode): per dword, h = rol(h, 7) ^ d, h *= HASH_MUL (mod 2^32). */
@@ -69,9 +74,11 @@ export const SEL = {
   conf0: 0x60, conf3: 0x68,
   /** two slots the sequence fills with gate descriptors */
   gateA: 0x70, gateB: 0x78,
+  /** the sequence's TSS (busy: TR) and a second task's TSS (32-bit, DPL 3; the sequence writes its attributes) */
+  tssA: 0x28, tssB: 0x80,
 } as const;
 /** The GDT's size in bytes (a selector at or past it is #GP(selector)). */
-export const GDT_BYTES = 0x80;
+export const GDT_BYTES = 0x88;
 /** IDT vectors the sequence fills with interrupt/trap gates (the IDT has vectors 0..0x40). */
 export const SCRATCH_VEC = [0x30, 0x31] as const;
 export const IDT_VECTORS = 0x41;
@@ -234,6 +241,14 @@ export function romSource(p: RomParts): string {
   o(`  mov edi, STK_LO - 0x100`);
   o(`  mov ecx, ${(ISTK_TOP - STK_LO + 0x100) / 4}`);
   o(`  rep stosd`);
+  // both TSS images back (task switches write them), the sequence's TSS busy (it is TR)
+  for (const [from, at] of [['tss', TSS_RAM], ['tss_b', TSS_B]] as const) {
+    o(`  mov esi, ${from}`);
+    o(`  mov edi, 0x${at.toString(16)}`);
+    o(`  mov ecx, 0x68 / 4`);
+    o(`  rep movsd`);
+  }
+  o(`  mov byte [0x${(GDT_RAM + SEL.tssA + 5).toString(16)}], 0x8b`);
   o(`  ret`);
   // ---- the dump ----
   // The dump runs on its own stack, so nothing it pushes (EFLAGS with undefined bits) stays in the stack window.
@@ -253,6 +268,7 @@ export function romSource(p: RomParts): string {
   for (let a = WIN; a < WIN + WIN_SIZE; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
   for (let a = STK_LO; a < STK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
   for (let a = ISTK_LO; a < ISTK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
+  for (const t of [TSS_RAM, TSS_B]) for (const d of TSS_DYNAMIC) o(`  rol eax, 5\n  add eax, [0x${(t + d).toString(16)}]`);
   o(`  push eax`);
   // x87: FNSAVE (which reinitialises the FPU) and FRSTOR, then control, status (undefined condition codes masked),
   // tag word and the eight registers; not FIP/FDP, whose upkeep differs between implementations
@@ -353,6 +369,15 @@ export function romSource(p: RomParts): string {
   o(`  rep outsb`);
   o(`  and dword [esp], ~0x${FAULT_RF.toString(16)}`);
   o(`  add esp, 12`);
+  // #NM: a task switch set CR0.TS and the dump's FNSAVE met it; CLTS and run the FNSAVE again (the X record shows it)
+  o(`  cmp dword [esp + 32], 7`);
+  o(`  jne .not_nm`);
+  o(`  clts`);
+  o(`  mov ds, [ss:0x${DS_SAVE.toString(16)}]`);
+  o(`  popad`);
+  o(`  add esp, 8`);
+  o(`  iretd`);
+  o(`.not_nm:`);
   o(`  mov ebx, [RESUME]`);
   o(`  sub ebx, [esp + 40]`);
   o(`  cmp ebx, 160`); // a tested group (segment load and access, or a gate call with its target code) is at most 160 bytes
@@ -400,6 +425,8 @@ export function romSource(p: RomParts): string {
   o(`  dq 0x00cf9f000000ffff`); // 0x60 conforming code DPL0, flat
   o(`  dq 0x00cfff000000ffff`); // 0x68 conforming code DPL3, flat
   o(`  dq 0, 0`); // 0x70, 0x78 gate slots, filled by the sequence
+  o(`  dw 0x67, 0x${(TSS_B & 0xffff).toString(16)}`); // 0x80 32-bit TSS of the second task, DPL 3, available
+  o(`  db 0x${((TSS_B >> 16) & 0xff).toString(16)}, 0xe9, 0, 0x${(TSS_B >>> 24).toString(16)}`);
   o(`gdt_end:`);
   o(`gdtr_ram: dw gdt_end - gdt - 1`);
   o(`  dd 0x${GDT_RAM.toString(16)}`);
@@ -421,8 +448,14 @@ export function romSource(p: RomParts): string {
   o(`idt_end:`);
   o(`align 4`);
   o(`tss: dd 0, ISTK_TOP, 0x10`); // SS0:ESP0 at the top of the ring-0 stack window
-  o(`  times 0x68 - 12 db 0`);
+  o(`  times 0x1c - 12 db 0`);
+  o(`  dd 0x2000`); // CR3 (a task switch does not save it: a switch back to this task loads it)
+  o(`  times 0x68 - 0x20 db 0`);
   o(`tss_end:`);
+  // the second task's TSS: CR3 as the sequence's, the rest written by the sequence (gen-tasks.ts)
+  o(`tss_b: times 0x1c db 0`);
+  o(`  dd 0x2000`);
+  o(`  times 0x68 - 0x20 db 0`);
   o(`window_init:`);
   for (let i = 0; i < p.window.length; i += 16) o(`  db ${Array.from(p.window.subarray(i, i + 16), (b) => '0x' + b.toString(16)).join(',')}`);
   // ---- real mode, in the last 64 KiB ----
