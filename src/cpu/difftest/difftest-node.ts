@@ -29,6 +29,8 @@ export interface DifftestResult {
   comparisons: Comparison[];
   roms: number;
   instructions: number;
+  /** Records generated: at least `instructions`, as a gate or task group always writes both its records. */
+  records: number;
   seconds: Record<string, number>;
 }
 
@@ -52,12 +54,13 @@ export function runDifftest(o: DifftestOptions): DifftestResult {
   const oracles = o.oracles ?? ['qemu', 'bochs'];
   const seconds: Record<string, number> = { generate: 0, nasm: 0, acpidm: 0, compiled: 0, interpreter: 0, qemu: 0, bochs: 0 };
   const total = new Map<string, Comparison>();
-  let roms = 0;
+  let roms = 0, records = 0;
   const time = <T>(k: string, f: () => T): T => { const t = performance.now(); try { return f(); } finally { seconds[k]! += (performance.now() - t) / 1000; } };
   for (let done = 0; done < o.n; done += per, roms++) {
     const count = Math.min(per, o.n - done);
     const seed = (o.seed + roms) >>> 0;
     const g = time('generate', () => generate(seed, count, o.gen));
+    records += g.items.length;
     const rom = time('nasm', () => assemble(romSource(g)));
     const streams: [string, Stream][] = [];
     // acpidm writes full records (cheap in-process); the oracles write hashes (a port write per byte is what costs
@@ -84,7 +87,7 @@ export function runDifftest(o: DifftestOptions): DifftestResult {
     o.log?.(`seed ${seed}: ${count} instructions, ${g.romSize >> 10} KiB ROM; ` +
       [...total.values()].map((c) => `${c.a}/${c.b} ${c.diffs} diffs`).join(', '));
   }
-  return { comparisons: [...total.values()], roms, instructions: o.n, seconds };
+  return { comparisons: [...total.values()], roms, instructions: o.n, records, seconds };
 }
 
 export function main(argv: string[], out: (s: string) => void): number {
