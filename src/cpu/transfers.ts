@@ -38,17 +38,19 @@ function iretToV86(c: CpuState, eip: number, fl: number): void {
 }
 
 // ---- stack writes through an explicit (base, esp, big) not yet committed ----
-let nsBase = 0, nsEsp = 0, nsBig = false, nsLimit = 0;
+// (nsDown: an expand-down segment, valid offsets above the limit; nsErr: the #SS error code, 0 for the current stack,
+// the new SS selector for an inner one: SDM CALL "#SS(SS selector)", INT n "#SS(error_code(NewSS, 0, EXT))")
+let nsBase = 0, nsEsp = 0, nsBig = false, nsLimit = 0, nsDown = false, nsErr = 0;
 function nsPush(c: CpuState, v: number, size: number): void {
   nsEsp = nsBig ? (nsEsp - size) | 0 : (nsEsp - size) & 0xffff;
   const off = nsBig ? nsEsp >>> 0 : nsEsp;
-  if (off + size - 1 > nsLimit) c.raise(SSF, 0);
+  if (nsDown ? off <= nsLimit || off + size - 1 > (nsBig ? 0xffffffff : 0xffff) : off + size - 1 > nsLimit) c.raise(SSF, nsErr);
   const lin = (nsBase + off) | 0;
   const acc = c.tlb.acc; c.tlb.acc = 1;
   try { if (size === 4) c.wr32L(lin, v); else c.wr16L(lin, v); } finally { c.tlb.acc = acc; }
 }
 function nsFromCurrent(c: CpuState): void {
-  nsBase = c.segBase[SS]!; nsBig = c.ssBig; nsLimit = c.segLimit[SS]!;
+  nsBase = c.segBase[SS]!; nsBig = c.ssBig; nsLimit = c.segLimit[SS]!; nsDown = (c.segAr[SS]! & 0x1c) === 0x14; nsErr = 0;
   nsEsp = c.ssBig ? c.regs[ESP]! : c.r16[8]!;
 }
 function nsCommitEsp(c: CpuState): void {
@@ -166,6 +168,7 @@ export function farTransfer(c: CpuState, sel: number, off: number, isCall: boole
     const sLo = c.dLo, sHi = c.dHi;
     nsBase = ((sLo >>> 16) | ((sHi & 0xff) << 16) | (sHi & 0xff000000)) | 0;
     nsBig = (sHi & 0x400000) !== 0; nsLimit = descLimit(sHi, sLo); nsEsp = nsBig ? newEsp : newEsp & 0xffff;
+    nsDown = (sHi & 0x1c00) === 0x1400; nsErr = newSs & 0xfffc;
     const oldSs = c.segSel[SS]!, oldEsp = c.regs[ESP]!;
     nsPush(c, oldSs, size);
     nsPush(c, oldEsp, size);
@@ -355,6 +358,7 @@ export function interrupt(c: CpuState, vec: number, soft: boolean, ext: number, 
     const sLo = c.dLo, sHi = c.dHi;
     nsBase = ((sLo >>> 16) | ((sHi & 0xff) << 16) | (sHi & 0xff000000)) | 0;
     nsBig = (sHi & 0x400000) !== 0; nsLimit = descLimit(sHi, sLo); nsEsp = nsBig ? newEsp : newEsp & 0xffff;
+    nsDown = (sHi & 0x1c00) === 0x1400; nsErr = (newSs & 0xfffc) | ext;
     if (v86) { nsPush(c, c.segSel[GS]!, size); nsPush(c, c.segSel[FS]!, size); nsPush(c, c.segSel[DS]!, size); nsPush(c, c.segSel[ES]!, size); }
     nsPush(c, c.segSel[SS]!, size);
     nsPush(c, c.regs[ESP]!, size);

@@ -204,6 +204,9 @@ export class GateGen {
     this.writeGate(IDT_RAM + vec * 8, gate32 ? `ADDR(${tgt})` : hex(TRAMP), tsel,
       (present ? 0x8000 : 0) | (gdpl << 13) | (((gate32 ? 8 : 0) | (trap ? 7 : 6)) << 8));
     if (!gate32) h.setup(`mov dword [${hex(TGT_PTR)}], ${tgt}`, `mov dword [${hex(RET_PTR)}], ${b}`);
+    // IF = 1 half the time (the ROM masks the PICs), so the handler's EFLAGS tells an interrupt gate (IF cleared)
+    // from a trap gate (IF kept)
+    if (h.chance(0.5)) h.setup('sti');
     const insn = `int ${hex(vec)}`;
     const tag = out.fault ?? (out.inner ? 'inner' : 'same');
     const formA = `int imm8 ${trap ? 'trap' : 'int'}-gate${size * 8} ${tag}`;

@@ -6,26 +6,51 @@
  * below CPL/RPL (#GP), a busy or not-present TSS (#GP/#NP with the TSS selector), a not-present gate (#NP), an IDT
  * task gate of DPL 0 at CPL 3 (#GP(vector*8+2)).
  *
+ * Variants: task B at CPL 3 (CS 0x1B, SS 0x23, its ring-0 stack in TSS B's SS0:ESP0); a 16-bit (286) TSS B (type
+ * 1/3: IP enters through the trampoline, the undefined upper halves of its registers are cleared before the dump);
+ * a TSS limit below 0x67 (0x2B for a 16-bit TSS): #TS(TSS selector) in the old task; a bad ES/FS/GS selector in
+ * TSS B (null-indexed LDT selector, past the GDT, a system or execute-only or not-present segment, DPL below CPL):
+ * #TS/#NP(selector) after the commit point, in the new task (SDM Vol. 3A 7.3 step 13, Table 7-1); with two bad ones
+ * the first in ES, FS, GS order; the T bit of a 32-bit TSS B: #DB (DR6.BT) before its first instruction. A fault
+ * in the new task reaches the ROM's handler on task B's stack (or its SS0:ESP0), which resumes at .res, still in
+ * task B; from there task B switches back as it would have (JMP to TSS A or IRETD), so the sequence goes on in its
+ * own task. (DS is always good: the ROM's fault handler reloads it. A bad LDT, CS or SS selector leaves no stack
+ * for that handler; it needs a task-gate handler, not done.)
+ *
  * The group has the shape of gen-gates.ts (two records on every path): task B's view (its registers, EFLAGS with
  * NT, loaded from TSS B) and the sequence's after the switch back. The dump's checksum covers the dynamic part of
  * both TSSs (back link, EIP..LDT), so what each switch saved is compared (rom.ts).
  */
 import type { GateHost } from './gen-gates.js';
-import { GDT_RAM, IDT_RAM, RESUME, SCRATCH_VEC, SEL, TSS_B, TSS_B_ESP } from './rom.js';
+import { GDT_BYTES, GDT_RAM, IDT_RAM, ISTK_LO, ISTK_TOP, RESUME, SCRATCH_VEC, SEL, TGT_PTR, TRAMP, TSS_B, TSS_B_ESP } from './rom.js';
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
 export class TaskGen {
   constructor(private readonly h: GateHost) {}
 
+  /** A bad ES/FS/GS selector for a task at `cpl` and the fault the SDM gives its load (TASK SWITCH, Table 7-1). */
+  private badSeg(cpl: number): [number, '#TS' | '#NP'] {
+    const h = this.h;
+    const c: [number, '#TS' | '#NP'][] = [[0x04 | cpl, '#TS'], [GDT_BYTES + 8 * h.int(4) | cpl, '#TS'], [SEL.tssA | cpl, '#TS'],
+      [SEL.xo3 | cpl, '#TS'], [SEL.np3 | 3, '#NP']];
+    if (cpl === 3) c.push([SEL.data0 | 3, '#TS'], [SEL.win0 | 3, '#TS'], [SEL.data0, '#TS']);
+    else c.push([SEL.data0 | 3, '#TS']); // RPL 3 above DPL 0
+    return h.pick(c);
+  }
+
   next(): void {
     const h = this.h, ring = h.ring;
     const how = h.pick(['jmp', 'call', 'jmp', 'call', 'int'] as const);
     const viaGate = how === 'int' || h.chance(0.4);
-    // TSS B's descriptor: DPL, present, busy (an available TSS mostly)
+    // task B: CPL 0 or 3, 32- or 16-bit TSS
+    const cpl3 = h.chance(0.3);
+    const t16 = h.chance(0.2);
+    // TSS B's descriptor: DPL, present, busy (an available TSS mostly), limit
     const tdpl = h.chance(0.85) ? 3 : h.int(4);
     const tpresent = h.chance(0.94);
     const tbusy = h.chance(0.06);
+    const tshort = h.chance(0.05);
     // now and then the current task's own (busy) TSS: #GP
     const tss = h.chance(0.06) ? SEL.tssA : SEL.tssB;
     const gdpl = h.chance(0.85) ? 3 : h.int(4);
@@ -33,21 +58,53 @@ export class TaskGen {
     const rpl = h.chance(0.85) ? ring : h.int(4);
     const vec = h.pick(SCRATCH_VEC);
     const gsel = h.pick([SEL.gateA, SEL.gateB]);
-    // the SDM's order (JMP/CALL "TASK-GATE" / "TASK-STATE-SEGMENT", INT n "TASK-GATE")
-    const tssOk = (): string | null => tss === SEL.tssA || tbusy ? '#GP' : !tpresent ? '#NP' : null;
+    // after the commit point (32-bit TSS B only: a 16-bit one enters through the trampoline, which the ROM's fault
+    // handler cannot resume from): bad ES/FS/GS selectors, the T bit
+    const segs = cpl3
+      ? [h.pick([0x23, SEL.win3 | 3, 0]), SEL.code3 | 3, SEL.data3 | 3, 0x23, h.pick([0x23, SEL.win3 | 3, 0]), h.pick([0x23, 0])]
+      : [h.pick([0x10, 0x23, SEL.win0, 0]), 0x08, 0x10, h.pick([0x10, 0x23]), h.pick([0x10, 0x23, SEL.win0, 0]), h.pick([0x10, 0x23, 0])];
+    let late: string | null = null;
+    // (only from ring 0 to a task at CPL 0: Bochs checks CS last, so CPL is still the old task's when a data segment
+    // faults, and an IRET of the handler to ring 3 nulls a half-loaded ES/FS/GS by its stale descriptor's DPL; the
+    // SDM leaves both open)
+    if (!t16 && !cpl3 && ring === 0 && h.chance(0.3)) {
+      const bad: number[] = [];
+      for (const s of [0, 4, 5]) if (h.chance(0.45)) { const [sel, f] = this.badSeg(cpl3 ? 3 : 0); segs[s] = sel; bad.push(s); late ??= f; }
+    }
+    const tbit = !t16 && !late && h.chance(0.1);
+    // the SDM's order (JMP/CALL "TASK-GATE" / "TASK-STATE-SEGMENT", INT n "TASK-GATE", then TASK SWITCH)
+    const tssOk = (): string | null => tss === SEL.tssA || tbusy ? '#GP' : !tpresent ? '#NP' : tshort ? '#TS' : null;
     let fault: string | null;
     if (how === 'int') fault = gdpl < ring ? '#GP' : !gpresent ? '#NP' : tssOk();
     else if (viaGate) fault = gdpl < ring || gdpl < rpl ? '#GP' : !gpresent ? '#NP' : tssOk();
     else fault = tss === SEL.tssB && (tdpl < ring || tdpl < rpl) ? '#GP' : tssOk();
+    if (!fault && tss === SEL.tssB) fault = late ? `${late} in the new task` : tbit ? '#DB T bit' : null;
+    else late = null;
+    const inB = fault !== null && (late !== null || fault === '#DB T bit');
     const tgt = h.newLabel(), res = h.newLabel(), b = h.newLabel();
-    // task B: CPL 0, its own stack in the ring-0 window, random registers and arithmetic flags
+    // task B: random registers and arithmetic flags, its own stack in the ring-0 window
     const fl = (h.r.u32() & 0xcd5) | 0x3002;
-    h.setup(`mov dword [${hex(TSS_B + 0x20)}], ${tgt}`, `mov dword [${hex(TSS_B + 0x24)}], ${hex(fl)}`);
-    for (let i = 0; i < 8; i++) h.setup(`mov dword [${hex(TSS_B + 0x28 + 4 * i)}], ${hex(i === 4 ? TSS_B_ESP : h.val(32))}`);
-    const segs = [h.pick([0x10, 0x23, SEL.win0, 0]), 0x08, 0x10, h.pick([0x10, 0x23]), h.pick([0x10, 0x23, SEL.win0, 0]), h.pick([0x10, 0x23, 0])];
-    segs.forEach((s, i) => h.setup(`mov word [${hex(TSS_B + 0x48 + 4 * i)}], ${hex(s)}`));
-    // its descriptor (base and limit stay in the low dword)
-    h.setup(`mov byte [${hex(GDT_RAM + SEL.tssB + 5)}], ${hex((tpresent ? 0x80 : 0) | (tdpl << 5) | (tbusy ? 0x0b : 0x09))}`);
+    // (at CPL 3 below the ring-0 frames a fault or #NM pushes from ISTK_TOP down through SS0:ESP0)
+    const regs = Array.from({ length: 8 }, (_, i) => (i === 4 ? (cpl3 ? ISTK_LO + 0x20 : TSS_B_ESP) : h.val(32)));
+    if (t16) {
+      h.setup(`mov word [${hex(TSS_B + 0x0e)}], ${hex(TRAMP)}`, `mov dword [${hex(TGT_PTR)}], ${tgt}`, `mov word [${hex(TSS_B + 0x10)}], ${hex(fl)}`);
+      regs.forEach((v, i) => h.setup(`mov word [${hex(TSS_B + 0x12 + 2 * i)}], ${hex(v & 0xffff)}`));
+      [segs[0]!, segs[1]!, segs[2]!, segs[3]!].forEach((s, i) => h.setup(`mov word [${hex(TSS_B + 0x22 + 2 * i)}], ${hex(s)}`));
+      // LDT null (its word overlaps a 32-bit TSS's EAX); SS0:SP0 for a task at CPL 3
+      h.setup(`mov word [${hex(TSS_B + 0x2a)}], 0`);
+      if (cpl3) h.setup(`mov dword [${hex(TSS_B + 2)}], ${hex((0x10 << 16) | ISTK_TOP)}`);
+    } else {
+      h.setup(`mov dword [${hex(TSS_B + 0x20)}], ${tgt}`, `mov dword [${hex(TSS_B + 0x24)}], ${hex(fl)}`);
+      regs.forEach((v, i) => h.setup(`mov dword [${hex(TSS_B + 0x28 + 4 * i)}], ${hex(v)}`));
+      segs.forEach((s, i) => h.setup(`mov word [${hex(TSS_B + 0x48 + 4 * i)}], ${hex(s)}`));
+      h.setup(`mov dword [${hex(TSS_B + 0x1c)}], 0x2000`, `mov byte [${hex(TSS_B + 0x64)}], ${tbit ? 1 : 0}`); // CR3 (a 16-bit TSS overlaps it)
+      // SS0:ESP0 for a task at CPL 3 (a 16-bit TSS written earlier in the block overlaps them)
+      if (cpl3) h.setup(`mov dword [${hex(TSS_B + 4)}], ${hex(ISTK_TOP)}`, `mov dword [${hex(TSS_B + 8)}], 0x10`);
+    }
+    // its descriptor (base in the low dword; the limit's low byte and the attributes written here)
+    const type = t16 ? (tbusy ? 0x03 : 0x01) : tbusy ? 0x0b : 0x09;
+    h.setup(`mov byte [${hex(GDT_RAM + SEL.tssB)}], ${hex((t16 ? 0x2b : 0x67) - (tshort ? 1 : 0))}`,
+      `mov byte [${hex(GDT_RAM + SEL.tssB + 5)}], ${hex((tpresent ? 0x80 : 0) | (tdpl << 5) | type)}`);
     const gattr = (gpresent ? 0x8000 : 0) | (gdpl << 13) | 0x500;
     let insn: string, form: string;
     if (how === 'int') {
@@ -66,9 +123,14 @@ export class TaskGen {
       }
       form = `${how} ${viaGate ? 'task gate' : 'tss'}`;
     }
-    const formA = `${form} ${fault ?? (how === 'jmp' ? '(busy bits)' : '(nested)')}`;
+    // the variant in the form's name when it is in play (the plain names stay those of the 32-bit CPL-0 task)
+    const into = tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '';
+    const formA = `${form}${into} ${fault ?? (how === 'jmp' ? '(busy bits)' : '(nested)')}`;
     h.emit(`mov dword [${hex(RESUME)}], ${res}`, insn, `jmp ${b}`);
     h.label(tgt);
+    // a 16-bit TSS: the upper halves of the general registers are undefined (SDM Vol. 3A 7.6? Bochs loads 0xFFFF,
+    // QEMU zero-extends): cleared, ESP first (SS is a 32-bit segment)
+    if (t16) h.emit('and esp, 0xffff', ...['eax', 'ecx', 'edx', 'ebx', 'ebp', 'esi', 'edi'].map((r) => `movzx ${r}, ${r.slice(1)}`));
     h.emit('call dump');
     h.record(formA, insn, 0);
     h.emit(`mov dword [${hex(RESUME)}], ${b}`);
@@ -76,9 +138,12 @@ export class TaskGen {
     const back = how === 'jmp' ? `jmp ${hex(SEL.tssA)}:0` : 'iretd';
     h.emit(back);
     h.label(res);
+    if (inB && !cpl3 && fault === '#DB T bit') h.emit('mov eax, dr6', 'and eax, 0xe00f', 'xor ecx, ecx', 'mov dr6, ecx'); // DR6.BT
     h.emit('call dump');
+    // a fault after the commit point left the sequence in task B: back to its own task as task B would have gone
+    if (inB) h.emit(`mov dword [${hex(RESUME)}], ${b}`, back);
     h.label(b);
     h.emit('call dump');
-    h.record(fault ? `${formA} (resumed)` : `${how === 'jmp' ? 'jmp tss' : 'iretd'} back to the task`, fault ? 'next' : back, 0);
+    h.record(fault && !inB ? `${formA} (resumed)` : `${how === 'jmp' ? 'jmp tss' : 'iretd'} back to the task${inB ? ` (after ${fault})` : ''}`, fault && !inB ? 'next' : back, 0);
   }
 }

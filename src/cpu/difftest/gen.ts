@@ -12,6 +12,7 @@ import { type Rng, rng } from './rng.js';
 import { DUMP_FSW_NMASK, DUMP_NMASK, FENV, GDT_BYTES, RESUME, SEL, STK_LO, STK_TOP, WIN, WIN_SIZE, REINIT_ESP, type RomParts } from './rom.js';
 import { GateGen } from './gen-gates.js';
 import { TaskGen } from './gen-tasks.js';
+import { InnerStackGen } from './gen-inner-stack.js';
 
 // Arithmetic flags (SDM Vol. 1 3.4.3)
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
@@ -42,6 +43,10 @@ export interface GenOptions {
   gates?: boolean;
   /** Task switches: JMP/CALL to a TSS and through task gates, INT n through an IDT task gate, IRETD with NT (gen-tasks.ts). */
   tasks?: boolean;
+  /** Gates from ring 3 to ring 1 whose inner stack (SS1:ESP1 in the TSS) is good or faults (gen-inner-stack.ts). */
+  innerStack?: boolean;
+  /** Only these of the optional classes, none of the others (for a quick run of one class: `--only tasks`). */
+  only?: readonly ('x87' | 'lockUd' | 'system' | 'gates' | 'tasks' | 'innerStack')[];
 }
 
 export interface Generated extends RomParts {
@@ -775,19 +780,24 @@ export class SeqGen {
 
   private readonly gateGen = new GateGen(this);
   private readonly taskGen = new TaskGen(this);
+  private readonly innerStackGen = new InnerStackGen(this);
 
   /** Generate `count` tested instructions, half at CPL 0 and half at CPL 3. */
   generate(count: number): { ring0: string; ring3: string } {
+    const o = this.opts, only = o.only;
+    const on = (k: NonNullable<GenOptions['only']>[number], w: number): number => (only ? (only.includes(k) ? w : 0) : o[k] !== false ? w : 0);
+    const base = only ? 0 : 1;
     const classes: [number, () => void][] = [
-      [14, () => this.alu()], [4, () => this.unary()], [10, () => this.shift()], [4, () => this.shiftDouble()],
-      [8, () => this.muldiv()], [3, () => this.imulForms()], [6, () => this.bits()], [7, () => this.string()],
-      [9, () => this.moves()], [4, () => this.atomics()], [9, () => this.stack()], [4, () => this.lea()],
-      [6, () => this.branch()], [7, () => this.misc()], [3, () => this.calls()], [1, () => this.popf()],
-      [this.opts.lockUd !== false ? 1 : 0, () => this.badLock()],
-      [this.opts.x87 !== false ? 8 : 0, () => this.x87()],
-      [this.opts.system !== false ? 4 : 0, () => this.system()],
-      [this.opts.gates !== false ? 4 : 0, () => this.gateGen.next()],
-      [this.opts.tasks !== false ? 2 : 0, () => this.taskGen.next()],
+      [14 * base, () => this.alu()], [4 * base, () => this.unary()], [10 * base, () => this.shift()], [4 * base, () => this.shiftDouble()],
+      [8 * base, () => this.muldiv()], [3 * base, () => this.imulForms()], [6 * base, () => this.bits()], [7 * base, () => this.string()],
+      [9 * base, () => this.moves()], [4 * base, () => this.atomics()], [9 * base, () => this.stack()], [4 * base, () => this.lea()],
+      [6 * base, () => this.branch()], [7 * base, () => this.misc()], [3 * base, () => this.calls()], [1 * base, () => this.popf()],
+      [on('lockUd', 1), () => this.badLock()],
+      [on('x87', 8), () => this.x87()],
+      [on('system', 4), () => this.system()],
+      [on('gates', 4), () => this.gateGen.next()],
+      [on('tasks', 2), () => this.taskGen.next()],
+      [on('innerStack', 2), () => this.innerStackGen.next()],
     ];
     const total = classes.reduce((s, c) => s + c[0], 0);
     const parts: string[] = [];

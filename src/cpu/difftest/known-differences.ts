@@ -97,6 +97,34 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     follow: 'the SDM (and Bochs): cleared',
     bits: { eflags: 0x890 },
   },
+  {
+    form: /^(call|jmp) (tss|task gate)( cpl3)? #(TS|NP) in the new task$/,
+    emulator: 'qemu',
+    what: 'a bad ES/FS/GS selector in the new TSS of a JMP/CALL task switch: QEMU 7.2 TCG raises #TS/#NP with the EIP of the JMP/CALL in the old task (switch_tss_ra raises with the helper\'s return address, which restores the old EIP) instead of the new task\'s EIP; the frame in the new task\'s stack shows it too',
+    sdm: 'Vol. 3A 7.3 (step 13) and Table 7-1: faults after the commit point are handled in the context of the new task',
+    follow: 'the SDM (and Bochs tasking.cc: EIP is the new task\'s)',
+  },
+  {
+    form: /#DB T bit$/,
+    emulator: 'qemu',
+    what: 'the T bit of a 32-bit TSS: QEMU 7.2 TCG raises no #DB on entry to the task (switch_tss_ra ignores the T bit), so the new task runs its first instruction',
+    sdm: 'Vol. 3A 7.2.1 (T flag) and Vol. 3B 17.2.3 (DR6.BT): a debug exception when a task switch to a task with T = 1 occurs',
+    follow: 'the SDM (and Bochs tasking.cc, BX_DEBUG_TRAP_TASK_SWITCH_BIT)',
+  },
+  {
+    form: /to ring 1 ss1 (limit|wraps|expand-down) #SS( \(resumed\))?$/,
+    emulator: 'qemu',
+    what: 'a call gate or interrupt gate whose inner stack (SS1:ESP1) has no room for the frame: QEMU 7.2 TCG does not check the new stack segment\'s limit (helper_lcall_protected / do_interrupt_protected push with only the stack-size mask), so it writes the frame anywhere and enters the handler',
+    sdm: 'Vol. 2A CALL "CALL-GATE" (more privilege): #SS(SS selector) if the new stack has no room; INT n "INTER-PRIVILEGE-LEVEL-INTERRUPT": #SS(error_code(NewSS, 0, EXT)); Vol. 3A 5.3 (expand-down limits)',
+    follow: 'the SDM (and Bochs)',
+  },
+  {
+    form: /to ring 1 ss1 not present #SS( \(resumed\))?$/,
+    emulator: 'qemu',
+    what: 'a not-present inner stack segment (SS1) of a call gate or interrupt gate: QEMU 7.2 TCG raises #TS(SS selector) instead of #SS(SS selector) (helper_lcall_protected / do_interrupt_protected)',
+    sdm: 'Vol. 2A CALL "CALL-GATE" and INT n: IF NewSS not present THEN #SS(NewSS selector)',
+    follow: 'the SDM (and Bochs)',
+  },
 ];
 
 /** The rows for this form with emulator `a` or `b` on one side. */

@@ -74,11 +74,16 @@ export const SEL = {
   conf0: 0x60, conf3: 0x68,
   /** two slots the sequence fills with gate descriptors */
   gateA: 0x70, gateB: 0x78,
-  /** the sequence's TSS (busy: TR) and a second task's TSS (32-bit, DPL 3; the sequence writes its attributes) */
+  /** the sequence's TSS (busy: TR; DPL 3, so a task at CPL 3 can JMP back to it) and a second task's TSS (32-bit,
+   * DPL 3; the sequence writes its attributes and limit) */
   tssA: 0x28, tssB: 0x80,
+  /** flat code and data at DPL 1 (gen-inner-stack.ts: gates from ring 3 to ring 1, whose stack is the TSS's SS1:ESP1) */
+  code1: 0x88, data1: 0x90,
+  /** a slot the sequence fills with a stack segment descriptor (gen-inner-stack.ts) */
+  ssSlot: 0x98,
 } as const;
 /** The GDT's size in bytes (a selector at or past it is #GP(selector)). */
-export const GDT_BYTES = 0x88;
+export const GDT_BYTES = 0xa0;
 /** IDT vectors the sequence fills with interrupt/trap gates (the IDT has vectors 0..0x40). */
 export const SCRATCH_VEC = [0x30, 0x31] as const;
 export const IDT_VECTORS = 0x41;
@@ -152,6 +157,11 @@ export function romSource(p: RomParts): string {
     o(`  mov ecx, (${to} - ${from}) / 4`);
     o(`  rep movsd`);
   }
+  // both PICs masked (QEMU and Bochs have them; acpidm's difftest machine has none): the sequence may run with
+  // IF = 1 (gen-gates.ts makes interrupt vs trap gates observable that way) and no IRQ comes
+  o(`  mov al, 0xff`);
+  o(`  out 0x21, al`);
+  o(`  out 0xa1, al`);
   o(`  lgdt [gdtr_ram]`);
   o(`  lidt [idtr_ram]`);
   // the trampolines of 16-bit gates: jmp [cs:TGT_PTR], jmp [cs:RET_PTR] (2E FF 25 disp32: through CS, as a return
@@ -248,7 +258,7 @@ export function romSource(p: RomParts): string {
     o(`  mov ecx, 0x68 / 4`);
     o(`  rep movsd`);
   }
-  o(`  mov byte [0x${(GDT_RAM + SEL.tssA + 5).toString(16)}], 0x8b`);
+  o(`  mov byte [0x${(GDT_RAM + SEL.tssA + 5).toString(16)}], 0xeb`);
   o(`  ret`);
   // ---- the dump ----
   // The dump runs on its own stack, so nothing it pushes (EFLAGS with undefined bits) stays in the stack window.
@@ -268,7 +278,9 @@ export function romSource(p: RomParts): string {
   for (let a = WIN; a < WIN + WIN_SIZE; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
   for (let a = STK_LO; a < STK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
   for (let a = ISTK_LO; a < ISTK_TOP; a += 4) o(`  rol eax, 5\n  add eax, [0x${a.toString(16)}]`);
-  for (const t of [TSS_RAM, TSS_B]) for (const d of TSS_DYNAMIC) o(`  rol eax, 5\n  add eax, [0x${(t + d).toString(16)}]`);
+  for (const d of TSS_DYNAMIC) o(`  rol eax, 5\n  add eax, [0x${(TSS_RAM + d).toString(16)}]`);
+  // all of TSS B: a 16-bit TSS (gen-tasks.ts) keeps IP, FLAGS and AX..SI below 0x20
+  for (let d = 0; d < 0x68; d += 4) o(`  rol eax, 5\n  add eax, [0x${(TSS_B + d).toString(16)}]`);
   o(`  push eax`);
   // x87: FNSAVE (which reinitialises the FPU) and FRSTOR, then control, status (undefined condition codes masked),
   // tag word and the eight registers; not FIP/FDP, whose upkeep differs between implementations
@@ -415,7 +427,7 @@ export function romSource(p: RomParts): string {
   o(`  dq 0x00cffb000000ffff`); // 0x18 code DPL3
   o(`  dq 0x00cff3000000ffff`); // 0x20 data DPL3
   o(`  dw 0x67, 0x${(TSS_RAM & 0xffff).toString(16)}`); // 0x28 32-bit TSS, available (its copy in RAM)
-  o(`  db 0x${((TSS_RAM >> 16) & 0xff).toString(16)}, 0x89, 0, 0x${(TSS_RAM >>> 24).toString(16)}`);
+  o(`  db 0x${((TSS_RAM >> 16) & 0xff).toString(16)}, 0xe9, 0, 0x${(TSS_RAM >>> 24).toString(16)}`);
   o(`  dq 0x00409300${hex4(WIN)}00ff`); // 0x30 data DPL0, base WIN, limit 0xFF bytes
   o(`  dq 0x0040f300${hex4(WIN)}00ff`); // 0x38 data DPL3, base WIN, limit 0xFF bytes
   o(`  dq 0x00cff1000000ffff`); // 0x40 read-only data DPL3, flat
@@ -427,6 +439,9 @@ export function romSource(p: RomParts): string {
   o(`  dq 0, 0`); // 0x70, 0x78 gate slots, filled by the sequence
   o(`  dw 0x67, 0x${(TSS_B & 0xffff).toString(16)}`); // 0x80 32-bit TSS of the second task, DPL 3, available
   o(`  db 0x${((TSS_B >> 16) & 0xff).toString(16)}, 0xe9, 0, 0x${(TSS_B >>> 24).toString(16)}`);
+  o(`  dq 0x00cfbb000000ffff`); // 0x88 code DPL1, flat
+  o(`  dq 0x00cfb3000000ffff`); // 0x90 data DPL1, flat
+  o(`  dq 0`); // 0x98 stack segment slot, filled by the sequence
   o(`gdt_end:`);
   o(`gdtr_ram: dw gdt_end - gdt - 1`);
   o(`  dd 0x${GDT_RAM.toString(16)}`);
@@ -452,8 +467,9 @@ export function romSource(p: RomParts): string {
   o(`  dd 0x2000`); // CR3 (a task switch does not save it: a switch back to this task loads it)
   o(`  times 0x68 - 0x20 db 0`);
   o(`tss_end:`);
-  // the second task's TSS: CR3 as the sequence's, the rest written by the sequence (gen-tasks.ts)
-  o(`tss_b: times 0x1c db 0`);
+  // the second task's TSS: CR3 as the sequence's, SS0:ESP0, the rest written by the sequence (gen-tasks.ts)
+  o(`tss_b: dd 0, ISTK_TOP, 0x10`); // SS0:ESP0 (32-bit layout) for a task B at CPL 3
+  o(`  times 0x1c - 12 db 0`);
   o(`  dd 0x2000`);
   o(`  times 0x68 - 0x20 db 0`);
   o(`window_init:`);
