@@ -120,7 +120,15 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
       // task switches: JMP/CALL to a TSS and through a task gate, INT n through an IDT task gate, back by JMP or IRETD
       /^jmp tss \(busy bits\)$/m, /^call tss \(nested\)$/m, /^jmp task gate \(busy bits\)$/m, /^call task gate \(nested\)$/m,
       /^int imm8 task-gate \(nested\)$/m, /^jmp tss #GP$/m, /^call tss #NP$/m, /^int imm8 task-gate #GP$/m,
-      /^jmp tss back to the task$/m, /^iretd back to the task$/m]) expect(forms).toMatch(f);
+      /^jmp tss back to the task$/m, /^iretd back to the task$/m,
+      // a task at CPL 3, a 16-bit TSS, a short TSS limit, faults in the new task, the T bit (gen-tasks.ts); gates from
+      // ring 3 to ring 1 with a good or faulting inner stack (gen-inner-stack.ts)
+      /^call tss cpl3 \(nested\)$/m, /^jmp tss tss16 \(busy bits\)$/m, /^call task gate tss16 \(nested\)$/m, /^jmp tss #TS$/m,
+      /^(jmp|call) tss #TS in the new task$/m, /^int imm8 task-gate #NP in the new task$/m, /#DB T bit$/m,
+      /^iretd back to the task \(after #TS in the new task\)$/m,
+      /^call ptr16:32 gate32 to ring 1 ss1$/m, /^int imm8 trap-gate32 to ring 1 ss1 16-bit$/m, /^retf imm16 from ring 1$/m,
+      /to ring 1 ss1 null #TS$/m, /to ring 1 ss1 dpl #TS$/m, /to ring 1 ss1 not present #SS$/m, /to ring 1 ss1 limit #SS$/m,
+      /to ring 1 ss1 wraps #SS$/m, /to ring 1 ss1 expand-down #SS$/m]) expect(forms).toMatch(f);
   }, 1_800_000); // (under a loaded host the eight ROMs, NASM included, have taken 1,700 s)
 });
 
