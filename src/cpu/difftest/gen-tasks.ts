@@ -22,7 +22,7 @@
  * both TSSs (back link, EIP..LDT), so what each switch saved is compared (rom.ts).
  */
 import type { GateHost } from './gen-gates.js';
-import { GDT_BYTES, GDT_RAM, IDT_RAM, ISTK_LO, ISTK_TOP, RESUME, SCRATCH_VEC, SEL, TGT_PTR, TRAMP, TSS_B, TSS_B_ESP } from './rom.js';
+import { GDT_BYTES, GDT_RAM, IDT_RAM, ISTK_LO, ISTK_TOP, RESUME, SCRATCH_VEC, SEL, TGT_PTR, TRAMP, TSS_B, TSS_B_ESP, TSS_C } from './rom.js';
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
@@ -39,7 +39,92 @@ export class TaskGen {
     return h.pick(c);
   }
 
+  /**
+   * A bad LDT, SS or CS selector in TSS B (one at a time: Bochs checks LDT, SS, DS..GS, CS; QEMU LDT, CS, SS, ES..GS):
+   * the #TS/#NP/#SS comes after the commit point, in task B, whose stack may be unusable, so IDT vectors 10, 11, 12
+   * are task gates to a handler task C for the group (three TSS descriptors of one TSS_C; STR tells which). Task C
+   * records its TR (EAX) and the error code the switch pushed on its stack (ECX), puts the ROM's interrupt gates back
+   * in the sequence's code and JMPs to TSS A (marked available first: after a CALL or INT it is busy), which resumes
+   * after its JMP/CALL/INT. What task B's TSS got saved (its half-loaded state) is in the checksum.
+   */
+  private broken(): void {
+    const h = this.h;
+    const how = h.pick(['jmp', 'call', 'int'] as const);
+    const tgt = h.newLabel(), hc = h.newLabel(), b = h.newLabel();
+    const cpl3 = h.chance(0.3);
+    const cs = cpl3 ? SEL.code3 | 3 : 0x08, ss = cpl3 ? SEL.data3 | 3 : 0x10;
+    const segs = [ss, cs, ss, ss, ss, ss];
+    let ldt = 0, slot: [number, number] | null = null, what: string, fault: string;
+    const k = h.int(3);
+    if (k === 0) {
+      const c: [number, string, [number, number] | null][] = [
+        [0x04 | h.int(4), '#TS', null], [GDT_BYTES + 8 * h.int(4), '#TS', null], [SEL.data0, '#TS', null], [SEL.tssA, '#TS', null],
+        [SEL.ssSlot, '#TS', [0x9b800007, 0x00008200 & ~0x8000]], // an LDT descriptor, not present
+        [SEL.ssSlot, 'good', [0x9b800007, 0x00008200]], // a good LDT (one entry): task B runs with it
+      ];
+      const [sel, f, d] = h.pick(c);
+      ldt = sel; slot = d; fault = f; what = 'ldt';
+    } else if (k === 1) {
+      // (RPL of CS = the task's CPL, so Bochs's SS-before-CS order and QEMU's CS-before-SS agree)
+      const np: [number, number] = [0x0000ffff, 0x00cf1300]; // flat data, DPL 0, not present
+      const c: [number, string, [number, number] | null][] = cpl3
+        ? [[h.int(4), '#TS', null], [SEL.data3, '#TS', null], [SEL.code3 | 3, '#TS', null], [SEL.data0 | 3, '#TS', null], [SEL.ro3 | 3, '#TS', null], [SEL.np3 | 3, '#SS', null]]
+        : [[h.int(4), '#TS', null], [SEL.data0 | 3, '#TS', null], [SEL.data3 | 3, '#TS', null], [0x08, '#TS', null], [SEL.ssSlot, '#SS', np]];
+      const [sel, f, d] = h.pick(c);
+      segs[2] = sel; fault = f; what = 'ss'; slot = d;
+    } else {
+      const np: [number, number] = [0x0000ffff, 0x00cf1b00]; // flat code, DPL 0, not present
+      const c: [number, string, [number, number] | null][] = cpl3
+        ? [[3, '#TS', null], [SEL.data3 | 3, '#TS', null], [SEL.npCode3 | 3, '#NP', null], [SEL.code0 | 3, '#TS', null], [SEL.conf3 | 3, 'good', null]]
+        : [[0, '#TS', null], [0x10, '#TS', null], [SEL.conf3, '#TS', null], [SEL.ssSlot, '#NP', np], [SEL.tssA, '#TS', null]];
+      const [sel, f, d] = h.pick(c);
+      segs[1] = sel; fault = f; what = 'cs'; slot = d;
+    }
+    // task B
+    const fl = (h.r.u32() & 0xcd5) | 0x3002;
+    h.setup(`mov dword [${hex(TSS_B + 0x1c)}], 0x2000`, `mov dword [${hex(TSS_B + 0x20)}], ${tgt}`, `mov dword [${hex(TSS_B + 0x24)}], ${hex(fl)}`);
+    for (let i = 0; i < 8; i++) h.setup(`mov dword [${hex(TSS_B + 0x28 + 4 * i)}], ${hex(i === 4 ? (cpl3 ? ISTK_LO + 0x20 : TSS_B_ESP) : h.val(32))}`);
+    segs.forEach((v, i) => h.setup(`mov word [${hex(TSS_B + 0x48 + 4 * i)}], ${hex(v)}`));
+    h.setup(`mov word [${hex(TSS_B + 0x60)}], ${hex(ldt)}`, `mov byte [${hex(TSS_B + 0x64)}], 0`);
+    if (cpl3) h.setup(`mov dword [${hex(TSS_B + 4)}], ${hex(ISTK_TOP)}`, `mov dword [${hex(TSS_B + 8)}], 0x10`);
+    if (slot) h.setup(`mov dword [${hex(GDT_RAM + SEL.ssSlot)}], ${hex(slot[0])}`, `mov dword [${hex(GDT_RAM + SEL.ssSlot + 4)}], ${hex(slot[1])}`);
+    h.setup(`mov byte [${hex(GDT_RAM + SEL.tssB)}], 0x67`, `mov byte [${hex(GDT_RAM + SEL.tssB + 5)}], 0xe9`);
+    // task C: CPL 0, flat, its stack in the ring-0 window, registers zero
+    h.setup(`mov dword [${hex(TSS_C + 0x1c)}], 0x2000`, `mov dword [${hex(TSS_C + 0x20)}], ${hc}`, `mov dword [${hex(TSS_C + 0x24)}], 0x3002`);
+    for (let i = 0; i < 8; i++) h.setup(`mov dword [${hex(TSS_C + 0x28 + 4 * i)}], ${hex(i === 4 ? ISTK_LO + 0x60 : 0)}`);
+    [0x10, 0x08, 0x10, 0x10, 0x10, 0x10].forEach((v, i) => h.setup(`mov word [${hex(TSS_C + 0x48 + 4 * i)}], ${hex(v)}`));
+    h.setup(`mov dword [${hex(TSS_C + 0x60)}], 0`);
+    for (const [v, sel] of [[10, SEL.tssC10], [11, SEL.tssC11], [12, SEL.tssC12]] as const) {
+      h.setup(`mov byte [${hex(GDT_RAM + sel + 5)}], 0x89`, `mov dword [${hex(IDT_RAM + v * 8)}], ${hex(sel << 16)}`, `mov dword [${hex(IDT_RAM + v * 8 + 4)}], 0x8500`);
+    }
+    let insn: string;
+    if (how === 'int') {
+      const vec = h.pick(SCRATCH_VEC);
+      h.setup(`mov dword [${hex(IDT_RAM + vec * 8)}], ${hex(SEL.tssB << 16)}`, `mov dword [${hex(IDT_RAM + vec * 8 + 4)}], 0xe500`);
+      insn = `int ${hex(vec)}`;
+    } else insn = `${how} ${hex(SEL.tssB)}:0`;
+    const form = `${how === 'int' ? 'int imm8 task-gate' : `${how} tss`}${cpl3 ? ' cpl3' : ''} bad ${what} ${fault === 'good' ? '(good)' : fault}`;
+    h.emit(`mov dword [${hex(RESUME)}], ${b}`, insn, `jmp ${b}`);
+    // task B, when its selectors were good: back as usual
+    h.label(tgt);
+    h.emit('call dump');
+    h.record(form, insn, 0);
+    h.emit(`mov dword [${hex(RESUME)}], ${b}`, how === 'jmp' ? `jmp ${hex(SEL.tssA)}:0` : 'iretd');
+    // task C: the fault's TR and error code, then back to task A
+    h.label(hc);
+    h.emit('pop ecx', 'str ax', `mov edx, [${hex(TSS_B + 0x20)}]`, `mov ebx, [${hex(TSS_B + 0x24)}]`, `mov esi, [${hex(TSS_B + 0x64)}]`, `mov edi, [${hex(TSS_B + 0x54)}]`, `mov ebp, [${hex(TSS_B + 0x4c)}]`, 'call dump');
+    h.emit(`mov byte [${hex(GDT_RAM + SEL.tssA + 5)}], 0xe9`, `jmp ${hex(SEL.tssA)}:0`);
+    h.label(b);
+    // the ROM's interrupt gates for #TS, #NP, #SS back
+    for (const v of [10, 11, 12]) {
+      h.emit(`mov dword [${hex(IDT_RAM + v * 8)}], (ADDR(isr${v}) & 0xffff) | 0x80000`, `mov dword [${hex(IDT_RAM + v * 8 + 4)}], (ADDR(isr${v}) & 0xffff0000) | 0x8e00`);
+    }
+    h.emit('call dump');
+    h.record(`${form} (back)`, 'next', 0);
+  }
+
   next(): void {
+    if (this.h.chance(0.15)) { this.broken(); return; }
     const h = this.h, ring = h.ring;
     const how = h.pick(['jmp', 'call', 'jmp', 'call', 'int'] as const);
     const viaGate = how === 'int' || h.chance(0.4);
@@ -97,7 +182,8 @@ export class TaskGen {
       h.setup(`mov dword [${hex(TSS_B + 0x20)}], ${tgt}`, `mov dword [${hex(TSS_B + 0x24)}], ${hex(fl)}`);
       regs.forEach((v, i) => h.setup(`mov dword [${hex(TSS_B + 0x28 + 4 * i)}], ${hex(v)}`));
       segs.forEach((s, i) => h.setup(`mov word [${hex(TSS_B + 0x48 + 4 * i)}], ${hex(s)}`));
-      h.setup(`mov dword [${hex(TSS_B + 0x1c)}], 0x2000`, `mov byte [${hex(TSS_B + 0x64)}], ${tbit ? 1 : 0}`); // CR3 (a 16-bit TSS overlaps it)
+      // CR3 (a 16-bit TSS overlaps it), LDT null (broken() writes bad ones), the T bit
+      h.setup(`mov dword [${hex(TSS_B + 0x1c)}], 0x2000`, `mov word [${hex(TSS_B + 0x60)}], 0`, `mov byte [${hex(TSS_B + 0x64)}], ${tbit ? 1 : 0}`);
       // SS0:ESP0 for a task at CPL 3 (a 16-bit TSS written earlier in the block overlaps them)
       if (cpl3) h.setup(`mov dword [${hex(TSS_B + 4)}], ${hex(ISTK_TOP)}`, `mov dword [${hex(TSS_B + 8)}], 0x10`);
     }

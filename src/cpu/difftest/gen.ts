@@ -826,6 +826,7 @@ export function generate(seed: number, count: number, opts: GenOptions = {}): Ge
   for (let i = 0; i < window.length; i++) window[i] = g.r.int(256);
   // about 40 bytes of code per tested instruction (setup, RESUME stores, dumps), plus the fixed part
   let romSize = 0x10000;
-  while (romSize < count * 48 + 0x12000) romSize *= 2;
+  // (the gate and task groups alone, `only`, take about 200 bytes a record)
+  while (romSize < count * (opts.only ? 200 : 48) + 0x12000) romSize *= 2;
   return { ring0, ring3, window, romSize, items: g.items };
 }

@@ -105,6 +105,13 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     follow: 'the SDM (and Bochs tasking.cc: EIP is the new task\'s)',
   },
   {
+    form: / bad (ldt|ss|cs) #(TS|NP|SS)( \(back\))?$/,
+    emulator: 'qemu',
+    what: 'a bad LDT, SS or CS selector in the new TSS, the fault taken by a task-gate handler: in the TSS of the task that faulted QEMU 7.2 TCG saves EFLAGS with RF clear and, after a JMP/CALL, the EIP of the JMP/CALL in the old task (switch_tss_ra raises with the helper\'s return address); a not-present SS raises #NP instead of #SS',
+    sdm: 'Vol. 3B 17.3.1.1 (RF = 1 in the EFLAGS image a fault saves, on the stack or in the TSS); Vol. 3A 7.3 step 13 and Table 7-1 (the new task\'s context; "stack segment is present in memory": #SS)',
+    follow: 'the SDM (and Bochs tasking.cc, exception.cc)',
+  },
+  {
     form: /#DB T bit$/,
     emulator: 'qemu',
     what: 'the T bit of a 32-bit TSS: QEMU 7.2 TCG raises no #DB on entry to the task (switch_tss_ra ignores the T bit), so the new task runs its first instruction',

@@ -45,6 +45,8 @@ export const TSS_RAM = 0x9900;
 /** The second task's TSS (gen-tasks.ts; GDT selector SEL.tssB) and its ESP, in the ring-0 stack window. */
 export const TSS_B = 0x9a00;
 export const TSS_B_ESP = ISTK_LO + 0x40;
+/** The handler task's TSS (gen-tasks.ts writes it whole before use; not in the checksum). */
+export const TSS_C = 0x9b00;
 /** The dwords of a 32-bit TSS a task switch writes (back link, EIP..LDT): in the records' checksum. */
 const TSS_DYNAMIC = [0, ...Array.from({ length: 17 }, (_, i) => 0x20 + 4 * i)];
 export const RECORD_BYTES = 49;
@@ -79,11 +81,14 @@ export const SEL = {
   tssA: 0x28, tssB: 0x80,
   /** flat code and data at DPL 1 (gen-inner-stack.ts: gates from ring 3 to ring 1, whose stack is the TSS's SS1:ESP1) */
   code1: 0x88, data1: 0x90,
-  /** a slot the sequence fills with a stack segment descriptor (gen-inner-stack.ts) */
+  /** a slot the sequence fills with a stack segment descriptor (gen-inner-stack.ts) or an LDT descriptor (gen-tasks.ts) */
   ssSlot: 0x98,
+  /** three 32-bit TSS descriptors (DPL 0) of one handler task, TSS_C: gen-tasks.ts points IDT vectors 10, 11, 12
+   * (#TS, #NP, #SS) at them through task gates; the handler tells the vector by STR */
+  tssC10: 0xa0, tssC11: 0xa8, tssC12: 0xb0,
 } as const;
 /** The GDT's size in bytes (a selector at or past it is #GP(selector)). */
-export const GDT_BYTES = 0xa0;
+export const GDT_BYTES = 0xb8;
 /** IDT vectors the sequence fills with interrupt/trap gates (the IDT has vectors 0..0x40). */
 export const SCRATCH_VEC = [0x30, 0x31] as const;
 export const IDT_VECTORS = 0x41;
@@ -442,6 +447,10 @@ export function romSource(p: RomParts): string {
   o(`  dq 0x00cfbb000000ffff`); // 0x88 code DPL1, flat
   o(`  dq 0x00cfb3000000ffff`); // 0x90 data DPL1, flat
   o(`  dq 0`); // 0x98 stack segment slot, filled by the sequence
+  for (let i = 0; i < 3; i++) {
+    o(`  dw 0x67, 0x${(TSS_C & 0xffff).toString(16)}`); // 0xa0, 0xa8, 0xb0: the handler task (TSS_C), DPL 0
+    o(`  db 0x${((TSS_C >> 16) & 0xff).toString(16)}, 0x89, 0, 0x${(TSS_C >>> 24).toString(16)}`);
+  }
   o(`gdt_end:`);
   o(`gdtr_ram: dw gdt_end - gdt - 1`);
   o(`  dd 0x${GDT_RAM.toString(16)}`);
