@@ -128,7 +128,10 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
       /^iretd back to the task \(after #TS in the new task\)$/m,
       /^call ptr16:32 gate32 to ring 1 ss1$/m, /^int imm8 trap-gate32 to ring 1 ss1 16-bit$/m, /^retf imm16 from ring 1$/m,
       /to ring 1 ss1 null #TS$/m, /to ring 1 ss1 dpl #TS$/m, /to ring 1 ss1 not present #SS$/m, /to ring 1 ss1 limit #SS$/m,
-      /to ring 1 ss1 wraps #SS$/m, /to ring 1 ss1 expand-down #SS$/m]) expect(forms).toMatch(f);
+      /to ring 1 ss1 wraps #SS$/m, /to ring 1 ss1 expand-down #SS$/m,
+      // bad LDT/SS/CS selectors in the new TSS, taken by a task-gate handler (gen-tasks.ts broken())
+      /^(jmp|call) tss bad ldt #TS$/m, /^int imm8 task-gate bad ss #SS$/m, /^(jmp|call) tss bad cs #NP$/m, /bad cs #TS$/m,
+      /bad ss #TS$/m, /bad ldt \(good\)$/m]) expect(forms).toMatch(f);
   }, 1_800_000); // (under a loaded host the eight ROMs, NASM included, have taken 1,700 s)
 });
 
