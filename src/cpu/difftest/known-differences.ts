@@ -112,6 +112,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     follow: 'the SDM (and Bochs tasking.cc, exception.cc)',
   },
   {
+    form: / tss16 /,
+    emulator: 'qemu',
+    what: 'a switch to a 16-bit (286) TSS: QEMU 7.2 TCG keeps the old task\'s EFLAGS bits 16-31 (AC, ID) and loads only FLAGS from the TSS (switch_tss_ra masks the load to 16 bits); Bochs and acpidm clear them (Bochs tasking.cc loads the zero-extended word); only those bits of the new task\'s EFLAGS',
+    sdm: 'Vol. 3A 7.2.2 / Figure 7-11: a 16-bit TSS holds FLAGS only; the SDM does not say what EFLAGS bits 16-31 become',
+    follow: 'Bochs',
+    bits: { eflags: 0x240000 },
+  },
+  {
     form: /#DB T bit$/,
     emulator: 'qemu',
     what: 'the T bit of a 32-bit TSS: QEMU 7.2 TCG raises no #DB on entry to the task (switch_tss_ra ignores the T bit), so the new task runs its first instruction',
