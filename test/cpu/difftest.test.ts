@@ -95,8 +95,8 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
     for (const c of r.comparisons) {
       expect(c.error, summary).toBeNull();
       // after a difference (explained ones too) the rest of its block is not compared: QEMU's explained selector
-      // differences cost a few thousand
-      expect(c.compared, summary).toBeGreaterThanOrEqual(c.a === 'acpidm' && c.b === 'bochs' ? 199_000 : 190_000);
+      // and task-switch differences cost about 15,000 (185,101 of 200,001 at this seed with the inner-stack class)
+      expect(c.compared, summary).toBeGreaterThanOrEqual(c.a === 'acpidm' && c.b === 'bochs' ? 199_000 : 180_000);
       expect(c.diffs, summary).toBe(0);
     }
     expect(r.comparisons.map((c) => `${c.a}/${c.b}`)).toEqual(['acpidm/qemu', 'acpidm/bochs', 'qemu/bochs']);
