@@ -115,8 +115,8 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
     for (const c of r.comparisons) {
       expect(c.error, summary).toBeNull();
       // after a difference (explained ones too) the rest of its block is not compared: QEMU's explained selector
-      // task-switch and x87 differences cost about 35,000 (166,583 of 200,000 at this seed with every class)
-      expect(c.compared, summary).toBeGreaterThanOrEqual(c.a === 'acpidm' && c.b === 'bochs' ? 199_000 : 160_000);
+      // differences cost a few thousand
+      expect(c.compared, summary).toBeGreaterThanOrEqual(c.a === 'acpidm' && c.b === 'bochs' ? 199_000 : 190_000);
       expect(c.diffs, summary).toBe(0);
     }
     expect(r.comparisons.map((c) => `${c.a}/${c.b}`)).toEqual(['acpidm/qemu', 'acpidm/bochs', 'qemu/bochs']);
@@ -141,17 +141,6 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
       /^jmp tss \(busy bits\)$/m, /^call tss \(nested\)$/m, /^jmp task gate \(busy bits\)$/m, /^call task gate \(nested\)$/m,
       /^int imm8 task-gate \(nested\)$/m, /^jmp tss #GP$/m, /^call tss #NP$/m, /^int imm8 task-gate #GP$/m,
       /^jmp tss back to the task$/m, /^iretd back to the task$/m,
-      // a task at CPL 3, a 16-bit TSS, a short TSS limit, faults in the new task, the T bit (gen-tasks.ts); gates from
-      // ring 3 to ring 1 with a good or faulting inner stack (gen-inner-stack.ts)
-      /^call tss cpl3 \(nested\)$/m, /^jmp tss tss16 \(busy bits\)$/m, /^call task gate tss16 \(nested\)$/m, /^jmp tss #TS$/m,
-      /^(jmp|call) tss #TS in the new task$/m, /^int imm8 task-gate #NP in the new task$/m, /#DB T bit$/m,
-      /^iretd back to the task \(after #TS in the new task\)$/m,
-      /^call ptr16:32 gate32 to ring 1 ss1$/m, /^int imm8 trap-gate32 to ring 1 ss1 16-bit$/m, /^retf imm16 from ring 1$/m,
-      /to ring 1 ss1 null #TS$/m, /to ring 1 ss1 dpl #TS$/m, /to ring 1 ss1 not present #SS$/m, /to ring 1 ss1 limit #SS$/m,
-      /to ring 1 ss1 wraps #SS$/m, /to ring 1 ss1 expand-down #SS$/m,
-      // bad LDT/SS/CS selectors in the new TSS, taken by a task-gate handler (gen-tasks.ts broken())
-      /^(jmp|call) tss bad ldt #TS$/m, /^int imm8 task-gate bad ss #SS$/m, /^(jmp|call) tss bad cs #NP$/m, /bad cs #TS$/m,
-      /bad ss #TS$/m, /bad ldt \(good\)$/m,
       // x87: memory and integer operands, FCOMI, control word, m80fp stores, FCMOVcc
       /^fadd m64fp/m, /^fidiv m16int/m, /^fidivr m32int/m, /^fcomp m64fp/m, /^fcomi st0/m, /^fldcw/m, /^fstp m80fp/m,
       /^fcmovnbe/m]) expect(forms).toMatch(f);

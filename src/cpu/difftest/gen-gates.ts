@@ -29,6 +29,8 @@ export interface GateHost {
   readonly r: Rng;
   esp: number;
   readonly ring: 0 | 3;
+  /** GenOptions.extended: the variants added with the inner-stack class. */
+  readonly extended: boolean;
   pending: string[];
   int(n: number): number;
   pick<T>(a: readonly T[]): T;
@@ -206,7 +208,7 @@ export class GateGen {
     if (!gate32) h.setup(`mov dword [${hex(TGT_PTR)}], ${tgt}`, `mov dword [${hex(RET_PTR)}], ${b}`);
     // IF = 1 half the time (the ROM masks the PICs), so the handler's EFLAGS tells an interrupt gate (IF cleared)
     // from a trap gate (IF kept)
-    if (h.chance(0.5)) h.setup('sti');
+    if (h.extended && h.chance(0.5)) h.setup('sti');
     const insn = `int ${hex(vec)}`;
     const tag = out.fault ?? (out.inner ? 'inner' : 'same');
     const formA = `int imm8 ${trap ? 'trap' : 'int'}-gate${size * 8} ${tag}`;

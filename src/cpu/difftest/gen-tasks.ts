@@ -32,7 +32,7 @@ export class TaskGen {
   /** A bad ES/FS/GS selector for a task at `cpl` and the fault the SDM gives its load (TASK SWITCH, Table 7-1). */
   private badSeg(cpl: number): [number, '#TS' | '#NP'] {
     const h = this.h;
-    const c: [number, '#TS' | '#NP'][] = [[0x04 | cpl, '#TS'], [GDT_BYTES + 8 * h.int(4) | cpl, '#TS'], [SEL.tssA | cpl, '#TS'],
+    const c: [number, '#TS' | '#NP'][] = [[0x04 | cpl, '#TS'], [SEL.tssA | cpl, '#TS'],
       [SEL.xo3 | cpl, '#TS'], [SEL.np3 | 3, '#NP']];
     if (cpl === 3) c.push([SEL.data0 | 3, '#TS'], [SEL.win0 | 3, '#TS'], [SEL.data0, '#TS']);
     else c.push([SEL.data0 | 3, '#TS']); // RPL 3 above DPL 0
@@ -124,18 +124,19 @@ export class TaskGen {
   }
 
   next(): void {
-    if (this.h.chance(0.15)) { this.broken(); return; }
+    if (this.h.extended && this.h.chance(0.15)) { this.broken(); return; }
     const h = this.h, ring = h.ring;
     const how = h.pick(['jmp', 'call', 'jmp', 'call', 'int'] as const);
     const viaGate = how === 'int' || h.chance(0.4);
     // task B: CPL 0 or 3, 32- or 16-bit TSS
-    const cpl3 = h.chance(0.3);
-    const t16 = h.chance(0.2);
+    const ext = h.extended;
+    const cpl3 = ext && h.chance(0.3);
+    const t16 = ext && h.chance(0.2);
     // TSS B's descriptor: DPL, present, busy (an available TSS mostly), limit
     const tdpl = h.chance(0.85) ? 3 : h.int(4);
     const tpresent = h.chance(0.94);
     const tbusy = h.chance(0.06);
-    const tshort = h.chance(0.05);
+    const tshort = ext && h.chance(0.05);
     // now and then the current task's own (busy) TSS: #GP
     const tss = h.chance(0.06) ? SEL.tssA : SEL.tssB;
     const gdpl = h.chance(0.85) ? 3 : h.int(4);
@@ -143,6 +144,10 @@ export class TaskGen {
     const rpl = h.chance(0.85) ? ring : h.int(4);
     const vec = h.pick(SCRATCH_VEC);
     const gsel = h.pick([SEL.gateA, SEL.gateB]);
+    // task B: random registers and arithmetic flags, its own stack in the ring-0 window
+    const fl = (h.r.u32() & 0xcd5) | 0x3002;
+    // (at CPL 3 below the ring-0 frames a fault or #NM pushes from ISTK_TOP down through SS0:ESP0)
+    const regs = Array.from({ length: 8 }, (_, i) => (i === 4 ? (cpl3 ? ISTK_LO + 0x20 : TSS_B_ESP) : h.val(32)));
     // after the commit point (32-bit TSS B only: a 16-bit one enters through the trampoline, which the ROM's fault
     // handler cannot resume from): bad ES/FS/GS selectors, the T bit
     const segs = cpl3
@@ -152,11 +157,11 @@ export class TaskGen {
     // (only from ring 0 to a task at CPL 0: Bochs checks CS last, so CPL is still the old task's when a data segment
     // faults, and an IRET of the handler to ring 3 nulls a half-loaded ES/FS/GS by its stale descriptor's DPL; the
     // SDM leaves both open)
-    if (!t16 && !cpl3 && ring === 0 && h.chance(0.3)) {
+    if (ext && !t16 && !cpl3 && ring === 0 && h.chance(0.3)) {
       const bad: number[] = [];
       for (const s of [0, 4, 5]) if (h.chance(0.45)) { const [sel, f] = this.badSeg(cpl3 ? 3 : 0); segs[s] = sel; bad.push(s); late ??= f; }
     }
-    const tbit = !t16 && !late && h.chance(0.1);
+    const tbit = ext && !t16 && !late && h.chance(0.1);
     // the SDM's order (JMP/CALL "TASK-GATE" / "TASK-STATE-SEGMENT", INT n "TASK-GATE", then TASK SWITCH)
     const tssOk = (): string | null => tss === SEL.tssA || tbusy ? '#GP' : !tpresent ? '#NP' : tshort ? '#TS' : null;
     let fault: string | null;
@@ -167,10 +172,6 @@ export class TaskGen {
     else late = null;
     const inB = fault !== null && (late !== null || fault === '#DB T bit');
     const tgt = h.newLabel(), res = h.newLabel(), b = h.newLabel();
-    // task B: random registers and arithmetic flags, its own stack in the ring-0 window
-    const fl = (h.r.u32() & 0xcd5) | 0x3002;
-    // (at CPL 3 below the ring-0 frames a fault or #NM pushes from ISTK_TOP down through SS0:ESP0)
-    const regs = Array.from({ length: 8 }, (_, i) => (i === 4 ? (cpl3 ? ISTK_LO + 0x20 : TSS_B_ESP) : h.val(32)));
     if (t16) {
       h.setup(`mov word [${hex(TSS_B + 0x0e)}], ${hex(TRAMP)}`, `mov dword [${hex(TGT_PTR)}], ${tgt}`, `mov word [${hex(TSS_B + 0x10)}], ${hex(fl)}`);
       regs.forEach((v, i) => h.setup(`mov word [${hex(TSS_B + 0x12 + 2 * i)}], ${hex(v & 0xffff)}`));
