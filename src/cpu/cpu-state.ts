@@ -109,9 +109,15 @@ export class CpuState {
 
   readonly tlb: Tlb;
   readonly ram: Uint8Array;
+  /** the same bytes as aligned 16- and 32-bit words (host order: compiled blocks use them on little-endian hosts only) */
+  readonly ram16: Uint16Array;
+  readonly ram32: Int32Array;
 
   constructor(readonly mem: PhysMemory) {
     this.ram = mem.store; // RAM, then the BIOS image (PhysMemory.directOffset)
+    const s = mem.store; // PhysMemory allocates it (offset 0, a multiple of 4 bytes long)
+    this.ram16 = new Uint16Array(s.buffer, s.byteOffset, s.byteLength >> 1);
+    this.ram32 = new Int32Array(s.buffer, s.byteOffset, s.byteLength >> 2);
     this.tlb = new Tlb();
   }
 

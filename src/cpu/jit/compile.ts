@@ -91,12 +91,25 @@ function aluInline(op: number, dst: string | null, d: string, s: string, bits: n
 }
 
 const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits === 16 ? `w[${i << 1}]` : `b[${R8[i]}]`);
+
+/** EIP of the instruction being emitted (set by compileBlock before each emit). */
+let curIp = 0;
+/**
+ * A call on a slow path that may fault: it stores c.insnStart first, so the run loop restarts this instruction
+ * precisely. The fast paths next to it cannot fault and store nothing, so an instruction whose only faulting
+ * code is on slow paths costs no store (compileBlock adds `c.insnStart=` at the start of the others).
+ */
+const guard = (call: string): string => `(c.insnStart=${curIp},${call})`;
+/** Text with the guarded calls taken out (what compileBlock checks for unguarded faulting calls). */
+const unguarded = (t: string): string => t.replace(/c\.insnStart=\d+,c\.\w+/g, '');
+
 /** Linear address of seg:ea with the segment check inline (the slow cases call CpuState.segR/segW). */
 // Segment state cannot change inside a block (no compiled instruction loads a segment register and no
 // helper it calls does), so each (check, segment, size) limit and each base is read once, in the prologue:
 // SLW3_4 is the highest offset a 4-byte write through DS may use on the fast path (-1: always the slow path).
-const lin = (rw: 'R' | 'W', seg: number, ea: string, size: number): string =>
-  `(o=${ea},o<=SL${rw}${seg}_${size}?(SB${seg}+o)|0:c.seg${rw}(${seg},o,${size}))`;
+const segCheck = (rw: 'R' | 'W', seg: number, o: string, size: number): string =>
+  `(${o}<=SL${rw}${seg}_${size}?(SB${seg}+${o})|0:${guard(`c.seg${rw}(${seg},${o},${size})`)})`;
+const lin = (rw: 'R' | 'W', seg: number, ea: string, size: number): string => `(o=${ea},${segCheck(rw, seg, 'o', size)})`;
 /** Prologue declarations for the SL/SB names `lin` used in `code`. */
 function segLocals(code: string): string {
   const decl: string[] = [];
@@ -107,24 +120,58 @@ function segLocals(code: string): string {
   for (const k of new Set(code.match(/\bSB[0-5]\b/g) ?? [])) decl.push(`${k}=c.segBase[${k[2]!}]`);
   return decl.length > 0 ? `const ${decl.join(',')};` : '';
 }
-/** A read with the TLB fast path inline (CpuState.rd*L when the page is not cached or the access crosses it). */
+
+/** The host is little-endian (every browser and Node platform in use): aligned words go through Int32Array/Uint16Array views of RAM. */
+const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Memory access sites in the block being compiled: each has a one-entry translation cache (MOk / MPk). */
+let memoSites = 0;
+/**
+ * A memory access with a per-site cache of its last translation, for the life of one call of the block
+ * function: MOk is the segment offset the site used last and MPk the index of its (aligned) host word in RAM.
+ * The same offset means the same segment check (segment state is fixed inside a block) and the same page, whose
+ * TLB entry cannot change while the block runs (entries are only dropped by flushes, which no compiled instruction
+ * causes, and filled on misses; a code page is never cached for writes): a loop that uses the same address every
+ * iteration skips the segment check and the TLB lookup after the first. Only aligned accesses through a cached TLB
+ * entry fill the cache; anything else goes to CpuState.rd*L/wr*L (their own fast path, then the page walk).
+ */
+function memSite(): number { return memoSites++; }
+const VIEW = ['', 'ram', 'ram16', '', 'ram32'];
+const SHIFT = [0, 0, 1, 0, 2];
+/** A read with the translation cache and the TLB fast path inline. */
 function rdMem(size: number, seg: number, ea: string): string {
-  const look = `((e=tr[(la=${lin('R', seg, ea, size)})>>>12])&acc)!==0`;
-  const p = `(e&~0xfff)|(la&0xfff)`;
-  if (size === 1) return `(${look}?ram[${p}]:c.rd8L(la))`;
-  if (size === 2) return `(${look}&&(la&0xfff)!==0xfff?(p=${p},ram[p]|(ram[p+1]<<8)):c.rd16L(la))`;
-  return `(${look}&&(la&0xfff)<0xffd?(p=${p},ram[p]|(ram[p+1]<<8)|(ram[p+2]<<16)|(ram[p+3]<<24)):c.rd32L(la))`;
+  const k = memSite(), view = LE ? VIEW[size]! : 'ram', sh = LE ? SHIFT[size]! : 0;
+  const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
+  if (!LE && size > 1) return `${guard(`${RDL[size]}(${lin('R', seg, ea, size)})`)}`;
+  return `((o=${ea})===MO${k}?${view}[MP${k}]:(la=${segCheck('R', seg, 'o', size)},((e=tr[la>>>12])&acc)!==0${aligned}` +
+    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${guard(`${RDL[size]}(la)`)}))`;
 }
-/** A write statement with the TLB fast path inline. */
+/** A write statement with the translation cache and the TLB fast path inline. */
 function wrMem(size: number, seg: number, ea: string, v: string): string {
-  const look = `((e=tw[(la=${lin('W', seg, ea, size)})>>>12])&acc)!==0`;
-  const p = `p=(e&~0xfff)|(la&0xfff)`;
-  if (size === 1) return `{const v=${v};if(${look}){${p};ram[p]=v;}else c.wr8L(la,v);}`;
-  if (size === 2) return `{const v=${v};if(${look}&&(la&0xfff)!==0xfff){${p};ram[p]=v;ram[p+1]=v>>8;}else c.wr16L(la,v);}`;
-  return `{const v=${v};if(${look}&&(la&0xfff)<0xffd){${p};ram[p]=v;ram[p+1]=v>>8;ram[p+2]=v>>16;ram[p+3]=v>>24;}else c.wr32L(la,v);}`;
+  const k = memSite(), view = LE ? VIEW[size]! : 'ram', sh = LE ? SHIFT[size]! : 0;
+  const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
+  if (!LE && size > 1) return `{const v=${v};${guard(`${WRL[size]}(${lin('W', seg, ea, size)},v)`)};}`;
+  return `{const v=${v};if((o=${ea})===MO${k})${view}[MP${k}]=v;else{la=${segCheck('W', seg, 'o', size)};` +
+    `if(((e=tw[la>>>12])&acc)!==0${aligned}){MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${guard(`${WRL[size]}(la,v)`)};}}`;
 }
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
+
+/**
+ * Stack operations inline on a 32-bit stack (SS.B = 1, `SSB` read in the prologue: a segment load between two
+ * runs of the block can change it), through the CPU's push/pop otherwise. ESP is written only after the access,
+ * so a fault leaves it unchanged. The fallback syncs c.regs[4] around the call (ESP may live in a local).
+ */
+function pushOp(vb: number, v: string, old: string): string {
+  if (vb !== 32) return old;
+  return `{const pv=${v};if(SSB){const sp=(r[4]-4)|0;${wrMem(4, 2, '(sp>>>0)', 'pv')}r[4]=sp;}` +
+    `else{c.regs[4]=r[4];${guard('c.push32(pv)')};r[4]=c.regs[4];}}`;
+}
+/** `t` = the dword at the stack top, popped. */
+function popOp(vb: number, t: string): string {
+  if (vb !== 32) return '';
+  return `if(SSB){${t}=${rdMem(4, 2, '(r[4]>>>0)')};r[4]=(r[4]+4)|0;}` +
+    `else{c.regs[4]=r[4];${t}=${guard('c.pop32()')};r[4]=c.regs[4];}`;
+}
 
 interface ModRM { mod: number; reg: number; rm: number; ea: string; seg: number }
 
@@ -159,13 +206,15 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
   const lines: string[] = [];
   const starts: number[] = [];
+  /** per instruction: its branch kind, taken target and the address after it */
+  const kinds: BranchKind[] = [], targets: number[] = [], nexts: number[] = [];
   let ip = eip, ended = false;
   flagKnown = 'unknown';
+  memoSites = 0;
   hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
   const ipMask = os ? 0xffffffff : 0xffff;
   const csBase = c.segBase[1]!;
   const visited = new Set<number>([eip]);
-  let lastKind: BranchKind = 'none';
   // return addresses of the CALLs followed so far: a RET is predicted to go back to the innermost one
   const rets: number[] = [];
   // Superblock: a direct JMP/CALL within the page is followed, and a Jcc continues on its fall-through
@@ -176,18 +225,19 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     if (starts.includes(ip)) break;
     const save = rd.p;
     insnStartP = save;
+    curIp = ip;
     const out: string[] = [];
     branchKind = 'none';
     const code = emit(rd, out, ip, os, as32, vb, ipMask);
     if (!rd.ok || code === 'stop') { rd.p = save; break; }
     const len = rd.p - save;
     starts.push(ip);
-    // only an instruction that can fault needs its EIP recorded for a precise restart
+    // only an instruction with a faulting call outside the guarded slow paths needs its EIP stored up front
     const text = out.join('');
-    lines.push((/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(text) ? `c.insnStart=${ip};` : '') + text);
+    lines.push((/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(unguarded(text)) ? `c.insnStart=${ip};` : '') + text);
     ip = ip + len;
     const kind = branchKind as BranchKind;
-    lastKind = kind;
+    kinds.push(kind); targets.push(branchTarget); nexts.push(ip);
     if (code !== 'end') continue;
     const t = branchTarget;
     // a Jcc continues on its fall-through path (the taken path leaves through a side exit), unless it
@@ -195,17 +245,15 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     if (kind === 'jcc' && t !== eip) continue;
     if (kind === 'ret') {
       // a RET that returns to a CALL in this block goes on there; any other return address leaves
-      // through a side exit (the RET has set c.eip)
+      // through a side exit
       const r = rets.pop();
-      const i = lines.length - 1;
       if (r !== undefined && ((csBase + r) >>> 12) === (lin >>> 12) && !starts.includes(r) && !visited.has(r)) {
         visited.add(r);
-        lines[i] = lines[i]!.replace('/*RET*/', `if(c.eip!==${r}){/*EXIT*/}`);
+        targets[targets.length - 1] = r;
         ip = r;
         rd.p = (phys & ~0xfff) | ((csBase + r) & 0xfff);
         continue;
       }
-      lines[i] = lines[i]!.replace('/*RET*/', '');
       ended = true;
       continue;
     }
@@ -220,24 +268,39 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   }
   const n = starts.length;
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
-  // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
-  if (lastKind !== 'none') ended = true;
-  for (let i = 0; i < lines.length; i++) {
-    lines[i] = lines[i]!.replace('/*EXIT*/', i === lines.length - 1 ? '' : `return n+${i + 1};`).replaceAll(IDX, String(i));
+  // Where each branch goes. c.eip is stored only when the block returns (a fault restarts at c.insnStart):
+  // a side exit stores its target, the last instruction its successor, and a jump back to the block start
+  // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
+  // (Tlb.epoch) happened.
+  const back = `n+=${n};if(n+${n}>max||c.tlb.epoch!==ep){c.eip=${eip};return n;}continue;`;
+  const goTo = (t: number, count: number): string => (t === eip ? back : `c.eip=${t};return n+${count};`);
+  for (let i = 0; i < n; i++) {
+    const last = i === n - 1, k = kinds[i]!, t = targets[i]!;
+    let l = lines[i]!.replaceAll(IDX, String(i));
+    if (k === 'jcc' || k === 'loop') {
+      l = l.replace('/*TAKEN*/', last ? goTo(t, n) : `c.eip=${t};return n+${i + 1};`).replace('/*FALL*/', last ? goTo(nexts[i]!, n) : '');
+    } else if (k === 'ret') {
+      // t: the return address predicted (the block goes on there), or 0 at the end of the block
+      l = l.replace('/*RET*/', last ? `c.eip=t;if(t===${eip}){${back}}return n+${n};` : `if(t!==${t}){c.eip=t;return n+${i + 1};}`);
+    } else if (last) {
+      l += goTo(k === 'jmp' || k === 'call' ? t : nexts[i]!, n);
+    }
+    lines[i] = l;
   }
   dropDeadFlagStores(lines);
-  if (!ended) lines.push(`c.eip=${ip};`);
-  // A block that branches back to its own start (a hot loop) iterates inside the function.
   let code = lines.join('\n');
   // blkDone (instructions of completed iterations) only matters when a fault unwinds: set it in finally
   let pre = 'try{', post = '}finally{c.blkDone=n;}';
-  // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views) and not
-  // ESP (PUSH/POP go through the CPU). `finally` writes them back on every exit, a fault included: a
-  // faulting instruction has not written its destination yet, so the guest sees a precise state.
+  // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views). ESP too
+  // when every stack access is inline (no CPU helper that moves ESP is called outside the synced fallbacks
+  // of pushOp/popOp/RET). `finally` writes them back on every exit, a fault included: a faulting
+  // instruction has not written its destination yet, so the guest sees a precise state.
   if (!/\bw\[|\bb\[/.test(code)) {
-    const used = [...new Set([...code.matchAll(/\br\[([0-35-7])\]/g)].map((m) => m[1]!))];
+    const synced = code.replace(/c\.regs\[4\]=r\[4\];.*?r\[4\]=c\.regs\[4\];/g, '');
+    const regRe = /c\.(push|pop|peek|addSP|enter|leave)|\b(?!alu|inc|dec|shiftOp|imulTrunc|portIn|portOut)[a-zA-Z]\w*\(c\b/.test(synced) ? /\br\[([0-35-7])\]/g : /\br\[([0-7])\]/g;
+    const used = [...new Set([...code.matchAll(regRe)].map((m) => m[1]!))];
     if (used.length > 0) {
-      code = code.replace(/\br\[([0-35-7])\]/g, 'R$1');
+      code = code.replace(regRe, 'R$1');
       pre = `let ${used.map((i) => `R${i}=r[${i}]`).join(',')};try{`;
       post = `}finally{c.blkDone=n;${used.map((i) => `r[${i}]=R${i};`).join('')}}`;
     }
@@ -251,22 +314,24 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
       post = `}finally{c.blkDone=n;${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
     }
   }
-  // The lazy-flag state in JS locals too, when no helper that reads or writes it is called (alu() for
-  // ADC/SBB and memory forms, shiftOp, c.cond): `finally` stores it back on every exit, a fault included.
-  // Only for blocks with a static back edge to their start (loops): elsewhere the prologue loads and
+  // The lazy-flag state and EFLAGS in JS locals too, when no helper that reads or writes them is called
+  // (alu() for ADC/SBB and memory forms, shiftOp, c.cond): `finally` stores them back on every exit, a fault
+  // included. Only for blocks with a back edge to their start (loops): elsewhere the prologue loads and
   // epilogue stores cost more than the per-instruction stores they save.
-  if (code.includes(`c.eip=${eip};`) && !/\b(alu|shiftOp|inc|dec|imulTrunc)\(|c\.(cond|getCF|setLogic|setLazy|setShift|getFlags|setFlag|getZF|getSF|getOF|getPF)/.test(code)) {
-    const usedF = [...new Set([...code.matchAll(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g)].map((m) => m[1]!))];
+  if (code.includes('continue;') && !/\b(alu|shiftOp|inc|dec|imulTrunc)\(|c\.(cond|getCF|setLogic|setLazy|setShift|getFlags|setFlag|getZF|getSF|getOF|getPF)/.test(code)) {
+    const usedF = [...new Set([...code.matchAll(/\bc\.(lfKind|lfDst|lfSrc|lfRes|lfBits|lfMask|flags)\b/g)].map((m) => m[1]!))];
     if (usedF.length > 0) {
-      code = code.replace(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g, 'LF$1');
-      pre = `let ${usedF.map((f) => `LF${f}=c.lf${f}`).join(',')};${pre}`;
-      post = post.replace('}finally{', `}finally{${usedF.map((f) => `c.lf${f}=LF${f};`).join('')}`);
+      code = code.replace(/\bc\.(lfKind|lfDst|lfSrc|lfRes|lfBits|lfMask|flags)\b/g, 'F_$1');
+      pre = `let ${usedF.map((f) => `F_${f}=c.${f}`).join(',')};${pre}`;
+      post = post.replace('}finally{', `}finally{${usedF.map((f) => `c.${f}=F_${f};`).join('')}`);
     }
   }
-  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc,csl=c.segLimit[1];let n=0,o=0,la=0,e=0,p=0;
+  const memo = Array.from({ length: memoSites }, (_, k) => `MO${k}=-1,MP${k}=0`).join(',');
+  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,ram16=c.ram16,ram32=c.ram32,` +
+    `acc=c.tlb.acc,csl=c.segLimit[1],SSB=c.ssBig;let n=0,o=0,la=0,e=0,p=0${memo ? ',' + memo : ''};
 ${segLocals(code)}${pre}for(;;){
 ${code}
-n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
+}${post}}`;
   const fn = blockFunction(body);
   return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
 }
@@ -340,8 +405,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       `/*LF{*/c.lfKind=${op < 0x48 ? 0 : 1};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;/*}LF*/}`);
     return 'ok';
   }
-  if (op >= 0x50 && op < 0x58) { out.push(`c.push${vb}(${reg(vb, op & 7)});`); return 'ok'; }
-  if (op >= 0x58 && op < 0x60) { out.push(`{const v=c.pop${vb}();${reg(vb, op & 7)}=v;}`); return 'ok'; }
+  if (op >= 0x50 && op < 0x58) { out.push(pushOp(vb, reg(vb, op & 7), `c.push${vb}(${reg(vb, op & 7)});`)); return 'ok'; }
+  if (op >= 0x58 && op < 0x60) {
+    out.push(vb === 32 ? `{let v=0;${popOp(vb, 'v')}${reg(vb, op & 7)}=v;}` : `{const v=c.pop${vb}();${reg(vb, op & 7)}=v;}`);
+    return 'ok';
+  }
   if (op >= 0x70 && op < 0x80) {
     const rel = rd.s8();
     return jcc(out, op & 15, ip, rd, rel, ipMask);
@@ -446,7 +514,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     }
     case 0x68: case 0x6a: { // PUSH imm
       const imm = op === 0x6a ? rd.s8() : vb === 32 ? rd.u32() : rd.u16();
-      out.push(`c.push${vb}(${imm});`);
+      out.push(pushOp(vb, String(imm), `c.push${vb}(${imm});`));
       return 'ok';
     }
     case 0xc1: case 0xd1: case 0xd3: {
@@ -459,7 +527,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       return 'ok';
     }
     case 0xc3: {
-      out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>csl)c.gp(0);c.addSP(${vb >> 3});c.eip=t;/*RET*/}`);
+      // the target is checked against the CS limit before ESP moves (a #GP leaves ESP as it was)
+      out.push(vb === 32
+        ? `{let t=0;if(SSB)t=${rdMem(4, 2, '(r[4]>>>0)')}>>>0;else{c.regs[4]=r[4];t=${guard('c.peek32(0)')}>>>0;}` +
+          `if(t>csl)${guard('c.gp(0)')};if(SSB)r[4]=(r[4]+4)|0;else{c.addSP(4);r[4]=c.regs[4];}/*RET*/}`
+        : `{const t=c.peek16(0);if(t>csl)c.gp(0);c.addSP(2);/*RET*/}`);
       branchKind = 'ret';
       return 'end';
     }
@@ -467,8 +539,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const rel = op === 0xeb ? rd.s8() : vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
-      if (op === 0xe8) out.push(`if(${t >>> 0}>csl)c.gp(0);c.push${vb}(${nip});c.eip=${t >>> 0};`);
-      else out.push(`if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};`);
+      const check = `if(${t >>> 0}>csl)${guard('c.gp(0)')};`;
+      out.push(op === 0xe8 ? check + pushOp(vb, String(nip), `c.push${vb}(${nip});`) : check);
       branchKind = op === 0xe8 ? 'call' : 'jmp';
       branchTarget = t >>> 0;
       branchNext = nip;
@@ -479,8 +551,10 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
       const cx = as32 ? 'r[1]' : 'w[2]';
-      out.push(`${cx}=${cx}-1;if(${cx}!==0){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
-      branchKind = 'other';
+      out.push(`${cx}=${as32 ? `(${cx}-1)|0` : `(${cx}-1)&0xffff`};if(${cx}!==0){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}/*FALL*/`);
+      branchKind = 'loop';
+      branchTarget = t >>> 0;
+      branchNext = nip;
       return 'end';
     }
     case 0x0f: {
@@ -529,7 +603,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
 
 // RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
 let insnStartP = 0;
-type BranchKind = 'none' | 'jmp' | 'call' | 'jcc' | 'ret' | 'other';
+type BranchKind = 'none' | 'jmp' | 'call' | 'jcc' | 'loop' | 'ret';
 /** set by emit for branches: what kind, and the taken target of a direct one */
 let branchKind: BranchKind = 'none';
 let branchTarget = 0;
@@ -572,8 +646,9 @@ function condInline(cc: number): string {
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
-  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};/*EXIT*/}else c.eip=${nip};`);
+  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}/*FALL*/`);
   branchKind = 'jcc';
   branchTarget = t >>> 0;
+  branchNext = nip;
   return 'end';
 }
