@@ -100,8 +100,16 @@ let curIp = 0;
  * code is on slow paths costs no store (compileBlock adds `c.insnStart=` at the start of the others).
  */
 const guard = (call: string): string => `(c.insnStart=${curIp},${call})`;
+/**
+ * The same for a memory or stack helper (the TLB's slow path): it may also write a code page or fill the TLB, so it
+ * sets SL, which makes the loop's back edge check Tlb.epoch (a block that never left its fast paths skips that).
+ */
+const slowCall = (call: string): string => `(SL=1,c.insnStart=${curIp},${call})`;
 /** Text with the guarded calls taken out (what compileBlock checks for unguarded faulting calls). */
 const unguarded = (t: string): string => t.replace(/c\.insnStart=\d+,c\.\w+/g, '');
+/** Does `code` call anything outside its guarded slow paths that may flush the TLB or write a code page? */
+const callsOut = (code: string): boolean =>
+  /\bc\.(?!segR\(|segW\(|gp\(|cond\()\w+\(|\b(?!alu\(|inc\(|dec\(|shiftOp\(|imulTrunc\()[A-Za-z_]\w*\(c\b/.test(unguarded(code));
 
 /** Linear address of seg:ea with the segment check inline (the slow cases call CpuState.segR/segW). */
 // Segment state cannot change inside a block (no compiled instruction loads a segment register and no
@@ -141,17 +149,17 @@ const SHIFT = [0, 0, 1, 0, 2];
 function rdMem(size: number, seg: number, ea: string): string {
   const k = memSite(), view = LE ? VIEW[size]! : 'ram', sh = LE ? SHIFT[size]! : 0;
   const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
-  if (!LE && size > 1) return `${guard(`${RDL[size]}(${lin('R', seg, ea, size)})`)}`;
+  if (!LE && size > 1) return `${slowCall(`${RDL[size]}(${lin('R', seg, ea, size)})`)}`;
   return `((o=${ea})===MO${k}?${view}[MP${k}]:(la=${segCheck('R', seg, 'o', size)},((e=tr[la>>>12])&acc)!==0${aligned}` +
-    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${guard(`${RDL[size]}(la)`)}))`;
+    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${slowCall(`${RDL[size]}(la)`)}))`;
 }
 /** A write statement with the translation cache and the TLB fast path inline. */
 function wrMem(size: number, seg: number, ea: string, v: string): string {
   const k = memSite(), view = LE ? VIEW[size]! : 'ram', sh = LE ? SHIFT[size]! : 0;
   const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
-  if (!LE && size > 1) return `{const v=${v};${guard(`${WRL[size]}(${lin('W', seg, ea, size)},v)`)};}`;
+  if (!LE && size > 1) return `{const v=${v};${slowCall(`${WRL[size]}(${lin('W', seg, ea, size)},v)`)};}`;
   return `{const v=${v};if((o=${ea})===MO${k})${view}[MP${k}]=v;else{la=${segCheck('W', seg, 'o', size)};` +
-    `if(((e=tw[la>>>12])&acc)!==0${aligned}){MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${guard(`${WRL[size]}(la,v)`)};}}`;
+    `if(((e=tw[la>>>12])&acc)!==0${aligned}){MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${slowCall(`${WRL[size]}(la,v)`)};}}`;
 }
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
@@ -164,13 +172,13 @@ const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 function pushOp(vb: number, v: string, old: string): string {
   if (vb !== 32) return old;
   return `{const pv=${v};if(SSB){const sp=(r[4]-4)|0;${wrMem(4, 2, '(sp>>>0)', 'pv')}r[4]=sp;}` +
-    `else{c.regs[4]=r[4];${guard('c.push32(pv)')};r[4]=c.regs[4];}}`;
+    `else{c.regs[4]=r[4];${slowCall('c.push32(pv)')};r[4]=c.regs[4];}}`;
 }
 /** `t` = the dword at the stack top, popped. */
 function popOp(vb: number, t: string): string {
   if (vb !== 32) return '';
   return `if(SSB){${t}=${rdMem(4, 2, '(r[4]>>>0)')};r[4]=(r[4]+4)|0;}` +
-    `else{c.regs[4]=r[4];${t}=${guard('c.pop32()')};r[4]=c.regs[4];}`;
+    `else{c.regs[4]=r[4];${t}=${slowCall('c.pop32()')};r[4]=c.regs[4];}`;
 }
 
 interface ModRM { mod: number; reg: number; rm: number; ea: string; seg: number }
@@ -272,7 +280,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   // a side exit stores its target, the last instruction its successor, and a jump back to the block start
   // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
   // (Tlb.epoch) happened.
-  const back = `n+=${n};if(n+${n}>max||c.tlb.epoch!==ep){c.eip=${eip};return n;}continue;`;
+  const back = `n+=${n};if(n+${n}>max||SL!==0&&c.tlb.epoch!==ep){c.eip=${eip};return n;}continue;`;
   const goTo = (t: number, count: number): string => (t === eip ? back : `c.eip=${t};return n+${count};`);
   for (let i = 0; i < n; i++) {
     const last = i === n - 1, k = kinds[i]!, t = targets[i]!;
@@ -328,7 +336,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   }
   const memo = Array.from({ length: memoSites }, (_, k) => `MO${k}=-1,MP${k}=0`).join(',');
   const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,ram16=c.ram16,ram32=c.ram32,` +
-    `acc=c.tlb.acc,csl=c.segLimit[1],SSB=c.ssBig;let n=0,o=0,la=0,e=0,p=0${memo ? ',' + memo : ''};
+    `acc=c.tlb.acc,csl=c.segLimit[1],SSB=c.ssBig;let n=0,o=0,la=0,e=0,p=0,SL=${callsOut(code) ? 1 : 0}${memo ? ',' + memo : ''};
 ${segLocals(code)}${pre}for(;;){
 ${code}
 }${post}}`;
@@ -529,8 +537,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     case 0xc3: {
       // the target is checked against the CS limit before ESP moves (a #GP leaves ESP as it was)
       out.push(vb === 32
-        ? `{let t=0;if(SSB)t=${rdMem(4, 2, '(r[4]>>>0)')}>>>0;else{c.regs[4]=r[4];t=${guard('c.peek32(0)')}>>>0;}` +
-          `if(t>csl)${guard('c.gp(0)')};if(SSB)r[4]=(r[4]+4)|0;else{c.addSP(4);r[4]=c.regs[4];}/*RET*/}`
+        ? `{let t=0;if(SSB)t=${rdMem(4, 2, '(r[4]>>>0)')}>>>0;else{c.regs[4]=r[4];t=${slowCall('c.peek32(0)')}>>>0;}` +
+          `if(t>csl)${guard('c.gp(0)')};if(SSB)r[4]=(r[4]+4)|0;else{${guard('c.addSP(4)')};r[4]=c.regs[4];}/*RET*/}`
         : `{const t=c.peek16(0);if(t>csl)c.gp(0);c.addSP(2);/*RET*/}`);
       branchKind = 'ret';
       return 'end';
