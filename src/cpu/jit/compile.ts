@@ -18,6 +18,7 @@ import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { portIn, portOut } from '../port-io.js';
 import { emitPortIo, IDX } from './emit-io.js';
+import { lowerFlags } from './flags.js';
 
 export interface Block {
   /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -99,17 +100,36 @@ let curIp = 0;
  * precisely. The fast paths next to it cannot fault and store nothing, so an instruction whose only faulting
  * code is on slow paths costs no store (compileBlock adds `c.insnStart=` at the start of the others).
  */
-const guard = (call: string): string => `(c.insnStart=${curIp},${call})`;
+const guard = (call: string): string => `(/*MAT*/c.insnStart=${curIp},${call})`;
 /**
  * The same for a memory or stack helper (the TLB's slow path): it may also write a code page or fill the TLB, so it
  * sets SL, which makes the loop's back edge check Tlb.epoch (a block that never left its fast paths skips that).
  */
-const slowCall = (call: string): string => `(SL=1,c.insnStart=${curIp},${call})`;
+const slowCall = (call: string): string => `(SL=1,/*MAT*/c.insnStart=${curIp},${call})`;
 /** Text with the guarded calls taken out (what compileBlock checks for unguarded faulting calls). */
-const unguarded = (t: string): string => t.replace(/c\.insnStart=\d+,c\.\w+/g, '');
+const unguarded = (t: string): string => t.replace(/c\.insnStart=\d+,[cC]\.\w+/g, '');
+/** CPU methods and helpers a block may call without flushing the TLB or writing a code page */
+const C_SAFE = new Set(['segR', 'segW', 'gp', 'cond']);
+const F_SAFE = new Set(['alu', 'inc', 'dec', 'shiftOp', 'imulTrunc']);
+/** Helpers (called as `f(c, …)`) that never move ESP */
+const F_ESP_SAFE = new Set([...F_SAFE, 'portIn', 'portOut']);
 /** Does `code` call anything outside its guarded slow paths that may flush the TLB or write a code page? */
-const callsOut = (code: string): boolean =>
-  /\bc\.(?!segR\(|segW\(|gp\(|cond\()\w+\(|\b(?!alu\(|inc\(|dec\(|shiftOp\(|imulTrunc\()[A-Za-z_]\w*\(c\b/.test(unguarded(code));
+function callsOut(code: string): boolean {
+  const u = unguarded(code);
+  for (const m of u.matchAll(/\bc\.(\w+)\(/g)) if (!C_SAFE.has(m[1]!)) return true;
+  for (const m of u.matchAll(/(\w+)\(c[,)]/g)) if (!F_SAFE.has(m[1]!)) return true;
+  return false;
+}
+/**
+ * May ESP live in a local? Not when a CPU stack helper is called other than in the synced fallbacks (which call
+ * it as `C.push32`…, C being the same CPU, with c.regs[4] written before and read after), nor any helper that is
+ * not known to leave ESP alone.
+ */
+function espLocal(code: string): boolean {
+  if (/\bc\.(push|pop|peek|addSP)/.test(code)) return false;
+  for (const m of code.matchAll(/(\w+)\(c[,)]/g)) if (!F_ESP_SAFE.has(m[1]!)) return false;
+  return true;
+}
 
 /** Linear address of seg:ea with the segment check inline (the slow cases call CpuState.segR/segW). */
 // Segment state cannot change inside a block (no compiled instruction loads a segment register and no
@@ -145,22 +165,27 @@ let memoSites = 0;
 function memSite(): number { return memoSites++; }
 const VIEW = ['', 'ram', 'ram16', '', 'ram32'];
 const SHIFT = [0, 0, 1, 0, 2];
-/** A read with the translation cache and the TLB fast path inline. */
+/**
+ * A read with the translation cache and the TLB fast path inline; anything else (segment check failed or not
+ * plain, TLB miss, unaligned) goes to CpuState.rd8/16/32, which checks the segment again and walks the pages.
+ */
 function rdMem(size: number, seg: number, ea: string): string {
-  const k = memSite(), view = LE ? VIEW[size]! : 'ram', sh = LE ? SHIFT[size]! : 0;
+  const k = memSite(), view = VIEW[size]!, sh = SHIFT[size]!;
+  if (!LE && size > 1) return slowCall(`${RD[size]}(${seg},${ea})`);
   const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
-  if (!LE && size > 1) return `${slowCall(`${RDL[size]}(${lin('R', seg, ea, size)})`)}`;
-  return `((o=${ea})===MO${k}?${view}[MP${k}]:(la=${segCheck('R', seg, 'o', size)},((e=tr[la>>>12])&acc)!==0${aligned}` +
-    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${slowCall(`${RDL[size]}(la)`)}))`;
+  return `((o=${ea})===MO${k}?${view}[MP${k}]:o<=SLR${seg}_${size}&&((e=tr[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned}` +
+    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${slowCall(`${RD[size]}(${seg},o)`)})`;
 }
-/** A write statement with the translation cache and the TLB fast path inline. */
+/** A write statement with the translation cache and the TLB fast path inline (else CpuState.wr8/16/32). */
 function wrMem(size: number, seg: number, ea: string, v: string): string {
-  const k = memSite(), view = LE ? VIEW[size]! : 'ram', sh = LE ? SHIFT[size]! : 0;
+  const k = memSite(), view = VIEW[size]!, sh = SHIFT[size]!;
+  if (!LE && size > 1) return `{const v=${v};${slowCall(`${WR[size]}(${seg},${ea},v)`)};}`;
   const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
-  if (!LE && size > 1) return `{const v=${v};${slowCall(`${WRL[size]}(${lin('W', seg, ea, size)},v)`)};}`;
-  return `{const v=${v};if((o=${ea})===MO${k})${view}[MP${k}]=v;else{la=${segCheck('W', seg, 'o', size)};` +
-    `if(((e=tw[la>>>12])&acc)!==0${aligned}){MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${slowCall(`${WRL[size]}(la,v)`)};}}`;
+  return `{const v=${v};if((o=${ea})===MO${k})${view}[MP${k}]=v;else if(o<=SLW${seg}_${size}&&((e=tw[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned})` +
+    `{MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${slowCall(`${WR[size]}(${seg},o,v)`)};}`;
 }
+const RD = ['', 'c.rd8', 'c.rd16', '', 'c.rd32'];
+const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 
@@ -172,13 +197,13 @@ const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 function pushOp(vb: number, v: string, old: string): string {
   if (vb !== 32) return old;
   return `{const pv=${v};if(SSB){const sp=(r[4]-4)|0;${wrMem(4, 2, '(sp>>>0)', 'pv')}r[4]=sp;}` +
-    `else{c.regs[4]=r[4];${slowCall('c.push32(pv)')};r[4]=c.regs[4];}}`;
+    `else{c.regs[4]=r[4];${slowCall('C.push32(pv)')};r[4]=c.regs[4];}}`;
 }
 /** `t` = the dword at the stack top, popped. */
 function popOp(vb: number, t: string): string {
   if (vb !== 32) return '';
   return `if(SSB){${t}=${rdMem(4, 2, '(r[4]>>>0)')};r[4]=(r[4]+4)|0;}` +
-    `else{c.regs[4]=r[4];${t}=${slowCall('c.pop32()')};r[4]=c.regs[4];}`;
+    `else{c.regs[4]=r[4];${t}=${slowCall('C.pop32()')};r[4]=c.regs[4];}`;
 }
 
 interface ModRM { mod: number; reg: number; rm: number; ea: string; seg: number }
@@ -207,8 +232,55 @@ function modrm(rd: Reader, as32: boolean): ModRM {
   return { mod, reg: regf, rm, ea: `((${ea})>>>0)`, seg };
 }
 
+/**
+ * Blocks by where and how they were compiled, with the code bytes they were compiled from. A block goes stale when
+ * anything writes to its page (Tlb.pageGen), but often the write did not touch its code (data next to code, a
+ * guest rewriting its page with the same bytes): compiling it again would give the same function, so when the
+ * bytes it decoded are unchanged the block is taken from here. Per CPU (the functions close over the CPU);
+ * bounded: cleared when it reaches BLOCK_CACHE_MAX entries.
+ */
+interface Compiled { readonly block: Block; readonly ranges: readonly number[]; readonly bytes: Uint8Array }
+const blockCaches = new WeakMap<Cpu, Map<string, Compiled>>();
+const BLOCK_CACHE_MAX = 8192;
+/** RAM ranges (offset, length pairs) the block being compiled read its code from */
+let readRanges: number[] = [];
+
 /** Compile the block at linear `lin` (EIP `eip`), whose code is at RAM offset `phys`. */
 export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Block {
+  let cache = blockCaches.get(c);
+  if (cache === undefined) { cache = new Map(); blockCaches.set(c, cache); }
+  // everything the emitted code depends on besides the bytes (segment limits and bases are read when it runs)
+  const key = `${phys}:${lin}:${eip}:${c.segBase[1]!}:${c.defOs}:${c.defAs ? 1 : 0}:${c.features & 0x8000}`;
+  const hit = cache.get(key);
+  const t = c.tlb;
+  if (hit !== undefined && sameBytes(c.ram, hit)) {
+    return { ...hit.block, epoch: t.epoch, codeGen: t.codeGen, pageGen: t.pageGen[phys >>> 12]! };
+  }
+  readRanges = [];
+  const block = compileFresh(c, lin, eip, phys);
+  let total = 0;
+  for (let i = 1; i < readRanges.length; i += 2) total += readRanges[i]!;
+  const bytes = new Uint8Array(total);
+  for (let i = 0, at = 0; i < readRanges.length; i += 2) {
+    bytes.set(c.ram.subarray(readRanges[i]!, readRanges[i]! + readRanges[i + 1]!), at);
+    at += readRanges[i + 1]!;
+  }
+  if (cache.size >= BLOCK_CACHE_MAX) cache.clear();
+  cache.set(key, { block, ranges: readRanges, bytes });
+  return block;
+}
+
+function sameBytes(ram: Uint8Array, e: Compiled): boolean {
+  const r = e.ranges, b = e.bytes;
+  for (let i = 0, at = 0; i < r.length; i += 2) {
+    const start = r[i]!, len = r[i + 1]!;
+    for (let k = 0; k < len; k++) if (ram[start + k] !== b[at + k]) return false;
+    at += len;
+  }
+  return true;
+}
+
+function compileFresh(c: Cpu, lin: number, eip: number, phys: number): Block {
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
@@ -237,6 +309,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     const out: string[] = [];
     branchKind = 'none';
     const code = emit(rd, out, ip, os, as32, vb, ipMask);
+    readRanges.push(save, rd.p - save); // what decided this instruction (the one that stops the block too)
     if (!rd.ok || code === 'stop') { rd.p = save; break; }
     const len = rd.p - save;
     starts.push(ip);
@@ -280,23 +353,25 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   // a side exit stores its target, the last instruction its successor, and a jump back to the block start
   // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
   // (Tlb.epoch) happened.
-  const back = `n+=${n};if(n+${n}>max||SL!==0&&c.tlb.epoch!==ep){c.eip=${eip};return n;}continue;`;
-  const goTo = (t: number, count: number): string => (t === eip ? back : `c.eip=${t};return n+${count};`);
+  // (MATS: the lazy flags are stored there, BACK: they go round the loop; see jit/flags.ts)
+  const back = `n+=${n};if(n+${n}>mx||SL!==0&&tlb.epoch!==ep){/*MATS*/c.eip=${eip};return n;}/*BACK*/continue;`;
+  const goTo = (t: number, count: number): string => (t === eip ? back : `/*MATS*/c.eip=${t};return n+${count};`);
   for (let i = 0; i < n; i++) {
     const last = i === n - 1, k = kinds[i]!, t = targets[i]!;
     let l = lines[i]!.replaceAll(IDX, String(i));
     if (k === 'jcc' || k === 'loop') {
-      l = l.replace('/*TAKEN*/', last ? goTo(t, n) : `c.eip=${t};return n+${i + 1};`).replace('/*FALL*/', last ? goTo(nexts[i]!, n) : '');
+      l = l.replace('/*TAKEN*/', last ? goTo(t, n) : `/*MATS*/c.eip=${t};return n+${i + 1};`).replace('/*FALL*/', last ? goTo(nexts[i]!, n) : '');
     } else if (k === 'ret') {
       // t: the return address predicted (the block goes on there), or 0 at the end of the block
-      l = l.replace('/*RET*/', last ? `c.eip=t;if(t===${eip}){${back}}return n+${n};` : `if(t!==${t}){c.eip=t;return n+${i + 1};}`);
+      l = l.replace('/*RET*/', last ? `/*MATS*/c.eip=t;if(t===${eip}){${back}}return n+${n};` : `if(t!==${t}){/*MATS*/c.eip=t;return n+${i + 1};}`);
     } else if (last) {
       l += goTo(k === 'jmp' || k === 'call' ? t : nexts[i]!, n);
     }
     lines[i] = l;
   }
   dropDeadFlagStores(lines);
-  let code = lines.join('\n');
+  const flags = lowerFlags(lines, lines.some((l) => l.includes('/*BACK*/')));
+  let code = flags.lines.join('\n');
   // blkDone (instructions of completed iterations) only matters when a fault unwinds: set it in finally
   let pre = 'try{', post = '}finally{c.blkDone=n;}';
   // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views). ESP too
@@ -304,8 +379,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   // of pushOp/popOp/RET). `finally` writes them back on every exit, a fault included: a faulting
   // instruction has not written its destination yet, so the guest sees a precise state.
   if (!/\bw\[|\bb\[/.test(code)) {
-    const synced = code.replace(/c\.regs\[4\]=r\[4\];.*?r\[4\]=c\.regs\[4\];/g, '');
-    const regRe = /c\.(push|pop|peek|addSP|enter|leave)|\b(?!alu|inc|dec|shiftOp|imulTrunc|portIn|portOut)[a-zA-Z]\w*\(c\b/.test(synced) ? /\br\[([0-35-7])\]/g : /\br\[([0-7])\]/g;
+    const regRe = espLocal(code) ? /\br\[([0-7])\]/g : /\br\[([0-35-7])\]/g;
     const used = [...new Set([...code.matchAll(regRe)].map((m) => m[1]!))];
     if (used.length > 0) {
       code = code.replace(regRe, 'R$1');
@@ -322,42 +396,38 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
       post = `}finally{c.blkDone=n;${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
     }
   }
-  // The lazy-flag state and EFLAGS in JS locals too, when no helper that reads or writes them is called
-  // (alu() for ADC/SBB and memory forms, shiftOp, c.cond): `finally` stores them back on every exit, a fault
-  // included. Only for blocks with a back edge to their start (loops): elsewhere the prologue loads and
-  // epilogue stores cost more than the per-instruction stores they save.
-  if (code.includes('continue;') && !/\b(alu|shiftOp|inc|dec|imulTrunc)\(|c\.(cond|getCF|setLogic|setLazy|setShift|getFlags|setFlag|getZF|getSF|getOF|getPF)/.test(code)) {
-    const usedF = [...new Set([...code.matchAll(/\bc\.(lfKind|lfDst|lfSrc|lfRes|lfBits|lfMask|flags)\b/g)].map((m) => m[1]!))];
-    if (usedF.length > 0) {
-      code = code.replace(/\bc\.(lfKind|lfDst|lfSrc|lfRes|lfBits|lfMask|flags)\b/g, 'F_$1');
-      pre = `let ${usedF.map((f) => `F_${f}=c.${f}`).join(',')};${pre}`;
-      post = post.replace('}finally{', `}finally{${usedF.map((f) => `c.${f}=F_${f};`).join('')}`);
-    }
-  }
   const memo = Array.from({ length: memoSites }, (_, k) => `MO${k}=-1,MP${k}=0`).join(',');
-  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,ram16=c.ram16,ram32=c.ram32,` +
-    `acc=c.tlb.acc,csl=c.segLimit[1],SSB=c.ssBig;let n=0,o=0,la=0,e=0,p=0,SL=${callsOut(code) ? 1 : 0}${memo ? ',' + memo : ''};
-${segLocals(code)}${pre}for(;;){
+  // The CPU and its arrays are constants of the closure (one closure per CPU and source text, see blockFunction), so
+  // V8 can embed them: a RAM or TLB access needs no map check or reload of the array's length and data pointer.
+  // `max` (at most the slice, CHUNK in cpu.ts) as an int32, so the budget check needs no tag check.
+  const body = `return function block(_c,max){const ep=tlb.epoch,acc=tlb.acc,csl=c.segLimit[1],SSB=c.ssBig,mx=max<0x7fffffff?max|0:0x7fffffff;` +
+    `let n=0,o=0,la=0,e=0,p=0,SL=${callsOut(code) ? 1 : 0}${memo ? ',' + memo : ''};
+${segLocals(code)}${flags.decl}${pre}for(;;){
 ${code}
 }${post}}`;
-  const fn = blockFunction(body);
+  const fn = blockFunction(c, body);
   return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
 }
 
 /**
- * Compiled functions by source text. A block's source depends only on its code bytes, addresses and decode mode,
- * so after a code-page write drops every block (Tlb.clearCode) or a slot collision evicts one, the same block
+ * Compiled functions by CPU and source text. A block's source depends only on its code bytes, addresses and decode
+ * mode, so after a code-page write drops every block (Tlb.clearCode) or a slot collision evicts one, the same block
  * compiles to the same text: reusing the function skips V8's parse and tier-up, which cost ~0.3 ms a block in a
- * Linux boot (more than most blocks ever save). Bounded: cleared when it reaches SOURCE_CACHE_MAX entries.
+ * Linux boot (more than most blocks ever save). Per CPU because the function closes over the CPU's arrays. Bounded:
+ * cleared when it reaches SOURCE_CACHE_MAX entries.
  */
-const sourceCache = new Map<string, (c: Cpu, max: number) => number>();
+const sourceCaches = new WeakMap<Cpu, Map<string, (c: Cpu, max: number) => number>>();
 const SOURCE_CACHE_MAX = 16384;
-function blockFunction(body: string): (c: Cpu, max: number) => number {
-  let fn = sourceCache.get(body);
+function blockFunction(c: Cpu, body: string): (c: Cpu, max: number) => number {
+  let cache = sourceCaches.get(c);
+  if (cache === undefined) { cache = new Map(); sourceCaches.set(c, cache); }
+  let fn = cache.get(body);
   if (fn === undefined) {
-    if (sourceCache.size >= SOURCE_CACHE_MAX) sourceCache.clear();
-    fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'portIn', 'portOut', body)(alu, inc, dec, shiftOp, imulTrunc, portIn, portOut) as (c: Cpu, max: number) => number;
-    sourceCache.set(body, fn);
+    if (cache.size >= SOURCE_CACHE_MAX) cache.clear();
+    const make = new Function('c', 'alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'portIn', 'portOut',
+      'const C=c,r=c.regs,w=c.r16,b=c.r8,tlb=c.tlb,tr=tlb.r,tw=tlb.w,ram=c.ram,ram16=c.ram16,ram32=c.ram32;' + body);
+    fn = make(c, alu, inc, dec, shiftOp, imulTrunc, portIn, portOut) as (c: Cpu, max: number) => number;
+    cache.set(body, fn);
   }
   return fn;
 }
@@ -537,8 +607,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     case 0xc3: {
       // the target is checked against the CS limit before ESP moves (a #GP leaves ESP as it was)
       out.push(vb === 32
-        ? `{let t=0;if(SSB)t=${rdMem(4, 2, '(r[4]>>>0)')}>>>0;else{c.regs[4]=r[4];t=${slowCall('c.peek32(0)')}>>>0;}` +
-          `if(t>csl)${guard('c.gp(0)')};if(SSB)r[4]=(r[4]+4)|0;else{${guard('c.addSP(4)')};r[4]=c.regs[4];}/*RET*/}`
+        ? `{let t=0;if(SSB)t=${rdMem(4, 2, '(r[4]>>>0)')}>>>0;else{c.regs[4]=r[4];t=${slowCall('C.peek32(0)')}>>>0;}` +
+          `if(t>csl)${guard('c.gp(0)')};if(SSB)r[4]=(r[4]+4)|0;else{C.addSP(4);r[4]=c.regs[4];}/*RET*/}`
         : `{const t=c.peek16(0);if(t>csl)c.gp(0);c.addSP(2);/*RET*/}`);
       branchKind = 'ret';
       return 'end';
