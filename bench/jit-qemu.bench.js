@@ -133,7 +133,7 @@ export default async function (h) {
         throw new Error(`jit-qemu bench: ${loop.name}: acpidm ran ${full.insns - zero.insns} instructions more for ${OUTER} passes, expected ${insns}`);
       }
       const mips = insns / (ours.ms / 1000) / 1e6;
-      const name = `compiled blocks: ${loop.name} from a -bios ROM, whole machine`;
+      const name = `compiled: ${loop.name}, -bios ROM, whole machine`;
       if (!qemuThere) {
         h.report(name, mips, 'MIPS', undefined, 'QEMU peer skipped: qemu-system-i386 not found (Debian qemu-system-x86)');
         continue;
@@ -147,7 +147,7 @@ export default async function (h) {
       }
       const qmips = insns / (qemu.ms / 1000) / 1e6;
       h.report(name, mips, 'MIPS', qmips,
-        `floor = QEMU TCG same ROM, ${OUTER}k passes: ${qmips.toFixed(0)} MIPS; ${(mips / qmips).toFixed(2)}× QEMU (goal ≥ 0.5×)`);
+        `floor = QEMU TCG, same ROM, ${OUTER} × 1000 iterations: ${qmips.toFixed(0)} MIPS; ${(mips / qmips).toFixed(2)}× QEMU (goal ≥ 0.5×)`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
