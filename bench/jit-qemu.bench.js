@@ -14,12 +14,10 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcSystem } from '../dist/machine/pc-system.js';
+import { PM_BASE, biosRom, median, peerCpu, pmEnable, u16, u32 } from './bios-rom.js';
 
-const PM_BASE = 0xb000;
 const CODE = 0x100000, DATA = 0x200000, STACK = 0x300000, OUT = DATA + 0x100;
 const ROM_LIN = 0xf0000; // the ROM's last 64 KiB below 1 MiB (where F000:xxxx fetches)
-const u16 = (v) => [v & 0xff, (v >>> 8) & 0xff];
-const u32 = (v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 /** The loops, as the payload copied to CODE. `outer` passes of a 1000-iteration inner loop. */
 export const LOOPS = {
@@ -40,7 +38,6 @@ export const LOOPS = {
 
 /** The 64 KiB ROM running `loop` `outer` × 1000 times. */
 export function loopRom(loop, outer) {
-  const cfg = 0x80000000 | (1 << 11) | (3 << 8); // PCI mechanism #1: 00:01.3, the PIIX4 PM function
   // the payload at CODE: test ebp,ebp / jz done / <loop> / done: report registers, S5
   const tail = [
     0x89, 0x05, ...u32(OUT), 0x89, 0x1d, ...u32(OUT + 4), 0x89, 0x15, ...u32(OUT + 8), // mov [OUT..], eax/ebx/edx
@@ -53,10 +50,7 @@ export function loopRom(loop, outer) {
   const GDT = 0x100, PM32 = 0x200, PAYLOAD = 0x400;
   const real = [
     0xfa,                                                                         // cli
-    0x66, 0xb8, ...u32(cfg | 0x40), 0xba, ...u16(0xcf8), 0x66, 0xef,              // PMBA (0x40) = PM_BASE | 1
-    0x66, 0xb8, ...u32(PM_BASE | 1), 0xba, ...u16(0xcfc), 0x66, 0xef,
-    0x66, 0xb8, ...u32(cfg | 0x80), 0xba, ...u16(0xcf8), 0x66, 0xef,              // PMREGMISC (0x80) bit 0 = IO on
-    0xb0, 0x01, 0xba, ...u16(0xcfc), 0xee,
+    ...pmEnable(),                                                                // PM1a_CNT at PM_BASE + 4
     0xe4, 0x92, 0x0c, 0x02, 0xe6, 0x92,                                           // A20 on (port 0x92 bit 1)
     0x2e, 0x0f, 0x01, 0x16, ...u16(GDT + 24),                                     // lgdt [cs:gdtr]
     0x0f, 0x20, 0xc0, 0x0c, 0x01, 0x0f, 0x22, 0xc0,                               // CR0.PE = 1
@@ -70,14 +64,12 @@ export function loopRom(loop, outer) {
     0xbe, ...u32(DATA), 0x31, 0xc0, 0x31, 0xdb, 0x31, 0xd2,                       // esi = DATA, eax = ebx = edx = 0
     0xbd, ...u32(outer), 0xbf, ...u32(CODE), 0xff, 0xe7,                          // ebp = outer / jmp CODE
   ];
-  const rom = new Uint8Array(0x10000).fill(0xff);
-  rom.set(real, 0);
+  const rom = biosRom(real);
   // GDT: null, flat 32-bit code (0x08), flat data (0x10); then its 6-byte pseudo-descriptor
   rom.set([0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0, 0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0], GDT);
   rom.set([...u16(23), ...u32(ROM_LIN + GDT)], GDT + 24);
   rom.set(pm32, PM32);
   rom.set(payload, PAYLOAD);
-  rom.set([0xea, 0x00, 0x00, 0x00, 0xf0], 0xfff0); // jmp F000:0000
   return rom;
 }
 
@@ -96,17 +88,13 @@ function acpidmRun(rom) {
 /** qemu-system-i386 TCG until the S5 write ends it: CPU ms of the child (bash `times`) and what it wrote to 0xE9. */
 function qemuRun(romFile, conFile) {
   const cmd = `qemu-system-i386 -M pc -m 32 -bios '${romFile}' -accel tcg -display none -nodefaults -no-reboot ` +
-    `-serial none -monitor none -debugcon 'file:${conFile}' >/dev/null 2>&1; s=$?; times; exit $s`;
-  const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 600_000 });
-  if (r.error || r.status !== 0) throw new Error(`jit-qemu bench: qemu-system-i386 failed (${r.error?.message ?? `status ${r.status}`})`);
-  // `times` prints the shell's then the children's "XmY.YYYs XmY.YYYs"
-  const t = [...r.stdout.trim().split('\n').pop().matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  if (t.length !== 2) throw new Error(`jit-qemu bench: cannot read bash times output: ${JSON.stringify(r.stdout)}`);
-  return { ms: (t[0] + t[1]) * 1000, out: hexOf(readFileSync(conFile)) };
+    `-serial none -monitor none -debugcon 'file:${conFile}' >/dev/null 2>&1`;
+  const r = peerCpu(cmd, { bench: 'jit-qemu' });
+  if (r.status !== 0) throw new Error(`jit-qemu bench: qemu-system-i386 failed (status ${r.status})`);
+  return { ms: r.ms, out: hexOf(readFileSync(conFile)) };
 }
 
 const hexOf = (bytes) => Buffer.from(bytes).toString('hex');
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Median over `runs` of t(N) − t(0), alternating the two so drift hits both; the runs' outputs for checking. */
 function delta(run, argN, arg0, runs) {
