@@ -309,7 +309,7 @@ export class Cpu extends CpuState {
           this.insnStart = this.eip;
           // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
           if (this.prefixes !== 0) {
-            this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!;
+            this.prefixes = 0; this.fetchMax = this.segLimit[CS]!; // the window stays: it lies below either limit
             this.segOvr = -1; this.os = this.defOs; this.as32 = this.defAs; this.rep = 0;
           }
           if (this.jit) {
@@ -469,6 +469,7 @@ export class Cpu extends CpuState {
     if (s >= 0) {
       // real-mode style load (tests, loaders): base = sel << 4
       this.segSel[s] = v; this.segBase[s] = (v & 0xffff) << 4; this.segRchk[s] = 0; this.segWchk[s] = 0;
+      if (s === CS) this.dropFetchWindow();
       return;
     }
     switch (n) {

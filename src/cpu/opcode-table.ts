@@ -60,7 +60,7 @@ function range(n: number, f: (i: number) => OpDef): OpDef[] {
 // ---- prefixes: set decode state, then dispatch the next byte ----
 function next(c: Cpu): void {
   // the length limit can only be passed with prefixes (386: 15 bytes, #GP(0)): clamp the fetch limit
-  if (c.prefixes++ === 0) c.fetchLimit = Math.min(c.segLimit[CS]!, c.insnStart + 14);
+  if (c.prefixes++ === 0) c.clampFetch(Math.min(c.segLimit[CS]!, c.insnStart + 14));
   HANDLERS[c.fetch8() | c.os]!(c);
 }
 /**
