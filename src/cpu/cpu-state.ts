@@ -350,8 +350,9 @@ export class CpuState {
   fetchIv(): number { return this.os ? this.fetch32() : this.fetch16(); }
 
   // ======================= ModRM =======================
-  modrm(): void {
-    const b = this.fetch8();
+  modrm(): void { this.modrmFrom(this.fetch8()); }
+  /** ModRM decode of a byte the caller already fetched (the fast paths look at it first). */
+  modrmFrom(b: number): void {
     this.mMod = b >> 6; this.mReg = (b >> 3) & 7; this.mRm = b & 7;
     if (b >= 0xc0) { this.mMem = false; return; }
     this.mMem = true;

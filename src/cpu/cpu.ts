@@ -336,7 +336,11 @@ export class Cpu extends CpuState {
               this.compileHere(lin, h); // used from the next visit; this one is interpreted
             }
           }
-          HANDLERS[this.fetch8() | this.os]!(this);
+          // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
+          const ip = this.eip;
+          let op: number;
+          if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; op = this.ram[this.fwOff + ip]!; } else op = this.fetch8();
+          HANDLERS[op | this.os]!(this);
           this.retired++;
           if (this.breakLoop) {
             // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
