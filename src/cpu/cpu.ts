@@ -129,6 +129,11 @@ export class Cpu extends CpuState {
   private compileCredit = COMPILE_BURST;
   private creditAt = 0;
   private curBlock: Block | null = null;
+  /**
+   * The next instruction may start a block: after a branch, an exception or interrupt, a compiled block's exit,
+   * or an instruction no block can start with. Only there does the run loop look for a block and count visits.
+   */
+  private atStart = true;
   /** blocks compiled so far (for tests and benchmarks) */
   blocksCompiled = 0;
   /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
@@ -303,6 +308,7 @@ export class Cpu extends CpuState {
 
   /** The hot loop: runs until `this.retired` reaches `end` or an instruction breaks the loop. */
   private runChunk(end: number): void {
+    this.atStart = true; // after an interrupt, or wherever the last slice stopped
     while (this.retired < end) {
       try {
         while (this.retired < end) {
@@ -312,7 +318,11 @@ export class Cpu extends CpuState {
             this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!;
             this.segOvr = -1; this.os = this.defOs; this.as32 = this.defAs; this.rep = 0;
           }
-          if (this.jit) {
+          // Blocks are looked up, and visits counted, only where a block can start (see `atStart`): counting
+          // every interpreted instruction made hot addresses that share a slot reset each other's count, and
+          // cost three table reads per instruction.
+          let nextStart = false;
+          if (this.jit && this.atStart) {
             const lin = (this.segBase[CS]! + this.eip) | 0;
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
@@ -326,18 +336,25 @@ export class Cpu extends CpuState {
                 this.blockStats[0]! += done;
                 this.curBlock = null;
                 if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
-                continue;
+                continue; // where a block leaves, another may start
               }
+              // no compilable instruction here (or the block is longer than the slice's rest): a block may
+              // start right after it
+              nextStart = true;
             } else if (this.hotLin[h] !== lin) {
               this.hotLin[h] = lin; // another address in this slot: start counting it afresh
               this.hot[h] = 1;
             } else if (++this.hot[h]! > this.jitThreshold) {
               this.hot[h] = 0;
               this.compileHere(lin, h); // used from the next visit; this one is interpreted
+              nextStart = true;
             }
           }
           HANDLERS[this.fetch8() | this.os]!(this);
           this.retired++;
+          // A block may start after a branch: EIP moved other than forward by at most one instruction's length
+          // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
+          this.atStart = nextStart || ((this.eip - this.insnStart - 1) >>> 0) >= 15;
           if (this.breakLoop) {
             // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
             if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
@@ -346,9 +363,12 @@ export class Cpu extends CpuState {
         }
       } catch (e) {
         if (e !== FAULT) throw e;
+        this.atStart = true; // the handler's first instruction
         if (this.curBlock !== null) {
           // instructions of the block before the faulting one have retired
-          this.retired += this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
+          const done = this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
+          this.retired += done;
+          this.blockStats[0]! += done;
           this.curBlock = null;
         }
         this.retired++;

@@ -18,6 +18,8 @@ import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { portIn, portOut } from '../port-io.js';
 import { emitPortIo, IDX } from './emit-io.js';
+import { emitMoffs } from './emit-moffs.js';
+import { emitString, type MemEmit } from './emit-string.js';
 
 export interface Block {
   /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -123,6 +125,8 @@ function wrMem(size: number, seg: number, ea: string, v: string): string {
   if (size === 2) return `{const v=${v};if(${look}&&(la&0xfff)!==0xfff){${p};ram[p]=v;ram[p+1]=v>>8;}else c.wr16L(la,v);}`;
   return `{const v=${v};if(${look}&&(la&0xfff)<0xffd){${p};ram[p]=v;ram[p+1]=v>>8;ram[p+2]=v>>16;ram[p+3]=v>>24;}else c.wr32L(la,v);}`;
 }
+/** The inline accessors, for the emitters in emit-*.ts. */
+const MEM: MemEmit = { rd: rdMem, wr: wrMem };
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 
@@ -298,8 +302,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     op = rd.u8();
     vb = vb0 === 32 ? 16 : 32;
     const okForm = (op < 0x40 && (op & 7) < 6) || (op >= 0x40 && op < 0x60) || (op >= 0xb8 && op < 0xc0)
-      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef].includes(op);
+      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef, 0xa1, 0xa3, 0xa5, 0xab, 0xad].includes(op);
     if (!okForm) return 'stop';
+  } else if (op === 0xf3) {
+    // F3 90 is PAUSE, a NOP here; any other REP form stays interpreted
+    return rd.u8() === 0x90 ? 'ok' : 'stop';
   }
   if (op < 0x40 && (op & 7) < 6) {
     const aop = op >> 3, form = op & 7;
@@ -345,6 +352,15 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
   if (op >= 0x70 && op < 0x80) {
     const rel = rd.s8();
     return jcc(out, op & 15, ip, rd, rel, ipMask);
+  }
+  if (op >= 0xa0 && op < 0xa4) { // MOV AL/eAX <-> moffs: jit/emit-moffs.ts
+    const off = as32 ? rd.u32() >>> 0 : rd.u16();
+    out.push(emitMoffs(op, vb, off, MEM));
+    return 'ok';
+  }
+  if (op === 0xa4 || op === 0xa5 || (op >= 0xaa && op < 0xae)) { // MOVS/STOS/LODS without REP: jit/emit-string.ts
+    out.push(emitString(op, vb, as32, MEM)!);
+    return 'ok';
   }
   if ((op & 0xf4) === 0xe4) { // IN/OUT (E4-E7 imm8, EC-EF DX): jit/emit-io.ts
     const port = op < 0xe8 ? rd.u8() : 0;
