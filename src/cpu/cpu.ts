@@ -205,6 +205,10 @@ export class Cpu extends CpuState {
   private revalidate(b: Block, lin: number): boolean {
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0 || ((e & ~0xfff) | (lin & 0xfff)) !== b.phys) return false;
+    if (b.lin2 >= 0) { // and the second page a JMP/CALL in the block went to (jit/code-pages.ts)
+      const e2 = this.tlb.r[b.lin2]!;
+      if ((e2 & this.tlb.acc) === 0 || (e2 & ~0xfff) !== b.phys2) return false;
+    }
     b.epoch = this.tlb.epoch;
     return true;
   }
@@ -327,7 +331,7 @@ export class Cpu extends CpuState {
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
             const tlb = this.tlb;
-            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && b.csBase === this.segBase[CS] && b.os === this.defOs
+            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && (b.phys2 < 0 || b.pageGen2 === tlb.pageGen[b.phys2 >>> 12]) && b.csBase === this.segBase[CS] && b.os === this.defOs
               && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
               if (b.fn !== null && b.n <= end - this.retired) {
                 this.curBlock = b;

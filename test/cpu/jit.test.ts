@@ -59,6 +59,19 @@ describe('block compiler', () => {
     expect(Array.from(on.ram)).toEqual(Array.from(off.ram));
   });
 
+  it('a block that follows a CALL into another page goes stale when that page is written', () => {
+    //       mov si,2 / pass: mov cx,50 / l1: call f / dec cx / jnz l1 / mov byte [f+2],5 / dec si / jnz pass / hlt
+    // 0x2000 f: add bx,1 / ret       (the loop compiles into one block reading both pages; without the second
+    // page's generation check it would keep adding 1)
+    const code = [0xbe, 0x02, 0x00, 0xb9, 0x32, 0x00, 0xe8, 0xf7, 0x0f, 0x49, 0x75, 0xfa,
+      0xc6, 0x06, 0x02, 0x20, 0x05, 0x4e, 0x75, 0xef, 0xf4];
+    const f = (m: PhysMemory) => m.load(0x2000, new Uint8Array([0x83, 0xc3, 0x01, 0xc3]));
+    const on = runReal(code, true, f), off = runReal(code, false, f);
+    expect(on.regs[1]! & 0xffff).toBe(50 * 1 + 50 * 5);
+    expect(on.compiled).toBeGreaterThan(0);
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+  });
+
   it('a #GP in the middle of a compiled loop is precise (saved IP, retired count)', () => {
     //       mov si,0xfff0 / l: mov ax,[si] / inc si / jmp l      ; the word at DS:FFFF crosses the limit
     const code = [0xbe, 0xf0, 0xff, 0x8b, 0x04, 0x46, 0xeb, 0xfb];

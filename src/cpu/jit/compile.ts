@@ -17,6 +17,7 @@ import { alu, dec, inc } from '../ops-alu.js';
 import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { portIn, portOut } from '../port-io.js';
+import { CodePages } from './code-pages.js';
 import { emitPortIo, IDX } from './emit-io.js';
 import { emitMoffs } from './emit-moffs.js';
 import { emitString, type MemEmit } from './emit-string.js';
@@ -42,6 +43,11 @@ export interface Block {
   readonly codeGen: number;
   /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
   readonly pageGen: number;
+  /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
+  readonly lin2: number;
+  /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
+  readonly phys2: number;
+  readonly pageGen2: number;
 }
 
 const MAX_INSNS = 48;
@@ -50,7 +56,7 @@ const SEG = ['0', '1', '2', '3', '4', '5'];
 class Reader {
   p: number;
   ok = true;
-  constructor(readonly ram: Uint8Array, p: number, readonly end: number) { this.p = p; }
+  constructor(readonly ram: Uint8Array, p: number, public end: number) { this.p = p; }
   u8(): number { if (this.p >= this.end) { this.ok = false; return 0; } return this.ram[this.p++]!; }
   s8(): number { return (this.u8() << 24) >> 24; }
   u16(): number { const lo = this.u8(); return lo | (this.u8() << 8); }
@@ -161,6 +167,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  const pages = new CodePages(c, lin, phys);
   const lines: string[] = [];
   const starts: number[] = [];
   let ip = eip, ended = false;
@@ -202,28 +209,27 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
       // through a side exit (the RET has set c.eip)
       const r = rets.pop();
       const i = lines.length - 1;
-      if (r !== undefined && ((csBase + r) >>> 12) === (lin >>> 12) && !starts.includes(r) && !visited.has(r)) {
+      if (r !== undefined && !starts.includes(r) && !visited.has(r) && pages.seek(rd, (csBase + r) | 0)) {
         visited.add(r);
         lines[i] = lines[i]!.replace('/*RET*/', `if(c.eip!==${r}){/*EXIT*/}`);
         ip = r;
-        rd.p = (phys & ~0xfff) | ((csBase + r) & 0xfff);
         continue;
       }
       lines[i] = lines[i]!.replace('/*RET*/', '');
       ended = true;
       continue;
     }
-    if ((kind === 'jmp' || kind === 'call') && ((csBase + t) >>> 12) === (lin >>> 12) && !visited.has(t)) {
+    if ((kind === 'jmp' || kind === 'call') && !visited.has(t) && pages.seek(rd, (csBase + t) | 0)) {
       visited.add(t);
       if (kind === 'call') rets.push(branchNext);
       ip = t;
-      rd.p = (phys & ~0xfff) | ((csBase + t) & 0xfff);
       continue;
     }
     ended = true;
   }
   const n = starts.length;
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
+  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]! };
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
   // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
   if (lastKind !== 'none') ended = true;
   for (let i = 0; i < lines.length; i++) {
@@ -272,7 +278,7 @@ ${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = blockFunction(body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
 }
 
 /**
