@@ -72,6 +72,16 @@ describe('block compiler', () => {
     expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
   });
 
+  it('a block that mostly leaves through a Jcc is formed again along the taken path, exiting on the other', () => {
+    //       mov cx,5000 / xor bx,bx / l: mov ax,cx / and ax,15 / jnz skip / inc bx / skip: inc dx / dec cx / jnz l / hlt
+    const code = [0xb9, 0x88, 0x13, 0x31, 0xdb, 0x89, 0xc8, 0x83, 0xe0, 0x0f, 0x75, 0x01, 0x43, 0x42, 0x49, 0x75, 0xf4, 0xf4];
+    const on = runReal(code, true), off = runReal(code, false);
+    expect(on.exit).toBe('halted-cli');
+    expect(on.regs[1]! & 0xffff).toBe(312);        // BX: the CX values that are multiples of 16
+    expect(on.compiled).toBeGreaterThanOrEqual(4);  // the loop, its side-exit target, ... and the loop formed again (3 without)
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+  });
+
   it('a #GP in the middle of a compiled loop is precise (saved IP, retired count)', () => {
     //       mov si,0xfff0 / l: mov ax,[si] / inc si / jmp l      ; the word at DS:FFFF crosses the limit
     const code = [0xbe, 0xf0, 0xff, 0x8b, 0x04, 0x46, 0xeb, 0xfb];

@@ -48,6 +48,11 @@ export interface Block {
   /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
   readonly phys2: number;
   readonly pageGen2: number;
+  /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
+  calls: number;
+  sideExits: number;
+  /** times this block was re-formed to follow a Jcc's taken path (bounded) */
+  readonly rounds: number;
 }
 
 const MAX_INSNS = 48;
@@ -163,7 +168,7 @@ function modrm(rd: Reader, as32: boolean): ModRM {
 }
 
 /** Compile the block at linear `lin` (EIP `eip`), whose code is at RAM offset `phys`. */
-export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Block {
+export function compileBlock(c: Cpu, lin: number, eip: number, phys: number, taken?: ReadonlySet<number>, rounds = 0): Block {
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
@@ -203,7 +208,17 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     const t = branchTarget;
     // a Jcc continues on its fall-through path (the taken path leaves through a side exit), unless it
     // jumps back to the block start: then it is the loop's back edge and ends the block
-    if (kind === 'jcc' && t !== eip) continue;
+    if (kind === 'jcc' && t !== eip) {
+      // a Jcc seen to leave the block most of the time (`taken`, from Cpu.runChunk): go on along the taken path
+      // and leave through a side exit on the fall-through one instead
+      if (taken !== undefined && taken.has((csBase + ip - len) | 0) && !visited.has(t) && !starts.includes(t) && pages.seek(rd, (csBase + t) | 0)) {
+        visited.add(t);
+        const i = lines.length - 1;
+        lines[i] = lines[i]!.replace(/\/\*EXIT\*\/\}else c\.eip=(\d+);$/, '}else{c.eip=$1;/*EXIT*/}');
+        ip = t;
+      }
+      continue;
+    }
     if (kind === 'ret') {
       // a RET that returns to a CALL in this block goes on there; any other return address leaves
       // through a side exit (the RET has set c.eip)
@@ -228,7 +243,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     ended = true;
   }
   const n = starts.length;
-  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]! };
+  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, calls: 0, sideExits: 0, rounds };
   if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
   // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
   if (lastKind !== 'none') ended = true;
