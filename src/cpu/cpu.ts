@@ -143,10 +143,12 @@ export class Cpu extends CpuState {
   blocksCompiled = 0;
   /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
   insnsCompiled = 0;
-  /** [0]: instructions retired inside compiled blocks (a float, so the count never changes a field's representation) */
-  private readonly blockStats = new Float64Array(1);
+  /** [0]: instructions retired inside compiled blocks, [1]: blocks entered from the run loop (floats, so the counts never change a field's representation) */
+  private readonly blockStats = new Float64Array(2);
   /** Instructions retired inside compiled blocks so far (the rest ran in the interpreter; for benchmarks) */
   get insnsInBlocks(): number { return this.blockStats[0]!; }
+  /** Times the run loop entered a compiled block (each entry costs a lookup and a call; for benchmarks) */
+  get blockEntries(): number { return this.blockStats[1]!; }
   /** instructions a looping block retired before its current iteration */
   blkDone = 0;
 
@@ -362,6 +364,7 @@ export class Cpu extends CpuState {
                 const done = b.fn(this, end - this.retired);
                 this.retired += done;
                 this.blockStats[0]! += done;
+                this.blockStats[1]!++;
                 this.curBlock = null;
                 if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
                 b.calls++;
