@@ -5,19 +5,13 @@
 // figure is host CPU milliseconds (user + system, process.cpuUsage) per guest second: the run of 60 guest seconds
 // minus the run of 1 (machine construction and power-on cost the same in both), medians of 5. The guest seconds
 // come from the virtual clock at the S5 write.
-import { PcSystem } from '../dist/machine/pc-system.js';
-
-const PM_BASE = 0xb000;
-const u16 = (v) => [v & 0xff, (v >>> 8) & 0xff];
-const u32 = (v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-const outb = (port, v) => [0xb0, v, 0xe6, port];
+import { biosRom, median, outb, PM_BASE, pmEnable, runOnAcpidm, u16, u32 } from './bios-rom.js';
 
 /**
  * Real mode: program the PM function (for the S5 exit) and the 8259s, let the 8259 reach the CPU (IA32_APIC_BASE
  * bit 11 clear), start the timer, then `sti; hlt` until the handler has counted `wakes` interrupts; then S5.
  */
 export function idleRom(source, wakes) {
-  const cfg = 0x80000000 | (1 << 11) | (3 << 8); // 00:01.3 PIIX4 PM
   const vector = source === 'rtc' ? 0x70 : 0x08; // IRQ 8 (slave base 0x70) or IRQ 0 (master base 0x08)
   const timer = source === 'rtc'
     ? [...outb(0x70, 0x0b), ...outb(0x71, 0x12), ...outb(0x70, 0x0c), 0xe4, 0x71] // reg B = UIE | 24h, read C
@@ -27,10 +21,7 @@ export function idleRom(source, wakes) {
     : [...outb(0x20, 0x20)];
   const head = [
     0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc, ...u16(0x7000), // cli / ds = ss = 0 / sp = 0x7000
-    0x66, 0xb8, ...u32(cfg | 0x40), 0xba, ...u16(0xcf8), 0x66, 0xef, // PMBA = PM_BASE | 1
-    0x66, 0xb8, ...u32(PM_BASE | 1), 0xba, ...u16(0xcfc), 0x66, 0xef,
-    0x66, 0xb8, ...u32(cfg | 0x80), 0xba, ...u16(0xcf8), 0x66, 0xef, // PMREGMISC = 1
-    0xb0, 0x01, 0xba, ...u16(0xcfc), 0xee,
+    ...pmEnable(),
     ...outb(0x20, 0x11), ...outb(0xa0, 0x11), ...outb(0x21, 0x08), ...outb(0xa1, 0x70),
     ...outb(0x21, 0x04), ...outb(0xa1, 0x02), ...outb(0x21, 0x01), ...outb(0xa1, 0x01),
     ...outb(0x21, source === 'rtc' ? 0xfb : 0xfe), ...outb(0xa1, source === 'rtc' ? 0xfe : 0xff),
@@ -52,25 +43,11 @@ export function idleRom(source, wakes) {
   const code = [...head, ...wait, ...handler];
   const patch = head.length - timer.length - 8; // the immediate of the MOV that sets the IVT offset
   code[patch] = handlerAt & 0xff; code[patch + 1] = handlerAt >> 8;
-  const rom = new Uint8Array(0x10000).fill(0xff);
-  rom.set(code, 0);
-  rom.set([0xea, 0x00, 0x00, 0x00, 0xf0], 0xfff0);
-  return rom;
+  return biosRom(code);
 }
 
 /** Run to the S5 write: CPU ms, guest seconds at the end, instructions retired. */
-export function idleRun(rom) {
-  const t0 = process.cpuUsage();
-  const sys = new PcSystem({ bios: rom, memoryMiB: 8, debugcon: [] });
-  sys.powerOn();
-  sys.machine.start();
-  const r = sys.run(Number.MAX_SAFE_INTEGER);
-  const { user, system } = process.cpuUsage(t0);
-  if (r.kind !== 'exit') throw new Error(`idle bench: the ROM did not power off (${JSON.stringify(r)})`);
-  return { ms: (user + system) / 1000, guestS: sys.machine.clock.ns() / 1e9, insns: sys.machine.clock.instructions };
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+export const idleRun = (rom) => runOnAcpidm(rom, { memoryMiB: 8, bench: 'idle' });
 
 export default async function (h) {
   for (const [source, perS, what] of [['rtc', 1, 'RTC update interrupt, 1 Hz'], ['pit', 100, 'PIT channel 0, 100 Hz']]) {

@@ -10,20 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcSystem } from '../dist/machine/pc-system.js';
-
-const PM_BASE = 0xb000;
-const u16 = (v) => [v & 0xff, (v >>> 8) & 0xff];
-const u32 = (v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+import { biosRom, median, peerCpu, PM_BASE, pmEnable, runOnAcpidm, u16 } from './bios-rom.js';
 
 export function aluRom(outer) {
-  const cfg = 0x80000000 | (1 << 11) | (3 << 8); // 00:01.3 PIIX4 PM
   const code = [
     0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc, ...u16(0x7000), // cli / ds = ss = 0 / sp = 0x7000
-    0x66, 0xb8, ...u32(cfg | 0x40), 0xba, ...u16(0xcf8), 0x66, 0xef, // PMBA = PM_BASE | 1
-    0x66, 0xb8, ...u32(PM_BASE | 1), 0xba, ...u16(0xcfc), 0x66, 0xef,
-    0x66, 0xb8, ...u32(cfg | 0x80), 0xba, ...u16(0xcf8), 0x66, 0xef, // PMREGMISC = 1
-    0xb0, 0x01, 0xba, ...u16(0xcfc), 0xee,
+    ...pmEnable(),
     0x31, 0xc0, 0x31, 0xdb, 0x31, 0xd2, //                               xor ax,ax / xor bx,bx / xor dx,dx
     0xbd, ...u16(outer), 0xbe, ...u16(0x8000), //                       mov bp, outer / mov si, 0x8000
     0x85, 0xed, 0x74, 0x13, //                                           test bp,bp / jz done
@@ -34,23 +26,10 @@ export function aluRom(outer) {
     0xba, ...u16(PM_BASE + 4), 0xb8, ...u16(0x2000), 0xef, //          acpidm exits (S5)
     0xf4, 0xeb, 0xfd,
   ];
-  const rom = new Uint8Array(0x10000).fill(0xff);
-  rom.set(code, 0);
-  rom.set([0xea, 0x00, 0x00, 0x00, 0xf0], 0xfff0);
-  return rom;
+  return biosRom(code);
 }
 
-function acpidmRun(rom) {
-  const t0 = process.cpuUsage();
-  const sys = new PcSystem({ bios: rom, memoryMiB: 16, debugcon: [] });
-  sys.cpu.jit = false;
-  sys.powerOn();
-  sys.machine.start();
-  const r = sys.run(Number.MAX_SAFE_INTEGER);
-  const { user, system } = process.cpuUsage(t0);
-  if (r.kind !== 'exit') throw new Error(`interp-bochs bench: the ROM did not power off (${JSON.stringify(r)})`);
-  return (user + system) / 1000;
-}
+const acpidmRun = (rom) => runOnAcpidm(rom, { memoryMiB: 16, jit: false, bench: 'interp-bochs' }).ms;
 
 function bochsRun(dir, name) {
   const rc = join(dir, `${name}.rc`);
@@ -60,15 +39,10 @@ function bochsRun(dir, name) {
     'sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy', `log: ${join(dir, `${name}.log`)}`,
     'panic: action=fatal', 'error: action=report', 'info: action=ignore', 'debug: action=ignore', '',
   ].join('\n'));
-  const cmd = `bochs -q -f '${rc}' -rc '${join(dir, 'dbg.rc')}' >/dev/null 2>'${join(dir, `${name}.err`)}'; s=$?; times; exit $s`;
-  const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) throw new Error(`interp-bochs bench: bochs failed (${r.error.message})`);
-  const t = [...r.stdout.trim().split('\n').pop().matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  if (t.length !== 2) throw new Error(`interp-bochs bench: cannot read bash times output: ${JSON.stringify(r.stdout)}`);
-  return (t[0] + t[1]) * 1000;
+  return peerCpu(`bochs -q -f '${rc}' -rc '${join(dir, 'dbg.rc')}' >/dev/null 2>'${join(dir, `${name}.err`)}'`,
+    { bench: 'interp-bochs', timeout: 300_000 }).ms;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 function rate(run, n0, nN, insns) {
   run(n0); run(nN);
   const d0 = [], dN = [];

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { peerCpu } from './bios-rom.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RC = 'echo "ACPIDM: powering off"\npoweroff -f';
@@ -64,17 +65,15 @@ function qemuBoot(kernel, initrd, cmdline, dir) {
   const serial = join(dir, 'qemu-serial.txt');
   const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
   const cmd = `qemu-system-i386 -M pc -m 128 -accel tcg -kernel ${q(kernel)} -initrd ${q(initrd)} -append ${q(cmdline)} ` +
-    `-display none -nodefaults -no-reboot -serial file:${q(serial)} -monitor none >/dev/null 2>&1; s=$?; times; exit $s`;
+    `-display none -nodefaults -no-reboot -serial file:${q(serial)} -monitor none >/dev/null 2>&1`;
   const w0 = performance.now();
-  const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 600_000 });
+  const r = peerCpu(cmd, { bench: 'linux-boot' });
   const wall = performance.now() - w0;
   const log = (() => { try { return readFileSync(serial, 'latin1'); } catch { return ''; } })();
-  if (r.error || r.status !== 0 || !log.includes('reboot: Power down')) {
-    throw new Error(`linux-boot bench: qemu-system-i386 did not power off (${r.error?.message ?? `status ${r.status}`}): ${log.slice(-500)}`);
+  if (r.status !== 0 || !log.includes('reboot: Power down')) {
+    throw new Error(`linux-boot bench: qemu-system-i386 did not power off (status ${r.status}): ${log.slice(-500)}`);
   }
-  const t = [...r.stdout.trim().split('\n').pop().matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  if (t.length !== 2) throw new Error(`linux-boot bench: cannot read bash times output: ${JSON.stringify(r.stdout)}`);
-  return { wall, cpu: (t[0] + t[1]) * 1000 };
+  return { wall, cpu: r.ms };
 }
 
 /** How much of the boot ran compiled: the interpreter's share is what the remaining time goes to. */

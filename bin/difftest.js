@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run difftest -- [--n N] [--seed S] [--per-rom K] [--oracles qemu,bochs] [--interpreter] [--all]:
+// npm run difftest -- [--n N] [--seed S] [--per-rom K] [--oracles qemu,bochs] [--interpreter] [--all] [--explained]:
 // random instruction sequences on acpidm vs real QEMU and Bochs, summary per instruction form.
 // The driver lives in src/cpu/difftest (built into dist/ by `npm run build`).
 import { main } from '../dist/cpu/difftest/difftest-node.js';

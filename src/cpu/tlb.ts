@@ -34,20 +34,22 @@ export class Tlb {
    * frees its init sections, busybox pages get reused) drop every block, and each had to warm up again.
    */
   readonly pageGen = new Int32Array(PAGES);
-  /** called by writeSlow after a write to a code page (the page's blocks are already stale) */
-  onCodeWrite: ((physPage: number) => void) | null = null;
+  /** The pages in codeList (a page written and compiled again is listed once, so the list fills with distinct pages) */
+  private readonly listed = new Uint8Array(PAGES);
   private readonly codeList = new Int32Array(LIST);
   private codeCount = 0;
 
   /** Mark a physical page as holding compiled code. */
   markCode(physPage: number): void {
     this.codePage[physPage] = 1;
-    if (this.codeCount < LIST) this.codeList[this.codeCount++] = physPage;
-    else {
+    if (this.listed[physPage] !== 0) return;
+    if (this.codeCount === LIST) {
       // too many code pages to track: forget them all, and with them every block (their pages are unprotected now)
-      this.codePage.fill(0); this.codeCount = 0; this.codeGen++;
-      this.codePage[physPage] = 1; this.codeList[this.codeCount++] = physPage;
+      this.codePage.fill(0); this.listed.fill(0); this.codeCount = 0; this.codeGen++;
+      this.codePage[physPage] = 1;
     }
+    this.listed[physPage] = 1;
+    this.codeList[this.codeCount++] = physPage;
   }
 
   /**
@@ -59,12 +61,11 @@ export class Tlb {
     this.codePage[physPage] = 0;
     this.pageGen[physPage] = (this.pageGen[physPage]! + 1) | 0;
     this.epoch++;
-    this.onCodeWrite?.(physPage);
   }
 
   /** Forget all code pages (the host changed guest RAM: every block is stale). */
   clearCode(): void {
-    for (let i = 0; i < this.codeCount; i++) this.codePage[this.codeList[i]!] = 0;
+    for (let i = 0; i < this.codeCount; i++) { const p = this.codeList[i]!; this.codePage[p] = 0; this.listed[p] = 0; }
     this.codeCount = 0;
     this.codeGen++;
     this.epoch++;

@@ -18,6 +18,8 @@ export interface FormStat {
   explained: number;
   /** The first difference: reproducer and what each side recorded. */
   example: string | null;
+  /** The first explained difference: the same, with the rows that explained it (`--explained` prints it). */
+  explainedExample: string | null;
 }
 
 export interface Comparison {
@@ -139,29 +141,32 @@ export function compareStreams(items: readonly Item[], a: Stream, an: string, b:
     }
     if (it.block === skipBlock) continue;
     let st = forms.get(it.form);
-    if (!st) forms.set(it.form, st = { form: it.form, count: 0, diffs: 0, explained: 0, example: null });
+    if (!st) forms.set(it.form, st = { form: it.form, count: 0, diffs: 0, explained: 0, example: null, explainedExample: null });
     st.count++; compared++;
     const d = diffFields(a, i, b, i, it.undef, it.fswUndef);
     if (!d.length) continue;
     const ex = isExplained(it.form, an, a, bn, b, i, it.undef, it.fswUndef ?? 0);
     if (ex !== 2) skipBlock = it.block;
+    const example = (): string => {
+      const prev = i > 0 && items[i - 1]!.block === it.block ? `before: ${state(b, i - 1)}` : 'before: block start (registers from the block\'s own setup)';
+      return [`ring ${it.ring}: ${it.asm}`, `  differs in: ${d.join(', ')}` + (it.undef ? ` (undefined flags masked: ${it.undef.toString(16)})` : ''),
+        `  ${prev}`, `  ${an.padEnd(7)}: ${state(a, i)} ${faults(a, i)}`, `  ${bn.padEnd(7)}: ${state(b, i)} ${faults(b, i)}`].join('\n');
+    };
     if (ex) {
       st.explained++; nExplained++;
-      for (const k of explainedBy) { const r = KNOWN_DIFFERENCES.indexOf(k); byRow.set(r, (byRow.get(r) ?? 0) + 1); }
+      const rows = explainedBy.map((k) => KNOWN_DIFFERENCES.indexOf(k));
+      for (const r of rows) byRow.set(r, (byRow.get(r) ?? 0) + 1);
+      st.explainedExample ??= `${example()}\n  explained by row ${rows.join(' + ')}`;
       continue;
     }
     st.diffs++; diffs++;
-    if (!st.example) {
-      const prev = i > 0 && items[i - 1]!.block === it.block ? `before: ${state(b, i - 1)}` : 'before: block start (registers from the block\'s own setup)';
-      st.example = [`ring ${it.ring}: ${it.asm}`, `  differs in: ${d.join(', ')}` + (it.undef ? ` (undefined flags masked: ${it.undef.toString(16)})` : ''),
-        `  ${prev}`, `  ${an.padEnd(7)}: ${state(a, i)} ${faults(a, i)}`, `  ${bn.padEnd(7)}: ${state(b, i)} ${faults(b, i)}`].join('\n');
-    }
+    st.example ??= example();
   }
   return { a: an, b: bn, compared, diffs, explained: nExplained, forms, byRow, error };
 }
 
 /** One line per form: count and differences per comparison; then the first reproducer of each differing form. */
-export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean } = {}): string {
+export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean; explained?: boolean } = {}): string {
   const names = new Set<string>();
   for (const c of cmps) for (const k of c.forms.keys()) names.add(k);
   const sorted = [...names].sort();
@@ -188,6 +193,10 @@ export function formatSummary(cmps: readonly Comparison[], opts: { all?: boolean
     for (const f of sorted) {
       const ex = c.forms.get(f)?.example;
       if (ex) lines.push(`--- ${c.a}/${c.b} ${f}\n${ex}`);
+    }
+    if (opts.explained) for (const f of sorted) {
+      const ex = c.forms.get(f)?.explainedExample;
+      if (ex) lines.push(`--- ${c.a}/${c.b} ${f} (explained)\n${ex}`);
     }
   }
   return lines.join('\n');

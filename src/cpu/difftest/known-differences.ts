@@ -53,7 +53,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     form: /^(f(add|sub|subr|mul|div|divr|ld) m64fp|(fi(add|sub|subr|mul|div|divr)|fild) m32int)$/,
     emulator: 'qemu',
-    what: 'under PC=24 an m64fp or m32int operand is rounded to 24 bits before it is used: QEMU 7.2 TCG converts it with float64_to_floatx80 / int32_to_floatx80, which since the FloatParts rework round to floatx80_rounding_precision (fpu/softfloat.c floatx80_round_pack_canonical); ST(0) then differs, and PE is set for the inexact conversion',
+    what: 'under PC=24 an m64fp or m32int operand is rounded to 24 bits before it is used: QEMU 7.2 TCG converts it with float64_to_floatx80 / int32_to_floatx80, which since the FloatParts rework round to floatx80_rounding_precision (fpu/softfloat.c floatx80_round_pack_canonical); ST(0) then differs, and PE either way: helper_fldl_FT0/ST0 merge the m64fp conversion\'s inexact into FSW (PE on an exact result), helper_fildl_FT0 keeps the m32int conversion\'s flags out of FSW (no PE when the rounded operand makes the result exact, where the SDM rounds the exact result: fidivr m32int with ST(0) = 1 under PC=24, same ST(0), only PE)',
     sdm: 'Vol. 1 8.1.5.2: precision control affects only the results of FADD/FSUB(R)/FMUL/FDIV(R)/FSQRT and their integer forms; a double or a 32-bit integer converts exactly to double extended',
     follow: 'the SDM (and Bochs)',
     fsave: { fsw: 0x220, st0: true, pc: [0] },

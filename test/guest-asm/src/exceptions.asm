@@ -72,10 +72,7 @@ test_main:
     OK "fault and trap vectors"
 
     mov dword [counter], 0
-    mov eax, int90
-    mov [idt + 0x90 * 8], ax
-    shr eax, 16
-    mov [idt + 0x90 * 8 + 6], ax
+    IDT_GATE 0x90, int90
     int 0x90
     int 0x90
     CHECK dword [counter], 2

@@ -5,10 +5,7 @@
 %include "boot.inc"
 LINT0 equ 0xFEE00350
 test_main:
-    mov eax, irq_handler
-    mov [idt + 0x30 * 8], ax
-    shr eax, 16
-    mov [idt + 0x30 * 8 + 6], ax
+    IDT_GATE 0x30, irq_handler
     CHECK dword [LINT0], 0x00010000    ; reset: masked
     mov al, 0x30
     mov dx, 0x520

@@ -19,18 +19,10 @@ test_main:
     IO_ALLOW TSS_ADDR, 0x80
     LOAD_TR TSS_ADDR, 0x20
     ; vector 0x81 returns to ring 0 for good
-    mov eax, back_to_ring0
-    mov [idt + 0x81 * 8], ax
-    shr eax, 16
-    mov [idt + 0x81 * 8 + 6], ax
+    IDT_GATE 0x81, back_to_ring0
 
     mov [ring0_esp], esp
-    push dword 0x23                ; SS
-    push dword RING3_STACK         ; ESP
-    push dword 0x002               ; EFLAGS: IOPL 0, IF 0
-    push dword 0x1B                ; CS
-    push dword ring3
-    iretd
+    TO_RING3 ring3, RING3_STACK
 
 bits 32
 ring3:

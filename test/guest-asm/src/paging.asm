@@ -2,6 +2,7 @@
 ; user/supervisor, INVLPG and CR3 reload.
 %include "mac.inc"
 %include "boot.inc"
+%include "tss.inc"
 PD   equ 0x100000
 PT0  equ 0x101000                  ; maps 0-4 MiB identity
 PT2  equ 0x102000                  ; maps 8-12 MiB
@@ -79,16 +80,8 @@ test_main:
     mov word [TSS_ADDR_W + 0], 0
     call setup_tss
     mov [ring0_esp], esp
-    mov eax, back
-    mov [idt + 0x81 * 8], ax
-    shr eax, 16
-    mov [idt + 0x81 * 8 + 6], ax
-    push dword 0x23
-    push dword 0x70000
-    push dword 0x002
-    push dword 0x1B
-    push dword user
-    iretd
+    IDT_GATE 0x81, back
+    TO_RING3 user, 0x70000
 user:
     mov ax, 0x23
     mov ds, ax

@@ -4,10 +4,7 @@
 %include "mac.inc"
 %include "boot.inc"
 test_main:
-    mov eax, int90_handler
-    mov [idt + 0x90 * 8], ax
-    shr eax, 16
-    mov [idt + 0x90 * 8 + 6], ax
+    IDT_GATE 0x90, int90_handler
     mov [saved_esp], esp
     jmp 0x30:code16                    ; into the 16-bit segment (base 0)
 back32:

@@ -15,14 +15,8 @@ test_main:
     IO_ALLOW TSS_ADDR, 0xf4
     LOAD_TR TSS_ADDR, 0x2000
     ; vector 13: the V86 monitor; vector 0x82 (DPL 3): the way out of V86
-    mov eax, gp_monitor
-    mov [idt + 13 * 8], ax
-    shr eax, 16
-    mov [idt + 13 * 8 + 6], ax
-    mov eax, v86_exit
-    mov [idt + 0x82 * 8], ax
-    shr eax, 16
-    mov [idt + 0x82 * 8 + 6], ax
+    IDT_GATE 13, gp_monitor
+    IDT_GATE 0x82, v86_exit
 
     ; ---- phase 1: IOPL 0
     mov dword [cont], .after1
