@@ -17,7 +17,10 @@ import { alu, dec, inc } from '../ops-alu.js';
 import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { portIn, portOut } from '../port-io.js';
+import { CodePages } from './code-pages.js';
 import { emitPortIo, IDX } from './emit-io.js';
+import { emitMoffs } from './emit-moffs.js';
+import { emitString, type MemEmit } from './emit-string.js';
 
 export interface Block {
   /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -40,6 +43,16 @@ export interface Block {
   readonly codeGen: number;
   /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
   readonly pageGen: number;
+  /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
+  readonly lin2: number;
+  /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
+  readonly phys2: number;
+  readonly pageGen2: number;
+  /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
+  calls: number;
+  sideExits: number;
+  /** times this block was re-formed to follow a Jcc's taken path (bounded) */
+  readonly rounds: number;
 }
 
 const MAX_INSNS = 48;
@@ -48,7 +61,7 @@ const SEG = ['0', '1', '2', '3', '4', '5'];
 class Reader {
   p: number;
   ok = true;
-  constructor(readonly ram: Uint8Array, p: number, readonly end: number) { this.p = p; }
+  constructor(readonly ram: Uint8Array, p: number, public end: number) { this.p = p; }
   u8(): number { if (this.p >= this.end) { this.ok = false; return 0; } return this.ram[this.p++]!; }
   s8(): number { return (this.u8() << 24) >> 24; }
   u16(): number { const lo = this.u8(); return lo | (this.u8() << 8); }
@@ -123,6 +136,8 @@ function wrMem(size: number, seg: number, ea: string, v: string): string {
   if (size === 2) return `{const v=${v};if(${look}&&(la&0xfff)!==0xfff){${p};ram[p]=v;ram[p+1]=v>>8;}else c.wr16L(la,v);}`;
   return `{const v=${v};if(${look}&&(la&0xfff)<0xffd){${p};ram[p]=v;ram[p+1]=v>>8;ram[p+2]=v>>16;ram[p+3]=v>>24;}else c.wr32L(la,v);}`;
 }
+/** The inline accessors, for the emitters in emit-*.ts. */
+const MEM: MemEmit = { rd: rdMem, wr: wrMem };
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 
@@ -153,10 +168,11 @@ function modrm(rd: Reader, as32: boolean): ModRM {
 }
 
 /** Compile the block at linear `lin` (EIP `eip`), whose code is at RAM offset `phys`. */
-export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Block {
+export function compileBlock(c: Cpu, lin: number, eip: number, phys: number, taken?: ReadonlySet<number>, rounds = 0): Block {
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  const pages = new CodePages(c, lin, phys);
   const lines: string[] = [];
   const starts: number[] = [];
   let ip = eip, ended = false;
@@ -192,34 +208,43 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     const t = branchTarget;
     // a Jcc continues on its fall-through path (the taken path leaves through a side exit), unless it
     // jumps back to the block start: then it is the loop's back edge and ends the block
-    if (kind === 'jcc' && t !== eip) continue;
+    if (kind === 'jcc' && t !== eip) {
+      // a Jcc seen to leave the block most of the time (`taken`, from Cpu.runChunk): go on along the taken path
+      // and leave through a side exit on the fall-through one instead
+      if (taken !== undefined && taken.has((csBase + ip - len) | 0) && !visited.has(t) && !starts.includes(t) && pages.seek(rd, (csBase + t) | 0)) {
+        visited.add(t);
+        const i = lines.length - 1;
+        lines[i] = lines[i]!.replace(/\/\*EXIT\*\/\}else c\.eip=(\d+);$/, '}else{c.eip=$1;/*EXIT*/}');
+        ip = t;
+      }
+      continue;
+    }
     if (kind === 'ret') {
       // a RET that returns to a CALL in this block goes on there; any other return address leaves
       // through a side exit (the RET has set c.eip)
       const r = rets.pop();
       const i = lines.length - 1;
-      if (r !== undefined && ((csBase + r) >>> 12) === (lin >>> 12) && !starts.includes(r) && !visited.has(r)) {
+      if (r !== undefined && !starts.includes(r) && !visited.has(r) && pages.seek(rd, (csBase + r) | 0)) {
         visited.add(r);
         lines[i] = lines[i]!.replace('/*RET*/', `if(c.eip!==${r}){/*EXIT*/}`);
         ip = r;
-        rd.p = (phys & ~0xfff) | ((csBase + r) & 0xfff);
         continue;
       }
       lines[i] = lines[i]!.replace('/*RET*/', '');
       ended = true;
       continue;
     }
-    if ((kind === 'jmp' || kind === 'call') && ((csBase + t) >>> 12) === (lin >>> 12) && !visited.has(t)) {
+    if ((kind === 'jmp' || kind === 'call') && !visited.has(t) && pages.seek(rd, (csBase + t) | 0)) {
       visited.add(t);
       if (kind === 'call') rets.push(branchNext);
       ip = t;
-      rd.p = (phys & ~0xfff) | ((csBase + t) & 0xfff);
       continue;
     }
     ended = true;
   }
   const n = starts.length;
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
+  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, calls: 0, sideExits: 0, rounds };
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
   // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
   if (lastKind !== 'none') ended = true;
   for (let i = 0; i < lines.length; i++) {
@@ -268,7 +293,7 @@ ${segLocals(code)}${pre}for(;;){
 ${code}
 n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
   const fn = blockFunction(body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
 }
 
 /**
@@ -298,8 +323,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     op = rd.u8();
     vb = vb0 === 32 ? 16 : 32;
     const okForm = (op < 0x40 && (op & 7) < 6) || (op >= 0x40 && op < 0x60) || (op >= 0xb8 && op < 0xc0)
-      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef].includes(op);
+      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef, 0xa1, 0xa3, 0xa5, 0xab, 0xad].includes(op);
     if (!okForm) return 'stop';
+  } else if (op === 0xf3) {
+    // F3 90 is PAUSE, a NOP here; any other REP form stays interpreted
+    return rd.u8() === 0x90 ? 'ok' : 'stop';
   }
   if (op < 0x40 && (op & 7) < 6) {
     const aop = op >> 3, form = op & 7;
@@ -345,6 +373,15 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
   if (op >= 0x70 && op < 0x80) {
     const rel = rd.s8();
     return jcc(out, op & 15, ip, rd, rel, ipMask);
+  }
+  if (op >= 0xa0 && op < 0xa4) { // MOV AL/eAX <-> moffs: jit/emit-moffs.ts
+    const off = as32 ? rd.u32() >>> 0 : rd.u16();
+    out.push(emitMoffs(op, vb, off, MEM));
+    return 'ok';
+  }
+  if (op === 0xa4 || op === 0xa5 || (op >= 0xaa && op < 0xae)) { // MOVS/STOS/LODS without REP: jit/emit-string.ts
+    out.push(emitString(op, vb, as32, MEM)!);
+    return 'ok';
   }
   if ((op & 0xf4) === 0xe4) { // IN/OUT (E4-E7 imm8, EC-EF DX): jit/emit-io.ts
     const port = op < 0xe8 ? rd.u8() : 0;
