@@ -3,7 +3,7 @@
  * ops (00-3D), MOV r,r (88-8B), INC/DEC r (40-4F) and JZ/JNZ rel8. Each is generated per
  * (opcode, operand size) with the lazy-flag stores written out, the same
  * code the block compiler emits; memory operands decode the ModRM byte with
- * CpuState.modrm (un-fetched first) and access memory like the generic handlers.
+ * CpuState.modrmFrom (the byte already fetched) and access memory like the generic handlers.
  */
 import type { Cpu } from './cpu.js';
 import { R8 } from './cpu-state.js';
@@ -50,7 +50,7 @@ export function installFastPaths(handlers: Handler[]): void {
           : `const ss=${g},dd=c.rE${bits}W();${aluBody(aop, bits, null)}c.wb${bits}(res);`)
         : `const dd=${g},ss=c.rd${bits}(c.mSeg,c.mOff);${aluBody(aop, bits, g)}`;
       handlers[idx] = make(
-        `const m=c.fetch8();if(m<0xc0){c.eip--;c.modrm();const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}`, generic);
+        `const m=c.fetch8();if(m<0xc0){c.modrmFrom(m);const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}`, generic);
     }
     for (const op of [0x88, 0x89, 0x8a, 0x8b]) {
       const bits = op & 1 ? vb : 8;
@@ -58,7 +58,7 @@ export function installFastPaths(handlers: Handler[]): void {
       const [d, s] = op < 0x8a ? [reg(bits, 'rm'), reg(bits, 'rg')] : [reg(bits, 'rg'), reg(bits, 'rm')];
       const g = reg(bits, 'rg');
       const mem = op < 0x8a ? `c.wr${bits}(c.mSeg,c.mOff,${g});` : `${g}=c.rd${bits}(c.mSeg,c.mOff);`;
-      handlers[idx] = make(`const m=c.fetch8();if(m<0xc0){c.eip--;c.modrm();const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;${d}=${s};`, generic);
+      handlers[idx] = make(`const m=c.fetch8();if(m<0xc0){c.modrmFrom(m);const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;${d}=${s};`, generic);
     }
     // JZ/JNZ rel8 (the usual loop branch): ZF read as CpuState.getZF does, without cond()'s switch
     for (const op of [0x74, 0x75]) {

@@ -17,7 +17,10 @@ import { alu, dec, inc } from '../ops-alu.js';
 import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { portIn, portOut } from '../port-io.js';
+import { CodePages } from './code-pages.js';
 import { emitPortIo, IDX } from './emit-io.js';
+import { emitMoffs } from './emit-moffs.js';
+import { emitString, type MemEmit } from './emit-string.js';
 import { lowerFlags } from './flags.js';
 
 export interface Block {
@@ -41,6 +44,16 @@ export interface Block {
   readonly codeGen: number;
   /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
   readonly pageGen: number;
+  /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
+  readonly lin2: number;
+  /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
+  readonly phys2: number;
+  readonly pageGen2: number;
+  /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
+  calls: number;
+  sideExits: number;
+  /** times this block was re-formed to follow a Jcc's taken path (bounded) */
+  readonly rounds: number;
 }
 
 const MAX_INSNS = 48;
@@ -49,7 +62,7 @@ const SEG = ['0', '1', '2', '3', '4', '5'];
 class Reader {
   p: number;
   ok = true;
-  constructor(readonly ram: Uint8Array, p: number, readonly end: number) { this.p = p; }
+  constructor(readonly ram: Uint8Array, p: number, public end: number) { this.p = p; }
   u8(): number { if (this.p >= this.end) { this.ok = false; return 0; } return this.ram[this.p++]!; }
   s8(): number { return (this.u8() << 24) >> 24; }
   u16(): number { const lo = this.u8(); return lo | (this.u8() << 8); }
@@ -186,6 +199,8 @@ function wrMem(size: number, seg: number, ea: string, v: string): string {
 }
 const RD = ['', 'c.rd8', 'c.rd16', '', 'c.rd32'];
 const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
+/** The inline accessors, for the emitters in emit-*.ts. */
+const MEM: MemEmit = { rd: rdMem, wr: wrMem };
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
 
@@ -246,18 +261,21 @@ const BLOCK_CACHE_MAX = 8192;
 let readRanges: number[] = [];
 
 /** Compile the block at linear `lin` (EIP `eip`), whose code is at RAM offset `phys`. */
-export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Block {
+export function compileBlock(c: Cpu, lin: number, eip: number, phys: number, taken?: ReadonlySet<number>, rounds = 0): Block {
   let cache = blockCaches.get(c);
   if (cache === undefined) { cache = new Map(); blockCaches.set(c, cache); }
   // everything the emitted code depends on besides the bytes (segment limits and bases are read when it runs)
   const key = `${phys}:${lin}:${eip}:${c.segBase[1]!}:${c.defOs}:${c.defAs ? 1 : 0}:${c.features & 0x8000}`;
-  const hit = cache.get(key);
+  // (a block formed again along a Jcc's taken path, Cpu.followSideExit, is compiled afresh and not kept)
+  const hit = taken === undefined ? cache.get(key) : undefined;
   const t = c.tlb;
-  if (hit !== undefined && sameBytes(c.ram, hit)) {
-    return { ...hit.block, epoch: t.epoch, codeGen: t.codeGen, pageGen: t.pageGen[phys >>> 12]! };
+  if (hit !== undefined && sameBytes(c.ram, hit) && secondPageSame(c, hit.block)) {
+    const b = hit.block;
+    return { ...b, epoch: t.epoch, codeGen: t.codeGen, pageGen: t.pageGen[phys >>> 12]!, pageGen2: b.phys2 < 0 ? 0 : t.pageGen[b.phys2 >>> 12]!, calls: 0, sideExits: 0 };
   }
   readRanges = [];
-  const block = compileFresh(c, lin, eip, phys);
+  const block = compileFresh(c, lin, eip, phys, taken, rounds);
+  if (taken !== undefined) return block;
   let total = 0;
   for (let i = 1; i < readRanges.length; i += 2) total += readRanges[i]!;
   const bytes = new Uint8Array(total);
@@ -280,14 +298,24 @@ function sameBytes(ram: Uint8Array, e: Compiled): boolean {
   return true;
 }
 
-function compileFresh(c: Cpu, lin: number, eip: number, phys: number): Block {
+/** The block's second page (jit/code-pages.ts) still translates to the page it was compiled from, and is code. */
+function secondPageSame(c: Cpu, b: Block): boolean {
+  if (b.lin2 < 0) return true;
+  const t = c.tlb, e = t.r[b.lin2]!;
+  return (e & t.acc) !== 0 && (e & ~0xfff) === b.phys2 && t.codePage[b.phys2 >>> 12] !== 0;
+}
+
+function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: ReadonlySet<number> | undefined, rounds: number): Block {
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  const pages = new CodePages(c, lin, phys);
   const lines: string[] = [];
   const starts: number[] = [];
   /** per instruction: its branch kind, taken target and the address after it */
   const kinds: BranchKind[] = [], targets: number[] = [], nexts: number[] = [];
+  /** 1 for a Jcc the block follows along its taken path (`taken`): its fall-through path is the side exit */
+  const followed: number[] = [];
   let ip = eip, ended = false;
   flagKnown = 'unknown';
   memoSites = 0;
@@ -323,32 +351,40 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number): Block {
     const t = branchTarget;
     // a Jcc continues on its fall-through path (the taken path leaves through a side exit), unless it
     // jumps back to the block start: then it is the loop's back edge and ends the block
-    if (kind === 'jcc' && t !== eip) continue;
+    if (kind === 'jcc' && t !== eip) {
+      // a Jcc seen to leave the block most of the time (`taken`, from Cpu.runChunk): go on along the taken path
+      // and leave through a side exit on the fall-through one instead
+      if (taken !== undefined && taken.has((csBase + ip - len) | 0) && !visited.has(t) && !starts.includes(t) && pages.seek(rd, (csBase + t) | 0)) {
+        visited.add(t);
+        followed[lines.length - 1] = 1;
+        ip = t;
+      }
+      continue;
+    }
     if (kind === 'ret') {
       // a RET that returns to a CALL in this block goes on there; any other return address leaves
       // through a side exit
       const r = rets.pop();
-      if (r !== undefined && ((csBase + r) >>> 12) === (lin >>> 12) && !starts.includes(r) && !visited.has(r)) {
+      if (r !== undefined && !starts.includes(r) && !visited.has(r) && pages.seek(rd, (csBase + r) | 0)) {
         visited.add(r);
         targets[targets.length - 1] = r;
         ip = r;
-        rd.p = (phys & ~0xfff) | ((csBase + r) & 0xfff);
         continue;
       }
       ended = true;
       continue;
     }
-    if ((kind === 'jmp' || kind === 'call') && ((csBase + t) >>> 12) === (lin >>> 12) && !visited.has(t)) {
+    if ((kind === 'jmp' || kind === 'call') && !visited.has(t) && pages.seek(rd, (csBase + t) | 0)) {
       visited.add(t);
       if (kind === 'call') rets.push(branchNext);
       ip = t;
-      rd.p = (phys & ~0xfff) | ((csBase + t) & 0xfff);
       continue;
     }
     ended = true;
   }
   const n = starts.length;
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
+  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, calls: 0, sideExits: 0, rounds };
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
   // Where each branch goes. c.eip is stored only when the block returns (a fault restarts at c.insnStart):
   // a side exit stores its target, the last instruction its successor, and a jump back to the block start
   // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
@@ -359,7 +395,10 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number): Block {
   for (let i = 0; i < n; i++) {
     const last = i === n - 1, k = kinds[i]!, t = targets[i]!;
     let l = lines[i]!.replaceAll(IDX, String(i));
-    if (k === 'jcc' || k === 'loop') {
+    if ((k === 'jcc' || k === 'loop') && followed[i] === 1 && !last) {
+      // the block went on along the taken path: the fall-through one leaves
+      l = l.replace('/*TAKEN*/', '').replace('/*FALL*/', `/*MATS*/c.eip=${nexts[i]!};return n+${i + 1};`);
+    } else if (k === 'jcc' || k === 'loop') {
       l = l.replace('/*TAKEN*/', last ? goTo(t, n) : `/*MATS*/c.eip=${t};return n+${i + 1};`).replace('/*FALL*/', last ? goTo(nexts[i]!, n) : '');
     } else if (k === 'ret') {
       // t: the return address predicted (the block goes on there), or 0 at the end of the block
@@ -406,7 +445,7 @@ ${segLocals(code)}${flags.decl}${pre}for(;;){
 ${code}
 }${post}}`;
   const fn = blockFunction(c, body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
 }
 
 /**
@@ -441,8 +480,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     op = rd.u8();
     vb = vb0 === 32 ? 16 : 32;
     const okForm = (op < 0x40 && (op & 7) < 6) || (op >= 0x40 && op < 0x60) || (op >= 0xb8 && op < 0xc0)
-      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef].includes(op);
+      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef, 0xa1, 0xa3, 0xa5, 0xab, 0xad].includes(op);
     if (!okForm) return 'stop';
+  } else if (op === 0xf3) {
+    // F3 90 is PAUSE, a NOP here; any other REP form stays interpreted
+    return rd.u8() === 0x90 ? 'ok' : 'stop';
   }
   if (op < 0x40 && (op & 7) < 6) {
     const aop = op >> 3, form = op & 7;
@@ -491,6 +533,15 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
   if (op >= 0x70 && op < 0x80) {
     const rel = rd.s8();
     return jcc(out, op & 15, ip, rd, rel, ipMask);
+  }
+  if (op >= 0xa0 && op < 0xa4) { // MOV AL/eAX <-> moffs: jit/emit-moffs.ts
+    const off = as32 ? rd.u32() >>> 0 : rd.u16();
+    out.push(emitMoffs(op, vb, off, MEM));
+    return 'ok';
+  }
+  if (op === 0xa4 || op === 0xa5 || (op >= 0xaa && op < 0xae)) { // MOVS/STOS/LODS without REP: jit/emit-string.ts
+    out.push(emitString(op, vb, as32, MEM)!);
+    return 'ok';
   }
   if ((op & 0xf4) === 0xe4) { // IN/OUT (E4-E7 imm8, EC-EF DX): jit/emit-io.ts
     const port = op < 0xe8 ? rd.u8() : 0;
@@ -629,7 +680,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
       const cx = as32 ? 'r[1]' : 'w[2]';
-      out.push(`${cx}=${as32 ? `(${cx}-1)|0` : `(${cx}-1)&0xffff`};if(${cx}!==0){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}/*FALL*/`);
+      out.push(`${cx}=${as32 ? `(${cx}-1)|0` : `(${cx}-1)&0xffff`};if(${cx}!==0){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}else{/*FALL*/}`);
       branchKind = 'loop';
       branchTarget = t >>> 0;
       branchNext = nip;
@@ -724,7 +775,7 @@ function condInline(cc: number): string {
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
-  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}/*FALL*/`);
+  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}else{/*FALL*/}`);
   branchKind = 'jcc';
   branchTarget = t >>> 0;
   branchNext = nip;
