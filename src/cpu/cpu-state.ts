@@ -87,7 +87,7 @@ export class CpuState {
   fetchMax = 0xffff;
   /**
    * The code-fetch window: EIPs in [fwLo, fwHi) are on the linear page the last slow fetch translated, below the
-   * fetch limit, and their byte is ram[fwOff + eip]. A fetch inside it is one range check and one typed-array read;
+   * fetch limit, and their byte is ram[(fwOff + eip) | 0]. A fetch inside it is one range check and one typed-array read;
    * RAM is read live, so a store to the page is seen by the next fetch (self-modifying code stays exact). Dropped
    * (fwHi = 0) by a CS load (the `fetchLimit` setter), a CPL change and every TLB flush (Tlb's owner hook).
    */
@@ -309,7 +309,7 @@ export class CpuState {
   // ======================= fetch =======================
   fetch8(): number {
     const ip = this.eip;
-    if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; return this.ram[this.fwOff + ip]!; }
+    if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; return this.ram[(this.fwOff + ip) | 0]!; }
     return this.fetch8Slow();
   }
   /** Outside the window: the CS limit check, the TLB, and a new window when the page is cached. */
@@ -324,7 +324,7 @@ export class CpuState {
       const lo = ip - o;
       this.fwLo = lo < 0 ? 0 : lo;
       this.fwHi = Math.min(lo + 0x1000, this.fetchMax + 1);
-      this.fwOff = (e & ~0xfff) + o - ip;
+      this.fwOff = ((e & ~0xfff) + o - ip) | 0; // an int32 even for EIPs above 2^31: fwOff + eip wraps to the index
       return this.ram[(e & ~0xfff) | o]!;
     }
     return this.tlb.readSlow(this, lin, 1);
@@ -333,7 +333,7 @@ export class CpuState {
     const ip = this.eip;
     if (ip >= this.fwLo && ip + 2 <= this.fwHi) {
       this.eip = ip + 2;
-      const p = this.fwOff + ip, ram = this.ram;
+      const p = (this.fwOff + ip) | 0, ram = this.ram;
       return ram[p]! | (ram[p + 1]! << 8);
     }
     if (ip + 1 > this.fetchMax) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
@@ -344,7 +344,7 @@ export class CpuState {
     const ip = this.eip;
     if (ip >= this.fwLo && ip + 4 <= this.fwHi) {
       this.eip = ip + 4;
-      const p = this.fwOff + ip, ram = this.ram;
+      const p = (this.fwOff + ip) | 0, ram = this.ram;
       return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
     }
     if (ip + 3 > this.fetchMax) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }

@@ -339,6 +339,7 @@ export class Cpu extends CpuState {
   /** The hot loop: runs until `this.retired` reaches `end` or an instruction breaks the loop. */
   private runChunk(end: number): void {
     this.atStart = true; // after an interrupt, or wherever the last slice stopped
+    const handlers = HANDLERS, ram = this.ram; // an import binding is a cell load with a hole check: read it once
     while (this.retired < end) {
       try {
         while (this.retired < end) {
@@ -386,8 +387,8 @@ export class Cpu extends CpuState {
           // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
           const ip = this.eip;
           let op: number;
-          if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; op = this.ram[this.fwOff + ip]!; } else op = this.fetch8();
-          HANDLERS[op | this.os]!(this);
+          if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; op = ram[(this.fwOff + ip) | 0]!; } else op = this.fetch8();
+          handlers[op | this.os]!(this);
           this.retired++;
           // A block may start after a branch: EIP moved other than forward by at most one instruction's length
           // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
