@@ -83,8 +83,25 @@ export class CpuState {
   features = 0;
   /** CR4 bits the model implements */
   cr4Mask = 0;
-  /** CS limit, clamped to the instruction length limit while prefixes are decoded */
-  fetchLimit = 0xffff;
+  /** CS limit, clamped to the instruction length limit while prefixes are decoded (see `fetchLimit`) */
+  fetchMax = 0xffff;
+  /**
+   * The code-fetch window: EIPs in [fwLo, fwHi) are on the linear page the last slow fetch translated, below the
+   * fetch limit, and their byte is ram[(fwOff + eip) | 0]. A fetch inside it is one range check and one typed-array read;
+   * RAM is read live, so a store to the page is seen by the next fetch (self-modifying code stays exact). Dropped
+   * (fwHi = 0) by a CS load (the `fetchLimit` setter), a CPL change and every TLB flush (Tlb's owner hook).
+   */
+  fwLo = 0; fwHi = 0; fwOff = 0;
+  /** Every CS load sets this (segments.ts setCache, transfers.ts, task-switch.ts, reset): it drops the fetch window. */
+  get fetchLimit(): number { return this.fetchMax; }
+  set fetchLimit(v: number) { this.fetchMax = v; this.fwHi = 0; }
+  /** Forget the code-fetch window (a TLB flush, a CS or CPL change); the next fetch takes the slow path. */
+  dropFetchWindow(): void { this.fwHi = 0; }
+  /** Lower the fetch limit for this instruction (prefixes: the 15-byte length limit), shrinking the window with it. */
+  clampFetch(limit: number): void {
+    this.fetchMax = limit;
+    if (this.fwHi > limit + 1) this.fwHi = limit + 1;
+  }
 
   // ---- per-instruction decode state ----
   insnStart = 0;
@@ -109,10 +126,16 @@ export class CpuState {
 
   readonly tlb: Tlb;
   readonly ram: Uint8Array;
+  /** the same bytes as aligned 16- and 32-bit words (host order: compiled blocks use them on little-endian hosts only) */
+  readonly ram16: Uint16Array;
+  readonly ram32: Int32Array;
 
   constructor(readonly mem: PhysMemory) {
     this.ram = mem.store; // RAM, then the BIOS image (PhysMemory.directOffset)
-    this.tlb = new Tlb();
+    const s = mem.store; // PhysMemory allocates it (offset 0, a multiple of 4 bytes long)
+    this.ram16 = new Uint16Array(s.buffer, s.byteOffset, s.byteLength >> 1);
+    this.ram32 = new Int32Array(s.buffer, s.byteOffset, s.byteLength >> 2);
+    this.tlb = new Tlb(this);
   }
 
   // ======================= exceptions =======================
@@ -286,22 +309,45 @@ export class CpuState {
   // ======================= fetch =======================
   fetch8(): number {
     const ip = this.eip;
-    if (ip > this.fetchLimit) this.gp(0);
+    if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; return this.ram[(this.fwOff + ip) | 0]!; }
+    return this.fetch8Slow();
+  }
+  /** Outside the window: the CS limit check, the TLB, and a new window when the page is cached. */
+  private fetch8Slow(): number {
+    const ip = this.eip;
+    if (ip > this.fetchMax) this.gp(0);
     this.eip = ip + 1;
     const lin = (this.segBase[CS]! + ip) | 0;
     const e = this.tlb.r[lin >>> 12]!;
-    if ((e & this.tlb.acc) !== 0) return this.ram[(e & ~0xfff) | (lin & 0xfff)]!;
+    if ((e & this.tlb.acc) !== 0) {
+      const o = lin & 0xfff;
+      const lo = ip - o;
+      this.fwLo = lo < 0 ? 0 : lo;
+      this.fwHi = Math.min(lo + 0x1000, this.fetchMax + 1);
+      this.fwOff = ((e & ~0xfff) + o - ip) | 0; // an int32 even for EIPs above 2^31: fwOff + eip wraps to the index
+      return this.ram[(e & ~0xfff) | o]!;
+    }
     return this.tlb.readSlow(this, lin, 1);
   }
   fetch16(): number {
     const ip = this.eip;
-    if (ip + 1 > this.fetchLimit) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
+    if (ip >= this.fwLo && ip + 2 <= this.fwHi) {
+      this.eip = ip + 2;
+      const p = (this.fwOff + ip) | 0, ram = this.ram;
+      return ram[p]! | (ram[p + 1]! << 8);
+    }
+    if (ip + 1 > this.fetchMax) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
     this.eip = ip + 2;
     return this.rd16L((this.segBase[CS]! + ip) | 0);
   }
   fetch32(): number {
     const ip = this.eip;
-    if (ip + 3 > this.fetchLimit) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
+    if (ip >= this.fwLo && ip + 4 <= this.fwHi) {
+      this.eip = ip + 4;
+      const p = (this.fwOff + ip) | 0, ram = this.ram;
+      return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
+    }
+    if (ip + 3 > this.fetchMax) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
     this.eip = ip + 4;
     return this.rd32L((this.segBase[CS]! + ip) | 0);
   }
@@ -310,8 +356,9 @@ export class CpuState {
   fetchIv(): number { return this.os ? this.fetch32() : this.fetch16(); }
 
   // ======================= ModRM =======================
-  modrm(): void {
-    const b = this.fetch8();
+  modrm(): void { this.modrmFrom(this.fetch8()); }
+  /** ModRM decode of a byte the caller already fetched (the fast paths look at it first). */
+  modrmFrom(b: number): void {
     this.mMod = b >> 6; this.mReg = (b >> 3) & 7; this.mRm = b & 7;
     if (b >= 0xc0) { this.mMem = false; return; }
     this.mMem = true;

@@ -33,6 +33,9 @@ const JIT_THRESHOLD = 16384;
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
 const COMPILE_BURST = 262_144;
+/** Side exits of a block before its shape is reconsidered, and how often one block may be re-formed. */
+const SIDE_EXITS = 1024;
+const MAX_ROUNDS = 4;
 
 export type CpuExit = 'budget' | 'halted' | 'halted-cli' | 'stopped' | 'triple-fault';
 
@@ -129,14 +132,23 @@ export class Cpu extends CpuState {
   private compileCredit = COMPILE_BURST;
   private creditAt = 0;
   private curBlock: Block | null = null;
+  /**
+   * The next instruction may start a block: after a branch, an exception or interrupt, a compiled block's exit,
+   * or an instruction no block can start with. Only there does the run loop look for a block and count visits.
+   */
+  private atStart = true;
+  /** linear addresses of Jcc instructions seen to leave their block most of the time (see followSideExit) */
+  private readonly takenJcc = new Set<number>();
   /** blocks compiled so far (for tests and benchmarks) */
   blocksCompiled = 0;
   /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
   insnsCompiled = 0;
-  /** [0]: instructions retired inside compiled blocks (a float, so the count never changes a field's representation) */
-  private readonly blockStats = new Float64Array(1);
+  /** [0]: instructions retired inside compiled blocks, [1]: blocks entered from the run loop (floats, so the counts never change a field's representation) */
+  private readonly blockStats = new Float64Array(2);
   /** Instructions retired inside compiled blocks so far (the rest ran in the interpreter; for benchmarks) */
   get insnsInBlocks(): number { return this.blockStats[0]!; }
+  /** Times the run loop entered a compiled block (each entry costs a lookup and a call; for benchmarks) */
+  get blockEntries(): number { return this.blockStats[1]!; }
   /** instructions a looping block retired before its current iteration */
   blkDone = 0;
 
@@ -200,8 +212,31 @@ export class Cpu extends CpuState {
   private revalidate(b: Block, lin: number): boolean {
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0 || ((e & ~0xfff) | (lin & 0xfff)) !== b.phys) return false;
+    if (b.lin2 >= 0) { // and the second page a JMP/CALL in the block went to (jit/code-pages.ts)
+      const e2 = this.tlb.r[b.lin2]!;
+      if ((e2 & this.tlb.acc) === 0 || (e2 & ~0xfff) !== b.phys2) return false;
+    }
     b.epoch = this.tlb.epoch;
     return true;
+  }
+
+  /**
+   * A block left early (a side exit after instruction `done`) SIDE_EXITS times. When that is at least a quarter of
+   * its runs, the instruction it just left at is taken as a Jcc that mostly jumps, and the block is formed again to
+   * go on along that Jcc's taken path (compileBlock's `taken`): the SLOB allocator's free-list walk in a Linux boot
+   * otherwise runs as four blocks per iteration, each entered from the run loop. At most MAX_ROUNDS times a block.
+   */
+  private followSideExit(b: Block, done: number, h: number): void {
+    if (b.sideExits * 4 < b.calls || b.rounds >= MAX_ROUNDS || this.compileCredit <= 0) { b.sideExits = 0; b.calls = 0; return; }
+    const at = b.starts[done - 1];
+    if (at === undefined) return;
+    if (this.takenJcc.size >= JIT_SLOTS) this.takenJcc.clear();
+    this.takenJcc.add((b.csBase + at) | 0);
+    const nb = compileBlock(this, b.lin, b.starts[0]!, b.phys, this.takenJcc, b.rounds + 1);
+    this.blocks[h] = nb;
+    this.compileCredit -= nb.n; // the budget of compileHere
+    this.insnsCompiled += nb.n;
+    if (nb.n > 0) this.blocksCompiled++;
   }
 
   /** Compile the block at the current EIP if its page is cached as RAM; false if not possible. */
@@ -303,41 +338,61 @@ export class Cpu extends CpuState {
 
   /** The hot loop: runs until `this.retired` reaches `end` or an instruction breaks the loop. */
   private runChunk(end: number): void {
+    this.atStart = true; // after an interrupt, or wherever the last slice stopped
+    const handlers = HANDLERS, ram = this.ram; // an import binding is a cell load with a hole check: read it once
     while (this.retired < end) {
       try {
         while (this.retired < end) {
           this.insnStart = this.eip;
           // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
           if (this.prefixes !== 0) {
-            this.prefixes = 0; this.fetchLimit = this.segLimit[CS]!;
+            this.prefixes = 0; this.fetchMax = this.segLimit[CS]!; // the window stays: it lies below either limit
             this.segOvr = -1; this.os = this.defOs; this.as32 = this.defAs; this.rep = 0;
           }
-          if (this.jit) {
+          // Blocks are looked up, and visits counted, only where a block can start (see `atStart`): counting
+          // every interpreted instruction made hot addresses that share a slot reset each other's count, and
+          // cost three table reads per instruction.
+          let nextStart = false;
+          if (this.jit && this.atStart) {
             const lin = (this.segBase[CS]! + this.eip) | 0;
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
             const tlb = this.tlb;
-            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && b.csBase === this.segBase[CS] && b.os === this.defOs
+            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && (b.phys2 < 0 || b.pageGen2 === tlb.pageGen[b.phys2 >>> 12]) && b.csBase === this.segBase[CS] && b.os === this.defOs
               && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
               if (b.fn !== null && b.n <= end - this.retired) {
                 this.curBlock = b;
                 const done = b.fn(this, end - this.retired);
                 this.retired += done;
                 this.blockStats[0]! += done;
+                this.blockStats[1]!++;
                 this.curBlock = null;
                 if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
-                continue;
+                b.calls++;
+                if (done < b.n && ++b.sideExits >= SIDE_EXITS && b.epoch === tlb.epoch) this.followSideExit(b, done, h);
+                continue; // where a block leaves, another may start
               }
+              // no compilable instruction here (or the block is longer than the slice's rest): a block may
+              // start right after it
+              nextStart = true;
             } else if (this.hotLin[h] !== lin) {
               this.hotLin[h] = lin; // another address in this slot: start counting it afresh
               this.hot[h] = 1;
             } else if (++this.hot[h]! > this.jitThreshold) {
               this.hot[h] = 0;
               this.compileHere(lin, h); // used from the next visit; this one is interpreted
+              nextStart = true;
             }
           }
-          HANDLERS[this.fetch8() | this.os]!(this);
+          // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
+          const ip = this.eip;
+          let op: number;
+          if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; op = ram[(this.fwOff + ip) | 0]!; } else op = this.fetch8();
+          handlers[op | this.os]!(this);
           this.retired++;
+          // A block may start after a branch: EIP moved other than forward by at most one instruction's length
+          // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
+          this.atStart = nextStart || ((this.eip - this.insnStart - 1) >>> 0) >= 15;
           if (this.breakLoop) {
             // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
             if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
@@ -346,9 +401,12 @@ export class Cpu extends CpuState {
         }
       } catch (e) {
         if (e !== FAULT) throw e;
+        this.atStart = true; // the handler's first instruction
         if (this.curBlock !== null) {
           // instructions of the block before the faulting one have retired
-          this.retired += this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
+          const done = this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
+          this.retired += done;
+          this.blockStats[0]! += done;
           this.curBlock = null;
         }
         this.retired++;
@@ -469,6 +527,7 @@ export class Cpu extends CpuState {
     if (s >= 0) {
       // real-mode style load (tests, loaders): base = sel << 4
       this.segSel[s] = v; this.segBase[s] = (v & 0xffff) << 4; this.segRchk[s] = 0; this.segWchk[s] = 0;
+      if (s === CS) this.dropFetchWindow();
       return;
     }
     switch (n) {

@@ -60,7 +60,7 @@ function range(n: number, f: (i: number) => OpDef): OpDef[] {
 // ---- prefixes: set decode state, then dispatch the next byte ----
 function next(c: Cpu): void {
   // the length limit can only be passed with prefixes (386: 15 bytes, #GP(0)): clamp the fetch limit
-  if (c.prefixes++ === 0) c.fetchLimit = Math.min(c.segLimit[CS]!, c.insnStart + 14);
+  if (c.prefixes++ === 0) c.clampFetch(Math.min(c.segLimit[CS]!, c.insnStart + 14));
   HANDLERS[c.fetch8() | c.os]!(c);
 }
 /**
@@ -306,22 +306,23 @@ export const OP_NAMES: string[] = new Array(0x200).fill('(undefined: #UD)');
 /** ModRM.reg values a LOCK prefix may precede, per opcode (from OPS `lock`) */
 const LOCK_REGS = new Uint8Array(0x200);
 /**
- * Each dispatch entry gets its own function (new Function makes a distinct
- * SharedFunctionInfo), so the call from the entry into `exec` stays
- * monomorphic and V8 can inline it; one shared arrow would be megamorphic.
+ * Each dispatch entry gets its own function, so the call from the entry into `exec` stays monomorphic and V8 can
+ * inline it; one shared arrow would be megamorphic. The source text names the opcode: V8 caches `new Function` by
+ * its source, and entries with the same text shared one function and its type feedback (the 8-bit entries, one
+ * megamorphic call: NOP and CLC ran at half the speed of INC r).
  */
-function bind(ex: (c: Cpu, bits: number) => void, bits: number): (c: Cpu) => void {
-  return new Function('ex', `return function op${bits}(c) { ex(c, ${bits}); }`)(ex) as (c: Cpu) => void;
+function bind(ex: (c: Cpu, bits: number) => void, bits: number, op: number): (c: Cpu) => void {
+  return new Function('ex', `return function op${op.toString(16)}_${bits}(c) { ex(c, ${bits}); }`)(ex) as (c: Cpu) => void;
 }
 for (const d of OPS) {
   if (OP_NAMES[d.op] !== '(undefined: #UD)') throw new Error(`opcode table: 0x${d.op.toString(16)} listed twice`);
   OP_NAMES[d.op] = d.name;
   LOCK_REGS[d.op] = d.lock ?? 0;
   if (d.os) {
-    HANDLERS[d.op] = bind(d.exec, 16);
-    HANDLERS[d.op | 0x200] = bind(d.exec, 32);
+    HANDLERS[d.op] = bind(d.exec, 16, d.op);
+    HANDLERS[d.op | 0x200] = bind(d.exec, 32, d.op);
   } else {
-    HANDLERS[d.op] = bind(d.exec, 8);
+    HANDLERS[d.op] = bind(d.exec, 8, d.op);
     HANDLERS[d.op | 0x200] = HANDLERS[d.op]!;
   }
 }

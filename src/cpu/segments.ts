@@ -61,6 +61,7 @@ export function loadReal(c: CpuState, seg: number, sel: number): void {
   c.segBase[seg] = sel << 4;
   c.segRchk[seg] = 0;
   c.segWchk[seg] = 0;
+  if (seg === CS) c.dropFetchWindow();
 }
 
 /** MOV/POP/LxS to a data segment register or SS (Intel SDM "MOV—Move", protected-mode checks). */
@@ -96,6 +97,7 @@ export function loadSeg(c: CpuState, seg: number, sel: number): void {
 export function setCpl(c: CpuState, cpl: number): void {
   c.cpl = cpl;
   c.tlb.acc = cpl === 3 ? 2 : 1;
+  c.dropFetchWindow();
 }
 
 /**

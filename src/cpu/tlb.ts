@@ -17,7 +17,11 @@ import type { CpuState } from './cpu-state.js';
 const PAGES = 1 << 20;
 const LIST = 8192;
 
+/** What the TLB tells about its flushes: the CPU's code-fetch window (cpu-state.ts) caches one translation. */
+export interface TlbOwner { dropFetchWindow(): void }
+
 export class Tlb {
+  constructor(private readonly owner: TlbOwner | null = null) {}
   readonly r = new Int32Array(PAGES);
   readonly w = new Int32Array(PAGES);
   /** 1 at CPL 0-2, 2 at CPL 3: the bit an entry must have. */
@@ -94,6 +98,7 @@ export class Tlb {
   /** Drop every entry, global ones too (CR0.PG/CR4 changes, reset). */
   flush(): void {
     this.epoch++;
+    this.owner?.dropFetchWindow();
     if (this.overflow) {
       this.r.fill(0);
       this.w.fill(0);
@@ -110,6 +115,7 @@ export class Tlb {
   flushNonGlobal(): void {
     if (this.overflow) { this.flush(); return; }
     this.epoch++;
+    this.owner?.dropFetchWindow();
     let keep = 0;
     for (let i = 0; i < this.count; i++) {
       const p = this.list[i]!;
@@ -122,6 +128,7 @@ export class Tlb {
   /** INVLPG: the page holding `lin`, all of it when it came from a 4 MiB page, global or not. */
   flushPage(lin: number): void {
     this.epoch++;
+    this.owner?.dropFetchWindow();
     const big = lin >>> 22;
     if (this.large[big] === 1) {
       for (let p = big << 10, e = p + 1024; p < e; p++) { this.r[p] = 0; this.w[p] = 0; this.global[p] = 0; }

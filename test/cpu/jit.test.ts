@@ -59,6 +59,29 @@ describe('block compiler', () => {
     expect(Array.from(on.ram)).toEqual(Array.from(off.ram));
   });
 
+  it('a block that follows a CALL into another page goes stale when that page is written', () => {
+    //       mov si,2 / pass: mov cx,50 / l1: call f / dec cx / jnz l1 / mov byte [f+2],5 / dec si / jnz pass / hlt
+    // 0x2000 f: add bx,1 / ret       (the loop compiles into one block reading both pages; without the second
+    // page's generation check it would keep adding 1)
+    const code = [0xbe, 0x02, 0x00, 0xb9, 0x32, 0x00, 0xe8, 0xf7, 0x0f, 0x49, 0x75, 0xfa,
+      0xc6, 0x06, 0x02, 0x20, 0x05, 0x4e, 0x75, 0xef, 0xf4];
+    const f = (m: PhysMemory) => m.load(0x2000, new Uint8Array([0x83, 0xc3, 0x01, 0xc3]));
+    const on = runReal(code, true, f), off = runReal(code, false, f);
+    expect(on.regs[1]! & 0xffff).toBe(50 * 1 + 50 * 5);
+    expect(on.compiled).toBeGreaterThan(0);
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+  });
+
+  it('a block that mostly leaves through a Jcc is formed again along the taken path, exiting on the other', () => {
+    //       mov cx,5000 / xor bx,bx / l: mov ax,cx / and ax,15 / jnz skip / inc bx / skip: inc dx / dec cx / jnz l / hlt
+    const code = [0xb9, 0x88, 0x13, 0x31, 0xdb, 0x89, 0xc8, 0x83, 0xe0, 0x0f, 0x75, 0x01, 0x43, 0x42, 0x49, 0x75, 0xf4, 0xf4];
+    const on = runReal(code, true), off = runReal(code, false);
+    expect(on.exit).toBe('halted-cli');
+    expect(on.regs[1]! & 0xffff).toBe(312);        // BX: the CX values that are multiples of 16
+    expect(on.compiled).toBeGreaterThanOrEqual(4);  // the loop, its side-exit target, ... and the loop formed again (3 without)
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+  });
+
   it('a #GP in the middle of a compiled loop is precise (saved IP, retired count)', () => {
     //       mov si,0xfff0 / l: mov ax,[si] / inc si / jmp l      ; the word at DS:FFFF crosses the limit
     const code = [0xbe, 0xf0, 0xff, 0x8b, 0x04, 0x46, 0xeb, 0xfb];

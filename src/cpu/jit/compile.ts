@@ -17,7 +17,11 @@ import { alu, dec, inc } from '../ops-alu.js';
 import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { portIn, portOut } from '../port-io.js';
+import { CodePages } from './code-pages.js';
 import { emitPortIo, IDX } from './emit-io.js';
+import { emitMoffs } from './emit-moffs.js';
+import { emitString, type MemEmit } from './emit-string.js';
+import { lowerFlags } from './flags.js';
 
 export interface Block {
   /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -40,6 +44,16 @@ export interface Block {
   readonly codeGen: number;
   /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
   readonly pageGen: number;
+  /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
+  readonly lin2: number;
+  /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
+  readonly phys2: number;
+  readonly pageGen2: number;
+  /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
+  calls: number;
+  sideExits: number;
+  /** times this block was re-formed to follow a Jcc's taken path (bounded) */
+  readonly rounds: number;
 }
 
 const MAX_INSNS = 48;
@@ -48,7 +62,7 @@ const SEG = ['0', '1', '2', '3', '4', '5'];
 class Reader {
   p: number;
   ok = true;
-  constructor(readonly ram: Uint8Array, p: number, readonly end: number) { this.p = p; }
+  constructor(readonly ram: Uint8Array, p: number, public end: number) { this.p = p; }
   u8(): number { if (this.p >= this.end) { this.ok = false; return 0; } return this.ram[this.p++]!; }
   s8(): number { return (this.u8() << 24) >> 24; }
   u16(): number { const lo = this.u8(); return lo | (this.u8() << 8); }
@@ -91,12 +105,52 @@ function aluInline(op: number, dst: string | null, d: string, s: string, bits: n
 }
 
 const reg = (bits: number, i: number): string => (bits === 32 ? `r[${i}]` : bits === 16 ? `w[${i << 1}]` : `b[${R8[i]}]`);
+
+/** EIP of the instruction being emitted (set by compileBlock before each emit). */
+let curIp = 0;
+/**
+ * A call on a slow path that may fault: it stores c.insnStart first, so the run loop restarts this instruction
+ * precisely. The fast paths next to it cannot fault and store nothing, so an instruction whose only faulting
+ * code is on slow paths costs no store (compileBlock adds `c.insnStart=` at the start of the others).
+ */
+const guard = (call: string): string => `(/*MAT*/c.insnStart=${curIp},${call})`;
+/**
+ * The same for a memory or stack helper (the TLB's slow path): it may also write a code page or fill the TLB, so it
+ * sets SL, which makes the loop's back edge check Tlb.epoch (a block that never left its fast paths skips that).
+ */
+const slowCall = (call: string): string => `(SL=1,/*MAT*/c.insnStart=${curIp},${call})`;
+/** Text with the guarded calls taken out (what compileBlock checks for unguarded faulting calls). */
+const unguarded = (t: string): string => t.replace(/c\.insnStart=\d+,[cC]\.\w+/g, '');
+/** CPU methods and helpers a block may call without flushing the TLB or writing a code page */
+const C_SAFE = new Set(['segR', 'segW', 'gp', 'cond']);
+const F_SAFE = new Set(['alu', 'inc', 'dec', 'shiftOp', 'imulTrunc']);
+/** Helpers (called as `f(c, …)`) that never move ESP */
+const F_ESP_SAFE = new Set([...F_SAFE, 'portIn', 'portOut']);
+/** Does `code` call anything outside its guarded slow paths that may flush the TLB or write a code page? */
+function callsOut(code: string): boolean {
+  const u = unguarded(code);
+  for (const m of u.matchAll(/\bc\.(\w+)\(/g)) if (!C_SAFE.has(m[1]!)) return true;
+  for (const m of u.matchAll(/(\w+)\(c[,)]/g)) if (!F_SAFE.has(m[1]!)) return true;
+  return false;
+}
+/**
+ * May ESP live in a local? Not when a CPU stack helper is called other than in the synced fallbacks (which call
+ * it as `C.push32`…, C being the same CPU, with c.regs[4] written before and read after), nor any helper that is
+ * not known to leave ESP alone.
+ */
+function espLocal(code: string): boolean {
+  if (/\bc\.(push|pop|peek|addSP)/.test(code)) return false;
+  for (const m of code.matchAll(/(\w+)\(c[,)]/g)) if (!F_ESP_SAFE.has(m[1]!)) return false;
+  return true;
+}
+
 /** Linear address of seg:ea with the segment check inline (the slow cases call CpuState.segR/segW). */
 // Segment state cannot change inside a block (no compiled instruction loads a segment register and no
 // helper it calls does), so each (check, segment, size) limit and each base is read once, in the prologue:
 // SLW3_4 is the highest offset a 4-byte write through DS may use on the fast path (-1: always the slow path).
-const lin = (rw: 'R' | 'W', seg: number, ea: string, size: number): string =>
-  `(o=${ea},o<=SL${rw}${seg}_${size}?(SB${seg}+o)|0:c.seg${rw}(${seg},o,${size}))`;
+const segCheck = (rw: 'R' | 'W', seg: number, o: string, size: number): string =>
+  `(${o}<=SL${rw}${seg}_${size}?(SB${seg}+${o})|0:${guard(`c.seg${rw}(${seg},${o},${size})`)})`;
+const lin = (rw: 'R' | 'W', seg: number, ea: string, size: number): string => `(o=${ea},${segCheck(rw, seg, 'o', size)})`;
 /** Prologue declarations for the SL/SB names `lin` used in `code`. */
 function segLocals(code: string): string {
   const decl: string[] = [];
@@ -107,24 +161,65 @@ function segLocals(code: string): string {
   for (const k of new Set(code.match(/\bSB[0-5]\b/g) ?? [])) decl.push(`${k}=c.segBase[${k[2]!}]`);
   return decl.length > 0 ? `const ${decl.join(',')};` : '';
 }
-/** A read with the TLB fast path inline (CpuState.rd*L when the page is not cached or the access crosses it). */
+
+/** The host is little-endian (every browser and Node platform in use): aligned words go through Int32Array/Uint16Array views of RAM. */
+const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Memory access sites in the block being compiled: each has a one-entry translation cache (MOk / MPk). */
+let memoSites = 0;
+/**
+ * A memory access with a per-site cache of its last translation, for the life of one call of the block
+ * function: MOk is the segment offset the site used last and MPk the index of its (aligned) host word in RAM.
+ * The same offset means the same segment check (segment state is fixed inside a block) and the same page, whose
+ * TLB entry cannot change while the block runs (entries are only dropped by flushes, which no compiled instruction
+ * causes, and filled on misses; a code page is never cached for writes): a loop that uses the same address every
+ * iteration skips the segment check and the TLB lookup after the first. Only aligned accesses through a cached TLB
+ * entry fill the cache; anything else goes to CpuState.rd*L/wr*L (their own fast path, then the page walk).
+ */
+function memSite(): number { return memoSites++; }
+const VIEW = ['', 'ram', 'ram16', '', 'ram32'];
+const SHIFT = [0, 0, 1, 0, 2];
+/**
+ * A read with the translation cache and the TLB fast path inline; anything else (segment check failed or not
+ * plain, TLB miss, unaligned) goes to CpuState.rd8/16/32, which checks the segment again and walks the pages.
+ */
 function rdMem(size: number, seg: number, ea: string): string {
-  const look = `((e=tr[(la=${lin('R', seg, ea, size)})>>>12])&acc)!==0`;
-  const p = `(e&~0xfff)|(la&0xfff)`;
-  if (size === 1) return `(${look}?ram[${p}]:c.rd8L(la))`;
-  if (size === 2) return `(${look}&&(la&0xfff)!==0xfff?(p=${p},ram[p]|(ram[p+1]<<8)):c.rd16L(la))`;
-  return `(${look}&&(la&0xfff)<0xffd?(p=${p},ram[p]|(ram[p+1]<<8)|(ram[p+2]<<16)|(ram[p+3]<<24)):c.rd32L(la))`;
+  const k = memSite(), view = VIEW[size]!, sh = SHIFT[size]!;
+  if (!LE && size > 1) return slowCall(`${RD[size]}(${seg},${ea})`);
+  const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
+  return `((o=${ea})===MO${k}?${view}[MP${k}]:o<=SLR${seg}_${size}&&((e=tr[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned}` +
+    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${slowCall(`${RD[size]}(${seg},o)`)})`;
 }
-/** A write statement with the TLB fast path inline. */
+/** A write statement with the translation cache and the TLB fast path inline (else CpuState.wr8/16/32). */
 function wrMem(size: number, seg: number, ea: string, v: string): string {
-  const look = `((e=tw[(la=${lin('W', seg, ea, size)})>>>12])&acc)!==0`;
-  const p = `p=(e&~0xfff)|(la&0xfff)`;
-  if (size === 1) return `{const v=${v};if(${look}){${p};ram[p]=v;}else c.wr8L(la,v);}`;
-  if (size === 2) return `{const v=${v};if(${look}&&(la&0xfff)!==0xfff){${p};ram[p]=v;ram[p+1]=v>>8;}else c.wr16L(la,v);}`;
-  return `{const v=${v};if(${look}&&(la&0xfff)<0xffd){${p};ram[p]=v;ram[p+1]=v>>8;ram[p+2]=v>>16;ram[p+3]=v>>24;}else c.wr32L(la,v);}`;
+  const k = memSite(), view = VIEW[size]!, sh = SHIFT[size]!;
+  if (!LE && size > 1) return `{const v=${v};${slowCall(`${WR[size]}(${seg},${ea},v)`)};}`;
+  const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
+  return `{const v=${v};if((o=${ea})===MO${k})${view}[MP${k}]=v;else if(o<=SLW${seg}_${size}&&((e=tw[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned})` +
+    `{MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${slowCall(`${WR[size]}(${seg},o,v)`)};}`;
 }
+const RD = ['', 'c.rd8', 'c.rd16', '', 'c.rd32'];
+const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
+/** The inline accessors, for the emitters in emit-*.ts. */
+const MEM: MemEmit = { rd: rdMem, wr: wrMem };
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
+
+/**
+ * Stack operations inline on a 32-bit stack (SS.B = 1, `SSB` read in the prologue: a segment load between two
+ * runs of the block can change it), through the CPU's push/pop otherwise. ESP is written only after the access,
+ * so a fault leaves it unchanged. The fallback syncs c.regs[4] around the call (ESP may live in a local).
+ */
+function pushOp(vb: number, v: string, old: string): string {
+  if (vb !== 32) return old;
+  return `{const pv=${v};if(SSB){const sp=(r[4]-4)|0;${wrMem(4, 2, '(sp>>>0)', 'pv')}r[4]=sp;}` +
+    `else{c.regs[4]=r[4];${slowCall('C.push32(pv)')};r[4]=c.regs[4];}}`;
+}
+/** `t` = the dword at the stack top, popped. */
+function popOp(vb: number, t: string): string {
+  if (vb !== 32) return '';
+  return `if(SSB){${t}=${rdMem(4, 2, '(r[4]>>>0)')};r[4]=(r[4]+4)|0;}` +
+    `else{c.regs[4]=r[4];${t}=${slowCall('C.pop32()')};r[4]=c.regs[4];}`;
+}
 
 interface ModRM { mod: number; reg: number; rm: number; ea: string; seg: number }
 
@@ -152,20 +247,82 @@ function modrm(rd: Reader, as32: boolean): ModRM {
   return { mod, reg: regf, rm, ea: `((${ea})>>>0)`, seg };
 }
 
+/**
+ * Blocks by where and how they were compiled, with the code bytes they were compiled from. A block goes stale when
+ * anything writes to its page (Tlb.pageGen), but often the write did not touch its code (data next to code, a
+ * guest rewriting its page with the same bytes): compiling it again would give the same function, so when the
+ * bytes it decoded are unchanged the block is taken from here. Per CPU (the functions close over the CPU);
+ * bounded: cleared when it reaches BLOCK_CACHE_MAX entries.
+ */
+interface Compiled { readonly block: Block; readonly ranges: readonly number[]; readonly bytes: Uint8Array }
+const blockCaches = new WeakMap<Cpu, Map<string, Compiled>>();
+const BLOCK_CACHE_MAX = 8192;
+/** RAM ranges (offset, length pairs) the block being compiled read its code from */
+let readRanges: number[] = [];
+
 /** Compile the block at linear `lin` (EIP `eip`), whose code is at RAM offset `phys`. */
-export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Block {
+export function compileBlock(c: Cpu, lin: number, eip: number, phys: number, taken?: ReadonlySet<number>, rounds = 0): Block {
+  let cache = blockCaches.get(c);
+  if (cache === undefined) { cache = new Map(); blockCaches.set(c, cache); }
+  // everything the emitted code depends on besides the bytes (segment limits and bases are read when it runs)
+  const key = `${phys}:${lin}:${eip}:${c.segBase[1]!}:${c.defOs}:${c.defAs ? 1 : 0}:${c.features & 0x8000}`;
+  // (a block formed again along a Jcc's taken path, Cpu.followSideExit, is compiled afresh and not kept)
+  const hit = taken === undefined ? cache.get(key) : undefined;
+  const t = c.tlb;
+  if (hit !== undefined && sameBytes(c.ram, hit) && secondPageSame(c, hit.block)) {
+    const b = hit.block;
+    return { ...b, epoch: t.epoch, codeGen: t.codeGen, pageGen: t.pageGen[phys >>> 12]!, pageGen2: b.phys2 < 0 ? 0 : t.pageGen[b.phys2 >>> 12]!, calls: 0, sideExits: 0 };
+  }
+  readRanges = [];
+  const block = compileFresh(c, lin, eip, phys, taken, rounds);
+  if (taken !== undefined) return block;
+  let total = 0;
+  for (let i = 1; i < readRanges.length; i += 2) total += readRanges[i]!;
+  const bytes = new Uint8Array(total);
+  for (let i = 0, at = 0; i < readRanges.length; i += 2) {
+    bytes.set(c.ram.subarray(readRanges[i]!, readRanges[i]! + readRanges[i + 1]!), at);
+    at += readRanges[i + 1]!;
+  }
+  if (cache.size >= BLOCK_CACHE_MAX) cache.clear();
+  cache.set(key, { block, ranges: readRanges, bytes });
+  return block;
+}
+
+function sameBytes(ram: Uint8Array, e: Compiled): boolean {
+  const r = e.ranges, b = e.bytes;
+  for (let i = 0, at = 0; i < r.length; i += 2) {
+    const start = r[i]!, len = r[i + 1]!;
+    for (let k = 0; k < len; k++) if (ram[start + k] !== b[at + k]) return false;
+    at += len;
+  }
+  return true;
+}
+
+/** The block's second page (jit/code-pages.ts) still translates to the page it was compiled from, and is code. */
+function secondPageSame(c: Cpu, b: Block): boolean {
+  if (b.lin2 < 0) return true;
+  const t = c.tlb, e = t.r[b.lin2]!;
+  return (e & t.acc) !== 0 && (e & ~0xfff) === b.phys2 && t.codePage[b.phys2 >>> 12] !== 0;
+}
+
+function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: ReadonlySet<number> | undefined, rounds: number): Block {
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  const pages = new CodePages(c, lin, phys);
   const lines: string[] = [];
   const starts: number[] = [];
+  /** per instruction: its branch kind, taken target and the address after it */
+  const kinds: BranchKind[] = [], targets: number[] = [], nexts: number[] = [];
+  /** 1 for a Jcc the block follows along its taken path (`taken`): its fall-through path is the side exit */
+  const followed: number[] = [];
   let ip = eip, ended = false;
   flagKnown = 'unknown';
+  memoSites = 0;
   hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
   const ipMask = os ? 0xffffffff : 0xffff;
   const csBase = c.segBase[1]!;
   const visited = new Set<number>([eip]);
-  let lastKind: BranchKind = 'none';
   // return addresses of the CALLs followed so far: a RET is predicted to go back to the innermost one
   const rets: number[] = [];
   // Superblock: a direct JMP/CALL within the page is followed, and a Jcc continues on its fall-through
@@ -176,68 +333,95 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
     if (starts.includes(ip)) break;
     const save = rd.p;
     insnStartP = save;
+    curIp = ip;
     const out: string[] = [];
     branchKind = 'none';
     const code = emit(rd, out, ip, os, as32, vb, ipMask);
+    readRanges.push(save, rd.p - save); // what decided this instruction (the one that stops the block too)
     if (!rd.ok || code === 'stop') { rd.p = save; break; }
     const len = rd.p - save;
     starts.push(ip);
-    // only an instruction that can fault needs its EIP recorded for a precise restart
+    // only an instruction with a faulting call outside the guarded slow paths needs its EIP stored up front
     const text = out.join('');
-    lines.push((/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(text) ? `c.insnStart=${ip};` : '') + text);
+    lines.push((/c\.(rd|wr|seg|push|pop|peek|gp|addSP)/.test(unguarded(text)) ? `c.insnStart=${ip};` : '') + text);
     ip = ip + len;
     const kind = branchKind as BranchKind;
-    lastKind = kind;
+    kinds.push(kind); targets.push(branchTarget); nexts.push(ip);
     if (code !== 'end') continue;
     const t = branchTarget;
     // a Jcc continues on its fall-through path (the taken path leaves through a side exit), unless it
     // jumps back to the block start: then it is the loop's back edge and ends the block
-    if (kind === 'jcc' && t !== eip) continue;
+    if (kind === 'jcc' && t !== eip) {
+      // a Jcc seen to leave the block most of the time (`taken`, from Cpu.runChunk): go on along the taken path
+      // and leave through a side exit on the fall-through one instead
+      if (taken !== undefined && taken.has((csBase + ip - len) | 0) && !visited.has(t) && !starts.includes(t) && pages.seek(rd, (csBase + t) | 0)) {
+        visited.add(t);
+        followed[lines.length - 1] = 1;
+        ip = t;
+      }
+      continue;
+    }
     if (kind === 'ret') {
       // a RET that returns to a CALL in this block goes on there; any other return address leaves
-      // through a side exit (the RET has set c.eip)
+      // through a side exit
       const r = rets.pop();
-      const i = lines.length - 1;
-      if (r !== undefined && ((csBase + r) >>> 12) === (lin >>> 12) && !starts.includes(r) && !visited.has(r)) {
+      if (r !== undefined && !starts.includes(r) && !visited.has(r) && pages.seek(rd, (csBase + r) | 0)) {
         visited.add(r);
-        lines[i] = lines[i]!.replace('/*RET*/', `if(c.eip!==${r}){/*EXIT*/}`);
+        targets[targets.length - 1] = r;
         ip = r;
-        rd.p = (phys & ~0xfff) | ((csBase + r) & 0xfff);
         continue;
       }
-      lines[i] = lines[i]!.replace('/*RET*/', '');
       ended = true;
       continue;
     }
-    if ((kind === 'jmp' || kind === 'call') && ((csBase + t) >>> 12) === (lin >>> 12) && !visited.has(t)) {
+    if ((kind === 'jmp' || kind === 'call') && !visited.has(t) && pages.seek(rd, (csBase + t) | 0)) {
       visited.add(t);
       if (kind === 'call') rets.push(branchNext);
       ip = t;
-      rd.p = (phys & ~0xfff) | ((csBase + t) & 0xfff);
       continue;
     }
     ended = true;
   }
   const n = starts.length;
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
-  // the last instruction decides where execution goes when it is a branch (even one we meant to follow)
-  if (lastKind !== 'none') ended = true;
-  for (let i = 0; i < lines.length; i++) {
-    lines[i] = lines[i]!.replace('/*EXIT*/', i === lines.length - 1 ? '' : `return n+${i + 1};`).replaceAll(IDX, String(i));
+  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, calls: 0, sideExits: 0, rounds };
+  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
+  // Where each branch goes. c.eip is stored only when the block returns (a fault restarts at c.insnStart):
+  // a side exit stores its target, the last instruction its successor, and a jump back to the block start
+  // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
+  // (Tlb.epoch) happened.
+  // (MATS: the lazy flags are stored there, BACK: they go round the loop; see jit/flags.ts)
+  const back = `n+=${n};if(n+${n}>mx||SL!==0&&tlb.epoch!==ep){/*MATS*/c.eip=${eip};return n;}/*BACK*/continue;`;
+  const goTo = (t: number, count: number): string => (t === eip ? back : `/*MATS*/c.eip=${t};return n+${count};`);
+  for (let i = 0; i < n; i++) {
+    const last = i === n - 1, k = kinds[i]!, t = targets[i]!;
+    let l = lines[i]!.replaceAll(IDX, String(i));
+    if ((k === 'jcc' || k === 'loop') && followed[i] === 1 && !last) {
+      // the block went on along the taken path: the fall-through one leaves
+      l = l.replace('/*TAKEN*/', '').replace('/*FALL*/', `/*MATS*/c.eip=${nexts[i]!};return n+${i + 1};`);
+    } else if (k === 'jcc' || k === 'loop') {
+      l = l.replace('/*TAKEN*/', last ? goTo(t, n) : `/*MATS*/c.eip=${t};return n+${i + 1};`).replace('/*FALL*/', last ? goTo(nexts[i]!, n) : '');
+    } else if (k === 'ret') {
+      // t: the return address predicted (the block goes on there), or 0 at the end of the block
+      l = l.replace('/*RET*/', last ? `/*MATS*/c.eip=t;if(t===${eip}){${back}}return n+${n};` : `if(t!==${t}){/*MATS*/c.eip=t;return n+${i + 1};}`);
+    } else if (last) {
+      l += goTo(k === 'jmp' || k === 'call' ? t : nexts[i]!, n);
+    }
+    lines[i] = l;
   }
   dropDeadFlagStores(lines);
-  if (!ended) lines.push(`c.eip=${ip};`);
-  // A block that branches back to its own start (a hot loop) iterates inside the function.
-  let code = lines.join('\n');
+  const flags = lowerFlags(lines, lines.some((l) => l.includes('/*BACK*/')));
+  let code = flags.lines.join('\n');
   // blkDone (instructions of completed iterations) only matters when a fault unwinds: set it in finally
   let pre = 'try{', post = '}finally{c.blkDone=n;}';
-  // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views) and not
-  // ESP (PUSH/POP go through the CPU). `finally` writes them back on every exit, a fault included: a
-  // faulting instruction has not written its destination yet, so the guest sees a precise state.
+  // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views). ESP too
+  // when every stack access is inline (no CPU helper that moves ESP is called outside the synced fallbacks
+  // of pushOp/popOp/RET). `finally` writes them back on every exit, a fault included: a faulting
+  // instruction has not written its destination yet, so the guest sees a precise state.
   if (!/\bw\[|\bb\[/.test(code)) {
-    const used = [...new Set([...code.matchAll(/\br\[([0-35-7])\]/g)].map((m) => m[1]!))];
+    const regRe = espLocal(code) ? /\br\[([0-7])\]/g : /\br\[([0-35-7])\]/g;
+    const used = [...new Set([...code.matchAll(regRe)].map((m) => m[1]!))];
     if (used.length > 0) {
-      code = code.replace(/\br\[([0-35-7])\]/g, 'R$1');
+      code = code.replace(regRe, 'R$1');
       pre = `let ${used.map((i) => `R${i}=r[${i}]`).join(',')};try{`;
       post = `}finally{c.blkDone=n;${used.map((i) => `r[${i}]=R${i};`).join('')}}`;
     }
@@ -251,40 +435,38 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number): Bl
       post = `}finally{c.blkDone=n;${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
     }
   }
-  // The lazy-flag state in JS locals too, when no helper that reads or writes it is called (alu() for
-  // ADC/SBB and memory forms, shiftOp, c.cond): `finally` stores it back on every exit, a fault included.
-  // Only for blocks with a static back edge to their start (loops): elsewhere the prologue loads and
-  // epilogue stores cost more than the per-instruction stores they save.
-  if (code.includes(`c.eip=${eip};`) && !/\b(alu|shiftOp|inc|dec|imulTrunc)\(|c\.(cond|getCF|setLogic|setLazy|setShift|getFlags|setFlag|getZF|getSF|getOF|getPF)/.test(code)) {
-    const usedF = [...new Set([...code.matchAll(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g)].map((m) => m[1]!))];
-    if (usedF.length > 0) {
-      code = code.replace(/\bc\.lf(Kind|Dst|Src|Res|Bits|Mask)\b/g, 'LF$1');
-      pre = `let ${usedF.map((f) => `LF${f}=c.lf${f}`).join(',')};${pre}`;
-      post = post.replace('}finally{', `}finally{${usedF.map((f) => `c.lf${f}=LF${f};`).join('')}`);
-    }
-  }
-  const body = `return function block(c,max){const r=c.regs,w=c.r16,b=c.r8,ep=c.tlb.epoch,tr=c.tlb.r,tw=c.tlb.w,ram=c.ram,acc=c.tlb.acc,csl=c.segLimit[1];let n=0,o=0,la=0,e=0,p=0;
-${segLocals(code)}${pre}for(;;){
+  const memo = Array.from({ length: memoSites }, (_, k) => `MO${k}=-1,MP${k}=0`).join(',');
+  // The CPU and its arrays are constants of the closure (one closure per CPU and source text, see blockFunction), so
+  // V8 can embed them: a RAM or TLB access needs no map check or reload of the array's length and data pointer.
+  // `max` (at most the slice, CHUNK in cpu.ts) as an int32, so the budget check needs no tag check.
+  const body = `return function block(_c,max){const ep=tlb.epoch,acc=tlb.acc,csl=c.segLimit[1],SSB=c.ssBig,mx=max<0x7fffffff?max|0:0x7fffffff;` +
+    `let n=0,o=0,la=0,e=0,p=0,SL=${callsOut(code) ? 1 : 0}${memo ? ',' + memo : ''};
+${segLocals(code)}${flags.decl}${pre}for(;;){
 ${code}
-n+=${n};if(c.eip!==${eip}||n+${n}>max||c.tlb.epoch!==ep)return n;}${post}}`;
-  const fn = blockFunction(body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]! };
+}${post}}`;
+  const fn = blockFunction(c, body);
+  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
 }
 
 /**
- * Compiled functions by source text. A block's source depends only on its code bytes, addresses and decode mode,
- * so after a code-page write drops every block (Tlb.clearCode) or a slot collision evicts one, the same block
+ * Compiled functions by CPU and source text. A block's source depends only on its code bytes, addresses and decode
+ * mode, so after a code-page write drops every block (Tlb.clearCode) or a slot collision evicts one, the same block
  * compiles to the same text: reusing the function skips V8's parse and tier-up, which cost ~0.3 ms a block in a
- * Linux boot (more than most blocks ever save). Bounded: cleared when it reaches SOURCE_CACHE_MAX entries.
+ * Linux boot (more than most blocks ever save). Per CPU because the function closes over the CPU's arrays. Bounded:
+ * cleared when it reaches SOURCE_CACHE_MAX entries.
  */
-const sourceCache = new Map<string, (c: Cpu, max: number) => number>();
+const sourceCaches = new WeakMap<Cpu, Map<string, (c: Cpu, max: number) => number>>();
 const SOURCE_CACHE_MAX = 16384;
-function blockFunction(body: string): (c: Cpu, max: number) => number {
-  let fn = sourceCache.get(body);
+function blockFunction(c: Cpu, body: string): (c: Cpu, max: number) => number {
+  let cache = sourceCaches.get(c);
+  if (cache === undefined) { cache = new Map(); sourceCaches.set(c, cache); }
+  let fn = cache.get(body);
   if (fn === undefined) {
-    if (sourceCache.size >= SOURCE_CACHE_MAX) sourceCache.clear();
-    fn = new Function('alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'portIn', 'portOut', body)(alu, inc, dec, shiftOp, imulTrunc, portIn, portOut) as (c: Cpu, max: number) => number;
-    sourceCache.set(body, fn);
+    if (cache.size >= SOURCE_CACHE_MAX) cache.clear();
+    const make = new Function('c', 'alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'portIn', 'portOut',
+      'const C=c,r=c.regs,w=c.r16,b=c.r8,tlb=c.tlb,tr=tlb.r,tw=tlb.w,ram=c.ram,ram16=c.ram16,ram32=c.ram32;' + body);
+    fn = make(c, alu, inc, dec, shiftOp, imulTrunc, portIn, portOut) as (c: Cpu, max: number) => number;
+    cache.set(body, fn);
   }
   return fn;
 }
@@ -298,8 +480,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     op = rd.u8();
     vb = vb0 === 32 ? 16 : 32;
     const okForm = (op < 0x40 && (op & 7) < 6) || (op >= 0x40 && op < 0x60) || (op >= 0xb8 && op < 0xc0)
-      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef].includes(op);
+      || [0x81, 0x83, 0x85, 0x89, 0x8b, 0x8d, 0xc1, 0xc7, 0xd1, 0xd3, 0xa9, 0xe5, 0xe7, 0xed, 0xef, 0xa1, 0xa3, 0xa5, 0xab, 0xad].includes(op);
     if (!okForm) return 'stop';
+  } else if (op === 0xf3) {
+    // F3 90 is PAUSE, a NOP here; any other REP form stays interpreted
+    return rd.u8() === 0x90 ? 'ok' : 'stop';
   }
   if (op < 0x40 && (op & 7) < 6) {
     const aop = op >> 3, form = op & 7;
@@ -340,11 +525,23 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       `/*LF{*/c.lfKind=${op < 0x48 ? 0 : 1};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;/*}LF*/}`);
     return 'ok';
   }
-  if (op >= 0x50 && op < 0x58) { out.push(`c.push${vb}(${reg(vb, op & 7)});`); return 'ok'; }
-  if (op >= 0x58 && op < 0x60) { out.push(`{const v=c.pop${vb}();${reg(vb, op & 7)}=v;}`); return 'ok'; }
+  if (op >= 0x50 && op < 0x58) { out.push(pushOp(vb, reg(vb, op & 7), `c.push${vb}(${reg(vb, op & 7)});`)); return 'ok'; }
+  if (op >= 0x58 && op < 0x60) {
+    out.push(vb === 32 ? `{let v=0;${popOp(vb, 'v')}${reg(vb, op & 7)}=v;}` : `{const v=c.pop${vb}();${reg(vb, op & 7)}=v;}`);
+    return 'ok';
+  }
   if (op >= 0x70 && op < 0x80) {
     const rel = rd.s8();
     return jcc(out, op & 15, ip, rd, rel, ipMask);
+  }
+  if (op >= 0xa0 && op < 0xa4) { // MOV AL/eAX <-> moffs: jit/emit-moffs.ts
+    const off = as32 ? rd.u32() >>> 0 : rd.u16();
+    out.push(emitMoffs(op, vb, off, MEM));
+    return 'ok';
+  }
+  if (op === 0xa4 || op === 0xa5 || (op >= 0xaa && op < 0xae)) { // MOVS/STOS/LODS without REP: jit/emit-string.ts
+    out.push(emitString(op, vb, as32, MEM)!);
+    return 'ok';
   }
   if ((op & 0xf4) === 0xe4) { // IN/OUT (E4-E7 imm8, EC-EF DX): jit/emit-io.ts
     const port = op < 0xe8 ? rd.u8() : 0;
@@ -446,7 +643,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     }
     case 0x68: case 0x6a: { // PUSH imm
       const imm = op === 0x6a ? rd.s8() : vb === 32 ? rd.u32() : rd.u16();
-      out.push(`c.push${vb}(${imm});`);
+      out.push(pushOp(vb, String(imm), `c.push${vb}(${imm});`));
       return 'ok';
     }
     case 0xc1: case 0xd1: case 0xd3: {
@@ -459,7 +656,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       return 'ok';
     }
     case 0xc3: {
-      out.push(`{const t=${vb === 32 ? 'c.peek32(0)>>>0' : 'c.peek16(0)'};if(t>csl)c.gp(0);c.addSP(${vb >> 3});c.eip=t;/*RET*/}`);
+      // the target is checked against the CS limit before ESP moves (a #GP leaves ESP as it was)
+      out.push(vb === 32
+        ? `{let t=0;if(SSB)t=${rdMem(4, 2, '(r[4]>>>0)')}>>>0;else{c.regs[4]=r[4];t=${slowCall('C.peek32(0)')}>>>0;}` +
+          `if(t>csl)${guard('c.gp(0)')};if(SSB)r[4]=(r[4]+4)|0;else{C.addSP(4);r[4]=c.regs[4];}/*RET*/}`
+        : `{const t=c.peek16(0);if(t>csl)c.gp(0);c.addSP(2);/*RET*/}`);
       branchKind = 'ret';
       return 'end';
     }
@@ -467,8 +668,8 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const rel = op === 0xeb ? rd.s8() : vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
-      if (op === 0xe8) out.push(`if(${t >>> 0}>csl)c.gp(0);c.push${vb}(${nip});c.eip=${t >>> 0};`);
-      else out.push(`if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};`);
+      const check = `if(${t >>> 0}>csl)${guard('c.gp(0)')};`;
+      out.push(op === 0xe8 ? check + pushOp(vb, String(nip), `c.push${vb}(${nip});`) : check);
       branchKind = op === 0xe8 ? 'call' : 'jmp';
       branchTarget = t >>> 0;
       branchNext = nip;
@@ -479,8 +680,10 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
       const cx = as32 ? 'r[1]' : 'w[2]';
-      out.push(`${cx}=${cx}-1;if(${cx}!==0){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};}else c.eip=${nip};`);
-      branchKind = 'other';
+      out.push(`${cx}=${as32 ? `(${cx}-1)|0` : `(${cx}-1)&0xffff`};if(${cx}!==0){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}else{/*FALL*/}`);
+      branchKind = 'loop';
+      branchTarget = t >>> 0;
+      branchNext = nip;
       return 'end';
     }
     case 0x0f: {
@@ -529,7 +732,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
 
 // RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
 let insnStartP = 0;
-type BranchKind = 'none' | 'jmp' | 'call' | 'jcc' | 'ret' | 'other';
+type BranchKind = 'none' | 'jmp' | 'call' | 'jcc' | 'loop' | 'ret';
 /** set by emit for branches: what kind, and the taken target of a direct one */
 let branchKind: BranchKind = 'none';
 let branchTarget = 0;
@@ -572,8 +775,9 @@ function condInline(cc: number): string {
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
-  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)c.gp(0);c.eip=${t >>> 0};/*EXIT*/}else c.eip=${nip};`);
+  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}else{/*FALL*/}`);
   branchKind = 'jcc';
   branchTarget = t >>> 0;
+  branchNext = nip;
   return 'end';
 }
