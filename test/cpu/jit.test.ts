@@ -194,7 +194,7 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
       expect({ exit: on.exit, regs: on.regs, data: on.data }).toEqual({ exit: off.exit, regs: off.regs, data: off.data });
     }
     expect(compiled).toBeGreaterThan(25);
-  });
+  }, 240_000); // (no timing is asserted: programs that run into and rewrite their own code recompile often, ~20 s alone, more under load)
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i', (seed) => {
     const next = rng(seed * 7919);
     for (let k = 0; k < 25; k++) {
@@ -206,5 +206,5 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
       expect({ exit: on.exit, regs: on.regs, data: on.data }).toEqual({ exit: off.exit, regs: off.regs, data: off.data });
       expect(on.exit).toBe('halted-cli'); // the generated program ran to its HLT
     }
-  });
+  }, 240_000);
 });
