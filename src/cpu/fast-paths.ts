@@ -127,8 +127,9 @@ export function installFastPaths(handlers: Handler[]): void {
 /**
  * The interpreter's inner loop, generated: per instruction what `Cpu.runChunk` did (insnStart, the prefix state
  * reset, the opcode through the code-fetch window, `retired`, where a block may start), with the register forms of
- * the `hot` fast forms written inline as the cases of one small dense `switch` (a jump table); their memory forms
- * and every other instruction call through the handler table at one shared call site. Returns after the
+ * the `hot` fast forms written inline as the cases of one small dense `switch` (a jump table), their memory forms
+ * called from the case (a direct call); every other instruction calls through the handler table at one shared
+ * call site. Returns after the
  * instruction that reaches `end` or sets `breakLoop`, and, when `c.jit` is set, before an instruction where a block
  * may start (EIP moved other than forward by at most 15 bytes, or `nextStart` for the first one), with `c.atStart`
  * telling which.
@@ -141,13 +142,17 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
   // table with few targets (a case label per index made V8's optimising compile of the loop take 200 ms and more)
   const slot = new Uint8Array(handlers.length);
   const cases: string[] = [];
+  // the memory forms: one function each (mem1, mem2, ... in the loop's scope), called from the case's own call site
+  const memNames: string[] = [], memFns: ((c: Cpu, m: number) => void)[] = [];
   for (const f of FORMS) {
     if (!hot.includes(f.idx)) continue;
     const k = cases.length + 1;
     slot[f.idx] = k;
-    // a memory form steps back over its ModRM byte and runs its handler at the shared call site below
     const body = f.reg.replace(/generic\(c\)/g, `G[${f.idx}](c)`);
-    cases.push(f.modrm ? `case ${k}:{const m=c.fetch8();if(m<0xc0){c.eip=ip+1;break;}${body}t=false;break;}` : `case ${k}:{${body}t=false;break;}`);
+    if (!f.modrm) { cases.push(`case ${k}:{${body}break;}`); continue; }
+    memNames.push(`mem${k}`);
+    memFns.push(fn(`mem${f.idx.toString(16)}`, 'c,m', f.mem!, f.generic));
+    cases.push(`case ${k}:{const m=c.fetch8();if(m<0xc0)mem${k}(c,m);else{${body}}break;}`);
   }
   const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram;for(;;){` +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
@@ -155,12 +160,12 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
     'const ip=c.eip;let op;if(ip>=c.fwLo&&ip<c.fwHi){c.eip=ip+1;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
     // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
-    // own feedback, deoptimized the whole loop the first time each opcode ran)
-    `const i=op|c.os;let t=true;switch(S[i]){${cases.join('')}default:break;}if(t)H[i](c);` +
+    // own feedback, deoptimised the whole loop the first time each opcode ran)
+    `const i=op|c.os;switch(S[i]){${cases.join('')}default:H[i](c);}` +
     'c.retired++;' +
     // A block may start after a branch: EIP moved other than forward by at most one instruction's length
     // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
     'const at=ns||((c.eip-c.insnStart-1)>>>0)>=15;' +
     'if(c.breakLoop===true||c.retired>=end||(at&&c.jit===true)){c.atStart=at;return;}ns=false;}}';
-  return new Function('H', 'G', 'S', 'R8', src)(handlers, GENERIC, slot, R8) as InterpLoop;
+  return new Function('H', 'G', 'S', 'R8', ...memNames, src)(handlers, GENERIC, slot, R8, ...memFns) as InterpLoop;
 }
