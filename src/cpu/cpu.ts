@@ -171,16 +171,18 @@ export class Cpu extends CpuState {
   }
 
   /**
-   * Fields that hold unsigned 32-bit offsets start as doubles. A JS engine keeps a field that only ever held small
-   * integers in the integer representation, and the first value of 2^31 or more (EIP and the fetch window of a
-   * kernel at 0xC0000000, a segment offset above 2 GiB) changes the object's shape: every optimised function that
-   * touched the CPU is thrown away and optimised again, for each such field in turn (a Linux boot: EIP, the fetch
-   * window, the ModRM offset, the lazy-flag operands; ~500 deoptimisations of the interpreter's handlers and fast
-   * paths in waves, the larger part of V8's background compile time). Setting them to a non-integer once, before any code runs, fixes their representation from the start.
+   * Fields that hold unsigned 32-bit offsets, and the lazy-flag operands, start as doubles. A JS engine keeps a field
+   * that only ever held small integers in the integer representation, and the first value of 2^31 or more (EIP and
+   * the fetch window of a kernel at 0xC0000000, a segment offset above 2 GiB, an unsigned flag operand) changes the
+   * object's shape: every optimised function that touched the CPU is thrown away and optimised again, once for each
+   * such field (a Linux boot: ~480 deoptimisations of the interpreter's handlers and fast paths in waves, the larger
+   * part of V8's background compiling). Storing a non-integer once, before any code runs, fixes the representation.
    */
   private widenAddressFields(): void {
     const f = this as unknown as Record<string, number>;
-    for (const k of ['eip', 'insnStart', 'fetchMax', 'fwLo', 'fwHi', 'fwOff', 'mOff', 'mLin', 'cr2', 'cr3', 'sliceDeadline', 'lfRes', 'lfDst', 'lfSrc', 'compileCredit']) {
+    const fields = ['eip', 'insnStart', 'fetchMax', 'fwLo', 'fwHi', 'fwOff', 'mOff', 'mLin', 'cr2', 'cr3',
+      'lfRes', 'lfDst', 'lfSrc', 'sliceDeadline', 'compileCredit'];
+    for (const k of fields) {
       const v = f[k]!;
       f[k] = 0.5; // the field is a double from now on, holding its value as before
       f[k] = v;
