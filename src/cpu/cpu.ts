@@ -166,7 +166,27 @@ export class Cpu extends CpuState {
     this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
     this.cr4Mask = this.model.cr4;
     if (this.apicPresent) o.mem.mapMmio(LAPIC_BASE, 0x1000, this.lapic);
+    this.widenAddressFields();
     this.reset();
+  }
+
+  /**
+   * Fields that hold unsigned 32-bit offsets, and the lazy-flag operands, start as doubles. A JS engine keeps a field
+   * that only ever held small integers in the integer representation, and the first value of 2^31 or more (EIP and
+   * the fetch window of a kernel at 0xC0000000, a segment offset above 2 GiB, an unsigned flag operand) changes the
+   * object's shape: every optimised function that touched the CPU is thrown away and optimised again, once for each
+   * such field (a Linux boot: ~480 deoptimisations of the interpreter's handlers and fast paths in waves, the larger
+   * part of V8's background compiling). Storing a non-integer once, before any code runs, fixes the representation.
+   */
+  private widenAddressFields(): void {
+    const f = this as unknown as Record<string, number>;
+    const fields = ['eip', 'insnStart', 'fetchMax', 'fwLo', 'fwHi', 'fwOff', 'mOff', 'mLin', 'cr2', 'cr3',
+      'lfRes', 'lfDst', 'lfSrc', 'sliceDeadline', 'compileCredit'];
+    for (const k of fields) {
+      const v = f[k]!;
+      f[k] = 0.5; // the field is a double from now on, holding its value as before
+      f[k] = v;
+    }
   }
 
   /** Power-on/reset state: real mode, CS=F000 base FFFF0000, IP=FFF0 (Intel SDM 9.1.4). */
