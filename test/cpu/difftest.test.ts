@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { compareStreams, formatSummary } from '../../src/cpu/difftest/compare.js';
 import { runDifftest } from '../../src/cpu/difftest/difftest-node.js';
 import { CF, generate, OF } from '../../src/cpu/difftest/gen.js';
-import { assemble, missingTools } from '../../src/cpu/difftest/oracles-node.js';
+import { assemble, missingTools, runOnQemu } from '../../src/cpu/difftest/oracles-node.js';
 import { formatFsave } from '../../src/cpu/difftest/fsave.js';
 import { KNOWN_DIFFERENCES } from '../../src/cpu/difftest/known-differences.js';
 import { F, parseStream, R_DWORDS } from '../../src/cpu/difftest/records.js';
-import { FSAVE_BYTES, romSource, withFullRecords } from '../../src/cpu/difftest/rom.js';
+import { FSAVE_BYTES, romSource, START_MARK, withFullRecords } from '../../src/cpu/difftest/rom.js';
 import { runOnAcpidm } from '../../src/cpu/difftest/run-acpidm.js';
 
 const CI = process.env.CI === 'true';
@@ -35,6 +35,28 @@ describe('difftest machinery', () => {
     expect(c.diffs).toBe(1);
     expect(c.forms.get(g.items[j]!.form)!.example).toMatch(/differs in: eflags/);
   });
+});
+
+describe('difftest oracles that stop early', () => {
+  // A ROM that writes the start marker and halts with IF = 0: QEMU keeps running (halted) until the per-ROM time
+  // limit kills it; what it wrote is kept, and the comparison names the record and form where it stopped.
+  it.skipIf(missing.length > 0 && !CI)('a hung QEMU is killed at its time limit, its output kept, the stop reported with the form', () => {
+    expect(missing, 'needs nasm and qemu-system-i386').toEqual([]);
+    const rom = assemble(['bits 16', 'org 0', 'start:', '  mov dx, 0xe9', `  mov cx, ${START_MARK.length}`, '  mov si, mark',
+      '.l: cs lodsb', '  out dx, al', '  loop .l', '  cli', '.h: hlt', '  jmp .h', `mark: db ${Array.from(START_MARK).join(',')}`,
+      'times 0xfff0 - ($ - $$) db 0', '  jmp 0xf000:start', 'times 0x10000 - ($ - $$) db 0', ''].join('\n'));
+    const run = runOnQemu(rom, 10_000);
+    expect(run.stopped).toMatch(/^qemu-system-i386 still running after 10 s \(killed: hung or looping in the ROM\)$/);
+    expect(Array.from(run.out)).toEqual(Array.from(START_MARK));
+    const g = generate(7, 40);
+    const q = parseStream(run.out);
+    q.error = run.stopped;
+    const a = parseStream(runOnAcpidm(withFullRecords(assemble(romSource(g)))).out);
+    const c = compareStreams(g.items, a, 'acpidm', q, 'qemu');
+    expect(c.compared).toBe(0);
+    expect(c.error).toContain(`qemu stopped after 0 of ${g.items.length} instructions (qemu-system-i386 still running after 10 s`);
+    expect(c.error).toContain(`[${g.items[0]!.form}]`);
+  }, 120_000);
 });
 
 describe('difftest x87 records', () => {

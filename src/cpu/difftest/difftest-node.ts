@@ -70,7 +70,13 @@ export function runDifftest(o: DifftestOptions): DifftestResult {
     streams.push(['acpidm', time('acpidm', () => parseStream(runOnAcpidm(full).out))]);
     if (o.compiled) streams.push(['compiled', time('compiled', () => parseStream(runOnAcpidm(full, { jitThreshold: 0 }).out))]);
     if (o.interpreter) streams.push(['interp', time('interpreter', () => parseStream(runOnAcpidm(full, { jit: false }).out))]);
-    const runOracle = (w: Oracle, r: Uint8Array): Stream => time(w, () => parseStream(w === 'qemu' ? runOnQemu(r) : runOnBochs(r)));
+    const runOracle = (w: Oracle, r: Uint8Array): Stream => time(w, () => {
+      const run = w === 'qemu' ? runOnQemu(r) : runOnBochs(r);
+      const s = parseStream(run.out);
+      // an oracle that hung or exited early: the comparison names the record and form it stopped at
+      if (run.stopped) s.error = run.stopped + (s.error ? `; ${s.error}` : '');
+      return s;
+    });
     for (const w of oracles) streams.push([w, runOracle(w, rom)]);
     const cmp = (): Comparison[] => {
       const [acp, ...rest] = streams;
