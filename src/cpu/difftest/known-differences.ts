@@ -75,6 +75,22 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     fsave: { fsw: 0x220, st0: true, pc: [0, 2] },
   },
   {
+    form: /^(fprem1?|frndint)$/,
+    emulator: 'qemu',
+    what: 'FPREM, FPREM1 and FRNDINT under PC=24 or PC=53: QEMU 7.2 TCG rounds the result to the precision control (floatx80_modrem and floatx80_round_to_int end in floatx80_round_pack_canonical with floatx80_rounding_precision; round_to_int also takes a value of 2^24 or 2^53 and above as already integral) and sets PE; found as fprem with PC=53 (ST(0) 0x3ffc:867197be6a4ccb5c, QEMU ...c800) and frndint of the integer 0x401c:ba0fb47000000000 with PC=24, RC chop (QEMU ...b40000000000)',
+    sdm: 'Vol. 1 8.1.5.2: precision control affects only FADD/FSUB(R)/FMUL/FDIV(R)/FSQRT and their integer forms; Vol. 2A FPREM/FPREM1 (the remainder is exact, no #P) and FRNDINT (rounds to an integer by RC only)',
+    follow: 'the SDM (and Bochs)',
+    fsave: { fsw: 0x20, st0: true, pc: [0, 2] },
+  },
+  {
+    form: /^fprem1$/,
+    emulator: 'qemu',
+    what: 'FPREM1 with a complete reduction (C2 = 0): QEMU 7.2 TCG leaves C0, C3 and C1 clear instead of the quotient bits Q2, Q1, Q0 (helper_fprem1 passes no quotient to floatx80_modrem; its FPREM path sets them); only those status bits',
+    sdm: 'Vol. 2A FPREM1: C0 = Q2, C3 = Q1, C1 = Q0 when the reduction is complete',
+    follow: 'the SDM (and Bochs)',
+    fsave: { fsw: 0x4300, st0: false, pc: [0, 2, 3] },
+  },
+  {
     form: /./,
     emulator: 'qemu',
     what: 'EFLAGS.RF in the image a fault-class exception pushes: QEMU 7.2 TCG leaves it clear (Bochs and acpidm set it); only that bit of the X record',
