@@ -118,7 +118,10 @@ function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream,
   if (d.fcw || d.ftw) return 0;
   const pc = a.fsave[oa + 1]! & 3; // FCW.PC, bits 9:8
   let fswOk = fpuOk, st0Ok = false;
-  const apply = plain.filter((k) => k.fsave?.pc.includes(pc));
+  // ST(0) a NaN: exponent 0x7FFF and a fraction other than 0 below the integer bit
+  const nan = (s: Uint8Array, o: number): boolean => ((s[o + 36]! | (s[o + 37]! << 8)) & 0x7fff) === 0x7fff &&
+    (s.subarray(o + 28, o + 35).some((x) => x !== 0) || (s[o + 35]! & 0x7f) !== 0);
+  const apply = plain.filter((k) => k.fsave?.pc.includes(pc) && (!k.fsave.nanSt0 || (nan(a.fsave, oa) && nan(b.fsave, ob))));
   for (const k of apply) { fswOk |= k.fsave!.fsw; st0Ok ||= k.fsave!.st0; }
   if ((d.fsw ?? 0) & ~fswOk) return 0;
   if (!(d.st ?? []).every((r) => r.i === 0 && st0Ok)) return 0;
