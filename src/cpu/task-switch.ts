@@ -110,6 +110,9 @@ export function taskSwitch(c: CpuState, sel: number, src: TaskSource, ret: numbe
   setCache(c, TR, sel, nLo, nHi | 0x200);
   c.segRchk[TR] = 0;
   c.cr0 |= 8;
+  // DR7 L0-L3 are cleared by every task switch (SDM Vol. 3B 17.2.4; Bochs tasking.cc at the commit point, which
+  // also clears LE; QEMU switch_tss_ra at its end). Breakpoints themselves are not modelled.
+  c.dr[7] = c.dr[7]! & ~0x55;
   // ---- 4. the new task's registers; from here a fault is the new task's
   if (n32 && c.pg && (nCr3 >>> 0) !== (c.cr3 >>> 0)) { c.cr3 = nCr3; c.tlb.flushNonGlobal(); }
   else if (n32 && c.pg) c.tlb.flushNonGlobal();

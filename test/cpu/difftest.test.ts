@@ -128,7 +128,7 @@ describe('block compiler vs interpreter on the same random sequences', () => {
 describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
   it.skipIf(missing.length > 0 && !CI)(`no unexplained difference${missing.length ? ` (skipped: missing ${missing.join(', ')})` : ''}`, () => {
     expect(missing, 'the differential test needs these tools').toEqual([]);
-    // every class, x87 included (an oracle's rerun for a differing ROM writes the FSAVE images that the x87 rows
+    // every class, x87 and the extended ones included (an oracle's rerun for a differing ROM writes the FSAVE images that the x87 rows
     // with `fsave` need: without them QEMU's PC=24 operand rounding showed as 4 unexplained records at this seed)
     const r = runDifftest({ seed: 0x5eed, n: 200_000, perRom: 25_000 });
     const summary = formatSummary(r.comparisons);
@@ -136,9 +136,9 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
     console.log(`${summary}\ncompared: ${r.comparisons.map((c) => `${c.a}/${c.b} ${c.compared}`).join(', ')}`);
     for (const c of r.comparisons) {
       expect(c.error, summary).toBeNull();
-      // after a difference (explained ones too) the rest of its block is not compared: QEMU's explained selector
-      // differences cost a few thousand
-      expect(c.compared, summary).toBeGreaterThanOrEqual(c.a === 'acpidm' && c.b === 'bochs' ? 199_000 : 190_000);
+      // after a difference (explained ones too) the rest of its block is not compared: QEMU's explained selector,
+      // task-switch and inner-stack differences cost about 15,000 (185,288 compared at this seed, 2026-12-04)
+      expect(c.compared, summary).toBeGreaterThanOrEqual(c.a === 'acpidm' && c.b === 'bochs' ? 199_000 : 180_000);
       expect(c.diffs, summary).toBe(0);
     }
     expect(r.comparisons.map((c) => `${c.a}/${c.b}`)).toEqual(['acpidm/qemu', 'acpidm/bochs', 'qemu/bochs']);
@@ -165,6 +165,13 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
       /^jmp tss back to the task$/m, /^iretd back to the task$/m,
       // x87: memory and integer operands, FCOMI, control word, m80fp stores, FCMOVcc
       /^fadd m64fp/m, /^fidiv m16int/m, /^fidivr m32int/m, /^fcomp m64fp/m, /^fcomi st0/m, /^fldcw/m, /^fstp m80fp/m,
-      /^fcmovnbe/m]) expect(forms).toMatch(f);
+      /^fcmovnbe/m, /^fprem1$/m, /^frndint$/m,
+      // the extended classes: gates from ring 3 to ring 1 with good and bad SS1:ESP1 (inner-stack), task B at CPL 3 and
+      // 16-bit, a short TSS limit, bad ES/FS/GS in the new TSS, bad LDT/SS/CS through a task-gate handler, the T bit
+      /^call ptr16:32 gate32 to ring 1 ss1$/m, /^int imm8 int-gate32 to ring 1 ss1 limit #SS$/m,
+      /^call ptr16:32 gate32 to ring 1 ss1 not present #SS$/m, /^int imm8 trap-gate32 to ring 1 ss1 null #TS$/m,
+      /^iretd from ring 1$/m, /^retf imm16 from ring 1$/m, /^call tss cpl3 \(nested\)$/m, /^jmp tss tss16 \(busy bits\)$/m,
+      /^int imm8 task-gate tss16 \(nested\)$/m, /^jmp tss #TS in the new task$/m, /^call tss #DB T bit$/m,
+      /^int imm8 task-gate bad ss #SS$/m, /^jmp tss bad ldt #TS$/m, /^call tss bad cs #NP$/m]) expect(forms).toMatch(f);
   }, 2_400_000); // (under a loaded host the eight ROMs have taken 1,500-1,700 s, NASM 900 s of it; ~300 s on a quiet one)
 });

@@ -162,6 +162,12 @@ export class TaskGen {
       for (const s of [0, 4, 5]) if (h.chance(0.45)) { const [sel, f] = this.badSeg(cpl3 ? 3 : 0); segs[s] = sel; bad.push(s); late ??= f; }
     }
     const tbit = ext && !t16 && !late && h.chance(0.1);
+    // DR7 with random L0-L3/G0-G3 (DR0-DR3 stay 0: nothing runs at linear 0): every task switch clears L0-L3 (SDM
+    // Vol. 3B 17.2.4). Task B (CPL 0) and the sequence after the switch back (ring 0) show DR7 in ECX. Not with a
+    // fault after the commit point: Bochs clears DR7 at the commit point, QEMU only at the end of a switch that
+    // loaded everything. LE (bit 8) is left out: Bochs clears it too, QEMU does not, the SDM does not say.
+    const dr7 = ext && ring === 0 && !cpl3 && !late && h.chance(0.25) ? h.int(256) | 0x400 : -1;
+    if (dr7 >= 0) h.setup(`mov ecx, ${hex(dr7)}`, 'mov dr7, ecx');
     // the SDM's order (JMP/CALL "TASK-GATE" / "TASK-STATE-SEGMENT", INT n "TASK-GATE", then TASK SWITCH)
     const tssOk = (): string | null => tss === SEL.tssA || tbusy ? '#GP' : !tpresent ? '#NP' : tshort ? '#TS' : null;
     let fault: string | null;
@@ -211,13 +217,14 @@ export class TaskGen {
       form = `${how} ${viaGate ? 'task gate' : 'tss'}`;
     }
     // the variant in the form's name when it is in play (the plain names stay those of the 32-bit CPL-0 task)
-    const into = tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '';
+    const into = (tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '') + (dr7 >= 0 ? ' dr7' : '');
     const formA = `${form}${into} ${fault ?? (how === 'jmp' ? '(busy bits)' : '(nested)')}`;
     h.emit(`mov dword [${hex(RESUME)}], ${res}`, insn, `jmp ${b}`);
     h.label(tgt);
     // a 16-bit TSS: the upper halves of the general registers are undefined (SDM Vol. 3A 7.6? Bochs loads 0xFFFF,
     // QEMU zero-extends): cleared, ESP first (SS is a 32-bit segment)
     if (t16) h.emit('and esp, 0xffff', ...['eax', 'ecx', 'edx', 'ebx', 'ebp', 'esi', 'edi'].map((r) => `movzx ${r}, ${r.slice(1)}`));
+    if (dr7 >= 0) h.emit('mov ecx, dr7');
     h.emit('call dump');
     h.record(formA, insn, 0);
     h.emit(`mov dword [${hex(RESUME)}], ${b}`);
@@ -230,7 +237,9 @@ export class TaskGen {
     // a fault after the commit point left the sequence in task B: back to its own task as task B would have gone
     if (inB) h.emit(`mov dword [${hex(RESUME)}], ${b}`, back);
     h.label(b);
+    if (dr7 >= 0) h.emit('mov ecx, dr7');
     h.emit('call dump');
+    if (dr7 >= 0) h.emit('mov ecx, 0x400', 'mov dr7, ecx');
     h.record(fault && !inB ? `${formA} (resumed)` : `${how === 'jmp' ? 'jmp tss' : 'iretd'} back to the task${inB ? ` (after ${fault})` : ''}`, fault && !inB ? 'next' : back, 0);
   }
 }
