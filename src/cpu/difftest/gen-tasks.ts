@@ -26,13 +26,22 @@ import { GDT_BYTES, GDT_RAM, IDT_RAM, ISTK_LO, ISTK_TOP, RESUME, SCRATCH_VEC, SE
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
+/**
+ * NOPs up to the next 4 KiB page when the next 16 bytes would cross one, before a task-switching JMP/CALL/INT: when
+ * such an instruction straddles a page boundary and the switch faults after the commit point, QEMU 7.2 TCG raises the
+ * #TS/#NP with an EIP of neither task (0xffe24ff6 for a `call 0x80:…` at 0xffe23ffb whose task B starts at
+ * 0xffe24002; likewise 0xffe2cffb), which the ROM's handler cannot resume from, so QEMU's run of the ROM ended there
+ * (the stop the first extended run saw, then blamed on a past-the-GDT selector). The ROM's base is page-aligned.
+ */
+export const PAGE_GUARD = 'times (((($ - $$) & 0xfff) + 16) >> 12) * (0x1000 - (($ - $$) & 0xfff)) nop';
+
 export class TaskGen {
   constructor(private readonly h: GateHost) {}
 
   /** A bad ES/FS/GS selector for a task at `cpl` and the fault the SDM gives its load (TASK SWITCH, Table 7-1). */
   private badSeg(cpl: number): [number, '#TS' | '#NP'] {
     const h = this.h;
-    const c: [number, '#TS' | '#NP'][] = [[0x04 | cpl, '#TS'], [SEL.tssA | cpl, '#TS'],
+    const c: [number, '#TS' | '#NP'][] = [[0x04 | cpl, '#TS'], [GDT_BYTES + 8 * h.int(4) | cpl, '#TS'], [SEL.tssA | cpl, '#TS'],
       [SEL.xo3 | cpl, '#TS'], [SEL.np3 | 3, '#NP']];
     if (cpl === 3) c.push([SEL.data0 | 3, '#TS'], [SEL.win0 | 3, '#TS'], [SEL.data0, '#TS']);
     else c.push([SEL.data0 | 3, '#TS']); // RPL 3 above DPL 0
@@ -104,7 +113,7 @@ export class TaskGen {
       insn = `int ${hex(vec)}`;
     } else insn = `${how} ${hex(SEL.tssB)}:0`;
     const form = `${how === 'int' ? 'int imm8 task-gate' : `${how} tss`}${cpl3 ? ' cpl3' : ''} bad ${what} ${fault === 'good' ? '(good)' : fault}`;
-    h.emit(`mov dword [${hex(RESUME)}], ${b}`, insn, `jmp ${b}`);
+    h.emit(`mov dword [${hex(RESUME)}], ${b}`, PAGE_GUARD, insn, `jmp ${b}`);
     // task B, when its selectors were good: back as usual
     h.label(tgt);
     h.emit('call dump');
@@ -219,7 +228,7 @@ export class TaskGen {
     // the variant in the form's name when it is in play (the plain names stay those of the 32-bit CPL-0 task)
     const into = (tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '') + (dr7 >= 0 ? ' dr7' : '');
     const formA = `${form}${into} ${fault ?? (how === 'jmp' ? '(busy bits)' : '(nested)')}`;
-    h.emit(`mov dword [${hex(RESUME)}], ${res}`, insn, `jmp ${b}`);
+    h.emit(`mov dword [${hex(RESUME)}], ${res}`, PAGE_GUARD, insn, `jmp ${b}`);
     h.label(tgt);
     // a 16-bit TSS: the upper halves of the general registers are undefined (SDM Vol. 3A 7.6? Bochs loads 0xFFFF,
     // QEMU zero-extends): cleared, ESP first (SS is a 32-bit segment)
