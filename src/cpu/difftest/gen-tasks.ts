@@ -177,6 +177,16 @@ export class TaskGen {
     // loaded everything. LE (bit 8) is left out: Bochs clears it too, QEMU does not, the SDM does not say.
     const dr7 = ext && ring === 0 && !cpl3 && !late && h.chance(0.25) ? h.int(256) | 0x400 : -1;
     if (dr7 >= 0) h.setup(`mov ecx, ${hex(dr7)}`, 'mov dr7, ecx');
+    // the accessed bit of one GDT descriptor task B loads (ES..GS; a 16-bit TSS: ES, CS, SS, DS), cleared before the
+    // switch: the switch sets it (SDM Vol. 3A 3.4.5.1); task B shows the descriptor's byte 5 in EDX, and the group
+    // sets the bit again at its end. (Not with a fault after the commit point: the loads stop at the bad selector,
+    // in an order the emulators do not share.) The AND/OR go between PUSHFD and POPFD: QEMU 7.2 TCG gives the new task
+    // of a JMP/CALL task switch that follows a flag-setting instruction the arithmetic flags of that instruction,
+    // not those of its TSS (seen as EFLAGS 0x7082 for a TSS's 0x3852 after `and byte [m], 0xfe`); after POPFD it
+    // loads them right. (The sequence reaches a task switch through the dump, which ends with POPFD.)
+    const accSlots = [0, 1, 2, 3, 4, 5].filter((k) => (!t16 || k < 4) && (segs[k]! & 0xfff8) !== 0);
+    const acc = ext && !late && accSlots.length && h.chance(0.2) ? (segs[h.pick(accSlots)]! & 0xfff8) : -1;
+    if (acc >= 0) h.setup('pushfd', `and byte [${hex(GDT_RAM + acc + 5)}], 0xfe`, 'popfd');
     // the SDM's order (JMP/CALL "TASK-GATE" / "TASK-STATE-SEGMENT", INT n "TASK-GATE", then TASK SWITCH)
     const tssOk = (): string | null => tss === SEL.tssA || tbusy ? '#GP' : !tpresent ? '#NP' : tshort ? '#TS' : null;
     let fault: string | null;
@@ -226,7 +236,7 @@ export class TaskGen {
       form = `${how} ${viaGate ? 'task gate' : 'tss'}`;
     }
     // the variant in the form's name when it is in play (the plain names stay those of the 32-bit CPL-0 task)
-    const into = (tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '') + (dr7 >= 0 ? ' dr7' : '');
+    const into = (tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '') + (dr7 >= 0 ? ' dr7' : '') + (acc >= 0 ? ' acc' : '');
     const formA = `${form}${into} ${fault ?? (how === 'jmp' ? '(busy bits)' : '(nested)')}`;
     h.emit(`mov dword [${hex(RESUME)}], ${res}`, PAGE_GUARD, insn, `jmp ${b}`);
     h.label(tgt);
@@ -234,6 +244,7 @@ export class TaskGen {
     // QEMU zero-extends): cleared, ESP first (SS is a 32-bit segment)
     if (t16) h.emit('and esp, 0xffff', ...['eax', 'ecx', 'edx', 'ebx', 'ebp', 'esi', 'edi'].map((r) => `movzx ${r}, ${r.slice(1)}`));
     if (dr7 >= 0) h.emit('mov ecx, dr7');
+    if (acc >= 0) h.emit(`movzx edx, byte [${hex(GDT_RAM + acc + 5)}]`);
     h.emit('call dump');
     h.record(formA, insn, 0);
     h.emit(`mov dword [${hex(RESUME)}], ${b}`);
@@ -249,6 +260,7 @@ export class TaskGen {
     if (dr7 >= 0) h.emit('mov ecx, dr7');
     h.emit('call dump');
     if (dr7 >= 0) h.emit('mov ecx, 0x400', 'mov dr7, ecx');
+    if (acc >= 0) h.emit('pushfd', `or byte [${hex(GDT_RAM + acc + 5)}], 1`, 'popfd');
     h.record(fault && !inB ? `${formA} (resumed)` : `${how === 'jmp' ? 'jmp tss' : 'iretd'} back to the task${inB ? ` (after ${fault})` : ''}`, fault && !inB ? 'next' : back, 0);
   }
 }

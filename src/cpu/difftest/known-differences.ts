@@ -3,6 +3,7 @@
  * A difference on a listed form with the listed emulator on either side is counted as explained, not as a failure.
  * src/cpu/README.md "Differences with QEMU and Bochs" shows the same table.
  */
+import type { FIELD_NAMES } from './records.js';
 export interface KnownDifference {
   /** Matches Item.form. */
   form: RegExp;
@@ -13,9 +14,10 @@ export interface KnownDifference {
   follow: string;
   /**
    * When set, only a difference confined to these bits of these record fields is explained (the record's `fpu`
-   * field carries FSW.DE and FSW.C1 as bits 1 and 9, rom.ts FPU_FSW_BITS); a difference anywhere else still fails.
+   * field carries FSW.DE and FSW.C1 as bits 1 and 9, rom.ts FPU_FSW_BITS; a register field holds what the tested
+   * group put there, e.g. a descriptor byte); a difference anywhere else still fails.
    */
-  bits?: Readonly<Partial<Record<'fpu' | 'eflags', number>>>;
+  bits?: Readonly<Partial<Record<(typeof FIELD_NAMES)[number], number>>>;
   /**
    * A difference in the x87 state beyond `bits.fpu`, named in the FSAVE images both sides wrote (F records,
    * fsave.ts): explained only when the images differ in nothing but the status-word bits `fsw` and, with `st0`,
@@ -143,6 +145,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     sdm: 'Vol. 3A 7.2.2 / Figure 7-11: a 16-bit TSS holds FLAGS only; the SDM does not say what EFLAGS bits 16-31 become',
     follow: 'Bochs',
     bits: { eflags: 0x240000 },
+  },
+  {
+    form: / acc\b/,
+    emulator: 'qemu',
+    what: 'the accessed bit of a descriptor a task switch loads into a segment register: QEMU 7.2 TCG leaves it clear (tss_load_seg loads the cache without writing the descriptor back; its MOV/POP Sreg path sets it); the tested group shows byte 5 of one such descriptor, cleared before the switch, in task B\'s EDX; only bit 0 of EDX',
+    sdm: 'Vol. 3A 3.4.5.1 (type field, accessed bit): the processor sets it when it loads the selector into a segment register',
+    follow: 'the SDM (and Bochs tasking.cc, touch_segment for CS, SS, DS..GS)',
+    bits: { edx: 1 },
   },
   {
     form: /#DB T bit$/,
