@@ -184,7 +184,7 @@ export function setCr0(c: Cpu, v: number): void {
   c.pe = (v & 1) !== 0;
   c.pg = (v & 0x80000000) !== 0;
   if ((old ^ v) & 0x80010001) c.tlb.flush();
-  if (!c.pe) { c.cpl = 0; c.tlb.acc = 1; }
+  if (!c.pe) { c.cpl = 0; c.tlb.setAccess(1); }
   c.breakLoop = true;
 }
 

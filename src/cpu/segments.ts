@@ -96,7 +96,7 @@ export function loadSeg(c: CpuState, seg: number, sel: number): void {
 /** Set CPL (CS.RPL) and the TLB privilege. */
 export function setCpl(c: CpuState, cpl: number): void {
   c.cpl = cpl;
-  c.tlb.acc = cpl === 3 ? 2 : 1;
+  c.tlb.setAccess(cpl === 3 ? 2 : 1);
   c.dropFetchWindow();
 }
 

@@ -24,7 +24,7 @@ export class Tlb {
   constructor(private readonly owner: TlbOwner | null = null) {}
   readonly r = new Int32Array(PAGES);
   readonly w = new Int32Array(PAGES);
-  /** 1 at CPL 0-2, 2 at CPL 3: the bit an entry must have. */
+  /** 1 at CPL 0-2, 2 at CPL 3: the bit an entry must have (set through setAccess). */
   acc = 1;
   /** bumped on every flush: compiled blocks from an older epoch are stale */
   epoch = 0;
@@ -42,6 +42,15 @@ export class Tlb {
   private readonly listed = new Uint8Array(PAGES);
   private readonly codeList = new Int32Array(LIST);
   private codeCount = 0;
+
+  /**
+   * The privilege the CPU now accesses memory with (segments.ts setCpl). A change moves the epoch: a compiled block
+   * was checked against its code pages at the old privilege, so the run loop checks them again before entering it
+   * (CPL 3 must not run a block compiled at CPL 0 from a supervisor-only page).
+   */
+  setAccess(acc: number): void {
+    if (acc !== this.acc) { this.acc = acc; this.epoch++; }
+  }
 
   /** Mark a physical page as holding compiled code. */
   markCode(physPage: number): void {
