@@ -173,5 +173,5 @@ describe('acpidm vs real QEMU and Bochs, 200,000 random instructions', () => {
       /^iretd from ring 1$/m, /^retf imm16 from ring 1$/m, /^call tss cpl3 \(nested\)$/m, /^jmp tss tss16 \(busy bits\)$/m,
       /^int imm8 task-gate tss16 \(nested\)$/m, /^jmp tss #TS in the new task$/m, /^call tss #DB T bit$/m,
       /^int imm8 task-gate bad ss #SS$/m, /^jmp tss bad ldt #TS$/m, /^call tss bad cs #NP$/m]) expect(forms).toMatch(f);
-  }, 2_400_000); // (under a loaded host the eight ROMs have taken 1,500-1,700 s, NASM 900 s of it; ~300 s on a quiet one)
+  }, 2_400_000); // (640 s at load 10-12 with NASM -O1, 2026-12-04; before -O1, 1,500-1,700 s, NASM 900 s of it)
 });
