@@ -20,7 +20,7 @@ let failed = 0;
 for (const name of names) {
   const sc = SCENARIOS[name];
   if (!sc) { console.error(`record-qemu: no scenario for ${name}`); failed++; continue; }
-  const r = await runOnQemu(join(root, 'guests', `${scenarioKernel(name)}.bin`), sc.steps, { machine: sc.machine, args: sc.args });
+  const r = await runOnQemu(join(root, 'guests', `${scenarioKernel(name)}.bin`), sc.steps, { machine: sc.machine, args: sc.args, reboot: sc.reboot });
   if (r.timedOut) { console.error(`record-qemu: ${name} timed out; not recorded\n${r.debugcon}`); failed++; continue; }
   writeFileSync(join(root, 'expected', `${name}.qemu.txt`), r.debugcon, 'latin1');
   writeFileSync(join(root, 'expected', `${name}.qemu-events.json`), formatEvents(r.events));

@@ -6,6 +6,8 @@ export interface Scenario {
   machine?: string;
   /** extra QEMU options */
   args?: readonly string[];
+  /** a guest reset resets the machine (QEMU without -no-reboot) */
+  reboot?: boolean;
   steps: readonly ScenarioStep[];
 }
 export const SCENARIOS: Record<string, Scenario>;

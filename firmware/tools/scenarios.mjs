@@ -37,6 +37,9 @@ export const SCENARIOS = {
   'bench-io': { steps: exit },
   // not on Xen (no XenVMMXenVMM CPUID leaf): falls back to the ACPI poweroff
   'xen-pv': { steps: exit },
+  // CMOS shutdown status 0x0A and a keyboard-controller reset: QEMU clears the status on reset, so the firmware
+  // boots the kernel again (reboot: true runs QEMU without -no-reboot); the guest parks in cli;hlt, the host quits
+  'warm-reset': { reboot: true, steps: [{ waitOutput: 'booted again; CMOS shutdown status 0x00' }, { execute: 'quit' }, { waitExit: true }] },
   // guest sleeps in sti;hlt with TMR_EN until the 24-bit PM timer wraps (4.69 s of guest time), then S5
   'pmtimer-wrap': { steps: exit },
 

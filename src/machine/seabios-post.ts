@@ -26,6 +26,9 @@
  * QEMU reports that reset as RESET {guest: true, reason: guest-reset}; POST runs after it. The built-in firmware
  * does the same: HaveRunPost is a dword in the F-segment, and the hard reboot is 16 bytes of real-mode code run at
  * F000:FFF0, so its 0xCF9 write is a guest reset like SeaBIOS's and happens when the CPU runs (after `cont`).
+ * The CMOS shutdown statuses that make SeaBIOS jump through 40:67 (0x05, 0x0A-0x0C) never reach it on QEMU: the
+ * RTC clears CMOS 0x0F on every reset unless it holds 0xFE (piix4/rtc.ts rtcReset), so the status read here is
+ * 0 or 0xFE, as QEMU 7.2 shows with firmware/guests/warm-reset.asm.
  */
 import type { MachineProfile } from '../acpi/profiles/types.js';
 import { installTables, type InstalledTables } from '../acpi/install/install-tables.js';

@@ -247,8 +247,13 @@ export function newRtc(clock: VirtualClock, trace: Trace, opts: RtcOptions = {},
   return s;
 }
 
-/** `rtc_reset`: interrupt enables and flags cleared; CMOS RAM and time kept. */
+/**
+ * `rtc_reset_enter`: interrupt enables and flags cleared; CMOS RAM and time kept, except the shutdown status
+ * (0x0F), which QEMU clears unless it is the S3 marker 0xFE (hw/rtc/mc146818rtc.c): after a reset SeaBIOS never
+ * sees 0x05/0x0A-0x0C and hard-reboots (firmware/guests/warm-reset.asm shows it on QEMU 7.2).
+ */
 export function rtcReset(s: RtcState): void {
+  if (s.cmos[0x0f] !== 0xfe) s.cmos[0x0f] = 0;
   s.cmos[REG_B] = s.cmos[REG_B]! & ~(REG_B_PIE | REG_B_AIE | REG_B_SQWE);
   s.cmos[REG_C] = s.cmos[REG_C]! & ~0xf0;
   s.setIrq(false);

@@ -11,7 +11,7 @@ import { SCENARIOS, scenarioKernel } from '../../firmware/tools/scenarios.mjs';
 
 export const ROOT = join(__dirname, '../..');
 type Step = { waitOutput?: string; waitEvent?: string; execute?: string; waitExit?: boolean };
-export const scenarios = SCENARIOS as Record<string, { kernel?: string; machine?: string; args?: string[]; steps: Step[] }>;
+export const scenarios = SCENARIOS as Record<string, { kernel?: string; machine?: string; args?: string[]; reboot?: boolean; steps: Step[] }>;
 
 export interface ScenarioRun {
   output: string;
@@ -26,7 +26,7 @@ export function runScenario(name: string): ScenarioRun {
   const globals = (sc.args ?? []).filter((_, i, all) => all[i - 1] === '-global');
   const po = pcOptionsFromGlobals(globals);
   const sys = new PcSystem({
-    memoryMiB: 64, noReboot: true, debugcon: [{ iobase: 0xe9 }],
+    memoryMiB: 64, noReboot: !sc.reboot, debugcon: [{ iobase: 0xe9 }],
     s4Val: po.s4_val ?? 2, disableS3: po.disable_s3 ?? false, disableS4: po.disable_s4 ?? false,
     kernel: new Uint8Array(readFileSync(join(ROOT, 'firmware/guests', `${scenarioKernel(name)}.bin`))),
   });

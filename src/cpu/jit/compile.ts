@@ -22,6 +22,7 @@ import { emitPortIo, IDX } from './emit-io.js';
 import { emitMoffs } from './emit-moffs.js';
 import { emitString, type MemEmit } from './emit-string.js';
 import { lowerFlags } from './flags.js';
+import { hoistInvariantSites, siteMarker, type MemSite } from './invariant-sites.js';
 
 export interface Block {
   /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -176,26 +177,32 @@ let memoSites = 0;
  * entry fill the cache; anything else goes to CpuState.rd*L/wr*L (their own fast path, then the page walk).
  */
 function memSite(): number { return memoSites++; }
+/** the sites of the block being compiled, for jit/invariant-sites.ts */
+let memSites: MemSite[] = [];
 const VIEW = ['', 'ram', 'ram16', '', 'ram32'];
 const SHIFT = [0, 0, 1, 0, 2];
 /**
  * A read with the translation cache and the TLB fast path inline; anything else (segment check failed or not
  * plain, TLB miss, unaligned) goes to CpuState.rd8/16/32, which checks the segment again and walks the pages.
+ * The cache compares offsets as int32 (`|0`): V8 keeps them in a register with no unsigned-to-double conversion;
+ * the segment check and the slow path take the unsigned value.
  */
 function rdMem(size: number, seg: number, ea: string): string {
   const k = memSite(), view = VIEW[size]!, sh = SHIFT[size]!;
   if (!LE && size > 1) return slowCall(`${RD[size]}(${seg},${ea})`);
+  memSites.push({ k, size, seg, write: false, ea });
   const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
-  return `((o=${ea})===MO${k}?${view}[MP${k}]:o<=SLR${seg}_${size}&&((e=tr[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned}` +
-    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${slowCall(`${RD[size]}(${seg},o)`)})`;
+  return `(${siteMarker(k)}(o=(${ea})|0)===MO${k}?${view}[MP${k}]:(o>>>0)<=SLR${seg}_${size}&&((e=tr[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned}` +
+    `?(MO${k}=o,${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]):${slowCall(`${RD[size]}(${seg},o>>>0)`)})`;
 }
 /** A write statement with the translation cache and the TLB fast path inline (else CpuState.wr8/16/32). */
 function wrMem(size: number, seg: number, ea: string, v: string): string {
   const k = memSite(), view = VIEW[size]!, sh = SHIFT[size]!;
   if (!LE && size > 1) return `{const v=${v};${slowCall(`${WR[size]}(${seg},${ea},v)`)};}`;
+  memSites.push({ k, size, seg, write: true, ea });
   const aligned = size === 1 ? '' : `&&(la&${size - 1})===0`;
-  return `{const v=${v};if((o=${ea})===MO${k})${view}[MP${k}]=v;else if(o<=SLW${seg}_${size}&&((e=tw[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned})` +
-    `{MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${slowCall(`${WR[size]}(${seg},o,v)`)};}`;
+  return `{const v=${v};${siteMarker(k)}if((o=(${ea})|0)===MO${k})${view}[MP${k}]=v;else if((o>>>0)<=SLW${seg}_${size}&&((e=tw[(la=(SB${seg}+o)|0)>>>12])&acc)!==0${aligned})` +
+    `{MO${k}=o;${view}[MP${k}=((e&~0xfff)|(la&0xfff))>>${sh}]=v;}else ${slowCall(`${WR[size]}(${seg},o>>>0,v)`)};}`;
 }
 const RD = ['', 'c.rd8', 'c.rd16', '', 'c.rd32'];
 const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
@@ -319,6 +326,7 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   let ip = eip, ended = false;
   flagKnown = 'unknown';
   memoSites = 0;
+  memSites = [];
   hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
   const ipMask = os ? 0xffffffff : 0xffff;
   const csBase = c.segBase[1]!;
@@ -390,27 +398,37 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
   // (Tlb.epoch) happened.
   // (MATS: the lazy flags are stored there, BACK: they go round the loop; see jit/flags.ts)
-  const back = `n+=${n};if(n+${n}>mx||SL!==0&&tlb.epoch!==ep){/*MATS*/c.eip=${eip};return n;}/*BACK*/continue;`;
-  const goTo = (t: number, count: number): string => (t === eip ? back : `/*MATS*/c.eip=${t};return n+${count};`);
+  // `lim` (prologue) folds the budget and the back edge's CS-limit check into one compare: a Jcc/LOOP back edge
+  // runs its limit check (`chk`, which raises #GP) only on the way out, and lim is -1 when it would fail.
+  const back = (chk = ''): string =>
+    `if(n>lim||SL!==0&&tlb.epoch!==ep){${chk}n+=${n};/*MATS*/c.eip=${eip};return n;}n=(n+${n})|0;/*BACK*/continue;`;
+  const goTo = (t: number, count: number): string => (t === eip ? back() : `/*MATS*/c.eip=${t};return n+${count};`);
   for (let i = 0; i < n; i++) {
     const last = i === n - 1, k = kinds[i]!, t = targets[i]!;
     let l = lines[i]!.replaceAll(IDX, String(i));
-    if ((k === 'jcc' || k === 'loop') && followed[i] === 1 && !last) {
+    let chk = '';
+    l = l.replace(/\/\*CSL\{\*\/(.*?)\/\*\}CSL\*\//, (_, x: string) => { chk = x; return ''; });
+    if ((k === 'jcc' || k === 'loop') && last && t === eip) {
+      l = l.replace('/*TAKEN*/', back(chk)).replace('/*FALL*/', goTo(nexts[i]!, n));
+    } else if ((k === 'jcc' || k === 'loop') && followed[i] === 1 && !last) {
+      l = l.replace('/*TAKEN*/', chk);
       // the block went on along the taken path: the fall-through one leaves
-      l = l.replace('/*TAKEN*/', '').replace('/*FALL*/', `/*MATS*/c.eip=${nexts[i]!};return n+${i + 1};`);
+      l = l.replace('/*FALL*/', `/*MATS*/c.eip=${nexts[i]!};return n+${i + 1};`);
     } else if (k === 'jcc' || k === 'loop') {
-      l = l.replace('/*TAKEN*/', last ? goTo(t, n) : `/*MATS*/c.eip=${t};return n+${i + 1};`).replace('/*FALL*/', last ? goTo(nexts[i]!, n) : '');
+      l = l.replace('/*TAKEN*/', chk + (last ? goTo(t, n) : `/*MATS*/c.eip=${t};return n+${i + 1};`)).replace('/*FALL*/', last ? goTo(nexts[i]!, n) : '');
     } else if (k === 'ret') {
       // t: the return address predicted (the block goes on there), or 0 at the end of the block
-      l = l.replace('/*RET*/', last ? `/*MATS*/c.eip=t;if(t===${eip}){${back}}return n+${n};` : `if(t!==${t}){/*MATS*/c.eip=t;return n+${i + 1};}`);
+      l = l.replace('/*RET*/', last ? `/*MATS*/c.eip=t;if(t===${eip}){${back()}}return n+${n};` : `if(t!==${t}){/*MATS*/c.eip=t;return n+${i + 1};}`);
     } else if (last) {
       l += goTo(k === 'jmp' || k === 'call' ? t : nexts[i]!, n);
     }
     lines[i] = l;
   }
   dropDeadFlagStores(lines);
-  const flags = lowerFlags(lines, lines.some((l) => l.includes('/*BACK*/')));
-  let code = flags.lines.join('\n');
+  const loops = lines.some((l) => l.includes('/*BACK*/'));
+  const flags = lowerFlags(lines, loops);
+  const hoisted = hoistInvariantSites(flags.lines.join('\n'), memSites, loops);
+  let code = hoisted.code;
   // blkDone (instructions of completed iterations) only matters when a fault unwinds: set it in finally
   let pre = 'try{', post = '}finally{c.blkDone=n;}';
   // Registers in JS locals when the block only uses whole 32-bit registers (no 16/8-bit views). ESP too
@@ -439,9 +457,9 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   // The CPU and its arrays are constants of the closure (one closure per CPU and source text, see blockFunction), so
   // V8 can embed them: a RAM or TLB access needs no map check or reload of the array's length and data pointer.
   // `max` (at most the slice, CHUNK in cpu.ts) as an int32, so the budget check needs no tag check.
-  const body = `return function block(_c,max){const ep=tlb.epoch,acc=tlb.acc,csl=c.segLimit[1],SSB=c.ssBig,mx=max<0x7fffffff?max|0:0x7fffffff;` +
+  const body = `return function block(_c,max){const ep=tlb.epoch,acc=tlb.acc,csl=c.segLimit[1],SSB=c.ssBig,mx=max<0x7fffffff?max|0:0x7fffffff,lim=${eip >>> 0}>csl?-1:(mx-${2 * n})|0;` +
     `let n=0,o=0,la=0,e=0,p=0,SL=${callsOut(code) ? 1 : 0}${memo ? ',' + memo : ''};
-${segLocals(code)}${flags.decl}${pre}for(;;){
+${segLocals(code)}${hoisted.decl}${flags.decl}${pre}for(;;){
 ${code}
 }${post}}`;
   const fn = blockFunction(c, body);
@@ -680,7 +698,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
       const cx = as32 ? 'r[1]' : 'w[2]';
-      out.push(`${cx}=${as32 ? `(${cx}-1)|0` : `(${cx}-1)&0xffff`};if(${cx}!==0){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}else{/*FALL*/}`);
+      out.push(`${cx}=${as32 ? `(${cx}-1)|0` : `(${cx}-1)&0xffff`};if(${cx}!==0){/*CSL{*/if(${t >>> 0}>csl)${guard('c.gp(0)')};/*}CSL*//*TAKEN*/}else{/*FALL*/}`);
       branchKind = 'loop';
       branchTarget = t >>> 0;
       branchNext = nip;
@@ -775,7 +793,7 @@ function condInline(cc: number): string {
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
-  out.push(`if(${condInline(cc)}){if(${t >>> 0}>csl)${guard('c.gp(0)')};/*TAKEN*/}else{/*FALL*/}`);
+  out.push(`if(${condInline(cc)}){/*CSL{*/if(${t >>> 0}>csl)${guard('c.gp(0)')};/*}CSL*//*TAKEN*/}else{/*FALL*/}`);
   branchKind = 'jcc';
   branchTarget = t >>> 0;
   branchNext = nip;

@@ -28,8 +28,12 @@ type State = string[];
 
 const MEM: readonly string[] = FIELDS.map((f) => (f === 'flags' ? 'c.flags' : `c.lf${f}`));
 const FIELD_OF: Record<string, number> = Object.fromEntries(MEM.map((m, i) => [m.slice(2), i]));
-/** a don't-care field: reads see the CPU's value; nothing stores it or carries it round the loop */
-const dc = (i: number): string => `/*dc*/${MEM[i]!}`;
+/**
+ * A don't-care field: nothing stores it or carries it round the loop. Reads see the CPU's value, except for EFLAGS,
+ * whose non-arithmetic bits (IF, DF, IOPL...) still count: those are read once, in the prologue (`FL0`), as no
+ * compiled instruction or helper changes them; a load from the CPU object on every iteration cost more.
+ */
+const dc = (i: number): string => `/*dc*/${i === FLAGS ? 'FL0' : MEM[i]!}`;
 const isDc = (e: string): boolean => e.startsWith('/*dc*/');
 /** all six arithmetic flags (CF PF AF ZF SF OF): a Mask that overwrites every one of them */
 const ARITH = '2261';
@@ -147,5 +151,6 @@ export function lowerFlags(lines: readonly string[], loop: boolean): LoweredFlag
     for (let i = 0; i < out.length; i++) if (out[i]!.includes('/*BACK*/')) out[i] = out[i]!.replaceAll('/*BACK*/', fromCpu);
   }
   const decl = [...(loop ? MEM.map((m, f) => `${head[f]!}=${m}`) : []), ...vars.map((v) => `${v}=0`)];
+  if (out.some((l) => l.includes('/*dc*/FL0'))) decl.push('FL0=c.flags');
   return { lines: out, decl: decl.length > 0 ? `let ${decl.join(',')};` : '' };
 }
