@@ -13,7 +13,7 @@ import { LAPIC_BASE, type PhysMemory } from '../memory/phys-memory.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
 import { CS, CpuState, DFV, ES, FAULT, FS, GS, IF, LDTR, RF, SS, TR, DS, SEG_UNUSABLE } from './cpu-state.js';
 import { LocalApic } from './lapic.js';
-import { HANDLERS } from './opcode-table.js';
+import { INTERP_LOOP } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock, type Block } from './jit/compile.js';
@@ -135,8 +135,9 @@ export class Cpu extends CpuState {
   /**
    * The next instruction may start a block: after a branch, an exception or interrupt, a compiled block's exit,
    * or an instruction no block can start with. Only there does the run loop look for a block and count visits.
+   * (Set by the interpreter's loop, fast-paths.ts makeInterpLoop.)
    */
-  private atStart = true;
+  atStart = true;
   /** linear addresses of Jcc instructions seen to leave their block most of the time (see followSideExit) */
   private readonly takenJcc = new Set<number>();
   /** blocks compiled so far (for tests and benchmarks) */
@@ -359,7 +360,7 @@ export class Cpu extends CpuState {
   /** The hot loop: runs until `this.retired` reaches `end` or an instruction breaks the loop. */
   private runChunk(end: number): void {
     this.atStart = true; // after an interrupt, or wherever the last slice stopped
-    const handlers = HANDLERS, ram = this.ram; // an import binding is a cell load with a hole check: read it once
+    const interp = INTERP_LOOP; // an import binding is a cell load with a hole check: read it once
     while (this.retired < end) {
       try {
         while (this.retired < end) {
@@ -404,15 +405,8 @@ export class Cpu extends CpuState {
               nextStart = true;
             }
           }
-          // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
-          const ip = this.eip;
-          let op: number;
-          if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; op = ram[(this.fwOff + ip) | 0]!; } else op = this.fetch8();
-          handlers[op | this.os]!(this);
-          this.retired++;
-          // A block may start after a branch: EIP moved other than forward by at most one instruction's length
-          // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
-          this.atStart = nextStart || ((this.eip - this.insnStart - 1) >>> 0) >= 15;
+          // interpreted instructions (fast-paths.ts makeInterpLoop), up to `end`, a breakLoop or (jit on) a block start
+          interp(this, end, nextStart);
           if (this.breakLoop) {
             // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
             if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }

@@ -1,15 +1,20 @@
 /**
- * Specialised interpreter entries for the hottest register forms: the ALU
- * ops (00-3D) and group 1 with an immediate (80/81/83, register forms), MOV (88-8B), INC/DEC r (40-4F) and Jcc
- * rel8 (70-7F). Each is generated per
- * (opcode, operand size) with the lazy-flag stores written out, the same
- * code the block compiler emits; memory operands decode the ModRM byte with
- * CpuState.modrmFrom (the byte already fetched) and access memory like the generic handlers.
+ * Specialised interpreter entries for the hottest forms: the ALU ops (00-3D) and group 1 with an immediate
+ * (80/81/83, register forms), MOV (88-8B), INC/DEC r (40-4F) and Jcc rel8 (70-7F). Each is generated per (opcode,
+ * operand size) with the lazy-flag stores written out, the same code the block compiler emits; memory operands
+ * decode the ModRM byte with CpuState.modrmFrom (the byte already fetched) and access memory like the generic
+ * handlers.
+ *
+ * The same bodies also make the interpreter's inner loop (`makeInterpLoop`): a `switch` with the hottest register
+ * forms written inline, so they cost a jump-table jump instead of a call through the handler table (which goes
+ * through V8's generic Call builtins, as its target changes every time, and the callee's own entry and exit).
  */
 import type { Cpu } from './cpu.js';
 import { R8 } from './cpu-state.js';
 
 type Handler = (c: Cpu) => void;
+/** Runs instructions until `c.retired` reaches `end`, an instruction sets `breakLoop`, or (with `c.jit`) a block may start. */
+export type InterpLoop = (c: Cpu, end: number, nextStart: boolean) => void;
 
 const reg = (bits: number, i: string): string =>
   bits === 32 ? `c.regs[${i}]` : bits === 16 ? `c.r16[(${i})<<1]` : `c.r8[R8[${i}]]`;
@@ -25,8 +30,34 @@ function aluBody(op: number, bits: number, dst: string | null): string | null {
   return `const res=(dd${op === 0 ? '+' : '-'}ss)|0;${store}c.lfKind=${op === 0 ? 0 : 1};c.lfDst=dd;c.lfSrc=ss;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;`;
 }
 
-function make(src: string, generic: Handler): Handler {
-  return new Function('generic', 'R8', `return function fast(c){${src}}`)(generic, R8) as Handler;
+/**
+ * One fast form. `reg` runs with the instruction's first byte after the opcode already fetched into `m` when
+ * `modrm` is set (and m >= 0xC0 then: the register form); `mem` is the memory form's body, given `m` < 0xC0.
+ * Bodies end with `return` (a handler function) or fall off their end.
+ */
+interface Form { idx: number; modrm: boolean; reg: string; mem: string | null; generic: Handler }
+
+const FORMS: Form[] = [];
+/** the entries the fast forms replaced, by dispatch index (group 1's ADC/SBB and memory forms) */
+const GENERIC: Handler[] = [];
+
+function fn<T>(name: string, params: string, src: string, generic: Handler | undefined): T {
+  // strict: no receiver conversion on the call; a distinct name per entry for profiles
+  return new Function('generic', 'R8', `'use strict';return function ${name}(${params}){${src}}`)(generic, R8) as T;
+}
+
+/** The handler-table entry of a form. */
+function entry(f: Form): Handler {
+  const name = `fast${f.idx.toString(16)}`;
+  if (!f.modrm) return fn<Handler>(name, 'c', f.reg, f.generic);
+  const mem = f.mem === null ? '' : `if(m<0xc0){${f.mem}return;}`;
+  return fn<Handler>(name, 'c', `const m=c.fetch8();${mem}${f.reg}`, f.generic);
+}
+
+function add(handlers: Handler[], f: Form): void {
+  FORMS.push(f);
+  GENERIC[f.idx] = f.generic;
+  handlers[f.idx] = entry(f);
 }
 
 /** Replace entries of `handlers` (indexed opcode | 0x200 for 32-bit) with fast versions where one exists. */
@@ -41,7 +72,6 @@ export function installFastPaths(handlers: Handler[]): void {
       const body = aluBody(aop, bits, toE ? reg(bits, 'rm') : reg(bits, 'rg'));
       if (body === null) continue;
       const idx = op | os;
-      const generic = handlers[idx]!;
       const d = toE ? reg(bits, 'rm') : reg(bits, 'rg'), s = toE ? reg(bits, 'rg') : reg(bits, 'rm');
       // memory forms: the same steps as aluEG/aluGE (ModRM decode, read, flags, write-back), without the
       // generic dispatch through alu()'s switch
@@ -50,26 +80,29 @@ export function installFastPaths(handlers: Handler[]): void {
         ? (aop === 7 ? `const ss=${g},dd=c.rE${bits}();${aluBody(aop, bits, null)}`
           : `const ss=${g},dd=c.rE${bits}W();${aluBody(aop, bits, null)}c.wb${bits}(res);`)
         : `const dd=${g},ss=c.rd${bits}(c.mSeg,c.mOff);${aluBody(aop, bits, g)}`;
-      handlers[idx] = make(
-        `const m=c.fetch8();if(m<0xc0){c.modrmFrom(m);const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}`, generic);
+      add(handlers, { idx, modrm: true, generic: handlers[idx]!,
+        mem: `c.modrmFrom(m);const rg=c.mReg;${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}` });
     }
     for (const op of [0x88, 0x89, 0x8a, 0x8b]) {
       const bits = op & 1 ? vb : 8;
-      const idx = op | os, generic = handlers[idx]!;
+      const idx = op | os;
       const [d, s] = op < 0x8a ? [reg(bits, 'rm'), reg(bits, 'rg')] : [reg(bits, 'rg'), reg(bits, 'rm')];
       const g = reg(bits, 'rg');
       const mem = op < 0x8a ? `c.wr${bits}(c.mSeg,c.mOff,${g});` : `${g}=c.rd${bits}(c.mSeg,c.mOff);`;
-      handlers[idx] = make(`const m=c.fetch8();if(m<0xc0){c.modrmFrom(m);const rg=c.mReg;${mem}return;}const rm=m&7,rg=(m>>3)&7;${d}=${s};`, generic);
+      add(handlers, { idx, modrm: true, generic: handlers[idx]!,
+        mem: `c.modrmFrom(m);const rg=c.mReg;${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;${d}=${s};` });
     }
     // JZ/JNZ rel8 (the usual loop branch): ZF read as CpuState.getZF does, without cond()'s switch
     for (const op of [0x74, 0x75]) {
-      handlers[op | os] = make(`const d=c.fetchS8();const z=(c.lfMask&64)!==0?(c.lfRes<<(32-c.lfBits))===0:(c.flags&64)!==0;` +
-        `if(z===${op === 0x74})c.jumpNear(c.eip+d);`, handlers[op | os]!);
+      add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
+        reg: `const d=c.fetchS8();const z=(c.lfMask&64)!==0?(c.lfRes<<(32-c.lfBits))===0:(c.flags&64)!==0;` +
+          `if(z===${op === 0x74})c.jumpNear(c.eip+d);` });
     }
     // Jcc rel8 for the other conditions: cond() with a constant, which V8 folds when it inlines it
     for (let op = 0x70; op < 0x80; op++) {
       if (op === 0x74 || op === 0x75) continue;
-      handlers[op | os] = make(`const d=c.fetchS8();if(c.cond(${op & 15}))c.jumpNear(c.eip+d);`, handlers[op | os]!);
+      add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
+        reg: `const d=c.fetchS8();if(c.cond(${op & 15}))c.jumpNear(c.eip+d);` });
     }
     // group 1 with an immediate (80, 81, 83), register destination, ADD OR AND SUB XOR CMP: the same order as
     // ops-alu.ts aluGroup1 (ModRM, register read, immediate); ADC/SBB and memory forms go to the generic handler
@@ -77,16 +110,62 @@ export function installFastPaths(handlers: Handler[]): void {
       const bits = op === 0x80 ? 8 : vb;
       const imm = op === 0x83 ? 'c.fetchS8()' : bits === 8 ? 'c.fetch8()' : bits === 16 ? 'c.fetch16()' : 'c.fetch32()';
       const r = reg(bits, 'rm');
-      const cases = [0, 1, 4, 5, 6, 7].map((a) => `case ${a}:{${aluBody(a, bits, r)}return;}`).join('');
-      handlers[op | os] = make(`const m=c.fetch8();const g=(m>>3)&7;if(m<0xc0||g===2||g===3){c.eip--;generic(c);return;}` +
-        `const rm=m&7;const dd=${r},ss=${imm};switch(g){${cases}}`, handlers[op | os]!);
+      const cases = [0, 1, 4, 5, 6, 7].map((a) => `case ${a}:{${aluBody(a, bits, r)}break;}`).join('');
+      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!, mem: 'c.eip--;generic(c);',
+        reg: `const g=(m>>3)&7;if(g===2||g===3){c.eip--;generic(c);}else{const rm=m&7;const dd=${r},ss=${imm};switch(g){${cases}}}` });
     }
     for (let op = 0x40; op < 0x50; op++) {
       const r = reg(vb, String(op & 7));
       const kind = op < 0x48 ? 0 : 1;
-      handlers[op | os] = make(
-        `if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();const dd=${r},res=(dd${kind === 0 ? '+' : '-'}1)|0;${r}=res;` +
-        `c.lfKind=${kind};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;`, handlers[op | os]!);
+      add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
+        reg: `if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();const dd=${r},res=(dd${kind === 0 ? '+' : '-'}1)|0;${r}=res;` +
+          `c.lfKind=${kind};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;` });
     }
   }
+}
+
+/**
+ * The interpreter's inner loop, generated: per instruction what `Cpu.runChunk` did (insnStart, the prefix state
+ * reset, the opcode through the code-fetch window, `retired`, where a block may start), with the register forms of
+ * the `hot` fast forms written inline as the cases of one small dense `switch` (a jump table), their memory forms
+ * called from the case (a direct call); every other instruction calls through the handler table at one shared
+ * call site. Returns after the
+ * instruction that reaches `end` or sets `breakLoop`, and, when `c.jit` is set, before an instruction where a block
+ * may start (EIP moved other than forward by at most 15 bytes, or `nextStart` for the first one), with `c.atStart`
+ * telling which.
+ *
+ * Each inline case is code V8 optimises only after seeing it run: one that first runs after the loop was optimised
+ * deoptimises it (a Linux boot: about a dozen times), so the set is kept to the forms most code uses early.
+ */
+export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): InterpLoop {
+  // case k of the switch runs the form SLOT maps its index to (0: the handler table); a small dense switch is a jump
+  // table with few targets (a case label per index made V8's optimising compile of the loop take 200 ms and more)
+  const slot = new Uint8Array(handlers.length);
+  const cases: string[] = [];
+  // the memory forms: one function each (mem1, mem2, ... in the loop's scope), called from the case's own call site
+  const memNames: string[] = [], memFns: ((c: Cpu, m: number) => void)[] = [];
+  for (const f of FORMS) {
+    if (!hot.includes(f.idx)) continue;
+    const k = cases.length + 1;
+    slot[f.idx] = k;
+    const body = f.reg.replace(/generic\(c\)/g, `G[${f.idx}](c)`);
+    if (!f.modrm) { cases.push(`case ${k}:{${body}break;}`); continue; }
+    memNames.push(`mem${k}`);
+    memFns.push(fn(`mem${f.idx.toString(16)}`, 'c,m', f.mem!, f.generic));
+    cases.push(`case ${k}:{const m=c.fetch8();if(m<0xc0)mem${k}(c,m);else{${body}}break;}`);
+  }
+  const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram;for(;;){` +
+    // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
+    'c.insnStart=c.eip;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
+    // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
+    'const ip=c.eip;let op;if(ip>=c.fwLo&&ip<c.fwHi){c.eip=ip+1;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
+    // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
+    // own feedback, deoptimised the whole loop the first time each opcode ran)
+    `const i=op|c.os;switch(S[i]){${cases.join('')}default:H[i](c);}` +
+    'c.retired++;' +
+    // A block may start after a branch: EIP moved other than forward by at most one instruction's length
+    // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
+    'const at=ns||((c.eip-c.insnStart-1)>>>0)>=15;' +
+    'if(c.breakLoop===true||c.retired>=end||(at&&c.jit===true)){c.atStart=at;return;}ns=false;}}';
+  return new Function('H', 'G', 'S', 'R8', ...memNames, src)(handlers, GENERIC, slot, R8, ...memFns) as InterpLoop;
 }

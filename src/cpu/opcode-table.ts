@@ -37,7 +37,7 @@ import {
   wbinvd, wrmsr,
 } from './ops-system.js';
 import { interrupt } from './transfers.js';
-import { installFastPaths } from './fast-paths.js';
+import { installFastPaths, makeInterpLoop } from './fast-paths.js';
 import { fpuEscape, fwait } from './fpu/escape.js';
 
 export interface OpDef {
@@ -312,7 +312,7 @@ const LOCK_REGS = new Uint8Array(0x200);
  * megamorphic call: NOP and CLC ran at half the speed of INC r).
  */
 function bind(ex: (c: Cpu, bits: number) => void, bits: number, op: number): (c: Cpu) => void {
-  return new Function('ex', `return function op${op.toString(16)}_${bits}(c) { ex(c, ${bits}); }`)(ex) as (c: Cpu) => void;
+  return new Function('ex', `'use strict';return function op${op.toString(16)}_${bits}(c) { ex(c, ${bits}); }`)(ex) as (c: Cpu) => void;
 }
 for (const d of OPS) {
   if (OP_NAMES[d.op] !== '(undefined: #UD)') throw new Error(`opcode table: 0x${d.op.toString(16)} listed twice`);
@@ -327,4 +327,15 @@ for (const d of OPS) {
   }
 }
 installFastPaths(HANDLERS);
+/**
+ * The fast forms (fast-paths.ts) whose register forms the interpreter's loop runs inline (both operand sizes): the
+ * commonest in a Linux boot and in the loops of bench/cpu.bench.js, and run early by any code (each one that first
+ * runs after V8 optimised the loop costs it a deoptimisation).
+ */
+const INLINE_OPS = [
+  0x01, 0x03, 0x09, 0x0b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b, 0x74, 0x75, 0x83, 0x88, 0x89, 0x8a, 0x8b,
+  ...Array.from({ length: 16 }, (_, i) => 0x40 + i), // INC/DEC r
+];
+/** The interpreter's inner loop (fast-paths.ts makeInterpLoop) */
+export const INTERP_LOOP = makeInterpLoop(HANDLERS, INLINE_OPS.flatMap((op) => [op, op | 0x200]));
 export { IF };

@@ -17,7 +17,7 @@
  * is raised before the first instruction of the new task.
  */
 import { CS, DB, DS, ES, FS, GP, GS, LDTR, NP, NT, RF, SEG_UNUSABLE, SS, SSF, TR, TS, VM, type CpuState } from './cpu-state.js';
-import { descLimit, readDesc, setCache, setCpl } from './segments.js';
+import { descLimit, markAccessed, readDesc, setCache, setCpl } from './segments.js';
 
 export const enum TaskSource { Jmp, Call, Iret, Int }
 
@@ -110,6 +110,9 @@ export function taskSwitch(c: CpuState, sel: number, src: TaskSource, ret: numbe
   setCache(c, TR, sel, nLo, nHi | 0x200);
   c.segRchk[TR] = 0;
   c.cr0 |= 8;
+  // DR7 L0-L3 are cleared by every task switch (SDM Vol. 3B 17.2.4; Bochs tasking.cc at the commit point, which
+  // also clears LE; QEMU switch_tss_ra at its end). Breakpoints themselves are not modelled.
+  c.dr[7] = c.dr[7]! & ~0x55;
   // ---- 4. the new task's registers; from here a fault is the new task's
   if (n32 && c.pg && (nCr3 >>> 0) !== (c.cr3 >>> 0)) { c.cr3 = nCr3; c.tlb.flushNonGlobal(); }
   else if (n32 && c.pg) c.tlb.flushNonGlobal();
@@ -150,6 +153,8 @@ export function taskSwitch(c: CpuState, sel: number, src: TaskSource, ret: numbe
   if (tBit) { c.dr[6] = c.dr[6]! | 0x8000; c.raise(DB); } // T bit: #DB before the first instruction (DR6.BT)
 }
 
+// Each segment a task switch loads gets its descriptor's accessed bit set, as any segment load does (SDM Vol. 3A
+// 3.4.5.1; Bochs tasking.cc touch_segment; QEMU 7.2 TCG's tss_load_seg does not: a row of the difftest's table).
 function loadTaskCs(c: CpuState, sel: number, ext: number): void {
   if ((sel & 0xfffc) === 0) c.raise(TS, ext);
   readDesc(c, sel, TS, ext);
@@ -157,8 +162,9 @@ function loadTaskCs(c: CpuState, sel: number, ext: number): void {
   if ((hi & 0x1800) !== 0x1800) c.raise(TS, err);
   if (hi & 0x400 ? dpl > rpl : dpl !== rpl) c.raise(TS, err);
   if ((hi & 0x8000) === 0) c.raise(NP, err);
+  markAccessed(c, sel);
   setCpl(c, rpl);
-  setCache(c, CS, sel, c.dLo, hi);
+  setCache(c, CS, sel, c.dLo, c.dHi);
 }
 
 function loadTaskSs(c: CpuState, sel: number, ext: number): void {
@@ -167,7 +173,8 @@ function loadTaskSs(c: CpuState, sel: number, ext: number): void {
   const hi = c.dHi, err = (sel & 0xfffc) | ext;
   if ((sel & 3) !== c.cpl || ((hi >> 13) & 3) !== c.cpl || (hi & 0x1a00) !== 0x1200) c.raise(TS, err);
   if ((hi & 0x8000) === 0) c.raise(SSF, err);
-  setCache(c, SS, sel, c.dLo, hi);
+  markAccessed(c, sel);
+  setCache(c, SS, sel, c.dLo, c.dHi);
 }
 
 function loadTaskData(c: CpuState, seg: number, sel: number, ext: number): void {
@@ -178,6 +185,7 @@ function loadTaskData(c: CpuState, seg: number, sel: number, ext: number): void 
   if ((hi & 0x1000) === 0 || (code && (type & 2) === 0)) c.raise(TS, err);
   if ((!code || (type & 4) === 0) && (dpl < c.cpl || dpl < (sel & 3))) c.raise(TS, err);
   if ((hi & 0x8000) === 0) c.raise(NP, err);
-  setCache(c, seg, sel, c.dLo, hi);
+  markAccessed(c, sel);
+  setCache(c, seg, sel, c.dLo, c.dHi);
 }
 

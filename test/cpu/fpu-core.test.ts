@@ -7,7 +7,9 @@ import { add, compare, div, mul, rem, remQ, sqrt } from '../../src/cpu/fpu/f80-a
 import { fromBcd, fromInt, toBcd, toInt } from '../../src/cpu/fpu/f80-convert.js';
 import { f2xm1, fpatan, fsin, ftan, fyl2x, fyl2xp1 } from '../../src/cpu/fpu/f80-transcendental.js';
 import { dHi, dLo, fastAdd, fastCompare, fastMul, fromF32, fromF64, fromI32, qFlags, qHi, qLo, qSe, toF32, toF64 } from '../../src/cpu/fpu/f80-fast.js';
-import { DBL, EXT, IE, K_FIN, OE, PE, rBits, rFlags, round, ROUNDED_UP, SGL, UE, unpack80, unpackIeee, Unp } from '../../src/cpu/fpu/f80.js';
+import { DBL, EXT, IE, K_FIN, OE, PE, RC_CHOP, RC_DOWN, RC_NEAR, RC_UP, rBits, rFlags, round, ROUNDED_UP, SGL, UE, unpack80, unpackIeee, Unp } from '../../src/cpu/fpu/f80.js';
+import { C0, C1, C2, C3, Fpu } from '../../src/cpu/fpu/fpu-state.js';
+import { fprem } from '../../src/cpu/fpu/ops-arith.js';
 
 // ---- a small deterministic PRNG (xorshift64*) ----
 let seed = 0x9e3779b97f4a7c15n;
@@ -302,6 +304,55 @@ describe('x87 core: integer and BCD conversions', () => {
     expect(div(new Unp().zero(0), new Unp().zero(0), r)).toBe(IE);
     expect([r.s, r.m]).toEqual([1, 0xc000000000000000n]);
     expect(r.k).not.toBe(K_FIN);
+  });
+});
+
+// Found by the differential test (src/cpu/difftest) where Bochs and QEMU both disagreed with us, or Bochs did where
+// the SDM is silent. The values are the SDM's or those two emulators'.
+describe('x87 core: masked overflow, NaN choice and FPREM condition codes', () => {
+  it('masked overflow rounding toward zero gives the largest finite number at the precision control (Vol. 1 Table 4-10)', () => {
+    round(0, 3n, 16384, 24, EXT, RC_CHOP); // 3 * 2^16384: past the extended range
+    expect(hex80(rBits)).toBe('7ffeffffff0000000000'); // PC=24: 24 significant bits (Bochs and QEMU alike)
+    expect(rFlags & (OE | PE)).toBe(OE | PE);
+    round(1, 3n, 16384, 53, EXT, RC_UP); // toward zero for a negative result
+    expect(hex80(rBits)).toBe('fffefffffffffffff800');
+    round(0, 3n, 16384, 64, EXT, RC_DOWN);
+    expect(hex80(rBits)).toBe('7ffeffffffffffffffff');
+    round(0, 3n, 16384, 24, EXT, RC_NEAR); // to nearest: infinity
+    expect(hex80(rBits)).toBe('7fff8000000000000000');
+    round(0, 3n, 1024, 53, DBL, RC_CHOP); // an m64fp store: the double's largest finite
+    expect(rBits.toString(16)).toBe('7fefffffffffffff');
+  });
+  it('an SNaN and a QNaN give the QNaN, whichever significand is larger; two of a kind the larger (Vol. 1 Table 4-7)', () => {
+    const qnan = (): Unp => unpack80(new Unp(), 0xffff, 0xc000000000000000n); // the QNaN indefinite
+    const snan = (): Unp => unpack80(new Unp(), 0x7fff, 0xad3b8225be6bb000n); // bit 62 clear: signaling, larger
+    const r = new Unp();
+    for (const [a, b] of [[qnan(), snan()], [snan(), qnan()]] as const) {
+      expect(add(a, b, 0, RC_NEAR, r)).toBe(IE);
+      expect([r.s, r.m]).toEqual([1, 0xc000000000000000n]);
+    }
+    expect(mul(snan(), unpack80(new Unp(), 0x7fff, 0x8000000000000001n), r)).toBe(IE); // two SNaNs
+    expect([r.s, r.m]).toEqual([0, 0xed3b8225be6bb000n]); // the larger, quietened
+    expect(add(qnan(), unpack80(new Unp(), 0x7fff, 0xc000000000000001n), 0, RC_NEAR, r)).toBe(0); // two QNaNs
+    expect([r.s, r.m]).toEqual([0, 0xc000000000000001n]);
+  });
+  it('FPREM/FPREM1 clear C1 and C2; without a quotient (NaN, invalid operand) C0 and C3 stay (Bochs fpu_arith.cc)', () => {
+    const f = new Fpu();
+    const load = (se: number, sig: bigint): void => { f.push(); f.writeResult(0, unpack80(new Unp(), se, sig), 0, 64); };
+    for (const round of [false, true]) {
+      f.init(); load(0x3fff, 0x8000000000000000n); load(0x4002, 0xb000000000000000n); // ST1 = 1, ST0 = 11
+      f.sw |= C0 | C1 | C2 | C3;
+      fprem(f, round); // 11 rem 1: q = 11 (0b011): C0 = 0, C3 = 1, C1 = 1
+      expect(f.sw & (C0 | C1 | C2 | C3)).toBe(C3 | C1);
+      f.init(); load(0xffff, 0xc000000000000000n); load(0x4002, 0xb000000000000000n); // ST1 = QNaN
+      f.sw |= C0 | C1 | C2 | C3;
+      fprem(f, round);
+      expect(f.sw & (C0 | C1 | C2 | C3)).toBe(C0 | C3);
+      f.init(); load(0, 0n); load(0x4002, 0xb000000000000000n); // ST1 = 0: IE, the indefinite
+      f.sw |= C0;
+      fprem(f, round);
+      expect(f.sw & (C0 | C1 | C2 | C3 | IE)).toBe(C0 | IE);
+    }
   });
 });
 

@@ -100,16 +100,20 @@ function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream,
   const whole = plain.find((k) => !k.bits && !k.fsave);
   if (whole) { explainedBy = [whole]; return 1; }
   if (!plain.length || a.hashed[i] || b.hashed[i] || faults(a, i, rfOk) !== faults(b, i, rfOk)) return 0;
-  let eflagsOk = 0, fpuOk = 0;
-  for (const k of plain) { eflagsOk |= k.bits?.eflags ?? 0; fpuOk |= k.bits?.fpu ?? 0; }
-  let fpuX = 0, eflagsX = 0, fpuNamed = 0;
+  // the bits the rows name, per record field; what differs within them
+  const ok = new Array<number>(R_DWORDS).fill(0), named = new Array<number>(R_DWORDS).fill(0);
+  const field = (n: string): number => FIELD_NAMES.indexOf(n as (typeof FIELD_NAMES)[number]);
+  for (const k of plain) for (const [n, m] of Object.entries(k.bits ?? {})) { const f = field(n); ok[f] = ok[f]! | (m ?? 0); }
+  const fpuOk = ok[F.fpu]!;
+  let fpuX = 0;
   for (let f = 0; f < R_DWORDS; f++) {
     let x = a.rec[i * R_DWORDS + f]! ^ b.rec[i * R_DWORDS + f]!;
-    if (f === F.eflags) { x &= ~undef; eflagsX = x; x &= ~eflagsOk; }
-    if (f === F.fpu) { fpuNamed = x & fpuOk; fpuX = x & ~fpuOk; x = 0; }
-    if (x) return 0;
+    if (f === F.eflags) x &= ~undef;
+    named[f] = x & ok[f]!;
+    if (f === F.fpu) { fpuX = x & ~fpuOk; continue; } // (beyond the named bits: the FSAVE images decide, below)
+    if (x & ~ok[f]!) return 0;
   }
-  const used = plain.filter((k) => ((k.bits?.eflags ?? 0) & eflagsX) !== 0 || ((k.bits?.fpu ?? 0) & fpuNamed) !== 0);
+  const used = plain.filter((k) => Object.entries(k.bits ?? {}).some(([n, m]) => (named[field(n)]! & (m ?? 0)) !== 0));
   if (!fpuX) { explainedBy = used; return 1; }
   // beyond the named FSW bits: the FSAVE images say which fields differ
   if (!a.fsaveSlot[i] || !b.fsaveSlot[i]) return 0;
@@ -118,7 +122,10 @@ function isExplained(form: string, an: string, a: Stream, bn: string, b: Stream,
   if (d.fcw || d.ftw) return 0;
   const pc = a.fsave[oa + 1]! & 3; // FCW.PC, bits 9:8
   let fswOk = fpuOk, st0Ok = false;
-  const apply = plain.filter((k) => k.fsave?.pc.includes(pc));
+  // ST(0) a NaN: exponent 0x7FFF and a fraction other than 0 below the integer bit
+  const nan = (s: Uint8Array, o: number): boolean => ((s[o + 36]! | (s[o + 37]! << 8)) & 0x7fff) === 0x7fff &&
+    (s.subarray(o + 28, o + 35).some((x) => x !== 0) || (s[o + 35]! & 0x7f) !== 0);
+  const apply = plain.filter((k) => k.fsave?.pc.includes(pc) && (!k.fsave.nanSt0 || (nan(a.fsave, oa) && nan(b.fsave, ob))));
   for (const k of apply) { fswOk |= k.fsave!.fsw; st0Ok ||= k.fsave!.st0; }
   if ((d.fsw ?? 0) & ~fswOk) return 0;
   if (!(d.st ?? []).every((r) => r.i === 0 && st0Ok)) return 0;

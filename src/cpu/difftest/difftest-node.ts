@@ -70,7 +70,13 @@ export function runDifftest(o: DifftestOptions): DifftestResult {
     streams.push(['acpidm', time('acpidm', () => parseStream(runOnAcpidm(full).out))]);
     if (o.compiled) streams.push(['compiled', time('compiled', () => parseStream(runOnAcpidm(full, { jitThreshold: 0 }).out))]);
     if (o.interpreter) streams.push(['interp', time('interpreter', () => parseStream(runOnAcpidm(full, { jit: false }).out))]);
-    const runOracle = (w: Oracle, r: Uint8Array): Stream => time(w, () => parseStream(w === 'qemu' ? runOnQemu(r) : runOnBochs(r)));
+    const runOracle = (w: Oracle, r: Uint8Array): Stream => time(w, () => {
+      const run = w === 'qemu' ? runOnQemu(r) : runOnBochs(r);
+      const s = parseStream(run.out);
+      // an oracle that hung or exited early: the comparison names the record and form it stopped at
+      if (run.stopped) s.error = run.stopped + (s.error ? `; ${s.error}` : '');
+      return s;
+    });
     for (const w of oracles) streams.push([w, runOracle(w, rom)]);
     const cmp = (): Comparison[] => {
       const [acp, ...rest] = streams;
@@ -115,23 +121,23 @@ export function main(argv: string[], out: (s: string) => void): number {
     else if (a === '--oracles') { opt.oracles = (v ?? '').split(',').filter((x) => x && x !== 'none') as Oracle[]; i++; if (opt.oracles.some((x) => x !== 'qemu' && x !== 'bochs')) throw new Error('--oracles takes qemu,bochs'); }
     else if (a === '--interpreter') opt.interpreter = true;
     else if (a === '--compiled') opt.compiled = true;
-    else if (a === '--x87' || a === '--lock-ud' || a === '--system' || a === '--gates' || a === '--tasks' || a === '--inner-stack') { /* on by default */ }
+    else if (a === '--x87' || a === '--lock-ud' || a === '--system' || a === '--gates' || a === '--tasks' || a === '--inner-stack' || a === '--extended') { /* on by default */ }
     else if (a === '--no-x87') opt.gen = { ...opt.gen, x87: false };
     else if (a === '--no-lock-ud') opt.gen = { ...opt.gen, lockUd: false };
     else if (a === '--no-system') opt.gen = { ...opt.gen, system: false };
     else if (a === '--no-gates') opt.gen = { ...opt.gen, gates: false };
     else if (a === '--no-tasks') opt.gen = { ...opt.gen, tasks: false };
-    else if (a === '--extended') opt.gen = { ...opt.gen, extended: true };
+    else if (a === '--no-extended') opt.gen = { ...opt.gen, extended: false };
     else if (a === '--no-inner-stack') opt.gen = { ...opt.gen, innerStack: false };
     else if (a === '--only') {
       const ks = (v ?? '').split(',').map((x) => x.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())); i++;
       const known = ['x87', 'lockUd', 'system', 'gates', 'tasks', 'innerStack'];
       const bad = ks.filter((k) => !known.includes(k));
       if (bad.length || !ks.length) throw new Error(`--only takes a list of x87,lock-ud,system,gates,tasks,inner-stack, got ${v}`);
-      opt.gen = { ...opt.gen, extended: true, only: ks as NonNullable<DifftestOptions['gen']>['only'] };
+      opt.gen = { ...opt.gen, only: ks as NonNullable<DifftestOptions['gen']>['only'] };
     } else if (a === '--all') all = true;
     else if (a === '--explained') explained = true;
-    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --no-x87, --no-lock-ud, --no-system, --no-gates, --no-tasks, --extended, --no-inner-stack, --only CLASS[,CLASS], --all, --explained)`);
+    else throw new Error(`unknown option ${a} (options: --n N, --seed S, --per-rom K, --oracles qemu,bochs|none, --interpreter, --compiled, --no-x87, --no-lock-ud, --no-system, --no-gates, --no-tasks, --no-extended, --no-inner-stack, --only CLASS[,CLASS], --all, --explained)`);
   }
   const r = runDifftest({ ...opt, log: (l) => out(l) });
   out(formatSummary(r.comparisons, { all, explained }));

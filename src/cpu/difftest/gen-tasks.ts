@@ -26,13 +26,22 @@ import { GDT_BYTES, GDT_RAM, IDT_RAM, ISTK_LO, ISTK_TOP, RESUME, SCRATCH_VEC, SE
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
+/**
+ * NOPs up to the next 4 KiB page when the next 16 bytes would cross one, before a task-switching JMP/CALL/INT: when
+ * such an instruction straddles a page boundary and the switch faults after the commit point, QEMU 7.2 TCG raises the
+ * #TS/#NP with an EIP of neither task (0xffe24ff6 for a `call 0x80:…` at 0xffe23ffb whose task B starts at
+ * 0xffe24002; likewise 0xffe2cffb), which the ROM's handler cannot resume from, so QEMU's run of the ROM ended there
+ * (the stop the first extended run saw, then blamed on a past-the-GDT selector). The ROM's base is page-aligned.
+ */
+export const PAGE_GUARD = 'times (((($ - $$) & 0xfff) + 16) >> 12) * (0x1000 - (($ - $$) & 0xfff)) nop';
+
 export class TaskGen {
   constructor(private readonly h: GateHost) {}
 
   /** A bad ES/FS/GS selector for a task at `cpl` and the fault the SDM gives its load (TASK SWITCH, Table 7-1). */
   private badSeg(cpl: number): [number, '#TS' | '#NP'] {
     const h = this.h;
-    const c: [number, '#TS' | '#NP'][] = [[0x04 | cpl, '#TS'], [SEL.tssA | cpl, '#TS'],
+    const c: [number, '#TS' | '#NP'][] = [[0x04 | cpl, '#TS'], [GDT_BYTES + 8 * h.int(4) | cpl, '#TS'], [SEL.tssA | cpl, '#TS'],
       [SEL.xo3 | cpl, '#TS'], [SEL.np3 | 3, '#NP']];
     if (cpl === 3) c.push([SEL.data0 | 3, '#TS'], [SEL.win0 | 3, '#TS'], [SEL.data0, '#TS']);
     else c.push([SEL.data0 | 3, '#TS']); // RPL 3 above DPL 0
@@ -104,7 +113,7 @@ export class TaskGen {
       insn = `int ${hex(vec)}`;
     } else insn = `${how} ${hex(SEL.tssB)}:0`;
     const form = `${how === 'int' ? 'int imm8 task-gate' : `${how} tss`}${cpl3 ? ' cpl3' : ''} bad ${what} ${fault === 'good' ? '(good)' : fault}`;
-    h.emit(`mov dword [${hex(RESUME)}], ${b}`, insn, `jmp ${b}`);
+    h.emit(`mov dword [${hex(RESUME)}], ${b}`, PAGE_GUARD, insn, `jmp ${b}`);
     // task B, when its selectors were good: back as usual
     h.label(tgt);
     h.emit('call dump');
@@ -162,6 +171,22 @@ export class TaskGen {
       for (const s of [0, 4, 5]) if (h.chance(0.45)) { const [sel, f] = this.badSeg(cpl3 ? 3 : 0); segs[s] = sel; bad.push(s); late ??= f; }
     }
     const tbit = ext && !t16 && !late && h.chance(0.1);
+    // DR7 with random L0-L3/G0-G3 (DR0-DR3 stay 0: nothing runs at linear 0): every task switch clears L0-L3 (SDM
+    // Vol. 3B 17.2.4). Task B (CPL 0) and the sequence after the switch back (ring 0) show DR7 in ECX. Not with a
+    // fault after the commit point: Bochs clears DR7 at the commit point, QEMU only at the end of a switch that
+    // loaded everything. LE (bit 8) is left out: Bochs clears it too, QEMU does not, the SDM does not say.
+    const dr7 = ext && ring === 0 && !cpl3 && !late && h.chance(0.25) ? h.int(256) | 0x400 : -1;
+    if (dr7 >= 0) h.setup(`mov ecx, ${hex(dr7)}`, 'mov dr7, ecx');
+    // the accessed bit of one GDT descriptor task B loads (ES..GS; a 16-bit TSS: ES, CS, SS, DS), cleared before the
+    // switch: the switch sets it (SDM Vol. 3A 3.4.5.1); task B shows the descriptor's byte 5 in EDX, and the group
+    // sets the bit again at its end. (Not with a fault after the commit point: the loads stop at the bad selector,
+    // in an order the emulators do not share.) The AND/OR go between PUSHFD and POPFD: QEMU 7.2 TCG gives the new task
+    // of a JMP/CALL task switch that follows a flag-setting instruction the arithmetic flags of that instruction,
+    // not those of its TSS (seen as EFLAGS 0x7082 for a TSS's 0x3852 after `and byte [m], 0xfe`); after POPFD it
+    // loads them right. (The sequence reaches a task switch through the dump, which ends with POPFD.)
+    const accSlots = [0, 1, 2, 3, 4, 5].filter((k) => (!t16 || k < 4) && (segs[k]! & 0xfff8) !== 0);
+    const acc = ext && !late && accSlots.length && h.chance(0.2) ? (segs[h.pick(accSlots)]! & 0xfff8) : -1;
+    if (acc >= 0) h.setup('pushfd', `and byte [${hex(GDT_RAM + acc + 5)}], 0xfe`, 'popfd');
     // the SDM's order (JMP/CALL "TASK-GATE" / "TASK-STATE-SEGMENT", INT n "TASK-GATE", then TASK SWITCH)
     const tssOk = (): string | null => tss === SEL.tssA || tbusy ? '#GP' : !tpresent ? '#NP' : tshort ? '#TS' : null;
     let fault: string | null;
@@ -211,13 +236,15 @@ export class TaskGen {
       form = `${how} ${viaGate ? 'task gate' : 'tss'}`;
     }
     // the variant in the form's name when it is in play (the plain names stay those of the 32-bit CPL-0 task)
-    const into = tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '';
+    const into = (tss === SEL.tssB ? `${t16 ? ' tss16' : ''}${cpl3 ? ' cpl3' : ''}` : '') + (dr7 >= 0 ? ' dr7' : '') + (acc >= 0 ? ' acc' : '');
     const formA = `${form}${into} ${fault ?? (how === 'jmp' ? '(busy bits)' : '(nested)')}`;
-    h.emit(`mov dword [${hex(RESUME)}], ${res}`, insn, `jmp ${b}`);
+    h.emit(`mov dword [${hex(RESUME)}], ${res}`, PAGE_GUARD, insn, `jmp ${b}`);
     h.label(tgt);
     // a 16-bit TSS: the upper halves of the general registers are undefined (SDM Vol. 3A 7.6? Bochs loads 0xFFFF,
     // QEMU zero-extends): cleared, ESP first (SS is a 32-bit segment)
     if (t16) h.emit('and esp, 0xffff', ...['eax', 'ecx', 'edx', 'ebx', 'ebp', 'esi', 'edi'].map((r) => `movzx ${r}, ${r.slice(1)}`));
+    if (dr7 >= 0) h.emit('mov ecx, dr7');
+    if (acc >= 0) h.emit(`movzx edx, byte [${hex(GDT_RAM + acc + 5)}]`);
     h.emit('call dump');
     h.record(formA, insn, 0);
     h.emit(`mov dword [${hex(RESUME)}], ${b}`);
@@ -230,7 +257,10 @@ export class TaskGen {
     // a fault after the commit point left the sequence in task B: back to its own task as task B would have gone
     if (inB) h.emit(`mov dword [${hex(RESUME)}], ${b}`, back);
     h.label(b);
+    if (dr7 >= 0) h.emit('mov ecx, dr7');
     h.emit('call dump');
+    if (dr7 >= 0) h.emit('mov ecx, 0x400', 'mov dr7, ecx');
+    if (acc >= 0) h.emit('pushfd', `or byte [${hex(GDT_RAM + acc + 5)}], 1`, 'popfd');
     h.record(fault && !inB ? `${formA} (resumed)` : `${how === 'jmp' ? 'jmp tss' : 'iretd'} back to the task${inB ? ` (after ${fault})` : ''}`, fault && !inB ? 'next' : back, 0);
   }
 }

@@ -44,9 +44,10 @@ export interface GenOptions {
   /** Task switches: JMP/CALL to a TSS and through task gates, INT n through an IDT task gate, IRETD with NT (gen-tasks.ts). */
   tasks?: boolean;
   /**
-   * Off by default (the CI run's sequence stays as it was): the inner-stack class (gates from ring 3 to ring 1 whose
-   * SS1:ESP1 is good or faults, gen-inner-stack.ts), the task-switch variants (task B at CPL 3, a 16-bit TSS, a short
-   * TSS limit, bad selectors in the new TSS, the T bit: gen-tasks.ts) and IF = 1 before INT n (gen-gates.ts).
+   * On by default (`false`: the sequence of the classes before them, as the CI run generated it until 2026-12-04):
+   * the inner-stack class (gates from ring 3 to ring 1 whose SS1:ESP1 is good or faults, gen-inner-stack.ts), the
+   * task-switch variants (task B at CPL 3, a 16-bit TSS, a short TSS limit, bad selectors in the new TSS, the T bit:
+   * gen-tasks.ts) and IF = 1 before INT n (gen-gates.ts).
    */
   extended?: boolean;
   /** With `extended`: the inner-stack class off. */
@@ -82,7 +83,7 @@ export class SeqGen {
   private block = 0;
   /** @internal (gen-gates.ts) */ ring: 0 | 3 = 0;
   /** @internal (gen-gates.ts) */ pending: string[] = [];
-  /** @internal (gen-gates.ts, gen-tasks.ts) */ get extended(): boolean { return this.opts.extended === true; }
+  /** @internal (gen-gates.ts, gen-tasks.ts) */ get extended(): boolean { return this.opts.extended !== false; }
   /** x87 register-stack depth (FNINIT at every block start empties it). */
   private fdepth = 0;
 
@@ -804,7 +805,7 @@ export class SeqGen {
       [on('system', 4), () => this.system()],
       [on('gates', 4), () => this.gateGen.next()],
       [on('tasks', 2), () => this.taskGen.next()],
-      [o.extended ? on('innerStack', 2) : 0, () => this.innerStackGen.next()],
+      [o.extended !== false ? on('innerStack', 2) : 0, () => this.innerStackGen.next()],
     ];
     const total = classes.reduce((s, c) => s + c[0], 0);
     const parts: string[] = [];
@@ -833,7 +834,8 @@ export function generate(seed: number, count: number, opts: GenOptions = {}): Ge
   for (let i = 0; i < window.length; i++) window[i] = g.r.int(256);
   // about 40 bytes of code per tested instruction (setup, RESUME stores, dumps), plus the fixed part
   let romSize = 0x10000;
-  // (the gate and task groups alone, `only`, take about 200 bytes a record)
-  while (romSize < count * (opts.only ? 200 : 48) + 0x12000) romSize *= 2;
+  // (the gate, task and inner-stack groups alone, `only`, take about 200 bytes a record; Bochs takes at most 2 MiB)
+  const groups = opts.only?.some((k) => k === 'gates' || k === 'tasks' || k === 'innerStack');
+  while (romSize < count * (groups ? 200 : 48) + 0x12000) romSize *= 2;
   return { ring0, ring3, window, romSize, items: g.items };
 }

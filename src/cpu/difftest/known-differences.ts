@@ -3,6 +3,7 @@
  * A difference on a listed form with the listed emulator on either side is counted as explained, not as a failure.
  * src/cpu/README.md "Differences with QEMU and Bochs" shows the same table.
  */
+import type { FIELD_NAMES } from './records.js';
 export interface KnownDifference {
   /** Matches Item.form. */
   form: RegExp;
@@ -13,16 +14,18 @@ export interface KnownDifference {
   follow: string;
   /**
    * When set, only a difference confined to these bits of these record fields is explained (the record's `fpu`
-   * field carries FSW.DE and FSW.C1 as bits 1 and 9, rom.ts FPU_FSW_BITS); a difference anywhere else still fails.
+   * field carries FSW.DE and FSW.C1 as bits 1 and 9, rom.ts FPU_FSW_BITS; a register field holds what the tested
+   * group put there, e.g. a descriptor byte); a difference anywhere else still fails.
    */
-  bits?: Readonly<Partial<Record<'fpu' | 'eflags', number>>>;
+  bits?: Readonly<Partial<Record<(typeof FIELD_NAMES)[number], number>>>;
   /**
    * A difference in the x87 state beyond `bits.fpu`, named in the FSAVE images both sides wrote (F records,
    * fsave.ts): explained only when the images differ in nothing but the status-word bits `fsw` and, with `st0`,
    * the value of ST(0), and the control word's precision control is one of `pc` (0: 24 bits, 2: 53, 3: 64).
-   * Every other field of the record must agree.
+   * Every other field of the record must agree. With `nanSt0`, only when ST(0) is a NaN in both images (the
+   * instruction took its NaN or invalid-operand path).
    */
-  fsave?: { fsw: number; st0: boolean; pc: readonly number[] };
+  fsave?: { fsw: number; st0: boolean; pc: readonly number[]; nanSt0?: true };
   /** When set, only a difference confined to the RF bit of the exceptions' EFLAGS image (rom.ts FAULT_RF) is explained. */
   faultRf?: true;
 }
@@ -75,6 +78,30 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     fsave: { fsw: 0x220, st0: true, pc: [0, 2] },
   },
   {
+    form: /^(fprem1?|frndint)$/,
+    emulator: 'qemu',
+    what: 'FPREM, FPREM1 and FRNDINT under PC=24 or PC=53: QEMU 7.2 TCG rounds the result to the precision control (floatx80_modrem and floatx80_round_to_int end in floatx80_round_pack_canonical with floatx80_rounding_precision; round_to_int also takes a value of 2^24 or 2^53 and above as already integral) and sets PE; found as fprem with PC=53 (ST(0) 0x3ffc:867197be6a4ccb5c, QEMU ...c800) and frndint of the integer 0x401c:ba0fb47000000000 with PC=24, RC chop (QEMU ...b40000000000); a partial FPREM1 remainder (C2 = 1) under PC=24 once differed by more than a rounding (0x40da:fe97100000000000, QEMU 0x40d6:d928000000000000), ST(0) only',
+    sdm: 'Vol. 1 8.1.5.2: precision control affects only FADD/FSUB(R)/FMUL/FDIV(R)/FSQRT and their integer forms; Vol. 2A FPREM/FPREM1 (the remainder is exact, no #P) and FRNDINT (rounds to an integer by RC only)',
+    follow: 'the SDM (and Bochs)',
+    fsave: { fsw: 0x20, st0: true, pc: [0, 2] },
+  },
+  {
+    form: /^fprem1$/,
+    emulator: 'qemu',
+    what: 'FPREM1 with a complete reduction (C2 = 0): QEMU 7.2 TCG leaves C0, C3 and C1 clear instead of the quotient bits Q2, Q1, Q0 (helper_fprem1 passes no quotient to floatx80_modrem; its FPREM path sets them); only those status bits',
+    sdm: 'Vol. 2A FPREM1: C0 = Q2, C3 = Q1, C1 = Q0 when the reduction is complete',
+    follow: 'the SDM (and Bochs)',
+    fsave: { fsw: 0x4300, st0: false, pc: [0, 2, 3] },
+  },
+  {
+    form: /^fprem1?$/,
+    emulator: 'qemu',
+    what: 'FPREM/FPREM1 with a NaN or an invalid operand (the result a NaN): QEMU 7.2 TCG clears C0 and C3 (helper_fprem_common clears C0-C3 before anything); Bochs and acpidm clear C1 and C2 and leave C0 and C3 as they were (Bochs fpu_arith.cc: no setcc when do_fprem returns -1); only those status bits, and only when ST(0) is a NaN on both sides',
+    sdm: 'Vol. 2A FPREM/FPREM1 "FPU Flags Affected": C0, C3, C1 are quotient bits; for an operation with no quotient the SDM says nothing',
+    follow: 'Bochs',
+    fsave: { fsw: 0x4700, st0: false, pc: [0, 2, 3], nanSt0: true },
+  },
+  {
     form: /./,
     emulator: 'qemu',
     what: 'EFLAGS.RF in the image a fault-class exception pushes: QEMU 7.2 TCG leaves it clear (Bochs and acpidm set it); only that bit of the X record',
@@ -118,6 +145,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     sdm: 'Vol. 3A 7.2.2 / Figure 7-11: a 16-bit TSS holds FLAGS only; the SDM does not say what EFLAGS bits 16-31 become',
     follow: 'Bochs',
     bits: { eflags: 0x240000 },
+  },
+  {
+    form: / acc\b/,
+    emulator: 'qemu',
+    what: 'the accessed bit of a descriptor a task switch loads into a segment register: QEMU 7.2 TCG leaves it clear (tss_load_seg loads the cache without writing the descriptor back; its MOV/POP Sreg path sets it); the tested group shows byte 5 of one such descriptor, cleared before the switch, in task B\'s EDX; only bit 0 of EDX',
+    sdm: 'Vol. 3A 3.4.5.1 (type field, accessed bit): the processor sets it when it loads the selector into a segment register',
+    follow: 'the SDM (and Bochs tasking.cc, touch_segment for CS, SS, DS..GS)',
+    bits: { edx: 1 },
   },
   {
     form: /#DB T bit$/,

@@ -26,38 +26,66 @@ export function assemble(source: string): Uint8Array {
   const d = tmp();
   try {
     writeFileSync(join(d, 'rom.asm'), source);
-    const r = spawnSync('nasm', ['-w-prefix-lock', '-f', 'bin', '-o', join(d, 'rom.bin'), join(d, 'rom.asm')], { encoding: 'utf8' });
+    // -O1, not NASM's default multi-pass -Ox: a 25,000-instruction ROM (180,000 lines, thousands of forward jumps)
+    // took -Ox 83 s and takes -O1 5 s. The tested instructions are encoded alike (Jcc says short/near, LOOP/JCXZ are
+    // rel8, CALL rel32; immediates that fit a signed byte get the short form either way); jumps of the ROM's own
+    // code without a size become near ones.
+    const r = spawnSync('nasm', ['-O1', '-w-prefix-lock', '-f', 'bin', '-o', join(d, 'rom.bin'), join(d, 'rom.asm')], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`nasm failed: ${r.error?.message ?? r.stderr}`);
     return new Uint8Array(readFileSync(join(d, 'rom.bin')));
   } finally { rmSync(d, { recursive: true, force: true }); }
 }
 
-function fromMark(b: Uint8Array, who: string): Uint8Array {
+/**
+ * What an oracle wrote, from the start marker, and why it stopped early if it did: a timeout (the emulator still
+ * running: hung or looping), an exit before the ROM's end, or no start marker at all. A stopped run keeps what it
+ * wrote, so the comparison reports the record and form where it stopped (compare.ts) instead of losing the ROM.
+ */
+export interface OracleRun { out: Uint8Array; stopped: string | null }
+
+/** Bytes of the stream from the start marker (null when it never appeared). */
+function afterMark(b: Uint8Array): Uint8Array | null {
   const m = START_MARK;
   outer: for (let i = 0; i + m.length <= b.length; i++) {
     for (let j = 0; j < m.length; j++) if (b[i + j] !== m[j]) continue outer;
     return b.subarray(i);
   }
-  throw new Error(`${who}: the ROM's start marker never appeared on port 0xE9`);
+  return null;
 }
 
-export function runOnQemu(rom: Uint8Array, timeoutMs = 120_000): Uint8Array {
+function readOr(path: string): Uint8Array {
+  try { return new Uint8Array(readFileSync(path)); } catch { return new Uint8Array(0); }
+}
+
+/** Per-ROM time limits (ms): a 25,000-instruction ROM takes QEMU ~5-20 s and Bochs ~20-60 s on a loaded host. */
+export const ORACLE_TIMEOUT_MS = { qemu: 120_000, bochs: 300_000 } as const;
+
+export function runOnQemu(rom: Uint8Array, timeoutMs: number = ORACLE_TIMEOUT_MS.qemu): OracleRun {
   const d = tmp();
   try {
     writeFileSync(join(d, 'rom.bin'), rom);
+    // -no-reboot: a triple fault ends QEMU (reported below) instead of running the ROM again from the reset vector
     const r = spawnSync('qemu-system-i386', ['-M', 'pc', '-accel', 'tcg', '-m', '16', '-nodefaults', '-display', 'none',
-      '-bios', join(d, 'rom.bin'), '-debugcon', `file:${join(d, 'con.bin')}`,
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { timeout: timeoutMs, encoding: 'utf8' });
+      '-no-reboot', '-bios', join(d, 'rom.bin'), '-debugcon', `file:${join(d, 'con.bin')}`,
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { timeout: timeoutMs, encoding: 'utf8', killSignal: 'SIGKILL' });
+    const out = afterMark(readOr(join(d, 'con.bin')));
     // isa-debug-exit makes QEMU exit with (value << 1) | 1 = 1
-    if (r.status !== 1) throw new Error(`qemu-system-i386 exited with ${r.status ?? r.signal}: ${r.error?.message ?? r.stderr}`);
-    return fromMark(new Uint8Array(readFileSync(join(d, 'con.bin'))), 'qemu');
+    let stopped: string | null = null;
+    if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+      stopped = `qemu-system-i386 still running after ${timeoutMs / 1000} s (killed: hung or looping in the ROM)`;
+    } else if (r.status !== 1) {
+      stopped = `qemu-system-i386 exited with ${r.status ?? r.signal}` + (r.status === 0 ? ' (a triple fault or reset: -no-reboot)' : '') +
+        (r.error ? `: ${r.error.message}` : r.stderr ? `: ${r.stderr.trim().slice(-300)}` : '');
+    }
+    if (!out) return { out: new Uint8Array(0), stopped: stopped ?? 'qemu: the ROM\'s start marker never appeared on port 0xE9' };
+    return { out, stopped };
   } finally { rmSync(d, { recursive: true, force: true }); }
 }
 
 /** Bochs CPU model: a P6 (CMOV, CMPXCHG8B), as QEMU's default qemu32 is family 6. */
 export const BOCHS_CPU = 'p2_klamath';
 
-export function runOnBochs(rom: Uint8Array, timeoutMs = 300_000): Uint8Array {
+export function runOnBochs(rom: Uint8Array, timeoutMs: number = ORACLE_TIMEOUT_MS.bochs): OracleRun {
   const d = tmp();
   try {
     writeFileSync(join(d, 'rom.bin'), rom);
@@ -78,10 +106,14 @@ export function runOnBochs(rom: Uint8Array, timeoutMs = 300_000): Uint8Array {
     ].join('\n'));
     writeFileSync(join(d, 'dbg.rc'), 'c\nquit\n');
     const r = spawnSync('bochs', ['-q', '-f', join(d, 'bochsrc'), '-rc', join(d, 'dbg.rc')],
-      { timeout: timeoutMs, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (r.error) throw new Error(`bochs: ${r.error.message}`);
-    const err = r.stderr.toString('latin1');
-    if (!err.includes('Shutdown port: shutdown requested')) throw new Error(`bochs did not reach the ROM's end: ${err.slice(-600)}`);
-    return fromMark(new Uint8Array(r.stdout), 'bochs');
+      { timeout: timeoutMs, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'], killSignal: 'SIGKILL' });
+    const out = r.stdout ? afterMark(new Uint8Array(r.stdout)) : null;
+    const err = r.stderr ? r.stderr.toString('latin1') : '';
+    let stopped: string | null = null;
+    if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') stopped = `bochs still running after ${timeoutMs / 1000} s (killed: hung or looping in the ROM)`;
+    else if (r.error) stopped = `bochs: ${r.error.message}`;
+    else if (!err.includes('Shutdown port: shutdown requested')) stopped = `bochs did not reach the ROM's end: ${err.slice(-600)}`;
+    if (!out) return { out: new Uint8Array(0), stopped: stopped ?? 'bochs: the ROM\'s start marker never appeared on port 0xE9' };
+    return { out, stopped };
   } finally { rmSync(d, { recursive: true, force: true }); }
 }

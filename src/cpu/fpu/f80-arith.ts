@@ -16,7 +16,8 @@ export function nan2(a: Unp, b: Unp, out: Unp): number {
   let flags = 0;
   if (a.k === K_BAD || b.k === K_BAD) { out.indefinite(); return IE; }
   if (isSnan(a) || isSnan(b)) flags = IE;
-  if (a.k === K_NAN && b.k === K_NAN) {
+  if (a.k === K_NAN && b.k === K_NAN && isSnan(a) !== isSnan(b)) out.set(isSnan(a) ? b : a); // SNaN and QNaN: the QNaN (SDM Vol. 1 Table 4-7)
+  else if (a.k === K_NAN && b.k === K_NAN) { // two SNaNs or two QNaNs: the larger significand
     const ma = a.m | (1n << 62n), mb = b.m | (1n << 62n);
     out.set(ma > mb ? a : mb > ma ? b : a.s <= b.s ? a : b);
   } else out.set(a.k === K_NAN ? a : b);
@@ -145,15 +146,18 @@ function valueSign(u: Unp): number { return u.k === K_ZERO ? 0 : u.s ? -1 : 1; }
 
 /** Remainder results: the quotient's low bits and whether the reduction is complete. */
 export let remQ = 0, remPartial = false;
+/** The last rem() took the NaN or invalid path (no quotient: FPREM/FPREM1 leave C0 and C3 as they were). */
+export let remNoQuotient = false;
 /**
  * FPREM (round: false, truncating quotient) / FPREM1 (round: true, IEEE nearest-even quotient).
  * When the exponents differ by 64 or more the reduction is partial (C2=1): the SDM leaves the
  * reduction amount N in 32..63 to the implementation; N = 32 | (D & 31) is what Bochs does.
  */
 export function rem(a: Unp, b: Unp, round: boolean, out: Unp): number {
-  remQ = 0; remPartial = false;
+  remQ = 0; remPartial = false; remNoQuotient = true;
   if (isNanish(a) || isNanish(b)) return nan2(a, b, out);
   if (a.k === K_INF || b.k === K_ZERO) { out.indefinite(); return IE | (a.k !== K_INF ? denBits(a, b) : 0); }
+  remNoQuotient = false;
   const flags = denBits(a, b);
   if (b.k === K_INF || a.k === K_ZERO) { out.set(a); out.den = false; return flags; }
   const Ea = a.e + bitLen(a.m) - 1, Eb = b.e + bitLen(b.m) - 1;

@@ -127,7 +127,9 @@ export function round(s: number, m: bigint, e: number, p: number, f: Format, rc:
         rBits = sb | (BigInt(f.maxBiased) << expShift) | (f.explicit ? 1n << 63n : 0n);
         flags |= ROUNDED_UP;
       } else {
-        rBits = sb | (BigInt(f.maxBiased - 1) << expShift) | ((1n << BigInt(f.explicit ? 64 : f.frac)) - 1n);
+        // the largest finite number at precision p (PC=24: significand FFFFFF0000000000; Bochs and QEMU alike)
+        const ones = f.explicit ? p : p - 1, fracBits = f.explicit ? 64 : f.frac;
+        rBits = sb | (BigInt(f.maxBiased - 1) << expShift) | (((1n << BigInt(ones)) - 1n) << BigInt(fracBits - ones));
         flags &= ~ROUNDED_UP;
       }
       rFlags = flags;

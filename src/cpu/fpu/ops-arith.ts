@@ -5,7 +5,7 @@
  */
 import { CF, PF, ZF, AF, SF as EF_SF, OF } from '../cpu-state.js';
 import type { Cpu } from '../cpu.js';
-import { add, cmpFlags, compare, div, mul, rem, remPartial, remQ, sqrt, nan2 } from './f80-arith.js';
+import { add, cmpFlags, compare, div, mul, rem, remNoQuotient, remPartial, remQ, sqrt, nan2 } from './f80-arith.js';
 import { intFlags, toIntegerMag } from './f80-convert.js';
 import { bitLen, DE, IE, K_BAD, K_FIN, K_INF, K_NAN, K_ZERO, quiet, isSnan, Unp, ZE } from './f80.js';
 import { fastAdd, fastCompare, fastMul, qFlags, qHi, qLo, qSe } from './f80-fast.js';
@@ -184,11 +184,15 @@ export function fxtract(f: Fpu): void {
 
 /** FPREM (round = false) / FPREM1 */
 export function fprem(f: Fpu, round: boolean): void {
+  // C1 and C2 are cleared first; without a quotient (a stack fault, a NaN or an invalid operand, an unmasked
+  // exception) C0 and C3 stay as they were. The SDM gives the condition codes only for a quotient; this is Bochs
+  // (fpu_arith.cc FPREM/FPREM1: clear_C1, clear_C2, setcc only when do_fprem returns >= 0). QEMU clears all four.
+  f.sw &= ~(C1 | C2);
   if (f.isEmpty(0) || f.isEmpty(1)) { if (!f.stackFault(false)) f.setIndefinite(0); return; }
   f.get(0, A); f.get(1, B);
   const flags = rem(A, B, round, R);
   if (!f.writeResult(0, R, flags, 64)) return;
-  if (flags & IE) return;
+  if (remNoQuotient) return;
   const q = remQ;
   f.setCC(remPartial ? C2 : (q & 4 ? C0 : 0) | (q & 2 ? C3 : 0) | (q & 1 ? C1 : 0));
 }
