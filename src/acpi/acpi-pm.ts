@@ -52,6 +52,7 @@ export function createAcpiPm(opts: AcpiPmOptions): AcpiPm {
     clock: opts.clock,
     trace: opts.trace ?? new Trace(),
     timer: null as never,
+    tmrRead: { ns: 0, next: 0, ticks: 0 },
     policy: opts.policy ?? qemuPcPolicy(),
     acpiOnly: opts.acpiOnly ?? false,
     hooks: { ...NO_HOOKS, ...opts.hooks },

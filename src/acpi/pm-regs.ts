@@ -79,6 +79,11 @@ export interface AcpiPm {
   readonly trace: Trace;
   /** Armed at the next overflow while TMR_EN is set and TMR_STS clear. */
   readonly timer: VirtualTimer;
+  /**
+   * The last PM timer reading (not device state: a function of the clock): `ticks` (24 bits) holds for every time
+   * from `ns` up to `next`, the first nanosecond of the next tick (pm-timer.ts `pmTimerValue`).
+   */
+  readonly tmrRead: { ns: number; next: number; ticks: number };
   policy: SleepPolicy;
   /** PIIX4 "ACPI-only" (no SMM): SCI_EN set from reset, APM 0xF0/0xF1 ignored. */
   readonly acpiOnly: boolean;

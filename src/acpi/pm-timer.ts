@@ -28,9 +28,29 @@ export function ticksToNs(ticks: number): number {
   return q * NS_PER_S + Math.floor((r * NS_PER_S) / PM_TIMER_FREQUENCY);
 }
 
-/** The 24-bit counter value now. */
+/**
+ * The 24-bit counter value now. A tick lasts ~279 ns of guest time, so a guest polling the timer (Linux's
+ * acpi_pm_read, a calibration loop) reads the same tick many times: while the clock is before the first nanosecond
+ * of the next tick the last value holds, with no division; past it the value is computed afresh (the same exact
+ * nsToTicks as always).
+ */
 export function pmTimerValue(pm: AcpiPm): number {
-  return nsToTicks(pm.clock.ns()) & 0xffffff;
+  const ns = pm.clock.ns();
+  const r = pm.tmrRead;
+  if (ns < r.next && ns >= r.ns) return r.ticks;
+  const t = nsToTicks(ns);
+  r.ns = ns;
+  r.ticks = t & 0xffffff;
+  r.next = tickStartNs(t + 1);
+  return r.ticks;
+}
+
+/** The first nanosecond at which nsToTicks reaches `t`: ticksToNs's estimate, moved until nsToTicks itself agrees. */
+export function tickStartNs(t: number): number {
+  let ns = ticksToNs(t);
+  while (nsToTicks(ns) < t) ns++;
+  while (ns > 0 && nsToTicks(ns - 1) >= t) ns--;
+  return ns;
 }
 
 /** QEMU `acpi_pm_tmr_calc_overflow_time`: the next bit-23 toggle after now. */

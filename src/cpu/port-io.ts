@@ -14,12 +14,24 @@ import type { Cpu } from './cpu.js';
 
 export function portIn(c: Cpu, port: number, size: AccessSize, done: number): number {
   if (c.pe) ioCheck(c, port, size); // returns at once unless CPL > IOPL or V86 (then the TSS bitmap decides)
-  c.syncClock(done);
-  return c.io.read(port, size);
+  return busIn(c, port, size, done);
 }
 
 export function portOut(c: Cpu, port: number, value: number, size: AccessSize, done: number): void {
   if (c.pe) ioCheck(c, port, size);
+  busOut(c, port, value, size, done);
+}
+
+/**
+ * The access once the permission check has passed: compiled blocks (jit/emit-io.ts) make the check themselves,
+ * only in protected mode, and call these.
+ */
+export function busIn(c: Cpu, port: number, size: AccessSize, done: number): number {
+  c.syncClock(done);
+  return c.io.read(port, size);
+}
+
+export function busOut(c: Cpu, port: number, value: number, size: AccessSize, done: number): void {
   c.syncClock(done);
   c.io.write(port, value, size);
   c.portWritten();

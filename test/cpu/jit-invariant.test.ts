@@ -59,3 +59,12 @@ describe('block compiler: loop-invariant memory sites', () => {
     expect(on.regs[3]! & 0xffff).toBe(0x0610 + 101); // DX from reset (the CPU signature), + 100 iterations + the one that faulted
   });
 });
+
+describe('block compiler: flags across IN/OUT (no flag barrier)', () => {
+  it('a carry set before an OUT and an IN is the carry ADC reads after them', () => {
+    //       mov cx,3000 / l: add si,0x7001 / out 0x80,al / in al,0x71 / adc bx,0 / sbb dx,di / dec cx / jnz l / hlt
+    const on = same([0xb9, 0xb8, 0x0b, 0x81, 0xc6, 0x01, 0x70, 0xe6, 0x80, 0xe4, 0x71, 0x83, 0xd3, 0x00, 0x19, 0xfa,
+      0x49, 0x75, 0xf0, 0xf4]);
+    expect(on.regs[1]! & 0xffff).toBeGreaterThan(1000); // BX counted the carries
+  });
+});

@@ -16,7 +16,8 @@ import type { Cpu } from '../cpu.js';
 import { alu, dec, inc } from '../ops-alu.js';
 import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
-import { portIn, portOut } from '../port-io.js';
+import { busIn, busOut } from '../port-io.js';
+import { ioCheck } from '../transfers.js';
 import { CodePages } from './code-pages.js';
 import { emitPortIo, IDX } from './emit-io.js';
 import { emitMoffs } from './emit-moffs.js';
@@ -126,7 +127,7 @@ const unguarded = (t: string): string => t.replace(/c\.insnStart=\d+,[cC]\.\w+/g
 const C_SAFE = new Set(['segR', 'segW', 'gp', 'cond']);
 const F_SAFE = new Set(['alu', 'inc', 'dec', 'shiftOp', 'imulTrunc']);
 /** Helpers (called as `f(c, …)`) that never move ESP */
-const F_ESP_SAFE = new Set([...F_SAFE, 'portIn', 'portOut']);
+const F_ESP_SAFE = new Set([...F_SAFE, 'ioCheck']);
 /** Does `code` call anything outside its guarded slow paths that may flush the TLB or write a code page? */
 function callsOut(code: string): boolean {
   const u = unguarded(code);
@@ -481,9 +482,9 @@ function blockFunction(c: Cpu, body: string): (c: Cpu, max: number) => number {
   let fn = cache.get(body);
   if (fn === undefined) {
     if (cache.size >= SOURCE_CACHE_MAX) cache.clear();
-    const make = new Function('c', 'alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'portIn', 'portOut',
+    const make = new Function('c', 'alu', 'inc', 'dec', 'shiftOp', 'imulTrunc', 'ioCheck', 'busIn', 'busOut',
       'const C=c,r=c.regs,w=c.r16,b=c.r8,tlb=c.tlb,tr=tlb.r,tw=tlb.w,ram=c.ram,ram16=c.ram16,ram32=c.ram32;' + body);
-    fn = make(c, alu, inc, dec, shiftOp, imulTrunc, portIn, portOut) as (c: Cpu, max: number) => number;
+    fn = make(c, alu, inc, dec, shiftOp, imulTrunc, ioCheck, busIn, busOut) as (c: Cpu, max: number) => number;
     cache.set(body, fn);
   }
   return fn;

@@ -58,10 +58,10 @@ function readState(t: string, s: State): string {
 }
 
 const CPU_REF = /\bc\b(?:\.(\w+))?/g;
-const GUARDED = /=\d+,[cC]\.\w+/y;
+const GUARDED = /=\d+,(?:[cC]\.\w+|ioCheck\(c\b)/y;
 /**
  * Does the instruction use the CPU other than through its flag fields, c.eip and c.regs[4] (stores), and guarded
- * calls (`c.insnStart=N,c.method` or `C.method`, whose MAT marker stores the flags first)?
+ * calls (`c.insnStart=N,c.method` or `C.method` or `ioCheck(c,…)`, whose MAT marker stores the flags first)?
  */
 function isBarrier(t: string): boolean {
   CPU_REF.lastIndex = 0;
