@@ -156,18 +156,18 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
   }
   const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram;for(;;){` +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
-    'c.insnStart=c.eip;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
+    'c.insnStartI32=c.eipI32;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
     // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
-    'const ip=c.eip;let op;if(ip>=c.fwLo&&ip<c.fwHi){c.eip=ip+1;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
+    'const ip=c.eipI32;let op;if(((ip-c.fwLo)>>>0)<c.fwLen){c.eipI32=(ip+1)|0;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
     // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
     // own feedback, deoptimised the whole loop the first time each opcode ran)
     `const i=op|c.os;switch(S[i]){${cases.join('')}default:H[i](c);}` +
     'c.retired++;' +
     // A block may start after a branch: EIP moved other than forward by at most one instruction's length
     // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
-    // (only with compiled blocks on: EIP and insnStart are doubles, two loads and a conversion saved per instruction;
-    // after a return at the slice's end or a breakLoop, runChunk starts its next slice at a block start anyway)
+    // (only with compiled blocks on; after a return at the slice's end or a breakLoop, runChunk starts its next
+    // slice at a block start anyway)
     'if(c.breakLoop===true||c.retired>=end)return;' +
-    'if(c.jit===true&&(ns||((c.eip-c.insnStart-1)>>>0)>=15)){c.atStart=true;return;}ns=false;}}';
+    'if(c.jit===true&&(ns||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){c.atStart=true;return;}ns=false;}}';
   return new Function('H', 'G', 'S', 'R8', ...memNames, src)(handlers, GENERIC, slot, R8, ...memFns) as InterpLoop;
 }
