@@ -182,58 +182,58 @@ export class CpuState {
   // ======================= lazy flags =======================
   /** Record an add/sub result: all six arithmetic flags become lazy. */
   setLazy(kind: number, dst: number, src: number, res: number, bits: number): void {
-    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH;
+    this.lfKind = kind; this.lfDstI32 = dst | 0; this.lfSrcI32 = src | 0; this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = ARITH;
   }
   /** INC/DEC: like setLazy but CF keeps its value. */
   setLazyKeepCF(kind: number, dst: number, src: number, res: number, bits: number): void {
     if (this.lfMask & CF) this.flags = (this.flags & ~CF) | this.getCF();
-    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH & ~CF;
+    this.lfKind = kind; this.lfDstI32 = dst | 0; this.lfSrcI32 = src | 0; this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = ARITH & ~CF;
   }
   /** A logical result: SF/ZF/PF from res, CF=OF=AF=0. */
   setLogic(res: number, bits: number): void {
-    this.lfKind = K_LOGIC; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH;
+    this.lfKind = K_LOGIC; this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = ARITH;
   }
   /** Shifts: SF/ZF/PF lazy from res, CF/OF given, AF=0. */
   setShift(res: number, bits: number, cf: number, of: number): void {
     this.flags = (this.flags & ~(CF | OF | AF)) | cf | (of ? OF : 0);
-    this.lfRes = res; this.lfBits = bits; this.lfMask = SZP;
+    this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = SZP;
   }
   getCF(): number {
     if ((this.lfMask & CF) === 0) return this.flags & CF;
     const k = this.lfKind;
     if (k === K_LOGIC) return 0;
-    const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
+    const d = this.lfDstI32, s = this.lfSrcI32, r = this.lfResI32;
     const x = k === K_ADD ? (d & s) | ((d | s) & ~r) : (~d & s) | ((~d | s) & r);
     return (x >>> (this.lfBits - 1)) & 1;
   }
   getZF(): boolean {
     if ((this.lfMask & ZF) === 0) return (this.flags & ZF) !== 0;
-    return (this.lfRes << (32 - this.lfBits)) === 0;
+    return (this.lfResI32 << (32 - this.lfBits)) === 0;
   }
   getSF(): boolean {
     if ((this.lfMask & SF) === 0) return (this.flags & SF) !== 0;
-    return ((this.lfRes >>> (this.lfBits - 1)) & 1) !== 0;
+    return ((this.lfResI32 >>> (this.lfBits - 1)) & 1) !== 0;
   }
   getOF(): boolean {
     if ((this.lfMask & OF) === 0) return (this.flags & OF) !== 0;
     if (this.lfKind === K_LOGIC) return false;
-    const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
+    const d = this.lfDstI32, s = this.lfSrcI32, r = this.lfResI32;
     const x = this.lfKind === K_ADD ? (d ^ r) & (s ^ r) : (d ^ s) & (d ^ r);
     return ((x >>> (this.lfBits - 1)) & 1) !== 0;
   }
   getPF(): boolean {
     if ((this.lfMask & PF) === 0) return (this.flags & PF) !== 0;
-    return PARITY[this.lfRes & 0xff] !== 0;
+    return PARITY[this.lfResI32 & 0xff] !== 0;
   }
   getFlags(): number {
     const m = this.lfMask;
     if (m === 0) return this.flags;
     let f = this.flags & ~m;
     if (m & CF) f |= this.getCF();
-    if ((m & PF) && PARITY[this.lfRes & 0xff]) f |= PF;
-    if ((m & AF) && this.lfKind !== K_LOGIC && ((this.lfDst ^ this.lfSrc ^ this.lfRes) & 0x10)) f |= AF;
-    if ((m & ZF) && (this.lfRes << (32 - this.lfBits)) === 0) f |= ZF;
-    if ((m & SF) && ((this.lfRes >>> (this.lfBits - 1)) & 1)) f |= SF;
+    if ((m & PF) && PARITY[this.lfResI32 & 0xff]) f |= PF;
+    if ((m & AF) && this.lfKind !== K_LOGIC && ((this.lfDstI32 ^ this.lfSrcI32 ^ this.lfResI32) & 0x10)) f |= AF;
+    if ((m & ZF) && (this.lfResI32 << (32 - this.lfBits)) === 0) f |= ZF;
+    if ((m & SF) && ((this.lfResI32 >>> (this.lfBits - 1)) & 1)) f |= SF;
     if ((m & OF) && this.getOF()) f |= OF;
     return f;
   }
@@ -407,9 +407,17 @@ export class CpuState {
     this.mMod = b >> 6; this.mReg = (b >> 3) & 7; this.mRm = b & 7;
     if (b >= 0xc0) { this.mMem = false; return; }
     this.mMem = true;
-    if (this.as32) this.ea32(b >> 6, b & 7); else this.ea16(b >> 6, b & 7);
+    this.mOffI32 = this.as32 ? this.ea32(b >> 6, b & 7) : this.ea16(b >> 6, b & 7);
   }
-  private ea16(mod: number, rm: number): void {
+  /**
+   * The memory operand of ModRM byte `b` (< 0xC0) alone: fetches SIB and displacement, sets `mSeg` and returns the
+   * offset as an int32 (0..0xFFFF with 16-bit addressing; `>>> 0` gives the unsigned offset). For the fast paths
+   * that need nothing else of the decode (MOV, LEA, MOVZX, the ALU forms): no other field is written.
+   */
+  eaFrom(b: number): number {
+    return this.as32 ? this.ea32(b >> 6, b & 7) : this.ea16(b >> 6, b & 7);
+  }
+  private ea16(mod: number, rm: number): number {
     const r = this.r16;
     let off = 0, seg = DS;
     switch (rm) {
@@ -423,10 +431,10 @@ export class CpuState {
       default: off = r[6]!; break;
     }
     if (mod === 1) off += this.fetchS8(); else if (mod === 2) off += this.fetch16();
-    this.mOffI32 = off & 0xffff;
     this.mSeg = this.segOvr >= 0 ? this.segOvr : seg;
+    return off & 0xffff;
   }
-  private ea32(mod: number, rm: number): void {
+  private ea32(mod: number, rm: number): number {
     const g = this.regs;
     let off = 0, seg = DS;
     if (rm === 4) {
@@ -434,16 +442,16 @@ export class CpuState {
       const base = sib & 7, idx = (sib >> 3) & 7;
       if (base === 5 && mod === 0) off = this.fetch32();
       else { off = g[base]!; if (base === 4 || base === 5) seg = SS; }
-      if (idx !== 4) off += g[idx]! << (sib >> 6);
+      if (idx !== 4) off = (off + (g[idx]! << (sib >> 6))) | 0;
     } else if (rm === 5 && mod === 0) {
       off = this.fetch32();
     } else {
       off = g[rm]!;
       if (rm === 5) seg = SS;
     }
-    if (mod === 1) off += this.fetchS8(); else if (mod === 2) off += this.fetch32();
-    this.mOffI32 = off | 0;
+    if (mod === 1) off = (off + this.fetchS8()) | 0; else if (mod === 2) off = (off + this.fetch32()) | 0;
     this.mSeg = this.segOvr >= 0 ? this.segOvr : seg;
+    return off;
   }
 
   // E operand access (register or memory); *W variants validate for a later write-back
@@ -502,7 +510,7 @@ export class CpuState {
   jumpNear(target: number): void {
     const t = this.os ? target >>> 0 : target & 0xffff;
     if (t > this.segLimit[CS]!) this.gp(0);
-    this.eip = t;
+    this.eipI32 = t | 0;
   }
 
   /** Supervisor-level linear reads/writes for descriptor tables and the TSS (CPL ignored). */
