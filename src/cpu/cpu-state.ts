@@ -38,7 +38,7 @@ for (let i = 0; i < 256; i++) {
   PARITY[i] = p ? PF : 0;
 }
 /** The host is little-endian (every browser and Node platform in use): aligned words are read through ram16/ram32. */
-const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** byte register number -> index into the Uint8Array view */
 export const R8 = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
