@@ -18,6 +18,7 @@ import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { busIn, busOut } from '../port-io.js';
 import { ioCheck } from '../transfers.js';
+import { Block } from './block.js';
 import { CodePages } from './code-pages.js';
 import { emitPortIo, IDX } from './emit-io.js';
 import { emitMoffs } from './emit-moffs.js';
@@ -25,38 +26,7 @@ import { emitString, type MemEmit } from './emit-string.js';
 import { lowerFlags } from './flags.js';
 import { hoistInvariantSites, siteMarker, type MemSite } from './invariant-sites.js';
 
-export interface Block {
-  /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
-  readonly fn: ((c: Cpu, max: number) => number) | null;
-  /** instructions in the block */
-  readonly n: number;
-  /** EIP of each instruction (to count retired ones when one faults) */
-  readonly starts: readonly number[];
-  readonly lin: number;
-  readonly csBase: number;
-  readonly os: number;
-  /**
-   * TLB epoch the block was last checked in. After a TLB flush (CR3 load, INVLPG) the block is still good if its
-   * linear page translates to the same physical address: the run loop checks that and stamps the new epoch.
-   */
-  epoch: number;
-  /** where the block starts in guest RAM (RAM offset as the TLB caches it) */
-  readonly phys: number;
-  /** Tlb.codeGen when compiled: a host write to guest RAM (Cpu.invalidateCode) makes every block stale */
-  readonly codeGen: number;
-  /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
-  readonly pageGen: number;
-  /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
-  readonly lin2: number;
-  /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
-  readonly phys2: number;
-  readonly pageGen2: number;
-  /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
-  calls: number;
-  sideExits: number;
-  /** times this block was re-formed to follow a Jcc's taken path (bounded) */
-  readonly rounds: number;
-}
+export { Block };
 
 const MAX_INSNS = 48;
 const SEG = ['0', '1', '2', '3', '4', '5'];
@@ -279,7 +249,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number, tak
   const t = c.tlb;
   if (hit !== undefined && sameBytes(c.ram, hit) && secondPageSame(c, hit.block)) {
     const b = hit.block;
-    return { ...b, epoch: t.epoch, codeGen: t.codeGen, pageGen: t.pageGen[phys >>> 12]!, pageGen2: b.phys2 < 0 ? 0 : t.pageGen[b.phys2 >>> 12]!, calls: 0, sideExits: 0 };
+    return b.renewed(t.epoch, t.codeGen, t.pageGen[phys >>> 12]!, b.phys2 < 0 ? 0 : t.pageGen[b.phys2 >>> 12]!);
   }
   readRanges = [];
   const block = compileFresh(c, lin, eip, phys, taken, rounds);
@@ -392,8 +362,9 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
     ended = true;
   }
   const n = starts.length;
-  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, calls: 0, sideExits: 0, rounds };
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
+  const made = (fn: ((c: Cpu, max: number) => number) | null): Block => new Block(fn, n, starts, lin, c.segBase[1]!, os, c.tlb.epoch, phys,
+    c.tlb.codeGen, c.tlb.pageGen[phys >>> 12]!, pages.lin2, pages.phys2, pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, rounds);
+  if (n === 0) return made(null);
   // Where each branch goes. c.eip is stored only when the block returns (a fault restarts at c.insnStart):
   // a side exit stores its target, the last instruction its successor, and a jump back to the block start
   // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
@@ -464,7 +435,7 @@ ${segLocals(code)}${hoisted.decl}${flags.decl}${pre}for(;;){
 ${code}
 }${post}}`;
   const fn = blockFunction(c, body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
+  return made(fn);
 }
 
 /**
