@@ -55,6 +55,8 @@ let flagKnown: 'unknown' | 'cf' | 'add' | 'sub' | 'logic' = 'unknown';
 let flagBits = 32;
 /** the CPU model has CMOVcc (set per block) */
 let hasCmov = true;
+/** the CPU model has RDTSC (set per block) */
+let hasTsc = true;
 
 /** Record the flag state an alu() call leaves (ops 0 ADD .. 7 CMP). */
 function noteAlu(op: number, bits: number): void {
@@ -243,7 +245,7 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number, tak
   let cache = blockCaches.get(c);
   if (cache === undefined) { cache = new Map(); blockCaches.set(c, cache); }
   // everything the emitted code depends on besides the bytes (segment limits and bases are read when it runs)
-  const key = `${phys}:${lin}:${eip}:${c.segBase[1]!}:${c.defOs}:${c.defAs ? 1 : 0}:${c.features & 0x8000}`;
+  const key = `${phys}:${lin}:${eip}:${c.segBase[1]!}:${c.defOs}:${c.defAs ? 1 : 0}:${c.features & 0x8010}`;
   // (a block formed again along a Jcc's taken path, Cpu.followSideExit, is compiled afresh and not kept)
   const hit = taken === undefined ? cache.get(key) : undefined;
   const t = c.tlb;
@@ -299,6 +301,7 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   memoSites = 0;
   memSites = [];
   hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
+  hasTsc = (c.features & 0x10) !== 0; // CPUID.1:EDX.TSC: without it RDTSC is #UD
   const ipMask = os ? 0xffffffff : 0xffff;
   const csBase = c.segBase[1]!;
   const visited = new Set<number>([eip]);
@@ -705,6 +708,13 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         const m = modrm(rd, as32);
         const e = m.mod === 3 ? reg(vb, m.rm) : rdMem(vb >> 3, m.seg, m.ea);
         out.push(`{const v=${e};if(${condInline(op2 & 15)})${reg(vb, m.reg)}=v;}`);
+        return 'ok';
+      }
+      if (op2 === 0x31 && hasTsc) { // RDTSC, as ops-system.ts rdtsc: Linux's delay_tsc polls it in a loop
+        // #GP(0) at CPL > 0 with CR4.TSD (a guarded slow path); the clock gets the block's instructions before this
+        // one (as an IN/OUT does, jit/emit-io.ts), so the TSC reads the exact virtual time
+        out.push(`if(C.pe&&C.cpl>0&&(C.cr4&4)!==0)${guard('c.gp(0)')};C.syncClock(n+${IDX});` +
+          '{const t=C.tsc;r[0]=(t%4294967296)|0;r[2]=Math.floor(t/4294967296)|0;}');
         return 'ok';
       }
       if (op2 >= 0x80 && op2 < 0x90) {
