@@ -37,6 +37,9 @@ for (let i = 0; i < 256; i++) {
   while (b) { p ^= b & 1; b >>= 1; }
   PARITY[i] = p ? PF : 0;
 }
+/** The host is little-endian (every browser and Node platform in use): aligned words are read through ram16/ram32. */
+export const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** byte register number -> index into the Uint8Array view */
 export const R8 = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
 
@@ -44,14 +47,32 @@ export class CpuState {
   readonly regs = new Int32Array(8);
   readonly r16 = new Uint16Array(this.regs.buffer);
   readonly r8 = new Uint8Array(this.regs.buffer);
-  eip = 0;
+  /**
+   * EIP's 32 bits as an int32 (`eip` reads it unsigned). A field that only ever holds int32 values keeps V8's
+   * small-integer representation on 64-bit hosts; an unsigned EIP (a kernel at 0xC0000000) would make it a boxed
+   * double, a load and a conversion more on every fetch (the interpreter's loops ran 15-35% slower that way).
+   * Hot paths (fetch, the interpreter's loop) use it directly; everything else goes through `eip`.
+   */
+  eipI32 = 0;
+  get eip(): number { return this.eipI32 >>> 0; }
+  set eip(v: number) { this.eipI32 = v | 0; }
   /** EFLAGS with the lazily-computed bits (lfMask) stale. */
   flags = 2;
   lfMask = 0;
   lfKind = 0;
-  lfDst = 0;
-  lfSrc = 0;
-  lfRes = 0;
+  /**
+   * The lazy-flag operands and result, kept as int32 (every reader uses them through bitwise operators, so only the
+   * low 32 bits matter): as with `eipI32`, an unsigned value stored there would make the fields boxed doubles.
+   */
+  lfDstI32 = 0;
+  lfSrcI32 = 0;
+  lfResI32 = 0;
+  get lfDst(): number { return this.lfDstI32; }
+  set lfDst(v: number) { this.lfDstI32 = v | 0; }
+  get lfSrc(): number { return this.lfSrcI32; }
+  set lfSrc(v: number) { this.lfSrcI32 = v | 0; }
+  get lfRes(): number { return this.lfResI32; }
+  set lfRes(v: number) { this.lfResI32 = v | 0; }
   lfBits = 8;
 
   // Segment descriptor caches, indexed ES..GS, LDTR, TR.
@@ -86,32 +107,42 @@ export class CpuState {
   /** CS limit, clamped to the instruction length limit while prefixes are decoded (see `fetchLimit`) */
   fetchMax = 0xffff;
   /**
-   * The code-fetch window: EIPs in [fwLo, fwHi) are on the linear page the last slow fetch translated, below the
-   * fetch limit, and their byte is ram[(fwOff + eip) | 0]. A fetch inside it is one range check and one typed-array read;
-   * RAM is read live, so a store to the page is seen by the next fetch (self-modifying code stays exact). Dropped
-   * (fwHi = 0) by a CS load (the `fetchLimit` setter), a CPL change and every TLB flush (Tlb's owner hook).
+   * The code-fetch window: the fwLen EIPs from fwLo up (fwLo as an int32, like `eipI32`; the window never wraps past
+   * 2^32) are on the linear page the last slow fetch translated, below the fetch limit, and their byte is
+   * ram[(fwOff + eip) | 0]. A fetch inside it is one unsigned compare of `(eipI32 - fwLo) >>> 0` and one typed-array
+   * read; RAM is read live, so a store to the page is seen by the next fetch (self-modifying code stays exact).
+   * Dropped (fwLen = 0) by a CS load (the `fetchLimit` setter), a CPL change and every TLB flush (Tlb's owner hook).
+   * All three stay int32, so V8 keeps them as small integers.
    */
-  fwLo = 0; fwHi = 0; fwOff = 0;
+  fwLo = 0; fwLen = 0; fwOff = 0;
   /** Every CS load sets this (segments.ts setCache, transfers.ts, task-switch.ts, reset): it drops the fetch window. */
   get fetchLimit(): number { return this.fetchMax; }
-  set fetchLimit(v: number) { this.fetchMax = v; this.fwHi = 0; }
+  set fetchLimit(v: number) { this.fetchMax = v; this.fwLen = 0; }
   /** Forget the code-fetch window (a TLB flush, a CS or CPL change); the next fetch takes the slow path. */
-  dropFetchWindow(): void { this.fwHi = 0; }
+  dropFetchWindow(): void { this.fwLen = 0; }
   /** Lower the fetch limit for this instruction (prefixes: the 15-byte length limit), shrinking the window with it. */
   clampFetch(limit: number): void {
     this.fetchMax = limit;
-    if (this.fwHi > limit + 1) this.fwHi = limit + 1;
+    const room = limit + 1 - (this.fwLo >>> 0);
+    if (this.fwLen > room) this.fwLen = room > 0 ? room | 0 : 0;
   }
 
   // ---- per-instruction decode state ----
-  insnStart = 0;
+  /** EIP of the current instruction's first byte, as an int32 like `eipI32` (`insnStart` reads it unsigned) */
+  insnStartI32 = 0;
+  get insnStart(): number { return this.insnStartI32 >>> 0; }
+  set insnStart(v: number) { this.insnStartI32 = v | 0; }
   os = 0; // 0 = 16-bit, 0x200 = 32-bit operand size
   as32 = false;
   segOvr = -1;
   rep = 0; // 0, 0xF2 or 0xF3
   prefixes = 0;
   // ModRM, decoded once into these fields
-  mMod = 0; mReg = 0; mRm = 0; mMem = false; mOff = 0; mSeg = 0; mLin = 0;
+  mMod = 0; mReg = 0; mRm = 0; mMem = false; mSeg = 0; mLin = 0;
+  /** the memory operand's offset as an int32, like `eipI32` (`mOff` reads it unsigned) */
+  mOffI32 = 0;
+  get mOff(): number { return this.mOffI32 >>> 0; }
+  set mOff(v: number) { this.mOffI32 = v | 0; }
 
   /** the last descriptor read by readDesc (protected.ts) */
   dLo = 0; dHi = 0;
@@ -151,58 +182,58 @@ export class CpuState {
   // ======================= lazy flags =======================
   /** Record an add/sub result: all six arithmetic flags become lazy. */
   setLazy(kind: number, dst: number, src: number, res: number, bits: number): void {
-    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH;
+    this.lfKind = kind; this.lfDstI32 = dst | 0; this.lfSrcI32 = src | 0; this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = ARITH;
   }
   /** INC/DEC: like setLazy but CF keeps its value. */
   setLazyKeepCF(kind: number, dst: number, src: number, res: number, bits: number): void {
     if (this.lfMask & CF) this.flags = (this.flags & ~CF) | this.getCF();
-    this.lfKind = kind; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH & ~CF;
+    this.lfKind = kind; this.lfDstI32 = dst | 0; this.lfSrcI32 = src | 0; this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = ARITH & ~CF;
   }
   /** A logical result: SF/ZF/PF from res, CF=OF=AF=0. */
   setLogic(res: number, bits: number): void {
-    this.lfKind = K_LOGIC; this.lfRes = res; this.lfBits = bits; this.lfMask = ARITH;
+    this.lfKind = K_LOGIC; this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = ARITH;
   }
   /** Shifts: SF/ZF/PF lazy from res, CF/OF given, AF=0. */
   setShift(res: number, bits: number, cf: number, of: number): void {
     this.flags = (this.flags & ~(CF | OF | AF)) | cf | (of ? OF : 0);
-    this.lfRes = res; this.lfBits = bits; this.lfMask = SZP;
+    this.lfResI32 = res | 0; this.lfBits = bits; this.lfMask = SZP;
   }
   getCF(): number {
     if ((this.lfMask & CF) === 0) return this.flags & CF;
     const k = this.lfKind;
     if (k === K_LOGIC) return 0;
-    const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
+    const d = this.lfDstI32, s = this.lfSrcI32, r = this.lfResI32;
     const x = k === K_ADD ? (d & s) | ((d | s) & ~r) : (~d & s) | ((~d | s) & r);
     return (x >>> (this.lfBits - 1)) & 1;
   }
   getZF(): boolean {
     if ((this.lfMask & ZF) === 0) return (this.flags & ZF) !== 0;
-    return (this.lfRes << (32 - this.lfBits)) === 0;
+    return (this.lfResI32 << (32 - this.lfBits)) === 0;
   }
   getSF(): boolean {
     if ((this.lfMask & SF) === 0) return (this.flags & SF) !== 0;
-    return ((this.lfRes >>> (this.lfBits - 1)) & 1) !== 0;
+    return ((this.lfResI32 >>> (this.lfBits - 1)) & 1) !== 0;
   }
   getOF(): boolean {
     if ((this.lfMask & OF) === 0) return (this.flags & OF) !== 0;
     if (this.lfKind === K_LOGIC) return false;
-    const d = this.lfDst, s = this.lfSrc, r = this.lfRes;
+    const d = this.lfDstI32, s = this.lfSrcI32, r = this.lfResI32;
     const x = this.lfKind === K_ADD ? (d ^ r) & (s ^ r) : (d ^ s) & (d ^ r);
     return ((x >>> (this.lfBits - 1)) & 1) !== 0;
   }
   getPF(): boolean {
     if ((this.lfMask & PF) === 0) return (this.flags & PF) !== 0;
-    return PARITY[this.lfRes & 0xff] !== 0;
+    return PARITY[this.lfResI32 & 0xff] !== 0;
   }
   getFlags(): number {
     const m = this.lfMask;
     if (m === 0) return this.flags;
     let f = this.flags & ~m;
     if (m & CF) f |= this.getCF();
-    if ((m & PF) && PARITY[this.lfRes & 0xff]) f |= PF;
-    if ((m & AF) && this.lfKind !== K_LOGIC && ((this.lfDst ^ this.lfSrc ^ this.lfRes) & 0x10)) f |= AF;
-    if ((m & ZF) && (this.lfRes << (32 - this.lfBits)) === 0) f |= ZF;
-    if ((m & SF) && ((this.lfRes >>> (this.lfBits - 1)) & 1)) f |= SF;
+    if ((m & PF) && PARITY[this.lfResI32 & 0xff]) f |= PF;
+    if ((m & AF) && this.lfKind !== K_LOGIC && ((this.lfDstI32 ^ this.lfSrcI32 ^ this.lfResI32) & 0x10)) f |= AF;
+    if ((m & ZF) && (this.lfResI32 << (32 - this.lfBits)) === 0) f |= ZF;
+    if ((m & SF) && ((this.lfResI32 >>> (this.lfBits - 1)) & 1)) f |= SF;
     if ((m & OF) && this.getOF()) f |= OF;
     return f;
   }
@@ -260,7 +291,9 @@ export class CpuState {
     const e = this.tlb.r[lin >>> 12]!;
     const o = lin & 0xfff;
     if ((e & this.tlb.acc) !== 0 && o !== 0xfff) {
-      const p = (e & ~0xfff) | o, ram = this.ram;
+      const p = (e & ~0xfff) | o;
+      if (LE && (p & 1) === 0) return this.ram16[p >> 1]!;
+      const ram = this.ram;
       return ram[p]! | (ram[p + 1]! << 8);
     }
     return this.tlb.readSlow(this, lin, 2);
@@ -269,7 +302,9 @@ export class CpuState {
     const e = this.tlb.r[lin >>> 12]!;
     const o = lin & 0xfff;
     if ((e & this.tlb.acc) !== 0 && o < 0xffd) {
-      const p = (e & ~0xfff) | o, ram = this.ram;
+      const p = (e & ~0xfff) | o;
+      if (LE && (p & 3) === 0) return this.ram32[p >> 2]!;
+      const ram = this.ram;
       return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
     }
     return this.tlb.readSlow(this, lin, 4);
@@ -283,7 +318,9 @@ export class CpuState {
     const e = this.tlb.w[lin >>> 12]!;
     const o = lin & 0xfff;
     if ((e & this.tlb.acc) !== 0 && o !== 0xfff) {
-      const p = (e & ~0xfff) | o, ram = this.ram;
+      const p = (e & ~0xfff) | o;
+      if (LE && (p & 1) === 0) { this.ram16[p >> 1] = v; return; }
+      const ram = this.ram;
       ram[p] = v; ram[p + 1] = v >> 8;
       return;
     }
@@ -293,7 +330,9 @@ export class CpuState {
     const e = this.tlb.w[lin >>> 12]!;
     const o = lin & 0xfff;
     if ((e & this.tlb.acc) !== 0 && o < 0xffd) {
-      const p = (e & ~0xfff) | o, ram = this.ram;
+      const p = (e & ~0xfff) | o;
+      if (LE && (p & 3) === 0) { this.ram32[p >> 2] = v; return; }
+      const ram = this.ram;
       ram[p] = v; ram[p + 1] = v >> 8; ram[p + 2] = v >> 16; ram[p + 3] = v >> 24;
       return;
     }
@@ -308,47 +347,53 @@ export class CpuState {
 
   // ======================= fetch =======================
   fetch8(): number {
-    const ip = this.eip;
-    if (ip >= this.fwLo && ip < this.fwHi) { this.eip = ip + 1; return this.ram[(this.fwOff + ip) | 0]!; }
+    const ip = this.eipI32;
+    if (((ip - this.fwLo) >>> 0) < this.fwLen) { this.eipI32 = (ip + 1) | 0; return this.ram[(this.fwOff + ip) | 0]!; }
     return this.fetch8Slow();
   }
-  /** Outside the window: the CS limit check, the TLB, and a new window when the page is cached. */
+  /**
+   * Outside the window: the CS limit check, the TLB, and a new window when the page is cached. An EIP below the
+   * instruction's start wrapped past 2^32 inside the instruction: #GP, as a fetch past the limit.
+   */
   private fetch8Slow(): number {
-    const ip = this.eip;
-    if (ip > this.fetchMax) this.gp(0);
-    this.eip = ip + 1;
+    const ip = this.eipI32 >>> 0;
+    if (ip > this.fetchMax || ip < this.insnStart) this.gp(0);
+    this.eipI32 = (ip + 1) | 0;
     const lin = (this.segBase[CS]! + ip) | 0;
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) !== 0) {
       const o = lin & 0xfff;
       const lo = ip - o;
-      this.fwLo = lo < 0 ? 0 : lo;
-      this.fwHi = Math.min(lo + 0x1000, this.fetchMax + 1);
+      const wlo = lo < 0 ? 0 : lo;
+      this.fwLo = wlo | 0;
+      this.fwLen = (Math.min(lo + 0x1000, this.fetchMax + 1) - wlo) | 0; // | 0: Math.min of doubles is a double
       this.fwOff = ((e & ~0xfff) + o - ip) | 0; // an int32 even for EIPs above 2^31: fwOff + eip wraps to the index
       return this.ram[(e & ~0xfff) | o]!;
     }
     return this.tlb.readSlow(this, lin, 1);
   }
   fetch16(): number {
-    const ip = this.eip;
-    if (ip >= this.fwLo && ip + 2 <= this.fwHi) {
-      this.eip = ip + 2;
+    const ip = this.eipI32;
+    if (((ip - this.fwLo) >>> 0) < this.fwLen - 1) {
+      this.eipI32 = (ip + 2) | 0;
       const p = (this.fwOff + ip) | 0, ram = this.ram;
       return ram[p]! | (ram[p + 1]! << 8);
     }
-    if (ip + 1 > this.fetchMax) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
-    this.eip = ip + 2;
+    const u = ip >>> 0;
+    if (u + 1 > this.fetchMax || u < this.insnStart) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
+    this.eipI32 = (ip + 2) | 0;
     return this.rd16L((this.segBase[CS]! + ip) | 0);
   }
   fetch32(): number {
-    const ip = this.eip;
-    if (ip >= this.fwLo && ip + 4 <= this.fwHi) {
-      this.eip = ip + 4;
+    const ip = this.eipI32;
+    if (((ip - this.fwLo) >>> 0) < this.fwLen - 3) {
+      this.eipI32 = (ip + 4) | 0;
       const p = (this.fwOff + ip) | 0, ram = this.ram;
       return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
     }
-    if (ip + 3 > this.fetchMax) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
-    this.eip = ip + 4;
+    const u = ip >>> 0;
+    if (u + 3 > this.fetchMax || u < this.insnStart) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
+    this.eipI32 = (ip + 4) | 0;
     return this.rd32L((this.segBase[CS]! + ip) | 0);
   }
   fetchS8(): number { return (this.fetch8() << 24) >> 24; }
@@ -362,9 +407,17 @@ export class CpuState {
     this.mMod = b >> 6; this.mReg = (b >> 3) & 7; this.mRm = b & 7;
     if (b >= 0xc0) { this.mMem = false; return; }
     this.mMem = true;
-    if (this.as32) this.ea32(b >> 6, b & 7); else this.ea16(b >> 6, b & 7);
+    this.mOffI32 = this.as32 ? this.ea32(b >> 6, b & 7) : this.ea16(b >> 6, b & 7);
   }
-  private ea16(mod: number, rm: number): void {
+  /**
+   * The memory operand of ModRM byte `b` (< 0xC0) alone: fetches SIB and displacement, sets `mSeg` and returns the
+   * offset as an int32 (0..0xFFFF with 16-bit addressing; `>>> 0` gives the unsigned offset). For the fast paths
+   * that need nothing else of the decode (MOV, LEA, MOVZX, the ALU forms): no other field is written.
+   */
+  eaFrom(b: number): number {
+    return this.as32 ? this.ea32(b >> 6, b & 7) : this.ea16(b >> 6, b & 7);
+  }
+  private ea16(mod: number, rm: number): number {
     const r = this.r16;
     let off = 0, seg = DS;
     switch (rm) {
@@ -378,10 +431,10 @@ export class CpuState {
       default: off = r[6]!; break;
     }
     if (mod === 1) off += this.fetchS8(); else if (mod === 2) off += this.fetch16();
-    this.mOff = off & 0xffff;
     this.mSeg = this.segOvr >= 0 ? this.segOvr : seg;
+    return off & 0xffff;
   }
-  private ea32(mod: number, rm: number): void {
+  private ea32(mod: number, rm: number): number {
     const g = this.regs;
     let off = 0, seg = DS;
     if (rm === 4) {
@@ -389,16 +442,16 @@ export class CpuState {
       const base = sib & 7, idx = (sib >> 3) & 7;
       if (base === 5 && mod === 0) off = this.fetch32();
       else { off = g[base]!; if (base === 4 || base === 5) seg = SS; }
-      if (idx !== 4) off += g[idx]! << (sib >> 6);
+      if (idx !== 4) off = (off + (g[idx]! << (sib >> 6))) | 0;
     } else if (rm === 5 && mod === 0) {
       off = this.fetch32();
     } else {
       off = g[rm]!;
       if (rm === 5) seg = SS;
     }
-    if (mod === 1) off += this.fetchS8(); else if (mod === 2) off += this.fetch32();
-    this.mOff = off >>> 0;
+    if (mod === 1) off = (off + this.fetchS8()) | 0; else if (mod === 2) off = (off + this.fetch32()) | 0;
     this.mSeg = this.segOvr >= 0 ? this.segOvr : seg;
+    return off;
   }
 
   // E operand access (register or memory); *W variants validate for a later write-back
@@ -457,7 +510,7 @@ export class CpuState {
   jumpNear(target: number): void {
     const t = this.os ? target >>> 0 : target & 0xffff;
     if (t > this.segLimit[CS]!) this.gp(0);
-    this.eip = t;
+    this.eipI32 = t | 0;
   }
 
   /** Supervisor-level linear reads/writes for descriptor tables and the TSS (CPL ignored). */

@@ -177,21 +177,31 @@ export class Cpu extends CpuState {
   }
 
   /**
-   * Fields that hold unsigned 32-bit offsets, and the lazy-flag operands, start as doubles. A JS engine keeps a field
-   * that only ever held small integers in the integer representation, and the first value of 2^31 or more (EIP and
-   * the fetch window of a kernel at 0xC0000000, a segment offset above 2 GiB, an unsigned flag operand) changes the
-   * object's shape: every optimised function that touched the CPU is thrown away and optimised again, once for each
-   * such field (a Linux boot: ~480 deoptimisations of the interpreter's handlers and fast paths in waves, the larger
-   * part of V8's background compiling). Storing a non-integer once, before any code runs, fixes the representation.
+   * The fields that may hold unsigned 32-bit values and are not kept as int32 (the fetch limit, CR2/CR3, the slice's
+   * deadline, the compile credit) start as doubles. A JS engine keeps a field that only ever held small integers in
+   * the integer representation, and the first value of 2^31 or more changes the object's shape: every optimised
+   * function that touched the CPU is thrown away and optimised again, once for each such field (a Linux boot: ~480
+   * deoptimisations in waves when EIP, the fetch window, the ModRM offset and the lazy-flag operands were among
+   * them). Storing a non-integer once, before any code runs, fixes the representation. The hot ones (EIP, the
+   * instruction start, the fetch window, the ModRM offset, the lazy-flag operands) are int32 fields instead
+   * (`eipI32` and its kin in cpu-state.ts), read unsigned through accessors: small integers, no box to load.
    */
   private widenAddressFields(): void {
     const f = this as unknown as Record<string, number>;
-    const fields = ['eip', 'insnStart', 'fetchMax', 'fwLo', 'fwHi', 'fwOff', 'mOff', 'mLin', 'cr2', 'cr3',
-      'lfRes', 'lfDst', 'lfSrc', 'sliceDeadline', 'compileCredit'];
+    const fields = ['fetchMax', 'cr2', 'cr3', 'sliceDeadline', 'compileCredit'];
     for (const k of fields) {
       const v = f[k]!;
       f[k] = 0.5; // the field is a double from now on, holding its value as before
       f[k] = v;
+    }
+    // A field written only once so far is a constant to V8's optimising compiler, and its first change (the first
+    // exception's vector, the first descriptor read) deoptimises every function that folded it: change each
+    // number and boolean field once now, before any code runs (the block compiler's switch `jit` stays foldable).
+    const g = this as unknown as Record<string, unknown>;
+    for (const k of Object.keys(this)) {
+      const v = g[k];
+      if (k === 'jit' || k === 'jitThreshold') continue;
+      if (typeof v === 'boolean') { g[k] = !v; g[k] = v; } else if (typeof v === 'number' && (v | 0) === v) { g[k] = v ^ 1; g[k] = v; }
     }
   }
 
@@ -369,7 +379,7 @@ export class Cpu extends CpuState {
     while (this.retired < end) {
       try {
         while (this.retired < end) {
-          this.insnStart = this.eip;
+          this.insnStartI32 = this.eipI32;
           // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
           if (this.prefixes !== 0) {
             this.prefixes = 0; this.fetchMax = this.segLimit[CS]!; // the window stays: it lies below either limit

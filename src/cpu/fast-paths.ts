@@ -2,8 +2,8 @@
  * Specialised interpreter entries for the hottest forms: the ALU ops (00-3D) and group 1 with an immediate
  * (80/81/83, register forms), MOV (88-8B), INC/DEC r (40-4F) and Jcc rel8 (70-7F). Each is generated per (opcode,
  * operand size) with the lazy-flag stores written out, the same code the block compiler emits; memory operands
- * decode the ModRM byte with CpuState.modrmFrom (the byte already fetched) and access memory like the generic
- * handlers.
+ * take the operand's address from CpuState.eaFrom (the ModRM byte already fetched; no other decode field written)
+ * and access memory like the generic handlers. Also LEA and MOVZX/MOVSX, as handler entries only.
  *
  * The same bodies also make the interpreter's inner loop (`makeInterpLoop`): a `switch` with the hottest register
  * forms written inline, so they cost a jump-table jump instead of a call through the handler table (which goes
@@ -25,9 +25,9 @@ function aluBody(op: number, bits: number, dst: string | null): string | null {
   const store = dst !== null && op !== 7 ? `${dst}=res;` : '';
   if (op === 1 || op === 4 || op === 6) {
     const x = op === 1 ? '|' : op === 4 ? '&' : '^';
-    return `const res=dd${x}ss;${store}c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;`;
+    return `const res=dd${x}ss;${store}c.lfKind=2;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2261;`;
   }
-  return `const res=(dd${op === 0 ? '+' : '-'}ss)|0;${store}c.lfKind=${op === 0 ? 0 : 1};c.lfDst=dd;c.lfSrc=ss;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;`;
+  return `const res=(dd${op === 0 ? '+' : '-'}ss)|0;${store}c.lfKind=${op === 0 ? 0 : 1};c.lfDstI32=dd;c.lfSrcI32=ss;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2261;`;
 }
 
 /**
@@ -45,6 +45,9 @@ function fn<T>(name: string, params: string, src: string, generic: Handler | und
   // strict: no receiver conversion on the call; a distinct name per entry for profiles
   return new Function('generic', 'R8', `'use strict';return function ${name}(${params}){${src}}`)(generic, R8) as T;
 }
+
+/** A memory form's start: the reg field and the operand's unsigned offset (CpuState.eaFrom sets `c.mSeg`). */
+const MEM_OPERAND = 'const rg=(m>>3)&7;const off=c.eaFrom(m)>>>0;';
 
 /** The handler-table entry of a form. */
 function entry(f: Form): Handler {
@@ -73,36 +76,47 @@ export function installFastPaths(handlers: Handler[]): void {
       if (body === null) continue;
       const idx = op | os;
       const d = toE ? reg(bits, 'rm') : reg(bits, 'rg'), s = toE ? reg(bits, 'rg') : reg(bits, 'rm');
-      // memory forms: the same steps as aluEG/aluGE (ModRM decode, read, flags, write-back), without the
-      // generic dispatch through alu()'s switch
-      const g = reg(bits, 'rg');
+      // memory forms: the same steps as aluEG/aluGE (operand address, segment check, read, flags, write-back to
+      // the same linear address), without the generic dispatch through alu()'s switch or the ModRM fields
+      const g = reg(bits, 'rg'), n = bits >> 3;
       const mem = toE
-        ? (aop === 7 ? `const ss=${g},dd=c.rE${bits}();${aluBody(aop, bits, null)}`
-          : `const ss=${g},dd=c.rE${bits}W();${aluBody(aop, bits, null)}c.wb${bits}(res);`)
-        : `const dd=${g},ss=c.rd${bits}(c.mSeg,c.mOff);${aluBody(aop, bits, g)}`;
+        ? (aop === 7 ? `const ss=${g},dd=c.rd${bits}(c.mSeg,off);${aluBody(aop, bits, null)}`
+          : `const ss=${g},lin=c.segW(c.mSeg,off,${n}),dd=c.rd${bits}L(lin);${aluBody(aop, bits, null)}c.wr${bits}L(lin,res);`)
+        : `const dd=${g},ss=c.rd${bits}(c.mSeg,off);${aluBody(aop, bits, g)}`;
       add(handlers, { idx, modrm: true, generic: handlers[idx]!,
-        mem: `c.modrmFrom(m);const rg=c.mReg;${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}` });
+        mem: `${MEM_OPERAND}${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}` });
     }
     for (const op of [0x88, 0x89, 0x8a, 0x8b]) {
       const bits = op & 1 ? vb : 8;
       const idx = op | os;
       const [d, s] = op < 0x8a ? [reg(bits, 'rm'), reg(bits, 'rg')] : [reg(bits, 'rg'), reg(bits, 'rm')];
       const g = reg(bits, 'rg');
-      const mem = op < 0x8a ? `c.wr${bits}(c.mSeg,c.mOff,${g});` : `${g}=c.rd${bits}(c.mSeg,c.mOff);`;
+      const mem = op < 0x8a ? `c.wr${bits}(c.mSeg,off,${g});` : `${g}=c.rd${bits}(c.mSeg,off);`;
       add(handlers, { idx, modrm: true, generic: handlers[idx]!,
-        mem: `c.modrmFrom(m);const rg=c.mReg;${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;${d}=${s};` });
+        mem: `${MEM_OPERAND}${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;${d}=${s};` });
+    }
+    // LEA Gv,M (8D): the offset itself; a register operand is #UD (ops-data.ts lea)
+    add(handlers, { idx: 0x8d | os, modrm: true, generic: handlers[0x8d | os]!,
+      mem: `const rg=(m>>3)&7;${reg(vb, 'rg')}=c.eaFrom(m);`, reg: 'c.ud();' });
+    // MOVZX/MOVSX Gv,Eb/Ew (0F B6 B7 BE BF; the 0F handler fetched the second byte): ops-data.ts movx
+    for (const op of [0x1b6, 0x1b7, 0x1be, 0x1bf]) {
+      const sb = op & 1 ? 16 : 8;
+      const ext = (v: string): string => (op & 8 ? `((${v})<<${32 - sb})>>${32 - sb}` : v);
+      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!,
+        mem: `${MEM_OPERAND}${reg(vb, 'rg')}=${ext(`c.rd${sb}(c.mSeg,off)`)};`,
+        reg: `const rm=m&7,rg=(m>>3)&7;${reg(vb, 'rg')}=${ext(reg(sb, 'rm'))};` });
     }
     // JZ/JNZ rel8 (the usual loop branch): ZF read as CpuState.getZF does, without cond()'s switch
     for (const op of [0x74, 0x75]) {
       add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
-        reg: `const d=c.fetchS8();const z=(c.lfMask&64)!==0?(c.lfRes<<(32-c.lfBits))===0:(c.flags&64)!==0;` +
-          `if(z===${op === 0x74})c.jumpNear(c.eip+d);` });
+        reg: `const d=c.fetchS8();const z=(c.lfMask&64)!==0?(c.lfResI32<<(32-c.lfBits))===0:(c.flags&64)!==0;` +
+          `if(z===${op === 0x74})c.jumpNear(c.eipI32+d);` });
     }
     // Jcc rel8 for the other conditions: cond() with a constant, which V8 folds when it inlines it
     for (let op = 0x70; op < 0x80; op++) {
       if (op === 0x74 || op === 0x75) continue;
       add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
-        reg: `const d=c.fetchS8();if(c.cond(${op & 15}))c.jumpNear(c.eip+d);` });
+        reg: `const d=c.fetchS8();if(c.cond(${op & 15}))c.jumpNear(c.eipI32+d);` });
     }
     // group 1 with an immediate (80, 81, 83), register destination, ADD OR AND SUB XOR CMP: the same order as
     // ops-alu.ts aluGroup1 (ModRM, register read, immediate); ADC/SBB and memory forms go to the generic handler
@@ -119,7 +133,7 @@ export function installFastPaths(handlers: Handler[]): void {
       const kind = op < 0x48 ? 0 : 1;
       add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
         reg: `if(c.lfMask&1)c.flags=(c.flags&~1)|c.getCF();const dd=${r},res=(dd${kind === 0 ? '+' : '-'}1)|0;${r}=res;` +
-          `c.lfKind=${kind};c.lfDst=dd;c.lfSrc=1;c.lfRes=res;c.lfBits=${vb};c.lfMask=2260;` });
+          `c.lfKind=${kind};c.lfDstI32=dd;c.lfSrcI32=1;c.lfResI32=res;c.lfBits=${vb};c.lfMask=2260;` });
     }
   }
 }
@@ -156,18 +170,18 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
   }
   const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram;for(;;){` +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
-    'c.insnStart=c.eip;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
+    'c.insnStartI32=c.eipI32;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
     // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
-    'const ip=c.eip;let op;if(ip>=c.fwLo&&ip<c.fwHi){c.eip=ip+1;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
+    'const ip=c.eipI32;let op;if(((ip-c.fwLo)>>>0)<c.fwLen){c.eipI32=(ip+1)|0;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
     // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
     // own feedback, deoptimised the whole loop the first time each opcode ran)
     `const i=op|c.os;switch(S[i]){${cases.join('')}default:H[i](c);}` +
     'c.retired++;' +
     // A block may start after a branch: EIP moved other than forward by at most one instruction's length
     // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
-    // (only with compiled blocks on: EIP and insnStart are doubles, two loads and a conversion saved per instruction;
-    // after a return at the slice's end or a breakLoop, runChunk starts its next slice at a block start anyway)
+    // (only with compiled blocks on; after a return at the slice's end or a breakLoop, runChunk starts its next
+    // slice at a block start anyway)
     'if(c.breakLoop===true||c.retired>=end)return;' +
-    'if(c.jit===true&&(ns||((c.eip-c.insnStart-1)>>>0)>=15)){c.atStart=true;return;}ns=false;}}';
+    'if(c.jit===true&&(ns||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){c.atStart=true;return;}ns=false;}}';
   return new Function('H', 'G', 'S', 'R8', ...memNames, src)(handlers, GENERIC, slot, R8, ...memFns) as InterpLoop;
 }

@@ -9,6 +9,7 @@ import type { Cpu } from './cpu.js';
 import { alu } from './ops-alu.js';
 import { getR, rdMem, setR, wrMem } from './operand.js';
 import { ioCheck } from './transfers.js';
+import { repBulk } from './rep-bulk.js';
 
 const REP_SLICE = 4096;
 export const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4, INS = 5, OUTS = 6;
@@ -33,6 +34,15 @@ export function stringOp(c: Cpu, kind: number, bits: number): void {
     // A long REP is split: after a slice of elements the instruction restarts itself (EIP unchanged),
     // so interrupts and the instruction budget are honoured (Intel SDM: REP is interruptible).
     if (n === REP_SLICE) { c.eip = c.insnStart; return; }
+    if ((kind === MOVS || kind === STOS) && d > 0 && !c.stopRequested) {
+      // whole runs of elements inside a page (rep-bulk.ts); the same registers, slices and faults as one at a time
+      const k = repBulk(c, kind === STOS, size, src, Math.min(count, REP_SLICE - n));
+      if (k > 0) {
+        if (c.as32) c.regs[1] = count - k; else c.r16[2] = count - k;
+        n += k - 1;
+        continue;
+      }
+    }
     stringOne(c, kind, bits, src, d);
     if (c.as32) c.regs[1] = count - 1; else c.r16[2] = count - 1;
     if (kind === CMPS || kind === SCAS) {
