@@ -132,5 +132,9 @@ export class VirtualClock {
         t.fire(now);
       }
     }
+    // `earliest` was due or a stale lower bound (a timer moved later): settle it here, or every addInstructions (one per
+    // guest port access) would find the time past it and scan the timers again until the next nextDeadline() call
+    this.earliestExact = false;
+    this.nextDeadline();
   }
 }

@@ -33,9 +33,14 @@ const JIT_THRESHOLD = 16384;
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
 const COMPILE_BURST = 262_144;
-/** Side exits of a block before its shape is reconsidered, and how often one block may be re-formed. */
+/**
+ * Side exits of a block before its shape is reconsidered, and how often one block may be re-formed. In the Linux boot
+ * (bench/linux-boot's kernel) at most 4 rounds made 114 of its 200 compiled blocks re-forms (the decompressor's
+ * blocks leave at data-dependent branches whatever path they follow, most 4 times over); at most 2 the boot compiles
+ * 154 blocks and retires exactly the same 163,433,542 instructions in them, with 0.2% more block entries.
+ */
 const SIDE_EXITS = 1024;
-const MAX_ROUNDS = 4;
+const MAX_ROUNDS = 2;
 
 export type CpuExit = 'budget' | 'halted' | 'halted-cli' | 'stopped' | 'triple-fault';
 

@@ -19,7 +19,7 @@ function runReal(code: number[], jit: boolean, setup?: (m: PhysMemory) => void) 
   cpu.setReg('sp', 0x8000);
   const exit = cpu.run(1_000_000);
   const regs = ['eax', 'ebx', 'ecx', 'edx', 'esp', 'esi', 'eip', 'flags'].map((r) => cpu.getReg(r));
-  return { exit, regs, insns: clock.instructions, compiled: cpu.blocksCompiled, ram: mem.ram.slice(0x7ff0, 0x8000) };
+  return { exit, regs, insns: clock.instructions, compiled: cpu.blocksCompiled, inBlocks: cpu.insnsInBlocks, ram: mem.ram.slice(0x7ff0, 0x8000) };
 }
 
 describe('block compiler', () => {
@@ -32,6 +32,29 @@ describe('block compiler', () => {
     expect(on.compiled).toBeGreaterThan(0);
     expect(on.regs[1]! & 0xffff).toBe(50 * 1 + 50 * 5);
     expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+  });
+
+  it('a loop with an instruction across a page boundary, patched in the second page, runs as interpreted', () => {
+    // 1000: mov si,2 / pass: mov cx,50 / jmp l
+    // 1ffc: l: inc ax / add bx,0x1234 (its last byte at 2000) / dec cx / jnz l
+    //       mov byte [0x2000],0x01 (the immediate becomes 0x0134) / dec si / jnz near pass / hlt
+    const code = [0xbe, 0x02, 0x00, 0xb9, 0x32, 0x00, 0xe9, 0xf3, 0x0f];
+    const loop = [0x40, 0x81, 0xc3, 0x34, 0x12, 0x49, 0x75, 0xf8, 0xc6, 0x06, 0x00, 0x20, 0x01, 0x4e, 0x0f, 0x85, 0xf5, 0xef, 0xf4];
+    const setup = (m: PhysMemory): void => m.load(0x1ffc, new Uint8Array(loop));
+    const on = runReal(code, true, setup), off = runReal(code, false, setup);
+    expect(on.exit).toBe('halted-cli');
+    expect(on.regs[1]! & 0xffff).toBe((50 * 0x1234 + 50 * 0x0134) & 0xffff);
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+    expect(on.inBlocks).toBeGreaterThan(0);
+  });
+
+  it('RDTSC in a compiled loop reads the same virtual time as the interpreter (Linux delay_tsc polls it)', () => {
+    //       mov cx,300 / l: rdtsc / add bx,ax / xor si,dx / dec cx / jnz l / hlt
+    const code = [0xb9, 0x2c, 0x01, 0x0f, 0x31, 0x01, 0xc3, 0x31, 0xd6, 0x49, 0x75, 0xf7, 0xf4];
+    const on = runReal(code, true), off = runReal(code, false);
+    expect(on.exit).toBe('halted-cli');
+    expect(on).toMatchObject({ exit: off.exit, regs: off.regs, insns: off.insns });
+    expect(on.inBlocks).toBeGreaterThan(1300); // 1470 of 1502; 1160 when the block stops at RDTSC
   });
 
   it('16-bit registers held in locals wrap like the registers (LOOP with CX=0 runs 65536 times)', () => {

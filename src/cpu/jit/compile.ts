@@ -18,6 +18,7 @@ import { imulTrunc } from '../ops-muldiv.js';
 import { shiftOp } from '../ops-shift.js';
 import { busIn, busOut } from '../port-io.js';
 import { ioCheck } from '../transfers.js';
+import { Block } from './block.js';
 import { CodePages } from './code-pages.js';
 import { emitPortIo, IDX } from './emit-io.js';
 import { emitMoffs } from './emit-moffs.js';
@@ -25,38 +26,7 @@ import { emitString, type MemEmit } from './emit-string.js';
 import { lowerFlags } from './flags.js';
 import { hoistInvariantSites, siteMarker, type MemSite } from './invariant-sites.js';
 
-export interface Block {
-  /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
-  readonly fn: ((c: Cpu, max: number) => number) | null;
-  /** instructions in the block */
-  readonly n: number;
-  /** EIP of each instruction (to count retired ones when one faults) */
-  readonly starts: readonly number[];
-  readonly lin: number;
-  readonly csBase: number;
-  readonly os: number;
-  /**
-   * TLB epoch the block was last checked in. After a TLB flush (CR3 load, INVLPG) the block is still good if its
-   * linear page translates to the same physical address: the run loop checks that and stamps the new epoch.
-   */
-  epoch: number;
-  /** where the block starts in guest RAM (RAM offset as the TLB caches it) */
-  readonly phys: number;
-  /** Tlb.codeGen when compiled: a host write to guest RAM (Cpu.invalidateCode) makes every block stale */
-  readonly codeGen: number;
-  /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
-  readonly pageGen: number;
-  /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
-  readonly lin2: number;
-  /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
-  readonly phys2: number;
-  readonly pageGen2: number;
-  /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
-  calls: number;
-  sideExits: number;
-  /** times this block was re-formed to follow a Jcc's taken path (bounded) */
-  readonly rounds: number;
-}
+export { Block };
 
 const MAX_INSNS = 48;
 const SEG = ['0', '1', '2', '3', '4', '5'];
@@ -85,6 +55,8 @@ let flagKnown: 'unknown' | 'cf' | 'add' | 'sub' | 'logic' = 'unknown';
 let flagBits = 32;
 /** the CPU model has CMOVcc (set per block) */
 let hasCmov = true;
+/** the CPU model has RDTSC (set per block) */
+let hasTsc = true;
 
 /** Record the flag state an alu() call leaves (ops 0 ADD .. 7 CMP). */
 function noteAlu(op: number, bits: number): void {
@@ -273,13 +245,13 @@ export function compileBlock(c: Cpu, lin: number, eip: number, phys: number, tak
   let cache = blockCaches.get(c);
   if (cache === undefined) { cache = new Map(); blockCaches.set(c, cache); }
   // everything the emitted code depends on besides the bytes (segment limits and bases are read when it runs)
-  const key = `${phys}:${lin}:${eip}:${c.segBase[1]!}:${c.defOs}:${c.defAs ? 1 : 0}:${c.features & 0x8000}`;
+  const key = `${phys}:${lin}:${eip}:${c.segBase[1]!}:${c.defOs}:${c.defAs ? 1 : 0}:${c.features & 0x8010}`;
   // (a block formed again along a Jcc's taken path, Cpu.followSideExit, is compiled afresh and not kept)
   const hit = taken === undefined ? cache.get(key) : undefined;
   const t = c.tlb;
   if (hit !== undefined && sameBytes(c.ram, hit) && secondPageSame(c, hit.block)) {
     const b = hit.block;
-    return { ...b, epoch: t.epoch, codeGen: t.codeGen, pageGen: t.pageGen[phys >>> 12]!, pageGen2: b.phys2 < 0 ? 0 : t.pageGen[b.phys2 >>> 12]!, calls: 0, sideExits: 0 };
+    return b.renewed(t.epoch, t.codeGen, t.pageGen[phys >>> 12]!, b.phys2 < 0 ? 0 : t.pageGen[b.phys2 >>> 12]!);
   }
   readRanges = [];
   const block = compileFresh(c, lin, eip, phys, taken, rounds);
@@ -329,6 +301,7 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   memoSites = 0;
   memSites = [];
   hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
+  hasTsc = (c.features & 0x10) !== 0; // CPUID.1:EDX.TSC: without it RDTSC is #UD
   const ipMask = os ? 0xffffffff : 0xffff;
   const csBase = c.segBase[1]!;
   const visited = new Set<number>([eip]);
@@ -392,8 +365,9 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
     ended = true;
   }
   const n = starts.length;
-  const second = { lin2: pages.lin2, phys2: pages.phys2, pageGen2: pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, calls: 0, sideExits: 0, rounds };
-  if (n === 0) return { fn: null, n: 0, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
+  const made = (fn: ((c: Cpu, max: number) => number) | null): Block => new Block(fn, n, starts, lin, c.segBase[1]!, os, c.tlb.epoch, phys,
+    c.tlb.codeGen, c.tlb.pageGen[phys >>> 12]!, pages.lin2, pages.phys2, pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, rounds);
+  if (n === 0) return made(null);
   // Where each branch goes. c.eip is stored only when the block returns (a fault restarts at c.insnStart):
   // a side exit stores its target, the last instruction its successor, and a jump back to the block start
   // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
@@ -464,7 +438,7 @@ ${segLocals(code)}${hoisted.decl}${flags.decl}${pre}for(;;){
 ${code}
 }${post}}`;
   const fn = blockFunction(c, body);
-  return { fn, n, starts, lin, csBase: c.segBase[1]!, os, epoch: c.tlb.epoch, phys, codeGen: c.tlb.codeGen, pageGen: c.tlb.pageGen[phys >>> 12]!, ...second };
+  return made(fn);
 }
 
 /**
@@ -734,6 +708,13 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         const m = modrm(rd, as32);
         const e = m.mod === 3 ? reg(vb, m.rm) : rdMem(vb >> 3, m.seg, m.ea);
         out.push(`{const v=${e};if(${condInline(op2 & 15)})${reg(vb, m.reg)}=v;}`);
+        return 'ok';
+      }
+      if (op2 === 0x31 && hasTsc) { // RDTSC, as ops-system.ts rdtsc: Linux's delay_tsc polls it in a loop
+        // #GP(0) at CPL > 0 with CR4.TSD (a guarded slow path); the clock gets the block's instructions before this
+        // one (as an IN/OUT does, jit/emit-io.ts), so the TSC reads the exact virtual time
+        out.push(`if(C.pe&&C.cpl>0&&(C.cr4&4)!==0)${guard('c.gp(0)')};C.syncClock(n+${IDX});` +
+          '{const t=C.tsc;r[0]=(t%4294967296)|0;r[2]=Math.floor(t/4294967296)|0;}');
         return 'ok';
       }
       if (op2 >= 0x80 && op2 < 0x90) {

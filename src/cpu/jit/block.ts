@@ -1,0 +1,54 @@
+/**
+ * A compiled block as the run loop sees it: the function, where it came from and what makes it stale.
+ * One class, so every block has one shape wherever it was made (a fresh compile, an empty block, a block taken
+ * again from compileBlock's cache): they used to be object literals and spreads of differing layouts, read by the
+ * run loop on every block entry.
+ */
+import type { Cpu } from '../cpu.js';
+
+export type BlockFn = (c: Cpu, max: number) => number;
+
+export class Block {
+  /**
+   * TLB epoch the block was last checked in. After a TLB flush (CR3 load, INVLPG) the block is still good if its
+   * linear page translates to the same physical address: the run loop checks that and stamps the new epoch.
+   */
+  epoch: number;
+  /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
+  calls = 0;
+  sideExits = 0;
+
+  constructor(
+    /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
+    readonly fn: BlockFn | null,
+    /** instructions in the block */
+    readonly n: number,
+    /** EIP of each instruction (to count retired ones when one faults) */
+    readonly starts: readonly number[],
+    readonly lin: number,
+    readonly csBase: number,
+    readonly os: number,
+    epoch: number,
+    /** where the block starts in guest RAM (RAM offset as the TLB caches it) */
+    readonly phys: number,
+    /** Tlb.codeGen when compiled: a host write to guest RAM (Cpu.invalidateCode) makes every block stale */
+    readonly codeGen: number,
+    /** Tlb.pageGen of the block's physical page when compiled: a guest write to that page makes the block stale */
+    readonly pageGen: number,
+    /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
+    readonly lin2: number,
+    /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
+    readonly phys2: number,
+    readonly pageGen2: number,
+    /** times this block was re-formed to follow a Jcc's taken path (bounded) */
+    readonly rounds: number,
+  ) {
+    this.epoch = epoch;
+  }
+
+  /** The same compiled code, valid again from now (compileBlock's cache of unchanged code bytes). */
+  renewed(epoch: number, codeGen: number, pageGen: number, pageGen2: number): Block {
+    return new Block(this.fn, this.n, this.starts, this.lin, this.csBase, this.os, epoch, this.phys, codeGen, pageGen,
+      this.lin2, this.phys2, pageGen2, this.rounds);
+  }
+}
