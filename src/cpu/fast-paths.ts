@@ -20,6 +20,8 @@ export type InterpLoop = (c: Cpu, end: number, nextStart: boolean) => void;
 const reg = (bits: number, i: string): string =>
   bits === 32 ? `c.regs[${i}]` : bits === 16 ? `c.r16[(${i})<<1]` : `c.r8[R8[${i}]]`;
 
+const imm = (bits: number): string => (bits === 8 ? 'c.fetch8()' : bits === 16 ? 'c.fetch16()' : 'c.fetch32()');
+
 /** res = d op s with flags, for ADD OR AND SUB XOR CMP; null for ADC/SBB (left to the generic path). */
 function aluBody(op: number, bits: number, dst: string | null): string | null {
   if (op === 2 || op === 3) return null;
@@ -63,6 +65,9 @@ function add(handlers: Handler[], f: Form): void {
   GENERIC[f.idx] = f.generic;
   handlers[f.idx] = entry(f);
 }
+
+/** The entry a fast form replaced at dispatch index `idx` (for tests that compare the two), or undefined. */
+export function genericEntry(idx: number): Handler | undefined { return GENERIC[idx]; }
 
 /** Replace entries of `handlers` (indexed opcode | 0x200 for 32-bit) with fast versions where one exists. */
 export function installFastPaths(handlers: Handler[]): void {
@@ -143,6 +148,60 @@ export function installFastPaths(handlers: Handler[]): void {
         reg: `const g=(m>>3)&7;if(g<4){c.eip--;generic(c);}else{const rm=m&7;const d=${r};const n=${cnt};` +
           `if(n!==0){let r,cf,of;if(g===5){${shr}}else if(g===7){${sar}}else{${shl}}` +
           `${r}=r;c.flags=(c.flags&~2065)|cf|(of!==0?2048:0);c.lfResI32=r;c.lfBits=${bits};c.lfMask=196;}}` });
+    }
+    // TEST Eb,Gb / Ev,Gv (84/85): ops-alu.ts testEG (E operand read first, then the register; setLogic's stores)
+    const logic = (bits: number): string => `c.lfKind=2;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2261;`;
+    for (const op of [0x84, 0x85]) {
+      const bits = op & 1 ? vb : 8;
+      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!,
+        mem: `${MEM_OPERAND}const res=c.rd${bits}(c.mSeg,off)&${reg(bits, 'rg')};${logic(bits)}`,
+        reg: `const rm=m&7,rg=(m>>3)&7;const res=${reg(bits, 'rm')}&${reg(bits, 'rg')};${logic(bits)}` });
+    }
+    // TEST AL,Ib / eAX,Iv (A8/A9): ops-alu.ts testAI
+    for (const op of [0xa8, 0xa9]) {
+      const bits = op & 1 ? vb : 8;
+      add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
+        reg: `const res=${reg(bits, '0')}&${imm(bits)};${logic(bits)}` });
+    }
+    // group 3 (F6/F7) TEST imm (/0 and its alias /1) on a register or memory, NOT and NEG (/2 /3) on a register:
+    // ops-muldiv.ts group3 (NEG is SUB from 0: alu's lazy stores); MUL/IMUL/DIV/IDIV and memory NOT/NEG stay generic
+    for (const op of [0xf6, 0xf7]) {
+      const bits = op & 1 ? vb : 8, r = reg(bits, 'rm');
+      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!,
+        mem: `if(((m>>3)&7)>1){c.eip--;generic(c);return;}${MEM_OPERAND}const v=c.rd${bits}(c.mSeg,off);` +
+          `const res=v&${imm(bits)};${logic(bits)}`,
+        reg: `const g=(m>>3)&7,rm=m&7;if(g<2){const res=${r}&${imm(bits)};${logic(bits)}}` +
+          `else if(g===2){${r}=~${r};}else if(g===3){const dd=0,ss=${r};${aluBody(5, bits, r)}}` +
+          'else{c.eip--;generic(c);}' });
+    }
+    if (os) {
+      // 32-bit PUSH/POP/CALL/RET on a 32-bit stack (SS.B = 1): CpuState.push32/peek32/addSP's ssBig branch written
+      // out (the store first, so a faulting push leaves ESP as it was; #SS from segW/segR, #PF from the TLB as
+      // there); a 16-bit stack goes to the generic handler, before any byte of the instruction is fetched
+      const push = (v: string): string => `const sp=(c.regs[4]-4)|0;c.wr32L(c.segW(2,sp>>>0,4),${v});c.regs[4]=sp;`;
+      for (let r = 0; r < 8; r++) {
+        // PUSH ESP pushes the value before the push (ops-data.ts pushReg); POP ESP loads the popped value last
+        add(handlers, { idx: 0x250 + r, modrm: false, mem: null, generic: handlers[0x250 + r]!,
+          reg: `if(c.ssBig===true){${push(`c.regs[${r}]`)}}else generic(c);` });
+        add(handlers, { idx: 0x258 + r, modrm: false, mem: null, generic: handlers[0x258 + r]!,
+          reg: `if(c.ssBig===true){const sp=c.regs[4];const v=c.rd32L(c.segR(2,sp>>>0,4));c.regs[4]=(sp+4)|0;` +
+            `c.regs[${r}]=v;}else generic(c);` });
+      }
+      for (const op of [0x68, 0x6a]) {
+        add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
+          reg: `if(c.ssBig===true){const v=${op === 0x68 ? 'c.fetch32()' : 'c.fetchS8()'};${push('v')}}else generic(c);` });
+      }
+      // CALL rel32 (E8): ops-flow.ts callNear/callTo (the CS limit check before the push)
+      add(handlers, { idx: 0x2e8, modrm: false, mem: null, generic: handlers[0x2e8]!,
+        reg: 'if(c.ssBig===true){const d=c.fetch32();const ret=c.eipI32;const t=(ret+d)>>>0;' +
+          `if(t>c.segLimit[1])c.gp(0);${push('ret')}c.eipI32=t|0;}else generic(c);` });
+      // RET / RET imm16 (C3 / C2): ops-flow.ts retNear (the CS limit check before ESP moves)
+      for (const op of [0xc2, 0xc3]) {
+        add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
+          reg: `if(c.ssBig===true){const n=${op === 0xc2 ? '4+c.fetch16()' : '4'};const sp=c.regs[4];` +
+            'const t=c.rd32L(c.segR(2,sp>>>0,4))>>>0;if(t>c.segLimit[1])c.gp(0);c.regs[4]=(sp+n)|0;c.eipI32=t|0;' +
+            '}else generic(c);' });
+      }
     }
     for (let op = 0x40; op < 0x50; op++) {
       const r = reg(vb, String(op & 7));
