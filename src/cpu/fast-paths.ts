@@ -4,7 +4,8 @@
  * operand size) with the lazy-flag stores written out, the same code the block compiler emits; memory operands
  * take the operand's address from CpuState.eaFrom (the ModRM byte already fetched; no other decode field written)
  * and access memory like the generic handlers. Also LEA, MOVZX/MOVSX and the register shifts of group 2 (SHL SHR SAR
- * by 1, CL or an immediate), as handler entries only.
+ * by 1, CL or an immediate), TEST, register NOT/NEG, and PUSH/POP r32, PUSH imm, CALL rel32 and RET on a 32-bit stack,
+ * as handler entries only.
  *
  * The same bodies also make the interpreter's inner loop (`makeInterpLoop`): a `switch` with the hottest register
  * forms written inline, so they cost a jump-table jump instead of a call through the handler table (which goes
