@@ -3,7 +3,8 @@
  * (80/81/83, register forms), MOV (88-8B), INC/DEC r (40-4F) and Jcc rel8 (70-7F). Each is generated per (opcode,
  * operand size) with the lazy-flag stores written out, the same code the block compiler emits; memory operands
  * take the operand's address from CpuState.eaFrom (the ModRM byte already fetched; no other decode field written)
- * and access memory like the generic handlers. Also LEA and MOVZX/MOVSX, as handler entries only.
+ * and access memory like the generic handlers. Also LEA, MOVZX/MOVSX and the register shifts of group 2 (SHL SHR SAR
+ * by 1, CL or an immediate), as handler entries only.
  *
  * The same bodies also make the interpreter's inner loop (`makeInterpLoop`): a `switch` with the hottest register
  * forms written inline, so they cost a jump-table jump instead of a call through the handler table (which goes
@@ -127,6 +128,21 @@ export function installFastPaths(handlers: Handler[]): void {
       const cases = [0, 1, 4, 5, 6, 7].map((a) => `case ${a}:{${aluBody(a, bits, r)}break;}`).join('');
       add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!, mem: 'c.eip--;generic(c);',
         reg: `const g=(m>>3)&7;if(g===2||g===3){c.eip--;generic(c);}else{const rm=m&7;const dd=${r},ss=${imm};switch(g){${cases}}}` });
+    }
+    // group 2 (C0 C1 D0-D3), register destination, SHL/SAL SHR SAR: ops-shift.ts shiftOp's expressions and
+    // setShift's flag stores written out; ROL/ROR/RCL/RCR and memory forms go to the generic handler
+    for (const op of [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3]) {
+      const bits = op & 1 ? vb : 8, top = bits - 1, mask = bits === 32 ? '-1' : bits === 16 ? '0xffff' : '0xff';
+      const cnt = op < 0xd0 ? 'c.fetch8()&31' : op < 0xd2 ? '1' : 'c.r8[4]&31';
+      const r = reg(bits, 'rm');
+      const sext = bits === 32 ? 'd' : `(d<<${32 - bits})>>${32 - bits}`;
+      const shl = `r=(d<<n)&${mask};cf=n<=${bits}?(d>>>(${bits}-n))&1:0;of=((r>>>${top})&1)^cf;`;
+      const shr = `r=(d>>>n)&${mask};cf=n<=${bits}?(d>>>(n-1))&1:0;of=n===1?(d>>>${top})&1:0;`;
+      const sar = `const s=${sext};r=(s>>Math.min(n,31))&${mask};cf=(s>>Math.min(n-1,31))&1;of=0;`;
+      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!, mem: 'c.eip--;generic(c);',
+        reg: `const g=(m>>3)&7;if(g<4){c.eip--;generic(c);}else{const rm=m&7;const d=${r};const n=${cnt};` +
+          `if(n!==0){let r,cf,of;if(g===5){${shr}}else if(g===7){${sar}}else{${shl}}` +
+          `${r}=r;c.flags=(c.flags&~2065)|cf|(of!==0?2048:0);c.lfResI32=r;c.lfBits=${bits};c.lfMask=196;}}` });
     }
     for (let op = 0x40; op < 0x50; op++) {
       const r = reg(vb, String(op & 7));
