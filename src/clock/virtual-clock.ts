@@ -46,6 +46,14 @@ export class VirtualClock {
 
   constructor(shift = 0) {
     this.nsPerInsn = 2 ** shift;
+    // The counters start as doubles: `baseNs` leaves the small-integer range at the first jump of a halted CPU and
+    // `insns` past 2^31 instructions, and a field's first such value changes the clock's hidden class, which throws away
+    // every optimised function that read it (a Linux boot: 16, the clock's readers, port IO and three compiled blocks).
+    // Fields elsewhere that store what these return must be doubles too (Cpu.widenAddressFields).
+    this.baseNs = 0.5;
+    this.baseNs = 0;
+    this.insns = 0.5;
+    this.insns = 0;
   }
 
   get shift(): number {

@@ -188,7 +188,7 @@ export class Cpu extends CpuState {
    */
   private widenAddressFields(): void {
     const f = this as unknown as Record<string, number>;
-    const fields = ['fetchMax', 'cr2', 'cr3', 'sliceDeadline', 'compileCredit'];
+    const fields = ['fetchMax', 'cr2', 'cr3', 'sliceDeadline', 'compileCredit', 'creditAt', 'tscOffset'];
     for (const k of fields) {
       const v = f[k]!;
       f[k] = 0.5; // the field is a double from now on, holding its value as before

@@ -1,0 +1,123 @@
+// REP MOVS / REP STOS with DF = 0 run a page at a time where nothing can fault (src/cpu/rep-bulk.ts). These random
+// cases check the result against the SDM's per-element definition, modelled here one element at a time: a source
+// read, then a destination write, ECX/ESI/EDI stepped per element, and a #PF at the first element that touches a
+// not-present page, with the registers and memory as that element left them (SDM Vol. 2B "REP": the registers
+// are updated per iteration, so a fault restarts the instruction where it stopped). Overlapping copies, counts
+// longer than the interpreter's 4096-element slice, page crossings and unaligned elements are all in the mix.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/clock/virtual-clock.js';
+import { PortBus } from '../../src/ioports/port-bus.js';
+import { PhysMemory } from '../../src/memory/phys-memory.js';
+import { Cpu } from '../../src/cpu/cpu.js';
+
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+const CODE = 0x100000, GDT = 0x1000, IDT = 0x2000, IDTR = 0x3000, PD = 0x10000, PT = 0x11000, HANDLERS = 0x100800;
+const WIN = 0x200000, WIN_END = 0x210000, HOLE = 0x20a000; // the not-present page inside the window
+
+/** xorshift32: the cases are the same on every run. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
+}
+
+interface Case { store: boolean; size: 1 | 2 | 4; count: number; esi: number; edi: number; eax: number }
+
+function machine(c: Case, fill: Uint8Array, jit: boolean) {
+  const mem = new PhysMemory(4 << 20);
+  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit, jitThreshold: 2 });
+  const ram = mem.ram;
+  ram.set(fill, WIN);
+  // GDT: null, flat code 0x08, flat data 0x10; IDT: 32 interrupt gates, vector v's handler is a HLT at HANDLERS + 16v
+  ram.set([0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0, 0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0], GDT);
+  for (let v = 0; v < 32; v++) {
+    const h = HANDLERS + 16 * v;
+    ram.set([h & 0xff, (h >>> 8) & 0xff, 0x08, 0, 0, 0x8e, (h >>> 16) & 0xff, h >>> 24], IDT + 8 * v);
+    ram[h] = 0xf4;
+  }
+  ram.set([0xff, 0, ...le32(IDT)], IDTR);
+  // identity-map 4 MiB with 4 KiB pages, HOLE not present
+  ram.set(le32(PT | 3), PD);
+  for (let p = 0; p < 1024; p++) ram.set(le32(p * 0x1000 === HOLE ? 0 : (p * 0x1000) | 3), PT + 4 * p);
+  const op = (c.store ? 0xaa : 0xa4) + (c.size === 1 ? 0 : 1);
+  const code = [
+    0x0f, 0x01, 0x1d, ...le32(IDTR),           // lidt [IDTR]
+    0xb8, ...le32(PD), 0x0f, 0x22, 0xd8,       // mov eax, PD / mov cr3, eax
+    0x0f, 0x20, 0xc0, 0x0d, ...le32(0x80000000), 0x0f, 0x22, 0xc0, // cr0.PG = 1
+    0xb8, ...le32(c.eax), 0xb9, ...le32(c.count), 0xbe, ...le32(c.esi), 0xbf, ...le32(c.edi),
+    0xfc,                                      // cld
+    ...(c.size === 2 ? [0x66] : []), 0xf3, op, // rep movs/stos
+    0xf4,                                      // hlt
+  ];
+  mem.load(CODE, new Uint8Array(code));
+  cpu.setFlatProtectedMode(CODE, { esp: 0x80000 }, { cs: 0x08, ds: 0x10, gdtBase: GDT, gdtLimit: 23 });
+  const exit = cpu.run(10_000_000);
+  const eip = cpu.getReg('eip');
+  const vector = eip > HANDLERS && eip <= HANDLERS + 16 * 32 ? (eip - 1 - HANDLERS) / 16 : -1;
+  return {
+    exit, vector,
+    regs: { ecx: cpu.getReg('ecx'), esi: cpu.getReg('esi'), edi: cpu.getReg('edi') },
+    window: ram.slice(WIN, WIN_END),
+  };
+}
+
+/** The SDM's REP MOVS/STOS, one element at a time over the window (all addresses of a case lie inside it). */
+function model(c: Case, fill: Uint8Array) {
+  const m = fill.slice();
+  const present = (lin: number, n: number): boolean => {
+    for (let i = 0; i < n; i++) if (((lin + i) & ~0xfff) === HOLE) return false;
+    return true;
+  };
+  let { count, esi, edi } = c;
+  let vector = -1;
+  while (count > 0) {
+    let v = c.eax;
+    if (!c.store) {
+      if (!present(esi, c.size)) { vector = 14; break; }
+      v = 0;
+      for (let i = c.size - 1; i >= 0; i--) v = (v << 8) | m[esi - WIN + i]!;
+    }
+    if (!present(edi, c.size)) { vector = 14; break; }
+    for (let i = 0; i < c.size; i++) m[edi - WIN + i] = (v >>> (8 * i)) & 0xff;
+    if (!c.store) esi += c.size;
+    edi += c.size;
+    count--;
+  }
+  return { vector, regs: { ecx: count, esi: c.store ? c.esi : esi, edi }, window: m };
+}
+
+function randomCase(r: () => number): Case {
+  const size = ([1, 2, 4] as const)[r() % 3]!;
+  const count = r() % 4 === 0 ? 4096 + (r() % 3000) : r() % 3000;
+  const span = count * size;
+  const pick = (): number => WIN + (r() % (WIN_END - WIN - span - 8));
+  const esi = pick();
+  // a quarter of the copies overlap just above their source (the forward copy repeats its first bytes)
+  const edi = r() % 4 === 0 ? esi + 1 + (r() % 12) : pick();
+  return { store: r() % 3 === 0, size, count, esi, edi: Math.min(edi, WIN_END - span - 8), eax: r() };
+}
+
+describe('REP MOVS/STOS a page at a time (rep-bulk.ts) against the per-element definition', () => {
+  const r = rng(0x5eed);
+  const fill = new Uint8Array(WIN_END - WIN);
+  for (let i = 0; i < fill.length; i++) fill[i] = (i * 131 + 7) & 0xff;
+  const cases = Array.from({ length: 60 }, () => randomCase(r));
+  // fixed edges: a run that ends exactly at the hole, one that starts on its far side, a copy reading from it
+  cases.push({ store: true, size: 4, count: 0x400, esi: 0, edi: HOLE - 0x1000, eax: 0x11223344 });
+  cases.push({ store: false, size: 4, count: 0x500, esi: WIN, edi: HOLE - 0x1000, eax: 0 });
+  cases.push({ store: false, size: 2, count: 0x900, esi: HOLE - 0x11, edi: WIN + 0x100, eax: 0 });
+  cases.push({ store: false, size: 1, count: 0x1800, esi: WIN + 0x40, edi: WIN + 0x41, eax: 0 });
+
+  it.each(cases.map((c, i) => [i, c] as const))('case %i', (_i, c) => {
+    const want = model(c, fill);
+    for (const jit of [false, true]) {
+      const got = machine(c, fill, jit);
+      expect(got.exit).toBe('halted-cli');
+      expect({ vector: got.vector, regs: got.regs }).toEqual({ vector: want.vector, regs: want.regs });
+      expect(Buffer.compare(got.window, want.window), `memory differs (jit ${jit})`).toBe(0);
+    }
+  });
+
+  it('crosses the hole in some cases and faults at it', () => {
+    expect(cases.filter((c) => model(c, fill).vector === 14).length).toBeGreaterThan(3);
+  });
+});
