@@ -2,12 +2,7 @@
 // compiled while the CPU ran it at CPL 0 must not run when CPL 3 jumps to the same linear address: the fetch takes a
 // #PF with error code 5 (present, read, user; Intel SDM Vol. 3A 4.6 and 4.7), as it does with the compiler off.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/clock/virtual-clock.js';
-import { PortBus } from '../../src/ioports/port-bus.js';
-import { PhysMemory } from '../../src/memory/phys-memory.js';
-import { Cpu } from '../../src/cpu/cpu.js';
-
-const GDT = 0x800, IDT = 0x900, TSS = 0x600, PD = 0x10000, PT = 0x11000;
+import { runRing3Machine } from './ring3-machine.js';
 
 // 0x1000, at CPL 0 (bytes from NASM, bits 32):
 //   lidt [0x700] / mov eax,0x10000 / mov cr3,eax / mov eax,cr0 / or eax,0x80000000 / mov cr0,eax / mov ax,0x28 / ltr ax
@@ -25,20 +20,10 @@ const LOOP = [0x47, 0x49, 0x75, 0xfc, 0xc3];
 const PF = [0x58, 0x0f, 0x20, 0xd3, 0xf4];
 
 function run(jit: boolean) {
-  const mem = new PhysMemory(1 << 22);
-  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit, jitThreshold: 4 });
-  const dv = new DataView(mem.ram.buffer);
-  const gdt = [[0, 0], [0x0000ffff, 0x00cf9a00], [0x0000ffff, 0x00cf9200], [0x0000ffff, 0x00cffa00], [0x0000ffff, 0x00cff200],
-    [(TSS << 16) | 0x67, 0x00008900]]; // 0x28: 32-bit TSS, available
-  gdt.forEach(([lo, hi], i) => { dv.setUint32(GDT + i * 8, lo!, true); dv.setUint32(GDT + i * 8 + 4, hi!, true); });
-  dv.setUint16(0x700, 15 * 8 - 1, true); dv.setUint32(0x702, IDT, true);
-  dv.setUint32(IDT + 14 * 8, 0x00085000, true); dv.setUint32(IDT + 14 * 8 + 4, 0x00008e00, true);
-  dv.setUint32(TSS + 4, 0x9000, true); dv.setUint32(TSS + 8, 0x10, true); // ESP0, SS0
-  dv.setUint32(PD, PT | 7, true);
-  for (let i = 0; i < 1024; i++) dv.setUint32(PT + i * 4, (i << 12) | (i === 3 ? 3 : 7), true); // page 3: U = 0
-  mem.load(0x1000, new Uint8Array(MAIN)); mem.load(0x3000, new Uint8Array(LOOP)); mem.load(0x5000, new Uint8Array(PF));
-  cpu.setFlatProtectedMode(0x1000, { esp: 0x8000 }, { cs: 0x08, ds: 0x10, gdtBase: GDT, gdtLimit: 6 * 8 - 1 });
-  const exit = cpu.run(100_000);
+  const { cpu, exit } = runRing3Machine({
+    jit, main: MAIN, load: [[0x3000, LOOP], [0x5000, PF]], vector: 14,
+    pteFlags: (i) => (i === 3 ? 3 : 7), // page 3: U = 0
+  });
   return { exit, cpl: cpu.getReg('cpl'), err: cpu.getReg('eax'), cr2: cpu.getReg('cr2'), edi: cpu.getReg('edi'), compiled: cpu.blocksCompiled };
 }
 

@@ -1,12 +1,7 @@
 // RDTSC inside a compiled block keeps the interpreter's checks: with CR4.TSD set it is #GP(0) at CPL > 0 (Intel SDM
 // Vol. 2B RDTSC, "Protected Mode Exceptions"), also when the block holding it was compiled while CPL 0 ran it.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/clock/virtual-clock.js';
-import { PortBus } from '../../src/ioports/port-bus.js';
-import { PhysMemory } from '../../src/memory/phys-memory.js';
-import { Cpu } from '../../src/cpu/cpu.js';
-
-const GDT = 0x800, IDT = 0x900, TSS = 0x600, PD = 0x10000, PT = 0x11000;
+import { runRing3Machine } from './ring3-machine.js';
 
 // 0x1000, at CPL 0 (bytes from NASM, bits 32):
 //   lidt [0x700] / mov eax,0x10000 / mov cr3,eax / mov eax,cr0 / or eax,0x80000000 / mov cr0,eax
@@ -24,20 +19,7 @@ const LOOP = [0x0f, 0x31, 0x47, 0x49, 0x75, 0xfa, 0xc3];
 const GP = [0x58, 0x5b, 0xf4];
 
 function run(jit: boolean) {
-  const mem = new PhysMemory(1 << 22);
-  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit, jitThreshold: 4 });
-  const dv = new DataView(mem.ram.buffer);
-  const gdt = [[0, 0], [0x0000ffff, 0x00cf9a00], [0x0000ffff, 0x00cf9200], [0x0000ffff, 0x00cffa00], [0x0000ffff, 0x00cff200],
-    [(TSS << 16) | 0x67, 0x00008900]]; // 0x28: 32-bit TSS, available
-  gdt.forEach(([lo, hi], i) => { dv.setUint32(GDT + i * 8, lo!, true); dv.setUint32(GDT + i * 8 + 4, hi!, true); });
-  dv.setUint16(0x700, 15 * 8 - 1, true); dv.setUint32(0x702, IDT, true);
-  dv.setUint32(IDT + 13 * 8, 0x00085000, true); dv.setUint32(IDT + 13 * 8 + 4, 0x00008e00, true);
-  dv.setUint32(TSS + 4, 0x9000, true); dv.setUint32(TSS + 8, 0x10, true); // ESP0, SS0
-  dv.setUint32(PD, PT | 7, true);
-  for (let i = 0; i < 1024; i++) dv.setUint32(PT + i * 4, (i << 12) | 7, true);
-  mem.load(0x1000, new Uint8Array(MAIN)); mem.load(0x4000, new Uint8Array(LOOP)); mem.load(0x5000, new Uint8Array(GP));
-  cpu.setFlatProtectedMode(0x1000, { esp: 0x8000 }, { cs: 0x08, ds: 0x10, gdtBase: GDT, gdtLimit: 6 * 8 - 1 });
-  const exit = cpu.run(100_000);
+  const { cpu, exit } = runRing3Machine({ jit, main: MAIN, load: [[0x4000, LOOP], [0x5000, GP]], vector: 13 });
   return { exit, cpl: cpu.getReg('cpl'), err: cpu.getReg('eax'), eip: cpu.getReg('ebx'), edx: cpu.getReg('edx'),
     edi: cpu.getReg('edi'), ecx: cpu.getReg('ecx'), compiled: cpu.blocksCompiled, inBlocks: cpu.insnsInBlocks };
 }
