@@ -1,8 +1,9 @@
-// The interpreter's fast entries (src/cpu/fast-paths.ts) for PUSH/POP r32, PUSH imm, CALL rel32, RET (imm16), TEST and
-// group 3 against the generic handlers they replaced: random instructions after a random flag-setting ALU op, run once
-// with the fast entries and once with the generic ones swapped into the dispatch table, must leave the same
-// registers, EIP, EFLAGS, raw lazy-flag fields, stack memory and exit (faults included: ESP near 0 or 2^32 pushes
-// and pops past the flat stack's limit, a #SS that escalates to a triple fault here, since no IDT is set up).
+// The interpreter's fast entries (src/cpu/fast-paths.ts) for PUSH/POP r32, PUSH imm, CALL rel32, RET (imm16), TEST,
+// group 2 and group 3, LEA and MOVZX/MOVSX against the generic handlers they replaced: random instructions after a
+// random flag-setting ALU op, run once with the fast entries and once with the generic ones swapped into the
+// dispatch table, must leave the same registers, EIP, EFLAGS, raw lazy-flag fields, stack memory and exit (faults
+// included: ESP near 0 or 2^32 pushes and pops past the flat stack's limit, a #SS that escalates to a triple fault
+// here, since no IDT is set up).
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
@@ -48,6 +49,10 @@ function makeTrial(r: () => number): Trial {
     () => [pick([0x84, 0x85]), ...(r() & 1 ? regForm() : modrm())],
     () => [0xa8, b()], () => [0xa9, ...le32(r())],
     () => { const op = pick([0xf6, 0xf7]); const m = r() & 1 ? regForm() : modrm(); return [op, ...m, ...(op === 0xf6 ? [b()] : le32(r()))]; },
+    // group 2 on registers (every /r: ROL..SAR, the fast ones and those it hands back), by imm8, 1 and CL
+    () => { const op = pick([0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3]); return [op, ...regForm(), ...(op < 0xd0 ? [b()] : [])]; },
+    () => [0x8d, ...modrm()], // LEA (a register form is #UD)
+    () => [0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), ...(r() & 1 ? regForm() : modrm())], // MOVZX/MOVSX
   ])();
   // before it: an ALU, INC/DEC or shift op on registers, so the instruction starts from varied lazy-flag states
   const pre = pick<() => number[]>([
@@ -82,7 +87,8 @@ function runTrial(t: Trial): unknown {
 }
 
 const FAST = [...Array.from({ length: 16 }, (_, i) => 0x250 + i), 0x268, 0x26a, 0x2e8, 0x2c2, 0x2c3,
-  ...[0x84, 0x85, 0xa8, 0xa9, 0xf6, 0xf7].flatMap((op) => [op, op | 0x200])];
+  ...[0x84, 0x85, 0xa8, 0xa9, 0xf6, 0xf7, 0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3, 0x8d, 0x1b6, 0x1b7, 0x1be, 0x1bf]
+    .flatMap((op) => [op, op | 0x200])];
 
 function withGeneric<T>(f: () => T): T {
   const saved = FAST.map((i) => HANDLERS[i]!);
@@ -90,7 +96,7 @@ function withGeneric<T>(f: () => T): T {
   try { return f(); } finally { FAST.forEach((i, k) => { HANDLERS[i] = saved[k]!; }); }
 }
 
-describe('fast PUSH/POP/CALL/RET/TEST/group 3 entries match the generic handlers', () => {
+describe('fast PUSH/POP/CALL/RET/TEST/group 2/group 3/LEA/MOVZX entries match the generic handlers', () => {
   it('each fast index replaced a generic entry', () => {
     for (const i of FAST) { expect(genericEntry(i)).toBeTypeOf('function'); expect(HANDLERS[i]).not.toBe(genericEntry(i)); }
   });
