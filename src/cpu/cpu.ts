@@ -130,19 +130,14 @@ export class Cpu extends CpuState {
   // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
   jit: boolean;
   jitThreshold: number;
-  private readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
-  private readonly hot = new Uint16Array(JIT_SLOTS);
+  /** blocks, visit counts and the addresses counted: also read by the interpreter's loop at block starts (fast-paths.ts) */
+  readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
+  readonly hot = new Uint16Array(JIT_SLOTS);
   /** The address `hot[h]` counts visits of: code that never repeats (random bytes, fault storms) never compiles. */
-  private readonly hotLin = new Int32Array(JIT_SLOTS);
+  readonly hotLin = new Int32Array(JIT_SLOTS);
   private compileCredit = COMPILE_BURST;
   private creditAt = 0;
   private curBlock: Block | null = null;
-  /**
-   * The next instruction may start a block: after a branch, an exception or interrupt, a compiled block's exit,
-   * or an instruction no block can start with. Only there does the run loop look for a block and count visits.
-   * (Set by the interpreter's loop, fast-paths.ts makeInterpLoop.)
-   */
-  atStart = true;
   /** linear addresses of Jcc instructions seen to leave their block most of the time (see followSideExit) */
   private readonly takenJcc = new Set<number>();
   /** blocks compiled so far (for tests and benchmarks) */
@@ -374,7 +369,6 @@ export class Cpu extends CpuState {
 
   /** The hot loop: runs until `this.retired` reaches `end` or an instruction breaks the loop. */
   private runChunk(end: number): void {
-    this.atStart = true; // after an interrupt, or wherever the last slice stopped
     const interp = INTERP_LOOP; // an import binding is a cell load with a hole check: read it once
     while (this.retired < end) {
       try {
@@ -385,11 +379,14 @@ export class Cpu extends CpuState {
             this.prefixes = 0; this.fetchMax = this.segLimit[CS]!; // the window stays: it lies below either limit
             this.segOvr = -1; this.os = this.defOs; this.as32 = this.defAs; this.rep = 0;
           }
-          // Blocks are looked up, and visits counted, only where a block can start (see `atStart`): counting
-          // every interpreted instruction made hot addresses that share a slot reset each other's count, and
-          // cost three table reads per instruction.
+          // Blocks are looked up, and visits counted, only where a block can start: at a slice's start (after an
+          // interrupt, or wherever the last slice stopped), after an exception, where a block left, and where the
+          // interpreter's loop returns for a block start (after a branch, or after an instruction no block can
+          // start with) with a block in the slot or a compile due; it counts the other visits itself
+          // (fast-paths.ts makeInterpLoop). Counting every interpreted instruction made hot addresses that share
+          // a slot reset each other's count, and cost three table reads per instruction.
           let nextStart = false;
-          if (this.jit && this.atStart) {
+          if (this.jit) {
             const lin = (this.segBase[CS]! + this.eip) | 0;
             const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
             const b = this.blocks[h];
@@ -420,7 +417,8 @@ export class Cpu extends CpuState {
               nextStart = true;
             }
           }
-          // interpreted instructions (fast-paths.ts makeInterpLoop), up to `end`, a breakLoop or (jit on) a block start
+          // interpreted instructions (fast-paths.ts makeInterpLoop), up to `end`, a breakLoop or (jit on) a block
+          // start where there is a block to check or a compile due
           interp(this, end, nextStart);
           if (this.breakLoop) {
             // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
@@ -430,7 +428,6 @@ export class Cpu extends CpuState {
         }
       } catch (e) {
         if (e !== FAULT) throw e;
-        this.atStart = true; // the handler's first instruction
         if (this.curBlock !== null) {
           // instructions of the block before the faulting one have retired
           const done = this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));

@@ -15,7 +15,7 @@ import type { Cpu } from './cpu.js';
 import { R8 } from './cpu-state.js';
 
 type Handler = (c: Cpu) => void;
-/** Runs instructions until `c.retired` reaches `end`, an instruction sets `breakLoop`, or (with `c.jit`) a block may start. */
+/** Runs instructions until `c.retired` reaches `end`, an instruction sets `breakLoop`, or (with `c.jit`) a block may run or compile. */
 export type InterpLoop = (c: Cpu, end: number, nextStart: boolean) => void;
 
 const reg = (bits: number, i: string): string =>
@@ -215,14 +215,25 @@ export function installFastPaths(handlers: Handler[]): void {
 }
 
 /**
+ * The loop returns to `Cpu.runChunk` at a block start once it has run this many instructions in one call. V8 swaps
+ * in a function's new optimised code at its next call; a call still running in the unoptimised code when that code
+ * is ready gets an on-stack-replacement compile of the whole loop as well (25-100 ms of TurboFan each). A Linux boot
+ * deoptimises the loop about 13 times: with no bound on a call (0.81 M calls) `--trace-opt` counted 18-22 TurboFan
+ * compiles of the loop, 10-11 of them OSR; with 64 (1.27 M calls) 17-20, 7-9 OSR; with 16 (2.43 M calls) 14-16,
+ * 3-6 OSR, as many as before the loop counted visits (5.75 M calls: 13-16, 2-5 OSR).
+ */
+const CALL_SPAN = 16;
+
+/**
  * The interpreter's inner loop, generated: per instruction what `Cpu.runChunk` did (insnStart, the prefix state
  * reset, the opcode through the code-fetch window, `retired`, where a block may start), with the register forms of
  * the `hot` fast forms written inline as the cases of one small dense `switch` (a jump table), their memory forms
  * called from the case (a direct call); every other instruction calls through the handler table at one shared
  * call site. Returns after the
  * instruction that reaches `end` or sets `breakLoop`, and, when `c.jit` is set, before an instruction where a block
- * may start (EIP moved other than forward by at most 15 bytes, or `nextStart` for the first one), setting
- * `c.atStart`.
+ * may start (EIP moved other than forward by at most 15 bytes, or `nextStart` for the first one) and runChunk has
+ * something to do there (a block in the address's slot, a compile due) or the call has run CALL_SPAN instructions.
+ * It counts the other visits itself.
  *
  * Each inline case is code V8 optimises only after seeing it run: one that first runs after the loop was optimised
  * deoptimises it (a Linux boot: about a dozen times), so the set is kept to the forms most code uses early.
@@ -244,7 +255,7 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     memFns.push(fn(`mem${f.idx.toString(16)}`, 'c,m', f.mem!, f.generic));
     cases.push(`case ${k}:{const m=c.fetch8();if(m<0xc0)mem${k}(c,m);else{${body}}break;}`);
   }
-  const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram;for(;;){` +
+  const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,cap=c.retired+${CALL_SPAN};for(;;){` +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
     'c.insnStartI32=c.eipI32;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
     // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
@@ -258,6 +269,18 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     // (only with compiled blocks on; after a return at the slice's end or a breakLoop, runChunk starts its next
     // slice at a block start anyway)
     'if(c.breakLoop===true||c.retired>=end)return;' +
-    'if(c.jit===true&&(ns||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){c.atStart=true;return;}ns=false;}}';
+    'if(c.jit===true&&(ns||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){' +
+    // A block may start here: Cpu.runChunk's lookup and visit count, done here so that a start with no block to run
+    // (a Linux boot: 5.7 M of its 10 M) goes on interpreting instead of returning to runChunk to be called again.
+    // The visit is counted here as runChunk counts it (the same slot hash, JIT_SLOTS = 1 << 16 in cpu.ts) unless
+    // runChunk has more to do: a block in the slot (it checks the block and runs it, or counts the visit itself)
+    // or a compile due on this visit. Every operation here runs on every start (the exits are bare returns), so
+    // none lacks type feedback when V8 optimises the loop early in a boot: each that did cost a deoptimisation.
+    // After CALL_SPAN instructions in this call, it returns at the next block start anyway (see CALL_SPAN).
+    'const lin=(c.segBase[1]+c.eipI32)|0,h=(lin^(lin>>>14))&65535;' +
+    'const n=c.hotLin[h]===lin?c.hot[h]+1:1;' + // another address in this slot: counted afresh
+    'if(c.blocks[h]!==undefined||n>c.jitThreshold||c.retired>=cap)return;' +
+    'c.hotLin[h]=lin;c.hot[h]=n;}' +
+    'ns=false;}}';
   return new Function('H', 'G', 'S', 'R8', ...memNames, src)(handlers, GENERIC, slot, R8, ...memFns) as InterpLoop;
 }
