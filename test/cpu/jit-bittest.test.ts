@@ -1,4 +1,4 @@
-// BT/BTS/BTR/BTC and PUSH Ev inside compiled blocks (src/cpu/jit/compile.ts emitBitTest, group 5 /6) against the
+// BT/BTS/BTR/BTC, PUSH Ev, group 2 on memory and by CL inside compiled blocks (src/cpu/jit/compile.ts) against the
 // interpreter: the same registers, EFLAGS, memory, stack and retired count, for register and memory operands, an
 // immediate and a register bit offset (which with a memory operand addresses below or above the operand), 16- and
 // 32-bit operand and address sizes, and a fault on a memory operand half-way through a compiled loop.
@@ -64,7 +64,14 @@ function program(next: () => number, real: boolean): number[] {
         break;
       case 4: body.push(0x01, 0xc0 | (pick(REGS) << 3) | pick(REGS)); break;                       // ADD r, r
       case 5: body.push(0x0f, 0x90 + (next() % 16), 0xc0 | pick([0, 3])); break;                   // SETcc al/bl
-      case 6: body.push(0xff, 0xf0 | pick(REGS), 0x58 + pick(REGS)); break;                        // PUSH r (FF /6), POP r
+      case 6: // PUSH r (FF /6) and POP r, or a shift/rotate of a memory operand by imm8, 1 or CL
+        if (next() & 1) body.push(0xff, 0xf0 | pick(REGS), 0x58 + pick(REGS));
+        else {
+          body.push(...pick([[0xc1, ...mem(next() % 8), next() & 0x3f], [0xd1, ...mem(next() % 8)], [0xd3, ...mem(next() % 8)],
+            [0xd3, 0xc0 | ((next() % 8) << 3) | pick(REGS)]])); // and by CL on a register (CL: the loop count, 0 at 32)
+          body.push(0x0f, 0x92, 0xc3, 0x0f, 0x90, 0xc0); // setb bl / seto al: CF and OF of the shift
+        }
+        break;
       default: body.push(0xff, ...mem(6), 0xff, real ? 0x74 : 0x74, ...(real ? [] : [0x24]), next() & 0x0e, // PUSH m, PUSH [(e)sp+d]
         0x58 + pick(REGS), 0x58 + pick(REGS));                                                      // POP, POP
     }
@@ -75,7 +82,7 @@ function program(next: () => number, real: boolean): number[] {
   return code;
 }
 
-describe('block compiler: BT/BTS/BTR/BTC and PUSH Ev match the interpreter', () => {
+describe('block compiler: BT/BTS/BTR/BTC, PUSH Ev and memory shifts match the interpreter', () => {
   it.each([1, 2, 3, 4, 5, 6])('32-bit, seed %i', (seed) => {
     const next = rng(seed * 7919);
     for (let k = 0; k < 20; k++) {

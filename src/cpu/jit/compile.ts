@@ -651,10 +651,16 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     }
     case 0xc1: case 0xd1: case 0xd3: {
       const m = modrm(rd, as32);
-      if (m.mod !== 3) return 'stop';
-      const cnt = op === 0xc1 ? String(rd.u8() & 31) : op === 0xd1 ? '1' : 'b[4]&31';
-      const e = reg(vb, m.rm);
-      out.push(`${e}=shiftOp(c,${m.reg},${e}${vb === 16 ? '&0xffff' : ''},${cnt},${vb});`);
+      // CL through the dword/word view, so a block of 32-bit (16-bit) registers keeps them in locals
+      const cnt = op === 0xc1 ? String(rd.u8() & 31) : op === 0xd1 ? '1' : vb === 32 ? '(r[1]&31)' : '(w[2]&31)';
+      if (m.mod !== 3) { // read-modify-write as group2: segment checked for writing, read, shift, write (count 0 too)
+        const size = vb >> 3;
+        out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,shiftOp(c,${m.reg},${RDL[size]}(a),${cnt},${vb}));}`);
+      } else {
+        const e = reg(vb, m.rm);
+        const inline = m.reg < 4 ? null : op === 0xd3 ? shiftClInline(m.reg, e, cnt, vb) : shiftInline(m.reg, e, Number(cnt), vb);
+        out.push(inline ?? `${e}=shiftOp(c,${m.reg},${e}${vb === 16 ? '&0xffff' : ''},${cnt},${vb});`);
+      }
       flagKnown = 'unknown';
       return 'ok';
     }
@@ -746,6 +752,59 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (op >= 0xb8 && op < 0xc0) { out.push(`${reg(vb, op & 7)}=${vb === 32 ? rd.u32() : rd.u16()};`); return 'ok'; }
       return 'stop';
   }
+}
+
+/**
+ * SHL/SAL/SHR/SAR of register `e` by a constant count, as ops-shift.ts shiftOp with CpuState.setShift written out:
+ * CF, OF and AF=0 into EFLAGS, SF/ZF/PF lazy from the result (lfMask SF|ZF|PF). A count of 0 changes nothing.
+ */
+function shiftInline(op: number, e: string, cnt: number, bits: number): string {
+  if (cnt === 0) return '';
+  const top = bits - 1, mask = bits === 32 ? '' : '&0xffff';
+  const d = bits === 32 ? e : `(${e}&0xffff)`;
+  let res: string, cf: string, of: string;
+  if (op === 5) { // SHR
+    res = `(dd>>>${cnt})${mask}`;
+    cf = cnt <= bits ? `((dd>>>${cnt - 1})&1)` : '0';
+    of = cnt === 1 ? `((dd>>>${top})&1)` : '0';
+  } else if (op === 7) { // SAR
+    const sx = bits === 32 ? 'dd' : '(dd<<16>>16)';
+    res = `(${sx}>>${Math.min(cnt, 31)})${mask}`;
+    cf = `((${sx}>>${Math.min(cnt - 1, 31)})&1)`;
+    of = '0';
+  } else { // SHL/SAL (4, 6)
+    res = `(dd<<${cnt})${mask}`;
+    cf = cnt <= bits ? `((dd>>>${bits - cnt})&1)` : '0';
+    of = `(((res>>>${top})&1)^${cf})`;
+  }
+  return `{const dd=${d},res=${res};c.flags=(c.flags&~2065)|${cf}|(${of}<<11);${e}=res;` +
+    `/*LF{*/c.lfRes=res;c.lfBits=${bits};c.lfMask=196;/*}LF*/}`;
+}
+
+/**
+ * The same by CL (D3 /4-/7): the count is known only at run time and a count of 0 leaves the flags alone, so the
+ * stores go straight to the CPU (flags.ts treats the instruction as a barrier: the lazy state is stored before it).
+ */
+function shiftClInline(op: number, e: string, cnt: string, bits: number): string {
+  const top = bits - 1, mask = bits === 32 ? '' : '&0xffff';
+  const d = bits === 32 ? e : `(${e}&0xffff)`;
+  let res: string, cf: string, of: string;
+  if (op === 5) { // SHR
+    res = `(dd>>>k)${mask}`;
+    cf = `(k<=${bits}?(dd>>>(k-1))&1:0)`;
+    of = `(k===1?(dd>>>${top})&1:0)`;
+  } else if (op === 7) { // SAR (k <= 31)
+    const sx = bits === 32 ? 'dd' : '(dd<<16>>16)';
+    res = `(${sx}>>k)${mask}`;
+    cf = `((${sx}>>(k-1))&1)`;
+    of = '0';
+  } else { // SHL/SAL
+    res = `(dd<<k)${mask}`;
+    cf = `(k<=${bits}?(dd>>>(${bits}-k))&1:0)`;
+    of = `(((res>>>${top})&1)^cf)`;
+  }
+  return `{const k=${cnt};if(k!==0){const dd=${d},res=${res},cf=${cf};c.flags=(c.flags&~2065)|cf|(${of}<<11);${e}=res;` +
+    `c.lfRes=res;c.lfBits=${bits};c.lfMask=196;}}`;
 }
 
 /**
