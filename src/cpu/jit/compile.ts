@@ -867,6 +867,12 @@ function dropDeadFlagStores(insns: string[]): void {
  * lazy, lfMask 2261): CpuState.cond with getCF/getZF/getSF/getOF written out for that kind. PF stays c.cond.
  */
 function condInline(cc: number): string {
+  if (flagKnown === 'unknown' && (cc >> 1 === 2 || cc >> 1 === 4)) { // ZF or SF from whatever state: getZF, getSF
+    const f = cc >> 1 === 2 ? 64 : 128;
+    const lazy = f === 64 ? '(c.lfRes<<(32-c.lfBits))===0' : '((c.lfRes>>>(c.lfBits-1))&1)!==0';
+    const c1 = `((c.lfMask&${f})!==0?${lazy}:(c.flags&${f})!==0)`;
+    return (cc & 1) !== 0 ? `(!${c1})` : c1;
+  }
   if (flagKnown === 'unknown' || cc === 10 || cc === 11) return `c.cond(${cc})`;
   const sh = 32 - flagBits, top = flagBits - 1;
   const D = 'c.lfDst', S = 'c.lfSrc', R = 'c.lfRes';
