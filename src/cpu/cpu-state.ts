@@ -508,9 +508,11 @@ export class CpuState {
 
   /** Jump within CS to `target` (masked to the operand size), with the CS limit check. */
   jumpNear(target: number): void {
-    const t = this.os ? target >>> 0 : target & 0xffff;
-    if (t > this.segLimit[CS]!) this.gp(0);
-    this.eipI32 = t | 0;
+    // the unsigned compare on int32s (both sides ^ 2^31): `target >>> 0` here, inlined into the interpreter's loop
+    // and the handlers, deoptimised each of them when the first jump above 2 GiB came (a Linux kernel's first)
+    const t = this.os ? target | 0 : target & 0xffff;
+    if ((t ^ 0x80000000) > (this.segLimit[CS]! ^ 0x80000000)) this.gp(0);
+    this.eipI32 = t;
   }
 
   /** Supervisor-level linear reads/writes for descriptor tables and the TSS (CPL ignored). */
