@@ -57,8 +57,11 @@ function fn<T>(name: string, params: string, src: string, generic: Handler | und
  */
 const BACK = 'c.eipI32=(c.eipI32-1)|0;';
 
-/** A memory form's start: the reg field and the operand's unsigned offset (CpuState.eaFrom sets `c.mSeg`). */
-const MEM_OPERAND = 'const rg=(m>>3)&7;const off=c.eaFrom(m)>>>0;';
+/**
+ * A memory form's start: the reg field and the operand's offset (CpuState.eaFrom sets `c.mSeg`), as the int32 eaFrom
+ * returns: segR/segW take it as it is (`>>> 0` here deoptimised every form at the first offset above 2 GiB: u32).
+ */
+const MEM_OPERAND = 'const rg=(m>>3)&7;const off=c.eaFrom(m);';
 
 /** The handler-table entry of a form. */
 function entry(f: Form): Handler {
@@ -186,13 +189,13 @@ export function installFastPaths(handlers: Handler[]): void {
       // 32-bit PUSH/POP/CALL/RET on a 32-bit stack (SS.B = 1): CpuState.push32/peek32/addSP's ssBig branch written
       // out (the store first, so a faulting push leaves ESP as it was; #SS from segW/segR, #PF from the TLB as
       // there); a 16-bit stack goes to the generic handler, before any byte of the instruction is fetched
-      const push = (v: string): string => `const sp=(c.regs[4]-4)|0;c.wr32L(c.segW(2,sp>>>0,4),${v});c.regs[4]=sp;`;
+      const push = (v: string): string => `const sp=(c.regs[4]-4)|0;c.wr32L(c.segW(2,sp,4),${v});c.regs[4]=sp;`;
       for (let r = 0; r < 8; r++) {
         // PUSH ESP pushes the value before the push (ops-data.ts pushReg); POP ESP loads the popped value last
         add(handlers, { idx: 0x250 + r, modrm: false, mem: null, generic: handlers[0x250 + r]!,
           reg: `if(c.ssBig===true){${push(`c.regs[${r}]`)}}else generic(c);` });
         add(handlers, { idx: 0x258 + r, modrm: false, mem: null, generic: handlers[0x258 + r]!,
-          reg: `if(c.ssBig===true){const sp=c.regs[4];const v=c.rd32L(c.segR(2,sp>>>0,4));c.regs[4]=(sp+4)|0;` +
+          reg: `if(c.ssBig===true){const sp=c.regs[4];const v=c.rd32L(c.segR(2,sp,4));c.regs[4]=(sp+4)|0;` +
             `c.regs[${r}]=v;}else generic(c);` });
       }
       for (const op of [0x68, 0x6a]) {
@@ -201,13 +204,13 @@ export function installFastPaths(handlers: Handler[]): void {
       }
       // CALL rel32 (E8): ops-flow.ts callNear/callTo (the CS limit check before the push)
       add(handlers, { idx: 0x2e8, modrm: false, mem: null, generic: handlers[0x2e8]!,
-        reg: 'if(c.ssBig===true){const d=c.fetch32();const ret=c.eipI32;const t=(ret+d)>>>0;' +
-          `if(t>c.segLimit[1])c.gp(0);${push('ret')}c.eipI32=t|0;}else generic(c);` });
+        reg: 'if(c.ssBig===true){const d=c.fetch32();const ret=c.eipI32;const t=(ret+d)|0;' +
+          `if((t^0x80000000)>(c.segLimit[1]^0x80000000))c.gp(0);${push('ret')}c.eipI32=t;}else generic(c);` });
       // RET / RET imm16 (C3 / C2): ops-flow.ts retNear (the CS limit check before ESP moves)
       for (const op of [0xc2, 0xc3]) {
         add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
           reg: `if(c.ssBig===true){const n=${op === 0xc2 ? '4+c.fetch16()' : '4'};const sp=c.regs[4];` +
-            'const t=c.rd32L(c.segR(2,sp>>>0,4))>>>0;if(t>c.segLimit[1])c.gp(0);c.regs[4]=(sp+n)|0;c.eipI32=t|0;' +
+            'const t=c.rd32L(c.segR(2,sp,4))|0;if((t^0x80000000)>(c.segLimit[1]^0x80000000))c.gp(0);c.regs[4]=(sp+n)|0;c.eipI32=t;' +
             '}else generic(c);' });
       }
     }
