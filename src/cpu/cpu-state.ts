@@ -367,12 +367,14 @@ export class CpuState {
     return this.fetch8Slow();
   }
   /**
-   * Outside the window: the CS limit check, the TLB, and a new window when the page is cached. An EIP below the
-   * instruction's start wrapped past 2^32 inside the instruction: #GP, as a fetch past the limit.
+   * Outside the window: the CS limit check, the TLB, and a new window when the page is cached. With a 4 GiB code
+   * segment, EIP wraps past 2^32 to 0, inside an instruction too: its next bytes are fetched from offset 0 (and a
+   * missing page there is a #PF with CR2 = that byte's address), as QEMU 7.2 TCG and Bochs 2.7 both do
+   * (test/guest-asm/src/eipwrap.asm). A 16-bit segment's IP only reaches 0x10000, past its limit: #GP.
    */
   private fetch8Slow(): number {
     const ip = this.eipI32 >>> 0;
-    if (ip > this.fetchMax || ip < this.insnStart) this.gp(0);
+    if (ip > this.fetchMax) this.gp(0);
     this.eipI32 = (ip + 1) | 0;
     const lin = (this.segBase[CS]! + ip) | 0;
     const e = this.tlb.r[lin >>> 12]!;
