@@ -498,7 +498,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
         out.push(aluInline(aop, e, e, g, bits));
-      } else if (aop === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${g},${bits});`);
+      } else if (aop === 7) out.push(aluInline(7, null, rdMem(size, m.seg, m.ea), g, bits)); // CMP m, r: the read first
       else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
       noteAlu(aop, bits);
     } else { // G, E
@@ -599,7 +599,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
         out.push(aluInline(m.reg, e, e, String(imm), bits));
-      } else if (m.reg === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${imm},${bits});`);
+      } else if (m.reg === 7) out.push(aluInline(7, null, rdMem(size, m.seg, m.ea), String(imm), bits));
       else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
       noteAlu(m.reg, bits);
       return 'ok';
@@ -862,17 +862,27 @@ function dropDeadFlagStores(insns: string[]): void {
   }
 }
 
-/** The condition as inline code when the block knows which operation produced the flags. */
+/**
+ * The condition as inline code when the block knows which operation produced the flags (all six arithmetic flags
+ * lazy, lfMask 2261): CpuState.cond with getCF/getZF/getSF/getOF written out for that kind. PF stays c.cond.
+ */
 function condInline(cc: number): string {
+  if (flagKnown === 'unknown' || cc === 10 || cc === 11) return `c.cond(${cc})`;
   const sh = 32 - flagBits, top = flagBits - 1;
-  const neg = (cc & 1) !== 0;
-  if (flagKnown !== 'unknown' && (cc === 4 || cc === 5)) return `((c.lfRes<<${sh})${neg ? '!==' : '==='}0)`;
-  if (flagKnown !== 'unknown' && (cc === 8 || cc === 9)) return `(((c.lfRes>>>${top})&1)${neg ? '===' : '!=='}0)`;
-  if (flagKnown === 'logic' && (cc === 2 || cc === 3)) return neg ? 'true' : 'false';
-  if (flagKnown === 'sub' && (cc === 2 || cc === 3)) {
-    return `((((~c.lfDst&c.lfSrc)|((~c.lfDst|c.lfSrc)&c.lfRes))>>>${top})&1)${neg ? '===' : '!=='}0`;
+  const D = 'c.lfDst', S = 'c.lfSrc', R = 'c.lfRes';
+  const bit = (x: string): string => `(((${x})>>>${top})&1)`;
+  const zf = `((${R}<<${sh})===0)`, sf = `(${bit(R)}!==0)`;
+  if (flagKnown === 'cf') { // after INC/DEC: CF in EFLAGS, the rest lazy (the kind is not tracked: OF via c.cond)
+    const c1 = cc >> 1 === 1 ? '((c.flags&1)!==0)' : cc >> 1 === 2 ? zf : cc >> 1 === 4 ? sf : '';
+    return c1 === '' ? `c.cond(${cc})` : (cc & 1) !== 0 ? `(!${c1})` : c1;
   }
-  return `c.cond(${cc})`;
+  const logic = flagKnown === 'logic', add = flagKnown === 'add';
+  const cf = logic ? 'false' : `(${bit(add ? `(${D}&${S})|((${D}|${S})&~${R})` : `(~${D}&${S})|((~${D}|${S})&${R})`)}!==0)`;
+  const of = logic ? 'false' : `(${bit(add ? `(${D}^${R})&(${S}^${R})` : `(${D}^${S})&(${D}^${R})`)}!==0)`;
+  const lt = logic ? sf : `(${sf}!==${of})`;
+  const c0 = [of, cf, zf, logic ? zf : `(${cf}||${zf})`, sf, '', lt, `(${zf}||${lt})`][cc >> 1]!;
+  if (c0 === 'false') return (cc & 1) !== 0 ? 'true' : 'false';
+  return (cc & 1) !== 0 ? `(!${c0})` : c0;
 }
 
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
