@@ -115,7 +115,7 @@ describe('the same guests on real Bochs', () => {
     const b = (await runGuestOnBochs(guestBin(name)))!;
     const gaps = BOCHS_GAPS[name] ?? [];
     const want = gaps.length ? readFileSync(fileURLToPath(new URL(`./expected/${name}.bochs.txt`, import.meta.url)), 'latin1') : guestExpected(name);
-    expect(b.out).toBe(want);
+    expect(b.out, `bochs ended: ${b.end}; its stderr ends: ${b.stderr}`).toBe(want);
     // a triple fault resets Bochs (the ROM starts again); every other guest ends with its verdict
     expect(b.end).toBe(name === 'triple' ? 'reset' : 'verdict');
   }, 90_000);

@@ -123,15 +123,16 @@ const STOPPED = /\x1e|\(0\)\.?\[\d+\] \[0x[0-9a-f]+\]/;
  * stopped once the guest printed its verdict (PASS, FAILED or an unexpected exception), or when a triple fault
  * shut the CPU down (`STOPPED`). Resolves to null when bochs is not installed.
  */
-export function runGuestOnBochs(image: Uint8Array): Promise<{ out: string; end: 'verdict' | 'reset' | 'timeout' } | null> {
+export function runGuestOnBochs(image: Uint8Array): Promise<{ out: string; end: 'verdict' | 'reset' | 'exited' | 'timeout'; stderr: string } | null> {
   if (spawnSync('bochs', ['--help'], { stdio: 'ignore' }).error) return Promise.resolve(null);
   const dir = tempDir('acpidm-bochs-guest-');
   writeBochsConfig(dir, guestRom(image, [0xb0, BOCHS_MARK, 0xe6, 0xe9])); // mov al,MARK; out 0xE9,al
   return new Promise((resolve, reject) => {
-    const p = spawn('bochs', ['-q', '-f', join(dir, 'bochsrc'), '-rc', join(dir, 'dbg.rc')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn('bochs', ['-q', '-f', join(dir, 'bochsrc'), '-rc', join(dir, 'dbg.rc')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let raw = '';
+    let stderr = ''; // its tail explains a run that ended without the guest's verdict
     let settled = false;
-    const finish = (end: 'verdict' | 'reset' | 'timeout'): void => {
+    const finish = (end: 'verdict' | 'reset' | 'exited' | 'timeout'): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -139,9 +140,10 @@ export function runGuestOnBochs(image: Uint8Array): Promise<{ out: string; end: 
       const at = raw.indexOf(String.fromCharCode(BOCHS_MARK));
       const guest = at < 0 ? '' : raw.slice(at + 1);
       const cut = guest.search(STOPPED);
-      resolve({ out: cut < 0 ? guest : guest.slice(0, cut), end });
+      resolve({ out: cut < 0 ? guest : guest.slice(0, cut), end, stderr: stderr.slice(-600) });
     };
     const timer = setTimeout(() => finish('timeout'), 60_000);
+    p.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString('latin1')).slice(-4096); });
     p.stdout.on('data', (d: Buffer) => {
       raw += d.toString('latin1');
       const at = raw.indexOf(String.fromCharCode(BOCHS_MARK));
@@ -151,6 +153,7 @@ export function runGuestOnBochs(image: Uint8Array): Promise<{ out: string; end: 
       else if (/(^|\n)(PASS|FAILED)\n|UNEXPECTED exception [0-9a-f]{8} at [0-9a-f]{8}\n/.test(guest)) finish('verdict');
     });
     p.on('error', (e) => { if (!settled) { settled = true; clearTimeout(timer); reject(e); } });
-    p.on('exit', () => { if (!settled) finish('timeout'); });
+    // 'close', not 'exit': stdout may still hold the guest's last bytes when the process has exited
+    p.on('close', () => { if (!settled) finish('exited'); });
   });
 }
