@@ -32,6 +32,17 @@ export const FAULT = { fault: true } as const;
 export const SEG_UNUSABLE = 1, SEG_DENIED = 2, SEG_EXPDOWN = 4;
 
 const PARITY = new Uint8Array(256);
+/**
+ * `x >>> 0` (x: 32 bits as an int32, or already unsigned) for code V8 optimises before the guest uses offsets of
+ * 2 GiB and more. V8 compiles `x >>> 0` as an int32 while its results have been small, and at the first large one it
+ * deoptimises every function that inlined it ("lost precision": ~50 functions when a Linux kernel first ran at
+ * 0xC0000000). Here every operation has a double operand from the first call (x + 2^32 is never a small integer), so
+ * V8 compiles them as doubles from the start.
+ */
+export function u32(x: number): number {
+  const w = x + 4294967296;
+  return w < 4294967296 ? w : w - 4294967296;
+}
 for (let i = 0; i < 256; i++) {
   let b = i, p = 1;
   while (b) { p ^= b & 1; b >>= 1; }
@@ -261,14 +272,18 @@ export class CpuState {
   }
 
   // ======================= segments =======================
-  /** Linear address for reading `size` bytes at seg:off (off unsigned). */
+  /** Linear address for reading `size` bytes at seg:off (off: the offset's 32 bits, as an int32 or unsigned; see u32). */
   segR(seg: number, off: number, size: number): number {
-    if (this.segRchk[seg] === 0 && off <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + off) | 0;
-    return this.segSlow(seg, off, size, this.segRchk[seg]!);
+    // u32 written out, and the address from off + 2^32 (the same modulo 2^32): no operation here has seen only
+    // small integers, whichever form the callers pass
+    const w = off + 4294967296, u = w < 4294967296 ? w : w - 4294967296;
+    if (this.segRchk[seg] === 0 && u <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + w) | 0;
+    return this.segSlow(seg, u, size, this.segRchk[seg]!);
   }
   segW(seg: number, off: number, size: number): number {
-    if (this.segWchk[seg] === 0 && off <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + off) | 0;
-    return this.segSlow(seg, off, size, this.segWchk[seg]!);
+    const w = off + 4294967296, u = w < 4294967296 ? w : w - 4294967296; // as segR
+    if (this.segWchk[seg] === 0 && u <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + w) | 0;
+    return this.segSlow(seg, u, size, this.segWchk[seg]!);
   }
   private segSlow(seg: number, off: number, size: number, chk: number): number {
     const code = seg === SS ? SSF : GP;
@@ -352,12 +367,14 @@ export class CpuState {
     return this.fetch8Slow();
   }
   /**
-   * Outside the window: the CS limit check, the TLB, and a new window when the page is cached. An EIP below the
-   * instruction's start wrapped past 2^32 inside the instruction: #GP, as a fetch past the limit.
+   * Outside the window: the CS limit check, the TLB, and a new window when the page is cached. With a 4 GiB code
+   * segment, EIP wraps past 2^32 to 0, inside an instruction too: its next bytes are fetched from offset 0 (and a
+   * missing page there is a #PF with CR2 = that byte's address), as QEMU 7.2 TCG and Bochs 2.7 both do
+   * (test/guest-asm/src/eipwrap.asm). A 16-bit segment's IP only reaches 0x10000, past its limit: #GP.
    */
   private fetch8Slow(): number {
     const ip = this.eipI32 >>> 0;
-    if (ip > this.fetchMax || ip < this.insnStart) this.gp(0);
+    if (ip > this.fetchMax) this.gp(0);
     this.eipI32 = (ip + 1) | 0;
     const lin = (this.segBase[CS]! + ip) | 0;
     const e = this.tlb.r[lin >>> 12]!;
@@ -454,16 +471,17 @@ export class CpuState {
     return off;
   }
 
-  // E operand access (register or memory); *W variants validate for a later write-back
-  rE8(): number { return this.mMem ? this.rd8(this.mSeg, this.mOff) : this.r8[R8[this.mRm]!]!; }
-  rE16(): number { return this.mMem ? this.rd16(this.mSeg, this.mOff) : this.r16[this.mRm << 1]!; }
-  rE32(): number { return this.mMem ? this.rd32(this.mSeg, this.mOff) : this.regs[this.mRm]!; }
-  wE8(v: number): void { if (this.mMem) this.wr8(this.mSeg, this.mOff, v); else this.r8[R8[this.mRm]!] = v; }
-  wE16(v: number): void { if (this.mMem) this.wr16(this.mSeg, this.mOff, v); else this.r16[this.mRm << 1] = v; }
-  wE32(v: number): void { if (this.mMem) this.wr32(this.mSeg, this.mOff, v); else this.regs[this.mRm] = v; }
-  rE8W(): number { if (!this.mMem) return this.r8[R8[this.mRm]!]!; this.mLin = this.segW(this.mSeg, this.mOff, 1); return this.rd8L(this.mLin); }
-  rE16W(): number { if (!this.mMem) return this.r16[this.mRm << 1]!; this.mLin = this.segW(this.mSeg, this.mOff, 2); return this.rd16L(this.mLin); }
-  rE32W(): number { if (!this.mMem) return this.regs[this.mRm]!; this.mLin = this.segW(this.mSeg, this.mOff, 4); return this.rd32L(this.mLin); }
+  // E operand access (register or memory); *W variants validate for a later write-back (the offset as the int32:
+  // segR/segW take either, see u32)
+  rE8(): number { return this.mMem ? this.rd8(this.mSeg, this.mOffI32) : this.r8[R8[this.mRm]!]!; }
+  rE16(): number { return this.mMem ? this.rd16(this.mSeg, this.mOffI32) : this.r16[this.mRm << 1]!; }
+  rE32(): number { return this.mMem ? this.rd32(this.mSeg, this.mOffI32) : this.regs[this.mRm]!; }
+  wE8(v: number): void { if (this.mMem) this.wr8(this.mSeg, this.mOffI32, v); else this.r8[R8[this.mRm]!] = v; }
+  wE16(v: number): void { if (this.mMem) this.wr16(this.mSeg, this.mOffI32, v); else this.r16[this.mRm << 1] = v; }
+  wE32(v: number): void { if (this.mMem) this.wr32(this.mSeg, this.mOffI32, v); else this.regs[this.mRm] = v; }
+  rE8W(): number { if (!this.mMem) return this.r8[R8[this.mRm]!]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 1); return this.rd8L(this.mLin); }
+  rE16W(): number { if (!this.mMem) return this.r16[this.mRm << 1]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 2); return this.rd16L(this.mLin); }
+  rE32W(): number { if (!this.mMem) return this.regs[this.mRm]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 4); return this.rd32L(this.mLin); }
   wb8(v: number): void { if (this.mMem) this.wr8L(this.mLin, v); else this.r8[R8[this.mRm]!] = v; }
   wb16(v: number): void { if (this.mMem) this.wr16L(this.mLin, v); else this.r16[this.mRm << 1] = v; }
   wb32(v: number): void { if (this.mMem) this.wr32L(this.mLin, v); else this.regs[this.mRm] = v; }
@@ -472,7 +490,7 @@ export class CpuState {
   push16(v: number): void {
     if (this.ssBig) {
       const sp = (this.regs[ESP]! - 2) | 0;
-      this.wr16L(this.segW(SS, sp >>> 0, 2), v);
+      this.wr16L(this.segW(SS, sp, 2), v);
       this.regs[ESP] = sp;
     } else {
       const sp = (this.r16[8]! - 2) & 0xffff;
@@ -483,7 +501,7 @@ export class CpuState {
   push32(v: number): void {
     if (this.ssBig) {
       const sp = (this.regs[ESP]! - 4) | 0;
-      this.wr32L(this.segW(SS, sp >>> 0, 4), v);
+      this.wr32L(this.segW(SS, sp, 4), v);
       this.regs[ESP] = sp;
     } else {
       const sp = (this.r16[8]! - 4) & 0xffff;
@@ -494,10 +512,10 @@ export class CpuState {
   pushV(v: number): void { if (this.os) this.push32(v); else this.push16(v); }
   /** Read the stack top (offset `at` bytes above SP) without popping. */
   peek16(at: number): number {
-    return this.ssBig ? this.rd16(SS, (this.regs[ESP]! + at) >>> 0) : this.rd16(SS, (this.r16[8]! + at) & 0xffff);
+    return this.ssBig ? this.rd16(SS, (this.regs[ESP]! + at) | 0) : this.rd16(SS, (this.r16[8]! + at) & 0xffff);
   }
   peek32(at: number): number {
-    return this.ssBig ? this.rd32(SS, (this.regs[ESP]! + at) >>> 0) : this.rd32(SS, (this.r16[8]! + at) & 0xffff);
+    return this.ssBig ? this.rd32(SS, (this.regs[ESP]! + at) | 0) : this.rd32(SS, (this.r16[8]! + at) & 0xffff);
   }
   addSP(n: number): void {
     if (this.ssBig) this.regs[ESP] = this.regs[ESP]! + n; else this.r16[8] = this.r16[8]! + n;
@@ -508,9 +526,11 @@ export class CpuState {
 
   /** Jump within CS to `target` (masked to the operand size), with the CS limit check. */
   jumpNear(target: number): void {
-    const t = this.os ? target >>> 0 : target & 0xffff;
-    if (t > this.segLimit[CS]!) this.gp(0);
-    this.eipI32 = t | 0;
+    // the unsigned compare on int32s (both sides ^ 2^31): `target >>> 0` here, inlined into the interpreter's loop
+    // and the handlers, deoptimised each of them when the first jump above 2 GiB came (a Linux kernel's first)
+    const t = this.os ? target | 0 : target & 0xffff;
+    if ((t ^ 0x80000000) > (this.segLimit[CS]! ^ 0x80000000)) this.gp(0);
+    this.eipI32 = t;
   }
 
   /** Supervisor-level linear reads/writes for descriptor tables and the TSS (CPL ignored). */

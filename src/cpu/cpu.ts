@@ -288,10 +288,28 @@ export class Cpu extends CpuState {
     this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
-    this.blocks[h] = compileBlock(this, lin, this.eip, phys);
-    this.compileCredit -= this.blocks[h]!.n;
-    this.insnsCompiled += this.blocks[h]!.n;
-    if (this.blocks[h]!.n > 0) this.blocksCompiled++;
+    const b = compileBlock(this, lin, this.eip, phys);
+    this.blocks[h] = b;
+    this.compileCredit -= b.n;
+    this.insnsCompiled += b.n;
+    if (b.n > 0) this.blocksCompiled++;
+    if (b.stopAt >= 0) this.markNoStart(b.stopAt);
+  }
+
+  /**
+   * The instruction at `eip` stopped a block just compiled: the block falls out there as often as it runs, and the
+   * run loop would count JIT_THRESHOLD visits before finding that no block starts there, interpreting from it to
+   * the next branch each time (in a Linux boot SLOB's PUSHF / POP m32 / CLI, BT and REP STOS in hot loops). Store
+   * the empty block (no function, so no compile cost) now, in a slot that holds no block.
+   */
+  private markNoStart(eip: number): void {
+    const lin = (this.segBase[CS]! + eip) | 0;
+    const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1); // runChunk's slot
+    if (this.blocks[h] !== undefined && this.blocks[h]!.n > 0) return;
+    const e = this.tlb.r[lin >>> 12]!;
+    if ((e & this.tlb.acc) === 0) return;
+    const b = compileBlock(this, lin, eip, (e & ~0xfff) | (lin & 0xfff));
+    if (b.n === 0) this.blocks[h] = b;
   }
 
   /**

@@ -50,8 +50,18 @@ function fn<T>(name: string, params: string, src: string, generic: Handler | und
   return new Function('generic', 'R8', `'use strict';return function ${name}(${params}){${src}}`)(generic, R8) as T;
 }
 
-/** A memory form's start: the reg field and the operand's unsigned offset (CpuState.eaFrom sets `c.mSeg`). */
-const MEM_OPERAND = 'const rg=(m>>3)&7;const off=c.eaFrom(m)>>>0;';
+/**
+ * Step EIP back over the ModRM byte before handing the instruction to its generic handler. Written on `eipI32` (as
+ * `eip--` does through its accessors): `eip`'s getter is `eipI32 >>> 0`, whose inlined copies V8 optimised for small
+ * results and threw away ("lost precision") once the kernel ran above 2 GiB.
+ */
+const BACK = 'c.eipI32=(c.eipI32-1)|0;';
+
+/**
+ * A memory form's start: the reg field and the operand's offset (CpuState.eaFrom sets `c.mSeg`), as the int32 eaFrom
+ * returns: segR/segW take it as it is (`>>> 0` here deoptimised every form at the first offset above 2 GiB: u32).
+ */
+const MEM_OPERAND = 'const rg=(m>>3)&7;const off=c.eaFrom(m);';
 
 /** The handler-table entry of a form. */
 function entry(f: Form): Handler {
@@ -132,8 +142,8 @@ export function installFastPaths(handlers: Handler[]): void {
       const imm = op === 0x83 ? 'c.fetchS8()' : bits === 8 ? 'c.fetch8()' : bits === 16 ? 'c.fetch16()' : 'c.fetch32()';
       const r = reg(bits, 'rm');
       const cases = [0, 1, 4, 5, 6, 7].map((a) => `case ${a}:{${aluBody(a, bits, r)}break;}`).join('');
-      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!, mem: 'c.eip--;generic(c);',
-        reg: `const g=(m>>3)&7;if(g===2||g===3){c.eip--;generic(c);}else{const rm=m&7;const dd=${r},ss=${imm};switch(g){${cases}}}` });
+      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!, mem: `${BACK}generic(c);`,
+        reg: `const g=(m>>3)&7;if(g===2||g===3){${BACK}generic(c);}else{const rm=m&7;const dd=${r},ss=${imm};switch(g){${cases}}}` });
     }
     // group 2 (C0 C1 D0-D3), register destination, SHL/SAL SHR SAR: ops-shift.ts shiftOp's expressions and
     // setShift's flag stores written out; ROL/ROR/RCL/RCR and memory forms go to the generic handler
@@ -145,8 +155,8 @@ export function installFastPaths(handlers: Handler[]): void {
       const shl = `r=(d<<n)&${mask};cf=n<=${bits}?(d>>>(${bits}-n))&1:0;of=((r>>>${top})&1)^cf;`;
       const shr = `r=(d>>>n)&${mask};cf=n<=${bits}?(d>>>(n-1))&1:0;of=n===1?(d>>>${top})&1:0;`;
       const sar = `const s=${sext};r=(s>>Math.min(n,31))&${mask};cf=(s>>Math.min(n-1,31))&1;of=0;`;
-      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!, mem: 'c.eip--;generic(c);',
-        reg: `const g=(m>>3)&7;if(g<4){c.eip--;generic(c);}else{const rm=m&7;const d=${r};const n=${cnt};` +
+      add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!, mem: `${BACK}generic(c);`,
+        reg: `const g=(m>>3)&7;if(g<4){${BACK}generic(c);}else{const rm=m&7;const d=${r};const n=${cnt};` +
           `if(n!==0){let r,cf,of;if(g===5){${shr}}else if(g===7){${sar}}else{${shl}}` +
           `${r}=r;c.flags=(c.flags&~2065)|cf|(of!==0?2048:0);c.lfResI32=r;c.lfBits=${bits};c.lfMask=196;}}` });
     }
@@ -169,23 +179,23 @@ export function installFastPaths(handlers: Handler[]): void {
     for (const op of [0xf6, 0xf7]) {
       const bits = op & 1 ? vb : 8, r = reg(bits, 'rm');
       add(handlers, { idx: op | os, modrm: true, generic: handlers[op | os]!,
-        mem: `if(((m>>3)&7)>1){c.eip--;generic(c);return;}${MEM_OPERAND}const v=c.rd${bits}(c.mSeg,off);` +
+        mem: `if(((m>>3)&7)>1){${BACK}generic(c);return;}${MEM_OPERAND}const v=c.rd${bits}(c.mSeg,off);` +
           `const res=v&${imm(bits)};${logic(bits)}`,
         reg: `const g=(m>>3)&7,rm=m&7;if(g<2){const res=${r}&${imm(bits)};${logic(bits)}}` +
           `else if(g===2){${r}=~${r};}else if(g===3){const dd=0,ss=${r};${aluBody(5, bits, r)}}` +
-          'else{c.eip--;generic(c);}' });
+          `else{${BACK}generic(c);}` });
     }
     if (os) {
       // 32-bit PUSH/POP/CALL/RET on a 32-bit stack (SS.B = 1): CpuState.push32/peek32/addSP's ssBig branch written
       // out (the store first, so a faulting push leaves ESP as it was; #SS from segW/segR, #PF from the TLB as
       // there); a 16-bit stack goes to the generic handler, before any byte of the instruction is fetched
-      const push = (v: string): string => `const sp=(c.regs[4]-4)|0;c.wr32L(c.segW(2,sp>>>0,4),${v});c.regs[4]=sp;`;
+      const push = (v: string): string => `const sp=(c.regs[4]-4)|0;c.wr32L(c.segW(2,sp,4),${v});c.regs[4]=sp;`;
       for (let r = 0; r < 8; r++) {
         // PUSH ESP pushes the value before the push (ops-data.ts pushReg); POP ESP loads the popped value last
         add(handlers, { idx: 0x250 + r, modrm: false, mem: null, generic: handlers[0x250 + r]!,
           reg: `if(c.ssBig===true){${push(`c.regs[${r}]`)}}else generic(c);` });
         add(handlers, { idx: 0x258 + r, modrm: false, mem: null, generic: handlers[0x258 + r]!,
-          reg: `if(c.ssBig===true){const sp=c.regs[4];const v=c.rd32L(c.segR(2,sp>>>0,4));c.regs[4]=(sp+4)|0;` +
+          reg: `if(c.ssBig===true){const sp=c.regs[4];const v=c.rd32L(c.segR(2,sp,4));c.regs[4]=(sp+4)|0;` +
             `c.regs[${r}]=v;}else generic(c);` });
       }
       for (const op of [0x68, 0x6a]) {
@@ -194,13 +204,13 @@ export function installFastPaths(handlers: Handler[]): void {
       }
       // CALL rel32 (E8): ops-flow.ts callNear/callTo (the CS limit check before the push)
       add(handlers, { idx: 0x2e8, modrm: false, mem: null, generic: handlers[0x2e8]!,
-        reg: 'if(c.ssBig===true){const d=c.fetch32();const ret=c.eipI32;const t=(ret+d)>>>0;' +
-          `if(t>c.segLimit[1])c.gp(0);${push('ret')}c.eipI32=t|0;}else generic(c);` });
+        reg: 'if(c.ssBig===true){const d=c.fetch32();const ret=c.eipI32;const t=(ret+d)|0;' +
+          `if((t^0x80000000)>(c.segLimit[1]^0x80000000))c.gp(0);${push('ret')}c.eipI32=t;}else generic(c);` });
       // RET / RET imm16 (C3 / C2): ops-flow.ts retNear (the CS limit check before ESP moves)
       for (const op of [0xc2, 0xc3]) {
         add(handlers, { idx: op | os, modrm: false, mem: null, generic: handlers[op | os]!,
           reg: `if(c.ssBig===true){const n=${op === 0xc2 ? '4+c.fetch16()' : '4'};const sp=c.regs[4];` +
-            'const t=c.rd32L(c.segR(2,sp>>>0,4))>>>0;if(t>c.segLimit[1])c.gp(0);c.regs[4]=(sp+n)|0;c.eipI32=t|0;' +
+            'const t=c.rd32L(c.segR(2,sp,4))|0;if((t^0x80000000)>(c.segLimit[1]^0x80000000))c.gp(0);c.regs[4]=(sp+n)|0;c.eipI32=t;' +
             '}else generic(c);' });
       }
     }
@@ -225,6 +235,42 @@ export function installFastPaths(handlers: Handler[]): void {
 const CALL_SPAN = 16;
 
 /**
+ * A form's register body as the interpreter's loop runs it inline. V8 optimises the loop with the type feedback its
+ * code has gathered so far, and an operation, property access or call site that has not run yet is a deoptimisation
+ * point: the first time it runs, the whole loop goes back to the bytecode and is optimised again (a Linux boot: INC
+ * ECX, DEC EDI, 83 /6, JNZ after POPF, ... each once, 15-40 ms of optimising compile every time). So these bodies keep
+ * one straight path that every variant of the form runs: INC/DEC r (one case for the 16 indexes of an operand size,
+ * the register and the direction taken from the opcode byte), JZ/JNZ (both ZF sources read, one chosen), group 1 by
+ * imm8 (every result computed, one chosen: a few integer operations). ADC/SBB by imm8 go to the memory forms' shared
+ * call site (makeInterpLoop's OUT). `key`: indexes with the same key share one case.
+ */
+function loopBody(f: Form): { key?: string; body: string } {
+  const op = f.idx & 0x1ff, bits = f.idx & 0x200 ? 32 : 16;
+  if (op >= 0x40 && op < 0x50) {
+    // delta +1 for 40-47, -1 for 48-4F (bit 3); lfKind 0 (add) / 1 (sub); CF kept (INC/DEC leave it: lfMask 2260)
+    // (CF stored as getCF reads it: unchanged when it is not lazy)
+    const r = reg(bits, 'r');
+    return { key: `incdec${bits}`, body: `const r=op&7;c.flags=(c.flags&~1)|c.getCF();const dd=${r},res=(dd+1-((op>>2)&2))|0;` +
+      `${r}=res;c.lfKind=(op>>3)&1;c.lfDstI32=dd;c.lfSrcI32=1;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2260;` };
+  }
+  if (op === 0x74 || op === 0x75) {
+    // ZF as CpuState.getZF reads it (lazy or stored), both read; JZ jumps when ZF is 1, JNZ (bit 0) when it is 0
+    return { key: `jz${bits}`, body: 'const d=c.fetchS8();const lz=(c.lfResI32<<(32-c.lfBits))===0,fz=(c.flags&64)!==0;' +
+      'if(((c.lfMask&64)!==0?lz:fz)!==((op&1)===1))c.jumpNear(c.eipI32+d);' };
+  }
+  if (op === 0x83) {
+    // ADD OR AND SUB XOR CMP by a sign-extended imm8 (aluBody's stores; the logic ops leave lfDst/lfSrc as they were)
+    // (ADC/SBB go to the memory form's function, which hands them to the generic handler: see makeInterpLoop's OUT)
+    const r = reg(bits, 'rm');
+    return { body: `const g=(m>>3)&7,rm=m&7;const dd=${r},ss=c.fetchS8();` +
+      'const a=(dd+ss)|0,s=(dd-ss)|0,o=dd|ss,n=dd&ss,x=dd^ss,od=c.lfDstI32,os2=c.lfSrcI32;' +
+      'const res=g===0?a:g===1?o:g===4?n:g===6?x:s,kd=g===0?0:g===5||g===7?1:2;' +
+      `${r}=g===7?dd:res;c.lfKind=kd;c.lfDstI32=kd===2?od:dd;c.lfSrcI32=kd===2?os2:ss;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2261;` };
+  }
+  return { body: f.reg.replace(/generic\(c\)/g, `G[${f.idx}](c)`) };
+}
+
+/**
  * The interpreter's inner loop, generated: per instruction what `Cpu.runChunk` did (insnStart, the prefix state
  * reset, the opcode through the code-fetch window, `retired`, where a block may start), with the register forms of
  * the `hot` fast forms written inline as the cases of one small dense `switch` (a jump table), their memory forms
@@ -242,19 +288,29 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
   // case k of the switch runs the form SLOT maps its index to (0: the handler table); a small dense switch is a jump
   // table with few targets (a case label per index made V8's optimising compile of the loop take 200 ms and more)
   const slot = new Uint8Array(handlers.length);
-  const cases: string[] = [];
-  // the memory forms: one function each (mem1, mem2, ... in the loop's scope), called from the case's own call site
-  const memNames: string[] = [], memFns: ((c: Cpu, m: number) => void)[] = [];
+  const plain: string[] = [], withModrm: number[] = [], regCases: string[] = [];
+  // by case: the memory form (MEM), and the ModRM bits that send a register form there too (OUT: 83 /2 /3)
+  const MEM: ((c: Cpu, m: number) => void)[] = [], OUT = new Uint8Array(256);
+  const shared = new Map<string, number>(); // cases several indexes share (see loopBody)
+  let k = 0;
   for (const f of FORMS) {
     if (!hot.includes(f.idx)) continue;
-    const k = cases.length + 1;
-    slot[f.idx] = k;
-    const body = f.reg.replace(/generic\(c\)/g, `G[${f.idx}](c)`);
-    if (!f.modrm) { cases.push(`case ${k}:{${body}break;}`); continue; }
-    memNames.push(`mem${k}`);
-    memFns.push(fn(`mem${f.idx.toString(16)}`, 'c,m', f.mem!, f.generic));
-    cases.push(`case ${k}:{const m=c.fetch8();if(m<0xc0)mem${k}(c,m);else{${body}}break;}`);
+    const { key, body } = loopBody(f);
+    const k0 = key === undefined ? undefined : shared.get(key);
+    if (k0 !== undefined) { slot[f.idx] = k0; continue; }
+    slot[f.idx] = ++k;
+    if (key !== undefined) shared.set(key, k);
+    if (!f.modrm) { plain.push(`case ${k}:{${body}break;}`); continue; }
+    withModrm.push(k);
+    MEM[k] = fn(`mem${f.idx.toString(16)}`, 'c,m', f.mem!, f.generic);
+    if ((f.idx & 0x1ff) === 0x83) OUT[k] = 0x30; // ADC/SBB: (m & 0x30) === 0x10
+    regCases.push(`case ${k}:{${body}break;}`);
   }
+  // The forms with a ModRM byte share one case: the byte's fetch, and one call site for every memory form (its
+  // feedback is megamorphic soon; a call site per form deoptimised the loop when a form's memory operand first came
+  // after the loop was optimised, ~5 times a Linux boot), then a switch to the register form's body.
+  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{const m=c.fetch8(),k=S[i];` +
+    `if(m<0xc0||(m&OUT[k])===0x10)MEM[k](c,m);else switch(k){${regCases.join('')}}break;}`, ...plain];
   const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,cap=c.retired+${CALL_SPAN};for(;;){` +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
     'c.insnStartI32=c.eipI32;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
@@ -282,5 +338,5 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     'if(c.blocks[h]!==undefined||n>c.jitThreshold||c.retired>=cap)return;' +
     'c.hotLin[h]=lin;c.hot[h]=n;}' +
     'ns=false;}}';
-  return new Function('H', 'G', 'S', 'R8', ...memNames, src)(handlers, GENERIC, slot, R8, ...memFns) as InterpLoop;
+  return new Function('H', 'G', 'S', 'R8', 'MEM', 'OUT', src)(handlers, GENERIC, slot, R8, MEM, OUT) as InterpLoop;
 }

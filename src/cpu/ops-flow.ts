@@ -9,34 +9,35 @@ import { rEW, wb } from './operand.js';
 
 export function jccShort(c: CpuState, cc: number): void {
   const d = c.fetchS8();
-  if (c.cond(cc)) c.jumpNear(c.eip + d);
+  if (c.cond(cc)) c.jumpNear(c.eipI32 + d);
 }
 export function jccNear(c: CpuState, cc: number): void {
   const d = c.os ? c.fetch32() : (c.fetch16() << 16) >> 16;
-  if (c.cond(cc)) c.jumpNear(c.eip + d);
+  if (c.cond(cc)) c.jumpNear(c.eipI32 + d);
 }
-export function jmpShort(c: CpuState): void { const d = c.fetchS8(); c.jumpNear(c.eip + d); }
+export function jmpShort(c: CpuState): void { const d = c.fetchS8(); c.jumpNear(c.eipI32 + d); }
 export function jmpNear(c: CpuState): void {
   const d = c.os ? c.fetch32() : (c.fetch16() << 16) >> 16;
-  c.jumpNear(c.eip + d);
+  c.jumpNear(c.eipI32 + d);
 }
 export function callNear(c: CpuState): void {
   const d = c.os ? c.fetch32() : (c.fetch16() << 16) >> 16;
-  callTo(c, c.eip + d);
+  callTo(c, c.eipI32 + d);
 }
 function callTo(c: CpuState, target: number): void {
-  const ret = c.eip;
-  const t = c.os ? target >>> 0 : target & 0xffff;
-  if (t > c.segLimit[1]!) c.gp(0);
+  // EIP and the target as int32s, the limit compared unsigned (^ 2^31) as in CpuState.jumpNear
+  const ret = c.eipI32;
+  const t = c.os ? target | 0 : target & 0xffff;
+  if ((t ^ 0x80000000) > (c.segLimit[1]! ^ 0x80000000)) c.gp(0);
   c.pushV(ret);
-  c.eip = t;
+  c.eipI32 = t;
 }
 export function retNear(c: CpuState, withImm: boolean): void {
   const imm = withImm ? c.fetch16() : 0;
-  const t = c.os ? c.peek32(0) >>> 0 : c.peek16(0);
-  if (t > c.segLimit[1]!) c.gp(0);
+  const t = c.os ? c.peek32(0) | 0 : c.peek16(0);
+  if ((t ^ 0x80000000) > (c.segLimit[1]! ^ 0x80000000)) c.gp(0); // as in callTo
   c.addSP((c.os ? 4 : 2) + imm);
-  c.eip = t;
+  c.eipI32 = t;
 }
 export function retFarOp(c: CpuState, withImm: boolean): void {
   const imm = withImm ? c.fetch16() : 0;
@@ -54,12 +55,12 @@ export function loop(c: CpuState, kind: number): void {
   let n: number;
   if (kind === 3) {
     n = c.as32 ? c.regs[1]! : c.r16[2]!;
-    if (n === 0) c.jumpNear(c.eip + d);
+    if (n === 0) c.jumpNear(c.eipI32 + d);
     return;
   }
   if (c.as32) { n = (c.regs[1]! - 1) | 0; c.regs[1] = n; } else { n = (c.r16[2]! - 1) & 0xffff; c.r16[2] = n; }
   const take = n !== 0 && (kind === 2 || (kind === 1 ? c.getZF() : !c.getZF()));
-  if (take) c.jumpNear(c.eip + d);
+  if (take) c.jumpNear(c.eipI32 + d);
 }
 export function intN(c: CpuState): void {
   const v = c.fetch8();

@@ -4,7 +4,7 @@
  * restarts the instruction with the remaining count (Intel SDM 7.3.9.1).
  * A stop requested by an I/O handler ends REP INS/OUTS after the element.
  */
-import { DF, DS, EDI, ESI, ES, type CpuState } from './cpu-state.js';
+import { DF, DS, EDI, ESI, ES, u32, type CpuState } from './cpu-state.js';
 import type { Cpu } from './cpu.js';
 import { alu } from './ops-alu.js';
 import { getR, rdMem, setR, wrMem } from './operand.js';
@@ -14,8 +14,9 @@ import { repBulk } from './rep-bulk.js';
 const REP_SLICE = 4096;
 export const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4, INS = 5, OUTS = 6;
 
+/** ESI/EDI as an offset (32-bit addressing: the int32, which segR/segW take as it is; see u32 in cpu-state.ts) */
 function idx(c: CpuState, r: number): number {
-  return c.as32 ? c.regs[r]! >>> 0 : c.r16[r << 1]!;
+  return c.as32 ? c.regs[r]! : c.r16[r << 1]!;
 }
 function adv(c: CpuState, r: number, d: number): void {
   if (c.as32) c.regs[r] = c.regs[r]! + d; else c.r16[r << 1] = c.r16[r << 1]! + d;
@@ -29,7 +30,7 @@ export function stringOp(c: Cpu, kind: number, bits: number): void {
   if (kind >= INS) ioCheck(c, c.r16[4]!, size);
   if (rep === 0) { stringOne(c, kind, bits, src, d); return; }
   for (let n = 0; ; n++) {
-    const count = c.as32 ? c.regs[1]! >>> 0 : c.r16[2]!;
+    const count = c.as32 ? u32(c.regs[1]!) : c.r16[2]!;
     if (count === 0) return;
     // A long REP is split: after a slice of elements the instruction restarts itself (EIP unchanged),
     // so interrupts and the instruction budget are honoured (Intel SDM: REP is interruptible).

@@ -85,26 +85,34 @@ export function runOnQemu(rom: Uint8Array, timeoutMs: number = ORACLE_TIMEOUT_MS
 /** Bochs CPU model: a P6 (CMOV, CMPXCHG8B), as QEMU's default qemu32 is family 6. */
 export const BOCHS_CPU = 'p2_klamath';
 
+/**
+ * Writes `rom` and a Bochs configuration that boots it into folder `d` (bochsrc, dbg.rc); run it with
+ * `bochs -q -f d/bochsrc -rc d/dbg.rc`. Debian's bochs has no 'nogui' library and is built with the internal
+ * debugger: rfb without waiting for a client, and a debugger script that continues; port 0xE9 output goes to
+ * stdout between debugger lines. (Also used by test/guest-asm's Bochs runner.)
+ */
+export function writeBochsConfig(d: string, rom: Uint8Array): void {
+  writeFileSync(join(d, 'rom.bin'), rom);
+  writeFileSync(join(d, 'bochsrc'), [
+    `romimage: file=${join(d, 'rom.bin')}`,
+    'vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest',
+    'megs: 16',
+    `cpu: model=${BOCHS_CPU}, ips=50000000`,
+    'display_library: rfb, options="timeout=0"',
+    'port_e9_hack: enabled=1',
+    'speaker: enabled=0',
+    'sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy',
+    `log: ${join(d, 'bochs.log')}`,
+    'panic: action=fatal', 'error: action=report', 'info: action=ignore', 'debug: action=ignore',
+    '',
+  ].join('\n'));
+  writeFileSync(join(d, 'dbg.rc'), 'c\nquit\n');
+}
+
 export function runOnBochs(rom: Uint8Array, timeoutMs: number = ORACLE_TIMEOUT_MS.bochs): OracleRun {
   const d = tmp();
   try {
-    writeFileSync(join(d, 'rom.bin'), rom);
-    // Debian's bochs has no 'nogui' library and is built with the internal debugger: rfb without waiting for a
-    // client, and a debugger script that continues; port 0xE9 output goes to stdout between debugger lines.
-    writeFileSync(join(d, 'bochsrc'), [
-      `romimage: file=${join(d, 'rom.bin')}`,
-      'vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest',
-      'megs: 16',
-      `cpu: model=${BOCHS_CPU}, ips=50000000`,
-      'display_library: rfb, options="timeout=0"',
-      'port_e9_hack: enabled=1',
-      'speaker: enabled=0',
-      'sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy',
-      `log: ${join(d, 'bochs.log')}`,
-      'panic: action=fatal', 'error: action=report', 'info: action=ignore', 'debug: action=ignore',
-      '',
-    ].join('\n'));
-    writeFileSync(join(d, 'dbg.rc'), 'c\nquit\n');
+    writeBochsConfig(d, rom);
     const r = spawnSync('bochs', ['-q', '-f', join(d, 'bochsrc'), '-rc', join(d, 'dbg.rc')],
       { timeout: timeoutMs, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'], killSignal: 'SIGKILL' });
     const out = r.stdout ? afterMark(new Uint8Array(r.stdout)) : null;

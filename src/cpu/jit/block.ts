@@ -17,6 +17,11 @@ export class Block {
   /** runs, and runs that left through a side exit (Cpu.runChunk: a block that mostly leaves early is re-formed) */
   calls = 0;
   sideExits = 0;
+  /**
+   * EIP of the instruction that stopped the block, one it cannot compile (jit/compile.ts), when the block ends by
+   * falling through to it; else -1. Cpu.compileHere marks that address as no block start at once.
+   */
+  stopAt = -1;
 
   constructor(
     /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -48,7 +53,9 @@ export class Block {
 
   /** The same compiled code, valid again from now (compileBlock's cache of unchanged code bytes). */
   renewed(epoch: number, codeGen: number, pageGen: number, pageGen2: number): Block {
-    return new Block(this.fn, this.n, this.starts, this.lin, this.csBase, this.os, epoch, this.phys, codeGen, pageGen,
+    const b = new Block(this.fn, this.n, this.starts, this.lin, this.csBase, this.os, epoch, this.phys, codeGen, pageGen,
       this.lin2, this.phys2, pageGen2, this.rounds);
+    b.stopAt = this.stopAt;
+    return b;
   }
 }

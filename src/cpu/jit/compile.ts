@@ -96,7 +96,7 @@ const slowCall = (call: string): string => `(SL=1,/*MAT*/c.insnStart=${curIp},${
 /** Text with the guarded calls taken out (what compileBlock checks for unguarded faulting calls). */
 const unguarded = (t: string): string => t.replace(/c\.insnStart=\d+,[cC]\.\w+/g, '');
 /** CPU methods and helpers a block may call without flushing the TLB or writing a code page */
-const C_SAFE = new Set(['segR', 'segW', 'gp', 'cond']);
+const C_SAFE = new Set(['segR', 'segW', 'gp', 'cond', 'setFlagBits']);
 const F_SAFE = new Set(['alu', 'inc', 'dec', 'shiftOp', 'imulTrunc']);
 /** Helpers (called as `f(c, …)`) that never move ESP */
 const F_ESP_SAFE = new Set([...F_SAFE, 'ioCheck']);
@@ -296,7 +296,7 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   const kinds: BranchKind[] = [], targets: number[] = [], nexts: number[] = [];
   /** 1 for a Jcc the block follows along its taken path (`taken`): its fall-through path is the side exit */
   const followed: number[] = [];
-  let ip = eip, ended = false;
+  let ip = eip, ended = false, stopped = false;
   flagKnown = 'unknown';
   memoSites = 0;
   memSites = [];
@@ -320,7 +320,7 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
     branchKind = 'none';
     const code = emit(rd, out, ip, os, as32, vb, ipMask);
     readRanges.push(save, rd.p - save); // what decided this instruction (the one that stops the block too)
-    if (!rd.ok || code === 'stop') { rd.p = save; break; }
+    if (!rd.ok || code === 'stop') { stopped = rd.ok; rd.p = save; break; }
     const len = rd.p - save;
     starts.push(ip);
     // only an instruction with a faulting call outside the guarded slow paths needs its EIP stored up front
@@ -368,6 +368,11 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   const made = (fn: ((c: Cpu, max: number) => number) | null): Block => new Block(fn, n, starts, lin, c.segBase[1]!, os, c.tlb.epoch, phys,
     c.tlb.codeGen, c.tlb.pageGen[phys >>> 12]!, pages.lin2, pages.phys2, pages.phys2 < 0 ? 0 : c.tlb.pageGen[pages.phys2 >>> 12]!, rounds);
   if (n === 0) return made(null);
+  const madeStop = (fn: ((c: Cpu, max: number) => number) | null): Block => {
+    const b = made(fn);
+    if (stopped) b.stopAt = ip; // the block leaves there on some path (a Jcc's fall-through, a JMP's target...)
+    return b;
+  };
   // Where each branch goes. c.eip is stored only when the block returns (a fault restarts at c.insnStart):
   // a side exit stores its target, the last instruction its successor, and a jump back to the block start
   // is the loop's back edge, which goes round again while the budget allows and no TLB flush or code write
@@ -438,7 +443,7 @@ ${segLocals(code)}${hoisted.decl}${flags.decl}${pre}for(;;){
 ${code}
 }${post}}`;
   const fn = blockFunction(c, body);
-  return made(fn);
+  return madeStop(fn);
 }
 
 /**
@@ -493,7 +498,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
         out.push(aluInline(aop, e, e, g, bits));
-      } else if (aop === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${g},${bits});`);
+      } else if (aop === 7) out.push(aluInline(7, null, rdMem(size, m.seg, m.ea), g, bits)); // CMP m, r: the read first
       else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
       noteAlu(aop, bits);
     } else { // G, E
@@ -572,9 +577,14 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       }
       return 'ok';
     }
-    case 0xfe: case 0xff: { // INC/DEC E (the other forms of group 4/5 stay interpreted)
+    case 0xfe: case 0xff: { // INC/DEC E, PUSH Ev (the other forms of group 4/5 stay interpreted)
       const bits = op === 0xfe ? 8 : vb, size = bits >> 3;
       const m = modrm(rd, as32);
+      if (op === 0xff && m.reg === 6) { // PUSH Ev: the operand is read (and its address taken) before ESP moves
+        const e = m.mod === 3 ? reg(vb, m.rm) : rdMem(vb >> 3, m.seg, m.ea);
+        out.push(pushOp(vb, e, `c.push${vb}(${e});`));
+        return 'ok';
+      }
       if (m.reg > 1) return 'stop';
       const f = m.reg === 0 ? 'inc' : 'dec';
       out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${f}(c,${reg(bits, m.rm)},${bits});`
@@ -589,7 +599,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
         out.push(aluInline(m.reg, e, e, String(imm), bits));
-      } else if (m.reg === 7) out.push(`alu(c,7,${rdMem(size, m.seg, m.ea)},${imm},${bits});`);
+      } else if (m.reg === 7) out.push(aluInline(7, null, rdMem(size, m.seg, m.ea), String(imm), bits));
       else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
       noteAlu(m.reg, bits);
       return 'ok';
@@ -641,10 +651,16 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     }
     case 0xc1: case 0xd1: case 0xd3: {
       const m = modrm(rd, as32);
-      if (m.mod !== 3) return 'stop';
-      const cnt = op === 0xc1 ? String(rd.u8() & 31) : op === 0xd1 ? '1' : 'b[4]&31';
-      const e = reg(vb, m.rm);
-      out.push(`${e}=shiftOp(c,${m.reg},${e}${vb === 16 ? '&0xffff' : ''},${cnt},${vb});`);
+      // CL through the dword/word view, so a block of 32-bit (16-bit) registers keeps them in locals
+      const cnt = op === 0xc1 ? String(rd.u8() & 31) : op === 0xd1 ? '1' : vb === 32 ? '(r[1]&31)' : '(w[2]&31)';
+      if (m.mod !== 3) { // read-modify-write as group2: segment checked for writing, read, shift, write (count 0 too)
+        const size = vb >> 3;
+        out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,shiftOp(c,${m.reg},${RDL[size]}(a),${cnt},${vb}));}`);
+      } else {
+        const e = reg(vb, m.rm);
+        const inline = m.reg < 4 ? null : op === 0xd3 ? shiftClInline(m.reg, e, cnt, vb) : shiftInline(m.reg, e, Number(cnt), vb);
+        out.push(inline ?? `${e}=shiftOp(c,${m.reg},${e}${vb === 16 ? '&0xffff' : ''},${cnt},${vb});`);
+      }
       flagKnown = 'unknown';
       return 'ok';
     }
@@ -717,6 +733,14 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
           '{const t=C.tsc;r[0]=(t%4294967296)|0;r[2]=Math.floor(t/4294967296)|0;}');
         return 'ok';
       }
+      if (op2 === 0xba || op2 === 0xa3 || op2 === 0xab || op2 === 0xb3 || op2 === 0xbb) { // BT/BTS/BTR/BTC
+        const m = modrm(rd, as32);
+        const kind = op2 === 0xba ? m.reg - 4 : (op2 >> 3) & 3; // 0 BT, 1 BTS, 2 BTR, 3 BTC
+        if (kind < 0) return 'stop'; // 0F BA /0-/3: #UD (interpreted)
+        out.push(emitBitTest(kind, vb, m, op2 === 0xba ? rd.u8() : null, as32));
+        flagKnown = 'unknown';
+        return 'ok';
+      }
       if (op2 >= 0x80 && op2 < 0x90) {
         const rel = vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
         return jcc(out, op2 & 15, ip, rd, rel, ipMask);
@@ -728,6 +752,85 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (op >= 0xb8 && op < 0xc0) { out.push(`${reg(vb, op & 7)}=${vb === 32 ? rd.u32() : rd.u16()};`); return 'ok'; }
       return 'stop';
   }
+}
+
+/**
+ * SHL/SAL/SHR/SAR of register `e` by a constant count, as ops-shift.ts shiftOp with CpuState.setShift written out:
+ * CF, OF and AF=0 into EFLAGS, SF/ZF/PF lazy from the result (lfMask SF|ZF|PF). A count of 0 changes nothing.
+ */
+function shiftInline(op: number, e: string, cnt: number, bits: number): string {
+  if (cnt === 0) return '';
+  const top = bits - 1, mask = bits === 32 ? '' : '&0xffff';
+  const d = bits === 32 ? e : `(${e}&0xffff)`;
+  let res: string, cf: string, of: string;
+  if (op === 5) { // SHR
+    res = `(dd>>>${cnt})${mask}`;
+    cf = cnt <= bits ? `((dd>>>${cnt - 1})&1)` : '0';
+    of = cnt === 1 ? `((dd>>>${top})&1)` : '0';
+  } else if (op === 7) { // SAR
+    const sx = bits === 32 ? 'dd' : '(dd<<16>>16)';
+    res = `(${sx}>>${Math.min(cnt, 31)})${mask}`;
+    cf = `((${sx}>>${Math.min(cnt - 1, 31)})&1)`;
+    of = '0';
+  } else { // SHL/SAL (4, 6)
+    res = `(dd<<${cnt})${mask}`;
+    cf = cnt <= bits ? `((dd>>>${bits - cnt})&1)` : '0';
+    of = `(((res>>>${top})&1)^${cf})`;
+  }
+  return `{const dd=${d},res=${res};c.flags=(c.flags&~2065)|${cf}|(${of}<<11);${e}=res;` +
+    `/*LF{*/c.lfRes=res;c.lfBits=${bits};c.lfMask=196;/*}LF*/}`;
+}
+
+/**
+ * The same by CL (D3 /4-/7): the count is known only at run time and a count of 0 leaves the flags alone, so the
+ * stores go straight to the CPU (flags.ts treats the instruction as a barrier: the lazy state is stored before it).
+ */
+function shiftClInline(op: number, e: string, cnt: string, bits: number): string {
+  const top = bits - 1, mask = bits === 32 ? '' : '&0xffff';
+  const d = bits === 32 ? e : `(${e}&0xffff)`;
+  let res: string, cf: string, of: string;
+  if (op === 5) { // SHR
+    res = `(dd>>>k)${mask}`;
+    cf = `(k<=${bits}?(dd>>>(k-1))&1:0)`;
+    of = `(k===1?(dd>>>${top})&1:0)`;
+  } else if (op === 7) { // SAR (k <= 31)
+    const sx = bits === 32 ? 'dd' : '(dd<<16>>16)';
+    res = `(${sx}>>k)${mask}`;
+    cf = `((${sx}>>(k-1))&1)`;
+    of = '0';
+  } else { // SHL/SAL
+    res = `(dd<<k)${mask}`;
+    cf = `(k<=${bits}?(dd>>>(${bits}-k))&1:0)`;
+    of = `(((res>>>${top})&1)^cf)`;
+  }
+  return `{const k=${cnt};if(k!==0){const dd=${d},res=${res},cf=${cf};c.flags=(c.flags&~2065)|cf|(${of}<<11);${e}=res;` +
+    `c.lfRes=res;c.lfBits=${bits};c.lfMask=196;}}`;
+}
+
+/**
+ * BT/BTS/BTR/BTC Ev, Gv / Ib as ops-shift.ts bitTest: CF = the bit, the other flags kept (setFlagBits); a register
+ * bit offset with a memory operand addresses beyond it (floor(offset / bits) operands, signed; SDM Vol. 2A BT).
+ * The read-modify-write forms check the segment for writing first, then read, set CF and write, as the interpreter's
+ * rEW/wb do.
+ */
+function emitBitTest(kind: number, vb: number, m: ModRM, imm: number | null, as32: boolean): string {
+  const size = vb >> 3;
+  const off = imm !== null ? String(imm) : reg(vb, m.reg);
+  const bit = `((${off})&${vb - 1})`;
+  const setCf = (v: string): string => `c.setFlagBits(1,(${v}>>>${bit})&1);`;
+  const op = kind === 1 ? `v|(1<<${bit})` : kind === 2 ? `v&~(1<<${bit})` : `v^(1<<${bit})`;
+  if (m.mod === 3) {
+    const e = reg(vb, m.rm);
+    return `{const v=${e};${setCf('v')}${kind === 0 ? '' : `${e}=${op};`}}`;
+  }
+  let ea = m.ea;
+  if (imm === null) {
+    const sOff = vb === 16 ? `((${off})<<16>>16)` : `((${off})|0)`;
+    const delta = `((${sOff}>>${vb === 16 ? 4 : 5})*${size})`;
+    ea = as32 ? `((${ea}+${delta})>>>0)` : `((${ea}+${delta})&0xffff)`;
+  }
+  if (kind === 0) return `{const v=${rdMem(size, m.seg, ea)};${setCf('v')}}`;
+  return `{const a=${lin('W', m.seg, ea, size)};const v=${RDL[size]}(a);${setCf('v')}${WRL[size]}(a,${op});}`;
 }
 
 // RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
@@ -759,17 +862,33 @@ function dropDeadFlagStores(insns: string[]): void {
   }
 }
 
-/** The condition as inline code when the block knows which operation produced the flags. */
+/**
+ * The condition as inline code when the block knows which operation produced the flags (all six arithmetic flags
+ * lazy, lfMask 2261): CpuState.cond with getCF/getZF/getSF/getOF written out for that kind. PF stays c.cond.
+ */
 function condInline(cc: number): string {
-  const sh = 32 - flagBits, top = flagBits - 1;
-  const neg = (cc & 1) !== 0;
-  if (flagKnown !== 'unknown' && (cc === 4 || cc === 5)) return `((c.lfRes<<${sh})${neg ? '!==' : '==='}0)`;
-  if (flagKnown !== 'unknown' && (cc === 8 || cc === 9)) return `(((c.lfRes>>>${top})&1)${neg ? '===' : '!=='}0)`;
-  if (flagKnown === 'logic' && (cc === 2 || cc === 3)) return neg ? 'true' : 'false';
-  if (flagKnown === 'sub' && (cc === 2 || cc === 3)) {
-    return `((((~c.lfDst&c.lfSrc)|((~c.lfDst|c.lfSrc)&c.lfRes))>>>${top})&1)${neg ? '===' : '!=='}0`;
+  if (flagKnown === 'unknown' && (cc >> 1 === 2 || cc >> 1 === 4)) { // ZF or SF from whatever state: getZF, getSF
+    const f = cc >> 1 === 2 ? 64 : 128;
+    const lazy = f === 64 ? '(c.lfRes<<(32-c.lfBits))===0' : '((c.lfRes>>>(c.lfBits-1))&1)!==0';
+    const c1 = `((c.lfMask&${f})!==0?${lazy}:(c.flags&${f})!==0)`;
+    return (cc & 1) !== 0 ? `(!${c1})` : c1;
   }
-  return `c.cond(${cc})`;
+  if (flagKnown === 'unknown' || cc === 10 || cc === 11) return `c.cond(${cc})`;
+  const sh = 32 - flagBits, top = flagBits - 1;
+  const D = 'c.lfDst', S = 'c.lfSrc', R = 'c.lfRes';
+  const bit = (x: string): string => `(((${x})>>>${top})&1)`;
+  const zf = `((${R}<<${sh})===0)`, sf = `(${bit(R)}!==0)`;
+  if (flagKnown === 'cf') { // after INC/DEC: CF in EFLAGS, the rest lazy (the kind is not tracked: OF via c.cond)
+    const c1 = cc >> 1 === 1 ? '((c.flags&1)!==0)' : cc >> 1 === 2 ? zf : cc >> 1 === 4 ? sf : '';
+    return c1 === '' ? `c.cond(${cc})` : (cc & 1) !== 0 ? `(!${c1})` : c1;
+  }
+  const logic = flagKnown === 'logic', add = flagKnown === 'add';
+  const cf = logic ? 'false' : `(${bit(add ? `(${D}&${S})|((${D}|${S})&~${R})` : `(~${D}&${S})|((~${D}|${S})&${R})`)}!==0)`;
+  const of = logic ? 'false' : `(${bit(add ? `(${D}^${R})&(${S}^${R})` : `(${D}^${S})&(${D}^${R})`)}!==0)`;
+  const lt = logic ? sf : `(${sf}!==${of})`;
+  const c0 = [of, cf, zf, logic ? zf : `(${cf}||${zf})`, sf, '', lt, `(${zf}||${lt})`][cc >> 1]!;
+  if (c0 === 'false') return (cc & 1) !== 0 ? 'true' : 'false';
+  return (cc & 1) !== 0 ? `(!${c0})` : c0;
 }
 
 function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
