@@ -324,6 +324,31 @@ export class CpuState {
     }
     return this.tlb.readSlow(this, lin, 4);
   }
+  /**
+   * The read of a read-modify-write (ALU, INC/DEC, NEG, shifts, BTS/BTR/BTC on memory): through the write
+   * translation, so a page that can be read but not written (copy-on-write, to Linux) faults here with the write
+   * error code, before the instruction has changed anything. A fault leaves no effect (SDM Vol. 3A 6.5): updating
+   * the flags first and faulting at the write gave the handler the new EFLAGS, and a restarted ADC/SBB/RCL the
+   * carry of its first try (test/cpu/rmw-page-fault.test.ts).
+   */
+  rdW8L(lin: number): number {
+    const e = this.tlb.w[lin >>> 12]!;
+    if ((e & this.tlb.acc) !== 0) return this.ram[(e & ~0xfff) | (lin & 0xfff)]!;
+    this.tlb.probeWrite(this, lin, 1);
+    return this.rd8L(lin);
+  }
+  rdW16L(lin: number): number {
+    const e = this.tlb.w[lin >>> 12]!;
+    if ((e & this.tlb.acc) !== 0 && (lin & 0xfff) !== 0xfff) return this.rd16L(lin);
+    this.tlb.probeWrite(this, lin, 2);
+    return this.rd16L(lin);
+  }
+  rdW32L(lin: number): number {
+    const e = this.tlb.w[lin >>> 12]!;
+    if ((e & this.tlb.acc) !== 0 && (lin & 0xfff) < 0xffd) return this.rd32L(lin);
+    this.tlb.probeWrite(this, lin, 4);
+    return this.rd32L(lin);
+  }
   wr8L(lin: number, v: number): void {
     const e = this.tlb.w[lin >>> 12]!;
     if ((e & this.tlb.acc) !== 0) { this.ram[(e & ~0xfff) | (lin & 0xfff)] = v; return; }
@@ -479,9 +504,9 @@ export class CpuState {
   wE8(v: number): void { if (this.mMem) this.wr8(this.mSeg, this.mOffI32, v); else this.r8[R8[this.mRm]!] = v; }
   wE16(v: number): void { if (this.mMem) this.wr16(this.mSeg, this.mOffI32, v); else this.r16[this.mRm << 1] = v; }
   wE32(v: number): void { if (this.mMem) this.wr32(this.mSeg, this.mOffI32, v); else this.regs[this.mRm] = v; }
-  rE8W(): number { if (!this.mMem) return this.r8[R8[this.mRm]!]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 1); return this.rd8L(this.mLin); }
-  rE16W(): number { if (!this.mMem) return this.r16[this.mRm << 1]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 2); return this.rd16L(this.mLin); }
-  rE32W(): number { if (!this.mMem) return this.regs[this.mRm]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 4); return this.rd32L(this.mLin); }
+  rE8W(): number { if (!this.mMem) return this.r8[R8[this.mRm]!]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 1); return this.rdW8L(this.mLin); }
+  rE16W(): number { if (!this.mMem) return this.r16[this.mRm << 1]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 2); return this.rdW16L(this.mLin); }
+  rE32W(): number { if (!this.mMem) return this.regs[this.mRm]!; this.mLin = this.segW(this.mSeg, this.mOffI32, 4); return this.rdW32L(this.mLin); }
   wb8(v: number): void { if (this.mMem) this.wr8L(this.mLin, v); else this.r8[R8[this.mRm]!] = v; }
   wb16(v: number): void { if (this.mMem) this.wr16L(this.mLin, v); else this.r16[this.mRm << 1] = v; }
   wb32(v: number): void { if (this.mMem) this.wr32L(this.mLin, v); else this.regs[this.mRm] = v; }

@@ -98,7 +98,7 @@ export function installFastPaths(handlers: Handler[]): void {
       const g = reg(bits, 'rg'), n = bits >> 3;
       const mem = toE
         ? (aop === 7 ? `const ss=${g},dd=c.rd${bits}(c.mSeg,off);${aluBody(aop, bits, null)}`
-          : `const ss=${g},lin=c.segW(c.mSeg,off,${n}),dd=c.rd${bits}L(lin);${aluBody(aop, bits, null)}c.wr${bits}L(lin,res);`)
+          : `const ss=${g},lin=c.segW(c.mSeg,off,${n}),dd=c.rdW${bits}L(lin);${aluBody(aop, bits, null)}c.wr${bits}L(lin,res);`)
         : `const dd=${g},ss=c.rd${bits}(c.mSeg,off);${aluBody(aop, bits, g)}`;
       add(handlers, { idx, modrm: true, generic: handlers[idx]!,
         mem: `${MEM_OPERAND}${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}` });

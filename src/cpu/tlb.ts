@@ -222,6 +222,12 @@ export class Tlb {
     return c.raise(14, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
   }
 
+  /** Translate both pages of a `size`-byte write at `lin` (in address order) without writing: CpuState.rdW*L. */
+  probeWrite(c: CpuState, lin: number, size: 1 | 2 | 4): void {
+    this.translate(c, lin, true);
+    if ((lin & 0xfff) + size > 0x1000) this.translate(c, ((lin | 0xfff) + 1) | 0, true);
+  }
+
   readSlow(c: CpuState, lin: number, size: 1 | 2 | 4): number {
     if ((lin & 0xfff) + size > 0x1000) {
       // crosses a page: translate both pages before reading

@@ -12,14 +12,15 @@ const CODE = 0x100000, GDT = 0x1000, IDT = 0x2000, IDTR = 0x3000, PD = 0x10000, 
 export interface PagedRun { cpu: Cpu; ram: Uint8Array; exit: string; vector: number }
 
 /**
- * Build the machine, let `setup` fill RAM, run `code` (which should end in HLT) interpreted to its exit, and report
- * the exception vector whose handler halted (-1 when none did).
+ * Build the machine, let `setup` fill RAM, run `code` (which should end in HLT) to its exit (interpreted unless
+ * `jit`), and report the exception vector whose handler halted (-1 when none did).
  */
 export function runPaged(
-  code: number[], o: { notPresent: number[]; setup?: (ram: Uint8Array) => void },
+  code: number[], o: { notPresent: number[]; setup?: (ram: Uint8Array) => void; jit?: boolean },
 ): PagedRun {
   const mem = new PhysMemory(4 << 20);
-  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: false });
+  // jit: every block start compiles at its first visit (and runs compiled from the second)
+  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: o.jit ?? false, jitThreshold: 0 });
   const ram = mem.ram;
   ram.set([0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0, 0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0], GDT);
   for (let v = 0; v < 32; v++) {

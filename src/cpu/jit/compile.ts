@@ -183,6 +183,8 @@ const WR = ['', 'c.wr8', 'c.wr16', '', 'c.wr32'];
 const MEM: MemEmit = { rd: rdMem, wr: wrMem };
 const RDL = ['', 'c.rd8L', 'c.rd16L', '', 'c.rd32L'];
 const WRL = ['', 'c.wr8L', 'c.wr16L', '', 'c.wr32L'];
+/** the read of a read-modify-write: through the write translation (CpuState.rdW32L) */
+const RWL = ['', 'c.rdW8L', 'c.rdW16L', '', 'c.rdW32L'];
 
 /**
  * Stack operations inline on a 32-bit stack (SS.B = 1, `SSB` read in the prologue: a segment load between two
@@ -499,7 +501,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         const e = reg(bits, m.rm);
         out.push(aluInline(aop, e, e, g, bits));
       } else if (aop === 7) out.push(aluInline(7, null, rdMem(size, m.seg, m.ea), g, bits)); // CMP m, r: the read first
-      else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${aop},${RDL[size]}(a),${g},${bits}));}`);
+      else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${aop},${RWL[size]}(a),${g},${bits}));}`);
       noteAlu(aop, bits);
     } else { // G, E
       const e = m.mod === 3 ? reg(bits, m.rm) : rdMem(size, m.seg, m.ea);
@@ -567,11 +569,11 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         flagKnown = 'logic';
         flagBits = bits;
       } else if (m.reg === 2) { // NOT: no flags
-        out.push(e !== null ? `${e}=~${e};` : `{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,~${RDL[size]}(a));}`);
+        out.push(e !== null ? `${e}=~${e};` : `{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,~${RWL[size]}(a));}`);
       } else { // NEG = 0 - v
         if (e !== null) out.push(aluInline(5, e, '0', e, bits));
         else {
-          out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,5,0,${RDL[size]}(a),${bits}));}`);
+          out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,5,0,${RWL[size]}(a),${bits}));}`);
           noteAlu(5, bits);
         }
       }
@@ -588,7 +590,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       if (m.reg > 1) return 'stop';
       const f = m.reg === 0 ? 'inc' : 'dec';
       out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${f}(c,${reg(bits, m.rm)},${bits});`
-        : `{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,${f}(c,${RDL[size]}(a),${bits}));}`);
+        : `{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,${f}(c,${RWL[size]}(a),${bits}));}`);
       flagKnown = 'unknown';
       return 'ok';
     }
@@ -600,7 +602,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         const e = reg(bits, m.rm);
         out.push(aluInline(m.reg, e, e, String(imm), bits));
       } else if (m.reg === 7) out.push(aluInline(7, null, rdMem(size, m.seg, m.ea), String(imm), bits));
-      else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${m.reg},${RDL[size]}(a),${imm},${bits}));}`);
+      else out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,alu(c,${m.reg},${RWL[size]}(a),${imm},${bits}));}`);
       noteAlu(m.reg, bits);
       return 'ok';
     }
@@ -655,7 +657,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const cnt = op === 0xc1 ? String(rd.u8() & 31) : op === 0xd1 ? '1' : vb === 32 ? '(r[1]&31)' : '(w[2]&31)';
       if (m.mod !== 3) { // read-modify-write as group2: segment checked for writing, read, shift, write (count 0 too)
         const size = vb >> 3;
-        out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,shiftOp(c,${m.reg},${RDL[size]}(a),${cnt},${vb}));}`);
+        out.push(`{const a=${lin('W', m.seg, m.ea, size)};${WRL[size]}(a,shiftOp(c,${m.reg},${RWL[size]}(a),${cnt},${vb}));}`);
       } else {
         const e = reg(vb, m.rm);
         const inline = m.reg < 4 ? null : op === 0xd3 ? shiftClInline(m.reg, e, cnt, vb) : shiftInline(m.reg, e, Number(cnt), vb);
@@ -830,7 +832,7 @@ function emitBitTest(kind: number, vb: number, m: ModRM, imm: number | null, as3
     ea = as32 ? `((${ea}+${delta})>>>0)` : `((${ea}+${delta})&0xffff)`;
   }
   if (kind === 0) return `{const v=${rdMem(size, m.seg, ea)};${setCf('v')}}`;
-  return `{const a=${lin('W', m.seg, ea, size)};const v=${RDL[size]}(a);${setCf('v')}${WRL[size]}(a,${op});}`;
+  return `{const a=${lin('W', m.seg, ea, size)};const v=${RWL[size]}(a);${setCf('v')}${WRL[size]}(a,${op});}`;
 }
 
 // RAM offset where the instruction being emitted begins (set by compileBlock before each emit)
