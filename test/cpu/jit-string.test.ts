@@ -2,32 +2,20 @@
 // emit-moffs.ts) against the interpreter: the same registers, memory, retired count and faults, with DF clear and
 // set, byte/word/dword elements, 16- and 32-bit addressing, ES apart from DS, and a #GP on the source half-way.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/clock/virtual-clock.js';
-import { PortBus } from '../../src/ioports/port-bus.js';
-import { PhysMemory } from '../../src/memory/phys-memory.js';
-import { Cpu } from '../../src/cpu/cpu.js';
-
-const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-const le16 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff];
+import type { Cpu } from '../../src/cpu/cpu.js';
+import type { PhysMemory } from '../../src/memory/phys-memory.js';
+import { le16, le32, runBare } from './bare-machine.js';
 
 function run(code: number[], jit: boolean, real: boolean, setup?: (m: PhysMemory, c: Cpu) => void) {
-  const mem = new PhysMemory(4 << 20);
-  const clock = new VirtualClock();
-  const cpu = new Cpu({ mem, io: new PortBus(), clock, jit, jitThreshold: 4 });
-  for (let i = 0; i < 0x3000; i++) mem.ram[(real ? 0x4000 : 0x200000) + i] = (i * 37 + 11) & 0xff;
-  if (real) {
-    mem.load(0x1000, new Uint8Array(code));
-    for (const r of ['cs', 'ds', 'ss']) cpu.setReg(r, 0);
-    cpu.setReg('es', 0x100); // ES base 0x1000 above DS: a destination through DS would land elsewhere
-    cpu.setReg('ip', 0x1000); cpu.setReg('sp', 0x8000);
-  } else {
-    mem.load(0x100000, new Uint8Array(code));
-    cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
-  }
-  setup?.(mem, cpu);
-  const exit = cpu.run(1_000_000);
+  const { exit, insns, inBlocks, cpu, mem } = runBare(code, {
+    jit, real, dataBytes: 0x3000,
+    setup: (m, c) => {
+      if (real) c.setReg('es', 0x100); // ES base 0x1000 above DS: a destination through DS would land elsewhere
+      setup?.(m, c);
+    },
+  });
   return {
-    exit, insns: clock.instructions, inBlocks: cpu.insnsInBlocks,
+    exit, insns, inBlocks,
     regs: ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'eip', 'eflags'].map((r) => cpu.getReg(r)),
     data: Array.from(mem.ram.subarray(real ? 0x4000 : 0x200000, real ? 0x7000 : 0x203000)),
     stack: Array.from(mem.ram.subarray(0x7ff0, 0x8000)),

@@ -6,6 +6,7 @@ import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { Cpu } from '../../src/cpu/cpu.js';
+import { runBare } from './bare-machine.js';
 
 function runReal(code: number[], jit: boolean, setup?: (m: PhysMemory) => void) {
   const mem = new PhysMemory(1 << 20);
@@ -191,17 +192,7 @@ describe('block compiler: random straight-line ALU blocks match the interpreter'
     return code;
   }
   function run(code: number[], jit: boolean, real = false) {
-    const mem = new PhysMemory(4 << 20);
-    const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit, jitThreshold: 2 });
-    if (real) {
-      mem.load(0x1000, new Uint8Array(code));
-      for (const r of ['cs', 'ds', 'es', 'ss']) cpu.setReg(r, 0);
-      cpu.setReg('ip', 0x1000); cpu.setReg('sp', 0x8000);
-    } else {
-      mem.load(0x100000, new Uint8Array(code));
-      cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
-    }
-    const exit = cpu.run(1_000_000);
+    const { exit, cpu, mem } = runBare(code, { jit, real, dataBytes: 0, jitThreshold: 2 });
     return {
       exit, regs: ['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi'].map((r) => cpu.getReg(r)), compiled: cpu.blocksCompiled,
       data: Array.from(mem.ram.subarray(real ? 0x4000 : 0x200000, real ? 0x4048 : 0x200048)),

@@ -12,18 +12,8 @@ PT0    equ 0x101000                ; maps 0-4 MiB identity
 PTTOP  equ 0x102000                ; maps the last 4 MiB; its last entry: 0xFFFFF000 -> phys 0x180000
 TOP    equ 0x180000                ; phys of linear 0xFFFFF000
 test_main:
-    mov edi, PD
-    xor eax, eax
-    mov ecx, 3 * 1024
-    rep stosd
-    mov dword [PD + 0], PT0 | 3
+    IDENTITY_4M PD, PT0, 3 * 1024, 3
     mov dword [PD + 1023 * 4], PTTOP | 3
-    mov edi, PT0
-    mov eax, 3
-    mov ecx, 1024
-.id:stosd
-    add eax, 0x1000
-    loop .id
     mov dword [PTTOP + 1023 * 4], TOP | 3
     mov eax, PD
     mov cr3, eax

@@ -7,20 +7,9 @@ PD   equ 0x100000
 PT0  equ 0x101000                  ; maps 0-4 MiB identity
 PT2  equ 0x102000                  ; maps 8-12 MiB
 test_main:
-    ; page directory: PDE 0 -> PT0, PDE 2 -> PT2, everything else not present
-    mov edi, PD
-    xor eax, eax
-    mov ecx, 3 * 1024
-    rep stosd
-    mov dword [PD + 0], PT0 | 7
+    ; page directory: PDE 0 -> PT0 (identity, user + writable + present), PDE 2 -> PT2, everything else not present
+    IDENTITY_4M PD, PT0, 3 * 1024, 7
     mov dword [PD + 2 * 4], PT2 | 7
-    ; PT0: identity, user + writable + present
-    mov edi, PT0
-    mov eax, 7
-    mov ecx, 1024
-.id:stosd
-    add eax, 0x1000
-    loop .id
     mov dword [PT0 + 0x300 * 4], 0             ; 0x300000 not present
     mov dword [PT0 + 0x301 * 4], 0x301000 | 5  ; 0x301000 read-only (user, present)
     mov dword [PT0 + 0x302 * 4], 0x302000 | 3  ; 0x302000 supervisor only

@@ -25,17 +25,7 @@ NP  equ 0x301000                                ; not present
     OK %2
 %endmacro
 test_main:
-    mov edi, PD
-    xor eax, eax
-    mov ecx, 2 * 1024
-    rep stosd
-    mov dword [PD], PT0 | 3
-    mov edi, PT0
-    mov eax, 3
-    mov ecx, 1024
-.id:stosd
-    add eax, 0x1000
-    loop .id
+    IDENTITY_4M PD, PT0, 2 * 1024, 3
     mov dword [RO], 0x80000001
     mov dword [PT0 + (RO >> 12) * 4], RO | 1    ; present, read-only
     mov dword [PT0 + (NP >> 12) * 4], 0         ; not present
