@@ -52,7 +52,8 @@ export function xchgEG(c: CpuState, bits: number): void {
   let b: number;
   if (c.mMem) {
     c.mLin = c.segW(c.mSeg, c.mOff, bits >> 3);
-    b = bits === 8 ? c.rd8L(c.mLin) : bits === 16 ? c.rd16L(c.mLin) : c.rd32L(c.mLin);
+    // a locked read-modify-write: read with write intent, as ALU on memory (CpuState.rdW32L)
+    b = bits === 8 ? c.rdW8L(c.mLin) : bits === 16 ? c.rdW16L(c.mLin) : c.rdW32L(c.mLin);
     if (bits === 8) c.wr8L(c.mLin, a); else if (bits === 16) c.wr16L(c.mLin, a); else c.wr32L(c.mLin, a);
   } else {
     b = getR(c, bits, c.mRm);

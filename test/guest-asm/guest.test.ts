@@ -62,7 +62,7 @@ const QEMU_GAPS: Record<string, string[]> = {
     'RCL on memory into a read-only page: QEMU 7.2 TCG leaves OF set in the #PF frame\'s EFLAGS (0x847 where the ' +
       'instruction began with 0x47), the flags of the rotate it did not complete; the SDM (Vol. 3A 6.5: a fault ' +
       'leaves the state before the instruction), Bochs 2.7 and acpidm keep them. The other seven forms agree',
-    'a read-modify-write into a not-present page: QEMU 7.2 TCG reports the load (error code 0); Bochs 2.7 ' +
+    'ADD and XCHG into a not-present page: QEMU 7.2 TCG reports the load (error code 0); Bochs 2.7 ' +
       '(cpu/paging.cc: a BX_RW access sets bit 1) and acpidm read the operand with write intent and report a write (2)',
   ],
   task: [

@@ -50,6 +50,11 @@ test_main:
     mov eax, cr2
     CHECK eax, NP
     OK "add [not present], eax: #PF with the write error code"
+    TRY .npx
+    xchg [NP], eax
+.npx:
+    EXPECT_EXC 14, 2
+    OK "xchg [not present], eax: #PF with the write error code"
     mov eax, cr0
     and eax, 0x7FFEFFFF
     mov cr0, eax
