@@ -305,27 +305,28 @@ export class CpuState {
   rd16L(lin: number): number {
     const e = this.tlb.r[lin >>> 12]!;
     const o = lin & 0xfff;
-    if ((e & this.tlb.acc) !== 0 && o !== 0xfff) {
-      const p = (e & ~0xfff) | o;
-      if (LE && (p & 1) === 0) return this.ram16[p >> 1]!;
-      const ram = this.ram;
-      return ram[p]! | (ram[p + 1]! << 8);
-    }
+    if ((e & this.tlb.acc) !== 0 && o !== 0xfff) return this.ramRd16((e & ~0xfff) | o);
     return this.tlb.readSlow(this, lin, 2);
   }
   rd32L(lin: number): number {
     const e = this.tlb.r[lin >>> 12]!;
     const o = lin & 0xfff;
-    if ((e & this.tlb.acc) !== 0 && o < 0xffd) {
-      const p = (e & ~0xfff) | o;
-      if (LE && (p & 3) === 0) return this.ram32[p >> 2]!;
-      const ram = this.ram;
-      return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
-    }
+    if ((e & this.tlb.acc) !== 0 && o < 0xffd) return this.ramRd32((e & ~0xfff) | o);
     return this.tlb.readSlow(this, lin, 4);
   }
+  /** RAM at host offset `p` (a TLB entry's page plus the offset), one aligned load where the host allows */
+  private ramRd16(p: number): number {
+    if (LE && (p & 1) === 0) return this.ram16[p >> 1]!;
+    const ram = this.ram;
+    return ram[p]! | (ram[p + 1]! << 8);
+  }
+  private ramRd32(p: number): number {
+    if (LE && (p & 3) === 0) return this.ram32[p >> 2]!;
+    const ram = this.ram;
+    return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
+  }
   /**
-   * The read of a read-modify-write (ALU, INC/DEC, NEG, shifts, BTS/BTR/BTC on memory): through the write
+   * The read of a read-modify-write (ALU, INC/DEC, NEG, shifts, BTS/BTR/BTC, XCHG, CMPXCHG on memory): through the write
    * translation, so a page that can be read but not written (copy-on-write, to Linux) faults here with the write
    * error code, before the instruction has changed anything. A fault leaves no effect (SDM Vol. 3A 6.5): updating
    * the flags first and faulting at the write gave the handler the new EFLAGS, and a restarted ADC/SBB/RCL the
@@ -339,13 +340,15 @@ export class CpuState {
   }
   rdW16L(lin: number): number {
     const e = this.tlb.w[lin >>> 12]!;
-    if ((e & this.tlb.acc) !== 0 && (lin & 0xfff) !== 0xfff) return this.rd16L(lin);
+    const o = lin & 0xfff;
+    if ((e & this.tlb.acc) !== 0 && o !== 0xfff) return this.ramRd16((e & ~0xfff) | o);
     this.tlb.probeWrite(this, lin, 2);
     return this.rd16L(lin);
   }
   rdW32L(lin: number): number {
     const e = this.tlb.w[lin >>> 12]!;
-    if ((e & this.tlb.acc) !== 0 && (lin & 0xfff) < 0xffd) return this.rd32L(lin);
+    const o = lin & 0xfff;
+    if ((e & this.tlb.acc) !== 0 && o < 0xffd) return this.ramRd32((e & ~0xfff) | o);
     this.tlb.probeWrite(this, lin, 4);
     return this.rd32L(lin);
   }

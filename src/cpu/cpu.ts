@@ -16,11 +16,11 @@ import { LocalApic } from './lapic.js';
 import { INTERP_LOOP } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
-import { compileBlock, type Block } from './jit/compile.js';
+import { compileBlock } from './jit/compile.js';
+import { blockSlot, JIT_SLOTS, type Block } from './jit/block.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
-const JIT_SLOTS = 1 << 16;
 /**
  * Visits of a block start before it is compiled. A block costs V8 a parse, bytecode and several tier-ups (1-2 ms
  * of CPU for its few KB of source, measured on the Linux boot's blocks); in a Linux boot
@@ -304,7 +304,7 @@ export class Cpu extends CpuState {
    */
   private markNoStart(eip: number): void {
     const lin = (this.segBase[CS]! + eip) | 0;
-    const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1); // runChunk's slot
+    const h = blockSlot(lin);
     if (this.blocks[h] !== undefined && this.blocks[h]!.n > 0) return;
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0) return;
@@ -406,7 +406,7 @@ export class Cpu extends CpuState {
           let nextStart = false;
           if (this.jit) {
             const lin = (this.segBase[CS]! + this.eip) | 0;
-            const h = (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
+            const h = blockSlot(lin);
             const b = this.blocks[h];
             const tlb = this.tlb;
             if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && (b.phys2 < 0 || b.pageGen2 === tlb.pageGen[b.phys2 >>> 12]) && b.csBase === this.segBase[CS] && b.os === this.defOs

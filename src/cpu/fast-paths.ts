@@ -13,6 +13,7 @@
  */
 import type { Cpu } from './cpu.js';
 import { R8 } from './cpu-state.js';
+import { SLOT_EXPR } from './jit/block.js';
 
 type Handler = (c: Cpu) => void;
 /** Runs instructions until `c.retired` reaches `end`, an instruction sets `breakLoop`, or (with `c.jit`) a block may run or compile. */
@@ -328,12 +329,12 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     'if(c.jit===true&&(ns||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){' +
     // A block may start here: Cpu.runChunk's lookup and visit count, done here so that a start with no block to run
     // (a Linux boot: 5.7 M of its 10 M) goes on interpreting instead of returning to runChunk to be called again.
-    // The visit is counted here as runChunk counts it (the same slot hash, JIT_SLOTS = 1 << 16 in cpu.ts) unless
+    // The visit is counted here as runChunk counts it (the same slot, jit/block.ts blockSlot) unless
     // runChunk has more to do: a block in the slot (it checks the block and runs it, or counts the visit itself)
     // or a compile due on this visit. Every operation here runs on every start (the exits are bare returns), so
     // none lacks type feedback when V8 optimises the loop early in a boot: each that did cost a deoptimisation.
     // After CALL_SPAN instructions in this call, it returns at the next block start anyway (see CALL_SPAN).
-    'const lin=(c.segBase[1]+c.eipI32)|0,h=(lin^(lin>>>14))&65535;' +
+    `const lin=(c.segBase[1]+c.eipI32)|0,h=${SLOT_EXPR};` +
     'const n=c.hotLin[h]===lin?c.hot[h]+1:1;' + // another address in this slot: counted afresh
     'if(c.blocks[h]!==undefined||n>c.jitThreshold||c.retired>=cap)return;' +
     'c.hotLin[h]=lin;c.hot[h]=n;}' +

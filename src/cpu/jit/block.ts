@@ -8,6 +8,16 @@ import type { Cpu } from '../cpu.js';
 
 export type BlockFn = (c: Cpu, max: number) => number;
 
+/** Slots of the run loop's direct-mapped block table (Cpu.blocks, with the visit counts Cpu.hot / Cpu.hotLin). */
+export const JIT_SLOTS = 1 << 16;
+/**
+ * The table slot of linear EIP `lin`. The one definition: Cpu.runChunk and Cpu.markNoStart call it, and the
+ * interpreter's generated loop writes out SLOT_EXPR (fast-paths.ts makeInterpLoop), which must stay the same hash.
+ */
+export const blockSlot = (lin: number): number => (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
+/** blockSlot as source text over a local `lin`, for generated code */
+export const SLOT_EXPR = `(lin^(lin>>>14))&${JIT_SLOTS - 1}`;
+
 export class Block {
   /**
    * TLB epoch the block was last checked in. After a TLB flush (CR3 load, INVLPG) the block is still good if its

@@ -26,7 +26,6 @@ import { emitString, type MemEmit } from './emit-string.js';
 import { lowerFlags } from './flags.js';
 import { hoistInvariantSites, siteMarker, type MemSite } from './invariant-sites.js';
 
-export { Block };
 
 const MAX_INSNS = 48;
 const SEG = ['0', '1', '2', '3', '4', '5'];
