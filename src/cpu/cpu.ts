@@ -18,6 +18,7 @@ import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock } from './jit/compile.js';
 import { blockSlot, JIT_SLOTS, type Block } from './jit/block.js';
+import { makeWasmTier, type WasmTier } from './jit/wasm/wasm-block.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
@@ -29,6 +30,12 @@ import { Fpu } from './fpu/fpu-state.js';
  * interpreter alone 24 s: most kernel blocks run too few times to repay their compile. Hot loops run far more.
  */
 const JIT_THRESHOLD = 16384;
+/**
+ * Visits of a block start before it is compiled for the WebAssembly tier (jit/wasm/), which compiles in well under
+ * a millisecond: warm code that never reaches JIT_THRESHOLD runs compiled too. A start the tier cannot compile is
+ * tried again after as many visits, until JIT_THRESHOLD visits make it a JavaScript block.
+ */
+const WASM_THRESHOLD = 256;
 /** The compiler may compile one instruction per this many retired ones on average... */
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
@@ -66,6 +73,12 @@ export interface CpuOptions {
    */
   jit?: boolean;
   jitThreshold?: number;
+  /**
+   * Compile warm blocks to WebAssembly first (jit/wasm/; default true where the host has WebAssembly and the CPU owns
+   * its memory's arena), after `wasmThreshold` visits (default 256, at most `jitThreshold`).
+   */
+  wasm?: boolean;
+  wasmThreshold?: number;
   /** CPU model name from cpu-model.ts (default 'acpidm'); an unknown name throws */
   model?: string;
 }
@@ -129,7 +142,20 @@ export class Cpu extends CpuState {
   set tsc(v: number) { this.tscOffset = v - this.clock.ns(); }
   // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
   jit: boolean;
-  jitThreshold: number;
+  /** visits of a block start before a JavaScript block is compiled there */
+  get jitThreshold(): number { return this.jsThreshold; }
+  set jitThreshold(v: number) { this.jsThreshold = v; this.hotThreshold = this.wasm ? Math.min(this.wasmThreshold, v) : v; }
+  private jsThreshold: number;
+  /** the WebAssembly tier is on */
+  readonly wasm: boolean;
+  private readonly wasmThreshold: number;
+  /**
+   * Visits of a block start before a compile is tried there (the smaller threshold): the run loop and the
+   * interpreter's loop (fast-paths.ts) count up to it.
+   */
+  hotThreshold: number;
+  /** per block slot: WebAssembly compiles tried and failed since the last JavaScript one (see WASM_THRESHOLD) */
+  private readonly wasmTries = new Uint8Array(JIT_SLOTS);
   /** blocks, visit counts and the addresses counted: also read by the interpreter's loop at block starts (fast-paths.ts) */
   readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
   readonly hot = new Uint16Array(JIT_SLOTS);
@@ -137,11 +163,15 @@ export class Cpu extends CpuState {
   readonly hotLin = new Int32Array(JIT_SLOTS);
   private compileCredit = COMPILE_BURST;
   private creditAt = 0;
-  private curBlock: Block | null = null;
+  /** the compiled block running (the WebAssembly tier's glue reads its index here) */
+  curBlock: Block | null = null;
+  /** the WebAssembly tier (jit/wasm/), null when it is off */
+  readonly wasmTier: WasmTier | null;
   /** linear addresses of Jcc instructions seen to leave their block most of the time (see followSideExit) */
   private readonly takenJcc = new Set<number>();
-  /** blocks compiled so far (for tests and benchmarks) */
+  /** blocks compiled so far (for tests and benchmarks), and how many of them for the WebAssembly tier */
   blocksCompiled = 0;
+  wasmBlocks = 0;
   /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
   insnsCompiled = 0;
   /** [0]: instructions retired inside compiled blocks, [1]: blocks entered from the run loop (floats, so the counts never change a field's representation) */
@@ -161,7 +191,11 @@ export class Cpu extends CpuState {
     this.intrLine = o.intr ?? null;
     this.lapic = new LocalApic();
     this.jit = o.jit ?? true;
-    this.jitThreshold = o.jitThreshold ?? JIT_THRESHOLD;
+    this.jsThreshold = o.jitThreshold ?? JIT_THRESHOLD;
+    this.wasmTier = (o.wasm ?? true) ? makeWasmTier(this) : null;
+    this.wasm = this.wasmTier !== null;
+    this.wasmThreshold = o.wasmThreshold ?? WASM_THRESHOLD;
+    this.hotThreshold = this.wasm ? Math.min(this.wasmThreshold, this.jsThreshold) : this.jsThreshold;
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
     this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
@@ -195,7 +229,7 @@ export class Cpu extends CpuState {
     const g = this as unknown as Record<string, unknown>;
     for (const k of Object.keys(this)) {
       const v = g[k];
-      if (k === 'jit' || k === 'jitThreshold') continue;
+      if (k === 'jit' || k === 'jsThreshold' || k === 'hotThreshold' || k === 'wasm' || k === 'wasmThreshold') continue;
       if (typeof v === 'boolean') { g[k] = !v; g[k] = v; } else if (typeof v === 'number' && (v | 0) === v) { g[k] = v ^ 1; g[k] = v; }
     }
   }
@@ -258,7 +292,7 @@ export class Cpu extends CpuState {
    * otherwise runs as four blocks per iteration, each entered from the run loop. At most MAX_ROUNDS times a block.
    */
   private followSideExit(b: Block, done: number, h: number): void {
-    if (b.sideExits * 4 < b.calls || b.rounds >= MAX_ROUNDS || this.compileCredit <= 0) { b.sideExits = 0; b.calls = 0; return; }
+    if (b.wasmIndex >= 0 || b.sideExits * 4 < b.calls || b.rounds >= MAX_ROUNDS || this.compileCredit <= 0) { b.sideExits = 0; b.calls = 0; return; }
     const at = b.starts[done - 1];
     if (at === undefined) return;
     if (this.takenJcc.size >= JIT_SLOTS) this.takenJcc.clear();
@@ -288,6 +322,23 @@ export class Cpu extends CpuState {
     this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
+    if (this.wasmTier !== null) {
+      const wb = this.wasmTier.compile(lin, this.eip, phys, h);
+      if (wb !== null) {
+        this.blocks[h] = wb;
+        this.compileCredit -= wb.n;
+        this.insnsCompiled += wb.n;
+        this.blocksCompiled++;
+        this.wasmBlocks++;
+        this.wasmTries[h] = 0;
+        return;
+      }
+      // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
+      const tries = Math.min(255, this.wasmTries[h]! + 1);
+      this.wasmTries[h] = tries;
+      if (tries * this.hotThreshold < this.jsThreshold && tries < 255) return;
+      this.wasmTries[h] = 0;
+    }
     const b = compileBlock(this, lin, this.eip, phys);
     this.blocks[h] = b;
     this.compileCredit -= b.n;
@@ -373,6 +424,7 @@ export class Cpu extends CpuState {
       this.sliceDeadline = this.clock.nextDeadline();
       this.runChunk(end);
       this.syncClock();
+      if (this.wasmTier !== null) this.wasmTier.poll();
       if (this.mem.generation !== this.memGen) { this.memGen = this.mem.generation; this.tlb.flush(); } // PAM, MMIO maps
       if (this.breakLoop) {
         if (this.exitReason !== null) { exit = this.exitReason; break; }
@@ -429,7 +481,7 @@ export class Cpu extends CpuState {
             } else if (this.hotLin[h] !== lin) {
               this.hotLin[h] = lin; // another address in this slot: start counting it afresh
               this.hot[h] = 1;
-            } else if (++this.hot[h]! > this.jitThreshold) {
+            } else if (++this.hot[h]! > this.hotThreshold) {
               this.hot[h] = 0;
               this.compileHere(lin, h); // used from the next visit; this one is interpreted
               nextStart = true;

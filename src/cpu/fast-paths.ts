@@ -336,7 +336,7 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     // After CALL_SPAN instructions in this call, it returns at the next block start anyway (see CALL_SPAN).
     `const lin=(c.segBase[1]+c.eipI32)|0,h=${SLOT_EXPR};` +
     'const n=c.hotLin[h]===lin?c.hot[h]+1:1;' + // another address in this slot: counted afresh
-    'if(c.blocks[h]!==undefined||n>c.jitThreshold||c.retired>=cap)return;' +
+    'if(c.blocks[h]!==undefined||n>c.hotThreshold||c.retired>=cap)return;' +
     'c.hotLin[h]=lin;c.hot[h]=n;}' +
     'ns=false;}}';
   return new Function('H', 'G', 'S', 'R8', 'MEM', 'OUT', src)(handlers, GENERIC, slot, R8, MEM, OUT) as InterpLoop;
