@@ -323,6 +323,7 @@ export class Cpu extends CpuState {
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
     if (this.wasmTier !== null) {
+      this.wasmTier.poll();
       const wb = this.wasmTier.compile(lin, this.eip, phys, h);
       if (wb !== null) {
         this.blocks[h] = wb;

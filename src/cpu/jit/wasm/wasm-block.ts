@@ -27,9 +27,12 @@ import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
 
 /** the longest block (as jit/compile.ts MAX_INSNS) */
 const MAX_INSNS = 48;
-/** blocks per module, and the instructions a block may wait for its batch */
+/**
+ * Blocks per module, and how long a block may wait for its batch: FLUSH_AFTER times the visits it took to become
+ * warm (Cpu.hotThreshold), in instructions (0 when every block compiles at its first visit: no waiting).
+ */
 const BATCH = 32;
-const FLUSH_AFTER = 1 << 20;
+const FLUSH_AFTER = 64;
 /** table entries before everything compiled is dropped and the table refilled */
 const TABLE_MAX = 1 << 16;
 const ES = 0, CS = 1, SS = 2, DS = 3;
@@ -128,15 +131,15 @@ export class WasmTier {
     const key = `${phys}:${eip}:${c.features & 0x8000}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
     const idx = this.cache.get(key);
     if (idx !== undefined) { this.ready(b, idx); return b; }
-    if (this.pending.length === 0) this.since = c.clock.instructions;
+    if (this.pending.length === 0) this.since = c.clock.instructions + c.retired;
     this.pending.push({ block: b, body: out.body, key });
-    if (this.pending.length >= BATCH) this.flush();
+    if (this.pending.length >= BATCH) this.flush(); else this.poll();
     return b;
   }
 
-  /** Compile the pending blocks when the batch is full or has waited long enough (the run loop asks between slices). */
+  /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
   poll(): void {
-    if (this.pending.length !== 0 && this.c.clock.instructions - this.since >= FLUSH_AFTER) this.flush();
+    if (this.pending.length !== 0 && this.c.clock.instructions + this.c.retired - this.since >= FLUSH_AFTER * this.c.hotThreshold) this.flush();
   }
 
   private ready(b: Block, idx: number): void {
