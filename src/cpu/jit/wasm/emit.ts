@@ -30,11 +30,14 @@ export const IMPORTS = [
   { name: 'rd', type: { params: 3, results: 1 } }, // (seg, off, size) -> value
   { name: 'rdw', type: { params: 3, results: 1 } }, // the read of a read-modify-write (write translation)
   { name: 'wr', type: { params: 4, results: 1 } }, // (seg, off, value, size) -> 1: leave the block after this instruction
+  { name: 'mat', type: { params: 0, results: 1 } }, // EFLAGS from the lazy state in the arena (the dispatcher's)
 ] as const;
-const F_RD = 0, F_RDW = 1, F_WR = 2;
+const F_RD = 0, F_RDW = 1, F_WR = 2, F_MAT = 3;
+/** the static flag state at a block's start: whatever the arena holds (the run loop's or the previous block's) */
+const UNKNOWN = -1;
 
 // locals: parameters, then the registers and scratch
-const P_MAX = 0, P_ACC = 1, P_FLAGS = 2;
+const P_MAX = 0, P_ACC = 1, P_UNUSED = 2;
 const L_R = 3; // EAX..EDI: 3..10
 const L_N = 11, L_FD = 12, L_FS = 13, L_FR = 14, L_LA = 15, L_E = 16, L_V = 17, L_T = 18, L_XEIP = 19;
 /** the lazy-flag state at run time (mask, kind, width): what a fault or an exit stores */
@@ -45,7 +48,7 @@ const L_LEAVE = 23;
 const L_C = 24;
 /** extra locals after the three parameters */
 export const LOCALS = 22;
-const L_FL = P_FLAGS; // EFLAGS lives in the parameter it came in
+const L_FL = P_UNUSED; // EFLAGS (with the lazy mask's bits stale) in the third parameter's slot
 
 export interface Emitted {
   readonly body: Uint8Array;
@@ -69,8 +72,8 @@ class Gen {
   written = 0;
   /** instructions emitted */
   count = 0;
-  // the lazy-flag state after the instructions emitted so far, as known at compile time
-  private mask = 0;
+  // the lazy-flag state after the instructions emitted so far, as known at compile time (UNKNOWN: in the locals only)
+  private mask = UNKNOWN;
   private kind = K_ADD;
   private bits = 32;
   /** the last producer was ADC/SBB: CF and the conditions come from the general formulas, not an operand compare */
@@ -80,25 +83,14 @@ class Gen {
   private i = 0;
   /** the current instruction made a slow store that may ask to leave */
   private slowStore = false;
-  /**
-   * An instruction before the block's first complete flag producer reads the flags: the loop's back edge must then
-   * bring the flags to the state the first instruction was compiled for (complete in L_FL).
-   */
-  private readonly headNeedsFlags: boolean;
-
-  constructor(private readonly insns: readonly Insn[], private readonly store: number, private readonly hasCmov: boolean) {
-    this.headNeedsFlags = false;
-    for (const ins of insns) {
-      const f = flagUse(ins);
-      if (f === 'reads') { this.headNeedsFlags = true; break; }
-      if (f === 'sets') break;
-    }
-  }
+  constructor(private readonly insns: readonly Insn[], private readonly store: number, private readonly hasCmov: boolean) {}
 
   run(): boolean {
     const w = this.w;
     for (let r = 0; r < 8; r++) w.i32(0).load(A_REGS + 4 * r).set(L_R + r);
-    w.i32(32).set(L_BITS);
+    // the lazy flags as the run loop or the previous block left them
+    w.i32(0).load(A_FLAGS).set(L_FL).i32(0).load(A_MASK).set(L_MASK).i32(0).load(A_KIND).set(L_KIND);
+    w.i32(0).load(A_BITS).set(L_BITS).i32(0).load(A_DST).set(L_FD).i32(0).load(A_SRC).set(L_FS).i32(0).load(A_RES).set(L_FR);
     w.block().loop();
     const n = this.insns.length;
     for (this.i = 0; this.i < n; this.i++) {
@@ -277,6 +269,7 @@ class Gen {
   // ---------------------------------------------------------------- flags
 
   private cf(): void {
+    this.known();
     const w = this.w;
     if ((this.mask & CF) === 0) { w.get(L_FL).i32(1).and(); return; }
     if (this.kind === K_LOGIC) { w.i32(0); return; }
@@ -290,6 +283,7 @@ class Gen {
     w.i32(this.bits - 1).shrU().i32(1).and();
   }
   private zf(): void {
+    this.known();
     const w = this.w;
     if ((this.mask & ZF) === 0) { w.get(L_FL).i32(6).shrU().i32(1).and(); return; }
     w.get(L_FR);
@@ -297,11 +291,13 @@ class Gen {
     w.eqz();
   }
   private sf(): void {
+    this.known();
     const w = this.w;
     if ((this.mask & SF) === 0) { w.get(L_FL).i32(7).shrU().i32(1).and(); return; }
     w.get(L_FR).i32(this.bits - 1).shrU().i32(1).and();
   }
   private of(): void {
+    this.known();
     const w = this.w;
     if ((this.mask & OF) === 0) { w.get(L_FL).i32(11).shrU().i32(1).and(); return; }
     if (this.kind === K_LOGIC) { w.i32(0); return; }
@@ -310,18 +306,28 @@ class Gen {
     w.i32(this.bits - 1).shrU().i32(1).and();
   }
   private pf(): void {
+    this.known();
     const w = this.w;
     if ((this.mask & PF) === 0) { w.get(L_FL).i32(2).shrU().i32(1).and(); return; }
     w.get(L_FR).i32(0xff).and().popcnt().i32(1).and().i32(1).xor(); // even parity
   }
   private af(): void {
+    this.known();
     const w = this.w;
     if ((this.mask & AF) === 0) { w.get(L_FL).i32(4).shrU().i32(1).and(); return; }
     if (this.kind === K_LOGIC) { w.i32(0); return; }
     w.get(L_FD).get(L_FS).xor().get(L_FR).xor().i32(4).shrU().i32(1).and();
   }
+  /** Before reading a flag at the block's start: the complete EFLAGS from the locals' state, computed by the dispatcher. */
+  private known(): void {
+    if (this.mask !== UNKNOWN) return;
+    this.storeFlags();
+    this.w.call(F_MAT).set(L_FL);
+    this.state(0, K_ADD, 32);
+  }
   /** EFLAGS complete in L_FL (cpu-state.ts getFlags) */
   private materialize(): void {
+    this.known();
     if (this.mask === 0) return;
     const w = this.w, m = this.mask;
     w.get(L_FL).i32(~m).and();
@@ -336,6 +342,7 @@ class Gen {
   }
   /** Push condition `cc` (Jcc's low nibble) as 0 or 1. */
   private cond(cc: number): void {
+    this.known();
     const w = this.w, base = cc >> 1;
     const full = this.mask === ARITH && this.bits === 32 && !this.carry;
     if (full && this.kind === K_SUB && base !== 0 && base !== 4 && base !== 5) {
@@ -635,6 +642,7 @@ class Gen {
   }
   /** INC/DEC of L_T into L_FR: CF keeps its value (cpu-state.ts setLazyKeepCF) */
   private incDec(dec: boolean, bits: number): void {
+    this.known();
     const w = this.w;
     if (this.mask & CF) { w.get(L_FL).i32(~CF).and(); this.cf(); w.or().set(L_FL); }
     w.get(L_T).tee(L_FD).i32(1).tee(L_FS);
@@ -694,32 +702,9 @@ class Gen {
     w.if_(); this.depth++;
     this.exit(this.insns[0]!.eip, 0);
     w.end(); this.depth--;
-    // the flag state at the loop head must be what the first instructions were compiled for (complete, from entry)
-    // when they read it before setting it
-    if (this.headNeedsFlags) this.materialize();
+    // the loop head was compiled for any flag state (UNKNOWN: the locals hold it)
     w.br(this.depth);
   }
-}
-
-/** Does the instruction read the flags ('reads'), set all six arithmetic flags without reading them ('sets'), or neither? */
-function flagUse(ins: Insn): 'reads' | 'sets' | 'none' {
-  const op = ins.op;
-  if (op >= 0x10 && op < 0x20) return 'reads'; // ADC / SBB
-  if (op < 0x40) return 'sets';
-  if (op < 0x50) return 'reads'; // INC/DEC keep CF
-  if (op === 0x9c || op === 0xd3 || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb || op === 0x1ba) return 'reads';
-  if (op === 0x69 || op === 0x6b || op === 0x1af) return 'sets';
-  if ((op === 0x80 || op === 0x81 || op === 0x83) && (ins.reg === 2 || ins.reg === 3)) return 'reads';
-  if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x1a0) || (op >= 0x140 && op < 0x150)) return 'reads';
-  if (op === 0x80 || op === 0x81 || op === 0x83 || op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return 'sets';
-  if (op === 0xf6 || op === 0xf7) return ins.reg === 0 || ins.reg === 3 ? 'sets' : 'none';
-  if (op === 0xfe || op === 0xff) return ins.reg <= 1 ? 'reads' : 'none';
-  if (op === 0xc1 || op === 0xd1) {
-    const cnt = op === 0xd1 ? 1 : ins.imm & 31;
-    if (cnt === 0) return 'none';
-    return ins.reg <= 1 ? 'reads' : 'sets';
-  }
-  return 'none';
 }
 
 /** instructions that end the block themselves */

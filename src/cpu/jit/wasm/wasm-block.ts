@@ -25,8 +25,8 @@ import { decode, type Insn } from './decode.js';
 import { emitBlock, IMPORTS, LOCALS } from './emit.js';
 import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
 
-/** the longest block (as jit/compile.ts MAX_INSNS) */
-const MAX_INSNS = 48;
+/** the longest block (a WebAssembly function compiles in time linear in its length; JavaScript blocks stop at 48) */
+const MAX_INSNS = 200;
 /**
  * Blocks per module, and how long a block may wait for its batch: FLUSH_AFTER times the visits it took to become
  * warm (Cpu.hotThreshold), in instructions (0 when every block compiles at its first visit: no waiting).
@@ -43,7 +43,7 @@ interface Pending { readonly block: Block; readonly body: Uint8Array; readonly k
 /** Per CPU: the table, the dispatcher, the slow paths, compiled code by its bytes, the batch being formed. */
 export class WasmTier {
   private readonly st: Int32Array;
-  private readonly env: WebAssembly.ModuleImports;
+  private env: WebAssembly.ModuleImports;
   private readonly table: WebAssembly.Table;
   /** the block behind each table index (a fault in a chained block restarts from its `starts`) */
   private readonly byIndex: Block[] = [];
@@ -91,19 +91,22 @@ export class WasmTier {
       st[A_STOP >> 2] = 1; // and no chaining after this block
       return 1;
     };
-    this.env = { mem: memory, rd, rdw, wr };
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
     const disp = new WebAssembly.Instance(new WebAssembly.Module(buildDispatcher({
       flags: A_FLAGS, mask: A_MASK, kind: A_KIND, dst: A_DST, src: A_SRC, res: A_RES, bits: A_BITS, eip: A_EIP,
       cur: A_CUR, chain: A_CHAIN, stop: A_STOP, ht: A_HT, htSlots: HT_SLOTS, htEntry: HT_ENTRY,
     })), { env: { mem: memory, t: this.table } });
     const run = disp.exports['run'] as (idx: number, max: number, acc: number, flags: number, epoch: number, csBase: number) => number;
+    this.env = { mem: memory, rd, rdw, wr, mat: disp.exports['mat']! };
     this.glue = (cpu: Cpu, max: number): number => {
       const b = cpu.curBlock!;
       if (!flat(cpu)) { cpu.blocks[b.slot] = undefined; return 0; } // segments changed: the run loop interprets from here
       const ep = cpu.tlb.epoch;
       this.note(b, ep); // the run loop found it valid in this epoch: other blocks may chain to it
-      const done = run(b.wasmIndex, max, cpu.tlb.acc, cpu.getFlags(), ep, cpu.segBase[CS]!);
+      // the lazy flags as they are: the block computes what it reads (the dispatcher's `mat`)
+      st[A_FLAGS >> 2] = cpu.flags; st[A_MASK >> 2] = cpu.lfMask; st[A_KIND >> 2] = cpu.lfKind; st[A_BITS >> 2] = cpu.lfBits;
+      st[A_DST >> 2] = cpu.lfDstI32; st[A_SRC >> 2] = cpu.lfSrcI32; st[A_RES >> 2] = cpu.lfResI32;
+      const done = run(b.wasmIndex, max, cpu.tlb.acc, 0, ep, cpu.segBase[CS]!);
       cpu.flags = st[A_FLAGS >> 2]!; cpu.lfMask = st[A_MASK >> 2]!; cpu.lfKind = st[A_KIND >> 2]!; cpu.lfBits = st[A_BITS >> 2]!;
       cpu.lfDstI32 = st[A_DST >> 2]!; cpu.lfSrcI32 = st[A_SRC >> 2]!; cpu.lfResI32 = st[A_RES >> 2]!;
       cpu.eipI32 = st[A_EIP >> 2]!;

@@ -152,8 +152,10 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
  * The dispatcher (arena.ts for the words it uses): imports the memory and the function table, exports
  * `run(index, max, acc, flags, epoch, csBase)`. It calls table entry `index` as a block `(max, acc, flags)`, then,
  * while the block did not ask to stop and the EIP it left at starts a block in the chaining table that was valid in
- * this TLB epoch, under this CS base, and fits the budget left, calls that one too with the flags made complete
- * (cpu-state.ts getFlags, written out below). One JS-to-WebAssembly call for a chain of blocks.
+ * this TLB epoch, under this CS base, and fits the budget left, calls that one too. One JS-to-WebAssembly call for
+ * a chain of blocks; the lazy flags pass from block to block through the arena. It also exports `mat`, EFLAGS from
+ * the arena's lazy state (cpu-state.ts getFlags, written out below), which a block calls when it reads a flag it
+ * did not set.
  */
 export function buildDispatcher(a: {
   flags: number; mask: number; kind: number; dst: number; src: number; res: number; bits: number; eip: number;
@@ -175,8 +177,9 @@ export function buildDispatcher(a: {
   name(im, 'env'); name(im, 't'); im.byte(0x01).byte(0x70).byte(0x00).u32(0); // table of funcref, limits {min 0}
   section(out, SEC_IMPORT, im.done());
   section(out, SEC_FUNC, new WasmWriter().u32(2).u32(1).u32(2).done()); // function 0: run, 1: materialize
-  const ex = new WasmWriter().u32(1);
+  const ex = new WasmWriter().u32(2);
   name(ex, 'run'); ex.byte(0x00).u32(0);
+  name(ex, 'mat'); ex.byte(0x00).u32(1);
   section(out, SEC_EXPORT, ex.done());
 
   // run: params idx 0, max 1, acc 2, flags 3, epoch 4, csBase 5; locals n 6, lin 7, e 8
@@ -194,7 +197,6 @@ export function buildDispatcher(a: {
   r.get(8).load(4).get(5).ne().brIf(0);
   r.get(8).load(16).get(4).ne().brIf(0);
   r.get(8).load(12).get(1).get(6).sub().gtS().brIf(0);
-  r.call(1).set(3);
   r.get(8).load(8).set(0);
   r.br(1);
   r.end();
