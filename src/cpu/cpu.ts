@@ -17,7 +17,7 @@ import { INTERP_LOOP } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { compileBlock } from './jit/compile.js';
-import { blockSlot, JIT_SLOTS, type Block } from './jit/block.js';
+import { Block, blockSlot, JIT_SLOTS } from './jit/block.js';
 import { makeWasmTier, type WasmTier } from './jit/wasm/wasm-block.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
@@ -31,11 +31,16 @@ import { Fpu } from './fpu/fpu-state.js';
  */
 const JIT_THRESHOLD = 16384;
 /**
- * Visits of a block start before it is compiled for the WebAssembly tier (jit/wasm/), which compiles in well under
- * a millisecond: warm code that never reaches JIT_THRESHOLD runs compiled too. A start the tier cannot compile is
- * tried again after as many visits, until JIT_THRESHOLD visits make it a JavaScript block.
+ * When a block start is compiled for the WebAssembly tier (jit/wasm/): from WASM_FIRST visits on, once the
+ * instructions its block would have run interpreted (visits x length) reach WASM_WORK, and at WASM_THRESHOLD
+ * visits at the latest. A compile costs about the same per block whatever its length (a module, a table entry, the
+ * background tier-up), so short blocks wait longer: Linux's 1,600-instruction blake2s_compress_generic, visited
+ * ~1,600 times from a start after a REP MOVS, never reached a visit threshold and ran 9.7 M instructions
+ * interpreted. A start the tier cannot compile becomes a JavaScript block after JIT_THRESHOLD visits.
  */
-const WASM_THRESHOLD = 256;
+const WASM_FIRST = 256;
+const WASM_WORK = 65_536;
+const WASM_THRESHOLD = 4096;
 /** The compiler may compile one instruction per this many retired ones on average... */
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
@@ -75,7 +80,8 @@ export interface CpuOptions {
   jitThreshold?: number;
   /**
    * Compile warm blocks to WebAssembly first (jit/wasm/; default true where the host has WebAssembly and the CPU owns
-   * its memory's arena), after `wasmThreshold` visits (default 256, at most `jitThreshold`).
+   * its memory's arena), after `wasmThreshold` visits (default 4096, fewer for long blocks: see WASM_WORK; at most
+   * `jitThreshold`).
    */
   wasm?: boolean;
   wasmThreshold?: number;
@@ -144,18 +150,24 @@ export class Cpu extends CpuState {
   jit: boolean;
   /** visits of a block start before a JavaScript block is compiled there */
   get jitThreshold(): number { return this.jsThreshold; }
-  set jitThreshold(v: number) { this.jsThreshold = v; this.hotThreshold = this.wasm ? Math.min(this.wasmThreshold, v) : v; }
+  set jitThreshold(v: number) { this.jsThreshold = v; this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, v) : v; }
   private jsThreshold: number;
   /** the WebAssembly tier is on */
   readonly wasm: boolean;
-  private readonly wasmThreshold: number;
+  /** visits of a block start before it is compiled for the WebAssembly tier at the latest */
+  wasmThreshold: number;
   /**
    * Visits of a block start before a compile is tried there (the smaller threshold): the run loop and the
    * interpreter's loop (fast-paths.ts) count up to it.
    */
   hotThreshold: number;
-  /** per block slot: WebAssembly compiles tried and failed since the last JavaScript one (see WASM_THRESHOLD) */
-  private readonly wasmTries = new Uint8Array(JIT_SLOTS);
+  /**
+   * Per block slot: times its start reached hotThreshold since its last compile, the start (linear EIP) that was,
+   * and 1 + the length of the WebAssembly block there (0: not formed yet). See WASM_WORK.
+   */
+  private readonly wasmRounds = new Uint8Array(JIT_SLOTS);
+  private readonly wasmLin = new Int32Array(JIT_SLOTS);
+  private readonly wasmLen = new Uint16Array(JIT_SLOTS);
   /** blocks, visit counts and the addresses counted: also read by the interpreter's loop at block starts (fast-paths.ts) */
   readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
   readonly hot = new Uint16Array(JIT_SLOTS);
@@ -195,7 +207,7 @@ export class Cpu extends CpuState {
     this.wasmTier = (o.wasm ?? true) ? makeWasmTier(this) : null;
     this.wasm = this.wasmTier !== null;
     this.wasmThreshold = o.wasmThreshold ?? WASM_THRESHOLD;
-    this.hotThreshold = this.wasm ? Math.min(this.wasmThreshold, this.jsThreshold) : this.jsThreshold;
+    this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, this.jsThreshold) : this.jsThreshold;
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
     this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
@@ -323,22 +335,34 @@ export class Cpu extends CpuState {
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
     if (this.wasmTier !== null) {
-      this.wasmTier.poll();
-      const wb = this.wasmTier.compile(lin, this.eip, phys, h);
-      if (wb !== null) {
-        this.blocks[h] = wb;
-        this.compileCredit -= wb.n;
-        this.insnsCompiled += wb.n;
-        this.blocksCompiled++;
-        this.wasmBlocks++;
-        this.wasmTries[h] = 0;
-        return;
+      const tier = this.wasmTier;
+      tier.poll();
+      let rounds = Math.min(255, this.wasmRounds[h]! + 1);
+      if (this.wasmLin[h] !== lin || this.wasmLen[h] === 0) { // another start in this slot: form its block once
+        this.wasmLin[h] = lin;
+        this.wasmLen[h] = 1 + tier.length(this.eip, phys);
+        rounds = 1;
+      }
+      this.wasmRounds[h] = rounds;
+      const visits = rounds * this.hotThreshold, n = this.wasmLen[h]! - 1;
+      if (n > 0) {
+        // warm enough for its length yet? (see WASM_WORK)
+        if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return;
+        const wb = tier.compile(lin, this.eip, phys, h);
+        if (wb !== null) {
+          this.blocks[h] = wb;
+          this.compileCredit -= wb.n;
+          this.insnsCompiled += wb.n;
+          this.blocksCompiled++;
+          this.wasmBlocks++;
+          this.wasmRounds[h] = 0; this.wasmLen[h] = 0;
+          if (wb.stopAt >= 0) this.markNoStart(wb.stopAt, false);
+          return;
+        }
       }
       // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
-      const tries = Math.min(255, this.wasmTries[h]! + 1);
-      this.wasmTries[h] = tries;
-      if (tries * this.hotThreshold < this.jsThreshold && tries < 255) return;
-      this.wasmTries[h] = 0;
+      if (visits < this.jsThreshold && rounds < 255) return;
+      this.wasmRounds[h] = 0; this.wasmLen[h] = 0;
     }
     const b = compileBlock(this, lin, this.eip, phys);
     this.blocks[h] = b;
@@ -354,14 +378,22 @@ export class Cpu extends CpuState {
    * the next branch each time (in a Linux boot SLOB's PUSHF / POP m32 / CLI, BT and REP STOS in hot loops). Store
    * the empty block (no function, so no compile cost) now, in a slot that holds no block.
    */
-  private markNoStart(eip: number): void {
+  private markNoStart(eip: number, js = true): void {
     const lin = (this.segBase[CS]! + eip) | 0;
     const h = blockSlot(lin);
     if (this.blocks[h] !== undefined && this.blocks[h]!.n > 0) return;
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0) return;
-    const b = compileBlock(this, lin, eip, (e & ~0xfff) | (lin & 0xfff));
-    if (b.n === 0) this.blocks[h] = b;
+    const phys = (e & ~0xfff) | (lin & 0xfff);
+    if (js) {
+      const b = compileBlock(this, lin, eip, phys);
+      if (b.n === 0) this.blocks[h] = b;
+      return;
+    }
+    // after a WebAssembly block: empty without asking the JavaScript compiler (the instruction is one the tier lacks;
+    // a JavaScript block starting with it would start warming up only where no WebAssembly block covers the code)
+    const t = this.tlb;
+    this.blocks[h] = new Block(null, 0, [], lin, this.segBase[CS]!, this.defOs, t.epoch, phys, t.codeGen, t.pageGen[phys >>> 12]!, -1, -1, 0, 0);
   }
 
   /**
@@ -464,7 +496,7 @@ export class Cpu extends CpuState {
             const tlb = this.tlb;
             if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && (b.phys2 < 0 || b.pageGen2 === tlb.pageGen[b.phys2 >>> 12]) && b.csBase === this.segBase[CS] && b.os === this.defOs
               && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
-              if (b.fn !== null && b.n <= end - this.retired) {
+              if (b.fn !== null && b.minBudget <= end - this.retired) {
                 this.curBlock = b;
                 const done = b.fn(this, end - this.retired);
                 this.retired += done;

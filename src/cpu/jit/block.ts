@@ -38,6 +38,8 @@ export class Block {
    */
   wasmIndex = -1;
   slot = -1;
+  /** the budget the run loop must have left to enter the block: all of it, or a long WebAssembly block's first stretch */
+  minBudget: number;
 
   constructor(
     /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -65,6 +67,7 @@ export class Block {
     readonly rounds: number,
   ) {
     this.epoch = epoch;
+    this.minBudget = n;
   }
 
   /** The same compiled code, valid again from now (compileBlock's cache of unchanged code bytes). */

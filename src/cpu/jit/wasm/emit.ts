@@ -33,6 +33,8 @@ export const IMPORTS = [
   { name: 'mat', type: { params: 0, results: 1 } }, // EFLAGS from the lazy state in the arena (the dispatcher's)
 ] as const;
 const F_RD = 0, F_RDW = 1, F_WR = 2, F_MAT = 3;
+/** the module's own first function (wasm-writer.ts buildModule puts it before the blocks): SYNC below */
+const F_SYNC = IMPORTS.length;
 /** the static flag state at a block's start: whatever the arena holds (the run loop's or the previous block's) */
 const UNKNOWN = -1;
 
@@ -46,9 +48,24 @@ const L_MASK = 20, L_KIND = 21, L_BITS = 22;
 const L_LEAVE = 23;
 /** a count or carry */
 const L_C = 24;
+/** instructions between a long block's budget checks (see Gen.run) */
+export const BUDGET_STEP = 64;
 /** extra locals after the three parameters */
 export const LOCALS = 22;
 const L_FL = P_UNUSED; // EFLAGS (with the lazy mask's bits stale) in the third parameter's slot
+
+/**
+ * The module's helper: (flags, mask, kind, bits, dst, src, res, insn, done, EAX..EDI) to the arena, what a slow
+ * path that faults hands to the CPU (wasm-block.ts sync).
+ */
+export const SYNC = ((): { type: { params: number; results: number }; body: Uint8Array } => {
+  const w = new WasmWriter().u32(0); // no locals
+  const at = [A_FLAGS, A_MASK, A_KIND, A_BITS, A_DST, A_SRC, A_RES, A_INSN, A_DONE];
+  at.forEach((a, i) => w.i32(0).get(i).store(a));
+  for (let r = 0; r < 8; r++) w.i32(0).get(at.length + r).store(A_REGS + 4 * r);
+  w.end();
+  return { type: { params: at.length + 8, results: 0 }, body: w.done() };
+})();
 
 export interface Emitted {
   readonly body: Uint8Array;
@@ -96,6 +113,13 @@ class Gen {
     for (this.i = 0; this.i < n; this.i++) {
       const ins = this.insns[this.i]!;
       const last = this.i === n - 1;
+      // a long block checks the budget every BUDGET_STEP instructions, so the run loop may enter it with that many
+      // left (Block.minBudget): it leaves before instruction i when the next stretch would not fit
+      if (this.i !== 0 && this.i % BUDGET_STEP === 0) {
+        w.get(L_N).i32(this.i + Math.min(BUDGET_STEP, n - this.i)).add().get(P_MAX).gtS().if_(); this.depth++;
+        this.exit(ins.eip, this.i);
+        w.end(); this.depth--;
+      }
       if (!this.insn(ins, last)) {
         if (this.i === 0) return false;
         this.exit(ins.eip, this.i); // not compiled: the block leaves before it
@@ -151,9 +175,10 @@ class Gen {
   /** Before calling out: what a fault in the callee needs to restart this instruction (wasm-block.ts syncFault). */
   private sync(ins: Insn): void {
     const w = this.w;
-    for (let r = 0; r < 8; r++) if ((this.store >> r) & 1) w.i32(0).get(L_R + r).store(A_REGS + 4 * r);
-    this.storeFlags();
-    w.i32(0).i32(ins.eip).store(A_INSN).i32(0).get(L_N).store(A_DONE);
+    // one call to the module's SYNC instead of 17 stores at every slow path: half the code of a block
+    w.get(L_FL).get(L_MASK).get(L_KIND).get(L_BITS).get(L_FD).get(L_FS).get(L_FR).i32(ins.eip).get(L_N);
+    for (let r = 0; r < 8; r++) w.get(L_R + r);
+    w.call(F_SYNC);
   }
 
   // ---------------------------------------------------------------- registers

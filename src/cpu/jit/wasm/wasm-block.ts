@@ -22,17 +22,22 @@ import type { Cpu } from '../../cpu.js';
 import { Block, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from './arena.js';
 import { decode, type Insn } from './decode.js';
-import { emitBlock, IMPORTS, LOCALS } from './emit.js';
+import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
 import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
 
-/** the longest block (a WebAssembly function compiles in time linear in its length; JavaScript blocks stop at 48) */
-const MAX_INSNS = 200;
 /**
- * Blocks per module, and how long a block may wait for its batch: FLUSH_AFTER times the visits it took to become
- * warm (Cpu.hotThreshold), in instructions (0 when every block compiles at its first visit: no waiting).
+ * The longest block. A WebAssembly function compiles in time linear in its length (JavaScript blocks stop at 48), and
+ * a long one checks the budget every BUDGET_STEP instructions: Linux's blake2s_compress_generic is 1,600
+ * straight-line instructions run ~5,800 times in a boot, which as 200-instruction blocks each warming up on its own
+ * ran 9.7 M instructions interpreted.
+ */
+const MAX_INSNS = 2000;
+/**
+ * Blocks per module, and how long a block may wait for its batch: FLUSH_AFTER times the visits a short block takes
+ * to become warm (Cpu.wasmThreshold), in instructions (0 when every block compiles at its first visit: no waiting).
  */
 const BATCH = 32;
-const FLUSH_AFTER = 64;
+const FLUSH_AFTER = 16;
 /** table entries before everything compiled is dropped and the table refilled */
 const TABLE_MAX = 1 << 16;
 const ES = 0, CS = 1, SS = 2, DS = 3;
@@ -122,7 +127,7 @@ export class WasmTier {
   compile(lin: number, eip: number, phys: number, slot: number): Block | null {
     const c = this.c;
     if (!flat(c)) return null;
-    const insns = formBlock(c.ram, phys, eip >>> 0);
+    const { insns, stopAt } = formBlock(c.ram, phys, eip >>> 0);
     if (insns.length === 0) return null;
     const out = emitBlock(insns, (c.features & 0x8000) !== 0);
     if (out === null) return null;
@@ -130,6 +135,10 @@ export class WasmTier {
     const b = new Block(null, out.starts.length, out.starts, lin, c.segBase[CS]!, c.defOs, tl.epoch, phys, tl.codeGen,
       tl.pageGen[phys >>> 12]!, -1, -1, 0, 0);
     b.slot = slot;
+    b.minBudget = Math.min(b.n, BUDGET_STEP);
+    // the instruction the block falls out at when it stops at one it cannot compile: Cpu.compileHere marks it as no
+    // block start, so the run loop interprets it and looks for a block right after it
+    b.stopAt = out.starts.length < insns.length ? insns[out.starts.length]!.eip : stopAt;
     // what the code depends on: its bytes, where they are, and the CPU model's CMOV
     const key = `${phys}:${eip}:${c.features & 0x8000}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
     const idx = this.cache.get(key);
@@ -140,9 +149,14 @@ export class WasmTier {
     return b;
   }
 
+  /** The length of the block at EIP `eip` (code at RAM offset `phys`) if compiled now; 0 if it cannot be. */
+  length(eip: number, phys: number): number {
+    return flat(this.c) ? formBlock(this.c.ram, phys, eip >>> 0).insns.length : 0;
+  }
+
   /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
   poll(): void {
-    if (this.pending.length !== 0 && this.c.clock.instructions + this.c.retired - this.since >= FLUSH_AFTER * this.c.hotThreshold) this.flush();
+    if (this.pending.length !== 0 && this.c.clock.instructions + this.c.retired - this.since >= FLUSH_AFTER * Math.min(this.c.wasmThreshold, this.c.jitThreshold)) this.flush();
   }
 
   private ready(b: Block, idx: number): void {
@@ -155,7 +169,7 @@ export class WasmTier {
   /** Enter `b` in the chaining table (arena.ts A_HT) as valid in TLB epoch `epoch`. */
   private note(b: Block, epoch: number): void {
     const lin = b.lin, e = (A_HT + ((lin ^ (lin >>> 12)) & (HT_SLOTS - 1)) * HT_ENTRY) >> 2, st = this.st;
-    st[e] = lin; st[e + 1] = b.csBase; st[e + 2] = b.wasmIndex; st[e + 3] = b.n; st[e + 4] = epoch;
+    st[e] = lin; st[e + 1] = b.csBase; st[e + 2] = b.wasmIndex; st[e + 3] = b.minBudget; st[e + 4] = epoch;
   }
 
   private flush(): void {
@@ -168,7 +182,7 @@ export class WasmTier {
       this.used = 0;
       return;
     }
-    const bytes = buildModule(IMPORTS, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
+    const bytes = buildModule(IMPORTS, SYNC, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: this.env });
     this.modules++;
     const base = this.used;
@@ -188,8 +202,9 @@ export class WasmTier {
  * of the block at the CALL's successor; a branch to the block's start ends it (the loop's back edge), and so does
  * an instruction already in the block (each appears once: a fault maps to one position).
  */
-function formBlock(ram: Uint8Array, phys: number, eip: number): Insn[] {
+function formBlock(ram: Uint8Array, phys: number, eip: number): { insns: Insn[]; stopAt: number } {
   const insns: Insn[] = [];
+  let stopAt = -1;
   const page = phys & ~0xfff, at0 = phys & 0xfff;
   const seen = new Set<number>();
   const rets: number[] = [];
@@ -198,7 +213,7 @@ function formBlock(ram: Uint8Array, phys: number, eip: number): Insn[] {
   let ip = eip, p = phys;
   while (insns.length < MAX_INSNS && !seen.has(ip)) {
     const ins = decode(ram, p, page + 0x1000, ip);
-    if (ins === null) break;
+    if (ins === null) { if (p + 15 <= page + 0x1000) stopAt = ip; break; } // (near the page's end it may just not fit)
     insns.push(ins);
     seen.add(ip);
     const op = ins.op;
@@ -218,7 +233,7 @@ function formBlock(ram: Uint8Array, phys: number, eip: number): Insn[] {
     if (q < 0) break;
     ip = to >>> 0; p = q;
   }
-  return insns;
+  return { insns, stopAt };
 }
 
 /** An instruction's bytes as text (the compiled-code cache's key) */

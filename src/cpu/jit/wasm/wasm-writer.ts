@@ -104,9 +104,11 @@ export interface FnType { readonly params: number; readonly results: number }
 
 /**
  * A module importing memory `env.mem` and the functions `env.<name>` (in order, so the first import is function 0),
- * and exporting the functions `bodies` (each without its final `end`, with `locals` extra i32 locals) as f0, f1...
+ * with `helper` (its body complete, locals included) as the next function, and exporting the functions `bodies`
+ * (each without its final `end`, with `locals` extra i32 locals) as f0, f1...
  */
-export function buildModule(imports: readonly { name: string; type: FnType }[], fnType: FnType, locals: number, bodies: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function buildModule(imports: readonly { name: string; type: FnType }[], helper: { type: FnType; body: Uint8Array },
+  fnType: FnType, locals: number, bodies: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const types: FnType[] = [];
   const typeOf = (t: FnType): number => {
     const i = types.findIndex((x) => x.params === t.params && x.results === t.results);
@@ -115,7 +117,7 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
     return types.length - 1;
   };
   const impTypes = imports.map((i) => typeOf(i.type));
-  const blockType = typeOf(fnType);
+  const blockType = typeOf(fnType), helperType = typeOf(helper.type);
   const out = new WasmWriter();
   out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
   const ts = new WasmWriter().u32(types.length);
@@ -130,13 +132,14 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
   name(im, 'env'); name(im, 'mem'); im.byte(0x02).byte(0x00).u32(0); // memory, limits {min 0}
   imports.forEach((imp, i) => { name(im, 'env'); name(im, imp.name); im.byte(0x00).u32(impTypes[i]!); });
   section(out, SEC_IMPORT, im.done());
-  const fs = new WasmWriter().u32(bodies.length);
+  const fs = new WasmWriter().u32(bodies.length + 1).u32(helperType);
   for (let i = 0; i < bodies.length; i++) fs.u32(blockType);
   section(out, SEC_FUNC, fs.done());
   const ex = new WasmWriter().u32(bodies.length);
-  bodies.forEach((_, i) => { name(ex, `f${i}`); ex.byte(0x00).u32(imports.length + i); });
+  bodies.forEach((_, i) => { name(ex, `f${i}`); ex.byte(0x00).u32(imports.length + 1 + i); });
   section(out, SEC_EXPORT, ex.done());
-  const code = new WasmWriter().u32(bodies.length);
+  const code = new WasmWriter().u32(bodies.length + 1);
+  code.u32(helper.body.length).bytes(helper.body);
   for (const body of bodies) {
     const fn = new WasmWriter();
     if (locals > 0) fn.u32(1).u32(locals).byte(I32); else fn.u32(0);
