@@ -16,7 +16,7 @@ import { LocalApic } from './lapic.js';
 import { INTERP_LOOP } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
-import { compileBlock } from './jit/compile.js';
+import { canStartBlock, compileBlock } from './jit/compile.js';
 import { Block, blockSlot, JIT_SLOTS } from './jit/block.js';
 import { makeWasmTier, type WasmTier } from './jit/wasm/wasm-block.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
@@ -339,9 +339,17 @@ export class Cpu extends CpuState {
       tier.poll();
       let rounds = Math.min(255, this.wasmRounds[h]! + 1);
       if (this.wasmLin[h] !== lin || this.wasmLen[h] === 0) { // another start in this slot: form its block once
+        const f = tier.form(this.eip, phys);
         this.wasmLin[h] = lin;
-        this.wasmLen[h] = 1 + tier.length(this.eip, phys);
+        this.wasmLen[h] = 1 + f.n;
         rounds = 1;
+        // the instruction it would stop at, if no block can start there either, is no block start: the run loop
+        // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
+        // block, a REP MOVS, then 1,600 straight-line instructions)
+        if (f.stopAt >= 0) this.markNoStart(f.stopAt, false);
+        // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
+        // JavaScript block could start here either: no block start, so the interpreter looks right after it
+        if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip, false); return; }
       }
       this.wasmRounds[h] = rounds;
       const visits = rounds * this.hotThreshold, n = this.wasmLen[h]! - 1;
@@ -390,8 +398,9 @@ export class Cpu extends CpuState {
       if (b.n === 0) this.blocks[h] = b;
       return;
     }
-    // after a WebAssembly block: empty without asking the JavaScript compiler (the instruction is one the tier lacks;
-    // a JavaScript block starting with it would start warming up only where no WebAssembly block covers the code)
+    // after a WebAssembly block: the instruction is one that tier lacks; empty if no JavaScript block can start there
+    // either (asking the JavaScript compiler about that one instruction, not compiling a block)
+    if (canStartBlock(this, eip, phys)) return;
     const t = this.tlb;
     this.blocks[h] = new Block(null, 0, [], lin, this.segBase[CS]!, this.defOs, t.epoch, phys, t.codeGen, t.pageGen[phys >>> 12]!, -1, -1, 0, 0);
   }

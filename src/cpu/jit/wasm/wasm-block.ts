@@ -149,9 +149,14 @@ export class WasmTier {
     return b;
   }
 
-  /** The length of the block at EIP `eip` (code at RAM offset `phys`) if compiled now; 0 if it cannot be. */
-  length(eip: number, phys: number): number {
-    return flat(this.c) ? formBlock(this.c.ram, phys, eip >>> 0).insns.length : 0;
+  /**
+   * The block at EIP `eip` (code at RAM offset `phys`) if compiled now: its length (0 if it cannot be) and the EIP
+   * of the instruction it would stop at for lack of a form (-1 if none).
+   */
+  form(eip: number, phys: number): { n: number; stopAt: number } {
+    if (!flat(this.c)) return { n: 0, stopAt: -1 };
+    const { insns, stopAt } = formBlock(this.c.ram, phys, eip >>> 0);
+    return { n: insns.length, stopAt };
   }
 
   /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
@@ -213,7 +218,7 @@ function formBlock(ram: Uint8Array, phys: number, eip: number): { insns: Insn[];
   let ip = eip, p = phys;
   while (insns.length < MAX_INSNS && !seen.has(ip)) {
     const ins = decode(ram, p, page + 0x1000, ip);
-    if (ins === null) { if (p + 15 <= page + 0x1000) stopAt = ip; break; } // (near the page's end it may just not fit)
+    if (ins === null) { stopAt = ip; break; } // (an instruction it lacks, or one that runs into the next page)
     insns.push(ins);
     seen.add(ip);
     const op = ins.op;
