@@ -5,8 +5,10 @@
 // stack and retired count; a page fault inside a chained block is precise; a store into the running block's own
 // code takes effect at the next instruction; blocks chain without returning to the run loop.
 import { describe, expect, it } from 'vitest';
-import type { Cpu } from '../../src/cpu/cpu.js';
-import type { PhysMemory } from '../../src/memory/phys-memory.js';
+import { VirtualClock } from '../../src/clock/virtual-clock.js';
+import { Cpu } from '../../src/cpu/cpu.js';
+import { PortBus } from '../../src/ioports/port-bus.js';
+import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { le32, runBare } from './bare-machine.js';
 import { runPaged } from './paged-machine.js';
 
@@ -17,7 +19,7 @@ function run(code: number[], tier: 'interp' | 'wasm', setup?: (m: PhysMemory, c:
     jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 2, ...(setup ? { setup } : {}),
   });
   return {
-    exit, insns, inBlocks, wasmBlocks: cpu.wasmBlocks, entries: cpu.blockEntries,
+    exit, insns, inBlocks, wasmBlocks: cpu.wasmBlocks, entries: cpu.blockEntries, wasmError: cpu.wasmTier?.error ?? null,
     regs: ['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi', 'esp', 'eip', 'eflags'].map((r) => cpu.getReg(r)),
     data: Array.from(mem.ram.subarray(DATA, DATA + 0x1000)),
     stack: Array.from(mem.ram.subarray(0x7fe00, 0x80000)),
@@ -99,6 +101,7 @@ describe('the WebAssembly tier agrees with the interpreter', () => {
       expect(wasm.insns).toBe(interp.insns);
       expect(interp.exit).toBe('halted-cli');
       expect(wasm.wasmBlocks).toBeGreaterThan(0);
+      expect(wasm.wasmError).toBeNull(); // every module compiled
       expect(wasm.inBlocks).toBeGreaterThan(wasm.insns / 4);
     });
   }
@@ -157,3 +160,39 @@ describe('WebAssembly blocks: faults, self-modifying code and chaining', () => {
   });
 });
 
+
+describe('WebAssembly blocks where the host refuses a synchronous compile (a browser main thread)', () => {
+  it('the modules are compiled in the background and the blocks run compiled once they arrive, agreeing with the interpreter', async () => {
+    const code = program(rng(4242));
+    code.splice(1, 4, ...le32(600)); // mov ecx, 600: a longer loop
+    const interp = run(code, 'interp');
+    const Module = WebAssembly.Module;
+    let refused = 0;
+    // as Chrome's main thread refuses a synchronous compile above 4 KB (here above 1 KB: the dispatcher compiles, the batches do not)
+    const Limited = function (bytes: BufferSource) {
+      if ((bytes as Uint8Array).byteLength > 1024) { refused++; throw new RangeError('WebAssembly.Module(): Buffer size is over the limit'); }
+      return new Module(bytes);
+    } as unknown as typeof WebAssembly.Module;
+    (WebAssembly as { Module: typeof WebAssembly.Module }).Module = Limited;
+    try {
+      const mem = new PhysMemory(4 << 20);
+      const clock = new VirtualClock();
+      const cpu = new Cpu({ mem, io: new PortBus(), clock, jit: true, jitThreshold: 2 });
+      for (let i = 0; i < 0x1000; i++) mem.ram[DATA + i] = (i * 37 + 11) & 0xff;
+      mem.load(0x100000, new Uint8Array(code));
+      cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
+      expect(cpu.run(5000)).toBe('budget');
+      expect(refused).toBeGreaterThan(0);
+      const early = cpu.insnsInBlocks;
+      await new Promise((r) => setTimeout(r, 100)); // the host compiles in the background meanwhile
+      expect(cpu.run(10_000_000)).toBe('halted-cli');
+      expect(cpu.wasmTier?.error ?? null).toBeNull();
+      expect(cpu.insnsInBlocks - early).toBeGreaterThan(clock.instructions / 2);
+      expect(clock.instructions).toBe(interp.insns);
+      expect(['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi', 'esp', 'eip', 'eflags'].map((r) => cpu.getReg(r))).toEqual(interp.regs);
+      expect(Array.from(mem.ram.subarray(DATA, DATA + 0x1000))).toEqual(interp.data);
+    } finally {
+      (WebAssembly as { Module: typeof WebAssembly.Module }).Module = Module;
+    }
+  });
+});

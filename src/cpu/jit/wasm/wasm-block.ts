@@ -62,6 +62,10 @@ export class WasmTier {
   readonly glue: BlockFn;
   /** modules compiled so far (for benchmarks) */
   modules = 0;
+  /** why the tier stopped (a module failed to compile: a bug of the emitter), or null */
+  error: string | null = null;
+  /** compile in the background (WebAssembly.instantiate): the host refused a synchronous compile */
+  private async = false;
 
   constructor(private readonly c: Cpu, memory: WebAssembly.Memory) {
     const st = this.st = new Int32Array(memory.buffer, 0, (A_HT + HT_SLOTS * HT_ENTRY) >> 2);
@@ -126,7 +130,7 @@ export class WasmTier {
    */
   compile(lin: number, eip: number, phys: number, slot: number): Block | null {
     const c = this.c;
-    if (!flat(c)) return null;
+    if (this.error !== null || !flat(c)) return null;
     const { insns, stopAt } = formBlock(c.ram, phys, eip >>> 0);
     if (insns.length === 0) return null;
     const out = emitBlock(insns, (c.features & 0x8000) !== 0);
@@ -188,16 +192,39 @@ export class WasmTier {
       return;
     }
     const bytes = buildModule(IMPORTS, SYNC, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: this.env });
-    this.modules++;
     const base = this.used;
+    this.used += batch.length; // the batch's table entries, whenever its module arrives
+    this.modules++;
+    if (!this.async) {
+      try {
+        this.install(batch, base, new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: this.env }));
+        return;
+      } catch (e) {
+        // a browser's main thread compiles only small modules synchronously (Chrome: 4 KB): from now on in the
+        // background, the blocks interpreted until their module arrives. Anything else is a bug of the emitter:
+        // the tier stops (the JavaScript blocks and the interpreter go on) and says why.
+        if (!(e instanceof RangeError)) { this.fail(e, batch); return; }
+        this.async = true;
+      }
+    }
+    WebAssembly.instantiate(bytes, { env: this.env }).then((r) => this.install(batch, base, r.instance), (e) => this.fail(e, batch));
+  }
+
+  private install(batch: readonly Pending[], base: number, inst: WebAssembly.Instance): void {
+    if (this.error !== null) return;
     if (this.table.length < base + batch.length) this.table.grow(Math.max(base + batch.length - this.table.length, this.table.length));
     batch.forEach((p, i) => {
       this.table.set(base + i, inst.exports[`f${i}`] as (...a: unknown[]) => unknown);
       this.cache.set(p.key, base + i);
       this.ready(p.block, base + i);
     });
-    this.used += batch.length;
+  }
+
+  /** The tier stops: no more compiles; blocks of the failed batch or waiting for one leave their slots. */
+  private fail(e: unknown, batch: readonly Pending[]): void {
+    this.error = e instanceof Error ? e.message : String(e);
+    for (const p of [...batch, ...this.pending]) if (this.c.blocks[p.block.slot] === p.block) this.c.blocks[p.block.slot] = undefined;
+    this.pending = [];
   }
 }
 
