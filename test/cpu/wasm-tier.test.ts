@@ -9,7 +9,7 @@ import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { Cpu } from '../../src/cpu/cpu.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
-import { le32, runBare } from './bare-machine.js';
+import { le16, le32, runBare } from './bare-machine.js';
 import { runPaged } from './paged-machine.js';
 
 const DATA = 0x200000;
@@ -52,7 +52,7 @@ function program(next: () => number): number[] {
   const rm = (reg: number): number[] => (next() % 2 ? [0xc0 | (reg << 3) | pick(R)] : modrmMem(reg));
   const body: number[] = [];
   for (let i = 0; i < 24; i++) {
-    switch (next() % 22) {
+    switch (next() % 24) {
       case 0: body.push(pick([0x01, 0x03, 0x09, 0x0b, 0x11, 0x13, 0x19, 0x1b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b]), ...rm(pick(R))); break;
       case 1: body.push(pick([0x00, 0x02, 0x10, 0x12, 0x28, 0x2a, 0x38, 0x3a]), ...rm(pick([0, 2, 3, 4, 6, 7]))); break; // 8-bit incl. AH DH BH
       case 2: body.push(0x66, pick([0x01, 0x03, 0x29, 0x2b, 0x39, 0x3b, 0x11, 0x19, 0x89, 0x8b]), ...rm(pick(R))); break; // 16-bit
@@ -73,7 +73,17 @@ function program(next: () => number): number[] {
       case 17: body.push(0x0f, 0xba, 0xc0 | ((4 + (next() & 3)) << 3) | pick(R), next() & 0xff); break; // BTx r, imm8
       case 18: body.push(0x56, 0x57, 0x89, 0xee, 0x8d, 0x7e, 0x40, pick([0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]), 0x5f, 0x5e); break; // string forms on EBP's area
       case 19: body.push(0x99); break; // CDQ
-      case 20: body.push(pick([0xa1, 0xa3]), ...le32(DATA + 0x200 + (next() & 0x3fc))); break; // moffs
+      case 20: body.push(pick([0xa0, 0xa1, 0xa2, 0xa3]), ...le32(DATA + 0x200 + (next() & 0x3fc))); break; // moffs
+      case 21: // more 16-bit forms: group 1, INC/DEC r16, NOT/NEG, MOV r16/m16 imm16, TEST
+        switch (next() % 5) {
+          case 0: body.push(0x66, 0x83, ...rm(next() % 8), next() & 0xff); break;
+          case 1: body.push(0x66, pick([0x40, 0x48]) + pick(R)); break;
+          case 2: body.push(0x66, 0xf7, ...rm(pick([2, 3]))); break;
+          case 3: if (next() % 2) body.push(0x66, 0xb8 + pick(R), ...le16(next())); else body.push(0x66, 0x81, ...rm(next() % 8), ...le16(next())); break;
+          default: body.push(0x66, 0x85, ...rm(pick(R))); break;
+        }
+        break;
+      case 22: body.push(0x0f, pick([0xa3, 0xab, 0xb3, 0xbb]), 0xc0 | (pick(R) << 3) | pick(R)); break; // BTx r, r
       default: body.push(0x85, ...rm(pick(R))); break; // TEST
     }
     // a Jcc over the next instruction now and then: a side exit on one path
