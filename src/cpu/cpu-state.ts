@@ -9,7 +9,7 @@
  */
 import type { PhysMemory } from '../memory/phys-memory.js';
 import { Tlb } from './tlb.js';
-import { A_REGS } from './jit/wasm/arena.js';
+import { A_REGS } from '../memory/wasm-arena.js';
 
 // Segment register numbers (Intel sreg encoding), then the system segments.
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;

@@ -13,7 +13,7 @@
  * Filled entries are remembered in a list so a flush touches only those.
  */
 import type { CpuState } from './cpu-state.js';
-import { A_TLB_R, A_TLB_W } from './jit/wasm/arena.js';
+import { A_TLB_R, A_TLB_W } from '../memory/wasm-arena.js';
 
 const PAGES = 1 << 20;
 const LIST = 8192;

@@ -8,7 +8,7 @@
  * The CPU reads RAM directly through `ram` for pages where `isRamPage()` is
  * true; every other access goes through read()/write() here.
  */
-import { A_RAM, allocArena, type Arena } from '../cpu/jit/wasm/arena.js';
+import { A_RAM, allocArena, type Arena } from './wasm-arena.js';
 
 export interface MmioOps {
   /** `offset` is relative to the page start; size 1, 2 or 4. */
@@ -37,7 +37,7 @@ export class PhysMemory {
    * through this one array (`directOffset`), so firmware runs as fast as code in RAM.
    */
   readonly store: Uint8Array;
-  /** the WebAssembly memory `store` lives in, with room for a CPU's registers and TLB (cpu/jit/wasm/arena.ts) */
+  /** the WebAssembly memory `store` lives in, with room for a CPU's registers and TLB (wasm-arena.ts) */
   readonly arena: Arena;
   private rom: Uint8Array | null = null;
   private romBase = 0; // physical address where the full ROM starts (4 GiB - size)

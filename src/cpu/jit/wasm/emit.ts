@@ -1,6 +1,6 @@
 /**
  * The WebAssembly tier's code generator: decoded instructions (decode.ts) to the body of one WebAssembly function
- * `(max, acc, flags) -> retired`, which runs them against the arena (arena.ts) exactly as the interpreter would.
+ * `(max, acc, flags) -> retired`, which runs them against the arena (memory/wasm-arena.ts) exactly as the interpreter would.
  *
  * - Registers live in locals for the block's run, loaded at entry and stored at every exit and before every call
  *   out (a fault in a slow path must see the registers of the instructions before it).
@@ -16,7 +16,7 @@
  * - Control: a Jcc's taken path leaves the block (a side exit) and its fall-through path goes on; a Jcc or JMP to
  *   the block's first instruction at its end loops while `max` allows; CALL, RET and other JMPs end the block.
  */
-import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from './arena.js';
+import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
 import type { Insn } from './decode.js';
 import { WasmWriter } from './wasm-writer.js';
 

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly tier: a block of the instructions decode.ts knows becomes one WebAssembly function (emit.ts)
- * working on the arena (arena.ts), run as an ordinary compiled block (jit/block.ts), so the run loop, the staleness
+ * working on the arena (memory/wasm-arena.ts), run as an ordinary compiled block (jit/block.ts), so the run loop, the staleness
  * checks and the fault unwinding are the ones JavaScript blocks use.
  *
  * Why: a JavaScript block costs V8 ~20 ms of optimising compile before it runs faster than the interpreter, so only
@@ -20,7 +20,7 @@
  */
 import type { Cpu } from '../../cpu.js';
 import { Block, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from './arena.js';
+import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
 import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
@@ -175,7 +175,7 @@ export class WasmTier {
     this.note(b, b.epoch);
   }
 
-  /** Enter `b` in the chaining table (arena.ts A_HT) as valid in TLB epoch `epoch`. */
+  /** Enter `b` in the chaining table (memory/wasm-arena.ts A_HT) as valid in TLB epoch `epoch`. */
   private note(b: Block, epoch: number): void {
     const lin = b.lin, e = (A_HT + ((lin ^ (lin >>> 12)) & (HT_SLOTS - 1)) * HT_ENTRY) >> 2, st = this.st;
     st[e] = lin; st[e + 1] = b.csBase; st[e + 2] = b.wasmIndex; st[e + 3] = b.minBudget; st[e + 4] = epoch;

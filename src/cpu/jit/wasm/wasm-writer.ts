@@ -152,7 +152,7 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
 }
 
 /**
- * The dispatcher (arena.ts for the words it uses): imports the memory and the function table, exports
+ * The dispatcher (memory/wasm-arena.ts for the words it uses): imports the memory and the function table, exports
  * `run(index, max, acc, flags, epoch, csBase)`. It calls table entry `index` as a block `(max, acc, flags)`, then,
  * while the block did not ask to stop and the EIP it left at starts a block in the chaining table that was valid in
  * this TLB epoch, under this CS base, and fits the budget left, calls that one too. One JS-to-WebAssembly call for

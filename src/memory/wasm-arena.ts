@@ -1,5 +1,5 @@
 /**
- * The arena: one WebAssembly.Memory holding everything a compiled WebAssembly block touches, so the block reads it
+ * The arena: one WebAssembly.Memory holding everything a compiled WebAssembly block (src/cpu/jit/wasm/) touches, so the block reads it
  * with plain loads and stores: the CPU's registers and its exit state, the TLB's read and write arrays, and guest
  * RAM followed by the directly readable BIOS image (PhysMemory.store). PhysMemory allocates it; the first CPU built
  * on that memory takes the register and TLB areas (a second CPU on the same memory gets arrays of its own and no
