@@ -57,6 +57,7 @@ function acpidmBoot(H, guest) {
       insns: run.sys.machine.clock.instructions, initrd: run.initrd,
       // what explains the time: the share run in compiled blocks, and how many blocks V8 had to compile
       inBlocks: cpu.insnsInBlocks, blocks: cpu.blocksCompiled, entries: cpu.blockEntries,
+      wasmBlocks: cpu.wasmBlocks, modules: cpu.wasmTier?.modules ?? 0,
     };
   });
 }
@@ -78,7 +79,8 @@ function qemuBoot(kernel, initrd, cmdline, dir) {
 
 /** How much of the boot ran compiled: the interpreter's share is what the remaining time goes to. */
 function jitNote(o) {
-  return `${(100 * o.inBlocks / o.insns).toFixed(0)}% of them in ${o.blocks} compiled blocks (${(o.entries / 1e6).toFixed(1)} M block entries)`;
+  return `${(100 * o.inBlocks / o.insns).toFixed(0)}% of them in ${o.blocks} compiled blocks (${o.wasmBlocks} WebAssembly in ${o.modules} modules; ` +
+    `${(o.entries / 1e6).toFixed(1)} M entries from the run loop)`;
 }
 
 const NAME = 'Linux boot to poweroff (tiny i386 kernel + busybox initramfs)';

@@ -9,6 +9,7 @@
  */
 import type { PhysMemory } from '../memory/phys-memory.js';
 import { Tlb } from './tlb.js';
+import { A_REGS } from '../memory/wasm-arena.js';
 
 // Segment register numbers (Intel sreg encoding), then the system segments.
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;
@@ -55,9 +56,11 @@ export const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 export const R8 = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
 
 export class CpuState {
-  readonly regs = new Int32Array(8);
-  readonly r16 = new Uint16Array(this.regs.buffer);
-  readonly r8 = new Uint8Array(this.regs.buffer);
+  readonly regs: Int32Array;
+  readonly r16: Uint16Array;
+  readonly r8: Uint8Array;
+  /** the registers and the TLB are in the memory's WebAssembly arena (jit/wasm/arena.ts): compiled WebAssembly blocks may run */
+  readonly inArena: boolean;
   /**
    * EIP's 32 bits as an int32 (`eip` reads it unsigned). A field that only ever holds int32 values keeps V8's
    * small-integer representation on 64-bit hosts; an unsigned EIP (a kernel at 0xC0000000) would make it a boxed
@@ -173,11 +176,19 @@ export class CpuState {
   readonly ram32: Int32Array;
 
   constructor(readonly mem: PhysMemory) {
+    // the first CPU on a memory takes the arena's register and TLB areas
+    const arena = mem.arena.cpuClaimed ? null : mem.arena;
+    if (arena !== null) arena.cpuClaimed = true;
+    const regBuf = arena === null ? new ArrayBuffer(32) : arena.buffer, regAt = arena === null ? 0 : A_REGS;
+    this.regs = new Int32Array(regBuf, regAt, 8);
+    this.r16 = new Uint16Array(regBuf, regAt, 16);
+    this.r8 = new Uint8Array(regBuf, regAt, 32);
+    this.inArena = arena !== null && arena.memory !== null;
     this.ram = mem.store; // RAM, then the BIOS image (PhysMemory.directOffset)
     const s = mem.store; // PhysMemory allocates it (offset 0, a multiple of 4 bytes long)
     this.ram16 = new Uint16Array(s.buffer, s.byteOffset, s.byteLength >> 1);
     this.ram32 = new Int32Array(s.buffer, s.byteOffset, s.byteLength >> 2);
-    this.tlb = new Tlb(this);
+    this.tlb = new Tlb(this, arena === null ? null : arena.buffer);
   }
 
   // ======================= exceptions =======================

@@ -16,8 +16,9 @@ import { LocalApic } from './lapic.js';
 import { INTERP_LOOP } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
-import { compileBlock } from './jit/compile.js';
-import { blockSlot, JIT_SLOTS, type Block } from './jit/block.js';
+import { canStartBlock, compileBlock } from './jit/compile.js';
+import { Block, blockSlot, JIT_SLOTS } from './jit/block.js';
+import { makeWasmTier, type WasmTier } from './jit/wasm/wasm-block.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
@@ -29,6 +30,17 @@ import { Fpu } from './fpu/fpu-state.js';
  * interpreter alone 24 s: most kernel blocks run too few times to repay their compile. Hot loops run far more.
  */
 const JIT_THRESHOLD = 16384;
+/**
+ * When a block start is compiled for the WebAssembly tier (jit/wasm/): from WASM_FIRST visits on, once the
+ * instructions its block would have run interpreted (visits x length) reach WASM_WORK, and at WASM_THRESHOLD
+ * visits at the latest. A compile costs about the same per block whatever its length (a module, a table entry, the
+ * background tier-up), so short blocks wait longer: Linux's 1,600-instruction blake2s_compress_generic, visited
+ * ~1,600 times from a start after a REP MOVS, never reached a visit threshold and ran 9.7 M instructions
+ * interpreted. A start the tier cannot compile becomes a JavaScript block after JIT_THRESHOLD visits.
+ */
+const WASM_FIRST = 256;
+const WASM_WORK = 65_536;
+const WASM_THRESHOLD = 4096;
 /** The compiler may compile one instruction per this many retired ones on average... */
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
@@ -66,6 +78,13 @@ export interface CpuOptions {
    */
   jit?: boolean;
   jitThreshold?: number;
+  /**
+   * Compile warm blocks to WebAssembly first (jit/wasm/; default true where the host has WebAssembly and the CPU owns
+   * its memory's arena), after `wasmThreshold` visits (default 4096, fewer for long blocks: see WASM_WORK; at most
+   * `jitThreshold`).
+   */
+  wasm?: boolean;
+  wasmThreshold?: number;
   /** CPU model name from cpu-model.ts (default 'acpidm'); an unknown name throws */
   model?: string;
 }
@@ -129,7 +148,26 @@ export class Cpu extends CpuState {
   set tsc(v: number) { this.tscOffset = v - this.clock.ns(); }
   // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
   jit: boolean;
-  jitThreshold: number;
+  /** visits of a block start before a JavaScript block is compiled there */
+  get jitThreshold(): number { return this.jsThreshold; }
+  set jitThreshold(v: number) { this.jsThreshold = v; this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, v) : v; }
+  private jsThreshold: number;
+  /** the WebAssembly tier is on */
+  readonly wasm: boolean;
+  /** visits of a block start before it is compiled for the WebAssembly tier at the latest */
+  wasmThreshold: number;
+  /**
+   * Visits of a block start before a compile is tried there (the smaller threshold): the run loop and the
+   * interpreter's loop (fast-paths.ts) count up to it.
+   */
+  hotThreshold: number;
+  /**
+   * Per block slot: times its start reached hotThreshold since its last compile, the start (linear EIP) that was,
+   * and 1 + the length of the WebAssembly block there (0: not formed yet). See WASM_WORK.
+   */
+  private readonly wasmRounds = new Uint8Array(JIT_SLOTS);
+  private readonly wasmLin = new Int32Array(JIT_SLOTS);
+  private readonly wasmLen = new Uint16Array(JIT_SLOTS);
   /** blocks, visit counts and the addresses counted: also read by the interpreter's loop at block starts (fast-paths.ts) */
   readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
   readonly hot = new Uint16Array(JIT_SLOTS);
@@ -137,11 +175,15 @@ export class Cpu extends CpuState {
   readonly hotLin = new Int32Array(JIT_SLOTS);
   private compileCredit = COMPILE_BURST;
   private creditAt = 0;
-  private curBlock: Block | null = null;
+  /** the compiled block running (the WebAssembly tier's glue reads its index here) */
+  curBlock: Block | null = null;
+  /** the WebAssembly tier (jit/wasm/), null when it is off */
+  readonly wasmTier: WasmTier | null;
   /** linear addresses of Jcc instructions seen to leave their block most of the time (see followSideExit) */
   private readonly takenJcc = new Set<number>();
-  /** blocks compiled so far (for tests and benchmarks) */
+  /** blocks compiled so far (for tests and benchmarks), and how many of them for the WebAssembly tier */
   blocksCompiled = 0;
+  wasmBlocks = 0;
   /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
   insnsCompiled = 0;
   /** [0]: instructions retired inside compiled blocks, [1]: blocks entered from the run loop (floats, so the counts never change a field's representation) */
@@ -161,7 +203,11 @@ export class Cpu extends CpuState {
     this.intrLine = o.intr ?? null;
     this.lapic = new LocalApic();
     this.jit = o.jit ?? true;
-    this.jitThreshold = o.jitThreshold ?? JIT_THRESHOLD;
+    this.jsThreshold = o.jitThreshold ?? JIT_THRESHOLD;
+    this.wasmTier = (o.wasm ?? true) ? makeWasmTier(this) : null;
+    this.wasm = this.wasmTier !== null;
+    this.wasmThreshold = o.wasmThreshold ?? WASM_THRESHOLD;
+    this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, this.jsThreshold) : this.jsThreshold;
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
     this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
@@ -195,7 +241,7 @@ export class Cpu extends CpuState {
     const g = this as unknown as Record<string, unknown>;
     for (const k of Object.keys(this)) {
       const v = g[k];
-      if (k === 'jit' || k === 'jitThreshold') continue;
+      if (k === 'jit' || k === 'jsThreshold' || k === 'hotThreshold' || k === 'wasm' || k === 'wasmThreshold') continue;
       if (typeof v === 'boolean') { g[k] = !v; g[k] = v; } else if (typeof v === 'number' && (v | 0) === v) { g[k] = v ^ 1; g[k] = v; }
     }
   }
@@ -258,7 +304,7 @@ export class Cpu extends CpuState {
    * otherwise runs as four blocks per iteration, each entered from the run loop. At most MAX_ROUNDS times a block.
    */
   private followSideExit(b: Block, done: number, h: number): void {
-    if (b.sideExits * 4 < b.calls || b.rounds >= MAX_ROUNDS || this.compileCredit <= 0) { b.sideExits = 0; b.calls = 0; return; }
+    if (b.wasmIndex >= 0 || b.sideExits * 4 < b.calls || b.rounds >= MAX_ROUNDS || this.compileCredit <= 0) { b.sideExits = 0; b.calls = 0; return; }
     const at = b.starts[done - 1];
     if (at === undefined) return;
     if (this.takenJcc.size >= JIT_SLOTS) this.takenJcc.clear();
@@ -288,6 +334,44 @@ export class Cpu extends CpuState {
     this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
+    if (this.wasmTier !== null) {
+      const tier = this.wasmTier;
+      tier.poll();
+      let rounds = Math.min(255, this.wasmRounds[h]! + 1);
+      if (this.wasmLin[h] !== lin || this.wasmLen[h] === 0) { // another start in this slot: form its block once
+        const f = tier.form(this.eip, phys);
+        this.wasmLin[h] = lin;
+        this.wasmLen[h] = 1 + f.n;
+        rounds = 1;
+        // the instruction it would stop at, if no block can start there either, is no block start: the run loop
+        // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
+        // block, a REP MOVS, then 1,600 straight-line instructions)
+        if (f.stopAt >= 0) this.markNoStart(f.stopAt, false);
+        // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
+        // JavaScript block could start here either: no block start, so the interpreter looks right after it
+        if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip, false); return; }
+      }
+      this.wasmRounds[h] = rounds;
+      const visits = rounds * this.hotThreshold, n = this.wasmLen[h]! - 1;
+      if (n > 0) {
+        // warm enough for its length yet? (see WASM_WORK)
+        if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return;
+        const wb = tier.compile(lin, this.eip, phys, h);
+        if (wb !== null) {
+          this.blocks[h] = wb;
+          this.compileCredit -= wb.n;
+          this.insnsCompiled += wb.n;
+          this.blocksCompiled++;
+          this.wasmBlocks++;
+          this.wasmRounds[h] = 0; this.wasmLen[h] = 0;
+          if (wb.stopAt >= 0) this.markNoStart(wb.stopAt, false);
+          return;
+        }
+      }
+      // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
+      if (visits < this.jsThreshold && rounds < 255) return;
+      this.wasmRounds[h] = 0; this.wasmLen[h] = 0;
+    }
     const b = compileBlock(this, lin, this.eip, phys);
     this.blocks[h] = b;
     this.compileCredit -= b.n;
@@ -302,14 +386,23 @@ export class Cpu extends CpuState {
    * the next branch each time (in a Linux boot SLOB's PUSHF / POP m32 / CLI, BT and REP STOS in hot loops). Store
    * the empty block (no function, so no compile cost) now, in a slot that holds no block.
    */
-  private markNoStart(eip: number): void {
+  private markNoStart(eip: number, js = true): void {
     const lin = (this.segBase[CS]! + eip) | 0;
     const h = blockSlot(lin);
     if (this.blocks[h] !== undefined && this.blocks[h]!.n > 0) return;
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0) return;
-    const b = compileBlock(this, lin, eip, (e & ~0xfff) | (lin & 0xfff));
-    if (b.n === 0) this.blocks[h] = b;
+    const phys = (e & ~0xfff) | (lin & 0xfff);
+    if (js) {
+      const b = compileBlock(this, lin, eip, phys);
+      if (b.n === 0) this.blocks[h] = b;
+      return;
+    }
+    // after a WebAssembly block: the instruction is one that tier lacks; empty if no JavaScript block can start there
+    // either (asking the JavaScript compiler about that one instruction, not compiling a block)
+    if (canStartBlock(this, eip, phys)) return;
+    const t = this.tlb;
+    this.blocks[h] = new Block(null, 0, [], lin, this.segBase[CS]!, this.defOs, t.epoch, phys, t.codeGen, t.pageGen[phys >>> 12]!, -1, -1, 0, 0);
   }
 
   /**
@@ -373,6 +466,7 @@ export class Cpu extends CpuState {
       this.sliceDeadline = this.clock.nextDeadline();
       this.runChunk(end);
       this.syncClock();
+      if (this.wasmTier !== null) this.wasmTier.poll();
       if (this.mem.generation !== this.memGen) { this.memGen = this.mem.generation; this.tlb.flush(); } // PAM, MMIO maps
       if (this.breakLoop) {
         if (this.exitReason !== null) { exit = this.exitReason; break; }
@@ -411,7 +505,7 @@ export class Cpu extends CpuState {
             const tlb = this.tlb;
             if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && (b.phys2 < 0 || b.pageGen2 === tlb.pageGen[b.phys2 >>> 12]) && b.csBase === this.segBase[CS] && b.os === this.defOs
               && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
-              if (b.fn !== null && b.n <= end - this.retired) {
+              if (b.fn !== null && b.minBudget <= end - this.retired) {
                 this.curBlock = b;
                 const done = b.fn(this, end - this.retired);
                 this.retired += done;
@@ -429,7 +523,7 @@ export class Cpu extends CpuState {
             } else if (this.hotLin[h] !== lin) {
               this.hotLin[h] = lin; // another address in this slot: start counting it afresh
               this.hot[h] = 1;
-            } else if (++this.hot[h]! > this.jitThreshold) {
+            } else if (++this.hot[h]! > this.hotThreshold) {
               this.hot[h] = 0;
               this.compileHere(lin, h); // used from the next visit; this one is interpreted
               nextStart = true;

@@ -382,7 +382,10 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     // (only with compiled blocks on; after a return at the slice's end or a breakLoop, runChunk starts its next
     // slice at a block start anyway)
     'if(c.breakLoop===true||c.retired>=end)return;' +
-    'if(c.jit===true&&(ns||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){' +
+    // ...and after a REP string instruction (c.rep stays set until the next instruction's prefixes are reset): no
+    // block covers it, and the straight-line code after it (Linux's blake2s_compress_generic: 1,600 instructions
+    // after two REP MOVS) would otherwise run interpreted to its end every time
+    'if(c.jit===true&&(ns||c.rep!==0||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){' +
     // A block may start here: Cpu.runChunk's lookup and visit count, done here so that a start with no block to run
     // (a Linux boot: 5.7 M of its 10 M) goes on interpreting instead of returning to runChunk to be called again.
     // The visit is counted here as runChunk counts it (the same slot, jit/block.ts blockSlot) unless
@@ -392,7 +395,7 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     // After CALL_SPAN instructions in this call, it returns at the next block start anyway (see CALL_SPAN).
     `const lin=(c.segBase[1]+c.eipI32)|0,h=${SLOT_EXPR};` +
     'const n=c.hotLin[h]===lin?c.hot[h]+1:1;' + // another address in this slot: counted afresh
-    'if(c.blocks[h]!==undefined||n>c.jitThreshold||c.retired>=cap)return;' +
+    'if(c.blocks[h]!==undefined||n>c.hotThreshold||c.retired>=cap)return;' +
     'c.hotLin[h]=lin;c.hot[h]=n;}' +
     'ns=false;}}';
   return new Function('H', 'G', 'S', 'R8', 'OUT', 'MN', 'MW', src)(handlers, GENERIC, slot, R8, OUT, MN, MW) as InterpLoop;

@@ -13,6 +13,7 @@
  * Filled entries are remembered in a list so a flush touches only those.
  */
 import type { CpuState } from './cpu-state.js';
+import { A_TLB_R, A_TLB_W } from '../memory/wasm-arena.js';
 
 const PAGES = 1 << 20;
 const LIST = 8192;
@@ -21,9 +22,13 @@ const LIST = 8192;
 export interface TlbOwner { dropFetchWindow(): void }
 
 export class Tlb {
-  constructor(private readonly owner: TlbOwner | null = null) {}
-  readonly r = new Int32Array(PAGES);
-  readonly w = new Int32Array(PAGES);
+  readonly r: Int32Array;
+  readonly w: Int32Array;
+  /** `arena`: the two arrays in a WebAssembly arena (jit/wasm/arena.ts), where compiled WebAssembly blocks read them */
+  constructor(private readonly owner: TlbOwner | null = null, arena: ArrayBuffer | null = null) {
+    this.r = arena === null ? new Int32Array(PAGES) : new Int32Array(arena, A_TLB_R, PAGES);
+    this.w = arena === null ? new Int32Array(PAGES) : new Int32Array(arena, A_TLB_W, PAGES);
+  }
   /** 1 at CPL 0-2, 2 at CPL 3: the bit an entry must have (set through setAccess). */
   acc = 1;
   /** bumped on every flush: compiled blocks from an older epoch are stale */

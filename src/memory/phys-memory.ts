@@ -8,6 +8,7 @@
  * The CPU reads RAM directly through `ram` for pages where `isRamPage()` is
  * true; every other access goes through read()/write() here.
  */
+import { A_RAM, allocArena, type Arena } from './wasm-arena.js';
 
 export interface MmioOps {
   /** `offset` is relative to the page start; size 1, 2 or 4. */
@@ -36,6 +37,8 @@ export class PhysMemory {
    * through this one array (`directOffset`), so firmware runs as fast as code in RAM.
    */
   readonly store: Uint8Array;
+  /** the WebAssembly memory `store` lives in, with room for a CPU's registers and TLB (wasm-arena.ts) */
+  readonly arena: Arena;
   private rom: Uint8Array | null = null;
   private romBase = 0; // physical address where the full ROM starts (4 GiB - size)
   private readonly mmio: { base: number; size: number; ops: MmioOps }[] = [];
@@ -49,7 +52,8 @@ export class PhysMemory {
     if (!Number.isInteger(ramBytes) || ramBytes < 0x1000 || ramBytes > 0x7ff00000 || ramBytes % 0x1000 !== 0) {
       throw new PhysMemoryError(`RAM size must be a multiple of 4 KiB between 4 KiB and 2047 MiB, got ${ramBytes} bytes`);
     }
-    this.store = new Uint8Array(ramBytes + ROM_DIRECT);
+    this.arena = allocArena(ramBytes + ROM_DIRECT);
+    this.store = new Uint8Array(this.arena.buffer, A_RAM, ramBytes + ROM_DIRECT);
     this.ram = this.store.subarray(0, ramBytes);
     this.ramSize = ramBytes;
   }

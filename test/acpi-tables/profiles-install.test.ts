@@ -144,7 +144,7 @@ describe('installTables', () => {
     const mem = new Uint8Array(2 << 20);
     expect(() => walkGuestTables(mem)).toThrow(/no RSDP/);
     const r = installTables(mem, qemuPcProfile());
-    new DataView(mem.buffer).setUint32(r.rsdp + 16, 0x7fff0000, true); // RSDT address beyond RAM
+    new DataView(mem.buffer, mem.byteOffset).setUint32(r.rsdp + 16, 0x7fff0000, true); // RSDT address beyond RAM
     mem[r.rsdp + 8] = 0;
     mem[r.rsdp + 8] = (0x100 - sum8(mem, r.rsdp, 20)) & 0xff;
     expect(() => walkGuestTables(mem)).toThrow(/outside guest memory/);

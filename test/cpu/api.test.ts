@@ -142,7 +142,7 @@ describe('Cpu', () => {
     expect(cpu.getReg('cr0') & 0x80000001).toBe(1);
     expect(cpu.segment('ds')).toMatchObject({ base: 0, limit: 0xffffffff, usable: true });
     cpu.run(10);
-    expect(new DataView(mem.ram.buffer).getUint32(0x9004, true)).toBe(0x2badb002);
+    expect(new DataView(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength).getUint32(0x9004, true)).toBe(0x2badb002);
   });
 
   it('DIV r/m32 takes a divisor >= 2^31 as unsigned (Linux 6.1 hit #DE here in mul_u64_u64_div_u64)', () => {

@@ -1,6 +1,7 @@
 // A bare CPU for the compiled-blocks-against-the-interpreter tests: 4 MiB of RAM and no devices, the code at 0x1000
 // in real mode (CS = DS = ES = SS = 0, SP 0x8000) or at 0x100000 in flat protected mode (ESP 0x80000), `dataBytes`
-// of patterned data at 0x4000 (real) or 0x200000 (protected), blocks compiled after `jitThreshold` visits. `setup`
+// of patterned data at 0x4000 (real) or 0x200000 (protected), blocks compiled after `jitThreshold` visits (JavaScript
+// blocks unless `wasm`: jit/wasm/ compiles first where it can). `setup`
 // runs last, before up to a million instructions.
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
@@ -14,10 +15,12 @@ export interface BareRun { exit: CpuExit; insns: number; inBlocks: number; cpu: 
 
 export function runBare(code: number[], o: {
   jit: boolean; real: boolean; dataBytes: number; jitThreshold?: number; setup?: (m: PhysMemory, c: Cpu) => void;
+  /** compile for the WebAssembly tier where it can (default false: these tests are about the JavaScript blocks) */
+  wasm?: boolean;
 }): BareRun {
   const mem = new PhysMemory(4 << 20);
   const clock = new VirtualClock();
-  const cpu = new Cpu({ mem, io: new PortBus(), clock, jit: o.jit, jitThreshold: o.jitThreshold ?? 4 });
+  const cpu = new Cpu({ mem, io: new PortBus(), clock, jit: o.jit, jitThreshold: o.jitThreshold ?? 4, wasm: o.wasm ?? false });
   for (let i = 0; i < o.dataBytes; i++) mem.ram[(o.real ? 0x4000 : 0x200000) + i] = (i * 37 + 11) & 0xff;
   if (o.real) {
     mem.load(0x1000, new Uint8Array(code));

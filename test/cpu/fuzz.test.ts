@@ -25,7 +25,7 @@ function fuzz(seed: number, mode: 'real' | 'protected'): Record<CpuExit, number>
     cpu.reset();
     if (mode === 'protected') {
       // a sane GDT and an IDT whose gates lead to more random code, so runs go on after faults
-      const dv = new DataView(ram.buffer);
+      const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
       dv.setUint32(0x90000, 0); dv.setUint32(0x90004, 0);
       dv.setUint32(0x90008, 0x0000ffff, true); dv.setUint32(0x9000c, 0x00cf9a00, true);
       dv.setUint32(0x90010, 0x0000ffff, true); dv.setUint32(0x90014, 0x00cf9200, true);

@@ -13,7 +13,7 @@ const BASE = 0x100000;
 /** Run code placed at the given addresses from BASE (32-bit flat, IF=0) to its HLT, block compiler on. */
 function run(...parts: [number, number[]][]) {
   const mem = new PhysMemory(4 << 20);
-  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jitThreshold: 4 });
+  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jitThreshold: 4, wasm: false });
   for (const [at, code] of parts) mem.load(at, new Uint8Array(code));
   cpu.setFlatProtectedMode(BASE, { esp: 0x80000 });
   const exit = cpu.run(1_000_000);

@@ -25,7 +25,7 @@ export interface Ring3Machine {
 export function runRing3Machine(m: Ring3Machine): { cpu: Cpu; exit: string } {
   const mem = new PhysMemory(1 << 22);
   const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: m.jit, jitThreshold: 4 });
-  const dv = new DataView(mem.ram.buffer);
+  const dv = new DataView(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength);
   const gdt = [[0, 0], [0x0000ffff, 0x00cf9a00], [0x0000ffff, 0x00cf9200], [0x0000ffff, 0x00cffa00], [0x0000ffff, 0x00cff200],
     [(TSS << 16) | 0x67, 0x00008900]]; // 0x28: 32-bit TSS, available
   gdt.forEach(([lo, hi], i) => { dv.setUint32(GDT + i * 8, lo!, true); dv.setUint32(GDT + i * 8 + 4, hi!, true); });

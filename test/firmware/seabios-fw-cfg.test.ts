@@ -44,7 +44,7 @@ function fileDir(sys: PcSystem): Map<string, { select: number; size: number }> {
 /** A DMA read the way SeaBIOS's qemu_cfg_dma_transfer issues it: descriptor in RAM, outl of its big-endian address. */
 function dmaRead(sys: PcSystem, control: number, length: number, to: number): number {
   const desc = 0x7000;
-  const d = new DataView(sys.mem.ram.buffer, desc, 16);
+  const d = new DataView(sys.mem.ram.buffer, sys.mem.ram.byteOffset + desc, 16);
   d.setUint32(0, control, false);
   d.setUint32(4, length, false);
   d.setBigUint64(8, BigInt(to), false);
@@ -80,7 +80,7 @@ describe('fw_cfg ports (fw_cfg_io: 0x510 selector, 0x511 data, 0x514 DMA)', () =
     const e820 = fileDir(sys).get('etc/e820')!;
     const ctl = dmaRead(sys, (e820.select << 16) | 0x08 | 0x02, 20, 0x8000);
     expect(ctl).toBe(0);
-    const v = new DataView(sys.mem.ram.buffer, 0x8000, 20);
+    const v = new DataView(sys.mem.ram.buffer, sys.mem.ram.byteOffset + 0x8000, 20);
     expect([v.getBigUint64(0, true), v.getBigUint64(8, true), v.getUint32(16, true)]).toEqual([0n, 128n << 20n, 1]);
     expect(dmaRead(sys, (0x00 << 16) | 0x08 | 0x04, 2, 0)).toBe(0); // select the signature, skip "QE"
     expect(dmaRead(sys, 0x02, 4, 0x8100)).toBe(0); // read "MU" and two zeros past the end
@@ -129,7 +129,7 @@ describe('BIOS linker/loader (etc/table-loader)', () => {
         at[c.file] = a;
         if (c.zone === 'fseg') fseg += files[c.file]!.length; else high += files[c.file]!.length;
       } else if (c.command === 'add-pointer') {
-        const v = new DataView(mem.buffer, at[c.destFile]! + c.offset, c.size);
+        const v = new DataView(mem.buffer, mem.byteOffset + at[c.destFile]! + c.offset, c.size);
         if (c.size === 4) v.setUint32(0, v.getUint32(0, true) + at[c.srcFile]!, true);
         else v.setBigUint64(0, v.getBigUint64(0, true) + BigInt(at[c.srcFile]!), true);
       } else if (c.command === 'add-checksum') {

@@ -36,7 +36,7 @@ function xenGuest() {
   xs.introduceDomain(DOMID, { mfn: RING_PFN, port: STORE_PORT, ring: { page: mem.ram.subarray(ringAddr, ringAddr + 4096), notify: () => {} } });
   const calls: string[] = [];
   let shutdownReason: number | null = null;
-  const dv = new DataView(mem.ram.buffer);
+  const dv = new DataView(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength);
 
   // Xen xen/arch/x86/cpuid.c: base leaf with "XenVMMXenVMM", version leaf, hypercall-page leaf.
   cpu.cpuidHook = (leaf) =>

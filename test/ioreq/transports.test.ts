@@ -137,7 +137,7 @@ describe.each(TRANSPORTS)('ioreq ring over the %s transport', (kind) => {
 
     it('data_is_ptr copies count items from a guest buffer walking down (df=1) to successive device addresses', async () => {
       const { link, ram, stats } = await setup();
-      const dv = new DataView(ram.buffer);
+      const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
       for (let i = 0; i < 3; i++) {
         dv.setUint32(0x5000 - 8 * i, streamLo(0), true); // where df=1 looks: each item is its stream's first write
         dv.setUint32(0x5000 - 8 * i + 4, streamHi(0), true);

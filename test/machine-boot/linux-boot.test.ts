@@ -62,7 +62,7 @@ describe('loadLinux: zero page, command line, initrd, e820, GDT', () => {
     const image = fakeBzImage();
     const initrd = new Uint8Array(0x2345).fill(0x5a);
     const e = loadLinux(ram, image, { cmdline: 'console=ttyS0 panic=-1', initrd, acpiStart, ramTop });
-    const dv = new DataView(ram.buffer);
+    const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
     expect(ram.subarray(0x100000, 0x101000)).toEqual(image.subarray(5 * 512));
     const bp = LINUX_BOOT_PARAMS_ADDR;
     expect(e.bootParams).toBe(bp);

@@ -26,7 +26,7 @@ describe('Multiboot v1 loader (QEMU -kernel)', () => {
     expect(e).toMatchObject({ entry: 0x100020, eax: 0x2badb002, format: 'aout-kludge' });
     expect(ram[0x100020]).toBe(0xf4);
     expect(ram[0x100022]).toBe(0); // BSS zeroed
-    const dv = new DataView(ram.buffer);
+    const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
     const flags = dv.getUint32(e.ebx, true);
     expect(flags & 0x245).toBe(0x245); // memory, cmdline, mmap, boot loader name
     expect(dv.getUint32(e.ebx + 4, true)).toBe(640);

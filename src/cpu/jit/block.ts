@@ -32,10 +32,18 @@ export class Block {
    * falling through to it; else -1. Cpu.compileHere marks that address as no block start at once.
    */
   stopAt = -1;
+  /**
+   * A WebAssembly block's function-table index (jit/wasm/wasm-block.ts; its `fn` is the tier's glue, null while
+   * its batch waits to be compiled), and its slot in the run loop's table; -1 for JavaScript blocks.
+   */
+  wasmIndex = -1;
+  slot = -1;
+  /** the budget the run loop must have left to enter the block: all of it, or a long WebAssembly block's first stretch */
+  minBudget: number;
 
   constructor(
     /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
-    readonly fn: BlockFn | null,
+    public fn: BlockFn | null,
     /** instructions in the block */
     readonly n: number,
     /** EIP of each instruction (to count retired ones when one faults) */
@@ -59,6 +67,7 @@ export class Block {
     readonly rounds: number,
   ) {
     this.epoch = epoch;
+    this.minBudget = n;
   }
 
   /** The same compiled code, valid again from now (compileBlock's cache of unchanged code bytes). */

@@ -286,6 +286,26 @@ function secondPageSame(c: Cpu, b: Block): boolean {
   return (e & t.acc) !== 0 && (e & ~0xfff) === b.phys2 && t.codePage[b.phys2 >>> 12] !== 0;
 }
 
+/**
+ * Can a block start with the instruction at EIP `eip` (RAM offset `phys`)? The first instruction's emit alone: the
+ * WebAssembly tier asks before it marks an instruction it lacks as no block start (Cpu.markNoStart), without the
+ * cost of a whole block and its function.
+ */
+export function canStartBlock(c: Cpu, eip: number, phys: number): boolean {
+  const os = c.defOs, as32 = c.defAs;
+  const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  flagKnown = 'unknown';
+  memoSites = 0;
+  memSites = [];
+  hasCmov = (c.features & 0x8000) !== 0;
+  hasTsc = (c.features & 0x10) !== 0;
+  insnStartP = phys;
+  curIp = eip;
+  branchKind = 'none';
+  const code = emit(rd, [], eip, os, as32, os ? 32 : 16, os ? 0xffffffff : 0xffff);
+  return rd.ok && code !== 'stop';
+}
+
 function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: ReadonlySet<number> | undefined, rounds: number): Block {
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;

@@ -1,0 +1,739 @@
+/**
+ * The WebAssembly tier's code generator: decoded instructions (decode.ts) to the body of one WebAssembly function
+ * `(max, acc, flags) -> retired`, which runs them against the arena (memory/wasm-arena.ts) exactly as the interpreter would.
+ *
+ * - Registers live in locals for the block's run, loaded at entry and stored at every exit and before every call
+ *   out (a fault in a slow path must see the registers of the instructions before it).
+ * - Flags follow the interpreter's lazy scheme (cpu-state.ts setLazy/setLogic/setShift): the kind, width and stale
+ *   mask of the last producer are known here at compile time, its operands and result are locals, and EFLAGS comes
+ *   in materialised (`flags`). A condition is computed from the locals; the exit state is stored for the glue
+ *   (wasm-block.ts) to copy into the CPU.
+ * - Memory is read and written through the TLB arrays in the arena when the entry allows the access and it stays on
+ *   one page; anything else calls the CPU's own slow path (imports rd / rdw / wr), which may fault: a JavaScript
+ *   exception then unwinds the block, and the glue has stored what the run loop needs to restart the instruction.
+ * - Segments are flat (the glue runs a block only while CS, DS, ES and SS have base 0 and a 4 GiB limit and SS is
+ *   32-bit), so an offset is the linear address and no limit check can fail on the fast path.
+ * - Control: a Jcc's taken path leaves the block (a side exit) and its fall-through path goes on; a Jcc or JMP to
+ *   the block's first instruction at its end loops while `max` allows; CALL, RET and other JMPs end the block.
+ */
+import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import type { Insn } from './decode.js';
+import { WasmWriter } from './wasm-writer.js';
+
+const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+const ARITH = CF | PF | AF | ZF | SF | OF, SZP = SF | ZF | PF;
+const K_ADD = 0, K_SUB = 1, K_LOGIC = 2;
+const SS = 2;
+
+/** imported functions, in import order (wasm-block.ts supplies them) */
+export const IMPORTS = [
+  { name: 'rd', type: { params: 3, results: 1 } }, // (seg, off, size) -> value
+  { name: 'rdw', type: { params: 3, results: 1 } }, // the read of a read-modify-write (write translation)
+  { name: 'wr', type: { params: 4, results: 1 } }, // (seg, off, value, size) -> 1: leave the block after this instruction
+  { name: 'mat', type: { params: 0, results: 1 } }, // EFLAGS from the lazy state in the arena (the dispatcher's)
+] as const;
+const F_RD = 0, F_RDW = 1, F_WR = 2, F_MAT = 3;
+/** the module's own first function (wasm-writer.ts buildModule puts it before the blocks): SYNC below */
+const F_SYNC = IMPORTS.length;
+/** the static flag state at a block's start: whatever the arena holds (the run loop's or the previous block's) */
+const UNKNOWN = -1;
+
+// locals: parameters, then the registers and scratch
+const P_MAX = 0, P_ACC = 1, P_UNUSED = 2;
+const L_R = 3; // EAX..EDI: 3..10
+const L_N = 11, L_FD = 12, L_FS = 13, L_FR = 14, L_LA = 15, L_E = 16, L_V = 17, L_T = 18, L_XEIP = 19;
+/** the lazy-flag state at run time (mask, kind, width): what a fault or an exit stores */
+const L_MASK = 20, L_KIND = 21, L_BITS = 22;
+/** 1 when a slow store asked to leave the block after the current instruction (code written, the loop must stop) */
+const L_LEAVE = 23;
+/** a count or carry */
+const L_C = 24;
+/** instructions between a long block's budget checks (see Gen.run) */
+export const BUDGET_STEP = 64;
+/** extra locals after the three parameters */
+export const LOCALS = 22;
+const L_FL = P_UNUSED; // EFLAGS (with the lazy mask's bits stale) in the third parameter's slot
+
+/**
+ * The module's helper: (flags, mask, kind, bits, dst, src, res, insn, done, EAX..EDI) to the arena, what a slow
+ * path that faults hands to the CPU (wasm-block.ts sync).
+ */
+export const SYNC = ((): { type: { params: number; results: number }; body: Uint8Array } => {
+  const w = new WasmWriter().u32(0); // no locals
+  const at = [A_FLAGS, A_MASK, A_KIND, A_BITS, A_DST, A_SRC, A_RES, A_INSN, A_DONE];
+  at.forEach((a, i) => w.i32(0).get(i).store(a));
+  for (let r = 0; r < 8; r++) w.i32(0).get(at.length + r).store(A_REGS + 4 * r);
+  w.end();
+  return { type: { params: at.length + 8, results: 0 }, body: w.done() };
+})();
+
+export interface Emitted {
+  readonly body: Uint8Array;
+  /** EIP of each instruction compiled, in order (the run loop's `starts`) */
+  readonly starts: number[];
+}
+
+/** Emit the block for `insns` (already cut where the block ends); `loopStart`: the first instruction's EIP. */
+export function emitBlock(insns: readonly Insn[], hasCmov: boolean): Emitted | null {
+  // first pass: which registers the block writes (they are stored back at exits), second: the code
+  const probe = new Gen(insns, 0xff, hasCmov);
+  if (!probe.run()) return null;
+  const g = new Gen(insns.slice(0, probe.count), probe.written, hasCmov);
+  g.run();
+  return { body: g.w.done(), starts: insns.slice(0, g.count).map((i) => i.eip) };
+}
+
+class Gen {
+  readonly w = new WasmWriter();
+  /** registers written so far (bit per register) */
+  written = 0;
+  /** instructions emitted */
+  count = 0;
+  // the lazy-flag state after the instructions emitted so far, as known at compile time (UNKNOWN: in the locals only)
+  private mask = UNKNOWN;
+  private kind = K_ADD;
+  private bits = 32;
+  /** the last producer was ADC/SBB: CF and the conditions come from the general formulas, not an operand compare */
+  private carry = false;
+  /** block nesting inside the loop (br depth to the exit block is depth + 1) */
+  private depth = 0;
+  private i = 0;
+  /** the current instruction made a slow store that may ask to leave */
+  private slowStore = false;
+  constructor(private readonly insns: readonly Insn[], private readonly store: number, private readonly hasCmov: boolean) {}
+
+  run(): boolean {
+    const w = this.w;
+    for (let r = 0; r < 8; r++) w.i32(0).load(A_REGS + 4 * r).set(L_R + r);
+    // the lazy flags as the run loop or the previous block left them
+    w.i32(0).load(A_FLAGS).set(L_FL).i32(0).load(A_MASK).set(L_MASK).i32(0).load(A_KIND).set(L_KIND);
+    w.i32(0).load(A_BITS).set(L_BITS).i32(0).load(A_DST).set(L_FD).i32(0).load(A_SRC).set(L_FS).i32(0).load(A_RES).set(L_FR);
+    w.block().loop();
+    const n = this.insns.length;
+    for (this.i = 0; this.i < n; this.i++) {
+      const ins = this.insns[this.i]!;
+      const last = this.i === n - 1;
+      // a long block checks the budget every BUDGET_STEP instructions, so the run loop may enter it with that many
+      // left (Block.minBudget): it leaves before instruction i when the next stretch would not fit
+      if (this.i !== 0 && this.i % BUDGET_STEP === 0) {
+        w.get(L_N).i32(this.i + Math.min(BUDGET_STEP, n - this.i)).add().get(P_MAX).gtS().if_(); this.depth++;
+        this.exit(ins.eip, this.i);
+        w.end(); this.depth--;
+      }
+      if (!this.insn(ins, last)) {
+        if (this.i === 0) return false;
+        this.exit(ins.eip, this.i); // not compiled: the block leaves before it
+        break;
+      }
+      this.count = this.i + 1;
+      if (this.slowStore && !ends(ins)) { // a slow store asked to leave: after this instruction
+        this.slowStore = false;
+        w.get(L_LEAVE).if_(); this.depth++;
+        this.exit(ins.follow >= 0 ? ins.follow : ins.next, this.i + 1);
+        w.end(); this.depth--;
+      }
+      if (last && !ends(ins)) this.exit(ins.follow >= 0 ? ins.follow : ins.next, n);
+    }
+    w.end().end();
+    // the exit block: registers and flag state to the arena, EIP, and the count
+    for (let r = 0; r < 8; r++) if ((this.store >> r) & 1) w.i32(0).get(L_R + r).store(A_REGS + 4 * r);
+    this.storeFlags();
+    w.i32(0).get(L_XEIP).store(A_EIP);
+    w.get(L_N);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- exits and calls
+
+  /** Leave to `eip` having retired `k` instructions of this iteration. */
+  private exit(eip: number, k: number): void {
+    const w = this.w;
+    w.i32(eip).set(L_XEIP);
+    if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
+    w.br(this.depth + 1);
+  }
+  /** Leave to the EIP in local L_T (RET). */
+  private exitTo(k: number): void {
+    const w = this.w;
+    w.get(L_T).set(L_XEIP);
+    if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
+    w.br(this.depth + 1);
+  }
+  private storeFlags(): void {
+    const w = this.w;
+    w.i32(0).get(L_FL).store(A_FLAGS);
+    w.i32(0).get(L_MASK).store(A_MASK).i32(0).get(L_KIND).store(A_KIND).i32(0).get(L_BITS).store(A_BITS);
+    w.i32(0).get(L_FD).store(A_DST).i32(0).get(L_FS).store(A_SRC).i32(0).get(L_FR).store(A_RES);
+  }
+  /** The flag state after the instruction being emitted: known here, and in the locals for exits and faults. */
+  private state(mask: number, kind: number, bits: number): void {
+    const w = this.w;
+    // all three every time: at the loop head the locals hold the previous iteration's state, not the entry's
+    w.i32(mask).set(L_MASK).i32(kind).set(L_KIND).i32(bits).set(L_BITS);
+    this.mask = mask; this.kind = kind; this.bits = bits; this.carry = false;
+  }
+  /** Before calling out: what a fault in the callee needs to restart this instruction (wasm-block.ts syncFault). */
+  private sync(ins: Insn): void {
+    const w = this.w;
+    // one call to the module's SYNC instead of 17 stores at every slow path: half the code of a block
+    w.get(L_FL).get(L_MASK).get(L_KIND).get(L_BITS).get(L_FD).get(L_FS).get(L_FR).i32(ins.eip).get(L_N);
+    for (let r = 0; r < 8; r++) w.get(L_R + r);
+    w.call(F_SYNC);
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  private r32(r: number): void { this.w.get(L_R + r); }
+  /** set register r from the value on the stack */
+  private setR32(r: number): void { this.w.set(L_R + r); this.written |= 1 << r; }
+  private r8(r: number): void {
+    const w = this.w;
+    if (r < 4) w.get(L_R + r).i32(0xff).and();
+    else w.get(L_R + r - 4).i32(8).shrU().i32(0xff).and();
+  }
+  /** set byte register r from local `from` */
+  private setR8(r: number, from: number): void {
+    const w = this.w, k = r & 3;
+    if (r < 4) w.get(L_R + k).i32(~0xff).and().get(from).i32(0xff).and().or();
+    else w.get(L_R + k).i32(~0xff00).and().get(from).i32(0xff).and().i32(8).shl().or();
+    this.setR32(k);
+  }
+  private rdReg(bits: number, r: number): void {
+    if (bits === 8) this.r8(r); else if (bits === 16) { this.r32(r); this.w.i32(0xffff).and(); } else this.r32(r);
+  }
+  private wrReg(bits: number, r: number, from: number): void {
+    const w = this.w;
+    if (bits === 8) this.setR8(r, from);
+    else if (bits === 16) { w.get(L_R + r).i32(~0xffff).and().get(from).i32(0xffff).and().or(); this.setR32(r); }
+    else { w.get(from); this.setR32(r); }
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** the effective address of `ins.ea` into L_LA */
+  private ea(ins: Insn): void {
+    const w = this.w, e = ins.ea!;
+    let any = false;
+    if (e.base >= 0) { this.r32(e.base); any = true; }
+    if (e.index >= 0) {
+      this.r32(e.index);
+      if (e.scale !== 0) w.i32(e.scale).shl();
+      if (any) w.add();
+      any = true;
+    }
+    if (!any) w.i32(e.disp);
+    else if (e.disp !== 0) w.i32(e.disp).add();
+    w.set(L_LA);
+  }
+  /** Is the TLB entry for L_LA (read or write array) unusable for `size` bytes? Leaves the entry in L_E. */
+  private slowTest(tlb: number, size: number): void {
+    const w = this.w;
+    w.get(L_LA).i32(12).shrU().i32(2).shl().load(tlb).tee(L_E).get(P_ACC).and().eqz();
+    if (size > 1) w.get(L_LA).i32(0xfff).and().i32(0x1000 - size).gtU().or();
+  }
+  private ramAddr(): void {
+    this.w.get(L_E).i32(~0xfff).and().get(L_LA).i32(0xfff).and().or();
+  }
+  private ramLoad(size: number): void {
+    if (size === 1) this.w.load8u(A_RAM); else if (size === 2) this.w.load16u(A_RAM); else this.w.load(A_RAM);
+  }
+  /** Push the `size`-byte value at L_LA (segment `seg`); `rmw`: through the write translation. */
+  private load(ins: Insn, seg: number, size: number, rmw: boolean): void {
+    const w = this.w;
+    this.slowTest(rmw ? A_TLB_W : A_TLB_R, size);
+    w.ifI32(); this.depth++;
+    this.sync(ins);
+    w.i32(seg).get(L_LA).i32(size).call(rmw ? F_RDW : F_RD);
+    w.else_();
+    this.ramAddr(); this.ramLoad(size);
+    w.end(); this.depth--;
+  }
+  /** Store local `from` (`size` bytes) at L_LA; a slow store that asks to leave ends the block after `ins`. */
+  private storeMem(ins: Insn, seg: number, size: number, from: number): void {
+    const w = this.w;
+    this.slowTest(A_TLB_W, size);
+    w.if_(); this.depth++;
+    this.sync(ins);
+    w.i32(seg).get(L_LA).get(from).i32(size).call(F_WR).get(L_LEAVE).or().set(L_LEAVE);
+    this.slowStore = true;
+    w.else_();
+    this.ramAddr(); w.get(from);
+    if (size === 1) w.store8(A_RAM); else if (size === 2) w.store16(A_RAM); else w.store(A_RAM);
+    w.end(); this.depth--;
+  }
+
+  /** Push the r/m operand (`bits` wide); `rmw`: the read of a read-modify-write (L_LA stays for the write). */
+  private rdE(ins: Insn, bits: number, rmw = false): void {
+    if (ins.ea === null) { this.rdReg(bits, ins.rm); return; }
+    this.ea(ins);
+    this.load(ins, ins.ea.seg, bits >> 3, rmw);
+  }
+  /** Write local `from` to the r/m operand (after rdE with rmw, or computing the address here). */
+  private wrE(ins: Insn, bits: number, from: number, addressed: boolean): void {
+    if (ins.ea === null) { this.wrReg(bits, ins.rm, from); return; }
+    if (!addressed) this.ea(ins);
+    this.storeMem(ins, ins.ea.seg, bits >> 3, from);
+  }
+
+  // ---------------------------------------------------------------- stack (SS is flat and 32-bit)
+
+  private push(ins: Insn, from: number): void {
+    const w = this.w;
+    this.r32(4); w.i32(4).sub().set(L_LA);
+    this.storeMem(ins, SS, 4, from);
+    w.get(L_LA); this.setR32(4);
+  }
+  /** pop into the stack top, leaving the value pushed */
+  private pop(ins: Insn): void {
+    const w = this.w;
+    this.r32(4); w.set(L_LA);
+    this.load(ins, SS, 4, false);
+    this.r32(4); w.i32(4).add(); this.setR32(4);
+  }
+
+  // ---------------------------------------------------------------- flags
+
+  private cf(): void {
+    this.known();
+    const w = this.w;
+    if ((this.mask & CF) === 0) { w.get(L_FL).i32(1).and(); return; }
+    if (this.kind === K_LOGIC) { w.i32(0); return; }
+    if (this.bits === 32 && !this.carry) {
+      if (this.kind === K_ADD) w.get(L_FR).get(L_FD).ltU(); else w.get(L_FD).get(L_FS).ltU();
+      return;
+    }
+    // carry (borrow) out of the top bit: cpu-state.ts getCF
+    if (this.kind === K_ADD) w.get(L_FD).get(L_FS).and().get(L_FD).get(L_FS).or().get(L_FR).i32(-1).xor().and().or();
+    else w.get(L_FD).i32(-1).xor().get(L_FS).and().get(L_FD).i32(-1).xor().get(L_FS).or().get(L_FR).and().or();
+    w.i32(this.bits - 1).shrU().i32(1).and();
+  }
+  private zf(): void {
+    this.known();
+    const w = this.w;
+    if ((this.mask & ZF) === 0) { w.get(L_FL).i32(6).shrU().i32(1).and(); return; }
+    w.get(L_FR);
+    if (this.bits !== 32) w.i32(32 - this.bits).shl();
+    w.eqz();
+  }
+  private sf(): void {
+    this.known();
+    const w = this.w;
+    if ((this.mask & SF) === 0) { w.get(L_FL).i32(7).shrU().i32(1).and(); return; }
+    w.get(L_FR).i32(this.bits - 1).shrU().i32(1).and();
+  }
+  private of(): void {
+    this.known();
+    const w = this.w;
+    if ((this.mask & OF) === 0) { w.get(L_FL).i32(11).shrU().i32(1).and(); return; }
+    if (this.kind === K_LOGIC) { w.i32(0); return; }
+    if (this.kind === K_ADD) w.get(L_FD).get(L_FR).xor().get(L_FS).get(L_FR).xor().and();
+    else w.get(L_FD).get(L_FS).xor().get(L_FD).get(L_FR).xor().and();
+    w.i32(this.bits - 1).shrU().i32(1).and();
+  }
+  private pf(): void {
+    this.known();
+    const w = this.w;
+    if ((this.mask & PF) === 0) { w.get(L_FL).i32(2).shrU().i32(1).and(); return; }
+    w.get(L_FR).i32(0xff).and().popcnt().i32(1).and().i32(1).xor(); // even parity
+  }
+  private af(): void {
+    this.known();
+    const w = this.w;
+    if ((this.mask & AF) === 0) { w.get(L_FL).i32(4).shrU().i32(1).and(); return; }
+    if (this.kind === K_LOGIC) { w.i32(0); return; }
+    w.get(L_FD).get(L_FS).xor().get(L_FR).xor().i32(4).shrU().i32(1).and();
+  }
+  /** Before reading a flag at the block's start: the complete EFLAGS from the locals' state, computed by the dispatcher. */
+  private known(): void {
+    if (this.mask !== UNKNOWN) return;
+    this.storeFlags();
+    this.w.call(F_MAT).set(L_FL);
+    this.state(0, K_ADD, 32);
+  }
+  /** EFLAGS complete in L_FL (cpu-state.ts getFlags) */
+  private materialize(): void {
+    this.known();
+    if (this.mask === 0) return;
+    const w = this.w, m = this.mask;
+    w.get(L_FL).i32(~m).and();
+    if (m & CF) { this.cf(); w.or(); }
+    if (m & PF) { this.pf(); w.i32(2).shl().or(); }
+    if (m & AF) { this.af(); w.i32(4).shl().or(); }
+    if (m & ZF) { this.zf(); w.i32(6).shl().or(); }
+    if (m & SF) { this.sf(); w.i32(7).shl().or(); }
+    if (m & OF) { this.of(); w.i32(11).shl().or(); }
+    w.set(L_FL);
+    this.state(0, this.kind, this.bits);
+  }
+  /** Push condition `cc` (Jcc's low nibble) as 0 or 1. */
+  private cond(cc: number): void {
+    this.known();
+    const w = this.w, base = cc >> 1;
+    const full = this.mask === ARITH && this.bits === 32 && !this.carry;
+    if (full && this.kind === K_SUB && base !== 0 && base !== 4 && base !== 5) {
+      // after CMP/SUB: compare the operands (Intel SDM Vol. 1 Table B-1)
+      if (base === 2) w.get(L_FR).eqz();
+      else {
+        w.get(L_FD).get(L_FS);
+        if (base === 1) w.ltU(); else if (base === 3) w.leU(); else if (base === 6) w.ltS(); else w.leS();
+      }
+    } else if (full && this.kind === K_LOGIC && base !== 5 && base !== 0) {
+      if (base === 1) w.i32(0);
+      else if (base === 2 || base === 3) w.get(L_FR).eqz();
+      else if (base === 4 || base === 6) w.get(L_FR).i32(0).ltS();
+      else w.get(L_FR).i32(0).leS();
+    } else {
+      switch (base) {
+        case 0: this.of(); break;
+        case 1: this.cf(); break;
+        case 2: this.zf(); break;
+        case 3: this.cf(); this.zf(); w.or(); break;
+        case 4: this.sf(); break;
+        case 5: this.pf(); break;
+        case 6: this.sf(); this.of(); w.xor(); break;
+        default: this.zf(); this.sf(); this.of(); w.xor(); w.or(); break;
+      }
+    }
+    if (cc & 1) w.eqz();
+  }
+  private setLazy(kind: number, bits: number): void { this.state(ARITH, kind, bits); }
+
+  // ---------------------------------------------------------------- instructions
+
+  /** Emit one instruction; false if it cannot be compiled here. */
+  private insn(ins: Insn, last: boolean): boolean {
+    const w = this.w, op = ins.op;
+    // ALU Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iv (ADD OR AND SUB XOR CMP)
+    const vb = ins.os16 ? 16 : 32;
+    if (op < 0x40 && (op & 7) < 6) {
+      const aop = op >> 3, bits = op & 1 ? vb : 8, form = (op & 7) >> 1;
+      if (form === 0) { // E op= G
+        this.rdE(ins, bits, aop !== 7); w.set(L_T);
+        this.rdReg(bits, ins.reg); w.set(L_V);
+        this.alu(aop, bits);
+        if (aop !== 7) this.wrE(ins, bits, L_FR, true);
+      } else if (form === 1) { // G op= E
+        this.rdReg(bits, ins.reg); w.set(L_T);
+        this.rdE(ins, bits); w.set(L_V);
+        this.alu(aop, bits);
+        if (aop !== 7) this.wrReg(bits, ins.reg, L_FR);
+      } else { // accumulator, immediate
+        this.rdReg(bits, 0); w.set(L_T);
+        w.i32(ins.imm).set(L_V);
+        this.alu(aop, bits);
+        if (aop !== 7) this.wrReg(bits, 0, L_FR);
+      }
+      return true;
+    }
+    if (op >= 0x40 && op < 0x50) { // INC/DEC r32/r16
+      this.rdReg(vb, op & 7); w.set(L_T);
+      this.incDec(op >= 0x48, vb);
+      this.wrReg(vb, op & 7, L_FR);
+      return true;
+    }
+    if (op >= 0xb0 && op < 0xc0) { // MOV r, imm
+      w.i32(ins.imm).set(L_V);
+      this.wrReg(op < 0xb8 ? 8 : vb, op & 7, L_V);
+      return true;
+    }
+    if (op >= 0x50 && op < 0x58) { this.r32(op & 7); w.set(L_V); this.push(ins, L_V); return true; }
+    if (op >= 0x58 && op < 0x60) { this.pop(ins); this.setR32(op & 7); return true; }
+    if (op === 0x68 || op === 0x6a) { w.i32(ins.imm).set(L_V); this.push(ins, L_V); return true; }
+    if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) {
+      this.cond(op & 15);
+      const loops = last && ins.imm === this.insns[0]!.eip;
+      w.if_(); this.depth++;
+      if (loops) this.backEdge(); else this.exit(ins.imm, this.i + 1);
+      w.end(); this.depth--;
+      if (loops) this.exit(ins.next, this.i + 1);
+      return true;
+    }
+    switch (op) {
+      case 0x80: case 0x81: case 0x83: {
+        const bits = op === 0x80 ? 8 : vb;
+        this.rdE(ins, bits, ins.reg !== 7); w.set(L_T);
+        w.i32(ins.imm).set(L_V);
+        this.alu(ins.reg, bits);
+        if (ins.reg !== 7) this.wrE(ins, bits, L_FR, true);
+        return true;
+      }
+      case 0x84: case 0x85: { // TEST E, G
+        const bits = op === 0x84 ? 8 : vb;
+        this.rdE(ins, bits); this.rdReg(bits, ins.reg); w.and().set(L_FR);
+        this.setLazy(K_LOGIC, bits);
+        return true;
+      }
+      case 0x86: case 0x87: { // XCHG E, G (a memory operand: a locked read-modify-write)
+        const bits = op === 0x86 ? 8 : 32;
+        this.rdE(ins, bits, true); w.set(L_T);
+        this.rdReg(bits, ins.reg); w.set(L_V);
+        this.wrE(ins, bits, L_V, true);
+        this.wrReg(bits, ins.reg, L_T);
+        return true;
+      }
+      case 0x88: case 0x89: { const bits = op === 0x88 ? 8 : vb; this.rdReg(bits, ins.reg); w.set(L_V); this.wrE(ins, bits, L_V, false); return true; }
+      case 0x8a: case 0x8b: { const bits = op === 0x8a ? 8 : vb; this.rdE(ins, bits); w.set(L_V); this.wrReg(bits, ins.reg, L_V); return true; }
+      case 0x8d: this.ea(ins); w.get(L_LA); this.setR32(ins.reg); return true;
+      case 0x90: return true;
+      case 0x99: this.r32(0); w.i32(31).shrS(); this.setR32(2); return true;
+      case 0xa8: case 0xa9: this.rdReg(op === 0xa8 ? 8 : vb, 0); w.i32(ins.imm).and().set(L_FR); this.setLazy(K_LOGIC, op === 0xa8 ? 8 : vb); return true;
+      case 0x9c: // PUSHF: EFLAGS without VM and RF (ops-system.ts pushf; VM is never set in flat 32-bit code)
+        this.materialize();
+        w.get(L_FL).i32(~0x30000).and().set(L_V); this.push(ins, L_V);
+        return true;
+      case 0xa0: case 0xa1: { const bits = op === 0xa0 ? 8 : 32; this.rdE(ins, bits); w.set(L_V); this.wrReg(bits, 0, L_V); return true; }
+      case 0xa2: case 0xa3: { const bits = op === 0xa2 ? 8 : 32; this.rdReg(bits, 0); w.set(L_V); this.wrE(ins, bits, L_V, false); return true; }
+      case 0xa4: case 0xa5: case 0xaa: case 0xab: case 0xac: case 0xad: return this.string(ins);
+      case 0x69: case 0x6b: case 0x1af: return this.imul(ins);
+      case 0xd3: return this.shiftCl(ins);
+      case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb: case 0x1ba: return this.bitTest(ins);
+      case 0xc1: case 0xd1: return this.shift(ins, op === 0xd1 ? 1 : ins.imm);
+      case 0xc3:
+        this.pop(ins); w.set(L_T);
+        if (ins.follow < 0) { this.exitTo(this.i + 1); return true; }
+        // the predicted return (the CALL's successor in this block): anything else leaves
+        w.get(L_T).i32(ins.follow).ne().if_(); this.depth++;
+        this.exitTo(this.i + 1);
+        w.end(); this.depth--;
+        return true;
+      case 0xc6: case 0xc7: w.i32(ins.imm).set(L_V); this.wrE(ins, op === 0xc6 ? 8 : vb, L_V, false); return true;
+      case 0xe8:
+        w.i32(ins.next).set(L_V); this.push(ins, L_V);
+        if (ins.follow < 0) this.exit(ins.imm, this.i + 1);
+        return true;
+      case 0xe9: case 0xeb:
+        if (ins.follow >= 0) return true; // the block goes on at the target
+        if (last && ins.imm === this.insns[0]!.eip) this.backEdge(); else this.exit(ins.imm, this.i + 1);
+        return true;
+      case 0xf6: case 0xf7: {
+        const bits = op === 0xf6 ? 8 : vb;
+        if (ins.reg === 0) { this.rdE(ins, bits); w.i32(ins.imm).and().set(L_FR); this.setLazy(K_LOGIC, bits); return true; }
+        this.rdE(ins, bits, true); w.set(L_T);
+        if (ins.reg === 2) { w.get(L_T).i32(-1).xor().set(L_V); this.wrE(ins, bits, L_V, true); return true; }
+        // NEG: SUB from 0 (ops-muldiv.ts group3)
+        w.get(L_T).set(L_V).i32(0).set(L_T);
+        this.alu(5, bits);
+        this.wrE(ins, bits, L_FR, true);
+        return true;
+      }
+      case 0xfe: case 0xff: {
+        const bits = op === 0xfe ? 8 : vb;
+        if (ins.reg === 6) { this.rdE(ins, 32); w.set(L_V); this.push(ins, L_V); return true; }
+        if (ins.reg === 2) { // CALL r/m32: the target read first, then the return address pushed
+          this.rdE(ins, 32); w.set(L_T);
+          w.i32(ins.next).set(L_V); this.push(ins, L_V);
+          this.exitTo(this.i + 1);
+          return true;
+        }
+        if (ins.reg === 4) { this.rdE(ins, 32); w.set(L_T); this.exitTo(this.i + 1); return true; } // JMP r/m32
+        this.rdE(ins, bits, true); w.set(L_T);
+        this.incDec(ins.reg === 1, bits);
+        this.wrE(ins, bits, L_FR, true);
+        return true;
+      }
+      case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
+        const size = op & 1 ? 16 : 8;
+        if (ins.ea === null && size === 16) { this.r32(ins.rm); w.i32(0xffff).and(); } else this.rdE(ins, size);
+        if (op >= 0x1be) { w.i32(32 - size).shl().i32(32 - size).shrS(); }
+        this.setR32(ins.reg);
+        return true;
+      }
+      default: break;
+    }
+    if (op >= 0x190 && op < 0x1a0) { // SETcc Eb
+      this.cond(op & 15); w.set(L_V);
+      this.wrE(ins, 8, L_V, false);
+      return true;
+    }
+    if (op >= 0x140 && op < 0x150) { // CMOVcc Gv,Ev: the source is read even when the condition is false
+      if (!this.hasCmov) return false;
+      this.rdE(ins, 32); w.set(L_V);
+      this.cond(op & 15);
+      w.if_(); w.get(L_V); this.setR32(ins.reg); w.end();
+      return true;
+    }
+    return false;
+  }
+
+  /** L_FR = L_T op L_V with the lazy flags of `aop` (ops-alu.ts alu) */
+  private alu(aop: number, bits: number): void {
+    const w = this.w;
+    switch (aop) {
+      case 2: case 3: // ADC / SBB: the carry in first, from the flags before
+        this.cf(); w.set(L_C);
+        w.get(L_T).tee(L_FD).get(L_V).tee(L_FS);
+        if (aop === 2) w.add().get(L_C).add(); else w.sub().get(L_C).sub();
+        w.set(L_FR);
+        this.setLazy(aop === 2 ? K_ADD : K_SUB, bits);
+        this.carry = true;
+        break;
+      case 0: w.get(L_T).tee(L_FD).get(L_V).tee(L_FS).add().set(L_FR); this.setLazy(K_ADD, bits); break;
+      case 1: w.get(L_T).get(L_V).or().set(L_FR); this.setLazy(K_LOGIC, bits); break;
+      case 4: w.get(L_T).get(L_V).and().set(L_FR); this.setLazy(K_LOGIC, bits); break;
+      case 6: w.get(L_T).get(L_V).xor().set(L_FR); this.setLazy(K_LOGIC, bits); break;
+      default: w.get(L_T).tee(L_FD).get(L_V).tee(L_FS).sub().set(L_FR); this.setLazy(K_SUB, bits); break; // SUB, CMP
+    }
+  }
+  /** MOVS / STOS / LODS without REP: DS:ESI and ES:EDI, stepped by DF after the accesses (ops-string.ts) */
+  private string(ins: Insn): boolean {
+    const w = this.w, op = ins.op, size = op & 1 ? 4 : 1, bits = size * 8;
+    const step = (r: number): void => {
+      this.r32(r); w.i32(-size).i32(size).get(L_FL).i32(10).shrU().i32(1).and().select().add(); this.setR32(r);
+    };
+    if (op === 0xac || op === 0xad) { // LODS
+      this.r32(6); w.set(L_LA); this.load(ins, 3, size, false); w.set(L_V);
+      this.wrReg(bits, 0, L_V); step(6);
+      return true;
+    }
+    if (op === 0xaa || op === 0xab) this.rdReg(bits, 0);
+    else { this.r32(6); w.set(L_LA); this.load(ins, 3, size, false); }
+    w.set(L_V);
+    this.r32(7); w.set(L_LA); this.storeMem(ins, 0, size, L_V);
+    if (op === 0xa4 || op === 0xa5) step(6);
+    step(7);
+    return true;
+  }
+  /** IMUL Gv, Ev(, imm) (ops-muldiv.ts imulTrunc): CF = OF = the product does not fit, SF ZF PF from the low half */
+  private imul(ins: Insn): boolean {
+    const w = this.w;
+    if (ins.os16) return false;
+    this.rdE(ins, 32); w.set(L_T);
+    if (ins.op === 0x1af) this.r32(ins.reg); else w.i32(ins.imm);
+    w.set(L_V);
+    w.get(L_T).get(L_V).mul().set(L_FR);
+    // the high half of the signed 64-bit product against the low half's sign
+    w.get(L_T).i64ExtendS().get(L_V).i64ExtendS().i64Mul().i64(32).i64ShrS().wrap().get(L_FR).i32(31).shrS().ne().set(L_C);
+    w.get(L_FL).i32(~(CF | OF | AF)).and().get(L_C).or().get(L_C).i32(11).shl().or().set(L_FL);
+    this.state(SZP, this.kind, 32);
+    w.get(L_FR); this.setR32(ins.reg);
+    return true;
+  }
+  /** group 2 on r/m32 by CL: a count of 0 (after & 31) changes no flag, so the flags are made complete first */
+  private shiftCl(ins: Insn): boolean {
+    const w = this.w, op = ins.reg;
+    this.rdE(ins, 32, true); w.set(L_T);
+    this.materialize();
+    this.r32(1); w.i32(31).and().set(L_C);
+    w.get(L_T).set(L_V);
+    w.get(L_C).if_();
+    w.get(L_T).get(L_C);
+    if (op === 0) w.rotl(); else if (op === 1) w.rotr(); else if (op === 4) w.shl(); else if (op === 5) w.shrU(); else w.shrS();
+    w.set(L_V);
+    if (op === 0 || op === 1) { // ROL / ROR: CF and OF only
+      w.get(L_FL).i32(~(CF | OF)).and();
+      if (op === 0) {
+        w.get(L_V).i32(1).and().or();
+        w.get(L_V).i32(31).shrU().get(L_V).xor().i32(1).and().i32(11).shl().or();
+      } else {
+        w.get(L_V).i32(31).shrU().or();
+        w.get(L_V).i32(31).shrU().get(L_V).i32(30).shrU().xor().i32(1).and().i32(11).shl().or();
+      }
+      w.set(L_FL);
+    } else { // SHL / SHR / SAR: all six (AF 0), from the result and the last bit out
+      w.get(L_FL).i32(~ARITH).and();
+      if (op === 4) { // cf = d >>> (32 - cnt), of = r[31] ^ cf
+        w.get(L_T).i32(32).get(L_C).sub().shrU().i32(1).and().tee(L_E).or();
+        w.get(L_V).i32(31).shrU().get(L_E).xor().i32(11).shl().or();
+      } else if (op === 5) { // cf = d >>> (cnt - 1), of = cnt == 1 ? d[31] : 0
+        w.get(L_T).get(L_C).i32(1).sub().shrU().i32(1).and().or();
+        w.get(L_T).i32(31).shrU().i32(0).get(L_C).i32(1).eq().select().i32(11).shl().or();
+      } else { // cf = d >> (cnt - 1), of = 0
+        w.get(L_T).get(L_C).i32(1).sub().shrS().i32(1).and().or();
+      }
+      w.get(L_V).eqz().i32(6).shl().or(); // ZF
+      w.get(L_V).i32(31).shrU().i32(7).shl().or(); // SF
+      w.get(L_V).i32(0xff).and().popcnt().i32(1).and().i32(1).xor().i32(2).shl().or(); // PF
+      w.set(L_FL);
+    }
+    w.end();
+    this.wrE(ins, 32, L_V, true);
+    return true;
+  }
+  /** BT / BTS / BTR / BTC with an immediate bit number or a register operand (ops-shift.ts bitTest): CF only */
+  private bitTest(ins: Insn): boolean {
+    const w = this.w, kind = ins.op === 0x1ba ? ins.reg - 4 : (ins.op >> 3) & 3; // 0 BT 1 BTS 2 BTR 3 BTC
+    if (ins.os16) return false;
+    this.rdE(ins, 32, kind !== 0); w.set(L_T);
+    if (ins.op === 0x1ba) w.i32(ins.imm & 31); else { this.r32(ins.reg); w.i32(31).and(); }
+    w.set(L_C);
+    this.materialize();
+    w.get(L_FL).i32(~CF).and().get(L_T).get(L_C).shrU().i32(1).and().or().set(L_FL);
+    if (kind === 0) return true;
+    w.get(L_T).i32(1).get(L_C).shl();
+    if (kind === 1) w.or(); else if (kind === 2) w.i32(-1).xor().and(); else w.xor();
+    w.set(L_V);
+    this.wrE(ins, 32, L_V, true);
+    return true;
+  }
+  /** INC/DEC of L_T into L_FR: CF keeps its value (cpu-state.ts setLazyKeepCF) */
+  private incDec(dec: boolean, bits: number): void {
+    this.known();
+    const w = this.w;
+    if (this.mask & CF) { w.get(L_FL).i32(~CF).and(); this.cf(); w.or().set(L_FL); }
+    w.get(L_T).tee(L_FD).i32(1).tee(L_FS);
+    if (dec) w.sub(); else w.add();
+    w.set(L_FR);
+    this.state(ARITH & ~CF, dec ? K_SUB : K_ADD, bits);
+  }
+  /** group 2 on r/m32 by a constant count (ops-shift.ts shiftOp) */
+  private shift(ins: Insn, count: number): boolean {
+    const w = this.w, op = ins.reg, cnt = count & 31;
+    this.rdE(ins, 32, true); w.set(L_T);
+    if (cnt === 0) { // no flags change; a memory operand is still written (ops-shift.ts group2)
+      if (ins.ea !== null) this.wrE(ins, 32, L_T, true);
+      return true;
+    }
+    if (op === 0 || op === 1) { // ROL / ROR: CF and OF set on top of the complete flags
+      this.materialize();
+      w.get(L_T).i32(cnt);
+      if (op === 0) w.rotl(); else w.rotr();
+      w.set(L_V);
+      w.get(L_FL).i32(~(CF | OF)).and();
+      if (op === 0) { // cf = r & 1, of = r[31] ^ cf
+        w.get(L_V).i32(1).and().or();
+        w.get(L_V).i32(31).shrU().get(L_V).xor().i32(1).and().i32(11).shl().or();
+      } else { // cf = r[31], of = r[31] ^ r[30]
+        w.get(L_V).i32(31).shrU().or();
+        w.get(L_V).i32(31).shrU().get(L_V).i32(30).shrU().xor().i32(1).and().i32(11).shl().or();
+      }
+      w.set(L_FL);
+      this.wrE(ins, 32, L_V, true);
+      return true;
+    }
+    // SHL / SHR / SAR: CF, OF and AF set, SF ZF PF lazy from the result (cpu-state.ts setShift)
+    w.get(L_T).i32(cnt);
+    if (op === 4) w.shl(); else if (op === 5) w.shrU(); else w.shrS();
+    w.set(L_FR);
+    w.get(L_FL).i32(~(CF | OF | AF)).and();
+    if (op === 4) { // cf = d >>> (32 - cnt) & 1; of = r[31] ^ cf
+      w.get(L_T).i32(32 - cnt).shrU().i32(1).and().tee(L_V).or();
+      w.get(L_FR).i32(31).shrU().get(L_V).xor().i32(11).shl().or();
+    } else if (op === 5) { // cf = d >>> (cnt - 1) & 1; of = cnt == 1 ? d[31] : 0
+      w.get(L_T).i32(cnt - 1).shrU().i32(1).and().or();
+      if (cnt === 1) w.get(L_T).i32(31).shrU().i32(11).shl().or();
+    } else { // cf = d >> (cnt - 1) & 1; of = 0
+      w.get(L_T).i32(cnt - 1).shrS().i32(1).and().or();
+    }
+    w.set(L_FL);
+    this.state(SZP, this.kind, 32);
+    this.wrE(ins, 32, L_FR, true);
+    return true;
+  }
+  /** the end of an iteration that jumps back to the block's start: go round while `max` allows */
+  private backEdge(): void {
+    const w = this.w, n = this.insns.length;
+    w.get(L_N).i32(n).add().tee(L_N);
+    w.get(P_MAX).i32(n).sub().gtS();
+    w.if_(); this.depth++;
+    this.exit(this.insns[0]!.eip, 0);
+    w.end(); this.depth--;
+    // the loop head was compiled for any flag state (UNKNOWN: the locals hold it)
+    w.br(this.depth);
+  }
+}
+
+/** instructions that end the block themselves */
+function ends(ins: Insn): boolean {
+  const op = ins.op;
+  return (op === 0xc3 || op === 0xe8 || op === 0xe9 || op === 0xeb) && ins.follow < 0;
+}

@@ -1,0 +1,293 @@
+/**
+ * The WebAssembly tier: a block of the instructions decode.ts knows becomes one WebAssembly function (emit.ts)
+ * working on the arena (memory/wasm-arena.ts), run as an ordinary compiled block (jit/block.ts), so the run loop, the staleness
+ * checks and the fault unwinding are the ones JavaScript blocks use.
+ *
+ * Why: a JavaScript block costs V8 ~20 ms of optimising compile before it runs faster than the interpreter, so only
+ * code visited 16,384 times is compiled (Cpu.jitThreshold). A WebAssembly function compiles in a fraction of a
+ * millisecond and runs fast from its first call (V8's baseline compiler, then its optimising tier in the
+ * background), so warm code runs compiled too (Cpu.wasmThreshold).
+ *
+ * Blocks are compiled in batches, one module per batch (a module has a fixed cost: its code space, its instance):
+ * a block waits in the table slot with no function, interpreted, until its batch is compiled (BATCH blocks, or
+ * FLUSH_AFTER instructions after the first). Every function goes into one WebAssembly.Table, and every block runs
+ * through one dispatcher export, so the engine's JS-to-WebAssembly call is the same at every block entry.
+ *
+ * The glue around the call: EFLAGS goes in complete (CpuState.getFlags); the block's lazy-flag state and EIP come
+ * back through the arena. The slow paths it imports are the CPU's own accessors; when one faults it first copies
+ * what the block stored before the call (flags, the instruction, completed iterations) into the CPU, so
+ * Cpu.runChunk restarts the instruction exactly as it does for a JavaScript block.
+ */
+import type { Cpu } from '../../cpu.js';
+import { Block, type BlockFn } from '../block.js';
+import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { decode, type Insn } from './decode.js';
+import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
+import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
+
+/**
+ * The longest block. A WebAssembly function compiles in time linear in its length (JavaScript blocks stop at 48), and
+ * a long one checks the budget every BUDGET_STEP instructions: Linux's blake2s_compress_generic is 1,600
+ * straight-line instructions run ~5,800 times in a boot, which as 200-instruction blocks each warming up on its own
+ * ran 9.7 M instructions interpreted.
+ */
+const MAX_INSNS = 2000;
+/**
+ * Blocks per module, and how long a block may wait for its batch: FLUSH_AFTER times the visits a short block takes
+ * to become warm (Cpu.wasmThreshold), in instructions (0 when every block compiles at its first visit: no waiting).
+ */
+const BATCH = 32;
+const FLUSH_AFTER = 16;
+/** table entries before everything compiled is dropped and the table refilled */
+const TABLE_MAX = 1 << 16;
+const ES = 0, CS = 1, SS = 2, DS = 3;
+const BLOCK_TYPE: FnType = { params: 3, results: 1 };
+
+interface Pending { readonly block: Block; readonly body: Uint8Array; readonly key: string }
+
+/** Per CPU: the table, the dispatcher, the slow paths, compiled code by its bytes, the batch being formed. */
+export class WasmTier {
+  private readonly st: Int32Array;
+  private env: WebAssembly.ModuleImports;
+  private readonly table: WebAssembly.Table;
+  /** the block behind each table index (a fault in a chained block restarts from its `starts`) */
+  private readonly byIndex: Block[] = [];
+  /** table index by code key (the same bytes at the same place compile to the same function) */
+  private readonly cache = new Map<string, number>();
+  private used = 0;
+  private pending: Pending[] = [];
+  /** the guest instruction count when the oldest pending block was queued */
+  private since = 0;
+  /** the function every WebAssembly block runs as (Block.fn) */
+  readonly glue: BlockFn;
+  /** modules compiled so far (for benchmarks) */
+  modules = 0;
+  /** why the tier stopped (a module failed to compile: a bug of the emitter), or null */
+  error: string | null = null;
+  /** compile in the background (WebAssembly.instantiate): the host refused a synchronous compile */
+  private async = false;
+
+  constructor(private readonly c: Cpu, memory: WebAssembly.Memory) {
+    const st = this.st = new Int32Array(memory.buffer, 0, (A_HT + HT_SLOTS * HT_ENTRY) >> 2);
+    // a fault in a slow path: the block's flags, instruction and completed iterations to the CPU first
+    const sync = (): void => {
+      c.flags = st[A_FLAGS >> 2]!; c.lfMask = st[A_MASK >> 2]!; c.lfKind = st[A_KIND >> 2]!; c.lfBits = st[A_BITS >> 2]!;
+      c.lfDstI32 = st[A_DST >> 2]!; c.lfSrcI32 = st[A_SRC >> 2]!; c.lfResI32 = st[A_RES >> 2]!;
+      c.insnStartI32 = st[A_INSN >> 2]!;
+      // the block of the chain that faulted, and what the chain retired before its current iteration
+      c.curBlock = this.byIndex[st[A_CUR >> 2]!]!;
+      c.blkDone = st[A_CHAIN >> 2]! + st[A_DONE >> 2]!;
+    };
+    const rd = (seg: number, off: number, size: number): number => {
+      try {
+        return size === 4 ? c.rd32(seg, off) : size === 2 ? c.rd16(seg, off) : c.rd8(seg, off);
+      } catch (e) { sync(); throw e; }
+    };
+    // the read of a read-modify-write, through the write translation (cpu-state.ts rE32W)
+    const rdw = (seg: number, off: number, size: number): number => {
+      try {
+        const lin = c.segW(seg, off, size);
+        return size === 4 ? c.rdW32L(lin) : size === 2 ? c.rdW16L(lin) : c.rdW8L(lin);
+      } catch (e) { sync(); throw e; }
+    };
+    // 1: leave after this instruction (it wrote to a page holding compiled code, or a device stopped the loop)
+    const wr = (seg: number, off: number, v: number, size: number): number => {
+      const ep = c.tlb.epoch;
+      try {
+        if (size === 4) c.wr32(seg, off, v); else if (size === 2) c.wr16(seg, off, v); else c.wr8(seg, off, v);
+      } catch (e) { sync(); throw e; }
+      if (c.tlb.epoch === ep && !c.breakLoop) return 0;
+      st[A_STOP >> 2] = 1; // and no chaining after this block
+      return 1;
+    };
+    this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
+    const disp = new WebAssembly.Instance(new WebAssembly.Module(buildDispatcher({
+      flags: A_FLAGS, mask: A_MASK, kind: A_KIND, dst: A_DST, src: A_SRC, res: A_RES, bits: A_BITS, eip: A_EIP,
+      cur: A_CUR, chain: A_CHAIN, stop: A_STOP, ht: A_HT, htSlots: HT_SLOTS, htEntry: HT_ENTRY,
+    })), { env: { mem: memory, t: this.table } });
+    const run = disp.exports['run'] as (idx: number, max: number, acc: number, flags: number, epoch: number, csBase: number) => number;
+    this.env = { mem: memory, rd, rdw, wr, mat: disp.exports['mat']! };
+    this.glue = (cpu: Cpu, max: number): number => {
+      const b = cpu.curBlock!;
+      if (!flat(cpu)) { cpu.blocks[b.slot] = undefined; return 0; } // segments changed: the run loop interprets from here
+      const ep = cpu.tlb.epoch;
+      this.note(b, ep); // the run loop found it valid in this epoch: other blocks may chain to it
+      // the lazy flags as they are: the block computes what it reads (the dispatcher's `mat`)
+      st[A_FLAGS >> 2] = cpu.flags; st[A_MASK >> 2] = cpu.lfMask; st[A_KIND >> 2] = cpu.lfKind; st[A_BITS >> 2] = cpu.lfBits;
+      st[A_DST >> 2] = cpu.lfDstI32; st[A_SRC >> 2] = cpu.lfSrcI32; st[A_RES >> 2] = cpu.lfResI32;
+      const done = run(b.wasmIndex, max, cpu.tlb.acc, 0, ep, cpu.segBase[CS]!);
+      cpu.flags = st[A_FLAGS >> 2]!; cpu.lfMask = st[A_MASK >> 2]!; cpu.lfKind = st[A_KIND >> 2]!; cpu.lfBits = st[A_BITS >> 2]!;
+      cpu.lfDstI32 = st[A_DST >> 2]!; cpu.lfSrcI32 = st[A_SRC >> 2]!; cpu.lfResI32 = st[A_RES >> 2]!;
+      cpu.eipI32 = st[A_EIP >> 2]!;
+      return done;
+    };
+  }
+
+  /**
+   * The block at linear `lin` (EIP `eip`, code at RAM offset `phys`, table slot `slot`): ready to run when the same
+   * code was compiled before, else queued for the next batch (its `fn` is null until then). null when the segments
+   * are not flat or the first instruction is not one the tier compiles.
+   */
+  compile(lin: number, eip: number, phys: number, slot: number): Block | null {
+    const c = this.c;
+    if (this.error !== null || !flat(c)) return null;
+    const { insns, stopAt } = formBlock(c.ram, phys, eip >>> 0);
+    if (insns.length === 0) return null;
+    const out = emitBlock(insns, (c.features & 0x8000) !== 0);
+    if (out === null) return null;
+    const tl = c.tlb;
+    const b = new Block(null, out.starts.length, out.starts, lin, c.segBase[CS]!, c.defOs, tl.epoch, phys, tl.codeGen,
+      tl.pageGen[phys >>> 12]!, -1, -1, 0, 0);
+    b.slot = slot;
+    b.minBudget = Math.min(b.n, BUDGET_STEP);
+    // the instruction the block falls out at when it stops at one it cannot compile: Cpu.compileHere marks it as no
+    // block start, so the run loop interprets it and looks for a block right after it
+    b.stopAt = out.starts.length < insns.length ? insns[out.starts.length]!.eip : stopAt;
+    // what the code depends on: its bytes, where they are, and the CPU model's CMOV
+    const key = `${phys}:${eip}:${c.features & 0x8000}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
+    const idx = this.cache.get(key);
+    if (idx !== undefined) { this.ready(b, idx); return b; }
+    if (this.pending.length === 0) this.since = c.clock.instructions + c.retired;
+    this.pending.push({ block: b, body: out.body, key });
+    if (this.pending.length >= BATCH) this.flush(); else this.poll();
+    return b;
+  }
+
+  /**
+   * The block at EIP `eip` (code at RAM offset `phys`) if compiled now: its length (0 if it cannot be) and the EIP
+   * of the instruction it would stop at for lack of a form (-1 if none).
+   */
+  form(eip: number, phys: number): { n: number; stopAt: number } {
+    if (!flat(this.c)) return { n: 0, stopAt: -1 };
+    const { insns, stopAt } = formBlock(this.c.ram, phys, eip >>> 0);
+    return { n: insns.length, stopAt };
+  }
+
+  /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
+  poll(): void {
+    if (this.pending.length !== 0 && this.c.clock.instructions + this.c.retired - this.since >= FLUSH_AFTER * Math.min(this.c.wasmThreshold, this.c.jitThreshold)) this.flush();
+  }
+
+  private ready(b: Block, idx: number): void {
+    b.wasmIndex = idx;
+    b.fn = this.glue;
+    this.byIndex[idx] = b;
+    this.note(b, b.epoch);
+  }
+
+  /** Enter `b` in the chaining table (memory/wasm-arena.ts A_HT) as valid in TLB epoch `epoch`. */
+  private note(b: Block, epoch: number): void {
+    const lin = b.lin, e = (A_HT + ((lin ^ (lin >>> 12)) & (HT_SLOTS - 1)) * HT_ENTRY) >> 2, st = this.st;
+    st[e] = lin; st[e + 1] = b.csBase; st[e + 2] = b.wasmIndex; st[e + 3] = b.minBudget; st[e + 4] = epoch;
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (this.used + batch.length > TABLE_MAX) {
+      // the table is full: every block goes stale (the run loop compiles again what is still hot)
+      this.c.tlb.clearCode();
+      this.cache.clear();
+      this.used = 0;
+      return;
+    }
+    const bytes = buildModule(IMPORTS, SYNC, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
+    const base = this.used;
+    this.used += batch.length; // the batch's table entries, whenever its module arrives
+    this.modules++;
+    if (!this.async) {
+      try {
+        this.install(batch, base, new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: this.env }));
+        return;
+      } catch (e) {
+        // a browser's main thread compiles only small modules synchronously (Chrome: 4 KB): from now on in the
+        // background, the blocks interpreted until their module arrives. Anything else is a bug of the emitter:
+        // the tier stops (the JavaScript blocks and the interpreter go on) and says why.
+        if (!(e instanceof RangeError)) { this.fail(e, batch); return; }
+        this.async = true;
+      }
+    }
+    WebAssembly.instantiate(bytes, { env: this.env }).then((r) => this.install(batch, base, r.instance), (e) => this.fail(e, batch));
+  }
+
+  private install(batch: readonly Pending[], base: number, inst: WebAssembly.Instance): void {
+    if (this.error !== null) return;
+    if (this.table.length < base + batch.length) this.table.grow(Math.max(base + batch.length - this.table.length, this.table.length));
+    batch.forEach((p, i) => {
+      this.table.set(base + i, inst.exports[`f${i}`] as (...a: unknown[]) => unknown);
+      this.cache.set(p.key, base + i);
+      this.ready(p.block, base + i);
+    });
+  }
+
+  /** The tier stops: no more compiles; blocks of the failed batch or waiting for one leave their slots. */
+  private fail(e: unknown, batch: readonly Pending[]): void {
+    this.error = e instanceof Error ? e.message : String(e);
+    for (const p of [...batch, ...this.pending]) if (this.c.blocks[p.block.slot] === p.block) this.c.blocks[p.block.slot] = undefined;
+    this.pending = [];
+  }
+}
+
+/**
+ * The instructions of the block at EIP `eip` (RAM offset `phys`), in the order it runs them: a Jcc goes on along its
+ * fall-through path (the taken one leaves), a JMP or CALL to the same page goes on at its target, a RET after a CALL
+ * of the block at the CALL's successor; a branch to the block's start ends it (the loop's back edge), and so does
+ * an instruction already in the block (each appears once: a fault maps to one position).
+ */
+function formBlock(ram: Uint8Array, phys: number, eip: number): { insns: Insn[]; stopAt: number } {
+  const insns: Insn[] = [];
+  let stopAt = -1;
+  const page = phys & ~0xfff, at0 = phys & 0xfff;
+  const seen = new Set<number>();
+  const rets: number[] = [];
+  /** RAM offset of EIP `t` when it is on the block's page, else -1 */
+  const where = (t: number): number => { const o = at0 + (t - eip); return o >= 0 && o < 0x1000 ? page + o : -1; };
+  let ip = eip, p = phys;
+  while (insns.length < MAX_INSNS && !seen.has(ip)) {
+    const ins = decode(ram, p, page + 0x1000, ip);
+    if (ins === null) { stopAt = ip; break; } // (an instruction it lacks, or one that runs into the next page)
+    insns.push(ins);
+    seen.add(ip);
+    const op = ins.op;
+    let to = ins.next;
+    if (op === 0xe9 || op === 0xeb || op === 0xe8) {
+      if (ins.imm === eip || seen.has(ins.imm) || where(ins.imm) < 0) break; // the back edge, or leaving
+      if (op === 0xe8) rets.push(ins.next);
+      ins.follow = to = ins.imm;
+    } else if (op === 0xc3) {
+      const r = rets.pop();
+      if (r === undefined || seen.has(r) || where(r) < 0) break;
+      ins.follow = to = r;
+    } else if (((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) && ins.imm === eip) {
+      break; // the loop's back edge
+    }
+    const q = where(to);
+    if (q < 0) break;
+    ip = to >>> 0; p = q;
+  }
+  return { insns, stopAt };
+}
+
+/** An instruction's bytes as text (the compiled-code cache's key) */
+function codeBytes(ram: Uint8Array, phys: number, eip: number, ins: Insn): string {
+  const o = (phys & ~0xfff) + (phys & 0xfff) + (ins.eip - eip);
+  return ram.subarray(o, o + ((ins.next - ins.eip) >>> 0)).join(',');
+}
+
+/** The CPU's WebAssembly tier, or null where its memory is not a WebAssembly arena it owns. */
+export function makeWasmTier(c: Cpu): WasmTier | null {
+  const memory = c.mem.arena.memory;
+  if (!c.inArena || memory === null) return null;
+  return new WasmTier(c, memory);
+}
+
+/**
+ * Segments a WebAssembly block assumes: CS with a 4 GiB limit (no jump can leave it), DS, ES and SS with base 0, a
+ * 4 GiB limit and no access check that fails on the fast path, 32-bit code and stack (every Linux mode is like that).
+ */
+function flat(c: Cpu): boolean {
+  const b = c.segBase, l = c.segLimit;
+  const r = c.segRchk, w = c.segWchk;
+  return (b[DS]! | b[SS]! | b[ES]!) === 0 && (l[CS]! & l[DS]! & l[SS]! & l[ES]!) === -1 && (r[DS]! | w[DS]! | r[SS]! | w[SS]! | r[ES]! | w[ES]!) === 0 &&
+    c.ssBig && c.defOs !== 0 && c.defAs;
+}

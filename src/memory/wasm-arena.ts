@@ -1,0 +1,59 @@
+/**
+ * The arena: one WebAssembly.Memory holding everything a compiled WebAssembly block (src/cpu/jit/wasm/) touches, so the block reads it
+ * with plain loads and stores: the CPU's registers and its exit state, the TLB's read and write arrays, and guest
+ * RAM followed by the directly readable BIOS image (PhysMemory.store). PhysMemory allocates it; the first CPU built
+ * on that memory takes the register and TLB areas (a second CPU on the same memory gets arrays of its own and no
+ * WebAssembly tier).
+ *
+ * Offsets are bytes from the start of the memory. Where WebAssembly is unavailable (or the host refuses another
+ * memory) the same layout is an ordinary ArrayBuffer and the tier stays off.
+ */
+
+/** EAX..EDI as int32 (CpuState.regs; r16 and r8 are views on the same 32 bytes) */
+export const A_REGS = 0;
+/**
+ * A block's exit state (jit/wasm/wasm-block.ts copies it into the CPU): EFLAGS with the bits of the lazy mask stale,
+ * the lazy mask, kind, operands and width (cpu-state.ts setLazy), the instruction being run (for a fault), EIP where
+ * the block left, and the instructions of completed loop iterations (Cpu.blkDone).
+ */
+export const A_FLAGS = 32, A_MASK = 36, A_KIND = 40, A_DST = 44, A_SRC = 48, A_RES = 52, A_BITS = 56;
+export const A_INSN = 60, A_EIP = 64, A_DONE = 68;
+/**
+ * The dispatcher's words (wasm-writer.ts buildDispatcher): the table index of the block running and the
+ * instructions earlier blocks of its chain retired (for a fault), and 1 when a slow store asked to stop the chain.
+ */
+export const A_CUR = 72, A_CHAIN = 76, A_STOP = 80;
+/**
+ * Blocks the dispatcher may chain to without returning to JavaScript: HT_SLOTS entries of HT_ENTRY bytes, indexed
+ * by the linear EIP's hash: linear EIP, CS base, table index, instructions, and the TLB epoch the block was last
+ * found valid in (wasm-block.ts WasmTier.note).
+ */
+export const A_HT = 0x1000, HT_SLOTS = 4096, HT_ENTRY = 20;
+/** Tlb.r and Tlb.w: one int32 per linear page (tlb.ts) */
+export const A_TLB_R = 0x20000;
+export const A_TLB_W = A_TLB_R + 0x400000;
+/** PhysMemory.store: RAM, then the BIOS image */
+export const A_RAM = A_TLB_W + 0x400000;
+
+const PAGE = 0x10000;
+
+export interface Arena {
+  readonly buffer: ArrayBuffer;
+  /** null when the arena is a plain ArrayBuffer (no WebAssembly tier) */
+  readonly memory: WebAssembly.Memory | null;
+  /** the register and TLB areas are taken by a CPU */
+  cpuClaimed: boolean;
+}
+
+/** An arena with `storeBytes` of RAM and ROM at A_RAM. */
+export function allocArena(storeBytes: number): Arena {
+  const bytes = A_RAM + storeBytes;
+  const pages = Math.ceil(bytes / PAGE);
+  if (typeof WebAssembly === 'object' && typeof WebAssembly.Memory === 'function') {
+    try {
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+      return { buffer: memory.buffer, memory, cpuClaimed: false };
+    } catch { /* no address space for another memory: a plain buffer, without the tier */ }
+  }
+  return { buffer: new ArrayBuffer(pages * PAGE), memory: null, cpuClaimed: false };
+}

@@ -1,0 +1,208 @@
+// The WebAssembly tier (src/cpu/jit/wasm/) against the interpreter: random loops over every form the tier compiles
+// (8-, 16- and 32-bit ALU with register, memory and immediate operands, ADC/SBB, INC/DEC, NEG/NOT, TEST, shifts and
+// rotates by 1, imm8 and CL, IMUL, MOVZX/MOVSX, SETcc, CMOVcc, PUSH/POP/PUSHF, LEA, XCHG, BT*, MOVS/STOS/LODS, CDQ,
+// moffs, CALL/RET and JMP followed inside a block, Jcc side exits) end with the same registers, EFLAGS, memory,
+// stack and retired count; a page fault inside a chained block is precise; a store into the running block's own
+// code takes effect at the next instruction; blocks chain without returning to the run loop.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/clock/virtual-clock.js';
+import { Cpu } from '../../src/cpu/cpu.js';
+import { PortBus } from '../../src/ioports/port-bus.js';
+import { PhysMemory } from '../../src/memory/phys-memory.js';
+import { le16, le32, runBare } from './bare-machine.js';
+import { runPaged } from './paged-machine.js';
+
+const DATA = 0x200000;
+
+function run(code: number[], tier: 'interp' | 'wasm', setup?: (m: PhysMemory, c: Cpu) => void) {
+  const { exit, insns, inBlocks, cpu, mem } = runBare(code, {
+    jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 2, ...(setup ? { setup } : {}),
+  });
+  return {
+    exit, insns, inBlocks, wasmBlocks: cpu.wasmBlocks, entries: cpu.blockEntries, wasmError: cpu.wasmTier?.error ?? null,
+    regs: ['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi', 'esp', 'eip', 'eflags'].map((r) => cpu.getReg(r)),
+    data: Array.from(mem.ram.subarray(DATA, DATA + 0x1000)),
+    stack: Array.from(mem.ram.subarray(0x7fe00, 0x80000)),
+  };
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
+}
+
+/**
+ * A loop of 30 iterations (ECX) over a random body; EAX, EBX, EDX, EDI random, ESI the data pointer (moved a little
+ * each iteration), EBP a second pointer into the data for the string forms. Memory operands are [esi+disp8],
+ * [esi+ebx*0+disp8] (a SIB byte), [disp32] and moffs, all inside the data window.
+ */
+function program(next: () => number): number[] {
+  const pick = <T>(a: readonly T[]): T => a[next() % a.length]!;
+  const R = [0, 2, 3, 7]; // EAX EDX EBX EDI: free for the body
+  const code: number[] = [0xb9, ...le32(30)]; // mov ecx, 30
+  for (const r of R) code.push(0xb8 + r, ...le32(next()));
+  code.push(0xbe, ...le32(DATA + 0x400), 0xbd, ...le32(DATA + 0x800)); // mov esi / mov ebp
+  const modrmMem = (reg: number): number[] => {
+    switch (next() % 3) {
+      case 0: return [0x46 | (reg << 3), next() & 0x7c]; // [esi+disp8]
+      case 1: return [0x44 | (reg << 3), 0x26, next() & 0x7c]; // [esi+disp8] through a SIB byte (no index)
+      default: return [0x05 | (reg << 3), ...le32(DATA + 0x100 + (next() & 0x3fc))]; // [disp32]
+    }
+  };
+  const rm = (reg: number): number[] => (next() % 2 ? [0xc0 | (reg << 3) | pick(R)] : modrmMem(reg));
+  const body: number[] = [];
+  for (let i = 0; i < 24; i++) {
+    switch (next() % 24) {
+      case 0: body.push(pick([0x01, 0x03, 0x09, 0x0b, 0x11, 0x13, 0x19, 0x1b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b]), ...rm(pick(R))); break;
+      case 1: body.push(pick([0x00, 0x02, 0x10, 0x12, 0x28, 0x2a, 0x38, 0x3a]), ...rm(pick([0, 2, 3, 4, 6, 7]))); break; // 8-bit incl. AH DH BH
+      case 2: body.push(0x66, pick([0x01, 0x03, 0x29, 0x2b, 0x39, 0x3b, 0x11, 0x19, 0x89, 0x8b]), ...rm(pick(R))); break; // 16-bit
+      case 3: body.push(0x83, ...rm(next() % 8), next() & 0xff); break;
+      case 4: body.push(0x81, ...rm(next() % 8), ...le32(next())); break;
+      case 5: body.push(pick([0x40, 0x48]) + pick(R)); break; // INC/DEC r32
+      case 6: body.push(0xf7, ...rm(pick([2, 3]))); break; // NOT / NEG
+      case 7: { const op = pick([0xc1, 0xd1, 0xd3]); body.push(op, ...rm(pick([0, 1, 4, 5, 7]))); if (op === 0xc1) body.push(next() & 0xff); break; }
+      case 8: body.push(0x0f, 0xaf, 0xc0 | (pick(R) << 3) | pick(R)); break; // IMUL r, r
+      case 9: body.push(0x6b, ...rm(pick(R)), next() & 0xff); break; // IMUL r, r/m, imm8
+      case 10: body.push(0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), ...rm(pick(R))); break;
+      case 11: body.push(0x0f, 0x90 + (next() % 16), 0xc0 | pick([0, 3])); break; // SETcc al/bl
+      case 12: body.push(0x0f, 0x40 + (next() % 16), ...rm(pick(R))); break; // CMOVcc
+      case 13: body.push(0x50 + pick(R), 0x58 + pick(R)); break; // PUSH r / POP r
+      case 14: body.push(0x9c, 0x58 + pick(R)); break; // PUSHF / POP r
+      case 15: body.push(0x8d, ...modrmMem(pick(R))); break; // LEA
+      case 16: body.push(0x87, ...rm(pick(R))); break; // XCHG
+      case 17: body.push(0x0f, 0xba, 0xc0 | ((4 + (next() & 3)) << 3) | pick(R), next() & 0xff); break; // BTx r, imm8
+      case 18: body.push(0x56, 0x57, 0x89, 0xee, 0x8d, 0x7e, 0x40, pick([0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]), 0x5f, 0x5e); break; // string forms on EBP's area
+      case 19: body.push(0x99); break; // CDQ
+      case 20: body.push(pick([0xa0, 0xa1, 0xa2, 0xa3]), ...le32(DATA + 0x200 + (next() & 0x3fc))); break; // moffs
+      case 21: // more 16-bit forms: group 1, INC/DEC r16, NOT/NEG, MOV r16/m16 imm16, TEST
+        switch (next() % 5) {
+          case 0: body.push(0x66, 0x83, ...rm(next() % 8), next() & 0xff); break;
+          case 1: body.push(0x66, pick([0x40, 0x48]) + pick(R)); break;
+          case 2: body.push(0x66, 0xf7, ...rm(pick([2, 3]))); break;
+          case 3: if (next() % 2) body.push(0x66, 0xb8 + pick(R), ...le16(next())); else body.push(0x66, 0x81, ...rm(next() % 8), ...le16(next())); break;
+          default: body.push(0x66, 0x85, ...rm(pick(R))); break;
+        }
+        break;
+      case 22: body.push(0x0f, pick([0xa3, 0xab, 0xb3, 0xbb]), 0xc0 | (pick(R) << 3) | pick(R)); break; // BTx r, r
+      default: body.push(0x85, ...rm(pick(R))); break; // TEST
+    }
+    // a Jcc over the next instruction now and then: a side exit on one path
+    if (next() % 6 === 0) body.push(0x70 + (next() % 16), 1, 0x90);
+  }
+  // CALL a subroutine in the same page and come back (the block follows both), then the loop's back edge
+  const sub = [0x83, 0xc6, 0x04, 0xc3]; // add esi, 4 / ret
+  const loop = [...body, 0xe8, ...le32(5), 0xe9, ...le32(sub.length), ...sub];
+  const back = -(loop.length + 2);
+  code.push(...loop, 0x49, 0x0f, 0x85, ...le32(back - 5)); // dec ecx / jnz rel32 back
+  code.push(0xf4);
+  return code;
+}
+
+describe('the WebAssembly tier agrees with the interpreter', () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    it(`random 32-bit loop, seed ${seed}`, () => {
+      const code = program(rng(seed * 7919));
+      const interp = run(code, 'interp');
+      const wasm = run(code, 'wasm');
+      expect(wasm.exit).toBe(interp.exit);
+      expect(wasm.regs).toEqual(interp.regs);
+      expect(wasm.data).toEqual(interp.data);
+      expect(wasm.stack).toEqual(interp.stack);
+      expect(wasm.insns).toBe(interp.insns);
+      expect(interp.exit).toBe('halted-cli');
+      expect(wasm.wasmBlocks).toBeGreaterThan(0);
+      expect(wasm.wasmError).toBeNull(); // every module compiled
+      expect(wasm.inBlocks).toBeGreaterThan(wasm.insns / 4);
+    });
+  }
+
+});
+
+describe('WebAssembly blocks: faults, self-modifying code and chaining', () => {
+  // the test's code jumps to A at 0x102000; A jumps to B at 0x103000, whose Jcc goes back to A's loop
+  function twoPages(b: number[], jit: boolean, notPresent: number[]) {
+    const aAt = 0x102000, bAt = 0x103000;
+    const a = [0xbe, ...le32(0x202f00), 0xb9, ...le32(1000), 0x31, 0xc0]; // mov esi, 0x202f00 / mov ecx, 1000 / xor eax, eax
+    const loopAt = aAt + a.length;
+    a.push(0x01, 0xc8, 0xe9, ...le32(bAt - (loopAt + 7))); // L: add eax, ecx / jmp B
+    const bCode = [...b, 0x49, 0x0f, 0x85, ...le32(loopAt - (bAt + b.length + 7)), 0xf4]; // dec ecx / jnz L / hlt
+    return runPaged([0xba, ...le32(aAt), 0xff, 0xe2], { jit, notPresent, setup: (ram) => { ram.set(a, aAt); ram.set(bCode, bAt); } });
+  }
+  const state = (r: ReturnType<typeof runPaged>) => ({
+    exit: r.exit, vector: r.vector, cr2: r.cpu.getReg('cr2'), insns: r.cpu.clock.instructions,
+    regs: ['eax', 'ebx', 'ecx', 'esi', 'esp', 'eflags'].map((x) => r.cpu.getReg(x)),
+    frame: Array.from(r.ram.subarray(r.cpu.getReg('esp'), r.cpu.getReg('esp') + 16)),
+  });
+
+  it('a #PF on a memory operand in a chained block is precise (frame EIP, registers, flags, CR2, retired count)', () => {
+    const B = [0x8b, 0x1e, 0x83, 0xc6, 0x10, 0x31, 0xd8]; // mov ebx, [esi] / add esi, 16 / xor eax, ebx
+    const interp = state(twoPages(B, false, [0x203000]));
+    const wasm = state(twoPages(B, true, [0x203000]));
+    expect(interp.vector).toBe(14);
+    expect(interp.cr2).toBe(0x203000);
+    expect(wasm).toEqual(interp);
+  });
+
+  it('blocks chain: a loop through two pages enters the run loop\'s blocks a few times, not once per iteration', () => {
+    const B = [0x8b, 0x1e, 0x83, 0xc6, 0x00, 0x31, 0xd8]; // the same, without moving ESI: no fault
+    const r = twoPages(B, true, []);
+    const i = twoPages(B, false, []);
+    expect(state(r)).toEqual(state(i));
+    expect(r.cpu.wasmBlocks).toBeGreaterThanOrEqual(2);
+    expect(r.cpu.insnsInBlocks).toBeGreaterThan(5000);
+    expect(r.cpu.blockEntries).toBeLessThan(100); // 1000 iterations of two blocks: chained inside the dispatcher
+  });
+
+  it('a store into the running block\'s own code takes effect at the next instruction, as interpreted', () => {
+    // L: mov byte [P+1], cl / P: mov al, 0 / add ebx, eax / dec ecx / jnz L / hlt -- the store patches P's imm8
+    const code = (base: number): number[] => {
+      const L = base + 9, P = L + 6;
+      return [0xb9, ...le32(200), 0x31, 0xc0, 0x31, 0xdb, // mov ecx, 200 / xor eax, eax / xor ebx, ebx
+        0x88, 0x0d, ...le32(P + 1), 0xb0, 0x00, 0x01, 0xc3, 0x49, 0x75, 0xf3, 0xf4];
+    };
+    const go = (jit: boolean) => {
+      const r = runBare(code(0x100000), { jit, wasm: true, real: false, dataBytes: 0, jitThreshold: 2 });
+      return { exit: r.exit, ebx: r.cpu.getReg('ebx'), insns: r.insns };
+    };
+    const i = go(false), w = go(true);
+    expect(i.ebx).toBe((200 * 201) / 2);
+    expect(w).toEqual(i);
+  });
+});
+
+
+describe('WebAssembly blocks where the host refuses a synchronous compile (a browser main thread)', () => {
+  it('the modules are compiled in the background and the blocks run compiled once they arrive, agreeing with the interpreter', async () => {
+    const code = program(rng(4242));
+    code.splice(1, 4, ...le32(600)); // mov ecx, 600: a longer loop
+    const interp = run(code, 'interp');
+    const Module = WebAssembly.Module;
+    let refused = 0;
+    // as Chrome's main thread refuses a synchronous compile above 4 KB (here above 1 KB: the dispatcher compiles, the batches do not)
+    const Limited = function (bytes: BufferSource) {
+      if ((bytes as Uint8Array).byteLength > 1024) { refused++; throw new RangeError('WebAssembly.Module(): Buffer size is over the limit'); }
+      return new Module(bytes);
+    } as unknown as typeof WebAssembly.Module;
+    (WebAssembly as { Module: typeof WebAssembly.Module }).Module = Limited;
+    try {
+      const mem = new PhysMemory(4 << 20);
+      const clock = new VirtualClock();
+      const cpu = new Cpu({ mem, io: new PortBus(), clock, jit: true, jitThreshold: 2 });
+      for (let i = 0; i < 0x1000; i++) mem.ram[DATA + i] = (i * 37 + 11) & 0xff;
+      mem.load(0x100000, new Uint8Array(code));
+      cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
+      expect(cpu.run(5000)).toBe('budget');
+      expect(refused).toBeGreaterThan(0);
+      const early = cpu.insnsInBlocks;
+      await new Promise((r) => setTimeout(r, 100)); // the host compiles in the background meanwhile
+      expect(cpu.run(10_000_000)).toBe('halted-cli');
+      expect(cpu.wasmTier?.error ?? null).toBeNull();
+      expect(cpu.insnsInBlocks - early).toBeGreaterThan(clock.instructions / 2);
+      expect(clock.instructions).toBe(interp.insns);
+      expect(['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi', 'esp', 'eip', 'eflags'].map((r) => cpu.getReg(r))).toEqual(interp.regs);
+      expect(Array.from(mem.ram.subarray(DATA, DATA + 0x1000))).toEqual(interp.data);
+    } finally {
+      (WebAssembly as { Module: typeof WebAssembly.Module }).Module = Module;
+    }
+  });
+});
