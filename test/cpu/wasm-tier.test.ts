@@ -206,3 +206,49 @@ describe('WebAssembly blocks where the host refuses a synchronous compile (a bro
     }
   });
 });
+
+describe('random bytes as flat 32-bit code: the WebAssembly tier compiling at first sight agrees with the interpreter', () => {
+  // Random code and data below 1 MiB (the code writes over itself, faults, jumps anywhere), a flat GDT and gates to
+  // more random code: every round run interpreted and with every block compiled at its first visit. The registers,
+  // EFLAGS, EIP, the exit, the retired count and all of RAM agree; no module fails to compile.
+  function round(seed: number, tier: 'interp' | 'wasm') {
+    const next = rng(seed);
+    const mem = new PhysMemory(4 << 20);
+    const clock = new VirtualClock();
+    const cpu = new Cpu({ mem, io: new PortBus(), clock, jit: tier === 'wasm', jitThreshold: 0, wasm: true });
+    cpu.onTripleFault = () => {};
+    const ram = mem.ram;
+    for (let i = 0; i < 0x100000; i += 4) { const v = next(); ram[i] = v; ram[i + 1] = v >>> 8; ram[i + 2] = v >>> 16; ram[i + 3] = v >>> 24; }
+    // bias towards the forms the tier compiles: every 8th dword an ALU/MOV with a memory operand near ESI
+    for (let i = 0; i < 0x100000; i += 32) ram.set([pickOp(next), 0x46 | ((next() & 7) << 3), next() & 0x7c], i);
+    const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
+    dv.setUint32(0x90000, 0); dv.setUint32(0x90004, 0);
+    dv.setUint32(0x90008, 0x0000ffff, true); dv.setUint32(0x9000c, 0x00cf9a00, true);
+    dv.setUint32(0x90010, 0x0000ffff, true); dv.setUint32(0x90014, 0x00cf9200, true);
+    for (let v = 0; v < 256; v++) {
+      const off = next() & 0xfffff;
+      dv.setUint32(0x91000 + v * 8, (8 << 16) | (off & 0xffff), true);
+      dv.setUint32(0x91004 + v * 8, (off & 0xffff0000) | 0x8e00, true);
+    }
+    cpu.setFlatProtectedMode(next() & 0xfffff, { esp: 0x80000, esi: 0x40000 });
+    cpu.gdtBase = 0x90000; cpu.gdtLimit = 23; cpu.idtBase = 0x91000; cpu.idtLimit = 0x7ff;
+    const exit = cpu.run(20_000);
+    let sum = 0;
+    for (let i = 0; i < 0x100000; i++) sum = (Math.imul(sum, 31) + ram[i]!) | 0;
+    return {
+      exit, insns: clock.instructions, sum, error: cpu.wasmTier?.error ?? null,
+      regs: ['eax', 'ebx', 'ecx', 'edx', 'ebp', 'esi', 'edi', 'esp', 'eip', 'eflags', 'cr2'].map((r) => cpu.getReg(r)),
+      inBlocks: cpu.insnsInBlocks,
+    };
+  }
+  const pickOp = (next: () => number): number => [0x01, 0x03, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b, 0x89, 0x8b, 0x85, 0x21][next() % 12]!;
+  it('24 rounds of 20,000 instructions', () => {
+    let compiled = 0;
+    for (let seed = 1; seed <= 24; seed++) {
+      const i = round(seed * 104729, 'interp'), w = round(seed * 104729, 'wasm');
+      expect({ seed, ...w, inBlocks: 0 }).toEqual({ seed, ...i, inBlocks: 0 });
+      compiled += w.inBlocks;
+    }
+    expect(compiled).toBeGreaterThan(1000);
+  });
+});

@@ -454,7 +454,10 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
       post = `}finally{c.blkDone=n;${used.map((i) => `w[${i}]=W${i};`).join('')}}`;
     }
   }
-  const memo = Array.from({ length: memoSites }, (_, k) => `MO${k}=-1,MP${k}=0`).join(',');
+  // A site's one-entry cache starts empty: 0.5 is no offset (offsets are int32s). -1 was, and an access at offset
+  // 0xFFFFFFFF (a byte at the top of a flat segment) matched the empty cache and read RAM byte 0 (MP = 0): found by
+  // test/cpu/wasm-tier.test.ts's random-bytes comparison with the interpreter.
+  const memo = Array.from({ length: memoSites }, (_, k) => `MO${k}=0.5,MP${k}=0`).join(',');
   // The CPU and its arrays are constants of the closure (one closure per CPU and source text, see blockFunction), so
   // V8 can embed them: a RAM or TLB access needs no map check or reload of the array's length and data pointer.
   // `max` (at most the slice, CHUNK in cpu.ts) as an int32, so the budget check needs no tag check.
