@@ -5,6 +5,7 @@ import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { Cpu, type CpuExit } from '../../src/cpu/cpu.js';
+import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -20,23 +21,9 @@ function fuzz(seed: number, mode: 'real' | 'protected'): Record<CpuExit, number>
   const tally: Record<CpuExit, number> = { budget: 0, halted: 0, 'halted-cli': 0, stopped: 0, 'triple-fault': 0 };
   for (let round = 0; round < 200; round++) {
     // random code and data everywhere below 1 MiB, including the IVT / IDT and descriptor tables
-    const ram = mem.ram;
-    for (let i = 0; i < 0x100000; i += 4) { const v = next(); ram[i] = v; ram[i + 1] = v >>> 8; ram[i + 2] = v >>> 16; ram[i + 3] = v >>> 24; }
+    fillRandom(mem.ram, next);
     cpu.reset();
-    if (mode === 'protected') {
-      // a sane GDT and an IDT whose gates lead to more random code, so runs go on after faults
-      const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
-      dv.setUint32(0x90000, 0); dv.setUint32(0x90004, 0);
-      dv.setUint32(0x90008, 0x0000ffff, true); dv.setUint32(0x9000c, 0x00cf9a00, true);
-      dv.setUint32(0x90010, 0x0000ffff, true); dv.setUint32(0x90014, 0x00cf9200, true);
-      for (let v = 0; v < 256; v++) {
-        const off = next() & 0xfffff;
-        dv.setUint32(0x91000 + v * 8, (8 << 16) | (off & 0xffff), true);
-        dv.setUint32(0x91004 + v * 8, (off & 0xffff0000) | 0x8e00, true);
-      }
-      cpu.setFlatProtectedMode(next() & 0xfffff, { esp: 0x80000 });
-      cpu.gdtBase = 0x90000; cpu.gdtLimit = 23; cpu.idtBase = 0x91000; cpu.idtLimit = 0x7ff;
-    }
+    if (mode === 'protected') enterRandomFlat(cpu, mem.ram, next, { esp: 0x80000 });
     else { cpu.setReg('cs', next() & 0xffff); cpu.setReg('ip', next() & 0xffff); }
     let exit: CpuExit;
     try {

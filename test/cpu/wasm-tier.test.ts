@@ -11,6 +11,7 @@ import { PortBus } from '../../src/ioports/port-bus.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { le16, le32, runBare } from './bare-machine.js';
 import { runPaged } from './paged-machine.js';
+import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
 
 const DATA = 0x200000;
 
@@ -218,20 +219,10 @@ describe('random bytes as flat 32-bit code: the WebAssembly tier compiling at fi
     const cpu = new Cpu({ mem, io: new PortBus(), clock, jit: tier === 'wasm', jitThreshold: 0, wasm: true });
     cpu.onTripleFault = () => {};
     const ram = mem.ram;
-    for (let i = 0; i < 0x100000; i += 4) { const v = next(); ram[i] = v; ram[i + 1] = v >>> 8; ram[i + 2] = v >>> 16; ram[i + 3] = v >>> 24; }
+    fillRandom(ram, next);
     // bias towards the forms the tier compiles: every 8th dword an ALU/MOV with a memory operand near ESI
     for (let i = 0; i < 0x100000; i += 32) ram.set([pickOp(next), 0x46 | ((next() & 7) << 3), next() & 0x7c], i);
-    const dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
-    dv.setUint32(0x90000, 0); dv.setUint32(0x90004, 0);
-    dv.setUint32(0x90008, 0x0000ffff, true); dv.setUint32(0x9000c, 0x00cf9a00, true);
-    dv.setUint32(0x90010, 0x0000ffff, true); dv.setUint32(0x90014, 0x00cf9200, true);
-    for (let v = 0; v < 256; v++) {
-      const off = next() & 0xfffff;
-      dv.setUint32(0x91000 + v * 8, (8 << 16) | (off & 0xffff), true);
-      dv.setUint32(0x91004 + v * 8, (off & 0xffff0000) | 0x8e00, true);
-    }
-    cpu.setFlatProtectedMode(next() & 0xfffff, { esp: 0x80000, esi: 0x40000 });
-    cpu.gdtBase = 0x90000; cpu.gdtLimit = 23; cpu.idtBase = 0x91000; cpu.idtLimit = 0x7ff;
+    enterRandomFlat(cpu, ram, next, { esp: 0x80000, esi: 0x40000 });
     const exit = cpu.run(20_000);
     let sum = 0;
     for (let i = 0; i < 0x100000; i++) sum = (Math.imul(sum, 31) + ram[i]!) | 0;
