@@ -161,13 +161,7 @@ export class Cpu extends CpuState {
    * interpreter's loop (fast-paths.ts) count up to it.
    */
   hotThreshold: number;
-  /**
-   * Per block slot: times its start reached hotThreshold since its last compile, the start (linear EIP) that was,
-   * and 1 + the length of the WebAssembly block there (0: not formed yet). See WASM_WORK.
-   */
-  private readonly wasmRounds = new Uint8Array(JIT_SLOTS);
-  private readonly wasmLin = new Int32Array(JIT_SLOTS);
-  private readonly wasmLen = new Uint16Array(JIT_SLOTS);
+
   /** blocks, visit counts and the addresses counted: also read by the interpreter's loop at block starts (fast-paths.ts) */
   readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
   readonly hot = new Uint16Array(JIT_SLOTS);
@@ -178,7 +172,12 @@ export class Cpu extends CpuState {
   /** the compiled block running (the WebAssembly tier's glue reads its index here) */
   curBlock: Block | null = null;
   /** the WebAssembly tier (jit/wasm/), null when it is off */
-  readonly wasmTier: WasmTier | null;
+  /** made at the first compile: a CPU that never compiles (jit off, short runs) costs no module or table */
+  private tier: WasmTier | null = null;
+  get wasmTier(): WasmTier | null {
+    if (this.tier === null && this.wasm) this.tier = makeWasmTier(this);
+    return this.tier;
+  }
   /** linear addresses of Jcc instructions seen to leave their block most of the time (see followSideExit) */
   private readonly takenJcc = new Set<number>();
   /** blocks compiled so far (for tests and benchmarks), and how many of them for the WebAssembly tier */
@@ -204,8 +203,7 @@ export class Cpu extends CpuState {
     this.lapic = new LocalApic();
     this.jit = o.jit ?? true;
     this.jsThreshold = o.jitThreshold ?? JIT_THRESHOLD;
-    this.wasmTier = (o.wasm ?? true) ? makeWasmTier(this) : null;
-    this.wasm = this.wasmTier !== null;
+    this.wasm = (o.wasm ?? true) && this.inArena && this.mem.arena.memory !== null && typeof WebAssembly === 'object';
     this.wasmThreshold = o.wasmThreshold ?? WASM_THRESHOLD;
     this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, this.jsThreshold) : this.jsThreshold;
     this.apicPresent = o.lapic !== false;
@@ -334,14 +332,15 @@ export class Cpu extends CpuState {
     this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
-    if (this.wasmTier !== null) {
-      const tier = this.wasmTier;
+    if (this.wasm) {
+      const tier = this.wasmTier!;
       tier.poll();
-      let rounds = Math.min(255, this.wasmRounds[h]! + 1);
-      if (this.wasmLin[h] !== lin || this.wasmLen[h] === 0) { // another start in this slot: form its block once
+      const { rounds: wasmRounds, lens: wasmLen, lins: wasmLin } = tier;
+      let rounds = Math.min(255, wasmRounds[h]! + 1);
+      if (wasmLin[h] !== lin || wasmLen[h] === 0) { // another start in this slot: form its block once
         const f = tier.form(this.eip, phys);
-        this.wasmLin[h] = lin;
-        this.wasmLen[h] = 1 + f.n;
+        wasmLin[h] = lin;
+        wasmLen[h] = 1 + f.n;
         rounds = 1;
         // the instruction it would stop at, if no block can start there either, is no block start: the run loop
         // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
@@ -351,8 +350,8 @@ export class Cpu extends CpuState {
         // JavaScript block could start here either: no block start, so the interpreter looks right after it
         if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip, false); return; }
       }
-      this.wasmRounds[h] = rounds;
-      const visits = rounds * this.hotThreshold, n = this.wasmLen[h]! - 1;
+      wasmRounds[h] = rounds;
+      const visits = rounds * this.hotThreshold, n = wasmLen[h]! - 1;
       if (n > 0) {
         // warm enough for its length yet? (see WASM_WORK)
         if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return;
@@ -363,14 +362,14 @@ export class Cpu extends CpuState {
           this.insnsCompiled += wb.n;
           this.blocksCompiled++;
           this.wasmBlocks++;
-          this.wasmRounds[h] = 0; this.wasmLen[h] = 0;
+          wasmRounds[h] = 0; wasmLen[h] = 0;
           if (wb.stopAt >= 0) this.markNoStart(wb.stopAt, false);
           return;
         }
       }
       // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
       if (visits < this.jsThreshold && rounds < 255) return;
-      this.wasmRounds[h] = 0; this.wasmLen[h] = 0;
+      wasmRounds[h] = 0; wasmLen[h] = 0;
     }
     const b = compileBlock(this, lin, this.eip, phys);
     this.blocks[h] = b;
@@ -466,7 +465,7 @@ export class Cpu extends CpuState {
       this.sliceDeadline = this.clock.nextDeadline();
       this.runChunk(end);
       this.syncClock();
-      if (this.wasmTier !== null) this.wasmTier.poll();
+      if (this.tier !== null) this.tier.poll();
       if (this.mem.generation !== this.memGen) { this.memGen = this.mem.generation; this.tlb.flush(); } // PAM, MMIO maps
       if (this.breakLoop) {
         if (this.exitReason !== null) { exit = this.exitReason; break; }

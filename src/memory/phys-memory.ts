@@ -48,11 +48,12 @@ export class PhysMemory {
   private readonly pamRead = new Uint8Array(PAM_SEGS);
   private readonly pamWrite = new Uint8Array(PAM_SEGS);
 
-  constructor(ramBytes: number) {
+  /** `o.wasm` false: RAM in a plain buffer, so no CPU on this memory has a WebAssembly tier (cheaper to make) */
+  constructor(ramBytes: number, o: { wasm?: boolean } = {}) {
     if (!Number.isInteger(ramBytes) || ramBytes < 0x1000 || ramBytes > 0x7ff00000 || ramBytes % 0x1000 !== 0) {
       throw new PhysMemoryError(`RAM size must be a multiple of 4 KiB between 4 KiB and 2047 MiB, got ${ramBytes} bytes`);
     }
-    this.arena = allocArena(ramBytes + ROM_DIRECT);
+    this.arena = allocArena(ramBytes + ROM_DIRECT, o.wasm ?? true);
     this.store = new Uint8Array(this.arena.buffer, A_RAM, ramBytes + ROM_DIRECT);
     this.ram = this.store.subarray(0, ramBytes);
     this.ramSize = ramBytes;

@@ -45,11 +45,15 @@ export interface Arena {
   cpuClaimed: boolean;
 }
 
-/** An arena with `storeBytes` of RAM and ROM at A_RAM. */
-export function allocArena(storeBytes: number): Arena {
+/**
+ * An arena with `storeBytes` of RAM and ROM at A_RAM; a plain buffer when `wasm` is false (a machine that will never
+ * compile: a WebAssembly.Memory costs more to make, to touch the first time and to collect, ~4 ms a machine in a
+ * test that builds thousands).
+ */
+export function allocArena(storeBytes: number, wasm = true): Arena {
   const bytes = A_RAM + storeBytes;
   const pages = Math.ceil(bytes / PAGE);
-  if (typeof WebAssembly === 'object' && typeof WebAssembly.Memory === 'function') {
+  if (wasm && typeof WebAssembly === 'object' && typeof WebAssembly.Memory === 'function') {
     try {
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
       return { buffer: memory.buffer, memory, cpuClaimed: false };

@@ -68,7 +68,7 @@ const FILL = new Uint8Array(MEM);
 { const r = rng(0x5eed); for (let i = 0; i < MEM; i += 4) new DataView(FILL.buffer).setUint32(i, r(), true); }
 
 function runTrial(t: Trial): unknown {
-  const mem = new PhysMemory(MEM);
+  const mem = new PhysMemory(MEM, { wasm: false }); // interpreted only: 4,000 machines, no WebAssembly memory each
   // RAM filled with a pattern (the stack's contents, RET targets), the code at CODE
   mem.load(0, FILL);
   mem.load(CODE, new Uint8Array(t.code));

@@ -19,7 +19,7 @@
  * Cpu.runChunk restarts the instruction exactly as it does for a JavaScript block.
  */
 import type { Cpu } from '../../cpu.js';
-import { Block, type BlockFn } from '../block.js';
+import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
@@ -60,6 +60,13 @@ export class WasmTier {
   private since = 0;
   /** the function every WebAssembly block runs as (Block.fn) */
   readonly glue: BlockFn;
+  /**
+   * Per block slot of the run loop (Cpu.compileHere): times its start reached Cpu.hotThreshold since its last
+   * compile, the start (linear EIP) that was, and 1 + the length of the WebAssembly block there (0: not formed yet).
+   */
+  readonly rounds = new Uint8Array(JIT_SLOTS);
+  readonly lins = new Int32Array(JIT_SLOTS);
+  readonly lens = new Uint16Array(JIT_SLOTS);
   /** modules compiled so far (for benchmarks) */
   modules = 0;
   /** why the tier stopped (a module failed to compile: a bug of the emitter), or null */
@@ -101,10 +108,7 @@ export class WasmTier {
       return 1;
     };
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
-    const disp = new WebAssembly.Instance(new WebAssembly.Module(buildDispatcher({
-      flags: A_FLAGS, mask: A_MASK, kind: A_KIND, dst: A_DST, src: A_SRC, res: A_RES, bits: A_BITS, eip: A_EIP,
-      cur: A_CUR, chain: A_CHAIN, stop: A_STOP, ht: A_HT, htSlots: HT_SLOTS, htEntry: HT_ENTRY,
-    })), { env: { mem: memory, t: this.table } });
+    const disp = new WebAssembly.Instance(dispatcherModule(), { env: { mem: memory, t: this.table } });
     const run = disp.exports['run'] as (idx: number, max: number, acc: number, flags: number, epoch: number, csBase: number) => number;
     this.env = { mem: memory, rd, rdw, wr, mat: disp.exports['mat']! };
     this.glue = (cpu: Cpu, max: number): number => {
@@ -272,6 +276,16 @@ function formBlock(ram: Uint8Array, phys: number, eip: number): { insns: Insn[];
 function codeBytes(ram: Uint8Array, phys: number, eip: number, ins: Insn): string {
   const o = (phys & ~0xfff) + (phys & 0xfff) + (ins.eip - eip);
   return ram.subarray(o, o + ((ins.next - ins.eip) >>> 0)).join(',');
+}
+
+/** The dispatcher's module: the same for every CPU (compiled once per process, instantiated per CPU). */
+let dispatcher: WebAssembly.Module | null = null;
+function dispatcherModule(): WebAssembly.Module {
+  dispatcher ??= new WebAssembly.Module(buildDispatcher({
+    flags: A_FLAGS, mask: A_MASK, kind: A_KIND, dst: A_DST, src: A_SRC, res: A_RES, bits: A_BITS, eip: A_EIP,
+    cur: A_CUR, chain: A_CHAIN, stop: A_STOP, ht: A_HT, htSlots: HT_SLOTS, htEntry: HT_ENTRY,
+  }));
+  return dispatcher;
 }
 
 /** The CPU's WebAssembly tier, or null where its memory is not a WebAssembly arena it owns. */
