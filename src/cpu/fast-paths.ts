@@ -12,7 +12,7 @@
  * through V8's generic Call builtins, as its target changes every time, and the callee's own entry and exit).
  */
 import type { Cpu } from './cpu.js';
-import { LE, R8 } from './cpu-state.js';
+import { R8 } from './cpu-state.js';
 import { SLOT_EXPR } from './jit/block.js';
 
 type Handler = (c: Cpu) => void;
@@ -36,38 +36,11 @@ function aluBody(op: number, bits: number, dst: string | null): string | null {
 }
 
 /**
- * The ALU forms' memory body in the interpreter's loop (Form.inl), one for every ALU op of an operand size and
- * direction (E,G: the memory operand `M` is the destination; G,E: register `g` is): ADD OR AND SUB XOR CMP by the
- * opcode's bits 3-5, as loopBody's 83 case does (every result computed, one chosen; aluBody's stores, the logic ops
- * leaving lfDst/lfSrc as they were), so every such form runs the same code and one first seen after V8 optimised the
- * loop does not deoptimise it. ADC/SBB (a = 2, 3) never come here (not in the loop's forms).
- */
-function aluMemBody(bits: number, toE: boolean, g: string): string {
-  // (every operation and compare runs on every path: one that had not run when V8 optimised the loop would be a
-  // deoptimisation point, so no `a===1?dd|ss:...` choosing what to compute)
-  return `const a=(op>>3)&7;const dd=${toE ? 'M' : g},ss=${toE ? g : 'M'};` +
-    'const ad=(dd+ss)|0,sb=(dd-ss)|0,o=dd|ss,n=dd&ss,x=dd^ss,od=c.lfDstI32,os2=c.lfSrcI32;' +
-    'const a0=a===0,a1=a===1,a4=a===4,a6=a===6,a7=a===7,s=(a&5)===5;' +
-    'const res=a0?ad:a1?o:a4?n:a6?x:sb,kd=a0?0:s?1:2;' +
-    `if(!a7)${toE ? 'M' : g}=res;` +
-    `c.lfKind=kd;c.lfDstI32=kd===2?od:dd;c.lfSrcI32=kd===2?os2:ss;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2261;`;
-}
-
-/**
  * One fast form. `reg` runs with the instruction's first byte after the opcode already fetched into `m` when
  * `modrm` is set (and m >= 0xC0 then: the register form); `mem` is the memory form's body, given `m` < 0xC0.
  * Bodies end with `return` (a handler function) or fall off their end.
  */
-interface Form {
-  idx: number; modrm: boolean; reg: string; mem: string | null; generic: Handler;
-  /**
-   * The memory form as the interpreter's loop runs it inline (makeInterpLoop): the operand's size, whether it is
-   * written (a store or a read-modify-write: the write checks, segW and the TLB's write entry) and the body, with `M`
-   * for the operand in RAM (an element of ram, ram16 or ram32), `rg` the reg field and `op` the opcode byte. Forms
-   * with the same `key` share one body (the loop's case for them).
-   */
-  inl?: { bits: number; write: boolean; body: string; key?: string };
-}
+interface Form { idx: number; modrm: boolean; reg: string; mem: string | null; generic: Handler }
 
 const FORMS: Form[] = [];
 /** the entries the fast forms replaced, by dispatch index (group 1's ADC/SBB and memory forms) */
@@ -128,8 +101,7 @@ export function installFastPaths(handlers: Handler[]): void {
         ? (aop === 7 ? `const ss=${g},dd=c.rd${bits}(c.mSeg,off);${aluBody(aop, bits, null)}`
           : `const ss=${g},lin=c.segW(c.mSeg,off,${n}),dd=c.rdW${bits}L(lin);${aluBody(aop, bits, null)}c.wr${bits}L(lin,res);`)
         : `const dd=${g},ss=c.rd${bits}(c.mSeg,off);${aluBody(aop, bits, g)}`;
-      const inl = { bits, write: toE && aop !== 7, key: `alu${toE ? 'EG' : 'GE'}${bits}`, body: aluMemBody(bits, toE, g) };
-      add(handlers, { idx, modrm: true, generic: handlers[idx]!, inl,
+      add(handlers, { idx, modrm: true, generic: handlers[idx]!,
         mem: `${MEM_OPERAND}${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;const dd=${d},ss=${s};${body}` });
     }
     for (const op of [0x88, 0x89, 0x8a, 0x8b]) {
@@ -138,8 +110,7 @@ export function installFastPaths(handlers: Handler[]): void {
       const [d, s] = op < 0x8a ? [reg(bits, 'rm'), reg(bits, 'rg')] : [reg(bits, 'rg'), reg(bits, 'rm')];
       const g = reg(bits, 'rg');
       const mem = op < 0x8a ? `c.wr${bits}(c.mSeg,off,${g});` : `${g}=c.rd${bits}(c.mSeg,off);`;
-      const inl = { bits, write: op < 0x8a, body: op < 0x8a ? `M=${g};` : `${g}=M;` };
-      add(handlers, { idx, modrm: true, generic: handlers[idx]!, inl,
+      add(handlers, { idx, modrm: true, generic: handlers[idx]!,
         mem: `${MEM_OPERAND}${mem}`, reg: `const rm=m&7,rg=(m>>3)&7;${d}=${s};` });
     }
     // LEA Gv,M (8D): the offset itself; a register operand is #UD (ops-data.ts lea)
@@ -303,9 +274,9 @@ function loopBody(f: Form): { key?: string; body: string } {
 /**
  * The interpreter's inner loop, generated: per instruction what `Cpu.runChunk` did (insnStart, the prefix state
  * reset, the opcode through the code-fetch window, `retired`, where a block may start), with the register forms of
- * the `hot` fast forms written inline as the cases of one small dense `switch` (a jump table), and the common case
- * of their memory forms (ALU and MOV: Form.inl); every other instruction calls through the handler table at one
- * shared call site. Returns after the
+ * the `hot` fast forms written inline as the cases of one small dense `switch` (a jump table), their memory forms
+ * called from the case (a direct call); every other instruction calls through the handler table at one shared
+ * call site. Returns after the
  * instruction that reaches `end` or sets `breakLoop`, and, when `c.jit` is set, before an instruction where a block
  * may start (EIP moved other than forward by at most 15 bytes, or `nextStart` for the first one) and runChunk has
  * something to do there (a block in the address's slot, a compile due) or the call has run CALL_SPAN instructions.
@@ -319,11 +290,8 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
   // table with few targets (a case label per index made V8's optimising compile of the loop take 200 ms and more)
   const slot = new Uint8Array(handlers.length);
   const plain: string[] = [], withModrm: number[] = [], regCases: string[] = [];
-  // by case: the ModRM bits that send a register form to the handler too (OUT: 83 /2 /3), and for the memory forms
-  // run inline (Form.inl) the operand's size in bytes (MN, 0: not inline) and whether it is written (MW)
-  const OUT = new Uint8Array(256);
-  const MN = new Uint8Array(256), MW = new Uint8Array(256);
-  const memCases = new Map<string, { ks: number[]; body: string }>(); // by key (Form.inl) or case
+  // by case: the memory form (MEM), and the ModRM bits that send a register form there too (OUT: 83 /2 /3)
+  const MEM: ((c: Cpu, m: number) => void)[] = [], OUT = new Uint8Array(256);
   const shared = new Map<string, number>(); // cases several indexes share (see loopBody)
   let k = 0;
   for (const f of FORMS) {
@@ -335,47 +303,23 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     if (key !== undefined) shared.set(key, k);
     if (!f.modrm) { plain.push(`case ${k}:{${body}break;}`); continue; }
     withModrm.push(k);
+    MEM[k] = fn(`mem${f.idx.toString(16)}`, 'c,m', f.mem!, f.generic);
     if ((f.idx & 0x1ff) === 0x83) OUT[k] = 0x30; // ADC/SBB: (m & 0x30) === 0x10
     regCases.push(`case ${k}:{${body}break;}`);
-    if (f.inl !== undefined && LE) {
-      const { bits, write, body: mb, key: mk } = f.inl;
-      MN[k] = bits >> 3; MW[k] = write ? 1 : 0;
-      const ram = bits === 8 ? 'ram[p]' : bits === 16 ? 'ram16[p>>1]' : 'ram32[p>>2]';
-      const mc = memCases.get(mk ?? `#${k}`);
-      if (mc !== undefined) mc.ks.push(k);
-      else memCases.set(mk ?? `#${k}`, { ks: [k], body: mb.replace(/\bM\b/g, ram) });
-    }
   }
-  // The forms with a ModRM byte share one case: the byte's fetch, then a switch to the register form's body, or
-  // for a memory operand (MN[k] bytes, not 0) the operand's address as CpuState.eaFrom gives it, the common case of
-  // segR/segW (the segment needs no check beyond its limit: the last byte's offset, not wrapped past 2^32, at most
-  // the limit, compared unsigned as int32s ^ 2^31) and of the TLB (rd*L/rdW*L/wr*L: the page's read or write entry
-  // valid at this privilege, an aligned operand: on one page), which give the operand's index in RAM, `p`, and a
-  // switch to the memory body (one per key: see aluMemBody). Otherwise (a check failed, a form with no inline
-  // memory body, 83 /2 /3 by OUT) EIP goes back to the ModRM byte and the form's handler runs it, from the loop's
-  // one call site for the handler table (a call site per memory form deoptimised the loop when a form's memory
-  // operand first came after the loop was optimised, ~5 times a Linux boot; one of its own, once: "wrong call
-  // target" at its second target).
-  const memInline = 'const n=MN[k];let p=-1;if(n!==0){const off=c.eaFrom(m);' +
-    'const sg=c.mSeg,wr=MW[k],e=(off+n-1)|0,l=c.segLimit[sg]|0;' +
-    'if((wr===0?c.segRchk[sg]:c.segWchk[sg])===0&&(e^0x80000000)<=(l^0x80000000)&&(e^0x80000000)>=(off^0x80000000)){' +
-    'const lin=(c.segBase[sg]+off)|0,t=c.tlb,te=(wr===0?t.r:t.w)[lin>>>12];' +
-    'if((te&t.acc)!==0&&(lin&(n-1))===0)p=(te&~0xfff)|(lin&0xfff);}}' +
-    // (the store runs on both paths: one first run after V8 optimised the loop would deoptimise it)
-    'c.eipI32=p<0?mp:c.eipI32;if(p<0)gen=true;else{const rg=(m>>3)&7;switch(k){' +
-    [...memCases.values()].map(({ ks, body }) => `${ks.map((n) => `case ${n}:`).join('')}{${body}break;}`).join('') + '}}';
-  // (OUT[k] is set only for 83, which has no inline memory form: MN[k] = 0)
-  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{const mp=c.eipI32,m=c.fetch8(),k=S[i];` +
-    `if(m<0xc0||(m&OUT[k])===0x10){${memInline}}else switch(k){${regCases.join('')}}break;}`, ...plain];
-  const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,ram16=c.ram16,ram32=c.ram32,cap=c.retired+${CALL_SPAN};for(;;){` +
+  // The forms with a ModRM byte share one case: the byte's fetch, and one call site for every memory form (its
+  // feedback is megamorphic soon; a call site per form deoptimised the loop when a form's memory operand first came
+  // after the loop was optimised, ~5 times a Linux boot), then a switch to the register form's body.
+  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{const m=c.fetch8(),k=S[i];` +
+    `if(m<0xc0||(m&OUT[k])===0x10)MEM[k](c,m);else switch(k){${regCases.join('')}}break;}`, ...plain];
+  const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,cap=c.retired+${CALL_SPAN};for(;;){` +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
     'c.insnStartI32=c.eipI32;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
     // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
     'const ip=c.eipI32;let op;if(((ip-c.fwLo)>>>0)<c.fwLen){c.eipI32=(ip+1)|0;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
     // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
-    // own feedback, deoptimised the whole loop the first time each opcode ran), and so do the memory forms the
-    // cases hand back (`gen`, with EIP back at the ModRM byte: the handler decodes the operand again)
-    `const i=op|c.os;let gen=false;switch(S[i]){${cases.join('')}default:gen=true;}if(gen)H[i](c);` +
+    // own feedback, deoptimised the whole loop the first time each opcode ran)
+    `const i=op|c.os;switch(S[i]){${cases.join('')}default:H[i](c);}` +
     'c.retired++;' +
     // A block may start after a branch: EIP moved other than forward by at most one instruction's length
     // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
@@ -398,5 +342,5 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     'if(c.blocks[h]!==undefined||n>c.hotThreshold||c.retired>=cap)return;' +
     'c.hotLin[h]=lin;c.hot[h]=n;}' +
     'ns=false;}}';
-  return new Function('H', 'G', 'S', 'R8', 'OUT', 'MN', 'MW', src)(handlers, GENERIC, slot, R8, OUT, MN, MW) as InterpLoop;
+  return new Function('H', 'G', 'S', 'R8', 'MEM', 'OUT', src)(handlers, GENERIC, slot, R8, MEM, OUT) as InterpLoop;
 }

@@ -1,10 +1,12 @@
-// The memory forms the interpreter's loop runs inline (src/cpu/fast-paths.ts makeInterpLoop: ALU r/m,r and r,r/m,
-// MOV 88-8B) against the generic handlers: each random instruction runs once as it is (the loop's inline form, or the
-// form it falls back to when a segment or TLB check fails) and once behind a segment prefix naming its default
-// segment, which sends it through the prefix handler to the generic handler (fast-paths.ts genericEntry swapped into
-// the dispatch table). Both must leave the same registers, EFLAGS, EIP (past the prefix), RAM and exit. The operands
-// (never the code's own bytes, which the prefix moves) sit at page edges (a word or dword across a page: the slow path), at segment limits (#GP, a triple fault here: no
-// IDT), above 2 GiB, outside RAM, in read-only and expand-down data segments, with 32- and 16-bit code.
+// The memory forms of the interpreter loop's ALU and MOV cases (src/cpu/fast-paths.ts makeInterpLoop: ALU r/m,r and
+// r,r/m, MOV 88-8B, through the fast entries' memory forms) against the generic handlers: each random instruction runs
+// once as it is and once behind a segment prefix naming its default segment, which sends it through the prefix
+// handler to the generic handler (fast-paths.ts genericEntry swapped into the dispatch table). Both must leave the
+// same registers, EFLAGS, EIP (past the prefix), RAM and exit. The operands (never the code's own bytes, which the
+// prefix moves) sit at page edges (a word or dword across a page), at segment limits (#GP, a triple fault here: no
+// IDT), above 2 GiB, outside RAM, in read-only and expand-down data segments, with 32- and 16-bit code, and the TLB
+// warm or cold. (Written for an inline version of these forms in the loop, measured and dropped: its checks, the
+// limit, the wrap past 2^32, the TLB's write entry, alignment, each failed this test when broken.)
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
@@ -24,7 +26,7 @@ function rng(seed: number): () => number {
   return () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
 }
 
-/** the forms: ALU Eb,Gb .. Gv,Ev for ADD OR AND SUB XOR CMP (ADC/SBB too: not inline, checked the same way), MOV */
+/** the forms: ALU Eb,Gb .. Gv,Ev for ADD OR AND SUB XOR CMP (ADC/SBB too: the generic handler in the loop as well), MOV */
 const OPS = [...Array.from({ length: 8 }, (_, a) => [0, 1, 2, 3].map((f) => (a << 3) | f)).flat(), 0x88, 0x89, 0x8a, 0x8b];
 
 interface Trial { code: number[]; seg: number; regs: number[]; cs16: boolean; ds: number; warm: boolean }
@@ -111,7 +113,7 @@ function withGeneric<T>(f: () => T): T {
   try { return f(); } finally { INDEXES.forEach((i, k) => { HANDLERS[i] = saved[k]!; }); }
 }
 
-describe("the interpreter loop's inline memory forms match the generic handlers", () => {
+describe("the interpreter loop's memory forms match the generic handlers", () => {
   it('3,000 random ALU/MOV memory instructions: same registers, EFLAGS, EIP, RAM and exit', () => {
     const r = rng(0x3e3e1234);
     const exits = new Map<string, number>();
@@ -139,9 +141,9 @@ describe("the interpreter loop's inline memory forms match the generic handlers"
   });
 });
 
-describe('a store through the loop\'s inline memory forms uses the write translation', () => {
+describe('a store through the loop\'s memory forms uses the write translation', () => {
   // a read-only page (CR0.WP) whose read entry the TLB holds (MOV EAX,[ESI] first): MOV [ESI],EBX and ADD [ESI],EBX
-  // (the loop's inline store and read-modify-write) take #PF with the page unchanged
+  // (the loop's store and read-modify-write) take #PF with the page unchanged
   const RO = 0x201000;
   for (const [name, insn] of [['mov [esi], ebx', [0x89, 0x1e]], ['add [esi], ebx', [0x01, 0x1e]]] as const) {
     it(name, () => {
