@@ -1,20 +1,24 @@
 /**
  * The WebAssembly tier's code generator: decoded instructions (decode.ts) to the body of one WebAssembly function
- * `(max, acc, flags) -> retired`, which runs them against the arena (memory/wasm-arena.ts) exactly as the interpreter would.
+ * `(max, acc, unused) -> retired`, which runs them against the arena (memory/wasm-arena.ts) exactly as the
+ * interpreter would (`max`: the budget, `acc`: Tlb.acc; the third parameter's slot serves as a local).
  *
  * - Registers live in locals for the block's run, loaded at entry and stored at every exit and before every call
  *   out (a fault in a slow path must see the registers of the instructions before it).
  * - Flags follow the interpreter's lazy scheme (cpu-state.ts setLazy/setLogic/setShift): the kind, width and stale
- *   mask of the last producer are known here at compile time, its operands and result are locals, and EFLAGS comes
- *   in materialised (`flags`). A condition is computed from the locals; the exit state is stored for the glue
- *   (wasm-block.ts) to copy into the CPU.
+ *   mask of the last producer are known here at compile time and its operands and result are locals. A block starts
+ *   from the lazy state in the arena (the run loop's or the previous block's) and asks the dispatcher's `mat` for
+ *   EFLAGS only if it reads a flag before setting one. A condition is computed from the locals; the exit state goes
+ *   back to the arena for the glue (wasm-block.ts) or the next chained block.
  * - Memory is read and written through the TLB arrays in the arena when the entry allows the access and it stays on
  *   one page; anything else calls the CPU's own slow path (imports rd / rdw / wr), which may fault: a JavaScript
  *   exception then unwinds the block, and the glue has stored what the run loop needs to restart the instruction.
  * - Segments are flat (the glue runs a block only while CS, DS, ES and SS have base 0 and a 4 GiB limit and SS is
  *   32-bit), so an offset is the linear address and no limit check can fail on the fast path.
  * - Control: a Jcc's taken path leaves the block (a side exit) and its fall-through path goes on; a Jcc or JMP to
- *   the block's first instruction at its end loops while `max` allows; CALL, RET and other JMPs end the block.
+ *   the block's first instruction at its end loops while `max` allows; a JMP or CALL the block former followed
+ *   (Insn.follow) goes on, and so does a RET to the predicted address; other branches end the block. A long block
+ *   checks the budget every BUDGET_STEP instructions.
  */
 import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
 import type { Insn } from './decode.js';

@@ -6,15 +6,16 @@
  * Why: a JavaScript block costs V8 ~20 ms of optimising compile before it runs faster than the interpreter, so only
  * code visited 16,384 times is compiled (Cpu.jitThreshold). A WebAssembly function compiles in a fraction of a
  * millisecond and runs fast from its first call (V8's baseline compiler, then its optimising tier in the
- * background), so warm code runs compiled too (Cpu.wasmThreshold).
+ * background), so warm code runs compiled too (Cpu.compileHere: WASM_FIRST, WASM_WORK, WASM_THRESHOLD).
  *
  * Blocks are compiled in batches, one module per batch (a module has a fixed cost: its code space, its instance):
  * a block waits in the table slot with no function, interpreted, until its batch is compiled (BATCH blocks, or
- * FLUSH_AFTER instructions after the first). Every function goes into one WebAssembly.Table, and every block runs
- * through one dispatcher export, so the engine's JS-to-WebAssembly call is the same at every block entry.
+ * FLUSH_AFTER x the warm-up in instructions after the first). Every function goes into one WebAssembly.Table, and
+ * every block runs through one dispatcher export, so the engine's JS-to-WebAssembly call is the same at every block
+ * entry; the dispatcher chains blocks by the arena's table of valid ones (wasm-writer.ts buildDispatcher).
  *
- * The glue around the call: EFLAGS goes in complete (CpuState.getFlags); the block's lazy-flag state and EIP come
- * back through the arena. The slow paths it imports are the CPU's own accessors; when one faults it first copies
+ * The glue around the call: the CPU's lazy-flag state goes into the arena, and the last block's lazy-flag state
+ * and EIP come back. The slow paths it imports are the CPU's own accessors; when one faults it first copies
  * what the block stored before the call (flags, the instruction, completed iterations) into the CPU, so
  * Cpu.runChunk restarts the instruction exactly as it does for a JavaScript block.
  */
