@@ -18,7 +18,7 @@ import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { canStartBlock, compileBlock } from './jit/compile.js';
 import { Block, blockSlot, JIT_SLOTS } from './jit/block.js';
-import { makeWasmTier, type WasmTier } from './jit/wasm/wasm-block.js';
+import { WasmTier } from './jit/wasm/wasm-block.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
@@ -155,7 +155,7 @@ export class Cpu extends CpuState {
   /** the WebAssembly tier is on */
   readonly wasm: boolean;
   /** visits of a block start before it is compiled for the WebAssembly tier at the latest */
-  wasmThreshold: number;
+  readonly wasmThreshold: number;
   /**
    * Visits of a block start before a compile is tried there (the smaller threshold): the run loop and the
    * interpreter's loop (fast-paths.ts) count up to it.
@@ -171,11 +171,13 @@ export class Cpu extends CpuState {
   private creditAt = 0;
   /** the compiled block running (the WebAssembly tier's glue reads its index here) */
   curBlock: Block | null = null;
-  /** the WebAssembly tier (jit/wasm/), null when it is off */
-  /** made at the first compile: a CPU that never compiles (jit off, short runs) costs no module or table */
+  /**
+   * The WebAssembly tier (jit/wasm/), null when it is off; made at the first compile, so a CPU that never compiles
+   * (jit off, short runs) costs no module or table.
+   */
   private tier: WasmTier | null = null;
   get wasmTier(): WasmTier | null {
-    if (this.tier === null && this.wasm) this.tier = makeWasmTier(this);
+    if (this.tier === null && this.wasm) this.tier = new WasmTier(this, this.mem.arena.memory!);
     return this.tier;
   }
   /** linear addresses of Jcc instructions seen to leave their block most of the time (see followSideExit) */
@@ -203,7 +205,7 @@ export class Cpu extends CpuState {
     this.lapic = new LocalApic();
     this.jit = o.jit ?? true;
     this.jsThreshold = o.jitThreshold ?? JIT_THRESHOLD;
-    this.wasm = (o.wasm ?? true) && this.inArena && this.mem.arena.memory !== null && typeof WebAssembly === 'object';
+    this.wasm = (o.wasm ?? true) && this.inArena; // inArena: the CPU owns a WebAssembly memory's register and TLB areas
     this.wasmThreshold = o.wasmThreshold ?? WASM_THRESHOLD;
     this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, this.jsThreshold) : this.jsThreshold;
     this.apicPresent = o.lapic !== false;
@@ -345,10 +347,10 @@ export class Cpu extends CpuState {
         // the instruction it would stop at, if no block can start there either, is no block start: the run loop
         // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
         // block, a REP MOVS, then 1,600 straight-line instructions)
-        if (f.stopAt >= 0) this.markNoStart(f.stopAt, false);
+        if (f.stopAt >= 0) this.markNoStart(f.stopAt);
         // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
         // JavaScript block could start here either: no block start, so the interpreter looks right after it
-        if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip, false); return; }
+        if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip); return; }
       }
       wasmRounds[h] = rounds;
       const visits = rounds * this.hotThreshold, n = wasmLen[h]! - 1;
@@ -363,7 +365,7 @@ export class Cpu extends CpuState {
           this.blocksCompiled++;
           this.wasmBlocks++;
           wasmRounds[h] = 0; wasmLen[h] = 0;
-          if (wb.stopAt >= 0) this.markNoStart(wb.stopAt, false);
+          if (wb.stopAt >= 0) this.markNoStart(wb.stopAt);
           return;
         }
       }
@@ -382,23 +384,18 @@ export class Cpu extends CpuState {
   /**
    * The instruction at `eip` stopped a block just compiled: the block falls out there as often as it runs, and the
    * run loop would count JIT_THRESHOLD visits before finding that no block starts there, interpreting from it to
-   * the next branch each time (in a Linux boot SLOB's PUSHF / POP m32 / CLI, BT and REP STOS in hot loops). Store
-   * the empty block (no function, so no compile cost) now, in a slot that holds no block.
+   * the next branch each time (in a Linux boot SLOB's PUSHF / POP m32 / CLI, BT and REP STOS in hot loops). When no
+   * JavaScript block can start there either (the compiler asked about that one instruction: a WebAssembly block may
+   * stop at one the JavaScript compiler has), store the empty block (no function, so no compile cost) now, in a slot
+   * that holds no block.
    */
-  private markNoStart(eip: number, js = true): void {
+  private markNoStart(eip: number): void {
     const lin = (this.segBase[CS]! + eip) | 0;
     const h = blockSlot(lin);
     if (this.blocks[h] !== undefined && this.blocks[h]!.n > 0) return;
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0) return;
     const phys = (e & ~0xfff) | (lin & 0xfff);
-    if (js) {
-      const b = compileBlock(this, lin, eip, phys);
-      if (b.n === 0) this.blocks[h] = b;
-      return;
-    }
-    // after a WebAssembly block: the instruction is one that tier lacks; empty if no JavaScript block can start there
-    // either (asking the JavaScript compiler about that one instruction, not compiling a block)
     if (canStartBlock(this, eip, phys)) return;
     const t = this.tlb;
     this.blocks[h] = new Block(null, 0, [], lin, this.segBase[CS]!, this.defOs, t.epoch, phys, t.codeGen, t.pageGen[phys >>> 12]!, -1, -1, 0, 0);

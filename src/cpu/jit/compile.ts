@@ -292,18 +292,23 @@ function secondPageSame(c: Cpu, b: Block): boolean {
  * cost of a whole block and its function.
  */
 export function canStartBlock(c: Cpu, eip: number, phys: number): boolean {
-  const os = c.defOs, as32 = c.defAs;
+  const os = c.defOs;
   const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
-  flagKnown = 'unknown';
-  memoSites = 0;
-  memSites = [];
-  hasCmov = (c.features & 0x8000) !== 0;
-  hasTsc = (c.features & 0x10) !== 0;
+  beginBlock(c);
   insnStartP = phys;
   curIp = eip;
   branchKind = 'none';
-  const code = emit(rd, [], eip, os, as32, os ? 32 : 16, os ? 0xffffffff : 0xffff);
+  const code = emit(rd, [], eip, os, c.defAs, os ? 32 : 16, os ? 0xffffffff : 0xffff);
   return rd.ok && code !== 'stop';
+}
+
+/** The emitter's per-block state, reset before a block's first instruction. */
+function beginBlock(c: Cpu): void {
+  flagKnown = 'unknown';
+  memoSites = 0;
+  memSites = [];
+  hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
+  hasTsc = (c.features & 0x10) !== 0; // CPUID.1:EDX.TSC: without it RDTSC is #UD
 }
 
 function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: ReadonlySet<number> | undefined, rounds: number): Block {
@@ -318,11 +323,7 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   /** 1 for a Jcc the block follows along its taken path (`taken`): its fall-through path is the side exit */
   const followed: number[] = [];
   let ip = eip, ended = false, stopped = false;
-  flagKnown = 'unknown';
-  memoSites = 0;
-  memSites = [];
-  hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
-  hasTsc = (c.features & 0x10) !== 0; // CPUID.1:EDX.TSC: without it RDTSC is #UD
+  beginBlock(c);
   const ipMask = os ? 0xffffffff : 0xffff;
   const csBase = c.segBase[1]!;
   const visited = new Set<number>([eip]);

@@ -71,28 +71,17 @@ export const SYNC = ((): { type: { params: number; results: number }; body: Uint
   return { type: { params: at.length + 8, results: 0 }, body: w.done() };
 })();
 
-export interface Emitted {
-  readonly body: Uint8Array;
-  /** EIP of each instruction compiled, in order (the run loop's `starts`) */
-  readonly starts: number[];
-}
-
-/** Emit the block for `insns` (already cut where the block ends); `loopStart`: the first instruction's EIP. */
-export function emitBlock(insns: readonly Insn[], hasCmov: boolean): Emitted | null {
-  // first pass: which registers the block writes (they are stored back at exits), second: the code
-  const probe = new Gen(insns, 0xff, hasCmov);
-  if (!probe.run()) return null;
-  const g = new Gen(insns.slice(0, probe.count), probe.written, hasCmov);
-  g.run();
-  return { body: g.w.done(), starts: insns.slice(0, g.count).map((i) => i.eip) };
+/**
+ * The function body for `insns`, the block wasm-block.ts formBlock formed (every instruction one decode.ts knows, the
+ * last one where the block ends); null if an instruction has no code here (a bug of the decoder's table).
+ */
+export function emitBlock(insns: readonly Insn[]): Uint8Array | null {
+  const g = new Gen(insns);
+  return g.run() ? g.w.done() : null;
 }
 
 class Gen {
   readonly w = new WasmWriter();
-  /** registers written so far (bit per register) */
-  written = 0;
-  /** instructions emitted */
-  count = 0;
   // the lazy-flag state after the instructions emitted so far, as known at compile time (UNKNOWN: in the locals only)
   private mask = UNKNOWN;
   private kind = K_ADD;
@@ -104,7 +93,7 @@ class Gen {
   private i = 0;
   /** the current instruction made a slow store that may ask to leave */
   private slowStore = false;
-  constructor(private readonly insns: readonly Insn[], private readonly store: number, private readonly hasCmov: boolean) {}
+  constructor(private readonly insns: readonly Insn[]) {}
 
   run(): boolean {
     const w = this.w;
@@ -124,12 +113,7 @@ class Gen {
         this.exit(ins.eip, this.i);
         w.end(); this.depth--;
       }
-      if (!this.insn(ins, last)) {
-        if (this.i === 0) return false;
-        this.exit(ins.eip, this.i); // not compiled: the block leaves before it
-        break;
-      }
-      this.count = this.i + 1;
+      if (!this.insn(ins, last)) return false;
       if (this.slowStore && !ends(ins)) { // a slow store asked to leave: after this instruction
         this.slowStore = false;
         w.get(L_LEAVE).if_(); this.depth++;
@@ -140,7 +124,7 @@ class Gen {
     }
     w.end().end();
     // the exit block: registers and flag state to the arena, EIP, and the count
-    for (let r = 0; r < 8; r++) if ((this.store >> r) & 1) w.i32(0).get(L_R + r).store(A_REGS + 4 * r);
+    for (let r = 0; r < 8; r++) w.i32(0).get(L_R + r).store(A_REGS + 4 * r);
     this.storeFlags();
     w.i32(0).get(L_XEIP).store(A_EIP);
     w.get(L_N);
@@ -189,7 +173,7 @@ class Gen {
 
   private r32(r: number): void { this.w.get(L_R + r); }
   /** set register r from the value on the stack */
-  private setR32(r: number): void { this.w.set(L_R + r); this.written |= 1 << r; }
+  private setR32(r: number): void { this.w.set(L_R + r); }
   private r8(r: number): void {
     const w = this.w;
     if (r < 4) w.get(L_R + r).i32(0xff).and();
@@ -549,8 +533,8 @@ class Gen {
       this.wrE(ins, 8, L_V, false);
       return true;
     }
-    if (op >= 0x140 && op < 0x150) { // CMOVcc Gv,Ev: the source is read even when the condition is false
-      if (!this.hasCmov) return false;
+    if (op >= 0x140 && op < 0x150) { // CMOVcc Gv,Ev: the source is read even when the condition is false (formBlock
+      // forms it only where the CPU model has CMOV)
       this.rdE(ins, 32); w.set(L_V);
       this.cond(op & 15);
       w.if_(); w.get(L_V); this.setR32(ins.reg); w.end();
@@ -600,7 +584,6 @@ class Gen {
   /** IMUL Gv, Ev(, imm) (ops-muldiv.ts imulTrunc): CF = OF = the product does not fit, SF ZF PF from the low half */
   private imul(ins: Insn): boolean {
     const w = this.w;
-    if (ins.os16) return false;
     this.rdE(ins, 32); w.set(L_T);
     if (ins.op === 0x1af) this.r32(ins.reg); else w.i32(ins.imm);
     w.set(L_V);
@@ -656,7 +639,6 @@ class Gen {
   /** BT / BTS / BTR / BTC with an immediate bit number or a register operand (ops-shift.ts bitTest): CF only */
   private bitTest(ins: Insn): boolean {
     const w = this.w, kind = ins.op === 0x1ba ? ins.reg - 4 : (ins.op >> 3) & 3; // 0 BT 1 BTS 2 BTR 3 BTC
-    if (ins.os16) return false;
     this.rdE(ins, 32, kind !== 0); w.set(L_T);
     if (ins.op === 0x1ba) w.i32(ins.imm & 31); else { this.r32(ins.reg); w.i32(31).and(); }
     w.set(L_C);

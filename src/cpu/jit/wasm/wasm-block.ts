@@ -49,13 +49,15 @@ interface Pending { readonly block: Block; readonly body: Uint8Array; readonly k
 /** Per CPU: the table, the dispatcher, the slow paths, compiled code by its bytes, the batch being formed. */
 export class WasmTier {
   private readonly st: Int32Array;
-  private env: WebAssembly.ModuleImports;
+  private readonly env: WebAssembly.ModuleImports;
   private readonly table: WebAssembly.Table;
   /** the block behind each table index (a fault in a chained block restarts from its `starts`) */
   private readonly byIndex: Block[] = [];
   /** table index by code key (the same bytes at the same place compile to the same function) */
   private readonly cache = new Map<string, number>();
   private used = 0;
+  /** bumped when the table is refilled from 0: a module arriving later for the old entries is dropped */
+  private tableGen = 0;
   private pending: Pending[] = [];
   /** the guest instruction count when the oldest pending block was queued */
   private since = 0;
@@ -136,24 +138,24 @@ export class WasmTier {
   compile(lin: number, eip: number, phys: number, slot: number): Block | null {
     const c = this.c;
     if (this.error !== null || !flat(c)) return null;
-    const { insns, stopAt } = formBlock(c.ram, phys, eip >>> 0);
+    const { insns, stopAt } = formBlock(c.ram, phys, eip >>> 0, hasCmov(c));
     if (insns.length === 0) return null;
-    const out = emitBlock(insns, (c.features & 0x8000) !== 0);
-    if (out === null) return null;
+    const body = emitBlock(insns);
+    if (body === null) return null;
     const tl = c.tlb;
-    const b = new Block(null, out.starts.length, out.starts, lin, c.segBase[CS]!, c.defOs, tl.epoch, phys, tl.codeGen,
+    const b = new Block(null, insns.length, insns.map((i) => i.eip), lin, c.segBase[CS]!, c.defOs, tl.epoch, phys, tl.codeGen,
       tl.pageGen[phys >>> 12]!, -1, -1, 0, 0);
     b.slot = slot;
     b.minBudget = Math.min(b.n, BUDGET_STEP);
     // the instruction the block falls out at when it stops at one it cannot compile: Cpu.compileHere marks it as no
     // block start, so the run loop interprets it and looks for a block right after it
-    b.stopAt = out.starts.length < insns.length ? insns[out.starts.length]!.eip : stopAt;
+    b.stopAt = stopAt;
     // what the code depends on: its bytes, where they are, and the CPU model's CMOV
     const key = `${phys}:${eip}:${c.features & 0x8000}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
     const idx = this.cache.get(key);
     if (idx !== undefined) { this.ready(b, idx); return b; }
     if (this.pending.length === 0) this.since = c.clock.instructions + c.retired;
-    this.pending.push({ block: b, body: out.body, key });
+    this.pending.push({ block: b, body, key });
     if (this.pending.length >= BATCH) this.flush(); else this.poll();
     return b;
   }
@@ -164,7 +166,7 @@ export class WasmTier {
    */
   form(eip: number, phys: number): { n: number; stopAt: number } {
     if (!flat(this.c)) return { n: 0, stopAt: -1 };
-    const { insns, stopAt } = formBlock(this.c.ram, phys, eip >>> 0);
+    const { insns, stopAt } = formBlock(this.c.ram, phys, eip >>> 0, hasCmov(this.c));
     return { n: insns.length, stopAt };
   }
 
@@ -194,10 +196,11 @@ export class WasmTier {
       this.c.tlb.clearCode();
       this.cache.clear();
       this.used = 0;
+      this.tableGen++;
       return;
     }
     const bytes = buildModule(IMPORTS, SYNC, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
-    const base = this.used;
+    const base = this.used, gen = this.tableGen;
     this.used += batch.length; // the batch's table entries, whenever its module arrives
     this.modules++;
     if (!this.async) {
@@ -212,7 +215,8 @@ export class WasmTier {
         this.async = true;
       }
     }
-    WebAssembly.instantiate(bytes, { env: this.env }).then((r) => this.install(batch, base, r.instance), (e) => this.fail(e, batch));
+    WebAssembly.instantiate(bytes, { env: this.env }).then(
+      (r) => { if (gen === this.tableGen) this.install(batch, base, r.instance); }, (e) => this.fail(e, batch));
   }
 
   private install(batch: readonly Pending[], base: number, inst: WebAssembly.Instance): void {
@@ -239,7 +243,7 @@ export class WasmTier {
  * of the block at the CALL's successor; a branch to the block's start ends it (the loop's back edge), and so does
  * an instruction already in the block (each appears once: a fault maps to one position).
  */
-function formBlock(ram: Uint8Array, phys: number, eip: number): { insns: Insn[]; stopAt: number } {
+function formBlock(ram: Uint8Array, phys: number, eip: number, cmov: boolean): { insns: Insn[]; stopAt: number } {
   const insns: Insn[] = [];
   let stopAt = -1;
   const page = phys & ~0xfff, at0 = phys & 0xfff;
@@ -250,7 +254,9 @@ function formBlock(ram: Uint8Array, phys: number, eip: number): { insns: Insn[];
   let ip = eip, p = phys;
   while (insns.length < MAX_INSNS && !seen.has(ip)) {
     const ins = decode(ram, p, page + 0x1000, ip);
-    if (ins === null) { stopAt = ip; break; } // (an instruction it lacks, or one that runs into the next page)
+    // an instruction the tier lacks, one that runs into the next page, or CMOVcc on a model without it (#UD: the
+    // interpreter raises it)
+    if (ins === null || (!cmov && ins.op >= 0x140 && ins.op < 0x150)) { stopAt = ip; break; }
     insns.push(ins);
     seen.add(ip);
     const op = ins.op;
@@ -273,9 +279,12 @@ function formBlock(ram: Uint8Array, phys: number, eip: number): { insns: Insn[];
   return { insns, stopAt };
 }
 
+/** CPUID.1:EDX.CMOV of the CPU's model (cpu-model.ts) */
+const hasCmov = (c: Cpu): boolean => (c.features & 0x8000) !== 0;
+
 /** An instruction's bytes as text (the compiled-code cache's key) */
 function codeBytes(ram: Uint8Array, phys: number, eip: number, ins: Insn): string {
-  const o = (phys & ~0xfff) + (phys & 0xfff) + (ins.eip - eip);
+  const o = phys + (ins.eip - eip);
   return ram.subarray(o, o + ((ins.next - ins.eip) >>> 0)).join(',');
 }
 
@@ -287,13 +296,6 @@ function dispatcherModule(): WebAssembly.Module {
     cur: A_CUR, chain: A_CHAIN, stop: A_STOP, ht: A_HT, htSlots: HT_SLOTS, htEntry: HT_ENTRY,
   }));
   return dispatcher;
-}
-
-/** The CPU's WebAssembly tier, or null where its memory is not a WebAssembly arena it owns. */
-export function makeWasmTier(c: Cpu): WasmTier | null {
-  const memory = c.mem.arena.memory;
-  if (!c.inArena || memory === null) return null;
-  return new WasmTier(c, memory);
 }
 
 /**

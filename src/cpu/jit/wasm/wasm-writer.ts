@@ -102,6 +102,27 @@ function name(w: WasmWriter, s: string): void { w.u32(s.length); for (let i = 0;
 /** A function type: its i32 parameter count and i32 result count (the tier uses nothing else). */
 export interface FnType { readonly params: number; readonly results: number }
 
+/** A module's start (magic, version 1) and its type section. */
+function header(types: readonly FnType[]): WasmWriter {
+  const out = new WasmWriter().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  const ts = new WasmWriter().u32(types.length);
+  for (const t of types) {
+    ts.byte(0x60).u32(t.params);
+    for (let i = 0; i < t.params; i++) ts.byte(I32);
+    ts.u32(t.results);
+    for (let i = 0; i < t.results; i++) ts.byte(I32);
+  }
+  section(out, SEC_TYPE, ts.done());
+  return out;
+}
+
+/** The code section: each function complete (locals declared, final `end` included). */
+function codeSection(out: WasmWriter, fns: readonly Uint8Array[]): void {
+  const code = new WasmWriter().u32(fns.length);
+  for (const f of fns) code.u32(f.length).bytes(f);
+  section(out, SEC_CODE, code.done());
+}
+
 /**
  * A module importing memory `env.mem` and the functions `env.<name>` (in order, so the first import is function 0),
  * with `helper` (its body complete, locals included) as the next function, and exporting the functions `bodies`
@@ -118,16 +139,7 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
   };
   const impTypes = imports.map((i) => typeOf(i.type));
   const blockType = typeOf(fnType), helperType = typeOf(helper.type);
-  const out = new WasmWriter();
-  out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // magic, version 1
-  const ts = new WasmWriter().u32(types.length);
-  for (const t of types) {
-    ts.byte(0x60).u32(t.params);
-    for (let i = 0; i < t.params; i++) ts.byte(I32);
-    ts.u32(t.results);
-    for (let i = 0; i < t.results; i++) ts.byte(I32);
-  }
-  section(out, SEC_TYPE, ts.done());
+  const out = header(types);
   const im = new WasmWriter().u32(imports.length + 1);
   name(im, 'env'); name(im, 'mem'); im.byte(0x02).byte(0x00).u32(0); // memory, limits {min 0}
   imports.forEach((imp, i) => { name(im, 'env'); name(im, imp.name); im.byte(0x00).u32(impTypes[i]!); });
@@ -138,16 +150,11 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
   const ex = new WasmWriter().u32(bodies.length);
   bodies.forEach((_, i) => { name(ex, `f${i}`); ex.byte(0x00).u32(imports.length + 1 + i); });
   section(out, SEC_EXPORT, ex.done());
-  const code = new WasmWriter().u32(bodies.length + 1);
-  code.u32(helper.body.length).bytes(helper.body);
-  for (const body of bodies) {
+  codeSection(out, [helper.body, ...bodies.map((body) => {
     const fn = new WasmWriter();
     if (locals > 0) fn.u32(1).u32(locals).byte(I32); else fn.u32(0);
-    fn.bytes(body).end();
-    const f = fn.done();
-    code.u32(f.length).bytes(f);
-  }
-  section(out, SEC_CODE, code.done());
+    return fn.bytes(body).end().done();
+  })]);
   return out.done();
 }
 
@@ -164,17 +171,8 @@ export function buildDispatcher(a: {
   flags: number; mask: number; kind: number; dst: number; src: number; res: number; bits: number; eip: number;
   cur: number; chain: number; stop: number; ht: number; htSlots: number; htEntry: number;
 }): Uint8Array<ArrayBuffer> {
-  const out = new WasmWriter();
-  out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  const ts = new WasmWriter().u32(3);
-  const ty = (params: number, results: number): void => {
-    ts.byte(0x60).u32(params); for (let i = 0; i < params; i++) ts.byte(I32);
-    ts.u32(results); for (let i = 0; i < results; i++) ts.byte(I32);
-  };
-  ty(3, 1); // 0: a block
-  ty(6, 1); // 1: run
-  ty(0, 1); // 2: materialize
-  section(out, SEC_TYPE, ts.done());
+  // types 0: a block, 1: run, 2: materialize
+  const out = header([{ params: 3, results: 1 }, { params: 6, results: 1 }, { params: 0, results: 1 }]);
   const im = new WasmWriter().u32(2);
   name(im, 'env'); name(im, 'mem'); im.byte(0x02).byte(0x00).u32(0);
   name(im, 'env'); name(im, 't'); im.byte(0x01).byte(0x70).byte(0x00).u32(0); // table of funcref, limits {min 0}
@@ -238,8 +236,6 @@ export function buildDispatcher(a: {
   });
   m.get(6).end();
 
-  const code = new WasmWriter().u32(2);
-  for (const f of [r.done(), m.done()]) code.u32(f.length).bytes(f);
-  section(out, SEC_CODE, code.done());
+  codeSection(out, [r.done(), m.done()]);
   return out.done();
 }
