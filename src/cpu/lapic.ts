@@ -19,6 +19,8 @@ export class LocalApic implements MmioOps {
   baseMsr = APIC_BASE_RESET;
   /** 32-bit registers at offsets 0x000-0x3F0, indexed offset >> 4 */
   readonly regs = new Uint32Array(64);
+  /** after a guest write to a register (the CPU looks at INTR again: LINT0 or SVR may have opened the gate) */
+  onWrite: (() => void) | null = null;
 
   constructor() {
     this.reset();
@@ -54,5 +56,6 @@ export class LocalApic implements MmioOps {
     if (i === 3 || (i >= 0x10 && i < 0x28) || i === 0x39) return;
     if (i === 0xb) return; // EOI: nothing in service here
     this.regs[i] = value >>> 0;
+    this.onWrite?.();
   }
 }

@@ -247,7 +247,8 @@ export function wrmsr(c: Cpu): void {
   needCpl0(c);
   const msr = c.regs[1]! >>> 0;
   const lo = c.regs[0]! >>> 0, hi = c.regs[2]! >>> 0;
-  if (msr === APIC_BASE_MSR) { c.lapic.baseMsr = (lo & 0xfffff900) >>> 0; return; }
+  // disabling the APIC lets the 8259's INTR straight through (lapic.ts acceptsPicIntr): look at it after this instruction
+  if (msr === APIC_BASE_MSR) { c.lapic.baseMsr = (lo & 0xfffff900) >>> 0; c.breakLoop = true; return; }
   if (msr === MSR_BIOS_SIGN_ID && c.model.family === 6) return; // writing 0 before CPUID 1 is how the revision is read
   if (msr === MSR_TSC) { c.syncClock(); c.tsc = hi * 4294967296 + lo; return; }
   if (c.msrHook === null || !c.msrHook.write(msr, hi * 4294967296 + lo)) c.raise(GP, 0);

@@ -22,11 +22,11 @@ describe('NASM guest tests', () => {
     expect(r.exit).toBe('triple-fault');
     expect(r.exitCode).toBe(null);
   });
-  it('intr: INTR through the LAPIC gate, HLT wake-up, STI shadow, then halted with IF=0', () => {
+  it('intr: INTR through the LAPIC gate, HLT wake-up, STI shadow, INTR raised by a read, then halted with IF=0', () => {
     const r = runGuest(guestBin('intr'));
     expect(r.out).toBe(guestExpected('intr'));
     expect(r.exit).toBe('halted-cli');
-    expect(r.acked).toEqual([0x30, 0x30, 0x30]);
+    expect(r.acked).toEqual([0x30, 0x30, 0x31, 0x30]);
   });
 });
 

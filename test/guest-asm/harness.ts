@@ -39,6 +39,8 @@ export function runGuest(image: Uint8Array, budget = 50_000_000, cpuOpts: Pick<C
   bus.map(new PortRegion({ name: 'latch', size: 4, valid: { min: 1, max: 4, unaligned: true }, read: (s: typeof st, o, size) => (s.latch >>> (o * 8)) & (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1), write: (s: typeof st, _o, v) => { s.latch = v >>> 0; } }, st), 0x500);
   bus.map(new PortRegion({ name: 'counter', size: 4, impl: { min: 4, max: 4 }, read: (s: typeof st) => s.counter++, write: () => {} }, st), 0x510);
   bus.map(new PortRegion({ name: 'irq', size: 1, read: () => 0, write: (s: typeof st, _o, v) => { s.pending = v & 0xff; } }, st), 0x520);
+  // a read raises INTR with vector 0x31, telling the CPU as a machine's interrupt controller does (Cpu.intrRaised)
+  bus.map(new PortRegion({ name: 'irq-on-read', size: 1, read: (s: typeof st) => { s.pending = 0x31; cpu!.intrRaised(); return 0; }, write: () => {} }, st), 0x521);
   const acked: number[] = [];
   cpu = new Cpu({
     mem, io: bus, clock: new VirtualClock(), ...cpuOpts,
