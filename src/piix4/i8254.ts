@@ -44,6 +44,13 @@ export interface PitChannel {
   /** Virtual ns when the count was loaded (or the gate restarted it). */
   countLoadTime: number;
   nextTransitionTime: number;
+  /**
+   * Not migrated, a cache of pitGetOut in mode 0: the first ns the output is high (out0At) for the count and load
+   * time it was computed from (out0Count, out0Load; -1 when none).
+   */
+  out0At: number;
+  out0Load: number;
+  out0Count: number;
 }
 
 export interface PitState {
@@ -77,7 +84,7 @@ export function ticksToNs(ticks: number): number {
 
 const newChannel = (): PitChannel => ({
   count: 0x10000, latchedCount: 0, countLatched: 0, status: 0, statusLatched: false, readState: 0, writeState: 0, writeLatch: 0,
-  rwMode: 0, mode: 3, bcd: 0, gate: 0, countLoadTime: 0, nextTransitionTime: 0,
+  rwMode: 0, mode: 3, bcd: 0, gate: 0, countLoadTime: 0, nextTransitionTime: 0, out0At: 0, out0Load: -1, out0Count: -1,
 });
 
 export function newPit(clock: VirtualClock, trace: Trace, setIrq: (level: boolean) => void): PitState {
@@ -118,7 +125,19 @@ export function pitGetCount(c: PitChannel, now: number): number {
 
 /** pit_get_out: the output pin at `now`. */
 export function pitGetOut(c: PitChannel, now: number): number {
-  const d = nsToTicks(now - c.countLoadTime);
+  const x = now - c.countLoadTime;
+  // Mode 0 (Linux's TSC and PM-timer calibration polls channel 2's output on port 0x61 some two million times a
+  // boot): the output is high from the first ns whose tick count reaches the count, found once per load instead of
+  // converting the time to ticks on every read. Whole ns only (the clock's are); anything else takes the formula.
+  if (c.mode === 0 && x === Math.floor(x)) {
+    if (c.out0Load !== c.countLoadTime || c.out0Count !== c.count) {
+      const t = ticksToNs(c.count); // nsToTicks(t) <= count <= nsToTicks(t + 1)
+      c.out0At = nsToTicks(t) >= c.count ? t : t + 1;
+      c.out0Load = c.countLoadTime; c.out0Count = c.count;
+    }
+    return x >= c.out0At ? 1 : 0;
+  }
+  const d = nsToTicks(x);
   switch (c.mode) {
     case 1:
       return d < c.count ? 1 : 0;

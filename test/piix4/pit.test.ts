@@ -152,6 +152,31 @@ describe('port 0x61 and channel 2', () => {
     expect(q.inb(0x61) & 0x20).toBe(0x20);
   });
 
+  it('mode 0 OUT2 rises exactly at the first ns whose tick count reaches the count, load after load', () => {
+    // pitGetOut finds that ns once per load; each reload (another count, a later load time) must move it
+    const q = qtestMachine();
+    q.outb(0x61, (q.inb(0x61) & ~0x02) | 0x01);
+    let seed = 12345;
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+    for (const count of [1, 2, 3, 7, 0x2e9c, 0xfffe, 0xffff, 0x10000, ...Array.from({ length: 40 }, () => 1 + rand(0xffff))]) {
+      q.clockStep(1 + rand(3_000_000)); // a load time that is not a whole tick
+      q.outb(0x43, 0xb0);
+      q.outb(0x42, 0x10);
+      q.outb(0x42, 0x00); // count 16 loads now...
+      q.inb(0x61);
+      q.outb(0x43, 0xb0);
+      q.outb(0x42, count & 0xff); // ...and the real one at the same ns: only the count differs
+      q.outb(0x42, (count >> 8) & 0xff); // the count loads here
+      const first = tickNs(count);
+      q.clockStep(first - 1);
+      expect(q.inb(0x61) & 0x20, `count ${count}, 1 ns early`).toBe(0);
+      q.clockStep(1);
+      expect(q.inb(0x61) & 0x20, `count ${count}, on time`).toBe(0x20);
+      q.clockStep(1 + rand(1000));
+      expect(q.inb(0x61) & 0x20, `count ${count}, later`).toBe(0x20);
+    }
+  });
+
   it('mode 1 on channel 2 restarts on the gate rising edge (pit_set_gate); QEMU: out = d < count', () => {
     const q = qtestMachine();
     q.outb(0x61, 0x00);
