@@ -513,7 +513,7 @@ export class Cpu extends CpuState {
           // a slot reset each other's count, and cost three table reads per instruction.
           let nextStart = false;
           if (this.jit) {
-            const lin = (this.segBase[CS]! + this.eip) | 0;
+            const lin = (this.segBase[CS]! + this.eipI32) | 0; // the same modulo 2^32, and never a double (an EIP past 2^31 read unsigned deoptimised this loop)
             const h = blockSlot(lin);
             const b = this.blocks[h];
             const tlb = this.tlb;
