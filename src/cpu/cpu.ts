@@ -425,8 +425,8 @@ export class Cpu extends CpuState {
   /**
    * The interrupt controller's INTR output went up (wired by the machine: DualPic.onIntr). The hot loop leaves after
    * the current instruction so the run loop looks at INTR, as QEMU's cpu_interrupt makes TCG leave its translation
-   * block: an interrupt raised by an IN (an i8042 with more bytes queued) or an MMIO access is taken at the next
-   * instruction boundary, not at the end of the slice.
+   * block: an interrupt a device raises during an IN or an MMIO access is taken at the next instruction boundary,
+   * not at the end of the slice.
    */
   intrRaised(): void {
     this.breakLoop = true;
@@ -513,7 +513,9 @@ export class Cpu extends CpuState {
           // a slot reset each other's count, and cost three table reads per instruction.
           let nextStart = false;
           if (this.jit) {
-            const lin = (this.segBase[CS]! + this.eipI32) | 0; // the same modulo 2^32, and never a double (an EIP past 2^31 read unsigned deoptimised this loop)
+            // the signed EIP: the same address modulo 2^32, and never a double (a kernel EIP past 2^31 read unsigned
+            // deoptimised this loop once a boot)
+            const lin = (this.segBase[CS]! + this.eipI32) | 0;
             const h = blockSlot(lin);
             const b = this.blocks[h];
             const tlb = this.tlb;

@@ -45,11 +45,10 @@ export interface PitChannel {
   countLoadTime: number;
   nextTransitionTime: number;
   /**
-   * Not migrated, a cache of pitGetOut in mode 0: the first ns the output is high (out0At) for the count and load
-   * time it was computed from (out0Count, out0Load; -1 when none).
+   * Not migrated, a cache of pitGetOut in mode 0: how many ns after the load the output goes high (out0At), for the
+   * count it was computed from (out0Count; -1 when none).
    */
   out0At: number;
-  out0Load: number;
   out0Count: number;
 }
 
@@ -84,7 +83,7 @@ export function ticksToNs(ticks: number): number {
 
 const newChannel = (): PitChannel => ({
   count: 0x10000, latchedCount: 0, countLatched: 0, status: 0, statusLatched: false, readState: 0, writeState: 0, writeLatch: 0,
-  rwMode: 0, mode: 3, bcd: 0, gate: 0, countLoadTime: 0, nextTransitionTime: 0, out0At: 0, out0Load: -1, out0Count: -1,
+  rwMode: 0, mode: 3, bcd: 0, gate: 0, countLoadTime: 0, nextTransitionTime: 0, out0At: 0, out0Count: -1,
 });
 
 export function newPit(clock: VirtualClock, trace: Trace, setIrq: (level: boolean) => void): PitState {
@@ -127,13 +126,13 @@ export function pitGetCount(c: PitChannel, now: number): number {
 export function pitGetOut(c: PitChannel, now: number): number {
   const x = now - c.countLoadTime;
   // Mode 0 (Linux's TSC and PM-timer calibration polls channel 2's output on port 0x61 some two million times a
-  // boot): the output is high from the first ns whose tick count reaches the count, found once per load instead of
+  // boot): the output is high from the first ns whose tick count reaches the count, found once per count instead of
   // converting the time to ticks on every read. Whole ns only (the clock's are); anything else takes the formula.
   if (c.mode === 0 && x === Math.floor(x)) {
-    if (c.out0Load !== c.countLoadTime || c.out0Count !== c.count) {
+    if (c.out0Count !== c.count) {
       const t = ticksToNs(c.count); // nsToTicks(t) <= count <= nsToTicks(t + 1)
       c.out0At = nsToTicks(t) >= c.count ? t : t + 1;
-      c.out0Load = c.countLoadTime; c.out0Count = c.count;
+      c.out0Count = c.count;
     }
     return x >= c.out0At ? 1 : 0;
   }

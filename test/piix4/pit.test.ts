@@ -153,7 +153,7 @@ describe('port 0x61 and channel 2', () => {
   });
 
   it('mode 0 OUT2 rises exactly at the first ns whose tick count reaches the count, load after load', () => {
-    // pitGetOut finds that ns once per load; each reload (another count, a later load time) must move it
+    // pitGetOut finds that ns once per count; each reload (another count, a later load time) must move it
     const q = qtestMachine();
     q.outb(0x61, (q.inb(0x61) & ~0x02) | 0x01);
     let seed = 12345;
