@@ -59,7 +59,7 @@ export class CpuState {
   readonly regs: Int32Array;
   readonly r16: Uint16Array;
   readonly r8: Uint8Array;
-  /** the registers and the TLB are in the memory's WebAssembly arena (jit/wasm/arena.ts): compiled WebAssembly blocks may run */
+  /** the registers and the TLB are in the memory's WebAssembly arena (memory/wasm-arena.ts): compiled WebAssembly blocks may run */
   readonly inArena: boolean;
   /**
    * EIP's 32 bits as an int32 (`eip` reads it unsigned). A field that only ever holds int32 values keeps V8's

@@ -157,7 +157,7 @@ export class Cpu extends CpuState {
   jit: boolean;
   /** visits of a block start before a JavaScript block is compiled there */
   get jitThreshold(): number { return this.jsThreshold; }
-  set jitThreshold(v: number) { this.jsThreshold = v; this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, v) : v; }
+  set jitThreshold(v: number) { this.jsThreshold = v; this.hotThreshold = this.firstTry(v); }
   private jsThreshold: number;
   /** the WebAssembly tier is on */
   readonly wasm: boolean;
@@ -215,7 +215,7 @@ export class Cpu extends CpuState {
     this.jsThreshold = o.jitThreshold ?? JIT_THRESHOLD;
     this.wasm = (o.wasm ?? true) && this.inArena; // inArena: the CPU owns a WebAssembly memory's register and TLB areas
     this.wasmThreshold = o.wasmThreshold ?? WASM_THRESHOLD;
-    this.hotThreshold = this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, this.jsThreshold) : this.jsThreshold;
+    this.hotThreshold = this.firstTry(this.jsThreshold);
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
     this.features = this.model.edx | (this.apicPresent ? FEAT_APIC : 0);
@@ -342,50 +342,59 @@ export class Cpu extends CpuState {
     this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
-    if (this.wasm) {
-      const tier = this.wasmTier!;
-      tier.poll();
-      const { rounds: wasmRounds, lens: wasmLen, lins: wasmLin } = tier;
-      let rounds = Math.min(255, wasmRounds[h]! + 1);
-      if (wasmLin[h] !== lin || wasmLen[h] === 0) { // another start in this slot: form its block once
-        const f = tier.form(this.eip, phys);
-        wasmLin[h] = lin;
-        wasmLen[h] = 1 + f.n;
-        rounds = 1;
-        // the instruction it would stop at, if no block can start there either, is no block start: the run loop
-        // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
-        // block, a REP MOVS, then 1,600 straight-line instructions)
-        if (f.stopAt >= 0) this.markNoStart(f.stopAt);
-        // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
-        // JavaScript block could start here either: no block start, so the interpreter looks right after it
-        if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip); return; }
-      }
-      wasmRounds[h] = rounds;
-      const visits = rounds * this.hotThreshold, n = wasmLen[h]! - 1;
-      if (n > 0) {
-        // warm enough for its length yet? (see WASM_WORK)
-        if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return;
-        const wb = tier.compile(lin, this.eip, phys, h);
-        if (wb !== null) {
-          this.blocks[h] = wb;
-          this.compileCredit -= wb.n;
-          this.insnsCompiled += wb.n;
-          this.blocksCompiled++;
-          this.wasmBlocks++;
-          wasmRounds[h] = 0; wasmLen[h] = 0;
-          if (wb.stopAt >= 0) this.markNoStart(wb.stopAt);
-          return;
-        }
-      }
-      // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
-      if (visits < this.jsThreshold && rounds < 255) return;
-      wasmRounds[h] = 0; wasmLen[h] = 0;
-    }
+    if (this.wasm && this.compileWasmHere(lin, h, phys)) return;
     const b = compileBlock(this, lin, this.eip, phys);
+    this.install(h, b);
+    if (b.n > 0) this.blocksCompiled++;
+  }
+
+  /**
+   * The WebAssembly tier's part of compileHere: true when it dealt with the start (its block compiled or queued, not
+   * warm enough yet, or no block start), false when a JavaScript block is due there instead.
+   */
+  private compileWasmHere(lin: number, h: number, phys: number): boolean {
+    const tier = this.wasmTier!;
+    tier.poll();
+    const { rounds: wasmRounds, lens: wasmLen, lins: wasmLin } = tier;
+    let rounds = Math.min(255, wasmRounds[h]! + 1);
+    if (wasmLin[h] !== lin || wasmLen[h] === 0) { // another start in this slot: form its block once
+      const f = tier.form(this.eip, phys);
+      wasmLin[h] = lin;
+      wasmLen[h] = 1 + f.n;
+      rounds = 1;
+      // the instruction it would stop at, if no block can start there either, is no block start: the run loop
+      // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
+      // block, a REP MOVS, then 1,600 straight-line instructions)
+      if (f.stopAt >= 0) this.markNoStart(f.stopAt);
+      // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
+      // JavaScript block could start here either: no block start, so the interpreter looks right after it
+      if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip); return true; }
+    }
+    wasmRounds[h] = rounds;
+    const visits = rounds * this.hotThreshold, n = wasmLen[h]! - 1;
+    if (n > 0) {
+      // warm enough for its length yet? (see WASM_WORK)
+      if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return true;
+      const wb = tier.compile(lin, this.eip, phys, h);
+      if (wb !== null) {
+        this.install(h, wb);
+        this.blocksCompiled++;
+        this.wasmBlocks++;
+        wasmRounds[h] = 0; wasmLen[h] = 0;
+        return true;
+      }
+    }
+    // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
+    if (visits < this.jsThreshold && rounds < 255) return true;
+    wasmRounds[h] = 0; wasmLen[h] = 0;
+    return false;
+  }
+
+  /** A block compiled for slot `h`: in the table, paid from the compile budget, and the instruction it stops at marked. */
+  private install(h: number, b: Block): void {
     this.blocks[h] = b;
     this.compileCredit -= b.n;
     this.insnsCompiled += b.n;
-    if (b.n > 0) this.blocksCompiled++;
     if (b.stopAt >= 0) this.markNoStart(b.stopAt);
   }
 
@@ -430,6 +439,11 @@ export class Cpu extends CpuState {
    */
   intrRaised(): void {
     this.breakLoop = true;
+  }
+
+  /** hotThreshold for a JavaScript-block threshold `js`: the first visit count at which either tier may compile */
+  private firstTry(js: number): number {
+    return this.wasm ? Math.min(WASM_FIRST, this.wasmThreshold, js) : js;
   }
 
   /** Ask run() to return 'stopped' after the current instruction (safe from inside an I/O handler). */

@@ -19,7 +19,10 @@ export class LocalApic implements MmioOps {
   baseMsr = APIC_BASE_RESET;
   /** 32-bit registers at offsets 0x000-0x3F0, indexed offset >> 4 */
   readonly regs = new Uint32Array(64);
-  /** after a guest write to a register (the CPU looks at INTR again: LINT0 or SVR may have opened the gate) */
+  /**
+   * After a guest write to a register: the CPU looks at INTR again, since LINT0 or SVR may have opened the gate (QEMU
+   * hw/intc/apic.c apic_mem_write: an LVT write calls apic_update_irq, which raises CPU_INTERRUPT_HARD at once).
+   */
   onWrite: (() => void) | null = null;
 
   constructor() {

@@ -24,7 +24,7 @@ export interface TlbOwner { dropFetchWindow(): void }
 export class Tlb {
   readonly r: Int32Array;
   readonly w: Int32Array;
-  /** `arena`: the two arrays in a WebAssembly arena (jit/wasm/arena.ts), where compiled WebAssembly blocks read them */
+  /** `arena`: the two arrays in a WebAssembly arena (memory/wasm-arena.ts), where compiled WebAssembly blocks read them */
   constructor(private readonly owner: TlbOwner | null = null, arena: ArrayBuffer | null = null) {
     this.r = arena === null ? new Int32Array(PAGES) : new Int32Array(arena, A_TLB_R, PAGES);
     this.w = arena === null ? new Int32Array(PAGES) : new Int32Array(arena, A_TLB_W, PAGES);

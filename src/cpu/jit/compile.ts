@@ -11,6 +11,7 @@
  * that one. Before any instruction that can fault the code stores
  * c.insnStart, so the run loop can restart it precisely.
  */
+import { FEAT_CMOV, FEAT_TSC } from '../cpu-model.js';
 import { R8 } from '../cpu-state.js';
 import type { Cpu } from '../cpu.js';
 import { alu, dec, inc } from '../ops-alu.js';
@@ -307,8 +308,8 @@ function beginBlock(c: Cpu): void {
   flagKnown = 'unknown';
   memoSites = 0;
   memSites = [];
-  hasCmov = (c.features & 0x8000) !== 0; // CPUID.1:EDX.CMOV: without it CMOVcc is #UD (the interpreter raises it)
-  hasTsc = (c.features & 0x10) !== 0; // CPUID.1:EDX.TSC: without it RDTSC is #UD
+  hasCmov = (c.features & FEAT_CMOV) !== 0; // without it CMOVcc is #UD (the interpreter raises it)
+  hasTsc = (c.features & FEAT_TSC) !== 0; // without it RDTSC is #UD
 }
 
 function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: ReadonlySet<number> | undefined, rounds: number): Block {

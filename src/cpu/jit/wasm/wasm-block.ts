@@ -20,6 +20,7 @@
  * Cpu.runChunk restarts the instruction exactly as it does for a JavaScript block.
  */
 import type { Cpu } from '../../cpu.js';
+import { FEAT_CMOV } from '../../cpu-model.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
@@ -279,8 +280,8 @@ function formBlock(ram: Uint8Array, phys: number, eip: number, cmov: boolean): {
   return { insns, stopAt };
 }
 
-/** CPUID.1:EDX.CMOV of the CPU's model (cpu-model.ts) */
-const hasCmov = (c: Cpu): boolean => (c.features & 0x8000) !== 0;
+/** CPUID.1:EDX.CMOV of the CPU's model */
+const hasCmov = (c: Cpu): boolean => (c.features & FEAT_CMOV) !== 0;
 
 /** An instruction's bytes as text (the compiled-code cache's key) */
 function codeBytes(ram: Uint8Array, phys: number, eip: number, ins: Insn): string {
