@@ -236,6 +236,22 @@ export function installFastPaths(handlers: Handler[]): void {
 const CALL_SPAN = 16;
 
 /**
+ * The interpreter's loop keeps EIP in a local (`ip`, with the instruction's start in `st`) instead of reading and
+ * writing `c.eipI32` for every byte: the next fetch depends on EIP, and through the object that was a store and a
+ * load more on each instruction's critical path. Anything that can see or move EIP gets it first (SYNC: a call into a
+ * handler or a memory form, a fault) and the loop reads it back after (RELOAD: a handler may have jumped or loaded
+ * CS). Measured on the 16-bit ALU ROM of bench/interp-bochs, CPU time, steady state: 133 -> 151 MIPS in a fresh
+ * process, 127 -> 143 on a second machine in the same process (V8 re-optimises the loop with its slow paths then);
+ * a Linux boot within noise (-3%, 5 alternating boots). The code-fetch window (fwLo, fwLen, fwOff) stays in the
+ * object: it changes only on a slow fetch, so its loads are off that path, and kept in locals as well it made the
+ * re-optimised loop slower (131 on the second machine).
+ */
+const SYNC = 'c.insnStartI32=st;c.eipI32=ip;';
+const RELOAD = 'ip=c.eipI32;';
+/** `v = ` the next code byte: CpuState.fetch8's window path on the loop's locals, else fetch8 itself (a new window, or a fault). */
+const fetchInto = (v: string): string => `if(((ip-c.fwLo)>>>0)<c.fwLen){${v}=ram[(c.fwOff+ip)|0];ip=(ip+1)|0;}else{${SYNC}${v}=c.fetch8();${RELOAD}}`;
+
+/**
  * A form's register body as the interpreter's loop runs it inline. V8 optimises the loop with the type feedback its
  * code has gathered so far, and an operation, property access or call site that has not run yet is a deoptimisation
  * point: the first time it runs, the whole loop goes back to the bytecode and is optimised again (a Linux boot: INC
@@ -256,19 +272,22 @@ function loopBody(f: Form): { key?: string; body: string } {
   }
   if (op === 0x74 || op === 0x75) {
     // ZF as CpuState.getZF reads it (lazy or stored), both read; JZ jumps when ZF is 1, JNZ (bit 0) when it is 0
-    return { key: `jz${bits}`, body: 'const d=c.fetchS8();const lz=(c.lfResI32<<(32-c.lfBits))===0,fz=(c.flags&64)!==0;' +
-      'if(((c.lfMask&64)!==0?lz:fz)!==((op&1)===1))c.jumpNear(c.eipI32+d);' };
+    // (the jump through CpuState.jumpNear, which checks the CS limit: EIP synced first, as it may fault)
+    return { key: `jz${bits}`, body: `let d;${fetchInto('d')}d=(d<<24)>>24;const lz=(c.lfResI32<<(32-c.lfBits))===0,fz=(c.flags&64)!==0;` +
+      `if(((c.lfMask&64)!==0?lz:fz)!==((op&1)===1)){${SYNC}c.jumpNear(ip+d);ip=c.eipI32;}` };
   }
   if (op === 0x83) {
     // ADD OR AND SUB XOR CMP by a sign-extended imm8 (aluBody's stores; the logic ops leave lfDst/lfSrc as they were)
     // (ADC/SBB go to the memory form's function, which hands them to the generic handler: see makeInterpLoop's OUT)
     const r = reg(bits, 'rm');
-    return { body: `const g=(m>>3)&7,rm=m&7;const dd=${r},ss=c.fetchS8();` +
+    return { body: `const g=(m>>3)&7,rm=m&7;let ss;${fetchInto('ss')}ss=(ss<<24)>>24;const dd=${r};` +
       'const a=(dd+ss)|0,s=(dd-ss)|0,o=dd|ss,n=dd&ss,x=dd^ss,od=c.lfDstI32,os2=c.lfSrcI32;' +
       'const res=g===0?a:g===1?o:g===4?n:g===6?x:s,kd=g===0?0:g===5||g===7?1:2;' +
       `${r}=g===7?dd:res;c.lfKind=kd;c.lfDstI32=kd===2?od:dd;c.lfSrcI32=kd===2?os2:ss;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2261;` };
   }
-  return { body: f.reg.replace(/generic\(c\)/g, `G[${f.idx}](c)`) };
+  // the other inline forms (ALU, MOV: register to register) neither fetch nor see EIP
+  if (/eipI32|fetch|jumpNear|generic/.test(f.reg)) throw new Error(`interpreter loop: form ${f.idx.toString(16)} needs EIP (see SYNC)`);
+  return { body: f.reg };
 }
 
 /**
@@ -310,26 +329,27 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
   // The forms with a ModRM byte share one case: the byte's fetch, and one call site for every memory form (its
   // feedback is megamorphic soon; a call site per form deoptimised the loop when a form's memory operand first came
   // after the loop was optimised, ~5 times a Linux boot), then a switch to the register form's body.
-  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{const m=c.fetch8(),k=S[i];` +
-    `if(m<0xc0||(m&OUT[k])===0x10)MEM[k](c,m);else switch(k){${regCases.join('')}}break;}`, ...plain];
-  const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,cap=c.retired+${CALL_SPAN};for(;;){` +
+  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{let m;${fetchInto('m')}const k=S[i];` +
+    `if(m<0xc0||(m&OUT[k])===0x10){${SYNC}MEM[k](c,m);${RELOAD}}else switch(k){${regCases.join('')}}break;}`, ...plain];
+  const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,cap=c.retired+${CALL_SPAN};` +
+    'let ip=c.eipI32;for(;;){' +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
-    'c.insnStartI32=c.eipI32;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
-    // the opcode byte: CpuState.fetch8's window path written out (one range check, one RAM read)
-    'const ip=c.eipI32;let op;if(((ip-c.fwLo)>>>0)<c.fwLen){c.eipI32=(ip+1)|0;op=ram[(c.fwOff+ip)|0];}else op=c.fetch8();' +
+    'const st=ip;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
+    // the opcode byte (see SYNC: EIP is the loop's local)
+    `let op;${fetchInto('op')}` +
     // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
     // own feedback, deoptimised the whole loop the first time each opcode ran)
-    `const i=op|c.os;switch(S[i]){${cases.join('')}default:H[i](c);}` +
+    `const i=op|c.os;switch(S[i]){${cases.join('')}default:{${SYNC}H[i](c);${RELOAD}}}` +
     'c.retired++;' +
     // A block may start after a branch: EIP moved other than forward by at most one instruction's length
     // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
     // (only with compiled blocks on; after a return at the slice's end or a breakLoop, runChunk starts its next
     // slice at a block start anyway)
-    'if(c.breakLoop===true||c.retired>=end)return;' +
+    `if(c.breakLoop===true||c.retired>=end){${SYNC}return;}` +
     // ...and after a REP string instruction (c.rep stays set until the next instruction's prefixes are reset): no
     // block covers it, and the straight-line code after it (Linux's blake2s_compress_generic: 1,600 instructions
     // after two REP MOVS) would otherwise run interpreted to its end every time
-    'if(c.jit===true&&(ns||c.rep!==0||((c.eipI32-c.insnStartI32-1)>>>0)>=15)){' +
+    'if(c.jit===true&&(ns||c.rep!==0||((ip-st-1)>>>0)>=15)){' +
     // A block may start here: Cpu.runChunk's lookup and visit count, done here so that a start with no block to run
     // (a Linux boot: 5.7 M of its 10 M) goes on interpreting instead of returning to runChunk to be called again.
     // The visit is counted here as runChunk counts it (the same slot, jit/block.ts blockSlot) unless
@@ -337,10 +357,10 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     // or a compile due on this visit. Every operation here runs on every start (the exits are bare returns), so
     // none lacks type feedback when V8 optimises the loop early in a boot: each that did cost a deoptimisation.
     // After CALL_SPAN instructions in this call, it returns at the next block start anyway (see CALL_SPAN).
-    `const lin=(c.segBase[1]+c.eipI32)|0,h=${SLOT_EXPR};` +
+    `const lin=(c.segBase[1]+ip)|0,h=${SLOT_EXPR};` +
     'const n=c.hotLin[h]===lin?c.hot[h]+1:1;' + // another address in this slot: counted afresh
-    'if(c.blocks[h]!==undefined||n>c.hotThreshold||c.retired>=cap)return;' +
+    `if(c.blocks[h]!==undefined||n>c.hotThreshold||c.retired>=cap){${SYNC}return;}` +
     'c.hotLin[h]=lin;c.hot[h]=n;}' +
     'ns=false;}}';
-  return new Function('H', 'G', 'S', 'R8', 'MEM', 'OUT', src)(handlers, GENERIC, slot, R8, MEM, OUT) as InterpLoop;
+  return new Function('H', 'S', 'R8', 'MEM', 'OUT', src)(handlers, slot, R8, MEM, OUT) as InterpLoop;
 }
