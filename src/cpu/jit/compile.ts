@@ -26,20 +26,10 @@ import { emitMoffs } from './emit-moffs.js';
 import { emitString, type MemEmit } from './emit-string.js';
 import { lowerFlags } from './flags.js';
 import { hoistInvariantSites, siteMarker, type MemSite } from './invariant-sites.js';
-
+import { CodeReader, decodeModrm } from './modrm.js';
 
 const MAX_INSNS = 48;
 const SEG = ['0', '1', '2', '3', '4', '5'];
-
-class Reader {
-  p: number;
-  ok = true;
-  constructor(readonly ram: Uint8Array, p: number, public end: number) { this.p = p; }
-  u8(): number { if (this.p >= this.end) { this.ok = false; return 0; } return this.ram[this.p++]!; }
-  s8(): number { return (this.u8() << 24) >> 24; }
-  u16(): number { const lo = this.u8(); return lo | (this.u8() << 8); }
-  u32(): number { const lo = this.u16(); return (lo | (this.u16() << 16)) | 0; }
-}
 
 /**
  * Inline code for `dst = alu(op, dst, src)` with the lazy-flag stores of
@@ -203,30 +193,18 @@ function popOp(vb: number, t: string): string {
     `else{c.regs[4]=r[4];${t}=${slowCall('C.pop32()')};r[4]=c.regs[4];}`;
 }
 
+/** A ModRM operand as the emitters use it: `ea`, the memory operand's offset as source text ('' for a register). */
 interface ModRM { mod: number; reg: number; rm: number; ea: string; seg: number }
 
-function modrm(rd: Reader, as32: boolean): ModRM {
-  const b = rd.u8();
-  const mod = b >> 6, regf = (b >> 3) & 7, rm = b & 7;
-  if (mod === 3) return { mod, reg: regf, rm, ea: '', seg: 0 };
-  let ea: string, seg = 3;
-  if (!as32) {
-    const bases = ['w[6]+w[12]', 'w[6]+w[14]', 'w[10]+w[12]', 'w[10]+w[14]', 'w[12]', 'w[14]', 'w[10]', 'w[6]'];
-    if (rm === 6 && mod === 0) ea = String(rd.u16());
-    else { ea = bases[rm]!; if (rm === 2 || rm === 3 || rm === 6) seg = 2; }
-    if (mod === 1) ea += `+${rd.s8()}`; else if (mod === 2) ea += `+${rd.u16()}`;
-    return { mod, reg: regf, rm, ea: `((${ea})&0xffff)`, seg };
-  }
-  if (rm === 4) {
-    const sib = rd.u8();
-    const base = sib & 7, idx = (sib >> 3) & 7, sc = sib >> 6;
-    if (base === 5 && mod === 0) ea = String(rd.u32());
-    else { ea = `r[${base}]`; if (base === 4 || base === 5) seg = 2; }
-    if (idx !== 4) ea += `+(r[${idx}]<<${sc})`;
-  } else if (rm === 5 && mod === 0) ea = String(rd.u32());
-  else { ea = `r[${rm}]`; if (rm === 5) seg = 2; }
-  if (mod === 1) ea += `+${rd.s8()}`; else if (mod === 2) ea += `+${rd.u32()}`;
-  return { mod, reg: regf, rm, ea: `((${ea})>>>0)`, seg };
+function modrm(rd: CodeReader, as32: boolean): ModRM {
+  const d = decodeModrm(rd, as32), e = d.ea;
+  if (e === null) return { mod: d.mod, reg: d.reg, rm: d.rm, ea: '', seg: 0 };
+  // registers: r[] (int32) with 32-bit addressing, the 16-bit view w[] (two entries per register) with 16-bit
+  const r = (n: number): string => (as32 ? `r[${n}]` : `w[${n * 2}]`);
+  let ea = e.base < 0 ? String(e.disp) : r(e.base);
+  if (e.index >= 0) ea += as32 ? `+(r[${e.index}]<<${e.scale})` : `+${r(e.index)}`;
+  if (d.mod === 1 || d.mod === 2) ea += `+${e.disp}`;
+  return { mod: d.mod, reg: d.reg, rm: d.rm, ea: as32 ? `((${ea})>>>0)` : `((${ea})&0xffff)`, seg: e.seg };
 }
 
 /**
@@ -294,7 +272,7 @@ function secondPageSame(c: Cpu, b: Block): boolean {
  */
 export function canStartBlock(c: Cpu, eip: number, phys: number): boolean {
   const os = c.defOs;
-  const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  const rd = new CodeReader(c.ram, phys, (phys | 0xfff) + 1);
   beginBlock(c);
   insnStartP = phys;
   curIp = eip;
@@ -315,7 +293,7 @@ function beginBlock(c: Cpu): void {
 function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: ReadonlySet<number> | undefined, rounds: number): Block {
   const os = c.defOs, as32 = c.defAs;
   const vb = os ? 32 : 16;
-  const rd = new Reader(c.ram, phys, (phys | 0xfff) + 1);
+  const rd = new CodeReader(c.ram, phys, (phys | 0xfff) + 1);
   const pages = new CodePages(c, lin, phys);
   const lines: string[] = [];
   const starts: number[] = [];
@@ -496,7 +474,7 @@ function blockFunction(c: Cpu, body: string): (c: Cpu, max: number) => number {
 }
 
 /** Emit one instruction. Returns 'ok', 'end' (a branch that set c.eip) or 'stop' (not compiled). */
-function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, vb0: number, ipMask: number): 'ok' | 'end' | 'stop' {
+function emit(rd: CodeReader, out: string[], ip: number, os: number, as32: boolean, vb0: number, ipMask: number): 'ok' | 'end' | 'stop' {
   let op = rd.u8();
   let vb = vb0;
   if (op === 0x66) {
@@ -514,7 +492,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     const aop = op >> 3, form = op & 7;
     const bits = form & 1 ? vb : 8, size = bits >> 3;
     if (form === 4 || form === 5) {
-      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.s32();
       out.push(aluInline(aop, reg(bits, 0), reg(bits, 0), String(imm), bits));
       return 'ok';
     }
@@ -559,7 +537,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     return jcc(out, op & 15, ip, rd, rel, ipMask);
   }
   if (op >= 0xa0 && op < 0xa4) { // MOV AL/eAX <-> moffs: jit/emit-moffs.ts
-    const off = as32 ? rd.u32() >>> 0 : rd.u16();
+    const off = as32 ? rd.s32() >>> 0 : rd.u16();
     out.push(emitMoffs(op, vb, off, MEM));
     return 'ok';
   }
@@ -576,7 +554,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     case 0x69: case 0x6b: { // IMUL Gv, Ev, imm
       const m = modrm(rd, as32);
       const e = m.mod === 3 ? reg(vb, m.rm) : rdMem(vb >> 3, m.seg, m.ea);
-      const imm = op === 0x6b ? rd.s8() : vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
+      const imm = op === 0x6b ? rd.s8() : vb === 32 ? rd.s32() : (rd.u16() << 16) >> 16;
       out.push(`${reg(vb, m.reg)}=imulTrunc(c,${vb === 32 ? `(${e})|0` : `(${e})<<16>>16`},${imm},${vb});`);
       flagKnown = 'unknown';
       return 'ok';
@@ -588,7 +566,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const e = m.mod === 3 ? reg(bits, m.rm) : null;
       if (m.reg === 0) {
         const v = e ?? rdMem(size, m.seg, m.ea);
-        const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+        const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.s32();
         out.push(`{const res=(${v})&${imm};/*LF{*/c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;/*}LF*/}`);
         flagKnown = 'logic';
         flagBits = bits;
@@ -621,7 +599,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     case 0x80: case 0x81: case 0x83: {
       const bits = op === 0x80 ? 8 : vb, size = bits >> 3;
       const m = modrm(rd, as32);
-      const imm = op === 0x80 ? rd.u8() : op === 0x83 ? rd.s8() : bits === 16 ? rd.u16() : rd.u32();
+      const imm = op === 0x80 ? rd.u8() : op === 0x83 ? rd.s8() : bits === 16 ? rd.u16() : rd.s32();
       if (m.mod === 3) {
         const e = reg(bits, m.rm);
         out.push(aluInline(m.reg, e, e, String(imm), bits));
@@ -656,7 +634,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
     case 0x90: return 'ok';
     case 0xa8: case 0xa9: { // TEST AL/eAX, imm
       const bits = op === 0xa8 ? 8 : vb;
-      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.s32();
       out.push(`{const res=${reg(bits, 0)}&${imm};/*LF{*/c.lfKind=2;c.lfRes=res;c.lfBits=${bits};c.lfMask=2261;/*}LF*/}`);
       flagKnown = 'logic';
       flagBits = bits;
@@ -666,12 +644,12 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       const bits = op === 0xc6 ? 8 : vb, size = bits >> 3;
       const m = modrm(rd, as32);
       if (m.reg !== 0) return 'stop';
-      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.u32();
+      const imm = bits === 8 ? rd.u8() : bits === 16 ? rd.u16() : rd.s32();
       out.push(m.mod === 3 ? `${reg(bits, m.rm)}=${imm};` : wrMem(size, m.seg, m.ea, String(imm)));
       return 'ok';
     }
     case 0x68: case 0x6a: { // PUSH imm
-      const imm = op === 0x6a ? rd.s8() : vb === 32 ? rd.u32() : rd.u16();
+      const imm = op === 0x6a ? rd.s8() : vb === 32 ? rd.s32() : rd.u16();
       out.push(pushOp(vb, String(imm), `c.push${vb}(${imm});`));
       return 'ok';
     }
@@ -700,7 +678,7 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
       return 'end';
     }
     case 0xe8: case 0xe9: case 0xeb: {
-      const rel = op === 0xeb ? rd.s8() : vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
+      const rel = op === 0xeb ? rd.s8() : vb === 32 ? rd.s32() : (rd.u16() << 16) >> 16;
       const nip = ip + (rd.p - start(rd, ip));
       const t = (nip + rel) & ipMask;
       const check = `if(${t >>> 0}>csl)${guard('c.gp(0)')};`;
@@ -768,14 +746,14 @@ function emit(rd: Reader, out: string[], ip: number, os: number, as32: boolean, 
         return 'ok';
       }
       if (op2 >= 0x80 && op2 < 0x90) {
-        const rel = vb === 32 ? rd.u32() : (rd.u16() << 16) >> 16;
+        const rel = vb === 32 ? rd.s32() : (rd.u16() << 16) >> 16;
         return jcc(out, op2 & 15, ip, rd, rel, ipMask);
       }
       return 'stop';
     }
     default:
       if (op >= 0xb0 && op < 0xb8) { out.push(`b[${R8[op & 7]}]=${rd.u8()};`); return 'ok'; }
-      if (op >= 0xb8 && op < 0xc0) { out.push(`${reg(vb, op & 7)}=${vb === 32 ? rd.u32() : rd.u16()};`); return 'ok'; }
+      if (op >= 0xb8 && op < 0xc0) { out.push(`${reg(vb, op & 7)}=${vb === 32 ? rd.s32() : rd.u16()};`); return 'ok'; }
       return 'stop';
   }
 }
@@ -867,7 +845,7 @@ let branchKind: BranchKind = 'none';
 let branchTarget = 0;
 /** the return address a CALL pushes */
 let branchNext = 0;
-function start(_rd: Reader, _ip: number): number { return insnStartP; }
+function start(_rd: CodeReader, _ip: number): number { return insnStartP; }
 
 /**
  * Dead lazy-flag stores: an inline producer's stores (marked LF{...}LF) are dropped when the next
@@ -917,7 +895,7 @@ function condInline(cc: number): string {
   return (cc & 1) !== 0 ? `(!${c0})` : c0;
 }
 
-function jcc(out: string[], cc: number, ip: number, rd: Reader, rel: number, ipMask: number): 'end' {
+function jcc(out: string[], cc: number, ip: number, rd: CodeReader, rel: number, ipMask: number): 'end' {
   const nip = ip + (rd.p - insnStartP);
   const t = (nip + rel) & ipMask;
   out.push(`if(${condInline(cc)}){/*CSL{*/if(${t >>> 0}>csl)${guard('c.gp(0)')};/*}CSL*//*TAKEN*/}else{/*FALL*/}`);

@@ -1,19 +1,10 @@
 /**
  * The WebAssembly tier's decoder: the instructions it compiles, in 32-bit code without prefixes, decoded into
  * plain records for emit.ts. Anything else (a prefix, a 16-bit form, an instruction the tier does not compile)
- * ends the block before it, and the interpreter runs it.
+ * ends the block before it, and the interpreter runs it. The ModRM/SIB bytes go through ../modrm.ts, shared with
+ * the JavaScript block compiler.
  */
-
-/** A memory operand with 32-bit addressing (Intel SDM Vol. 2 Table 2-2 and 2-3). */
-export interface Ea {
-  /** base and index register, or -1; scale as a shift count */
-  readonly base: number;
-  readonly index: number;
-  readonly scale: number;
-  readonly disp: number;
-  /** the default segment: SS with an EBP or ESP base, else DS */
-  readonly seg: number;
-}
+import { CodeReader, decodeModrm, type Ea } from '../modrm.js';
 
 export interface Insn {
   readonly eip: number;
@@ -36,16 +27,7 @@ export interface Insn {
   readonly os16: boolean;
 }
 
-const SS = 2, DS = 3;
-
-class Bytes {
-  ok = true;
-  constructor(private readonly ram: Uint8Array, public p: number, private readonly end: number) {}
-  u8(): number { if (this.p >= this.end) { this.ok = false; return 0; } return this.ram[this.p++]!; }
-  s8(): number { return (this.u8() << 24) >> 24; }
-  u16(): number { const a = this.u8(); return a | (this.u8() << 8); }
-  s32(): number { const a = this.u8(), b = this.u8(), c = this.u8(), d = this.u8(); return a | (b << 8) | (c << 16) | (d << 24); }
-}
+const DS = 3;
 
 /** Which instructions take a ModRM byte, and what else: 'i8' / 's8' / 'i32' immediate, 'rel8' / 'rel32' branch. */
 type Shape = 'm' | 'mi8' | 'ms8' | 'mi32' | 'i8' | 's8' | 'i32' | 'rel8' | 'rel32' | '' ;
@@ -96,22 +78,6 @@ const GROUP_OK = new Map<number, number>([
   [0xff, 0b01010111], // INC DEC CALL JMP PUSH
 ]);
 
-function decodeEa(b: Bytes, mod: number, rm: number): Ea {
-  let base = rm, index = -1, scale = 0, disp = 0;
-  if (rm === 4) {
-    const sib = b.u8();
-    scale = sib >> 6;
-    index = (sib >> 3) & 7;
-    if (index === 4) index = -1;
-    base = sib & 7;
-    if (base === 5 && mod === 0) { base = -1; disp = b.s32(); }
-  } else if (rm === 5 && mod === 0) {
-    base = -1; disp = b.s32();
-  }
-  if (mod === 1) disp = b.s8(); else if (mod === 2) disp = b.s32();
-  return { base, index, scale, disp, seg: base === 4 || base === 5 ? SS : DS };
-}
-
 /** Opcodes a 66 prefix may come with here: 16-bit forms of the ALU, INC/DEC, MOV, TEST and group 3/5. */
 const OS16 = new Set([0x01, 0x03, 0x05, 0x09, 0x0b, 0x0d, 0x11, 0x13, 0x15, 0x19, 0x1b, 0x1d, 0x21, 0x23, 0x25, 0x29, 0x2b,
   0x2d, 0x31, 0x33, 0x35, 0x39, 0x3b, 0x3d, 0x81, 0x83, 0x85, 0x89, 0x8b, 0xa9, 0xc7, 0xf7,
@@ -123,7 +89,7 @@ const OS16 = new Set([0x01, 0x03, 0x05, 0x09, 0x0b, 0x0d, 0x11, 0x13, 0x15, 0x19
  * the tier does not compile it.
  */
 export function decode(ram: Uint8Array, p: number, end: number, eip: number): Insn | null {
-  const b = new Bytes(ram, p, end);
+  const b = new CodeReader(ram, p, end);
   let op = b.u8();
   const os16 = op === 0x66;
   if (os16) { op = b.u8(); if (!OS16.has(op)) return null; }
@@ -132,10 +98,7 @@ export function decode(ram: Uint8Array, p: number, end: number, eip: number): In
   if (shape === undefined || !b.ok) return null;
   let reg = 0, rm = 0, ea: Ea | null = null, imm = 0;
   if (shape[0] === 'm') {
-    const m = b.u8();
-    const mod = m >> 6;
-    reg = (m >> 3) & 7; rm = m & 7;
-    if (mod !== 3) ea = decodeEa(b, mod, rm);
+    ({ reg, rm, ea } = decodeModrm(b, true));
     const ok = GROUP_OK.get(op);
     if (ok !== undefined && ((ok >> reg) & 1) === 0) return null;
     if (op === 0x8d && ea === null) return null; // LEA with a register operand is #UD
