@@ -248,8 +248,20 @@ const CALL_SPAN = 16;
  */
 const SYNC = 'c.insnStartI32=st;c.eipI32=ip;';
 const RELOAD = 'ip=c.eipI32;';
-/** `v = ` the next code byte: CpuState.fetch8's window path on the loop's locals, else fetch8 itself (a new window, or a fault). */
-const fetchInto = (v: string): string => `if(((ip-c.fwLo)>>>0)<c.fwLen){${v}=ram[(c.fwOff+ip)|0];ip=(ip+1)|0;}else{${SYNC}${v}=c.fetch8();${RELOAD}}`;
+/**
+ * EIP in the code-fetch window: `(ip - fwLo) >>> 0 < fwLen` as an unsigned compare of int32s (bit 31 flipped on both
+ * sides): `>>> 0` here, compiled for small results, deoptimised the loop the first time EIP lay below the window.
+ */
+const IN_WINDOW = '(((ip-c.fwLo)|0)^0x80000000)<(c.fwLen^0x80000000)';
+/** `v = ` the opcode byte: CpuState.fetch8's window path on the loop's locals, else fetch8 itself (a new window, or a fault). */
+const fetchOpcode = (v: string): string => `if(${IN_WINDOW}){${v}=ram[(c.fwOff+ip)|0];ip=(ip+1)|0;}else{${SYNC}${v}=c.fetch8();${RELOAD}}`;
+/**
+ * `v = ` a later byte of an inline form (ModRM, displacement, immediate) from the window; outside it the form gives up
+ * before it has changed anything and the whole instruction goes to its handler at the loop's one shared call site
+ * (`slow`, after the switch): a fetch call of its own per form had no type feedback until a form's byte first lay
+ * past the window, and then deoptimised the loop (1-3 times a Linux boot).
+ */
+const fetchOrBail = (v: string): string => `if(${IN_WINDOW}){${v}=ram[(c.fwOff+ip)|0];ip=(ip+1)|0;}else{slow=true;break sw;}`;
 
 /**
  * A form's register body as the interpreter's loop runs it inline. V8 optimises the loop with the type feedback its
@@ -273,14 +285,14 @@ function loopBody(f: Form): { key?: string; body: string } {
   if (op === 0x74 || op === 0x75) {
     // ZF as CpuState.getZF reads it (lazy or stored), both read; JZ jumps when ZF is 1, JNZ (bit 0) when it is 0
     // (the jump through CpuState.jumpNear, which checks the CS limit: EIP synced first, as it may fault)
-    return { key: `jz${bits}`, body: `let d;${fetchInto('d')}d=(d<<24)>>24;const lz=(c.lfResI32<<(32-c.lfBits))===0,fz=(c.flags&64)!==0;` +
+    return { key: `jz${bits}`, body: `let d;${fetchOrBail('d')}d=(d<<24)>>24;const lz=(c.lfResI32<<(32-c.lfBits))===0,fz=(c.flags&64)!==0;` +
       `if(((c.lfMask&64)!==0?lz:fz)!==((op&1)===1)){${SYNC}c.jumpNear(ip+d);ip=c.eipI32;}` };
   }
   if (op === 0x83) {
     // ADD OR AND SUB XOR CMP by a sign-extended imm8 (aluBody's stores; the logic ops leave lfDst/lfSrc as they were)
     // (ADC/SBB go to the memory form's function, which hands them to the generic handler: see makeInterpLoop's OUT)
     const r = reg(bits, 'rm');
-    return { body: `const g=(m>>3)&7,rm=m&7;let ss;${fetchInto('ss')}ss=(ss<<24)>>24;const dd=${r};` +
+    return { body: `const g=(m>>3)&7,rm=m&7;let ss;${fetchOrBail('ss')}ss=(ss<<24)>>24;const dd=${r};` +
       'const a=(dd+ss)|0,s=(dd-ss)|0,o=dd|ss,n=dd&ss,x=dd^ss,od=c.lfDstI32,os2=c.lfSrcI32;' +
       'const res=g===0?a:g===1?o:g===4?n:g===6?x:s,kd=g===0?0:g===5||g===7?1:2;' +
       `${r}=g===7?dd:res;c.lfKind=kd;c.lfDstI32=kd===2?od:dd;c.lfSrcI32=kd===2?os2:ss;c.lfResI32=res;c.lfBits=${bits};c.lfMask=2261;` };
@@ -329,17 +341,19 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
   // The forms with a ModRM byte share one case: the byte's fetch, and one call site for every memory form (its
   // feedback is megamorphic soon; a call site per form deoptimised the loop when a form's memory operand first came
   // after the loop was optimised, ~5 times a Linux boot), then a switch to the register form's body.
-  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{let m;${fetchInto('m')}const k=S[i];` +
+  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{let m;${fetchOrBail('m')}const k=S[i];` +
     `if(m<0xc0||(m&OUT[k])===0x10){${SYNC}MEM[k](c,m);${RELOAD}}else switch(k){${regCases.join('')}}break;}`, ...plain];
   const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,cap=c.retired+${CALL_SPAN};` +
     'let ip=c.eipI32;for(;;){' +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
     'const st=ip;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
     // the opcode byte (see SYNC: EIP is the loop's local)
-    `let op;${fetchInto('op')}` +
+    `let op;${fetchOpcode('op')}` +
     // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
     // own feedback, deoptimised the whole loop the first time each opcode ran)
-    `const i=op|c.os;switch(S[i]){${cases.join('')}default:{${SYNC}H[i](c);${RELOAD}}}` +
+    // (and an inline form whose next byte lies outside the window: see fetchOrBail; the opcode is its one byte at st)
+    `const i=op|c.os;let slow=false;sw:switch(S[i]){${cases.join('')}default:slow=true;}` +
+    `if(slow){ip=(st+1)|0;${SYNC}H[i](c);${RELOAD}}` +
     'c.retired++;' +
     // A block may start after a branch: EIP moved other than forward by at most one instruction's length
     // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
