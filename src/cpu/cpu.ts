@@ -11,7 +11,7 @@ import type { VirtualClock } from '../clock/virtual-clock.js';
 import type { PortIO } from '../ioports/port-bus.js';
 import { LAPIC_BASE, type PhysMemory } from '../memory/phys-memory.js';
 import { defineEvent, hex, Trace } from '../trace/trace.js';
-import { CS, CpuState, DFV, ES, FAULT, FS, GS, IF, LDTR, RF, SS, TR, DS, SEG_UNUSABLE } from './cpu-state.js';
+import { CS, CpuState, DFV, ES, FAULT, FS, GS, IF, LDTR, RF, SS, TR, DS, SEG_UNUSABLE, u32 } from './cpu-state.js';
 import { LocalApic } from './lapic.js';
 import { INTERP_LOOP } from './opcode-table.js';
 import { setCache, setCpl } from './segments.js';
@@ -365,10 +365,10 @@ export class Cpu extends CpuState {
       // the instruction it would stop at, if no block can start there either, is no block start: the run loop
       // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
       // block, a REP MOVS, then 1,600 straight-line instructions)
-      if (f.stopAt >= 0) this.markNoStart(f.stopAt);
+      if (f.stopAt !== -1) this.markNoStart(f.stopAt);
       // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
       // JavaScript block could start here either: no block start, so the interpreter looks right after it
-      if (f.n === 0 && f.stopAt === this.eip) { this.markNoStart(this.eip); return true; }
+      if (f.n === 0 && f.stopAt === this.eipI32) { this.markNoStart(this.eipI32); return true; }
     }
     wasmRounds[h] = rounds;
     const visits = rounds * this.hotThreshold, n = wasmLen[h]! - 1;
@@ -395,7 +395,7 @@ export class Cpu extends CpuState {
     this.blocks[h] = b;
     this.compileCredit -= b.n;
     this.insnsCompiled += b.n;
-    if (b.stopAt >= 0) this.markNoStart(b.stopAt);
+    if (b.stopAt !== -1) this.markNoStart(b.stopAt);
   }
 
   /**
@@ -406,6 +406,7 @@ export class Cpu extends CpuState {
    * stop at one the JavaScript compiler has), store the empty block (no function, so no compile cost) now, in a slot
    * that holds no block.
    */
+  /** `eip`: 32 bits, as an int32 or unsigned */
   private markNoStart(eip: number): void {
     const lin = (this.segBase[CS]! + eip) | 0;
     const h = blockSlot(lin);
@@ -413,7 +414,7 @@ export class Cpu extends CpuState {
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0) return;
     const phys = (e & ~0xfff) | (lin & 0xfff);
-    if (canStartBlock(this, eip, phys)) return;
+    if (canStartBlock(this, u32(eip), phys)) return;
     const t = this.tlb;
     this.blocks[h] = new Block(null, 0, [], lin, this.segBase[CS]!, this.defOs, t.epoch, phys, t.codeGen, t.pageGen[phys >>> 12]!, -1, -1, 0, 0);
   }

@@ -29,7 +29,10 @@ export class Block {
   sideExits = 0;
   /**
    * EIP of the instruction that stopped the block, one it cannot compile (jit/compile.ts), when the block ends by
-   * falling through to it; else -1. Cpu.compileHere marks that address as no block start at once.
+   * falling through to it; else -1. Cpu.compileHere marks that address as no block start at once. EIP's 32 bits as an
+   * int32, like CpuState.eipI32: stored unsigned, a kernel's EIPs above 2^31 made this field a double, and V8 gave
+   * every block a new shape (the run loop deoptimised on it, "wrong map"). EIP 0xFFFFFFFF reads as -1, none: all that
+   * costs is the no-start mark.
    */
   stopAt = -1;
   /**

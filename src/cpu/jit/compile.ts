@@ -371,7 +371,7 @@ function compileFresh(c: Cpu, lin: number, eip: number, phys: number, taken: Rea
   if (n === 0) return made(null);
   const madeStop = (fn: ((c: Cpu, max: number) => number) | null): Block => {
     const b = made(fn);
-    if (stopped) b.stopAt = ip; // the block leaves there on some path (a Jcc's fall-through, a JMP's target...)
+    if (stopped) b.stopAt = ip | 0; // the block leaves there on some path (a Jcc's fall-through, a JMP's target...)
     return b;
   };
   // Where each branch goes. c.eip is stored only when the block returns (a fault restarts at c.insnStart):

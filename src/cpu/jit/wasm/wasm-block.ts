@@ -150,7 +150,7 @@ export class WasmTier {
     b.minBudget = Math.min(b.n, BUDGET_STEP);
     // the instruction the block falls out at when it stops at one it cannot compile: Cpu.compileHere marks it as no
     // block start, so the run loop interprets it and looks for a block right after it
-    b.stopAt = stopAt;
+    b.stopAt = stopAt | 0; // an int32, as Block.stopAt keeps it
     // what the code depends on: its bytes, where they are, and the CPU model's CMOV
     const key = `${phys}:${eip}:${c.features & 0x8000}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
     const idx = this.cache.get(key);
@@ -165,10 +165,11 @@ export class WasmTier {
    * The block at EIP `eip` (code at RAM offset `phys`) if compiled now: its length (0 if it cannot be) and the EIP
    * of the instruction it would stop at for lack of a form (-1 if none).
    */
+  /** The block at EIP `eip`: its length, and where it stops (EIP as an int32, or -1: see Block.stopAt). */
   form(eip: number, phys: number): { n: number; stopAt: number } {
     if (!flat(this.c)) return { n: 0, stopAt: -1 };
     const { insns, stopAt } = formBlock(this.c.ram, phys, eip >>> 0, hasCmov(this.c));
-    return { n: insns.length, stopAt };
+    return { n: insns.length, stopAt: stopAt | 0 }; // an int32 (or -1), as Block.stopAt
   }
 
   /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
