@@ -404,9 +404,8 @@ export class Cpu extends CpuState {
    * the next branch each time (in a Linux boot SLOB's PUSHF / POP m32 / CLI, BT and REP STOS in hot loops). When no
    * JavaScript block can start there either (the compiler asked about that one instruction: a WebAssembly block may
    * stop at one the JavaScript compiler has), store the empty block (no function, so no compile cost) now, in a slot
-   * that holds no block.
+   * that holds no block. `eip`: its 32 bits, as an int32 or unsigned.
    */
-  /** `eip`: 32 bits, as an int32 or unsigned */
   private markNoStart(eip: number): void {
     const lin = (this.segBase[CS]! + eip) | 0;
     const h = blockSlot(lin);

@@ -150,9 +150,9 @@ export class WasmTier {
     b.minBudget = Math.min(b.n, BUDGET_STEP);
     // the instruction the block falls out at when it stops at one it cannot compile: Cpu.compileHere marks it as no
     // block start, so the run loop interprets it and looks for a block right after it
-    b.stopAt = stopAt | 0; // an int32, as Block.stopAt keeps it
+    b.stopAt = stopAt;
     // what the code depends on: its bytes, where they are, and the CPU model's CMOV
-    const key = `${phys}:${eip}:${c.features & 0x8000}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
+    const key = `${phys}:${eip}:${c.features & FEAT_CMOV}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
     const idx = this.cache.get(key);
     if (idx !== undefined) { this.ready(b, idx); return b; }
     if (this.pending.length === 0) this.since = c.clock.instructions + c.retired;
@@ -163,13 +163,12 @@ export class WasmTier {
 
   /**
    * The block at EIP `eip` (code at RAM offset `phys`) if compiled now: its length (0 if it cannot be) and the EIP
-   * of the instruction it would stop at for lack of a form (-1 if none).
+   * of the instruction it would stop at for lack of a form (as an int32, or -1 if none: see Block.stopAt).
    */
-  /** The block at EIP `eip`: its length, and where it stops (EIP as an int32, or -1: see Block.stopAt). */
   form(eip: number, phys: number): { n: number; stopAt: number } {
     if (!flat(this.c)) return { n: 0, stopAt: -1 };
     const { insns, stopAt } = formBlock(this.c.ram, phys, eip >>> 0, hasCmov(this.c));
-    return { n: insns.length, stopAt: stopAt | 0 }; // an int32 (or -1), as Block.stopAt
+    return { n: insns.length, stopAt };
   }
 
   /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
@@ -258,7 +257,7 @@ function formBlock(ram: Uint8Array, phys: number, eip: number, cmov: boolean): {
     const ins = decode(ram, p, page + 0x1000, ip);
     // an instruction the tier lacks, one that runs into the next page, or CMOVcc on a model without it (#UD: the
     // interpreter raises it)
-    if (ins === null || (!cmov && ins.op >= 0x140 && ins.op < 0x150)) { stopAt = ip; break; }
+    if (ins === null || (!cmov && ins.op >= 0x140 && ins.op < 0x150)) { stopAt = ip | 0; break; } // an int32, as Block.stopAt keeps it
     insns.push(ins);
     seen.add(ip);
     const op = ins.op;
