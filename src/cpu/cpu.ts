@@ -61,6 +61,11 @@ export interface IntrLine {
   intr(): boolean;
   /** INTA cycle: the vector to deliver. */
   ack(): number;
+  /**
+   * Set by the CPU that owns the line: the controller calls it when its INT output changes (DualPic.onIntr), so an
+   * interrupt raised in the middle of a slice is looked at after the current instruction (Cpu.intrRaised).
+   */
+  onIntr?: ((level: boolean) => void) | null;
 }
 
 export interface CpuOptions {
@@ -209,6 +214,7 @@ export class Cpu extends CpuState {
     this.clock = o.clock;
     this.trace = o.trace ?? new Trace();
     this.intrLine = o.intr ?? null;
+    if (this.intrLine !== null) this.intrLine.onIntr = (level) => { if (level) this.intrRaised(); };
     this.lapic = new LocalApic();
     this.lapic.onWrite = () => { this.breakLoop = true; }; // LINT0 or SVR may let a pending INTR through
     this.jit = o.jit ?? true;
@@ -432,7 +438,7 @@ export class Cpu extends CpuState {
   }
 
   /**
-   * The interrupt controller's INTR output went up (wired by the machine: DualPic.onIntr). The hot loop leaves after
+   * The interrupt controller's INTR output went up (IntrLine.onIntr, which the constructor sets). The hot loop leaves after
    * the current instruction so the run loop looks at INTR, as QEMU's cpu_interrupt makes TCG leave its translation
    * block: an interrupt a device raises during an IN or an MMIO access is taken at the next instruction boundary,
    * not at the end of the slice.

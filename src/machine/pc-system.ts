@@ -78,8 +78,6 @@ export class PcSystem {
     });
     if (opts.bios) this.fwCfg = this.mapFwCfg();
     this.cpu = new Cpu({ mem: this.mem, io: m.bus, clock: m.clock, trace: m.trace, intr: m.pic, ...(opts.cpuModel ? { model: opts.cpuModel } : {}) });
-    const cpu = this.cpu;
-    m.pic.onIntr = (level) => { if (level) cpu.intrRaised(); };
     // Service a guest's shutdown request right after its OUT (the deterministic end of QEMU's observed 0..100+).
     m.runState.serviceShutdownAtOnce = true;
     // attachCpu turns a triple fault into a reset request with cause guest-reset, as QEMU's shutdown cycle.

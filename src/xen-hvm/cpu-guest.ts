@@ -153,11 +153,12 @@ export class CpuGuest implements XenGuest {
         }
         return v;
       },
+      // the CPU wires itself to the vPIC's output (IntrLine.onIntr)
+      set onIntr(f: ((level: boolean) => void) | null) { pic.onIntr = f; },
     };
     // The host's clock, not one of its own: the guest's instructions are the host's time (1 ns each).
     const cpu = new Cpu({ mem: this.mem, io, clock: ctx.clock, trace: ctx.hv.trace, intr });
     this.cpu = cpu;
-    pic.onIntr = (level) => { if (level) cpu.intrRaised(); };
     const ram = this.mem.ram;
     cpu.cpuidHook = (leaf) =>
       leaf === 0x40000000 ? [0x40000005, 0x566e6558, 0x65584d4d, 0x4d4d566e] // "XenVMMXenVMM"
