@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { Cpu } from '../../src/cpu/cpu.js';
+import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { le16, le32, runBare } from './bare-machine.js';
@@ -177,6 +178,7 @@ describe('WebAssembly blocks where the host refuses a synchronous compile (a bro
     const code = program(rng(4242));
     code.splice(1, 4, ...le32(600)); // mov ecx, 600: a longer loop
     const interp = run(code, 'interp');
+    clearModuleCache(); // no module kept from earlier tests: every batch goes to the host's compiler
     const Module = WebAssembly.Module;
     let refused = 0;
     // as Chrome's main thread refuses a synchronous compile above 4 KB (here above 1 KB: the dispatcher compiles, the batches do not)

@@ -25,6 +25,7 @@ import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
+import { moduleFor, moduleForAsync } from './module-cache.js';
 import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
 
 /**
@@ -206,7 +207,7 @@ export class WasmTier {
     this.modules++;
     if (!this.async) {
       try {
-        this.install(batch, base, new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: this.env }));
+        this.install(batch, base, new WebAssembly.Instance(moduleFor(bytes), { env: this.env }));
         return;
       } catch (e) {
         // a browser's main thread compiles only small modules synchronously (Chrome: 4 KB): from now on in the
@@ -216,8 +217,8 @@ export class WasmTier {
         this.async = true;
       }
     }
-    WebAssembly.instantiate(bytes, { env: this.env }).then(
-      (r) => { if (gen === this.tableGen) this.install(batch, base, r.instance); }, (e) => this.fail(e, batch));
+    moduleForAsync(bytes).then((m) => WebAssembly.instantiate(m, { env: this.env })).then(
+      (inst) => { if (gen === this.tableGen) this.install(batch, base, inst); }, (e) => this.fail(e, batch));
   }
 
   private install(batch: readonly Pending[], base: number, inst: WebAssembly.Instance): void {
