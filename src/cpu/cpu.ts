@@ -364,7 +364,16 @@ export class Cpu extends CpuState {
     const { rounds: wasmRounds, lens: wasmLen, lins: wasmLin } = tier;
     let rounds = Math.min(255, wasmRounds[h]! + 1);
     if (wasmLin[h] !== lin || wasmLen[h] === 0) { // another start in this slot: form its block once
-      const f = tier.form(this.eip, phys);
+      const f = tier.form(lin, this.eip, phys, h);
+      if (f.block !== null) {
+        // compiled before (by this CPU, or by another machine of the process: jit/wasm/module-cache.ts): it runs
+        // from the next visit, without waiting to warm up as a compile would
+        this.install(h, f.block);
+        this.blocksCompiled++;
+        this.wasmBlocks++;
+        wasmRounds[h] = 0; wasmLen[h] = 0;
+        return true;
+      }
       wasmLin[h] = lin;
       wasmLen[h] = 1 + f.n;
       rounds = 1;

@@ -1,21 +1,23 @@
 // The WebAssembly tier's module cache (src/cpu/jit/wasm/module-cache.ts): a second machine running the same code
-// instantiates the modules the first compiled instead of compiling them again, and runs exactly as the interpreter;
+// instantiates the modules the first compiled instead of compiling them again, from each block's first try, and runs
+// exactly as the interpreter;
 // the cache gives the same module only for the same bytes and keeps at most MODULE_CACHE_BYTES.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { clearModuleCache, MODULE_CACHE_BYTES, moduleCacheStats, moduleFor } from '../../src/cpu/jit/wasm/module-cache.js';
 import { le32, runBare } from './bare-machine.js';
 
 const DATA = 0x200000;
-// mov ecx, 2000 / mov esi, DATA / l: add eax,[esi+8] / xor [esi+4],eax / add ebx,eax / rol ebx,3 / dec ecx / jnz l / hlt
+// mov ecx, 20000 / mov esi, DATA / l: add eax,[esi+8] / xor [esi+4],eax / add ebx,eax / rol ebx,3 / dec ecx / jnz l / hlt
 const LOOP = [
-  0xb9, ...le32(2000), 0xbe, ...le32(DATA),
+  0xb9, ...le32(20000), 0xbe, ...le32(DATA),
   0x03, 0x46, 0x08, 0x31, 0x46, 0x04, 0x01, 0xc3, 0xc1, 0xc3, 0x03, 0x49, 0x75, 0xf2, 0xf4,
 ];
 
+/** `jitThreshold` 2000: the loop's start is first tried after 256 visits and compiled after 2,048 (cpu.ts WASM_FIRST) */
 function run(tier: 'interp' | 'wasm') {
-  const { exit, insns, inBlocks, cpu, mem } = runBare(LOOP, { jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 2 });
+  const { exit, insns, inBlocks, cpu, mem } = runBare(LOOP, { jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 2000 });
   return {
-    exit, insns, inBlocks, modules: cpu.wasmTier?.modules ?? 0, error: cpu.wasmTier?.error ?? null,
+    exit, insns, inBlocks, modules: cpu.wasmTier?.modules ?? 0, adopted: cpu.wasmTier?.adopted ?? 0, error: cpu.wasmTier?.error ?? null,
     regs: ['eax', 'ebx', 'ecx', 'esi', 'eip', 'eflags'].map((r) => cpu.getReg(r)),
     data: Array.from(mem.ram.subarray(DATA, DATA + 16)),
   };
@@ -35,16 +37,25 @@ function moduleBytes(size: number, fill: number): Uint8Array<ArrayBuffer> {
 describe('the WebAssembly tier keeps its compiled modules for the process', () => {
   beforeEach(() => clearModuleCache());
 
-  it('a second machine running the same code compiles nothing and agrees with the interpreter', () => {
+  it('a second machine running the same code compiles nothing, takes its blocks at their first try, and agrees with the interpreter', () => {
     const interp = run('interp');
     const first = run('wasm');
     const afterFirst = moduleCacheStats();
     expect(first.modules).toBeGreaterThan(0);
+    expect(first.adopted).toBe(0);
     expect(afterFirst.compiles).toBe(first.modules);
+    expect(afterFirst.blocks).toBeGreaterThan(0);
     const second = run('wasm');
     const afterSecond = moduleCacheStats();
     expect(afterSecond.compiles).toBe(afterFirst.compiles); // nothing compiled again
-    expect(afterSecond.hits - afterFirst.hits).toBe(second.modules);
+    expect(second.modules).toBe(0);
+    expect(second.adopted).toBeGreaterThan(0); // modules of the first, instantiated for blocks of theirs
+    expect(second.adopted).toBeLessThanOrEqual(first.modules);
+    expect(afterSecond.blockHits).toBeGreaterThan(afterFirst.blockHits);
+    // the first machine's loop ran interpreted until its batch compiled (2,048 visits and more), the second's only
+    // until its first try at the 256th visit
+    expect(first.insns - first.inBlocks).toBeGreaterThan(2048 * 6);
+    expect(second.insns - second.inBlocks).toBeLessThan(300 * 6);
     for (const r of [first, second]) {
       expect(r.error).toBeNull();
       expect(r.inBlocks).toBeGreaterThan(r.insns / 2);

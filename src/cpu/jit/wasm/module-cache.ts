@@ -17,12 +17,21 @@
 /** WebAssembly bytes kept; the engine's code for them is a few times as much */
 export const MODULE_CACHE_BYTES = 4 << 20;
 
-interface Entry { readonly bytes: Uint8Array<ArrayBuffer>; readonly module: WebAssembly.Module }
+interface Entry {
+  readonly key: string;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly module: WebAssembly.Module;
+  /** the blocks compiled into it: the WebAssembly tier's code key of each, and its function's index */
+  readonly blocks: [string, number][];
+}
 
 /** by hash (FNV-1a over the bytes) and length, in least-recently-used order (a Map keeps insertion order) */
 const cache = new Map<string, Entry>();
+/** the module holding each block kept, by the tier's code key (wasm-block.ts compile: bytes, place, CPU model) */
+const blocks = new Map<string, { entry: Entry; index: number }>();
 let kept = 0;
 let hits = 0;
+let blockHits = 0;
 let compiles = 0;
 
 function keyOf(bytes: Uint8Array<ArrayBuffer>): string {
@@ -37,55 +46,92 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function lookup(key: string, bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
+function touch(e: Entry): void {
+  cache.delete(e.key); cache.set(e.key, e); // most recently used
+}
+
+function addBlocks(e: Entry, keys: readonly string[]): void {
+  keys.forEach((k, i) => {
+    if (blocks.get(k)?.entry === e) return;
+    e.blocks.push([k, i]);
+    blocks.set(k, { entry: e, index: i });
+  });
+}
+
+function drop(e: Entry): void {
+  cache.delete(e.key);
+  kept -= e.bytes.length;
+  for (const [k] of e.blocks) if (blocks.get(k)?.entry === e) blocks.delete(k);
+}
+
+function lookup(key: string, bytes: Uint8Array<ArrayBuffer>, keys: readonly string[]): WebAssembly.Module | null {
   const e = cache.get(key);
   if (e === undefined || !same(e.bytes, bytes)) return null;
-  cache.delete(key); cache.set(key, e); // most recently used
+  touch(e);
+  addBlocks(e, keys); // equal bodies may be other blocks (the same code at another physical address)
   hits++;
   return e.module;
 }
 
-function keep(key: string, bytes: Uint8Array<ArrayBuffer>, module: WebAssembly.Module): void {
+function keep(key: string, bytes: Uint8Array<ArrayBuffer>, module: WebAssembly.Module, keys: readonly string[]): void {
   const old = cache.get(key);
-  if (old !== undefined) { kept -= old.bytes.length; cache.delete(key); } // a hash collision: the newer wins
+  if (old !== undefined) drop(old); // a hash collision: the newer wins
   if (bytes.length > MODULE_CACHE_BYTES) return;
-  cache.set(key, { bytes, module });
+  const e: Entry = { key, bytes, module, blocks: [] };
+  cache.set(key, e);
   kept += bytes.length;
-  for (const [k, e] of cache) {
+  addBlocks(e, keys);
+  for (const first of cache.values()) {
     if (kept <= MODULE_CACHE_BYTES) break;
-    cache.delete(k); kept -= e.bytes.length;
+    drop(first);
   }
 }
 
-/** The module for `bytes`: the one compiled before for the same bytes, else compiled now (synchronously). */
-export function moduleFor(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
+/**
+ * The module for `bytes`: the one compiled before for the same bytes, else compiled now (synchronously). `blocks`:
+ * the code key of the block behind each of its functions, in order (for keptBlock).
+ */
+export function moduleFor(bytes: Uint8Array<ArrayBuffer>, blocks: readonly string[] = []): WebAssembly.Module {
   const key = keyOf(bytes);
-  const m = lookup(key, bytes);
+  const m = lookup(key, bytes, blocks);
   if (m !== null) return m;
   const module = new WebAssembly.Module(bytes);
   compiles++;
-  keep(key, bytes, module);
+  keep(key, bytes, module, blocks);
   return module;
 }
 
 /** The same, compiled in the background when not kept (a browser's main thread compiles only small modules). */
-export async function moduleForAsync(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module> {
+export async function moduleForAsync(bytes: Uint8Array<ArrayBuffer>, blocks: readonly string[] = []): Promise<WebAssembly.Module> {
   const key = keyOf(bytes);
-  const m = lookup(key, bytes);
+  const m = lookup(key, bytes, blocks);
   if (m !== null) return m;
   const module = await WebAssembly.compile(bytes);
   compiles++;
-  keep(key, bytes, module);
+  keep(key, bytes, module, blocks);
   return module;
 }
 
+/**
+ * The kept module holding the block with code key `key`, and the function index of every block in it (so a tier
+ * that instantiates it can enter them all); null if none is kept. Counts as a use of the module.
+ */
+export function keptBlock(key: string): { module: WebAssembly.Module; blocks: readonly (readonly [string, number])[] } | null {
+  const b = blocks.get(key);
+  if (b === undefined) return null;
+  touch(b.entry);
+  blockHits++;
+  return { module: b.entry.module, blocks: b.entry.blocks };
+}
+
 /** What the cache holds and has done (for benchmarks and tests). */
-export function moduleCacheStats(): { modules: number; bytes: number; hits: number; compiles: number } {
-  return { modules: cache.size, bytes: kept, hits, compiles };
+export function moduleCacheStats(): { modules: number; bytes: number; hits: number; compiles: number; blocks: number; blockHits: number } {
+  return { modules: cache.size, bytes: kept, hits, compiles, blocks: blocks.size, blockHits };
 }
 
 /** Forget every module (tests that need a cold tier). */
 export function clearModuleCache(): void {
   cache.clear();
+  blocks.clear();
   kept = 0;
 }

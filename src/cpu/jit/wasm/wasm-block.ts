@@ -25,7 +25,7 @@ import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
-import { moduleFor, moduleForAsync } from './module-cache.js';
+import { keptBlock, moduleFor, moduleForAsync } from './module-cache.js';
 import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
 
 /**
@@ -74,6 +74,8 @@ export class WasmTier {
   readonly lens = new Uint16Array(JIT_SLOTS);
   /** modules compiled so far (for benchmarks) */
   modules = 0;
+  /** modules another machine of the process compiled, instantiated here for a block of theirs (module-cache.ts) */
+  adopted = 0;
   /** why the tier stopped (a module failed to compile: a bug of the emitter), or null */
   error: string | null = null;
   /** compile in the background (WebAssembly.instantiate): the host refused a synchronous compile */
@@ -140,22 +142,13 @@ export class WasmTier {
   compile(lin: number, eip: number, phys: number, slot: number): Block | null {
     const c = this.c;
     if (this.error !== null || !flat(c)) return null;
-    const { insns, stopAt } = formBlock(c.ram, phys, eip >>> 0, hasCmov(c));
+    const { insns, stopAt, key } = this.formKeyed(eip, phys);
     if (insns.length === 0) return null;
+    const idx = this.cache.get(key) ?? this.adopt(key);
+    if (idx !== undefined) { const b = this.block(insns, stopAt, lin, phys, slot); this.ready(b, idx); return b; }
     const body = emitBlock(insns);
     if (body === null) return null;
-    const tl = c.tlb;
-    const b = new Block(null, insns.length, insns.map((i) => i.eip), lin, c.segBase[CS]!, c.defOs, tl.epoch, phys, tl.codeGen,
-      tl.pageGen[phys >>> 12]!, -1, -1, 0, 0);
-    b.slot = slot;
-    b.minBudget = Math.min(b.n, BUDGET_STEP);
-    // the instruction the block falls out at when it stops at one it cannot compile: Cpu.compileHere marks it as no
-    // block start, so the run loop interprets it and looks for a block right after it
-    b.stopAt = stopAt;
-    // what the code depends on: its bytes, where they are, and the CPU model's CMOV
-    const key = `${phys}:${eip}:${c.features & FEAT_CMOV}:${insns.map((i) => codeBytes(c.ram, phys, eip, i)).join(';')}`;
-    const idx = this.cache.get(key);
-    if (idx !== undefined) { this.ready(b, idx); return b; }
+    const b = this.block(insns, stopAt, lin, phys, slot);
     if (this.pending.length === 0) this.since = c.clock.instructions + c.retired;
     this.pending.push({ block: b, body, key });
     if (this.pending.length >= BATCH) this.flush(); else this.poll();
@@ -164,12 +157,62 @@ export class WasmTier {
 
   /**
    * The block at EIP `eip` (code at RAM offset `phys`) if compiled now: its length (0 if it cannot be) and the EIP
-   * of the instruction it would stop at for lack of a form (as an int32, or -1 if none: see Block.stopAt).
+   * of the instruction it would stop at for lack of a form (as an int32, or -1 if none: see Block.stopAt). `block`:
+   * the block itself, ready to run, when its code was compiled before, by this CPU or by another machine of the
+   * process (module-cache.ts keptBlock): Cpu.compileHere installs it at once instead of waiting for the start to
+   * warm up; else null.
    */
-  form(eip: number, phys: number): { n: number; stopAt: number } {
-    if (!flat(this.c)) return { n: 0, stopAt: -1 };
-    const { insns, stopAt } = formBlock(this.c.ram, phys, eip >>> 0, hasCmov(this.c));
-    return { n: insns.length, stopAt };
+  form(lin: number, eip: number, phys: number, slot: number): { n: number; stopAt: number; block: Block | null } {
+    if (this.error !== null || !flat(this.c)) return { n: 0, stopAt: -1, block: null };
+    const { insns, stopAt, key } = this.formKeyed(eip, phys);
+    if (insns.length === 0) return { n: 0, stopAt, block: null };
+    const idx = this.cache.get(key) ?? this.adopt(key);
+    if (idx === undefined) return { n: insns.length, stopAt, block: null };
+    const b = this.block(insns, stopAt, lin, phys, slot);
+    this.ready(b, idx);
+    return { n: insns.length, stopAt, block: b };
+  }
+
+  /** formBlock, and the key of what the code depends on: its bytes, where they are, and the CPU model's CMOV */
+  private formKeyed(eip: number, phys: number): { insns: Insn[]; stopAt: number; key: string } {
+    const c = this.c;
+    const { insns, stopAt } = formBlock(c.ram, phys, eip >>> 0, hasCmov(c));
+    const key = `${phys}:${eip >>> 0}:${c.features & FEAT_CMOV}:${insns.map((i) => codeBytes(c.ram, phys, eip >>> 0, i)).join(';')}`;
+    return { insns, stopAt, key };
+  }
+
+  private block(insns: readonly Insn[], stopAt: number, lin: number, phys: number, slot: number): Block {
+    const c = this.c, tl = c.tlb;
+    const b = new Block(null, insns.length, insns.map((i) => i.eip), lin, c.segBase[CS]!, c.defOs, tl.epoch, phys, tl.codeGen,
+      tl.pageGen[phys >>> 12]!, -1, -1, 0, 0);
+    b.slot = slot;
+    b.minBudget = Math.min(b.n, BUDGET_STEP);
+    // the instruction the block falls out at when it stops at one it cannot compile: Cpu.compileHere marks it as no
+    // block start, so the run loop interprets it and looks for a block right after it
+    b.stopAt = stopAt;
+    return b;
+  }
+
+  /**
+   * The table index of the block with code key `key` from a module another machine of the process compiled
+   * (module-cache.ts): its module instantiated on this CPU, every block of it entered in the table and the cache.
+   * undefined when no module holds it, the table is full, or modules arrive in the background here.
+   */
+  private adopt(key: string): number | undefined {
+    if (this.async) return undefined;
+    const kept = keptBlock(key);
+    if (kept === null) return undefined;
+    const count = kept.blocks.reduce((n, [, i]) => Math.max(n, i + 1), 0);
+    if (this.used + count > TABLE_MAX) return undefined;
+    let inst: WebAssembly.Instance;
+    try { inst = new WebAssembly.Instance(kept.module, { env: this.env }); } catch { return undefined; }
+    const base = this.used;
+    this.used += count;
+    this.adopted++;
+    if (this.table.length < base + count) this.table.grow(Math.max(base + count - this.table.length, this.table.length));
+    for (let i = 0; i < count; i++) this.table.set(base + i, inst.exports[`f${i}`] as (...a: unknown[]) => unknown);
+    for (const [k, i] of kept.blocks) this.cache.set(k, base + i);
+    return this.cache.get(key);
   }
 
   /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
@@ -202,12 +245,13 @@ export class WasmTier {
       return;
     }
     const bytes = buildModule(IMPORTS, SYNC, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
+    const keys = batch.map((p) => p.key);
     const base = this.used, gen = this.tableGen;
     this.used += batch.length; // the batch's table entries, whenever its module arrives
     this.modules++;
     if (!this.async) {
       try {
-        this.install(batch, base, new WebAssembly.Instance(moduleFor(bytes), { env: this.env }));
+        this.install(batch, base, new WebAssembly.Instance(moduleFor(bytes, keys), { env: this.env }));
         return;
       } catch (e) {
         // a browser's main thread compiles only small modules synchronously (Chrome: 4 KB): from now on in the
@@ -217,7 +261,7 @@ export class WasmTier {
         this.async = true;
       }
     }
-    moduleForAsync(bytes).then((m) => WebAssembly.instantiate(m, { env: this.env })).then(
+    moduleForAsync(bytes, keys).then((m) => WebAssembly.instantiate(m, { env: this.env })).then(
       (inst) => { if (gen === this.tableGen) this.install(batch, base, inst); }, (e) => this.fail(e, batch));
   }
 
