@@ -17,8 +17,10 @@ export function runBare(code: number[], o: {
   jit: boolean; real: boolean; dataBytes: number; jitThreshold?: number; setup?: (m: PhysMemory, c: Cpu) => void;
   /** compile for the WebAssembly tier where it can (default false: these tests are about the JavaScript blocks) */
   wasm?: boolean;
+  /** guest RAM (default 4 MiB) */
+  memBytes?: number;
 }): BareRun {
-  const mem = new PhysMemory(4 << 20);
+  const mem = new PhysMemory(o.memBytes ?? 4 << 20);
   const clock = new VirtualClock();
   const cpu = new Cpu({ mem, io: new PortBus(), clock, jit: o.jit, jitThreshold: o.jitThreshold ?? 4, wasm: o.wasm ?? false });
   for (let i = 0; i < o.dataBytes; i++) mem.ram[(o.real ? 0x4000 : 0x200000) + i] = (i * 37 + 11) & 0xff;

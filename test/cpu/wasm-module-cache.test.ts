@@ -14,8 +14,8 @@ const LOOP = [
 ];
 
 /** `jitThreshold` 2000: the loop's start is first tried after 256 visits and compiled after 2,048 (cpu.ts WASM_FIRST) */
-function run(tier: 'interp' | 'wasm') {
-  const { exit, insns, inBlocks, cpu, mem } = runBare(LOOP, { jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 2000 });
+function run(tier: 'interp' | 'wasm', memBytes = 4 << 20) {
+  const { exit, insns, inBlocks, cpu, mem } = runBare(LOOP, { jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 2000, memBytes });
   return {
     exit, insns, inBlocks, modules: cpu.wasmTier?.modules ?? 0, adopted: cpu.wasmTier?.adopted ?? 0, error: cpu.wasmTier?.error ?? null,
     regs: ['eax', 'ebx', 'ecx', 'esi', 'eip', 'eflags'].map((r) => cpu.getReg(r)),
@@ -61,6 +61,17 @@ describe('the WebAssembly tier keeps its compiled modules for the process', () =
       expect(r.inBlocks).toBeGreaterThan(r.insns / 2);
       expect({ exit: r.exit, insns: r.insns, regs: r.regs, data: r.data }).toEqual({ exit: interp.exit, insns: interp.insns, regs: interp.regs, data: interp.data });
     }
+  });
+
+  it('a machine with more RAM takes the modules of one with less (the code reaches RAM through the TLB) and agrees', () => {
+    const interp = run('interp', 32 << 20);
+    const small = run('wasm', 4 << 20);
+    const big = run('wasm', 32 << 20);
+    expect(small.modules).toBeGreaterThan(0);
+    expect(big.modules).toBe(0);
+    expect(big.adopted).toBeGreaterThan(0);
+    expect(big.error).toBeNull();
+    expect({ exit: big.exit, insns: big.insns, regs: big.regs, data: big.data }).toEqual({ exit: interp.exit, insns: interp.insns, regs: interp.regs, data: interp.data });
   });
 
   it('the same bytes give the same module, other bytes another; at most MODULE_CACHE_BYTES are kept, the least recently used go first', () => {
