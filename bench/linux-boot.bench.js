@@ -4,7 +4,8 @@
 // The initramfs, kernel lookup and command line are test/linux/harness.ts's own (bundled here with rolldown, its
 // src/ imports pointed at dist/), so the bench boots exactly what the Linux tests boot. Reports the wall and CPU
 // (user + system) time of each and the ratio, then acpidm's second boot in the same process (the engine warm and the
-// WebAssembly modules compiled: what the first paid for V8 compiling the emulator and its blocks); skips with a message when the kernel, busybox or QEMU is missing.
+// WebAssembly modules compiled: what the first paid for V8 compiling the emulator and its blocks); skips with a
+// message when the kernel, busybox or QEMU is missing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

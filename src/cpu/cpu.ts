@@ -365,15 +365,9 @@ export class Cpu extends CpuState {
     let rounds = Math.min(255, wasmRounds[h]! + 1);
     if (wasmLin[h] !== lin || wasmLen[h] === 0) { // another start in this slot: form its block once
       const f = tier.form(lin, this.eip, phys, h);
-      if (f.block !== null) {
-        // compiled before (by this CPU, or by another machine of the process: jit/wasm/module-cache.ts): it runs
-        // from the next visit, without waiting to warm up as a compile would
-        this.install(h, f.block);
-        this.blocksCompiled++;
-        this.wasmBlocks++;
-        wasmRounds[h] = 0; wasmLen[h] = 0;
-        return true;
-      }
+      // compiled before (by this CPU, or by another machine of the process: jit/wasm/module-cache.ts): it runs from
+      // the next visit, without waiting to warm up as a compile would
+      if (f.block !== null) { this.installWasm(h, f.block); return true; }
       wasmLin[h] = lin;
       wasmLen[h] = 1 + f.n;
       rounds = 1;
@@ -391,18 +385,21 @@ export class Cpu extends CpuState {
       // warm enough for its length yet? (see WASM_WORK)
       if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return true;
       const wb = tier.compile(lin, this.eip, phys, h);
-      if (wb !== null) {
-        this.install(h, wb);
-        this.blocksCompiled++;
-        this.wasmBlocks++;
-        wasmRounds[h] = 0; wasmLen[h] = 0;
-        return true;
-      }
+      if (wb !== null) { this.installWasm(h, wb); return true; }
     }
     // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
     if (visits < this.jsThreshold && rounds < 255) return true;
     wasmRounds[h] = 0; wasmLen[h] = 0;
     return false;
+  }
+
+  /** A WebAssembly block for slot `h` (compiled, queued, or from a kept module): installed, and the slot's warm-up reset. */
+  private installWasm(h: number, b: Block): void {
+    this.install(h, b);
+    this.blocksCompiled++;
+    this.wasmBlocks++;
+    const tier = this.wasmTier!;
+    tier.rounds[h] = 0; tier.lens[h] = 0;
   }
 
   /** A block compiled for slot `h`: in the table, paid from the compile budget, and the instruction it stops at marked. */

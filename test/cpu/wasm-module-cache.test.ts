@@ -1,7 +1,7 @@
 // The WebAssembly tier's module cache (src/cpu/jit/wasm/module-cache.ts): a second machine running the same code
-// instantiates the modules the first compiled instead of compiling them again, from each block's first try, and runs
-// exactly as the interpreter;
-// the cache gives the same module only for the same bytes and keeps at most MODULE_CACHE_BYTES.
+// (with the same RAM or more) instantiates the modules the first compiled instead of compiling them again, from each
+// block's first try, and runs exactly as the interpreter; the cache gives the same module only for the same bytes and
+// keeps at most MODULE_CACHE_BYTES.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { clearModuleCache, MODULE_CACHE_BYTES, moduleCacheStats, moduleFor } from '../../src/cpu/jit/wasm/module-cache.js';
 import { le32, runBare } from './bare-machine.js';
