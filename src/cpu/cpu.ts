@@ -330,7 +330,15 @@ export class Cpu extends CpuState {
     if (nb.n > 0) this.blocksCompiled++;
   }
 
-  /** Compile the block at the current EIP if its page is cached as RAM; false if not possible. */
+  /**
+   * A start in slot `h` reached its visit threshold: compile its block if its page is cached as RAM (the WebAssembly
+   * tier's, once warm enough for its length; a JavaScript block where that tier cannot start one), or note the visit.
+   *
+   * One method, not one per tier, on purpose: V8 inlines a callee of under 460 bytes of bytecode into its caller, and
+   * this cold path inlined into runChunk doubled the hot loop's optimised code, so each of runChunk's ~12 compiles a
+   * Linux boot took several times as long (background compile time in the boot: ~340 against ~80 ms as
+   * `--trace-opt` measures it).
+   */
   private compileHere(lin: number, h: number): void {
     const e = this.tlb.r[lin >>> 12]!;
     if ((e & this.tlb.acc) === 0) return; // not (yet) a RAM page in the TLB: the interpreter fills it
@@ -348,49 +356,44 @@ export class Cpu extends CpuState {
     this.compileCredit = Math.min(COMPILE_BURST, this.compileCredit + (now - this.creditAt) / COMPILE_EVERY);
     this.creditAt = now;
     if (this.compileCredit <= 0) return;
-    if (this.wasm && this.compileWasmHere(lin, h, phys)) return;
+    if (this.wasm) {
+      // the WebAssembly tier: its block compiled or queued, not warm enough yet, or no block start; on to a
+      // JavaScript block only where this tier cannot start one
+      const tier = this.wasmTier!;
+      tier.poll();
+      const { rounds: wasmRounds, lens: wasmLen, lins: wasmLin } = tier;
+      let rounds = Math.min(255, wasmRounds[h]! + 1);
+      if (wasmLin[h] !== lin || wasmLen[h] === 0) { // another start in this slot: form its block once
+        const f = tier.form(lin, this.eip, phys, h);
+        // compiled before (by this CPU, or by another machine of the process: jit/wasm/module-cache.ts): it runs from
+        // the next visit, without waiting to warm up as a compile would
+        if (f.block !== null) { this.installWasm(h, f.block); return; }
+        wasmLin[h] = lin;
+        wasmLen[h] = 1 + f.n;
+        rounds = 1;
+        // the instruction it would stop at, if no block can start there either, is no block start: the run loop
+        // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a
+        // 3-instruction block, a REP MOVS, then 1,600 straight-line instructions)
+        if (f.stopAt !== -1) this.markNoStart(f.stopAt);
+        // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
+        // JavaScript block could start here either: no block start, so the interpreter looks right after it
+        if (f.n === 0 && f.stopAt === this.eipI32) { this.markNoStart(this.eipI32); return; }
+      }
+      wasmRounds[h] = rounds;
+      const visits = rounds * this.hotThreshold, n = wasmLen[h]! - 1;
+      if (n > 0) {
+        // warm enough for its length yet? (see WASM_WORK)
+        if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return;
+        const wb = tier.compile(lin, this.eip, phys, h);
+        if (wb !== null) { this.installWasm(h, wb); return; }
+      }
+      // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
+      if (visits < this.jsThreshold && rounds < 255) return;
+      wasmRounds[h] = 0; wasmLen[h] = 0;
+    }
     const b = compileBlock(this, lin, this.eip, phys);
     this.install(h, b);
     if (b.n > 0) this.blocksCompiled++;
-  }
-
-  /**
-   * The WebAssembly tier's part of compileHere: true when it dealt with the start (its block compiled or queued, not
-   * warm enough yet, or no block start), false when a JavaScript block is due there instead.
-   */
-  private compileWasmHere(lin: number, h: number, phys: number): boolean {
-    const tier = this.wasmTier!;
-    tier.poll();
-    const { rounds: wasmRounds, lens: wasmLen, lins: wasmLin } = tier;
-    let rounds = Math.min(255, wasmRounds[h]! + 1);
-    if (wasmLin[h] !== lin || wasmLen[h] === 0) { // another start in this slot: form its block once
-      const f = tier.form(lin, this.eip, phys, h);
-      // compiled before (by this CPU, or by another machine of the process: jit/wasm/module-cache.ts): it runs from
-      // the next visit, without waiting to warm up as a compile would
-      if (f.block !== null) { this.installWasm(h, f.block); return true; }
-      wasmLin[h] = lin;
-      wasmLen[h] = 1 + f.n;
-      rounds = 1;
-      // the instruction it would stop at, if no block can start there either, is no block start: the run loop
-      // looks for one right after it, which may be warm long before this block is (Linux's blake2s: a 3-instruction
-      // block, a REP MOVS, then 1,600 straight-line instructions)
-      if (f.stopAt !== -1) this.markNoStart(f.stopAt);
-      // nothing to compile here (the first instruction, or one running into the next page: blake2s again) and no
-      // JavaScript block could start here either: no block start, so the interpreter looks right after it
-      if (f.n === 0 && f.stopAt === this.eipI32) { this.markNoStart(this.eipI32); return true; }
-    }
-    wasmRounds[h] = rounds;
-    const visits = rounds * this.hotThreshold, n = wasmLen[h]! - 1;
-    if (n > 0) {
-      // warm enough for its length yet? (see WASM_WORK)
-      if (visits * n < WASM_WORK && visits < Math.min(this.wasmThreshold, this.jsThreshold) && rounds < 255) return true;
-      const wb = tier.compile(lin, this.eip, phys, h);
-      if (wb !== null) { this.installWasm(h, wb); return true; }
-    }
-    // not for the WebAssembly tier: a JavaScript block once the start has had jitThreshold visits
-    if (visits < this.jsThreshold && rounds < 255) return true;
-    wasmRounds[h] = 0; wasmLen[h] = 0;
-    return false;
   }
 
   /** A WebAssembly block for slot `h` (compiled, queued, or from a kept module): installed, and the slot's warm-up reset. */
