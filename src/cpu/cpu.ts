@@ -18,7 +18,9 @@ import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { canStartBlock, compileBlock } from './jit/compile.js';
 import { Block, blockSlot, JIT_SLOTS } from './jit/block.js';
-import { WasmTier } from './jit/wasm/wasm-block.js';
+import { flat, WasmTier } from './jit/wasm/wasm-block.js';
+import { EXIT_UNSUPPORTED } from './jit/wasm/interpreter.js';
+import { A_BLK, A_HOT, A_HOTLIN } from '../memory/wasm-arena.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
@@ -90,6 +92,12 @@ export interface CpuOptions {
    */
   wasm?: boolean;
   wasmThreshold?: number;
+  /**
+   * Interpret the commonest 32-bit flat-mode instructions in WebAssembly (jit/wasm/interpreter.ts; default true
+   * with the WebAssembly tier); the JavaScript interpreter runs the rest. Off: only the JavaScript interpreter, for
+   * tests that compare the two.
+   */
+  wasmInterp?: boolean;
   /** CPU model name from cpu-model.ts (default 'acpidm'); an unknown name throws */
   model?: string;
 }
@@ -176,9 +184,15 @@ export class Cpu extends CpuState {
 
   /** blocks, visit counts and the addresses counted: also read by the interpreter's loop at block starts (fast-paths.ts) */
   readonly blocks: (Block | undefined)[] = new Array(JIT_SLOTS).fill(undefined);
-  readonly hot = new Uint16Array(JIT_SLOTS);
+  readonly hot: Uint16Array;
   /** The address `hot[h]` counts visits of: code that never repeats (random bytes, fault storms) never compiles. */
-  readonly hotLin = new Int32Array(JIT_SLOTS);
+  readonly hotLin: Int32Array;
+  /** 1 where `blocks` holds a block (setBlock, dropBlock): the WebAssembly interpreter's view of the table */
+  readonly blk: Uint8Array;
+  /** the WebAssembly interpreter is on (CpuOptions.wasmInterp) */
+  wasmInterp: boolean;
+  /** why the WebAssembly interpreter last returned (jit/wasm/interpreter.ts EXIT_*) */
+  interpExit = 0;
   private compileCredit = COMPILE_BURST;
   private creditAt = 0;
   /** the compiled block running (the WebAssembly tier's glue reads its index here) */
@@ -199,12 +213,17 @@ export class Cpu extends CpuState {
   wasmBlocks = 0;
   /** Instructions compiled so far (bounded by the compile budget: see compileHere). */
   insnsCompiled = 0;
-  /** [0]: instructions retired inside compiled blocks, [1]: blocks entered from the run loop (floats, so the counts never change a field's representation) */
-  private readonly blockStats = new Float64Array(2);
+  /**
+   * [0]: instructions retired inside compiled blocks, [1]: blocks entered from the run loop, [2]: instructions the
+   * WebAssembly interpreter ran (floats, so the counts never change a field's representation)
+   */
+  private readonly blockStats = new Float64Array(3);
   /** Instructions retired inside compiled blocks so far (the rest ran in the interpreter; for benchmarks) */
   get insnsInBlocks(): number { return this.blockStats[0]!; }
   /** Times the run loop entered a compiled block (each entry costs a lookup and a call; for benchmarks) */
   get blockEntries(): number { return this.blockStats[1]!; }
+  /** Instructions the WebAssembly interpreter ran (jit/wasm/interpreter.ts; of those outside compiled blocks) */
+  get insnsInWasmInterp(): number { return this.blockStats[2]!; }
   /** instructions a looping block retired before its current iteration */
   blkDone = 0;
 
@@ -214,6 +233,11 @@ export class Cpu extends CpuState {
     this.clock = o.clock;
     this.trace = o.trace ?? new Trace();
     this.intrLine = o.intr ?? null;
+    // the visit counts and the table's byte per slot in the arena, where the WebAssembly interpreter keeps them too
+    const arena = this.inArena ? this.mem.arena.buffer : null;
+    this.hot = arena === null ? new Uint16Array(JIT_SLOTS) : new Uint16Array(arena, A_HOT, JIT_SLOTS);
+    this.hotLin = arena === null ? new Int32Array(JIT_SLOTS) : new Int32Array(arena, A_HOTLIN, JIT_SLOTS);
+    this.blk = arena === null ? new Uint8Array(JIT_SLOTS) : new Uint8Array(arena, A_BLK, JIT_SLOTS);
     if (this.intrLine !== null) this.intrLine.onIntr = (level) => { if (level) this.intrRaised(); };
     this.lapic = new LocalApic();
     this.lapic.onWrite = () => { this.breakLoop = true; }; // LINT0 or SVR may let a pending INTR through
@@ -221,6 +245,7 @@ export class Cpu extends CpuState {
     this.jsThreshold = o.jitThreshold ?? JIT_THRESHOLD;
     this.wasm = (o.wasm ?? true) && this.inArena; // inArena: the CPU owns a WebAssembly memory's register and TLB areas
     this.wasmThreshold = o.wasmThreshold ?? WASM_THRESHOLD;
+    this.wasmInterp = (o.wasmInterp ?? true) && this.wasm;
     this.hotThreshold = this.firstTry(this.jsThreshold);
     this.apicPresent = o.lapic !== false;
     this.model = findCpuModel(o.model ?? DEFAULT_CPU_MODEL);
@@ -324,7 +349,7 @@ export class Cpu extends CpuState {
     if (this.takenJcc.size >= JIT_SLOTS) this.takenJcc.clear();
     this.takenJcc.add((b.csBase + at) | 0);
     const nb = compileBlock(this, b.lin, b.starts[0]!, b.phys, this.takenJcc, b.rounds + 1);
-    this.blocks[h] = nb;
+    this.setBlock(h, nb);
     this.compileCredit -= nb.n; // the budget of compileHere
     this.insnsCompiled += nb.n;
     if (nb.n > 0) this.blocksCompiled++;
@@ -407,7 +432,7 @@ export class Cpu extends CpuState {
 
   /** A block compiled for slot `h`: in the table, paid from the compile budget, and the instruction it stops at marked. */
   private install(h: number, b: Block): void {
-    this.blocks[h] = b;
+    this.setBlock(h, b);
     this.compileCredit -= b.n;
     this.insnsCompiled += b.n;
     if (b.stopAt !== -1) this.markNoStart(b.stopAt);
@@ -430,7 +455,18 @@ export class Cpu extends CpuState {
     const phys = (e & ~0xfff) | (lin & 0xfff);
     if (canStartBlock(this, u32(eip), phys)) return;
     const t = this.tlb;
-    this.blocks[h] = new Block(null, 0, [], lin, this.segBase[CS]!, this.defOs, t.epoch, phys, t.codeGen, t.pageGen[phys >>> 12]!, -1, -1, 0, 0);
+    this.setBlock(h, new Block(null, 0, [], lin, this.segBase[CS]!, this.defOs, t.epoch, phys, t.codeGen, t.pageGen[phys >>> 12]!, -1, -1, 0, 0));
+  }
+
+  /** Slot `h` of the block table holds `b` now. */
+  private setBlock(h: number, b: Block): void {
+    this.blocks[h] = b;
+    this.blk[h] = 1;
+  }
+  /** Slot `h` of the block table is empty now (the WebAssembly tier drops a block it cannot run). */
+  dropBlock(h: number): void {
+    this.blocks[h] = undefined;
+    this.blk[h] = 0;
   }
 
   /**
@@ -525,6 +561,9 @@ export class Cpu extends CpuState {
   /** The hot loop: runs until `this.retired` reaches `end` or an instruction breaks the loop. */
   private runChunk(end: number): void {
     const interp = INTERP_LOOP; // an import binding is a cell load with a hole check: read it once
+    // EIP may start a block: false only after the JavaScript interpreter ran one instruction for the WebAssembly
+    // interpreter and went straight on (see below)
+    let atStart = true;
     while (this.retired < end) {
       try {
         while (this.retired < end) {
@@ -541,7 +580,7 @@ export class Cpu extends CpuState {
           // (fast-paths.ts makeInterpLoop). Counting every interpreted instruction made hot addresses that share
           // a slot reset each other's count, and cost three table reads per instruction.
           let nextStart = false;
-          if (this.jit) {
+          if (this.jit && atStart) {
             // the signed EIP: the same address modulo 2^32, and never a double (a kernel EIP past 2^31 read unsigned
             // deoptimised this loop once a boot)
             const lin = (this.segBase[CS]! + this.eipI32) | 0;
@@ -573,6 +612,25 @@ export class Cpu extends CpuState {
               this.compileHere(lin, h); // used from the next visit; this one is interpreted
               nextStart = true;
             }
+          }
+          atStart = true;
+          // The WebAssembly interpreter, in flat 32-bit code (jit/wasm/interpreter.ts): up to `end` or a block start
+          // with something to do here, or to an instruction it leaves to the JavaScript interpreter, which then runs
+          // that one instruction. Whether the instruction after it may start a block is decided as the JavaScript
+          // interpreter's loop decides it (fast-paths.ts), so both keep the same visit counts.
+          if (this.wasmInterp && this.jit && this.segBase[CS] === 0 && flat(this) && this.wasmTier!.interpreterReady()) {
+            const done = this.wasmTier!.interpret(this, end - this.retired, nextStart);
+            this.retired += done;
+            this.blockStats[2]! += done;
+            if (this.interpExit !== EXIT_UNSUPPORTED) continue;
+            const at = this.eipI32;
+            interp(this, this.retired + 1, false);
+            if (this.breakLoop) {
+              if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
+              return;
+            }
+            atStart = (done === 0 && nextStart) || this.rep !== 0 || ((this.eipI32 - at - 1) >>> 0) >= 15;
+            continue;
           }
           // interpreted instructions (fast-paths.ts makeInterpLoop), up to `end`, a breakLoop or (jit on) a block
           // start where there is a block to check or a compile due

@@ -23,6 +23,8 @@ export const A_INSN = 60, A_EIP = 64, A_DONE = 68;
  * instructions earlier blocks of its chain retired (for a fault), and 1 when a slow store asked to stop the chain.
  */
 export const A_CUR = 72, A_CHAIN = 76, A_STOP = 80;
+/** Why the WebAssembly interpreter returned (jit/wasm/interpreter.ts EXIT_*). */
+export const A_IEXIT = 84;
 /**
  * Blocks the dispatcher may chain to without returning to JavaScript: HT_SLOTS entries of HT_ENTRY bytes, indexed
  * by the linear EIP's hash: linear EIP, CS base, table index, instructions, and the TLB epoch the block was last
@@ -32,8 +34,16 @@ export const A_HT = 0x1000, HT_SLOTS = 4096, HT_ENTRY = 20;
 /** Tlb.r and Tlb.w: one int32 per linear page (tlb.ts) */
 export const A_TLB_R = 0x20000;
 export const A_TLB_W = A_TLB_R + 0x400000;
+/**
+ * The run loop's visit counts by block slot (Cpu.hot, u16; Cpu.hotLin, the start counted, i32) and a byte per slot,
+ * 1 while Cpu.blocks holds a block there (Cpu.blk): the WebAssembly interpreter (jit/wasm/interpreter.ts) keeps the
+ * same accounts as the JavaScript one.
+ */
+export const A_HOT = A_TLB_W + 0x400000;
+export const A_HOTLIN = A_HOT + 0x20000;
+export const A_BLK = A_HOTLIN + 0x40000;
 /** PhysMemory.store: RAM, then the BIOS image */
-export const A_RAM = A_TLB_W + 0x400000;
+export const A_RAM = A_BLK + 0x10000;
 
 const PAGE = 0x10000;
 

@@ -22,8 +22,9 @@
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV } from '../../cpu-model.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
+import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
 import { keptBlock, moduleFor, moduleForAsync } from './module-cache.js';
 import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
@@ -65,6 +66,22 @@ export class WasmTier {
   private since = 0;
   /** the function every WebAssembly block runs as (Block.fn) */
   readonly glue: BlockFn;
+  /**
+   * The WebAssembly interpreter (interpreter.ts) from the CPU's EIP in flat 32-bit code: at most `max` instructions, `ns`
+   * as the JavaScript interpreter's loop takes it; returns the instructions retired, and the reason in Cpu.interpExit.
+   */
+  readonly interpret: (cpu: Cpu, max: number, ns: boolean) => number;
+  /** the interpreter's `run`, once its module is there (interpreterReady) */
+  private step: ((max: number, acc: number, thr: number, ns: number) => number) | null = null;
+  private readonly interpEnv: WebAssembly.Imports;
+  /** Is the WebAssembly interpreter there to call `interpret`? (Not yet while a browser compiles its module.) */
+  interpreterReady(): boolean {
+    if (this.step !== null) return true;
+    const m = interpreterModule();
+    if (m === null) return false;
+    this.step = new WebAssembly.Instance(m, this.interpEnv).exports['run'] as (max: number, acc: number, thr: number, ns: number) => number;
+    return true;
+  }
   /**
    * Per block slot of the run loop (Cpu.compileHere): times its start reached Cpu.hotThreshold since its last
    * compile, the start (linear EIP) that was, and 1 + the length of the WebAssembly block there (0: not formed yet).
@@ -118,20 +135,36 @@ export class WasmTier {
     const disp = new WebAssembly.Instance(dispatcherModule(), { env: { mem: memory, t: this.table } });
     const run = disp.exports['run'] as (idx: number, max: number, acc: number, flags: number, epoch: number, csBase: number) => number;
     this.env = { mem: memory, rd, rdw, wr, mat: disp.exports['mat']! };
-    this.glue = (cpu: Cpu, max: number): number => {
-      const b = cpu.curBlock!;
-      if (!flat(cpu)) { cpu.blocks[b.slot] = undefined; return 0; } // segments changed: the run loop interprets from here
-      const ep = cpu.tlb.epoch;
-      this.note(b, ep); // the run loop found it valid in this epoch: other blocks may chain to it
-      // the lazy flags as they are: the block computes what it reads (the dispatcher's `mat`)
+    // the lazy flags as they are go into the arena (a block computes what it reads: the dispatcher's `mat`), and the
+    // lazy flags and EIP the block or the interpreter left come back
+    const toArena = (cpu: Cpu): void => {
       st[A_FLAGS >> 2] = cpu.flags; st[A_MASK >> 2] = cpu.lfMask; st[A_KIND >> 2] = cpu.lfKind; st[A_BITS >> 2] = cpu.lfBits;
       st[A_DST >> 2] = cpu.lfDstI32; st[A_SRC >> 2] = cpu.lfSrcI32; st[A_RES >> 2] = cpu.lfResI32;
-      const done = run(b.wasmIndex, max, cpu.tlb.acc, 0, ep, cpu.segBase[CS]!);
+    };
+    const fromArena = (cpu: Cpu): void => {
       cpu.flags = st[A_FLAGS >> 2]!; cpu.lfMask = st[A_MASK >> 2]!; cpu.lfKind = st[A_KIND >> 2]!; cpu.lfBits = st[A_BITS >> 2]!;
       cpu.lfDstI32 = st[A_DST >> 2]!; cpu.lfSrcI32 = st[A_SRC >> 2]!; cpu.lfResI32 = st[A_RES >> 2]!;
       cpu.eipI32 = st[A_EIP >> 2]!;
+    };
+    this.glue = (cpu: Cpu, max: number): number => {
+      const b = cpu.curBlock!;
+      if (!flat(cpu)) { cpu.dropBlock(b.slot); return 0; } // segments changed: the run loop interprets from here
+      const ep = cpu.tlb.epoch;
+      this.note(b, ep); // the run loop found it valid in this epoch: other blocks may chain to it
+      toArena(cpu);
+      const done = run(b.wasmIndex, max, cpu.tlb.acc, 0, ep, cpu.segBase[CS]!);
+      fromArena(cpu);
       return done;
     };
+    this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
+      toArena(cpu);
+      st[A_EIP >> 2] = cpu.eipI32;
+      const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0);
+      fromArena(cpu);
+      cpu.interpExit = st[A_IEXIT >> 2]!;
+      return done;
+    };
+    this.interpEnv = { env: { mem: memory, mat: disp.exports['mat']! } };
   }
 
   /**
@@ -278,7 +311,7 @@ export class WasmTier {
   /** The tier stops: no more compiles; blocks of the failed batch or waiting for one leave their slots. */
   private fail(e: unknown, batch: readonly Pending[]): void {
     this.error = e instanceof Error ? e.message : String(e);
-    for (const p of [...batch, ...this.pending]) if (this.c.blocks[p.block.slot] === p.block) this.c.blocks[p.block.slot] = undefined;
+    for (const p of [...batch, ...this.pending]) if (this.c.blocks[p.block.slot] === p.block) this.c.dropBlock(p.block.slot);
     this.pending = [];
   }
 }
@@ -348,7 +381,7 @@ function dispatcherModule(): WebAssembly.Module {
  * Segments a WebAssembly block assumes: CS with a 4 GiB limit (no jump can leave it), DS, ES and SS with base 0, a
  * 4 GiB limit and no access check that fails on the fast path, 32-bit code and stack (every Linux mode is like that).
  */
-function flat(c: Cpu): boolean {
+export function flat(c: Cpu): boolean {
   const b = c.segBase, l = c.segLimit;
   const r = c.segRchk, w = c.segWchk;
   return (b[DS]! | b[SS]! | b[ES]!) === 0 && (l[CS]! & l[DS]! & l[SS]! & l[ES]!) === -1 && (r[DS]! | w[DS]! | r[SS]! | w[SS]! | r[ES]! | w[ES]!) === 0 &&

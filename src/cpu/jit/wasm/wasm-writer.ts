@@ -43,6 +43,8 @@ export class WasmWriter {
   else_(): this { return this.byte(0x05); }
   end(): this { return this.byte(0x0b); }
   br(depth: number): this { return this.byte(0x0c).u32(depth); }
+  /** br_table: the value on the stack picks a depth from `depths`, `otherwise` past their end */
+  brTable(depths: readonly number[], otherwise: number): this { this.byte(0x0e).u32(depths.length); for (const d of depths) this.u32(d); return this.u32(otherwise); }
   brIf(depth: number): this { return this.byte(0x0d).u32(depth); }
   ret(): this { return this.byte(0x0f); }
   call(f: number): this { return this.byte(0x10).u32(f); }
@@ -155,6 +157,25 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
     if (locals > 0) fn.u32(1).u32(locals).byte(I32); else fn.u32(0);
     return fn.bytes(body).end().done();
   })]);
+  return out.done();
+}
+
+/**
+ * The WebAssembly interpreter's module (interpreter.ts): imports memory `env.mem` and `env.mat` (the dispatcher's
+ * EFLAGS, function 0), exports `run(max, acc, thr, ns) -> retired` with `locals` extra i32 locals and `body` (without
+ * its final `end`).
+ */
+export function buildInterpreterModule(locals: number, body: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = header([{ params: 0, results: 1 }, { params: 4, results: 1 }]);
+  const im = new WasmWriter().u32(2);
+  name(im, 'env'); name(im, 'mem'); im.byte(0x02).byte(0x00).u32(0);
+  name(im, 'env'); name(im, 'mat'); im.byte(0x00).u32(0);
+  section(out, SEC_IMPORT, im.done());
+  section(out, SEC_FUNC, new WasmWriter().u32(1).u32(1).done());
+  const ex = new WasmWriter().u32(1);
+  name(ex, 'run'); ex.byte(0x00).u32(1);
+  section(out, SEC_EXPORT, ex.done());
+  codeSection(out, [new WasmWriter().u32(1).u32(locals).byte(I32).bytes(body).end().done()]);
   return out.done();
 }
 

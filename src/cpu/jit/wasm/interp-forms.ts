@@ -1,0 +1,256 @@
+/**
+ * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (no prefix) that make up most of what
+ * a Linux kernel runs outside its compiled blocks. Each form reads its bytes after the opcode, checks every access
+ * before it changes anything (interp-writer.ts), and then either falls off its end (EIP: the next instruction) or
+ * branches to 'done' with EIP set (a jump). Anything else goes to 'unsup': the JavaScript interpreter runs it.
+ * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts compares
+ * instruction by instruction.
+ */
+import { A_REGS, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import {
+  CF, InterpWriter, K_ADD, K_LOGIC, K_SUB, ARITH, L_D, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_T,
+} from './interp-writer.js';
+
+export interface Form {
+  readonly ops: readonly number[];
+  /** the code after the opcode byte (in L_OP) */
+  readonly body: (g: InterpWriter) => void;
+}
+
+/** group 1's operations: ADD OR ADC SBB AND SUB XOR CMP */
+const ALU = [0, 1, 2, 3, 4, 5, 6, 7];
+const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, k) => from + k);
+/** the operation of opcodes 00-3F in L_G, from bits 3-5 */
+const aluOp = (g: InterpWriter): void => { g.w.get(L_OP).i32(3).shrU().set(L_G); };
+/** store L_R where the ALU form's destination is, unless the operation was CMP */
+const unlessCmp = (g: InterpWriter, store: () => void): void => { g.w.get(L_G).i32(7).ne(); g.if_(); store(); g.end(); };
+/** a relative jump taken when condition code L_G holds (EIP: the next instruction, plus L_D if taken) */
+const jcc = (g: InterpWriter): void => {
+  const w = g.w;
+  g.next(); w.set(L_EIP);
+  g.cond(L_G); g.if_(); w.get(L_EIP).get(L_D).add().set(L_EIP); g.end();
+  g.br('done');
+};
+
+export const FORMS: readonly Form[] = [
+  // MOV Ev,Gv / Gv,Ev / Eb,Gb / Gb,Eb
+  { ops: [0x89], body: (g) => { g.modrm().dest().put(32, () => g.reg(L_RG)); } },
+  { ops: [0x8b], body: (g) => { g.modrm().rdE(32, false).setReg(L_RG, () => { g.w.get(L_D); }); } },
+  { ops: [0x88], body: (g) => { g.modrm().dest().put(8, () => g.reg8(L_RG)); } },
+  { ops: [0x8a], body: (g) => { g.modrm().rdE(8, false).setReg8(L_RG, () => { g.w.get(L_D); }); } },
+  // MOV r32,imm32; MOV Ev,imm32 (C7 /0); MOV Eb,imm8 (C6 /0)
+  { ops: range(0xb8, 8), body: (g) => { g.w.get(L_OP).i32(7).and().set(L_RM); g.u32(); g.w.set(L_D); g.setReg(L_RM, () => { g.w.get(L_D); }); } },
+  { ops: [0xc7, 0xc6], body: (g) => {
+    const w = g.w;
+    g.modrm(); w.get(L_RG); g.brIf('unsup');
+    w.get(L_OP).i32(0xc7).eq(); g.if_();
+    g.dest().u32(); w.set(L_D); g.put(32, () => { w.get(L_D); });
+    g.else_();
+    g.dest().u8(); w.set(L_D); g.put(8, () => { w.get(L_D); });
+    g.end();
+  } },
+  // MOV AL/EAX <-> moffs32 (A0-A3)
+  { ops: [0xa0, 0xa1, 0xa2, 0xa3], body: (g) => {
+    const w = g.w;
+    g.u32(); w.set(L_LA);
+    w.get(L_OP).i32(0xa0).eq(); g.if_(); g.check(A_TLB_R, 1); w.i32(0); g.load(1); w.store8(A_REGS); g.end();
+    w.get(L_OP).i32(0xa1).eq(); g.if_(); g.check(A_TLB_R, 4).setRegN(0, () => { g.load(4); }); g.end();
+    w.get(L_OP).i32(0xa2).eq(); g.if_(); g.check(A_TLB_W, 1).store(1, () => { g.regN(0); }); g.end();
+    w.get(L_OP).i32(0xa3).eq(); g.if_(); g.check(A_TLB_W, 4).store(4, () => { g.regN(0); }); g.end();
+  } },
+  // LEA (a register operand is #UD: JavaScript's)
+  { ops: [0x8d], body: (g) => {
+    g.modrm(); g.w.get(L_M).i32(0xc0).geU(); g.brIf('unsup');
+    g.ea().setReg(L_RG, () => { g.w.get(L_LA); });
+  } },
+  // ALU Ev,Gv (01 09 21 29 31 39) and Eb,Gb (00 08 20 28 30 38)
+  { ops: ALU.map((k) => (k << 3) | 1), body: (g) => {
+    aluOp(g); g.modrm(); g.reg(L_RG); g.w.set(L_S);
+    g.rdE(32, true).alu(32); unlessCmp(g, () => g.wrE(32, L_R));
+  } },
+  { ops: ALU.map((k) => k << 3), body: (g) => {
+    aluOp(g); g.modrm(); g.reg8(L_RG); g.w.set(L_S);
+    g.rdE(8, true).alu(8); unlessCmp(g, () => g.wrE(8, L_R));
+  } },
+  // ALU Gv,Ev (03 0B 23 2B 33 3B) and Gb,Eb (02 0A 22 2A 32 3A)
+  { ops: ALU.map((k) => (k << 3) | 3), body: (g) => {
+    const w = g.w;
+    aluOp(g); g.modrm().rdE(32, false); w.get(L_D).set(L_S); g.reg(L_RG); w.set(L_D);
+    g.alu(32); unlessCmp(g, () => g.setReg(L_RG, () => { w.get(L_R); }));
+  } },
+  { ops: ALU.map((k) => (k << 3) | 2), body: (g) => {
+    const w = g.w;
+    aluOp(g); g.modrm().rdE(8, false); w.get(L_D).set(L_S); g.reg8(L_RG); w.set(L_D);
+    g.alu(8); unlessCmp(g, () => g.setReg8(L_RG, () => { w.get(L_R); }));
+  } },
+  // ALU AL,imm8 (04 0C 24 2C 34 3C) and EAX,imm32 (05 0D 25 2D 35 3D)
+  { ops: ALU.map((k) => (k << 3) | 4), body: (g) => {
+    const w = g.w;
+    aluOp(g); g.regN(0); w.i32(0xff).and().set(L_D); g.u8(); w.set(L_S);
+    g.alu(8); unlessCmp(g, () => { w.i32(0).get(L_R).store8(A_REGS); });
+  } },
+  { ops: ALU.map((k) => (k << 3) | 5), body: (g) => {
+    const w = g.w;
+    aluOp(g); g.regN(0); w.set(L_D); g.u32(); w.set(L_S);
+    g.alu(32); unlessCmp(g, () => g.setRegN(0, () => { w.get(L_R); }));
+  } },
+  // group 1: 81 Ev,imm32, 83 Ev,imm8 (sign-extended), 80 Eb,imm8
+  { ops: [0x81, 0x83, 0x80], body: (g) => {
+    const w = g.w;
+    g.modrm(); w.get(L_RG).set(L_G);
+    w.get(L_OP).i32(0x80).eq(); g.if_();
+    g.rdE(8, true).u8(); w.set(L_S); g.alu(8); unlessCmp(g, () => g.wrE(8, L_R));
+    g.else_();
+    g.rdE(32, true);
+    w.get(L_OP).i32(0x83).eq(); g.if_(); g.s8(); w.set(L_S); g.else_(); g.u32(); w.set(L_S); g.end();
+    g.alu(32); unlessCmp(g, () => g.wrE(32, L_R));
+    g.end();
+  } },
+  // TEST Ev,Gv / Eb,Gb; TEST AL,imm8 / EAX,imm32
+  { ops: [0x85, 0x84], body: (g) => {
+    const w = g.w;
+    g.modrm();
+    w.get(L_OP).i32(0x85).eq(); g.if_();
+    g.rdE(32, false); w.get(L_D); g.reg(L_RG); w.and().set(L_R); g.lazy(K_LOGIC, 32);
+    g.else_();
+    g.rdE(8, false); w.get(L_D); g.reg8(L_RG); w.and().set(L_R); g.lazy(K_LOGIC, 8);
+    g.end();
+  } },
+  { ops: [0xa8, 0xa9], body: (g) => {
+    const w = g.w;
+    w.get(L_OP).i32(0xa8).eq(); g.if_();
+    g.regN(0); g.u8(); w.and().set(L_R); g.lazy(K_LOGIC, 8);
+    g.else_();
+    g.regN(0); g.u32(); w.and().set(L_R); g.lazy(K_LOGIC, 32);
+    g.end();
+  } },
+  // INC/DEC r32
+  { ops: range(0x40, 16), body: (g) => {
+    const w = g.w;
+    w.get(L_OP).i32(7).and().set(L_RM); g.reg(L_RM); w.set(L_D).i32(1).set(L_S);
+    g.keepCF();
+    w.get(L_OP).i32(8).and(); g.if_(); w.get(L_D).i32(1).sub().set(L_R); g.lazy(K_SUB, 32, ARITH & ~CF);
+    g.else_(); w.get(L_D).i32(1).add().set(L_R); g.lazy(K_ADD, 32, ARITH & ~CF); g.end();
+    g.setReg(L_RM, () => { w.get(L_R); });
+  } },
+  // group 2, Ev: ROL ROR SHL SHR SAR by imm8 (C1), 1 (D1), CL (D3); a count of 0 changes no flag (RCL/RCR, SAL /6: JavaScript's)
+  { ops: [0xc1, 0xd1, 0xd3], body: (g) => {
+    const w = g.w;
+    g.modrm(); w.get(L_RG).set(L_G);
+    w.get(L_G).i32(2).eq().get(L_G).i32(3).eq().or().get(L_G).i32(6).eq().or(); g.brIf('unsup');
+    g.rdE(32, true);
+    w.get(L_OP).i32(0xc1).eq(); g.select(() => { g.u8(); }, () => { w.get(L_OP).i32(0xd1).eq(); g.select(() => { w.i32(1); }, () => { g.regN(1); }); });
+    w.i32(31).and().tee(L_T); g.if_(); g.shiftOrRotate(); g.else_(); w.get(L_D).set(L_R); g.end();
+    g.wrE(32, L_R);
+  } },
+  // group 3: TEST NOT NEG, Eb (F6) and Ev (F7)
+  { ops: [0xf6, 0xf7], body: (g) => {
+    const w = g.w;
+    g.modrm(); w.get(L_RG).set(L_G);
+    w.get(L_G).i32(1).eq().get(L_G).i32(3).gtU().or(); g.brIf('unsup');
+    const op = (bits: number): void => {
+      g.rdE(bits, true);
+      w.get(L_G).eqz(); g.if_();
+      if (bits === 8) g.u8(); else g.u32();
+      w.get(L_D).and().set(L_R); g.lazy(K_LOGIC, bits);
+      g.else_(); w.get(L_G).i32(2).eq(); g.if_(); w.get(L_D).i32(-1).xor().set(L_R);
+      g.else_(); w.get(L_D).set(L_S).i32(0).set(L_D).get(L_D).get(L_S).sub().set(L_R); g.lazy(K_SUB, bits); // NEG: 0 - v
+      g.end();
+      g.wrE(bits, L_R);
+      g.end();
+    };
+    w.get(L_OP).i32(0xf6).eq(); g.if_(); op(8); g.else_(); op(32); g.end();
+  } },
+  // group 5, Ev: INC DEC CALL JMP PUSH
+  { ops: [0xff], body: (g) => {
+    const w = g.w;
+    g.modrm(); w.get(L_RG).set(L_G);
+    w.get(L_G).i32(3).eq().get(L_G).i32(5).eq().or().get(L_G).i32(7).eq().or(); g.brIf('unsup');
+    w.get(L_G).i32(2).ltU(); g.if_();
+    g.rdE(32, true); w.i32(1).set(L_S); g.keepCF();
+    w.get(L_G); g.if_(); w.get(L_D).i32(1).sub().set(L_R); g.lazy(K_SUB, 32, ARITH & ~CF);
+    g.else_(); w.get(L_D).i32(1).add().set(L_R); g.lazy(K_ADD, 32, ARITH & ~CF); g.end();
+    g.wrE(32, L_R).br('seq');
+    g.end();
+    g.rdE(32, false);
+    w.get(L_G).i32(6).eq(); g.if_(); g.push(() => { w.get(L_D); }).br('seq'); g.end();
+    w.get(L_G).i32(2).eq(); g.if_(); g.next(); w.set(L_T); g.push(() => { w.get(L_T); }); g.end(); // CALL: the target read first
+    w.get(L_D).set(L_EIP); g.br('done');
+  } },
+  // PUSH r32, POP r32 (not ESP), PUSH imm32 / imm8
+  { ops: range(0x50, 8), body: (g) => { g.w.get(L_OP).i32(7).and().set(L_RM); g.reg(L_RM); g.w.set(L_D); g.push(() => { g.w.get(L_D); }); } },
+  { ops: [0x58, 0x59, 0x5a, 0x5b, 0x5d, 0x5e, 0x5f], body: (g) => {
+    const w = g.w;
+    g.regN(4); w.set(L_LA); g.check(A_TLB_R, 4).load(4); w.set(L_D);
+    g.setRegN(4, () => { w.get(L_LA).i32(4).add(); });
+    w.get(L_OP).i32(7).and().set(L_RM); g.setReg(L_RM, () => { w.get(L_D); });
+  } },
+  { ops: [0x68, 0x6a], body: (g) => {
+    const w = g.w;
+    w.get(L_OP).i32(0x68).eq(); g.select(() => { g.u32(); }, () => { g.s8(); }); w.set(L_D);
+    g.push(() => { w.get(L_D); });
+  } },
+  // CALL rel32, RET, JMP rel8 / rel32, Jcc rel8
+  { ops: [0xe8], body: (g) => {
+    const w = g.w;
+    g.u32(); w.set(L_D); g.next(); w.set(L_T);
+    g.push(() => { w.get(L_T); });
+    w.get(L_T).get(L_D).add().set(L_EIP); g.br('done');
+  } },
+  { ops: [0xc3], body: (g) => {
+    const w = g.w;
+    g.regN(4); w.set(L_LA); g.check(A_TLB_R, 4).load(4); w.set(L_D);
+    g.setRegN(4, () => { w.get(L_LA).i32(4).add(); });
+    w.get(L_D).set(L_EIP); g.br('done');
+  } },
+  { ops: [0xeb, 0xe9], body: (g) => {
+    const w = g.w;
+    w.get(L_OP).i32(0xeb).eq(); g.select(() => { g.s8(); }, () => { g.u32(); }); w.set(L_D);
+    g.next(); w.get(L_D).add().set(L_EIP); g.br('done');
+  } },
+  { ops: range(0x70, 16), body: (g) => { g.s8(); g.w.set(L_D).get(L_OP).i32(15).and().set(L_G); jcc(g); } },
+  { ops: [0x90], body: () => {} }, // NOP
+  // an operand-size prefix: MOV Ew,Gw / Gw,Ew / Ew,imm16 (66 89, 66 8B, 66 C7 /0)
+  { ops: [0x66], body: (g) => {
+    const w = g.w;
+    g.u8(); w.set(L_OP);
+    w.get(L_OP).i32(0x89).eq(); g.if_(); g.modrm().dest().put(16, () => g.reg16(L_RG)).br('seq'); g.end();
+    w.get(L_OP).i32(0x8b).eq(); g.if_(); g.modrm().rdE(16, false).setReg16(L_RG, () => { w.get(L_D); }).br('seq'); g.end();
+    w.get(L_OP).i32(0xc7).ne(); g.brIf('unsup');
+    g.modrm(); w.get(L_RG); g.brIf('unsup');
+    g.dest().u16(); w.set(L_D); g.put(16, () => { w.get(L_D); });
+  } },
+  // 0F: Jcc rel32, SETcc Eb, BT BTS BTR BTC Ev,imm8, MOVZX / MOVSX Gv,Eb/Ew
+  { ops: [0x0f], body: (g) => {
+    const w = g.w;
+    g.u8(); w.set(L_OP);
+    w.get(L_OP).i32(0xf0).and().i32(0x80).eq(); g.if_();
+    g.u32(); w.set(L_D).get(L_OP).i32(15).and().set(L_G); jcc(g);
+    g.end();
+    w.get(L_OP).i32(0xf0).and().i32(0x90).eq(); g.if_();
+    g.modrm().dest(); w.get(L_OP).i32(15).and().set(L_G); g.cond(L_G); w.set(L_D); g.put(8, () => { w.get(L_D); }).br('seq');
+    g.end();
+    w.get(L_OP).i32(0xba).eq(); g.if_();
+    g.modrm(); w.get(L_RG).set(L_G).get(L_G).i32(4).ltU(); g.brIf('unsup');
+    w.get(L_G).i32(4).eq(); g.if_(); g.rdE(32, false); g.else_(); g.rdE(32, true); g.end();
+    g.u8(); w.i32(31).and().set(L_T);
+    g.setFlagBits(CF, () => { w.get(L_D).get(L_T).shrU().i32(1).and(); }); // ops-shift.ts bitTest
+    w.get(L_G).i32(4).ne(); g.if_();
+    w.i32(1).get(L_T).shl().set(L_S);
+    w.get(L_G).i32(5).eq(); g.if_(); w.get(L_D).get(L_S).or().set(L_R);
+    g.else_(); w.get(L_G).i32(6).eq(); g.if_(); w.get(L_D).get(L_S).i32(-1).xor().and().set(L_R);
+    g.else_(); w.get(L_D).get(L_S).xor().set(L_R); g.end(); g.end();
+    g.wrE(32, L_R);
+    g.end();
+    g.br('seq');
+    g.end();
+    w.get(L_OP).i32(0xb6).eq().get(L_OP).i32(0xb7).eq().or().get(L_OP).i32(0xbe).eq().or().get(L_OP).i32(0xbf).eq().or().eqz(); g.brIf('unsup');
+    g.modrm();
+    w.get(L_OP).i32(1).and(); g.if_(); g.rdE(16, false); g.else_(); g.rdE(8, false); g.end();
+    w.get(L_OP).i32(8).and(); g.if_(); // MOVSX
+    w.get(L_OP).i32(1).and(); g.if_(); w.get(L_D).i32(16).shl().i32(16).shrS().set(L_D);
+    g.else_(); w.get(L_D).i32(24).shl().i32(24).shrS().set(L_D); g.end();
+    g.end();
+    g.setReg(L_RG, () => { w.get(L_D); });
+  } },
+];

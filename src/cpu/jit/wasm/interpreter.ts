@@ -1,0 +1,98 @@
+/**
+ * An interpreter written in WebAssembly, for the code that runs too seldom to be worth compiling: a Linux boot runs
+ * ~27 M of its 221 M instructions outside compiled blocks, and the JavaScript interpreter took ~30 ns for each of
+ * them (V8 also compiling and recompiling its hundreds of handler functions). This one is a single function, built
+ * once per process, that runs the commonest 32-bit flat-mode instructions (interp-forms.ts) straight from the
+ * arena: registers, lazy flags, TLB arrays and RAM (memory/wasm-arena.ts). It stops, before the instruction, at
+ * anything else (a prefix, a form it does not know, a TLB miss, a page crossing, a code page written), and
+ * the JavaScript interpreter runs that one instruction; so the JavaScript interpreter stays the reference for every
+ * instruction and every fault, and this one is a fast path that test/cpu/wasm-interp.test.ts holds to it.
+ *
+ * It keeps the run loop's accounting exactly as the JavaScript interpreter's loop does (fast-paths.ts
+ * makeInterpLoop): after a branch (EIP moved other than forward by at most 15 bytes) it looks up the block slot,
+ * returns when a block is there (the arena's byte per slot, Cpu.blk) or when the start's visit count reaches the
+ * compile threshold, and counts the visit otherwise, in the same arrays (Cpu.hot and Cpu.hotLin live in the arena).
+ * A run with it and a run without it compile the same blocks at the same instruction counts.
+ *
+ * `run(max, acc, thr, ns)`: at most `max` instructions, `acc` the TLB's access bits (Tlb.acc), `thr` the visit
+ * threshold (Cpu.hotThreshold), `ns` 1 when the first instruction's successor is a block start to look at. Returns
+ * the instructions retired; EIP and the reason (A_IEXIT: EXIT_BUDGET, EXIT_BLOCK, EXIT_UNSUPPORTED) in the arena.
+ */
+import { A_BLK, A_EIP, A_HOT, A_HOTLIN, A_IEXIT, A_TLB_R } from '../../../memory/wasm-arena.js';
+import { FORMS } from './interp-forms.js';
+import { InterpWriter, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_WHY, LOCALS, P_ACC, P_MAX, P_NS, P_THR } from './interp-writer.js';
+import { buildInterpreterModule } from './wasm-writer.js';
+
+/** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
+export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2;
+
+function body(): Uint8Array {
+  const g = new InterpWriter(), w = g.w;
+  w.i32(0).load(A_EIP).set(L_EIP);
+  g.block('out').loop('next');
+  w.get(L_EIP).set(L_ST);
+  g.block('unsup').block('done');
+  // the opcode through the read TLB, with 16 bytes of the page left (the longest form here is 12)
+  w.get(L_EIP).i32(12).shrU().i32(2).shl().load(A_TLB_R).tee(L_T).get(P_ACC).and().eqz();
+  w.get(L_EIP).i32(0xfff).and().i32(0xff0).gtU().or();
+  g.brIf('unsup');
+  w.get(L_T).i32(~0xfff).and().get(L_EIP).i32(0xfff).and().or().tee(L_P).set(L_P0);
+  g.u8(); w.set(L_OP);
+  // one block per form, innermost first: br_table jumps to the end of form k's block, where its code is
+  const byOp = new Array<number>(256).fill(-1);
+  FORMS.forEach((f, k) => { for (const op of f.ops) byOp[op] = k; });
+  for (let k = FORMS.length - 1; k >= 0; k--) g.block(`f${k}`);
+  w.get(L_OP).brTable(byOp.map((k) => g.depth(k < 0 ? 'unsup' : `f${k}`)), g.depth('unsup'));
+  for (let k = 0; k < FORMS.length; k++) {
+    g.end(); // f_k
+    g.block('seq');
+    FORMS[k]!.body(g);
+    g.end(); // seq: the next instruction follows
+    g.next(); w.set(L_EIP);
+    g.br('done');
+  }
+  g.end(); // done: the instruction retired
+  w.get(L_N).i32(1).add().tee(L_N).get(P_MAX).geS(); g.if_(); w.i32(EXIT_BUDGET).set(L_WHY); g.br('out'); g.end();
+  // a block start? (fast-paths.ts makeInterpLoop; jit/block.ts blockSlot; CS base 0)
+  w.get(P_NS).get(L_EIP).get(L_ST).sub().i32(1).sub().i32(15).geU().or(); g.if_();
+  w.i32(0).set(P_NS);
+  w.get(L_EIP).get(L_EIP).i32(14).shrU().xor().i32(0xffff).and().set(L_H);
+  w.get(L_H).load8u(A_BLK); g.if_(); w.i32(EXIT_BLOCK).set(L_WHY); g.br('out'); g.end();
+  w.get(L_H).i32(2).shl().load(A_HOTLIN).get(L_EIP).eq();
+  g.select(() => { w.get(L_H).i32(1).shl().load16u(A_HOT).i32(1).add(); }, () => { w.i32(1); });
+  w.tee(L_T).get(P_THR).gtS(); g.if_(); w.i32(EXIT_BLOCK).set(L_WHY); g.br('out'); g.end();
+  w.get(L_H).i32(2).shl().get(L_EIP).store(A_HOTLIN).get(L_H).i32(1).shl().get(L_T).store16(A_HOT);
+  g.end();
+  g.br('next');
+  g.end(); // unsup: EIP back at the instruction's start
+  w.get(L_ST).set(L_EIP).i32(EXIT_UNSUPPORTED).set(L_WHY);
+  g.end().end(); // next, out
+  w.i32(0).get(L_EIP).store(A_EIP).i32(0).get(L_WHY).store(A_IEXIT).get(L_N);
+  return w.done();
+}
+
+let module: WebAssembly.Module | null = null;
+let compiling = false;
+
+/**
+ * The compiled module, made at the first use in the process; null while a host that refuses to compile it
+ * synchronously (a browser's main thread: Chrome's limit is 4 KB) compiles it in the background, as the block tier
+ * does its batches (wasm-block.ts flush). Until then the JavaScript interpreter runs everything.
+ */
+export function interpreterModule(): WebAssembly.Module | null {
+  if (module !== null || compiling) return module;
+  const bytes = buildInterpreterModule(LOCALS, body());
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    compiling = true;
+    WebAssembly.compile(bytes).then((m) => { module = m; compiling = false; }, () => { compiling = false; });
+  }
+  return module;
+}
+
+/** Forget the compiled module (tests of a host that refuses a synchronous compile). */
+export function clearInterpreterModule(): void {
+  module = null;
+}

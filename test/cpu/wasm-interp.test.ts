@@ -1,0 +1,226 @@
+// The WebAssembly interpreter (src/cpu/jit/wasm/interpreter.ts) against the JavaScript interpreter it stands in for:
+// the same guest code on two CPUs, one with it and one without, must end in the same registers, EFLAGS, EIP, memory
+// and instruction count, and with the same blocks compiled. Random bytes (faults into random handlers included),
+// generated programs that use every form it knows with operands in RAM, and the ways it hands an instruction back
+// (a page crossing, MMIO, code written just before it runs, an ADC it does not know).
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/clock/virtual-clock.js';
+import { PortBus } from '../../src/ioports/port-bus.js';
+import { PhysMemory } from '../../src/memory/phys-memory.js';
+import { Cpu } from '../../src/cpu/cpu.js';
+import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
+import { clearInterpreterModule } from '../../src/cpu/jit/wasm/interpreter.js';
+import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
+}
+
+/** A CPU with the WebAssembly tier; each compiles its own modules (none kept from the run it is compared with). */
+function machine(wasmInterp: boolean, jitThreshold?: number): { cpu: Cpu; mem: PhysMemory; clock: VirtualClock } {
+  clearModuleCache();
+  const mem = new PhysMemory(4 << 20), clock = new VirtualClock();
+  const cpu = new Cpu({ mem, io: new PortBus(), clock, wasmInterp, ...(jitThreshold ? { jitThreshold } : {}) });
+  cpu.onTripleFault = () => {};
+  return { cpu, mem, clock };
+}
+
+/** everything the two runs must agree on */
+function state(m: { cpu: Cpu; mem: PhysMemory; clock: VirtualClock }, ramBytes = 1 << 20): Record<string, unknown> {
+  const c = m.cpu;
+  let h = 0x811c9dc5;
+  const ram = m.mem.ram;
+  for (let i = 0; i < ramBytes; i++) h = Math.imul(h ^ ram[i]!, 0x01000193);
+  return {
+    regs: ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags', 'cs', 'ss'].map((r) => c.getReg(r).toString(16)),
+    insns: m.clock.instructions, ramHash: h >>> 0, blocks: c.blocksCompiled, inBlocks: c.insnsInBlocks,
+  };
+}
+
+const le = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+
+// ---------------------------------------------------------------- a program generator
+const REGS = [0, 1, 2, 5, 6, 7]; // EAX ECX EDX EBP ESI EDI: free for the program (EBX: the data base, ESP: the stack)
+const DATA = 0x200000, LOG = DATA + 0x800, STACK = 0x300000, CODE = 0x100000;
+
+function program(next: () => number, length: number): number[] {
+  const pick = <T>(a: readonly T[]): T => a[next() % a.length]!;
+  const imm32 = (): number[] => { const v = next(); return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]; };
+  const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+  let log = 0;
+  /** a ModRM operand: a free register (mod 3) or memory in the data area through EBX, SIB with EDI, or disp32 */
+  const rm = (reg: number, regOnly = false): number[] => {
+    const k = regOnly ? 0 : next() % 5;
+    if (k === 0) return [0xc0 | (reg << 3) | pick(REGS)];
+    if (k === 1) return [0x40 | (reg << 3) | 3, next() & 0x7c]; // [ebx+disp8]
+    if (k === 2) return [0x80 | (reg << 3) | 3, ...u32(0x100 + (next() & 0x3fc))]; // [ebx+disp32]
+    if (k === 3) return [0x44 | (reg << 3), ((next() % 4) << 6) | (7 << 3) | 3, next() & 0x3c]; // [ebx+edi*s+disp8]
+    return [0x05 | (reg << 3), ...u32(DATA + 0x400 + (next() & 0x3fc))]; // [disp32]
+  };
+  const forms: (() => number[])[] = [
+    () => [pick([0x89, 0x8b, 0x88, 0x8a, 0x85, 0x84]), ...rm(pick(REGS))],
+    () => [pick([0x00, 0x01, 0x02, 0x03, 0x08, 0x09, 0x0a, 0x0b, 0x20, 0x21, 0x22, 0x23, 0x28, 0x29, 0x2a, 0x2b, 0x30, 0x31,
+      0x32, 0x33, 0x38, 0x39, 0x3a, 0x3b, 0x10, 0x11, 0x12, 0x13, 0x18, 0x19, 0x1a, 0x1b]), ...rm(pick(REGS))],
+    () => [pick([0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0xa8]), next() & 0xff],
+    () => [pick([0x05, 0x0d, 0x25, 0x2d, 0x35, 0x3d, 0xa9]), ...imm32()],
+    () => [0x83, ...rm(next() % 8), next() & 0xff],
+    () => [0x81, ...rm(next() % 8), ...imm32()],
+    () => [0x80, ...rm(next() % 8), next() & 0xff],
+    () => [0xc7, ...rm(0), ...imm32()],
+    () => [0xc6, ...rm(0), next() & 0xff],
+    () => [0xb8 + pick(REGS), ...imm32()],
+    () => [0x8d, 0x44 | (pick(REGS) << 3), ((next() % 4) << 6) | (7 << 3) | 3, next() & 0xff], // LEA with SIB
+    () => [0x8d, 0x40 | (pick(REGS) << 3) | 3, next() & 0xff],
+    () => [0x40 + pick(REGS)], () => [0x48 + pick(REGS)],
+    () => [0xff, ...rm(next() % 2)], // INC/DEC Ev
+    () => [0xc1, ...rm(pick([0, 1, 2, 4, 5, 7])), pick([0, 1, 2, 7, 31, 32, 33, next() & 0xff])], // RCL: handed back
+    () => [0x66, pick([0x89, 0x8b]), ...rm(pick(REGS))], () => [0x66, 0xc7, ...rm(0), next() & 0xff, next() & 0xff],
+    () => [0x66, pick([0x85, 0x01])].concat(rm(pick(REGS))), () => [0x66, 0x83, ...rm(next() % 8), next() & 0xff], // 16-bit ALU: handed back
+    () => [0xd1, ...rm(pick([0, 1, 4, 5, 7]))],
+    () => [0xd3, ...rm(pick([0, 1, 4, 5, 7]))],
+    () => [0xf7, ...rm(0), ...imm32()], () => [0xf6, ...rm(0), next() & 0xff],
+    () => [pick([0xf6, 0xf7]), ...rm(pick([2, 3, 4]))], // NOT NEG, and MUL (handed back)
+    () => [0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), ...rm(pick(REGS))],
+    () => [0x0f, 0x90 + (next() & 15), ...rm(0)],
+    () => [0x0f, 0xba, ...rm(pick([4, 5, 6, 7])), next() & 0xff],
+    () => [0xa1, ...u32(DATA + (next() & 0x3fc))], () => [0xa3, ...u32(DATA + 0x400 + (next() & 0x3fc))],
+    () => [0xa0, ...u32(DATA + (next() & 0x3ff))], () => [0xa2, ...u32(DATA + 0x400 + (next() & 0x3ff))],
+    () => [0x50 + pick(REGS), 0x58 + pick(REGS)], // PUSH / POP
+    () => [pick([0x6a]), next() & 0xff, 0x58 + pick(REGS)], () => [0x68, ...imm32(), 0x58 + pick(REGS)],
+    () => [0xff, 0x73, next() & 0x7c, 0x58 + pick(REGS)], // PUSH [ebx+disp8]; POP
+    () => [0x70 + (next() & 15), 0x01, 0x40 + pick(REGS)], // Jcc over an INC
+    () => [0x0f, 0x80 + (next() & 15), 0x01, 0x00, 0x00, 0x00, 0x48 + pick(REGS)],
+    () => [0xeb, 0x01, 0x90], () => [0xe9, 0x01, 0x00, 0x00, 0x00, 0x90], () => [0x90],
+    () => [0xe8, 0x02, 0x00, 0x00, 0x00, 0xeb, 0x01, 0xc3], // call over a jmp to a ret, which returns to the jmp
+    () => [0xe8, 0x00, 0x00, 0x00, 0x00, 0x58 + pick(REGS)], // call the next instruction, pop the return address
+    () => [0x83, 0xe7, 0x3f], // and edi, 0x3f: keep the SIB index in the data area
+  ];
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) {
+    out.push(...pick(forms)());
+    if (next() % 3 === 0) out.push(0x9c, 0x8f, 0x83, ...u32(LOG - DATA + (log++ & 0x1ff) * 4)); // pushfd; pop [ebx+log]
+  }
+  out.push(0xf4);
+  return out;
+}
+
+function runProgram(code: number[], wasmInterp: boolean, seed: number): ReturnType<typeof machine> {
+  const m = machine(wasmInterp, 1 << 15);
+  const next = rng(seed * 7 + 3);
+  for (let i = 0; i < 0x1000; i++) m.mem.ram[DATA + i] = next() & 0xff;
+  m.mem.load(CODE, new Uint8Array(code));
+  m.cpu.setFlatProtectedMode(CODE, { esp: STACK, ebx: DATA, edi: 8, eax: next(), ecx: next(), edx: next(), ebp: next(), esi: next() });
+  m.cpu.run(100_000);
+  return m;
+}
+
+describe('the WebAssembly interpreter against the JavaScript interpreter', () => {
+  it('generated programs over every form it runs: the same registers, EFLAGS (logged after many instructions), memory and count', () => {
+    let inWasm = 0, total = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const code = program(rng(seed), 120);
+      const a = runProgram(code, false, seed), b = runProgram(code, true, seed);
+      expect(state(b, 4 << 20), `seed ${seed}`).toEqual(state(a, 4 << 20));
+      expect(a.cpu.halted && b.cpu.halted).toBe(true);
+      expect(a.cpu.insnsInWasmInterp).toBe(0);
+      inWasm += b.cpu.insnsInWasmInterp; total += b.clock.instructions;
+    }
+    // most of them ran in WebAssembly (the rest: PUSHFD, POP m32, 16-bit ALU, MUL, RCL, the HLT, TLB misses)
+    expect(inWasm / total).toBeGreaterThan(0.5);
+  });
+
+  it('random code in flat protected mode (faults into random handlers): the same state after every run', () => {
+    let inWasm = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const ra = rng(seed), rb = rng(seed);
+      const a = machine(false), b = machine(true);
+      for (let round = 0; round < 40; round++) {
+        fillRandom(a.mem.ram, ra); fillRandom(b.mem.ram, rb);
+        a.cpu.reset(); b.cpu.reset();
+        enterRandomFlat(a.cpu, a.mem.ram, ra, { esp: 0x80000 }); enterRandomFlat(b.cpu, b.mem.ram, rb, { esp: 0x80000 });
+        const ea = a.cpu.run(3000), eb = b.cpu.run(3000);
+        expect(eb, `seed ${seed} round ${round}`).toBe(ea);
+        expect(state(b), `seed ${seed} round ${round}`).toEqual(state(a));
+      }
+      inWasm += b.cpu.insnsInWasmInterp;
+    }
+    expect(inWasm).toBeGreaterThan(10_000);
+  });
+
+  it('hands back what it cannot finish: an operand across a page, MMIO, code written just before it runs, instructions across a page', () => {
+    const far = CODE + 0x1ff0; // 16 bytes before a page's end
+    const code = [
+      0xb8, 0x44, 0x33, 0x22, 0x11, // mov eax, 0x11223344
+      0x89, 0x83, 0xfe, 0x0f, 0x00, 0x00, // mov [ebx+0xffe], eax: across the data page's end
+      0x8b, 0x0d, 0x20, 0x00, 0xe0, 0xfe, // mov ecx, [0xfee00020]: the local APIC's ID register (MMIO)
+      0xc6, 0x05, ...le(CODE + 25), 0x07, // mov byte [CODE+25], 7: the immediate of the next instruction
+      0xb2, 0x01, // mov dl, 1 (runs as mov dl, 7)
+      0xe9, ...le(far - (CODE + 31)), // jmp far
+    ];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.mem.load(far, new Uint8Array([...Array<number>(20).fill(0x42), 0xf4])); // 20 x inc edx across the page's end; hlt
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, ebx: DATA });
+      m.cpu.run(1000);
+      return m;
+    };
+    const a = run(false), b = run(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(b.cpu.getReg('edx') & 0xff).toBe(27); // 7 from the written immediate, then 20 INCs
+    const dv = new DataView(b.mem.ram.buffer, b.mem.ram.byteOffset);
+    expect(dv.getUint32(DATA + 0xffe, true)).toBe(0x11223344);
+    expect(b.cpu.insnsInWasmInterp).toBeGreaterThanOrEqual(5);
+  });
+
+  it('keeps the run loop\'s visit counts: a hot loop compiles the same blocks at the same instruction counts', () => {
+    // ecx = 100000: a loop of ALU work and a memory add, then HLT (its blocks wait for a batch, then run)
+    const code = [0xb9, 0xa0, 0x86, 0x01, 0x00, 0x31, 0xc0, 0x01, 0xc8, 0x01, 0x43, 0x10, 0xd1, 0xe0, 0x49, 0x75, 0xf6, 0xf4];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, ebx: DATA });
+      // short runs, as a machine's timers make them: the tier looks for finished batches after each
+      while (!m.cpu.halted) m.cpu.run(1000);
+      return m;
+    };
+    const a = run(false), b = run(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(a.cpu.insnsInBlocks).toBeGreaterThan(400_000);
+    expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(0);
+  });
+
+  it('where the host refuses a synchronous compile (a browser main thread): JavaScript alone until the module arrives', async () => {
+    const code = [0xb9, 0xa0, 0x86, 0x01, 0x00, 0x31, 0xc0, 0x01, 0xc8, 0x01, 0x43, 0x10, 0xd1, 0xe0, 0x49, 0x75, 0xf6, 0xf4];
+    const start = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, ebx: DATA });
+      return m;
+    };
+    const a = start(false);
+    a.cpu.run(1_000_000);
+    clearInterpreterModule();
+    const Module = WebAssembly.Module;
+    let refused = 0;
+    // as Chrome's main thread refuses a synchronous compile above 4 KB
+    (WebAssembly as { Module: typeof WebAssembly.Module }).Module = function (bytes: BufferSource) {
+      if ((bytes as Uint8Array).byteLength > 4096) { refused++; throw new RangeError('WebAssembly.Module(): Buffer size is over the limit'); }
+      return new Module(bytes);
+    } as unknown as typeof WebAssembly.Module;
+    try {
+      const b = start(true);
+      b.cpu.run(10_000);
+      expect(refused).toBeGreaterThan(0);
+      expect(b.cpu.insnsInWasmInterp).toBe(0);
+      await new Promise((r) => setTimeout(r, 100)); // the host compiles in the background meanwhile
+      b.cpu.run(1_000_000);
+      expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(0);
+      const arch = (m: ReturnType<typeof machine>): unknown => { const { blocks, inBlocks, ...rest } = state(m, 4 << 20); void blocks; void inBlocks; return rest; };
+      expect(arch(b)).toEqual(arch(a));
+    } finally {
+      (WebAssembly as { Module: typeof WebAssembly.Module }).Module = Module;
+    }
+  });
+});
