@@ -39,10 +39,16 @@ const JIT_THRESHOLD = 16384;
  * background tier-up), so short blocks wait longer: Linux's 1,600-instruction blake2s_compress_generic, visited
  * ~1,600 times from a start after a REP MOVS, never reached a visit threshold and ran 9.7 M instructions
  * interpreted. A start the tier cannot compile becomes a JavaScript block after JIT_THRESHOLD visits.
+ *
+ * The interpreter in WebAssembly (jit/wasm/interpreter.ts) runs warm code several times faster than the JavaScript
+ * one did, so a compile now has to save more to pay: 256 / 65,536 / 4,096 before it, 2,048 / 524,288 / 16,384 since
+ * (Linux boot: 346 blocks in 211 modules → 101 in 62; 174.4 M instructions in blocks instead of 194.6 M, 45.5 M in
+ * the WebAssembly interpreter; first boot -15% CPU in 8 of 8 alternating pairs, second -4%). 1,024 / 262,144 was
+ * about as good; 4,096 / 1,048,576 slower on a first boot (+4.5%).
  */
-const WASM_FIRST = 256;
-const WASM_WORK = 65_536;
-const WASM_THRESHOLD = 4096;
+const WASM_FIRST = 2048;
+const WASM_WORK = 524_288;
+const WASM_THRESHOLD = 16384;
 /** The compiler may compile one instruction per this many retired ones on average... */
 const COMPILE_EVERY = 16;
 /** ...and save up this many (a guest's start-up compiles its working set at once). */
@@ -80,14 +86,14 @@ export interface CpuOptions {
   lapic?: boolean;
   /**
    * Compile hot blocks into JS functions (default true). `jitThreshold` is how
-   * many times a block start is seen before it is compiled (default 4096; 0 =
+   * many times a block start is seen before it is compiled (default 16384; 0 =
    * compile on first sight, used to test the compiler against the corpus).
    */
   jit?: boolean;
   jitThreshold?: number;
   /**
    * Compile warm blocks to WebAssembly first (jit/wasm/; default true where the host has WebAssembly and the CPU owns
-   * its memory's arena), after `wasmThreshold` visits (default 4096, fewer for long blocks: see WASM_WORK; at most
+   * its memory's arena), after `wasmThreshold` visits (default 16384, fewer for long blocks: see WASM_WORK; at most
    * `jitThreshold`).
    */
   wasm?: boolean;

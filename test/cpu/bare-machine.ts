@@ -19,6 +19,8 @@ export function runBare(code: number[], o: {
   wasm?: boolean;
   /** guest RAM (default 4 MiB) */
   memBytes?: number;
+  /** instructions to run at most (default 1,000,000) */
+  budget?: number;
 }): BareRun {
   const mem = new PhysMemory(o.memBytes ?? 4 << 20);
   const clock = new VirtualClock();
@@ -33,6 +35,6 @@ export function runBare(code: number[], o: {
     cpu.setFlatProtectedMode(0x100000, { esp: 0x80000 });
   }
   o.setup?.(mem, cpu);
-  const exit = cpu.run(1_000_000);
+  const exit = cpu.run(o.budget ?? 1_000_000);
   return { exit, insns: clock.instructions, inBlocks: cpu.insnsInBlocks, cpu, mem };
 }

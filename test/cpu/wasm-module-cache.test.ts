@@ -7,15 +7,15 @@ import { clearModuleCache, MODULE_CACHE_BYTES, moduleCacheStats, moduleFor } fro
 import { le32, runBare } from './bare-machine.js';
 
 const DATA = 0x200000;
-// mov ecx, 20000 / mov esi, DATA / l: add eax,[esi+8] / xor [esi+4],eax / add ebx,eax / rol ebx,3 / dec ecx / jnz l / hlt
+// mov ecx, 100000 / mov esi, DATA / l: add eax,[esi+8] / xor [esi+4],eax / add ebx,eax / rol ebx,3 / dec ecx / jnz l / hlt
 const LOOP = [
-  0xb9, ...le32(20000), 0xbe, ...le32(DATA),
+  0xb9, ...le32(100000), 0xbe, ...le32(DATA),
   0x03, 0x46, 0x08, 0x31, 0x46, 0x04, 0x01, 0xc3, 0xc1, 0xc3, 0x03, 0x49, 0x75, 0xf2, 0xf4,
 ];
 
-/** `jitThreshold` 2000: the loop's start is first tried after 256 visits and compiled after 2,048 (cpu.ts WASM_FIRST) */
+/** `jitThreshold` 8000: the loop's start is first tried after 2,048 visits (cpu.ts WASM_FIRST) and compiled after 8,192 */
 function run(tier: 'interp' | 'wasm', memBytes = 4 << 20) {
-  const { exit, insns, inBlocks, cpu, mem } = runBare(LOOP, { jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 2000, memBytes });
+  const { exit, insns, inBlocks, cpu, mem } = runBare(LOOP, { jit: tier === 'wasm', wasm: tier === 'wasm', real: false, dataBytes: 0x1000, jitThreshold: 8000, memBytes, budget: 2_000_000 });
   return {
     exit, insns, inBlocks, modules: cpu.wasmTier?.modules ?? 0, adopted: cpu.wasmTier?.adopted ?? 0, error: cpu.wasmTier?.error ?? null,
     regs: ['eax', 'ebx', 'ecx', 'esi', 'eip', 'eflags'].map((r) => cpu.getReg(r)),
@@ -52,10 +52,10 @@ describe('the WebAssembly tier keeps its compiled modules for the process', () =
     expect(second.adopted).toBeGreaterThan(0); // modules of the first, instantiated for blocks of theirs
     expect(second.adopted).toBeLessThanOrEqual(first.modules);
     expect(afterSecond.blockHits).toBeGreaterThan(afterFirst.blockHits);
-    // the first machine's loop ran interpreted until its batch compiled (2,048 visits and more), the second's only
-    // until its first try at the 256th visit
-    expect(first.insns - first.inBlocks).toBeGreaterThan(2048 * 6);
-    expect(second.insns - second.inBlocks).toBeLessThan(300 * 6);
+    // the first machine's loop ran interpreted until its batch compiled (8,192 visits and more), the second's only
+    // until its first try at the 2,048th visit
+    expect(first.insns - first.inBlocks).toBeGreaterThan(8192 * 6);
+    expect(second.insns - second.inBlocks).toBeLessThan(2100 * 6);
     for (const r of [first, second]) {
       expect(r.error).toBeNull();
       expect(r.inBlocks).toBeGreaterThan(r.insns / 2);

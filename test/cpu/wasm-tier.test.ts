@@ -248,22 +248,22 @@ describe('random bytes as flat 32-bit code: the WebAssembly tier compiling at fi
 
 describe('warm-up with the default thresholds: long straight-line code after a REP string instruction compiles', () => {
   // top: mov ecx, 4 / mov esi, DATA / mov edi, DATA+0x100 / rep movsb / 300 x add eax, ebx / dec edx / jnz top
-  // (EDX = 600). The block at `top` is 4 instructions long and stops at REP MOVSB, which neither compiler starts a
+  // (EDX = 6000). The block at `top` is 4 instructions long and stops at REP MOVSB, which neither compiler starts a
   // block with: the run loop must look for a block right after it (fast-paths.ts: after a REP string instruction),
-  // and the 300-instruction block there compiles after 256 visits because its length makes it worth it
-  // (cpu.ts WASM_WORK), not after the 4,096 visits a short block waits.
-  const code = [0xba, ...le32(600), 0xbb, ...le32(3),
+  // and the 300-instruction block there compiles at its first try, 2,048 visits, because its length makes it worth
+  // it (cpu.ts WASM_WORK), not after the 16,384 visits a short block waits.
+  const code = [0xba, ...le32(6000), 0xbb, ...le32(3),
     0xb9, ...le32(4), 0xbe, ...le32(DATA), 0xbf, ...le32(DATA + 0x100), 0xf3, 0xa4,
     ...Array.from({ length: 300 }, () => [0x01, 0xd8]).flat(), 0x4a];
   code.push(0x0f, 0x85, ...le32(10 - (code.length + 6)), 0xf4); // jnz top (top = offset 10)
-  it('runs the loop compiled from a few hundred iterations on, agreeing with the interpreter', () => {
-    const go = (jit: boolean) => runBare(code, { jit, wasm: true, real: false, dataBytes: 0x200, jitThreshold: 16384 });
+  it('runs the loop compiled from a few thousand iterations on, agreeing with the interpreter', () => {
+    const go = (jit: boolean) => runBare(code, { jit, wasm: true, real: false, dataBytes: 0x200, jitThreshold: 16384, budget: 4_000_000 });
     const i = go(false), w = go(true);
     expect(w.exit).toBe('halted-cli');
     expect(w.cpu.getReg('eax')).toBe(i.cpu.getReg('eax'));
-    expect(w.cpu.getReg('eax')).toBe(600 * 300 * 3);
+    expect(w.cpu.getReg('eax')).toBe(6000 * 300 * 3);
     expect(w.insns).toBe(i.insns);
-    // compiled from a few hundred iterations on (256 visits, then its batch waits up to 65,536 instructions)
-    expect(w.inBlocks).toBeGreaterThan(600 * 300 / 5);
+    // compiled from ~3,000 iterations on (2,048 visits, then its batch waits up to 262,144 instructions), not 16,384
+    expect(w.inBlocks).toBeGreaterThan(6000 * 300 / 3);
   });
 });
