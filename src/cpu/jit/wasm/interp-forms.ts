@@ -1,10 +1,10 @@
 /**
- * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (no prefix) that make up most of what
+ * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (and 66-prefixed MOVs) that make up most of what
  * a Linux kernel runs outside its compiled blocks. Each form reads its bytes after the opcode, checks every access
  * before it changes anything (interp-writer.ts), and then either falls off its end (EIP: the next instruction) or
  * branches to 'done' with EIP set (a jump). Anything else goes to 'unsup': the JavaScript interpreter runs it.
- * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts compares
- * instruction by instruction.
+ * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to
+ * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
 import { A_REGS, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
 import {

@@ -10,7 +10,8 @@
  *   interpreter does not know, leaves to the label 'unsup' with EIP at its start, for the JavaScript interpreter to
  *   run as it would have anyway (faults, MMIO, code pages, page crossings).
  * - Segments are flat (the caller runs it only while CS, DS, ES and SS have base 0 and a 4 GiB limit, with 32-bit
- *   code and stack), and there are no prefixes (a prefixed instruction is 'unsup'): an offset is the linear address.
+ *   code and stack), and takes no segment prefix (any prefix but 66 before a MOV is 'unsup'): an offset is the linear
+ *   address.
  */
 import { A_BITS, A_DST, A_FLAGS, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
 import { WasmWriter } from './wasm-writer.js';
