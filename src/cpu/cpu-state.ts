@@ -18,7 +18,7 @@ export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI 
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800;
 export const IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, ID = 0x200000;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
-const SZP = SF | ZF | PF;
+export const SZP = SF | ZF | PF;
 
 // Lazy-flag kinds: how CF/OF/AF derive from (dst, src, res).
 export const K_ADD = 0, K_SUB = 1, K_LOGIC = 2;

@@ -7,9 +7,8 @@
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
 import { A_REGS, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
-import {
-  CF, InterpWriter, K_ADD, K_LOGIC, K_SUB, ARITH, L_D, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_T,
-} from './interp-writer.js';
+import { ARITH, CF, K_ADD, K_LOGIC, K_SUB } from '../../cpu-state.js';
+import { InterpWriter, L_D, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_T } from './interp-writer.js';
 
 export interface Form {
   readonly ops: readonly number[];

@@ -14,11 +14,9 @@
  *   address.
  */
 import { A_BITS, A_DST, A_FLAGS, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { AF, ARITH, CF, K_ADD, K_LOGIC, K_SUB, OF, SZP, ZF } from '../../cpu-state.js';
 import { WasmWriter } from './wasm-writer.js';
 
-/** cpu-state.ts: the six arithmetic flags, and the lazy kinds */
-export const CF = 0x1, ZF = 0x40, OF = 0x800, ARITH = 0x8d5, SZP = 0xc4;
-export const K_ADD = 0, K_SUB = 1, K_LOGIC = 2;
 
 // parameters of run(max, acc, thr, ns)
 export const P_MAX = 0, P_ACC = 1, P_THR = 2, P_NS = 3;
@@ -78,7 +76,7 @@ export class InterpWriter {
   setReg16(l: number, val: () => void): this { this.w.get(l).i32(2).shl(); val(); this.w.store16(A_REGS); return this; }
   regN(n: number): this { this.w.i32(0).load(A_REGS + 4 * n); return this; }
   setRegN(n: number, val: () => void): this { this.w.i32(0); val(); this.w.store(A_REGS + 4 * n); return this; }
-  /** the byte of 8-bit register number `l` (AL CL DL BL AH CH DH BH) in the register area */
+  /** the byte of 8-bit register number `l` (AL CL DL BL AH CH DH BH) in the register area (cpu-state.ts R8, computed) */
   private reg8At(l: number): void { this.w.get(l).i32(3).and().i32(2).shl().get(l).i32(2).shrU().or(); }
   reg8(l: number): this { this.reg8At(l); this.w.load8u(A_REGS); return this; }
   setReg8(l: number, val: () => void): this { this.reg8At(l); val(); this.w.store8(A_REGS); return this; }
@@ -247,7 +245,7 @@ export class InterpWriter {
     this.else_();
     w.get(L_D).get(L_T).shrS().set(L_R); w.get(L_D).get(L_T).i32(1).sub().shrS().i32(1).and().set(L_S); w.i32(0).set(L_U);
     this.end().end();
-    w.i32(0).i32(0).load(A_FLAGS).i32(~(CF | OF | 0x10)).and().get(L_S).or().get(L_U).i32(11).shl().or().store(A_FLAGS);
+    w.i32(0).i32(0).load(A_FLAGS).i32(~(CF | OF | AF)).and().get(L_S).or().get(L_U).i32(11).shl().or().store(A_FLAGS);
     w.i32(0).get(L_R).store(A_RES).i32(0).i32(32).store(A_BITS).i32(0).i32(SZP).store(A_MASK);
     return this;
   }
