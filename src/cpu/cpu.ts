@@ -14,6 +14,7 @@ import { defineEvent, hex, Trace } from '../trace/trace.js';
 import { CS, CpuState, DFV, ES, FAULT, FS, GS, IF, LDTR, RF, SS, TR, DS, SEG_UNUSABLE, u32 } from './cpu-state.js';
 import { LocalApic } from './lapic.js';
 import { INTERP_LOOP } from './opcode-table.js';
+import type { InterpLoop } from './fast-paths.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { canStartBlock, compileBlock } from './jit/compile.js';
@@ -131,6 +132,9 @@ const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
  * 308,000 block starts interpreted for that (22,000 at 65,536, the same instructions retired).
  */
 const CHUNK = 65536;
+
+/** Cpu.interpretFlat's answers: runChunk looks for a block at EIP, or may not start one there, or returns. */
+const FLAT_START = 0, FLAT_NO_START = 1, FLAT_RETURN = 2;
 
 export class Cpu extends CpuState {
   readonly io: PortIO;
@@ -620,22 +624,11 @@ export class Cpu extends CpuState {
             }
           }
           atStart = true;
-          // The WebAssembly interpreter, in flat 32-bit code (jit/wasm/interpreter.ts): up to `end` or a block start
-          // with something to do here, or to an instruction it leaves to the JavaScript interpreter, which then runs
-          // that one instruction. Whether the instruction after it may start a block is decided as the JavaScript
-          // interpreter's loop decides it (fast-paths.ts), so both keep the same visit counts.
+          // The WebAssembly interpreter, in flat 32-bit code (jit/wasm/interpreter.ts): see interpretFlat
           if (this.wasmInterp && this.jit && this.segBase[CS] === 0 && flat(this) && this.wasmTier!.interpreterReady()) {
-            const done = this.wasmTier!.interpret(this, end - this.retired, nextStart);
-            this.retired += done;
-            this.blockStats[2]! += done;
-            if (this.interpExit !== EXIT_UNSUPPORTED) continue;
-            const at = this.eipI32;
-            interp(this, this.retired + 1, false);
-            if (this.breakLoop) {
-              if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
-              return;
-            }
-            atStart = (done === 0 && nextStart) || this.rep !== 0 || ((this.eipI32 - at - 1) >>> 0) >= 15;
+            const r = this.interpretFlat(end, nextStart, interp);
+            if (r === FLAT_RETURN) return;
+            atStart = r === FLAT_START;
             continue;
           }
           // interpreted instructions (fast-paths.ts makeInterpLoop), up to `end`, a breakLoop or (jit on) a block
@@ -661,6 +654,39 @@ export class Cpu extends CpuState {
         this.deliverException(this.excVec, this.excHasErr, this.excErr);
         if (this.breakLoop) return;
       }
+    }
+  }
+
+  /**
+   * Flat 32-bit code in the WebAssembly interpreter (jit/wasm/interpreter.ts), up to `end`, a block start with
+   * something to do there, or a breakLoop. An instruction it leaves to the JavaScript interpreter runs there alone,
+   * and the WebAssembly interpreter goes on after it unless a block may start there: whether one may is decided as
+   * the JavaScript interpreter's loop decides it (fast-paths.ts), so both keep the same visit counts. Returns
+   * FLAT_START (runChunk looks for a block at EIP), FLAT_NO_START (it may not start one there) or FLAT_RETURN.
+   *
+   * A method of its own, with its loop, on purpose: inlined into runChunk, the call into WebAssembly and the lazy
+   * flags' copies tripled the size of each of runChunk's optimising compiles (a dozen a boot, each after a path that
+   * first runs after the last one: the first block, the first fault).
+   */
+  private interpretFlat(end: number, nextStart: boolean, interp: InterpLoop): number {
+    const tier = this.wasmTier!;
+    for (;;) {
+      const done = tier.interpret(this, end - this.retired, nextStart);
+      this.retired += done;
+      this.blockStats[2]! += done;
+      if (this.interpExit !== EXIT_UNSUPPORTED) return FLAT_START;
+      const at = this.eipI32;
+      this.insnStartI32 = at;
+      interp(this, this.retired + 1, false);
+      if (this.breakLoop) {
+        // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
+        if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
+        return FLAT_RETURN;
+      }
+      if ((done === 0 && nextStart) || this.rep !== 0 || ((this.eipI32 - at - 1) >>> 0) >= 15) return FLAT_START;
+      // the instruction may have loaded a segment (a null DS, another CS) or left 32-bit code: runChunk decides again
+      if (this.retired >= end || this.segBase[CS] !== 0 || !flat(this)) return FLAT_NO_START;
+      nextStart = false;
     }
   }
 

@@ -25,6 +25,8 @@ export const A_INSN = 60, A_EIP = 64, A_DONE = 68;
 export const A_CUR = 72, A_CHAIN = 76, A_STOP = 80;
 /** Why the WebAssembly interpreter returned (jit/wasm/interpreter.ts EXIT_*). */
 export const A_IEXIT = 84;
+/** 32 bytes: the WebAssembly interpreter's copy of a page's last 16 bytes and the next page's first 16 (interpreter.ts) */
+export const A_FETCH = 0x100;
 /**
  * Blocks the dispatcher may chain to without returning to JavaScript: HT_SLOTS entries of HT_ENTRY bytes, indexed
  * by the linear EIP's hash: linear EIP, CS base, table index, instructions, and the TLB epoch the block was last

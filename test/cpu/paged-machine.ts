@@ -16,11 +16,12 @@ export interface PagedRun { cpu: Cpu; ram: Uint8Array; exit: string; vector: num
  * `jit`), and report the exception vector whose handler halted (-1 when none did).
  */
 export function runPaged(
-  code: number[], o: { notPresent: number[]; setup?: (ram: Uint8Array) => void; jit?: boolean },
+  code: number[],
+  o: { notPresent: number[]; setup?: (ram: Uint8Array) => void; jit?: boolean; jitThreshold?: number; wasmInterp?: boolean },
 ): PagedRun {
   const mem = new PhysMemory(4 << 20);
-  // jit: every block start compiles at its first visit (and runs compiled from the second)
-  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: o.jit ?? false, jitThreshold: 0 });
+  // jit: every block start compiles at its first visit (and runs compiled from the second), unless jitThreshold says
+  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: o.jit ?? false, jitThreshold: o.jitThreshold ?? 0, wasmInterp: o.wasmInterp ?? false });
   const ram = mem.ram;
   ram.set([0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0, 0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0], GDT);
   for (let v = 0; v < 32; v++) {

@@ -6,9 +6,9 @@
  * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
-import { A_REGS, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
-import { ARITH, CF, K_ADD, K_LOGIC, K_SUB } from '../../cpu-state.js';
-import { InterpWriter, L_D, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_T } from './interp-writer.js';
+import { A_BITS, A_FLAGS, A_MASK, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { AF, ARITH, CF, K_ADD, K_LOGIC, K_SUB, OF, RF, SZP, VM } from '../../cpu-state.js';
+import { F_MAT, InterpWriter, L_D, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_T, L_U, P_NS } from './interp-writer.js';
 
 export interface Form {
   readonly ops: readonly number[];
@@ -29,6 +29,42 @@ const jcc = (g: InterpWriter): void => {
   g.next(); w.set(L_EIP);
   g.cond(L_G); g.if_(); w.get(L_EIP).get(L_D).add().set(L_EIP); g.end();
   g.br('done');
+};
+
+/** INC (L_G 0) or DEC (1) of L_D into L_R, keeping CF (ops-alu.ts incDec) */
+const incDec = (g: InterpWriter, bits: number): void => {
+  const w = g.w;
+  w.i32(1).set(L_S); g.keepCF();
+  w.get(L_G); g.if_(); w.get(L_D).i32(1).sub().set(L_R); g.lazy(K_SUB, bits, ARITH & ~CF);
+  g.else_(); w.get(L_D).i32(1).add().set(L_R); g.lazy(K_ADD, bits, ARITH & ~CF); g.end();
+};
+/** group 3's TEST (L_G 0, its immediate after the operand), NOT (2) or NEG (3) of the r/m operand; 1 and 4-7: JavaScript's */
+const group3 = (g: InterpWriter, bits: number): void => {
+  const w = g.w;
+  g.rdE(bits, true);
+  w.get(L_G).eqz(); g.if_();
+  if (bits === 8) g.u8(); else if (bits === 16) g.u16(); else g.u32();
+  w.get(L_D).and().set(L_R); g.lazy(K_LOGIC, bits);
+  g.else_(); w.get(L_G).i32(2).eq(); g.if_(); w.get(L_D).i32(-1).xor().set(L_R);
+  g.else_(); w.get(L_D).set(L_S).i32(0).set(L_D).get(L_D).get(L_S).sub().set(L_R); g.lazy(K_SUB, bits); // NEG: 0 - v
+  g.end();
+  g.wrE(bits, L_R);
+  g.end();
+};
+/**
+ * BT (L_G 4), BTS, BTR or BTC of bit L_T of L_D: CF from the bit, the rest of EFLAGS kept (ops-shift.ts bitTest);
+ * all but BT write the operand back
+ */
+const bitOp = (g: InterpWriter): InterpWriter => {
+  const w = g.w;
+  g.setFlagBits(CF, () => { w.get(L_D).get(L_T).shrU().i32(1).and(); });
+  w.get(L_G).i32(4).ne(); g.if_();
+  w.i32(1).get(L_T).shl().set(L_S);
+  w.get(L_G).i32(5).eq(); g.if_(); w.get(L_D).get(L_S).or().set(L_R);
+  g.else_(); w.get(L_G).i32(6).eq(); g.if_(); w.get(L_D).get(L_S).i32(-1).xor().and().set(L_R);
+  g.else_(); w.get(L_D).get(L_S).xor().set(L_R); g.end(); g.end();
+  g.wrE(32, L_R);
+  return g.end();
 };
 
 export const FORMS: readonly Form[] = [
@@ -126,10 +162,8 @@ export const FORMS: readonly Form[] = [
   // INC/DEC r32
   { ops: range(0x40, 16), body: (g) => {
     const w = g.w;
-    w.get(L_OP).i32(7).and().set(L_RM); g.reg(L_RM); w.set(L_D).i32(1).set(L_S);
-    g.keepCF();
-    w.get(L_OP).i32(8).and(); g.if_(); w.get(L_D).i32(1).sub().set(L_R); g.lazy(K_SUB, 32, ARITH & ~CF);
-    g.else_(); w.get(L_D).i32(1).add().set(L_R); g.lazy(K_ADD, 32, ARITH & ~CF); g.end();
+    w.get(L_OP).i32(7).and().set(L_RM).get(L_OP).i32(8).and().set(L_G);
+    g.reg(L_RM); w.set(L_D); incDec(g, 32);
     g.setReg(L_RM, () => { w.get(L_R); });
   } },
   // group 2, Ev: ROL ROR SHL SHR SAR by imm8 (C1), 1 (D1), CL (D3); a count of 0 changes no flag (RCL/RCR, SAL /6: JavaScript's)
@@ -147,18 +181,7 @@ export const FORMS: readonly Form[] = [
     const w = g.w;
     g.modrm(); w.get(L_RG).set(L_G);
     w.get(L_G).i32(1).eq().get(L_G).i32(3).gtU().or(); g.brIf('unsup');
-    const op = (bits: number): void => {
-      g.rdE(bits, true);
-      w.get(L_G).eqz(); g.if_();
-      if (bits === 8) g.u8(); else g.u32();
-      w.get(L_D).and().set(L_R); g.lazy(K_LOGIC, bits);
-      g.else_(); w.get(L_G).i32(2).eq(); g.if_(); w.get(L_D).i32(-1).xor().set(L_R);
-      g.else_(); w.get(L_D).set(L_S).i32(0).set(L_D).get(L_D).get(L_S).sub().set(L_R); g.lazy(K_SUB, bits); // NEG: 0 - v
-      g.end();
-      g.wrE(bits, L_R);
-      g.end();
-    };
-    w.get(L_OP).i32(0xf6).eq(); g.if_(); op(8); g.else_(); op(32); g.end();
+    w.get(L_OP).i32(0xf6).eq(); g.if_(); group3(g, 8); g.else_(); group3(g, 32); g.end();
   } },
   // group 5, Ev: INC DEC CALL JMP PUSH
   { ops: [0xff], body: (g) => {
@@ -166,9 +189,7 @@ export const FORMS: readonly Form[] = [
     g.modrm(); w.get(L_RG).set(L_G);
     w.get(L_G).i32(3).eq().get(L_G).i32(5).eq().or().get(L_G).i32(7).eq().or(); g.brIf('unsup');
     w.get(L_G).i32(2).ltU(); g.if_();
-    g.rdE(32, true); w.i32(1).set(L_S); g.keepCF();
-    w.get(L_G); g.if_(); w.get(L_D).i32(1).sub().set(L_R); g.lazy(K_SUB, 32, ARITH & ~CF);
-    g.else_(); w.get(L_D).i32(1).add().set(L_R); g.lazy(K_ADD, 32, ARITH & ~CF); g.end();
+    g.rdE(32, true); incDec(g, 32);
     g.wrE(32, L_R).br('seq');
     g.end();
     g.rdE(32, false);
@@ -209,15 +230,93 @@ export const FORMS: readonly Form[] = [
   } },
   { ops: range(0x70, 16), body: (g) => { g.s8(); g.w.set(L_D).get(L_OP).i32(15).and().set(L_G); jcc(g); } },
   { ops: [0x90], body: () => {} }, // NOP
-  // an operand-size prefix: MOV Ew,Gw / Gw,Ew / Ew,imm16 (66 89, 66 8B, 66 C7 /0)
+  // an operand-size prefix: MOV Ew,Gw / Gw,Ew / Ew,imm16 (66 89, 66 8B, 66 C7 /0), the ALU forms, TEST, INC/DEC
+  // and group 3's TEST NOT NEG on 16 bits (the lazy flags of a 16-bit result: cpu-state.ts setLazy)
   { ops: [0x66], body: (g) => {
     const w = g.w;
     g.u8(); w.set(L_OP);
     w.get(L_OP).i32(0x89).eq(); g.if_(); g.modrm().dest().put(16, () => g.reg16(L_RG)).br('seq'); g.end();
     w.get(L_OP).i32(0x8b).eq(); g.if_(); g.modrm().rdE(16, false).setReg16(L_RG, () => { w.get(L_D); }).br('seq'); g.end();
-    w.get(L_OP).i32(0xc7).ne(); g.brIf('unsup');
+    w.get(L_OP).i32(0xc7).eq(); g.if_();
     g.modrm(); w.get(L_RG); g.brIf('unsup');
-    g.dest().u16(); w.set(L_D); g.put(16, () => { w.get(L_D); });
+    g.dest().u16(); w.set(L_D); g.put(16, () => { w.get(L_D); }).br('seq');
+    g.end();
+    // ALU Ew,Gw (x1), Gw,Ew (x3), AX,imm16 (x5)
+    w.get(L_OP).i32(0x40).ltU(); g.if_();
+    aluOp(g); w.get(L_OP).i32(7).and().set(L_T);
+    w.get(L_T).i32(1).eq(); g.if_();
+    g.modrm(); g.reg16(L_RG); w.set(L_S); g.rdE(16, true).alu(16); unlessCmp(g, () => g.wrE(16, L_R)); g.br('seq');
+    g.end();
+    w.get(L_T).i32(3).eq(); g.if_();
+    g.modrm().rdE(16, false); w.get(L_D).set(L_S); g.reg16(L_RG); w.set(L_D);
+    g.alu(16); unlessCmp(g, () => g.setReg16(L_RG, () => { w.get(L_R); })); g.br('seq');
+    g.end();
+    w.get(L_T).i32(5).ne(); g.brIf('unsup');
+    g.regN(0); w.i32(0xffff).and().set(L_D); g.u16(); w.set(L_S);
+    g.alu(16); unlessCmp(g, () => { w.i32(0).get(L_R).store16(A_REGS); }); g.br('seq');
+    g.end();
+    // group 1: 81 Ew,imm16, 83 Ew,imm8 (sign-extended)
+    w.get(L_OP).i32(0xfd).and().i32(0x81).eq(); g.if_();
+    g.modrm(); w.get(L_RG).set(L_G); g.rdE(16, true);
+    w.get(L_OP).i32(0x83).eq(); g.select(() => { g.s8(); }, () => { g.u16(); }); w.i32(0xffff).and().set(L_S);
+    g.alu(16); unlessCmp(g, () => g.wrE(16, L_R)); g.br('seq');
+    g.end();
+    // TEST Ew,Gw; TEST AX,imm16
+    w.get(L_OP).i32(0x85).eq(); g.if_();
+    g.modrm().rdE(16, false); w.get(L_D); g.reg16(L_RG); w.and().set(L_R); g.lazy(K_LOGIC, 16).br('seq');
+    g.end();
+    w.get(L_OP).i32(0xa9).eq(); g.if_();
+    g.regN(0); g.u16(); w.and().set(L_R); g.lazy(K_LOGIC, 16).br('seq');
+    g.end();
+    // INC/DEC r16
+    w.get(L_OP).i32(0xf0).and().i32(0x40).eq(); g.if_();
+    w.get(L_OP).i32(7).and().set(L_RM).get(L_OP).i32(8).and().set(L_G);
+    g.reg16(L_RM); w.set(L_D); incDec(g, 16);
+    g.setReg16(L_RM, () => { w.get(L_R); }).br('seq');
+    g.end();
+    // INC/DEC Ew (FF /0 /1)
+    w.get(L_OP).i32(0xff).eq(); g.if_();
+    g.modrm(); w.get(L_RG).set(L_G).get(L_G).i32(2).geU(); g.brIf('unsup');
+    g.rdE(16, true); incDec(g, 16); g.wrE(16, L_R).br('seq');
+    g.end();
+    // group 3 (F7): TEST NOT NEG
+    w.get(L_OP).i32(0xf7).ne(); g.brIf('unsup');
+    g.modrm(); w.get(L_RG).set(L_G);
+    w.get(L_G).i32(1).eq().get(L_G).i32(3).gtU().or(); g.brIf('unsup');
+    group3(g, 16);
+  } },
+  // MOV r8,imm8
+  { ops: range(0xb0, 8), body: (g) => { g.w.get(L_OP).i32(7).and().set(L_RM); g.u8(); g.w.set(L_D); g.setReg8(L_RM, () => { g.w.get(L_D); }); } },
+  // PAUSE (F3 90): a NOP after which a block may start, as after any REP-prefixed instruction (fast-paths.ts)
+  { ops: [0xf3], body: (g) => { g.u8(); g.w.i32(0x90).ne(); g.brIf('unsup'); g.w.i32(1).set(P_NS); } },
+  // PUSHFD: EFLAGS without VM and RF (ops-system.ts pushf)
+  { ops: [0x9c], body: (g) => { g.push(() => { g.w.call(F_MAT).i32(~(VM | RF)).and(); }); } },
+  // POP Ev (8F /0): ESP moves before the address is computed, and back if the store cannot be made here
+  // (ops-data.ts popE); the old ESP in L_S (ea uses L_T and L_U)
+  { ops: [0x8f], body: (g) => {
+    const w = g.w;
+    g.modrm(); w.get(L_RG); g.brIf('unsup');
+    g.regN(4); w.tee(L_S).set(L_LA); g.check(A_TLB_R, 4).load(4); w.set(L_D);
+    w.get(L_M).i32(0xc0).geU(); g.if_();
+    g.setRegN(4, () => { w.get(L_S).i32(4).add(); });
+    w.get(L_M).i32(7).and().set(L_RM); g.setReg(L_RM, () => { w.get(L_D); });
+    g.else_();
+    g.setRegN(4, () => { w.get(L_S).i32(4).add(); }).ea().setRegN(4, () => { w.get(L_S); });
+    g.check(A_TLB_W, 4);
+    g.setRegN(4, () => { w.get(L_S).i32(4).add(); }).store(4, () => { w.get(L_D); });
+    g.end();
+  } },
+  // IMUL Gv,Ev,imm32 / imm8: CF = OF = the signed product does not fit, SF ZF PF lazy from its low half, AF 0
+  // (ops-muldiv.ts imulTrunc, setShift)
+  { ops: [0x69, 0x6b], body: (g) => {
+    const w = g.w;
+    g.modrm().rdE(32, false);
+    w.get(L_OP).i32(0x6b).eq(); g.select(() => { g.s8(); }, () => { g.u32(); }); w.set(L_S);
+    w.get(L_D).get(L_S).mul().set(L_R);
+    w.get(L_D).i64ExtendS().get(L_S).i64ExtendS().i64Mul().i64(32).i64ShrS().wrap().get(L_R).i32(31).shrS().ne().set(L_U);
+    w.i32(0).i32(0).load(A_FLAGS).i32(~(CF | OF | AF)).and().get(L_U).i32(CF | OF).mul().or().store(A_FLAGS);
+    w.i32(0).get(L_R).store(A_RES).i32(0).i32(32).store(A_BITS).i32(0).i32(SZP).store(A_MASK);
+    g.setReg(L_RG, () => { w.get(L_R); });
   } },
   // 0F: Jcc rel32, SETcc Eb, BT BTS BTR BTC Ev,imm8, MOVZX / MOVSX Gv,Eb/Ew
   { ops: [0x0f], body: (g) => {
@@ -233,14 +332,35 @@ export const FORMS: readonly Form[] = [
     g.modrm(); w.get(L_RG).set(L_G).get(L_G).i32(4).ltU(); g.brIf('unsup');
     w.get(L_G).i32(4).eq(); g.if_(); g.rdE(32, false); g.else_(); g.rdE(32, true); g.end();
     g.u8(); w.i32(31).and().set(L_T);
-    g.setFlagBits(CF, () => { w.get(L_D).get(L_T).shrU().i32(1).and(); }); // ops-shift.ts bitTest
-    w.get(L_G).i32(4).ne(); g.if_();
-    w.i32(1).get(L_T).shl().set(L_S);
-    w.get(L_G).i32(5).eq(); g.if_(); w.get(L_D).get(L_S).or().set(L_R);
-    g.else_(); w.get(L_G).i32(6).eq(); g.if_(); w.get(L_D).get(L_S).i32(-1).xor().and().set(L_R);
-    g.else_(); w.get(L_D).get(L_S).xor().set(L_R); g.end(); g.end();
-    g.wrE(32, L_R);
+    bitOp(g).br('seq');
     g.end();
+    // BT BTS BTR BTC Ev,Gv (A3 AB B3 BB): a memory operand is the dword the signed bit offset falls in
+    w.get(L_OP).i32(0xe7).and().i32(0xa3).eq(); g.if_();
+    g.modrm(); w.get(L_OP).i32(3).shrU().i32(3).and().i32(4).add().set(L_G);
+    g.reg(L_RG); w.set(L_S); // the bit offset (ea uses L_T and L_U)
+    w.get(L_M).i32(0xc0).geU(); g.if_();
+    w.get(L_M).i32(7).and().set(L_RM); g.reg(L_RM); w.set(L_D);
+    g.else_();
+    g.ea(); w.get(L_LA).get(L_S).i32(5).shrS().i32(2).shl().add().set(L_LA);
+    w.get(L_G).i32(4).eq(); g.if_(); g.check(A_TLB_R, 4); g.else_(); g.check(A_TLB_W, 4); g.end();
+    g.load(4); w.set(L_D);
+    g.end();
+    w.get(L_S).i32(31).and().set(L_T);
+    bitOp(g).br('seq');
+    g.end();
+    // XADD Ev,Gv: the register gets the old value first, so `xadd eax, eax` leaves the sum (ops-alu.ts xadd)
+    w.get(L_OP).i32(0xc1).eq(); g.if_();
+    g.modrm().rdE(32, true); g.reg(L_RG); w.set(L_S);
+    w.get(L_D).get(L_S).add().set(L_R); g.lazy(K_ADD, 32);
+    g.setReg(L_RG, () => { w.get(L_D); }).wrE(32, L_R).br('seq');
+    g.end();
+    // CMPXCHG Ev,Gv: CMP EAX with the operand; equal: the operand gets Gv, else EAX gets the operand, which is
+    // written back either way (ops-alu.ts cmpxchg)
+    w.get(L_OP).i32(0xb1).eq(); g.if_();
+    g.modrm().rdE(32, true); w.get(L_D).set(L_S); g.regN(0); w.set(L_D);
+    w.get(L_D).get(L_S).sub().set(L_R); g.lazy(K_SUB, 32);
+    w.get(L_R).eqz(); g.if_(); g.reg(L_RG); w.set(L_T); g.wrE(32, L_T);
+    g.else_(); g.wrE(32, L_S).setRegN(0, () => { w.get(L_S); }); g.end();
     g.br('seq');
     g.end();
     w.get(L_OP).i32(0xb6).eq().get(L_OP).i32(0xb7).eq().or().get(L_OP).i32(0xbe).eq().or().get(L_OP).i32(0xbf).eq().or().eqz(); g.brIf('unsup');

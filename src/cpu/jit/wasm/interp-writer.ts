@@ -20,7 +20,7 @@ import { WasmWriter } from './wasm-writer.js';
 
 // parameters of run(max, acc, thr, ns)
 export const P_MAX = 0, P_ACC = 1, P_THR = 2, P_NS = 3;
-/** locals: retired, EIP, the instruction's start, its next byte's RAM offset and its first */
+/** locals: retired, EIP, the instruction's start, its next byte's arena address and its first's */
 export const L_N = 4, L_EIP = 5, L_ST = 6, L_P = 7, L_P0 = 8;
 /** the opcode, the ModRM byte, its reg field and its r/m register */
 export const L_OP = 9, L_M = 10, L_RG = 11, L_RM = 12;
@@ -57,11 +57,12 @@ export class InterpWriter {
   br(label: string): this { this.w.br(this.depth(label)); return this; }
   brIf(label: string): this { this.w.brIf(this.depth(label)); return this; }
 
-  // ---------------------------------------------------------------- instruction bytes (at L_P)
-  u8(): this { this.w.get(L_P).load8u(A_RAM).get(L_P).i32(1).add().set(L_P); return this; }
-  s8(): this { this.w.get(L_P).load8s(A_RAM).get(L_P).i32(1).add().set(L_P); return this; }
-  u16(): this { this.w.get(L_P).load16u(A_RAM).get(L_P).i32(2).add().set(L_P); return this; }
-  u32(): this { this.w.get(L_P).load(A_RAM).get(L_P).i32(4).add().set(L_P); return this; }
+  // ---------------------------------------------------------------- instruction bytes (at L_P: an arena address, in
+  // RAM or in the copy of a page's end, interpreter.ts)
+  u8(): this { this.w.get(L_P).load8u(0).get(L_P).i32(1).add().set(L_P); return this; }
+  s8(): this { this.w.get(L_P).load8s(0).get(L_P).i32(1).add().set(L_P); return this; }
+  u16(): this { this.w.get(L_P).load16u(0).get(L_P).i32(2).add().set(L_P); return this; }
+  u32(): this { this.w.get(L_P).load(0).get(L_P).i32(4).add().set(L_P); return this; }
   /** the ModRM byte into L_M, its reg field into L_RG */
   modrm(): this { this.u8(); this.w.set(L_M).get(L_M).i32(3).shrU().i32(7).and().set(L_RG); return this; }
   /** EIP of the next instruction: the start plus the bytes read */
@@ -169,7 +170,9 @@ export class InterpWriter {
   wrE(bits: number, from: number): this {
     const w = this.w;
     w.get(L_M).i32(0xc0).geU(); this.if_();
-    if (bits === 8) this.setReg8(L_RM, () => { w.get(from); }); else this.setReg(L_RM, () => { w.get(from); });
+    if (bits === 8) this.setReg8(L_RM, () => { w.get(from); });
+    else if (bits === 16) this.setReg16(L_RM, () => { w.get(from); });
+    else this.setReg(L_RM, () => { w.get(from); });
     this.else_();
     this.store(bits >> 3, () => { w.get(from); });
     this.end();

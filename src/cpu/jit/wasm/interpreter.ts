@@ -19,9 +19,9 @@
  * threshold (Cpu.hotThreshold), `ns` 1 when the first instruction's successor is a block start to look at. Returns
  * the instructions retired; EIP and the reason (A_IEXIT: EXIT_BUDGET, EXIT_BLOCK, EXIT_UNSUPPORTED) in the arena.
  */
-import { A_BLK, A_EIP, A_HOT, A_HOTLIN, A_IEXIT, A_TLB_R } from '../../../memory/wasm-arena.js';
+import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_IEXIT, A_RAM, A_TLB_R } from '../../../memory/wasm-arena.js';
 import { FORMS } from './interp-forms.js';
-import { InterpWriter, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_WHY, LOCALS, P_ACC, P_MAX, P_NS, P_THR } from './interp-writer.js';
+import { InterpWriter, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_MAX, P_NS, P_THR } from './interp-writer.js';
 import { buildInterpreterModule } from './wasm-writer.js';
 
 /** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
@@ -33,11 +33,23 @@ function body(): Uint8Array {
   g.block('out').loop('next');
   w.get(L_EIP).set(L_ST);
   g.block('unsup').block('done');
-  // the opcode through the read TLB, with 16 bytes of the page left (the longest form here is 12)
-  w.get(L_EIP).i32(12).shrU().i32(2).shl().load(A_TLB_R).tee(L_T).get(P_ACC).and().eqz();
-  w.get(L_EIP).i32(0xfff).and().i32(0xff0).gtU().or();
-  g.brIf('unsup');
-  w.get(L_T).i32(~0xfff).and().get(L_EIP).i32(0xfff).and().or().tee(L_P).set(L_P0);
+  // the opcode through the read TLB
+  w.get(L_EIP).i32(12).shrU().i32(2).shl().load(A_TLB_R).tee(L_T).get(P_ACC).and().eqz(); g.brIf('unsup');
+  w.get(L_EIP).i32(0xfff).and().i32(0xff0).gtU(); g.if_();
+  // In a page's last 15 bytes an instruction may run on into the next page (the longest form here is 12 bytes):
+  // its bytes come from a copy of this page's last 16 and the next page's first 16 (A_FETCH), when the TLB has the
+  // next page as RAM this code may read, as a fetch across would find it; else the JavaScript interpreter fetches.
+  // (A Linux boot: ~300 k instructions a boot in a hot loop's page end were handed back before.)
+  w.get(L_EIP).i32(0xfffff000).geU(); g.brIf('unsup'); // past 4 GiB: CS's limit
+  w.get(L_EIP).i32(12).shrU().i32(1).add().i32(2).shl().load(A_TLB_R).tee(L_U).get(P_ACC).and().eqz(); g.brIf('unsup');
+  for (let k = 0; k < 16; k += 4) {
+    w.i32(0).get(L_T).i32(~0xfff).and().load(A_RAM + 0xff0 + k).store(A_FETCH + k);
+    w.i32(0).get(L_U).i32(~0xfff).and().load(A_RAM + k).store(A_FETCH + 16 + k);
+  }
+  w.get(L_EIP).i32(0xf).and().i32(A_FETCH).add().tee(L_P).set(L_P0);
+  g.else_();
+  w.get(L_T).i32(~0xfff).and().get(L_EIP).i32(0xfff).and().or().i32(A_RAM).add().tee(L_P).set(L_P0);
+  g.end();
   g.u8(); w.set(L_OP);
   // one block per form, innermost first: br_table jumps to the end of form k's block, where its code is
   const byOp = new Array<number>(256).fill(-1);
