@@ -23,8 +23,8 @@ export const A_INSN = 60, A_EIP = 64, A_DONE = 68;
  * instructions earlier blocks of its chain retired (for a fault), and 1 when a slow store asked to stop the chain.
  */
 export const A_CUR = 72, A_CHAIN = 76, A_STOP = 80;
-/** Why the WebAssembly interpreter returned (jit/wasm/interpreter.ts EXIT_*). */
-export const A_IEXIT = 84;
+/** Why the WebAssembly interpreter returned (jit/wasm/interpreter.ts EXIT_*); the CPL it runs at (for CLI). */
+export const A_IEXIT = 84, A_CPL = 88;
 /** 32 bytes: the WebAssembly interpreter's copy of a page's last 16 bytes and the next page's first 16 (interpreter.ts) */
 export const A_FETCH = 0x100;
 /**

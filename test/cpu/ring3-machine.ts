@@ -19,12 +19,15 @@ export interface Ring3Machine {
   vector: number;
   /** Flags of the PTE for page i (default 7: present, writable, user). */
   pteFlags?: (page: number) => number;
+  /** the WebAssembly interpreter (default off) and the visit threshold (default 4: blocks at once) */
+  wasmInterp?: boolean;
+  jitThreshold?: number;
 }
 
 /** Build the machine and run it for up to 100,000 instructions. */
 export function runRing3Machine(m: Ring3Machine): { cpu: Cpu; exit: string } {
   const mem = new PhysMemory(1 << 22);
-  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: m.jit, jitThreshold: 4 });
+  const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: m.jit, jitThreshold: m.jitThreshold ?? 4, wasmInterp: m.wasmInterp ?? false });
   const dv = new DataView(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength);
   const gdt = [[0, 0], [0x0000ffff, 0x00cf9a00], [0x0000ffff, 0x00cf9200], [0x0000ffff, 0x00cffa00], [0x0000ffff, 0x00cff200],
     [(TSS << 16) | 0x67, 0x00008900]]; // 0x28: 32-bit TSS, available

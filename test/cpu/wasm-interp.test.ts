@@ -12,6 +12,7 @@ import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
 import { clearInterpreterModule } from '../../src/cpu/jit/wasm/interpreter.js';
 import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
 import { runPaged } from './paged-machine.js';
+import { runRing3Machine } from './ring3-machine.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -88,6 +89,10 @@ function program(next: () => number, length: number): number[] {
     () => [0x0f, pick([0xc1, 0xb1]), ...rm(pick(REGS))], // XADD, CMPXCHG
     () => [0x83, 0xe7, 0x3f, 0x0f, pick([0xa3, 0xab, 0xb3, 0xbb]), ...rm(7)], // BT* Ev,Gv with a bit offset below 64
     () => [0x6a, next() & 0xff, 0x8f, 0x44, 0x24, pick([0x00, 0x04, 0x08, 0xfc])], // POP [esp+disp8]: ESP moves first
+    // MOVS CMPS STOS LODS SCAS (byte, word, dword) in the data area, either direction; CLI
+    () => [0xbe, ...u32(DATA + 0x400 + (next() & 0x3fc)), 0xbf, ...u32(DATA + 0x800 + (next() & 0x3fc)),
+      ...(next() % 3 === 0 ? [0x66] : []), pick([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]), 0x83, 0xe7, 0x3f],
+    () => [pick([0xfc, 0xfd])], () => [0xfa],
     () => [0xd1, ...rm(pick([0, 1, 4, 5, 7]))],
     () => [0xd3, ...rm(pick([0, 1, 4, 5, 7]))],
     () => [0xf7, ...rm(0), ...imm32()], () => [0xf6, ...rm(0), next() & 0xff],
@@ -137,7 +142,7 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
       expect(a.cpu.insnsInWasmInterp).toBe(0);
       inWasm += b.cpu.insnsInWasmInterp; total += b.clock.instructions;
     }
-    // most of them ran in WebAssembly (the rest: MUL, RCL, 16-bit shifts, the HLT, TLB misses)
+    // most of them ran in WebAssembly (the rest: MUL, RCL, 16-bit shifts, CLD/STD, the HLT, TLB misses)
     expect(inWasm / total).toBeGreaterThan(0.7);
   });
 
@@ -232,6 +237,29 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     expect(pb.cpu.getReg('cr2')).toBe(0x103000);
     expect(pb.cpu.getReg('edx')).toBe(pa.cpu.getReg('edx'));
     expect(pb.cpu.getReg('esp')).toBe(pa.cpu.getReg('esp'));
+  });
+
+  it('CLI where CPL <= IOPL clears IF; at CPL 3 with IOPL 0 it is #GP, as the JavaScript interpreter has it', () => {
+    // 0x1000 at CPL 0: lidt, paging, ltr (as stack-push-fault.test.ts), then IRETD to 0x4000 at CPL 3 with EFLAGS
+    // `flags`; there DS and ES get the user data selector (IRET nulled them: the JavaScript interpreter runs until a
+    // block start after that), a loop of 20 x INC EDX, then CLI, HLT (#GP at CPL 3 whatever IOPL); the #GP handler
+    // pops its error code, EIP, CS and EFLAGS
+    const main = (flags: number): number[] => [0x0f, 0x01, 0x1d, 0x00, 0x07, 0x00, 0x00, 0xb8, 0x00, 0x00, 0x01, 0x00,
+      0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0x66, 0xb8, 0x28, 0x00, 0x0f,
+      0x00, 0xd8, 0x6a, 0x23, 0x68, ...le(0x20000), 0x68, ...le(flags), 0x6a, 0x1b, 0x68, ...le(0x4000), 0xcf];
+    const run = (flags: number, wasmInterp: boolean) => runRing3Machine({
+      jit: true, jitThreshold: 1 << 30, wasmInterp, main: main(flags), vector: 13,
+      load: [[0x4000, [0x66, 0xb8, 0x23, 0x00, 0x8e, 0xd8, 0x8e, 0xc0, 0xb9, ...le(20), 0x42, 0x49, 0x75, 0xfc, 0xfa, 0xf4]], [0x5000, [0x58, 0x5b, 0x59, 0x5e, 0xf4]]],
+    });
+    for (const [flags, eip, ifSet] of [[0x202, 0x4011, 0x200], [0x3202, 0x4012, 0]] as const) {
+      const a = run(flags, false), b = run(flags, true);
+      for (const m of [a, b]) expect({ err: m.cpu.getReg('eax'), eip: m.cpu.getReg('ebx') }).toEqual({ err: 0, eip });
+      expect(b.cpu.getReg('edx')).toBe(a.cpu.getReg('edx'));
+      // the flags the #GP pushed: IF as CLI left it
+      expect(b.cpu.getReg('esi') & 0x200).toBe(ifSet);
+      expect(b.cpu.getReg('esi')).toBe(a.cpu.getReg('esi'));
+      expect(b.cpu.insnsInWasmInterp).toBeGreaterThanOrEqual(20);
+    }
   });
 
   it('keeps the run loop\'s visit counts: a hot loop compiles the same blocks at the same instruction counts', () => {

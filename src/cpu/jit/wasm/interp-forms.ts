@@ -6,8 +6,8 @@
  * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
-import { A_BITS, A_FLAGS, A_MASK, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
-import { AF, ARITH, CF, K_ADD, K_LOGIC, K_SUB, OF, RF, SZP, VM } from '../../cpu-state.js';
+import { A_BITS, A_CPL, A_FLAGS, A_MASK, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { AF, ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, OF, RF, SZP, VM } from '../../cpu-state.js';
 import { F_MAT, InterpWriter, L_D, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_T, L_U, P_NS } from './interp-writer.js';
 
 export interface Form {
@@ -65,6 +65,43 @@ const bitOp = (g: InterpWriter): InterpWriter => {
   g.else_(); w.get(L_D).get(L_S).xor().set(L_R); g.end(); g.end();
   g.wrE(32, L_R);
   return g.end();
+};
+
+/**
+ * MOVS CMPS STOS LODS SCAS without REP (A4-A7, AA-AF in L_OP; REP forms are the JavaScript interpreter's bulk
+ * copies): one element of `size` bytes at DS:ESI and ES:EDI (flat), ESI and EDI stepped by DF (ops-string.ts
+ * stringOne). Both accesses are checked before either is made; anything else in A0-AF goes to 'unsup'.
+ */
+const stringOne = (g: InterpWriter, size: number): void => {
+  const w = g.w, bits = size * 8;
+  w.i32(0).load(A_FLAGS).i32(DF).and(); g.select(() => { w.i32(-size); }, () => { w.i32(size); }); w.set(L_U); // the step
+  const step = (r: number): void => { g.setRegN(r, () => { g.regN(r); w.get(L_U).add(); }); };
+  /** the element at [ESI] (6) or [EDI] (7), checked for reading, into local `to` */
+  const read = (r: number, to: number): void => { g.regN(r); w.set(L_LA); g.check(A_TLB_R, size).load(size); w.set(to); };
+  const kind = (op: number): void => { w.get(L_OP).i32(0xfe).and().i32(op).eq(); };
+  kind(0xa4); g.if_(); // MOVS
+  read(6, L_D); g.regN(7); w.set(L_LA); g.check(A_TLB_W, size).store(size, () => { w.get(L_D); });
+  step(6); step(7); g.br('seq');
+  g.end();
+  kind(0xa6); g.if_(); // CMPS: [ESI] - [EDI]
+  read(6, L_D); read(7, L_S); w.get(L_D).get(L_S).sub().set(L_R); g.lazy(K_SUB, bits);
+  step(6); step(7); g.br('seq');
+  g.end();
+  kind(0xaa); g.if_(); // STOS
+  g.regN(7); w.set(L_LA); g.check(A_TLB_W, size).store(size, () => { g.regN(0); });
+  step(7); g.br('seq');
+  g.end();
+  kind(0xac); g.if_(); // LODS
+  read(6, L_D);
+  if (size === 4) g.setRegN(0, () => { w.get(L_D); }); else { w.i32(0).get(L_D); if (size === 2) w.store16(A_REGS); else w.store8(A_REGS); }
+  step(6); g.br('seq');
+  g.end();
+  kind(0xae); g.if_(); // SCAS: the accumulator - [EDI]
+  read(7, L_S); g.regN(0); if (size < 4) w.i32(size === 2 ? 0xffff : 0xff).and(); w.set(L_D);
+  w.get(L_D).get(L_S).sub().set(L_R); g.lazy(K_SUB, bits);
+  step(7); g.br('seq');
+  g.end();
+  g.br('unsup');
 };
 
 export const FORMS: readonly Form[] = [
@@ -268,6 +305,10 @@ export const FORMS: readonly Form[] = [
     w.get(L_OP).i32(0xa9).eq(); g.if_();
     g.regN(0); g.u16(); w.and().set(L_R); g.lazy(K_LOGIC, 16).br('seq');
     g.end();
+    // MOVSW CMPSW STOSW LODSW SCASW (66 before a byte form changes nothing)
+    w.get(L_OP).i32(0xf0).and().i32(0xa0).eq(); g.if_();
+    w.get(L_OP).i32(1).and(); g.if_(); stringOne(g, 2); g.else_(); stringOne(g, 1); g.end();
+    g.end();
     // INC/DEC r16
     w.get(L_OP).i32(0xf0).and().i32(0x40).eq(); g.if_();
     w.get(L_OP).i32(7).and().set(L_RM).get(L_OP).i32(8).and().set(L_G);
@@ -284,6 +325,16 @@ export const FORMS: readonly Form[] = [
     g.modrm(); w.get(L_RG).set(L_G);
     w.get(L_G).i32(1).eq().get(L_G).i32(3).gtU().or(); g.brIf('unsup');
     group3(g, 16);
+  } },
+  // MOVS CMPS STOS LODS SCAS, bytes and dwords
+  { ops: [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf], body: (g) => {
+    g.w.get(L_OP).i32(1).and(); g.if_(); stringOne(g, 4); g.else_(); stringOne(g, 1); g.end();
+  } },
+  // CLI where CPL <= IOPL (else #GP: JavaScript's; ops-system.ts cli): IF is never a lazy flag
+  { ops: [0xfa], body: (g) => {
+    const w = g.w;
+    w.i32(0).load(A_CPL).i32(0).load(A_FLAGS).i32(IOPL).and().i32(12).shrU().gtU(); g.brIf('unsup');
+    w.i32(0).i32(0).load(A_FLAGS).i32(~IF).and().store(A_FLAGS);
   } },
   // MOV r8,imm8
   { ops: range(0xb0, 8), body: (g) => { g.w.get(L_OP).i32(7).and().set(L_RM); g.u8(); g.w.set(L_D); g.setReg8(L_RM, () => { g.w.get(L_D); }); } },

@@ -22,7 +22,7 @@
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV } from '../../cpu-model.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
@@ -158,7 +158,7 @@ export class WasmTier {
     };
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
       toArena(cpu);
-      st[A_EIP >> 2] = cpu.eipI32;
+      st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl;
       const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0);
       fromArena(cpu);
       cpu.interpExit = st[A_IEXIT >> 2]!;
