@@ -73,7 +73,7 @@ function program(next: () => number): number[] {
       case 15: body.push(0x8d, ...modrmMem(pick(R))); break; // LEA
       case 16: body.push(0x87, ...rm(pick(R))); break; // XCHG
       case 17: body.push(0x0f, 0xba, 0xc0 | ((4 + (next() & 3)) << 3) | pick(R), next() & 0xff); break; // BTx r, imm8
-      case 18: body.push(0x56, 0x57, 0x89, 0xee, 0x8d, 0x7e, 0x40, pick([0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]), 0x5f, 0x5e); break; // string forms on EBP's area
+      case 18: body.push(0x56, 0x57, 0x89, 0xee, 0x8d, 0x7e, 0x40, ...(next() % 3 === 0 ? [0x66] : []), pick([0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]), 0x5f, 0x5e); break; // string forms (and 16-bit ones) on EBP's area
       case 19: body.push(0x99); break; // CDQ
       case 20: body.push(pick([0xa0, 0xa1, 0xa2, 0xa3]), ...le32(DATA + 0x200 + (next() & 0x3fc))); break; // moffs
       case 21: // more 16-bit forms: group 1, INC/DEC r16, NOT/NEG, MOV r16/m16 imm16, TEST
@@ -85,12 +85,17 @@ function program(next: () => number): number[] {
           default: body.push(0x66, 0x85, ...rm(pick(R))); break;
         }
         break;
-      case 22: body.push(0x0f, pick([0xa3, 0xab, 0xb3, 0xbb]), 0xc0 | (pick(R) << 3) | pick(R)); break; // BTx r, r
+      case 22: // BTx r, r; BTx m, edx with EDX a bit offset of -256..255 (the dword it falls in, around ESI's)
+        if (next() % 2) body.push(0x0f, pick([0xa3, 0xab, 0xb3, 0xbb]), 0xc0 | (pick(R) << 3) | pick(R));
+        else body.push(0xba, ...le32((next() & 0x1ff) - 0x100), 0x0f, pick([0xa3, 0xab, 0xb3, 0xbb]), 0x46 | (2 << 3), next() & 0x7c);
+        break;
       default: body.push(0x85, ...rm(pick(R))); break; // TEST
     }
     // a Jcc over the next instruction now and then: a side exit on one path
     if (next() % 6 === 0) body.push(0x70 + (next() % 16), 1, 0x90);
   }
+  // a bit string in memory in every body: BTC [esi+disp8], edx, EDX a bit offset of -256..255
+  body.push(0xba, ...le32((next() & 0x1ff) - 0x100), 0x0f, 0xbb, 0x46 | (2 << 3), next() & 0x7c);
   // CALL a subroutine in the same page and come back (the block follows both), then the loop's back edge
   const sub = [0x83, 0xc6, 0x04, 0xc3]; // add esi, 4 / ret
   const loop = [...body, 0xe8, ...le32(5), 0xe9, ...le32(sub.length), ...sub];

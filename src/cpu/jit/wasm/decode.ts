@@ -57,7 +57,7 @@ for (const op of [0xa0, 0xa1, 0xa2, 0xa3]) SHAPES.set(op, 'i32'); // MOV AL/EAX 
 for (const op of [0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]) SHAPES.set(op, ''); // MOVS STOS LODS without REP
 SHAPES.set(0x69, 'mi32'); SHAPES.set(0x6b, 'ms8'); SHAPES.set(0x1af, 'm'); // IMUL Gv,Ev(,imm)
 SHAPES.set(0xd3, 'm'); // shifts and rotates by CL
-for (const op of [0x1a3, 0x1ab, 0x1b3, 0x1bb]) SHAPES.set(op, 'm'); // BT BTS BTR BTC Ev,Gv (register operand only)
+for (const op of [0x1a3, 0x1ab, 0x1b3, 0x1bb]) SHAPES.set(op, 'm'); // BT BTS BTR BTC Ev,Gv
 SHAPES.set(0x1ba, 'mi8'); // BT BTS BTR BTC Ev,imm8
 SHAPES.set(0xa8, 'i8'); SHAPES.set(0xa9, 'i32'); // TEST AL/EAX, imm
 SHAPES.set(0xc1, 'mi8'); SHAPES.set(0xd1, 'm'); // shifts and rotates, r/m32
@@ -78,9 +78,13 @@ const GROUP_OK = new Map<number, number>([
   [0xff, 0b01010111], // INC DEC CALL JMP PUSH
 ]);
 
-/** Opcodes a 66 prefix may come with here: 16-bit forms of the ALU, INC/DEC, MOV, TEST and group 3/5. */
+/**
+ * Opcodes a 66 prefix may come with here: 16-bit forms of the ALU, INC/DEC, MOV, TEST, group 3/5 and MOVS STOS LODS
+ * (a byte form ignores it).
+ */
 const OS16 = new Set([0x01, 0x03, 0x05, 0x09, 0x0b, 0x0d, 0x11, 0x13, 0x15, 0x19, 0x1b, 0x1d, 0x21, 0x23, 0x25, 0x29, 0x2b,
   0x2d, 0x31, 0x33, 0x35, 0x39, 0x3b, 0x3d, 0x81, 0x83, 0x85, 0x89, 0x8b, 0xa9, 0xc7, 0xf7,
+  0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad,
   0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
   0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf]);
 
@@ -104,7 +108,6 @@ export function decode(ram: Uint8Array, p: number, end: number, eip: number): In
     if (op === 0x8d && ea === null) return null; // LEA with a register operand is #UD
     if (op === 0xff && reg === 6 && ea === null) return null; // PUSH r32 has its own opcode (and the interpreter's path)
     if (op === 0xff && reg >= 2 && os16) return null;
-    if ((op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb) && ea !== null) return null; // a bit string in memory
     if ((op === 0xf6 || op === 0xf7) && reg === 0) imm = op === 0xf6 ? b.u8() : os16 ? b.u16() : b.s32();
     if (shape === 'mi8') imm = op === 0xc1 ? b.u8() & 31 : b.u8();
     else if (shape === 'ms8') imm = b.s8();

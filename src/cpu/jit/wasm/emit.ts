@@ -564,7 +564,7 @@ class Gen {
   }
   /** MOVS / STOS / LODS without REP: DS:ESI and ES:EDI, stepped by DF after the accesses (ops-string.ts) */
   private string(ins: Insn): boolean {
-    const w = this.w, op = ins.op, size = op & 1 ? 4 : 1, bits = size * 8;
+    const w = this.w, op = ins.op, size = op & 1 ? (ins.os16 ? 2 : 4) : 1, bits = size * 8;
     const step = (r: number): void => {
       this.r32(r); w.i32(-size).i32(size).get(L_FL).i32(10).shrU().i32(1).and().select().add(); this.setR32(r);
     };
@@ -639,7 +639,14 @@ class Gen {
   /** BT / BTS / BTR / BTC with an immediate bit number or a register operand (ops-shift.ts bitTest): CF only */
   private bitTest(ins: Insn): boolean {
     const w = this.w, kind = ins.op === 0x1ba ? ins.reg - 4 : (ins.op >> 3) & 3; // 0 BT 1 BTS 2 BTR 3 BTC
-    this.rdE(ins, 32, kind !== 0); w.set(L_T);
+    if (ins.op !== 0x1ba && ins.ea !== null) {
+      // a bit string in memory: the dword the register's signed bit offset falls in (ops-shift.ts bitTest)
+      this.ea(ins); w.get(L_LA); this.r32(ins.reg); w.i32(5).shrS().i32(2).shl().add().set(L_LA);
+      this.load(ins, ins.ea.seg, 4, kind !== 0);
+    } else {
+      this.rdE(ins, 32, kind !== 0);
+    }
+    w.set(L_T);
     if (ins.op === 0x1ba) w.i32(ins.imm & 31); else { this.r32(ins.reg); w.i32(31).and(); }
     w.set(L_C);
     this.materialize();
