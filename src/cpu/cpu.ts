@@ -663,10 +663,7 @@ export class Cpu extends CpuState {
    * and the WebAssembly interpreter goes on after it unless a block may start there: whether one may is decided as
    * the JavaScript interpreter's loop decides it (fast-paths.ts), so both keep the same visit counts. Returns
    * FLAT_START (runChunk looks for a block at EIP), FLAT_NO_START (it may not start one there) or FLAT_RETURN.
-   *
-   * A method of its own, with its loop, on purpose: inlined into runChunk, the call into WebAssembly and the lazy
-   * flags' copies tripled the size of each of runChunk's optimising compiles (a dozen a boot, each after a path that
-   * first runs after the last one: the first block, the first fault).
+   * After a hand-back that changed the mode (a segment load, a far jump) it returns too, and runChunk decides again.
    */
   private interpretFlat(end: number, nextStart: boolean, interp: InterpLoop): number {
     const tier = this.wasmTier!;

@@ -1,6 +1,8 @@
 /**
- * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (and 66-prefixed MOVs) that make up most of what
- * a Linux kernel runs outside its compiled blocks. Each form reads its bytes after the opcode, checks every access
+ * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (and their 66-prefixed 16-bit ALU, MOV
+ * and string forms, and PAUSE) that make up most of what a Linux kernel runs outside its compiled blocks; REP string
+ * instructions, IN/OUT, RDTSC, STI and the system instructions stay JavaScript's. Each form reads its bytes after the
+ * opcode, checks every access
  * before it changes anything (interp-writer.ts), and then either falls off its end (EIP: the next instruction) or
  * branches to 'done' with EIP set (a jump). Anything else goes to 'unsup': the JavaScript interpreter runs it.
  * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to

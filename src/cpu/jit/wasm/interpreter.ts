@@ -4,10 +4,10 @@
  * them (V8 also compiling and recompiling its hundreds of handler functions). This one is a single function, built
  * once per process, that runs the commonest 32-bit flat-mode instructions (interp-forms.ts) straight from the
  * arena: registers, lazy flags, TLB arrays and RAM (memory/wasm-arena.ts). It stops, before the instruction, at
- * anything else (a prefix other than 66 before a MOV, a form it does not know, a TLB miss, a page crossing, a code
- * page written), and the JavaScript interpreter runs that one instruction; so the JavaScript interpreter stays the
- * reference for every instruction and every fault, and this one is a fast path that test/cpu/wasm-interp.test.ts
- * holds to it.
+ * anything else (a prefix other than 66, or F3 before PAUSE; a form it does not know, a TLB miss, an operand across
+ * a page, code running into a page the TLB does not hold, a code page written), and the JavaScript interpreter runs
+ * that one instruction; so the JavaScript interpreter stays the reference for every instruction and every fault,
+ * and this one is a fast path that test/cpu/wasm-interp.test.ts holds to it.
  *
  * It keeps the run loop's accounting exactly as the JavaScript interpreter's loop does (fast-paths.ts
  * makeInterpLoop): after a branch (EIP moved other than forward by at most 15 bytes) it looks up the block slot,
