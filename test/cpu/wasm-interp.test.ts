@@ -226,10 +226,12 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     expect(b.cpu.halted && b.cpu.getReg('edx')).toBe(5000);
     expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(0.99 * b.clock.instructions);
     // with paging, the page after is not present: the instruction across the end faults (#PF, CR2 the next page),
-    // as the JavaScript interpreter finds, after the four INCs before it
-    const paged = (wasmInterp: boolean) => runPaged([0xb8, ...le(0x102ff8), 0xff, 0xe0], { // mov eax, 0x102ff8; jmp eax
+    // as the JavaScript interpreter finds, after the INCs before it; a short loop first, so the page is the one the
+    // interpreter's last instruction came from when it reaches the page's end
+    const paged = (wasmInterp: boolean) => runPaged([0xb8, ...le(0x102fe8), 0xff, 0xe0], { // mov eax, 0x102fe8; jmp eax
       notPresent: [0x103000], jit: true, jitThreshold: 1 << 30, wasmInterp,
-      setup: (ram) => ram.set([0x42, 0x42, 0x42, 0x42, 0xb8, 1, 2, 3, 4, 0xf4], 0x102ff8),
+      // mov ecx, 3 / L: dec ecx / jnz L / nop / 11 x inc edx / mov eax, imm32 (across the page's end) / hlt
+      setup: (ram) => ram.set([0xb9, 3, 0, 0, 0, 0x49, 0x75, 0xfd, 0x90, ...Array<number>(11).fill(0x42), 0xb8, 1, 2, 3, 4, 0xf4], 0x102fe8),
     });
     const pa = paged(false), pb = paged(true);
     expect(pb.vector).toBe(14);

@@ -28,8 +28,10 @@ export const L_OP = 9, L_M = 10, L_RG = 11, L_RM = 12;
 export const L_LA = 13, L_E = 14, L_D = 15, L_S = 16, L_R = 17, L_G = 18;
 /** scratch, the block slot, the exit reason */
 export const L_T = 19, L_U = 20, L_H = 21, L_WHY = 22;
+/** the code page the last instruction was fetched from (linear, or 1: none yet) and its arena address */
+export const L_CPG = 23, L_CB = 24;
 /** locals after the four parameters */
-export const LOCALS = 19;
+export const LOCALS = 21;
 /** the imported function: EFLAGS from the arena's lazy state (the dispatcher's `mat`, wasm-writer.ts) */
 export const F_MAT = 0;
 

@@ -21,7 +21,7 @@
  */
 import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_IEXIT, A_RAM, A_TLB_R } from '../../../memory/wasm-arena.js';
 import { FORMS } from './interp-forms.js';
-import { InterpWriter, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_MAX, P_NS, P_THR } from './interp-writer.js';
+import { InterpWriter, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_MAX, P_NS, P_THR } from './interp-writer.js';
 import { buildInterpreterModule } from './wasm-writer.js';
 
 /** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
@@ -29,11 +29,16 @@ export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2;
 
 function body(): Uint8Array {
   const g = new InterpWriter(), w = g.w;
-  w.i32(0).load(A_EIP).set(L_EIP);
+  w.i32(0).load(A_EIP).set(L_EIP).i32(1).set(L_CPG);
   g.block('out').loop('next');
   w.get(L_EIP).set(L_ST);
   g.block('unsup').block('done');
-  // the opcode through the read TLB
+  // The opcode from the page the last instruction came from: nothing in a call changes the TLB (the JavaScript
+  // side does, between calls), and a write to a page holding code never gets here (the page has no write entry).
+  w.get(L_EIP).i32(~0xfff).and().get(L_CPG).eq().get(L_EIP).i32(0xfff).and().i32(0xff0).leU().and(); g.if_();
+  w.get(L_CB).get(L_EIP).i32(0xfff).and().add().tee(L_P).set(L_P0);
+  g.else_();
+  // else through the read TLB
   w.get(L_EIP).i32(12).shrU().i32(2).shl().load(A_TLB_R).tee(L_T).get(P_ACC).and().eqz(); g.brIf('unsup');
   w.get(L_EIP).i32(0xfff).and().i32(0xff0).gtU(); g.if_();
   // In a page's last 15 bytes an instruction may run on into the next page (the longest form here is 12 bytes):
@@ -48,7 +53,9 @@ function body(): Uint8Array {
   }
   w.get(L_EIP).i32(0xf).and().i32(A_FETCH).add().tee(L_P).set(L_P0);
   g.else_();
-  w.get(L_T).i32(~0xfff).and().get(L_EIP).i32(0xfff).and().or().i32(A_RAM).add().tee(L_P).set(L_P0);
+  w.get(L_T).i32(~0xfff).and().i32(A_RAM).add().set(L_CB).get(L_EIP).i32(~0xfff).and().set(L_CPG);
+  w.get(L_CB).get(L_EIP).i32(0xfff).and().add().tee(L_P).set(L_P0);
+  g.end();
   g.end();
   g.u8(); w.set(L_OP);
   // one block per form, innermost first: br_table jumps to the end of form k's block, where its code is
