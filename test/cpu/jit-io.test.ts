@@ -6,6 +6,7 @@
 // and off. The fault side (the I/O bitmap at CPL 3 in a compiled loop) is test/guest-asm/src/ioloop.asm.
 import { describe, expect, it } from 'vitest';
 import { PcSystem } from '../../src/machine/pc-system.js';
+import { runRing3Machine, toRing3 } from './ring3-machine.js';
 
 const PM_BASE = 0xb000;
 const N = 6000;
@@ -157,4 +158,28 @@ describe('an OUT that raises an interrupt leaves the compiled block', () => {
     expect(r.ip).toBe(r.decIp);   // the interrupted IP is the instruction after the OUT
     expect(r.insns).toBe(runSci(false).insns);
   });
+});
+
+describe('IN in a compiled block at CPL 3: the I/O permission check (transfers.ts ioCheck) as the interpreter makes it', () => {
+  // 0x4000 at CPL 3: edx = 0x61, ecx = 200; a loop of IN AL,DX whose last pass reads port 0x62 instead; then HLT
+  // (#GP at CPL 3). The TSS's I/O bitmap (at 0x668, limit 0xe8) allows port 0x61 alone. With IOPL 0 the bitmap
+  // decides: the last IN is #GP; with IOPL 3 nothing is checked and the loop ends at the HLT. The #GP handler pops
+  // its error code and EIP and halts.
+  const user = [0xba, 0x61, 0, 0, 0, 0xb9, 200, 0, 0, 0, 0x83, 0xf9, 0x01, 0x75, 0x02, 0xb2, 0x62, 0xec, 0x49, 0x75, 0xf5, 0xf4];
+  const bitmap = new Array<number>(0x81).fill(0xff);
+  bitmap[0x61 >> 3] = 0xff & ~(1 << (0x61 & 7));
+  const run = (flags: number, jit: boolean) => runRing3Machine({
+    jit, main: toRing3(0x4000, 0x20000, flags), vector: 13, tssLimit: 0xe8,
+    load: [[0x4000, user], [0x5000, [0x58, 0x5b, 0xf4]], [0x666, [0x68, 0x00]], [0x668, bitmap]],
+  });
+  for (const [flags, eip, ecx] of [[0x202, 0x4011, 1], [0x3202, 0x4015, 0]] as const) {
+    it(`IOPL ${flags >> 12}: #GP at ${eip.toString(16)}, with the loop compiled as interpreted`, () => {
+      const a = run(flags, false), b = run(flags, true);
+      for (const m of [a, b]) {
+        expect({ err: m.cpu.getReg('eax'), eip: m.cpu.getReg('ebx'), ecx: m.cpu.getReg('ecx') }).toEqual({ err: 0, eip, ecx });
+      }
+      expect(b.cpu.insnsInBlocks).toBeGreaterThan(500);
+      expect(b.cpu.clock.instructions).toBe(a.cpu.clock.instructions);
+    });
+  }
 });

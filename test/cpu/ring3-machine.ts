@@ -19,9 +19,25 @@ export interface Ring3Machine {
   vector: number;
   /** Flags of the PTE for page i (default 7: present, writable, user). */
   pteFlags?: (page: number) => number;
+  /** the TSS's limit (default 0x67: no I/O bitmap; the bitmap's offset is the word at 0x666) */
+  tssLimit?: number;
   /** the WebAssembly interpreter (default off) and the visit threshold (default 4: blocks at once) */
   wasmInterp?: boolean;
   jitThreshold?: number;
+}
+
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+
+/**
+ * Code for 0x1000 (CPL 0) that loads IDTR, CR3, CR0.PG and TR, then IRETDs to `eip` at CPL 3 with ESP `esp3` and
+ * EFLAGS `flags` (bytes from NASM, bits 32: lidt [0x700] / mov eax,0x10000 / mov cr3,eax / mov eax,cr0 /
+ * or eax,0x80000000 / mov cr0,eax / mov ax,0x28 / ltr ax / push 0x23 / push esp3 / push flags / push 0x1b /
+ * push eip / iretd). IRET nulls DS and ES (their DPL is 0).
+ */
+export function toRing3(eip: number, esp3: number, flags = 2): number[] {
+  return [0x0f, 0x01, 0x1d, 0x00, 0x07, 0x00, 0x00, 0xb8, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0,
+    0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0x66, 0xb8, 0x28, 0x00, 0x0f, 0x00, 0xd8, 0x6a, 0x23,
+    0x68, ...le32(esp3), 0x68, ...le32(flags), 0x6a, 0x1b, 0x68, ...le32(eip), 0xcf];
 }
 
 /** Build the machine and run it for up to 100,000 instructions. */
@@ -30,7 +46,7 @@ export function runRing3Machine(m: Ring3Machine): { cpu: Cpu; exit: string } {
   const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit: m.jit, jitThreshold: m.jitThreshold ?? 4, wasmInterp: m.wasmInterp ?? false });
   const dv = new DataView(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength);
   const gdt = [[0, 0], [0x0000ffff, 0x00cf9a00], [0x0000ffff, 0x00cf9200], [0x0000ffff, 0x00cffa00], [0x0000ffff, 0x00cff200],
-    [(TSS << 16) | 0x67, 0x00008900]]; // 0x28: 32-bit TSS, available
+    [(TSS << 16) | (m.tssLimit ?? 0x67), 0x00008900]]; // 0x28: 32-bit TSS, available
   gdt.forEach(([lo, hi], i) => { dv.setUint32(GDT + i * 8, lo!, true); dv.setUint32(GDT + i * 8 + 4, hi!, true); });
   dv.setUint16(0x700, 15 * 8 - 1, true); dv.setUint32(0x702, IDT, true);
   dv.setUint32(IDT + m.vector * 8, 0x00085000, true); dv.setUint32(IDT + m.vector * 8 + 4, 0x00008e00, true);

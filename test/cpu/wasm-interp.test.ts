@@ -12,7 +12,7 @@ import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
 import { clearInterpreterModule } from '../../src/cpu/jit/wasm/interpreter.js';
 import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
 import { runPaged } from './paged-machine.js';
-import { runRing3Machine } from './ring3-machine.js';
+import { runRing3Machine, toRing3 } from './ring3-machine.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -242,15 +242,12 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
   });
 
   it('CLI where CPL <= IOPL clears IF; at CPL 3 with IOPL 0 it is #GP, as the JavaScript interpreter has it', () => {
-    // 0x1000 at CPL 0: lidt, paging, ltr (as stack-push-fault.test.ts), then IRETD to 0x4000 at CPL 3 with EFLAGS
+    // 0x1000 at CPL 0: lidt, paging, ltr, then IRETD to 0x4000 at CPL 3 with EFLAGS
     // `flags`; there DS and ES get the user data selector (IRET nulled them: the JavaScript interpreter runs until a
     // block start after that), a loop of 20 x INC EDX, then CLI, HLT (#GP at CPL 3 whatever IOPL); the #GP handler
     // pops its error code, EIP, CS and EFLAGS
-    const main = (flags: number): number[] => [0x0f, 0x01, 0x1d, 0x00, 0x07, 0x00, 0x00, 0xb8, 0x00, 0x00, 0x01, 0x00,
-      0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0x66, 0xb8, 0x28, 0x00, 0x0f,
-      0x00, 0xd8, 0x6a, 0x23, 0x68, ...le(0x20000), 0x68, ...le(flags), 0x6a, 0x1b, 0x68, ...le(0x4000), 0xcf];
     const run = (flags: number, wasmInterp: boolean) => runRing3Machine({
-      jit: true, jitThreshold: 1 << 30, wasmInterp, main: main(flags), vector: 13,
+      jit: true, jitThreshold: 1 << 30, wasmInterp, main: toRing3(0x4000, 0x20000, flags), vector: 13,
       load: [[0x4000, [0x66, 0xb8, 0x23, 0x00, 0x8e, 0xd8, 0x8e, 0xc0, 0xb9, ...le(20), 0x42, 0x49, 0x75, 0xfc, 0xfa, 0xf4]], [0x5000, [0x58, 0x5b, 0x59, 0x5e, 0xf4]]],
     });
     for (const [flags, eip, ifSet] of [[0x202, 0x4011, 0x200], [0x3202, 0x4012, 0]] as const) {

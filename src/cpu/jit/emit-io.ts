@@ -17,6 +17,8 @@
  * The CPU is named `C` where the flags pass (jit/flags.ts) must not take a use for a barrier: the same object.
  */
 
+import { VM } from '../cpu-state.js';
+
 /** The marker compile.ts replaces with the instruction's index in the block. */
 export const IDX = '/*IDX*/';
 
@@ -29,7 +31,10 @@ export function emitPortIo(op: number, vb: number, port: number, ip: number, nip
   const acc = size === 1 ? 'b[0]' : size === 2 ? 'w[0]' : 'r[0]';
   const p = op >= 0xec ? 'w[4]' : String(port & 0xff);
   const leave = `if(C.breakLoop){/*MATS*/c.eip=${nip};return n+${IDX}+1;}`;
-  const check = `if(C.pe)(/*MAT*/c.insnStart=${ip},ioCheck(c,${p},${size}));`;
+  // the check's own test inline (transfers.ts ioCheck): at CPL <= IOPL outside V86 mode there is nothing to check,
+  // and the flags stay in the block's locals (the MAT stores them only on the way to a check that may fault); a
+  // Linux boot's TSC calibration polls port 0x61 ~2 M times at CPL 0
+  const check = `if(C.pe&&(C.cpl>((C.flags>>>12)&3)||(C.flags&${VM})!==0))(/*MAT*/c.insnStart=${ip},ioCheck(c,${p},${size}));`;
   const access = (op & 2) === 0
     ? `${acc}=busIn(C,${p},${size},n+${IDX})${size === 4 ? '|0' : ''};`
     : `busOut(C,${p},${acc},${size},n+${IDX});`;
