@@ -44,7 +44,7 @@ function body(): Uint8Array {
   // In a page's last 15 bytes an instruction may run on into the next page (the longest form here is 12 bytes):
   // its bytes come from a copy of this page's last 16 and the next page's first 16 (A_FETCH), when the TLB has the
   // next page as RAM this code may read, as a fetch across would find it; else the JavaScript interpreter fetches.
-  // (A Linux boot: ~300 k instructions a boot in a hot loop's page end were handed back before.)
+  // (A Linux boot handed back ~260 k instructions a boot in the last bytes of a page before.)
   w.get(L_EIP).i32(0xfffff000).geU(); g.brIf('unsup'); // past 4 GiB: CS's limit
   w.get(L_EIP).i32(12).shrU().i32(1).add().i32(2).shl().load(A_TLB_R).tee(L_U).get(P_ACC).and().eqz(); g.brIf('unsup');
   for (let k = 0; k < 16; k += 4) {
