@@ -14,9 +14,11 @@ export const JIT_SLOTS = 1 << 16;
  * The table slot of linear EIP `lin`. The one definition: Cpu.runChunk and Cpu.markNoStart call it, and the
  * interpreter's generated loop writes out SLOT_EXPR (fast-paths.ts makeInterpLoop), which must stay the same hash.
  */
-export const blockSlot = (lin: number): number => (lin ^ (lin >>> 14)) & (JIT_SLOTS - 1);
+/** the shift of blockSlot's hash (the WebAssembly interpreter writes it out too: jit/wasm/interpreter.ts) */
+export const SLOT_SHIFT = 14;
+export const blockSlot = (lin: number): number => (lin ^ (lin >>> SLOT_SHIFT)) & (JIT_SLOTS - 1);
 /** blockSlot as source text over a local `lin`, for generated code */
-export const SLOT_EXPR = `(lin^(lin>>>14))&${JIT_SLOTS - 1}`;
+export const SLOT_EXPR = `(lin^(lin>>>${SLOT_SHIFT}))&${JIT_SLOTS - 1}`;
 
 export class Block {
   /**

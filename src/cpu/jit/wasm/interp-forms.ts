@@ -106,6 +106,39 @@ const stringOne = (g: InterpWriter, size: number): void => {
   g.br('unsup');
 };
 
+/** ALU Ev,Gv (op & 7 = 1, or 0 for bytes): the operation from the opcode (ops-alu.ts aluEG) */
+const aluEG = (g: InterpWriter, bits: number): void => {
+  aluOp(g); g.modrm().regW(bits, L_RG); g.w.set(L_S);
+  g.rdE(bits, true).alu(bits); unlessCmp(g, () => g.wrE(bits, L_R));
+};
+/** ALU Gv,Ev (op & 7 = 3, or 2 for bytes) */
+const aluGE = (g: InterpWriter, bits: number): void => {
+  const w = g.w;
+  aluOp(g); g.modrm().rdE(bits, false); w.get(L_D).set(L_S); g.regW(bits, L_RG); w.set(L_D);
+  g.alu(bits); unlessCmp(g, () => g.setRegW(bits, L_RG, () => { w.get(L_R); }));
+};
+/** ALU AL/AX/EAX,imm (op & 7 = 5, or 4 for bytes) */
+const aluAI = (g: InterpWriter, bits: number): void => {
+  const w = g.w;
+  aluOp(g); g.acc(bits); w.set(L_D); g.imm(bits); w.set(L_S);
+  g.alu(bits); unlessCmp(g, () => g.setAcc(bits, () => { w.get(L_R); }));
+};
+/** group 1 (80, 81, 83: ModRM read, the operation in its reg field): an imm8 sign-extended for 83 */
+const group1 = (g: InterpWriter, bits: number): void => {
+  const w = g.w;
+  g.modrm(); w.get(L_RG).set(L_G);
+  g.rdE(bits, true);
+  if (bits === 8) g.u8();
+  else { w.get(L_OP).i32(0x83).eq(); g.select(() => { g.s8(); }, () => { g.imm(bits); }); if (bits === 16) w.i32(0xffff).and(); }
+  w.set(L_S);
+  g.alu(bits); unlessCmp(g, () => g.wrE(bits, L_R));
+};
+/** TEST Ev,Gv and TEST AL/AX/EAX,imm */
+const testEG = (g: InterpWriter, bits: number): void => {
+  g.modrm().rdE(bits, false); g.w.get(L_D); g.regW(bits, L_RG); g.w.and().set(L_R); g.lazy(K_LOGIC, bits);
+};
+const testAI = (g: InterpWriter, bits: number): void => { g.acc(bits).imm(bits); g.w.and().set(L_R); g.lazy(K_LOGIC, bits); };
+
 export const FORMS: readonly Form[] = [
   // MOV Ev,Gv / Gv,Ev / Eb,Gb / Gb,Eb
   { ops: [0x89], body: (g) => { g.modrm().dest().put(32, () => g.reg(L_RG)); } },
@@ -137,67 +170,21 @@ export const FORMS: readonly Form[] = [
     g.modrm(); g.w.get(L_M).i32(0xc0).geU(); g.brIf('unsup');
     g.ea().setReg(L_RG, () => { g.w.get(L_LA); });
   } },
-  // ALU Ev,Gv (01 09 21 29 31 39) and Eb,Gb (00 08 20 28 30 38)
-  { ops: ALU.map((k) => (k << 3) | 1), body: (g) => {
-    aluOp(g); g.modrm(); g.reg(L_RG); g.w.set(L_S);
-    g.rdE(32, true).alu(32); unlessCmp(g, () => g.wrE(32, L_R));
-  } },
-  { ops: ALU.map((k) => k << 3), body: (g) => {
-    aluOp(g); g.modrm(); g.reg8(L_RG); g.w.set(L_S);
-    g.rdE(8, true).alu(8); unlessCmp(g, () => g.wrE(8, L_R));
-  } },
-  // ALU Gv,Ev (03 0B 23 2B 33 3B) and Gb,Eb (02 0A 22 2A 32 3A)
-  { ops: ALU.map((k) => (k << 3) | 3), body: (g) => {
-    const w = g.w;
-    aluOp(g); g.modrm().rdE(32, false); w.get(L_D).set(L_S); g.reg(L_RG); w.set(L_D);
-    g.alu(32); unlessCmp(g, () => g.setReg(L_RG, () => { w.get(L_R); }));
-  } },
-  { ops: ALU.map((k) => (k << 3) | 2), body: (g) => {
-    const w = g.w;
-    aluOp(g); g.modrm().rdE(8, false); w.get(L_D).set(L_S); g.reg8(L_RG); w.set(L_D);
-    g.alu(8); unlessCmp(g, () => g.setReg8(L_RG, () => { w.get(L_R); }));
-  } },
-  // ALU AL,imm8 (04 0C 24 2C 34 3C) and EAX,imm32 (05 0D 25 2D 35 3D)
-  { ops: ALU.map((k) => (k << 3) | 4), body: (g) => {
-    const w = g.w;
-    aluOp(g); g.regN(0); w.i32(0xff).and().set(L_D); g.u8(); w.set(L_S);
-    g.alu(8); unlessCmp(g, () => { w.i32(0).get(L_R).store8(A_REGS); });
-  } },
-  { ops: ALU.map((k) => (k << 3) | 5), body: (g) => {
-    const w = g.w;
-    aluOp(g); g.regN(0); w.set(L_D); g.u32(); w.set(L_S);
-    g.alu(32); unlessCmp(g, () => g.setRegN(0, () => { w.get(L_R); }));
-  } },
+  // ALU Ev,Gv (01 09 21 29 31 39) and Eb,Gb (00 08 20 28 30 38); Gv,Ev and Gb,Eb (x3, x2); EAX,imm32 and AL,imm8
+  { ops: ALU.map((k) => (k << 3) | 1), body: (g) => { aluEG(g, 32); } },
+  { ops: ALU.map((k) => k << 3), body: (g) => { aluEG(g, 8); } },
+  { ops: ALU.map((k) => (k << 3) | 3), body: (g) => { aluGE(g, 32); } },
+  { ops: ALU.map((k) => (k << 3) | 2), body: (g) => { aluGE(g, 8); } },
+  { ops: ALU.map((k) => (k << 3) | 5), body: (g) => { aluAI(g, 32); } },
+  { ops: ALU.map((k) => (k << 3) | 4), body: (g) => { aluAI(g, 8); } },
   // group 1: 81 Ev,imm32, 83 Ev,imm8 (sign-extended), 80 Eb,imm8
-  { ops: [0x81, 0x83, 0x80], body: (g) => {
-    const w = g.w;
-    g.modrm(); w.get(L_RG).set(L_G);
-    w.get(L_OP).i32(0x80).eq(); g.if_();
-    g.rdE(8, true).u8(); w.set(L_S); g.alu(8); unlessCmp(g, () => g.wrE(8, L_R));
-    g.else_();
-    g.rdE(32, true);
-    w.get(L_OP).i32(0x83).eq(); g.if_(); g.s8(); w.set(L_S); g.else_(); g.u32(); w.set(L_S); g.end();
-    g.alu(32); unlessCmp(g, () => g.wrE(32, L_R));
-    g.end();
-  } },
-  // TEST Ev,Gv / Eb,Gb; TEST AL,imm8 / EAX,imm32
-  { ops: [0x85, 0x84], body: (g) => {
-    const w = g.w;
-    g.modrm();
-    w.get(L_OP).i32(0x85).eq(); g.if_();
-    g.rdE(32, false); w.get(L_D); g.reg(L_RG); w.and().set(L_R); g.lazy(K_LOGIC, 32);
-    g.else_();
-    g.rdE(8, false); w.get(L_D); g.reg8(L_RG); w.and().set(L_R); g.lazy(K_LOGIC, 8);
-    g.end();
-  } },
-  { ops: [0xa8, 0xa9], body: (g) => {
-    const w = g.w;
-    w.get(L_OP).i32(0xa8).eq(); g.if_();
-    g.regN(0); g.u8(); w.and().set(L_R); g.lazy(K_LOGIC, 8);
-    g.else_();
-    g.regN(0); g.u32(); w.and().set(L_R); g.lazy(K_LOGIC, 32);
-    g.end();
-  } },
+  { ops: [0x81, 0x83], body: (g) => { group1(g, 32); } },
+  { ops: [0x80], body: (g) => { group1(g, 8); } },
+  // TEST Ev,Gv / Eb,Gb; TEST EAX,imm32 / AL,imm8
+  { ops: [0x85], body: (g) => { testEG(g, 32); } },
+  { ops: [0x84], body: (g) => { testEG(g, 8); } },
+  { ops: [0xa9], body: (g) => { testAI(g, 32); } },
+  { ops: [0xa8], body: (g) => { testAI(g, 8); } },
   // INC/DEC r32
   { ops: range(0x40, 16), body: (g) => {
     const w = g.w;
@@ -280,33 +267,17 @@ export const FORMS: readonly Form[] = [
     g.modrm(); w.get(L_RG); g.brIf('unsup');
     g.dest().u16(); w.set(L_D); g.put(16, () => { w.get(L_D); }).br('seq');
     g.end();
-    // ALU Ew,Gw (x1), Gw,Ew (x3), AX,imm16 (x5)
+    // ALU Ew,Gw (x1), Gw,Ew (x3), AX,imm16 (x5); group 1 (81, 83); TEST Ew,Gw and AX,imm16
     w.get(L_OP).i32(0x40).ltU(); g.if_();
-    aluOp(g); w.get(L_OP).i32(7).and().set(L_T);
-    w.get(L_T).i32(1).eq(); g.if_();
-    g.modrm(); g.reg16(L_RG); w.set(L_S); g.rdE(16, true).alu(16); unlessCmp(g, () => g.wrE(16, L_R)); g.br('seq');
-    g.end();
-    w.get(L_T).i32(3).eq(); g.if_();
-    g.modrm().rdE(16, false); w.get(L_D).set(L_S); g.reg16(L_RG); w.set(L_D);
-    g.alu(16); unlessCmp(g, () => g.setReg16(L_RG, () => { w.get(L_R); })); g.br('seq');
-    g.end();
+    w.get(L_OP).i32(7).and().set(L_T);
+    w.get(L_T).i32(1).eq(); g.if_(); aluEG(g, 16); g.br('seq'); g.end();
+    w.get(L_T).i32(3).eq(); g.if_(); aluGE(g, 16); g.br('seq'); g.end();
     w.get(L_T).i32(5).ne(); g.brIf('unsup');
-    g.regN(0); w.i32(0xffff).and().set(L_D); g.u16(); w.set(L_S);
-    g.alu(16); unlessCmp(g, () => { w.i32(0).get(L_R).store16(A_REGS); }); g.br('seq');
+    aluAI(g, 16); g.br('seq');
     g.end();
-    // group 1: 81 Ew,imm16, 83 Ew,imm8 (sign-extended)
-    w.get(L_OP).i32(0xfd).and().i32(0x81).eq(); g.if_();
-    g.modrm(); w.get(L_RG).set(L_G); g.rdE(16, true);
-    w.get(L_OP).i32(0x83).eq(); g.select(() => { g.s8(); }, () => { g.u16(); }); w.i32(0xffff).and().set(L_S);
-    g.alu(16); unlessCmp(g, () => g.wrE(16, L_R)); g.br('seq');
-    g.end();
-    // TEST Ew,Gw; TEST AX,imm16
-    w.get(L_OP).i32(0x85).eq(); g.if_();
-    g.modrm().rdE(16, false); w.get(L_D); g.reg16(L_RG); w.and().set(L_R); g.lazy(K_LOGIC, 16).br('seq');
-    g.end();
-    w.get(L_OP).i32(0xa9).eq(); g.if_();
-    g.regN(0); g.u16(); w.and().set(L_R); g.lazy(K_LOGIC, 16).br('seq');
-    g.end();
+    w.get(L_OP).i32(0xfd).and().i32(0x81).eq(); g.if_(); group1(g, 16); g.br('seq'); g.end();
+    w.get(L_OP).i32(0x85).eq(); g.if_(); testEG(g, 16); g.br('seq'); g.end();
+    w.get(L_OP).i32(0xa9).eq(); g.if_(); testAI(g, 16); g.br('seq'); g.end();
     // MOVSW CMPSW STOSW LODSW SCASW (66 before a byte form changes nothing)
     w.get(L_OP).i32(0xf0).and().i32(0xa0).eq(); g.if_();
     w.get(L_OP).i32(1).and(); g.if_(); stringOne(g, 2); g.else_(); stringOne(g, 1); g.end();

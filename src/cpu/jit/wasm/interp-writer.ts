@@ -65,6 +65,8 @@ export class InterpWriter {
   s8(): this { this.w.get(L_P).load8s(0).get(L_P).i32(1).add().set(L_P); return this; }
   u16(): this { this.w.get(L_P).load16u(0).get(L_P).i32(2).add().set(L_P); return this; }
   u32(): this { this.w.get(L_P).load(0).get(L_P).i32(4).add().set(L_P); return this; }
+  /** an immediate of `bits` (8, 16, 32), zero-extended */
+  imm(bits: number): this { return bits === 8 ? this.u8() : bits === 16 ? this.u16() : this.u32(); }
   /** the ModRM byte into L_M, its reg field into L_RG */
   modrm(): this { this.u8(); this.w.set(L_M).get(L_M).i32(3).shrU().i32(7).and().set(L_RG); return this; }
   /** EIP of the next instruction: the start plus the bytes read */
@@ -77,6 +79,19 @@ export class InterpWriter {
   /** the low 16 bits of register number `l` */
   reg16(l: number): this { this.w.get(l).i32(2).shl().load16u(A_REGS); return this; }
   setReg16(l: number, val: () => void): this { this.w.get(l).i32(2).shl(); val(); this.w.store16(A_REGS); return this; }
+  /** the register numbered by local `l` at width `bits` (8: AL..BH, 16: the low half, 32) */
+  regW(bits: number, l: number): this { return bits === 8 ? this.reg8(l) : bits === 16 ? this.reg16(l) : this.reg(l); }
+  setRegW(bits: number, l: number, val: () => void): this {
+    return bits === 8 ? this.setReg8(l, val) : bits === 16 ? this.setReg16(l, val) : this.setReg(l, val);
+  }
+  /** AL, AX or EAX */
+  acc(bits: number): this { this.regN(0); if (bits < 32) this.w.i32(bits === 8 ? 0xff : 0xffff).and(); return this; }
+  setAcc(bits: number, val: () => void): this {
+    if (bits === 32) return this.setRegN(0, val);
+    this.w.i32(0); val();
+    if (bits === 8) this.w.store8(A_REGS); else this.w.store16(A_REGS);
+    return this;
+  }
   regN(n: number): this { this.w.i32(0).load(A_REGS + 4 * n); return this; }
   setRegN(n: number, val: () => void): this { this.w.i32(0); val(); this.w.store(A_REGS + 4 * n); return this; }
   /** the byte of 8-bit register number `l` (AL CL DL BL AH CH DH BH) in the register area (cpu-state.ts R8, computed) */

@@ -20,9 +20,13 @@
  * the instructions retired; EIP and the reason (A_IEXIT: EXIT_BUDGET, EXIT_BLOCK, EXIT_UNSUPPORTED) in the arena.
  */
 import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_IEXIT, A_RAM, A_TLB_R } from '../../../memory/wasm-arena.js';
+import { JIT_SLOTS, SLOT_SHIFT } from '../block.js';
 import { FORMS } from './interp-forms.js';
 import { InterpWriter, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_MAX, P_NS, P_THR } from './interp-writer.js';
 import { buildInterpreterModule } from './wasm-writer.js';
+
+// the arena's per-slot areas (memory/wasm-arena.ts) hold one u16 count, one i32 start and one byte per block slot
+if (A_HOTLIN - A_HOT < 2 * JIT_SLOTS || A_BLK - A_HOTLIN < 4 * JIT_SLOTS || A_RAM - A_BLK < JIT_SLOTS) throw new Error('wasm-arena: the visit-count areas are smaller than JIT_SLOTS');
 
 /** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
 export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2;
@@ -76,7 +80,7 @@ function body(): Uint8Array {
   // a block start? (fast-paths.ts makeInterpLoop; jit/block.ts blockSlot; CS base 0)
   w.get(P_NS).get(L_EIP).get(L_ST).sub().i32(1).sub().i32(15).geU().or(); g.if_();
   w.i32(0).set(P_NS);
-  w.get(L_EIP).get(L_EIP).i32(14).shrU().xor().i32(0xffff).and().set(L_H);
+  w.get(L_EIP).get(L_EIP).i32(SLOT_SHIFT).shrU().xor().i32(JIT_SLOTS - 1).and().set(L_H);
   w.get(L_H).load8u(A_BLK); g.if_(); w.i32(EXIT_BLOCK).set(L_WHY); g.br('out'); g.end();
   w.get(L_H).i32(2).shl().load(A_HOTLIN).get(L_EIP).eq();
   g.select(() => { w.get(L_H).i32(1).shl().load16u(A_HOT).i32(1).add(); }, () => { w.i32(1); });
