@@ -136,6 +136,9 @@ const CHUNK = 65536;
 /** Cpu.interpretFlat's answers: runChunk looks for a block at EIP, or may not start one there, or returns. */
 const FLAT_START = 0, FLAT_NO_START = 1, FLAT_RETURN = 2;
 
+/** Cpu.blk's code for a block: 2 + its table index when the WebAssembly interpreter may enter it itself, else 1. */
+const slotCode = (b: Block): number => (b.fn !== null && b.wasmIndex >= 0 && b.csBase === 0 ? b.wasmIndex + 2 : 1);
+
 export class Cpu extends CpuState {
   readonly io: PortIO;
   readonly clock: VirtualClock;
@@ -197,12 +200,19 @@ export class Cpu extends CpuState {
   readonly hot: Uint16Array;
   /** The address `hot[h]` counts visits of: code that never repeats (random bytes, fault storms) never compiles. */
   readonly hotLin: Int32Array;
-  /** 1 where `blocks` holds a block (setBlock, dropBlock): the WebAssembly interpreter's view of the table */
-  readonly blk: Uint8Array;
+  /**
+   * What `blocks` holds, per slot (setBlock, dropBlock, blockReady): 0 nothing, 1 a block, 2 + its table index for a
+   * WebAssembly block ready to run at CS base 0. The WebAssembly interpreter's view of the table (memory/wasm-arena.ts
+   * A_BLK).
+   */
+  readonly blk: Int32Array;
   /** the WebAssembly interpreter is on (CpuOptions.wasmInterp) */
   wasmInterp: boolean;
   /** why the WebAssembly interpreter last returned (jit/wasm/interpreter.ts EXIT_*) */
   interpExit = 0;
+  /** of the instructions its last call ran, those in the blocks it entered itself; and how many blocks it entered */
+  interpInBlocks = 0;
+  interpEntries = 0;
   private compileCredit = COMPILE_BURST;
   private creditAt = 0;
   /** the compiled block running (the WebAssembly tier's glue reads its index here) */
@@ -236,6 +246,12 @@ export class Cpu extends CpuState {
   get insnsInWasmInterp(): number { return this.blockStats[2]!; }
   /** instructions a looping block retired before its current iteration */
   blkDone = 0;
+  /**
+   * When a block the WebAssembly interpreter entered faults: the instructions its call retired before the block,
+   * and how many of those ran in blocks (jit/wasm/wasm-block.ts sync; runChunk counts them)
+   */
+  wiDone = 0;
+  wiInBlocks = 0;
 
   constructor(o: CpuOptions) {
     super(o.mem);
@@ -247,7 +263,7 @@ export class Cpu extends CpuState {
     const arena = this.inArena ? this.mem.arena.buffer : null;
     this.hot = arena === null ? new Uint16Array(JIT_SLOTS) : new Uint16Array(arena, A_HOT, JIT_SLOTS);
     this.hotLin = arena === null ? new Int32Array(JIT_SLOTS) : new Int32Array(arena, A_HOTLIN, JIT_SLOTS);
-    this.blk = arena === null ? new Uint8Array(JIT_SLOTS) : new Uint8Array(arena, A_BLK, JIT_SLOTS);
+    this.blk = arena === null ? new Int32Array(JIT_SLOTS) : new Int32Array(arena, A_BLK, JIT_SLOTS);
     if (this.intrLine !== null) this.intrLine.onIntr = (level) => { if (level) this.intrRaised(); };
     this.lapic = new LocalApic();
     this.lapic.onWrite = () => { this.breakLoop = true; }; // LINT0 or SVR may let a pending INTR through
@@ -471,7 +487,11 @@ export class Cpu extends CpuState {
   /** Slot `h` of the block table holds `b` now. */
   private setBlock(h: number, b: Block): void {
     this.blocks[h] = b;
-    this.blk[h] = 1;
+    this.blk[h] = slotCode(b);
+  }
+  /** `b`, queued for a batch, got its function (jit/wasm/wasm-block.ts install): the interpreter's view of its slot. */
+  blockReady(b: Block): void {
+    if (this.blocks[b.slot] === b) this.blk[b.slot] = slotCode(b);
   }
   /** Slot `h` of the block table is empty now (the WebAssembly tier drops a block it cannot run). */
   dropBlock(h: number): void {
@@ -611,9 +631,17 @@ export class Cpu extends CpuState {
                 if (done < b.n && ++b.sideExits >= SIDE_EXITS && b.epoch === tlb.epoch) this.followSideExit(b, done, h);
                 continue; // where a block leaves, another may start
               }
-              // no compilable instruction here (or the block is longer than the slice's rest): a block may
-              // start right after it
-              nextStart = true;
+              if (b.fn === null && b.n > 0 && this.tier !== null) {
+                // a WebAssembly block waiting for its batch: the batch is compiled now if it has waited long enough
+                // (and the block runs), else the block's code is interpreted. What follows is not a block start:
+                // counting it as one compiled a loop again from each of its instructions while the batch waited.
+                this.tier.poll();
+                if (b.fn !== null) continue;
+              } else {
+                // no compilable instruction here (or the block is longer than the slice's rest): a block may
+                // start right after it
+                nextStart = true;
+              }
             } else if (this.hotLin[h] !== lin) {
               this.hotLin[h] = lin; // another address in this slot: start counting it afresh
               this.hot[h] = 1;
@@ -642,6 +670,13 @@ export class Cpu extends CpuState {
         }
       } catch (e) {
         if (e !== FAULT) throw e;
+        if (this.wiDone !== 0) {
+          // a block the WebAssembly interpreter entered faulted: what its call ran before the block retired
+          this.retired += this.wiDone;
+          this.blockStats[0]! += this.wiInBlocks;
+          this.blockStats[2]! += this.wiDone - this.wiInBlocks;
+          this.wiDone = 0; this.wiInBlocks = 0;
+        }
         if (this.curBlock !== null) {
           // instructions of the block before the faulting one have retired
           const done = this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
@@ -670,8 +705,11 @@ export class Cpu extends CpuState {
     for (;;) {
       const done = tier.interpret(this, end - this.retired, nextStart);
       this.retired += done;
-      this.blockStats[2]! += done;
-      if (this.interpExit !== EXIT_UNSUPPORTED) return FLAT_START;
+      this.blockStats[0]! += this.interpInBlocks;
+      this.blockStats[1]! += this.interpEntries;
+      this.blockStats[2]! += done - this.interpInBlocks;
+      // (a block it entered may have stopped the loop, as one the run loop enters does)
+      if (this.interpExit !== EXIT_UNSUPPORTED) return this.breakLoop ? FLAT_RETURN : FLAT_START;
       const at = this.eipI32;
       this.insnStartI32 = at;
       interp(this, this.retired + 1, false);

@@ -11,7 +11,8 @@ import { getR, rdMem, setR, wrMem } from './operand.js';
 import { ioCheck } from './transfers.js';
 import { repBulk } from './rep-bulk.js';
 
-const REP_SLICE = 4096;
+/** elements one run of a REP string instruction does before it restarts itself (also jit/wasm/interp-forms.ts) */
+export const REP_SLICE = 4096;
 export const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4, INS = 5, OUTS = 6;
 
 /** ESI/EDI as an offset (32-bit addressing: the int32, which segR/segW take as it is; see u32 in cpu-state.ts) */

@@ -25,6 +25,12 @@ export const A_INSN = 60, A_EIP = 64, A_DONE = 68;
 export const A_CUR = 72, A_CHAIN = 76, A_STOP = 80;
 /** Why the WebAssembly interpreter returned (jit/wasm/interpreter.ts EXIT_*); the CPL it runs at (for CLI). */
 export const A_IEXIT = 84, A_CPL = 88;
+/**
+ * While the WebAssembly interpreter runs a block (interpreter.ts): the instructions its call retired before the
+ * block, and how many of those ran in blocks (a fault in the block unwinds the call, and Cpu.runChunk counts them
+ * from here). After a call: the instructions it ran in blocks and the blocks it entered.
+ */
+export const A_WIN = 92, A_WIB = 96, A_WIE = 100;
 /** 32 bytes: the WebAssembly interpreter's copy of a page's last 16 bytes and the next page's first 16 (interpreter.ts) */
 export const A_FETCH = 0x100;
 /**
@@ -37,15 +43,16 @@ export const A_HT = 0x1000, HT_SLOTS = 4096, HT_ENTRY = 20;
 export const A_TLB_R = 0x20000;
 export const A_TLB_W = A_TLB_R + 0x400000;
 /**
- * The run loop's visit counts by block slot (Cpu.hot, u16; Cpu.hotLin, the start counted, i32) and a byte per slot,
- * 1 while Cpu.blocks holds a block there (Cpu.blk): the WebAssembly interpreter (jit/wasm/interpreter.ts) keeps the
- * same accounts as the JavaScript one.
+ * The run loop's visit counts by block slot (Cpu.hot, u16; Cpu.hotLin, the start counted, i32) and an i32 per slot
+ * saying what Cpu.blocks holds there (Cpu.blk: 0 nothing, 1 a block, 2 + its table index for a WebAssembly block
+ * ready to run at CS base 0): the WebAssembly interpreter (jit/wasm/interpreter.ts) keeps the same accounts as the
+ * JavaScript one, and enters the ready WebAssembly blocks itself.
  */
 export const A_HOT = A_TLB_W + 0x400000;
 export const A_HOTLIN = A_HOT + 0x20000;
 export const A_BLK = A_HOTLIN + 0x40000;
 /** PhysMemory.store: RAM, then the BIOS image */
-export const A_RAM = A_BLK + 0x10000;
+export const A_RAM = A_BLK + 0x40000;
 
 const PAGE = 0x10000;
 

@@ -92,6 +92,13 @@ function program(next: () => number, length: number): number[] {
     // MOVS CMPS STOS LODS SCAS (byte, word, dword) in the data area, either direction; CLI
     () => [0xbe, ...u32(DATA + 0x400 + (next() & 0x3fc)), 0xbf, ...u32(DATA + 0x800 + (next() & 0x3fc)),
       ...(next() % 3 === 0 ? [0x66] : []), pick([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]), 0x83, 0xe7, 0x3f],
+    // REP MOVS / REP STOS (bytes and dwords, a few elements) anywhere in the data page (runs across its end are handed
+    // back), copies that overlap either way, STOSD of four equal bytes (a fill) or of any EAX
+    () => [0xbe, ...u32(DATA + (next() & 0xfff)), 0xbf, ...u32(DATA + (next() & 0xfff)), 0xb9, ...u32(next() % 48),
+      0xf3, pick([0xa4, 0xa5, 0xaa, 0xab]), 0x83, 0xe7, 0x3f],
+    () => [0xbe, ...u32(DATA + 0x400 + (next() & 0x3ff)), 0x8d, 0x7e, pick([1, 2, 3, 4, 7, 0xfc, 0xff]), 0xb9, ...u32(next() % 48),
+      0xf3, pick([0xa4, 0xa5]), 0x83, 0xe7, 0x3f],
+    () => { const b = next() & 0xff; return [0xb8, b, b, b, b, 0xbf, ...u32(DATA + (next() & 0xfff)), 0xb9, ...u32(next() % 48), 0xf3, 0xab, 0x83, 0xe7, 0x3f]; },
     () => [pick([0xfc, 0xfd])], () => [0xfa],
     () => [0xd1, ...rm(pick([0, 1, 4, 5, 7]))],
     () => [0xd3, ...rm(pick([0, 1, 4, 5, 7]))],
@@ -241,6 +248,73 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     expect(pb.cpu.getReg('esp')).toBe(pa.cpu.getReg('esp'));
   });
 
+  it('runs REP MOVS and REP STOS a slice at a time, as JavaScript does: a page-sized copy, 5,000 bytes in two runs', () => {
+    // mov edi, DATA+0x1000 / mov ecx, 5000 / mov al, 0x5a / rep stosb (4,096 bytes, then the instruction again for
+    // 904) / mov esi, DATA+0x1000 / mov edi, DATA+0x3000 / mov ecx, 1024 / rep movsd (a page) / mov eax, 0x01020304 /
+    // mov edi, DATA+0x2800 / mov ecx, 100 / rep stosd (not a fill) / hlt
+    // (first a byte into each page, so the TLB holds them: a REP starts in WebAssembly only on pages it holds)
+    const code = [0xc6, 0x05, ...le(DATA + 0x1000), 1, 0xc6, 0x05, ...le(DATA + 0x2000), 1, 0xc6, 0x05, ...le(DATA + 0x3000), 1,
+      0xbf, ...le(DATA + 0x1000), 0xb9, ...le(5000), 0xb0, 0x5a, 0xf3, 0xaa,
+      0xbe, ...le(DATA + 0x1000), 0xbf, ...le(DATA + 0x3000), 0xb9, ...le(1024), 0xf3, 0xa5,
+      0xb8, ...le(0x01020304), 0xbf, ...le(DATA + 0x2800), 0xb9, ...le(100), 0xf3, 0xab, 0xf4];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK });
+      m.cpu.run(100);
+      return m;
+    };
+    const a = run(false);
+    expect(a.cpu.halted).toBe(true);
+    const b = run(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(b.clock.instructions).toBe(17); // 15 instructions, the HLT, and the REP STOSB run again
+    expect(b.cpu.insnsInWasmInterp).toBe(13); // all but the three TLB misses and the HLT
+    const ram = b.mem.ram;
+    expect([ram[DATA + 0x1000], ram[DATA + 0x2387], ram[DATA + 0x2388], ram[DATA + 0x3fff], ram[DATA + 0x2800 + 397]]).toEqual([0x5a, 0x5a, 0, 0x5a, 3]);
+  });
+
+  it('enters a block itself, and a fault in it counts what the call ran before: the same count and state as JavaScript', () => {
+    // mov esi, 0x200000 / L: mov eax, [esi] / add esi, 4 / xadd edx, eax / jmp L: the block at L stops at the XADD
+    // (the block tier lacks it), which the WebAssembly interpreter runs, and the JMP, and then it enters the block at
+    // L itself; the walk reaches the page at 0x20c000, not present (#PF), inside the block
+    const code = [0xbe, ...le(0x200000), 0x8b, 0x06, 0x83, 0xc6, 0x04, 0x0f, 0xc1, 0xc2, 0xeb, 0xf6, 0xf4];
+    const run = (wasmInterp: boolean) => {
+      clearModuleCache();
+      return runPaged(code, {
+        notPresent: [0x20c000], jit: true, jitThreshold: 64, wasmInterp,
+        setup: (ram) => { for (let i = 0; i < 0xc000; i++) ram[0x200000 + i] = (i * 7) & 0xff; },
+      });
+    };
+    const a = run(false), b = run(true);
+    expect(a.vector).toBe(14);
+    expect(b.vector).toBe(14);
+    expect(b.cpu.getReg('cr2')).toBe(0x20c000);
+    for (const r of ['eax', 'edx', 'esi', 'esp', 'eflags']) expect(b.cpu.getReg(r), r).toBe(a.cpu.getReg(r));
+    expect(b.cpu.clock.instructions).toBe(a.cpu.clock.instructions);
+    expect(b.cpu.insnsInBlocks).toBe(a.cpu.insnsInBlocks);
+    expect(b.cpu.insnsInBlocks).toBeGreaterThan(10_000);
+    expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(10_000);
+  });
+
+  it('does not enter a block whose code was written since (the chaining table\'s entry is from an older TLB epoch)', () => {
+    // edx = 3 / outer: mov ecx, 3000 / L: add eax, 1 / dec ecx / jnz L / mov byte [L+2], 2 (the ADD's immediate) /
+    // dec edx / jnz outer / hlt: the block at L is compiled in the first pass; the second and third must add 2
+    const L = CODE + 5;
+    const code = [0xb9, ...le(3000), 0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xc6, 0x05, ...le(L + 2), 0x02, 0x4a, 0x75, 0xe9, 0xf4];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp, 64);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, eax: 0, edx: 3 });
+      while (!m.cpu.halted) m.cpu.run(1000);
+      return m;
+    };
+    const a = run(false), b = run(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(b.cpu.getReg('eax')).toBe(3000 + 2 * 3000 + 2 * 3000);
+    expect(b.cpu.insnsInBlocks).toBeGreaterThan(3000);
+  });
+
   it('CLI where CPL <= IOPL clears IF; at CPL 3 with IOPL 0 it is #GP, as the JavaScript interpreter has it', () => {
     // 0x1000 at CPL 0: lidt, paging, ltr, then IRETD to 0x4000 at CPL 3 with EFLAGS
     // `flags`; there DS and ES get the user data selector (IRET nulled them: the JavaScript interpreter runs until a
@@ -277,6 +351,24 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
     expect(a.cpu.insnsInBlocks).toBeGreaterThan(1_200_000);
     expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(0);
+  });
+
+  it('counts a visit where a block it entered itself leaves, as the run loop does where one it entered leaves', () => {
+    // ecx = 200000 / L: add eax, ecx / test cl, 3 / jz M / dec ecx / jnz L / hlt / M: inc edx / dec ecx / jnz L / hlt:
+    // the block at L leaves for M every fourth pass, and M is reached only from there; the WebAssembly interpreter
+    // enters the block at L after running M, so M warms up (and compiles) only if it counts those visits too
+    const code = [0xb9, ...le(200_000), 0x01, 0xc8, 0xf6, 0xc1, 0x03, 0x74, 0x04, 0x49, 0x75, 0xf6, 0xf4, 0x42, 0x49, 0x75, 0xf1, 0xf4];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, edx: 0 });
+      while (!m.cpu.halted) m.cpu.run(1000);
+      return m;
+    };
+    const a = run(false), b = run(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(b.cpu.getReg('edx')).toBe(50_000);
+    expect(a.cpu.blocksCompiled).toBeGreaterThanOrEqual(2); // L's block and M's
   });
 
   it('where the host refuses a synchronous compile (a browser main thread): JavaScript alone until the module arrives', async () => {

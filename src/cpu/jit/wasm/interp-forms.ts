@@ -8,9 +8,10 @@
  * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
-import { A_BITS, A_CPL, A_FLAGS, A_MASK, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CPL, A_FLAGS, A_MASK, A_RAM, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
 import { AF, ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, OF, RF, SZP, VM } from '../../cpu-state.js';
-import { F_MAT, InterpWriter, L_D, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_T, L_U, P_NS } from './interp-writer.js';
+import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
+import { REP_SLICE } from '../../ops-string.js';
 
 export interface Form {
   readonly ops: readonly number[];
@@ -104,6 +105,56 @@ const stringOne = (g: InterpWriter, size: number): void => {
   step(7); g.br('seq');
   g.end();
   g.br('unsup');
+};
+
+/**
+ * REP MOVSB/MOVSD/STOSB/STOSD (L_OP A4, A5, AA, AB) with DF = 0: what one run of the JavaScript interpreter's REP
+ * does (ops-string.ts stringOp), min(ECX, REP_SLICE) elements, at once, when each side lies on one page of RAM the
+ * TLB holds (as rep-bulk.ts takes it: a page holding compiled code is never held for writes) and a copy does not
+ * overlap forward; else 'unsup' with nothing changed, and the JavaScript interpreter runs it. One retired
+ * instruction; EIP stays on it while elements remain (a long REP restarts itself); a block may start after it.
+ * (A Linux boot handed ~190 k REP MOVS/STOS back to JavaScript, memcpy and memset of small objects and pages.)
+ */
+const repString = (g: InterpWriter): void => {
+  const w = g.w;
+  w.i32(0).load(A_FLAGS).i32(DF).and(); g.brIf('unsup');
+  w.get(L_OP).i32(1).and().i32(1).shl().set(L_G); // log2 of the element's size
+  g.regN(1); w.set(L_D); // ECX: the elements left
+  w.get(L_D); g.if_();
+  w.get(L_D).i32(REP_SLICE).get(L_D).i32(REP_SLICE).ltU().select().set(L_R); // this run's elements
+  w.get(L_R).get(L_G).shl().set(L_U); // and bytes
+  /** the arena address of the L_U bytes from register `r` into local `to`, if on one page the TLB array `tlb` holds */
+  const side = (r: number, tlb: number, to: number): void => {
+    g.regN(r); w.set(L_LA);
+    w.get(L_LA).i32(12).shrU().i32(2).shl().load(tlb).tee(L_E).get(P_ACC).and().eqz();
+    w.get(L_LA).i32(0xfff).and().get(L_U).add().i32(0x1000).gtU().or(); g.brIf('unsup');
+    w.get(L_E).i32(~0xfff).and().get(L_LA).i32(0xfff).and().or().i32(A_RAM).add().set(to);
+  };
+  side(7, A_TLB_W, L_T);
+  w.get(L_OP).i32(0xa6).ltU(); g.if_(); // MOVS
+  side(6, A_TLB_R, L_S);
+  // a destination just above the source repeats the first bytes (a forward copy reads what it wrote)
+  w.get(L_T).get(L_S).gtU().get(L_T).get(L_S).get(L_U).add().ltU().and(); g.brIf('unsup');
+  w.get(L_T).get(L_S).get(L_U).memoryCopy();
+  g.setRegN(6, () => { g.regN(6); w.get(L_U).add(); });
+  g.else_(); // STOS: bytes, or a dword of four equal bytes, as a fill; other dwords one by one
+  w.get(L_G).eqz(); g.regN(0); w.i32(0xff).and().i32(0x01010101).mul(); g.regN(0); w.eq().or(); g.if_();
+  w.get(L_T); g.regN(0); w.get(L_U).memoryFill();
+  g.else_();
+  w.i32(0).set(L_M);
+  g.block('filled').loop('fill');
+  w.get(L_M).get(L_U).geU(); g.brIf('filled');
+  w.get(L_T).get(L_M).add(); g.regN(0); w.store(0);
+  w.get(L_M).i32(4).add().set(L_M); g.br('fill');
+  g.end().end();
+  g.end();
+  g.end();
+  g.setRegN(7, () => { g.regN(7); w.get(L_U).add(); });
+  g.setRegN(1, () => { w.get(L_D).get(L_R).sub(); });
+  w.i32(1).set(P_NS);
+  w.get(L_D).get(L_R).ne(); g.if_(); w.get(L_ST).set(L_EIP); g.br('done'); g.end(); // elements remain: again
+  g.end();
+  w.i32(1).set(P_NS);
 };
 
 /** ALU Ev,Gv (op & 7 = 1, or 0 for bytes): the operation from the opcode (ops-alu.ts aluEG) */
@@ -311,8 +362,15 @@ export const FORMS: readonly Form[] = [
   } },
   // MOV r8,imm8
   { ops: range(0xb0, 8), body: (g) => { g.w.get(L_OP).i32(7).and().set(L_RM); g.u8(); g.w.set(L_D); g.setReg8(L_RM, () => { g.w.get(L_D); }); } },
-  // PAUSE (F3 90): a NOP after which a block may start, as after any REP-prefixed instruction (fast-paths.ts)
-  { ops: [0xf3], body: (g) => { g.u8(); g.w.i32(0x90).ne(); g.brIf('unsup'); g.w.i32(1).set(P_NS); } },
+  // F3: PAUSE (F3 90), a NOP after which a block may start, as after any REP-prefixed instruction (fast-paths.ts);
+  // REP MOVS and REP STOS
+  { ops: [0xf3], body: (g) => {
+    const w = g.w;
+    g.u8(); w.set(L_OP);
+    w.get(L_OP).i32(0x90).eq(); g.if_(); w.i32(1).set(P_NS); g.br('seq'); g.end();
+    w.get(L_OP).i32(0xfe).and().i32(0xa4).eq().get(L_OP).i32(0xfe).and().i32(0xaa).eq().or().eqz(); g.brIf('unsup');
+    repString(g);
+  } },
   // PUSHFD: EFLAGS without VM and RF (ops-system.ts pushf)
   { ops: [0x9c], body: (g) => { g.push(() => { g.w.call(F_MAT).i32(~(VM | RF)).and(); }); } },
   // POP Ev (8F /0): ESP moves before the address is computed, and back if the store cannot be made here

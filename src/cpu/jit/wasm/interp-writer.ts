@@ -2,7 +2,7 @@
  * The WebAssembly interpreter's code writer (interpreter.ts builds the loop, interp-forms.ts the instructions): a
  * WasmWriter with named branch targets and the operand, memory and flag steps every form is made of.
  *
- * Conventions of the generated function `run(max, acc, thr, ns)` (interpreter.ts):
+ * Conventions of the generated function `run(max, acc, thr, ns, epoch)` (interpreter.ts):
  * - Registers and the lazy-flag state stay in the arena (memory/wasm-arena.ts A_REGS, A_FLAGS...), where the
  *   interpreter in JavaScript and the compiled blocks read them; the operands of the instruction running are locals.
  * - An instruction commits nothing before its last check: every access goes through the TLB arrays in the arena and
@@ -18,22 +18,24 @@ import { AF, ARITH, CF, K_ADD, K_LOGIC, K_SUB, OF, SZP, ZF } from '../../cpu-sta
 import { WasmWriter } from './wasm-writer.js';
 
 
-// parameters of run(max, acc, thr, ns)
-export const P_MAX = 0, P_ACC = 1, P_THR = 2, P_NS = 3;
+// parameters of run(max, acc, thr, ns, epoch)
+export const P_MAX = 0, P_ACC = 1, P_THR = 2, P_NS = 3, P_EPOCH = 4;
 /** locals: retired, EIP, the instruction's start, its next byte's arena address and its first's */
-export const L_N = 4, L_EIP = 5, L_ST = 6, L_P = 7, L_P0 = 8;
+export const L_N = 5, L_EIP = 6, L_ST = 7, L_P = 8, L_P0 = 9;
 /** the opcode, the ModRM byte, its reg field and its r/m register */
-export const L_OP = 9, L_M = 10, L_RG = 11, L_RM = 12;
+export const L_OP = 10, L_M = 11, L_RG = 12, L_RM = 13;
 /** the linear address, its TLB entry; operands D (destination) and S (source), result R; the group's operation G */
-export const L_LA = 13, L_E = 14, L_D = 15, L_S = 16, L_R = 17, L_G = 18;
+export const L_LA = 14, L_E = 15, L_D = 16, L_S = 17, L_R = 18, L_G = 19;
 /** scratch, the block slot, the exit reason */
-export const L_T = 19, L_U = 20, L_H = 21, L_WHY = 22;
+export const L_T = 20, L_U = 21, L_H = 22, L_WHY = 23;
 /** the code page the last instruction was fetched from (linear, or 1: none yet) and its arena address */
-export const L_CPG = 23, L_CB = 24;
-/** locals after the four parameters */
-export const LOCALS = 21;
-/** the imported function: EFLAGS from the arena's lazy state (the dispatcher's `mat`, wasm-writer.ts) */
-export const F_MAT = 0;
+export const L_CPG = 24, L_CB = 25;
+/** of the instructions retired, those in blocks the interpreter entered; the blocks entered */
+export const L_BN = 26, L_BE = 27;
+/** locals after the five parameters */
+export const LOCALS = 23;
+/** the imported functions: EFLAGS from the arena's lazy state, and the dispatcher's `run` (wasm-writer.ts) */
+export const F_MAT = 0, F_RUN = 1;
 
 export class InterpWriter {
   readonly w = new WasmWriter();

@@ -15,21 +15,28 @@
  * compile threshold, and counts the visit otherwise, in the same arrays (Cpu.hot and Cpu.hotLin live in the arena).
  * A run with it and a run without it compile the same blocks at the same instruction counts.
  *
- * `run(max, acc, thr, ns)`: at most `max` instructions, `acc` the TLB's access bits (Tlb.acc), `thr` the visit
- * threshold (Cpu.hotThreshold), `ns` 1 when the first instruction's successor is a block start to look at. Returns
- * the instructions retired; EIP and the reason (A_IEXIT: EXIT_BUDGET, EXIT_BLOCK, EXIT_UNSUPPORTED) in the arena.
+ * A block start whose slot holds a WebAssembly block ready to run, valid in this TLB epoch, it enters itself
+ * (enterBlock), through the dispatcher, as the run loop would.
+ *
+ * `run(max, acc, thr, ns, epoch)`: at most `max` instructions, `acc` the TLB's access bits (Tlb.acc), `thr` the
+ * visit threshold (Cpu.hotThreshold), `ns` 1 when the first instruction's successor is a block start to look at,
+ * `epoch` the TLB's (Tlb.epoch). Returns the instructions retired; EIP, the reason (A_IEXIT: EXIT_*), and the
+ * instructions run in blocks and the blocks entered (A_WIB, A_WIE) in the arena.
  */
-import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_IEXIT, A_RAM, A_TLB_R } from '../../../memory/wasm-arena.js';
+import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { JIT_SLOTS, SLOT_SHIFT } from '../block.js';
 import { FORMS } from './interp-forms.js';
-import { InterpWriter, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_MAX, P_NS, P_THR } from './interp-writer.js';
+import { F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
 import { buildInterpreterModule } from './wasm-writer.js';
 
 // the arena's per-slot areas (memory/wasm-arena.ts) hold one u16 count, one i32 start and one byte per block slot
-if (A_HOTLIN - A_HOT < 2 * JIT_SLOTS || A_BLK - A_HOTLIN < 4 * JIT_SLOTS || A_RAM - A_BLK < JIT_SLOTS) throw new Error('wasm-arena: the visit-count areas are smaller than JIT_SLOTS');
+if (A_HOTLIN - A_HOT < 2 * JIT_SLOTS || A_BLK - A_HOTLIN < 4 * JIT_SLOTS || A_RAM - A_BLK < 4 * JIT_SLOTS) throw new Error('wasm-arena: the visit-count areas are smaller than JIT_SLOTS');
 
-/** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
-export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2;
+/**
+ * why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for
+ * JavaScript; a block it entered asked to stop (it wrote to code, or a device stopped the loop)
+ */
+export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2, EXIT_STOP = 3;
 
 function body(): Uint8Array {
   const g = new InterpWriter(), w = g.w;
@@ -78,21 +85,59 @@ function body(): Uint8Array {
   g.end(); // done: the instruction retired
   w.get(L_N).i32(1).add().tee(L_N).get(P_MAX).geS(); g.if_(); w.i32(EXIT_BUDGET).set(L_WHY); g.br('out'); g.end();
   // a block start? (fast-paths.ts makeInterpLoop; jit/block.ts blockSlot; CS base 0)
+  g.loop('start');
   w.get(P_NS).get(L_EIP).get(L_ST).sub().i32(1).sub().i32(15).geU().or(); g.if_();
   w.i32(0).set(P_NS);
   w.get(L_EIP).get(L_EIP).i32(SLOT_SHIFT).shrU().xor().i32(JIT_SLOTS - 1).and().set(L_H);
-  w.get(L_H).load8u(A_BLK); g.if_(); w.i32(EXIT_BLOCK).set(L_WHY); g.br('out'); g.end();
+  w.get(L_H).i32(2).shl().load(A_BLK).tee(L_T); g.if_();
+  enterBlock(g);
+  w.i32(EXIT_BLOCK).set(L_WHY); g.br('out');
+  g.end();
   w.get(L_H).i32(2).shl().load(A_HOTLIN).get(L_EIP).eq();
   g.select(() => { w.get(L_H).i32(1).shl().load16u(A_HOT).i32(1).add(); }, () => { w.i32(1); });
   w.tee(L_T).get(P_THR).gtS(); g.if_(); w.i32(EXIT_BLOCK).set(L_WHY); g.br('out'); g.end();
   w.get(L_H).i32(2).shl().get(L_EIP).store(A_HOTLIN).get(L_H).i32(1).shl().get(L_T).store16(A_HOT);
   g.end();
+  g.end(); // start
   g.br('next');
   g.end(); // unsup: EIP back at the instruction's start
   w.get(L_ST).set(L_EIP).i32(EXIT_UNSUPPORTED).set(L_WHY);
   g.end().end(); // next, out
-  w.i32(0).get(L_EIP).store(A_EIP).i32(0).get(L_WHY).store(A_IEXIT).get(L_N);
+  w.i32(0).get(L_EIP).store(A_EIP).i32(0).get(L_WHY).store(A_IEXIT);
+  w.i32(0).get(L_BN).store(A_WIB).i32(0).get(L_BE).store(A_WIE).get(L_N);
   return w.done();
+}
+
+/**
+ * At a block start whose slot holds a WebAssembly block ready to run (L_T = 2 + its table index, Cpu.blk): when the
+ * dispatcher's chaining table has it as valid in this TLB epoch at CS base 0, and it fits the budget, run it
+ * through the dispatcher (and whatever chains from it), as the run loop would have (Cpu.runChunk, WasmTier.glue),
+ * then look for a block where it left. A JS-to-WebAssembly round trip per block entered was ~400 k a Linux boot.
+ * The run loop's own checks of the block (its code and page generations, the TLB entry of its page) all move the
+ * epoch when they change, so an entry noted valid in this epoch still is (wasm-block.ts WasmTier.note).
+ */
+function enterBlock(g: InterpWriter): void {
+  const w = g.w;
+  w.get(L_T).i32(2).geU(); g.if_();
+  w.get(L_EIP).get(L_EIP).i32(12).shrU().xor().i32(HT_SLOTS - 1).and().i32(HT_ENTRY).mul().set(L_U);
+  w.get(L_U).load(A_HT).get(L_EIP).eq();
+  w.get(L_U).load(A_HT + 4).eqz().and();
+  w.get(L_U).load(A_HT + 8).get(L_T).i32(2).sub().eq().and();
+  w.get(L_U).load(A_HT + 16).get(P_EPOCH).eq().and();
+  w.get(L_U).load(A_HT + 12).get(P_MAX).get(L_N).sub().leS().and();
+  g.if_();
+  // what this call retired so far, for a fault in the block (wasm-block.ts sync)
+  w.i32(0).get(L_N).store(A_WIN).i32(0).get(L_BN).store(A_WIB);
+  w.get(L_T).i32(2).sub().get(P_MAX).get(L_N).sub().get(P_ACC).i32(0).get(P_EPOCH).i32(0).call(F_RUN).set(L_T);
+  w.i32(0).i32(0).store(A_WIN).i32(0).i32(0).store(A_WIB);
+  w.get(L_N).get(L_T).add().set(L_N).get(L_BN).get(L_T).add().set(L_BN).get(L_BE).i32(1).add().set(L_BE);
+  w.i32(0).load(A_EIP).set(L_EIP);
+  // a block that wrote to code, or a device that stopped the loop: the run loop looks at it
+  w.i32(0).load(A_STOP); g.if_(); w.i32(EXIT_STOP).set(L_WHY); g.br('out'); g.end();
+  w.get(L_N).get(P_MAX).geS(); g.if_(); w.i32(EXIT_BUDGET).set(L_WHY); g.br('out'); g.end();
+  w.i32(1).set(P_NS); g.br('start'); // where a block leaves, another may start
+  g.end();
+  g.end();
 }
 
 let module: WebAssembly.Module | null = null;

@@ -22,7 +22,7 @@
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV } from '../../cpu-model.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
@@ -72,14 +72,14 @@ export class WasmTier {
    */
   readonly interpret: (cpu: Cpu, max: number, ns: boolean) => number;
   /** the interpreter's `run`, once its module is there (interpreterReady) */
-  private step: ((max: number, acc: number, thr: number, ns: number) => number) | null = null;
+  private step: ((max: number, acc: number, thr: number, ns: number, epoch: number) => number) | null = null;
   private readonly interpEnv: WebAssembly.Imports;
   /** Is the WebAssembly interpreter there to call `interpret`? (Not yet while a browser compiles its module.) */
   interpreterReady(): boolean {
     if (this.step !== null) return true;
     const m = interpreterModule();
     if (m === null) return false;
-    this.step = new WebAssembly.Instance(m, this.interpEnv).exports['run'] as (max: number, acc: number, thr: number, ns: number) => number;
+    this.step = new WebAssembly.Instance(m, this.interpEnv).exports['run'] as (max: number, acc: number, thr: number, ns: number, epoch: number) => number;
     return true;
   }
   /**
@@ -108,18 +108,31 @@ export class WasmTier {
       // the block of the chain that faulted, and what the chain retired before its current iteration
       c.curBlock = this.byIndex[st[A_CUR >> 2]!]!;
       c.blkDone = st[A_CHAIN >> 2]! + st[A_DONE >> 2]!;
+      // and what the WebAssembly interpreter's call ran before it entered the block (0 when the run loop did)
+      c.wiDone = st[A_WIN >> 2]!; c.wiInBlocks = st[A_WIB >> 2]!;
+      st[A_WIN >> 2] = 0; st[A_WIB >> 2] = 0;
     };
+    // a device read (MMIO) that stopped the loop ends the chain after this block (A_STOP), as a write does below;
+    // so does a read that moved the TLB epoch (the WebAssembly interpreter that entered the block keeps a code page)
     const rd = (seg: number, off: number, size: number): number => {
+      const ep = c.tlb.epoch;
+      let v: number;
       try {
-        return size === 4 ? c.rd32(seg, off) : size === 2 ? c.rd16(seg, off) : c.rd8(seg, off);
+        v = size === 4 ? c.rd32(seg, off) : size === 2 ? c.rd16(seg, off) : c.rd8(seg, off);
       } catch (e) { sync(); throw e; }
+      if (c.breakLoop || c.tlb.epoch !== ep) st[A_STOP >> 2] = 1;
+      return v;
     };
     // the read of a read-modify-write, through the write translation (cpu-state.ts rE32W)
     const rdw = (seg: number, off: number, size: number): number => {
+      const ep = c.tlb.epoch;
+      let v: number;
       try {
         const lin = c.segW(seg, off, size);
-        return size === 4 ? c.rdW32L(lin) : size === 2 ? c.rdW16L(lin) : c.rdW8L(lin);
+        v = size === 4 ? c.rdW32L(lin) : size === 2 ? c.rdW16L(lin) : c.rdW8L(lin);
       } catch (e) { sync(); throw e; }
+      if (c.breakLoop || c.tlb.epoch !== ep) st[A_STOP >> 2] = 1;
+      return v;
     };
     // 1: leave after this instruction (it wrote to a page holding compiled code, or a device stopped the loop)
     const wr = (seg: number, off: number, v: number, size: number): number => {
@@ -159,12 +172,15 @@ export class WasmTier {
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
       toArena(cpu);
       st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl;
-      const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0);
+      const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0, cpu.tlb.epoch);
       fromArena(cpu);
       cpu.interpExit = st[A_IEXIT >> 2]!;
+      cpu.interpInBlocks = st[A_WIB >> 2]!; cpu.interpEntries = st[A_WIE >> 2]!;
+      st[A_WIB >> 2] = 0;
       return done;
     };
-    this.interpEnv = { env: { mem: memory, mat: disp.exports['mat']! } };
+    // the interpreter enters ready blocks through the dispatcher, as a chain from the run loop does
+    this.interpEnv = { env: { mem: memory, mat: disp.exports['mat']!, run } };
   }
 
   /**
@@ -258,6 +274,7 @@ export class WasmTier {
     b.fn = this.glue;
     this.byIndex[idx] = b;
     this.note(b, b.epoch);
+    this.c.blockReady(b);
   }
 
   /** Enter `b` in the chaining table (memory/wasm-arena.ts A_HT) as valid in TLB epoch `epoch`. */

@@ -66,6 +66,9 @@ export class WasmWriter {
   store(off: number): this { return this.byte(0x36).u32(2).u32(off); }
   store8(off: number): this { return this.byte(0x3a).u32(0).u32(off); }
   store16(off: number): this { return this.byte(0x3b).u32(1).u32(off); }
+  /** memory.copy (dest, src, bytes) and memory.fill (dest, byte, bytes) of the bulk-memory proposal, memory 0 */
+  memoryCopy(): this { return this.byte(0xfc).u32(10).byte(0).byte(0); }
+  memoryFill(): this { return this.byte(0xfc).u32(11).byte(0); }
   // ---- numeric (§5.4.7) ----
   i32(v: number): this { return this.byte(0x41).s32(v); }
   eqz(): this { return this.byte(0x45); }
@@ -164,19 +167,21 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
 }
 
 /**
- * The WebAssembly interpreter's module (interpreter.ts): imports memory `env.mem` and `env.mat` (the dispatcher's
- * EFLAGS, function 0), exports `run(max, acc, thr, ns) -> retired` with `locals` extra i32 locals and `body` (without
- * its final `end`).
+ * The WebAssembly interpreter's module (interpreter.ts): imports memory `env.mem`, `env.mat` (the dispatcher's
+ * EFLAGS, function 0) and `env.run` (the dispatcher's run, function 1), exports `run(max, acc, thr, ns, epoch) ->
+ * retired` with `locals` extra i32 locals and `body` (without its final `end`).
  */
 export function buildInterpreterModule(locals: number, body: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = header([{ params: 0, results: 1 }, { params: 4, results: 1 }]);
-  const im = new WasmWriter().u32(2);
+  // types 0: materialize, 1: the interpreter's run, 2: the dispatcher's run
+  const out = header([{ params: 0, results: 1 }, { params: 5, results: 1 }, { params: 6, results: 1 }]);
+  const im = new WasmWriter().u32(3);
   name(im, 'env'); name(im, 'mem'); im.byte(0x02).byte(0x00).u32(0);
   name(im, 'env'); name(im, 'mat'); im.byte(0x00).u32(0);
+  name(im, 'env'); name(im, 'run'); im.byte(0x00).u32(2);
   section(out, SEC_IMPORT, im.done());
   section(out, SEC_FUNC, new WasmWriter().u32(1).u32(1).done());
   const ex = new WasmWriter().u32(1);
-  name(ex, 'run'); ex.byte(0x00).u32(1);
+  name(ex, 'run'); ex.byte(0x00).u32(2);
   section(out, SEC_EXPORT, ex.done());
   codeSection(out, [new WasmWriter().u32(1).u32(locals).byte(I32).bytes(body).end().done()]);
   return out.done();
