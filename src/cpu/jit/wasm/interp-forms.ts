@@ -113,7 +113,7 @@ const stringOne = (g: InterpWriter, size: number): void => {
  * TLB holds (as rep-bulk.ts takes it: a page holding compiled code is never held for writes) and a copy does not
  * overlap forward; else 'unsup' with nothing changed, and the JavaScript interpreter runs it. One retired
  * instruction; EIP stays on it while elements remain (a long REP restarts itself); a block may start after it.
- * (A Linux boot handed ~190 k REP MOVS/STOS back to JavaScript, memcpy and memset of small objects and pages.)
+ * (A Linux boot handed ~165 k REP MOVS/STOS back to JavaScript: memcpy and memset of small objects and pages.)
  */
 const repString = (g: InterpWriter): void => {
   const w = g.w;
