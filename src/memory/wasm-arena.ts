@@ -31,6 +31,11 @@ export const A_IEXIT = 84, A_CPL = 88;
  * from here). After a call: the instructions it ran in blocks and the blocks it entered.
  */
 export const A_WIN = 92, A_WIB = 96, A_WIE = 100;
+/**
+ * FS's and GS's base, and 1 where the segment is like the flat ones (4 GiB, no access check that can fail), written at
+ * each call of the WebAssembly interpreter: an FS or GS prefix adds the base there (interp-forms.ts segment prefixes).
+ */
+export const A_FSB = 104, A_FSOK = 108, A_GSB = 112, A_GSOK = 116;
 /** 32 bytes: the WebAssembly interpreter's copy of a page's last 16 bytes and the next page's first 16 (interpreter.ts) */
 export const A_FETCH = 0x100;
 /**

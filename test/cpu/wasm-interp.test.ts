@@ -10,6 +10,7 @@ import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { Cpu } from '../../src/cpu/cpu.js';
 import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
 import { clearInterpreterModule } from '../../src/cpu/jit/wasm/interpreter.js';
+import { setCache } from '../../src/cpu/segments.js';
 import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
 import { runPaged } from './paged-machine.js';
 import { runRing3Machine, toRing3 } from './ring3-machine.js';
@@ -99,6 +100,13 @@ function program(next: () => number, length: number): number[] {
     () => [0xbe, ...u32(DATA + 0x400 + (next() & 0x3ff)), 0x8d, 0x7e, pick([1, 2, 3, 4, 7, 0xfc, 0xff]), 0xb9, ...u32(next() % 48),
       0xf3, pick([0xa4, 0xa5]), 0x83, 0xe7, 0x3f],
     () => { const b = next() & 0xff; return [0xb8, b, b, b, b, 0xbf, ...u32(DATA + (next() & 0xfff)), 0xb9, ...u32(next() % 48), 0xf3, 0xab, 0x83, 0xe7, 0x3f]; },
+    // a segment prefix: ES, SS, DS (flat: nothing changes), FS (flat but for its base 0x1000), GS (a 4 MiB limit:
+    // handed back), before a form of the list above; FS and GS also before a string form or LEA (handed back)
+    () => { const f = pick(forms.slice(0, 12)); return [pick([0x26, 0x36, 0x3e, 0x64, 0x64, 0x65]), ...f()]; },
+    () => [pick([0x64, 0x3e]), pick([0xa1, 0xa3]), ...u32(DATA - (next() % 2) * 0x1000 + 0x400 + (next() & 0x3fc))],
+    () => [0x64, 0x66, pick([0x89, 0x8b]), ...rm(pick(REGS))], () => [0x64, 0x8d, 0x43, next() & 0x7c],
+    () => [0xbe, ...u32(DATA + 0x400 + (next() & 0x3fc)), 0xbf, ...u32(DATA + 0x800 + (next() & 0x3fc)),
+      0x64, ...(next() % 2 ? [0x66] : []), pick([0xa5, 0xad]), 0x83, 0xe7, 0x3f], // FS:ESI the source
     () => [pick([0xfc, 0xfd])], () => [0xfa],
     () => [0xd1, ...rm(pick([0, 1, 4, 5, 7]))],
     () => [0xd3, ...rm(pick([0, 1, 4, 5, 7]))],
@@ -134,6 +142,9 @@ function runProgram(code: number[], wasmInterp: boolean, seed: number): ReturnTy
   for (let i = 0; i < 0x1000; i++) m.mem.ram[DATA + i] = next() & 0xff;
   m.mem.load(CODE, new Uint8Array(code));
   m.cpu.setFlatProtectedMode(CODE, { esp: STACK, ebx: DATA, edi: 8, eax: next(), ecx: next(), edx: next(), ebp: next(), esi: next() });
+  // FS: a 4 GiB data segment at base 0x1000 (as Linux's per-CPU segment); GS: base 0, limit 4 MiB
+  setCache(m.cpu, 4, 0x10, 0x1000ffff, 0x00cf9300);
+  setCache(m.cpu, 5, 0x10, 0x000003ff, 0x00c09300);
   m.cpu.run(100_000);
   return m;
 }
@@ -195,6 +206,24 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     const dv = new DataView(b.mem.ram.buffer, b.mem.ram.byteOffset);
     expect(dv.getUint32(DATA + 0xffe, true)).toBe(0x11223344);
     expect(b.cpu.insnsInWasmInterp).toBeGreaterThanOrEqual(5);
+  });
+
+  it('hands back an FS or GS access unless the segment is flat but for its base: a GS limit faults as in JavaScript', () => {
+    // mov eax, [0x2000] (the page into the TLB) / inc edx / inc edx / mov eax, gs:[0x2000] (beyond a 4 KiB GS
+    // limit: #GP; no IDT, so a triple fault) / inc edx / hlt
+    const code = [0xa1, ...le(0x2000), 0x42, 0x42, 0x65, 0x8b, 0x05, ...le(0x2000), 0x42, 0xf4];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, edx: 0 });
+      setCache(m.cpu, 5, 0x10, 0x00000fff, 0x00409300); // GS: base 0, limit 0xFFF (bytes)
+      m.cpu.run(1000);
+      return m;
+    };
+    const a = run(false), b = run(true);
+    expect(state(b)).toEqual(state(a));
+    expect(b.cpu.getReg('edx')).toBe(2);
+    expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(0); // the second INC (the first fills the TLB in JavaScript)
   });
 
   it('stops after a segment load it hands back: a MOV through a null DS right after it is #GP, as in JavaScript', () => {

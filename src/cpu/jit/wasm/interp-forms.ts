@@ -8,9 +8,9 @@
  * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
-import { A_BITS, A_CPL, A_FLAGS, A_MASK, A_RAM, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CPL, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_MASK, A_RAM, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
 import { AF, ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, OF, RF, SZP, VM } from '../../cpu-state.js';
-import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_OP, L_R, L_RG, L_RM, L_S, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
+import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_OP, L_P, L_R, L_RG, L_RM, L_S, L_SEG, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
 import { REP_SLICE } from '../../ops-string.js';
 
 export interface Form {
@@ -210,7 +210,7 @@ export const FORMS: readonly Form[] = [
   // MOV AL/EAX <-> moffs32 (A0-A3)
   { ops: [0xa0, 0xa1, 0xa2, 0xa3], body: (g) => {
     const w = g.w;
-    g.u32(); w.set(L_LA);
+    g.u32(); w.get(L_SEG).add().set(L_LA);
     w.get(L_OP).i32(0xa0).eq(); g.if_(); g.check(A_TLB_R, 1); w.i32(0); g.load(1); w.store8(A_REGS); g.end();
     w.get(L_OP).i32(0xa1).eq(); g.if_(); g.check(A_TLB_R, 4).setRegN(0, () => { g.load(4); }); g.end();
     w.get(L_OP).i32(0xa2).eq(); g.if_(); g.check(A_TLB_W, 1).store(1, () => { g.regN(0); }); g.end();
@@ -353,6 +353,29 @@ export const FORMS: readonly Form[] = [
   // MOVS CMPS STOS LODS SCAS, bytes and dwords
   { ops: [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf], body: (g) => {
     g.w.get(L_OP).i32(1).and(); g.if_(); stringOne(g, 4); g.else_(); stringOne(g, 1); g.end();
+  } },
+  // One segment prefix (ES, SS, DS, FS, GS; CS and a second prefix are JavaScript's), then the instruction after it,
+  // dispatched again. ES, SS and DS are flat here (Cpu.interpretFlat's condition): they change nothing (Linux pads
+  // with `3E 8D 74 26 00`, a DS-prefixed LEA). FS and GS add their base to ModRM and moffs addresses (L_SEG) when the
+  // segment is flat but for its base (A_FSOK, A_GSOK): Linux's per-CPU variables are %fs-relative (`incl %fs:x`,
+  // `mov %fs:x, %eax`; Debian's 686 kernel handed back ~15 M of them a boot). What an FS or GS prefix cannot take is
+  // handed back: LEA (no segment), POP m32, the string forms (the prefix names their source), REP, LOCK.
+  { ops: [0x26, 0x36, 0x3e, 0x64, 0x65], body: (g) => {
+    const w = g.w;
+    w.get(L_OP).i32(0x64).geU(); g.if_();
+    w.get(L_OP).i32(0x64).eq(); g.select(() => { w.i32(0).load(A_FSOK); }, () => { w.i32(0).load(A_GSOK); }); w.eqz(); g.brIf('unsup');
+    w.get(L_OP).i32(0x64).eq(); g.select(() => { w.i32(0).load(A_FSB); }, () => { w.i32(0).load(A_GSB); }); w.set(L_SEG);
+    g.u8(); w.set(L_OP);
+    // the operand-size prefix: the opcode after it (peeked) must not be a string form
+    w.get(L_OP).i32(0x66).eq(); g.if_(); w.get(L_P).load8u(0).i32(0xa4).sub().i32(12).ltU(); g.brIf('unsup'); g.end();
+    w.get(L_OP).i32(0x8d).eq().get(L_OP).i32(0x8f).eq().or().get(L_OP).i32(0xa4).sub().i32(12).ltU().or();
+    w.get(L_OP).i32(0xf0).eq().or().get(L_OP).i32(0xf2).eq().or().get(L_OP).i32(0xf3).eq().or(); g.brIf('unsup');
+    g.else_();
+    g.u8(); w.set(L_OP);
+    g.end();
+    // one segment prefix
+    w.get(L_OP).i32(0xe7).and().i32(0x26).eq().get(L_OP).i32(0xfe).and().i32(0x64).eq().or(); g.brIf('unsup');
+    g.br('disp');
   } },
   // CLI where CPL <= IOPL (else #GP: JavaScript's; ops-system.ts cli): IF is never a lazy flag
   { ops: [0xfa], body: (g) => {

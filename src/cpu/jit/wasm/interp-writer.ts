@@ -32,8 +32,10 @@ export const L_T = 20, L_U = 21, L_H = 22, L_WHY = 23;
 export const L_CPG = 24, L_CB = 25;
 /** of the instructions retired, those in blocks the interpreter entered; the blocks entered */
 export const L_BN = 26, L_BE = 27;
+/** the base a segment prefix adds to a ModRM or moffs address (0 without one) */
+export const L_SEG = 28;
 /** locals after the five parameters */
-export const LOCALS = 23;
+export const LOCALS = 24;
 /** the imported functions: EFLAGS from the arena's lazy state, and the dispatcher's `run` (wasm-writer.ts) */
 export const F_MAT = 0, F_RUN = 1;
 
@@ -102,7 +104,10 @@ export class InterpWriter {
   setReg8(l: number, val: () => void): this { this.reg8At(l); val(); this.w.store8(A_REGS); return this; }
 
   // ---------------------------------------------------------------- memory
-  /** ModRM in L_M with mod != 3: the effective address into L_LA (cpu-state.ts ea32; SIB and displacement read) */
+  /**
+   * ModRM in L_M with mod != 3: the linear address into L_LA (cpu-state.ts ea32; SIB and displacement read), the
+   * offset plus L_SEG
+   */
   ea(): this {
     const w = this.w;
     w.get(L_M).i32(7).and().i32(4).eq(); this.if_();
@@ -129,6 +134,7 @@ export class InterpWriter {
     w.get(L_LA); this.u32(); w.add().set(L_LA);
     this.end();
     this.end();
+    w.get(L_LA).get(L_SEG).add().set(L_LA); // a segment prefix's base (interp-forms.ts: LEA takes none)
     return this;
   }
   /**

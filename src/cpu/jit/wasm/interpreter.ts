@@ -26,7 +26,7 @@
 import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { JIT_SLOTS, SLOT_SHIFT } from '../block.js';
 import { FORMS } from './interp-forms.js';
-import { F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
+import { F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_SEG, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
 import { buildInterpreterModule } from './wasm-writer.js';
 
 // the arena's per-slot areas (memory/wasm-arena.ts) hold one u16 count, one i32 start and one byte per block slot
@@ -42,7 +42,7 @@ function body(): Uint8Array {
   const g = new InterpWriter(), w = g.w;
   w.i32(0).load(A_EIP).set(L_EIP).i32(1).set(L_CPG);
   g.block('out').loop('next');
-  w.get(L_EIP).set(L_ST);
+  w.get(L_EIP).set(L_ST).i32(0).set(L_SEG);
   g.block('unsup').block('done');
   // The opcode from the page the last instruction came from: nothing in a call changes the TLB (the JavaScript
   // side does, between calls), and a write to a page holding code never gets here (the page has no write entry).
@@ -72,6 +72,8 @@ function body(): Uint8Array {
   // one block per form, innermost first: br_table jumps to the end of form k's block, where its code is
   const byOp = new Array<number>(256).fill(-1);
   FORMS.forEach((f, k) => { for (const op of f.ops) byOp[op] = k; });
+  // (a segment prefix's form reads the opcode after it and dispatches again: 'disp')
+  g.loop('disp');
   for (let k = FORMS.length - 1; k >= 0; k--) g.block(`f${k}`);
   w.get(L_OP).brTable(byOp.map((k) => g.depth(k < 0 ? 'unsup' : `f${k}`)), g.depth('unsup'));
   for (let k = 0; k < FORMS.length; k++) {
@@ -82,6 +84,7 @@ function body(): Uint8Array {
     g.next(); w.set(L_EIP);
     g.br('done');
   }
+  g.end(); // disp
   g.end(); // done: the instruction retired
   w.get(L_N).i32(1).add().tee(L_N).get(P_MAX).geS(); g.if_(); w.i32(EXIT_BUDGET).set(L_WHY); g.br('out'); g.end();
   // a block start? (fast-paths.ts makeInterpLoop; jit/block.ts blockSlot; CS base 0)

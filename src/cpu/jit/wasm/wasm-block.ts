@@ -22,7 +22,7 @@
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV } from '../../cpu-model.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
@@ -44,7 +44,7 @@ const BATCH = 32;
 const FLUSH_AFTER = 16;
 /** table entries before everything compiled is dropped and the table refilled */
 const TABLE_MAX = 1 << 16;
-const ES = 0, CS = 1, SS = 2, DS = 3;
+const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 const BLOCK_TYPE: FnType = { params: 3, results: 1 };
 
 interface Pending { readonly block: Block; readonly body: Uint8Array; readonly key: string }
@@ -172,6 +172,10 @@ export class WasmTier {
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
       toArena(cpu);
       st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl;
+      // FS and GS for a segment prefix (interp-forms.ts): their base, and whether they are flat but for it
+      const base = cpu.segBase, lim = cpu.segLimit, rc = cpu.segRchk, wc = cpu.segWchk;
+      st[A_FSB >> 2] = base[FS]!; st[A_FSOK >> 2] = (lim[FS]! | 0) === -1 && (rc[FS]! | wc[FS]!) === 0 ? 1 : 0;
+      st[A_GSB >> 2] = base[GS]!; st[A_GSOK >> 2] = (lim[GS]! | 0) === -1 && (rc[GS]! | wc[GS]!) === 0 ? 1 : 0;
       const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0, cpu.tlb.epoch);
       fromArena(cpu);
       cpu.interpExit = st[A_IEXIT >> 2]!;
