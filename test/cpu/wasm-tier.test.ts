@@ -10,6 +10,7 @@ import { Cpu } from '../../src/cpu/cpu.js';
 import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
+import { setCache } from '../../src/cpu/segments.js';
 import { le16, le32, runBare } from './bare-machine.js';
 import { runPaged } from './paged-machine.js';
 import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
@@ -74,10 +75,11 @@ function program(next: () => number): number[] {
       case 16: body.push(0x87, ...rm(pick(R))); break; // XCHG
       case 17: body.push(0x0f, 0xba, 0xc0 | ((4 + (next() & 3)) << 3) | pick(R), next() & 0xff); break; // BTx r, imm8
       case 18: body.push(0x56, 0x57, 0x89, 0xee, 0x8d, 0x7e, 0x40, ...(next() % 3 === 0 ? [0x66] : []), pick([0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]), 0x5f, 0x5e); break; // string forms (and 16-bit ones) on EBP's area
-      case 19: body.push(0x99); break; // CDQ
+      case 19: body.push(...(next() % 2 ? [0x99] : [0xf3, 0x90])); break; // CDQ, PAUSE
       case 20: body.push(pick([0xa0, 0xa1, 0xa2, 0xa3]), ...le32(DATA + 0x200 + (next() & 0x3fc))); break; // moffs
-      case 21: // more 16-bit forms: group 1, INC/DEC r16, NOT/NEG, MOV r16/m16 imm16, TEST
-        switch (next() % 5) {
+      case 21: // more 16-bit forms: group 1, INC/DEC r16, NOT/NEG, MOV r16/m16 imm16, TEST, SHL/SHR/SAR by 1 and imm8
+        switch (next() % 6) {
+          case 5: { const op = pick([0xc1, 0xd1]); body.push(0x66, op, ...rm(pick([4, 5, 7]))); if (op === 0xc1) body.push(pick([1, 5, 15, 16, 17, 31, next() & 0xff])); break; }
           case 0: body.push(0x66, 0x83, ...rm(next() % 8), next() & 0xff); break;
           case 1: body.push(0x66, pick([0x40, 0x48]) + pick(R)); break;
           case 2: body.push(0x66, 0xf7, ...rm(pick([2, 3]))); break;
@@ -123,6 +125,59 @@ describe('the WebAssembly tier agrees with the interpreter', () => {
     });
   }
 
+});
+
+describe('16-bit shifts by a constant in WebAssembly blocks', () => {
+  it('SHL, SHR and SAR of a 16-bit register and word by 1, 5, 15, 16, 17 and 31: the interpreter\'s results and flags', () => {
+    // ecx = 40 / eax, edx seeds / L: per shift and count: 66 C1 /op ax (or [esi+0x10]), cnt; pushfd; pop ebx;
+    // add edi, ebx (every EFLAGS folded into EDI); add eax, edx; rol edx, 5 (AX of either sign) / dec ecx / jnz L / hlt
+    const body: number[] = [];
+    for (const op of [4, 5, 7]) {
+      for (const cnt of [1, 5, 15, 16, 17, 31]) {
+        body.push(0x66, 0xc1, 0xc0 | (op << 3), cnt, 0x9c, 0x5b, 0x01, 0xdf, 0x01, 0xd0, 0xc1, 0xc2, 0x05); // ... rol edx, 5
+        body.push(0x66, 0xc1, 0x46 | (op << 3), 0x10, cnt, 0x9c, 0x5b, 0x01, 0xdf, 0x66, 0x01, 0x56, 0x10);
+      }
+      body.push(0x66, 0xd1, 0xc0 | (op << 3), 0x9c, 0x5b, 0x01, 0xdf);
+    }
+    const code = [0xb9, ...le32(40), 0xb8, ...le32(0x12348765), 0xba, ...le32(0x9abc4321), 0xbe, ...le32(DATA), 0x31, 0xff,
+      ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7)), 0xf4];
+    const interp = run(code, 'interp'), wasm = run(code, 'wasm');
+    expect(wasm.regs).toEqual(interp.regs);
+    expect(wasm.data).toEqual(interp.data);
+    expect(wasm.insns).toBe(interp.insns);
+    expect(wasm.inBlocks).toBeGreaterThan(wasm.insns / 2);
+  });
+});
+
+describe('FS- and GS-relative operands in WebAssembly blocks', () => {
+  // ecx = 40 / L: mov eax, fs:[esi+0x10] / inc dword fs:[esi+0x14] / add fs:[esi+0x18], edx / mov ebx, fs:[moffs] /
+  // add eax, gs:[esi+0x1c] / add edi, eax / add edi, ebx / rol edx, 3 / dec ecx / jnz L / hlt
+  const body = [0x64, 0x8b, 0x46, 0x10, 0x64, 0xff, 0x46, 0x14, 0x64, 0x01, 0x56, 0x18, 0x64, 0x8b, 0x1d, ...le32(DATA + 0x20),
+    0x65, 0x03, 0x46, 0x1c, 0x01, 0xc7, 0x01, 0xdf, 0xc1, 0xc2, 0x03];
+  // (first a DS read of the page past DATA's, so that the TLB holds it when an FS operand reaches it)
+  const loop = (b: number[]): number[] => [0xa1, ...le32(DATA + 0x1010), 0xb9, ...le32(40), 0xba, ...le32(0x9abcc321),
+    0xbe, ...le32(DATA), 0x31, 0xff, ...b, 0x49, 0x0f, 0x85, ...le32(-(b.length + 7)), 0xf4];
+  for (const [what, fs, gs, runs] of [
+    ['a flat FS at base 0x100 and GS at 0x200: their bases added inline', [0x0100ffff, 0x00cf9300], [0x0200ffff, 0x00cf9300], true],
+    ['an FS at base 0x100 with a 4 MiB limit: the slow path, given the offset, checks FS', [0x010003ff, 0x00c09300], [0x0000ffff, 0x00cf9300], true],
+    ['an FS with a 4 KiB limit: #GP at its first access, as interpreted', [0x00000fff, 0x00409300], [0x0000ffff, 0x00cf9300], false],
+    // ESI moves up 0x80 a pass: the 32nd pass's FS operands (in a block by then) cross FS's limit, 0x200FFF: #GP
+    ['an FS whose limit a compiled access crosses: #GP there, as interpreted', [0x00000200, 0x00c09300], [0x0000ffff, 0x00cf9300], false],
+  ] as const) {
+    it(what, () => {
+      const setup = (m: PhysMemory, c: Cpu): void => {
+        for (let i = 0; i < 0x1000; i++) m.ram[DATA + i] = (i * 13 + (i >> 8) * 101 + 7) & 0xff;
+        setCache(c, 4, 0x10, fs[0], fs[1]); setCache(c, 5, 0x10, gs[0], gs[1]);
+      };
+      const code = loop(runs ? body : [...body, 0x81, 0xc6, ...le32(0x80)]); // (add esi, 0x80)
+      const interp = run(code, 'interp', setup), wasm = run(code, 'wasm', setup);
+      expect(wasm.exit).toBe(interp.exit);
+      expect(wasm.regs).toEqual(interp.regs);
+      expect(wasm.data).toEqual(interp.data);
+      expect(wasm.insns).toBe(interp.insns);
+      if (runs) expect(wasm.inBlocks).toBeGreaterThan(wasm.insns / 2);
+    });
+  }
 });
 
 describe('WebAssembly blocks: faults, self-modifying code and chaining', () => {

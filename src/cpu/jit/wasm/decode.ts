@@ -28,6 +28,8 @@ export interface Insn {
 }
 
 const DS = 3;
+/** FS and GS (segments.ts numbering) */
+export const FS = 4, GS = 5;
 
 /** Which instructions take a ModRM byte, and what else: 'i8' / 's8' / 'i32' immediate, 'rel8' / 'rel32' branch. */
 type Shape = 'm' | 'mi8' | 'ms8' | 'mi32' | 'i8' | 's8' | 'i32' | 'rel8' | 'rel32' | '' ;
@@ -79,12 +81,12 @@ const GROUP_OK = new Map<number, number>([
 ]);
 
 /**
- * Opcodes a 66 prefix may come with here: 16-bit forms of the ALU, INC/DEC, MOV, TEST, group 3/5 and MOVS STOS LODS
- * (a byte form ignores it).
+ * Opcodes a 66 prefix may come with here: 16-bit forms of the ALU, INC/DEC, MOV, TEST, group 3/5, MOVS STOS LODS and
+ * SHL/SHR/SAR by a constant (a byte form ignores it).
  */
 const OS16 = new Set([0x01, 0x03, 0x05, 0x09, 0x0b, 0x0d, 0x11, 0x13, 0x15, 0x19, 0x1b, 0x1d, 0x21, 0x23, 0x25, 0x29, 0x2b,
   0x2d, 0x31, 0x33, 0x35, 0x39, 0x3b, 0x3d, 0x81, 0x83, 0x85, 0x89, 0x8b, 0xa9, 0xc7, 0xf7,
-  0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad,
+  0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad, 0xc1, 0xd1,
   0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
   0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf]);
 
@@ -95,6 +97,13 @@ const OS16 = new Set([0x01, 0x03, 0x05, 0x09, 0x0b, 0x0d, 0x11, 0x13, 0x15, 0x19
 export function decode(ram: Uint8Array, p: number, end: number, eip: number): Insn | null {
   const b = new CodeReader(ram, p, end);
   let op = b.u8();
+  // PAUSE (F3 90): a NOP in a block (any other REP form stays interpreted)
+  if (op === 0xf3) return b.u8() === 0x90 && b.ok ? { eip, next: (eip + 2) >>> 0, op: 0x90, reg: 0, rm: 0, ea: null, imm: 0, follow: -1, os16: false } : null;
+  // one segment prefix: ES, SS and DS are flat in a WebAssembly block (they change nothing); FS and GS name the
+  // segment of the memory operand (emit.ts adds its base, or takes the slow path when it is not flat but for it)
+  let seg = -1;
+  if (op === 0x26 || op === 0x36 || op === 0x3e) op = b.u8();
+  else if (op === 0x64 || op === 0x65) { seg = op - 0x60; op = b.u8(); }
   const os16 = op === 0x66;
   if (os16) { op = b.u8(); if (!OS16.has(op)) return null; }
   if (op === 0x0f) op = 0x100 | b.u8();
@@ -108,6 +117,7 @@ export function decode(ram: Uint8Array, p: number, end: number, eip: number): In
     if (op === 0x8d && ea === null) return null; // LEA with a register operand is #UD
     if (op === 0xff && reg === 6 && ea === null) return null; // PUSH r32 has its own opcode (and the interpreter's path)
     if (op === 0xff && reg >= 2 && os16) return null;
+    if ((op === 0xc1 || op === 0xd1) && os16 && reg < 4) return null; // 16-bit shifts only (emit.ts shift16), no rotates
     if ((op === 0xf6 || op === 0xf7) && reg === 0) imm = op === 0xf6 ? b.u8() : os16 ? b.u16() : b.s32();
     if (shape === 'mi8') imm = op === 0xc1 ? b.u8() & 31 : b.u8();
     else if (shape === 'ms8') imm = b.s8();
@@ -121,5 +131,11 @@ export function decode(ram: Uint8Array, p: number, end: number, eip: number): In
   const next = (eip + (b.p - p)) >>> 0;
   if (shape === 'rel8' || shape === 'rel32') imm >>>= 0;
   if (op >= 0xa0 && op <= 0xa3) ea = { base: -1, index: -1, scale: 0, disp: imm, seg: DS };
+  if (seg >= 0) {
+    // FS or GS: only where the operand is a ModRM or moffs memory address the emitter rebases (not LEA, a bit string
+    // past the operand, the string forms' implicit addresses, or a prefix before a form without memory)
+    if (ea === null || op === 0x8d || op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb || op === 0x8f) return null;
+    ea = { ...ea, seg };
+  }
   return { eip, next, op, reg, rm, ea, imm, follow: -1, os16 };
 }

@@ -20,8 +20,8 @@
  *   (Insn.follow) goes on, and so does a RET to the predicted address; other branches end the block. A long block
  *   checks the budget every BUDGET_STEP instructions.
  */
-import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
-import type { Insn } from './decode.js';
+import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { FS, type Insn } from './decode.js';
 import { WasmWriter } from './wasm-writer.js';
 
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
@@ -52,10 +52,12 @@ const L_MASK = 20, L_KIND = 21, L_BITS = 22;
 const L_LEAVE = 23;
 /** a count or carry */
 const L_C = 24;
+/** the offset of an FS or GS operand (L_LA holds its linear address): what a slow path is given */
+const L_OFF = 25;
 /** instructions between a long block's budget checks (see Gen.run) */
 export const BUDGET_STEP = 64;
 /** extra locals after the three parameters */
-export const LOCALS = 22;
+export const LOCALS = 23;
 const L_FL = P_UNUSED; // EFLAGS (with the lazy mask's bits stale) in the third parameter's slot
 
 /**
@@ -232,7 +234,19 @@ class Gen {
     if (!any) w.i32(e.disp);
     else if (e.disp !== 0) w.i32(e.disp).add();
     w.set(L_LA);
+    // FS or GS: the linear address is the offset plus the base the arena has (memory/wasm-arena.ts A_FSB, A_GSB)
+    if (e.seg >= FS) w.get(L_LA).set(L_OFF).i32(0).load(e.seg === FS ? A_FSB : A_GSB).get(L_LA).add().set(L_LA);
   }
+  /**
+   * The fast path's test for `size` bytes at L_LA through TLB array `tlb`, and for an FS or GS operand also that the
+   * segment is flat but for its base (A_FSOK, A_GSOK: else its limit and checks are the slow path's)
+   */
+  private slow(seg: number, tlb: number, size: number): void {
+    this.slowTest(tlb, size);
+    if (seg >= FS) this.w.i32(0).load(seg === FS ? A_FSOK : A_GSOK).eqz().or();
+  }
+  /** the operand's offset, as the slow paths take it */
+  private off(seg: number): void { this.w.get(seg >= FS ? L_OFF : L_LA); }
   /** Is the TLB entry for L_LA (read or write array) unusable for `size` bytes? Leaves the entry in L_E. */
   private slowTest(tlb: number, size: number): void {
     const w = this.w;
@@ -248,10 +262,10 @@ class Gen {
   /** Push the `size`-byte value at L_LA (segment `seg`); `rmw`: through the write translation. */
   private load(ins: Insn, seg: number, size: number, rmw: boolean): void {
     const w = this.w;
-    this.slowTest(rmw ? A_TLB_W : A_TLB_R, size);
+    this.slow(seg, rmw ? A_TLB_W : A_TLB_R, size);
     w.ifI32(); this.depth++;
     this.sync(ins);
-    w.i32(seg).get(L_LA).i32(size).call(rmw ? F_RDW : F_RD);
+    w.i32(seg); this.off(seg); w.i32(size).call(rmw ? F_RDW : F_RD);
     w.else_();
     this.ramAddr(); this.ramLoad(size);
     w.end(); this.depth--;
@@ -259,10 +273,10 @@ class Gen {
   /** Store local `from` (`size` bytes) at L_LA; a slow store that asks to leave ends the block after `ins`. */
   private storeMem(ins: Insn, seg: number, size: number, from: number): void {
     const w = this.w;
-    this.slowTest(A_TLB_W, size);
+    this.slow(seg, A_TLB_W, size);
     w.if_(); this.depth++;
     this.sync(ins);
-    w.i32(seg).get(L_LA).get(from).i32(size).call(F_WR).get(L_LEAVE).or().set(L_LEAVE);
+    w.i32(seg); this.off(seg); w.get(from).i32(size).call(F_WR).get(L_LEAVE).or().set(L_LEAVE);
     this.slowStore = true;
     w.else_();
     this.ramAddr(); w.get(from);
@@ -495,7 +509,7 @@ class Gen {
       case 0x69: case 0x6b: case 0x1af: return this.imul(ins);
       case 0xd3: return this.shiftCl(ins);
       case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb: case 0x1ba: return this.bitTest(ins);
-      case 0xc1: case 0xd1: return this.shift(ins, op === 0xd1 ? 1 : ins.imm);
+      case 0xc1: case 0xd1: return ins.os16 ? this.shift16(ins, op === 0xd1 ? 1 : ins.imm) : this.shift(ins, op === 0xd1 ? 1 : ins.imm);
       case 0xc3:
         this.pop(ins); w.set(L_T);
         if (ins.follow < 0) { this.exitTo(this.i + 1); return true; }
@@ -730,6 +744,40 @@ class Gen {
     w.set(L_FL);
     this.state(SZP, this.kind, 32);
     this.wrE(ins, 32, L_FR, true);
+    return true;
+  }
+  /**
+   * SHL / SHR / SAR of r/m16 by a constant count (ops-shift.ts shiftOp at 16 bits; rotates are not decoded): CF and
+   * OF set, SF ZF PF lazy from the 16-bit result (cpu-state.ts setShift). The XZ decompressor in front of Debian's
+   * kernel shifts 16-bit probabilities (`shr cx, 5`) in its hottest loops.
+   */
+  private shift16(ins: Insn, count: number): boolean {
+    const w = this.w, op = ins.reg, cnt = count & 31;
+    this.rdE(ins, 16, true); w.set(L_T);
+    if (cnt === 0) { // no flags change; a memory operand is still written (ops-shift.ts group2)
+      if (ins.ea !== null) this.wrE(ins, 16, L_T, true);
+      return true;
+    }
+    let cf: () => void, of: (() => void) | null;
+    if (op === 4) { // r = d << cnt (0 from 32 on); cf = d >>> (16 - cnt) for cnt <= 16, else 0; of = r[15] ^ cf
+      w.get(L_T).i32(cnt).shl().i32(0xffff).and().set(L_FR);
+      cf = () => { if (cnt <= 16) w.get(L_T).i32(16 - cnt).shrU().i32(1).and(); else w.i32(0); };
+      of = () => { w.get(L_FR).i32(15).shrU(); cf(); w.xor(); };
+    } else if (op === 5) { // r = d >>> cnt; cf = d >>> (cnt - 1) for cnt <= 16, else 0; of = cnt == 1 ? d[15] : 0
+      w.get(L_T).i32(cnt).shrU().set(L_FR);
+      cf = () => { if (cnt <= 16) w.get(L_T).i32(cnt - 1).shrU().i32(1).and(); else w.i32(0); };
+      of = cnt === 1 ? () => { w.get(L_T).i32(15).shrU(); } : null;
+    } else { // SAR: the sign-extended value shifted (by at most 31); of = 0
+      w.get(L_T).i32(16).shl().i32(16).shrS().i32(Math.min(cnt, 31)).shrS().i32(0xffff).and().set(L_FR);
+      cf = () => { w.get(L_T).i32(16).shl().i32(16).shrS().i32(Math.min(cnt - 1, 31)).shrS().i32(1).and(); };
+      of = null;
+    }
+    w.get(L_FL).i32(~(CF | OF | AF)).and();
+    cf(); w.or();
+    if (of !== null) { of(); w.i32(11).shl().or(); }
+    w.set(L_FL);
+    this.state(SZP, this.kind, 16);
+    this.wrE(ins, 16, L_FR, true);
     return true;
   }
   /** the end of an iteration that jumps back to the block's start: go round while `max` allows */

@@ -159,12 +159,19 @@ export class WasmTier {
       cpu.lfDstI32 = st[A_DST >> 2]!; cpu.lfSrcI32 = st[A_SRC >> 2]!; cpu.lfResI32 = st[A_RES >> 2]!;
       cpu.eipI32 = st[A_EIP >> 2]!;
     };
+    // FS and GS for a segment prefix (interp-forms.ts, emit.ts): their base, and whether they are flat but for it
+    const segWords = (cpu: Cpu): void => {
+      const base = cpu.segBase, lim = cpu.segLimit, rc = cpu.segRchk, wc = cpu.segWchk;
+      st[A_FSB >> 2] = base[FS]!; st[A_FSOK >> 2] = (lim[FS]! | 0) === -1 && (rc[FS]! | wc[FS]!) === 0 ? 1 : 0;
+      st[A_GSB >> 2] = base[GS]!; st[A_GSOK >> 2] = (lim[GS]! | 0) === -1 && (rc[GS]! | wc[GS]!) === 0 ? 1 : 0;
+    };
     this.glue = (cpu: Cpu, max: number): number => {
       const b = cpu.curBlock!;
       if (!flat(cpu)) { cpu.dropBlock(b.slot); return 0; } // segments changed: the run loop interprets from here
       const ep = cpu.tlb.epoch;
       this.note(b, ep); // the run loop found it valid in this epoch: other blocks may chain to it
       toArena(cpu);
+      segWords(cpu);
       const done = run(b.wasmIndex, max, cpu.tlb.acc, 0, ep, cpu.segBase[CS]!);
       fromArena(cpu);
       return done;
@@ -172,10 +179,7 @@ export class WasmTier {
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
       toArena(cpu);
       st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl;
-      // FS and GS for a segment prefix (interp-forms.ts): their base, and whether they are flat but for it
-      const base = cpu.segBase, lim = cpu.segLimit, rc = cpu.segRchk, wc = cpu.segWchk;
-      st[A_FSB >> 2] = base[FS]!; st[A_FSOK >> 2] = (lim[FS]! | 0) === -1 && (rc[FS]! | wc[FS]!) === 0 ? 1 : 0;
-      st[A_GSB >> 2] = base[GS]!; st[A_GSOK >> 2] = (lim[GS]! | 0) === -1 && (rc[GS]! | wc[GS]!) === 0 ? 1 : 0;
+      segWords(cpu);
       const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0, cpu.tlb.epoch);
       fromArena(cpu);
       cpu.interpExit = st[A_IEXIT >> 2]!;
