@@ -702,14 +702,20 @@ class Gen {
     w.set(L_FR);
     this.state(ARITH & ~CF, dec ? K_SUB : K_ADD, bits);
   }
+  /**
+   * A shift's r/m operand into L_T; false for a count of 0, which changes no flag (a memory operand is still written
+   * back: ops-shift.ts group2)
+   */
+  private shiftOperand(ins: Insn, bits: number, cnt: number): boolean {
+    this.rdE(ins, bits, true); this.w.set(L_T);
+    if (cnt !== 0) return true;
+    if (ins.ea !== null) this.wrE(ins, bits, L_T, true);
+    return false;
+  }
   /** group 2 on r/m32 by a constant count (ops-shift.ts shiftOp) */
   private shift(ins: Insn, count: number): boolean {
     const w = this.w, op = ins.reg, cnt = count & 31;
-    this.rdE(ins, 32, true); w.set(L_T);
-    if (cnt === 0) { // no flags change; a memory operand is still written (ops-shift.ts group2)
-      if (ins.ea !== null) this.wrE(ins, 32, L_T, true);
-      return true;
-    }
+    if (!this.shiftOperand(ins, 32, cnt)) return true;
     if (op === 0 || op === 1) { // ROL / ROR: CF and OF set on top of the complete flags
       this.materialize();
       w.get(L_T).i32(cnt);
@@ -753,11 +759,7 @@ class Gen {
    */
   private shift16(ins: Insn, count: number): boolean {
     const w = this.w, op = ins.reg, cnt = count & 31;
-    this.rdE(ins, 16, true); w.set(L_T);
-    if (cnt === 0) { // no flags change; a memory operand is still written (ops-shift.ts group2)
-      if (ins.ea !== null) this.wrE(ins, 16, L_T, true);
-      return true;
-    }
+    if (!this.shiftOperand(ins, 16, cnt)) return true;
     let cf: () => void, of: (() => void) | null;
     if (op === 4) { // r = d << cnt (0 from 32 on); cf = d >>> (16 - cnt) for cnt <= 16, else 0; of = r[15] ^ cf
       w.get(L_T).i32(cnt).shl().i32(0xffff).and().set(L_FR);
