@@ -4,6 +4,7 @@
  * ends the block before it, and the interpreter runs it. The ModRM/SIB bytes go through ../modrm.ts, shared with
  * the JavaScript block compiler.
  */
+import { DS, FS, GS } from '../../cpu-state.js';
 import { CodeReader, decodeModrm, type Ea } from '../modrm.js';
 
 export interface Insn {
@@ -27,9 +28,6 @@ export interface Insn {
   readonly os16: boolean;
 }
 
-const DS = 3;
-/** FS and GS (segments.ts numbering) */
-export const FS = 4, GS = 5;
 
 /** Which instructions take a ModRM byte, and what else: 'i8' / 's8' / 'i32' immediate, 'rel8' / 'rel32' branch. */
 type Shape = 'm' | 'mi8' | 'ms8' | 'mi32' | 'i8' | 's8' | 'i32' | 'rel8' | 'rel32' | '' ;
@@ -103,7 +101,7 @@ export function decode(ram: Uint8Array, p: number, end: number, eip: number): In
   // segment of the memory operand (emit.ts adds its base, or takes the slow path when it is not flat but for it)
   let seg = -1;
   if (op === 0x26 || op === 0x36 || op === 0x3e) op = b.u8();
-  else if (op === 0x64 || op === 0x65) { seg = op - 0x60; op = b.u8(); }
+  else if (op === 0x64 || op === 0x65) { seg = op === 0x64 ? FS : GS; op = b.u8(); }
   const os16 = op === 0x66;
   if (os16) { op = b.u8(); if (!OS16.has(op)) return null; }
   if (op === 0x0f) op = 0x100 | b.u8();

@@ -21,7 +21,8 @@
  *   checks the budget every BUDGET_STEP instructions.
  */
 import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
-import { FS, type Insn } from './decode.js';
+import { FS } from '../../cpu-state.js';
+import type { Insn } from './decode.js';
 import { WasmWriter } from './wasm-writer.js';
 
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;

@@ -21,6 +21,7 @@
  */
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV } from '../../cpu-model.js';
+import { CS, DS, ES, FS, GS, SS } from '../../cpu-state.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
@@ -44,7 +45,6 @@ const BATCH = 32;
 const FLUSH_AFTER = 16;
 /** table entries before everything compiled is dropped and the table refilled */
 const TABLE_MAX = 1 << 16;
-const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 const BLOCK_TYPE: FnType = { params: 3, results: 1 };
 
 interface Pending { readonly block: Block; readonly body: Uint8Array; readonly key: string }
@@ -161,9 +161,8 @@ export class WasmTier {
     };
     // FS and GS for a segment prefix (interp-forms.ts, emit.ts): their base, and whether they are flat but for it
     const segWords = (cpu: Cpu): void => {
-      const base = cpu.segBase, lim = cpu.segLimit, rc = cpu.segRchk, wc = cpu.segWchk;
-      st[A_FSB >> 2] = base[FS]!; st[A_FSOK >> 2] = (lim[FS]! | 0) === -1 && (rc[FS]! | wc[FS]!) === 0 ? 1 : 0;
-      st[A_GSB >> 2] = base[GS]!; st[A_GSOK >> 2] = (lim[GS]! | 0) === -1 && (rc[GS]! | wc[GS]!) === 0 ? 1 : 0;
+      st[A_FSB >> 2] = cpu.segBase[FS]!; st[A_FSOK >> 2] = flatButBase(cpu, FS) ? 1 : 0;
+      st[A_GSB >> 2] = cpu.segBase[GS]!; st[A_GSOK >> 2] = flatButBase(cpu, GS) ? 1 : 0;
     };
     this.glue = (cpu: Cpu, max: number): number => {
       const b = cpu.curBlock!;
@@ -401,6 +400,9 @@ function dispatcherModule(): WebAssembly.Module {
   }));
   return dispatcher;
 }
+
+/** Segment `s` has a 4 GiB limit and no access check that can fail (segLimit holds it unsigned: 0xFFFFFFFF). */
+const flatButBase = (c: Cpu, s: number): boolean => (c.segLimit[s]! | 0) === -1 && (c.segRchk[s]! | c.segWchk[s]!) === 0;
 
 /**
  * Segments a WebAssembly block assumes: CS with a 4 GiB limit (no jump can leave it), DS, ES and SS with base 0, a
