@@ -303,8 +303,8 @@ function undefinedOp(c: Cpu): void { c.raise(UD); }
 /** Dispatch array built from OPS: index opcode | (32-bit operand size ? 0x200 : 0). */
 export const HANDLERS: ((c: Cpu) => void)[] = new Array(0x400).fill(undefinedOp);
 export const OP_NAMES: string[] = new Array(0x200).fill('(undefined: #UD)');
-/** ModRM.reg values a LOCK prefix may precede, per opcode (from OPS `lock`) */
-const LOCK_REGS = new Uint8Array(0x200);
+/** ModRM.reg values a LOCK prefix may precede, per opcode (from OPS `lock`; 0F xx at 0x100 + xx) */
+export const LOCK_REGS = new Uint8Array(0x200);
 /**
  * Each dispatch entry gets its own function, so the call from the entry into `exec` stays monomorphic and V8 can
  * inline it; one shared arrow would be megamorphic. The source text names the opcode: V8 caches `new Function` by

@@ -36,8 +36,15 @@ export const A_WIN = 92, A_WIB = 96, A_WIE = 100;
  * each call of the WebAssembly interpreter: an FS or GS prefix adds the base there (interp-forms.ts segment prefixes).
  */
 export const A_FSB = 104, A_FSOK = 108, A_GSB = 112, A_GSOK = 116;
+/**
+ * The CPU model's CPUID.1 EDX feature bits (cpu-model.ts), written at each call of the WebAssembly interpreter:
+ * CMOVcc and CMPXCHG8B are #UD without theirs
+ */
+export const A_FEAT = 120;
 /** 32 bytes: the WebAssembly interpreter's copy of a page's last 16 bytes and the next page's first 16 (interpreter.ts) */
 export const A_FETCH = 0x100;
+/** 512 bytes: the ModRM reg fields a LOCK prefix may precede, by opcode (0F xx at 0x100 + xx; opcode-table.ts LOCK_REGS) */
+export const A_LOCK = 0x200;
 /**
  * Blocks the dispatcher may chain to without returning to JavaScript: HT_SLOTS entries of HT_ENTRY bytes, indexed
  * by the linear EIP's hash: linear EIP, CS base, table index, instructions, and the TLB epoch the block was last

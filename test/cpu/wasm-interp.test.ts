@@ -79,11 +79,12 @@ function program(next: () => number, length: number): number[] {
     () => [0xff, ...rm(next() % 2)], // INC/DEC Ev
     () => [0xc1, ...rm(pick([0, 1, 2, 4, 5, 7])), pick([0, 1, 2, 7, 31, 32, 33, next() & 0xff])], // RCL: handed back
     () => [0x66, pick([0x89, 0x8b]), ...rm(pick(REGS))], () => [0x66, 0xc7, ...rm(0), next() & 0xff, next() & 0xff],
-    // 16-bit ALU forms, INC/DEC, TEST NOT NEG (and 66 C1, a 16-bit shift: handed back)
+    // 16-bit ALU forms, INC/DEC, TEST NOT NEG, shifts (SHL SHR SAR by imm8, 1 and CL; the rotates: handed back), 66 90
     () => [0x66, pick([0x01, 0x03, 0x09, 0x0b, 0x11, 0x13, 0x19, 0x1b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b, 0x85]), ...rm(pick(REGS))],
     () => [0x66, pick([0x05, 0x0d, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0xa9]), next() & 0xff, next() & 0xff],
     () => [0x66, 0x83, ...rm(next() % 8), next() & 0xff], () => [0x66, 0x81, ...rm(next() % 8), next() & 0xff, next() & 0xff],
-    () => [0x66, pick([0x40, 0x48]) + pick(REGS)], () => [0x66, 0xff, ...rm(next() % 2)], () => [0x66, 0xc1, ...rm(4), 3],
+    () => [0x66, pick([0x40, 0x48]) + pick(REGS)], () => [0x66, 0xff, ...rm(next() % 2)], () => [0x66, 0xc1, ...rm(pick([0, 4, 5, 6, 7])), pick([0, 1, 3, 15, 16, 17, 31, 32, next() & 0xff])],
+    () => [0x66, pick([0xd1, 0xd3]), ...rm(pick([1, 4, 5, 7]))], () => [0x66, 0x90],
     () => { const r = pick([0, 2, 3]); return [0x66, 0xf7, ...rm(r), ...(r === 0 ? [next() & 0xff, next() & 0xff] : [])]; },
     () => [0xb0 + (next() & 7), next() & 0xff], () => [0xf3, 0x90], // MOV r8,imm8; PAUSE
     () => [0x69, ...rm(pick(REGS)), ...imm32()], () => [0x6b, ...rm(pick(REGS)), next() & 0xff], // IMUL
@@ -111,7 +112,32 @@ function program(next: () => number, length: number): number[] {
     () => [0xd1, ...rm(pick([0, 1, 4, 5, 7]))],
     () => [0xd3, ...rm(pick([0, 1, 4, 5, 7]))],
     () => [0xf7, ...rm(0), ...imm32()], () => [0xf6, ...rm(0), next() & 0xff],
-    () => [pick([0xf6, 0xf7]), ...rm(pick([2, 3, 4]))], // NOT NEG, and MUL (handed back)
+    () => [pick([0xf6, 0xf7]), ...rm(pick([2, 3, 4, 5]))], // NOT NEG MUL IMUL (the byte MUL and IMUL: handed back)
+    () => [0x0f, 0xaf, ...rm(pick(REGS))], // IMUL Gv,Ev
+    // DIV with EDX below a divisor of 2^16 or more; IDIV after CDQ by an even divisor with bit 8 set (never 0 or -1)
+    () => [0xba, ...u32(next() & 0xffff), 0xc7, 0x43, 0x10, ...u32(next() | 0x10000), 0xf7, 0x73, 0x10],
+    () => [0x99, 0xc7, 0x43, 0x14, ...u32((next() | 0x100) & ~1), 0xf7, 0x7b, 0x14],
+    () => [0x90 + pick([1, 2, 5, 6, 7])], () => [pick([0x98, 0x99])], // XCHG EAX,r; CWDE, CDQ
+    () => [0x55, 0x89, 0xe5, 0x6a, next() & 0xff, 0xc9], // push ebp / mov ebp, esp / push imm8 / leave
+    () => [0x0f, pick([0xbc, 0xbd]), ...rm(pick(REGS))], // BSF BSR (a zero source leaves the destination)
+    () => [0x0f, 0x40 + (next() & 15), ...rm(pick(REGS))], // CMOVcc
+    () => [0x0f, 0xc8 + pick(REGS)], // BSWAP
+    // CMPXCHG8B [ebx+disp8] with or without LOCK, EDX:EAX now and then the qword itself (equal: ECX:EBX stored)
+    () => { const d = next() & 0x78; const eq = next() % 2 === 0 ? [0x8b, 0x43, d, 0x8b, 0x53, d + 4] : [];
+      return [...eq, ...(next() % 2 ? [0xf0] : []), 0x0f, 0xc7, 0x4b, d]; },
+    // LOCK before forms it may precede (memory operands): ADD/OR/AND/SUB/XOR Ev,Gv, group 1, INC/DEC, NOT/NEG, XADD,
+    // CMPXCHG, BTS/BTR/BTC
+    () => [0xf0, pick([0x01, 0x09, 0x21, 0x29, 0x31, 0x11, 0x19]), 0x43 | (pick(REGS) << 3), next() & 0x7c],
+    () => [0xf0, 0x83, 0x43 | (pick([0, 1, 4, 5, 6]) << 3), next() & 0x7c, next() & 0xff],
+    () => [0xf0, 0xff, 0x43 | (pick([0, 1]) << 3), next() & 0x7c], () => [0xf0, 0xf7, 0x43 | (pick([2, 3]) << 3), next() & 0x7c],
+    () => [0xf0, 0x0f, pick([0xc1, 0xb1]), 0x43 | (pick(REGS) << 3), next() & 0x7c],
+    () => [0xf0, 0x0f, 0xba, 0x43 | (pick([5, 6, 7]) << 3), next() & 0x7c, next() & 0xff],
+    () => [0x0f, pick([0xa4, 0xac]), ...rm(pick(REGS)), pick([0, 1, 5, 31, 32, 33, next() & 0xff])], // SHLD SHRD by imm8
+    () => [0x0f, pick([0xa5, 0xad]), ...rm(pick(REGS))], // ... and by CL
+    // REPE / REPNE SCASB and CMPSB, a few elements anywhere in the data page (runs across its end are handed back),
+    // AL one of its bytes
+    () => [0xbe, ...u32(DATA + (next() & 0xfff)), 0xbf, ...u32(DATA + (next() & 0xfff)), 0xb9, ...u32(next() % 64),
+      0xa0, ...u32(DATA + (next() & 0xfff)), pick([0xf2, 0xf3]), pick([0xae, 0xa6]), 0x83, 0xe7, 0x3f],
     () => [0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), ...rm(pick(REGS))],
     () => [0x0f, 0x90 + (next() & 15), ...rm(0)],
     () => [0x0f, 0xba, ...rm(pick([4, 5, 6, 7])), next() & 0xff],
@@ -147,6 +173,18 @@ function runProgram(code: number[], wasmInterp: boolean, seed: number): ReturnTy
   setCache(m.cpu, 5, 0x10, 0x000003ff, 0x00c09300);
   m.cpu.run(100_000);
   return m;
+}
+
+/** `code` at CODE in flat protected mode with `regs`, run to its HLT (or a triple fault: there is no IDT) without and with the interpreter */
+function both(code: number[], regs: Record<string, number> = {}): [ReturnType<typeof machine>, ReturnType<typeof machine>] {
+  const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+    const m = machine(wasmInterp);
+    m.mem.load(CODE, new Uint8Array(code));
+    m.cpu.setFlatProtectedMode(CODE, { esp: STACK, ...regs });
+    m.cpu.run(100);
+    return m;
+  };
+  return [run(false), run(true)];
 }
 
 describe('the WebAssembly interpreter against the JavaScript interpreter', () => {
@@ -286,21 +324,94 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
       0xbf, ...le(DATA + 0x1000), 0xb9, ...le(5000), 0xb0, 0x5a, 0xf3, 0xaa,
       0xbe, ...le(DATA + 0x1000), 0xbf, ...le(DATA + 0x3000), 0xb9, ...le(1024), 0xf3, 0xa5,
       0xb8, ...le(0x01020304), 0xbf, ...le(DATA + 0x2800), 0xb9, ...le(100), 0xf3, 0xab, 0xf4];
-    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
-      const m = machine(wasmInterp);
-      m.mem.load(CODE, new Uint8Array(code));
-      m.cpu.setFlatProtectedMode(CODE, { esp: STACK });
-      m.cpu.run(100);
-      return m;
-    };
-    const a = run(false);
+    const [a, b] = both(code);
     expect(a.cpu.halted).toBe(true);
-    const b = run(true);
     expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
     expect(b.clock.instructions).toBe(17); // 15 instructions, the HLT, and the REP STOSB run again
     expect(b.cpu.insnsInWasmInterp).toBe(13); // all but the three TLB misses and the HLT
     const ram = b.mem.ram;
     expect([ram[DATA + 0x1000], ram[DATA + 0x2387], ram[DATA + 0x2388], ram[DATA + 0x3fff], ram[DATA + 0x2800 + 397]]).toEqual([0x5a, 0x5a, 0, 0x5a, 3]);
+  });
+
+  it('runs REPE/REPNE SCASB and CMPSB a slice at a time, as JavaScript does, and hands back a run across a page', () => {
+    const code = [
+      // 5,000 bytes of 0x5a from DATA+0x1000, and both pages read once (a REP starts in WebAssembly on pages the TLB holds)
+      0xbf, ...le(DATA + 0x1000), 0xb9, ...le(5000), 0xb0, 0x5a, 0xf3, 0xaa, 0x8a, 0x15, ...le(DATA + 0x1000), 0x8a, 0x15, ...le(DATA + 0x2000),
+      // repe scasb over 6,000: a whole slice of 4,096 (then the instruction again), and it stops at the first 0 after
+      0xbf, ...le(DATA + 0x1000), 0xb9, ...le(6000), 0xf3, 0xae,
+      // repne scasb for a 0 among 100 bytes of 0x5a: none, ECX runs out
+      0xbf, ...le(DATA + 0x1000), 0xb9, ...le(100), 0xb0, 0x00, 0xf2, 0xae,
+      // repe cmpsb of two equal runs of 300, then of two that differ at their 0x50th byte
+      0xbe, ...le(DATA + 0x1000), 0xbf, ...le(DATA + 0x1100), 0xb9, ...le(300), 0xf3, 0xa6,
+      0xc6, 0x05, ...le(DATA + 0x1150), 0x01,
+      0xbe, ...le(DATA + 0x1000), 0xbf, ...le(DATA + 0x1100), 0xb9, ...le(300), 0xf3, 0xa6,
+      // repne scasb from 16 bytes before the page's end, for 100: handed back, nothing changed before
+      0xbf, ...le(DATA + 0x1ff0), 0xb9, ...le(100), 0xf2, 0xae,
+      // and with ECX 0: nothing at all
+      0xb9, ...le(0), 0xf3, 0xae, 0xf4];
+    const [a, b] = both(code);
+    expect(a.cpu.halted).toBe(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(b.clock.instructions).toBe(30); // 28 instructions, the HLT, and the first REPE SCASB run again
+    // all but the first instruction (its code page not yet in the TLB), both runs of the REP STOSB (its pages not
+    // yet in the TLB), the page-crossing REPNE SCASB and the HLT
+    expect(b.cpu.insnsInWasmInterp).toBe(25);
+    expect([b.cpu.getReg('ecx'), b.cpu.getReg('edi')]).toEqual([0, DATA + 0x1ff0 + 100]); // the crossing run, done in JavaScript
+  });
+
+  it('DIV and IDIV: quotients and remainders of either sign as JavaScript has them; #DE (and IDIV by -1) left to it', () => {
+    // mov edx, hi / mov eax, lo / mov ecx, d / div or idiv ecx / hlt; no IDT: a #DE ends in a triple fault
+    const cases: [number, number, number, number][] = [
+      [6, 0, 0x12345678, 0x9abcdef0], [6, 0x1234, 0x5678, 0x10000], [6, 0, 0, 5], // DIV
+      [6, 0, 5, 0], [6, 7, 0, 7], [6, 0xffffffff, 0, 0xfffffffe], // DIV: by 0, quotient of 2^32 and more
+      [7, -1, -7, 2], [7, 0, 7, -2], [7, -1, -0x80000000, 1], [7, 0, 0x7fffffff, -1], // IDIV (by -1: handed back)
+      [7, 0, 5, 0], [7, 0x100, 0, 2], [7, -1, -0x80000000, -1], [7, 0, 0x80000000, 1], // IDIV: by 0, overflows
+    ];
+    for (const [op, hi, lo, d] of cases) {
+      const [a, b] = both([0xba, ...le(hi), 0xb8, ...le(lo), 0xb9, ...le(d), 0xf7, 0xc0 | (op << 3) | 1, 0xf4]);
+      expect(state(b), `${op === 6 ? 'div' : 'idiv'} ${hi}:${lo} / ${d}`).toEqual(state(a));
+    }
+  });
+
+  it('CMOVcc and CMPXCHG8B on a CPU model without them are #UD, as in JavaScript (one interpreter for every model)', () => {
+    // mov eax, 1 / cmp eax, eax / cmove ecx, eax (ECX 1), or mov [ebx], edx (the page in the TLB) / cmpxchg8b [ebx] /
+    // mov ecx, eax (EDX:EAX loaded: ECX 0) / hlt: a 486 takes #UD (no IDT: a triple fault) with ECX unchanged
+    const cases = [[[0x0f, 0x44, 0xc8], 1], [[0x89, 0x13, 0x0f, 0xc7, 0x0b, 0x89, 0xc1], 0]] as const;
+    for (const [code, model, ecx] of cases.flatMap(([ins, v]) => ['acpidm', '486'].map((m) => [[0xb8, ...le(1), 0x39, 0xc0, ...ins, 0xf4], m, v] as const))) {
+      const run = (wasmInterp: boolean): { cpu: Cpu; mem: PhysMemory; clock: VirtualClock } => {
+        clearModuleCache();
+        const mem = new PhysMemory(4 << 20), clock = new VirtualClock();
+        const cpu = new Cpu({ mem, io: new PortBus(), clock, wasmInterp, model });
+        cpu.onTripleFault = () => {};
+        mem.load(CODE, new Uint8Array(code));
+        cpu.setFlatProtectedMode(CODE, { esp: STACK, ecx: 7, edx: 0, ebx: DATA + 0x2000 });
+        cpu.run(100);
+        return { cpu, mem, clock };
+      };
+      const a = run(false), b = run(true);
+      expect(state(b), model).toEqual(state(a));
+      expect(b.cpu.getReg('ecx'), model).toBe(model === '486' ? 7 : ecx);
+    }
+  });
+
+  it('BSF and BSR: ZF set and the destination kept for a zero source, else ZF clear and the bit\'s index', () => {
+    for (const v of [0, 1, 0x80000000, 0x00f0, -1]) {
+      // mov ecx, v / mov eax, 0x1234 / bsf eax, ecx / setz bl / mov edx, 0x5678 / bsr edx, ecx / setz bh / hlt
+      const [a, b] = both([0xb9, ...le(v), 0xb8, ...le(0x1234), 0x0f, 0xbc, 0xc1, 0x0f, 0x94, 0xc3,
+        0xba, ...le(0x5678), 0x0f, 0xbd, 0xd1, 0x0f, 0x94, 0xc7, 0xf4]);
+      expect(state(b), `${v}`).toEqual(state(a));
+      expect(b.cpu.getReg('ebx') & 0xffff, `${v}`).toBe(v === 0 ? 0x0101 : 0);
+      expect(b.cpu.insnsInWasmInterp, `${v}`).toBeGreaterThan(5);
+    }
+  });
+
+  it('LOCK: #UD before a register operand, a reg field it may not precede, or an instruction it never may, as in JavaScript', () => {
+    // each: mov eax, 1 / the locked instruction / hlt; no IDT: #UD ends in a triple fault, before EAX changes
+    const cases = [[0x01, 0xc1], [0x39, 0x03], [0x83, 0x3b, 1], [0x0f, 0xc7, 0xc9], [0x0f, 0xc7, 0x13], [0x8b, 0x03], [0x0f, 0xba, 0x23, 1], [0x01, 0x03]];
+    for (const ins of cases) {
+      const [a, b] = both([0xb8, ...le(1), 0xf0, ...ins, 0xb8, ...le(2), 0xf4], { ebx: DATA, ecx: 3 });
+      expect(state(b, 4 << 20), ins.map((x) => x.toString(16)).join(' ')).toEqual(state(a, 4 << 20));
+    }
   });
 
   it('enters a block itself, and a fault in it counts what the call ran before: the same count and state as JavaScript', () => {

@@ -1,17 +1,19 @@
 /**
- * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (and their 66-prefixed 16-bit ALU, MOV
- * and string forms, and PAUSE) that make up most of what a Linux kernel runs outside its compiled blocks; REP string
- * instructions, IN/OUT, RDTSC, STI and the system instructions stay JavaScript's. Each form reads its bytes after the
- * opcode, checks every access
- * before it changes anything (interp-writer.ts), and then either falls off its end (EIP: the next instruction) or
- * branches to 'done' with EIP set (a jump). Anything else goes to 'unsup': the JavaScript interpreter runs it.
+ * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (and their 66-prefixed 16-bit ALU, MOV,
+ * shift and string forms, and PAUSE), REP MOVS/STOS and REPE/REPNE SCASB/CMPSB, multiplies and divides, CMOVcc,
+ * CMPXCHG8B and a LOCK prefix, that make up most of what a Linux kernel runs outside its compiled blocks; IN/OUT,
+ * RDTSC, STI, far transfers and the system instructions stay JavaScript's. Each form reads its bytes after the
+ * opcode, checks every access before it changes anything (interp-writer.ts), and then either falls off its end (EIP:
+ * the next instruction) or branches to 'done' with EIP set (a jump). Anything else goes to 'unsup': the JavaScript
+ * interpreter runs it.
  * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
-import { A_BITS, A_CPL, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_MASK, A_RAM, A_REGS, A_RES, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
-import { AF, ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, OF, RF, SZP, VM } from '../../cpu-state.js';
+import { A_CPL, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_LOCK, A_RAM, A_REGS, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { AF, ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, OF, RF, VM, ZF } from '../../cpu-state.js';
 import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_OP, L_P, L_R, L_RG, L_RM, L_S, L_SEG, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
 import { REP_SLICE } from '../../ops-string.js';
+import { FEAT_CMOV, FEAT_CX8 } from '../../cpu-model.js';
 
 export interface Form {
   readonly ops: readonly number[];
@@ -68,6 +70,152 @@ const bitOp = (g: InterpWriter): InterpWriter => {
   g.else_(); w.get(L_D).get(L_S).xor().set(L_R); g.end(); g.end();
   g.wrE(32, L_R);
   return g.end();
+};
+
+/**
+ * IMUL Gv,Ev(,imm) on 32 bits: L_R = L_D * L_S into register L_RG, CF = OF = the signed product does not fit, SF ZF PF
+ * lazy from its low half, AF 0 (ops-muldiv.ts imulTrunc, setMulFlags)
+ */
+const imul32 = (g: InterpWriter): void => {
+  const w = g.w;
+  w.get(L_D).get(L_S).mul().set(L_R);
+  w.get(L_D).i64ExtendS().get(L_S).i64ExtendS().i64Mul().i64(32).i64ShrS().wrap().get(L_R).i32(31).shrS().ne().set(L_U);
+  g.shiftFlags(L_U, L_U).setReg(L_RG, () => { w.get(L_R); });
+};
+
+/** EDX:EAX as an i64 on the stack */
+const edxEax = (g: InterpWriter): void => { g.regN(2); g.w.i64ExtendU().i64(32).i64Shl(); g.regN(0); g.w.i64ExtendU().i64Or(); };
+
+/**
+ * Group 3's MUL (L_G 4), IMUL (5), DIV (6) and IDIV (7) of EDX:EAX by the 32-bit operand in L_D (ops-muldiv.ts group3,
+ * divU, divS). MUL and IMUL: EDX:EAX the product, flags as imul32's (CF = OF: the high half is not the low half's
+ * extension). DIV and IDIV change no flag; #DE (a zero divisor, a quotient too large) is JavaScript's, and so is
+ * IDIV by -1 (the one quotient WebAssembly's i64.div_s traps on: -2^63 / -1).
+ */
+const mulDiv32 = (g: InterpWriter): void => {
+  const w = g.w;
+  w.get(L_G).i32(6).ltU(); g.if_();
+  g.regN(0); w.set(L_S);
+  w.get(L_S).get(L_D).mul().set(L_R);
+  w.get(L_G).i32(4).eq(); g.if_();
+  w.get(L_S).i64ExtendU().get(L_D).i64ExtendU().i64Mul().i64(32).i64ShrU().wrap().tee(L_T).i32(0).ne().set(L_U);
+  g.else_();
+  w.get(L_S).i64ExtendS().get(L_D).i64ExtendS().i64Mul().i64(32).i64ShrS().wrap().tee(L_T).get(L_R).i32(31).shrS().ne().set(L_U);
+  g.end();
+  g.setRegN(0, () => { w.get(L_R); }).setRegN(2, () => { w.get(L_T); }).shiftFlags(L_U, L_U);
+  g.else_();
+  w.get(L_G).i32(6).eq(); g.if_();
+  g.regN(2); w.get(L_D).geU(); g.brIf('unsup'); // the quotient needs more than 32 bits (or the divisor is 0)
+  edxEax(g); w.get(L_D).i64ExtendU().i64DivU().wrap().set(L_R);
+  edxEax(g); w.get(L_D).i64ExtendU().i64RemU().wrap().set(L_T);
+  g.else_();
+  w.get(L_D).i32(1).add().i32(2).ltU(); g.brIf('unsup'); // a divisor of 0 or -1
+  edxEax(g); w.get(L_D).i64ExtendS().i64DivS().wrap().set(L_R);
+  edxEax(g); w.get(L_D).i64ExtendS().i64DivS().get(L_R).i64ExtendS().i64Ne(); g.brIf('unsup'); // not an int32
+  edxEax(g); w.get(L_D).i64ExtendS().i64RemS().wrap().set(L_T);
+  g.end();
+  g.setRegN(0, () => { w.get(L_R); }).setRegN(2, () => { w.get(L_T); });
+  g.end();
+};
+
+/**
+ * SHLD (0F A4 imm8, A5 CL) and SHRD (AC, AD) Ev,Gv on 32 bits (ops-shift.ts shld): a count of 0 (mod 32) changes
+ * nothing (the operand is still checked for writing first); else CF is the last bit shifted out, OF whether the sign
+ * changed, SF ZF PF lazy
+ */
+const shiftDouble = (g: InterpWriter): void => {
+  const w = g.w;
+  g.modrm().rdE(32, true); g.reg(L_RG); w.set(L_S);
+  w.get(L_OP).i32(1).and(); g.select(() => { g.regN(1); }, () => { g.u8(); }); w.i32(31).and().set(L_T);
+  w.get(L_T); g.if_();
+  w.get(L_OP).i32(8).and(); g.if_();
+  w.get(L_D).get(L_T).shrU().get(L_S).i32(32).get(L_T).sub().shl().or().set(L_R);
+  w.get(L_D).get(L_T).i32(1).sub().shrU().i32(1).and().set(L_G);
+  g.else_();
+  w.get(L_D).get(L_T).shl().get(L_S).i32(32).get(L_T).sub().shrU().or().set(L_R);
+  w.get(L_D).i32(32).get(L_T).sub().shrU().i32(1).and().set(L_G);
+  g.end();
+  w.get(L_R).get(L_D).xor().i32(31).shrU().set(L_U);
+  g.shiftFlags(L_G, L_U).wrE(32, L_R);
+  g.end();
+};
+
+/**
+ * SHL (L_G 4), SHR (5) and SAR (7) of a 16-bit r/m (after 66) by imm8 (C1), 1 (D1) or CL (D3), the count mod 32, 0
+ * changing nothing (the operand still written back, as the 32-bit form does): CF the last bit out (0 past 16), OF as
+ * the 32-bit forms have it, SF ZF PF lazy from the 16-bit result (ops-shift.ts shiftOp; emit.ts shift16). The
+ * rotates and SAL: JavaScript's. (Debian's 686 kernel handed back ~230 k `shr $imm, %r16` a boot.)
+ */
+const shift16 = (g: InterpWriter): void => {
+  const w = g.w;
+  g.modrm(); w.get(L_RG).set(L_G);
+  w.get(L_G).i32(4).eq().get(L_G).i32(5).eq().or().get(L_G).i32(7).eq().or().eqz(); g.brIf('unsup');
+  g.rdE(16, true);
+  w.get(L_OP).i32(0xc1).eq(); g.select(() => { g.u8(); }, () => { w.get(L_OP).i32(0xd1).eq(); g.select(() => { w.i32(1); }, () => { g.regN(1); }); });
+  w.i32(31).and().tee(L_T); g.if_();
+  w.get(L_G).i32(4).eq(); g.if_();
+  // (a shift count of 16 - T past 16 wraps to 17..31: the 16-bit value shifted out entirely, CF 0)
+  w.get(L_D).get(L_T).shl().i32(0xffff).and().set(L_R);
+  w.get(L_D).i32(16).get(L_T).sub().shrU().i32(1).and().set(L_S);
+  w.get(L_R).i32(15).shrU().get(L_S).xor().set(L_U);
+  g.else_(); w.get(L_G).i32(5).eq(); g.if_();
+  w.get(L_D).get(L_T).shrU().set(L_R);
+  w.get(L_D).get(L_T).i32(1).sub().shrU().i32(1).and().set(L_S);
+  w.get(L_T).i32(1).eq(); g.select(() => { w.get(L_D).i32(15).shrU(); }, () => { w.i32(0); }); w.set(L_U);
+  g.else_();
+  w.get(L_D).i32(16).shl().i32(16).shrS().get(L_T).shrS().i32(0xffff).and().set(L_R);
+  w.get(L_D).i32(16).shl().i32(16).shrS().get(L_T).i32(1).sub().shrS().i32(1).and().set(L_S);
+  w.i32(0).set(L_U);
+  g.end().end();
+  g.shiftFlags(L_S, L_U, 16);
+  g.else_(); w.get(L_D).set(L_R); g.end();
+  g.wrE(16, L_R);
+};
+
+/**
+ * REPE (F3) / REPNE (F2) SCASB (L_OP AE) and CMPSB (A6) with DF = 0: what one run of the JavaScript interpreter's REP
+ * does (ops-string.ts stringOp): compare element after element, min(ECX, REP_SLICE) of them, stopping after the one
+ * whose ZF ends the repeat, with the flags of the last compare. Only when that run stays on the pages of ES:EDI (and
+ * DS:ESI) the TLB holds: it scans first and commits after, so a run that would cross a page's end is handed back with
+ * nothing changed. One retired instruction; EIP stays on it when elements remain after a whole slice; a block may start
+ * after it. (A Linux boot handed ~27 k of them back, strlen's REPNE SCASB.)
+ */
+const repCompare = (g: InterpWriter, repe: boolean): void => {
+  const w = g.w;
+  w.i32(0).load(A_FLAGS).i32(DF).and(); g.brIf('unsup');
+  g.regN(1); w.set(L_D); // ECX
+  w.get(L_D); g.if_();
+  w.get(L_D).i32(REP_SLICE).get(L_D).i32(REP_SLICE).ltU().select().set(L_R); // this run's elements at most
+  /** the arena address of register `r`'s byte into `to`, if the TLB holds its page for reading; L_U: the bytes left on it at most */
+  const side = (r: number, to: number): void => {
+    g.regN(r); w.set(L_LA);
+    w.get(L_LA).i32(12).shrU().i32(2).shl().load(A_TLB_R).tee(L_E).get(P_ACC).and().eqz(); g.brIf('unsup');
+    w.get(L_E).i32(~0xfff).and().get(L_LA).i32(0xfff).and().or().i32(A_RAM).add().set(to);
+    w.i32(0x1000).get(L_LA).i32(0xfff).and().sub().tee(L_E).get(L_U).get(L_E).get(L_U).ltU().select().set(L_U);
+  };
+  w.get(L_R).set(L_U);
+  side(7, L_T);
+  w.get(L_OP).i32(0xa6).eq(); g.if_(); side(6, L_S); g.end();
+  // scan: L_G elements compared, L_RG and L_M the last two bytes, L_RM 1 if the last one ended the repeat
+  w.i32(0).set(L_G).i32(0).set(L_RM);
+  g.block('scanned').loop('scan');
+  w.get(L_G).get(L_U).geU(); g.brIf('scanned');
+  w.get(L_OP).i32(0xa6).eq(); g.select(() => { w.get(L_S).get(L_G).add().load8u(0); }, () => { g.regN(0); w.i32(0xff).and(); }); w.set(L_RG);
+  w.get(L_T).get(L_G).add().load8u(0).set(L_M);
+  w.get(L_G).i32(1).add().set(L_G);
+  w.get(L_RG).get(L_M); if (repe) w.ne(); else w.eq(); g.if_(); w.i32(1).set(L_RM); g.br('scanned'); g.end();
+  g.br('scan');
+  g.end().end();
+  // a run the page's end cut short: JavaScript's, from the start
+  w.get(L_RM).eqz().get(L_U).get(L_R).ltU().and(); g.brIf('unsup');
+  g.setRegN(1, () => { w.get(L_D).get(L_G).sub(); });
+  g.setRegN(7, () => { g.regN(7); w.get(L_G).add(); });
+  w.get(L_OP).i32(0xa6).eq(); g.if_(); g.setRegN(6, () => { g.regN(6); w.get(L_G).add(); }); g.end();
+  w.get(L_RG).set(L_D).get(L_M).set(L_S).get(L_D).get(L_S).sub().set(L_R); g.lazy(K_SUB, 8);
+  w.i32(1).set(P_NS);
+  w.get(L_RM).eqz(); g.regN(1); w.i32(0).ne().and(); g.if_(); w.get(L_ST).set(L_EIP); g.br('done'); g.end(); // a whole slice: again
+  g.end();
+  w.i32(1).set(P_NS);
 };
 
 /**
@@ -257,7 +405,12 @@ export const FORMS: readonly Form[] = [
   { ops: [0xf6, 0xf7], body: (g) => {
     const w = g.w;
     g.modrm(); w.get(L_RG).set(L_G);
-    w.get(L_G).i32(1).eq().get(L_G).i32(3).gtU().or(); g.brIf('unsup');
+    w.get(L_G).i32(1).eq(); g.brIf('unsup');
+    // MUL IMUL DIV IDIV of 32 bits (the byte forms: JavaScript's)
+    w.get(L_G).i32(3).gtU(); g.if_();
+    w.get(L_OP).i32(0xf6).eq(); g.brIf('unsup');
+    g.rdE(32, false); mulDiv32(g); g.br('seq');
+    g.end();
     w.get(L_OP).i32(0xf6).eq(); g.if_(); group3(g, 8); g.else_(); group3(g, 32); g.end();
   } },
   // group 5, Ev: INC DEC CALL JMP PUSH
@@ -307,12 +460,32 @@ export const FORMS: readonly Form[] = [
   } },
   { ops: range(0x70, 16), body: (g) => { g.s8(); g.w.set(L_D).get(L_OP).i32(15).and().set(L_G); jcc(g); } },
   { ops: [0x90], body: () => {} }, // NOP
+  // XCHG EAX,r32
+  { ops: range(0x91, 7), body: (g) => {
+    const w = g.w;
+    w.get(L_OP).i32(7).and().set(L_RM); g.reg(L_RM); w.set(L_D);
+    g.setReg(L_RM, () => { g.regN(0); }).setRegN(0, () => { w.get(L_D); });
+  } },
+  // CWDE (98), CDQ (99)
+  { ops: [0x98, 0x99], body: (g) => {
+    const w = g.w;
+    w.get(L_OP).i32(0x99).eq(); g.if_(); g.setRegN(2, () => { g.regN(0); w.i32(31).shrS(); });
+    g.else_(); g.setRegN(0, () => { g.regN(0); w.i32(16).shl().i32(16).shrS(); }); g.end();
+  } },
+  // LEAVE: EBP's slot read first, then ESP = EBP + 4 and EBP the value (ops-data.ts leave; a 32-bit stack here)
+  { ops: [0xc9], body: (g) => {
+    const w = g.w;
+    g.regN(5); w.set(L_LA); g.check(A_TLB_R, 4).load(4); w.set(L_D);
+    g.setRegN(4, () => { w.get(L_LA).i32(4).add(); }).setRegN(5, () => { w.get(L_D); });
+  } },
   // an operand-size prefix: MOV Ew,Gw / Gw,Ew / Ew,imm16 (66 89, 66 8B, 66 C7 /0), the ALU forms, TEST, INC/DEC
   // and group 3's TEST NOT NEG on 16 bits (the lazy flags of a 16-bit result: cpu-state.ts setLazy)
   { ops: [0x66], body: (g) => {
     const w = g.w;
     g.u8(); w.set(L_OP);
     w.get(L_OP).i32(0x89).eq(); g.if_(); g.modrm().dest().put(16, () => g.reg16(L_RG)).br('seq'); g.end();
+    w.get(L_OP).i32(0x90).eq(); g.brIf('seq'); // XCHG AX,AX: a 2-byte NOP
+    w.get(L_OP).i32(0xc1).eq().get(L_OP).i32(0xd1).eq().or().get(L_OP).i32(0xd3).eq().or(); g.if_(); shift16(g); g.br('seq'); g.end();
     w.get(L_OP).i32(0x8b).eq(); g.if_(); g.modrm().rdE(16, false).setReg16(L_RG, () => { w.get(L_D); }).br('seq'); g.end();
     w.get(L_OP).i32(0xc7).eq(); g.if_();
     g.modrm(); w.get(L_RG); g.brIf('unsup');
@@ -391,8 +564,31 @@ export const FORMS: readonly Form[] = [
     const w = g.w;
     g.u8(); w.set(L_OP);
     w.get(L_OP).i32(0x90).eq(); g.if_(); w.i32(1).set(P_NS); g.br('seq'); g.end();
+    w.get(L_OP).i32(0xae).eq().get(L_OP).i32(0xa6).eq().or(); g.if_(); repCompare(g, true); g.br('seq'); g.end();
     w.get(L_OP).i32(0xfe).and().i32(0xa4).eq().get(L_OP).i32(0xfe).and().i32(0xaa).eq().or().eqz(); g.brIf('unsup');
     repString(g);
+  } },
+  // LOCK before an instruction and ModRM reg field it may precede, with a memory operand (opcode-table.ts lockPrefix;
+  // A_LOCK): one CPU, so it changes nothing, and the instruction is dispatched again. Anything else (#UD, other
+  // prefixes after it): JavaScript's. (Linux's atomics: `lock cmpxchg8b`, `lock cmpxchg`, `lock incl`.)
+  { ops: [0xf0], body: (g) => {
+    const w = g.w;
+    g.u8(); w.set(L_OP);
+    // the ModRM byte after the opcode (after 0F xx: one more byte on) into L_T, the opcode's mask into L_U
+    w.get(L_OP).i32(0x0f).eq(); g.if_();
+    w.get(L_P).load8u(1).set(L_T).get(L_P).load8u(0).load8u(A_LOCK + 0x100).set(L_U);
+    g.else_();
+    w.get(L_P).load8u(0).set(L_T).get(L_OP).load8u(A_LOCK).set(L_U);
+    g.end();
+    w.get(L_T).i32(0xc0).geU().get(L_U).get(L_T).i32(3).shrU().i32(7).and().shrU().i32(1).and().eqz().or(); g.brIf('unsup');
+    g.br('disp');
+  } },
+  // F2: REPNE SCASB and CMPSB
+  { ops: [0xf2], body: (g) => {
+    const w = g.w;
+    g.u8(); w.set(L_OP);
+    w.get(L_OP).i32(0xae).eq().get(L_OP).i32(0xa6).eq().or().eqz(); g.brIf('unsup');
+    repCompare(g, false);
   } },
   // PUSHFD: EFLAGS without VM and RF (ops-system.ts pushf)
   { ops: [0x9c], body: (g) => { g.push(() => { g.w.call(F_MAT).i32(~(VM | RF)).and(); }); } },
@@ -417,11 +613,7 @@ export const FORMS: readonly Form[] = [
     const w = g.w;
     g.modrm().rdE(32, false);
     w.get(L_OP).i32(0x6b).eq(); g.select(() => { g.s8(); }, () => { g.u32(); }); w.set(L_S);
-    w.get(L_D).get(L_S).mul().set(L_R);
-    w.get(L_D).i64ExtendS().get(L_S).i64ExtendS().i64Mul().i64(32).i64ShrS().wrap().get(L_R).i32(31).shrS().ne().set(L_U);
-    w.i32(0).i32(0).load(A_FLAGS).i32(~(CF | OF | AF)).and().get(L_U).i32(CF | OF).mul().or().store(A_FLAGS);
-    w.i32(0).get(L_R).store(A_RES).i32(0).i32(32).store(A_BITS).i32(0).i32(SZP).store(A_MASK);
-    g.setReg(L_RG, () => { w.get(L_R); });
+    imul32(g);
   } },
   // 0F: Jcc rel32, SETcc Eb, BT BTS BTR BTC Ev,imm8, MOVZX / MOVSX Gv,Eb/Ew
   { ops: [0x0f], body: (g) => {
@@ -468,6 +660,51 @@ export const FORMS: readonly Form[] = [
     g.else_(); g.wrE(32, L_S).setRegN(0, () => { w.get(L_S); }); g.end();
     g.br('seq');
     g.end();
+    // CMOVcc Gv,Ev: the source is read (and checked) whether or not the condition holds; #UD without CMOV
+    // (ops-data.ts cmovcc)
+    w.get(L_OP).i32(0xf0).and().i32(0x40).eq(); g.if_();
+    w.i32(0).load(A_FEAT).i32(FEAT_CMOV).and().eqz(); g.brIf('unsup');
+    g.modrm().rdE(32, false); w.get(L_OP).i32(15).and().set(L_G);
+    g.cond(L_G); g.if_(); g.setReg(L_RG, () => { w.get(L_D); }); g.end();
+    g.br('seq');
+    g.end();
+    // BSWAP r32
+    w.get(L_OP).i32(0xf8).and().i32(0xc8).eq(); g.if_();
+    w.get(L_OP).i32(7).and().set(L_RM); g.reg(L_RM); w.set(L_D);
+    g.setReg(L_RM, () => {
+      w.get(L_D).i32(24).shl().get(L_D).i32(0xff00).and().i32(8).shl().or();
+      w.get(L_D).i32(8).shrU().i32(0xff00).and().or().get(L_D).i32(24).shrU().or();
+    });
+    g.br('seq');
+    g.end();
+    // CMPXCHG8B m64 (C7 /1; #UD without CX8, for a register or another reg field): EDX:EAX against the qword;
+    // equal: ZF 1 and ECX:EBX stored, else ZF 0 and EDX:EAX loaded, the qword written back (ops-system.ts cmpxchg8b)
+    w.get(L_OP).i32(0xc7).eq(); g.if_();
+    w.i32(0).load(A_FEAT).i32(FEAT_CX8).and().eqz(); g.brIf('unsup');
+    g.modrm(); w.get(L_M).i32(0xc0).geU().get(L_RG).i32(1).ne().or(); g.brIf('unsup');
+    g.ea().check(A_TLB_W, 8); g.load32At(0); w.set(L_D); g.load32At(4); w.set(L_S);
+    w.get(L_D); g.regN(0); w.eq().get(L_S); g.regN(2); w.eq().and(); g.if_();
+    g.store32At(0, () => { g.regN(3); }).store32At(4, () => { g.regN(1); });
+    g.setFlagBits(ZF, () => { w.i32(ZF); });
+    g.else_();
+    g.setRegN(0, () => { w.get(L_D); }).setRegN(2, () => { w.get(L_S); });
+    g.setFlagBits(ZF, () => { w.i32(0); });
+    g.end();
+    g.br('seq');
+    g.end();
+    // IMUL Gv,Ev
+    w.get(L_OP).i32(0xaf).eq(); g.if_(); g.modrm().rdE(32, false); g.reg(L_RG); w.set(L_S); imul32(g); g.br('seq'); g.end();
+    // BSF, BSR: a zero source sets ZF and leaves the destination; else ZF 0 and the bit's index (ops-shift.ts bitScan)
+    w.get(L_OP).i32(0xfe).and().i32(0xbc).eq(); g.if_();
+    g.modrm().rdE(32, false);
+    w.get(L_D).eqz(); g.if_(); g.setFlagBits(ZF, () => { w.i32(ZF); });
+    g.else_(); g.setFlagBits(ZF, () => { w.i32(0); });
+    g.setReg(L_RG, () => { w.get(L_OP).i32(0xbc).eq(); g.select(() => { w.get(L_D).ctz(); }, () => { w.i32(31).get(L_D).clz().sub(); }); });
+    g.end();
+    g.br('seq');
+    g.end();
+    // SHLD, SHRD Ev,Gv by imm8 or CL
+    w.get(L_OP).i32(0xf6).and().i32(0xa4).eq(); g.if_(); shiftDouble(g); g.br('seq'); g.end();
     w.get(L_OP).i32(0xb6).eq().get(L_OP).i32(0xb7).eq().or().get(L_OP).i32(0xbe).eq().or().get(L_OP).i32(0xbf).eq().or().eqz(); g.brIf('unsup');
     g.modrm();
     w.get(L_OP).i32(1).and(); g.if_(); g.rdE(16, false); g.else_(); g.rdE(8, false); g.end();

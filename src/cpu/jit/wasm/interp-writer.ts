@@ -150,6 +150,9 @@ export class InterpWriter {
   }
   private ramAt(): void { this.w.get(L_E).i32(~0xfff).and().get(L_LA).i32(0xfff).and().or(); }
   /** the `size`-byte value at L_LA (checked) */
+  /** the dword `off` bytes past L_LA (checked together with it) */
+  load32At(off: number): this { this.ramAt(); this.w.load(A_RAM + off); return this; }
+  store32At(off: number, val: () => void): this { this.ramAt(); val(); this.w.store(A_RAM + off); return this; }
   load(size: number): this {
     this.ramAt();
     if (size === 1) this.w.load8u(A_RAM); else if (size === 2) this.w.load16u(A_RAM); else this.w.load(A_RAM);
@@ -273,8 +276,16 @@ export class InterpWriter {
     this.else_();
     w.get(L_D).get(L_T).shrS().set(L_R); w.get(L_D).get(L_T).i32(1).sub().shrS().i32(1).and().set(L_S); w.i32(0).set(L_U);
     this.end().end();
-    w.i32(0).i32(0).load(A_FLAGS).i32(~(CF | OF | AF)).and().get(L_S).or().get(L_U).i32(11).shl().or().store(A_FLAGS);
-    w.i32(0).get(L_R).store(A_RES).i32(0).i32(32).store(A_BITS).i32(0).i32(SZP).store(A_MASK);
+    return this.shiftFlags(L_S, L_U);
+  }
+  /**
+   * EFLAGS as cpu-state.ts setShift leaves them after a shift, multiply or SHLD/SHRD of `bits`: CF and OF from locals
+   * `cf` and `of` (0 or 1), AF 0, SF ZF PF lazy from L_R
+   */
+  shiftFlags(cf: number, of: number, bits = 32): this {
+    const w = this.w;
+    w.i32(0).i32(0).load(A_FLAGS).i32(~(CF | OF | AF)).and().get(cf).or().get(of).i32(11).shl().or().store(A_FLAGS);
+    w.i32(0).get(L_R).store(A_RES).i32(0).i32(bits).store(A_BITS).i32(0).i32(SZP).store(A_MASK);
     return this;
   }
   /** `shift` inside the block it leaves early for a rotate */

@@ -22,8 +22,9 @@
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV } from '../../cpu-model.js';
 import { CS, DS, ES, FS, GS, SS } from '../../cpu-state.js';
+import { LOCK_REGS } from '../../opcode-table.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_INSN, A_KIND, A_MASK, A_RES, A_SRC, A_STOP, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_INSN, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
@@ -100,6 +101,7 @@ export class WasmTier {
 
   constructor(private readonly c: Cpu, memory: WebAssembly.Memory) {
     const st = this.st = new Int32Array(memory.buffer, 0, (A_HT + HT_SLOTS * HT_ENTRY) >> 2);
+    new Uint8Array(memory.buffer, A_LOCK, LOCK_REGS.length).set(LOCK_REGS); // for the interpreter's LOCK prefix
     // a fault in a slow path: the block's flags, instruction and completed iterations to the CPU first
     const sync = (): void => {
       c.flags = st[A_FLAGS >> 2]!; c.lfMask = st[A_MASK >> 2]!; c.lfKind = st[A_KIND >> 2]!; c.lfBits = st[A_BITS >> 2]!;
@@ -177,7 +179,7 @@ export class WasmTier {
     };
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
       toArena(cpu);
-      st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl;
+      st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl; st[A_FEAT >> 2] = cpu.features;
       segWords(cpu);
       const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0, cpu.tlb.epoch);
       fromArena(cpu);

@@ -94,7 +94,18 @@ export class WasmWriter {
   shrU(): this { return this.byte(0x76); }
   rotl(): this { return this.byte(0x77); }
   rotr(): this { return this.byte(0x78); }
+  clz(): this { return this.byte(0x67); }
+  ctz(): this { return this.byte(0x68); }
   i64ExtendS(): this { return this.byte(0xac); }
+  i64ExtendU(): this { return this.byte(0xad); }
+  i64Ne(): this { return this.byte(0x52); }
+  i64DivS(): this { return this.byte(0x7f); }
+  i64DivU(): this { return this.byte(0x80); }
+  i64RemS(): this { return this.byte(0x81); }
+  i64RemU(): this { return this.byte(0x82); }
+  i64Or(): this { return this.byte(0x84); }
+  i64Shl(): this { return this.byte(0x86); }
+  i64ShrU(): this { return this.byte(0x88); }
   i64Mul(): this { return this.byte(0x7e); }
   i64ShrS(): this { return this.byte(0x87); }
   i64(v: number): this { return this.byte(0x42).s32(v); }
