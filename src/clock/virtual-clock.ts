@@ -56,6 +56,11 @@ export class VirtualClock {
     this.insns = 0;
   }
 
+  /** Nanoseconds of virtual time per instruction (2^shift). */
+  get nsPerInstruction(): number {
+    return this.nsPerInsn;
+  }
+
   get shift(): number {
     return Math.log2(this.nsPerInsn);
   }

@@ -41,6 +41,13 @@ export const A_FSB = 104, A_FSOK = 108, A_GSB = 112, A_GSOK = 116;
  * CMOVcc and CMPXCHG8B are #UD without theirs
  */
 export const A_FEAT = 120;
+/**
+ * RDTSC in WebAssembly (interp-forms.ts, emit.ts): the TSC when the glue's or the interpreter's call began (Cpu.tscNow:
+ * low and high dword), the virtual nanoseconds per instruction, and the instructions the interpreter retired before
+ * the chain of blocks it entered (0 from the glue); an RDTSC adds the time of the instructions retired since. And the
+ * exception RDTSC raises now, or 0 (#UD without a TSC, #GP at CPL > 0 with CR4.TSD).
+ */
+export const A_TSC = 124, A_TSCNS = 132, A_TSCN = 136, A_TSCF = 140;
 /** 32 bytes: the WebAssembly interpreter's copy of a page's last 16 bytes and the next page's first 16 (interpreter.ts) */
 export const A_FETCH = 0x100;
 /** 512 bytes: the ModRM reg fields a LOCK prefix may precede, by opcode (0F xx at 0x100 + xx; opcode-table.ts LOCK_REGS) */

@@ -18,10 +18,15 @@ const LOOP = [0x0f, 0x31, 0x47, 0x49, 0x75, 0xfa, 0xc3];
 // 0x5000, the #GP handler (interrupt gate, CPL 0):   pop eax (error code) / pop ebx (EIP) / hlt
 const GP = [0x58, 0x5b, 0xf4];
 
-function run(jit: boolean) {
-  const { cpu, exit } = runRing3Machine({ jit, main: MAIN, load: [[0x4000, LOOP], [0x5000, GP]], vector: 13 });
+// The same loop after loading DS and ES with the user data selector (flat, so the WebAssembly block compiled at CPL 0
+// still runs at CPL 3, and leaves before its RDTSC there):
+// 0x4000:   mov ax,0x23 / mov ds,ax / mov es,ax / l: rdtsc / inc edi / dec ecx / jnz l / ret
+const FLAT_LOOP = [0x66, 0xb8, 0x23, 0x00, 0x8e, 0xd8, 0x8e, 0xc0, 0x0f, 0x31, 0x47, 0x49, 0x75, 0xfa, 0xc3];
+
+function run(jit: boolean, loop = LOOP) {
+  const { cpu, exit } = runRing3Machine({ jit, main: MAIN, load: [[0x4000, loop], [0x5000, GP]], vector: 13 });
   return { exit, cpl: cpu.getReg('cpl'), err: cpu.getReg('eax'), eip: cpu.getReg('ebx'), edx: cpu.getReg('edx'),
-    edi: cpu.getReg('edi'), ecx: cpu.getReg('ecx'), compiled: cpu.blocksCompiled, inBlocks: cpu.insnsInBlocks };
+    edi: cpu.getReg('edi'), ecx: cpu.getReg('ecx'), compiled: cpu.blocksCompiled, inBlocks: cpu.insnsInBlocks, wasm: cpu.wasmBlocks };
 }
 
 describe('RDTSC in compiled blocks', () => {
@@ -30,6 +35,14 @@ describe('RDTSC in compiled blocks', () => {
     expect(off).toMatchObject({ exit: 'halted-cli', cpl: 0, err: 0, eip: 0x4000, edi: 640, ecx: 10 });
     // the loop ran compiled during the 64 calls at CPL 0, its RDTSC in the block: 2,839 instructions (2,197 without)
     expect(on.inBlocks).toBeGreaterThan(2500);
-    expect({ ...on, compiled: 0, inBlocks: 0 }).toEqual({ ...off, compiled: 0, inBlocks: 0 });
+    expect({ ...on, compiled: 0, inBlocks: 0, wasm: 0 }).toEqual({ ...off, compiled: 0, inBlocks: 0, wasm: 0 });
+  });
+
+  it('CR4.TSD: a WebAssembly block that holds the RDTSC, entered at CPL 3 with flat segments, leaves before it: #GP(0) there', () => {
+    const on = run(true, FLAT_LOOP), off = run(false, FLAT_LOOP);
+    expect(off).toMatchObject({ exit: 'halted-cli', cpl: 0, err: 0, eip: 0x4008, edi: 640, ecx: 10 });
+    expect(on.wasm).toBeGreaterThan(0);
+    expect(on.inBlocks).toBeGreaterThan(2500);
+    expect({ ...on, compiled: 0, inBlocks: 0, wasm: 0 }).toEqual({ ...off, compiled: 0, inBlocks: 0, wasm: 0 });
   });
 });

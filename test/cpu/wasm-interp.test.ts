@@ -121,7 +121,7 @@ function program(next: () => number, length: number): number[] {
     () => [0x55, 0x89, 0xe5, 0x6a, next() & 0xff, 0xc9], // push ebp / mov ebp, esp / push imm8 / leave
     () => [0x0f, pick([0xbc, 0xbd]), ...rm(pick(REGS))], // BSF BSR (a zero source leaves the destination)
     () => [0x0f, 0x40 + (next() & 15), ...rm(pick(REGS))], // CMOVcc
-    () => [0x0f, 0xc8 + pick(REGS)], // BSWAP
+    () => [0x0f, 0xc8 + pick(REGS)], () => [0x0f, 0x31], // BSWAP, RDTSC
     // CMPXCHG8B [ebx+disp8] with or without LOCK, EDX:EAX now and then the qword itself (equal: ECX:EBX stored)
     () => { const d = next() & 0x78; const eq = next() % 2 === 0 ? [0x8b, 0x43, d, 0x8b, 0x53, d + 4] : [];
       return [...eq, ...(next() % 2 ? [0xf0] : []), 0x0f, 0xc7, 0x4b, d]; },
@@ -405,6 +405,27 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     }
   });
 
+  it('RDTSC reads what the JavaScript interpreter reads: a TSC set far past 2^32, 4 ns an instruction', () => {
+    // mov ecx, 300 / loop: rdtsc / mov [ebx+ecx*8], eax / mov [ebx+ecx*8+4], edx / dec ecx / jnz loop / hlt
+    const code = [0xb9, ...le(300), 0x0f, 0x31, 0x89, 0x04, 0xcb, 0x89, 0x54, 0xcb, 0x04, 0x49, 0x75, 0xf4, 0xf4];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp);
+      m.clock.setShift(2);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, ebx: DATA });
+      m.cpu.tsc = 0x1234_5678_9abc;
+      m.cpu.run(10_000);
+      return m;
+    };
+    const a = run(false), b = run(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(300);
+    const ram = new DataView(b.mem.ram.buffer, b.mem.ram.byteOffset);
+    // 5 instructions a round at 4 ns each: the TSC moves 20 from one RDTSC to the next
+    expect(ram.getUint32(DATA + 8 * 100, true) - ram.getUint32(DATA + 8 * 101, true)).toBe(20);
+    expect(ram.getUint32(DATA + 8 * 100 + 4, true)).toBe(0x1234);
+  });
+
   it('LOCK: #UD before a register operand, a reg field it may not precede, or an instruction it never may, as in JavaScript', () => {
     // each: mov eax, 1 / the locked instruction / hlt; no IDT: #UD ends in a triple fault, before EAX changes
     const cases = [[0x01, 0xc1], [0x39, 0x03], [0x83, 0x3b, 1], [0x0f, 0xc7, 0xc9], [0x0f, 0xc7, 0x13], [0x8b, 0x03], [0x0f, 0xba, 0x23, 1], [0x01, 0x03]];
@@ -473,6 +494,18 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
       expect(b.cpu.getReg('esi')).toBe(a.cpu.getReg('esi'));
       expect(b.cpu.insnsInWasmInterp).toBeGreaterThanOrEqual(20);
     }
+  });
+
+  it('RDTSC at CPL 3 with CR4.TSD set is #GP, as the JavaScript interpreter has it (the interpreter hands it back)', () => {
+    // CR4.TSD set at CPL 0, then the CLI test's ring-3 loop with RDTSC where CLI was: #GP at 0x4011
+    const main = [0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x04, 0x0f, 0x22, 0xe0, ...toRing3(0x4000, 0x20000, 0x202)];
+    const run = (wasmInterp: boolean) => runRing3Machine({
+      jit: true, jitThreshold: 1 << 30, wasmInterp, main, vector: 13,
+      load: [[0x4000, [0x66, 0xb8, 0x23, 0x00, 0x8e, 0xd8, 0x8e, 0xc0, 0xb9, ...le(20), 0x42, 0x49, 0x75, 0xfc, 0x0f, 0x31, 0xf4]], [0x5000, [0x58, 0x5b, 0x59, 0x5e, 0xf4]]],
+    });
+    const a = run(false), b = run(true);
+    for (const m of [a, b]) expect({ err: m.cpu.getReg('eax'), eip: m.cpu.getReg('ebx') }).toEqual({ err: 0, eip: 0x4011 });
+    expect(b.cpu.insnsInWasmInterp).toBeGreaterThanOrEqual(20);
   });
 
   it('keeps the run loop\'s visit counts: a hot loop compiles the same blocks at the same instruction counts', () => {

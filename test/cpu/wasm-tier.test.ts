@@ -1,7 +1,7 @@
 // The WebAssembly tier (src/cpu/jit/wasm/) against the interpreter: random loops over every form the tier compiles
 // (8-, 16- and 32-bit ALU with register, memory and immediate operands, ADC/SBB, INC/DEC, NEG/NOT, TEST, shifts and
 // rotates by 1, imm8 and CL, IMUL, MOVZX/MOVSX, SETcc, CMOVcc, PUSH/POP/PUSHF, LEA, XCHG, BT*, MOVS/STOS/LODS, CDQ,
-// moffs, CALL/RET and JMP followed inside a block, Jcc side exits) end with the same registers, EFLAGS, memory,
+// moffs, CALL/RET and JMP followed inside a block, Jcc side exits; RDTSC) end with the same registers, EFLAGS, memory,
 // stack and retired count; a page fault inside a chained block is precise; a store into the running block's own
 // code takes effect at the next instruction; blocks chain without returning to the run loop.
 import { describe, expect, it } from 'vitest';
@@ -146,6 +146,25 @@ describe('16-bit shifts by a constant in WebAssembly blocks', () => {
     expect(wasm.data).toEqual(interp.data);
     expect(wasm.insns).toBe(interp.insns);
     expect(wasm.inBlocks).toBeGreaterThan(wasm.insns / 2);
+  });
+});
+
+describe('RDTSC in WebAssembly blocks', () => {
+  // The TSC set far past 2^32, 2 ns an instruction; ecx = 60 / L: add ebx, 3 / rdtsc / mov [esi], eax / mov [esi+4], edx /
+  // add esi, 8 / cmp eax, edi / ja over (a side exit now and then: the next block reached through the chain) / nop /
+  // over: xor edi, eax / dec ecx / jnz L / hlt. Every value the interpreter stores, the blocks store.
+  const code = [0xb9, ...le32(60), 0xbe, ...le32(DATA), 0x31, 0xff, 0x83, 0xc3, 0x03, 0x0f, 0x31, 0x89, 0x06, 0x89, 0x56, 0x04,
+    0x83, 0xc6, 0x08, 0x39, 0xf8, 0x77, 0x01, 0x90, 0x31, 0xc7, 0x49, 0x75, 0xe9, 0xf4];
+  const setup = (_m: PhysMemory, c: Cpu): void => { c.clock.setShift(1); c.tsc = 0x5_0000_0000 - 500; };
+  it('reads the TSC the interpreter reads, at the block\'s and the chain\'s instruction counts', () => {
+    const interp = run(code, 'interp', setup), wasm = run(code, 'wasm', setup);
+    expect(wasm.regs).toEqual(interp.regs);
+    expect(wasm.data).toEqual(interp.data);
+    expect(wasm.insns).toBe(interp.insns);
+    expect(wasm.wasmBlocks).toBeGreaterThan(0);
+    expect(wasm.inBlocks).toBeGreaterThan(wasm.insns / 2);
+    // the high dword passed 5 during the loop (the low one wrapped)
+    expect(new Set(wasm.data.filter((_, i) => i % 8 === 4 && i < 60 * 8))).toEqual(new Set([4, 5]));
   });
 });
 

@@ -52,7 +52,7 @@ for (let cc = 0; cc < 16; cc++) {
 SHAPES.set(0x68, 'i32'); SHAPES.set(0x6a, 's8'); // PUSH imm
 SHAPES.set(0x80, 'mi8'); SHAPES.set(0x81, 'mi32'); SHAPES.set(0x83, 'ms8');
 for (const op of [0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8d]) SHAPES.set(op, 'm'); // TEST XCHG MOV LEA
-SHAPES.set(0x90, ''); SHAPES.set(0x99, ''); SHAPES.set(0x9c, ''); // NOP, CDQ, PUSHF
+SHAPES.set(0x90, ''); SHAPES.set(0x99, ''); SHAPES.set(0x9c, ''); SHAPES.set(0x131, ''); // NOP, CDQ, PUSHF, RDTSC
 for (const op of [0xa0, 0xa1, 0xa2, 0xa3]) SHAPES.set(op, 'i32'); // MOV AL/EAX <-> moffs (the offset, as a memory operand)
 for (const op of [0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]) SHAPES.set(op, ''); // MOVS STOS LODS without REP
 SHAPES.set(0x69, 'mi32'); SHAPES.set(0x6b, 'ms8'); SHAPES.set(0x1af, 'm'); // IMUL Gv,Ev(,imm)

@@ -20,7 +20,7 @@
  *   (Insn.follow) goes on, and so does a RET to the predicted address; other branches end the block. A long block
  *   checks the budget every BUDGET_STEP instructions.
  */
-import { A_BITS, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCN, A_TSCNS } from '../../../memory/wasm-arena.js';
 import { FS } from '../../cpu-state.js';
 import type { Insn } from './decode.js';
 import { WasmWriter } from './wasm-writer.js';
@@ -36,8 +36,9 @@ export const IMPORTS = [
   { name: 'rdw', type: { params: 3, results: 1 } }, // the read of a read-modify-write (write translation)
   { name: 'wr', type: { params: 4, results: 1 } }, // (seg, off, value, size) -> 1: leave the block after this instruction
   { name: 'mat', type: { params: 0, results: 1 } }, // EFLAGS from the lazy state in the arena (the dispatcher's)
+  { name: 'tscf', type: { params: 1, results: 0 } }, // (vector): RDTSC's exception (A_TSCF), raised in JavaScript
 ] as const;
-const F_RD = 0, F_RDW = 1, F_WR = 2, F_MAT = 3;
+const F_RD = 0, F_RDW = 1, F_WR = 2, F_MAT = 3, F_TSCF = 4;
 /** the module's own first function (wasm-writer.ts buildModule puts it before the blocks): SYNC below */
 const F_SYNC = IMPORTS.length;
 /** the static flag state at a block's start: whatever the arena holds (the run loop's or the previous block's) */
@@ -508,6 +509,7 @@ class Gen {
       case 0xa2: case 0xa3: { const bits = op === 0xa2 ? 8 : 32; this.rdReg(bits, 0); w.set(L_V); this.wrE(ins, bits, L_V, false); return true; }
       case 0xa4: case 0xa5: case 0xaa: case 0xab: case 0xac: case 0xad: return this.string(ins);
       case 0x69: case 0x6b: case 0x1af: return this.imul(ins);
+      case 0x131: return this.rdtsc(ins);
       case 0xd3: return this.shiftCl(ins);
       case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb: case 0x1ba: return this.bitTest(ins);
       case 0xc1: case 0xd1: return ins.os16 ? this.shift16(ins, op === 0xd1 ? 1 : ins.imm) : this.shift(ins, op === 0xd1 ? 1 : ins.imm);
@@ -781,6 +783,30 @@ class Gen {
     w.set(L_FL);
     this.state(SZP, this.kind, 16);
     this.wrE(ins, 16, L_FR, true);
+    return true;
+  }
+  /**
+   * RDTSC (ops-system.ts rdtsc): the TSC when the chain began (A_TSC, from the glue or the interpreter's call, plus
+   * A_TSCN instructions the interpreter ran before it entered the chain) and the time of the instructions retired
+   * since: the chain's before this block (A_CHAIN) and this block's before this one. The clock reaches no timer's
+   * deadline inside a block (a slice ends at the next one), so giving it those instructions fires nothing, as in
+   * JavaScript. Its exception (#UD without a TSC, #GP at CPL > 0 with CR4.TSD: A_TSCF, from the glue) is raised in
+   * JavaScript as a slow path's would be. (Linux's delay_tsc: a wasm block and a JavaScript block from the RDTSC on
+   * took turns, two run-loop entries a pass, 8.5 M in a Debian boot.)
+   */
+  private rdtsc(ins: Insn): boolean {
+    const w = this.w;
+    w.i32(0).load(A_TSCF).if_(); this.depth++;
+    this.sync(ins);
+    w.i32(0).load(A_TSCF).call(F_TSCF);
+    w.end(); this.depth--;
+    const tsc = (): void => {
+      w.i32(0).load(A_TSC + 4).i64ExtendU().i64(32).i64Shl().i32(0).load(A_TSC).i64ExtendU().i64Or();
+      w.i32(0).load(A_TSCN).i32(0).load(A_CHAIN).add().get(L_N).add().i32(this.i).add();
+      w.i64ExtendU().i32(0).load(A_TSCNS).i64ExtendU().i64Mul().i64Add();
+    };
+    tsc(); w.wrap(); this.setR32(0);
+    tsc(); w.i64(32).i64ShrU().wrap(); this.setR32(2);
     return true;
   }
   /** the end of an iteration that jumps back to the block's start: go round while `max` allows */

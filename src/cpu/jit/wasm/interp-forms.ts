@@ -1,17 +1,17 @@
 /**
  * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (and their 66-prefixed 16-bit ALU, MOV,
  * shift and string forms, and PAUSE), REP MOVS/STOS and REPE/REPNE SCASB/CMPSB, multiplies and divides, CMOVcc,
- * CMPXCHG8B and a LOCK prefix, that make up most of what a Linux kernel runs outside its compiled blocks; IN/OUT,
- * RDTSC, STI, far transfers and the system instructions stay JavaScript's. Each form reads its bytes after the
+ * CMPXCHG8B, RDTSC and a LOCK prefix, that make up most of what a Linux kernel runs outside its compiled blocks;
+ * IN/OUT, STI, far transfers and the system instructions stay JavaScript's. Each form reads its bytes after the
  * opcode, checks every access before it changes anything (interp-writer.ts), and then either falls off its end (EIP:
  * the next instruction) or branches to 'done' with EIP set (a jump). Anything else goes to 'unsup': the JavaScript
  * interpreter runs it.
  * Semantics as the JavaScript interpreter's (ops-*.ts, cpu-state.ts), which test/cpu/wasm-interp.test.ts holds it to
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
-import { A_CPL, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_LOCK, A_RAM, A_REGS, A_TLB_R, A_TLB_W } from '../../../memory/wasm-arena.js';
+import { A_CPL, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_LOCK, A_RAM, A_REGS, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCNS } from '../../../memory/wasm-arena.js';
 import { AF, ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, OF, RF, VM, ZF } from '../../cpu-state.js';
-import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_OP, L_P, L_R, L_RG, L_RM, L_S, L_SEG, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
+import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_N, L_OP, L_P, L_R, L_RG, L_RM, L_S, L_SEG, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
 import { REP_SLICE } from '../../ops-string.js';
 import { FEAT_CMOV, FEAT_CX8 } from '../../cpu-model.js';
 
@@ -666,6 +666,17 @@ export const FORMS: readonly Form[] = [
     w.i32(0).load(A_FEAT).i32(FEAT_CMOV).and().eqz(); g.brIf('unsup');
     g.modrm().rdE(32, false); w.get(L_OP).i32(15).and().set(L_G);
     g.cond(L_G); g.if_(); g.setReg(L_RG, () => { w.get(L_D); }); g.end();
+    g.br('seq');
+    g.end();
+    // RDTSC: the TSC when the call began and the time of the instructions it retired since (ops-system.ts rdtsc: the
+    // clock given every instruction before this one); its exception (A_TSCF: #UD, or #GP with CR4.TSD): JavaScript's
+    w.get(L_OP).i32(0x31).eq(); g.if_();
+    w.i32(0).load(A_TSCF); g.brIf('unsup');
+    const tsc = (): void => {
+      w.i32(0).load(A_TSC + 4).i64ExtendU().i64(32).i64Shl().i32(0).load(A_TSC).i64ExtendU().i64Or();
+      w.get(L_N).i64ExtendU().i32(0).load(A_TSCNS).i64ExtendU().i64Mul().i64Add();
+    };
+    g.setRegN(0, () => { tsc(); w.wrap(); }).setRegN(2, () => { tsc(); w.i64(32).i64ShrU().wrap(); });
     g.br('seq');
     g.end();
     // BSWAP r32

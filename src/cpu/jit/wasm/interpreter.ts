@@ -23,7 +23,7 @@
  * `epoch` the TLB's (Tlb.epoch). Returns the instructions retired; EIP, the reason (A_IEXIT: EXIT_*), and the
  * instructions run in blocks and the blocks entered (A_WIB, A_WIE) in the arena.
  */
-import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_TSCN, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { JIT_SLOTS, SLOT_SHIFT } from '../block.js';
 import { FORMS } from './interp-forms.js';
 import { F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_SEG, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
@@ -131,6 +131,7 @@ function enterBlock(g: InterpWriter): void {
   g.if_();
   // what this call retired so far, for a fault in the block (wasm-block.ts sync)
   w.i32(0).get(L_N).store(A_WIN).i32(0).get(L_BN).store(A_WIB);
+  w.i32(0).get(L_N).store(A_TSCN); // and for an RDTSC in the chain (emit.ts rdtsc)
   w.get(L_T).i32(2).sub().get(P_MAX).get(L_N).sub().get(P_ACC).i32(0).get(P_EPOCH).i32(0).call(F_RUN).set(L_T);
   w.i32(0).i32(0).store(A_WIN).i32(0).i32(0).store(A_WIB);
   w.get(L_N).get(L_T).add().set(L_N).get(L_BN).get(L_T).add().set(L_BN).get(L_BE).i32(1).add().set(L_BE);

@@ -20,11 +20,11 @@
  * Cpu.runChunk restarts the instruction exactly as it does for a JavaScript block.
  */
 import type { Cpu } from '../../cpu.js';
-import { FEAT_CMOV } from '../../cpu-model.js';
-import { CS, DS, ES, FS, GS, SS } from '../../cpu-state.js';
+import { FEAT_CMOV, FEAT_TSC } from '../../cpu-model.js';
+import { CS, DS, ES, FS, GP, GS, SS, UD } from '../../cpu-state.js';
 import { LOCK_REGS } from '../../opcode-table.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_INSN, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_INSN, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_TSC, A_TSCF, A_TSCN, A_TSCNS, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
@@ -47,6 +47,8 @@ const FLUSH_AFTER = 16;
 /** table entries before everything compiled is dropped and the table refilled */
 const TABLE_MAX = 1 << 16;
 const BLOCK_TYPE: FnType = { params: 3, results: 1 };
+/** CR4.TSD: RDTSC is #GP at CPL > 0 (Intel SDM Vol. 2B RDTSC) */
+const CR4_TSD = 4;
 
 interface Pending { readonly block: Block; readonly body: Uint8Array; readonly key: string }
 
@@ -149,7 +151,9 @@ export class WasmTier {
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
     const disp = new WebAssembly.Instance(dispatcherModule(), { env: { mem: memory, t: this.table } });
     const run = disp.exports['run'] as (idx: number, max: number, acc: number, flags: number, epoch: number, csBase: number) => number;
-    this.env = { mem: memory, rd, rdw, wr, mat: disp.exports['mat']! };
+    // RDTSC's exception (A_TSCF) from a block, with the block's state synced first as for a fault in a slow path
+    const tscf = (vec: number): void => { sync(); if (vec === UD) c.raise(UD); else c.raise(GP, 0); };
+    this.env = { mem: memory, rd, rdw, wr, mat: disp.exports['mat']!, tscf };
     // the lazy flags as they are go into the arena (a block computes what it reads: the dispatcher's `mat`), and the
     // lazy flags and EIP the block or the interpreter left come back
     const toArena = (cpu: Cpu): void => {
@@ -166,6 +170,16 @@ export class WasmTier {
       st[A_FSB >> 2] = cpu.segBase[FS]!; st[A_FSOK >> 2] = flatButBase(cpu, FS) ? 1 : 0;
       st[A_GSB >> 2] = cpu.segBase[GS]!; st[A_GSOK >> 2] = flatButBase(cpu, GS) ? 1 : 0;
     };
+    // what RDTSC in the interpreter or a block reads (interp-forms.ts, emit.ts rdtsc): the privilege, the CPUID bits
+    // and the TSC now, the clock given every instruction retired so far
+    const tscWords = (cpu: Cpu): void => {
+      st[A_CPL >> 2] = cpu.cpl; st[A_FEAT >> 2] = cpu.features;
+      const tsc = cpu.tscNow();
+      st[A_TSC >> 2] = tsc % 4294967296; st[(A_TSC >> 2) + 1] = Math.floor(tsc / 4294967296);
+      st[A_TSCNS >> 2] = cpu.clock.nsPerInstruction; st[A_TSCN >> 2] = 0;
+      // ops-system.ts rdtsc's checks (flat 32-bit code is protected mode)
+      st[A_TSCF >> 2] = (cpu.features & FEAT_TSC) === 0 ? UD : cpu.cpl > 0 && (cpu.cr4 & CR4_TSD) !== 0 ? GP : 0;
+    };
     this.glue = (cpu: Cpu, max: number): number => {
       const b = cpu.curBlock!;
       if (!flat(cpu)) { cpu.dropBlock(b.slot); return 0; } // segments changed: the run loop interprets from here
@@ -173,13 +187,15 @@ export class WasmTier {
       this.note(b, ep); // the run loop found it valid in this epoch: other blocks may chain to it
       toArena(cpu);
       segWords(cpu);
+      tscWords(cpu);
       const done = run(b.wasmIndex, max, cpu.tlb.acc, 0, ep, cpu.segBase[CS]!);
       fromArena(cpu);
       return done;
     };
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
       toArena(cpu);
-      st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl; st[A_FEAT >> 2] = cpu.features;
+      st[A_EIP >> 2] = cpu.eipI32;
+      tscWords(cpu);
       segWords(cpu);
       const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0, cpu.tlb.epoch);
       fromArena(cpu);

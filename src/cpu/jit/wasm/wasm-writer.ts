@@ -99,6 +99,7 @@ export class WasmWriter {
   i64ExtendS(): this { return this.byte(0xac); }
   i64ExtendU(): this { return this.byte(0xad); }
   i64Ne(): this { return this.byte(0x52); }
+  i64Add(): this { return this.byte(0x7c); }
   i64DivS(): this { return this.byte(0x7f); }
   i64DivU(): this { return this.byte(0x80); }
   i64RemS(): this { return this.byte(0x81); }
