@@ -427,7 +427,8 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
   });
 
   it('LOCK: #UD before a register operand, a reg field it may not precede, or an instruction it never may, as in JavaScript', () => {
-    // each: mov eax, 1 / the locked instruction / hlt; no IDT: #UD ends in a triple fault, before EAX changes
+    // each: mov eax, 1 / the locked instruction / mov eax, 2 / hlt; no IDT: #UD ends in a triple fault with EAX 1
+    // (the last one is allowed: LOCK ADD [ebx], eax)
     const cases = [[0x01, 0xc1], [0x39, 0x03], [0x83, 0x3b, 1], [0x0f, 0xc7, 0xc9], [0x0f, 0xc7, 0x13], [0x8b, 0x03], [0x0f, 0xba, 0x23, 1], [0x01, 0x03]];
     for (const ins of cases) {
       const [a, b] = both([0xb8, ...le(1), 0xf0, ...ins, 0xb8, ...le(2), 0xf4], { ebx: DATA, ecx: 3 });
