@@ -62,8 +62,10 @@ export class Tlb {
     this.codePage[physPage] = 1;
     if (this.listed[physPage] !== 0) return;
     if (this.codeCount === LIST) {
-      // too many code pages to track: forget them all, and with them every block (their pages are unprotected now)
-      this.codePage.fill(0); this.listed.fill(0); this.codeCount = 0; this.codeGen++;
+      // too many code pages to track: forget them all, and with them every block (their pages are unprotected now).
+      // The epoch moves too, as in clearCode: the WebAssembly dispatcher's chaining table and interpreter enter a
+      // block by its epoch alone, and went on running blocks from pages a store could now change unseen.
+      this.codePage.fill(0); this.listed.fill(0); this.codeCount = 0; this.codeGen++; this.epoch++;
       this.codePage[physPage] = 1;
     }
     this.listed[physPage] = 1;

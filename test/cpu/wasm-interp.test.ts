@@ -426,6 +426,34 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     expect(ram.getUint32(DATA + 8 * 100 + 4, true)).toBe(0x1234);
   });
 
+  it('more code pages than the TLB tracks: every block goes stale for the interpreter too, so a store into a page it no longer protects takes effect', () => {
+    // at CODE: mov ecx, 200 / L: call F / dec ecx / jnz L / hlt, F: add eax, 1 / ret (F compiled, entered by the
+    // interpreter through the chaining table); then more code pages marked than tlb.ts tracks (LIST): all are
+    // forgotten, F's page too; at P2: mov byte [F+2], 2 / mov ecx, 100 / L2: call F / dec ecx / jnz L2 / hlt.
+    // The interpreter alone ends with EAX 400. (The interpreter kept entering the old F by its epoch: 300.)
+    const F = CODE + 0x1000, P2 = CODE + 0x2000;
+    const call = (from: number, to: number): number[] => [0xe8, ...le(to - (from + 5))];
+    const run = (jit: boolean): Cpu => {
+      clearModuleCache();
+      const mem = new PhysMemory(40 << 20);
+      const cpu = new Cpu({ mem, io: new PortBus(), clock: new VirtualClock(), jit, jitThreshold: 4, wasmInterp: jit });
+      mem.load(CODE, new Uint8Array([0xb9, ...le(200), ...call(CODE + 5, F), 0x49, 0x75, 0xf8, 0xf4]));
+      mem.load(F, new Uint8Array([0x83, 0xc0, 0x01, 0xc3]));
+      mem.load(P2, new Uint8Array([0xc6, 0x05, ...le(F + 2), 0x02, 0xb9, ...le(100), ...call(P2 + 12, F), 0x49, 0x75, 0xf8, 0xf4]));
+      cpu.setFlatProtectedMode(CODE, { esp: STACK, eax: 0 });
+      cpu.run(100_000);
+      for (let p = 0; p < 8192; p++) cpu.tlb.markCode(1024 + p);
+      cpu.halted = false; cpu.eip = P2;
+      cpu.run(100_000);
+      return cpu;
+    };
+    const a = run(false), b = run(true);
+    expect(a.getReg('eax')).toBe(400);
+    expect(b.getReg('eax')).toBe(400);
+    expect(b.insnsInWasmInterp).toBeGreaterThan(0);
+    expect(b.wasmBlocks).toBeGreaterThan(0);
+  });
+
   it('LOCK: #UD before a register operand, a reg field it may not precede, or an instruction it never may, as in JavaScript', () => {
     // each: mov eax, 1 / the locked instruction / mov eax, 2 / hlt; no IDT: #UD ends in a triple fault with EAX 1
     // (the last one is allowed: LOCK ADD [ebx], eax)
