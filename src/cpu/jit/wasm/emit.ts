@@ -23,7 +23,7 @@
 import { A_BITS, A_CHAIN, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCN, A_TSCNS } from '../../../memory/wasm-arena.js';
 import { FS } from '../../cpu-state.js';
 import type { Insn } from './decode.js';
-import { WasmWriter } from './wasm-writer.js';
+import { pushTsc, WasmWriter } from './wasm-writer.js';
 
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 const ARITH = CF | PF | AF | ZF | SF | OF, SZP = SF | ZF | PF;
@@ -801,9 +801,7 @@ class Gen {
     w.i32(0).load(A_TSCF).call(F_TSCF);
     w.end(); this.depth--;
     const tsc = (): void => {
-      w.i32(0).load(A_TSC + 4).i64ExtendU().i64(32).i64Shl().i32(0).load(A_TSC).i64ExtendU().i64Or();
-      w.i32(0).load(A_TSCN).i32(0).load(A_CHAIN).add().get(L_N).add().i32(this.i).add();
-      w.i64ExtendU().i32(0).load(A_TSCNS).i64ExtendU().i64Mul().i64Add();
+      pushTsc(w, A_TSC, A_TSCNS, () => { w.i32(0).load(A_TSCN).i32(0).load(A_CHAIN).add().get(L_N).add().i32(this.i).add(); });
     };
     tsc(); w.wrap(); this.setR32(0);
     tsc(); w.i64(32).i64ShrU().wrap(); this.setR32(2);

@@ -10,9 +10,10 @@
  * (the same registers, memory and count, and EFLAGS logged along generated programs).
  */
 import { A_CPL, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_LOCK, A_RAM, A_REGS, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCNS } from '../../../memory/wasm-arena.js';
-import { AF, ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, OF, RF, VM, ZF } from '../../cpu-state.js';
+import { ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, RF, VM, ZF } from '../../cpu-state.js';
 import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_N, L_OP, L_P, L_R, L_RG, L_RM, L_S, L_SEG, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
 import { REP_SLICE } from '../../ops-string.js';
+import { pushTsc } from './wasm-writer.js';
 import { FEAT_CMOV, FEAT_CX8 } from '../../cpu-model.js';
 
 export interface Form {
@@ -672,10 +673,7 @@ export const FORMS: readonly Form[] = [
     // clock given every instruction before this one); its exception (A_TSCF: #UD, or #GP with CR4.TSD): JavaScript's
     w.get(L_OP).i32(0x31).eq(); g.if_();
     w.i32(0).load(A_TSCF); g.brIf('unsup');
-    const tsc = (): void => {
-      w.i32(0).load(A_TSC + 4).i64ExtendU().i64(32).i64Shl().i32(0).load(A_TSC).i64ExtendU().i64Or();
-      w.get(L_N).i64ExtendU().i32(0).load(A_TSCNS).i64ExtendU().i64Mul().i64Add();
-    };
+    const tsc = (): void => { pushTsc(w, A_TSC, A_TSCNS, () => { w.get(L_N); }); };
     g.setRegN(0, () => { tsc(); w.wrap(); }).setRegN(2, () => { tsc(); w.i64(32).i64ShrU().wrap(); });
     g.br('seq');
     g.end();

@@ -170,10 +170,9 @@ export class WasmTier {
       st[A_FSB >> 2] = cpu.segBase[FS]!; st[A_FSOK >> 2] = flatButBase(cpu, FS) ? 1 : 0;
       st[A_GSB >> 2] = cpu.segBase[GS]!; st[A_GSOK >> 2] = flatButBase(cpu, GS) ? 1 : 0;
     };
-    // what RDTSC in the interpreter or a block reads (interp-forms.ts, emit.ts rdtsc): the privilege, the CPUID bits
-    // and the TSC now, the clock given every instruction retired so far
+    // what RDTSC in the interpreter or a block reads (interp-forms.ts, emit.ts rdtsc): the TSC now, the clock given
+    // every instruction retired so far, and the exception it would raise
     const tscWords = (cpu: Cpu): void => {
-      st[A_CPL >> 2] = cpu.cpl; st[A_FEAT >> 2] = cpu.features;
       const tsc = cpu.tscNow();
       st[A_TSC >> 2] = tsc % 4294967296; st[(A_TSC >> 2) + 1] = Math.floor(tsc / 4294967296);
       st[A_TSCNS >> 2] = cpu.clock.nsPerInstruction; st[A_TSCN >> 2] = 0;
@@ -194,7 +193,8 @@ export class WasmTier {
     };
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
       toArena(cpu);
-      st[A_EIP >> 2] = cpu.eipI32;
+      // (and for the interpreter's CLI, CMOVcc and CMPXCHG8B: the privilege and the CPUID bits)
+      st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl; st[A_FEAT >> 2] = cpu.features;
       tscWords(cpu);
       segWords(cpu);
       const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0, cpu.tlb.epoch);

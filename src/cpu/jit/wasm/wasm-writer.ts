@@ -113,6 +113,15 @@ export class WasmWriter {
   wrap(): this { return this.byte(0xa7); }
 }
 
+/**
+ * RDTSC's value (an i64 on the stack) `count` instructions after the TSC stored at arena offset `tsc` (low and high
+ * dword), at the nanoseconds per instruction stored at `ns`; `count` pushes an i32 (interp-forms.ts, emit.ts)
+ */
+export function pushTsc(w: WasmWriter, tsc: number, ns: number, count: () => void): void {
+  w.i32(0).load(tsc + 4).i64ExtendU().i64(32).i64Shl().i32(0).load(tsc).i64ExtendU().i64Or();
+  count(); w.i64ExtendU().i32(0).load(ns).i64ExtendU().i64Mul().i64Add();
+}
+
 /** Module section ids (§5.5.2) */
 const SEC_TYPE = 1, SEC_IMPORT = 2, SEC_FUNC = 3, SEC_EXPORT = 7, SEC_CODE = 10;
 
