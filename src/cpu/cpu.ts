@@ -720,7 +720,7 @@ export class Cpu extends CpuState {
         if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
         return FLAT_RETURN;
       }
-      if ((done === 0 && nextStart) || this.rep !== 0 || ((this.eipI32 - at - 1) >>> 0) >= 15) return FLAT_START;
+      if ((done === 0 && nextStart) || this.rep !== 0 || ((this.eipI32 - at - 1) >>> 0) >= 15 || ((this.eipI32 ^ at) >>> 12) !== 0) return FLAT_START;
       // the instruction may have loaded a segment (a null DS, another CS) or left 32-bit code: runChunk decides again
       if (this.retired >= end || this.segBase[CS] !== 0 || !flat(this)) return FLAT_NO_START;
       nextStart = false;

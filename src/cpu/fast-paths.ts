@@ -362,8 +362,10 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     `if(c.breakLoop===true||c.retired>=end){${SYNC}return;}` +
     // ...and after a REP string instruction (c.rep stays set until the next instruction's prefixes are reset): no
     // block covers it, and the straight-line code after it (Linux's blake2s_compress_generic: 1,600 instructions
-    // after two REP MOVS) would otherwise run interpreted to its end every time
-    'if(c.jit===true&&(ns||c.rep!==0||((ip-st-1)>>>0)>=15)){' +
+    // after two REP MOVS) would otherwise run interpreted to its end every time; and where the code ran on into
+    // the next page: a block ends at its page's end, so one can start only there (blake2s again: the second half
+    // of its 1,600 instructions, after one that straddles the page, was no start and ran interpreted 4,000 times)
+    'if(c.jit===true&&(ns||c.rep!==0||((ip-st-1)>>>0)>=15||((ip^st)>>>12)!==0)){' +
     // A block may start here: Cpu.runChunk's lookup and visit count, done here so that a start with no block to run
     // (a Linux boot: 5.7 M of its 10 M) goes on interpreting instead of returning to runChunk to be called again.
     // The visit is counted here as runChunk counts it (the same slot, jit/block.ts blockSlot) unless

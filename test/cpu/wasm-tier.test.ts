@@ -349,3 +349,39 @@ describe('warm-up with the default thresholds: long straight-line code after a R
     expect(w.inBlocks).toBeGreaterThan(6000 * 300 / 3);
   });
 });
+
+describe('warm-up across a page: the code after an instruction that runs on into the next page is a block start', () => {
+  // jmp top; top (0xf00): 127 x add eax, ebx / add eax, 1 (5 bytes from 0xffe: it runs on into the next page) /
+  // 300 x add eax, ebx / dec edx / jnz top (EDX = 6000). A block ends at its page's end and never holds the
+  // instruction across it, so the 300 instructions after it can only be a block of their own, started there.
+  // Before the interpreters looked for a block where the code ran into the next page, that start was counted only
+  // once the block at `top` had compiled and fell out before the crossing instruction (Linux's blake2s: the second
+  // half of its 1,600 instructions ran interpreted ~4,000 times a boot); now both halves warm up together.
+  const TOP = 0xf00;
+  const code = [0xba, ...le32(6000), 0xbb, ...le32(3), 0xe9, ...le32(TOP - 15)];
+  while (code.length < TOP) code.push(0);
+  for (let i = 0; i < 127; i++) code.push(0x01, 0xd8);
+  code.push(0x05, ...le32(1));
+  for (let i = 0; i < 300; i++) code.push(0x01, 0xd8);
+  code.push(0x4a);
+  code.push(0x0f, 0x85, ...le32(TOP - (code.length + 6)), 0xf4);
+  const go = (jit: boolean, wasmInterp: boolean) => runBare(code, {
+    jit, wasm: true, real: false, dataBytes: 0, jitThreshold: 16384, budget: 4_000_000,
+    setup: (_m, c) => { c.wasmInterp = wasmInterp; },
+  });
+  it.each([['the WebAssembly interpreter', true], ['the JavaScript interpreter', false]])('with %s: both halves run compiled from a few thousand iterations on', (_, wi) => {
+    const i = go(false, false), w = go(true, wi);
+    expect(code[0xffe]).toBe(0x05); // the crossing instruction's first byte is the first page's next-to-last
+    expect(w.exit).toBe('halted-cli');
+    expect(w.cpu.getReg('eax')).toBe(i.cpu.getReg('eax'));
+    expect(w.cpu.getReg('eax')).toBe(6000 * (127 * 3 + 1 + 300 * 3));
+    expect(w.insns).toBe(i.insns);
+    // the 302-instruction block from ~2,700 iterations on of 6,000 (2,048 visits, then its batch's wait), the
+    // 127-instruction one at `top` after twice the visits (cpu.ts WASM_WORK): 1.19 M of the 2.58 M instructions.
+    // Before, the second half's start was never counted in these 6,000 iterations: nothing ran compiled.
+    expect(w.inBlocks).toBeGreaterThan(1_000_000);
+  });
+  it('the two interpreters count the same visits: the same instructions run compiled', () => {
+    expect(go(true, true).inBlocks).toBe(go(true, false).inBlocks);
+  });
+});

@@ -10,9 +10,10 @@
  * and this one is a fast path that test/cpu/wasm-interp.test.ts holds to it.
  *
  * It keeps the run loop's accounting exactly as the JavaScript interpreter's loop does (fast-paths.ts
- * makeInterpLoop): after a branch (EIP moved other than forward by at most 15 bytes) it looks up the block slot,
- * returns when a block is there (the arena's byte per slot, Cpu.blk) or when the start's visit count reaches the
- * compile threshold, and counts the visit otherwise, in the same arrays (Cpu.hot and Cpu.hotLin live in the arena).
+ * makeInterpLoop): after a branch (EIP moved other than forward by at most 15 bytes), and where the code ran on
+ * into the next page, it looks up the block slot, returns when a block is there (the arena's byte per slot,
+ * Cpu.blk) or when the start's visit count reaches the compile threshold, and counts the visit otherwise, in the same
+ * arrays (Cpu.hot and Cpu.hotLin live in the arena).
  * A run with it and a run without it compile the same blocks at the same instruction counts.
  *
  * A block start whose slot holds a WebAssembly block ready to run, valid in this TLB epoch, it enters itself
@@ -89,7 +90,8 @@ function body(): Uint8Array {
   w.get(L_N).i32(1).add().tee(L_N).get(P_MAX).geS(); g.if_(); w.i32(EXIT_BUDGET).set(L_WHY); g.br('out'); g.end();
   // a block start? (fast-paths.ts makeInterpLoop; jit/block.ts blockSlot; CS base 0)
   g.loop('start');
-  w.get(P_NS).get(L_EIP).get(L_ST).sub().i32(1).sub().i32(15).geU().or(); g.if_();
+  // (or the code ran on into the next page: see fast-paths.ts)
+  w.get(P_NS).get(L_EIP).get(L_ST).sub().i32(1).sub().i32(15).geU().or().get(L_EIP).get(L_ST).xor().i32(0xfff).gtU().or(); g.if_();
   w.i32(0).set(P_NS);
   w.get(L_EIP).get(L_EIP).i32(SLOT_SHIFT).shrU().xor().i32(JIT_SLOTS - 1).and().set(L_H);
   w.get(L_H).i32(2).shl().load(A_BLK).tee(L_T); g.if_();

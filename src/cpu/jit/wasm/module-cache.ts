@@ -39,9 +39,18 @@ let blockHits = 0;
 let compiles = 0;
 
 function keyOf(bytes: Uint8Array<ArrayBuffer>): string {
-  let h = 0x811c9dc5;
+  return `${(fnv1a(bytes) >>> 0).toString(16)}:${bytes.length}`;
+}
+
+/**
+ * FNV-1a over `bytes`, alone in its function: nothing follows the loop. With the key's text made after the loop in
+ * the same function, V8 ran each module's hash in the loop's on-stack-replaced code and left it at that text (no
+ * type feedback there yet) on every call: 50 deoptimisations and 17 ms of a first Linux boot for ~0.5 MB hashed.
+ */
+function fnv1a(bytes: Uint8Array): number {
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return `${(h >>> 0).toString(16)}:${bytes.length}`;
+  return h;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
