@@ -246,14 +246,14 @@ export class Cpu extends CpuState {
   get blockEntries(): number { return this.blockStats[1]!; }
   /** Instructions the WebAssembly interpreter ran (jit/wasm/interpreter.ts; of those outside compiled blocks) */
   get insnsInWasmInterp(): number { return this.blockStats[2]!; }
-  /** instructions a looping block retired before its current iteration */
+  /** instructions a looping JavaScript block retired before its current iteration (for a fault in it) */
   blkDone = 0;
   /**
-   * When a block the WebAssembly interpreter entered faults: the instructions its call retired before the block,
-   * and how many of those ran in blocks (jit/wasm/wasm-block.ts sync; runChunk counts them)
+   * The WebAssembly block the run loop entered left before an instruction for the interpreter to run (a memory
+   * operand not in the TLB arrays, an RDTSC that faults: jit/wasm/emit.ts leaveBefore). runChunk runs it before
+   * looking for a block, which may be the one that just left.
    */
-  wiDone = 0;
-  wiInBlocks = 0;
+  leftBefore = false;
 
   constructor(o: CpuOptions) {
     super(o.mem);
@@ -629,6 +629,7 @@ export class Cpu extends CpuState {
                 this.blockStats[1]!++;
                 this.curBlock = null;
                 if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
+                if (this.leftBefore) { this.leftBefore = false; atStart = false; continue; } // the interpreter runs EIP's
                 b.calls++;
                 if (done < b.n && ++b.sideExits >= SIDE_EXITS && b.epoch === tlb.epoch) this.followSideExit(b, done, h);
                 continue; // where a block leaves, another may start
@@ -672,15 +673,8 @@ export class Cpu extends CpuState {
         }
       } catch (e) {
         if (e !== FAULT) throw e;
-        if (this.wiDone !== 0) {
-          // a block the WebAssembly interpreter entered faulted: what its call ran before the block retired
-          this.retired += this.wiDone;
-          this.blockStats[0]! += this.wiInBlocks;
-          this.blockStats[2]! += this.wiDone - this.wiInBlocks;
-          this.wiDone = 0; this.wiInBlocks = 0;
-        }
         if (this.curBlock !== null) {
-          // instructions of the block before the faulting one have retired
+          // instructions of the (JavaScript) block before the faulting one have retired
           const done = this.blkDone + Math.max(0, this.curBlock.starts.indexOf(this.insnStart));
           this.retired += done;
           this.blockStats[0]! += done;

@@ -13,24 +13,19 @@
 export const A_REGS = 0;
 /**
  * A block's exit state (jit/wasm/wasm-block.ts copies it into the CPU): EFLAGS with the bits of the lazy mask stale,
- * the lazy mask, kind, operands and width (cpu-state.ts setLazy), the instruction being run (for a fault), EIP where
- * the block left, and the instructions of completed loop iterations (Cpu.blkDone).
+ * the lazy mask, kind, operands and width (cpu-state.ts setLazy), and EIP where the block left.
  */
 export const A_FLAGS = 32, A_MASK = 36, A_KIND = 40, A_DST = 44, A_SRC = 48, A_RES = 52, A_BITS = 56;
-export const A_INSN = 60, A_EIP = 64, A_DONE = 68;
+export const A_EIP = 64;
 /**
- * The dispatcher's words (wasm-writer.ts buildDispatcher): the table index of the block running and the
- * instructions earlier blocks of its chain retired (for a fault), and 1 when a slow store asked to stop the chain.
+ * The dispatcher's words (wasm-writer.ts buildDispatcher): the instructions earlier blocks of its chain retired (for
+ * RDTSC), and 1 when the last block left before an instruction for the interpreter to run (emit.ts leaveBefore).
  */
-export const A_CUR = 72, A_CHAIN = 76, A_STOP = 80;
+export const A_CHAIN = 76, A_STOP = 80;
 /** Why the WebAssembly interpreter returned (jit/wasm/interpreter.ts EXIT_*); the CPL it runs at (for CLI). */
 export const A_IEXIT = 84, A_CPL = 88;
-/**
- * While the WebAssembly interpreter runs a block (interpreter.ts): the instructions its call retired before the
- * block, and how many of those ran in blocks (a fault in the block unwinds the call, and Cpu.runChunk counts them
- * from here). After a call: the instructions it ran in blocks and the blocks it entered.
- */
-export const A_WIN = 92, A_WIB = 96, A_WIE = 100;
+/** After a call of the WebAssembly interpreter (interpreter.ts): the instructions it ran in blocks and the blocks it entered. */
+export const A_WIB = 96, A_WIE = 100;
 /**
  * FS's and GS's base, and 1 where the segment is like the flat ones (4 GiB, no access check that can fail), written at
  * each call of the WebAssembly interpreter: an FS or GS prefix adds the base there (interp-forms.ts segment prefixes).

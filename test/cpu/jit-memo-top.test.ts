@@ -16,7 +16,9 @@ describe('a compiled read at offset 0xFFFFFFFF', () => {
       });
       const i = go(false), c = go(true);
       expect(i.cpu.getReg('ebx') & 0xff).toBe((50 * 0xff) & 0xff); // all-ones where nothing is mapped
-      expect(c.inBlocks).toBeGreaterThan(100);
+      // a WebAssembly block leaves before the read (no TLB entry maps it: emit.ts leaveBefore) and the interpreter
+      // makes it, so only the MOV EDX before it runs compiled; a JavaScript block makes it in its slow path
+      expect(c.inBlocks).toBeGreaterThan(wasm ? 30 : 100);
       expect(c.cpu.getReg('ebx')).toBe(i.cpu.getReg('ebx'));
     });
   }

@@ -98,7 +98,7 @@ export function decode(ram: Uint8Array, p: number, end: number, eip: number): In
   // PAUSE (F3 90): a NOP in a block (any other REP form stays interpreted)
   if (op === 0xf3) return b.u8() === 0x90 && b.ok ? { eip, next: (eip + 2) >>> 0, op: 0x90, reg: 0, rm: 0, ea: null, imm: 0, follow: -1, os16: false } : null;
   // one segment prefix: ES, SS and DS are flat in a WebAssembly block (they change nothing); FS and GS name the
-  // segment of the memory operand (emit.ts adds its base, or takes the slow path when it is not flat but for it)
+  // segment of the memory operand (emit.ts adds its base, or leaves the block before it when not flat but for it)
   let seg = -1;
   if (op === 0x26 || op === 0x36 || op === 0x3e) op = b.u8();
   else if (op === 0x64 || op === 0x65) { seg = op === 0x64 ? FS : GS; op = b.u8(); }

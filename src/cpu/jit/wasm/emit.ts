@@ -3,16 +3,16 @@
  * `(max, acc, unused) -> retired`, which runs them against the arena (memory/wasm-arena.ts) exactly as the
  * interpreter would (`max`: the budget, `acc`: Tlb.acc; the third parameter's slot serves as a local).
  *
- * - Registers live in locals for the block's run, loaded at entry and stored at every exit and before every call
- *   out (a fault in a slow path must see the registers of the instructions before it).
+ * - Registers live in locals for the block's run, loaded at entry and stored at every exit.
  * - Flags follow the interpreter's lazy scheme (cpu-state.ts setLazy/setLogic/setShift): the kind, width and stale
  *   mask of the last producer are known here at compile time and its operands and result are locals. A block starts
  *   from the lazy state in the arena (the run loop's or the previous block's) and asks the dispatcher's `mat` for
  *   EFLAGS only if it reads a flag before setting one. A condition is computed from the locals; the exit state goes
  *   back to the arena for the glue (wasm-block.ts) or the next chained block.
  * - Memory is read and written through the TLB arrays in the arena when the entry allows the access and it stays on
- *   one page; anything else calls the CPU's own slow path (imports rd / rdw / wr), which may fault: a JavaScript
- *   exception then unwinds the block, and the glue has stored what the run loop needs to restart the instruction.
+ *   one page. Anything else (a TLB miss, an operand across a page, MMIO, a page holding code, a fault to come) leaves
+ *   the block before the instruction with A_STOP set, and the interpreter runs it (see leaveBefore). So does an
+ *   RDTSC that faults. A block never calls out but for the flags (`mat`), and never faults.
  * - Segments are flat (the glue runs a block only while CS, DS, ES and SS have base 0 and a 4 GiB limit and SS is
  *   32-bit), so an offset is the linear address and no limit check can fail on the fast path.
  * - Control: a Jcc's taken path leaves the block (a side exit) and its fall-through path goes on; a Jcc or JMP to
@@ -20,7 +20,7 @@
  *   (Insn.follow) goes on, and so does a RET to the predicted address; other branches end the block. A long block
  *   checks the budget every BUDGET_STEP instructions.
  */
-import { A_BITS, A_CHAIN, A_DONE, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_INSN, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCN, A_TSCNS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_STOP, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCN, A_TSCNS } from '../../../memory/wasm-arena.js';
 import { FS } from '../../cpu-state.js';
 import type { Insn } from './decode.js';
 import { pushTsc, WasmWriter } from './wasm-writer.js';
@@ -32,15 +32,9 @@ const SS = 2;
 
 /** imported functions, in import order (wasm-block.ts supplies them) */
 export const IMPORTS = [
-  { name: 'rd', type: { params: 3, results: 1 } }, // (seg, off, size) -> value
-  { name: 'rdw', type: { params: 3, results: 1 } }, // the read of a read-modify-write (write translation)
-  { name: 'wr', type: { params: 4, results: 1 } }, // (seg, off, value, size) -> 1: leave the block after this instruction
   { name: 'mat', type: { params: 0, results: 1 } }, // EFLAGS from the lazy state in the arena (the dispatcher's)
-  { name: 'tscf', type: { params: 1, results: 0 } }, // (vector): RDTSC's exception (A_TSCF), raised in JavaScript
 ] as const;
-const F_RD = 0, F_RDW = 1, F_WR = 2, F_MAT = 3, F_TSCF = 4;
-/** the module's own first function (wasm-writer.ts buildModule puts it before the blocks): SYNC below */
-const F_SYNC = IMPORTS.length;
+const F_MAT = 0;
 /** the static flag state at a block's start: whatever the arena holds (the run loop's or the previous block's) */
 const UNKNOWN = -1;
 
@@ -50,32 +44,13 @@ const L_R = 3; // EAX..EDI: 3..10
 const L_N = 11, L_FD = 12, L_FS = 13, L_FR = 14, L_LA = 15, L_E = 16, L_V = 17, L_T = 18, L_XEIP = 19;
 /** the lazy-flag state at run time (mask, kind, width): what a fault or an exit stores */
 const L_MASK = 20, L_KIND = 21, L_BITS = 22;
-/** 1 when a slow store asked to leave the block after the current instruction (code written, the loop must stop) */
-const L_LEAVE = 23;
 /** a count or carry */
-const L_C = 24;
-/** the offset of an FS or GS operand (L_LA holds its linear address): what a slow path is given */
-const L_OFF = 25;
+const L_C = 23;
 /** instructions between a long block's budget checks (see Gen.run) */
 export const BUDGET_STEP = 64;
 /** extra locals after the three parameters */
-export const LOCALS = 23;
+export const LOCALS = 21;
 const L_FL = P_UNUSED; // EFLAGS (with the lazy mask's bits stale) in the third parameter's slot
-
-/**
- * The module's helper: (flags, mask, kind, bits, dst, src, res, insn, done, regs, EAX..EDI) to the arena, what a slow
- * path that faults hands to the CPU (wasm-block.ts sync). `regs` has a bit for each register the block keeps in a
- * local; the others are in the arena already (the block never touches them).
- */
-export const SYNC = ((): { type: { params: number; results: number }; body: Uint8Array } => {
-  const w = new WasmWriter().u32(0); // no locals
-  const at = [A_FLAGS, A_MASK, A_KIND, A_BITS, A_DST, A_SRC, A_RES, A_INSN, A_DONE];
-  at.forEach((a, i) => w.i32(0).get(i).store(a));
-  const regs = at.length;
-  for (let r = 0; r < 8; r++) w.get(regs).i32(1 << r).and().if_().i32(0).get(regs + 1 + r).store(A_REGS + 4 * r).end();
-  w.end();
-  return { type: { params: at.length + 9, results: 0 }, body: w.done() };
-})();
 
 /**
  * The function body for `insns`, the block wasm-block.ts formBlock formed (every instruction one decode.ts knows, the
@@ -97,8 +72,6 @@ class Gen {
   /** block nesting inside the loop (br depth to the exit block is depth + 1) */
   private depth = 0;
   private i = 0;
-  /** the current instruction made a slow store that may ask to leave */
-  private slowStore = false;
   /**
    * A bit per register the block reads or writes (kept in a local, loaded on entry) and per register it writes
    * (stored on exit); the others stay in the arena untouched. A block transition (11.5 M in a Linux boot) loaded and
@@ -106,13 +79,10 @@ class Gen {
    */
   private used = 0;
   private written = 0;
-  /** where each SYNC call's register mask goes once `used` is known */
-  private readonly syncMasks: number[] = [];
   constructor(private readonly insns: readonly Insn[]) {}
 
-  /** The function body: the used registers loaded, then what run() wrote (its SYNC masks filled in). */
+  /** The function body: the used registers loaded, then what run() wrote. */
   done(): Uint8Array {
-    for (const at of this.syncMasks) this.w.patchByte(at, this.used);
     const head = new WasmWriter();
     for (let r = 0; r < 8; r++) if (this.used & (1 << r)) head.i32(0).load(A_REGS + 4 * r).set(L_R + r);
     return head.bytes(this.w.done()).done();
@@ -136,12 +106,6 @@ class Gen {
         w.end(); this.depth--;
       }
       if (!this.insn(ins, last)) return false;
-      if (this.slowStore && !ends(ins)) { // a slow store asked to leave: after this instruction
-        this.slowStore = false;
-        w.get(L_LEAVE).if_(); this.depth++;
-        this.exit(ins.follow >= 0 ? ins.follow : ins.next, this.i + 1);
-        w.end(); this.depth--;
-      }
       if (last && !ends(ins)) this.exit(ins.follow >= 0 ? ins.follow : ins.next, n);
     }
     w.end().end();
@@ -182,14 +146,18 @@ class Gen {
     w.i32(mask).set(L_MASK).i32(kind).set(L_KIND).i32(bits).set(L_BITS);
     this.mask = mask; this.kind = kind; this.bits = bits; this.carry = false;
   }
-  /** Before calling out: what a fault in the callee needs to restart this instruction (wasm-block.ts syncFault). */
-  private sync(ins: Insn): void {
-    const w = this.w;
-    // one call to the module's SYNC instead of 17 stores at every slow path: half the code of a block
-    w.get(L_FL).get(L_MASK).get(L_KIND).get(L_BITS).get(L_FD).get(L_FS).get(L_FR).i32(ins.eip).get(L_N);
-    this.syncMasks.push(w.i32Later());
-    for (let r = 0; r < 8; r++) w.get(L_R + r);
-    w.call(F_SYNC);
+  /**
+   * Leave before `ins`, the interpreter to run it: its operand is not in the TLB arrays for this access (a miss, a
+   * page holding code, MMIO, a fault to come) or runs across a page, or it is an RDTSC that faults. A_STOP tells
+   * the dispatcher to chain no further and whoever entered the chain (the run loop, the WebAssembly interpreter) to
+   * run the instruction before looking for a block, which may be this one. Nothing of `ins` has happened yet, and
+   * the locals hold the state after the instructions before it. A Linux boot takes this path ~1,400 times (Debian's
+   * ~6,000) of its 0.4 M (10.9 M) block entries: the call out it replaces (the whole state stored, the CPU's own
+   * slow path) made up a fifth of a block's code.
+   */
+  private leaveBefore(ins: Insn): void {
+    this.w.i32(0).i32(1).store(A_STOP);
+    this.exit(ins.eip, this.i);
   }
 
   // ---------------------------------------------------------------- registers
@@ -237,7 +205,7 @@ class Gen {
     else if (e.disp !== 0) w.i32(e.disp).add();
     w.set(L_LA);
     // FS or GS: the linear address is the offset plus the base the arena has (memory/wasm-arena.ts A_FSB, A_GSB)
-    if (e.seg >= FS) w.get(L_LA).set(L_OFF).i32(0).load(e.seg === FS ? A_FSB : A_GSB).get(L_LA).add().set(L_LA);
+    if (e.seg >= FS) w.i32(0).load(e.seg === FS ? A_FSB : A_GSB).get(L_LA).add().set(L_LA);
   }
   /**
    * The fast path's test for `size` bytes at L_LA through TLB array `tlb`, and for an FS or GS operand also that the
@@ -247,8 +215,6 @@ class Gen {
     this.slowTest(tlb, size);
     if (seg >= FS) this.w.i32(0).load(seg === FS ? A_FSOK : A_GSOK).eqz().or();
   }
-  /** the operand's offset, as the slow paths take it */
-  private off(seg: number): void { this.w.get(seg >= FS ? L_OFF : L_LA); }
   /** Is the TLB entry for L_LA (read or write array) unusable for `size` bytes? Leaves the entry in L_E. */
   private slowTest(tlb: number, size: number): void {
     const w = this.w;
@@ -263,27 +229,27 @@ class Gen {
   }
   /** Push the `size`-byte value at L_LA (segment `seg`); `rmw`: through the write translation. */
   private load(ins: Insn, seg: number, size: number, rmw: boolean): void {
-    const w = this.w;
     this.slow(seg, rmw ? A_TLB_W : A_TLB_R, size);
-    w.ifI32(); this.depth++;
-    this.sync(ins);
-    w.i32(seg); this.off(seg); w.i32(size).call(rmw ? F_RDW : F_RD);
-    w.else_();
+    this.w.if_(); this.depth++;
+    this.leaveBefore(ins);
+    this.w.end(); this.depth--;
     this.ramAddr(); this.ramLoad(size);
-    w.end(); this.depth--;
   }
-  /** Store local `from` (`size` bytes) at L_LA; a slow store that asks to leave ends the block after `ins`. */
-  private storeMem(ins: Insn, seg: number, size: number, from: number): void {
+  /**
+   * Store local `from` (`size` bytes) at L_LA. `checked`: the read of a read-modify-write (rmw) passed the same test
+   * on the same entry (the write array, L_E) for the same bytes, and nothing since has changed the arrays, so the
+   * store cannot leave: the instruction may have set its flags by now, and the test is not made again.
+   */
+  private storeMem(ins: Insn, seg: number, size: number, from: number, checked: boolean): void {
     const w = this.w;
-    this.slow(seg, A_TLB_W, size);
-    w.if_(); this.depth++;
-    this.sync(ins);
-    w.i32(seg); this.off(seg); w.get(from).i32(size).call(F_WR).get(L_LEAVE).or().set(L_LEAVE);
-    this.slowStore = true;
-    w.else_();
+    if (!checked) {
+      this.slow(seg, A_TLB_W, size);
+      w.if_(); this.depth++;
+      this.leaveBefore(ins);
+      w.end(); this.depth--;
+    }
     this.ramAddr(); w.get(from);
     if (size === 1) w.store8(A_RAM); else if (size === 2) w.store16(A_RAM); else w.store(A_RAM);
-    w.end(); this.depth--;
   }
 
   /** Push the r/m operand (`bits` wide); `rmw`: the read of a read-modify-write (L_LA stays for the write). */
@@ -296,7 +262,7 @@ class Gen {
   private wrE(ins: Insn, bits: number, from: number, addressed: boolean): void {
     if (ins.ea === null) { this.wrReg(bits, ins.rm, from); return; }
     if (!addressed) this.ea(ins);
-    this.storeMem(ins, ins.ea.seg, bits >> 3, from);
+    this.storeMem(ins, ins.ea.seg, bits >> 3, from, addressed);
   }
 
   // ---------------------------------------------------------------- stack (SS is flat and 32-bit)
@@ -304,7 +270,7 @@ class Gen {
   private push(ins: Insn, from: number): void {
     const w = this.w;
     this.r32(4); w.i32(4).sub().set(L_LA);
-    this.storeMem(ins, SS, 4, from);
+    this.storeMem(ins, SS, 4, from, false);
     w.get(L_LA); this.setR32(4);
   }
   /** pop into the stack top, leaving the value pushed */
@@ -613,7 +579,7 @@ class Gen {
     if (op === 0xaa || op === 0xab) this.rdReg(bits, 0);
     else { this.r32(6); w.set(L_LA); this.load(ins, 3, size, false); }
     w.set(L_V);
-    this.r32(7); w.set(L_LA); this.storeMem(ins, 0, size, L_V);
+    this.r32(7); w.set(L_LA); this.storeMem(ins, 0, size, L_V, false);
     if (op === 0xa4 || op === 0xa5) step(6);
     step(7);
     return true;
@@ -790,15 +756,14 @@ class Gen {
    * A_TSCN instructions the interpreter ran before it entered the chain) and the time of the instructions retired
    * since: the chain's before this block (A_CHAIN) and this block's before this one. The clock reaches no timer's
    * deadline inside a block (a slice ends at the next one), so giving it those instructions fires nothing, as in
-   * JavaScript. Its exception (#UD without a TSC, #GP at CPL > 0 with CR4.TSD: A_TSCF, from the glue) is raised in
-   * JavaScript as a slow path's would be. (Linux's delay_tsc: a wasm block and a JavaScript block from the RDTSC on
+   * JavaScript. When it would fault (#UD without a TSC, #GP at CPL > 0 with CR4.TSD: A_TSCF, from the glue) the
+   * block leaves before it and the interpreter raises the exception. (Linux's delay_tsc: a wasm block and a JavaScript block from the RDTSC on
    * took turns, two run-loop entries a pass, 8.5 M in a Debian boot.)
    */
   private rdtsc(ins: Insn): boolean {
     const w = this.w;
     w.i32(0).load(A_TSCF).if_(); this.depth++;
-    this.sync(ins);
-    w.i32(0).load(A_TSCF).call(F_TSCF);
+    this.leaveBefore(ins);
     w.end(); this.depth--;
     const tsc = (): void => {
       pushTsc(w, A_TSC, A_TSCNS, () => { w.i32(0).load(A_TSCN).i32(0).load(A_CHAIN).add().get(L_N).add().i32(this.i).add(); });

@@ -24,7 +24,7 @@
  * `epoch` the TLB's (Tlb.epoch). Returns the instructions retired; EIP, the reason (A_IEXIT: EXIT_*), and the
  * instructions run in blocks and the blocks entered (A_WIB, A_WIE) in the arena.
  */
-import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_TSCN, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_TSCN, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { JIT_SLOTS, SLOT_SHIFT } from '../block.js';
 import { FORMS } from './interp-forms.js';
 import { F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_SEG, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
@@ -33,11 +33,8 @@ import { buildInterpreterModule } from './wasm-writer.js';
 // the arena's per-slot areas (memory/wasm-arena.ts) hold one u16 count, one i32 start and one byte per block slot
 if (A_HOTLIN - A_HOT < 2 * JIT_SLOTS || A_BLK - A_HOTLIN < 4 * JIT_SLOTS || A_RAM - A_BLK < 4 * JIT_SLOTS) throw new Error('wasm-arena: the visit-count areas are smaller than JIT_SLOTS');
 
-/**
- * why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for
- * JavaScript; a block it entered asked to stop (it wrote to code, or a device stopped the loop)
- */
-export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2, EXIT_STOP = 3;
+/** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
+export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2;
 
 function body(): Uint8Array {
   const g = new InterpWriter(), w = g.w;
@@ -131,16 +128,14 @@ function enterBlock(g: InterpWriter): void {
   w.get(L_U).load(A_HT + 16).get(P_EPOCH).eq().and();
   w.get(L_U).load(A_HT + 12).get(P_MAX).get(L_N).sub().leS().and();
   g.if_();
-  // what this call retired so far, for a fault in the block (wasm-block.ts sync)
-  w.i32(0).get(L_N).store(A_WIN).i32(0).get(L_BN).store(A_WIB);
-  w.i32(0).get(L_N).store(A_TSCN); // and for an RDTSC in the chain (emit.ts rdtsc)
+  w.i32(0).get(L_N).store(A_TSCN); // what this call retired so far, for an RDTSC in the chain (emit.ts rdtsc)
   w.get(L_T).i32(2).sub().get(P_MAX).get(L_N).sub().get(P_ACC).i32(0).get(P_EPOCH).i32(0).call(F_RUN).set(L_T);
-  w.i32(0).i32(0).store(A_WIN).i32(0).i32(0).store(A_WIB);
   w.get(L_N).get(L_T).add().set(L_N).get(L_BN).get(L_T).add().set(L_BN).get(L_BE).i32(1).add().set(L_BE);
   w.i32(0).load(A_EIP).set(L_EIP);
-  // a block that wrote to code, or a device that stopped the loop: the run loop looks at it
-  w.i32(0).load(A_STOP); g.if_(); w.i32(EXIT_STOP).set(L_WHY); g.br('out'); g.end();
   w.get(L_N).get(P_MAX).geS(); g.if_(); w.i32(EXIT_BUDGET).set(L_WHY); g.br('out'); g.end();
+  // the last block left before an instruction it leaves to the interpreter (emit.ts leaveBefore): run it here, as
+  // the run loop would, before looking for a block (it may be the block just left)
+  w.i32(0).load(A_STOP); g.brIf('next');
   w.i32(1).set(P_NS); g.br('start'); // where a block leaves, another may start
   g.end();
   g.end();

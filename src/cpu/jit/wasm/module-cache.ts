@@ -7,7 +7,7 @@
  * tier costs (a Linux boot: 281 of its 349 functions, ~0.64 s of CPU, under --trace-wasm-compilation-times).
  *
  * Same bytes, same module: a module is code only (no state), and whatever it links to comes from the imports of
- * each instance (the CPU's memory, slow paths and table). V8 shares a module's code between identical bytes only
+ * each instance (the CPU's memory, the dispatcher's flags and table). V8 shares a module's code between identical bytes only
  * while the first module is alive; a second boot in a process that had dropped the first one's machine compiled
  * everything again (2.0-2.6 s of CPU against 1.4-1.8 s when it was kept).
  *

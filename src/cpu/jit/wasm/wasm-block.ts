@@ -1,7 +1,7 @@
 /**
  * The WebAssembly tier: a block of the instructions decode.ts knows becomes one WebAssembly function (emit.ts)
- * working on the arena (memory/wasm-arena.ts), run as an ordinary compiled block (jit/block.ts), so the run loop, the staleness
- * checks and the fault unwinding are the ones JavaScript blocks use.
+ * working on the arena (memory/wasm-arena.ts), run as an ordinary compiled block (jit/block.ts), so the run loop and
+ * the staleness checks are the ones JavaScript blocks use.
  *
  * Why: a JavaScript block costs V8 ~20 ms of optimising compile before it runs faster than the interpreter, so only
  * code visited 16,384 times is compiled (Cpu.jitThreshold). A WebAssembly function compiles in a fraction of a
@@ -15,19 +15,19 @@
  * entry; the dispatcher chains blocks by the arena's table of valid ones (wasm-writer.ts buildDispatcher).
  *
  * The glue around the call: the CPU's lazy-flag state goes into the arena, and the last block's lazy-flag state
- * and EIP come back. The slow paths it imports are the CPU's own accessors; when one faults it first copies
- * what the block stored before the call (flags, the instruction, completed iterations) into the CPU, so
- * Cpu.runChunk restarts the instruction exactly as it does for a JavaScript block.
+ * and EIP come back. A block has no slow path: an access the arena's TLB arrays do not allow on one page (or an
+ * RDTSC that faults) ends it before the instruction (emit.ts leaveBefore), and the interpreter runs that instruction
+ * (Cpu.leftBefore), so every fault, MMIO access and write to code is the interpreter's.
  */
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV, FEAT_TSC } from '../../cpu-model.js';
 import { CS, DS, ES, FS, GP, GS, SS, UD } from '../../cpu-state.js';
 import { LOCK_REGS } from '../../opcode-table.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CPL, A_CUR, A_DONE, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_INSN, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_TSC, A_TSCF, A_TSCN, A_TSCNS, A_WIB, A_WIE, A_WIN, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CPL, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_TSC, A_TSCF, A_TSCN, A_TSCNS, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
-import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS, SYNC } from './emit.js';
+import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS } from './emit.js';
 import { keptBlock, moduleFor, moduleForAsync } from './module-cache.js';
 import { buildDispatcher, buildModule, type FnType } from './wasm-writer.js';
 
@@ -104,56 +104,10 @@ export class WasmTier {
   constructor(private readonly c: Cpu, memory: WebAssembly.Memory) {
     const st = this.st = new Int32Array(memory.buffer, 0, (A_HT + HT_SLOTS * HT_ENTRY) >> 2);
     new Uint8Array(memory.buffer, A_LOCK, LOCK_REGS.length).set(LOCK_REGS); // for the interpreter's LOCK prefix
-    // a fault in a slow path: the block's flags, instruction and completed iterations to the CPU first
-    const sync = (): void => {
-      c.flags = st[A_FLAGS >> 2]!; c.lfMask = st[A_MASK >> 2]!; c.lfKind = st[A_KIND >> 2]!; c.lfBits = st[A_BITS >> 2]!;
-      c.lfDstI32 = st[A_DST >> 2]!; c.lfSrcI32 = st[A_SRC >> 2]!; c.lfResI32 = st[A_RES >> 2]!;
-      c.insnStartI32 = st[A_INSN >> 2]!;
-      // the block of the chain that faulted, and what the chain retired before its current iteration
-      c.curBlock = this.byIndex[st[A_CUR >> 2]!]!;
-      c.blkDone = st[A_CHAIN >> 2]! + st[A_DONE >> 2]!;
-      // and what the WebAssembly interpreter's call ran before it entered the block (0 when the run loop did)
-      c.wiDone = st[A_WIN >> 2]!; c.wiInBlocks = st[A_WIB >> 2]!;
-      st[A_WIN >> 2] = 0; st[A_WIB >> 2] = 0;
-    };
-    // a device read (MMIO) that stopped the loop ends the chain after this block (A_STOP), as a write does below;
-    // so does a read that moved the TLB epoch (the WebAssembly interpreter that entered the block keeps a code page)
-    const rd = (seg: number, off: number, size: number): number => {
-      const ep = c.tlb.epoch;
-      let v: number;
-      try {
-        v = size === 4 ? c.rd32(seg, off) : size === 2 ? c.rd16(seg, off) : c.rd8(seg, off);
-      } catch (e) { sync(); throw e; }
-      if (c.breakLoop || c.tlb.epoch !== ep) st[A_STOP >> 2] = 1;
-      return v;
-    };
-    // the read of a read-modify-write, through the write translation (cpu-state.ts rE32W)
-    const rdw = (seg: number, off: number, size: number): number => {
-      const ep = c.tlb.epoch;
-      let v: number;
-      try {
-        const lin = c.segW(seg, off, size);
-        v = size === 4 ? c.rdW32L(lin) : size === 2 ? c.rdW16L(lin) : c.rdW8L(lin);
-      } catch (e) { sync(); throw e; }
-      if (c.breakLoop || c.tlb.epoch !== ep) st[A_STOP >> 2] = 1;
-      return v;
-    };
-    // 1: leave after this instruction (it wrote to a page holding compiled code, or a device stopped the loop)
-    const wr = (seg: number, off: number, v: number, size: number): number => {
-      const ep = c.tlb.epoch;
-      try {
-        if (size === 4) c.wr32(seg, off, v); else if (size === 2) c.wr16(seg, off, v); else c.wr8(seg, off, v);
-      } catch (e) { sync(); throw e; }
-      if (c.tlb.epoch === ep && !c.breakLoop) return 0;
-      st[A_STOP >> 2] = 1; // and no chaining after this block
-      return 1;
-    };
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
     const disp = new WebAssembly.Instance(dispatcherModule(), { env: { mem: memory, t: this.table } });
     const run = disp.exports['run'] as (idx: number, max: number, acc: number, flags: number, epoch: number, csBase: number) => number;
-    // RDTSC's exception (A_TSCF) from a block, with the block's state synced first as for a fault in a slow path
-    const tscf = (vec: number): void => { sync(); if (vec === UD) c.raise(UD); else c.raise(GP, 0); };
-    this.env = { mem: memory, rd, rdw, wr, mat: disp.exports['mat']!, tscf };
+    this.env = { mem: memory, mat: disp.exports['mat']! };
     // the lazy flags as they are go into the arena (a block computes what it reads: the dispatcher's `mat`), and the
     // lazy flags and EIP the block or the interpreter left come back
     const toArena = (cpu: Cpu): void => {
@@ -189,6 +143,8 @@ export class WasmTier {
       tscWords(cpu);
       const done = run(b.wasmIndex, max, cpu.tlb.acc, 0, ep, cpu.segBase[CS]!);
       fromArena(cpu);
+      // the last block of the chain left before an instruction it leaves to the interpreter (emit.ts leaveBefore)
+      cpu.leftBefore = st[A_STOP >> 2] !== 0;
       return done;
     };
     this.interpret = (cpu: Cpu, max: number, ns: boolean): number => {
@@ -319,7 +275,7 @@ export class WasmTier {
       this.tableGen++;
       return;
     }
-    const bytes = buildModule(IMPORTS, SYNC, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
+    const bytes = buildModule(IMPORTS, BLOCK_TYPE, LOCALS, batch.map((p) => p.body));
     const keys = batch.map((p) => p.key);
     const base = this.used, gen = this.tableGen;
     this.used += batch.length; // the batch's table entries, whenever its module arrives
@@ -414,7 +370,7 @@ let dispatcher: WebAssembly.Module | null = null;
 function dispatcherModule(): WebAssembly.Module {
   dispatcher ??= new WebAssembly.Module(buildDispatcher({
     flags: A_FLAGS, mask: A_MASK, kind: A_KIND, dst: A_DST, src: A_SRC, res: A_RES, bits: A_BITS, eip: A_EIP,
-    cur: A_CUR, chain: A_CHAIN, stop: A_STOP, ht: A_HT, htSlots: HT_SLOTS, htEntry: HT_ENTRY,
+    chain: A_CHAIN, stop: A_STOP, ht: A_HT, htSlots: HT_SLOTS, htEntry: HT_ENTRY,
   }));
   return dispatcher;
 }

@@ -154,11 +154,10 @@ function codeSection(out: WasmWriter, fns: readonly Uint8Array[]): void {
 
 /**
  * A module importing memory `env.mem` and the functions `env.<name>` (in order, so the first import is function 0),
- * with `helper` (its body complete, locals included) as the next function, and exporting the functions `bodies`
- * (each without its final `end`, with `locals` extra i32 locals) as f0, f1...
+ * and exporting the functions `bodies` (each without its final `end`, with `locals` extra i32 locals) as f0, f1...
  */
-export function buildModule(imports: readonly { name: string; type: FnType }[], helper: { type: FnType; body: Uint8Array },
-  fnType: FnType, locals: number, bodies: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function buildModule(imports: readonly { name: string; type: FnType }[], fnType: FnType, locals: number,
+  bodies: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const types: FnType[] = [];
   const typeOf = (t: FnType): number => {
     const i = types.findIndex((x) => x.params === t.params && x.results === t.results);
@@ -167,23 +166,23 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
     return types.length - 1;
   };
   const impTypes = imports.map((i) => typeOf(i.type));
-  const blockType = typeOf(fnType), helperType = typeOf(helper.type);
+  const blockType = typeOf(fnType);
   const out = header(types);
   const im = new WasmWriter().u32(imports.length + 1);
   name(im, 'env'); name(im, 'mem'); im.byte(0x02).byte(0x00).u32(0); // memory, limits {min 0}
   imports.forEach((imp, i) => { name(im, 'env'); name(im, imp.name); im.byte(0x00).u32(impTypes[i]!); });
   section(out, SEC_IMPORT, im.done());
-  const fs = new WasmWriter().u32(bodies.length + 1).u32(helperType);
+  const fs = new WasmWriter().u32(bodies.length);
   for (let i = 0; i < bodies.length; i++) fs.u32(blockType);
   section(out, SEC_FUNC, fs.done());
   const ex = new WasmWriter().u32(bodies.length);
-  bodies.forEach((_, i) => { name(ex, `f${i}`); ex.byte(0x00).u32(imports.length + 1 + i); });
+  bodies.forEach((_, i) => { name(ex, `f${i}`); ex.byte(0x00).u32(imports.length + i); });
   section(out, SEC_EXPORT, ex.done());
-  codeSection(out, [helper.body, ...bodies.map((body) => {
+  codeSection(out, bodies.map((body) => {
     const fn = new WasmWriter();
     if (locals > 0) fn.u32(1).u32(locals).byte(I32); else fn.u32(0);
     return fn.bytes(body).end().done();
-  })]);
+  }));
   return out.done();
 }
 
@@ -211,7 +210,7 @@ export function buildInterpreterModule(locals: number, body: Uint8Array): Uint8A
 /**
  * The dispatcher (memory/wasm-arena.ts for the words it uses): imports the memory and the function table, exports
  * `run(index, max, acc, flags, epoch, csBase)`. It calls table entry `index` as a block `(max, acc, flags)`, then,
- * while the block did not ask to stop and the EIP it left at starts a block in the chaining table that was valid in
+ * while the block did not leave before an instruction for the interpreter (A_STOP) and the EIP it left at starts a block in the chaining table that was valid in
  * this TLB epoch, under this CS base, and fits the budget left, calls that one too. One JS-to-WebAssembly call for
  * a chain of blocks; the lazy flags pass from block to block through the arena. It also exports `mat`, EFLAGS from
  * the arena's lazy state (cpu-state.ts getFlags, written out below), which a block calls when it reads a flag it
@@ -219,7 +218,7 @@ export function buildInterpreterModule(locals: number, body: Uint8Array): Uint8A
  */
 export function buildDispatcher(a: {
   flags: number; mask: number; kind: number; dst: number; src: number; res: number; bits: number; eip: number;
-  cur: number; chain: number; stop: number; ht: number; htSlots: number; htEntry: number;
+  chain: number; stop: number; ht: number; htSlots: number; htEntry: number;
 }): Uint8Array<ArrayBuffer> {
   // types 0: a block, 1: run, 2: materialize
   const out = header([{ params: 3, results: 1 }, { params: 6, results: 1 }, { params: 0, results: 1 }]);
@@ -237,7 +236,7 @@ export function buildDispatcher(a: {
   const r = new WasmWriter().u32(1).u32(3).byte(I32);
   r.i32(0).i32(0).store(a.stop);
   r.loop();
-  r.i32(0).get(6).store(a.chain).i32(0).get(0).store(a.cur);
+  r.i32(0).get(6).store(a.chain);
   r.get(1).get(6).sub().get(2).get(3).get(0).byte(0x11).u32(0).u32(0); // call_indirect type 0, table 0
   r.get(6).add().set(6);
   r.block();
