@@ -386,3 +386,26 @@ describe('warm-up across a page: the code after an instruction that runs on into
     expect(go(true, true).inBlocks).toBe(go(true, false).inBlocks);
   });
 });
+
+describe('EFLAGS made complete in a block (PUSHF) after each kind of producer', () => {
+  // ecx = 40 / L: mov eax, 0x7fffffff / add eax, ebx (EBX = 1 then 2...: OF and AF set, CF clear) / pushf / pop edx /
+  // mov [esi], edx / sub eax, ebx (no OF now) / pushf / pop edx / mov [esi+4], edx / or eax, edi (logical: CF AF OF
+  // clear whatever they were) / pushf / pop edx / mov [esi+8], edx / sbb edi, 1 / pushf / pop edx / mov [esi+12], edx /
+  // inc ebx / add esi, 16 / dec ecx / jnz L / hlt. Each PUSHF materialises the flags from the producer before it.
+  const code = [0xb9, ...le32(40), 0xbb, ...le32(1), 0xbf, ...le32(0x80000001), 0xbe, ...le32(DATA),
+    0xb8, ...le32(0x7fffffff), 0x01, 0xd8, 0x9c, 0x5a, 0x89, 0x16,
+    0x29, 0xd8, 0x9c, 0x5a, 0x89, 0x56, 0x04,
+    0x09, 0xf8, 0x9c, 0x5a, 0x89, 0x56, 0x08,
+    0x83, 0xdf, 0x01, 0x9c, 0x5a, 0x89, 0x56, 0x0c,
+    0x43, 0x83, 0xc6, 0x10, 0x49];
+  code.push(0x75, (20 - (code.length + 2)) & 0xff, 0xf4); // jnz L (L = offset 20)
+  it('pushes what the interpreter pushes: OF, AF and CF from ADD, SUB, OR and SBB', () => {
+    const interp = run(code, 'interp'), wasm = run(code, 'wasm');
+    expect(wasm.data).toEqual(interp.data);
+    expect(wasm.regs).toEqual(interp.regs);
+    expect(wasm.inBlocks).toBeGreaterThan(wasm.insns / 2);
+    const flags = (k: number): number => interp.data[k]! | (interp.data[k + 1]! << 8);
+    expect(flags(0) & 0x800).toBe(0x800); // the first ADD overflowed
+    expect(flags(8) & 0x811).toBe(0); // OR: CF, AF and OF clear
+  });
+});

@@ -72,6 +72,8 @@ class Gen {
   /** block nesting inside the loop (br depth to the exit block is depth + 1) */
   private depth = 0;
   private i = 0;
+  /** what the flag-state locals (L_MASK, L_KIND, L_BITS) hold here, where known (NaN: not known; see state) */
+  private readonly held = [NaN, NaN, NaN];
   /**
    * A bit per register the block reads or writes (kept in a local, loaded on entry) and per register it writes
    * (stored on exit); the others stay in the arena untouched. A block transition (11.5 M in a Linux boot) loaded and
@@ -139,11 +141,19 @@ class Gen {
     w.i32(0).get(L_MASK).store(A_MASK).i32(0).get(L_KIND).store(A_KIND).i32(0).get(L_BITS).store(A_BITS);
     w.i32(0).get(L_FD).store(A_DST).i32(0).get(L_FS).store(A_SRC).i32(0).get(L_FR).store(A_RES);
   }
-  /** The flag state after the instruction being emitted: known here, and in the locals for exits and faults. */
+  /**
+   * The flag state after the instruction being emitted: known here, and in the locals for exits. A local that holds
+   * the value already is not set again (a Linux boot's blocks: ~7,000 of these sets, mostly the same mask or width as
+   * the producer before). What the locals hold is known only in straight-line code at the top level (depth 0): after
+   * an arm that set them they may hold either value, and at the loop head (the first instruction) they hold the
+   * entry's state or the previous iteration's. So a state set inside an arm is not remembered.
+   */
   private state(mask: number, kind: number, bits: number): void {
-    const w = this.w;
-    // all three every time: at the loop head the locals hold the previous iteration's state, not the entry's
-    w.i32(mask).set(L_MASK).i32(kind).set(L_KIND).i32(bits).set(L_BITS);
+    const w = this.w, h = this.held, top = this.depth === 0;
+    if (!top || h[0] !== mask) w.i32(mask).set(L_MASK);
+    if (!top || h[1] !== kind) w.i32(kind).set(L_KIND);
+    if (!top || h[2] !== bits) w.i32(bits).set(L_BITS);
+    if (top) { h[0] = mask; h[1] = kind; h[2] = bits; } else h.fill(NaN);
     this.mask = mask; this.kind = kind; this.bits = bits; this.carry = false;
   }
   /**
@@ -344,14 +354,14 @@ class Gen {
   private materialize(): void {
     this.known();
     if (this.mask === 0) return;
-    const w = this.w, m = this.mask;
+    const w = this.w, m = this.mask, logic = this.kind === K_LOGIC; // (a logical result clears CF, AF and OF)
     w.get(L_FL).i32(~m).and();
-    if (m & CF) { this.cf(); w.or(); }
+    if (m & CF && !logic) { this.cf(); w.or(); }
     if (m & PF) { this.pf(); w.i32(2).shl().or(); }
-    if (m & AF) { this.af(); w.i32(4).shl().or(); }
+    if (m & AF && !logic) { this.af(); w.i32(4).shl().or(); }
     if (m & ZF) { this.zf(); w.i32(6).shl().or(); }
     if (m & SF) { this.sf(); w.i32(7).shl().or(); }
-    if (m & OF) { this.of(); w.i32(11).shl().or(); }
+    if (m & OF && !logic) { this.of(); w.i32(11).shl().or(); }
     w.set(L_FL);
     this.state(0, this.kind, this.bits);
   }
@@ -397,20 +407,15 @@ class Gen {
     const vb = ins.os16 ? 16 : 32;
     if (op < 0x40 && (op & 7) < 6) {
       const aop = op >> 3, bits = op & 1 ? vb : 8, form = (op & 7) >> 1;
+      const reg = (r: number) => (): void => { this.rdReg(bits, r); };
       if (form === 0) { // E op= G
-        this.rdE(ins, bits, aop !== 7); w.set(L_T);
-        this.rdReg(bits, ins.reg); w.set(L_V);
-        this.alu(aop, bits);
+        this.alu(aop, bits, this.operandE(ins, bits, aop !== 7, L_T), reg(ins.reg));
         if (aop !== 7) this.wrE(ins, bits, L_FR, true);
       } else if (form === 1) { // G op= E
-        this.rdReg(bits, ins.reg); w.set(L_T);
-        this.rdE(ins, bits); w.set(L_V);
-        this.alu(aop, bits);
+        this.alu(aop, bits, reg(ins.reg), this.operandE(ins, bits, false, L_V));
         if (aop !== 7) this.wrReg(bits, ins.reg, L_FR);
       } else { // accumulator, immediate
-        this.rdReg(bits, 0); w.set(L_T);
-        w.i32(ins.imm).set(L_V);
-        this.alu(aop, bits);
+        this.alu(aop, bits, reg(0), () => { w.i32(ins.imm); });
         if (aop !== 7) this.wrReg(bits, 0, L_FR);
       }
       return true;
@@ -441,9 +446,7 @@ class Gen {
     switch (op) {
       case 0x80: case 0x81: case 0x83: {
         const bits = op === 0x80 ? 8 : vb;
-        this.rdE(ins, bits, ins.reg !== 7); w.set(L_T);
-        w.i32(ins.imm).set(L_V);
-        this.alu(ins.reg, bits);
+        this.alu(ins.reg, bits, this.operandE(ins, bits, ins.reg !== 7, L_T), () => { w.i32(ins.imm); });
         if (ins.reg !== 7) this.wrE(ins, bits, L_FR, true);
         return true;
       }
@@ -502,8 +505,7 @@ class Gen {
         this.rdE(ins, bits, true); w.set(L_T);
         if (ins.reg === 2) { w.get(L_T).i32(-1).xor().set(L_V); this.wrE(ins, bits, L_V, true); return true; }
         // NEG: SUB from 0 (ops-muldiv.ts group3)
-        w.get(L_T).set(L_V).i32(0).set(L_T);
-        this.alu(5, bits);
+        this.alu(5, bits, () => { w.i32(0); }, () => { w.get(L_T); });
         this.wrE(ins, bits, L_FR, true);
         return true;
       }
@@ -547,23 +549,37 @@ class Gen {
   }
 
   /** L_FR = L_T op L_V with the lazy flags of `aop` (ops-alu.ts alu) */
-  private alu(aop: number, bits: number): void {
+  /**
+   * ALU operation `aop` of the operands `d` and `s` push (a register, an immediate, or the local an operand was read
+   * into: see operandE), into L_FR, the lazy flags from it. Operands are pushed where the operation needs them, not
+   * copied into locals first: a block of ALU code was a third copies.
+   */
+  private alu(aop: number, bits: number, d: () => void, s: () => void): void {
     const w = this.w;
     switch (aop) {
       case 2: case 3: // ADC / SBB: the carry in first, from the flags before
         this.cf(); w.set(L_C);
-        w.get(L_T).tee(L_FD).get(L_V).tee(L_FS);
+        d(); w.tee(L_FD); s(); w.tee(L_FS);
         if (aop === 2) w.add().get(L_C).add(); else w.sub().get(L_C).sub();
         w.set(L_FR);
         this.setLazy(aop === 2 ? K_ADD : K_SUB, bits);
         this.carry = true;
         break;
-      case 0: w.get(L_T).tee(L_FD).get(L_V).tee(L_FS).add().set(L_FR); this.setLazy(K_ADD, bits); break;
-      case 1: w.get(L_T).get(L_V).or().set(L_FR); this.setLazy(K_LOGIC, bits); break;
-      case 4: w.get(L_T).get(L_V).and().set(L_FR); this.setLazy(K_LOGIC, bits); break;
-      case 6: w.get(L_T).get(L_V).xor().set(L_FR); this.setLazy(K_LOGIC, bits); break;
-      default: w.get(L_T).tee(L_FD).get(L_V).tee(L_FS).sub().set(L_FR); this.setLazy(K_SUB, bits); break; // SUB, CMP
+      case 0: d(); w.tee(L_FD); s(); w.tee(L_FS).add().set(L_FR); this.setLazy(K_ADD, bits); break;
+      case 1: d(); s(); w.or().set(L_FR); this.setLazy(K_LOGIC, bits); break;
+      case 4: d(); s(); w.and().set(L_FR); this.setLazy(K_LOGIC, bits); break;
+      case 6: d(); s(); w.xor().set(L_FR); this.setLazy(K_LOGIC, bits); break;
+      default: d(); w.tee(L_FD); s(); w.tee(L_FS).sub().set(L_FR); this.setLazy(K_SUB, bits); break; // SUB, CMP
     }
+  }
+  /**
+   * The r/m operand for alu: a register is pushed where it is used; memory is read now (the read may leave the block,
+   * which must happen before anything else of the instruction) into local `into`. `rmw`: as rdE's.
+   */
+  private operandE(ins: Insn, bits: number, rmw: boolean, into: number): () => void {
+    if (ins.ea === null) return () => { this.rdReg(bits, ins.rm); };
+    this.rdE(ins, bits, rmw); this.w.set(into);
+    return () => { this.w.get(into); };
   }
   /** MOVS / STOS / LODS without REP: DS:ESI and ES:EDI, stepped by DF after the accesses (ops-string.ts) */
   private string(ins: Insn): boolean {
