@@ -249,9 +249,9 @@ export class Cpu extends CpuState {
   /** instructions a looping JavaScript block retired before its current iteration (for a fault in it) */
   blkDone = 0;
   /**
-   * The WebAssembly block the run loop entered left before an instruction for the interpreter to run (a memory
-   * operand not in the TLB arrays, an RDTSC that faults: jit/wasm/emit.ts leaveBefore). runChunk runs it before
-   * looking for a block, which may be the one that just left.
+   * The WebAssembly block the run loop entered last left before an instruction for the interpreter to run (a memory
+   * operand not in the TLB arrays, an RDTSC that faults: jit/wasm/emit.ts leaveBefore; set by the glue on each call).
+   * runChunk runs it before looking for a block, which may be the one that just left.
    */
   leftBefore = false;
 
@@ -629,7 +629,9 @@ export class Cpu extends CpuState {
                 this.blockStats[1]!++;
                 this.curBlock = null;
                 if (this.breakLoop) return; // an IN/OUT (or MMIO) in the block stopped it: see jit/emit-io.ts
-                if (this.leftBefore) { this.leftBefore = false; atStart = false; continue; } // the interpreter runs EIP's
+                // a WebAssembly block left before an instruction for the interpreter (its glue sets leftBefore on
+                // every call; nothing in this branch needs type feedback, so its first use deoptimises nothing)
+                if (b.wasmIndex >= 0 && this.leftBefore) { atStart = false; continue; }
                 b.calls++;
                 if (done < b.n && ++b.sideExits >= SIDE_EXITS && b.epoch === tlb.epoch) this.followSideExit(b, done, h);
                 continue; // where a block leaves, another may start
