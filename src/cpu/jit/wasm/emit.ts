@@ -42,7 +42,7 @@ const UNKNOWN = -1;
 const P_MAX = 0, P_ACC = 1, P_UNUSED = 2;
 const L_R = 3; // EAX..EDI: 3..10
 const L_N = 11, L_FD = 12, L_FS = 13, L_FR = 14, L_LA = 15, L_E = 16, L_V = 17, L_T = 18, L_XEIP = 19;
-/** the lazy-flag state at run time (mask, kind, width): what a fault or an exit stores */
+/** the lazy-flag state at run time (mask, kind, width): what an exit stores */
 const L_MASK = 20, L_KIND = 21, L_BITS = 22;
 /** a count or carry */
 const L_C = 23;

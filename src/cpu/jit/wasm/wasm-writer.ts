@@ -34,9 +34,6 @@ export class WasmWriter {
     }
   }
   done(): Uint8Array<ArrayBuffer> { return this.buf.slice(0, this.len); }
-  /** i32.const of a value 0-255 written later (`patchByte`): a two-byte LEB128, padded; returns where it is */
-  i32Later(): number { this.byte(0x41); const at = this.len; this.byte(0x80).byte(0x00); return at; }
-  patchByte(at: number, v: number): void { this.buf[at] = (v & 0x7f) | 0x80; this.buf[at + 1] = (v >> 7) & 1; }
 
   // ---- control (§5.4.1) ----
   block(): this { return this.byte(0x02).byte(VOID); }
