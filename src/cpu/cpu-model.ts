@@ -28,7 +28,9 @@ export interface CpuModel {
   readonly cr4: number;
 }
 
-const CR4_TSD = 1 << 2, CR4_PSE = 1 << 4, CR4_PGE = 1 << 7;
+/** CR4.TSD: RDTSC is #GP at CPL > 0 (Intel SDM Vol. 2B RDTSC) */
+export const CR4_TSD = 1 << 2;
+const CR4_PSE = 1 << 4, CR4_PGE = 1 << 7;
 
 export const CPU_MODELS: Readonly<Record<string, CpuModel>> = {
   // P6-class: CMOV first appeared with family 6 (Pentium Pro), so that is the family we claim.

@@ -178,9 +178,9 @@ export class Cpu extends CpuState {
    * Linux's clocksource watchdog mark the TSC unstable after an idle stretch.
    */
   get tsc(): number { return this.clock.ns() + this.tscOffset; }
+  set tsc(v: number) { this.tscOffset = v - this.clock.ns(); }
   /** The TSC as RDTSC reads it now: the clock given every instruction retired so far (ops-system.ts rdtsc), without giving it */
   tscNow(): number { return this.tsc + (this.retired - this.given) * this.clock.nsPerInstruction; }
-  set tsc(v: number) { this.tscOffset = v - this.clock.ns(); }
   // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
   jit: boolean;
   /** visits of a block start before a JavaScript block is compiled there */

@@ -9,7 +9,7 @@ import {
 } from './cpu-state.js';
 import type { Cpu } from './cpu.js';
 import { APIC_BASE_MSR } from './lapic.js';
-import { FEAT_CX8, FEAT_MSR, FEAT_TSC, signature } from './cpu-model.js';
+import { CR4_TSD, FEAT_CX8, FEAT_MSR, FEAT_TSC, signature } from './cpu-model.js';
 import { descLimit, readDesc, setCache } from './segments.js';
 import { portIn, portOut } from './port-io.js';
 
@@ -253,9 +253,19 @@ export function wrmsr(c: Cpu): void {
   if (msr === MSR_TSC) { c.syncClock(); c.tsc = hi * 4294967296 + lo; return; }
   if (c.msrHook === null || !c.msrHook.write(msr, hi * 4294967296 + lo)) c.raise(GP, 0);
 }
+/**
+ * The exception RDTSC raises now, or 0: #UD on a model without a TSC, #GP in protected mode at CPL > 0 with CR4.TSD
+ * (Intel SDM Vol. 2B RDTSC). The WebAssembly interpreter and blocks read it from the arena (jit/wasm/wasm-block.ts).
+ */
+export function rdtscFault(c: Cpu): number {
+  if ((c.features & FEAT_TSC) === 0) return UD;
+  return c.pe && c.cpl > 0 && (c.cr4 & CR4_TSD) !== 0 ? GP : 0;
+}
+
 export function rdtsc(c: Cpu): void {
-  if ((c.features & FEAT_TSC) === 0) c.raise(UD);
-  if (c.pe && c.cpl > 0 && (c.cr4 & 4)) c.raise(GP, 0);
+  const f = rdtscFault(c);
+  if (f === UD) c.raise(UD);
+  if (f === GP) c.raise(GP, 0);
   c.syncClock();
   // the TSC counts retired instructions (the virtual clock's base unit)
   const t = c.tsc;

@@ -149,10 +149,10 @@ export class InterpWriter {
     return this.brIf('unsup');
   }
   private ramAt(): void { this.w.get(L_E).i32(~0xfff).and().get(L_LA).i32(0xfff).and().or(); }
-  /** the `size`-byte value at L_LA (checked) */
-  /** the dword `off` bytes past L_LA (checked together with it) */
+  /** the dword `off` bytes past L_LA (checked together with it), and a store there */
   load32At(off: number): this { this.ramAt(); this.w.load(A_RAM + off); return this; }
   store32At(off: number, val: () => void): this { this.ramAt(); val(); this.w.store(A_RAM + off); return this; }
+  /** the `size`-byte value at L_LA (checked) */
   load(size: number): this {
     this.ramAt();
     if (size === 1) this.w.load8u(A_RAM); else if (size === 2) this.w.load16u(A_RAM); else this.w.load(A_RAM);

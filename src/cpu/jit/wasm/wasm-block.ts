@@ -20,9 +20,10 @@
  * (Cpu.leftBefore), so every fault, MMIO access and write to code is the interpreter's.
  */
 import type { Cpu } from '../../cpu.js';
-import { FEAT_CMOV, FEAT_TSC } from '../../cpu-model.js';
-import { CS, DS, ES, FS, GP, GS, SS, UD } from '../../cpu-state.js';
+import { FEAT_CMOV } from '../../cpu-model.js';
+import { CS, DS, ES, FS, GS, SS } from '../../cpu-state.js';
 import { LOCK_REGS } from '../../opcode-table.js';
+import { rdtscFault } from '../../ops-system.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CPL, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_TSC, A_TSCF, A_TSCN, A_TSCNS, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
@@ -47,8 +48,6 @@ const FLUSH_AFTER = 16;
 /** table entries before everything compiled is dropped and the table refilled */
 const TABLE_MAX = 1 << 16;
 const BLOCK_TYPE: FnType = { params: 3, results: 1 };
-/** CR4.TSD: RDTSC is #GP at CPL > 0 (Intel SDM Vol. 2B RDTSC) */
-const CR4_TSD = 4;
 
 interface Pending { readonly block: Block; readonly body: Uint8Array; readonly key: string }
 
@@ -130,8 +129,7 @@ export class WasmTier {
       const tsc = cpu.tscNow();
       st[A_TSC >> 2] = tsc % 4294967296; st[(A_TSC >> 2) + 1] = Math.floor(tsc / 4294967296);
       st[A_TSCNS >> 2] = cpu.clock.nsPerInstruction; st[A_TSCN >> 2] = 0;
-      // ops-system.ts rdtsc's checks (flat 32-bit code is protected mode)
-      st[A_TSCF >> 2] = (cpu.features & FEAT_TSC) === 0 ? UD : cpu.cpl > 0 && (cpu.cr4 & CR4_TSD) !== 0 ? GP : 0;
+      st[A_TSCF >> 2] = rdtscFault(cpu);
     };
     this.glue = (cpu: Cpu, max: number): number => {
       const b = cpu.curBlock!;

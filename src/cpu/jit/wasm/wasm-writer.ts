@@ -207,8 +207,9 @@ export function buildInterpreterModule(locals: number, body: Uint8Array): Uint8A
 /**
  * The dispatcher (memory/wasm-arena.ts for the words it uses): imports the memory and the function table, exports
  * `run(index, max, acc, flags, epoch, csBase)`. It calls table entry `index` as a block `(max, acc, flags)`, then,
- * while the block did not leave before an instruction for the interpreter (A_STOP) and the EIP it left at starts a block in the chaining table that was valid in
- * this TLB epoch, under this CS base, and fits the budget left, calls that one too. One JS-to-WebAssembly call for
+ * while the block did not leave before an instruction for the interpreter (A_STOP) and the EIP it left at starts a
+ * block in the chaining table that was valid in this TLB epoch, under this CS base, and fits the budget left, calls
+ * that one too. One JS-to-WebAssembly call for
  * a chain of blocks; the lazy flags pass from block to block through the arena. It also exports `mat`, EFLAGS from
  * the arena's lazy state (cpu-state.ts getFlags, written out below), which a block calls when it reads a flag it
  * did not set.
