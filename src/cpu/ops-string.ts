@@ -36,9 +36,9 @@ export function stringOp(c: Cpu, kind: number, bits: number): void {
     // A long REP is split: after a slice of elements the instruction restarts itself (EIP unchanged),
     // so interrupts and the instruction budget are honoured (Intel SDM: REP is interruptible).
     if (n === REP_SLICE) { c.eip = c.insnStart; return; }
-    if ((kind === MOVS || kind === STOS) && d > 0 && !c.stopRequested) {
+    if ((kind === MOVS || kind === STOS) && !c.stopRequested) {
       // whole runs of elements inside a page (rep-bulk.ts); the same registers, slices and faults as one at a time
-      const k = repBulk(c, kind === STOS, size, src, Math.min(count, REP_SLICE - n));
+      const k = repBulk(c, kind === STOS, size, src, Math.min(count, REP_SLICE - n), d < 0);
       if (k > 0) {
         if (c.as32) c.regs[1] = count - k; else c.r16[2] = count - k;
         n += k - 1;

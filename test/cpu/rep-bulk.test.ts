@@ -1,9 +1,10 @@
-// REP MOVS / REP STOS with DF = 0 run a page at a time where nothing can fault (src/cpu/rep-bulk.ts). These random
+// REP MOVS / REP STOS, forward and (DF = 1) backward, run a page at a time where nothing can fault (src/cpu/rep-bulk.ts). These random
 // cases check the result against the SDM's per-element definition, modelled here one element at a time: a source
 // read, then a destination write, ECX/ESI/EDI stepped per element, and a #PF at the first element that touches a
 // not-present page, with the registers and memory as that element left them (SDM Vol. 2B "REP": the registers
 // are updated per iteration, so a fault restarts the instruction where it stopped). Overlapping copies, counts
-// longer than the interpreter's 4096-element slice, page crossings and unaligned elements are all in the mix.
+// longer than the interpreter's 4096-element slice, page crossings and unaligned elements are all in the mix; going
+// backward, a destination just below the source is the copy that reads what it wrote.
 // REP string instructions end a compiled block (src/cpu/jit), so the interpreter is what runs them here.
 import { describe, expect, it } from 'vitest';
 import { le32, runPaged } from './paged-machine.js';
@@ -16,13 +17,13 @@ function rng(seed: number): () => number {
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
 }
 
-interface Case { store: boolean; size: 1 | 2 | 4; count: number; esi: number; edi: number; eax: number }
+interface Case { store: boolean; size: 1 | 2 | 4; count: number; esi: number; edi: number; eax: number; back?: boolean }
 
 function machine(c: Case, fill: Uint8Array) {
   const op = (c.store ? 0xaa : 0xa4) + (c.size === 1 ? 0 : 1);
   const code = [
     0xb8, ...le32(c.eax), 0xb9, ...le32(c.count), 0xbe, ...le32(c.esi), 0xbf, ...le32(c.edi),
-    0xfc,                                      // cld
+    c.back ? 0xfd : 0xfc,                      // std / cld
     ...(c.size === 2 ? [0x66] : []), 0xf3, op, // rep movs/stos
     0xf4,                                      // hlt
   ];
@@ -52,8 +53,9 @@ function model(c: Case, fill: Uint8Array) {
     }
     if (!present(edi, c.size)) { vector = 14; break; }
     for (let i = 0; i < c.size; i++) m[edi - WIN + i] = (v >>> (8 * i)) & 0xff;
-    if (!c.store) esi += c.size;
-    edi += c.size;
+    const d = c.back ? -c.size : c.size;
+    if (!c.store) esi += d;
+    edi += d;
     count--;
   }
   return { vector, regs: { ecx: count, esi: c.store ? c.esi : esi, edi }, window: m };
@@ -70,6 +72,19 @@ function randomCase(r: () => number): Case {
   return { store: r() % 3 === 0, size, count, esi, edi: Math.min(edi, WIN_END - span - 8), eax: r() };
 }
 
+/** Backward (DF = 1): ESI and EDI name the highest element, so a case keeps `count` elements of room below them. */
+function randomBackCase(r: () => number): Case {
+  const size = ([1, 2, 4] as const)[r() % 3]!;
+  const count = r() % 4 === 0 ? 4096 + (r() % 3000) : r() % 3000;
+  const span = count * size;
+  const pick = (): number => WIN + span + 8 + (r() % (WIN_END - WIN - span - 16));
+  const esi = pick();
+  // a third overlap: just below their source (an element reads what an earlier one wrote) or just above it
+  const k = r() % 6;
+  const edi = k === 0 ? esi - 1 - (r() % 12) : k === 1 ? esi + 1 + (r() % 12) : pick();
+  return { store: r() % 3 === 0, size, count, esi, edi: Math.max(WIN + span + 8, Math.min(edi, WIN_END - 8)), eax: r(), back: true };
+}
+
 describe('REP MOVS/STOS a page at a time (rep-bulk.ts) against the per-element definition', () => {
   const r = rng(0x5eed);
   const fill = new Uint8Array(WIN_END - WIN);
@@ -80,6 +95,13 @@ describe('REP MOVS/STOS a page at a time (rep-bulk.ts) against the per-element d
   cases.push({ store: false, size: 4, count: 0x500, esi: WIN, edi: HOLE - 0x1000, eax: 0 });
   cases.push({ store: false, size: 2, count: 0x900, esi: HOLE - 0x11, edi: WIN + 0x100, eax: 0 });
   cases.push({ store: false, size: 1, count: 0x1800, esi: WIN + 0x40, edi: WIN + 0x41, eax: 0 });
+  const rb = rng(0xdf1);
+  for (let i = 0; i < 60; i++) cases.push(randomBackCase(rb));
+  // backward edges: a move and a fill down to the hole's top, a move reading down into it, a destination one below
+  cases.push({ store: true, size: 4, count: 0x400, esi: 0, edi: HOLE + 0x1ffc, eax: 0x55667788, back: true });
+  cases.push({ store: false, size: 4, count: 0x500, esi: WIN_END - 0x10, edi: HOLE + 0x1ffc, eax: 0, back: true });
+  cases.push({ store: false, size: 2, count: 0x900, esi: HOLE + 0x10, edi: WIN_END - 0x20, eax: 0, back: true });
+  cases.push({ store: false, size: 1, count: 0x1800, esi: WIN_END - 0x40, edi: WIN_END - 0x41, eax: 0, back: true });
 
   it.each(cases.map((c, i) => [i, c] as const))('case %i', (_i, c) => {
     const want = model(c, fill);
@@ -89,7 +111,8 @@ describe('REP MOVS/STOS a page at a time (rep-bulk.ts) against the per-element d
     expect(Buffer.compare(got.window, want.window), 'memory differs').toBe(0);
   });
 
-  it('crosses the hole in some cases and faults at it', () => {
-    expect(cases.filter((c) => model(c, fill).vector === 14).length).toBeGreaterThan(3);
+  it('crosses the hole in some cases and faults at it, going either way', () => {
+    expect(cases.filter((c) => !c.back && model(c, fill).vector === 14).length).toBeGreaterThan(3);
+    expect(cases.filter((c) => c.back && model(c, fill).vector === 14).length).toBeGreaterThan(3);
   });
 });
