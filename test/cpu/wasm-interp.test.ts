@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { PortBus } from '../../src/ioports/port-bus.js';
+import { PortRegion } from '../../src/ioports/region.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { Cpu } from '../../src/cpu/cpu.js';
 import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
@@ -521,6 +522,62 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
       // the flags the #GP pushed: IF as CLI left it
       expect(b.cpu.getReg('esi') & 0x200).toBe(ifSet);
       expect(b.cpu.getReg('esi')).toBe(a.cpu.getReg('esi'));
+      expect(b.cpu.insnsInWasmInterp).toBeGreaterThanOrEqual(20);
+    }
+  });
+
+  it('IN and OUT: the same values at the same instruction counts as in JavaScript; a write that stops the CPU ends the call after it', () => {
+    // port 0xe0 reads the clock (its instruction count); 0xe4 logs what is written there and when; a byte to 0xe8 asks
+    // the CPU to stop. The loop: IN EAX,imm8 / OUT imm8,EAX / IN AL,DX / OUT DX,AX (66) / IN AX,imm8 (66), 60 times;
+    // then the stop, and five INC ESI after it that must not run
+    const code = [0xb9, ...le(60),
+      0xe5, 0xe0, 0xe7, 0xe4, 0x66, 0xba, 0xe0, 0x00, 0xec, 0x66, 0xba, 0xe4, 0x00, 0x66, 0xef, 0x66, 0xe5, 0xe0, 0x01, 0xc7,
+      0x49, 0x75, 0xe9,
+      0xb0, 0x01, 0xe6, 0xe8, 0x46, 0x46, 0x46, 0x46, 0x46, 0xf4];
+    const run = (wasmInterp: boolean) => {
+      const m = machine(wasmInterp, 1 << 30);
+      const log: number[] = [];
+      const bus = m.cpu.io as PortBus;
+      bus.map(new PortRegion({ name: 'clock', size: 4, read: () => m.clock.instructions & 0xffff, write: () => {} }, null), 0xe0);
+      bus.map(new PortRegion({ name: 'log', size: 4, read: () => 0, write: (_s, _o, v, size) => { log.push(v, size, m.clock.instructions); } }, null), 0xe4);
+      bus.map(new PortRegion({ name: 'stop', size: 1, read: () => 0, write: () => m.cpu.requestStop() }, null), 0xe8);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK });
+      const exit = m.cpu.run(10_000);
+      return { m, log, exit };
+    };
+    const a = run(false), b = run(true);
+    expect(state(b.m)).toEqual(state(a.m));
+    expect(b.log).toEqual(a.log);
+    expect(b.log.length).toBe(2 * 60 * 3);
+    for (const r of [a, b]) {
+      expect(r.exit).toBe('stopped');
+      expect(r.m.cpu.getReg('esi')).toBe(0); // stopped right after the OUT
+      expect(r.m.cpu.getReg('eip')).toBe(CODE + code.length - 6);
+    }
+    // the loop ran in the WebAssembly interpreter, not handed back an access at a time
+    expect(b.m.cpu.insnsInWasmInterp).toBeGreaterThan(60 * 7);
+    // each access at its own instruction count: 10 instructions a round, the last round's after 1 + 59 x 10. Its OUT
+    // DX,AX (the 6th) writes AH from the IN EAX (the 1st) and AL from the IN AL,DX (the 4th); the IN AX (the 7th)
+    // leaves AH (AL: the 1 written to 0xe8 after it)
+    const r = 1 + 59 * 10;
+    expect(b.log.slice(-3)).toEqual([(r & 0xff00) | ((r + 3) & 0xff), 2, r + 5]);
+    expect(b.m.cpu.getReg('eax') & 0xffff).toBe(((r + 6) & 0xff00) | 1);
+  });
+
+  it('IN at CPL 3 above IOPL: the TSS\'s permission bitmap decides (JavaScript\'s), as the JavaScript interpreter has it', () => {
+    // the CLI test's ring-3 loop with IN AL,port where CLI was, then HLT (#GP at CPL 3). The TSS's I/O map base is 0 and
+    // its limit 0x67, so its own bytes are the bitmap: port 0x44 is bit 4 of SS0 (0x10), denied; port 0x80 allowed.
+    // At IOPL 3 no bitmap is read and the interpreter makes the access itself.
+    const run = (flags: number, port: number, wasmInterp: boolean) => runRing3Machine({
+      jit: true, jitThreshold: 1 << 30, wasmInterp, main: toRing3(0x4000, 0x20000, flags), vector: 13,
+      load: [[0x4000, [0x66, 0xb8, 0x23, 0x00, 0x8e, 0xd8, 0x8e, 0xc0, 0xb9, ...le(20), 0x42, 0x49, 0x75, 0xfc, 0xe4, port, 0xf4]], [0x5000, [0x58, 0x5b, 0x59, 0x5e, 0xf4]]],
+    });
+    for (const [flags, port, eip] of [[0x202, 0x44, 0x4011], [0x202, 0x80, 0x4013], [0x3202, 0x44, 0x4013]] as const) {
+      const a = run(flags, port, false), b = run(flags, port, true);
+      for (const m of [a, b]) expect({ err: m.cpu.getReg('eax') & 0xffff, eip: m.cpu.getReg('ebx') }, `${flags} ${port}`).toEqual({ err: 0, eip });
+      expect(b.cpu.getReg('esi')).toBe(a.cpu.getReg('esi'));
+      expect(b.cpu.getReg('eax')).toBe(a.cpu.getReg('eax'));
       expect(b.cpu.insnsInWasmInterp).toBeGreaterThanOrEqual(20);
     }
   });

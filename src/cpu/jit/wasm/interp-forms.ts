@@ -1,8 +1,8 @@
 /**
  * The instructions the WebAssembly interpreter runs itself: the 32-bit forms (and their 66-prefixed 16-bit ALU, MOV,
  * shift and string forms, and PAUSE), REP MOVS/STOS and REPE/REPNE SCASB/CMPSB, multiplies and divides, CMOVcc,
- * CMPXCHG8B, RDTSC and a LOCK prefix, that make up most of what a Linux kernel runs outside its compiled blocks;
- * IN/OUT, STI, far transfers and the system instructions stay JavaScript's. Each form reads its bytes after the
+ * CMPXCHG8B, RDTSC, IN/OUT and a LOCK prefix, that make up most of what a Linux kernel runs outside its compiled
+ * blocks; STI, far transfers and the system instructions stay JavaScript's. Each form reads its bytes after the
  * opcode, checks every access before it changes anything (interp-writer.ts), and then either falls off its end (EIP:
  * the next instruction) or branches to 'done' with EIP set (a jump). Anything else goes to 'unsup': the JavaScript
  * interpreter runs it.
@@ -11,7 +11,7 @@
  */
 import { A_CPL, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_LOCK, A_RAM, A_REGS, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCNS } from '../../../memory/wasm-arena.js';
 import { ARITH, CF, DF, IF, IOPL, K_ADD, K_LOGIC, K_SUB, RF, VM, ZF } from '../../cpu-state.js';
-import { F_MAT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_N, L_OP, L_P, L_R, L_RG, L_RM, L_S, L_SEG, L_ST, L_T, L_U, P_ACC, P_NS } from './interp-writer.js';
+import { EXIT_BUDGET, F_MAT, F_PIN, F_POUT, InterpWriter, L_D, L_E, L_EIP, L_G, L_LA, L_M, L_N, L_OP, L_P, L_R, L_RG, L_RM, L_S, L_SEG, L_ST, L_T, L_U, L_WHY, P_ACC, P_NS } from './interp-writer.js';
 import { REP_SLICE } from '../../ops-string.js';
 import { pushTsc } from './wasm-writer.js';
 import { FEAT_CMOV, FEAT_CX8 } from '../../cpu-model.js';
@@ -36,6 +36,28 @@ const jcc = (g: InterpWriter): void => {
   g.cond(L_G); g.if_(); w.get(L_EIP).get(L_D).add().set(L_EIP); g.end();
   g.br('done');
 };
+
+/**
+ * IN and OUT (E4-E7 by an immediate port, EC-EF by DX) of a byte or, for the odd opcodes, `wide` bytes (4, or 2 after
+ * 66), where CPL <= IOPL: else the TSS's permission bitmap decides, and that is JavaScript's (ops-system.ts inOp,
+ * port-io.ts ioCheck). The access is the CPU's own through an import (wasm-block.ts: port-io.ts busIn/busOut at the
+ * instruction's EIP, the clock given the instructions this call retired before it, so a device reading the virtual
+ * clock sees the exact count); AL/AX/EAX in the arena are what IN reads and OUT writes. When the access left the run
+ * loop something to do (Cpu.breakLoop: an interrupt it can take, a stop or reset request, a memory map or a timer
+ * moved) the call returns after the instruction, as the JavaScript interpreter's loop does.
+ * (Linux's PIT and TSC calibration and its serial console reach ports from warm code: ~120 k hand-backs a boot.)
+ */
+function portIo(g: InterpWriter, wide: number): void {
+  const w = g.w;
+  w.i32(0).load(A_CPL).i32(0).load(A_FLAGS).i32(IOPL).and().i32(12).shrU().gtU(); g.brIf('unsup');
+  w.get(L_OP).i32(8).and(); g.if_(); g.regN(2); w.i32(0xffff).and().set(L_T); g.else_(); g.u8(); w.set(L_T); g.end();
+  w.get(L_OP).i32(1).and(); g.select(() => { w.i32(wide); }, () => { w.i32(1); }); w.set(L_U);
+  const args = (): void => { w.get(L_T).get(L_U).get(L_N).get(L_ST); };
+  w.get(L_OP).i32(2).and(); g.select(() => { args(); w.call(F_POUT); }, () => { args(); w.call(F_PIN); });
+  g.if_();
+  g.next(); w.set(L_EIP); w.get(L_N).i32(1).add().set(L_N); w.i32(EXIT_BUDGET).set(L_WHY); g.br('out');
+  g.end();
+}
 
 /** INC (L_G 0) or DEC (1) of L_D into L_R, keeping CF (ops-alu.ts incDec) */
 const incDec = (g: InterpWriter, bits: number): void => {
@@ -486,6 +508,7 @@ export const FORMS: readonly Form[] = [
     g.u8(); w.set(L_OP);
     w.get(L_OP).i32(0x89).eq(); g.if_(); g.modrm().dest().put(16, () => g.reg16(L_RG)).br('seq'); g.end();
     w.get(L_OP).i32(0x90).eq(); g.brIf('seq'); // XCHG AX,AX: a 2-byte NOP
+    w.get(L_OP).i32(0xf4).and().i32(0xe4).eq(); g.if_(); portIo(g, 2); g.br('seq'); g.end(); // IN/OUT of AX
     w.get(L_OP).i32(0xc1).eq().get(L_OP).i32(0xd1).eq().or().get(L_OP).i32(0xd3).eq().or(); g.if_(); shift16(g); g.br('seq'); g.end();
     w.get(L_OP).i32(0x8b).eq(); g.if_(); g.modrm().rdE(16, false).setReg16(L_RG, () => { w.get(L_D); }).br('seq'); g.end();
     w.get(L_OP).i32(0xc7).eq(); g.if_();
@@ -557,6 +580,7 @@ export const FORMS: readonly Form[] = [
     w.i32(0).load(A_CPL).i32(0).load(A_FLAGS).i32(IOPL).and().i32(12).shrU().gtU(); g.brIf('unsup');
     w.i32(0).i32(0).load(A_FLAGS).i32(~IF).and().store(A_FLAGS);
   } },
+  { ops: [0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef], body: (g) => { portIo(g, 4); } },
   // MOV r8,imm8
   { ops: range(0xb0, 8), body: (g) => { g.w.get(L_OP).i32(7).and().set(L_RM); g.u8(); g.w.set(L_D); g.setReg8(L_RM, () => { g.w.get(L_D); }); } },
   // F3: PAUSE (F3 90), a NOP after which a block may start, as after any REP-prefixed instruction (fast-paths.ts);

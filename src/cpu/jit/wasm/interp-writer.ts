@@ -36,8 +36,13 @@ export const L_BN = 26, L_BE = 27;
 export const L_SEG = 28;
 /** locals after the five parameters */
 export const LOCALS = 24;
-/** the imported functions: EFLAGS from the arena's lazy state, and the dispatcher's `run` (wasm-writer.ts) */
-export const F_MAT = 0, F_RUN = 1;
+/**
+ * the imported functions: EFLAGS from the arena's lazy state, the dispatcher's `run` (wasm-writer.ts), and IN and OUT
+ * (wasm-block.ts: `(port, size, retired, EIP)`, 1 when the access left the run loop something to do)
+ */
+export const F_MAT = 0, F_RUN = 1, F_PIN = 2, F_POUT = 3;
+/** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
+export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2;
 
 export class InterpWriter {
   readonly w = new WasmWriter();

@@ -27,14 +27,13 @@
 import { A_BLK, A_EIP, A_FETCH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_TSCN, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { JIT_SLOTS, SLOT_SHIFT } from '../block.js';
 import { FORMS } from './interp-forms.js';
-import { F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_SEG, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
+import { EXIT_BLOCK, EXIT_BUDGET, EXIT_UNSUPPORTED, F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_SEG, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
 import { buildInterpreterModule } from './wasm-writer.js';
 
 // the arena's per-slot areas (memory/wasm-arena.ts) hold one u16 count, one i32 start and one byte per block slot
 if (A_HOTLIN - A_HOT < 2 * JIT_SLOTS || A_BLK - A_HOTLIN < 4 * JIT_SLOTS || A_RAM - A_BLK < 4 * JIT_SLOTS) throw new Error('wasm-arena: the visit-count areas are smaller than JIT_SLOTS');
 
-/** why `run` returned: the budget ran out; at a block start the run loop has something to do; an instruction for JavaScript */
-export const EXIT_BUDGET = 0, EXIT_BLOCK = 1, EXIT_UNSUPPORTED = 2;
+export { EXIT_BLOCK, EXIT_BUDGET, EXIT_UNSUPPORTED } from './interp-writer.js';
 
 function body(): Uint8Array {
   const g = new InterpWriter(), w = g.w;

@@ -189,16 +189,19 @@ export function buildModule(imports: readonly { name: string; type: FnType }[], 
  * retired` with `locals` extra i32 locals and `body` (without its final `end`).
  */
 export function buildInterpreterModule(locals: number, body: Uint8Array): Uint8Array<ArrayBuffer> {
-  // types 0: materialize, 1: the interpreter's run, 2: the dispatcher's run
-  const out = header([{ params: 0, results: 1 }, { params: 5, results: 1 }, { params: 6, results: 1 }]);
-  const im = new WasmWriter().u32(3);
+  // types 0: materialize, 1: the interpreter's run, 2: the dispatcher's run, 3: a port access (port, size, retired, EIP)
+  const out = header([{ params: 0, results: 1 }, { params: 5, results: 1 }, { params: 6, results: 1 }, { params: 4, results: 1 }]);
+  // functions 0-3 (interp-writer.ts F_MAT, F_RUN, F_PIN, F_POUT) are imported, 4 is the interpreter
+  const im = new WasmWriter().u32(5);
   name(im, 'env'); name(im, 'mem'); im.byte(0x02).byte(0x00).u32(0);
   name(im, 'env'); name(im, 'mat'); im.byte(0x00).u32(0);
   name(im, 'env'); name(im, 'run'); im.byte(0x00).u32(2);
+  name(im, 'env'); name(im, 'pin'); im.byte(0x00).u32(3);
+  name(im, 'env'); name(im, 'pout'); im.byte(0x00).u32(3);
   section(out, SEC_IMPORT, im.done());
   section(out, SEC_FUNC, new WasmWriter().u32(1).u32(1).done());
   const ex = new WasmWriter().u32(1);
-  name(ex, 'run'); ex.byte(0x00).u32(2);
+  name(ex, 'run'); ex.byte(0x00).u32(4);
   section(out, SEC_EXPORT, ex.done());
   codeSection(out, [new WasmWriter().u32(1).u32(locals).byte(I32).bytes(body).end().done()]);
   return out.done();
