@@ -45,7 +45,8 @@ const jcc = (g: InterpWriter): void => {
  * clock sees the exact count); AL/AX/EAX in the arena are what IN reads and OUT writes. When the access left the run
  * loop something to do (Cpu.breakLoop: an interrupt it can take, a stop or reset request, a memory map or a timer
  * moved) the call returns after the instruction, as the JavaScript interpreter's loop does.
- * (Linux's PIT and TSC calibration and its serial console reach ports from warm code: ~120 k hand-backs a boot.)
+ * (Linux's quick TSC calibration against the PIT, the PM timer's check and the serial console reach ports from warm
+ * code: ~120 k hand-backs a boot.)
  */
 function portIo(g: InterpWriter, wide: number): void {
   const w = g.w;
@@ -580,6 +581,7 @@ export const FORMS: readonly Form[] = [
     w.i32(0).load(A_CPL).i32(0).load(A_FLAGS).i32(IOPL).and().i32(12).shrU().gtU(); g.brIf('unsup');
     w.i32(0).i32(0).load(A_FLAGS).i32(~IF).and().store(A_FLAGS);
   } },
+  // IN and OUT by an immediate port or DX (portIo)
   { ops: [0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef], body: (g) => { portIo(g, 4); } },
   // MOV r8,imm8
   { ops: range(0xb0, 8), body: (g) => { g.w.get(L_OP).i32(7).and().set(L_RM); g.u8(); g.w.set(L_D); g.setReg8(L_RM, () => { g.w.get(L_D); }); } },
