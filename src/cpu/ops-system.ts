@@ -11,7 +11,7 @@ import type { Cpu } from './cpu.js';
 import { APIC_BASE_MSR } from './lapic.js';
 import { CR4_TSD, FEAT_CX8, FEAT_MSR, FEAT_TSC, signature } from './cpu-model.js';
 import { descLimit, readDesc, setCache } from './segments.js';
-import { portIn, portOut } from './port-io.js';
+import { accumulator, portIn, portOut, setAccumulator } from './port-io.js';
 
 function iopl(c: CpuState): number { return (c.flags >> 12) & 3; }
 function needCpl0(c: CpuState): void { if (c.pe && c.cpl !== 0) c.raise(GP, 0); }
@@ -20,12 +20,11 @@ function needCpl0(c: CpuState): void { if (c.pe && c.cpl !== 0) c.raise(GP, 0); 
 // permission check, clock sync, access and (after OUT) Cpu.portWritten: port-io.ts, shared with compiled blocks
 export function inOp(c: Cpu, size: 1 | 2 | 4, viaDx: boolean): void {
   const port = viaDx ? c.r16[4]! : c.fetch8();
-  const v = portIn(c, port, size, 0);
-  if (size === 1) c.r8[0] = v; else if (size === 2) c.r16[0] = v; else c.regs[0] = v;
+  setAccumulator(c, size, portIn(c, port, size, 0));
 }
 export function outOp(c: Cpu, size: 1 | 2 | 4, viaDx: boolean): void {
   const port = viaDx ? c.r16[4]! : c.fetch8();
-  portOut(c, port, size === 1 ? c.r8[0]! : size === 2 ? c.r16[0]! : c.regs[0]! >>> 0, size, 0);
+  portOut(c, port, accumulator(c, size), size, 0);
 }
 
 export function hlt(c: Cpu): void { needCpl0(c); c.hlt(); }

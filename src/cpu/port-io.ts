@@ -12,6 +12,16 @@ import type { AccessSize } from '../ioports/region.js';
 import { ioCheck } from './transfers.js';
 import type { Cpu } from './cpu.js';
 
+/** AL, AX or EAX for an OUT of `size` bytes (unsigned) */
+export function accumulator(c: Cpu, size: AccessSize): number {
+  return size === 1 ? c.r8[0]! : size === 2 ? c.r16[0]! : c.regs[0]! >>> 0;
+}
+
+/** What an IN of `size` bytes read, into AL, AX or EAX */
+export function setAccumulator(c: Cpu, size: AccessSize, v: number): void {
+  if (size === 1) c.r8[0] = v; else if (size === 2) c.r16[0] = v; else c.regs[0] = v;
+}
+
 export function portIn(c: Cpu, port: number, size: AccessSize, done: number): number {
   if (c.pe) ioCheck(c, port, size); // returns at once unless CPL > IOPL or V86 (then the TSS bitmap decides)
   return busIn(c, port, size, done);

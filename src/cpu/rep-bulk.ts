@@ -1,9 +1,10 @@
 /**
- * REP STOS and REP MOVS (memset, memcpy, clearing pages; with DF = 1 a backward move), many elements in one step where none of them
- * could fault or be seen by anything in between: every byte inside the segment limit (and, with 16-bit addressing,
- * below the 64 KiB wrap), each side inside one page that the TLB already holds for RAM (a held entry is RAM with its
- * accessed and, for writes, dirty bits set; code pages are never held for writes, so a store over code still goes
- * element by element through Tlb.writeSlow). The registers end as the per-element loop leaves them.
+ * REP STOS and REP MOVS (memset, memcpy, clearing pages; with DF = 1 a backward move), many elements in one step
+ * where none of them could fault or be seen by anything in between: every byte inside the segment limit (and, with
+ * 16-bit addressing, clear of the offset's wrap), each side inside one page that the TLB already holds for RAM (a
+ * held entry is RAM with its accessed and, for writes, dirty bits set; code pages are never held for writes, so a
+ * store over code still goes element by element through Tlb.writeSlow). The registers end as the per-element loop
+ * leaves them (Intel SDM Vol. 2B "REP": ECX, ESI and EDI are updated per iteration).
  */
 import { ES, LE, type CpuState } from './cpu-state.js';
 
@@ -14,7 +15,10 @@ function room(c: CpuState, seg: number, off: number, size: number, write: boolea
   return top < off ? 0 : Math.floor((top - off + 1) / size);
 }
 
-/** Elements a segment allows from offset `off` down: the first's `size` bytes at or below the limit, no offset wrap below 0. */
+/**
+ * Elements a segment allows from offset `off` down: the first's `size` bytes at or below the limit (the later ones lie
+ * below it), no offset wrap below 0.
+ */
 function roomDown(c: CpuState, seg: number, off: number, size: number, write: boolean): number {
   if ((write ? c.segWchk[seg] : c.segRchk[seg]) !== 0) return 0;
   const top = Math.min(c.segLimit[seg]!, c.as32 ? 0xffffffff : 0xffff);
@@ -68,7 +72,6 @@ export function repBulk(c: CpuState, store: boolean, size: number, src: number, 
     else ram.copyWithin(dp, sp, sp + bytes);
     const ds = back ? -bytes : bytes;
     if (as32) c.regs[6] = c.regs[6]! + ds; else c.r16[12] = c.r16[12]! + ds;
-    n = bytes / size;
   }
   const dd = back ? -n * size : n * size;
   if (as32) c.regs[7] = c.regs[7]! + dd; else c.r16[14] = c.r16[14]! + dd;

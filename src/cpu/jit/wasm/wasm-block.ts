@@ -22,7 +22,7 @@
 import type { Cpu } from '../../cpu.js';
 import { FEAT_CMOV } from '../../cpu-model.js';
 import { CS, DS, ES, FS, GS, IF, SS } from '../../cpu-state.js';
-import { busIn, busOut } from '../../port-io.js';
+import { accumulator, busIn, busOut, setAccumulator } from '../../port-io.js';
 import type { AccessSize } from '../../../ioports/region.js';
 import { LOCK_REGS } from '../../opcode-table.js';
 import { rdtscFault } from '../../ops-system.js';
@@ -165,15 +165,14 @@ export class WasmTier {
     // instructions the call retired before it; 1 when it left the run loop something to do (Cpu.breakLoop)
     const pin = (port: number, size: number, n: number, eip: number): number => {
       c.insnStartI32 = eip;
-      const v = busIn(c, port, size as AccessSize, n);
-      if (size === 1) c.r8[0] = v; else if (size === 2) c.r16[0] = v; else c.regs[0] = v;
+      setAccumulator(c, size as AccessSize, busIn(c, port, size as AccessSize, n));
       return c.breakLoop ? 1 : 0;
     };
     const pout = (port: number, size: number, n: number, eip: number): number => {
       c.insnStartI32 = eip;
       // IF as the interpreter has it (its CLI; never a lazy flag), for the check after the write (Cpu.portWritten)
       c.flags = (c.flags & ~IF) | (st[A_FLAGS >> 2]! & IF);
-      busOut(c, port, size === 1 ? c.r8[0]! : size === 2 ? c.r16[0]! : c.regs[0]! >>> 0, size as AccessSize, n);
+      busOut(c, port, accumulator(c, size as AccessSize), size as AccessSize, n);
       return c.breakLoop ? 1 : 0;
     };
     // the interpreter enters ready blocks through the dispatcher, as a chain from the run loop does
