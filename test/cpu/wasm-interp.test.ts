@@ -613,10 +613,13 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
   });
 
   it('counts a visit where a block it entered itself leaves, as the run loop does where one it entered leaves', () => {
-    // ecx = 200000 / L: add eax, ecx / test cl, 3 / jz M / dec ecx / jnz L / hlt / M: inc edx / dec ecx / jnz L / hlt:
-    // the block at L leaves for M every fourth pass, and M is reached only from there; the WebAssembly interpreter
-    // enters the block at L after running M, so M warms up (and compiles) only if it counts those visits too
-    const code = [0xb9, ...le(200_000), 0x01, 0xc8, 0xf6, 0xc1, 0x03, 0x74, 0x04, 0x49, 0x75, 0xf6, 0xf4, 0x42, 0x49, 0x75, 0xf1, 0xf4];
+    // ecx = 200000 / L: add eax, ecx / test cl, 3 / jz M / dec ecx / jnz L / hlt, and on the next page M: inc edx /
+    // dec ecx / jnz L / hlt: the block at L leaves for M every fourth pass (M is on another page, so the block cannot
+    // take it in), and M is reached only from there; the WebAssembly interpreter enters the block at L after running
+    // M, so M warms up (and compiles) only if it counts those visits too
+    const code = new Array<number>(0x1009).fill(0x90);
+    code.splice(0, 20, 0xb9, ...le(200_000), 0x01, 0xc8, 0xf6, 0xc1, 0x03, 0x0f, 0x84, ...le(0x1000 - 16), 0x49, 0x75, 0xf2, 0xf4);
+    code.splice(0x1000, 9, 0x42, 0x49, 0x0f, 0x85, ...le(5 - 0x1008), 0xf4);
     const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
       const m = machine(wasmInterp);
       m.mem.load(CODE, new Uint8Array(code));

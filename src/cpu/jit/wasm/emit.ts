@@ -15,10 +15,12 @@
  *   RDTSC that faults. A block never calls out but for the flags (`mat`), and never faults.
  * - Segments are flat (the glue runs a block only while CS, DS, ES and SS have base 0 and a 4 GiB limit and SS is
  *   32-bit), so an offset is the linear address and no limit check can fail on the fast path.
- * - Control: a Jcc's taken path leaves the block (a side exit) and its fall-through path goes on; a Jcc or JMP to
- *   the block's first instruction at its end loops while `max` allows; a JMP or CALL the block former followed
- *   (Insn.follow) goes on, and so does a RET to the predicted address; other branches end the block. A long block
- *   checks the budget every BUDGET_STEP instructions.
+ * - Control: a Jcc's fall-through path goes on; its taken path goes on at the target when the block has that
+ *   instruction (a label, see Gen.run), else leaves (a side exit). A direct JMP or CALL the block former followed
+ *   (Insn.follow) goes on, and so does a RET to the predicted address; a direct branch to an instruction of the block
+ *   goes to its label; other branches end the block. A block whose one such branch is its last instruction's, back
+ *   to its start, is a plain loop (backEdge). Every branch to a label, and a long straight run every BUDGET_STEP
+ *   instructions, checks the budget.
  */
 import { A_BITS, A_CHAIN, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_STOP, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCN, A_TSCNS } from '../../../memory/wasm-arena.js';
 import { FS } from '../../cpu-state.js';
@@ -46,10 +48,12 @@ const L_N = 11, L_FD = 12, L_FS = 13, L_FR = 14, L_LA = 15, L_E = 16, L_V = 17, 
 const L_MASK = 20, L_KIND = 21, L_BITS = 22;
 /** a count or carry */
 const L_C = 23;
+/** the label a branch inside the block goes to (see Gen.run) */
+const L_TGT = 24;
 /** instructions between a long block's budget checks (see Gen.run) */
 export const BUDGET_STEP = 64;
 /** extra locals after the three parameters */
-export const LOCALS = 21;
+export const LOCALS = 22;
 const L_FL = P_UNUSED; // EFLAGS (with the lazy mask's bits stale) in the third parameter's slot
 
 /**
@@ -81,6 +85,16 @@ class Gen {
    */
   private used = 0;
   private written = 0;
+  /**
+   * Branches inside the block (see run): the label of each instruction a branch goes to (-1: none), whether the
+   * block has any, the label blocks still open around the code being emitted, and where the straight run of
+   * instructions being emitted began (L_N counts the instructions retired before it).
+   */
+  private labelOf: Int32Array = new Int32Array(0);
+  private readonly index = new Map<number, number>();
+  private labelled = false;
+  private outer = 0;
+  private seg = 0;
   constructor(private readonly insns: readonly Insn[]) {}
 
   /** The function body: the used registers loaded, then what run() wrote. */
@@ -97,18 +111,39 @@ class Gen {
     w.i32(0).load(A_BITS).set(L_BITS).i32(0).load(A_DST).set(L_FD).i32(0).load(A_SRC).set(L_FS).i32(0).load(A_RES).set(L_FR);
     w.block().loop();
     const n = this.insns.length;
+    const labels = this.findLabels();
+    if (this.labelled) {
+      // One block per label, the first instruction's innermost: a branch to label k sets L_TGT and goes round the
+      // loop to the br_table, which leaves block k, and the code after its end is the label's instruction. L_TGT
+      // is 0 on entry (locals start at 0): the block's first instruction.
+      for (let k = 0; k < labels; k++) w.block();
+      w.get(L_TGT).brTable(Array.from({ length: labels }, (_, k) => k), 0);
+      this.outer = labels;
+    }
     for (this.i = 0; this.i < n; this.i++) {
       const ins = this.insns[this.i]!;
+      if (this.labelled && this.labelOf[this.i]! >= 0) {
+        // a label: the straight run before it falls through (its instructions counted), and here any path may
+        // arrive, so the flag state is what the locals hold (as at a loop head)
+        if (this.i > this.seg) w.get(L_N).i32(this.i - this.seg).add().set(L_N);
+        w.end(); this.outer--;
+        this.seg = this.i;
+        this.mask = UNKNOWN; this.carry = false; this.held.fill(NaN);
+      }
       const last = this.i === n - 1;
       // a long block checks the budget every BUDGET_STEP instructions, so the run loop may enter it with that many
       // left (Block.minBudget): it leaves before instruction i when the next stretch would not fit
       if (this.i !== 0 && this.i % BUDGET_STEP === 0) {
-        w.get(L_N).i32(this.i + Math.min(BUDGET_STEP, n - this.i)).add().get(P_MAX).gtS().if_(); this.depth++;
-        this.exit(ins.eip, this.i);
+        w.get(L_N).i32(this.i - this.seg + Math.min(BUDGET_STEP, n - this.i)).add().get(P_MAX).gtS().if_(); this.depth++;
+        this.exit(ins.eip, this.i - this.seg);
         w.end(); this.depth--;
       }
       if (!this.insn(ins, last)) return false;
-      if (last && !ends(ins)) this.exit(ins.follow >= 0 ? ins.follow : ins.next, n);
+      // where the next instruction of the block is not this one's successor (the end of a path), go there
+      if (!ends(ins)) {
+        const to = ins.follow >= 0 ? ins.follow : ins.next;
+        if (last || this.insns[this.i + 1]!.eip !== to) this.goto(to, this.i + 1 - this.seg);
+      }
     }
     w.end().end();
     // the exit block: the registers written and the flag state to the arena, EIP, and the count
@@ -119,6 +154,61 @@ class Gen {
     return true;
   }
 
+  /**
+   * The instructions a branch of the block goes to (a Jcc's target, a direct JMP's or CALL's, a path's successor)
+   * that are themselves in the block get labels, numbered in block order, the first instruction's 0. A block whose
+   * only such branch is its last instruction's back to its start keeps the plain loop (backEdge) instead. Returns
+   * the number of labels.
+   */
+  private findLabels(): number {
+    const insns = this.insns, n = insns.length, at = this.index;
+    insns.forEach((ins, i) => at.set(ins.eip, i));
+    const target = new Int32Array(n).fill(-1);
+    let inner = false;
+    const to = (from: number, eip: number): void => {
+      const j = at.get(eip);
+      if (j === undefined) return;
+      target[j] = 1;
+      if (j !== 0 || from !== n - 1) inner = true;
+    };
+    insns.forEach((ins, i) => {
+      const op = ins.op;
+      if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) to(i, ins.imm);
+      else if ((op === 0xe8 || op === 0xe9 || op === 0xeb) && ins.follow < 0) to(i, ins.imm);
+      if (!ends(ins)) {
+        const s = ins.follow >= 0 ? ins.follow : ins.next;
+        if (i === n - 1 || insns[i + 1]!.eip !== s) to(i, s);
+      }
+    });
+    this.labelled = inner;
+    if (!inner) return 0;
+    target[0] = 1;
+    let k = 0;
+    for (let i = 0; i < n; i++) if (target[i] === 1) target[i] = k++;
+    this.labelOf = target;
+    return k;
+  }
+
+  /**
+   * Go on at `eip` having retired `k` instructions of the straight run: at its label when the block has it (while
+   * the budget allows the stretch from there), else leave. In a block without labels, a branch to the start from
+   * its last instruction is the loop's back edge.
+   */
+  private goto(eip: number, k: number): void {
+    const w = this.w, n = this.insns.length;
+    if (!this.labelled) {
+      if (this.i === n - 1 && eip === this.insns[0]!.eip && isBranch(this.insns[this.i]!)) this.backEdge(); else this.exit(eip, k);
+      return;
+    }
+    const j = this.index.get(eip);
+    if (j === undefined) { this.exit(eip, k); return; }
+    if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
+    w.get(L_N).i32(Math.min(BUDGET_STEP, n - j)).add().get(P_MAX).gtS().if_(); this.depth++;
+    this.exit(eip, 0);
+    w.end(); this.depth--;
+    w.i32(this.labelOf[j]!).set(L_TGT).br(this.depth + this.outer);
+  }
+
   // ---------------------------------------------------------------- exits and calls
 
   /** Leave to `eip` having retired `k` instructions of this iteration. */
@@ -126,14 +216,14 @@ class Gen {
     const w = this.w;
     w.i32(eip).set(L_XEIP);
     if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
-    w.br(this.depth + 1);
+    w.br(this.depth + this.outer + 1);
   }
   /** Leave to the EIP in local L_T (RET). */
   private exitTo(k: number): void {
     const w = this.w;
     w.get(L_T).set(L_XEIP);
     if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
-    w.br(this.depth + 1);
+    w.br(this.depth + this.outer + 1);
   }
   private storeFlags(): void {
     const w = this.w;
@@ -167,7 +257,7 @@ class Gen {
    */
   private leaveBefore(ins: Insn): void {
     this.w.i32(0).i32(1).store(A_STOP);
-    this.exit(ins.eip, this.i);
+    this.exit(ins.eip, this.i - this.seg);
   }
 
   // ---------------------------------------------------------------- registers
@@ -436,11 +526,9 @@ class Gen {
     if (op === 0x68 || op === 0x6a) { w.i32(ins.imm).set(L_V); this.push(ins, L_V); return true; }
     if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) {
       this.cond(op & 15);
-      const loops = last && ins.imm === this.insns[0]!.eip;
       w.if_(); this.depth++;
-      if (loops) this.backEdge(); else this.exit(ins.imm, this.i + 1);
+      this.goto(ins.imm, this.i + 1 - this.seg);
       w.end(); this.depth--;
-      if (loops) this.exit(ins.next, this.i + 1);
       return true;
     }
     switch (op) {
@@ -484,20 +572,19 @@ class Gen {
       case 0xc1: case 0xd1: return ins.os16 ? this.shift16(ins, op === 0xd1 ? 1 : ins.imm) : this.shift(ins, op === 0xd1 ? 1 : ins.imm);
       case 0xc3:
         this.pop(ins); w.set(L_T);
-        if (ins.follow < 0) { this.exitTo(this.i + 1); return true; }
+        if (ins.follow < 0) { this.exitTo(this.i + 1 - this.seg); return true; }
         // the predicted return (the CALL's successor in this block): anything else leaves
         w.get(L_T).i32(ins.follow).ne().if_(); this.depth++;
-        this.exitTo(this.i + 1);
+        this.exitTo(this.i + 1 - this.seg);
         w.end(); this.depth--;
         return true;
       case 0xc6: case 0xc7: w.i32(ins.imm).set(L_V); this.wrE(ins, op === 0xc6 ? 8 : vb, L_V, false); return true;
       case 0xe8:
         w.i32(ins.next).set(L_V); this.push(ins, L_V);
-        if (ins.follow < 0) this.exit(ins.imm, this.i + 1);
+        if (ins.follow < 0) this.goto(ins.imm, this.i + 1 - this.seg);
         return true;
       case 0xe9: case 0xeb:
-        if (ins.follow >= 0) return true; // the block goes on at the target
-        if (last && ins.imm === this.insns[0]!.eip) this.backEdge(); else this.exit(ins.imm, this.i + 1);
+        if (ins.follow < 0) this.goto(ins.imm, this.i + 1 - this.seg); // else the block goes on at the target
         return true;
       case 0xf6: case 0xf7: {
         const bits = op === 0xf6 ? 8 : vb;
@@ -515,10 +602,10 @@ class Gen {
         if (ins.reg === 2) { // CALL r/m32: the target read first, then the return address pushed
           this.rdE(ins, 32); w.set(L_T);
           w.i32(ins.next).set(L_V); this.push(ins, L_V);
-          this.exitTo(this.i + 1);
+          this.exitTo(this.i + 1 - this.seg);
           return true;
         }
-        if (ins.reg === 4) { this.rdE(ins, 32); w.set(L_T); this.exitTo(this.i + 1); return true; } // JMP r/m32
+        if (ins.reg === 4) { this.rdE(ins, 32); w.set(L_T); this.exitTo(this.i + 1 - this.seg); return true; } // JMP r/m32
         this.rdE(ins, bits, true); w.set(L_T);
         this.incDec(ins.reg === 1, bits);
         this.wrE(ins, bits, L_FR, true);
@@ -782,7 +869,7 @@ class Gen {
     this.leaveBefore(ins);
     w.end(); this.depth--;
     const tsc = (): void => {
-      pushTsc(w, A_TSC, A_TSCNS, () => { w.i32(0).load(A_TSCN).i32(0).load(A_CHAIN).add().get(L_N).add().i32(this.i).add(); });
+      pushTsc(w, A_TSC, A_TSCNS, () => { w.i32(0).load(A_TSCN).i32(0).load(A_CHAIN).add().get(L_N).add().i32(this.i - this.seg).add(); });
     };
     tsc(); w.wrap(); this.setR32(0);
     tsc(); w.i64(32).i64ShrU().wrap(); this.setR32(2);
@@ -797,8 +884,14 @@ class Gen {
     this.exit(this.insns[0]!.eip, 0);
     w.end(); this.depth--;
     // the loop head was compiled for any flag state (UNKNOWN: the locals hold it)
-    w.br(this.depth);
+    w.br(this.depth + this.outer);
   }
+}
+
+/** a Jcc, JMP or CALL with a target in its bytes */
+function isBranch(ins: Insn): boolean {
+  const op = ins.op;
+  return (op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190) || op === 0xe8 || op === 0xe9 || op === 0xeb;
 }
 
 /** instructions that end the block themselves */
