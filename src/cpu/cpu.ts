@@ -21,7 +21,7 @@ import { canStartBlock, compileBlock } from './jit/compile.js';
 import { Block, blockSlot, JIT_SLOTS } from './jit/block.js';
 import { flat, WasmTier } from './jit/wasm/wasm-block.js';
 import { EXIT_UNSUPPORTED } from './jit/wasm/interpreter.js';
-import { A_BLK, A_HOT, A_HOTLIN } from '../memory/wasm-arena.js';
+import { A_BLK, A_BLKLIN, A_HOT, A_HOTLIN } from '../memory/wasm-arena.js';
 import { DEFAULT_CPU_MODEL, FEAT_APIC, findCpuModel, signature, type CpuModel } from './cpu-model.js';
 import { Fpu } from './fpu/fpu-state.js';
 
@@ -136,8 +136,18 @@ const CHUNK = 65536;
 /** Cpu.interpretFlat's answers: runChunk looks for a block at EIP, or may not start one there, or returns. */
 const FLAT_START = 0, FLAT_NO_START = 1, FLAT_RETURN = 2;
 
-/** Cpu.blk's code for a block: 2 + its table index when the WebAssembly interpreter may enter it itself, else 1. */
-const slotCode = (b: Block): number => (b.fn !== null && b.wasmIndex >= 0 && b.csBase === 0 ? b.wasmIndex + 2 : 1);
+/**
+ * Cpu.blk's code for a block, as the WebAssembly interpreter reads it (jit/wasm/interpreter.ts): 2 + its table index
+ * when it may enter the block itself; for a block in flat 32-bit code at CS base 0 with no function, which the run
+ * loop passes by (runChunk), -1 - (epoch << 1 | kind), kind 0 for no block start (an empty block, Cpu.markNoStart) and
+ * 1 for a WebAssembly block waiting for its batch, valid while the TLB's epoch is the one the run loop last found it
+ * valid in (its low 30 bits); else 1 (the run loop decides).
+ */
+const slotCode = (b: Block): number => {
+  if (b.csBase !== 0) return 1;
+  if (b.fn !== null) return b.wasmIndex >= 0 ? b.wasmIndex + 2 : 1;
+  return b.os !== 0 ? -1 - (((b.epoch & 0x3fffffff) << 1) | (b.n > 0 ? 1 : 0)) : 1;
+};
 
 export class Cpu extends CpuState {
   readonly io: PortIO;
@@ -179,6 +189,8 @@ export class Cpu extends CpuState {
    */
   get tsc(): number { return this.clock.ns() + this.tscOffset; }
   set tsc(v: number) { this.tscOffset = v - this.clock.ns(); }
+  /** Instructions retired so far, this run's too: the clock's count plus what it has not been given yet. */
+  instructionsNow(): number { return this.clock.instructions + this.retired - this.given; }
   /** The TSC as RDTSC reads it now: the clock given every instruction retired so far (ops-system.ts rdtsc), without giving it */
   tscNow(): number { return this.tsc + (this.retired - this.given) * this.clock.nsPerInstruction; }
   // ---- block cache (jit/compile.ts): a direct-mapped table keyed by linear EIP ----
@@ -208,6 +220,8 @@ export class Cpu extends CpuState {
    * A_BLK).
    */
   readonly blk: Int32Array;
+  /** the linear address of the block in each slot (the WebAssembly interpreter's view, with blk) */
+  readonly blkLin: Int32Array;
   /** the WebAssembly interpreter is on (CpuOptions.wasmInterp) */
   wasmInterp: boolean;
   /** why the WebAssembly interpreter last returned (jit/wasm/interpreter.ts EXIT_*) */
@@ -266,6 +280,7 @@ export class Cpu extends CpuState {
     this.hot = arena === null ? new Uint16Array(JIT_SLOTS) : new Uint16Array(arena, A_HOT, JIT_SLOTS);
     this.hotLin = arena === null ? new Int32Array(JIT_SLOTS) : new Int32Array(arena, A_HOTLIN, JIT_SLOTS);
     this.blk = arena === null ? new Int32Array(JIT_SLOTS) : new Int32Array(arena, A_BLK, JIT_SLOTS);
+    this.blkLin = arena === null ? new Int32Array(JIT_SLOTS) : new Int32Array(arena, A_BLKLIN, JIT_SLOTS);
     if (this.intrLine !== null) this.intrLine.onIntr = (level) => { if (level) this.intrRaised(); };
     this.lapic = new LocalApic();
     this.lapic.onWrite = () => { this.breakLoop = true; }; // LINT0 or SVR may let a pending INTR through
@@ -361,6 +376,7 @@ export class Cpu extends CpuState {
       if ((e2 & this.tlb.acc) === 0 || (e2 & ~0xfff) !== b.phys2) return false;
     }
     b.epoch = this.tlb.epoch;
+    if (b.fn === null) { const h = blockSlot(lin); if (this.blocks[h] === b) this.blk[h] = slotCode(b); } // (see slotCode)
     return true;
   }
 
@@ -490,6 +506,7 @@ export class Cpu extends CpuState {
   private setBlock(h: number, b: Block): void {
     this.blocks[h] = b;
     this.blk[h] = slotCode(b);
+    this.blkLin[h] = b.lin;
   }
   /** `b`, queued for a batch, got its function (jit/wasm/wasm-block.ts install): the interpreter's view of its slot. */
   blockReady(b: Block): void {

@@ -43,6 +43,11 @@ export const A_FEAT = 120;
  * exception RDTSC raises now, or 0 (#UD without a TSC, #GP at CPL > 0 with CR4.TSD).
  */
 export const A_TSC = 124, A_TSCNS = 132, A_TSCN = 136, A_TSCF = 140;
+/**
+ * The instructions the WebAssembly interpreter may retire before the WebAssembly tier's waiting batch is due for its
+ * compile (WasmTier.poll; 0x7FFFFFFF when nothing waits): from there a start whose block waits returns to the run loop.
+ */
+export const A_FLUSH = 144;
 /** 32 bytes: the WebAssembly interpreter's copy of a page's last 16 bytes and the next page's first 16 (interpreter.ts) */
 export const A_FETCH = 0x100;
 /** 512 bytes: the ModRM reg fields a LOCK prefix may precede, by opcode (0F xx at 0x100 + xx; opcode-table.ts LOCK_REGS) */
@@ -57,16 +62,18 @@ export const A_HT = 0x1000, HT_SLOTS = 4096, HT_ENTRY = 20;
 export const A_TLB_R = 0x20000;
 export const A_TLB_W = A_TLB_R + 0x400000;
 /**
- * The run loop's visit counts by block slot (Cpu.hot, u16; Cpu.hotLin, the start counted, i32) and an i32 per slot
- * saying what Cpu.blocks holds there (Cpu.blk: 0 nothing, 1 a block, 2 + its table index for a WebAssembly block
- * ready to run at CS base 0): the WebAssembly interpreter (jit/wasm/interpreter.ts) keeps the same accounts as the
- * JavaScript one, and enters the ready WebAssembly blocks itself.
+ * The run loop's visit counts by block slot (Cpu.hot, u16; Cpu.hotLin, the start counted, i32), an i32 per slot
+ * saying what Cpu.blocks holds there (Cpu.blk: see cpu.ts slotCode) and one with that block's linear address
+ * (Cpu.blkLin): the WebAssembly interpreter (jit/wasm/interpreter.ts) keeps the same accounts as the JavaScript one,
+ * enters the ready WebAssembly blocks itself, and goes on past a start that is no block start or whose block waits
+ * for its batch, as the run loop would.
  */
 export const A_HOT = A_TLB_W + 0x400000;
 export const A_HOTLIN = A_HOT + 0x20000;
 export const A_BLK = A_HOTLIN + 0x40000;
+export const A_BLKLIN = A_BLK + 0x40000;
 /** PhysMemory.store: RAM, then the BIOS image */
-export const A_RAM = A_BLK + 0x40000;
+export const A_RAM = A_BLKLIN + 0x40000;
 
 const PAGE = 0x10000;
 

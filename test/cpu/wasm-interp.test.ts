@@ -10,7 +10,7 @@ import { PortRegion } from '../../src/ioports/region.js';
 import { PhysMemory } from '../../src/memory/phys-memory.js';
 import { Cpu } from '../../src/cpu/cpu.js';
 import { clearModuleCache } from '../../src/cpu/jit/wasm/module-cache.js';
-import { clearInterpreterModule } from '../../src/cpu/jit/wasm/interpreter.js';
+import { clearInterpreterModule, EXIT_BLOCK } from '../../src/cpu/jit/wasm/interpreter.js';
 import { setCache } from '../../src/cpu/segments.js';
 import { enterRandomFlat, fillRandom } from './random-flat-machine.js';
 import { runPaged } from './paged-machine.js';
@@ -610,6 +610,89 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
     expect(a.cpu.insnsInBlocks).toBeGreaterThan(1_200_000);
     expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(0);
+  });
+
+  it('goes on past no block start and past a block waiting for its batch, as the run loop does, without returning to it', () => {
+    // ebx = 60000 / L: mov edi, DATA / mov ecx, 4 / rep stosb / add edx, ebx / dec ebx / jnz L / hlt: no block starts
+    // at the REP STOSB (no block can: an empty block marks it), and the blocks at L and after the REP wait ~262 k
+    // instructions for their batch (the default thresholds); the run loop interprets past both
+    const code = [0xbb, ...le(60_000), 0xbf, ...le(DATA), 0xb9, ...le(4), 0xf3, 0xaa, 0x01, 0xda, 0x4b, 0x75, 0xef, 0xf4];
+    const run = (wasmInterp: boolean): { m: ReturnType<typeof machine>; calls: number; returns: number } => {
+      const m = machine(wasmInterp);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK, edx: 0 });
+      const tier = m.cpu.wasmTier!, interpret = tier.interpret;
+      let calls = 0, returns = 0;
+      // how often the interpreter returned for the run loop to look at a block start (EXIT_BLOCK)
+      (tier as { interpret: typeof interpret }).interpret = (c, max, ns) => {
+        const done = interpret(c, max, ns);
+        calls++;
+        if (c.interpExit === EXIT_BLOCK) returns++;
+        return done;
+      };
+      while (!m.cpu.halted) m.cpu.run(100_000);
+      return { m, calls, returns };
+    };
+    const a = run(false), b = run(true);
+    expect(state(b.m, 4 << 20)).toEqual(state(a.m, 4 << 20));
+    expect(b.m.cpu.insnsInWasmInterp).toBeGreaterThan(200_000);
+    expect(b.m.cpu.wasmBlocks).toBeGreaterThan(0);
+    // once per iteration at the REP and at the waiting blocks' starts before; now when a batch is due, or a block
+    // starts to run
+    expect(b.returns).toBeLessThan(100);
+  });
+
+  it('looks again at a start it went on past once the TLB has changed, as the run loop does', () => {
+    // the page at X holds, through phys A, `R: rep stosb / dec ebx / jnz R / ret` (no block starts at R: an empty
+    // block marks it), called once; then X maps phys B, `R: add edx, ebx / dec ebx / jnz R / ret`, and is called
+    // again: the run loop finds the empty block stale (another physical page) and counts R's visits, so R's loop
+    // compiles; the interpreter must not go on past R on the old mark
+    const X = 0x105000, A = 0x105000, B = 0x106000, PTE = 0x11000 + 4 * (X >>> 12);
+    const code = [
+      0xbe, ...le(X), 0xbf, ...le(DATA), 0x31, 0xc9, 0x31, 0xd2, 0xbb, ...le(20_000), 0xff, 0xd6, // esi, edi, ecx = edx = 0, ebx / call X
+      0xc7, 0x05, ...le(PTE), ...le(B | 3), 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8, // X -> phys B / mov eax, cr3 / mov cr3, eax
+      0xbb, ...le(20_000), 0xff, 0xd6, 0xf4, //                                  mov ebx / call esi / hlt
+    ];
+    const run = (wasmInterp: boolean) => {
+      clearModuleCache();
+      return runPaged(code, {
+        notPresent: [], jit: true, jitThreshold: 64, wasmInterp,
+        setup: (ram) => { ram.set([0xf3, 0xaa, 0x4b, 0x75, 0xfb, 0xc3], A); ram.set([0x01, 0xda, 0x4b, 0x75, 0xfb, 0xc3], B); },
+      });
+    };
+    const a = run(false), b = run(true);
+    expect(a.exit).toBe('halted-cli');
+    const st = (r: ReturnType<typeof runPaged>) => ({
+      regs: ['eax', 'ebx', 'edx', 'eip'].map((x) => r.cpu.getReg(x)), insns: r.cpu.clock.instructions,
+      blocks: r.cpu.blocksCompiled, inBlocks: r.cpu.insnsInBlocks,
+    });
+    expect(st(b)).toEqual(st(a));
+    expect(a.cpu.getReg('edx')).toBe((20_000 * 20_001) / 2);
+    expect(b.cpu.insnsInWasmInterp).toBeGreaterThan(0);
+  });
+
+  it('goes on past only the start it marked: another address in the same block slot is counted', () => {
+    // R = 0x108000: `rep stosb / dec ebx / jnz R / ret` (an empty block marks R); S = 0x118004, in R's slot
+    // (jit/block.ts blockSlot): `add edx, ebx / dec ebx / jnz S / ret`, called after it: S's loop compiles only if
+    // its visits are counted
+    const R = 0x108000, S = 0x118004;
+    const code = [
+      0xbe, ...le(R), 0xbf, ...le(DATA), 0x31, 0xc9, 0x31, 0xd2, 0xbb, ...le(20_000), 0xff, 0xd6, // call R (ecx = 0)
+      0xbe, ...le(S), 0xbb, ...le(20_000), 0xff, 0xd6, 0xf4, //                                    call S / hlt
+    ];
+    const run = (wasmInterp: boolean): ReturnType<typeof machine> => {
+      const m = machine(wasmInterp, 64);
+      m.mem.load(CODE, new Uint8Array(code));
+      m.mem.load(R, new Uint8Array([0xf3, 0xaa, 0x4b, 0x75, 0xfb, 0xc3]));
+      m.mem.load(S, new Uint8Array([0x01, 0xda, 0x4b, 0x75, 0xfb, 0xc3]));
+      m.cpu.setFlatProtectedMode(CODE, { esp: STACK });
+      while (!m.cpu.halted) m.cpu.run(100_000);
+      return m;
+    };
+    const a = run(false), b = run(true);
+    expect(state(b, 4 << 20)).toEqual(state(a, 4 << 20));
+    expect(a.cpu.getReg('edx')).toBe((20_000 * 20_001) / 2);
+    expect(a.cpu.insnsInBlocks).toBeGreaterThan(20_000);
   });
 
   it('counts a visit where a block it entered itself leaves, as the run loop does where one it entered leaves', () => {

@@ -27,7 +27,7 @@ import type { AccessSize } from '../../../ioports/region.js';
 import { LOCK_REGS } from '../../opcode-table.js';
 import { rdtscFault } from '../../ops-system.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
-import { A_BITS, A_CHAIN, A_CPL, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_TSC, A_TSCF, A_TSCN, A_TSCNS, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
+import { A_BITS, A_CHAIN, A_CPL, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FLUSH, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_TSC, A_TSCF, A_TSCN, A_TSCNS, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
 import { decode, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS } from './emit.js';
@@ -158,6 +158,7 @@ export class WasmTier {
       toArena(cpu);
       // (and for the interpreter's CLI, CMOVcc and CMPXCHG8B: the privilege and the CPUID bits)
       st[A_EIP >> 2] = cpu.eipI32; st[A_CPL >> 2] = cpu.cpl; st[A_FEAT >> 2] = cpu.features;
+      st[A_FLUSH >> 2] = this.flushIn();
       tscWords(cpu);
       segWords(cpu);
       const done = this.step!(max, cpu.tlb.acc, cpu.hotThreshold, ns ? 1 : 0, cpu.tlb.epoch);
@@ -201,7 +202,7 @@ export class WasmTier {
     const body = emitBlock(insns);
     if (body === null) return null;
     const b = this.block(insns, stopAt, lin, phys, slot);
-    if (this.pending.length === 0) this.since = c.clock.instructions + c.retired;
+    if (this.pending.length === 0) this.since = c.instructionsNow();
     this.pending.push({ block: b, body, key });
     if (this.pending.length >= BATCH) this.flush(); else this.poll();
     return b;
@@ -269,7 +270,14 @@ export class WasmTier {
 
   /** Compile the pending blocks when the batch has waited long enough (the run loop asks between slices and compiles). */
   poll(): void {
-    if (this.pending.length !== 0 && this.c.clock.instructions + this.c.retired - this.since >= FLUSH_AFTER * Math.min(this.c.wasmThreshold, this.c.jitThreshold)) this.flush();
+    if (this.pending.length !== 0 && this.flushIn() <= 0) this.flush();
+  }
+
+  /** Instructions until the waiting batch is due for its compile (see poll), or 0x7FFFFFFF when none waits. */
+  private flushIn(): number {
+    if (this.pending.length === 0) return 0x7fffffff;
+    const c = this.c;
+    return Math.min(0x7fffffff, this.since + FLUSH_AFTER * Math.min(c.wasmThreshold, c.jitThreshold) - c.instructionsNow());
   }
 
   private ready(b: Block, idx: number): void {
