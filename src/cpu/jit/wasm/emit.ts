@@ -39,6 +39,11 @@ export const IMPORTS = [
 const F_MAT = 0;
 /** the static flag state at a block's start: whatever the arena holds (the run loop's or the previous block's) */
 const UNKNOWN = -1;
+/**
+ * ...and at a loop head or a label, where every edge in made CF not lazy first (settleCF): CF is L_FL's bit 0, the
+ * other flags whatever the locals hold. (As a mask it has CF clear and every other bit set, so `mask & CF` reads it.)
+ */
+const UNKNOWN_NC = -2;
 
 // locals: parameters, then the registers and scratch
 const P_MAX = 0, P_ACC = 1, P_UNUSED = 2;
@@ -87,13 +92,18 @@ class Gen {
   private written = 0;
   /**
    * Branches inside the block (see run): the label of each instruction a branch goes to (-1: none), whether the
-   * block has any, the label blocks still open around the code being emitted, and where the straight run of
-   * instructions being emitted began (L_N counts the instructions retired before it).
+   * block has any, whether a branch goes back to a label other than the first (then the loop head dispatches on
+   * L_TGT), the label blocks still open around the code being emitted, the label of the straight run being emitted
+   * and where it began (L_N counts the instructions retired before it).
    */
   private labelOf: Int32Array = new Int32Array(0);
   private readonly index = new Map<number, number>();
   private labelled = false;
+  /** no labels, and the last instruction branches back to the first (backEdge) */
+  private loops = false;
+  private dispatch = false;
   private outer = 0;
+  private cur = 0;
   private seg = 0;
   constructor(private readonly insns: readonly Insn[]) {}
 
@@ -109,26 +119,33 @@ class Gen {
     // the lazy flags as the run loop or the previous block left them (the registers: see done)
     w.i32(0).load(A_FLAGS).set(L_FL).i32(0).load(A_MASK).set(L_MASK).i32(0).load(A_KIND).set(L_KIND);
     w.i32(0).load(A_BITS).set(L_BITS).i32(0).load(A_DST).set(L_FD).i32(0).load(A_SRC).set(L_FS).i32(0).load(A_RES).set(L_FR);
-    w.block().loop();
     const n = this.insns.length;
     const labels = this.findLabels();
+    // a block that branches inside itself starts its first instruction, a loop head, as at a label
+    if ((this.labelled || this.loops) && this.readsCF(0)) { this.settleCF(); this.mask = UNKNOWN_NC; }
+    w.block().loop();
     if (this.labelled) {
-      // One block per label, the first instruction's innermost: a branch to label k sets L_TGT and goes round the
-      // loop to the br_table, which leaves block k, and the code after its end is the label's instruction. L_TGT
-      // is 0 on entry (locals start at 0): the block's first instruction.
-      for (let k = 0; k < labels; k++) w.block();
-      w.get(L_TGT).brTable(Array.from({ length: labels }, (_, k) => k), 0);
-      this.outer = labels;
+      // One WebAssembly block per label after the first, the second's innermost: the code after block k's end is
+      // label k's instruction, so a branch forward to it leaves the block (br). A branch back to the first label
+      // goes round the loop, whose head the first instruction follows. A branch back to another label sets L_TGT
+      // and goes round to a br_table over the labels (then the first label has a block too, innermost; L_TGT is 0
+      // on entry: locals start at 0).
+      for (let k = labels - 1; k > 0; k--) w.block();
+      this.outer = labels - 1;
+      if (this.dispatch) { w.block().get(L_TGT).brTable(Array.from({ length: labels }, (_, k) => k), 0).end(); }
     }
     for (this.i = 0; this.i < n; this.i++) {
       const ins = this.insns[this.i]!;
-      if (this.labelled && this.labelOf[this.i]! >= 0) {
+      const label = this.labelled ? this.labelOf[this.i]! : -1;
+      if (label > 0) {
         // a label: the straight run before it falls through (its instructions counted), and here any path may
         // arrive, so the flag state is what the locals hold (as at a loop head)
         if (this.i > this.seg) w.get(L_N).i32(this.i - this.seg).add().set(L_N);
+        const nc = this.readsCF(this.i);
+        if (nc) this.settleCF();
         w.end(); this.outer--;
-        this.seg = this.i;
-        this.mask = UNKNOWN; this.carry = false; this.held.fill(NaN);
+        this.cur = label; this.seg = this.i;
+        this.mask = nc ? UNKNOWN_NC : UNKNOWN; this.carry = false; this.held.fill(NaN);
       }
       const last = this.i === n - 1;
       // a long block checks the budget every BUDGET_STEP instructions, so the run loop may enter it with that many
@@ -165,11 +182,13 @@ class Gen {
     insns.forEach((ins, i) => at.set(ins.eip, i));
     const target = new Int32Array(n).fill(-1);
     let inner = false;
+    const back: number[] = [];
     const to = (from: number, eip: number): void => {
       const j = at.get(eip);
       if (j === undefined) return;
       target[j] = 1;
       if (j !== 0 || from !== n - 1) inner = true;
+      if (j > 0 && j <= from) back.push(j);
     };
     insns.forEach((ins, i) => {
       const op = ins.op;
@@ -181,11 +200,13 @@ class Gen {
       }
     });
     this.labelled = inner;
+    this.loops = !inner && target[0] === 1;
     if (!inner) return 0;
     target[0] = 1;
     let k = 0;
     for (let i = 0; i < n; i++) if (target[i] === 1) target[i] = k++;
     this.labelOf = target;
+    this.dispatch = back.length > 0;
     return k;
   }
 
@@ -201,12 +222,22 @@ class Gen {
       return;
     }
     const j = this.index.get(eip);
-    if (j === undefined) { this.exit(eip, k); return; }
+    const q = j === undefined ? -1 : this.labelOf[j]!;
+    if (q < 0) { this.exit(eip, k); return; }
     if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
-    w.get(L_N).i32(Math.min(BUDGET_STEP, n - j)).add().get(P_MAX).gtS().if_(); this.depth++;
-    this.exit(eip, 0);
-    w.end(); this.depth--;
-    w.i32(this.labelOf[j]!).set(L_TGT).br(this.depth + this.outer);
+    if (this.readsCF(j!)) this.settleCF();
+    // The budget, for the stretch from the label: where the branch goes back (a loop), or forward past an
+    // instruction that checks it every BUDGET_STEP (index a multiple of it), which the branch skips. A branch
+    // forward within a stretch runs fewer instructions than the stretch's check allowed.
+    const forward = q > this.cur;
+    if (!forward || Math.floor(this.i / BUDGET_STEP) !== Math.floor((j! - 1) / BUDGET_STEP)) {
+      w.get(L_N).i32(Math.min(BUDGET_STEP, n - j!)).add().get(P_MAX).gtS().if_(); this.depth++;
+      this.exit(eip, 0);
+      w.end(); this.depth--;
+    }
+    if (forward) w.br(this.depth + q - this.cur - 1); // out of the label's block: its end is the label
+    else if (q === 0 && !this.dispatch) w.br(this.depth + this.outer); // round the loop: the first instruction
+    else w.i32(q).set(L_TGT).br(this.depth + this.outer); // round the loop to the br_table
   }
 
   // ---------------------------------------------------------------- exits and calls
@@ -384,7 +415,8 @@ class Gen {
   // ---------------------------------------------------------------- flags
 
   private cf(): void {
-    this.known();
+    if (this.mask === UNKNOWN_NC) { this.w.get(L_FL).i32(1).and(); return; }
+    if (this.mask === UNKNOWN) { this.runtimeFlag(CF); return; }
     const w = this.w;
     if ((this.mask & CF) === 0) { w.get(L_FL).i32(1).and(); return; }
     if (this.kind === K_LOGIC) { w.i32(0); return; }
@@ -398,7 +430,7 @@ class Gen {
     w.i32(this.bits - 1).shrU().i32(1).and();
   }
   private zf(): void {
-    this.known();
+    if (this.mask < 0) { this.runtimeFlag(ZF); return; }
     const w = this.w;
     if ((this.mask & ZF) === 0) { w.get(L_FL).i32(6).shrU().i32(1).and(); return; }
     w.get(L_FR);
@@ -406,13 +438,13 @@ class Gen {
     w.eqz();
   }
   private sf(): void {
-    this.known();
+    if (this.mask < 0) { this.runtimeFlag(SF); return; }
     const w = this.w;
     if ((this.mask & SF) === 0) { w.get(L_FL).i32(7).shrU().i32(1).and(); return; }
     w.get(L_FR).i32(this.bits - 1).shrU().i32(1).and();
   }
   private of(): void {
-    this.known();
+    if (this.mask < 0) { this.runtimeFlag(OF); return; }
     const w = this.w;
     if ((this.mask & OF) === 0) { w.get(L_FL).i32(11).shrU().i32(1).and(); return; }
     if (this.kind === K_LOGIC) { w.i32(0); return; }
@@ -421,21 +453,88 @@ class Gen {
     w.i32(this.bits - 1).shrU().i32(1).and();
   }
   private pf(): void {
-    this.known();
+    if (this.mask < 0) { this.runtimeFlag(PF); return; }
     const w = this.w;
     if ((this.mask & PF) === 0) { w.get(L_FL).i32(2).shrU().i32(1).and(); return; }
     w.get(L_FR).i32(0xff).and().popcnt().i32(1).and().i32(1).xor(); // even parity
   }
   private af(): void {
-    this.known();
+    if (this.mask < 0) { this.runtimeFlag(AF); return; }
     const w = this.w;
     if ((this.mask & AF) === 0) { w.get(L_FL).i32(4).shrU().i32(1).and(); return; }
     if (this.kind === K_LOGIC) { w.i32(0); return; }
     w.get(L_FD).get(L_FS).xor().get(L_FR).xor().i32(4).shrU().i32(1).and();
   }
+  /**
+   * Push flag `bit` (0 or 1) where the producer is not known here (a block's start, a label): from the lazy state the
+   * locals hold at run time, as cpu-state.ts getCF & co. (and the dispatcher's `mat`) compute it, with the general
+   * carry and overflow formulas, which hold for ADC/SBB too; the stale bit from L_FL where L_MASK says it is not
+   * lazy. Inline, no call: a loop whose label is followed by DEC (CF kept) or a Jcc called `mat` every iteration.
+   */
+  private runtimeFlag(bit: number): void {
+    const w = this.w;
+    const top = (): void => { w.get(L_BITS).i32(1).sub().shrU().i32(1).and(); }; // bit bits-1 of the value on the stack
+    const notLogic = (): void => { w.get(L_KIND).i32(K_LOGIC).ne(); };
+    switch (bit) {
+      case CF: // LOGIC: 0; ADD: carry out; SUB: borrow out
+        w.get(L_FD).get(L_FS).and().get(L_FD).get(L_FS).or().get(L_FR).i32(-1).xor().and().or();
+        w.get(L_FD).i32(-1).xor().get(L_FS).and().get(L_FD).i32(-1).xor().get(L_FS).or().get(L_FR).and().or();
+        w.get(L_KIND).eqz().select(); top(); notLogic(); w.and();
+        break;
+      case OF:
+        w.get(L_FD).get(L_FR).xor().get(L_FS).get(L_FR).xor().and();
+        w.get(L_FD).get(L_FS).xor().get(L_FD).get(L_FR).xor().and();
+        w.get(L_KIND).eqz().select(); top(); notLogic(); w.and();
+        break;
+      case AF: w.get(L_FD).get(L_FS).xor().get(L_FR).xor().i32(4).shrU().i32(1).and(); notLogic(); w.and(); break;
+      case ZF: w.get(L_FR).i32(32).get(L_BITS).sub().shl().eqz(); break;
+      case SF: w.get(L_FR); top(); break;
+      default: w.get(L_FR).i32(0xff).and().popcnt().i32(1).and().i32(1).xor(); break; // PF: even parity
+    }
+    w.get(L_FL).i32(31 - Math.clz32(bit)).shrU().i32(1).and();
+    w.get(L_MASK).i32(bit).and().select();
+  }
+  /**
+   * Whether the straight run from instruction `j` reads CF before an instruction sets it from its own result (INC/DEC
+   * keep it, ADC/SBB and a condition on it read it; shifts, rotates, IMUL, BT and PUSHF are taken as reading it).
+   * There, edges in make CF not lazy (settleCF) and the code after compiles for UNKNOWN_NC; elsewhere for UNKNOWN, so
+   * a block entered millions of times does not work CF out on entry for nothing.
+   */
+  private readsCF(j: number): boolean {
+    const insns = this.insns, n = insns.length;
+    for (let i = j; i < n; i++) {
+      const ins = insns[i]!, op = ins.op, r = ins.reg;
+      if (op < 0x40 && (op & 7) < 6) return (op >> 3) === 2 || (op >> 3) === 3; // ADC SBB read it; the others set it
+      if (op >= 0x80 && op <= 0x83) return r === 2 || r === 3;
+      if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return false; // TEST
+      if ((op === 0xf6 || op === 0xf7) && r !== 2) return r !== 0 && r !== 1 && r !== 3; // TEST, NEG set it (NOT: no flags)
+      if ((op >= 0x40 && op < 0x50) || ((op === 0xfe || op === 0xff) && r < 2)) return true; // INC/DEC keep it
+      const cc = (op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x1a0) || (op >= 0x140 && op < 0x150);
+      if (cc && ((op & 15) >> 1 === 1 || (op & 15) >> 1 === 3)) return true; // B/AE, BE/A
+      if (op === 0xc1 || op === 0xd1 || op === 0xd3 || op === 0x9c || op === 0x69 || op === 0x6b || op === 0x1af ||
+        op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb || op === 0x1ba) return true;
+      // no flags touched: on along the run while it goes on in the block's order, to the next label
+      const to = ins.follow >= 0 ? ins.follow : ins.next;
+      if (ends(ins) || i + 1 >= n || insns[i + 1]!.eip !== to || (this.labelled && this.labelOf[i + 1]! >= 0)) return false;
+    }
+    return false;
+  }
+  /**
+   * Make CF not lazy at run time (L_FL's bit 0 holds it) on an edge into a loop head or a label, which are
+   * compiled for UNKNOWN_NC: an INC/DEC or ADC/SBB there reads CF from L_FL instead of working it out from a producer
+   * not known here. The compile-time state is left as it is (the edge may be a branch out of a conditional arm).
+   */
+  private settleCF(): void {
+    const w = this.w, m = this.mask;
+    if (m === UNKNOWN_NC || (m >= 0 && (m & CF) === 0)) return;
+    w.get(L_FL).i32(~CF).and();
+    this.cf();
+    w.or().set(L_FL);
+    // (L_MASK may go on calling CF lazy: its operands give the value just stored, until a producer sets L_MASK again)
+  }
   /** Before reading a flag at the block's start: the complete EFLAGS from the locals' state, computed by the dispatcher. */
   private known(): void {
-    if (this.mask !== UNKNOWN) return;
+    if (this.mask >= 0) return;
     this.storeFlags();
     this.w.call(F_MAT).set(L_FL);
     this.state(0, K_ADD, 32);
@@ -457,7 +556,6 @@ class Gen {
   }
   /** Push condition `cc` (Jcc's low nibble) as 0 or 1. */
   private cond(cc: number): void {
-    this.known();
     const w = this.w, base = cc >> 1;
     const full = this.mask === ARITH && this.bits === 32 && !this.carry;
     if (full && this.kind === K_SUB && base !== 0 && base !== 4 && base !== 5) {
@@ -766,7 +864,6 @@ class Gen {
   }
   /** INC/DEC of L_T into L_FR: CF keeps its value (cpu-state.ts setLazyKeepCF) */
   private incDec(dec: boolean, bits: number): void {
-    this.known();
     const w = this.w;
     if (this.mask & CF) { w.get(L_FL).i32(~CF).and(); this.cf(); w.or().set(L_FL); }
     w.get(L_T).tee(L_FD).i32(1).tee(L_FS);
@@ -883,7 +980,8 @@ class Gen {
     w.if_(); this.depth++;
     this.exit(this.insns[0]!.eip, 0);
     w.end(); this.depth--;
-    // the loop head was compiled for any flag state (UNKNOWN: the locals hold it)
+    // the loop head was compiled for any flag state (UNKNOWN), or for any but a lazy CF (UNKNOWN_NC: see readsCF)
+    if (this.readsCF(0)) this.settleCF();
     w.br(this.depth + this.outer);
   }
 }

@@ -382,8 +382,10 @@ function formBlock(ram: Uint8Array, phys: number, eip: number, cmov: boolean): {
         if (op === 0xe8) rets.push(ins.next);
         ins.follow = to = ins.imm;
       } else if (op === 0xc3) {
+        // a RET predicted to return after a CALL of the path: it goes on there, and when the block has that
+        // instruction already, the path ends and emit.ts branches to its label
         const r = rets.pop();
-        if (r === undefined || seen.has(r) || where(r) < 0) break;
+        if (r === undefined || where(r) < 0) break;
         ins.follow = to = r;
       } else if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) {
         targets.push(ins.imm);
