@@ -18,7 +18,7 @@ import type { InterpLoop } from './fast-paths.js';
 import { setCache, setCpl } from './segments.js';
 import { interrupt } from './transfers.js';
 import { canStartBlock, compileBlock } from './jit/compile.js';
-import { Block, blockSlot, JIT_SLOTS } from './jit/block.js';
+import { Block, blockSlot, JIT_SLOTS, SLOT_EPOCH_MASK } from './jit/block.js';
 import { flat, WasmTier } from './jit/wasm/wasm-block.js';
 import { EXIT_UNSUPPORTED } from './jit/wasm/interpreter.js';
 import { A_BLK, A_BLKLIN, A_HOT, A_HOTLIN } from '../memory/wasm-arena.js';
@@ -141,12 +141,12 @@ const FLAT_START = 0, FLAT_NO_START = 1, FLAT_RETURN = 2;
  * when it may enter the block itself; for a block in flat 32-bit code at CS base 0 with no function, which the run
  * loop passes by (runChunk), -1 - (epoch << 1 | kind), kind 0 for no block start (an empty block, Cpu.markNoStart) and
  * 1 for a WebAssembly block waiting for its batch, valid while the TLB's epoch is the one the run loop last found it
- * valid in (its low 30 bits); else 1 (the run loop decides).
+ * valid in (SLOT_EPOCH_MASK of it); else 1 (the run loop decides).
  */
 const slotCode = (b: Block): number => {
   if (b.csBase !== 0) return 1;
   if (b.fn !== null) return b.wasmIndex >= 0 ? b.wasmIndex + 2 : 1;
-  return b.os !== 0 ? -1 - (((b.epoch & 0x3fffffff) << 1) | (b.n > 0 ? 1 : 0)) : 1;
+  return b.os !== 0 ? -1 - (((b.epoch & SLOT_EPOCH_MASK) << 1) | (b.n > 0 ? 1 : 0)) : 1;
 };
 
 export class Cpu extends CpuState {

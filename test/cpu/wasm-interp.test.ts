@@ -617,21 +617,20 @@ describe('the WebAssembly interpreter against the JavaScript interpreter', () =>
     // at the REP STOSB (no block can: an empty block marks it), and the blocks at L and after the REP wait ~262 k
     // instructions for their batch (the default thresholds); the run loop interprets past both
     const code = [0xbb, ...le(60_000), 0xbf, ...le(DATA), 0xb9, ...le(4), 0xf3, 0xaa, 0x01, 0xda, 0x4b, 0x75, 0xef, 0xf4];
-    const run = (wasmInterp: boolean): { m: ReturnType<typeof machine>; calls: number; returns: number } => {
+    const run = (wasmInterp: boolean): { m: ReturnType<typeof machine>; returns: number } => {
       const m = machine(wasmInterp);
       m.mem.load(CODE, new Uint8Array(code));
       m.cpu.setFlatProtectedMode(CODE, { esp: STACK, edx: 0 });
       const tier = m.cpu.wasmTier!, interpret = tier.interpret;
-      let calls = 0, returns = 0;
+      let returns = 0;
       // how often the interpreter returned for the run loop to look at a block start (EXIT_BLOCK)
       (tier as { interpret: typeof interpret }).interpret = (c, max, ns) => {
         const done = interpret(c, max, ns);
-        calls++;
         if (c.interpExit === EXIT_BLOCK) returns++;
         return done;
       };
       while (!m.cpu.halted) m.cpu.run(100_000);
-      return { m, calls, returns };
+      return { m, returns };
     };
     const a = run(false), b = run(true);
     expect(state(b.m, 4 << 20)).toEqual(state(a.m, 4 << 20));

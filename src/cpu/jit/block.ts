@@ -17,6 +17,11 @@ export const JIT_SLOTS = 1 << 16;
 /** the shift of blockSlot's hash (the WebAssembly interpreter writes it out too: jit/wasm/interpreter.ts) */
 export const SLOT_SHIFT = 14;
 export const blockSlot = (lin: number): number => (lin ^ (lin >>> SLOT_SHIFT)) & (JIT_SLOTS - 1);
+/**
+ * The bits of the TLB epoch a slot's code keeps for a block with no function (cpu.ts slotCode; the WebAssembly
+ * interpreter compares them: jit/wasm/interpreter.ts passBy)
+ */
+export const SLOT_EPOCH_MASK = 0x3fffffff;
 /** blockSlot as source text over a local `lin`, for generated code */
 export const SLOT_EXPR = `(lin^(lin>>>${SLOT_SHIFT}))&${JIT_SLOTS - 1}`;
 

@@ -155,7 +155,7 @@ class Gen {
         this.exit(ins.eip, this.i - this.seg);
         w.end(); this.depth--;
       }
-      if (!this.insn(ins, last)) return false;
+      if (!this.insn(ins)) return false;
       // where the next instruction of the block is not this one's successor (the end of a path), go there
       if (!ends(ins)) {
         const to = ins.follow >= 0 ? ins.follow : ins.next;
@@ -200,7 +200,9 @@ class Gen {
       }
     });
     this.labelled = inner;
-    this.loops = !inner && target[0] === 1;
+    // (a JMP or CALL the block former followed never goes to the start: the start is in the block already)
+    const end = insns[n - 1]!;
+    this.loops = !inner && isBranch(end) && end.imm === insns[0]!.eip;
     if (!inner) return 0;
     target[0] = 1;
     let k = 0;
@@ -218,7 +220,7 @@ class Gen {
   private goto(eip: number, k: number): void {
     const w = this.w, n = this.insns.length;
     if (!this.labelled) {
-      if (this.i === n - 1 && eip === this.insns[0]!.eip && isBranch(this.insns[this.i]!)) this.backEdge(); else this.exit(eip, k);
+      if (this.loops && this.i === n - 1 && eip === this.insns[0]!.eip) this.backEdge(); else this.exit(eip, k);
       return;
     }
     const j = this.index.get(eip);
@@ -589,7 +591,7 @@ class Gen {
   // ---------------------------------------------------------------- instructions
 
   /** Emit one instruction; false if it cannot be compiled here. */
-  private insn(ins: Insn, last: boolean): boolean {
+  private insn(ins: Insn): boolean {
     const w = this.w, op = ins.op;
     // ALU Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iv (ADD OR AND SUB XOR CMP)
     const vb = ins.os16 ? 16 : 32;

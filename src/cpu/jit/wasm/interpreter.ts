@@ -25,12 +25,13 @@
  * instructions run in blocks and the blocks entered (A_WIB, A_WIE) in the arena.
  */
 import { A_BLK, A_BLKLIN, A_EIP, A_FETCH, A_FLUSH, A_HOT, A_HOTLIN, A_HT, A_IEXIT, A_RAM, A_STOP, A_TLB_R, A_TSCN, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
-import { JIT_SLOTS, SLOT_SHIFT } from '../block.js';
+import { JIT_SLOTS, SLOT_EPOCH_MASK, SLOT_SHIFT } from '../block.js';
 import { FORMS } from './interp-forms.js';
 import { EXIT_BLOCK, EXIT_BUDGET, EXIT_UNSUPPORTED, F_RUN, InterpWriter, L_BE, L_BN, L_CB, L_CPG, L_EIP, L_H, L_N, L_OP, L_P, L_P0, L_SEG, L_ST, L_T, L_U, L_WHY, LOCALS, P_ACC, P_EPOCH, P_MAX, P_NS, P_THR } from './interp-writer.js';
 import { buildInterpreterModule } from './wasm-writer.js';
 
-// the arena's per-slot areas (memory/wasm-arena.ts) hold one u16 count, one i32 start and one byte per block slot
+// the arena's per-slot areas (memory/wasm-arena.ts) hold a u16 count, the i32 start counted, the i32 slot code and the
+// i32 address of the block there, per block slot
 if (A_HOTLIN - A_HOT < 2 * JIT_SLOTS || A_BLK - A_HOTLIN < 4 * JIT_SLOTS || A_BLKLIN - A_BLK < 4 * JIT_SLOTS || A_RAM - A_BLKLIN < 4 * JIT_SLOTS) throw new Error('wasm-arena: the visit-count areas are smaller than JIT_SLOTS');
 
 export { EXIT_BLOCK, EXIT_BUDGET, EXIT_UNSUPPORTED } from './interp-writer.js';
@@ -120,10 +121,11 @@ function body(): Uint8Array {
 function passBy(g: InterpWriter): void {
   const w = g.w;
   w.get(L_T).i32(0).ltS(); g.if_();
+  w.i32(-1).get(L_T).sub().set(L_U); // epoch << 1 | kind
   w.get(L_H).i32(2).shl().load(A_BLKLIN).get(L_EIP).eq();
-  w.i32(-1).get(L_T).sub().i32(1).shrU().get(P_EPOCH).i32(0x3fffffff).and().eq().and();
+  w.get(L_U).i32(1).shrU().get(P_EPOCH).i32(SLOT_EPOCH_MASK).and().eq().and();
   g.if_();
-  w.i32(-1).get(L_T).sub().i32(1).and(); g.if_();
+  w.get(L_U).i32(1).and(); g.if_();
   w.get(L_N).i32(0).load(A_FLUSH).ltS(); g.brIf('next');
   g.else_();
   w.i32(1).set(P_NS); g.br('next');

@@ -45,7 +45,8 @@ const MAX_INSNS = 2000;
  * Instructions a block may have past its main path, on the other paths of its branches (see formBlock). Longer
  * blocks run faster and compile slower: a Linux boot's first and second run (CPU medians of 10 alternating
  * processes) took 1,785 / 1,354 ms without labels, 1,704 / 1,221 with labels on the main path only, 1,677 / 1,180
- * with 32 more instructions, 1,724 / 1,144 with 64 (modules 327, 292, 344, 370 KB); 256: 435 KB.
+ * with 32 more instructions, 1,724 / 1,144 with 64 (modules 327, 292, 344, 370 KB); 256: 435 KB. With the labels'
+ * later form (forward ones as plain blocks, CF settled at labels), 16 and 64 were within noise of 32 (8 rounds).
  */
 const EXTRA_INSNS = 32;
 /**
@@ -365,7 +366,7 @@ function formBlock(ram: Uint8Array, phys: number, eip: number, cmov: boolean): {
   const where = (t: number): number => { const o = at0 + (t - eip); return o >= 0 && o < 0x1000 ? page + o : -1; };
   const targets: number[] = [];
   /** one path from `ip`; the EIP of an instruction the tier cannot compile that ended it, or -1 */
-  const path = (ip: number, max: number, main: boolean): number => {
+  const path = (ip: number, max: number, isMain: boolean): number => {
     const rets: number[] = [];
     let p = where(ip);
     while (insns.length < max && !seen.has(ip)) {
@@ -389,7 +390,7 @@ function formBlock(ram: Uint8Array, phys: number, eip: number, cmov: boolean): {
         ins.follow = to = r;
       } else if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) {
         targets.push(ins.imm);
-        if (ins.imm === eip && main) break; // the main path's loop back edge
+        if (ins.imm === eip && isMain) break; // the main path's loop back edge
       }
       const q = where(to);
       if (q < 0) break;
