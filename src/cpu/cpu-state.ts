@@ -49,7 +49,10 @@ for (let i = 0; i < 256; i++) {
   while (b) { p ^= b & 1; b >>= 1; }
   PARITY[i] = p ? PF : 0;
 }
-/** The host is little-endian (every browser and Node platform in use): aligned words are read through ram16/ram32. */
+/**
+ * The host is little-endian (every browser and Node platform in use): aligned words are read through ram16/ram32.
+ * Tested as `LE === true`: a bare `LE &&` compiled to V8's generic truth test of a module binding on every access.
+ */
 export const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** byte register number -> index into the Uint8Array view */
@@ -93,6 +96,8 @@ export class CpuState {
   readonly segSel = new Uint16Array(8);
   readonly segBase = new Int32Array(8);
   readonly segLimit = new Uint32Array(8);
+  /** segLimit's bits as int32s (the same memory), for limit checks written as unsigned compares of int32s */
+  readonly segLimitI32 = new Int32Array(this.segLimit.buffer);
   /** descriptor bits 40-55 (type, S, DPL, P, AVL, D/B, G) as (hi >> 8) & 0xf0ff */
   readonly segAr = new Int32Array(8);
   readonly segRchk = new Uint8Array(8);
@@ -285,16 +290,18 @@ export class CpuState {
   // ======================= segments =======================
   /** Linear address for reading `size` bytes at seg:off (off: the offset's 32 bits, as an int32 or unsigned; see u32). */
   segR(seg: number, off: number, size: number): number {
-    // u32 written out, and the address from off + 2^32 (the same modulo 2^32): no operation here has seen only
-    // small integers, whichever form the callers pass
-    const w = off + 4294967296, u = w < 4294967296 ? w : w - 4294967296;
-    if (this.segRchk[seg] === 0 && u <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + w) | 0;
-    return this.segSlow(seg, u, size, this.segRchk[seg]!);
+    // In bounds: the access's last byte, off + size - 1, neither wraps past 2^32 nor lies above the limit (the same
+    // as off <= limit - size + 1 unsigned). Unsigned compares of int32s (bit 31 flipped on both sides), so nothing
+    // here is a double whichever form the callers pass off in (an int32, or a uint32 above 2 GiB): with off, the
+    // limit and the wrap as doubles, the conversions were a quarter of an interpreted 16-bit memory form's time.
+    const last = (off + size - 1) ^ 0x80000000;
+    if (this.segRchk[seg] === 0 && last >= (off ^ 0x80000000) && last <= (this.segLimitI32[seg]! ^ 0x80000000)) return (this.segBase[seg]! + off) | 0;
+    return this.segSlow(seg, off >>> 0, size, this.segRchk[seg]!);
   }
   segW(seg: number, off: number, size: number): number {
-    const w = off + 4294967296, u = w < 4294967296 ? w : w - 4294967296; // as segR
-    if (this.segWchk[seg] === 0 && u <= this.segLimit[seg]! - size + 1) return (this.segBase[seg]! + w) | 0;
-    return this.segSlow(seg, u, size, this.segWchk[seg]!);
+    const last = (off + size - 1) ^ 0x80000000; // as segR
+    if (this.segWchk[seg] === 0 && last >= (off ^ 0x80000000) && last <= (this.segLimitI32[seg]! ^ 0x80000000)) return (this.segBase[seg]! + off) | 0;
+    return this.segSlow(seg, off >>> 0, size, this.segWchk[seg]!);
   }
   private segSlow(seg: number, off: number, size: number, chk: number): number {
     const code = seg === SS ? SSF : GP;
@@ -327,12 +334,12 @@ export class CpuState {
   }
   /** RAM at host offset `p` (a TLB entry's page plus the offset), one aligned load where the host allows */
   private ramRd16(p: number): number {
-    if (LE && (p & 1) === 0) return this.ram16[p >> 1]!;
+    if (LE === true && (p & 1) === 0) return this.ram16[p >> 1]!;
     const ram = this.ram;
     return ram[p]! | (ram[p + 1]! << 8);
   }
   private ramRd32(p: number): number {
-    if (LE && (p & 3) === 0) return this.ram32[p >> 2]!;
+    if (LE === true && (p & 3) === 0) return this.ram32[p >> 2]!;
     const ram = this.ram;
     return ram[p]! | (ram[p + 1]! << 8) | (ram[p + 2]! << 16) | (ram[p + 3]! << 24);
   }
@@ -373,7 +380,7 @@ export class CpuState {
     const o = lin & 0xfff;
     if ((e & this.tlb.acc) !== 0 && o !== 0xfff) {
       const p = (e & ~0xfff) | o;
-      if (LE && (p & 1) === 0) { this.ram16[p >> 1] = v; return; }
+      if (LE === true && (p & 1) === 0) { this.ram16[p >> 1] = v; return; }
       const ram = this.ram;
       ram[p] = v; ram[p + 1] = v >> 8;
       return;
@@ -385,7 +392,7 @@ export class CpuState {
     const o = lin & 0xfff;
     if ((e & this.tlb.acc) !== 0 && o < 0xffd) {
       const p = (e & ~0xfff) | o;
-      if (LE && (p & 3) === 0) { this.ram32[p >> 2] = v; return; }
+      if (LE === true && (p & 3) === 0) { this.ram32[p >> 2] = v; return; }
       const ram = this.ram;
       ram[p] = v; ram[p + 1] = v >> 8; ram[p + 2] = v >> 16; ram[p + 3] = v >> 24;
       return;

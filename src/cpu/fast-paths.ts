@@ -253,8 +253,14 @@ const RELOAD = 'ip=c.eipI32;';
  * sides): `>>> 0` here, compiled for small results, deoptimised the loop the first time EIP lay below the window.
  */
 const IN_WINDOW = '(((ip-c.fwLo)|0)^0x80000000)<(c.fwLen^0x80000000)';
-/** `v = ` the opcode byte: CpuState.fetch8's window path on the loop's locals, else fetch8 itself (a new window, or a fault). */
-const fetchOpcode = (v: string): string => `if(${IN_WINDOW}){${v}=ram[(c.fwOff+ip)|0];ip=(ip+1)|0;}else{${SYNC}${v}=c.fetch8();${RELOAD}}`;
+/**
+ * The dispatch index of an opcode outside the code-fetch window: the instruction goes to the shared call site (after
+ * the switch), whose handler fetches the opcode itself. A fetch call of its own in the loop lacked type feedback in
+ * the loop's first optimised code when the machine's first instructions had run before the loop, and on the next
+ * machine in the same process its first window miss deoptimised the loop, which V8 then optimised with fetch8
+ * inlined: 87 instead of 96 MIPS on bench/interp-bochs's ROM, on every machine after a process's first.
+ */
+const FETCH_MISS = 0x400;
 /**
  * `v = ` a later byte of an inline form (ModRM, displacement, immediate) from the window; outside it the form gives up
  * before it has changed anything and the whole instruction goes to its handler at the loop's one shared call site
@@ -270,8 +276,8 @@ const fetchOrBail = (v: string): string => `if(${IN_WINDOW}){${v}=ram[(c.fwOff+i
  * ECX, DEC EDI, 83 /6, JNZ after POPF, ... each once, 15-40 ms of optimising compile every time). So these bodies keep
  * one straight path that every variant of the form runs: INC/DEC r (one case for the 16 indexes of an operand size,
  * the register and the direction taken from the opcode byte), JZ/JNZ (both ZF sources read, one chosen), group 1 by
- * imm8 (every result computed, one chosen: a few integer operations). ADC/SBB by imm8 go to the memory forms' shared
- * call site (makeInterpLoop's OUT). `key`: indexes with the same key share one case.
+ * imm8 (every result computed, one chosen: a few integer operations). ADC/SBB by imm8 go to the form's memory-form
+ * call site (makeInterpLoop). `key`: indexes with the same key share one case.
  */
 function loopBody(f: Form): { key?: string; body: string } {
   const op = f.idx & 0x1ff, bits = f.idx & 0x200 ? 32 : 16;
@@ -290,7 +296,7 @@ function loopBody(f: Form): { key?: string; body: string } {
   }
   if (op === 0x83) {
     // ADD OR AND SUB XOR CMP by a sign-extended imm8 (aluBody's stores; the logic ops leave lfDst/lfSrc as they were)
-    // (ADC/SBB go to the memory form's function, which hands them to the generic handler: see makeInterpLoop's OUT)
+    // (ADC/SBB go to the memory form's function, which hands them to the generic handler: see makeInterpLoop)
     const r = reg(bits, 'rm');
     return { body: `const g=(m>>3)&7,rm=m&7;let ss;${fetchOrBail('ss')}ss=(ss<<24)>>24;const dd=${r};` +
       'const a=(dd+ss)|0,s=(dd-ss)|0,o=dd|ss,n=dd&ss,x=dd^ss,od=c.lfDstI32,os2=c.lfSrcI32;' +
@@ -319,10 +325,12 @@ function loopBody(f: Form): { key?: string; body: string } {
 export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): InterpLoop {
   // case k of the switch runs the form SLOT maps its index to (0: the handler table); a small dense switch is a jump
   // table with few targets (a case label per index made V8's optimising compile of the loop take 200 ms and more)
-  const slot = new Uint8Array(handlers.length);
-  const plain: string[] = [], withModrm: number[] = [], regCases: string[] = [];
-  // by case: the memory form (MEM), and the ModRM bits that send a register form there too (OUT: 83 /2 /3)
-  const MEM: ((c: Cpu, m: number) => void)[] = [], OUT = new Uint8Array(256);
+  // (one index more: FETCH_MISS, an opcode outside the code-fetch window)
+  if (handlers.length !== FETCH_MISS) throw new Error(`interpreter loop: ${handlers.length} dispatch entries, not ${FETCH_MISS}`);
+  const slot = new Uint8Array(FETCH_MISS + 1);
+  const cases: string[] = [];
+  // by case: the memory form (MEM)
+  const MEM: ((c: Cpu, m: number) => void)[] = [];
   const shared = new Map<string, number>(); // cases several indexes share (see loopBody)
   let k = 0;
   for (const f of FORMS) {
@@ -332,28 +340,28 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     if (k0 !== undefined) { slot[f.idx] = k0; continue; }
     slot[f.idx] = ++k;
     if (key !== undefined) shared.set(key, k);
-    if (!f.modrm) { plain.push(`case ${k}:{${body}break;}`); continue; }
-    withModrm.push(k);
+    if (!f.modrm) { cases.push(`case ${k}:{${body}break;}`); continue; }
+    // A form with a ModRM byte: its memory form (and 83 /2 /3, ADC/SBB by imm8: (m & 0x30) === 0x10) through a call
+    // site of its own, a direct call V8 knows the target of. One call site shared by every memory form was slower
+    // (bench/interp-bochs's ROM, machines after a process's first: 85 MIPS shared, 89 with the register forms in
+    // the outer switch and the call shared, 94 with a site per form); a site per form deoptimises the loop when its
+    // memory operand first comes after the loop was optimised, which costs a Linux boot little now that flat
+    // 32-bit code runs in the WebAssembly interpreter (its JavaScript loop is optimised twice a boot either way).
     MEM[k] = fn(`mem${f.idx.toString(16)}`, 'c,m', f.mem!, f.generic);
-    if ((f.idx & 0x1ff) === 0x83) OUT[k] = 0x30; // ADC/SBB: (m & 0x30) === 0x10
-    regCases.push(`case ${k}:{${body}break;}`);
+    const out = (f.idx & 0x1ff) === 0x83 ? '||(m&0x30)===0x10' : '';
+    cases.push(`case ${k}:{let m;${fetchOrBail('m')}if(m<0xc0${out}){${SYNC}MEM[${k}](c,m);${RELOAD}}else{${body}}break;}`);
   }
-  // The forms with a ModRM byte share one case: the byte's fetch, and one call site for every memory form (its
-  // feedback is megamorphic soon; a call site per form deoptimised the loop when a form's memory operand first came
-  // after the loop was optimised, ~5 times a Linux boot), then a switch to the register form's body.
-  const cases = [`${withModrm.map((n) => `case ${n}:`).join('')}{let m;${fetchOrBail('m')}const k=S[i];` +
-    `if(m<0xc0||(m&OUT[k])===0x10){${SYNC}MEM[k](c,m);${RELOAD}}else switch(k){${regCases.join('')}}break;}`, ...plain];
   const src = `'use strict';return function interpLoop(c,end,ns){const ram=c.ram,cap=c.retired+${CALL_SPAN};` +
     'let ip=c.eipI32;for(;;){' +
     // decode state changes only through prefixes (and CS loads, see setCache): reset it after them
     'const st=ip;if(c.prefixes!==0){c.prefixes=0;c.fetchMax=c.segLimit[1];c.segOvr=-1;c.os=c.defOs;c.as32=c.defAs;c.rep=0;}' +
-    // the opcode byte (see SYNC: EIP is the loop's local)
-    `let op;${fetchOpcode('op')}` +
+    // the opcode byte (see SYNC: EIP is the loop's local), or FETCH_MISS
+    `let op=0,i=${FETCH_MISS};if(${IN_WINDOW}){op=ram[(c.fwOff+ip)|0];ip=(ip+1)|0;i=op|c.os;}` +
     // the other indexes share one call site (its feedback is megamorphic at once: a case per index, each with its
     // own feedback, deoptimised the whole loop the first time each opcode ran)
     // (and an inline form whose next byte lies outside the window: see fetchOrBail; the opcode is its one byte at st)
-    `const i=op|c.os;let slow=false;sw:switch(S[i]){${cases.join('')}default:slow=true;}` +
-    `if(slow){ip=(st+1)|0;${SYNC}H[i](c);${RELOAD}}` +
+    `let slow=false;sw:switch(S[i]){${cases.join('')}default:slow=true;}` +
+    `if(slow){ip=(st+1)|0;${SYNC}(i===${FETCH_MISS}?MISS:H[i])(c);${RELOAD}}` +
     'c.retired++;' +
     // A block may start after a branch: EIP moved other than forward by at most one instruction's length
     // (15 bytes). A short forward Jcc is missed; the side exits of the block around it find its target.
@@ -378,5 +386,7 @@ export function makeInterpLoop(handlers: Handler[], hot: readonly number[]): Int
     `if(c.blocks[h]!==undefined||n>c.hotThreshold||c.retired>=cap){${SYNC}return;}` +
     'c.hotLin[h]=lin;c.hot[h]=n;}' +
     'ns=false;}}';
-  return new Function('H', 'S', 'R8', 'MEM', 'OUT', src)(handlers, slot, R8, MEM, OUT) as InterpLoop;
+  // FETCH_MISS: EIP back on the opcode (the slow path stepped over it), its fetch (a new window, or the fault), the handler
+  const MISS = (c: Cpu): void => { c.eipI32 = (c.eipI32 - 1) | 0; handlers[c.fetch8() | c.os]!(c); };
+  return new Function('H', 'S', 'R8', 'MEM', 'MISS', src)(handlers, slot, R8, MEM, MISS) as InterpLoop;
 }
