@@ -1,8 +1,9 @@
 // Issue 11 scenario 6: Debian's own i386 kernel (package linux-image-686:i386, installed as
 // /boot/vmlinuz-6.1.0-N-686, N the ABI of the 6.1 the mirror has, -57 and -50 so far; XZ-compressed, KASLR,
-// non-PAE, built for family 5+ with CMOV and CMPXCHG8B, no FXSR/SSE needed) boots on acpidm with Debian's i386 busybox as its userland and powers off through ACPI, as
-// scenario 1 does with the kernel we build. It needs the x87 (FSAVE-style FPU context), CMOV, CMPXCHG8B, the TSC,
-// the 16550, the PIT and the ACPI tables; the CPU it sees is acpidm's default model (src/cpu/cpu-model.ts).
+// non-PAE, built for family 5+ with CMOV and CMPXCHG8B, no FXSR/SSE needed) boots on acpidm with Debian's i386
+// busybox as its userland and powers off through ACPI, as scenario 1 does with the kernel we build. It needs the x87
+// (FSAVE-style FPU context), CMOV, CMPXCHG8B, the TSC, the 16550, the PIT and the ACPI tables; the CPU it sees is
+// acpidm's default model (src/cpu/cpu-model.ts).
 //
 // `cryptomgr.notests`: the kernel's crypto self-tests (crypto/testmgr.c, RSA private-key vectors done in generic C
 // multi-precision code with 16-bit partial products) cost about 3.7 G instructions before userland; on QEMU 7.2

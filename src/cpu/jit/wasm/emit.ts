@@ -24,7 +24,7 @@
  */
 import { A_BITS, A_CHAIN, A_DST, A_EIP, A_FLAGS, A_FSB, A_FSOK, A_GSB, A_GSOK, A_KIND, A_MASK, A_RAM, A_REGS, A_RES, A_SRC, A_STOP, A_TLB_R, A_TLB_W, A_TSC, A_TSCF, A_TSCN, A_TSCNS } from '../../../memory/wasm-arena.js';
 import { FS } from '../../cpu-state.js';
-import type { Insn } from './decode.js';
+import { isJcc, type Insn } from './decode.js';
 import { pushTsc, WasmWriter } from './wasm-writer.js';
 
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
@@ -192,7 +192,7 @@ class Gen {
     };
     insns.forEach((ins, i) => {
       const op = ins.op;
-      if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) to(i, ins.imm);
+      if (isJcc(op)) to(i, ins.imm);
       else if ((op === 0xe8 || op === 0xe9 || op === 0xeb) && ins.follow < 0) to(i, ins.imm);
       if (!ends(ins)) {
         const s = ins.follow >= 0 ? ins.follow : ins.next;
@@ -534,16 +534,16 @@ class Gen {
     w.or().set(L_FL);
     // (L_MASK may go on calling CF lazy: its operands give the value just stored, until a producer sets L_MASK again)
   }
-  /** Before reading a flag at the block's start: the complete EFLAGS from the locals' state, computed by the dispatcher. */
-  private known(): void {
-    if (this.mask >= 0) return;
-    this.storeFlags();
-    this.w.call(F_MAT).set(L_FL);
-    this.state(0, K_ADD, 32);
-  }
-  /** EFLAGS complete in L_FL (cpu-state.ts getFlags) */
+  /**
+   * EFLAGS complete in L_FL (cpu-state.ts getFlags). Where the producer is not known here (a block's start, a label),
+   * the dispatcher's `mat` computes them from the lazy state the locals hold (PUSHF and the like: rare enough for a call).
+   */
   private materialize(): void {
-    this.known();
+    if (this.mask < 0) {
+      this.storeFlags();
+      this.w.call(F_MAT).set(L_FL);
+      this.state(0, K_ADD, 32);
+    }
     if (this.mask === 0) return;
     const w = this.w, m = this.mask, logic = this.kind === K_LOGIC; // (a logical result clears CF, AF and OF)
     w.get(L_FL).i32(~m).and();
@@ -624,7 +624,7 @@ class Gen {
     if (op >= 0x50 && op < 0x58) { this.r32(op & 7); w.set(L_V); this.push(ins, L_V); return true; }
     if (op >= 0x58 && op < 0x60) { this.pop(ins); this.setR32(op & 7); return true; }
     if (op === 0x68 || op === 0x6a) { w.i32(ins.imm).set(L_V); this.push(ins, L_V); return true; }
-    if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) {
+    if (isJcc(op)) {
       this.cond(op & 15);
       w.if_(); this.depth++;
       this.goto(ins.imm, this.i + 1 - this.seg);
@@ -991,7 +991,7 @@ class Gen {
 /** a Jcc, JMP or CALL with a target in its bytes */
 function isBranch(ins: Insn): boolean {
   const op = ins.op;
-  return (op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190) || op === 0xe8 || op === 0xe9 || op === 0xeb;
+  return isJcc(op) || op === 0xe8 || op === 0xe9 || op === 0xeb;
 }
 
 /** instructions that end the block themselves */

@@ -28,7 +28,7 @@ import { LOCK_REGS } from '../../opcode-table.js';
 import { rdtscFault } from '../../ops-system.js';
 import { Block, JIT_SLOTS, type BlockFn } from '../block.js';
 import { A_BITS, A_CHAIN, A_CPL, A_DST, A_EIP, A_FEAT, A_FLAGS, A_FLUSH, A_FSB, A_FSOK, A_GSB, A_GSOK, A_HT, A_IEXIT, A_KIND, A_LOCK, A_MASK, A_RES, A_SRC, A_STOP, A_TSC, A_TSCF, A_TSCN, A_TSCNS, A_WIB, A_WIE, HT_ENTRY, HT_SLOTS } from '../../../memory/wasm-arena.js';
-import { decode, type Insn } from './decode.js';
+import { decode, isJcc, type Insn } from './decode.js';
 import { interpreterModule } from './interpreter.js';
 import { BUDGET_STEP, emitBlock, IMPORTS, LOCALS } from './emit.js';
 import { keptBlock, moduleFor, moduleForAsync } from './module-cache.js';
@@ -388,7 +388,7 @@ function formBlock(ram: Uint8Array, phys: number, eip: number, cmov: boolean): {
         const r = rets.pop();
         if (r === undefined || where(r) < 0) break;
         ins.follow = to = r;
-      } else if ((op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190)) {
+      } else if (isJcc(op)) {
         targets.push(ins.imm);
         if (ins.imm === eip && isMain) break; // the main path's loop back edge
       }
