@@ -65,8 +65,10 @@ export interface LinuxRun {
 
 export function bootLinux(g: LinuxGuest, o: {
   rc: string; files?: InitramfsOptions['files']; cmdline?: string; machine?: Partial<PcSystemOptions>;
+  /** made beforehand by linuxInitramfs from the same rc and files (bench/linux-boot: outside the timed boot, as QEMU's file is) */
+  initrd?: Uint8Array;
 }): LinuxRun {
-  const initrd = makeInitramfs({ busybox: g.busybox, rc: o.rc, ...(o.files ? { files: o.files } : {}) });
+  const initrd = o.initrd ?? linuxInitramfs(g, o.rc, o.files);
   const sys = new PcSystem({
     memoryMiB: 128, noReboot: true, kernel: new Uint8Array(readFileSync(g.kernel)), initrd,
     cmdline: o.cmdline ?? BASE_CMDLINE, serialPorts: 1, ...o.machine,
@@ -74,6 +76,11 @@ export function bootLinux(g: LinuxGuest, o: {
   sys.powerOn();
   sys.machine.start();
   return { sys, serial: () => sys.machine.serialOutput(0), initrd };
+}
+
+/** The initramfs bootLinux makes: Debian's busybox, /etc/rc running `rc`, and `files`. */
+export function linuxInitramfs(g: LinuxGuest, rc: string, files?: InitramfsOptions['files']): Uint8Array {
+  return makeInitramfs({ busybox: g.busybox, rc, ...(files ? { files } : {}) });
 }
 
 /** Run until `pred(serial)` holds or the machine stops; returns the outcome of the last slice. */
