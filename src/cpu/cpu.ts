@@ -588,7 +588,9 @@ export class Cpu extends CpuState {
       }
       if (this.halted) { exit = (this.flags & IF) ? 'halted' : 'halted-cli'; break; }
       // a slice ends at the budget, after CHUNK instructions, or when the next virtual timer is due
-      const end = this.shadow ? this.retired + 1 : Math.min(maxInsns, this.retired + CHUNK, this.retired + this.clock.insnsUntilNextDeadline());
+      // (the shadow's one instruction as a constant: a branch of its own ran only after the first STI, with no type
+      // feedback, and V8 recompiled this loop then)
+      const end = Math.min(maxInsns, this.retired + (this.shadow ? 1 : CHUNK), this.retired + this.clock.insnsUntilNextDeadline());
       this.shadow = false;
       this.breakLoop = false;
       this.sliceDeadline = this.clock.nextDeadline();
@@ -599,7 +601,9 @@ export class Cpu extends CpuState {
       if (this.breakLoop) {
         if (this.exitReason !== null) { exit = this.exitReason; break; }
         if (this.stopRequested) { exit = 'stopped'; break; }
-        if (this.halted && !(this.flags & IF)) { exit = 'halted-cli'; break; }
+        // (IF read whether halted or not: read only after the first HLT it had no type feedback, and V8 recompiled this)
+        const cli = (this.flags & IF) === 0;
+        if (this.halted && cli) { exit = 'halted-cli'; break; }
         // HLT with IF=1: the top of the loop takes a pending interrupt, or returns 'halted'
       }
     }
@@ -636,7 +640,7 @@ export class Cpu extends CpuState {
             const h = blockSlot(lin);
             const b = this.blocks[h];
             const tlb = this.tlb;
-            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && (b.phys2 < 0 || b.pageGen2 === tlb.pageGen[b.phys2 >>> 12]) && b.csBase === this.segBase[CS] && b.os === this.defOs
+            if (b !== undefined && b.lin === lin && b.codeGen === tlb.codeGen && b.pageGen === tlb.pageGen[b.phys >>> 12] && b.gen2 === tlb.pageGen[b.genPage2] && b.csBase === this.segBase[CS] && b.os === this.defOs
               && (b.epoch === tlb.epoch || this.revalidate(b, lin))) {
               if (b.fn !== null && b.minBudget <= end - this.retired) {
                 this.curBlock = b;
@@ -684,11 +688,7 @@ export class Cpu extends CpuState {
           // interpreted instructions (fast-paths.ts makeInterpLoop), up to `end`, a breakLoop or (jit on) a block
           // start where there is a block to check or a compile due
           interp(this, end, nextStart);
-          if (this.breakLoop) {
-            // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
-            if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
-            return;
-          }
+          if (this.breakLoop) { this.takeShadow(); return; }
         }
       } catch (e) {
         if (e !== FAULT) throw e;
@@ -728,16 +728,22 @@ export class Cpu extends CpuState {
       const at = this.eipI32;
       this.insnStartI32 = at;
       interp(this, this.retired + 1, false);
-      if (this.breakLoop) {
-        // STI / MOV SS / POP SS leave a one-instruction interrupt shadow
-        if (this.shadowNext) { this.shadowNext = false; this.shadow = true; }
-        return FLAT_RETURN;
-      }
+      if (this.breakLoop) { this.takeShadow(); return FLAT_RETURN; }
       if ((done === 0 && nextStart) || this.rep !== 0 || ((this.eipI32 - at - 1) >>> 0) >= 15 || ((this.eipI32 ^ at) >>> 12) !== 0) return FLAT_START;
       // the instruction may have loaded a segment (a null DS, another CS) or left 32-bit code: runChunk decides again
       if (this.retired >= end || this.segBase[CS] !== 0 || !flat(this)) return FLAT_NO_START;
       nextStart = false;
     }
+  }
+
+  /**
+   * Where the hot loop stops: STI / MOV SS / POP SS leave a one-instruction interrupt shadow (run() clears it before
+   * the next slice). Stored whether set or not: a store made only after the first STI had no type feedback, and V8
+   * recompiled the loops that inline this when a guest first ran one.
+   */
+  private takeShadow(): void {
+    this.shadow = this.shadowNext;
+    this.shadowNext = false;
   }
 
   /** Deliver a fault, turning nested faults into #DF and a fault during #DF into a triple fault. */

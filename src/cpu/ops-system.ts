@@ -258,7 +258,9 @@ export function wrmsr(c: Cpu): void {
  */
 export function rdtscFault(c: Cpu): number {
   if ((c.features & FEAT_TSC) === 0) return UD;
-  return c.pe && c.cpl > 0 && (c.cr4 & CR4_TSD) !== 0 ? GP : 0;
+  // CR4 before CPL: the CPL test ran only once a guest reached user mode, with no type feedback for the CR4 read
+  // after it, and V8 recompiled every caller (the WebAssembly tier reads this on each call) then
+  return c.pe && (c.cr4 & CR4_TSD) !== 0 && c.cpl > 0 ? GP : 0;
 }
 
 export function rdtsc(c: Cpu): void {

@@ -50,6 +50,13 @@ export class Block {
   slot = -1;
   /** the budget the run loop must have left to enter the block: all of it, or a long WebAssembly block's first stretch */
   minBudget: number;
+  /**
+   * The run loop's second page check, made on every entry: the second page's number and Tlb.pageGen, or the first
+   * page's again. A branch around it left the check without type feedback until the first two-page block ran, and
+   * V8 recompiled the run loop then (Cpu.runChunk).
+   */
+  readonly genPage2: number;
+  readonly gen2: number;
 
   constructor(
     /** runs the block (looping while it jumps back to its own start and `max` allows); returns instructions retired */
@@ -78,6 +85,8 @@ export class Block {
   ) {
     this.epoch = epoch;
     this.minBudget = n;
+    this.genPage2 = (phys2 < 0 ? phys : phys2) >>> 12;
+    this.gen2 = phys2 < 0 ? pageGen : pageGen2;
   }
 
   /** The same compiled code, valid again from now (compileBlock's cache of unchanged code bytes). */
