@@ -258,8 +258,8 @@ export function wrmsr(c: Cpu): void {
  */
 export function rdtscFault(c: Cpu): number {
   if ((c.features & FEAT_TSC) === 0) return UD;
-  // CR4 before CPL: the CPL test ran only once a guest reached user mode, with no type feedback for the CR4 read
-  // after it, and V8 recompiled every caller (the WebAssembly tier reads this on each call) then
+  // CR4 before CPL: read after the CPL test, CR4 was first read when a guest reached user mode, with no type
+  // feedback, and V8 recompiled every caller then (the WebAssembly tier calls this on every entry)
   return c.pe && (c.cr4 & CR4_TSD) !== 0 && c.cpl > 0 ? GP : 0;
 }
 
