@@ -1,8 +1,8 @@
 // Branches inside a WebAssembly block (jit/wasm/emit.ts labels; wasm-block.ts formBlock's other paths): random
 // loops with data-dependent if/then, if/then/else and inner counted loops, each followed by an instruction that reads
 // the flags where its paths join, run in slices of 3 to 1,000 instructions, agree with the interpreter after every
-// slice (retired count, EIP, registers, EFLAGS) and in memory at the end. A slice ends where the budget does, so a branch to a label that leaves for want of budget, and one that
-// goes round, are both exercised.
+// slice (retired count, EIP, registers, EFLAGS) and in memory at the end. A slice ends where the budget does, so a
+// branch to a label that leaves for want of budget, and one that goes round, are both exercised.
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
 import { Cpu } from '../../src/cpu/cpu.js';

@@ -51,9 +51,9 @@ export class Block {
   /** the budget the run loop must have left to enter the block: all of it, or a long WebAssembly block's first stretch */
   minBudget: number;
   /**
-   * The run loop's second page check, made on every entry: the second page's number and Tlb.pageGen, or the first
-   * page's again. A branch around it left the check without type feedback until the first two-page block ran, and
-   * V8 recompiled the run loop then (Cpu.runChunk).
+   * The run loop's second page check, made on every entry (Cpu.runChunk): the second page's number and its Tlb.pageGen
+   * when compiled, or the first page's again for a block on one page. A branch around the check left it without type
+   * feedback until the first two-page block ran, and V8 recompiled the run loop then.
    */
   readonly genPage2: number;
   readonly gen2: number;
@@ -77,9 +77,9 @@ export class Block {
     readonly pageGen: number,
     /** the second page a JMP/CALL in the block went to (jit/code-pages.ts): linear page number, or -1 */
     readonly lin2: number,
-    /** its RAM offset (page-aligned) and Tlb.pageGen when compiled; -1 and 0 without a second page */
+    /** its RAM offset (page-aligned), -1 without a second page, and its Tlb.pageGen when compiled (see gen2) */
     readonly phys2: number,
-    readonly pageGen2: number,
+    pageGen2: number,
     /** times this block was re-formed to follow a Jcc's taken path (bounded) */
     readonly rounds: number,
   ) {
