@@ -30,7 +30,9 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.bench.js') && (filters
 const h = new Harness();
 const childAt = args.indexOf('--child');
 if (childAt >= 0) {
-  // the child half: run one bench file and hand its results (with margins and notes) to the parent on stdout
+  // the child half: run one bench file and hand its results (with margins and notes) to the parent on stdout.
+  // It runs acpidm as the CLI does, with V8's tiering tuned for an emulator (src/cli/engine-tuning-node.ts).
+  (await import('../dist/cli/engine-tuning-node.js')).tuneEngine();
   const mod = await import(new URL(args[childAt + 1], dir).href);
   await mod.default(h);
   process.stdout.write(JSON.stringify(h.results));

@@ -13,5 +13,8 @@ if (!existsSync(fileURLToPath(main))) {
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
 }
+// V8's tiering tuned for a long-running emulator, before the emulator's modules load (src/cli/engine-tuning-node.ts)
+const { tuneEngine } = await import(new URL('../dist/cli/engine-tuning-node.js', import.meta.url).href);
+tuneEngine();
 const { main: run } = await import(main.href);
 process.exitCode = await run(process.argv.slice(2));
