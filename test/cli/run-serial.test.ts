@@ -69,6 +69,26 @@ describe('acpidm run -serial', () => {
     expect(io.out).toContain('events:\n  SHUTDOWN {guest: true, reason: guest-shutdown}\n');
   });
 
+  it('file:PATH holds every byte at exit: a last line without a newline, and more than its 4 KiB buffer', async () => {
+    const out = join(dir, 'com1-long.txt');
+    const text = 'x'.repeat(5000) + '\nno newline at the end';
+    expect(await main(['run', '--quiet', '-kernel', kernel(text), '-serial', `file:${out}`], captureIo())).toBe(0);
+    expect(readFileSync(out, 'latin1')).toBe(text);
+  });
+
+  it('COM1 and the debug console into one file keep the order the guest wrote them in', async () => {
+    // one byte to COM1, the next to port 0xE9, and so on
+    const text = 'serial and debugcon, interleaved\nacross lines';
+    const code: number[] = [];
+    [...text].forEach((c, i) => { const port = i % 2 === 0 ? 0x3f8 : 0xe9; code.push(0x66, 0xba, port & 0xff, port >> 8, 0xb0, c.charCodeAt(0), 0xee); });
+    code.push(0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x20, 0x66, 0xef, 0xf4, 0xeb, 0xfe);
+    const k = join(dir, 'both.bin');
+    writeFileSync(k, multibootImage(code));
+    const out = join(dir, 'both.txt');
+    expect(await main(['run', '--quiet', '-kernel', k, '-serial', `file:${out}`, '-debugcon', `file:${out}`], captureIo())).toBe(0);
+    expect(readFileSync(out, 'latin1')).toBe(text);
+  });
+
   it('stdio writes the bytes to standard output', async () => {
     const io = captureIo();
     expect(await main(['run', '--quiet', '-kernel', kernel('hello\n'), '-serial', 'stdio'], io)).toBe(0);
