@@ -587,6 +587,15 @@ class Gen {
     if (cc & 1) w.eqz();
   }
   private setLazy(kind: number, bits: number): void { this.state(ARITH, kind, bits); }
+  /**
+   * The flags in `bits` were just written to L_FL from the instruction's own result: no longer lazy, the others as
+   * they were (the producer known here: mask >= 0; the ADC/SBB carry matters only for CF and OF).
+   */
+  private notLazy(bits: number): void {
+    const carry = this.carry;
+    this.state(this.mask & ~bits, this.kind, this.bits);
+    this.carry = carry && (this.mask & (CF | OF)) !== 0;
+  }
 
   // ---------------------------------------------------------------- instructions
 
@@ -855,8 +864,9 @@ class Gen {
     w.set(L_T);
     if (ins.op === 0x1ba) w.i32(ins.imm & 31); else { this.r32(ins.reg); w.i32(31).and(); }
     w.set(L_C);
-    this.materialize();
+    if (this.mask < 0) this.materialize(); // (else the other flags stay as they are: see shift's ROL / ROR)
     w.get(L_FL).i32(~CF).and().get(L_T).get(L_C).shrU().i32(1).and().or().set(L_FL);
+    this.notLazy(CF);
     if (kind === 0) return true;
     w.get(L_T).i32(1).get(L_C).shl();
     if (kind === 1) w.or(); else if (kind === 2) w.i32(-1).xor().and(); else w.xor();
@@ -887,8 +897,12 @@ class Gen {
   private shift(ins: Insn, count: number): boolean {
     const w = this.w, op = ins.reg, cnt = count & 31;
     if (!this.shiftOperand(ins, 32, cnt)) return true;
-    if (op === 0 || op === 1) { // ROL / ROR: CF and OF set on top of the complete flags
-      this.materialize();
+    if (op === 0 || op === 1) {
+      // ROL / ROR: CF and OF set, the other flags as they were, lazy ones still lazy (the producer's operands stay
+      // in their locals). Making EFLAGS complete first was ~70 of a rotate's ~95 bytes of code, and Linux's blake2s
+      // and chacha rotate hundreds of times between instructions that set every flag anyway. Only where the producer
+      // is not known here (a block's start, a label) are they made complete, as before.
+      if (this.mask < 0) this.materialize();
       w.get(L_T).i32(cnt);
       if (op === 0) w.rotl(); else w.rotr();
       w.set(L_V);
@@ -901,6 +915,7 @@ class Gen {
         w.get(L_V).i32(31).shrU().get(L_V).i32(30).shrU().xor().i32(1).and().i32(11).shl().or();
       }
       w.set(L_FL);
+      this.notLazy(CF | OF);
       this.wrE(ins, 32, L_V, true);
       return true;
     }
