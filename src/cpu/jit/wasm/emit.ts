@@ -55,6 +55,9 @@ const L_MASK = 20, L_KIND = 21, L_BITS = 22;
 const L_C = 23;
 /** the label a branch inside the block goes to (see Gen.run) */
 const L_TGT = 24;
+/** leaveBefore's packing: the count in the low STOP_K_BITS (MAX_INSNS is 2,000), the EIP's offset above it */
+const STOP_K_BITS = 11;
+const STOP_OFF_MAX = 1 << (31 - STOP_K_BITS);
 /** instructions between a long block's budget checks (see Gen.run) */
 export const BUDGET_STEP = 64;
 /** extra locals after the three parameters */
@@ -123,7 +126,7 @@ class Gen {
     const labels = this.findLabels();
     // a block that branches inside itself starts its first instruction, a loop head, as at a label
     if ((this.labelled || this.loops) && this.readsCF(0)) { this.settleCF(); this.mask = UNKNOWN_NC; }
-    w.block().loop();
+    w.block().block().loop(); // the exit, the leave-before tail (see leaveBefore), the loop
     if (this.labelled) {
       // One WebAssembly block per label after the first, the second's innermost: the code after block k's end is
       // label k's instruction, so a branch forward to it leaves the block (br). A branch back to the first label
@@ -162,7 +165,12 @@ class Gen {
         if (last || this.insns[this.i + 1]!.eip !== to) this.goto(to, this.i + 1 - this.seg);
       }
     }
-    w.end().end();
+    w.end().br(1).end(); // (nothing falls off the loop's end: every path leaves or goes round)
+    // the leave-before tail: EIP from the block's first and the offset packed with the count (leaveBefore), A_STOP
+    w.i32(this.insns[0]!.eip).get(L_C).i32(STOP_K_BITS).shrS().add().set(L_XEIP);
+    w.get(L_N).get(L_C).i32((1 << STOP_K_BITS) - 1).and().add().set(L_N);
+    w.i32(0).i32(1).store(A_STOP);
+    w.end();
     // the exit block: the registers written and the flag state to the arena, EIP, and the count
     for (let r = 0; r < 8; r++) if (this.written & (1 << r)) w.i32(0).get(L_R + r).store(A_REGS + 4 * r);
     this.storeFlags();
@@ -249,14 +257,14 @@ class Gen {
     const w = this.w;
     w.i32(eip).set(L_XEIP);
     if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
-    w.br(this.depth + this.outer + 1);
+    w.br(this.depth + this.outer + 2);
   }
   /** Leave to the EIP in local L_T (RET). */
   private exitTo(k: number): void {
     const w = this.w;
     w.get(L_T).set(L_XEIP);
     if (k !== 0) w.get(L_N).i32(k).add().set(L_N);
-    w.br(this.depth + this.outer + 1);
+    w.br(this.depth + this.outer + 2);
   }
   private storeFlags(): void {
     const w = this.w;
@@ -289,8 +297,16 @@ class Gen {
    * slow path) made up a fifth of a block's code.
    */
   private leaveBefore(ins: Insn): void {
+    // One constant and a branch to the tail after the loop (its EIP's offset from the block's first and the count
+    // packed), instead of the whole exit here: a block has one of these per memory operand, and inline they were a
+    // quarter of its code. An offset too far for the packing (a followed CALL ~1 MB away) leaves inline.
+    const off = ins.eip - this.insns[0]!.eip, k = this.i - this.seg;
+    if (off >= -STOP_OFF_MAX && off < STOP_OFF_MAX && k < 1 << STOP_K_BITS) {
+      this.w.i32(off * (1 << STOP_K_BITS) + k).set(L_C).br(this.depth + this.outer + 1);
+      return;
+    }
     this.w.i32(0).i32(1).store(A_STOP);
-    this.exit(ins.eip, this.i - this.seg);
+    this.exit(ins.eip, k);
   }
 
   // ---------------------------------------------------------------- registers
