@@ -17,7 +17,16 @@ export class WasmWriter {
     this.buf[this.len++] = b;
     return this;
   }
-  bytes(b: ArrayLike<number>): this { for (let i = 0; i < b.length; i++) this.byte(b[i]!); return this; }
+  bytes(b: ArrayLike<number>): this {
+    if (!(b instanceof Uint8Array)) { for (let i = 0; i < b.length; i++) this.byte(b[i]!); return this; }
+    // a block's body into its function, a function into its module: one copy, not a call per byte
+    let cap = this.buf.length;
+    while (this.len + b.length > cap) cap *= 2;
+    if (cap !== this.buf.length) { const n = new Uint8Array(cap); n.set(this.buf.subarray(0, this.len)); this.buf = n; }
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    return this;
+  }
   /** unsigned LEB128 */
   u32(v: number): this {
     v >>>= 0;
