@@ -1,20 +1,7 @@
 #!/usr/bin/env node
-// Entry point for `npx acpidm`. The TypeScript sources are compiled to dist/
+// Entry point for `npx acpidm`. The TypeScript sources are compiled to dist/ (and the CLI bundled into dist/bundle/)
 // by `npm install` (the `prepare` script) or `npm run build`.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { loadCli } from './load-cli.js';
 
-const main = new URL('../dist/cli/main.js', import.meta.url);
-if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('acpidm: dist/ is missing; run `npm install` or `npm run build` first\n');
-  process.exit(2);
-}
-// `acpidm run | head` closes the pipe early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
-}
-// V8's tiering tuned for a long-running emulator, before the emulator's modules load (src/cli/engine-tuning-node.ts)
-const { tuneEngine } = await import(new URL('../dist/cli/engine-tuning-node.js', import.meta.url).href);
-tuneEngine();
-const { main: run } = await import(main.href);
-process.exitCode = await run(process.argv.slice(2));
+const main = await loadCli('acpidm');
+process.exitCode = await main(process.argv.slice(2));

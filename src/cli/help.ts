@@ -5,6 +5,7 @@
  * qemu-args.ts accepts has a line here.
  */
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../ioreq/package-file.js';
 import { QEMU_COMPAT } from '../qmp/version.js';
 
 export interface OptionHelp {
@@ -123,7 +124,7 @@ export function runHelp(): string {
 
 export function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

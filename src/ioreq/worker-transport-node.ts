@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Trace } from '../trace/trace.js';
 import { HVM_IOREQSRV_BUFIOREQ_ATOMIC } from './abi.js';
+import { packageFile } from './package-file.js';
 import { EventChannels } from './evtchn.js';
 import type { IoreqLink, IoreqLinkOptions } from './inline-transport.js';
 import { CTL_DM_STATUS, CTL_STOP, DmStatus, RingMemory } from './ring-memory.js';
@@ -26,11 +27,9 @@ export interface WorkerIoreqOptions extends IoreqLinkOptions {
   spin?: number;
 }
 
-/** The compiled file next to this module in dist/ioreq, whether we run from src/ (vitest) or dist/. */
+/** The compiled file `name` of dist/ioreq, whether we run from src/ (vitest), dist/ or the CLI's bundle. */
 export function distIoreqFile(name: string): URL {
-  const here = import.meta.url;
-  const m = /\/src\/ioreq\/[^/]*$/.exec(here);
-  return m ? new URL(`../../dist/ioreq/${name}`, here) : new URL(`./${name}`, here);
+  return packageFile(`dist/ioreq/${name}`);
 }
 
 export class WorkerIoreqLink implements IoreqLink {

@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { packageFile } from '../ioreq/package-file.js';
 import { startWorkerIoreq } from '../ioreq/worker-transport-node.js';
 import { eventCatalogue } from '../trace/trace.js';
 import type { DmSideHooks } from './hvm-io.js';
@@ -17,10 +18,9 @@ import { createOutboxBuffer, OutboxReader } from './qemu-dm-outbox.js';
 import type { QemuDmWorkerOptions } from './qemu-dm-worker-module.js';
 import { ENOSYS } from './xen-abi.js';
 
-/** The compiled file next to this module in dist/xen-hvm, whether we run from src/ (vitest) or dist/. */
+/** The compiled file `name` of dist/xen-hvm, whether we run from src/ (vitest), dist/ or the CLI's bundle. */
 export function distXenHvmFile(name: string): URL {
-  const here = import.meta.url;
-  return /\/src\/xen-hvm\/[^/]*$/.test(here) ? new URL(`../../dist/xen-hvm/${name}`, here) : new URL(`./${name}`, here);
+  return packageFile(`dist/xen-hvm/${name}`);
 }
 
 export interface QemuDmWorkerStart extends Omit<QemuDmOptions, 'transport'> {

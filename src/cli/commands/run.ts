@@ -29,8 +29,9 @@ import { eventCatalogue, globToRegExp } from '../../trace/trace.js';
 import { runHelp, versionText } from '../help.js';
 import { attachTestDevices } from '../test-devices.js';
 import { ISA_SERIAL_IOBASE } from '../../piix4/uart-16550.js';
+import { packageFile } from '../../ioreq/package-file.js';
 
-export const DEFAULT_KERNEL = fileURLToPath(new URL('../../../firmware/guests/poweroff.bin', import.meta.url));
+export const DEFAULT_KERNEL = fileURLToPath(packageFile('firmware/guests/poweroff.bin'));
 
 function readImage(path: string, what: string): Uint8Array {
   if (!existsSync(path)) throw new CliError(`${what} '${path}' does not exist`, 1);
