@@ -4,7 +4,7 @@
 // - The figure: the same command line (`-M pc -m 128 -accel tcg -kernel -initrd -append ... -serial file:`) given to
 //   bin/acpidm-qemu.js and to qemu-system-i386, each a whole process measured the same way (bios-rom.js peerCpu:
 //   user + system time of the process, its start and exit included), alternating, LINUX_BENCH_RUNS times (default
-//   3); the median of each side's CPU and wall time and the ratio of the medians, every run's CPU time in the note.
+//   5: the machine is noisy); the median of each side's CPU and wall time and the ratio of the medians, every run's CPU time in the note.
 // - What explains it, from a node process per run (this file with --once) that boots twice with the whole PcSystem
 //   from dist/ and the V8 tuning bin/ applies: the first boot alone (node's start and module loading not counted),
 //   how much of it ran compiled and interpreted, and the same boot again in that process (the engine warm, the
@@ -143,7 +143,7 @@ function onceInChild(initrdOut) {
 const s1 = (ms) => (ms / 1000).toFixed(1);
 
 export default async function (h) {
-  const runs = Math.max(1, Number(process.env.LINUX_BENCH_RUNS ?? 3));
+  const runs = Math.max(1, Number(process.env.LINUX_BENCH_RUNS ?? 5));
   const dir = mkdtempSync(join(tmpdir(), 'acpidm-linux-bench-'));
   try {
     const initrd = join(dir, 'initrd.cpio');
