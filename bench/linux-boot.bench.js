@@ -73,6 +73,8 @@ function acpidmBoot(H, guest, initrd) {
   });
 }
 
+/** a word for bash, quoted */
+const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * One boot by `emulator` (a command) with QEMU's own command line, its serial console in a file: the whole process's
  * CPU time (its start and exit included) and wall time.
@@ -80,7 +82,6 @@ function acpidmBoot(H, guest, initrd) {
 function processBoot(emulator, kernel, initrd, cmdline, dir) {
   const serial = join(dir, 'serial.txt');
   rmSync(serial, { force: true });
-  const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
   const cmd = `${emulator} -M pc -m 128 -accel tcg -kernel ${q(kernel)} -initrd ${q(initrd)} -append ${q(cmdline)} ` +
     `-display none -nodefaults -no-reboot -serial file:${q(serial)} -monitor none >/dev/null 2>&1`;
   const w0 = performance.now();
@@ -93,7 +94,7 @@ function processBoot(emulator, kernel, initrd, cmdline, dir) {
   return { wall, cpu: r.ms };
 }
 /** `acpidm-qemu`, the command a user (or libvirt) runs in QEMU's place, with V8 tuned as bin/ tunes it */
-const ACPIDM_QEMU = `${process.execPath} ${join(root, 'bin/acpidm-qemu.js')}`;
+const ACPIDM_QEMU = `${q(process.execPath)} ${q(join(root, 'bin/acpidm-qemu.js'))}`;
 
 /** How much of the boot ran compiled, and how much of the rest the WebAssembly interpreter ran. */
 function jitNote(o) {
@@ -175,7 +176,7 @@ export default async function (h) {
         'QEMU peer skipped: qemu-system-i386 not found (Debian qemu-system-x86)');
       return;
     }
-    const qcpu = med(qemu, (q) => q.cpu), qwall = med(qemu, (q) => q.wall);
+    const qcpu = med(qemu, (r) => r.cpu), qwall = med(qemu, (r) => r.wall);
     const x = (a, b) => `${(a / b).toFixed(2)}×`;
     h.report(NAME, perH(cpu), 'boots/h', perH(qcpu),
       `medians of ${runs} boots, alternating with QEMU: ${ours1}: CPU time ${s1(cpu)} s, QEMU TCG ${s1(qcpu)} s = ` +

@@ -22,12 +22,17 @@ describe('packageFile', () => {
   });
 });
 
-describe('the CLI bundle', () => {
-  const bundle = path.join(root, 'dist/bundle/main.js');
+// npm test builds the bundle after tsc (package.json). By hand (a bare tsc, then vitest) it may be missing or older
+// than dist/, and bin/ then runs dist/cli/ (bin/load-cli.js): skipped with the reason, and a failure under CI=true.
+const bundle = path.join(root, 'dist/bundle/main.js');
+const plain = path.join(root, 'dist/cli/main.js');
+const stale = !existsSync(bundle) ? 'dist/bundle/main.js is missing'
+  : existsSync(plain) && statSync(bundle).mtimeMs < statSync(plain).mtimeMs ? 'dist/bundle/ is older than dist/cli/' : null;
+if (stale && !process.env.CI) console.warn(`bundle test skipped: ${stale} (run \`npm run build\`)`);
+
+describe.skipIf(stale !== null && !process.env.CI)('the CLI bundle', () => {
   it('is built with dist/ and is what bin/ runs: --version, and `run` boots the default guest from it', () => {
-    // npm test builds it after tsc (package.json); by hand it may be missing or older than dist/, when bin/ runs dist/cli/
-    expect(existsSync(bundle), 'dist/bundle/main.js: run `npm run build`').toBe(true);
-    expect(statSync(bundle).mtimeMs).toBeGreaterThanOrEqual(statSync(path.join(root, 'dist/cli/main.js')).mtimeMs);
+    expect(stale, `${stale}: run \`npm run build\``).toBeNull();
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
     const v = spawnSync(process.execPath, [path.join(root, 'bin/acpidm.js'), '--version'], { encoding: 'utf8' });
     expect(v.stdout).toContain(`acpidm ${pkg.version}`);

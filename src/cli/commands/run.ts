@@ -152,9 +152,10 @@ async function runQemuMode(cfg: RunConfig, io: CliIo, zeroArg: boolean): Promise
   const serialOut: ((b: number) => void)[] = cfg.serials.map((sink, i) => {
     if (sink.kind === 'socket') return (b: number) => { sockets.get(i)?.write(b); timeline?.guestByte(b); };
     // Serial output not on stdio also shows in the timeline, like the debug console.
-    return sink.kind === 'stdio' ? (b: number) => io.stdout(String.fromCharCode(b))
-      : sink.kind === 'file' ? ((put: (b: number) => void) => (b: number) => { put(b); timeline?.guestByte(b); })(fileBytes(openFile(sink.path)))
-      : (b: number) => timeline?.guestByte(b);
+    if (sink.kind === 'stdio') return (b: number) => io.stdout(String.fromCharCode(b));
+    if (sink.kind !== 'file') return (b: number) => timeline?.guestByte(b);
+    const put = fileBytes(openFile(sink.path));
+    return (b: number) => { put(b); timeline?.guestByte(b); };
   });
   const stdioPorts = new Set(cfg.debugcons.filter((d) => d.sink.kind === 'stdio').map((d) => d.port));
   const sys = hostInput(() => new PcSystem({

@@ -604,13 +604,12 @@ class Gen {
   }
   private setLazy(kind: number, bits: number): void { this.state(ARITH, kind, bits); }
   /**
-   * The flags in `bits` were just written to L_FL from the instruction's own result: no longer lazy, the others as
-   * they were (the producer known here: mask >= 0; the ADC/SBB carry matters only for CF and OF).
+   * The flags in `bits` (CF among them) were just written to L_FL from the instruction's own result: no longer lazy,
+   * the others as they were (the producer known here: mask >= 0). state() forgets an ADC/SBB producer's carry, which
+   * only a lazy CF reads (cf, cond).
    */
   private notLazy(bits: number): void {
-    const carry = this.carry;
     this.state(this.mask & ~bits, this.kind, this.bits);
-    this.carry = carry && (this.mask & (CF | OF)) !== 0;
   }
 
   // ---------------------------------------------------------------- instructions
