@@ -109,7 +109,24 @@ export function writeBochsConfig(d: string, rom: Uint8Array): void {
   writeFileSync(join(d, 'dbg.rc'), 'c\nquit\n');
 }
 
+/**
+ * What Bochs prints when its rfb display finds every port of 5900-5949 taken (other Bochs runs, other programs on the
+ * host): the run never started, so it is tried again (BOCHS_TRIES times, BOCHS_RETRY_MS apart) rather than reported
+ * as the ROM's result. Seen once in a CI run with 15 Bochs guests running at once.
+ */
+export const BOCHS_RFB_BUSY = 'RFB could not bind any port';
+export const BOCHS_TRIES = 4;
+export const BOCHS_RETRY_MS = 500;
+
 export function runOnBochs(rom: Uint8Array, timeoutMs: number = ORACLE_TIMEOUT_MS.bochs): OracleRun {
+  for (let tries = 1; ; tries++) {
+    const r = runOnBochsOnce(rom, timeoutMs);
+    if (tries >= BOCHS_TRIES || !r.stopped?.includes(BOCHS_RFB_BUSY)) return r;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BOCHS_RETRY_MS);
+  }
+}
+
+function runOnBochsOnce(rom: Uint8Array, timeoutMs: number): OracleRun {
   const d = tmp();
   try {
     writeBochsConfig(d, rom);
